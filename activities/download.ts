@@ -1,0 +1,119 @@
+/**
+ * Streams one result asset to disk and proves it arrived whole: written to `<file>.part`,
+ * checked against the asset's `file:size` and `file:checksum`, then renamed into place.
+ * A `.part` left by an interrupted attempt is resumed with an HTTP `Range` request.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+
+/** What a STAC asset tells us about the file to expect. */
+export interface AssetExpectation {
+  size?: number;
+  /** Multihash, hex: `1220…` is SHA-256, `1340…` SHA-512, `d510…` MD5. */
+  checksum?: string;
+}
+
+export interface DownloadOptions extends AssetExpectation {
+  headers: Record<string, string>;
+  /** Abort when no byte arrives for this long. */
+  idleTimeoutMs: number;
+  /** Called as bytes arrive, so the activity can heartbeat its progress. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** An HTTP status or an integrity problem met while downloading. */
+export class DownloadError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+const MULTIHASH_ALGORITHMS: Record<string, string> = { '12': 'sha256', '13': 'sha512', d5: 'md5' };
+
+function checksumHash(checksum: string | undefined): { hash: Hash; expected: string } | undefined {
+  if (!checksum) return undefined;
+  const algorithm = MULTIHASH_ALGORITHMS[checksum.slice(0, 2).toLowerCase()];
+  // Unknown multihash codes cannot be checked; the size check still applies.
+  if (!algorithm) return undefined;
+  return { hash: createHash(algorithm), expected: checksum.slice(4).toLowerCase() };
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function hashExisting(path: string, hash: Hash | undefined): Promise<void> {
+  if (!hash) return;
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+}
+
+/** True when `path` already holds the expected file (a finished earlier attempt). */
+export async function isAlreadyDownloaded(path: string, expect: AssetExpectation): Promise<boolean> {
+  const size = await sizeOf(path);
+  if (size === 0 || expect.size === undefined || size !== expect.size) return false;
+  const check = checksumHash(expect.checksum);
+  if (!check) return true;
+  await hashExisting(path, check.hash);
+  return check.hash.digest('hex') === check.expected;
+}
+
+/** Downloads `url` to `target`; returns the number of bytes in the verified file. */
+export async function downloadAsset(url: string, target: string, options: DownloadOptions): Promise<number> {
+  const partPath = `${target}.part`;
+  const check = checksumHash(options.checksum);
+  let offset = await sizeOf(partPath);
+  const abort = new AbortController();
+  let idleTimer = setTimeout(() => abort.abort(), options.idleTimeoutMs);
+  const touch = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => abort.abort(), options.idleTimeoutMs);
+  };
+  try {
+    const headers = { ...options.headers, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) };
+    const response = await fetch(url, { headers, signal: abort.signal, redirect: 'follow' });
+    if (response.status !== 200 && response.status !== 206) {
+      const code = response.status === 410 ? 'ResultLinkExpired' : `HTTP${response.status}`;
+      throw new DownloadError(code, `download of ${new URL(url).pathname} answered HTTP ${response.status}`, response.status);
+    }
+    // A server that ignores Range sends the whole file again: start over.
+    if (response.status === 200) offset = 0;
+    if (offset > 0) await hashExisting(partPath, check?.hash);
+    const file = await open(partPath, offset > 0 ? 'a' : 'w');
+    let written = offset;
+    try {
+      for await (const chunk of response.body ?? []) {
+        const bytes = chunk as Uint8Array;
+        touch();
+        check?.hash.update(bytes);
+        await file.write(bytes);
+        written += bytes.length;
+        options.onProgress?.(written);
+      }
+    } finally {
+      await file.close();
+    }
+    if (options.size !== undefined && written !== options.size) {
+      // A short file may be resumed; a long one is garbage.
+      if (written > options.size) await rm(partPath, { force: true });
+      throw new DownloadError('SizeMismatch', `expected ${options.size} bytes, got ${written}`);
+    }
+    if (check && check.hash.digest('hex') !== check.expected) {
+      await rm(partPath, { force: true });
+      throw new DownloadError('ChecksumMismatch', `checksum of ${target} does not match file:checksum`);
+    }
+    await rename(partPath, target);
+    return written;
+  } finally {
+    clearTimeout(idleTimer);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The single way activities call openEO: get the connection, make the call, and turn any
+ * failure into an `ApplicationFailure` that says whether Temporal should retry it.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Connection } from '@openeo/js-client';
+import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../src/openeo/connections';
+import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../src/openeo/errors';
+
+/**
+ * The failure's `type` is the openEO error code, so workflows (and users reading history)
+ * see `ProcessParameterRequired`, not a stack trace. Details carry the HTTP status.
+ */
+export function toActivityFailure(backend: BackendRef, what: string, failure: OpenEOFailure): ApplicationFailure {
+  const message = `could not ${what} on backend "${backend.name}": ${failure.code}: ${failure.message}`;
+  const details = [{ status: failure.status ?? null, code: failure.code }];
+  if (!isTransient(failure)) return ApplicationFailure.nonRetryable(message, failure.code, ...details);
+  return ApplicationFailure.create({
+    message,
+    type: failure.code,
+    details,
+    // Honour the backend's Retry-After instead of our own backoff when it gives one.
+    ...(failure.retryAfterSeconds !== undefined ? { nextRetryDelay: Math.max(1, failure.retryAfterSeconds) * 1000 } : {}),
+  });
+}
+
+/**
+ * Runs `call` with the backend's connection. A refused token gets one fresh connection and one
+ * more try within the same activity attempt; everything else is classified and rethrown.
+ */
+export async function callOpenEO<T>(
+  connections: OpenEOConnections,
+  backend: BackendRef,
+  what: string,
+  call: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  for (let authRetry = 0; ; authRetry++) {
+    try {
+      return await call(await connections.get(backend));
+    } catch (err) {
+      if (err instanceof ApplicationFailure) throw err;
+      if (err instanceof BackendConfigError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+      const failure = describeFailure(err);
+      if (isAuthFailure(failure) && authRetry === 0) {
+        connections.forget(backend);
+        continue;
+      }
+      throw toActivityFailure(backend, what, failure);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * All activities of openeo-temporal, created once per worker with their dependencies:
+ * connections (and so credentials) are injected here, never passed through workflow input.
+ */
+import { OpenEOConnections, type ConnectionOptions } from '../src/openeo/connections';
+import type { CredentialStore } from '../src/openeo/credentials';
+import { createBatchActivities } from './batch';
+import { createJobActivities } from './openeo-jobs';
+import { createResultActivities } from './results';
+
+export type { PreparedBatch } from './batch';
+
+export interface ActivityDependencies extends ConnectionOptions {
+  /** Credentials per backend name; see `credentialsFromEnv`. */
+  credentials: CredentialStore;
+  /**
+   * Abort a result download when no byte arrives for this long.
+   * @default 60_000
+   */
+  downloadIdleTimeoutMs?: number;
+}
+
+export function createActivities(deps: ActivityDependencies) {
+  const connections = new OpenEOConnections(deps.credentials, deps);
+  return {
+    ...createBatchActivities(connections),
+    ...createJobActivities(connections),
+    ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
+  };
+}
+
+/** The activity interface workflows proxy (imported as a type only). */
+export type OpenEOActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+/**
+ * The `openeo-temporal` command line. Each command is a thin layer over the library: the
+ * client API, the worker, the dev server and emulator modules.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { OpenEOBatchClient } from '../client';
+import { ensureTemporalCli } from '../devserver';
+import { startEmulator } from '../emulator';
+import type { BatchSpecInput } from '../spec/schema';
+import { InvalidSpecError } from '../spec/validate';
+import { createOpenEOWorker } from '../worker';
+import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
+import { progressBar, summaryText, tileTable } from './progress';
+
+const DATA_DIR = '.openeo-temporal';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
+  return n;
+}
+
+async function readSpec(path: string): Promise<BatchSpecInput> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as BatchSpecInput;
+  } catch (err) {
+    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+const program = new Command('openeo-temporal')
+  .description('Durable, tiled openEO batch processing on Temporal')
+  .showHelpAfterError();
+
+program
+  .command('setup')
+  .description('find the Temporal CLI, or build it from Go modules (once, cached outside the repo)')
+  .action(async () => {
+    const path = await ensureTemporalCli({ log: (line) => console.log(line) });
+    console.log(`Temporal CLI: ${path}`);
+  });
+
+program
+  .command('dev')
+  .description('start (or reuse) a local Temporal dev server that keeps its state in a SQLite file')
+  .option('--data-dir <dir>', 'where the SQLite file and logs live', DATA_DIR)
+  .option('--port <port>', 'gRPC port', integer, 7233)
+  .option('--ui-port <port>', 'web UI port', integer, 8233)
+  .action(async (opts: { dataDir: string; port: number; uiPort: number }) => {
+    const server = await startLocalDevServer(opts);
+    console.log(`Temporal dev server ${server.reused ? 'already running' : 'started'} (pid ${server.pid})`);
+    console.log(`  address: ${server.address}\n  UI:      ${server.uiUrl ?? 'off'}\n  data:    ${server.dataDir}`);
+  });
+
+program
+  .command('emulator')
+  .description('run the openEO API emulator: a local openEO backend to try batches offline')
+  .option('--port <port>', 'HTTP port', integer, 8123)
+  .option('--queued-seconds <s>', 'how long a started job stays queued', seconds, 1)
+  .option('--running-seconds <s>', 'how long a job runs', seconds, 4)
+  .option('--max-running <n>', 'running jobs per user; more wait in the queue', integer, 2)
+  .action(async (opts: { port: number; queuedSeconds: number; runningSeconds: number; maxRunning: number }) => {
+    const emulator = await startEmulator({
+      port: opts.port,
+      jobDurations: { queuedMs: opts.queuedSeconds * 1000, runningMs: opts.runningSeconds * 1000 },
+      maxRunningJobsPerUser: opts.maxRunning,
+    });
+    console.log(`openEO emulator listening on ${emulator.url} (user "demo", password "demo-password"); Ctrl-C stops it`);
+  });
+
+program
+  .command('worker')
+  .description('run a worker (Temporal settings from TEMPORAL_* variables, backend credentials from OPENEO_BACKEND_*)')
+  .option('--task-queue <name>', 'task queue to poll', 'openeo')
+  .action(async (opts: { taskQueue: string }) => {
+    const worker = await createOpenEOWorker({ taskQueue: opts.taskQueue });
+    console.log(`worker polling task queue "${opts.taskQueue}"; Ctrl-C stops it`);
+    await worker.run();
+  });
+
+program
+  .command('start')
+  .description('start a batch from a spec file')
+  .argument('<spec>', 'batch spec (JSON)')
+  .option('--batch-id <id>', 'batch id (the workflow id), when the spec has none')
+  .option('--task-queue <name>', 'task queue of the workers', 'openeo')
+  .option('--wait', 'follow the batch with a progress bar until it ends')
+  .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean }) => {
+    const client = await OpenEOBatchClient.connect({ taskQueue: opts.taskQueue });
+    const { batchId } = await client.start(await readSpec(specPath), { batchId: opts.batchId });
+    const link = workflowUiLink(process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233', client.client.options.namespace, batchId);
+    console.log(`started batch ${batchId}\n  ${link}`);
+    if (opts.wait) {
+      const first = await client.progress(batchId).catch(() => undefined);
+      const bar = progressBar(first?.totalTiles ?? 0);
+      const summary = await client.wait(batchId, (p) => bar.update(p));
+      bar.stop();
+      console.log(summaryText(summary));
+    }
+  });
+
+program
+  .command('status')
+  .description("a batch's counts per status and a table of its tiles")
+  .argument('<batchId>')
+  .option('--json', 'print JSON instead of a table')
+  .action(async (batchId: string, opts: { json?: boolean }) => {
+    const client = await OpenEOBatchClient.connect();
+    const [progress, tiles] = await Promise.all([client.progress(batchId), client.tiles(batchId)]);
+    if (opts.json) {
+      console.log(JSON.stringify({ progress, tiles }, null, 2));
+    } else {
+      console.log(summaryText(progress));
+      console.log(tileTable(tiles));
+    }
+  });
+
+program
+  .command('cancel')
+  .description('cancel a batch: every in-flight tile cancels its openEO job')
+  .argument('<batchId>')
+  .action(async (batchId: string) => {
+    await (await OpenEOBatchClient.connect()).cancel(batchId);
+    console.log(`cancellation of batch ${batchId} requested`);
+  });
+
+program
+  .command('demo')
+  .description('run the demo batch end to end: dev server, emulator, worker, progress bar')
+  .option('--spec <file>', 'batch spec', 'examples/antwerp-bap.json')
+  .option('--data-dir <dir>', 'dev server data directory', DATA_DIR)
+  .option('--port <port>', 'Temporal gRPC port', integer, 7233)
+  .option('--ui-port <port>', 'Temporal UI port', integer, 8233)
+  .action(async (opts: { spec: string; dataDir: string; port: number; uiPort: number }) => {
+    await runDemo({ specPath: opts.spec, dataDir: opts.dataDir, port: opts.port, uiPort: opts.uiPort });
+  });
+
+program.parseAsync(process.argv).then(
+  // Connections keep the event loop alive; a finished command ends the process, except the
+  // long-running ones (worker, emulator), which never resolve here while they serve.
+  () => {
+    const longRunning = ['worker', 'emulator'].includes(process.argv[2] ?? '');
+    if (!longRunning) process.exit(0);
+  },
+  (err: unknown) => {
+    if (err instanceof InvalidSpecError) {
+      console.error(err.message);
+    } else {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    process.exit(1);
+  },
+);

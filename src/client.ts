@@ -1,0 +1,119 @@
+/**
+ * The typed client API: start a batch, follow it, list its tiles, cancel it. For services that
+ * embed openeo-temporal, and used by the project's own CLI.
+ */
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { BatchSummary, TileStatus } from './records';
+import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from './search-attributes';
+import type { BatchSpecInput } from './spec/schema';
+import { checkSpecOffline } from './spec/prepare';
+import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
+import { batchProgress, type BatchProgress } from '../workflows/messages';
+import type { batchWorkflow } from '../workflows/batch';
+
+/** A tile as visibility knows it: enough for a status table without asking every workflow. */
+export interface TileListing {
+  tileId: string;
+  workflowId: string;
+  status: TileStatus;
+  backend?: string;
+  openeoJobId?: string;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+export interface StartedBatch {
+  batchId: string;
+  handle: WorkflowHandle<typeof batchWorkflow>;
+}
+
+export class OpenEOBatchClient {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string = DEFAULT_TASK_QUEUE,
+  ) {}
+
+  /** Connects with the environment's Temporal settings (see `temporalTarget`). */
+  static async connect(options: { temporal?: TemporalTarget; taskQueue?: string } = {}): Promise<OpenEOBatchClient> {
+    const target = options.temporal ?? temporalTarget();
+    const connection = await Connection.connect(target.connectionOptions);
+    return new OpenEOBatchClient(new Client({ connection, namespace: target.namespace }), options.taskQueue);
+  }
+
+  /**
+   * Validates the spec here (so mistakes surface before anything starts) and starts the batch.
+   * The batch id is the spec's `batchId`, else `options.batchId`; it becomes the workflow id.
+   */
+  async start(spec: BatchSpecInput, options: { batchId?: string } = {}): Promise<StartedBatch> {
+    const batchId = spec.batchId ?? options.batchId;
+    if (!batchId) throw new Error('batchId: give the spec a "batchId" or pass one when starting');
+    checkSpecOffline({ ...spec, batchId });
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      workflowId: batchId,
+      taskQueue: this.taskQueue,
+      args: [{ ...spec, batchId }],
+    });
+    return { batchId, handle };
+  }
+
+  handle(batchId: string): WorkflowHandle<typeof batchWorkflow> {
+    return this.client.workflow.getHandle<typeof batchWorkflow>(batchId);
+  }
+
+  /** Live progress of a running batch, or the summary of a closed one. */
+  async progress(batchId: string): Promise<BatchProgress & { closed: boolean }> {
+    const handle = this.handle(batchId);
+    const description = await handle.describe();
+    if (description.status.name === 'COMPLETED') {
+      const summary: BatchSummary = await handle.result();
+      return { ...summary, inFlight: [], run: 0, closed: true };
+    }
+    const progress = await handle.query(batchProgress);
+    return { ...progress, closed: description.status.name !== 'RUNNING' };
+  }
+
+  /** Waits for the batch to end, calling `onProgress` every `intervalMs` meanwhile. */
+  async wait(batchId: string, onProgress?: (p: BatchProgress) => void, intervalMs = 1000): Promise<BatchSummary> {
+    const handle = this.handle(batchId);
+    let ended = false;
+    const result = handle.result().finally(() => {
+      ended = true;
+    });
+    while (!ended && onProgress) {
+      try {
+        onProgress(await handle.query(batchProgress));
+      } catch (err) {
+        // The first run may not have processed its first task yet; anything else is real.
+        if (err instanceof WorkflowNotFoundError) throw err;
+      }
+      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+    }
+    return result;
+  }
+
+  /** Every tile workflow of the batch, from Temporal's visibility store (no worker needed). */
+  async tiles(batchId: string): Promise<TileListing[]> {
+    const tiles: TileListing[] = [];
+    const prefix = `${batchId}/tile-`;
+    const query = `OpenEOBatchId = '${batchId.replace(/'/g, "\\'")}' AND WorkflowType = 'tileWorkflow'`;
+    for await (const wf of this.client.workflow.list({ query })) {
+      const status = wf.typedSearchAttributes.get(TILE_STATUS) as TileStatus | undefined;
+      tiles.push({
+        tileId: wf.workflowId.startsWith(prefix) ? wf.workflowId.slice(prefix.length) : wf.workflowId,
+        workflowId: wf.workflowId,
+        // A tile that was cancelled or terminated before it could say so is canceled.
+        status: status && !(wf.status.name !== 'RUNNING' && status === 'running') ? status : wf.status.name === 'RUNNING' ? 'running' : 'canceled',
+        backend: wf.typedSearchAttributes.get(BACKEND),
+        openeoJobId: wf.typedSearchAttributes.get(OPENEO_JOB_ID),
+        startTime: wf.startTime,
+        closeTime: wf.closeTime,
+      });
+    }
+    return tiles.sort((a, b) => a.tileId.localeCompare(b.tileId));
+  }
+
+  /** Cancels the batch; each in-flight tile cancels its openEO job before it ends. */
+  async cancel(batchId: string): Promise<void> {
+    await this.handle(batchId).cancel();
+  }
+}

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isProcessAlive } from './file-lock';
+
+/** Contents of `<dataDir>/devserver.json`, written once a dev server is healthy. */
+export interface DevServerState {
+  pid: number;
+  /** gRPC frontend, `127.0.0.1:PORT`. */
+  address: string;
+  /** Web UI, absent when started headless. */
+  uiUrl?: string;
+  /** Namespace the server was started for (others may have been added since). */
+  namespace: string;
+  dbFile: string;
+  logFile: string;
+  /** ISO timestamp. */
+  startedAt: string;
+}
+
+/** Files a dev server keeps in its data directory. */
+export function devServerFiles(dataDir: string) {
+  const dir = path.resolve(dataDir);
+  return {
+    dataDir: dir,
+    dbFile: path.join(dir, 'temporal.sqlite'),
+    logFile: path.join(dir, 'temporal.log'),
+    stateFile: path.join(dir, 'devserver.json'),
+    lockFile: path.join(dir, 'devserver.lock'),
+  };
+}
+
+export async function readDevServerState(dataDir: string): Promise<DevServerState | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(devServerFiles(dataDir).stateFile, 'utf8')) as Partial<DevServerState>;
+    if (typeof parsed.pid !== 'number' || typeof parsed.address !== 'string') return undefined;
+    return parsed as DevServerState;
+  } catch {
+    return undefined; // missing or half-written: treat as "no server recorded"
+  }
+}
+
+export async function writeDevServerState(dataDir: string, state: DevServerState): Promise<void> {
+  const { stateFile } = devServerFiles(dataDir);
+  // Write-then-rename so a concurrent reader never sees a truncated file.
+  const temporary = `${stateFile}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n');
+  await rename(temporary, stateFile);
+}
+
+/** Removes the state file, but only if it still describes `pid` (a newer server may have replaced it). */
+export async function removeDevServerState(dataDir: string, pid: number): Promise<void> {
+  const state = await readDevServerState(dataDir);
+  if (state?.pid === pid) await rm(devServerFiles(dataDir).stateFile, { force: true });
+}
+
+/**
+ * True when `pid` is alive and, where /proc allows checking, is a `temporal server start-dev`
+ * process: after a reboot the recorded pid may belong to something unrelated.
+ */
+export function isDevServerProcess(pid: number): boolean {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes('start-dev');
+  } catch {
+    return true; // no /proc (macOS) or no permission: the health check has to decide
+  }
+}

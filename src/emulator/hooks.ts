@@ -1,0 +1,54 @@
+/**
+ * Per-request extension point, run before the route handler.
+ *
+ * It exists so that a fault-injection module can later delay requests,
+ * answer them with errors, reset connections or truncate response bodies
+ * without touching the route handlers. The default hook does nothing.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** What a hook sees about the request it may interfere with. */
+export interface RequestHookContext {
+  readonly req: IncomingMessage;
+  /** The raw response; a hook may write to it (then report `handled`) or destroy its socket. */
+  readonly res: ServerResponse;
+  /** Route key as used in the stats, e.g. `GET /openeo/1.2/jobs/{job_id}`, or `unmatched`. */
+  readonly route: string;
+  /** Path parameters of the matched route, e.g. `{ job_id: "j-…" }`. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Identifier also used as `id` in error bodies. */
+  readonly requestId: string;
+}
+
+/** A fully prepared response, just before it reaches the socket. */
+export interface OutgoingResponse {
+  status: number;
+  headers: Record<string, string | number>;
+  /** The complete body (empty for HEAD and 204 responses). */
+  body: Buffer;
+}
+
+/** A hook's decision for one request. */
+export interface RequestHookOutcome {
+  /**
+   * `true` when the hook already answered the request or destroyed the
+   * connection; the route handler is then skipped.
+   */
+  handled?: boolean;
+  /**
+   * Called with the final response before it is written. Return `true` after
+   * writing it yourself (e.g. a truncated body followed by a socket reset);
+   * return `false`/nothing to let the server write it unchanged.
+   */
+  beforeSend?: (response: OutgoingResponse, res: ServerResponse) => boolean | void;
+}
+
+/** Runs before every route handler (including admin and unmatched routes). */
+export interface RequestHook {
+  beforeRoute(context: RequestHookContext): RequestHookOutcome | void | Promise<RequestHookOutcome | void>;
+}
+
+/** The default: never interferes. */
+export const NOOP_REQUEST_HOOK: RequestHook = {
+  beforeRoute: () => undefined,
+};

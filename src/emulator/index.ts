@@ -1,0 +1,34 @@
+/**
+ * openEO API 1.2 emulator for the batch-job lifecycle.
+ *
+ * ```ts
+ * const emulator = await startEmulator({ jobDurations: { queuedMs: 50, runningMs: 100 } });
+ * const connection = await OpenEO.connect(emulator.url);
+ * // …
+ * await emulator.close();
+ * ```
+ */
+export { startEmulator, type RunningEmulator } from './emulator';
+export type {
+  EmulatorOptions,
+  EmulatorUser,
+  FailurePolicyOptions,
+  JobDurations,
+  JobFailure,
+  JobFailureContext,
+} from './options';
+export type { AdminJobView, EmulatorAdmin } from './admin';
+export type { EmulatorStats, Gauge } from './stats';
+export type { OutgoingResponse, RequestHook, RequestHookContext, RequestHookOutcome } from './hooks';
+export { NOOP_REQUEST_HOOK } from './hooks';
+export {
+  BAP_COMPOSITE_NAMESPACE,
+  BAP_COMPOSITE_UDP,
+  DEFAULT_UDP_REGISTRY,
+  type UdpDefinition,
+  type UdpParameter,
+  type UdpRegistry,
+} from './udp-registry';
+export { API_PREFIX, API_VERSION } from './constants';
+export { encodeGeoTiff, type GeoTiffRaster } from './geotiff';
+export type { BBox } from './area';

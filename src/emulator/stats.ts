@@ -1,0 +1,121 @@
+/**
+ * Counters the emulator keeps so tests and benchmarks can check how a client
+ * behaved: requests per route and status, jobs per title, concurrency per
+ * user, bytes served.
+ */
+
+/** Current and peak value of a concurrency gauge. */
+export interface Gauge {
+  current: number;
+  max: number;
+}
+
+/** A snapshot of all counters (plain JSON, safe to mutate). */
+export interface EmulatorStats {
+  /** When counting started (emulator start or last reset). */
+  since: string;
+  requests: {
+    total: number;
+    /** Route key (e.g. `GET /openeo/1.2/jobs/{job_id}`) → HTTP status (or `aborted`) → count. */
+    byRoute: Record<string, Record<string, number>>;
+  };
+  jobs: {
+    created: number;
+    /** Job title (`(untitled)` for none) → number of jobs created with it. */
+    createdByTitle: Record<string, number>;
+    /** Status → number of transitions into it (`queued`, `running`, `finished`, …). */
+    transitions: Record<string, number>;
+  };
+  /** Per user: jobs that are `created`, `queued` or `running`. */
+  activeJobsPerUser: Record<string, Gauge>;
+  /** Per user: jobs that are `running`. */
+  runningJobsPerUser: Record<string, Gauge>;
+  /** Peak number of running jobs over all users together. */
+  maxRunningJobsTotal: number;
+  bytesServed: {
+    /** Response body bytes of all responses. */
+    total: number;
+    /** Response body bytes of result asset downloads. */
+    assets: number;
+  };
+}
+
+/** Label used in `createdByTitle` for jobs without a title. */
+export const UNTITLED = '(untitled)';
+
+/** Mutable counter store behind `GET /_emulator/stats`. */
+export class StatsRecorder {
+  private stats: EmulatorStats;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.stats = this.empty();
+  }
+
+  private empty(): EmulatorStats {
+    return {
+      since: new Date(this.now()).toISOString(),
+      requests: { total: 0, byRoute: {} },
+      jobs: { created: 0, createdByTitle: {}, transitions: {} },
+      activeJobsPerUser: {},
+      runningJobsPerUser: {},
+      maxRunningJobsTotal: 0,
+      bytesServed: { total: 0, assets: 0 },
+    };
+  }
+
+  /** Counts one completed (or aborted) request. */
+  recordRequest(route: string, outcome: number | 'aborted'): void {
+    this.stats.requests.total += 1;
+    const perStatus = (this.stats.requests.byRoute[route] ??= {});
+    const key = String(outcome);
+    perStatus[key] = (perStatus[key] ?? 0) + 1;
+  }
+
+  recordBytes(bytes: number, isAsset: boolean): void {
+    this.stats.bytesServed.total += bytes;
+    if (isAsset) this.stats.bytesServed.assets += bytes;
+  }
+
+  recordJobCreated(title: string | null): void {
+    this.stats.jobs.created += 1;
+    const key = title ?? UNTITLED;
+    this.stats.jobs.createdByTitle[key] = (this.stats.jobs.createdByTitle[key] ?? 0) + 1;
+  }
+
+  recordTransition(status: string): void {
+    this.stats.jobs.transitions[status] = (this.stats.jobs.transitions[status] ?? 0) + 1;
+  }
+
+  /** Updates a user's concurrency gauges after any job change. */
+  observeConcurrency(user: string, active: number, running: number, runningTotal: number): void {
+    update((this.stats.activeJobsPerUser[user] ??= { current: 0, max: 0 }), active);
+    update((this.stats.runningJobsPerUser[user] ??= { current: 0, max: 0 }), running);
+    this.stats.maxRunningJobsTotal = Math.max(this.stats.maxRunningJobsTotal, runningTotal);
+  }
+
+  /** A deep copy, so callers can't alter the live counters. */
+  snapshot(): EmulatorStats {
+    return structuredClone(this.stats);
+  }
+
+  /**
+   * Zeroes all counters. Gauges keep their current value (jobs don't vanish
+   * on reset) and their peak restarts from it.
+   */
+  reset(runningTotal: number): void {
+    const fresh = this.empty();
+    for (const [user, gauge] of Object.entries(this.stats.activeJobsPerUser)) {
+      fresh.activeJobsPerUser[user] = { current: gauge.current, max: gauge.current };
+    }
+    for (const [user, gauge] of Object.entries(this.stats.runningJobsPerUser)) {
+      fresh.runningJobsPerUser[user] = { current: gauge.current, max: gauge.current };
+    }
+    fresh.maxRunningJobsTotal = runningTotal;
+    this.stats = fresh;
+  }
+}
+
+function update(gauge: Gauge, value: number): void {
+  gauge.current = value;
+  gauge.max = Math.max(gauge.max, value);
+}

@@ -1,0 +1,71 @@
+/**
+ * The records users see everywhere (CLI table, export, Temporal UI): one per tile, one summary
+ * per batch. Pure types and pure functions only: workflows import this module.
+ */
+
+/**
+ * Our view of a tile. It is never the backend's status: that one is kept apart in
+ * `TileRecord.backendStatus`, so "the job finished but the download failed" stays visible.
+ */
+export type TileStatus = 'not_started' | 'running' | 'finished' | 'error' | 'canceled' | 'skipped';
+
+/** openEO batch job statuses, as the backend reports them (API 1.2). */
+export type OpenEOJobStatus = 'created' | 'queued' | 'running' | 'canceled' | 'finished' | 'error';
+
+export const TERMINAL_JOB_STATUSES: readonly OpenEOJobStatus[] = ['canceled', 'finished', 'error'];
+
+/** A usage or cost figure as openEO reports it, e.g. `{ value: 12.5, unit: 'cpu-seconds' }`. */
+export interface UsageMetric {
+  value: number;
+  unit: string;
+}
+
+export interface TileError {
+  /** The backend's error code (e.g. `ProcessParameterRequired`) or one of ours. */
+  code: string;
+  message: string;
+}
+
+export interface TileRecord {
+  batchId: string;
+  tileId: string;
+  status: TileStatus;
+  backend?: string;
+  openeoJobId?: string;
+  backendStatus?: OpenEOJobStatus;
+  attempts: number;
+  /** ISO timestamps, from the workflow clock. */
+  createdAt?: string;
+  runningAt?: string;
+  finishedAt?: string;
+  costs?: number;
+  usage?: Record<string, UsageMetric>;
+  /** Folder with this tile's assets, job metadata and error logs. */
+  outputDir?: string;
+  /** Files written, relative to `outputDir`. */
+  files?: string[];
+  error?: TileError;
+}
+
+export type StatusCounts = Record<TileStatus, number>;
+
+export function emptyCounts(): StatusCounts {
+  return { not_started: 0, running: 0, finished: 0, error: 0, canceled: 0, skipped: 0 };
+}
+
+export interface FailedTile {
+  tileId: string;
+  error: TileError;
+}
+
+/** What a batch returns when it ends, and what its progress query answers meanwhile. */
+export interface BatchSummary {
+  batchId: string;
+  totalTiles: number;
+  counts: StatusCounts;
+  /** Failed tiles with their reasons (the first 1,000; `counts.error` has the full number). */
+  failedTiles: FailedTile[];
+  outputDir: string;
+  /** Total credits reported by the backends for this batch's jobs. */
+  costs: number;
+}

@@ -1,0 +1,117 @@
+/**
+ * The batch spec: the one JSON document that describes a batch. It is the input of
+ * `batchWorkflow`, so it must stay plain JSON that `temporal workflow start --input-file`
+ * can send, and it must never hold a secret: credentials live on the worker.
+ */
+import { z } from 'zod';
+
+/** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
+const safeName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-" (no spaces or slashes)');
+
+const httpUrl = z
+  .string()
+  .url('expected an absolute URL such as https://openeo.dataspace.copernicus.eu')
+  .refine((u) => /^https?:\/\//.test(u), 'the URL must start with http:// or https://');
+
+const secondsSchema = z.number().positive().finite();
+
+export const backendSchema = z.strictObject({
+  /** The worker looks up this backend's credentials by name. */
+  name: safeName,
+  url: httpUrl,
+  /** How many of this batch's openEO jobs may be created, queued or running at once. */
+  parallelJobs: z.number().int().min(1).max(10_000).default(2),
+});
+
+const processSchema = z.union([
+  z.strictObject({
+    /** Id of a process: a predefined one, or a remote UDP when `namespace` is a URL. */
+    processId: z.string().min(1),
+    /** URL of a remote process definition (a UDP), or a backend namespace such as "user". */
+    namespace: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    /** A complete openEO process graph, sent as is; tile parameters fill `from_parameter` refs. */
+    processGraph: z.record(z.string(), z.unknown()).refine((g) => Object.keys(g).length > 0, 'the process graph is empty'),
+  }),
+]);
+
+const aoiSchema = z.strictObject({
+  west: z.number().finite(),
+  south: z.number().finite(),
+  east: z.number().finite(),
+  north: z.number().finite(),
+  crs: z.string().min(1).default('EPSG:4326'),
+});
+
+const featureCollectionSchema = z.looseObject({
+  type: z.literal('FeatureCollection'),
+  features: z.array(z.looseObject({ type: z.literal('Feature') })).min(1, 'the FeatureCollection has no features'),
+});
+
+const tilesSchema = z.union([
+  z.strictObject({
+    aoi: aoiSchema,
+    /** Tile edge length in the units of `aoi.crs` (metres for UTM). */
+    tileSize: z.number().finite().positive('the tile size must be greater than 0'),
+  }),
+  featureCollectionSchema,
+]);
+
+const pollingSchema = z.strictObject({
+  /** First wait between two status checks of a job; later waits grow towards the maximum. */
+  initialIntervalSeconds: secondsSchema.default(5),
+  /** Longest wait between two status checks. */
+  maxIntervalSeconds: secondsSchema.default(60),
+});
+
+export const batchSpecSchema = z
+  .strictObject({
+    /** Names the batch: the workflow id, the output folder and the children's id prefix. */
+    batchId: safeName.optional(),
+    title: z.string().max(200).optional(),
+    backends: z.array(backendSchema).min(1, 'name at least one openEO backend'),
+    process: processSchema,
+    /** Values for process parameters that are the same for every tile. */
+    parameterDefaults: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Process parameter ← tile property. The special property `geometry` is the tile's
+     * EPSG:4326 geometry. By default `geometry` feeds the parameter `geometry`.
+     */
+    parameterMapping: z.record(z.string(), z.string()).default({ geometry: 'geometry' }),
+    /** Extra openEO job options (e.g. executor memory), sent with every job. */
+    jobOptions: z.record(z.string(), z.unknown()).optional(),
+    tiles: tilesSchema,
+    /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
+    outputDir: z.string().min(1).default('./output'),
+    polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
+  })
+  .superRefine((spec, ctx) => {
+    const seen = new Set<string>();
+    spec.backends.forEach((b, i) => {
+      if (seen.has(b.name)) {
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'name'], message: `backend name "${b.name}" is used twice; give each backend its own name` });
+      }
+      seen.add(b.name);
+    });
+    if (spec.polling.initialIntervalSeconds > spec.polling.maxIntervalSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['polling', 'initialIntervalSeconds'],
+        message: 'must not be larger than polling.maxIntervalSeconds',
+      });
+    }
+  });
+
+/** A batch spec as users write it (defaults may be missing). */
+export type BatchSpecInput = z.input<typeof batchSpecSchema>;
+/** A batch spec after validation, every default filled in. */
+export type BatchSpec = z.output<typeof batchSpecSchema>;
+export type BackendSpec = z.output<typeof backendSchema>;
+export type ProcessSpec = BatchSpec['process'];
+export type TilesSpec = BatchSpec['tiles'];
+export type PollingSpec = BatchSpec['polling'];

@@ -1,0 +1,97 @@
+/**
+ * Types describing where a tiled job runs: either an area of interest split
+ * into a square grid, or an explicit GeoJSON FeatureCollection of tiles.
+ *
+ * The GeoJSON shapes are declared here (rather than imported from
+ * `@types/geojson`) so this module has no dependency beyond TypeScript; they
+ * are structurally compatible with the `geojson` typings used by turf.
+ */
+
+/** A GeoJSON position: `[longitude, latitude]` (extra members such as height are ignored). */
+export type Position = number[];
+
+/** GeoJSON Polygon: an exterior ring followed by optional holes, each ring closed. */
+export interface PolygonGeometry {
+  type: 'Polygon';
+  coordinates: Position[][];
+}
+
+/** GeoJSON MultiPolygon. */
+export interface MultiPolygonGeometry {
+  type: 'MultiPolygon';
+  coordinates: Position[][][];
+}
+
+/** A bounding box in some CRS; in EPSG:4326 west/east are longitudes, south/north latitudes. */
+export interface BoundingBox {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+}
+
+/** Area of interest: a bounding box in `crs`. */
+export interface Aoi extends BoundingBox {
+  /** `EPSG:<code>` (4326, 3857, 3035, 32601–32660, 32701–32760) or a proj4 string. */
+  crs: string;
+}
+
+/** An AOI split into square tiles of `tileSize` (in the AOI CRS's units: metres, or degrees for EPSG:4326). */
+export interface AoiTiling {
+  aoi: Aoi;
+  tileSize: number;
+}
+
+/** One feature of a user-supplied tile collection; geometry in EPSG:4326. */
+export interface TileFeature {
+  type: 'Feature';
+  id?: string | number;
+  geometry: PolygonGeometry | MultiPolygonGeometry;
+  properties?: Record<string, unknown> | null;
+}
+
+/** A user-supplied GeoJSON FeatureCollection whose features are the tiles. */
+export interface TileFeatureCollection {
+  type: 'FeatureCollection';
+  features: TileFeature[];
+}
+
+/** Where the tiles of a job come from. */
+export type TileSource = AoiTiling | TileFeatureCollection;
+
+/** Properties every tile carries, whatever its source. */
+export interface TileProperties extends Record<string, unknown> {
+  /** Position of the tile in the source's deterministic order (0-based). */
+  index: number;
+  /** Extent in the tile's native CRS (for FeatureCollection tiles: the lon/lat extent). */
+  bbox: BoundingBox;
+  /** Native CRS of `bbox`. */
+  crs: string;
+}
+
+/** Properties of a tile cut from an AOI grid. */
+export interface GridTileProperties extends TileProperties {
+  /** Column, counted eastwards from the AOI's west edge (0-based). */
+  col: number;
+  /** Row, counted northwards from the AOI's south edge (0-based). */
+  row: number;
+}
+
+/** One unit of work: one openEO batch job runs per tile. */
+export interface Tile {
+  /** Stable, readable id; only letters, digits, `-`, `_` and `.`, so it can be part of a workflow id. */
+  id: string;
+  /** Tile outline in EPSG:4326 (lon/lat); grid tiles are always Polygons. */
+  geometry: PolygonGeometry | MultiPolygonGeometry;
+  properties: TileProperties;
+}
+
+/**
+ * A validated tile source: how many tiles it has and how to build any one of
+ * them by position, so a page never requires building the others.
+ */
+export interface TilePlan {
+  readonly count: number;
+  /** Builds the tile at `index` (0 ≤ index < count). */
+  tileAt(index: number): Tile;
+}

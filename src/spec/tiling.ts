@@ -1,0 +1,71 @@
+/**
+ * Entry point for tiling: count the tiles of a source and fetch them page by
+ * page. Everything here is pure and deterministic (no I/O, clock or
+ * randomness), so Temporal workflows may call it and page through tiles by
+ * offset instead of storing them in history.
+ *
+ * - AOI grids: see `tile-grid.ts` for layout, order (column-major) and ids
+ *   (`E590000-N5660000`, `E4p5-N51`).
+ * - FeatureCollections: see `tile-features.ts`; collection order, ids from
+ *   `feature.id`, `properties.id` or `tile-<index>`.
+ */
+import { SpecError } from './errors';
+import { planFeatureCollection } from './tile-features';
+import { planAoiTiling } from './tile-grid';
+import type { AoiTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
+
+export type {
+  Aoi, AoiTiling, BoundingBox, GridTileProperties, MultiPolygonGeometry, PolygonGeometry, Position, Tile,
+  TileFeature, TileFeatureCollection, TilePlan, TileProperties, TileSource,
+} from './tile-types';
+export { EDGE_SEGMENTS, MAX_TILES, gridTileId } from './tile-grid';
+export { resolveCrs, type ResolvedCrs } from './crs';
+export { SpecError } from './errors';
+
+/** True when the source is an AOI to split into a grid (it has an `aoi` member). */
+export function isAoiTiling(source: TileSource): source is AoiTiling {
+  return typeof source === 'object' && source !== null && 'aoi' in source;
+}
+
+/**
+ * Validates a tile source and returns its plan (count plus tile-by-index).
+ * Throws {@link SpecError} naming the offending field, e.g. `tiles.tileSize`.
+ *
+ * A FeatureCollection is validated once per object and then treated as
+ * immutable: do not modify it between calls.
+ */
+export function planTiles(source: TileSource): TilePlan {
+  if (isAoiTiling(source)) return planAoiTiling(source);
+  const candidate: unknown = source;
+  if (typeof candidate === 'object' && candidate !== null && (candidate as { type?: unknown }).type === 'FeatureCollection') {
+    return planFeatureCollection(source as TileFeatureCollection);
+  }
+  throw new SpecError({
+    field: 'tiles',
+    problem: 'expected an AOI tiling or a GeoJSON FeatureCollection',
+    fix: 'give tiles as { aoi: { west, south, east, north, crs }, tileSize } or { type: "FeatureCollection", features: [...] }',
+    code: 'invalid_tiles',
+  });
+}
+
+/** Number of tiles the source yields. Validates the source (throws {@link SpecError}). */
+export function countTiles(source: TileSource): number {
+  return planTiles(source).count;
+}
+
+/**
+ * Tiles `offset` … `offset + limit - 1` of the source, in its deterministic
+ * order (fewer at the end, none past it). Only the requested tiles are built,
+ * so any page of a huge grid is cheap. Validates the source (throws
+ * {@link SpecError}); a negative or non-integer offset/limit is a programming
+ * error and throws RangeError.
+ */
+export function tilePage(source: TileSource, offset: number, limit: number): Tile[] {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`tile offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`tile limit must be a non-negative integer, got ${limit}`);
+  const plan = planTiles(source);
+  const end = Math.min(plan.count, offset + limit);
+  const tiles: Tile[] = [];
+  for (let index = offset; index < end; index++) tiles.push(plan.tileAt(index));
+  return tiles;
+}

@@ -1,0 +1,55 @@
+/**
+ * Validation of a batch spec, with messages that name the field and say what to do. Runs in
+ * the CLI and client before a batch starts, and again in the worker (`prepareBatch`) because a
+ * batch may also be started with the plain Temporal CLI.
+ */
+import type { z } from 'zod';
+import { batchSpecSchema, type BatchSpec } from './schema';
+import { SpecError, type SpecErrorDetails } from './errors';
+
+/** A spec with one or more problems; `issues` lists each with its field and fix. */
+export class InvalidSpecError extends Error {
+  readonly code = 'InvalidBatchSpec';
+  constructor(readonly issues: SpecErrorDetails[]) {
+    super(`the batch spec is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}: ${i.fix}`).join('\n')}`);
+    this.name = 'InvalidSpecError';
+  }
+
+  static from(err: SpecError): InvalidSpecError {
+    return new InvalidSpecError([{ field: err.field, problem: err.problem, fix: err.fix, code: err.code }]);
+  }
+}
+
+/** `['backends', 0, 'name']` → `backends[0].name`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return (
+    path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '') ||
+    '(the spec itself)'
+  );
+}
+
+const UNION_FIXES: Record<string, string> = {
+  process: 'give either {"processId": "...", "namespace": "<UDP URL>"} or {"processGraph": {...}}',
+  tiles: 'give either {"aoi": {"west","south","east","north","crs"}, "tileSize": N} or a GeoJSON FeatureCollection',
+};
+
+function toDetails(issue: z.core.$ZodIssue): SpecErrorDetails {
+  const field = fieldPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return { field, code: 'unknown_field', problem: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`, fix: 'remove them or check their spelling' };
+    case 'invalid_union':
+      return { field, code: 'invalid_choice', problem: 'does not match any allowed form', fix: UNION_FIXES[field] ?? 'check the README for the allowed forms' };
+    case 'invalid_type':
+      return { field, code: 'invalid_type', problem: issue.input === undefined ? 'is missing' : issue.message, fix: `set it to a ${issue.expected}` };
+    default:
+      return { field, code: issue.code, problem: issue.message, fix: 'correct the value' };
+  }
+}
+
+/** Validates and fills in defaults; throws {@link InvalidSpecError} listing every problem. */
+export function parseBatchSpec(input: unknown): BatchSpec {
+  const result = batchSpecSchema.safeParse(input);
+  if (!result.success) throw new InvalidSpecError(result.error.issues.map(toDetails));
+  return result.data;
+}

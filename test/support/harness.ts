@@ -1,0 +1,94 @@
+/**
+ * The world an integration test runs in: a real Temporal dev server (from the built CLI), the
+ * openEO emulator over real HTTP, and a worker with the openEO plugin.
+ */
+import './quiet-logs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenEOBatchClient } from '../../src/client';
+import { startDevServer, type DevServer } from '../../src/devserver';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/search-attributes';
+import type { BatchSpecInput } from '../../src/spec/schema';
+import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../src/worker';
+
+export const EMULATOR_USER = { username: 'tester', password: 'test-password' };
+
+export interface Harness {
+  server: DevServer;
+  emulator: RunningEmulator;
+  client: OpenEOBatchClient;
+  temporal: Client;
+  workDir: string;
+  taskQueue: string;
+  /** Starts a worker (several may run); all stop at teardown. */
+  startWorker(options?: Partial<OpenEOWorkerOptions>): Promise<Worker>;
+  /** A small batch spec against the emulator: `cols × rows` tiles of 5 km near Antwerp. */
+  spec(overrides?: Partial<BatchSpecInput> & { cols?: number; rows?: number }): BatchSpecInput;
+  teardown(): Promise<void>;
+}
+
+let queueCounter = 0;
+
+export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
+  const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-test-'));
+  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const emulator = await startEmulator({
+    users: [EMULATOR_USER],
+    jobDurations: { queuedMs: 50, runningMs: 150 },
+    ...emulatorOptions,
+  });
+  const taskQueue = `test-${process.pid}-${++queueCounter}`;
+  const temporalTarget = { connectionOptions: { address: server.address }, namespace: server.namespace };
+  const connection = await Connection.connect({ address: server.address });
+  const temporal = new Client({ connection, namespace: server.namespace });
+  const client = new OpenEOBatchClient(temporal, taskQueue);
+  const workerConnection = await NativeConnection.connect({ address: server.address });
+  const running: { worker: Worker; done: Promise<void> }[] = [];
+
+  return {
+    server,
+    emulator,
+    client,
+    temporal,
+    workDir,
+    taskQueue,
+    async startWorker(options = {}) {
+      const worker = await createOpenEOWorker({
+        temporal: temporalTarget,
+        connection: workerConnection,
+        taskQueue,
+        credentials: { emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } },
+        ...options,
+      });
+      running.push({ worker, done: worker.run() });
+      return worker;
+    },
+    spec({ cols = 2, rows = 2, ...overrides } = {}) {
+      return {
+        backends: [{ name: 'emulator', url: emulator.url, parallelJobs: 2 }],
+        process: { processId: 'bap_composite', namespace: 'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json' },
+        parameterDefaults: { temporal_extent: ['2024-06-01', '2024-09-01'] },
+        tiles: {
+          aoi: { west: 590000, south: 5660000, east: 590000 + cols * 5000, north: 5660000 + rows * 5000, crs: 'EPSG:32631' },
+          tileSize: 5000,
+        },
+        outputDir: join(workDir, 'output'),
+        polling: { initialIntervalSeconds: 0.05, maxIntervalSeconds: 0.2 },
+        ...overrides,
+      };
+    },
+    async teardown() {
+      for (const { worker } of running) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled(running.map((r) => r.done));
+      await workerConnection.close();
+      await connection.close();
+      await emulator.close();
+      await server.stop();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}

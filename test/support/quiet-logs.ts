@@ -1,0 +1,4 @@
+/** Test output shows warnings and errors from the Temporal SDK, not its routine state changes. */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
