@@ -4,6 +4,7 @@
  * client API, the worker, the dev server and emulator modules.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { OpenEOBatchClient } from '../client';
 import { ensureTemporalCli } from '../devserver';
@@ -15,6 +16,10 @@ import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
 import { progressBar, summaryText, tileTable } from './progress';
 
 const DATA_DIR = '.openeo-temporal';
+
+// The SDK logs every worker state change at INFO; a terminal user wants warnings and errors.
+// OPENEO_TEMPORAL_LOG_LEVEL=INFO (or DEBUG) brings the rest back.
+Runtime.install({ logger: new DefaultLogger((process.env.OPENEO_TEMPORAL_LOG_LEVEL ?? 'WARN') as LogLevel) });
 
 function integer(value: string): number {
   const n = Number(value);

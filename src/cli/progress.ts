@@ -1,6 +1,7 @@
 /** Terminal views of a batch: a live progress bar and a table of tiles. */
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
+import { resolve } from 'node:path';
 import type { TileListing } from '../client';
 import type { BatchSummary, StatusCounts } from '../records';
 import type { BatchProgress } from '../../workflows/messages';
@@ -28,12 +29,12 @@ export function progressBar(total: number): { update(p: BatchProgress): void; st
 
 export function summaryText(summary: BatchSummary): string {
   const lines = [`batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`];
-  if (summary.costs > 0) lines.push(`  costs reported by the backends: ${summary.costs} credits`);
+  if (summary.costs > 0) lines.push(`  costs reported by the backends: ${summary.costs.toFixed(2)} credits`);
   for (const failed of summary.failedTiles.slice(0, 20)) {
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);
   }
   if (summary.failedTiles.length > 20) lines.push(`  … and ${summary.failedTiles.length - 20} more failed tiles`);
-  lines.push(`  results: ${summary.outputDir}`);
+  lines.push(`  results: ${resolve(summary.outputDir)}`);
   return lines.join('\n');
 }
 
