@@ -116,7 +116,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
      * Saves the logs of a job that ended in `error` as `error-logs.json`, with `job.json`, and
      * returns the first error entry: the reason shown for the tile.
      */
-    async saveErrorLogs(input: TileOutputInput): Promise<TileError> {
+    async saveErrorLogs(input: TileOutputInput): Promise<{ error: TileError; tileDir: string }> {
       const { backend, jobId } = input;
       const tileDir = tileDirectory(input.outputDir, input.batchId, input.tileId);
       const [description, logs] = await callOpenEO(connections, backend, 'fetch the error logs', async (connection) => {
@@ -135,10 +135,11 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       await writeJson(join(tileDir, 'error-logs.json'), logs);
       await writeJson(join(tileDir, 'job.json'), { job: description });
       const first = logs.find((entry) => entry.level === 'error');
-      return {
+      const error = {
         code: first?.code || 'JobFailed',
         message: first?.message || 'the openEO job ended in error without an error log entry',
       };
+      return { error, tileDir };
     },
   };
 }

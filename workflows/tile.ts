@@ -117,8 +117,9 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       record.files = downloaded.files;
       record.status = 'finished';
     } else if (job.status === 'error') {
-      record.error = await quick.saveErrorLogs(output());
-      record.outputDir = `${input.outputDir}/${batchId}/${tile.id}`;
+      const saved = await quick.saveErrorLogs(output());
+      record.error = saved.error;
+      record.outputDir = saved.tileDir;
       record.status = 'error';
     } else {
       record.status = 'canceled';
