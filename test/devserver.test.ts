@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,6 +145,23 @@ describe('dev server', () => {
       assert.equal((await client.workflow.getHandle(WORKFLOW_ID).describe()).status.name, 'RUNNING');
     });
     await third.stop();
+  });
+
+  it('fails with the end of the server log when the port is taken', SLOW, async () => {
+    const blocker = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    const failedDir = path.join(dataDir, 'port-taken');
+    try {
+      await assert.rejects(startDevServer({ dataDir: failedDir, cliPath, port, ui: false }), (error: Error) => {
+        assert.match(error.message, /did not start on 127\.0\.0\.1:\d+/);
+        assert.match(error.message, /address already in use/, 'the log tail explains why');
+        return true;
+      });
+    } finally {
+      blocker.close();
+    }
+    assert.equal(await readDevServerState(failedDir), undefined);
   });
 
   it('leaves a detached server running after its starter exits', SLOW, async () => {

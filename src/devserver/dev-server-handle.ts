@@ -33,7 +33,10 @@ export class DevServer implements DevServerInfo {
     /** Only for servers this process spawned: their 'exit' event is more reliable than polling a pid. */
     private readonly child?: ChildProcess,
   ) {
-    ({ address: this.address, namespace: this.namespace, pid: this.pid, dataDir: this.dataDir } = info);
+    this.address = info.address;
+    this.namespace = info.namespace;
+    this.pid = info.pid;
+    this.dataDir = info.dataDir;
     this.uiUrl = info.uiUrl;
     this.reused = info.reused;
     if (child) {

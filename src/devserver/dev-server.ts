@@ -240,6 +240,9 @@ export async function startOrReuseDevServer(options: DevServerOptions): Promise<
       return new DevServer({ address, pid, dataDir, uiUrl, namespace, reused: true }, options.stopGraceMs);
     },
     // A first start may include building the CLI, so wait well beyond one server start.
-    { timeoutMs: startTimeoutMs + 30 * 60_000 },
+    {
+      timeoutMs: startTimeoutMs + 30 * 60_000,
+      onWait: (pid) => options.log?.(`waiting for pid ${pid ?? '?'}, which is starting a dev server on ${files.dataDir}`),
+    },
   );
 }

@@ -35,18 +35,17 @@ export interface NamespaceSetup {
 
 /** True when the server at `address` accepts a connection and its health service reports SERVING. */
 export async function isServerHealthy(address: string, timeoutMs = 2_000): Promise<boolean> {
-  let connection: Connection | undefined;
+  // lazy() rather than connect(): when connect() times out it keeps its half-open channel
+  // without handing it back to be closed, which would keep the Node process alive.
+  const connection = Connection.lazy({ address });
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
-    const response = await connection.withDeadline(Date.now() + timeoutMs, () =>
-      connection!.healthService.check({}),
-    );
+    const response = await connection.withDeadline(Date.now() + timeoutMs, () => connection.healthService.check({}));
     // grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING
     return response.status === 1;
   } catch {
     return false;
   } finally {
-    await connection?.close().catch(() => {});
+    await connection.close().catch(() => {});
   }
 }
 
