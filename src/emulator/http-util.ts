@@ -16,11 +16,14 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return; // keep draining so the 413 response can still be delivered
       size += chunk.length;
       if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
         reject(new ApiError('PayloadTooLarge', `Request body exceeds ${limit} bytes.`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);

@@ -105,7 +105,7 @@ export function parseLogQuery(url: URL): LogQuery {
   }
   return {
     afterId: offset === '' ? 0 : Number(offset),
-    minLevel: level === '' ? 'debug' : (level as LogLevel),
+    minLevel: isLogLevel(level) ? level : 'debug',
     limit: parseLimit(limit),
   };
 }

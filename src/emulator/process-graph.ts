@@ -104,6 +104,7 @@ export function* walkNodes(graph: ProcessGraph, path: string[] = []): Generator<
   for (const [nodeId, node] of Object.entries(graph)) {
     yield { nodeId, node, path: [...path, nodeId] };
     for (const nested of nestedGraphs(node.arguments ?? {})) {
+      // Callback graphs were validated together with the outer graph (validateGraph recurses).
       yield* walkNodes(nested as unknown as ProcessGraph, [...path, nodeId]);
     }
   }

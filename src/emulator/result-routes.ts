@@ -55,16 +55,7 @@ function resultsHandler(core: EmulatorCore, context: RouteContext): void {
   }
   const selfUrl = `${context.origin}${API_PREFIX}/jobs/${encodeURIComponent(job.id)}/results`;
   const assetOrigin = core.assetOrigin(context.origin);
-  let earliestExpiry = Infinity;
-  const item = resultItem(job, selfUrl, (key) => {
-    const signed = core.signer.signedUrl(assetOrigin, job.id, key);
-    earliestExpiry = Math.min(earliestExpiry, signed.expiresAt);
-    return signed.href;
-  });
-  if (Number.isFinite(earliestExpiry)) {
-    // Lets clients know when to re-request this document for fresh links.
-    (item.properties as Record<string, unknown>).expires = new Date(earliestExpiry).toISOString();
-  }
+  const item = resultItem(job, selfUrl, (key) => core.signer.signedUrl(assetOrigin, job.id, key));
   context.writer.json(200, item, { 'Content-Type': 'application/geo+json', 'OpenEO-Costs': job.costs ?? 0 });
 }
 

@@ -58,17 +58,26 @@ function timeProperties(job: JobRecord, result: JobResult | undefined): Record<s
   return properties;
 }
 
-/** Builds the STAC Item of a job's results. */
+/** Signed download link of one asset. */
+export interface AssetLink {
+  href: string;
+  expiresAt: number;
+}
+
+/** Builds the STAC Item of a job's results; `assetLink` signs one asset's URL. */
 export function resultItem(
   job: JobRecord,
   selfUrl: string,
-  assetHref: (assetKey: string) => string,
+  assetLink: (assetKey: string) => AssetLink,
 ): Record<string, unknown> {
   const assets: Record<string, unknown> = {};
   const area = job.area ?? WHOLE_WORLD;
+  let earliestExpiry = Infinity;
   for (const asset of Object.values(job.result?.assets ?? {})) {
+    const link = assetLink(asset.key);
+    earliestExpiry = Math.min(earliestExpiry, link.expiresAt);
     assets[asset.key] = {
-      href: assetHref(asset.key),
+      href: link.href,
       title: asset.title,
       type: asset.type,
       roles: asset.roles,
@@ -91,6 +100,8 @@ export function resultItem(
       description: job.description ?? undefined,
       created: new Date(job.created).toISOString(),
       'openeo:status': job.status,
+      // When the signed links expire, so clients know when to re-request this document.
+      expires: Number.isFinite(earliestExpiry) ? new Date(earliestExpiry).toISOString() : undefined,
     },
     links: [
       { rel: 'self', href: selfUrl, type: 'application/geo+json' },
