@@ -5,38 +5,59 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { BackendConfigError, type OpenEOConnections } from '../src/openeo/connections';
 import { describeFailure } from '../src/openeo/errors';
-import type { Tile } from '../src/spec/arguments';
-import { checkSpecOffline, type PreparedBatch } from '../src/spec/prepare';
-import type { TilesSpec } from '../src/spec/schema';
-import type { TileSource } from '../src/spec/tile-types';
-import { tilePage } from '../src/spec/tiling';
+import { checkSpecOffline, checkTilesOffline, type PreparedBatch } from '../src/spec/prepare';
+import type { TileFileSpec, TilesSpec } from '../src/spec/schema';
+import type { Tile, TileFeatureCollection, TileSource } from '../src/spec/tile-types';
+import { featureSliceTiles, tilePage } from '../src/spec/tiling';
 import { InvalidSpecError } from '../src/spec/validate';
+import { SpecError } from '../src/spec/errors';
+import { checkFingerprint, loadTiles } from './tile-source';
 
 export type { PreparedBatch };
 
 export interface TilePageInput {
+  /**
+   * The spec's tiles; for an inline FeatureCollection, only the page's features (the workflow
+   * slices it, so the whole collection is not copied into history for every page).
+   */
   tiles: TilesSpec;
   offset: number;
   limit: number;
+  /** For `tiles: {file}` or `{url}`: the fingerprint `prepareBatch` saw. */
+  fingerprint?: string;
 }
 
 function invalid(err: InvalidSpecError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(err.message, err.code, { issues: err.issues });
 }
 
+function isTileFile(tiles: TilesSpec): tiles is TileFileSpec {
+  return 'file' in tiles || 'url' in tiles;
+}
+
+/** Runs a spec check, turning a spec problem into a failure that is not retried. */
+function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof InvalidSpecError) throw invalid(err);
+    throw err;
+  }
+}
+
 export function createBatchActivities(connections: OpenEOConnections) {
   return {
     /**
-     * Validates the spec and checks that this worker can reach and authenticate to every
-     * backend. Fails without retry on any problem the user must fix.
+     * Validates the spec, reads and checks file or URL tiles, and checks that this worker can
+     * reach and authenticate to every backend. Fails without retry on anything the user must fix.
      */
     async prepareBatch(input: unknown): Promise<PreparedBatch> {
-      let prepared: PreparedBatch;
-      try {
-        prepared = checkSpecOffline(input);
-      } catch (err) {
-        if (err instanceof InvalidSpecError) throw invalid(err);
-        throw err;
+      let prepared = checked(() => checkSpecOffline(input));
+      const { tiles } = prepared.spec;
+      if (isTileFile(tiles)) {
+        const loaded = await loadTiles(tiles);
+        const totalTiles = checked(() => checkTilesOffline(prepared.spec, loaded.collection));
+        prepared = { ...prepared, totalTiles, tileFingerprint: loaded.fingerprint };
       }
       for (const [i, backend] of prepared.spec.backends.entries()) {
         try {
@@ -57,9 +78,27 @@ export function createBatchActivities(connections: OpenEOConnections) {
       return prepared;
     },
 
+    /** Validates tiles added to a running batch; their default ids continue the batch's numbering. */
+    async normalizeAddedTiles(input: { features: TileFeatureCollection['features']; firstIndex: number }): Promise<Tile[]> {
+      try {
+        return featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
+      } catch (err) {
+        if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
+        throw err;
+      }
+    },
+
     /** Tiles `offset … offset+limit` of the spec's tiles, in their fixed order. */
     async listTiles(input: TilePageInput): Promise<Tile[]> {
-      return tilePage(input.tiles as TileSource, input.offset, input.limit);
+      const { tiles } = input;
+      if (isTileFile(tiles)) {
+        const loaded = await loadTiles(tiles);
+        checkFingerprint(tiles, loaded, input.fingerprint);
+        return tilePage(loaded.collection, input.offset, input.limit);
+      }
+      if ('aoi' in tiles) return tilePage(tiles as TileSource, input.offset, input.limit);
+      // The schema only checks the outline of a collection; featureSliceTiles validates each feature.
+      return featureSliceTiles(tiles as unknown as TileFeatureCollection, input.offset);
     },
   };
 }

@@ -60,15 +60,28 @@ export class OpenEOBatchClient {
     return this.client.workflow.getHandle<typeof batchWorkflow>(batchId);
   }
 
-  /** Live progress of a running batch, or the summary of a closed one. */
+  /**
+   * Live progress of a running batch, or the summary of a closed one. For a partitioned batch,
+   * the running partition's live counts are folded into the batch's.
+   */
   async progress(batchId: string): Promise<BatchProgress & { closed: boolean }> {
     const handle = this.handle(batchId);
     const description = await handle.describe();
     if (description.status.name === 'COMPLETED') {
       const summary: BatchSummary = await handle.result();
-      return { ...summary, inFlight: [], run: 0, closed: true };
+      return { ...summary, inFlight: [], run: 0, paused: false, pausedBackends: {}, backends: [], closed: true };
     }
     const progress = await handle.query(batchProgress);
+    const current = progress.partitions?.current;
+    if (current) {
+      const partition = await this.client.workflow.getHandle(current).query(batchProgress);
+      for (const status of Object.keys(partition.counts) as TileStatus[]) progress.counts[status] += partition.counts[status];
+      // The batch counted the running partition's whole range as not started.
+      progress.counts.not_started -= partition.totalTiles;
+      progress.inFlight = partition.inFlight;
+      progress.failedTiles = [...progress.failedTiles, ...partition.failedTiles];
+      progress.costs += partition.costs;
+    }
     return { ...progress, closed: description.status.name !== 'RUNNING' };
   }
 
@@ -81,7 +94,7 @@ export class OpenEOBatchClient {
     });
     while (!ended && onProgress) {
       try {
-        onProgress(await handle.query(batchProgress));
+        onProgress(await this.progress(batchId));
       } catch (err) {
         // The first run may not have processed its first task yet; anything else is real.
         if (err instanceof WorkflowNotFoundError) throw err;

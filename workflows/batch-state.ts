@@ -1,63 +1,147 @@
 /**
- * The batch's bookkeeping: which tiles are in flight on which backend, what has ended, and
- * how many slots each backend has free. Plain data, so it survives continue-as-new as is, and
- * pure logic, so it is tested without a server.
+ * The window's bookkeeping: which tiles are in flight on which backend (and whether they still
+ * hold a slot), what has ended, which backends are paused, and where the next tile comes from.
+ * Plain data, so it crosses continue-as-new as is; pure logic, so it is tested without a server.
  */
-import type { BackendSpec } from '../src/spec/schema';
 import { emptyCounts, type FailedTile, type StatusCounts, type TileRecord } from '../src/records';
+import type { BackendSpec } from '../src/spec/schema';
+import type { Tile } from '../src/spec/tile-types';
 
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;
 
-/** What crosses continue-as-new. Small: no tile list, only offsets, the in-flight set and counters. */
-export interface BatchState {
-  /** Index of the next tile to start, in the tile source's deterministic order. */
+export interface InFlightTile {
+  backend: string;
+  /** The tile's openEO job is created, queued or running: it occupies one of `parallelJobs`. */
+  holdsSlot: boolean;
+  /** The job is not running yet (created or queued): it counts against `maxQueued`. */
+  waiting: boolean;
+}
+
+/** What crosses continue-as-new: offsets, the in-flight set and counters, never the tile list. */
+export interface WindowState {
+  /** The window covers source tiles `[firstTileIndex, endTileIndex)`. */
+  firstTileIndex: number;
+  endTileIndex: number;
+  /** Index of the next tile to fetch from the source. */
   nextTileIndex: number;
-  /** Tiles started and not yet reported back: tile id → backend name. */
-  inFlight: Record<string, string>;
-  /** Tiles that ended, by their final status. */
+  /** Fetched tiles that wait for a backend with room (pinned tiles may wait long). */
+  deferred: Tile[];
+  /** Tiles added to the running batch, not yet started. */
+  added: Tile[];
+  /** Tiles added so far, started or not (they count in the total). */
+  addedCount: number;
+  inFlight: Record<string, InFlightTile>;
   ended: StatusCounts;
   failedTiles: FailedTile[];
   costs: number;
-  /** Workflow runs of this batch so far, this one included. */
+  /** Backends as configured now (`parallelJobs` may change while the batch runs). */
+  backends: BackendSpec[];
+  paused: boolean;
+  /** Backends paused for this batch, with the reason shown to users. */
+  pausedBackends: Record<string, string>;
+  /** Tiles that failed in a row, per backend; a success resets it. */
+  errorStreak: Record<string, number>;
+  /** Workflow runs of this window so far, this one included. */
   run: number;
 }
 
-export function initialBatchState(): BatchState {
-  return { nextTileIndex: 0, inFlight: {}, ended: emptyCounts(), failedTiles: [], costs: 0, run: 1 };
+export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[]): WindowState {
+  return {
+    firstTileIndex: range.start,
+    endTileIndex: range.end,
+    nextTileIndex: range.start,
+    deferred: [],
+    added: [],
+    addedCount: 0,
+    inFlight: {},
+    ended: emptyCounts(),
+    failedTiles: [],
+    costs: 0,
+    backends: backends.map((b) => ({ ...b })),
+    paused: false,
+    pausedBackends: {},
+    errorStreak: {},
+    run: 1,
+  };
 }
 
-export class BatchBook {
+/** The backends a tile may use: its `backend` property, its `backends` list, or any. */
+export function allowedBackends(tile: Tile): string[] | undefined {
+  const { backend, backends } = tile.properties;
+  if (typeof backend === 'string') return [backend];
+  if (Array.isArray(backends) && backends.every((b) => typeof b === 'string')) return backends as string[];
+  return undefined;
+}
+
+export class WindowBook {
   constructor(
-    readonly state: BatchState,
-    private readonly backends: readonly BackendSpec[],
+    readonly state: WindowState,
+    /** Pause a backend after this many tiles failed on it in a row. */
+    private readonly pauseAfterErrors: number,
   ) {}
 
   inFlightCount(): number {
     return Object.keys(this.state.inFlight).length;
   }
 
-  inFlightOn(backend: string): number {
-    return Object.values(this.state.inFlight).filter((b) => b === backend).length;
+  slotsInUse(backend: string): number {
+    return Object.values(this.state.inFlight).filter((t) => t.backend === backend && t.holdsSlot).length;
   }
 
-  /** The backend with the most free slots (the first listed wins a tie), or none when all are full. */
-  pickBackend(): BackendSpec | undefined {
+  waitingOn(backend: string): number {
+    return Object.values(this.state.inFlight).filter((t) => t.backend === backend && t.waiting).length;
+  }
+
+  /** Free slots of a backend, zero while it is paused or its queue is full. */
+  freeSlots(backend: BackendSpec): number {
+    if (this.state.paused || backend.name in this.state.pausedBackends) return 0;
+    const free = backend.parallelJobs - this.slotsInUse(backend.name);
+    if (backend.maxQueued === undefined) return Math.max(0, free);
+    return Math.max(0, Math.min(free, backend.maxQueued - this.waitingOn(backend.name)));
+  }
+
+  hasCapacity(): boolean {
+    return this.state.backends.some((b) => this.freeSlots(b) > 0);
+  }
+
+  /** The allowed backend with the most free slots (the first listed wins a tie), if any has one. */
+  pickBackendFor(tile: Tile): BackendSpec | undefined {
+    const allowed = allowedBackends(tile);
     let best: BackendSpec | undefined;
     let bestFree = 0;
-    for (const backend of this.backends) {
-      const free = backend.parallelJobs - this.inFlightOn(backend.name);
-      if (free > bestFree) {
-        best = backend;
-        bestFree = free;
-      }
+    for (const backend of this.state.backends) {
+      if (allowed && !allowed.includes(backend.name)) continue;
+      const free = this.freeSlots(backend);
+      if (free > bestFree) [best, bestFree] = [backend, free];
     }
     return best;
   }
 
-  /** Takes a slot on `backend` for `tileId`; call before the child starts, so no report is missed. */
+  /** A tile that names no backend of this batch can never start. */
+  unknownBackendOf(tile: Tile): string | undefined {
+    return allowedBackends(tile)?.find((name) => !this.state.backends.some((b) => b.name === name));
+  }
+
+  /** Takes a slot for `tileId`; call before the child starts, so no report is missed. */
   markStarted(tileId: string, backend: string): void {
-    this.state.inFlight[tileId] = backend;
+    this.state.inFlight[tileId] = { backend, holdsSlot: true, waiting: true };
+  }
+
+  markRunning(tileId: string): boolean {
+    const tile = this.state.inFlight[tileId];
+    if (!tile || !tile.waiting) return false;
+    tile.waiting = false;
+    return true;
+  }
+
+  /** The tile's job ended on the backend: its slot is free even though the download goes on. */
+  markJobEnded(tileId: string): boolean {
+    const tile = this.state.inFlight[tileId];
+    if (!tile || !tile.holdsSlot) return false;
+    tile.holdsSlot = false;
+    tile.waiting = false;
+    return true;
   }
 
   /**
@@ -65,17 +149,40 @@ export class BatchBook {
    * a duplicate or late report, so every tile is counted exactly once.
    */
   recordEnd(record: Pick<TileRecord, 'tileId' | 'status' | 'error' | 'costs'>): boolean {
-    if (!(record.tileId in this.state.inFlight)) return false;
+    const tile = this.state.inFlight[record.tileId];
+    if (!tile) return false;
     delete this.state.inFlight[record.tileId];
+    this.countEnd(record);
+    if (record.status === 'finished') this.state.errorStreak[tile.backend] = 0;
+    if (record.status === 'error') this.noteError(tile.backend, record.error);
+    return true;
+  }
+
+  /** Counts a tile that ended without ever being in flight (e.g. it named an unknown backend). */
+  countEnd(record: Pick<TileRecord, 'tileId' | 'status' | 'error' | 'costs'>): void {
     this.state.ended[record.status] += 1;
     this.state.costs += record.costs ?? 0;
     if (record.status === 'error' && this.state.failedTiles.length < MAX_LISTED_FAILURES) {
       this.state.failedTiles.push({ tileId: record.tileId, error: record.error ?? { code: 'Unknown', message: 'no reason given' } });
     }
-    return true;
   }
 
-  /** Counts over all tiles: ended ones by status, in-flight ones as running, the rest not started. */
+  private noteError(backend: string, error: TileRecord['error']): void {
+    const streak = (this.state.errorStreak[backend] ?? 0) + 1;
+    this.state.errorStreak[backend] = streak;
+    if (streak >= this.pauseAfterErrors && !(backend in this.state.pausedBackends)) {
+      this.state.pausedBackends[backend] =
+        `${streak} tiles in a row failed on this backend (last: ${error?.code ?? 'Unknown'}: ${error?.message ?? 'no reason'}); ` +
+        'fix the cause, then resume it with the resumeBackend update';
+    }
+  }
+
+  /** True when no tile is left to start (in flight ones may still run). */
+  nothingLeftToStart(): boolean {
+    return this.state.nextTileIndex >= this.state.endTileIndex && this.state.deferred.length === 0 && this.state.added.length === 0;
+  }
+
+  /** Counts over the window's tiles: ended by status, in flight as running, the rest not started. */
   counts(totalTiles: number): StatusCounts {
     const counts = { ...this.state.ended };
     counts.running += this.inFlightCount();

@@ -1,22 +1,54 @@
 /**
- * Signals and queries between the batch, its tiles, and the outside world. Module-level
- * constants, so the client, the CLI and the workflows share one definition of each.
+ * Signals, queries and updates between a batch, its partitions, its tiles and the outside
+ * world. Module-level constants, so the client, the CLI and the workflows share one definition.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchSummary, TileRecord } from '../src/records';
+import type { BackendSpec } from '../src/spec/schema';
+import type { TileFeature } from '../src/spec/tile-types';
 
-/** A tile workflow tells its batch that it ended (finished, error or canceled). */
+/** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
+/** A tile's openEO job ended on the backend: its slot is free while results download. */
+export const tileJobEnded = defineSignal<[{ tileId: string }]>('tileJobEnded');
+/** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
+export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
+
+/** Changes to a running batch. The batch forwards them to its current partition. */
+export type BatchControl =
+  | { type: 'setParallelJobs'; backend: string; parallelJobs: number; maxQueued?: number }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'resumeBackend'; backend: string }
+  | { type: 'addTiles'; features: TileFeature[] };
+
+/** The partition's copy of a control sent to its batch. */
+export const controlPartition = defineSignal<[BatchControl]>('controlPartition');
+
+/** Change how many jobs a backend may have at once; returns the backends as configured now. */
+export const setParallelJobs = defineUpdate<BackendSpec[], [{ backend: string; parallelJobs: number; maxQueued?: number }]>('setParallelJobs');
+/** Stop starting new tiles (running ones go on); resume with `resumeBatch`. */
+export const pauseBatch = defineUpdate<void>('pauseBatch');
+export const resumeBatch = defineUpdate<void>('resumeBatch');
+/** Start tiles on a backend the batch paused after repeated failures. */
+export const resumeBackend = defineUpdate<void, [{ backend: string }]>('resumeBackend');
+/** Add tiles (GeoJSON features in EPSG:4326) to the running batch; returns their ids. */
+export const addTiles = defineUpdate<string[], [{ features: TileFeature[] }]>('addTiles');
 
 /** What is the batch's progress right now? */
 export const batchProgress = defineQuery<BatchProgress>('batchProgress');
-
 /** What is this tile's record right now? */
 export const tileProgress = defineQuery<TileRecord>('tileProgress');
 
 export interface BatchProgress extends BatchSummary {
-  /** The tiles in flight, with their backend. */
+  /** The tiles in flight, with their backend (of the current partition, for partitioned batches). */
   inFlight: { tileId: string; backend: string }[];
-  /** Number of this batch's workflow runs so far (continue-as-new starts a new run). */
+  /** Workflow runs so far (continue-as-new starts a new run). */
   run: number;
+  paused: boolean;
+  /** Backends paused for this batch, with the reason. */
+  pausedBackends: Record<string, string>;
+  backends: BackendSpec[];
+  /** For partitioned batches: partitions done and in all, and the running one's workflow id. */
+  partitions?: { done: number; total: number; current?: string };
 }

@@ -23,7 +23,7 @@ import { TERMINAL_JOB_STATUSES } from '../src/records';
 import { OPENEO_JOB_ID, TILE_STATUS } from '../src/search-attributes';
 import { tileArguments, tileProcessGraph, type Tile } from '../src/spec/arguments';
 import type { BatchSpec } from '../src/spec/schema';
-import { tileCompleted, tileProgress } from './messages';
+import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
 
 /** Everything a tile needs, as the batch hands it over. */
 export interface TileWorkflowInput {
@@ -36,6 +36,8 @@ export interface TileWorkflowInput {
   jobOptions?: BatchSpec['jobOptions'];
   outputDir: string;
   polling: BatchSpec['polling'];
+  /** Tell the batch when the job starts running (its backend limits queued jobs). */
+  reportRunning?: boolean;
 }
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 30 };
@@ -73,9 +75,14 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
         (record.openeoJobId ? `\n\nopenEO job \`${record.openeoJobId}\`: ${record.backendStatus ?? 'unknown'}` : '') +
         (record.error ? `\n\nError ${record.error.code}: ${record.error.message}` : ''),
     );
+  let reportedRunning = false;
   const observe = (job: JobSnapshot) => {
     record.backendStatus = job.status;
     if (job.status === 'running' && !record.runningAt) record.runningAt = nowIso();
+    if (input.reportRunning && !reportedRunning && job.status !== 'created' && job.status !== 'queued') {
+      reportedRunning = true;
+      void tellParent((parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
+    }
     if (job.costs !== undefined) record.costs = job.costs;
     if (job.usage) record.usage = job.usage;
     show();
@@ -110,6 +117,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       });
       observe(job);
     }
+    // The job no longer occupies the backend: free the batch's slot before the download.
+    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id }));
 
     if (job.status === 'finished') {
       const downloaded = await transfers.downloadResults(output());
@@ -146,11 +155,16 @@ async function finish(record: TileRecord): Promise<void> {
   record.finishedAt = nowIso();
   upsertSearchAttributes([{ key: TILE_STATUS, value: record.status }]);
   setCurrentDetails(`**Tile** ${record.tileId}: ${record.status}${record.error ? ` (${record.error.code}: ${record.error.message})` : ''}`);
+  await tellParent((parent) => parent.signal(tileCompleted, record));
+}
+
+/** Signals the window that started this tile; a window that is gone is not an error. */
+async function tellParent(send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>): Promise<void> {
   const parent = workflowInfo().parent;
   if (!parent) return;
   try {
-    await getExternalWorkflowHandle(parent.workflowId).signal(tileCompleted, record);
+    await send(getExternalWorkflowHandle(parent.workflowId));
   } catch {
-    // The batch is gone (ended or terminated): the record stays in this workflow's result.
+    // The batch ended or was terminated: the record stays in this workflow's result.
   }
 }

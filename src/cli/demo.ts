@@ -66,7 +66,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       console.log(`Batch ${batchId} started. Watch it in the Temporal UI:\n  ${workflowUiLink(server.uiUrl, server.namespace, handle.workflowId) ?? '(UI off)'}`);
       const bar = progressBar(checkSpecOffline({ ...spec, batchId }).totalTiles);
       const summary = await client.wait(batchId, (p) => bar.update(p));
-      bar.update({ ...summary, inFlight: [], run: 0 });
+      bar.update({ ...summary, inFlight: [], run: 0, paused: false, pausedBackends: {}, backends: [] });
       bar.stop();
       console.log(summaryText(summary));
       console.log(`\nThe dev server keeps running (state in ${server.dataDir}); stop it with: kill ${server.pid}`);

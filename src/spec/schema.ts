@@ -25,6 +25,8 @@ export const backendSchema = z.strictObject({
   url: httpUrl,
   /** How many of this batch's openEO jobs may be created, queued or running at once. */
   parallelJobs: z.number().int().min(1).max(10_000).default(2),
+  /** At most this many of the batch's jobs wait (created or queued) in the backend's queue. */
+  maxQueued: z.number().int().min(1).optional(),
 });
 
 const processSchema = z.union([
@@ -53,6 +55,12 @@ const featureCollectionSchema = z.looseObject({
   features: z.array(z.looseObject({ type: z.literal('Feature') })).min(1, 'the FeatureCollection has no features'),
 });
 
+/** Tiles in a file the workers can read, or at a URL: GeoJSON, or GeoJSON lines (one feature per line). */
+const tileFileSchema = z.union([
+  z.strictObject({ file: z.string().min(1), format: z.enum(['geojson', 'geojsonl']).optional() }),
+  z.strictObject({ url: httpUrl, format: z.enum(['geojson', 'geojsonl']).optional() }),
+]);
+
 const tilesSchema = z.union([
   z.strictObject({
     aoi: aoiSchema,
@@ -60,7 +68,20 @@ const tilesSchema = z.union([
     tileSize: z.number().finite().positive('the tile size must be greater than 0'),
   }),
   featureCollectionSchema,
+  tileFileSchema,
 ]);
+
+/** How the batch keeps every workflow run small; the defaults suit batches of any size. */
+const schedulingSchema = z.strictObject({
+  /** A window continues as new after this many history events (Temporal warns at 10,240). */
+  maxEventsPerRun: z.number().int().min(100).max(40_000).default(8_000),
+  /** Batches with more tiles than this run as a sequence of partition workflows. */
+  partitionAboveTiles: z.number().int().min(1).default(20_000),
+  /** Tiles per partition. */
+  tilesPerPartition: z.number().int().min(1).default(5_000),
+  /** A backend on which this many tiles fail in a row is paused for the batch. */
+  pauseBackendAfterErrors: z.number().int().min(1).default(10),
+});
 
 const pollingSchema = z.strictObject({
   /** First wait between two status checks of a job; later waits grow towards the maximum. */
@@ -89,6 +110,12 @@ export const batchSpecSchema = z
     /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
     outputDir: z.string().min(1).default('./output'),
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
+    scheduling: schedulingSchema.default({
+      maxEventsPerRun: 8_000,
+      partitionAboveTiles: 20_000,
+      tilesPerPartition: 5_000,
+      pauseBackendAfterErrors: 10,
+    }),
   })
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();
@@ -115,3 +142,5 @@ export type BackendSpec = z.output<typeof backendSchema>;
 export type ProcessSpec = BatchSpec['process'];
 export type TilesSpec = BatchSpec['tiles'];
 export type PollingSpec = BatchSpec['polling'];
+export type SchedulingSpec = BatchSpec['scheduling'];
+export type TileFileSpec = z.output<typeof tileFileSchema>;

@@ -114,7 +114,7 @@ function readTileId(feature: Record<string, unknown>, properties: Record<string,
   return id;
 }
 
-function validateCollection(source: TileFeatureCollection): ValidatedFeature[] {
+function validateCollection(source: TileFeatureCollection, indexOffset: number): ValidatedFeature[] {
   const collection: unknown = source;
   if (!isRecord(collection) || collection.type !== 'FeatureCollection') {
     throw specError('tiles', 'expected a GeoJSON FeatureCollection', 'give tiles as { type: "FeatureCollection", features: [...] }', 'invalid_tiles');
@@ -129,7 +129,9 @@ function validateCollection(source: TileFeatureCollection): ValidatedFeature[] {
       'split the tiles over several jobs', 'too_many_tiles');
   }
   const seen = new Map<string, number>();
-  return features.map((feature: unknown, index): ValidatedFeature => {
+  return features.map((feature: unknown, position): ValidatedFeature => {
+    // A slice of a larger collection keeps the indices (and so the ids) of the whole.
+    const index = position + indexOffset;
     if (!isRecord(feature) || feature.type !== 'Feature') {
       throw specError(`tiles.features[${index}]`, 'is not a GeoJSON Feature', 'give each tile as { type: "Feature", geometry, properties }', 'invalid_tiles');
     }
@@ -156,18 +158,23 @@ function copyGeometry(geometry: PolygonGeometry | MultiPolygonGeometry): Polygon
     : { type: 'MultiPolygon', coordinates: geometry.coordinates.map(copyRings) };
 }
 
-/** Validates a FeatureCollection of tiles and returns its tile plan; throws {@link SpecError} naming the bad field. */
-export function planFeatureCollection(source: TileFeatureCollection): TilePlan {
+/**
+ * Validates a FeatureCollection of tiles and returns its tile plan; throws {@link SpecError} naming
+ * the bad field. `indexOffset` is for a slice of a larger collection: feature 0 of the slice is
+ * tile `indexOffset` of the whole (its default id and `properties.index` say so).
+ */
+export function planFeatureCollection(source: TileFeatureCollection, indexOffset = 0): TilePlan {
   let features = validated.get(source);
   if (!features) {
-    features = validateCollection(source);
+    features = validateCollection(source, indexOffset);
     validated.set(source, features);
   }
   const list = features;
   return {
     count: list.length,
-    tileAt(index: number): Tile {
-      const { id, geometry, properties: userProperties } = list[index];
+    tileAt(position: number): Tile {
+      const index = position + indexOffset;
+      const { id, geometry, properties: userProperties } = list[position];
       const rings = geometry.type === 'Polygon' ? geometry.coordinates : geometry.coordinates.flat();
       // User properties are kept; index, bbox and crs describe the tile and take precedence.
       const properties: TileProperties = { ...userProperties, index, bbox: ringsBounds(rings), crs: 'EPSG:4326' };

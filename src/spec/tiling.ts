@@ -69,3 +69,12 @@ export function tilePage(source: TileSource, offset: number, limit: number): Til
   for (let index = offset; index < end; index++) tiles.push(plan.tileAt(index));
   return tiles;
 }
+
+/**
+ * Every tile of `slice`, a slice of a larger FeatureCollection that starts at tile `indexOffset`.
+ * Lets a workflow hand an activity one page of an inline collection instead of all of it.
+ */
+export function featureSliceTiles(slice: TileFeatureCollection, indexOffset: number): Tile[] {
+  const plan = planFeatureCollection(slice, indexOffset);
+  return Array.from({ length: plan.count }, (_, i) => plan.tileAt(i));
+}

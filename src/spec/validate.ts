@@ -30,7 +30,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 const UNION_FIXES: Record<string, string> = {
   process: 'give either {"processId": "...", "namespace": "<UDP URL>"} or {"processGraph": {...}}',
-  tiles: 'give either {"aoi": {"west","south","east","north","crs"}, "tileSize": N} or a GeoJSON FeatureCollection',
+  tiles: 'give either {"aoi": {"west","south","east","north","crs"}, "tileSize": N}, a GeoJSON FeatureCollection, {"file": "tiles.geojson"} or {"url": "https://…/tiles.geojsonl"}',
 };
 
 function toDetails(issue: z.core.$ZodIssue): SpecErrorDetails {
