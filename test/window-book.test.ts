@@ -39,7 +39,7 @@ describe('window bookkeeping', () => {
     });
     assert.deepEqual(picks, ['a', 'a', 'b', undefined]);
     assert.equal(b.hasCapacity(), false);
-    b.markJobEnded('t1');
+    b.markJobEnded('t1', 'finished');
     assert.equal(b.pickBackendFor(tile('t4'))?.name, 'a', 'the slot is free while t1 still downloads');
     assert.equal(b.inFlightCount(), 3, 't1 stays in flight until it completes');
   });
@@ -75,6 +75,15 @@ describe('window bookkeeping', () => {
     assert.match(b.state.pausedBackends.a, /2 tiles in a row failed.*Internal: boom/);
     assert.equal(b.freeSlots(backends[0]), 0);
     assert.equal(b.pickBackendFor(tile('t5'))?.name, 'b');
+  });
+
+  it('counts a failed job for the streak when the job ends, before the tile completes', () => {
+    const b = book(1);
+    b.markStarted('t1', 'a');
+    b.markJobEnded('t1', 'error', { code: 'JobFailed', message: 'x' });
+    assert.ok('a' in b.state.pausedBackends, 'paused before the error logs are even saved');
+    b.recordEnd({ tileId: 't1', status: 'error' });
+    assert.equal(b.state.errorStreak.a, 1, 'the completion does not count the same failure again');
   });
 
   it('starts nothing while the batch is paused', () => {

@@ -135,12 +135,17 @@ export class WindowBook {
     return true;
   }
 
-  /** The tile's job ended on the backend: its slot is free even though the download goes on. */
-  markJobEnded(tileId: string): boolean {
+  /**
+   * The tile's job ended on the backend: its slot is free even though the download goes on. The
+   * job's outcome counts for the backend's error streak now, so a failing backend is paused
+   * before another tile can take the freed slot.
+   */
+  markJobEnded(tileId: string, jobStatus: string, error?: TileRecord['error']): boolean {
     const tile = this.state.inFlight[tileId];
     if (!tile || !tile.holdsSlot) return false;
     tile.holdsSlot = false;
     tile.waiting = false;
+    this.noteOutcome(tile.backend, jobStatus === 'error' ? 'error' : 'finished', error);
     return true;
   }
 
@@ -153,8 +158,8 @@ export class WindowBook {
     if (!tile) return false;
     delete this.state.inFlight[record.tileId];
     this.countEnd(record);
-    if (record.status === 'finished') this.state.errorStreak[tile.backend] = 0;
-    if (record.status === 'error') this.noteError(tile.backend, record.error);
+    // A tile that never got a job to its end (e.g. the backend refused it) counts for the streak now.
+    if (tile.holdsSlot && (record.status === 'finished' || record.status === 'error')) this.noteOutcome(tile.backend, record.status, record.error);
     return true;
   }
 
@@ -167,7 +172,11 @@ export class WindowBook {
     }
   }
 
-  private noteError(backend: string, error: TileRecord['error']): void {
+  private noteOutcome(backend: string, outcome: 'finished' | 'error', error: TileRecord['error']): void {
+    if (outcome === 'finished') {
+      this.state.errorStreak[backend] = 0;
+      return;
+    }
     const streak = (this.state.errorStreak[backend] ?? 0) + 1;
     this.state.errorStreak[backend] = streak;
     if (streak >= this.pauseAfterErrors && !(backend in this.state.pausedBackends)) {

@@ -3,14 +3,14 @@
  * world. Module-level constants, so the client, the CLI and the workflows share one definition.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BatchSummary, TileRecord } from '../src/records';
+import type { BatchSummary, TileError, TileRecord } from '../src/records';
 import type { BackendSpec } from '../src/spec/schema';
 import type { TileFeature } from '../src/spec/tile-types';
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
 /** A tile's openEO job ended on the backend: its slot is free while results download. */
-export const tileJobEnded = defineSignal<[{ tileId: string }]>('tileJobEnded');
+export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError }]>('tileJobEnded');
 /** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
 export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
 

@@ -118,7 +118,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       observe(job);
     }
     // The job no longer occupies the backend: free the batch's slot before the download.
-    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id }));
+    const jobEnded = { tileId: tile.id, jobStatus: job.status, ...(job.status === 'error' ? { error: { code: 'JobFailed', message: 'the openEO job ended in error' } } : {}) };
+    await tellParent((parent) => parent.signal(tileJobEnded, jobEnded));
 
     if (job.status === 'finished') {
       const downloaded = await transfers.downloadResults(output());

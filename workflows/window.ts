@@ -131,8 +131,8 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
   setHandler(tileCompleted, (record) => {
     if (book.recordEnd(record)) touch();
   });
-  setHandler(tileJobEnded, ({ tileId }) => {
-    if (book.markJobEnded(tileId)) touch();
+  setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
+    if (book.markJobEnded(tileId, jobStatus, error)) touch();
   });
   setHandler(tileJobRunning, ({ tileId }) => {
     if (book.markRunning(tileId)) touch();

@@ -1,0 +1,160 @@
+/**
+ * Changing a running batch, and batches over several backends: resize, pause and resume, added
+ * tiles, pinned tiles, a failing backend paused while the others go on, tiles from a file.
+ * Jobs run a few hundred milliseconds, so a batch stays in flight long enough to steer it.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type RunningEmulator } from '../src/emulator';
+import type { EmulatorStats } from '../src/emulator/stats';
+import type { TileFeature } from '../src/spec/tile-types';
+import { addTiles, pauseBatch, resumeBatch, setParallelJobs, tileCompleted } from '../workflows/messages';
+import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
+
+async function stats(emulator: RunningEmulator): Promise<EmulatorStats> {
+  return (await (await fetch(`${emulator.url}/_emulator/stats`)).json()) as EmulatorStats;
+}
+
+async function resetStats(emulator: RunningEmulator): Promise<void> {
+  await fetch(`${emulator.url}/_emulator/reset-stats`, { method: 'POST' });
+}
+
+/** The largest number of one user's jobs that were created, queued or running at once. */
+async function maxActive(emulator: RunningEmulator): Promise<number> {
+  return Math.max(0, ...Object.values((await stats(emulator)).activeJobsPerUser).map((g) => g.max));
+}
+
+/** Polls until `check` holds, failing after `ms`. */
+async function eventually(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await sleep(100);
+  }
+}
+
+function square(id: string, lon: number, lat: number, properties: Record<string, unknown> = {}): TileFeature {
+  const d = 0.05;
+  return {
+    type: 'Feature',
+    id,
+    geometry: { type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] },
+    properties,
+  } as TileFeature;
+}
+
+describe('steering a running batch', () => {
+  let h: Harness;
+  let second: RunningEmulator;
+  before(async () => {
+    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 400 } });
+    second = await startEmulator({ users: [EMULATOR_USER], maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 400 }, failure: { failTitlesContaining: ['flaky-backend/'] } });
+    await h.startWorker({
+      credentials: {
+        emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
+        second: { url: second.url, auth: { type: 'basic', ...EMULATOR_USER } },
+      },
+    });
+  });
+  after(async () => {
+    await h?.teardown();
+    await second?.close();
+  });
+
+  it('keeps parallelJobs exact, also after it is raised while the batch runs', async () => {
+    await resetStats(h.emulator);
+    const spec = h.spec({ batchId: 'resize', cols: 4, rows: 3 });
+    const { handle } = await h.client.start(spec);
+    await eventually(async () => (await h.client.progress('resize')).counts.finished >= 2, 'two tiles finished');
+    assert.ok((await maxActive(h.emulator)) <= 2, 'at most 2 jobs before the resize');
+    // A duplicate report of a tile that already ended must not count twice.
+    const finished = (await h.client.tiles('resize')).find((t) => t.status === 'finished');
+    assert.ok(finished);
+    await handle.signal(tileCompleted, { batchId: 'resize', tileId: finished.tileId, status: 'error', attempts: 1 });
+
+    const backends = await handle.executeUpdate(setParallelJobs, { args: [{ backend: 'emulator', parallelJobs: 4 }] });
+    assert.equal(backends[0].parallelJobs, 4);
+    const summary = await handle.result();
+
+    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 12, error: 0, canceled: 0, skipped: 0 });
+    const max = await maxActive(h.emulator);
+    assert.ok(max <= 4, `never more than 4 jobs at once, saw ${max}`);
+    assert.ok(max >= 3, `the raised limit is used, saw at most ${max}`);
+  });
+
+  it('starts nothing while paused, and finishes after resume', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: 'pause', cols: 3, rows: 3 }));
+    await eventually(async () => (await stats(h.emulator)).jobs.createdByTitle['pause/E590000-N5660000 attempt 1'] === 1, 'the first job exists');
+    await handle.executeUpdate(pauseBatch);
+    await eventually(async () => (await h.client.progress('pause')).counts.running === 0, 'running tiles ended');
+    const createdWhilePaused = jobsOf(await stats(h.emulator), 'pause/');
+    await sleep(1_500);
+    assert.equal(jobsOf(await stats(h.emulator), 'pause/'), createdWhilePaused, 'no job created while paused');
+    assert.ok(createdWhilePaused < 9);
+    await handle.executeUpdate(resumeBatch);
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 9);
+    assert.equal(jobsOf(await stats(h.emulator), 'pause/'), 9);
+  });
+
+  it('runs tiles added to a running batch', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: 'grow', cols: 2, rows: 1 }));
+    const ids = await handle.executeUpdate(addTiles, { args: [{ features: [square('extra-1', 4.5, 51.1), square('extra-2', 4.6, 51.1)] }] });
+    assert.deepEqual(ids, ['extra-1', 'extra-2']);
+    const summary = await handle.result();
+    assert.equal(summary.totalTiles, 4);
+    assert.equal(summary.counts.finished, 4);
+    assert.deepEqual((await h.client.tiles('grow')).map((t) => t.tileId).sort(), ['E590000-N5660000', 'E595000-N5660000', 'extra-1', 'extra-2']);
+  });
+
+  it('sends pinned tiles to their backend and spreads the others over both', async () => {
+    const tilesFile = join(h.workDir, 'pinned.geojsonl');
+    const features = [
+      square('on-second-1', 4.4, 51.1, { backend: 'second' }),
+      square('on-second-2', 4.45, 51.1, { backend: 'second' }),
+      square('on-first', 4.5, 51.1, { backends: ['emulator'] }),
+      ...[0, 1, 2, 3, 4].map((i) => square(`free-${i}`, 4.3 + i * 0.05, 51.2)),
+    ];
+    await writeFile(tilesFile, features.map((f) => JSON.stringify(f)).join('\n'));
+    const spec = h.spec({ batchId: 'pinned', tiles: { file: tilesFile } });
+    spec.backends = [
+      { name: 'emulator', url: h.emulator.url, parallelJobs: 2 },
+      { name: 'second', url: second.url, parallelJobs: 2 },
+    ];
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+
+    assert.equal(summary.totalTiles, 8);
+    assert.equal(summary.counts.finished, 8);
+    const byTile = new Map((await h.client.tiles('pinned')).map((t) => [t.tileId, t.backend]));
+    assert.equal(byTile.get('on-second-1'), 'second');
+    assert.equal(byTile.get('on-second-2'), 'second');
+    assert.equal(byTile.get('on-first'), 'emulator');
+    const free = [0, 1, 2, 3, 4].map((i) => byTile.get(`free-${i}`));
+    assert.ok(free.includes('emulator') && free.includes('second'), `free tiles use both backends: ${free.join(', ')}`);
+  });
+
+  it('pauses a backend that keeps failing, with a reason, while the other finishes the batch', async () => {
+    const spec = h.spec({ batchId: 'flaky-backend', cols: 4, rows: 2, scheduling: { pauseBackendAfterErrors: 2 } });
+    spec.backends = [
+      { name: 'second', url: second.url, parallelJobs: 1 },
+      { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
+    ];
+    const { handle } = await h.client.start(spec);
+    await eventually(async () => Object.keys((await h.client.progress('flaky-backend')).pausedBackends).length > 0, 'a backend is paused');
+    const progress = await h.client.progress('flaky-backend');
+    assert.match(progress.pausedBackends.second, /2 tiles in a row failed/);
+    const summary = await handle.result();
+    assert.equal(summary.counts.error, 2, 'only the two failures that paused the backend');
+    assert.equal(summary.counts.finished, 6);
+    const tiles = await h.client.tiles('flaky-backend');
+    assert.equal(tiles.filter((t) => t.backend === 'second').length, 2);
+  });
+});
+
+function jobsOf(s: EmulatorStats, prefix: string): number {
+  return Object.entries(s.jobs.createdByTitle).filter(([title]) => title.startsWith(prefix)).reduce((n, [, c]) => n + c, 0);
+}
