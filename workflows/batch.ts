@@ -14,6 +14,7 @@ import type { OpenEOActivities, PreparedBatch } from '../activities';
 import type { BatchSummary } from '../src/records';
 import type { BatchSpecInput } from '../src/spec/schema';
 import { initialWindowState, type WindowState } from './batch-state';
+import { registerBatchHandlers } from './control';
 import { runPartitions, type PartitionsState } from './partitions';
 import { runWindow } from './window';
 
@@ -52,6 +53,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
       'InvalidBatchSpec',
     );
   }
+  const handlers = registerBatchHandlers(batchId);
   const prepared = carried?.prepared ?? (await prepare(spec));
   const { spec: batch, totalTiles } = prepared;
   const summaryOf = (s: { ended: BatchSummary['counts']; failedTiles: BatchSummary['failedTiles']; costs: number }, total: number): BatchSummary => ({
@@ -68,6 +70,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
       batchId,
       prepared,
       state: carried?.partitions,
+      handlers,
       continueAsNew: (partitions) => continueAsNew<typeof batchWorkflow>(batch, { prepared, partitions }),
     });
     return summaryOf(result, result.totalTiles);
@@ -79,6 +82,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     sourceTiles: totalTiles,
     tileFingerprint: prepared.tileFingerprint,
     state: carried?.window ?? initialWindowState({ start: 0, end: totalTiles }, batch.backends),
+    handlers,
     continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { prepared, window }),
   });
   return summaryOf(result.state, result.totalTiles);

@@ -12,7 +12,6 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setCurrentDetails,
-  setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,17 +20,8 @@ import { emptyCounts, type FailedTile, type StatusCounts } from '../src/records'
 import type { BackendSpec } from '../src/spec/schema';
 import type { Tile } from '../src/spec/tile-types';
 import { initialWindowState, MAX_LISTED_FAILURES, type WindowState } from './batch-state';
-import {
-  addTiles,
-  batchProgress,
-  controlPartition,
-  pauseBatch,
-  resumeBackend,
-  resumeBatch,
-  setParallelJobs,
-  type BatchControl,
-  type BatchProgress,
-} from './messages';
+import { registerBatchHandlers, type BatchHandlers } from './control';
+import { controlPartition, type BatchControl, type BatchProgress } from './messages';
 import { MAX_ADDED_WAITING, runWindow } from './window';
 
 const { normalizeAddedTiles } = proxyActivities<OpenEOActivities>({
@@ -66,6 +56,7 @@ export interface PartitionResult {
 /** A sliding window over one range of a partitioned batch's tiles. */
 export async function partitionWorkflow(input: PartitionInput, carried?: WindowState): Promise<PartitionResult> {
   const { spec, totalTiles, tileFingerprint } = input.prepared;
+  const handlers = registerBatchHandlers(input.batchId);
   let state = carried;
   if (!state) {
     state = initialWindowState(input.range, input.backends);
@@ -80,6 +71,7 @@ export async function partitionWorkflow(input: PartitionInput, carried?: WindowS
     sourceTiles: totalTiles + input.addedBefore,
     tileFingerprint,
     state,
+    handlers,
     continueAsNew: (window) => continueAsNew<typeof partitionWorkflow>(input, window),
   });
   const s = result.state;
@@ -116,6 +108,7 @@ export interface PartitionsInput {
   batchId: string;
   prepared: PreparedBatch;
   state?: PartitionsState;
+  handlers: BatchHandlers;
   continueAsNew(state: PartitionsState): Promise<never>;
 }
 
@@ -144,59 +137,50 @@ export async function runPartitions(input: PartitionsInput): Promise<PartitionsS
   let current: string | undefined;
 
   // Changes go to the running partition, and into the settings the next partitions start with.
-  const control = async (c: BatchControl) => {
-    if (c.type === 'setParallelJobs') {
-      const backend = state.backends.find((b) => b.name === c.backend);
-      if (!backend) throw new Error(`backend "${c.backend}" is not part of this batch`);
-      backend.parallelJobs = c.parallelJobs;
-      if (c.maxQueued !== undefined) backend.maxQueued = c.maxQueued;
-    } else if (c.type === 'pause' || c.type === 'resume') {
-      state.paused = c.type === 'pause';
-    } else if (c.type === 'resumeBackend') {
-      delete state.pausedBackends[c.backend];
-    }
-    if (current) await getExternalWorkflowHandle(current).signal(controlPartition, c);
-  };
-  setHandler(setParallelJobs, async (args) => {
-    await control({ type: 'setParallelJobs', ...args });
-    return state.backends;
-  });
-  setHandler(pauseBatch, () => control({ type: 'pause' }));
-  setHandler(resumeBatch, () => control({ type: 'resume' }));
-  setHandler(resumeBackend, ({ backend }) => control({ type: 'resumeBackend', backend }));
-  setHandler(
-    addTiles,
-    async ({ features }) => {
-      const tiles = await normalizeAddedTiles({ features, firstIndex: totalTiles + state.addedCount });
-      state.addedCount += tiles.length;
-      if (current) await control({ type: 'addTiles', features });
-      else state.added.push(...tiles);
-      return tiles.map((t) => t.id);
+  input.handlers.attach({
+    async apply(c: BatchControl) {
+      let result: BackendSpec[] | string[] = state.backends;
+      if (c.type === 'setParallelJobs') {
+        const backend = state.backends.find((b) => b.name === c.backend);
+        if (!backend) throw new Error(`backend "${c.backend}" is not part of this batch`);
+        backend.parallelJobs = c.parallelJobs;
+        if (c.maxQueued !== undefined) backend.maxQueued = c.maxQueued;
+      } else if (c.type === 'pause' || c.type === 'resume') {
+        state.paused = c.type === 'pause';
+      } else if (c.type === 'resumeBackend') {
+        delete state.pausedBackends[c.backend];
+      } else {
+        if (c.features.length > MAX_ADDED_WAITING) throw new Error(`features: add at most ${MAX_ADDED_WAITING} tiles at once`);
+        const tiles = await normalizeAddedTiles({ features: c.features, firstIndex: totalTiles + state.addedCount });
+        state.addedCount += tiles.length;
+        result = tiles.map((t) => t.id);
+        // The running partition numbers them itself; without one they wait for the next.
+        if (!current) {
+          state.added.push(...tiles);
+          return result;
+        }
+      }
+      if (current) await getExternalWorkflowHandle(current).signal(controlPartition, c);
+      return result;
     },
-    {
-      validator: ({ features }) => {
-        if (!Array.isArray(features) || features.length === 0) throw new Error('features: give at least one GeoJSON Feature');
-        if (features.length > MAX_ADDED_WAITING) throw new Error(`features: add at most ${MAX_ADDED_WAITING} tiles at once`);
-      },
+    progress: (): BatchProgress => {
+      const counts = { ...state.ended };
+      counts.not_started += Math.max(0, totalTiles + state.addedCount - state.doneTiles);
+      return {
+        batchId,
+        totalTiles: totalTiles + state.addedCount,
+        counts,
+        failedTiles: state.failedTiles,
+        outputDir: `${spec.outputDir}/${batchId}`,
+        costs: state.costs,
+        inFlight: [],
+        run: 0,
+        paused: state.paused,
+        pausedBackends: state.pausedBackends,
+        backends: state.backends,
+        partitions: { done: state.next, total: state.count, current },
+      };
     },
-  );
-  setHandler(batchProgress, (): BatchProgress => {
-    const counts = { ...state.ended };
-    counts.not_started += Math.max(0, totalTiles + state.addedCount - state.doneTiles);
-    return {
-      batchId,
-      totalTiles: totalTiles + state.addedCount,
-      counts,
-      failedTiles: state.failedTiles,
-      outputDir: `${spec.outputDir}/${batchId}`,
-      costs: state.costs,
-      inFlight: [],
-      run: 0,
-      paused: state.paused,
-      pausedBackends: state.pausedBackends,
-      backends: state.backends,
-      partitions: { done: state.next, total: state.count, current },
-    };
   });
 
   // Added tiles that arrive after the last partition get one more partition of their own.

@@ -23,20 +23,8 @@ import type { BatchSpec, BackendSpec } from '../src/spec/schema';
 import type { Tile, TileFeatureCollection } from '../src/spec/tile-types';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../src/search-attributes';
 import { WindowBook, type WindowState } from './batch-state';
-import {
-  addTiles,
-  batchProgress,
-  controlPartition,
-  pauseBatch,
-  resumeBackend,
-  resumeBatch,
-  setParallelJobs,
-  tileCompleted,
-  tileJobEnded,
-  tileJobRunning,
-  type BatchControl,
-  type BatchProgress,
-} from './messages';
+import type { BatchHandlers } from './control';
+import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl, type BatchProgress } from './messages';
 import { tileWorkflow } from './tile';
 
 /** Tiles fetched per page, and at most this many fetched tiles wait for a backend. */
@@ -62,6 +50,8 @@ export interface WindowInput {
   sourceTiles: number;
   tileFingerprint?: string;
   state: WindowState;
+  /** The workflow's query and update handlers, which this window serves while it runs. */
+  handlers: BatchHandlers;
   /** Continues the calling workflow as new with this state. */
   continueAsNew(state: WindowState): Promise<never>;
 }
@@ -137,41 +127,32 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
   setHandler(tileJobRunning, ({ tileId }) => {
     if (book.markRunning(tileId)) touch();
   });
-  const control = (c: Exclude<BatchControl, { type: 'addTiles' }>) => {
-    applyControl(book, c);
-    touch();
-  };
-  setHandler(controlPartition, (c) => (c.type === 'addTiles' ? void queueAddedTiles(c.features) : control(c)));
-  setHandler(setParallelJobs, (args) => {
-    control({ type: 'setParallelJobs', ...args });
-    return state.backends;
-  });
-  setHandler(pauseBatch, () => control({ type: 'pause' }));
-  setHandler(resumeBatch, () => control({ type: 'resume' }));
-  setHandler(resumeBackend, ({ backend }) => control({ type: 'resumeBackend', backend }));
-  setHandler(addTiles, ({ features }) => queueAddedTiles(features), {
-    validator: ({ features }) => {
-      if (!Array.isArray(features) || features.length === 0) throw new Error('features: give at least one GeoJSON Feature');
-      if (state.added.length + features.length > MAX_ADDED_WAITING) {
-        throw new Error(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once; add fewer now and more later`);
-      }
+  input.handlers.attach({
+    progress: (): BatchProgress => ({
+      batchId,
+      totalTiles: total(),
+      counts: book.counts(total()),
+      failedTiles: state.failedTiles,
+      outputDir: `${spec.outputDir}/${batchId}`,
+      costs: state.costs,
+      inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
+      run: state.run,
+      paused: state.paused,
+      pausedBackends: state.pausedBackends,
+      backends: state.backends,
+    }),
+    async apply(control) {
+      if (control.type === 'addTiles') return queueAddedTiles(control.features);
+      applyControl(book, control);
+      touch();
+      return state.backends;
     },
   });
-  setHandler(batchProgress, (): BatchProgress => ({
-    batchId,
-    totalTiles: total(),
-    counts: book.counts(total()),
-    failedTiles: state.failedTiles,
-    outputDir: `${spec.outputDir}/${batchId}`,
-    costs: state.costs,
-    inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
-    run: state.run,
-    paused: state.paused,
-    pausedBackends: state.pausedBackends,
-    backends: state.backends,
-  }));
 
   async function queueAddedTiles(features: TileFeatureCollection['features']): Promise<string[]> {
+    if (state.added.length + features.length > MAX_ADDED_WAITING) {
+      throw new Error(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once; add fewer now and more later`);
+    }
     const tiles = await normalizeAddedTiles({ features, firstIndex: input.sourceTiles + state.addedCount });
     state.added.push(...tiles);
     state.addedCount += tiles.length;

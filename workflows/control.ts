@@ -1,0 +1,79 @@
+/**
+ * The batch's outward handlers (progress query, control updates), registered the moment a batch
+ * or partition starts. Updates are not buffered by Temporal while a workflow has no handler, so
+ * they must exist before `prepareBatch` returns; they wait for the window to attach and then
+ * hand over to it.
+ */
+import { condition, setHandler } from '@temporalio/workflow';
+import { emptyCounts } from '../src/records';
+import type { BackendSpec } from '../src/spec/schema';
+import {
+  addTiles,
+  batchProgress,
+  controlPartition,
+  pauseBatch,
+  resumeBackend,
+  resumeBatch,
+  setParallelJobs,
+  type BatchControl,
+  type BatchProgress,
+} from './messages';
+
+/** What a window or the partition runner offers once it runs. */
+export interface BatchController {
+  progress(): BatchProgress;
+  /** Applies a change; returns the backends (for `setParallelJobs`) or the added tile ids. */
+  apply(control: BatchControl): Promise<BackendSpec[] | string[] | void>;
+}
+
+export interface BatchHandlers {
+  attach(controller: BatchController): void;
+}
+
+export function registerBatchHandlers(batchId: string): BatchHandlers {
+  let controller: BatchController | undefined;
+  const ready = async (): Promise<BatchController> => {
+    await condition(() => controller !== undefined);
+    return controller!;
+  };
+
+  setHandler(batchProgress, () =>
+    controller
+      ? controller.progress()
+      : {
+          // Still validating the spec: nothing has started.
+          batchId,
+          totalTiles: 0,
+          counts: emptyCounts(),
+          failedTiles: [],
+          outputDir: '',
+          costs: 0,
+          inFlight: [],
+          run: 0,
+          paused: false,
+          pausedBackends: {},
+          backends: [],
+        },
+  );
+  setHandler(setParallelJobs, async (args) => (await (await ready()).apply({ type: 'setParallelJobs', ...args })) as BackendSpec[], {
+    validator: ({ parallelJobs }) => {
+      if (!Number.isInteger(parallelJobs) || parallelJobs < 0) throw new Error('parallelJobs: give a whole number ≥ 0');
+    },
+  });
+  setHandler(pauseBatch, async () => void (await (await ready()).apply({ type: 'pause' })));
+  setHandler(resumeBatch, async () => void (await (await ready()).apply({ type: 'resume' })));
+  setHandler(resumeBackend, async ({ backend }) => void (await (await ready()).apply({ type: 'resumeBackend', backend })));
+  setHandler(addTiles, async ({ features }) => (await (await ready()).apply({ type: 'addTiles', features })) as string[], {
+    validator: ({ features }) => {
+      if (!Array.isArray(features) || features.length === 0) throw new Error('features: give at least one GeoJSON Feature');
+    },
+  });
+  // A partition gets the batch's changes as signals; the same controller applies them.
+  setHandler(controlPartition, async (c) => void (await (await ready()).apply(c)));
+
+  return {
+    attach(c) {
+      controller = c;
+    },
+  };
+}
