@@ -144,9 +144,13 @@ describe('steering a running batch', () => {
       { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
     ];
     const { handle } = await h.client.start(spec);
-    await eventually(async () => Object.keys((await h.client.progress('flaky-backend')).pausedBackends).length > 0, 'a backend is paused');
-    const progress = await h.client.progress('flaky-backend');
-    assert.match(progress.pausedBackends.second, /2 tiles in a row failed/);
+    let pausedBackends: Record<string, string> = {};
+    await eventually(async () => {
+      pausedBackends = (await h.client.progress('flaky-backend')).pausedBackends;
+      return Object.keys(pausedBackends).length > 0;
+    }, 'a backend is paused');
+    assert.deepEqual(Object.keys(pausedBackends), ['second']);
+    assert.match(pausedBackends.second, /2 tiles in a row failed/);
     const summary = await handle.result();
     assert.equal(summary.counts.error, 2, 'only the two failures that paused the backend');
     assert.equal(summary.counts.finished, 6);
