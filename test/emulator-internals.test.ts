@@ -8,12 +8,15 @@ import { describe, it } from 'node:test';
 
 import { fromArrayBuffer } from 'geotiff';
 
-import { findArea, findTemporalExtent } from '../src/emulator/area';
+import { findArea, findProjectedExtent, findTemporalExtent } from '../src/emulator/area';
+import { ManualClock } from '../src/emulator/clock';
 import { ApiError } from '../src/emulator/errors';
 import { FailurePolicy, seededRandom } from '../src/emulator/failure';
 import { encodeGeoTiff } from '../src/emulator/geotiff';
 import { JobLog } from '../src/emulator/logs';
 import { resolveRemoteProcesses, validateProcess, type ProcessGraph } from '../src/emulator/process-graph';
+import { composeHooks, type RequestHookContext } from '../src/emulator/hooks';
+import { SeededRandom } from '../src/emulator/random';
 import { parseRange } from '../src/emulator/result-routes';
 import { Router, type Route } from '../src/emulator/router';
 import { BAP_COMPOSITE_NAMESPACE, DEFAULT_UDP_REGISTRY } from '../src/emulator/udp-registry';
@@ -277,5 +280,67 @@ describe('emulator internals: GeoTIFF encoder', () => {
 
   it('rejects a pixel count that does not match the size', () => {
     assert.throws(() => encodeGeoTiff({ width: 2, height: 2, pixels: new Uint16Array(3), bbox: { west: 0, south: 0, east: 1, north: 1 } }), RangeError);
+  });
+});
+
+describe('emulator internals: clock, random streams, hooks, projected rasters', () => {
+  it('fires manual-clock timers in due order, including timers set while advancing', () => {
+    const clock = new ManualClock(1000);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 200);
+    clock.setTimeout(() => {
+      fired.push(`a@${clock.now()}`);
+      clock.setTimeout(() => fired.push(`c@${clock.now()}`), 50);
+    }, 100);
+    const cancelled = clock.setTimeout(() => fired.push('never'), 10);
+    clock.clearTimeout(cancelled);
+    clock.advance(160);
+    assert.deepEqual(fired, ['a@1100', 'c@1150']);
+    assert.equal(clock.now(), 1160);
+    clock.advance(1000);
+    assert.deepEqual(fired, ['a@1100', 'c@1150', 'b@1200']);
+    assert.equal(clock.pending, 0);
+  });
+
+  it('continues a random stream from its saved state; salts give independent streams', () => {
+    const a = new SeededRandom(5, 1);
+    a.next();
+    const saved = a.state;
+    const expected = [a.next(), a.next()];
+    const b = new SeededRandom(5, 1);
+    b.state = saved;
+    assert.deepEqual([b.next(), b.next()], expected);
+    assert.notEqual(new SeededRandom(5, 2).next(), new SeededRandom(5, 1).next());
+  });
+
+  it('composes hooks: the first that handles wins, the first beforeSend is kept', async () => {
+    const calls: string[] = [];
+    const send = () => true;
+    const hook = composeHooks([
+      { beforeRoute: () => void calls.push('first') },
+      { beforeRoute: () => (calls.push('second'), { beforeSend: send }) },
+      { beforeRoute: () => (calls.push('third'), { handled: true }) },
+      { beforeRoute: () => void calls.push('never') },
+    ]);
+    const outcome = await hook.beforeRoute({} as RequestHookContext);
+    assert.deepEqual(calls, ['first', 'second', 'third']);
+    assert.equal(outcome?.handled, true);
+    const passThrough = await composeHooks([{ beforeRoute: () => ({ beforeSend: send }) }, undefined]).beforeRoute({} as RequestHookContext);
+    assert.equal(passThrough?.beforeSend, send);
+  });
+
+  it('finds the first projected bounding box and encodes a projected GeoTIFF', async () => {
+    const g = graph({
+      a: { process_id: 'x', arguments: { geometry: { type: 'Point', coordinates: [4, 51] }, e: { west: 1, south: 2, east: 3, north: 4, crs: 32631 } }, result: true },
+    });
+    assert.deepEqual(findProjectedExtent(g), { epsg: 32631, bbox: { west: 1, south: 2, east: 3, north: 4 } });
+    assert.equal(findProjectedExtent(graph({ a: { process_id: 'x', arguments: { e: { west: 1, south: 2, east: 3, north: 4 } }, result: true } })), null);
+
+    const bytes = encodeGeoTiff({ width: 2, height: 2, pixels: new Uint16Array(4), bbox: { west: 500000, south: 5600000, east: 500020, north: 5600020 }, epsg: 32631 });
+    const image = await (await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).getImage();
+    assert.equal(image.getGeoKeys()?.GTModelTypeGeoKey, 1);
+    assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
+    assert.deepEqual(image.getBoundingBox(), [500000, 5600000, 500020, 5600020]);
+    assert.deepEqual(image.getResolution(), [10, -10, 0]);
   });
 });

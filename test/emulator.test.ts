@@ -179,7 +179,10 @@ describe('emulator: discovery', () => {
       capabilities.endpoints.map((e: { path: string; methods: string[] }) => [e.path, [...e.methods].sort()]),
     );
     assert.deepEqual(listed.get('/jobs'), ['GET', 'POST']);
-    assert.deepEqual(listed.get('/jobs/{job_id}'), ['DELETE', 'GET']);
+    assert.deepEqual(listed.get('/jobs/{job_id}'), ['DELETE', 'GET', 'PATCH']);
+    assert.deepEqual(listed.get('/jobs/{job_id}/estimate'), ['GET']);
+    assert.deepEqual(listed.get('/conformance'), ['GET']);
+    assert.ok(!listed.has('/credentials/oidc'), 'no OIDC provider configured, so the endpoint is not advertised');
     assert.deepEqual(listed.get('/jobs/{job_id}/results'), ['DELETE', 'GET', 'POST']);
     assert.deepEqual(listed.get('/jobs/{job_id}/logs'), ['GET']);
     assert.deepEqual(listed.get('/credentials/basic'), ['GET']);
@@ -198,10 +201,11 @@ describe('emulator: discovery', () => {
   it('enables the js-client features the tiling workflow uses', async () => {
     const connection = await OpenEO.connect(emulator.url);
     const capabilities = connection.capabilities();
-    for (const feature of ['createJob', 'describeJob', 'startJob', 'stopJob', 'listResults', 'debugJob', 'listJobs', 'deleteJob', 'authenticateBasic']) {
+    for (const feature of ['createJob', 'describeJob', 'updateJob', 'estimateJob', 'startJob', 'stopJob', 'listResults', 'debugJob', 'listJobs', 'deleteJob', 'authenticateBasic']) {
       assert.ok(capabilities.hasFeature(feature), `feature ${feature} not detected`);
     }
-    assert.equal(capabilities.hasFeature('updateJob'), false, 'PATCH /jobs/{id} is not implemented and must not be listed');
+    assert.equal(capabilities.hasFeature('authenticateOIDC'), false, 'no OIDC provider is configured');
+    assert.equal(capabilities.hasConformance('https://api.openeo.org/extensions/remote-process-definition/0.1.0'), true);
   });
 
   it('describes collections, processes and file formats', async () => {

@@ -8,7 +8,7 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { OpenEOBatchClient } from '../client';
 import { ensureTemporalCli } from '../devserver';
-import { startEmulator } from '../emulator';
+import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../emulator';
 import type { BatchSpecInput } from '../spec/schema';
 import { InvalidSpecError } from '../spec/validate';
 import { createOpenEOWorker } from '../worker';
@@ -67,18 +67,39 @@ program
 
 program
   .command('emulator')
-  .description('run the openEO API emulator: a local openEO backend to try batches offline')
+  .description('run the openEO API emulator: a local openEO backend to try batches offline (see docs/emulator.md)')
   .option('--port <port>', 'HTTP port', integer, 8123)
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--queued-seconds <s>', 'how long a started job stays queued', seconds, 1)
   .option('--running-seconds <s>', 'how long a job runs', seconds, 4)
-  .option('--max-running <n>', 'running jobs per user; more wait in the queue', integer, 2)
-  .action(async (opts: { port: number; queuedSeconds: number; runningSeconds: number; maxRunning: number }) => {
-    const emulator = await startEmulator({
-      port: opts.port,
-      jobDurations: { queuedMs: opts.queuedSeconds * 1000, runningMs: opts.runningSeconds * 1000 },
-      maxRunningJobsPerUser: opts.maxRunning,
-    });
+  .option('--max-running <n>', 'running jobs per user', integer, 2)
+  .option('--concurrency-mode <mode>', 'beyond --max-running: queue (wait) or reject (400 ConcurrentJobLimit, as CDSE)')
+  .option('--results <mode>', 'results document: item or collection (as CDSE)')
+  .option('--failed-job-results <mode>', 'results of a failed job: spec (424 + error) or cdse (400 JobNotFinished)')
+  .option('--asset-origin <mode>', 'serve result files from the API origin (same) or a second port (separate)')
+  .option('--asset-port <port>', 'port of the separate asset origin (default: a free port)', integer)
+  .option('--assets-require-token', 'same-origin result files also need the Bearer token')
+  .option('--token-lifetime-seconds <s>', 'validity of access tokens', seconds)
+  .option('--link-ttl-seconds <s>', 'validity of signed result links', seconds)
+  .option('--faults <file>', 'fault injection configuration (JSON)')
+  .option('--fail-rate <p>', 'probability that a request fails with 503 InfrastructureBusy', Number)
+  .option('--error-rate <p>', 'probability that a job run ends in error', Number)
+  .option('--seed <n>', 'seed of the fault injection', integer)
+  .option('--state-file <file>', 'keep jobs and tokens in this file across restarts')
+  .action(async (flags: EmulatorCliFlags) => {
+    const emulator = await startEmulator(await emulatorOptionsFromFlags(flags));
     console.log(`openEO emulator listening on ${emulator.url} (user "demo", password "demo-password"); Ctrl-C stops it`);
+    if (emulator.assetUrl) console.log(`  result files from ${emulator.assetUrl}`);
+    console.log(`  admin API: ${emulator.url}/_emulator/stats, ${emulator.url}/_emulator/faults`);
+    // Stop cleanly so the state file gets its final write.
+    const stop = () => {
+      emulator.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program

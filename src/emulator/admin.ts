@@ -1,11 +1,16 @@
 /**
  * The emulator's own admin surface, in-process ({@link EmulatorAdmin}) and
- * over HTTP under `/_emulator/` (no authentication, never in capabilities).
+ * over HTTP under `/_emulator/` (no authentication, never in capabilities,
+ * never affected by injected faults).
  */
 import type { BBox } from './area';
 import { ADMIN_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
+import { ApiError } from './errors';
+import { FaultConfigError, parseFaultConfig, type FaultConfig } from './faults/config';
+import { readJsonObject } from './http-util';
 import type { JobRecord, JobStatus } from './jobs';
+import type { OidcTokenGrant } from './options';
 import type { Route } from './router';
 import type { EmulatorStats } from './stats';
 
@@ -37,6 +42,17 @@ export interface EmulatorAdmin {
   jobs(): AdminJobView[];
   /** One job by id, regardless of owner. */
   job(id: string): AdminJobView | undefined;
+  /** The current fault configuration. */
+  faults(): FaultConfig;
+  /**
+   * Replaces the fault configuration; counters and random streams restart.
+   * @throws FaultConfigError for an invalid configuration
+   */
+  setFaults(config: FaultConfig): void;
+  /** Accepts `Bearer oidc/<provider>/<token>` for `grant.user` from now on. */
+  registerOidcToken(grant: OidcTokenGrant): void;
+  /** Makes every issued token expire now (clients must re-authenticate). */
+  expireTokens(): void;
 }
 
 function view(core: EmulatorCore, job: JobRecord): AdminJobView {
@@ -65,7 +81,23 @@ export function createAdmin(core: EmulatorCore): EmulatorAdmin {
       const job = core.store.find(id);
       return job ? view(core, job) : undefined;
     },
+    faults: () => core.faults.current(),
+    setFaults: (config) => core.faults.configure(parseFaultConfig(config)),
+    registerOidcToken: (grant) => core.auth.registerOidcToken(grant),
+    expireTokens: () => core.auth.expireAll(),
   };
+}
+
+/** Reads an OIDC grant from an admin request body. */
+function parseGrant(body: Record<string, unknown>): OidcTokenGrant {
+  const { provider, token, user, expiresInMs } = body;
+  if (typeof provider !== 'string' || typeof token !== 'string' || typeof user !== 'string') {
+    throw new ApiError('RequestBodyInvalid', 'Expected {"provider", "token", "user"} strings and an optional expiresInMs.');
+  }
+  if (expiresInMs !== undefined && (typeof expiresInMs !== 'number' || !(expiresInMs >= 0))) {
+    throw new ApiError('RequestBodyInvalid', 'expiresInMs must be a non-negative number.');
+  }
+  return { provider, token, user, expiresInMs };
 }
 
 /** The HTTP admin routes, backed by the same admin object. */
@@ -84,5 +116,30 @@ export function adminRoutes(admin: EmulatorAdmin): Route[] {
       context.writer.empty(204);
     }),
     route('GET', '/jobs', (context) => context.writer.json(200, { jobs: admin.jobs() })),
+    route('GET', '/faults', (context) => context.writer.json(200, admin.faults())),
+    route('PUT', '/faults', async (context) => {
+      const body = await readJsonObject(context.req);
+      try {
+        admin.setFaults(body as FaultConfig); // setFaults validates
+      } catch (error) {
+        if (error instanceof FaultConfigError) throw new ApiError('RequestBodyInvalid', error.message);
+        throw error;
+      }
+      context.writer.json(200, admin.faults());
+    }),
+    route('POST', '/oidc-tokens', async (context) => {
+      const body = await readJsonObject(context.req);
+      try {
+        admin.registerOidcToken(parseGrant(body));
+      } catch (error) {
+        if (error instanceof RangeError) throw new ApiError('RequestBodyInvalid', error.message);
+        throw error;
+      }
+      context.writer.empty(204);
+    }),
+    route('POST', '/expire-tokens', (context) => {
+      admin.expireTokens();
+      context.writer.empty(204);
+    }),
   ];
 }

@@ -136,6 +136,49 @@ export function findArea(graph: ProcessGraph): BBox | null {
   return area;
 }
 
+/** A bounding box in a projected CRS, as the client gave it. */
+export interface ProjectedExtent {
+  /** EPSG code of the CRS (a UTM zone or Web Mercator). */
+  epsg: number;
+  /** In the CRS's units (metres); `west`/`east` are eastings, `south`/`north` northings. */
+  bbox: BBox;
+}
+
+function findProjectedBox(value: unknown): ProjectedExtent | null {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = findProjectedBox(item);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (!isPlainObject(value) || isPlainObject(value.process_graph)) return null;
+  const { west, south, east, north } = value;
+  if ([west, south, east, north].every((v) => typeof v === 'number')) {
+    const code = epsgCode(value.crs);
+    if (code === null || code === 4326 || projDefinition(code) === null) return null;
+    return { epsg: code, bbox: { west: west as number, south: south as number, east: east as number, north: north as number } };
+  }
+  for (const item of Object.values(value)) {
+    const found = findProjectedBox(item);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * The first bounding box given in a projected CRS the emulator knows (UTM,
+ * Web Mercator). Results are then written in that CRS over exactly that
+ * box, as a back-end does for a tile in its native projection.
+ */
+export function findProjectedExtent(graph: ProcessGraph): ProjectedExtent | null {
+  for (const { node } of walkNodes(graph)) {
+    const found = findProjectedBox(node.arguments ?? {});
+    if (found) return found;
+  }
+  return null;
+}
+
 /** A `[start, end]` interval of RFC 3339 strings (either may be open). */
 export type TemporalExtent = [string | null, string | null];
 

@@ -17,3 +17,10 @@ export const BACKEND_VERSION = '0.1.0-emulator';
 
 /** Media type of the GeoTIFF result assets. */
 export const GEOTIFF_MEDIA_TYPE = 'image/tiff; application=geotiff';
+
+/** Conformance classes, served by `GET /conformance` and in the capabilities' `conformsTo`. */
+export const CONFORMS_TO: readonly string[] = [
+  `https://api.openeo.org/${API_VERSION}`,
+  // Processes referenced by a URL in `namespace` are resolved (see udp-registry.ts).
+  'https://api.openeo.org/extensions/remote-process-definition/0.1.0',
+];

@@ -2,9 +2,11 @@
  * The services shared by all route modules of one emulator instance.
  */
 import type { AuthService } from './auth';
+import type { Clock } from './clock';
+import type { FaultInjector } from './faults/injector';
 import type { JobStore } from './jobs';
-import type { ResolvedEmulatorOptions } from './options';
-import type { Clock, JobScheduler } from './scheduler';
+import type { JobScheduler } from './scheduler';
+import type { ResolvedEmulatorOptions } from './settings';
 import type { AssetUrlSigner } from './signing';
 import type { StatsRecorder } from './stats';
 
@@ -17,9 +19,10 @@ export interface EmulatorCore {
   readonly stats: StatsRecorder;
   readonly signer: AssetUrlSigner;
   readonly clock: Clock;
+  readonly faults: FaultInjector;
   /**
    * Origin that result asset links point to, given the origin of the API
-   * request. Identity today; the seam for serving assets from a second origin.
+   * request: the same origin, or the separate asset server's.
    */
   assetOrigin(apiOrigin: string): string;
 }

@@ -1,8 +1,9 @@
 /**
  * Discovery and account endpoints: well-known document, capabilities,
- * collections, processes, file formats, Basic login and `/me`.
+ * conformance, collections, processes, file formats, Basic and OIDC login
+ * information, and `/me`.
  */
-import { API_PREFIX, API_VERSION, BACKEND_VERSION, STAC_VERSION } from './constants';
+import { API_PREFIX, API_VERSION, BACKEND_VERSION, CONFORMS_TO, STAC_VERSION } from './constants';
 import { COLLECTIONS, FILE_FORMATS, PROCESSES } from './catalog';
 import type { EmulatorCore } from './context';
 import { ApiError } from './errors';
@@ -75,14 +76,33 @@ export function discoveryRoutes(core: EmulatorCore, allRoutes: () => readonly Ro
           title: 'openEO API emulator',
           description: 'Local emulation of an openEO back-end for testing batch-job clients. Results are synthetic.',
           production: true,
-          conformsTo: [`https://api.openeo.org/${API_VERSION}`],
+          conformsTo: [...CONFORMS_TO],
           endpoints: capabilityEndpoints(allRoutes()),
           billing: { currency: 'credits' },
           links: [
             { rel: 'self', href: apiUrl(context, '/'), type: 'application/json' },
             { rel: 'version-history', href: `${context.origin}/.well-known/openeo`, type: 'application/json' },
+            { rel: 'conformance', href: apiUrl(context, '/conformance'), type: 'application/json' },
             { rel: 'data', href: apiUrl(context, '/collections'), type: 'application/json' },
           ],
+        }),
+    },
+    {
+      method: 'GET',
+      path: `${API_PREFIX}/conformance`,
+      auth: false,
+      listed: true,
+      handler: (context) => context.writer.json(200, { conformsTo: [...CONFORMS_TO] }),
+    },
+    {
+      method: 'GET',
+      path: `${API_PREFIX}/credentials/oidc`,
+      auth: false,
+      // The spec requires at least one provider in the answer, so the endpoint is only advertised with one.
+      listed: core.settings.oidcProviders.length > 0,
+      handler: (context) =>
+        context.writer.json(200, {
+          providers: core.settings.oidcProviders.map((p) => ({ ...structuredClone(p), scopes: p.scopes ?? ['openid'] })),
         }),
     },
     {

@@ -1,24 +1,32 @@
 /**
- * Wires the emulator together and runs it on a real HTTP port.
+ * Wires the emulator together and runs it on a real HTTP port (and, with
+ * `assetOrigin: 'separate'`, a second port for result files).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { adminRoutes, createAdmin, type EmulatorAdmin } from './admin';
+import { assetOriginFor, startAssetOrigin, type AssetOriginServer } from './asset-origin';
 import { AuthService } from './auth';
+import type { Clock } from './clock';
 import { API_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
 import { discoveryRoutes } from './discovery';
-import { FailurePolicy } from './failure';
+import { FailurePolicy, type FailureVerdict } from './failure';
+import { FaultInjector } from './faults/injector';
+import { composeHooks } from './hooks';
 import { jobRoutes } from './job-routes';
-import { JobStore } from './jobs';
-import { resolveOptions, type EmulatorOptions } from './options';
+import { JobStore, type JobRecord } from './jobs';
+import { closeServer, listen } from './listen';
+import type { EmulatorOptions } from './options';
 import { resolveRemoteProcesses } from './process-graph';
 import { produceResult } from './results';
 import { ASSET_ROUTE_PATH, resultRoutes } from './result-routes';
 import { Router, type Route } from './router';
-import { JobScheduler, SYSTEM_CLOCK } from './scheduler';
+import { JobScheduler } from './scheduler';
 import { createRequestListener } from './server';
+import { randomSecret, resolveOptions } from './settings';
 import { AssetUrlSigner } from './signing';
+import { readStateFile, StateFileWriter } from './state-file';
+import { parseState, restoreState, snapshotState, type PersistedState } from './state-snapshot';
 import { StatsRecorder } from './stats';
 
 /** A started emulator. */
@@ -28,27 +36,20 @@ export interface RunningEmulator {
   /** Versioned API base URL, e.g. `http://127.0.0.1:43123/openeo/1.2`. */
   readonly apiUrl: string;
   readonly port: number;
-  /** In-process access to counters and job state. */
+  /** Root URL of the separate asset origin; `undefined` with `assetOrigin: 'same'`. */
+  readonly assetUrl: string | undefined;
+  /** The clock job phases, expiry and outages run on (the `clock` option, or the system clock). */
+  readonly clock: Clock;
+  /** In-process access to counters, job state, faults and tokens. */
   readonly admin: EmulatorAdmin;
-  /** Stops timers, drops open connections and closes the port. */
+  /** Stops timers, drops open connections, closes the ports and writes the state file. */
   close(): Promise<void>;
 }
 
-function urlHost(address: AddressInfo): string {
-  // A wildcard bind is reachable via loopback; IPv6 literals need brackets in URLs.
-  if (address.address === '0.0.0.0') return '127.0.0.1';
-  if (address.address === '::') return '[::1]';
-  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
-}
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo); // listening on TCP, so never a pipe name
-    });
-  });
+async function loadState(path: string | undefined): Promise<PersistedState | undefined> {
+  if (path === undefined) return undefined;
+  const raw = await readStateFile(path);
+  return raw === undefined ? undefined : parseState(raw, path);
 }
 
 /**
@@ -57,63 +58,117 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const settings = resolveOptions(options);
-  const clock = SYSTEM_CLOCK;
+  const { clock } = settings;
+  const saved = await loadState(settings.stateFile);
+  // A persisted secret keeps links handed out before a restart valid.
+  const signingSecret = settings.signingSecret ?? saved?.signingSecret ?? randomSecret();
   const stats = new StatsRecorder(clock.now);
   const store = new JobStore(clock.now);
-  store.onChange((job, _from, to) => {
-    if (to) stats.recordTransition(to);
+  store.onChange((job, from, to) => {
+    if (to && to !== from) stats.recordTransition(to);
     const counts = store.concurrency(job.owner);
     stats.observeConcurrency(job.owner, counts.active, counts.running, counts.runningTotal);
   });
+  const faults = new FaultInjector({ clock, stats, startedAt: clock.now() }, settings.faults ?? saved?.faults.config ?? {});
+  const auth = new AuthService(settings.users, settings.tokenLifetimeMs, clock.now, settings.oidcProviders);
+  for (const grant of settings.oidcTokens) auth.registerOidcToken(grant);
+  const failurePolicy = new FailurePolicy(settings.failure);
+  // Order: an unresolvable graph fails as on a real back-end, then the fate set at creation,
+  // then the option rules, then random fault injection.
+  const decideFailure = (job: JobRecord): FailureVerdict | null => {
+    const unresolved = resolveRemoteProcesses(job.graph, settings.udpRegistry);
+    if (unresolved) return { code: unresolved.code, message: unresolved.message };
+    return job.fate.failure ?? failurePolicy.decide(job) ?? faults.runFailure();
+  };
   const scheduler = new JobScheduler(settings, {
     store,
-    failurePolicy: new FailurePolicy(settings.failure),
-    resolve: (graph) => resolveRemoteProcesses(graph, settings.udpRegistry),
+    decideFailure,
     produceResult: (job) => produceResult(job, settings.rasterSize, clock.now()),
     clock,
     log: settings.log,
   });
+  let assetServer: AssetOriginServer | undefined;
   const core: EmulatorCore = {
     settings,
-    auth: new AuthService(settings.users, settings.tokenLifetimeMs, clock.now),
+    auth,
     store,
     scheduler,
     stats,
-    signer: new AssetUrlSigner(settings.signingSecret, settings.resultLinkTtlMs, clock.now),
+    signer: new AssetUrlSigner(signingSecret, settings.resultLinkTtlMs, clock.now),
     clock,
-    assetOrigin: (apiOrigin) => apiOrigin,
+    faults,
+    assetOrigin: (apiOrigin) => (assetServer ? assetOriginFor(apiOrigin, assetServer.port) : apiOrigin),
   };
+  if (saved) {
+    restoreState(core, saved);
+    for (const owner of new Set(store.list().map((job) => job.owner))) {
+      const counts = store.concurrency(owner);
+      stats.observeConcurrency(owner, counts.active, counts.running, counts.runningTotal);
+    }
+  }
   const admin = createAdmin(core);
   const routes: Route[] = [];
   routes.push(...discoveryRoutes(core, () => routes), ...jobRoutes(core), ...resultRoutes(core), ...adminRoutes(admin));
+  const hook = composeHooks([settings.requestHook, faults]);
 
   let rootUrl = `http://${settings.host}:${settings.port}`;
   const server = createServer(
     createRequestListener({
       router: new Router(routes),
-      auth: core.auth,
+      auth,
       stats,
-      hook: settings.requestHook,
+      hook,
       assetRoutePaths: new Set([ASSET_ROUTE_PATH]),
       fallbackOrigin: () => rootUrl,
     }),
   );
-  const address = await listen(server, settings.port, settings.host);
-  rootUrl = `http://${urlHost(address)}:${address.port}`;
+  const bound = await listen(server, settings.port, settings.host);
+  rootUrl = bound.url;
+  if (settings.assetOrigin === 'separate') {
+    try {
+      assetServer = await startAssetOrigin(core, { host: settings.host, port: settings.assetPort, hook });
+    } catch (error) {
+      await closeServer(server);
+      throw error;
+    }
+  }
   settings.log(`openEO emulator listening on ${rootUrl} (API ${rootUrl}${API_PREFIX})`);
+
+  const writer = settings.stateFile
+    ? new StateFileWriter(settings.stateFile, () => snapshotState(core, signingSecret, clock.now()), 50, (error) =>
+        settings.log(`could not write the emulator state file: ${error.message}`),
+      )
+    : undefined;
+  if (writer) {
+    try {
+      // Written once now, so an unwritable path fails the start instead of every later save.
+      await writer.flush();
+    } catch (error) {
+      await Promise.all([closeServer(server), assetServer?.close()]);
+      throw new Error(`cannot write the emulator state file ${settings.stateFile}: ${(error as Error).message}`);
+    }
+    const save = () => writer.schedule();
+    store.onChange(save);
+    auth.onChange(save);
+    faults.onChange(save);
+  }
+  // Resumed after the state listeners are in place, so jobs that end at once are persisted.
+  scheduler.resume();
 
   let closing: Promise<void> | undefined;
   return {
     url: rootUrl,
     apiUrl: `${rootUrl}${API_PREFIX}`,
-    port: address.port,
+    port: bound.port,
+    assetUrl: assetServer?.url,
+    clock,
     admin,
     close: () => {
-      closing ??= new Promise<void>((resolve, reject) => {
+      closing ??= (async () => {
         scheduler.dispose();
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections(); // keep-alive sockets would otherwise delay close()
-      });
+        await Promise.all([closeServer(server), assetServer?.close()]);
+        await writer?.flush();
+      })();
       return closing;
     },
   };

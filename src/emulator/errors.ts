@@ -17,12 +17,14 @@ export const ERROR_STATUS = {
   ProcessParameterRequired: 400,
   JobNotFound: 404,
   JobNotFinished: 400,
+  JobLocked: 400,
   ResultLinkExpired: 410,
   AuthenticationRequired: 401,
   AuthenticationSchemeInvalid: 403,
   TokenInvalid: 403,
   CredentialsInvalid: 403,
   PermissionsInsufficient: 403,
+  InfrastructureBusy: 503,
   // Emulator-specific codes for situations the standard list does not name.
   MethodNotAllowed: 405,
   RequestBodyInvalid: 400,
@@ -31,6 +33,8 @@ export const ERROR_STATUS = {
   ResultLinkInvalid: 403,
   RangeNotSatisfiable: 416,
   ProcessNamespaceInvalid: 400,
+  // What CDSE answers when a user starts more jobs than allowed at once.
+  ConcurrentJobLimit: 400,
 } as const;
 
 /** An error code the emulator can answer with. */

@@ -2,7 +2,9 @@
  * Decides whether a run fails on purpose (test scenarios): a custom hook,
  * title substrings, or a seeded random error probability.
  */
-import type { JobFailure, JobFailureContext, ResolvedEmulatorOptions } from './options';
+import type { JobFailure, JobFailureContext } from './options';
+import { SeededRandom } from './random';
+import type { ResolvedEmulatorOptions } from './settings';
 
 /** A decided failure, as it will appear in the job's error log entry. */
 export interface FailureVerdict {
@@ -10,18 +12,10 @@ export interface FailureVerdict {
   message: string;
 }
 
-/** Small deterministic PRNG (xorshift32); reproducible from the seed. */
+/** A function returning reproducible numbers in [0, 1) for a seed (see {@link SeededRandom}). */
 export function seededRandom(seed: number): () => number {
-  // xorshift32 is stuck at 0 forever when seeded with 0, so map 0 to a fixed non-zero state.
-  let state = (Math.trunc(seed) >>> 0) || 0x9e3779b9;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 function toVerdict(failure: JobFailure): FailureVerdict {

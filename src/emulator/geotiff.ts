@@ -1,8 +1,8 @@
 /**
  * A minimal GeoTIFF encoder: one band, uint16, uncompressed, single strip,
- * little-endian, georeferenced in EPSG:4326 through ModelTiepoint +
- * ModelPixelScale + GeoKeyDirectory. Enough for result downloads that real
- * GeoTIFF readers accept.
+ * little-endian, georeferenced in EPSG:4326 or a projected EPSG CRS through
+ * ModelTiepoint + ModelPixelScale + GeoKeyDirectory. Enough for result
+ * downloads that real GeoTIFF readers accept.
  */
 import { createHash } from 'node:crypto';
 import type { BBox } from './area';
@@ -42,17 +42,39 @@ const TAG = {
   GdalNoData: 42113,
 } as const;
 
-/** GeoKey ids and values for a geographic WGS 84 raster. */
+/** GeoKey ids and values for geographic WGS 84 and projected rasters. */
 const GEO_KEY = {
   GTModelType: 1024,
   GTRasterType: 1025,
   GeographicType: 2048,
   GeogAngularUnits: 2054,
+  ProjectedCSType: 3072,
+  ProjLinearUnits: 3076,
+  ModelTypeProjected: 1,
   ModelTypeGeographic: 2,
   RasterPixelIsArea: 1,
   Wgs84: 4326,
   AngularDegree: 9102,
+  LinearMeter: 9001,
 } as const;
+
+/** The GeoKeyDirectory entries `[key, location 0 (inline), count 1, value]` for a CRS. */
+function geoKeysFor(epsg: number): number[][] {
+  if (epsg === GEO_KEY.Wgs84) {
+    return [
+      [GEO_KEY.GTModelType, 0, 1, GEO_KEY.ModelTypeGeographic],
+      [GEO_KEY.GTRasterType, 0, 1, GEO_KEY.RasterPixelIsArea],
+      [GEO_KEY.GeographicType, 0, 1, GEO_KEY.Wgs84],
+      [GEO_KEY.GeogAngularUnits, 0, 1, GEO_KEY.AngularDegree],
+    ];
+  }
+  return [
+    [GEO_KEY.GTModelType, 0, 1, GEO_KEY.ModelTypeProjected],
+    [GEO_KEY.GTRasterType, 0, 1, GEO_KEY.RasterPixelIsArea],
+    [GEO_KEY.ProjectedCSType, 0, 1, epsg],
+    [GEO_KEY.ProjLinearUnits, 0, 1, GEO_KEY.LinearMeter],
+  ];
+}
 
 /** Input of {@link encodeGeoTiff}. */
 export interface GeoTiffRaster {
@@ -60,8 +82,13 @@ export interface GeoTiffRaster {
   height: number;
   /** Row-major pixel values, `width * height` of them. */
   pixels: Uint16Array;
-  /** Extent of the whole raster (outer pixel edges) in EPSG:4326. */
+  /** Extent of the whole raster (outer pixel edges) in the raster's CRS. */
   bbox: BBox;
+  /**
+   * EPSG code of the CRS: 4326, or a projected CRS in metres (UTM, 3857).
+   * @default 4326
+   */
+  epsg?: number;
   /** Value marking missing data, written as the GDAL_NODATA tag. */
   noData?: number;
 }
@@ -93,12 +120,7 @@ export function encodeGeoTiff(raster: GeoTiffRaster): Buffer {
     throw new RangeError(`Expected ${width * height} pixels, got ${pixels.length}`);
   }
   const pixelBytes = width * height * 2;
-  const geoKeys = [
-    [GEO_KEY.GTModelType, 0, 1, GEO_KEY.ModelTypeGeographic],
-    [GEO_KEY.GTRasterType, 0, 1, GEO_KEY.RasterPixelIsArea],
-    [GEO_KEY.GeographicType, 0, 1, GEO_KEY.Wgs84],
-    [GEO_KEY.GeogAngularUnits, 0, 1, GEO_KEY.AngularDegree],
-  ];
+  const geoKeys = geoKeysFor(raster.epsg ?? GEO_KEY.Wgs84);
   const fields: TiffField[] = [
     { tag: TAG.ImageWidth, type: 'LONG', values: [width] },
     { tag: TAG.ImageLength, type: 'LONG', values: [height] },

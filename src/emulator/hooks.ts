@@ -1,9 +1,10 @@
 /**
  * Per-request extension point, run before the route handler.
  *
- * It exists so that a fault-injection module can later delay requests,
- * answer them with errors, reset connections or truncate response bodies
- * without touching the route handlers. The default hook does nothing.
+ * The fault injector (faults/injector.ts) is one: it delays requests,
+ * answers them with errors, resets connections or truncates response bodies
+ * without touching the route handlers. Users may add their own through the
+ * `requestHook` option. The default hook does nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -36,11 +37,12 @@ export interface RequestHookOutcome {
    */
   handled?: boolean;
   /**
-   * Called with the final response before it is written. Return `true` after
-   * writing it yourself (e.g. a truncated body followed by a socket reset);
-   * return `false`/nothing to let the server write it unchanged.
+   * Called with the final response before it is written. Return `true` (or
+   * the number of body bytes written, for the byte counters) after writing it
+   * yourself, e.g. a truncated body followed by a socket reset; return
+   * `false`/nothing to let the server write it unchanged.
    */
-  beforeSend?: (response: OutgoingResponse, res: ServerResponse) => boolean | void;
+  beforeSend?: (response: OutgoingResponse, res: ServerResponse) => boolean | number | void;
 }
 
 /** Runs before every route handler (including admin and unmatched routes). */
@@ -52,3 +54,24 @@ export interface RequestHook {
 export const NOOP_REQUEST_HOOK: RequestHook = {
   beforeRoute: () => undefined,
 };
+
+/**
+ * Runs hooks in order until one handles the request. The first `beforeSend`
+ * offered wins, so an earlier hook's body fault is not overridden.
+ */
+export function composeHooks(hooks: ReadonlyArray<RequestHook | undefined>): RequestHook {
+  const present = hooks.filter((hook): hook is RequestHook => hook !== undefined);
+  if (present.length === 0) return NOOP_REQUEST_HOOK;
+  if (present.length === 1) return present[0];
+  return {
+    async beforeRoute(context) {
+      let beforeSend: RequestHookOutcome['beforeSend'];
+      for (const hook of present) {
+        const outcome = await hook.beforeRoute(context);
+        if (outcome?.handled) return outcome;
+        beforeSend ??= outcome?.beforeSend;
+      }
+      return beforeSend ? { beforeSend } : undefined;
+    },
+  };
+}

@@ -67,7 +67,7 @@ export class ResponseWriter {
     private readonly res: ServerResponse,
     private readonly isHead: boolean,
     private readonly onBodyBytes: (bytes: number) => void,
-    private readonly beforeSend?: (response: OutgoingResponse, res: ServerResponse) => boolean | void,
+    private readonly beforeSend?: (response: OutgoingResponse, res: ServerResponse) => boolean | number | void,
   ) {}
 
   /** Whether a response was already written (handlers must not write twice). */
@@ -105,7 +105,9 @@ export class ResponseWriter {
       headers: noBody ? headers : { ...headers, 'Content-Length': body.length },
       body: this.isHead || noBody ? Buffer.alloc(0) : body,
     };
-    if (this.beforeSend?.(outgoing, this.res) === true) return;
+    const intercepted = this.beforeSend?.(outgoing, this.res);
+    if (typeof intercepted === 'number') this.onBodyBytes(intercepted);
+    if (intercepted === true || typeof intercepted === 'number') return;
     this.res.writeHead(outgoing.status, outgoing.headers);
     this.res.end(outgoing.body);
     this.onBodyBytes(outgoing.body.length);

@@ -1,95 +1,58 @@
 /**
- * Batch-job endpoints: create, list, describe, delete, start, stop, logs.
+ * Batch-job endpoints: create, list, describe, update, delete, estimate,
+ * start, stop, logs.
  */
-import { findArea, findTemporalExtent } from './area';
 import { API_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
 import { ApiError } from './errors';
 import { readJsonObject } from './http-util';
+import { estimateDocument, jobDocument, jobSummary, jobUrl, parseJobFields } from './job-documents';
 import type { JobRecord } from './jobs';
-import { isLogLevel, JobLog, logsDocument, parseLimit, parseLogQuery } from './logs';
-import { validateProcess } from './process-graph';
+import { JobLog, logsDocument, parseLimit, parseLogQuery } from './logs';
 import type { Route, RouteContext } from './router';
 
-const ENDED = new Set(['finished', 'error', 'canceled']);
-
-function jobUrl(context: RouteContext, job: JobRecord, suffix = ''): string {
-  return `${context.origin}${API_PREFIX}/jobs/${encodeURIComponent(job.id)}${suffix}`;
-}
-
-function optionalString(body: Record<string, unknown>, name: string): string | null {
-  const value = body[name];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new ApiError('RequestBodyInvalid', `Property '${name}' must be a string or null.`);
-  return value;
-}
-
-/** The job summary used in listings (no large nested values, as the spec recommends). */
-function jobSummary(core: EmulatorCore, job: JobRecord): Record<string, unknown> {
-  const summary: Record<string, unknown> = {
-    id: job.id,
-    title: job.title,
-    description: job.description,
-    status: job.status,
-    progress: core.scheduler.progress(job),
-    created: new Date(job.created).toISOString(),
-    updated: new Date(job.updated).toISOString(),
-    plan: job.plan,
-    budget: job.budget,
-  };
-  if (ENDED.has(job.status) && job.costs !== undefined) summary.costs = job.costs;
-  return summary;
-}
-
-/** The full job metadata of `GET /jobs/{job_id}`. */
-function jobDocument(core: EmulatorCore, context: RouteContext, job: JobRecord): Record<string, unknown> {
-  const document: Record<string, unknown> = {
-    ...jobSummary(core, job),
-    process: job.process,
-    log_level: job.logLevel,
-    links: [{ rel: 'monitor', href: jobUrl(context, job, '/logs'), type: 'application/json', title: 'Batch job logs' }],
-  };
-  if (ENDED.has(job.status) && job.usage) document.usage = job.usage;
-  if (job.status === 'finished') {
-    (document.links as unknown[]).push({
-      rel: 'result',
-      href: jobUrl(context, job, '/results'),
-      type: 'application/geo+json',
-      title: 'Batch job results',
-    });
-  }
-  return document;
-}
-
 async function createJob(core: EmulatorCore, context: RouteContext): Promise<void> {
-  const body = await readJsonObject(context.req);
-  const graph = validateProcess(body.process);
-  // Everything besides the standard properties is kept as back-end specific job options.
-  const { process: _process, title: _t, description: _d, plan: _p, budget: _b, log_level: _l, ...options } = body;
-  const logLevel = body.log_level ?? 'info';
-  if (!isLogLevel(logLevel)) throw new ApiError('RequestBodyInvalid', `Unknown log_level '${String(logLevel)}'.`);
-  if (body.budget !== undefined && body.budget !== null && typeof body.budget !== 'number') {
-    throw new ApiError('RequestBodyInvalid', "Property 'budget' must be a number or null.");
-  }
-  const title = optionalString(body, 'title');
+  const fields = parseJobFields(await readJsonObject(context.req));
+  if (!fields.process) throw new ApiError('ProcessGraphMissing', 'The request has no process.process_graph.');
+  const title = fields.title ?? null;
+  const logLevel = fields.logLevel ?? 'info';
   const job = core.store.create({
     owner: context.user ?? '',
     title,
-    description: optionalString(body, 'description'),
-    process: body.process as Record<string, unknown>, // validateProcess proved it is an object
-    graph,
-    plan: optionalString(body, 'plan'),
-    budget: typeof body.budget === 'number' ? body.budget : null,
+    description: fields.description ?? null,
+    ...fields.process,
+    plan: fields.plan ?? null,
+    budget: fields.budget ?? null,
     logLevel,
-    options,
-    area: findArea(graph),
-    temporalExtent: findTemporalExtent(graph),
+    options: fields.options,
     log: new JobLog(logLevel, core.clock.now),
+    fate: core.faults.fateOf(title),
   });
   core.stats.recordJobCreated(title);
   job.log.append('info', 'Job created.');
   core.settings.log(`job ${job.id} (${title ?? 'untitled'}) created by ${job.owner}`);
   context.writer.empty(201, { Location: jobUrl(context, job), 'OpenEO-Identifier': job.id });
+}
+
+/** `PATCH /jobs/{job_id}`: changes the given properties; refused while the job is queued or running. */
+async function updateJob(core: EmulatorCore, context: RouteContext, job: JobRecord): Promise<void> {
+  const fields = parseJobFields(await readJsonObject(context.req));
+  if (job.status === 'queued' || job.status === 'running') {
+    throw new ApiError('JobLocked', `Batch job '${job.id}' is ${job.status} and can't be modified meanwhile.`);
+  }
+  if (fields.title !== undefined) job.title = fields.title;
+  if (fields.description !== undefined) job.description = fields.description;
+  if (fields.plan !== undefined) job.plan = fields.plan;
+  if (fields.budget !== undefined) job.budget = fields.budget;
+  if (fields.logLevel !== undefined) {
+    job.logLevel = fields.logLevel;
+    job.log.level = fields.logLevel;
+  }
+  if (fields.process) Object.assign(job, fields.process);
+  Object.assign(job.options, fields.options);
+  job.log.append('info', 'Job metadata updated.');
+  core.store.modified(job);
+  context.writer.empty(204);
 }
 
 function listJobs(core: EmulatorCore, context: RouteContext): void {
@@ -127,10 +90,12 @@ export function jobRoutes(core: EmulatorCore): Route[] {
     route('POST', '/jobs', (context) => createJob(core, context)),
     route('GET', '/jobs', (context) => listJobs(core, context)),
     route('GET', '/jobs/{job_id}', (context) => context.writer.json(200, jobDocument(core, context, ownedJob(core, context)))),
+    route('PATCH', '/jobs/{job_id}', (context) => updateJob(core, context, ownedJob(core, context))),
     route('DELETE', '/jobs/{job_id}', (context) => {
       core.scheduler.remove(ownedJob(core, context));
       context.writer.empty(204);
     }),
+    route('GET', '/jobs/{job_id}/estimate', (context) => context.writer.json(200, estimateDocument(core, ownedJob(core, context)))),
     route('POST', '/jobs/{job_id}/results', (context) => {
       core.scheduler.start(ownedJob(core, context));
       context.writer.empty(202);

@@ -1,11 +1,12 @@
 /**
  * The batch-job store: job records, ownership checks, listing order and
  * per-user concurrency counts. Status changes go through {@link JobStore.setStatus}
- * so observers (stats, a future state file) see every transition.
+ * so observers (stats, the state file) see every transition.
  */
 import { randomBytes } from 'node:crypto';
-import type { BBox, TemporalExtent } from './area';
+import type { BBox, ProjectedExtent, TemporalExtent } from './area';
 import { jobNotFound } from './errors';
+import type { FailureVerdict } from './failure';
 import type { JobLog, LogLevel } from './logs';
 import type { ProcessGraph } from './process-graph';
 
@@ -33,8 +34,10 @@ export interface ResultAsset {
   bytes: Buffer;
   /** Multihash (hex) of the bytes: `1220` + SHA-256 digest. */
   checksum: string;
-  /** Raster metadata for the STAC `proj:` fields. */
+  /** Raster metadata for the STAC `proj:` fields: rows and columns, CRS, extent in that CRS. */
   shape: [number, number];
+  epsg: number;
+  bbox: BBox;
 }
 
 /** The outcome of a finished run. */
@@ -43,33 +46,49 @@ export interface JobResult {
   assets: Record<string, ResultAsset>;
 }
 
-/** Everything the emulator knows about a job. */
+/** What fault injection decided for a job when it was created. */
+export interface JobFate {
+  /** Every run of the job ends in this error. */
+  failure?: FailureVerdict;
+  /** The job never leaves this status. */
+  stuckIn?: 'queued' | 'created';
+}
+
+/** Everything the emulator knows about a job. Fields a PATCH may change are mutable. */
 export interface JobRecord {
   readonly id: string;
   /** Creation order; newest jobs have the highest number. */
   readonly seq: number;
   readonly owner: string;
-  readonly title: string | null;
-  readonly description: string | null;
+  title: string | null;
+  description: string | null;
   /** The submitted `process`, as received. */
-  readonly process: Record<string, unknown>;
-  readonly graph: ProcessGraph;
-  readonly plan: string | null;
-  readonly budget: number | null;
-  readonly logLevel: LogLevel;
+  process: Record<string, unknown>;
+  graph: ProcessGraph;
+  plan: string | null;
+  budget: number | null;
+  logLevel: LogLevel;
   /** Extra top-level properties of the create request (e.g. `job_options`). */
-  readonly options: Record<string, unknown>;
-  readonly area: BBox | null;
-  readonly temporalExtent: TemporalExtent | null;
+  options: Record<string, unknown>;
+  /** Footprint in EPSG:4326. */
+  area: BBox | null;
+  /** The footprint in its projected CRS, when the graph gave one; results use that CRS. */
+  projected: ProjectedExtent | null;
+  temporalExtent: TemporalExtent | null;
   readonly created: number;
   readonly log: JobLog;
+  readonly fate: JobFate;
   status: JobStatus;
   /** Time of the last status change. */
   updated: number;
   /** How many times the job was started. */
   runs: number;
+  /** When the current run entered `queued`. */
+  queuedAt: number | undefined;
   /** When the current run entered `running`. */
   runningSince: number | undefined;
+  /** Decided when the run started, applied when it ends (`null`: it succeeds). */
+  pendingFailure: FailureVerdict | null | undefined;
   /** When the current run ended (`finished`, `error` or `canceled`). */
   endedAt: number | undefined;
   /** Progress frozen when a run stopped early. */
@@ -92,11 +111,16 @@ export type NewJob = Pick<
   | 'logLevel'
   | 'options'
   | 'area'
+  | 'projected'
   | 'temporalExtent'
   | 'log'
+  | 'fate'
 >;
 
-/** Observer of job creation, status changes and deletion. */
+/**
+ * Observer of job creation (`from` null), status changes, other changes
+ * (`from === to`, e.g. a PATCH) and deletion (`to` null).
+ */
 export type JobChangeListener = (job: JobRecord, from: JobStatus | null, to: JobStatus | null) => void;
 
 /** In-memory job store. */
@@ -127,7 +151,9 @@ export class JobStore {
       updated: now,
       status: 'created',
       runs: 0,
+      queuedAt: undefined,
       runningSince: undefined,
+      pendingFailure: undefined,
       endedAt: undefined,
       stoppedProgress: undefined,
       usage: undefined,
@@ -137,6 +163,17 @@ export class JobStore {
     this.jobs.set(job.id, job);
     this.emit(job, null, 'created');
     return job;
+  }
+
+  /** Puts back a job read from a state file, keeping its id and creation number. */
+  restore(job: JobRecord): void {
+    this.jobs.set(job.id, job);
+    this.seq = Math.max(this.seq, job.seq);
+  }
+
+  /** Reports a change that is not a status change (a PATCH, a new log entry). */
+  modified(job: JobRecord): void {
+    this.emit(job, job.status, job.status);
   }
 
   /** A job of `owner`; other users' jobs are reported as not existing. */
@@ -167,18 +204,20 @@ export class JobStore {
     if (this.jobs.delete(job.id)) this.emit(job, job.status, null);
   }
 
-  /** Current active/running counts of one user, and running jobs over all users. */
-  concurrency(owner: string): { active: number; running: number; runningTotal: number } {
+  /** Current counts of one user (active, queued, running) and running jobs over all users. */
+  concurrency(owner: string): { active: number; queued: number; running: number; runningTotal: number } {
     let active = 0;
+    let queued = 0;
     let running = 0;
     let runningTotal = 0;
     for (const job of this.jobs.values()) {
       if (job.status === 'running') runningTotal += 1;
       if (job.owner !== owner) continue;
       if (ACTIVE_STATUSES.has(job.status)) active += 1;
+      if (job.status === 'queued') queued += 1;
       if (job.status === 'running') running += 1;
     }
-    return { active, running, runningTotal };
+    return { active, queued, running, runningTotal };
   }
 
   /** Number of running jobs over all users. */

@@ -39,9 +39,15 @@ export function isLogLevel(value: unknown): value is LogLevel {
   return typeof value === 'string' && (LOG_LEVELS as readonly string[]).includes(value);
 }
 
+/** A log as stored in the state file. */
+export interface LogSnapshot {
+  lastId: number;
+  entries: LogEntry[];
+}
+
 /** The log of one batch job. */
 export class JobLog {
-  private readonly entries: LogEntry[] = [];
+  private entries: LogEntry[] = [];
   private lastId = 0;
 
   /**
@@ -49,13 +55,29 @@ export class JobLog {
    *   as a real back-end would not record them either.
    */
   constructor(
-    private readonly storeLevel: LogLevel,
+    private storeLevel: LogLevel,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** The job's `log_level`: the lowest level that can appear in this log. */
   get level(): LogLevel {
     return this.storeLevel;
+  }
+
+  /** Changes the level for future entries (a PATCH of `log_level`). */
+  set level(level: LogLevel) {
+    this.storeLevel = level;
+  }
+
+  /** A copy of the whole log, for the state file. */
+  snapshot(): LogSnapshot {
+    return { lastId: this.lastId, entries: structuredClone(this.entries) };
+  }
+
+  /** Replaces the content with a snapshot (ids keep counting from its `lastId`). */
+  restore(snapshot: LogSnapshot): void {
+    this.entries = structuredClone(snapshot.entries);
+    this.lastId = snapshot.lastId;
   }
 
   /** Appends an entry unless it is below the job's log level. */

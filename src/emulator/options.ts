@@ -1,11 +1,11 @@
 /**
- * Configuration of the openEO API emulator: the public option types and
- * the resolution of defaults into a fully populated settings object.
+ * Configuration of the openEO API emulator: the public option types.
+ * `settings.ts` fills in the defaults.
  */
-import { randomBytes } from 'node:crypto';
+import type { Clock } from './clock';
+import type { FaultConfig } from './faults/config';
 import type { RequestHook } from './hooks';
 import type { UdpRegistry } from './udp-registry';
-import { DEFAULT_UDP_REGISTRY } from './udp-registry';
 
 /** An account that can log in through HTTP Basic authentication. */
 export interface EmulatorUser {
@@ -67,6 +67,33 @@ export interface FailurePolicyOptions {
   seed?: number;
 }
 
+/** An OpenID Connect provider as listed by `GET /credentials/oidc`. */
+export interface OidcProviderInfo {
+  /** Prefix of Bearer tokens: `oidc/<id>/<access token>`. */
+  id: string;
+  /** Issuer URL (no trailing slash). */
+  issuer: string;
+  title: string;
+  /** @default ["openid"] */
+  scopes?: string[];
+  /** Clients usable without a secret, as listed to openEO clients. @default none */
+  default_clients?: Array<{ id: string; grant_types: string[]; redirect_urls?: string[] }>;
+}
+
+/** An access token the emulator accepts as `Bearer oidc/<provider>/<token>`. */
+export interface OidcTokenGrant {
+  /** Id of a configured provider (see `oidcProviders`). */
+  provider: string;
+  token: string;
+  /** The openEO user the token belongs to (the owner of the jobs it creates). */
+  user: string;
+  /**
+   * Validity from registration.
+   * @default the emulator's `tokenLifetimeMs`
+   */
+  expiresInMs?: number;
+}
+
 /** Options of {@link startEmulator}; every field is optional. */
 export interface EmulatorOptions {
   /**
@@ -95,11 +122,18 @@ export interface EmulatorOptions {
    */
   jobDurations?: JobDurations;
   /**
-   * Jobs of one user that may be `running` at the same time; further
-   * started jobs wait in `queued`, first in first out.
+   * Jobs of one user that may be `running` at the same time; see
+   * `concurrencyMode` for what happens to further started jobs.
    * @default 2
    */
   maxRunningJobsPerUser?: number;
+  /**
+   * `queue`: further started jobs wait in `queued`, first in first out.
+   * `reject`: as CDSE, starting a job while `maxRunningJobsPerUser` jobs are
+   * queued or running fails with 400 `ConcurrentJobLimit`.
+   * @default "queue"
+   */
+  concurrencyMode?: 'queue' | 'reject';
   /**
    * Rules that make jobs end in `error`.
    * @default {} (no job fails unless its process graph is unresolvable)
@@ -122,15 +156,67 @@ export interface EmulatorOptions {
   resultLinkTtlMs?: number;
   /**
    * Secret used to sign result asset URLs.
-   * @default a random secret per emulator instance
+   * @default a random secret (persisted in the state file, so links survive a restart)
    */
   signingSecret?: string;
   /**
-   * Also require the owner's Bearer token when downloading assets,
-   * in addition to the URL signature.
+   * Also require the owner's Bearer token when downloading assets from the
+   * API's own origin, in addition to the URL signature.
    * @default false
    */
   assetsRequireToken?: boolean;
+  /**
+   * `same`: signed asset links point at the API's origin. `separate`: a second
+   * HTTP server on another port serves only the signed links, like object
+   * storage (it never checks a token).
+   * @default "same"
+   */
+  assetOrigin?: 'same' | 'separate';
+  /**
+   * Port of the separate asset origin; `0` picks a free port.
+   * @default 0
+   */
+  assetPort?: number;
+  /**
+   * Shape of `GET /jobs/{job_id}/results`: a STAC `item` or a STAC
+   * `collection` with collection-level assets (what CDSE answers).
+   * @default "item"
+   */
+  resultsMode?: 'item' | 'collection';
+  /**
+   * What `GET /jobs/{job_id}/results` answers for a job in `error`: `spec`
+   * is 424 with the error log entry, `cdse` is 400 `JobNotFinished`.
+   * @default "spec"
+   */
+  failedJobResults?: 'spec' | 'cdse';
+  /**
+   * OpenID Connect providers listed by `GET /credentials/oidc`; the endpoint
+   * is advertised in the capabilities only when there is one.
+   * @default []
+   */
+  oidcProviders?: OidcProviderInfo[];
+  /**
+   * OIDC access tokens accepted from the start (more can be registered
+   * through the admin API).
+   * @default []
+   */
+  oidcTokens?: OidcTokenGrant[];
+  /**
+   * Fault injection: request faults, job faults, an outage window.
+   * @default no faults
+   */
+  faults?: FaultConfig;
+  /**
+   * JSON file that keeps jobs, tokens and fault counters across restarts;
+   * read at start, written (atomically) after changes and at close.
+   * @default none: state lives in memory only
+   */
+  stateFile?: string;
+  /**
+   * Time source of job phases, expiry and outage windows.
+   * @default SYSTEM_CLOCK
+   */
+  clock?: Clock;
   /**
    * Side length in pixels of the generated single-band GeoTIFF.
    * @default 64
@@ -148,75 +234,3 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
 }
 
-/** {@link EmulatorOptions} with every default filled in. */
-export interface ResolvedEmulatorOptions {
-  port: number;
-  host: string;
-  users: EmulatorUser[];
-  tokenLifetimeMs: number;
-  queuedMs: number;
-  runningMs: number;
-  maxRunningJobsPerUser: number;
-  failure: Required<Pick<FailurePolicyOptions, 'failTitlesContaining' | 'errorProbability' | 'seed'>> & {
-    failJobHooks: Array<(job: JobFailureContext) => JobFailure | null>;
-  };
-  udpRegistry: UdpRegistry;
-  resultLinkTtlMs: number;
-  signingSecret: string;
-  assetsRequireToken: boolean;
-  rasterSize: number;
-  requestHook: RequestHook | undefined;
-  log: (line: string) => void;
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`Emulator option ${name} must be a non-negative number, got ${value}`);
-  }
-  return value;
-}
-
-/** Fills in defaults and rejects nonsensical values early (at start-up, not mid-test). */
-export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorOptions {
-  const failure = options.failure ?? {};
-  const hooks = [failure.failJob, options.failJob].filter(
-    (hook): hook is (job: JobFailureContext) => JobFailure | null => typeof hook === 'function',
-  );
-  const probability = failure.errorProbability ?? 0;
-  if (!(probability >= 0 && probability <= 1)) {
-    throw new RangeError(`Emulator option failure.errorProbability must be in [0, 1], got ${probability}`);
-  }
-  const maxRunning = options.maxRunningJobsPerUser ?? 2;
-  if (!Number.isInteger(maxRunning) || maxRunning < 1) {
-    throw new RangeError(`Emulator option maxRunningJobsPerUser must be a positive integer, got ${maxRunning}`);
-  }
-  const rasterSize = options.rasterSize ?? 64;
-  if (!Number.isInteger(rasterSize) || rasterSize < 1 || rasterSize > 4096) {
-    throw new RangeError(`Emulator option rasterSize must be an integer in [1, 4096], got ${rasterSize}`);
-  }
-  const users = options.users ?? [{ username: 'demo', password: 'demo-password' }];
-  if (users.length === 0) throw new RangeError('Emulator option users must list at least one user');
-  return {
-    port: options.port ?? 0,
-    host: options.host ?? '127.0.0.1',
-    users: users.map((u) => ({ ...u })),
-    tokenLifetimeMs: nonNegative('tokenLifetimeMs', options.tokenLifetimeMs, 86_400_000),
-    queuedMs: nonNegative('jobDurations.queuedMs', options.jobDurations?.queuedMs, 2000),
-    runningMs: nonNegative('jobDurations.runningMs', options.jobDurations?.runningMs, 5000),
-    maxRunningJobsPerUser: maxRunning,
-    failure: {
-      failTitlesContaining: [...(failure.failTitlesContaining ?? [])],
-      errorProbability: probability,
-      seed: failure.seed ?? 1,
-      failJobHooks: hooks,
-    },
-    udpRegistry: options.udpRegistry ?? DEFAULT_UDP_REGISTRY,
-    resultLinkTtlMs: nonNegative('resultLinkTtlMs', options.resultLinkTtlMs, 3_600_000),
-    signingSecret: options.signingSecret ?? randomBytes(32).toString('hex'),
-    assetsRequireToken: options.assetsRequireToken ?? false,
-    rasterSize,
-    requestHook: options.requestHook,
-    log: options.log ?? (() => undefined),
-  };
-}

@@ -1,12 +1,12 @@
 /**
- * Result endpoints: the STAC Item of a job's results and the download of
- * its assets through signed URLs (with HEAD and single byte-range support).
+ * Result endpoints: the STAC document of a job's results and the download
+ * of its assets through signed URLs (with HEAD and single byte-range support).
  */
 import { createHash } from 'node:crypto';
 import { API_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
 import { ApiError, jobNotFound } from './errors';
-import { resultItem } from './results';
+import { resultCollection, resultItem } from './stac';
 import type { Route, RouteContext } from './router';
 
 /** A byte range to serve, inclusive on both ends. */
@@ -38,7 +38,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 
 function resultsHandler(core: EmulatorCore, context: RouteContext): void {
   const job = core.store.getOwned(context.params.job_id, context.user ?? '');
-  if (job.status === 'error') {
+  if (job.status === 'error' && core.settings.failedJobResults === 'spec') {
     const entry = job.log.lastError() ?? {
       id: '0',
       level: 'error',
@@ -50,16 +50,23 @@ function resultsHandler(core: EmulatorCore, context: RouteContext): void {
     return;
   }
   const partial = ['true', '1', ''].includes(context.url.searchParams.get('partial') ?? 'false');
-  if (job.status !== 'finished' && !partial) {
+  // CDSE answers a failed job like an unfinished one; partial results never exist for it.
+  if (job.status !== 'finished' && (!partial || job.status === 'error')) {
     throw new ApiError('JobNotFinished', `Batch job '${job.id}' is '${job.status}'; results exist once it is finished.`);
   }
   const selfUrl = `${context.origin}${API_PREFIX}/jobs/${encodeURIComponent(job.id)}/results`;
   const assetOrigin = core.assetOrigin(context.origin);
-  const item = resultItem(job, selfUrl, (key) => core.signer.signedUrl(assetOrigin, job.id, key));
-  context.writer.json(200, item, { 'Content-Type': 'application/geo+json', 'OpenEO-Costs': job.costs ?? 0 });
+  const sign = (key: string) => core.signer.signedUrl(assetOrigin, job.id, key);
+  const collection = core.settings.resultsMode === 'collection';
+  const document = collection ? resultCollection(job, selfUrl, sign) : resultItem(job, selfUrl, sign);
+  context.writer.json(200, document, {
+    'Content-Type': collection ? 'application/json' : 'application/geo+json',
+    // Downloads are included in the job's costs (see the estimate), so they cost the owner nothing more.
+    'OpenEO-Costs': 0,
+  });
 }
 
-function assetHandler(core: EmulatorCore, context: RouteContext): void {
+function assetHandler(core: EmulatorCore, context: RouteContext, requireToken: boolean): void {
   const { job_id: jobId, asset_key: assetKey } = context.params;
   const check = core.signer.verify(
     jobId,
@@ -73,7 +80,7 @@ function assetHandler(core: EmulatorCore, context: RouteContext): void {
   }
   const job = core.store.find(jobId);
   if (!job) throw jobNotFound(jobId);
-  if (core.settings.assetsRequireToken) {
+  if (requireToken) {
     const user = core.auth.authenticate(context.req.headers.authorization);
     if (user !== job.owner) throw jobNotFound(jobId);
   }
@@ -109,22 +116,22 @@ function assetHandler(core: EmulatorCore, context: RouteContext): void {
 export const ASSET_ROUTE_PATH = `${API_PREFIX}/jobs/{job_id}/results/assets/{asset_key}`;
 
 /**
- * The asset download route alone, so it can also be mounted on a second
- * server (another origin) later.
+ * The asset download route alone, mounted on the API server (`assetOrigin`
+ * `same`) or on the separate asset server, which never checks tokens.
  */
-export function assetRoute(core: EmulatorCore): Route {
+export function assetRoute(core: EmulatorCore, requireToken: boolean): Route {
   return {
     method: 'GET',
     path: ASSET_ROUTE_PATH,
-    auth: false, // the signature authorizes; `assetsRequireToken` adds a Bearer check inside
+    auth: false, // the signature authorizes; `requireToken` adds a Bearer check inside
     listed: false, // not an openEO endpoint: links are only obtained from the results document
-    handler: (context) => assetHandler(core, context),
+    handler: (context) => assetHandler(core, context, requireToken),
   };
 }
 
-/** Routes of this module. */
+/** Routes of this module on the API server. */
 export function resultRoutes(core: EmulatorCore): Route[] {
-  return [
+  const routes: Route[] = [
     {
       method: 'GET',
       path: `${API_PREFIX}/jobs/{job_id}/results`,
@@ -132,6 +139,8 @@ export function resultRoutes(core: EmulatorCore): Route[] {
       listed: true,
       handler: (context) => resultsHandler(core, context),
     },
-    assetRoute(core),
   ];
+  // With a separate asset origin the API server serves no files, as a back-end that uses object storage.
+  if (core.settings.assetOrigin === 'same') routes.push(assetRoute(core, core.settings.assetsRequireToken));
+  return routes;
 }

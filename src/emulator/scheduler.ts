@@ -6,41 +6,31 @@
  *   running ──cancel──▶ canceled        queued ──cancel──▶ created
  *   canceled | finished | error ──start──▶ queued (previous results discarded)
  *
- * Each user may have `maxRunningJobsPerUser` jobs running; queued jobs wait
- * in a per-user FIFO. A duration of 0 makes that phase synchronous, so
+ * Each user may have `maxRunningJobsPerUser` jobs running. In `queue` mode
+ * further started jobs wait in a per-user FIFO; in `reject` mode (as CDSE)
+ * starting a job while that many are queued or running fails with
+ * `ConcurrentJobLimit`. A duration of 0 makes that phase synchronous, so
  * "instant" jobs are already finished when the start request returns.
  */
-import type { FailurePolicy, FailureVerdict } from './failure';
-import type { JobRecord, JobStore, Usage } from './jobs';
-import type { ProcessGraph, ResolutionFailure } from './process-graph';
-
-/** Time source and timers; injectable so tests or a state file can control time later. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock. */
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+import type { Clock } from './clock';
+import { ApiError } from './errors';
+import type { FailureVerdict } from './failure';
+import type { JobRecord, JobStore } from './jobs';
+import { costsFor, usageFor } from './usage';
 
 /** Scheduler settings (resolved emulator options). */
 export interface SchedulerSettings {
   queuedMs: number;
   runningMs: number;
   maxRunningJobsPerUser: number;
+  concurrencyMode: 'queue' | 'reject';
 }
 
 /** Collaborators the scheduler needs but does not own. */
 export interface SchedulerDeps {
   store: JobStore;
-  failurePolicy: FailurePolicy;
-  /** Run-time resolution of remote processes (bound to the UDP registry). */
-  resolve: (graph: ProcessGraph) => ResolutionFailure | null;
+  /** Decides, when a run starts, whether it will end in `error`. */
+  decideFailure: (job: JobRecord) => FailureVerdict | null;
   /** Produces result files when a run succeeds; may throw (the run then errors). */
   produceResult: (job: JobRecord) => JobRecord['result'];
   clock: Clock;
@@ -52,8 +42,6 @@ interface RunState {
   timer?: unknown;
   /** The queue wait has elapsed; the job may run as soon as a slot frees. */
   ready: boolean;
-  /** Decided when the run starts, applied when it ends. */
-  failure: FailureVerdict | null;
 }
 
 /** Drives jobs through their statuses. */
@@ -69,6 +57,16 @@ export class JobScheduler {
   /** `POST /jobs/{id}/results`: queue the job; no-op while queued or running. */
   start(job: JobRecord): void {
     if (job.status === 'queued' || job.status === 'running') return;
+    const { queued, running } = this.deps.store.concurrency(job.owner);
+    const limit = this.settings.maxRunningJobsPerUser;
+    if (this.settings.concurrencyMode === 'reject' && queued + running >= limit) {
+      throw new ApiError(
+        'ConcurrentJobLimit',
+        `You already have ${queued + running} batch jobs queued or running; at most ${limit} are allowed at once.`,
+      );
+    }
+    // Stuck in created: the request is accepted and then nothing happens, as with a lost start.
+    if (job.fate.stuckIn === 'created') return;
     if (job.status !== 'created') {
       // Restart: previous results and usage are discarded, logs are kept.
       job.result = undefined;
@@ -80,21 +78,11 @@ export class JobScheduler {
     }
     job.runs += 1;
     job.runningSince = undefined;
-    const state: RunState = { ready: false, failure: null };
-    this.runs.set(job.id, state);
-    this.queueOf(job.owner).push(job);
+    job.pendingFailure = undefined;
+    job.queuedAt = this.deps.clock.now();
     this.deps.store.setStatus(job, 'queued');
     job.log.append('info', 'Job queued.');
-    if (this.settings.queuedMs === 0) {
-      state.ready = true;
-      this.pump(job.owner);
-    } else {
-      state.timer = this.deps.clock.setTimeout(() => {
-        state.timer = undefined;
-        state.ready = true;
-        this.pump(job.owner);
-      }, this.settings.queuedMs);
-    }
+    this.enqueue(job, this.settings.queuedMs);
   }
 
   /** `DELETE /jobs/{id}/results`: running → canceled, queued → created; otherwise no-op. */
@@ -106,7 +94,7 @@ export class JobScheduler {
     } else if (job.status === 'running') {
       job.stoppedProgress = this.progress(job);
       this.clearRun(job);
-      this.endRun(job);
+      this.endRun(job, this.deps.clock.now());
       this.deps.store.setStatus(job, 'canceled');
       job.log.append('info', 'Job canceled by the user.');
       this.pump(job.owner);
@@ -121,7 +109,27 @@ export class JobScheduler {
     if (wasRunning) this.pump(job.owner);
   }
 
-  /** Progress in percent: 0 before running, linear while running, 100 when finished. */
+  /**
+   * Picks up queued and running jobs read from a state file. Time kept
+   * passing while the emulator was down, as it does on a real cluster: a job
+   * whose run would have ended meanwhile ends now.
+   */
+  resume(): void {
+    const now = this.deps.clock.now();
+    const pending = this.deps.store.list().filter((job) => job.status === 'queued' || job.status === 'running');
+    pending.sort((a, b) => (a.queuedAt ?? a.created) - (b.queuedAt ?? b.created));
+    for (const job of pending) {
+      if (job.status === 'queued') {
+        this.enqueue(job, this.settings.queuedMs - (now - (job.queuedAt ?? now)));
+      } else {
+        job.pendingFailure ??= this.deps.decideFailure(job);
+        this.scheduleCompletion(job, this.settings.runningMs - (now - (job.runningSince ?? now)));
+      }
+    }
+    for (const owner of new Set(pending.map((job) => job.owner))) this.pump(owner);
+  }
+
+  /** Progress in percent: 0 before running, linear in running time, 100 when finished. */
   progress(job: JobRecord): number {
     switch (job.status) {
       case 'created':
@@ -155,6 +163,25 @@ export class JobScheduler {
     return queue;
   }
 
+  /** Puts a queued job in its owner's FIFO, ready after `waitMs`. */
+  private enqueue(job: JobRecord, waitMs: number): void {
+    // A job stuck in queued never enters the FIFO, so it cannot block the jobs behind it.
+    if (job.fate.stuckIn === 'queued') return;
+    const state: RunState = { ready: false };
+    this.runs.set(job.id, state);
+    this.queueOf(job.owner).push(job);
+    if (waitMs <= 0) {
+      state.ready = true;
+      this.pump(job.owner);
+    } else {
+      state.timer = this.deps.clock.setTimeout(() => {
+        state.timer = undefined;
+        state.ready = true;
+        this.pump(job.owner);
+      }, waitMs);
+    }
+  }
+
   private clearRun(job: JobRecord): void {
     const state = this.runs.get(job.id);
     if (state?.timer !== undefined) this.deps.clock.clearTimeout(state.timer);
@@ -178,28 +205,28 @@ export class JobScheduler {
   }
 
   private run(job: JobRecord): void {
-    const state = this.runs.get(job.id);
-    if (!state) return;
     job.runningSince = this.deps.clock.now();
-    const unresolved = this.deps.resolve(job.graph);
-    state.failure = unresolved
-      ? { code: unresolved.code, message: unresolved.message }
-      : this.deps.failurePolicy.decide(job);
+    job.pendingFailure = this.deps.decideFailure(job);
     this.deps.store.setStatus(job, 'running');
     job.log.append('info', 'Job started running.');
     job.log.append('debug', `Processing area: ${job.area ? JSON.stringify(job.area) : 'none given (whole world)'}.`);
-    if (this.settings.runningMs === 0) {
+    this.scheduleCompletion(job, this.settings.runningMs);
+  }
+
+  private scheduleCompletion(job: JobRecord, remainingMs: number): void {
+    const state: RunState = this.runs.get(job.id) ?? { ready: true };
+    this.runs.set(job.id, state);
+    if (remainingMs <= 0) {
       this.complete(job);
     } else {
-      state.timer = this.deps.clock.setTimeout(() => this.complete(job), this.settings.runningMs);
+      state.timer = this.deps.clock.setTimeout(() => this.complete(job), remainingMs);
     }
   }
 
   private complete(job: JobRecord): void {
-    const state = this.runs.get(job.id);
-    if (!state || job.status !== 'running') return;
+    if (!this.runs.has(job.id) || job.status !== 'running') return;
     this.runs.delete(job.id);
-    let failure = state.failure;
+    let failure = job.pendingFailure ?? null;
     if (!failure) {
       try {
         job.result = this.deps.produceResult(job);
@@ -208,7 +235,10 @@ export class JobScheduler {
       }
     }
     job.stoppedProgress = failure ? this.progress(job) : undefined;
-    this.endRun(job);
+    // The run lasted runningMs, also when the emulator noticed its end late (timer lag, a restart).
+    const nominalEnd = (job.runningSince ?? 0) + this.settings.runningMs;
+    this.endRun(job, Math.min(this.deps.clock.now(), nominalEnd));
+    job.pendingFailure = undefined;
     if (failure) {
       job.log.append('error', failure.message, { code: failure.code });
       this.deps.store.setStatus(job, 'error');
@@ -221,22 +251,11 @@ export class JobScheduler {
     this.pump(job.owner);
   }
 
-  /** Records usage and costs of the run that just ended. */
-  private endRun(job: JobRecord): void {
-    const now = this.deps.clock.now();
-    job.endedAt = now;
-    const seconds = Math.max(0, (now - (job.runningSince ?? now)) / 1000);
-    const usage: Usage = {
-      cpu: { value: round(seconds * 2), unit: 'cpu-seconds' },
-      memory: { value: round(seconds * 2048), unit: 'mb-seconds' },
-      duration: { value: round(seconds), unit: 'seconds' },
-    };
-    job.usage = usage;
-    // Simulated tariff: a fixed start fee plus a per-second rate.
-    job.costs = round(0.5 + seconds * 0.1);
+  /** Records usage and costs of the run that ended at `end`. */
+  private endRun(job: JobRecord, end: number): void {
+    job.endedAt = end;
+    const seconds = Math.max(0, (end - (job.runningSince ?? end)) / 1000);
+    job.usage = usageFor(seconds);
+    job.costs = costsFor(seconds);
   }
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

@@ -23,6 +23,8 @@ export interface PipelineDeps {
   assetRoutePaths: ReadonlySet<string>;
   /** Origin for absolute URLs when a request has no Host header. */
   fallbackOrigin: () => string;
+  /** Sees every request first (counters of the asset origin); must not keep or log credentials. */
+  observe?: (req: IncomingMessage) => void;
 }
 
 /** Stats label for requests that match no route. */
@@ -50,6 +52,7 @@ function countWhenDone(stats: StatsRecorder, res: ServerResponse, label: string)
 
 async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID();
+  deps.observe?.(req);
   const method = req.method ?? 'GET';
   // Only path and query are taken from the request line; the base is a placeholder.
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');

@@ -1,7 +1,7 @@
 /**
  * Counters the emulator keeps so tests and benchmarks can check how a client
  * behaved: requests per route and status, jobs per title, concurrency per
- * user, bytes served.
+ * user, bytes served, faults injected.
  */
 
 /** Current and peak value of a concurrency gauge. */
@@ -38,6 +38,20 @@ export interface EmulatorStats {
     /** Response body bytes of result asset downloads. */
     assets: number;
   };
+  /** Faults injected (see the fault configuration). */
+  faults: {
+    total: number;
+    /** Fault type (`status`, `reset`, `outage`, `job-error`, …) → count. */
+    byType: Record<string, number>;
+    /** Route key (or `jobs` for job faults) → fault type → count. */
+    byRoute: Record<string, Record<string, number>>;
+  };
+  /** Requests to the separate asset origin (when `assetOrigin` is `separate`). */
+  assetOrigin: {
+    requests: number;
+    /** Of these, requests that carried an `Authorization` header: tokens that leaked to storage. */
+    withAuthorization: number;
+  };
 }
 
 /** Label used in `createdByTitle` for jobs without a title. */
@@ -60,6 +74,8 @@ export class StatsRecorder {
       runningJobsPerUser: {},
       maxRunningJobsTotal: 0,
       bytesServed: { total: 0, assets: 0 },
+      faults: { total: 0, byType: {}, byRoute: {} },
+      assetOrigin: { requests: 0, withAuthorization: 0 },
     };
   }
 
@@ -71,6 +87,22 @@ export class StatsRecorder {
     perStatus[key] = (perStatus[key] ?? 0) + 1;
   }
 
+  /** Counts one injected fault. */
+  recordFault(route: string, type: string): void {
+    const faults = this.stats.faults;
+    faults.total += 1;
+    faults.byType[type] = (faults.byType[type] ?? 0) + 1;
+    const perType = (faults.byRoute[route] ??= {});
+    perType[type] = (perType[type] ?? 0) + 1;
+  }
+
+  /** Counts one request to the separate asset origin. */
+  recordAssetOriginRequest(hadAuthorization: boolean): void {
+    this.stats.assetOrigin.requests += 1;
+    if (hadAuthorization) this.stats.assetOrigin.withAuthorization += 1;
+  }
+
+  /** Counts response body bytes. */
   recordBytes(bytes: number, isAsset: boolean): void {
     this.stats.bytesServed.total += bytes;
     if (isAsset) this.stats.bytesServed.assets += bytes;

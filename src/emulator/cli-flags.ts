@@ -1,0 +1,97 @@
+/**
+ * The flags of `openeo-temporal emulator`, turned into {@link EmulatorOptions}.
+ * Kept here rather than in the CLI so the translation is testable and the
+ * command stays a thin layer.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseFaultConfig, type FaultConfig } from './faults/config';
+import type { EmulatorOptions } from './options';
+
+/** Parsed command-line flags (commander's camel-cased names). */
+export interface EmulatorCliFlags {
+  port: number;
+  host?: string;
+  queuedSeconds: number;
+  runningSeconds: number;
+  maxRunning: number;
+  /** Path of a JSON {@link FaultConfig}. */
+  faults?: string;
+  /** Probability that any request (but the admin API) fails with 503 InfrastructureBusy. */
+  failRate?: number;
+  /** Probability that a job run ends in `error`. */
+  errorRate?: number;
+  /** Seed of the fault injection (overrides the file's). */
+  seed?: number;
+  concurrencyMode?: string;
+  results?: string;
+  failedJobResults?: string;
+  assetOrigin?: string;
+  assetPort?: number;
+  assetsRequireToken?: boolean;
+  stateFile?: string;
+  tokenLifetimeSeconds?: number;
+  linkTtlSeconds?: number;
+}
+
+function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`--${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}
+
+function probability(flag: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(value >= 0 && value <= 1)) throw new Error(`--${flag} must be between 0 and 1, got ${value}`);
+  return value;
+}
+
+async function faultsFrom(flags: EmulatorCliFlags, readText: (path: string) => Promise<string>): Promise<FaultConfig | undefined> {
+  let config: FaultConfig | undefined;
+  if (flags.faults !== undefined) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readText(flags.faults));
+    } catch (error) {
+      throw new Error(`cannot read the fault configuration ${flags.faults}: ${(error as Error).message}`);
+    }
+    config = parseFaultConfig(raw);
+  }
+  const failRate = probability('fail-rate', flags.failRate);
+  const errorRate = probability('error-rate', flags.errorRate);
+  if (failRate === undefined && errorRate === undefined && flags.seed === undefined) return config;
+  const merged: FaultConfig = structuredClone(config ?? {});
+  if (flags.seed !== undefined) merged.seed = flags.seed;
+  if (failRate !== undefined && failRate > 0) {
+    merged.routes = [...(merged.routes ?? []), { route: '*', probability: failRate, fault: { type: 'status', status: 503 } }];
+  }
+  if (errorRate !== undefined) merged.jobs = { ...merged.jobs, errorProbability: errorRate };
+  return merged;
+}
+
+/**
+ * Builds the emulator options of the command.
+ * @param readText reads the fault file
+ * @default readText reads from the file system as UTF-8
+ */
+export async function emulatorOptionsFromFlags(
+  flags: EmulatorCliFlags,
+  readText: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+): Promise<EmulatorOptions> {
+  return {
+    port: flags.port,
+    host: flags.host,
+    jobDurations: { queuedMs: flags.queuedSeconds * 1000, runningMs: flags.runningSeconds * 1000 },
+    maxRunningJobsPerUser: flags.maxRunning,
+    concurrencyMode: choice('concurrency-mode', flags.concurrencyMode, ['queue', 'reject'] as const),
+    resultsMode: choice('results', flags.results, ['item', 'collection'] as const),
+    failedJobResults: choice('failed-job-results', flags.failedJobResults, ['spec', 'cdse'] as const),
+    assetOrigin: choice('asset-origin', flags.assetOrigin, ['same', 'separate'] as const),
+    assetPort: flags.assetPort,
+    assetsRequireToken: flags.assetsRequireToken,
+    stateFile: flags.stateFile,
+    tokenLifetimeMs: flags.tokenLifetimeSeconds === undefined ? undefined : flags.tokenLifetimeSeconds * 1000,
+    resultLinkTtlMs: flags.linkTtlSeconds === undefined ? undefined : flags.linkTtlSeconds * 1000,
+    faults: await faultsFrom(flags, readText),
+  };
+}
