@@ -8,7 +8,9 @@ import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from './search-attributes';
 import type { BatchSpecInput } from './spec/schema';
 import { checkSpecOffline } from './spec/prepare';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
-import { batchProgress, type BatchProgress } from '../workflows/messages';
+import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs, type BatchProgress } from '../workflows/messages';
+import type { BackendSpec } from './spec/schema';
+import type { TileFeature } from './spec/tile-types';
 import type { batchWorkflow } from '../workflows/batch';
 
 /** A tile as visibility knows it: enough for a status table without asking every workflow. */
@@ -123,6 +125,30 @@ export class OpenEOBatchClient {
       });
     }
     return tiles.sort((a, b) => a.tileId.localeCompare(b.tileId));
+  }
+
+  /** Changes how many jobs a backend may have at once; returns the backends as configured now. */
+  async setParallelJobs(batchId: string, backend: string, parallelJobs: number, maxQueued?: number): Promise<BackendSpec[]> {
+    return this.handle(batchId).executeUpdate(setParallelJobs, { args: [{ backend, parallelJobs, ...(maxQueued !== undefined ? { maxQueued } : {}) }] });
+  }
+
+  /** Stops starting new tiles; tiles in flight go on. */
+  async pause(batchId: string): Promise<void> {
+    await this.handle(batchId).executeUpdate(pauseBatch);
+  }
+
+  async resume(batchId: string): Promise<void> {
+    await this.handle(batchId).executeUpdate(resumeBatch);
+  }
+
+  /** Lets a backend that the batch paused after repeated failures take tiles again. */
+  async resumeBackend(batchId: string, backend: string): Promise<void> {
+    await this.handle(batchId).executeUpdate(resumeBackend, { args: [{ backend }] });
+  }
+
+  /** Adds tiles (GeoJSON features in EPSG:4326) to a running batch; returns their ids. */
+  async addTiles(batchId: string, features: TileFeature[]): Promise<string[]> {
+    return this.handle(batchId).executeUpdate(addTiles, { args: [{ features }] });
   }
 
   /** Cancels the batch; each in-flight tile cancels its openEO job before it ends. */

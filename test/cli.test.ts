@@ -70,6 +70,26 @@ describe('command lines', () => {
     ]);
   });
 
+  it('steers a running batch with pause, resume and set-parallel-jobs', async () => {
+    const spec = h.spec({ batchId: 'steered', cols: 4, rows: 4 });
+    spec.backends[0].parallelJobs = 1;
+    const { handle } = await h.client.start(spec);
+
+    const paused = await openeoTemporal(h, ['pause', 'steered']);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal((await h.client.progress('steered')).paused, true);
+    const resized = await openeoTemporal(h, ['set-parallel-jobs', 'steered', 'emulator', '3', '--max-queued', '2']);
+    assert.equal(resized.code, 0, resized.stderr);
+    assert.match(resized.stdout, /emulator: parallelJobs 3, maxQueued 2/);
+    const resumed = await openeoTemporal(h, ['resume', 'steered']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 16);
+    const unknown = await openeoTemporal(h, ['set-parallel-jobs', 'from-our-cli', 'nowhere', '2']);
+    assert.equal(unknown.code, 1, 'a closed batch cannot be changed');
+  });
+
   it('refuses a bad spec with the field named and a non-zero exit, starting nothing', async () => {
     const specFile = join(h.workDir, 'bad-spec.json');
     const spec = h.spec({ batchId: 'never-started' });

@@ -10,6 +10,7 @@ import { OpenEOBatchClient } from '../client';
 import { ensureTemporalCli } from '../devserver';
 import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../emulator';
 import type { BatchSpecInput } from '../spec/schema';
+import type { TileFeature } from '../spec/tile-types';
 import { InvalidSpecError } from '../spec/validate';
 import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
@@ -156,6 +157,51 @@ program
   .action(async (batchId: string) => {
     await (await OpenEOBatchClient.connect()).cancel(batchId);
     console.log(`cancellation of batch ${batchId} requested`);
+  });
+
+program
+  .command('pause')
+  .description('stop starting new tiles of a batch (tiles in flight go on)')
+  .argument('<batchId>')
+  .action(async (batchId: string) => {
+    await (await OpenEOBatchClient.connect()).pause(batchId);
+    console.log(`batch ${batchId} paused`);
+  });
+
+program
+  .command('resume')
+  .description('start tiles of a paused batch again; with --backend, resume a backend the batch paused after failures')
+  .argument('<batchId>')
+  .option('--backend <name>', 'the backend to resume')
+  .action(async (batchId: string, opts: { backend?: string }) => {
+    const client = await OpenEOBatchClient.connect();
+    if (opts.backend) await client.resumeBackend(batchId, opts.backend);
+    else await client.resume(batchId);
+    console.log(`batch ${batchId}${opts.backend ? `: backend ${opts.backend}` : ''} resumed`);
+  });
+
+program
+  .command('set-parallel-jobs')
+  .description("change a backend's parallelJobs (and maxQueued) while the batch runs")
+  .argument('<batchId>')
+  .argument('<backend>')
+  .argument('<parallelJobs>', 'jobs created, queued or running at once', integer)
+  .option('--max-queued <n>', 'jobs waiting in the backend queue at most', integer)
+  .action(async (batchId: string, backend: string, parallelJobs: number, opts: { maxQueued?: number }) => {
+    const backends = await (await OpenEOBatchClient.connect()).setParallelJobs(batchId, backend, parallelJobs, opts.maxQueued);
+    for (const b of backends) console.log(`${b.name}: parallelJobs ${b.parallelJobs}${b.maxQueued !== undefined ? `, maxQueued ${b.maxQueued}` : ''}`);
+  });
+
+program
+  .command('add-tiles')
+  .description('add tiles to a running batch from a GeoJSON FeatureCollection file (EPSG:4326)')
+  .argument('<batchId>')
+  .argument('<geojson>')
+  .action(async (batchId: string, file: string) => {
+    const collection = JSON.parse(await readFile(file, 'utf8')) as { features?: TileFeature[] };
+    if (!Array.isArray(collection.features)) throw new Error(`${file}: expected a GeoJSON FeatureCollection`);
+    const ids = await (await OpenEOBatchClient.connect()).addTiles(batchId, collection.features);
+    console.log(`added ${ids.length} tiles: ${ids.join(', ')}`);
   });
 
 program
