@@ -16,6 +16,8 @@ export interface TileOutputInput extends JobRef {
   outputDir: string;
   batchId: string;
   tileId: string;
+  /** Which of the tile's jobs this is; each attempt's error logs are kept apart. */
+  attempt?: number;
 }
 
 export interface DownloadedResults {
@@ -132,7 +134,9 @@ export function createResultActivities(connections: OpenEOConnections, options: 
         return [await job.describeJob(), entries];
       });
       await mkdir(tileDir, { recursive: true });
+      // error-logs.json is the latest attempt's; error-logs.attempt-<n>.json keeps every attempt's.
       await writeJson(join(tileDir, 'error-logs.json'), logs);
+      if (input.attempt !== undefined) await writeJson(join(tileDir, `error-logs.attempt-${input.attempt}.json`), logs);
       await writeJson(join(tileDir, 'job.json'), { job: description });
       const first = logs.find((entry) => entry.level === 'error');
       const error = {

@@ -12,6 +12,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,7 +22,7 @@ import type { BackendRef } from '../src/openeo/connections';
 import type { OpenEOJobStatus, TileError, TileRecord } from '../src/records';
 import { TERMINAL_JOB_STATUSES } from '../src/records';
 import { OPENEO_JOB_ID, TILE_STATUS } from '../src/search-attributes';
-import { tileArguments, tileProcessGraph, type Tile } from '../src/spec/arguments';
+import { tileArguments, tileProcessGraph, type ProcessGraph, type Tile } from '../src/spec/arguments';
 import type { BatchSpec } from '../src/spec/schema';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
 
@@ -38,6 +39,9 @@ export interface TileWorkflowInput {
   polling: BatchSpec['polling'];
   /** Tell the batch when the job starts running (its backend limits queued jobs). */
   reportRunning?: boolean;
+  /** openEO jobs for this tile at most. @default 1 */
+  maxAttempts?: number;
+  timeouts?: BatchSpec['timeouts'];
 }
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 30 };
@@ -63,77 +67,140 @@ function errorOf(err: unknown): TileError {
   return { code: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** Runs one tile's openEO job to its end; never throws for a failed job, only for cancellation. */
+/** How one attempt's job ended: its last snapshot, or a phase that ran past its limit. */
+type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run' };
+
+/** Waits for the job's next status, or `'timeout'` after `limitMs` (the activity is cancelled). */
+async function waitForChange(args: Parameters<OpenEOActivities['waitForJobStatusChange']>[0], limitMs: number | undefined): Promise<JobSnapshot | 'timeout'> {
+  if (limitMs === undefined) return waiting.waitForJobStatusChange(args);
+  if (limitMs <= 0) return 'timeout';
+  return CancellationScope.cancellable(async () => {
+    const change = waiting.waitForJobStatusChange(args);
+    const timer = sleep(limitMs).then(() => 'timeout' as const);
+    // The loser is cancelled below; its rejection is expected.
+    change.catch(() => undefined);
+    timer.catch(() => undefined);
+    const first = await Promise.race([change, timer]);
+    CancellationScope.current().cancel();
+    return first;
+  });
+}
+
+/**
+ * Runs one tile's openEO job to its end, resubmitting a job that fails or times out up to
+ * `maxAttempts` jobs in all. Never throws for a failed job, only for cancellation.
+ */
 export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord> {
   const { batchId, tile, backend } = input;
-  const record: TileRecord = { batchId, tileId: tile.id, status: 'running', backend: backend.name, attempts: 1 };
+  const maxAttempts = input.maxAttempts ?? 1;
+  const record: TileRecord = { batchId, tileId: tile.id, status: 'running', backend: backend.name, attempts: 0 };
   setHandler(tileProgress, () => record);
 
   const show = () =>
     setCurrentDetails(
-      `**Tile** ${tile.id} on **${backend.name}**: ${record.status}` +
+      `**Tile** ${tile.id} on **${backend.name}**: ${record.status}, attempt ${record.attempts} of ${maxAttempts}` +
         (record.openeoJobId ? `\n\nopenEO job \`${record.openeoJobId}\`: ${record.backendStatus ?? 'unknown'}` : '') +
         (record.error ? `\n\nError ${record.error.code}: ${record.error.message}` : ''),
     );
   let reportedRunning = false;
+  let runningSince: number | undefined;
+  /** Credits per openEO job of this tile: a tile that needed two jobs paid for both. */
+  const costsByJob: Record<string, number> = {};
   const observe = (job: JobSnapshot) => {
     record.backendStatus = job.status;
+    if (job.status === 'running' && runningSince === undefined) runningSince = Date.now();
     if (job.status === 'running' && !record.runningAt) record.runningAt = nowIso();
     if (input.reportRunning && !reportedRunning && job.status !== 'created' && job.status !== 'queued') {
       reportedRunning = true;
       void tellParent((parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
     }
-    if (job.costs !== undefined) record.costs = job.costs;
+    if (job.costs !== undefined && record.openeoJobId) {
+      costsByJob[record.openeoJobId] = job.costs;
+      record.costs = Object.values(costsByJob).reduce((a, b) => a + b, 0);
+    }
     if (job.usage) record.usage = job.usage;
     show();
   };
-  const output = () => ({ backend, jobId: record.openeoJobId!, outputDir: input.outputDir, batchId, tileId: tile.id });
+  const output = () => ({ backend, jobId: record.openeoJobId!, outputDir: input.outputDir, batchId, tileId: tile.id, attempt: record.attempts });
 
-  try {
-    show();
-    const processGraph = tileProcessGraph(
-      input.process,
-      tileArguments(tile, input.parameterDefaults, input.parameterMapping),
-    );
+  /** One openEO job: create, start, and wait for its end within the phase limits. */
+  const runAttempt = async (processGraph: ProcessGraph): Promise<AttemptOutcome> => {
     record.openeoJobId = await quick.createJob({
       backend,
       jobTitle: `${batchId}/${tile.id} attempt ${record.attempts}`,
       processGraph,
       jobOptions: input.jobOptions,
     });
-    record.createdAt = nowIso();
+    const createdAt = Date.now();
+    runningSince = undefined;
+    record.createdAt ??= nowIso();
     record.backendStatus = 'created';
     upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: record.openeoJobId }]);
 
     let job = await quick.startJob({ backend, jobId: record.openeoJobId });
     observe(job);
+    const { maxQueuedSeconds, cancelRunningJobAfterSeconds } = input.timeouts ?? {};
     while (!TERMINAL_JOB_STATUSES.includes(job.status)) {
-      job = await waiting.waitForJobStatusChange({
-        backend,
-        jobId: record.openeoJobId,
-        knownStatus: job.status as OpenEOJobStatus,
-        initialIntervalMs: input.polling.initialIntervalSeconds * 1000,
-        maxIntervalMs: input.polling.maxIntervalSeconds * 1000,
-      });
+      const phase = job.status === 'running' ? 'run' : 'queue';
+      const limitSeconds = phase === 'run' ? cancelRunningJobAfterSeconds : maxQueuedSeconds;
+      const phaseStart = phase === 'run' ? (runningSince ?? Date.now()) : createdAt;
+      const limitMs = limitSeconds === undefined ? undefined : limitSeconds * 1000 - (Date.now() - phaseStart);
+      const next = await waitForChange(
+        {
+          backend,
+          jobId: record.openeoJobId,
+          knownStatus: job.status as OpenEOJobStatus,
+          initialIntervalMs: input.polling.initialIntervalSeconds * 1000,
+          maxIntervalMs: input.polling.maxIntervalSeconds * 1000,
+        },
+        limitMs,
+      );
+      if (next === 'timeout') {
+        // Over its limit: stop it on the backend, so it costs nothing more.
+        observe(await quick.cancelJob({ backend, jobId: record.openeoJobId }));
+        return { job, timedOutIn: phase };
+      }
+      job = next;
       observe(job);
     }
-    // The job no longer occupies the backend: free the batch's slot before the download.
-    const jobEnded = { tileId: tile.id, jobStatus: job.status, ...(job.status === 'error' ? { error: { code: 'JobFailed', message: 'the openEO job ended in error' } } : {}) };
-    await tellParent((parent) => parent.signal(tileJobEnded, jobEnded));
+    return { job };
+  };
 
-    if (job.status === 'finished') {
-      const downloaded = await transfers.downloadResults(output());
-      record.outputDir = downloaded.tileDir;
-      record.files = downloaded.files;
-      record.status = 'finished';
-    } else if (job.status === 'error') {
-      const saved = await quick.saveErrorLogs(output());
-      record.error = saved.error;
-      record.outputDir = saved.tileDir;
+  try {
+    show();
+    const processGraph = tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping));
+    for (;;) {
+      record.attempts += 1;
+      const { job, timedOutIn } = await runAttempt(processGraph);
+      if (job.status === 'finished' && !timedOutIn) {
+        await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
+        const downloaded = await transfers.downloadResults(output());
+        record.outputDir = downloaded.tileDir;
+        record.files = downloaded.files;
+        record.status = 'finished';
+        record.error = undefined;
+        break;
+      }
+      if (job.status === 'canceled' && !timedOutIn) {
+        await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'canceled' }));
+        record.status = 'canceled';
+        record.error = { code: 'JobCanceled', message: 'the openEO job was canceled on the backend' };
+        break;
+      }
+      if (timedOutIn) {
+        const limit = timedOutIn === 'run' ? `cancelRunningJobAfterSeconds (${input.timeouts?.cancelRunningJobAfterSeconds} s)` : `maxQueuedSeconds (${input.timeouts?.maxQueuedSeconds} s)`;
+        record.error = { code: timedOutIn === 'run' ? 'JobRanTooLong' : 'JobQueuedTooLong', message: `job ${record.openeoJobId} was cancelled after ${limit}` };
+      } else {
+        // Every attempt's logs are kept; the last one's reason is the tile's.
+        const saved = await quick.saveErrorLogs(output());
+        record.error = saved.error;
+        record.outputDir = saved.tileDir;
+      }
+      // A resubmitted job keeps the batch's slot, so parallelJobs stays exact meanwhile.
+      if (record.attempts < maxAttempts) continue;
+      await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'error', error: record.error }));
       record.status = 'error';
-    } else {
-      record.status = 'canceled';
-      record.error = { code: 'JobCanceled', message: 'the openEO job was canceled on the backend' };
+      break;
     }
   } catch (err) {
     if (isCancellation(err)) {

@@ -176,6 +176,8 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
             outputDir: spec.outputDir,
             polling: spec.polling,
             reportRunning: backend.maxQueued !== undefined,
+            maxAttempts: spec.maxAttempts,
+            timeouts: spec.timeouts,
           },
         ],
         // Tiles outlive a window run: they report back by signal to whichever run is current.

@@ -71,6 +71,14 @@ const tilesSchema = z.union([
   tileFileSchema,
 ]);
 
+/** Limits per job phase; a job past one is cancelled on the backend, then retried or failed. */
+const timeoutsSchema = z.strictObject({
+  /** Longest a job may wait (created or queued) before it runs. */
+  maxQueuedSeconds: secondsSchema.optional(),
+  /** Longest a job may run. */
+  cancelRunningJobAfterSeconds: secondsSchema.optional(),
+});
+
 /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
 const schedulingSchema = z.strictObject({
   /** A window continues as new after this many history events (Temporal warns at 10,240). */
@@ -110,6 +118,9 @@ export const batchSpecSchema = z
     /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
     outputDir: z.string().min(1).default('./output'),
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
+    /** openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted. */
+    maxAttempts: z.number().int().min(1).max(10).default(2),
+    timeouts: timeoutsSchema.default({}),
     scheduling: schedulingSchema.default({
       maxEventsPerRun: 8_000,
       partitionAboveTiles: 20_000,
@@ -143,4 +154,5 @@ export type ProcessSpec = BatchSpec['process'];
 export type TilesSpec = BatchSpec['tiles'];
 export type PollingSpec = BatchSpec['polling'];
 export type SchedulingSpec = BatchSpec['scheduling'];
+export type TimeoutsSpec = BatchSpec['timeouts'];
 export type TileFileSpec = z.output<typeof tileFileSchema>;

@@ -1,0 +1,123 @@
+/**
+ * Nothing lost, nothing duplicated: failed jobs resubmitted, stuck and over-long jobs cancelled,
+ * a cancelled batch leaving no job running, an unreachable backend refused up front, and no
+ * secret anywhere in a batch's history.
+ */
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { startEmulator, type RunningEmulator } from '../src/emulator';
+import type { TileRecord } from '../src/records';
+import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
+
+function jobsTitled(emulator: RunningEmulator, prefix: string) {
+  return emulator.admin.jobs().filter((job) => job.title?.startsWith(prefix));
+}
+
+describe('faults, timeouts and cancellation', () => {
+  let h: Harness;
+  let slow: RunningEmulator;
+  before(async () => {
+    h = await startHarness({
+      maxRunningJobsPerUser: 20,
+      faults: {
+        jobs: {
+          rules: [
+            { titleContains: 'resubmit/E590000-N5660000 attempt 1', failFirst: 1 },
+            { titleContains: 'stuck/', stuckIn: 'queued' },
+          ],
+        },
+      },
+    });
+    // A backend whose jobs run for a minute: long enough to time out or cancel them.
+    slow = await startEmulator({ users: [EMULATOR_USER], maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } });
+    await h.startWorker({
+      credentials: {
+        emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
+        slow: { url: slow.url, auth: { type: 'basic', ...EMULATOR_USER } },
+      },
+    });
+  });
+  after(async () => {
+    await h?.teardown();
+    await slow?.close();
+  });
+
+  it('resubmits a failed job and keeps the failed attempt\'s logs', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: 'resubmit', cols: 2, rows: 1 }));
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 2);
+    const record: TileRecord = await h.temporal.workflow.getHandle('resubmit/tile-E590000-N5660000').result();
+    assert.equal(record.attempts, 2);
+    assert.deepEqual(jobsTitled(h.emulator, 'resubmit/E590000-N5660000').map((j) => [j.title, j.status]).sort(), [
+      ['resubmit/E590000-N5660000 attempt 1', 'error'],
+      ['resubmit/E590000-N5660000 attempt 2', 'finished'],
+    ]);
+    const files = await readdir(join(h.workDir, 'output', 'resubmit', 'E590000-N5660000'));
+    assert.ok(files.includes('error-logs.attempt-1.json'), files.join(', '));
+    assert.ok(files.some((f) => f.endsWith('.tif')));
+  });
+
+  it('cancels a job stuck in the queue past maxQueuedSeconds, and fails the tile after its attempts', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: 'stuck', cols: 1, rows: 1, maxAttempts: 2, timeouts: { maxQueuedSeconds: 0.5 } }));
+    const summary = await handle.result();
+    assert.equal(summary.counts.error, 1);
+    assert.equal(summary.failedTiles[0].error.code, 'JobQueuedTooLong');
+    const jobs = jobsTitled(h.emulator, 'stuck/');
+    assert.equal(jobs.length, 2, 'one job per attempt');
+    assert.ok(jobs.every((j) => j.status === 'created'), `cancelled out of the queue: ${jobs.map((j) => j.status)}`);
+  });
+
+  it('cancels a job running past cancelRunningJobAfterSeconds', async () => {
+    const spec = h.spec({ batchId: 'too-long', cols: 1, rows: 1, maxAttempts: 1, timeouts: { cancelRunningJobAfterSeconds: 1 } });
+    spec.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+    assert.equal(summary.failedTiles[0].error.code, 'JobRanTooLong');
+    assert.deepEqual(jobsTitled(slow, 'too-long/').map((j) => j.status), ['canceled']);
+  });
+
+  it('cancelling a batch cancels every running tile and leaves no job running on the backend', async () => {
+    const spec = h.spec({ batchId: 'cancel-me', cols: 3, rows: 2 });
+    spec.backends = [{ name: 'slow', url: slow.url, parallelJobs: 3 }];
+    const { handle } = await h.client.start(spec);
+    const deadline = Date.now() + 20_000;
+    while (jobsTitled(slow, 'cancel-me/').filter((j) => j.status === 'running').length < 3) {
+      assert.ok(Date.now() < deadline, 'three jobs running');
+      await sleep(100);
+    }
+    await h.client.cancel('cancel-me');
+    await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
+    const jobs = jobsTitled(slow, 'cancel-me/');
+    assert.equal(jobs.length, 3, 'no tile started after the cancel');
+    assert.deepEqual(jobs.map((j) => j.status), ['canceled', 'canceled', 'canceled']);
+    const tiles = await h.client.tiles('cancel-me');
+    assert.deepEqual(tiles.map((t) => t.status), ['canceled', 'canceled', 'canceled']);
+  });
+
+  it('refuses a backend it cannot reach, naming it, before any job exists', async () => {
+    const spec = h.spec({ batchId: 'unreachable' });
+    spec.backends = [{ name: 'emulator', url: 'http://127.0.0.1:9', parallelJobs: 1 }];
+    await h.startWorker({ taskQueue: `${h.taskQueue}-unreachable`, credentials: { emulator: { url: 'http://127.0.0.1:9', auth: { type: 'basic', ...EMULATOR_USER } } } });
+    const handle = await h.temporal.workflow.start('batchWorkflow', { taskQueue: `${h.taskQueue}-unreachable`, workflowId: 'unreachable', args: [spec] });
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(String(err.cause?.message), /backends\[0\]\.url: cannot connect to backend "emulator" at http:\/\/127\.0\.0\.1:9/);
+      return true;
+    });
+  });
+
+  it('keeps every secret out of the history of a whole batch', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: 'secrets', cols: 2, rows: 1 }));
+    await handle.result();
+    const ids = ['secrets', ...(await h.client.tiles('secrets')).map((t) => t.workflowId)];
+    const histories = await Promise.all(ids.map((id) => h.temporal.workflow.getHandle(id).fetchHistory()));
+    const text = JSON.stringify(histories);
+    assert.ok(text.includes('E590000-N5660000'), 'the export holds the batch');
+    assert.ok(!text.includes(EMULATOR_USER.password), 'no password');
+    assert.ok(!/basic\/\/|Bearer/.test(text), 'no access token');
+  });
+});
