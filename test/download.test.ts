@@ -1,0 +1,103 @@
+/**
+ * Result downloads against a small local HTTP server: a file is only in place when it is whole
+ * and matches its checksum, an interrupted one resumes with Range, and no asset key or tile id
+ * can write outside the tile's folder.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { downloadAsset, DownloadError } from '../activities/download';
+import { assetFileName, tileDirectory } from '../activities/results';
+
+const body = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251));
+const sha256 = `1220${createHash('sha256').update(body).digest('hex')}`;
+
+describe('verified downloads', () => {
+  let server: Server;
+  let base: string;
+  let dir: string;
+  const ranges: (string | undefined)[] = [];
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'openeo-temporal-download-'));
+    server = createServer((req, res) => {
+      ranges.push(req.headers.range);
+      if (req.url === '/short') {
+        // Promises the whole file, sends half, and hangs up.
+        res.writeHead(200, { 'Content-Length': body.length });
+        res.end(body.subarray(0, body.length / 2));
+        return;
+      }
+      const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+      const start = match ? Number(match[1]) : 0;
+      res.writeHead(match ? 206 : 200, { 'Content-Length': body.length - start, 'Accept-Ranges': 'bytes' });
+      res.end(body.subarray(start));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  after(async () => {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the file only when size and checksum match', async () => {
+    const target = join(dir, 'ok.tif');
+    const bytes = await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 });
+    assert.equal(bytes, body.length);
+    assert.deepEqual(await readFile(target), body);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.part')), []);
+  });
+
+  it('refuses a file whose checksum differs, leaving nothing in place', async () => {
+    const target = join(dir, 'bad.tif');
+    const wrong = `1220${'0'.repeat(64)}`;
+    await assert.rejects(downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: wrong }), (err: unknown) => {
+      assert.ok(err instanceof DownloadError);
+      assert.equal(err.code, 'ChecksumMismatch');
+      return true;
+    });
+    assert.ok(!(await readdir(dir)).some((f) => f.startsWith('bad.tif')));
+  });
+
+  it('resumes a cut download with a Range request and verifies the whole', async () => {
+    const target = join(dir, 'resumed.tif');
+    await writeFile(`${target}.part`, body.subarray(0, 20_000));
+    ranges.length = 0;
+    await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 });
+    assert.deepEqual(ranges, ['bytes=20000-']);
+    assert.deepEqual(await readFile(target), body);
+  });
+
+  it('keeps a short file as a part to resume, and does not call it done', async () => {
+    const target = join(dir, 'short.tif');
+    await assert.rejects(downloadAsset(`${base}/short`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 }));
+    const files = await readdir(dir);
+    assert.ok(!files.includes('short.tif'));
+  });
+});
+
+describe('hostile asset keys and ids', () => {
+  it('keeps asset files inside the tile folder whatever the key says', () => {
+    const taken = new Set<string>();
+    const names = ['../../etc/passwd', '/abs/path/x.tif', 'C:\\windows\\evil.tif', '..', 'a b?c*.tif', 'job.json', '.hidden'].map((key, i) => assetFileName(key, i, taken));
+    assert.deepEqual(names, ['passwd', 'x.tif', 'evil.tif', 'asset-3', 'a_b_c_.tif', 'asset-5', 'hidden']);
+    const tileDir = resolve('/data/out/batch/tile');
+    for (const name of names) assert.ok(resolve(tileDir, name).startsWith(tileDir + sep), name);
+  });
+
+  it('gives two assets with the same file name different files', () => {
+    const taken = new Set<string>();
+    assert.notEqual(assetFileName('a/result.tif', 0, taken), assetFileName('b/result.tif', 1, taken));
+  });
+
+  it('refuses a batch or tile id that would climb out of the output folder', () => {
+    assert.throws(() => tileDirectory('/data/out', '..', 'x'), /outside/);
+    assert.throws(() => tileDirectory('/data/out', 'batch', '../../etc'), /outside/);
+    assert.equal(tileDirectory('/data/out', 'batch', 'E1-N2'), resolve('/data/out/batch/E1-N2'));
+  });
+});
