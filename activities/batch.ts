@@ -4,7 +4,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { BackendConfigError, type OpenEOConnections } from '../src/openeo/connections';
-import { describeFailure } from '../src/openeo/errors';
+import { Context } from '@temporalio/activity';
+import { describeFailure, isTransient } from '../src/openeo/errors';
 import { checkSpecOffline, checkTilesOffline, type PreparedBatch } from '../src/spec/prepare';
 import type { TileFileSpec, TilesSpec } from '../src/spec/schema';
 import type { Tile, TileFeatureCollection, TileSource } from '../src/spec/tile-types';
@@ -14,6 +15,10 @@ import { SpecError } from '../src/spec/errors';
 import { checkFingerprint, loadTiles } from './tile-source';
 
 export type { PreparedBatch };
+
+/** Network answers that mean "no backend here" rather than "busy". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_ATTEMPTS = 3;
 
 export interface TilePageInput {
   /**
@@ -67,12 +72,12 @@ export function createBatchActivities(connections: OpenEOConnections) {
             throw invalid(new InvalidSpecError([{ field: `backends[${i}]`, problem: err.message, fix: 'configure the worker for this backend', code: err.code }]));
           }
           const failure = describeFailure(err);
-          throw ApplicationFailure.create({
-            message: `backends[${i}].url: cannot connect to backend "${backend.name}" at ${backend.url}: ${failure.code}: ${failure.message}; check the URL and that the backend is up`,
-            type: 'BackendUnreachable',
-            // Credentials that are refused will not become valid by retrying.
-            nonRetryable: failure.status === 401 || failure.status === 403,
-          });
+          const message = `backends[${i}].url: cannot connect to backend "${backend.name}" at ${backend.url}: ${failure.code}: ${failure.message}; check the URL and that the backend is up`;
+          // A busy backend (5xx, 429, a reset) is worth the full retry policy; a host that refuses
+          // or does not exist, or refused credentials, fail the batch after a few tries.
+          const unreachable = UNREACHABLE_CODES.has(failure.code) || failure.status === 401 || failure.status === 403;
+          const giveUp = !isTransient(failure) || (unreachable && Context.current().info.attempt >= UNREACHABLE_ATTEMPTS);
+          throw ApplicationFailure.create({ message, type: 'BackendUnreachable', nonRetryable: giveUp || failure.status === 401 || failure.status === 403 });
         }
       }
       return prepared;

@@ -29,7 +29,8 @@ export interface BatchCarryOver {
 
 const { prepareBatch } = proxyActivities<OpenEOActivities>({
   startToCloseTimeout: '5m',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 },
+  // prepareBatch itself gives up early on a backend that is not there (see activities/batch.ts).
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 
 /** Validates the spec in the worker; a spec problem fails the batch with the problem itself. */

@@ -46,14 +46,16 @@ export interface TileWorkflowInput {
 
 const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 30 };
 
-const quick = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '2m', retry });
-const waiting = proxyActivities<OpenEOActivities>({
-  // A job may queue and run for days; the heartbeat notices a lost worker within a minute.
-  startToCloseTimeout: '30d',
-  heartbeatTimeout: '1m',
-  retry,
-});
-const transfers = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: '2m', retry });
+/** Activity proxies with the batch's timeouts. */
+function activitiesFor(timeouts: TileWorkflowInput['timeouts']) {
+  const heartbeatTimeout = (timeouts?.heartbeatSeconds ?? 60) * 1000;
+  return {
+    quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
+    // A job may queue and run for days; the heartbeat notices a lost worker.
+    waiting: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry }),
+    transfers: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * heartbeatTimeout, retry }),
+  };
+}
 
 function nowIso(): string {
   // The workflow clock: deterministic on replay.
@@ -71,7 +73,11 @@ function errorOf(err: unknown): TileError {
 type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run' };
 
 /** Waits for the job's next status, or `'timeout'` after `limitMs` (the activity is cancelled). */
-async function waitForChange(args: Parameters<OpenEOActivities['waitForJobStatusChange']>[0], limitMs: number | undefined): Promise<JobSnapshot | 'timeout'> {
+async function waitForChange(
+  waiting: ReturnType<typeof activitiesFor>['waiting'],
+  args: Parameters<OpenEOActivities['waitForJobStatusChange']>[0],
+  limitMs: number | undefined,
+): Promise<JobSnapshot | 'timeout'> {
   if (limitMs === undefined) return waiting.waitForJobStatusChange(args);
   if (limitMs <= 0) return 'timeout';
   return CancellationScope.cancellable(async () => {
@@ -93,6 +99,7 @@ async function waitForChange(args: Parameters<OpenEOActivities['waitForJobStatus
 export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord> {
   const { batchId, tile, backend } = input;
   const maxAttempts = input.maxAttempts ?? 1;
+  const { quick, waiting, transfers } = activitiesFor(input.timeouts);
   const record: TileRecord = { batchId, tileId: tile.id, status: 'running', backend: backend.name, attempts: 0 };
   setHandler(tileProgress, () => record);
 
@@ -146,6 +153,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       const phaseStart = phase === 'run' ? (runningSince ?? Date.now()) : createdAt;
       const limitMs = limitSeconds === undefined ? undefined : limitSeconds * 1000 - (Date.now() - phaseStart);
       const next = await waitForChange(
+        waiting,
         {
           backend,
           jobId: record.openeoJobId,

@@ -77,6 +77,13 @@ const timeoutsSchema = z.strictObject({
   maxQueuedSeconds: secondsSchema.optional(),
   /** Longest a job may run. */
   cancelRunningJobAfterSeconds: secondsSchema.optional(),
+  /**
+   * A waiting or downloading activity that stops heartbeating this long is retried elsewhere:
+   * how soon a crashed worker's work moves on.
+   */
+  heartbeatSeconds: secondsSchema.default(60),
+  /** Longest a single openEO call activity (create, start, cancel, logs) may take before it is retried. */
+  activitySeconds: secondsSchema.default(120),
 });
 
 /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
@@ -120,7 +127,7 @@ export const batchSpecSchema = z
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
     /** openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted. */
     maxAttempts: z.number().int().min(1).max(10).default(2),
-    timeouts: timeoutsSchema.default({}),
+    timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120 }),
     scheduling: schedulingSchema.default({
       maxEventsPerRun: 8_000,
       partitionAboveTiles: 20_000,

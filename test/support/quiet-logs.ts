@@ -1,4 +1,7 @@
-/** Test output shows warnings and errors from the Temporal SDK, not its routine state changes. */
+/**
+ * Test output shows the Temporal SDK's errors only: the tests inject faults on purpose, and each
+ * retried activity failure would otherwise print a warning.
+ */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: new DefaultLogger('ERROR') });

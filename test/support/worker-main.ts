@@ -1,0 +1,35 @@
+/**
+ * A worker in its own process, so a test can kill it with SIGKILL mid-flight. Configured by the
+ * environment variable OPENEO_TEST_WORKER (JSON: address, namespace, taskQueue, credentials,
+ * requestTimeoutMs); prints "ready" once it polls.
+ */
+import './quiet-logs';
+import { createOpenEOWorker } from '../../src/worker';
+import type { CredentialStore } from '../../src/openeo/credentials';
+
+interface WorkerProcessConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  credentials: CredentialStore;
+  requestTimeoutMs?: number;
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.OPENEO_TEST_WORKER ?? '{}') as WorkerProcessConfig;
+  const worker = await createOpenEOWorker({
+    temporal: { connectionOptions: { address: config.address }, namespace: config.namespace },
+    taskQueue: config.taskQueue,
+    credentials: config.credentials,
+    requestTimeoutMs: config.requestTimeoutMs,
+    downloadIdleTimeoutMs: config.requestTimeoutMs,
+  });
+  const running = worker.run();
+  console.log('ready');
+  await running;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
