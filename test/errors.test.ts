@@ -1,0 +1,88 @@
+/**
+ * How backend errors are treated: an invalid process fails its tile at once (no retry, one
+ * request), a full backend (`ConcurrentJobLimit`) or 429 is waited out, an expired token is
+ * renewed, and none of these fails the batch.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type RunningEmulator } from '../src/emulator';
+import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
+
+function requests(emulator: RunningEmulator, route: string): Record<string, number> {
+  return emulator.admin.stats().requests.byRoute[route] ?? {};
+}
+
+describe('backend errors, classified', () => {
+  let h: Harness;
+  let strict: RunningEmulator;
+  before(async () => {
+    // Tokens live 400 ms: every batch here outlives several.
+    h = await startHarness({ maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations: { queuedMs: 50, runningMs: 300 } });
+    // CDSE-like: a start beyond one running job is refused with ConcurrentJobLimit.
+    strict = await startEmulator({ users: [EMULATOR_USER], concurrencyMode: 'reject', maxRunningJobsPerUser: 1, jobDurations: { queuedMs: 50, runningMs: 300 } });
+    await h.startWorker({
+      credentials: {
+        emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
+        strict: { url: strict.url, auth: { type: 'basic', ...EMULATOR_USER } },
+      },
+    });
+  });
+  after(async () => {
+    await h?.teardown();
+    await strict?.close();
+  });
+
+  it('fails a tile with an invalid process graph at once, with the backend\'s code, without retrying', async () => {
+    h.emulator.admin.resetStats();
+    const spec = h.spec({
+      batchId: 'invalid-graph',
+      cols: 1,
+      rows: 1,
+      process: {
+        processGraph: {
+          a: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: { from_parameter: 'geometry' } }, result: true },
+          b: { process_id: 'save_result', arguments: { data: { from_node: 'a' }, format: 'GTiff' }, result: true },
+        },
+      },
+    });
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+    assert.equal(summary.counts.error, 1);
+    assert.equal(summary.failedTiles[0].error.code, 'ProcessGraphInvalid');
+    assert.deepEqual(requests(h.emulator, 'POST /openeo/1.2/jobs'), { 400: 1 }, 'one request: a client error is not retried');
+  });
+
+  it('waits out ConcurrentJobLimit on start: the job stays created and starts later', async () => {
+    const spec = h.spec({ batchId: 'full-backend', cols: 3, rows: 1 });
+    spec.backends = [{ name: 'strict', url: strict.url, parallelJobs: 3 }];
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 3);
+    const starts = requests(strict, 'POST /openeo/1.2/jobs/{job_id}/results');
+    assert.ok((starts['400'] ?? 0) > 0, `some starts were refused: ${JSON.stringify(starts)}`);
+    assert.equal(strict.admin.stats().jobs.created, 3, 'a refused start is not a failed job: no resubmission');
+  });
+
+  it('renews an expired token and goes on', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: 'short-tokens', cols: 2, rows: 2 }));
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 4);
+    const logins = requests(h.emulator, 'GET /openeo/1.2/credentials/basic')['200'] ?? 0;
+    assert.ok(logins >= 2, `the worker logged in again after its token expired (${logins} logins)`);
+  });
+
+  it('honours Retry-After on 429 and still finishes', async () => {
+    h.emulator.admin.setFaults({ seed: 3, routes: [{ route: 'POST /jobs/{job_id}/results', onCalls: [1], fault: { type: 'status', status: 429, retryAfterSeconds: 6 } }] });
+    try {
+      const started = Date.now();
+      const { handle } = await h.client.start(h.spec({ batchId: 'rate-limited', cols: 1, rows: 1 }));
+      const summary = await handle.result();
+      assert.equal(summary.counts.finished, 1);
+      // Our own first backoff is 2 s: only the server's Retry-After makes the start wait 6 s.
+      assert.ok(Date.now() - started >= 6_000, `waited ${Date.now() - started} ms, less than Retry-After`);
+      assert.equal(requests(h.emulator, 'POST /openeo/1.2/jobs/{job_id}/results')['429'], 1);
+    } finally {
+      h.emulator.admin.setFaults({});
+    }
+  });
+});
