@@ -6,6 +6,7 @@ import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '
 import type { BatchSummary, TileStatus } from './records';
 import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from './search-attributes';
 import type { BatchSpecInput } from './spec/schema';
+import { latestTileExecutions, specForFailedTiles } from './rerun';
 import { checkSpecOffline } from './spec/prepare';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
 import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs, type BatchProgress } from '../workflows/messages';
@@ -110,8 +111,8 @@ export class OpenEOBatchClient {
   async tiles(batchId: string): Promise<TileListing[]> {
     const tiles: TileListing[] = [];
     const prefix = `${batchId}/tile-`;
-    const query = `OpenEOBatchId = '${batchId.replace(/'/g, "\\'")}' AND WorkflowType = 'tileWorkflow'`;
-    for await (const wf of this.client.workflow.list({ query })) {
+    // A tile retried by retry-failed has several executions; the latest one is the tile's state.
+    for (const wf of await latestTileExecutions(this.client, batchId)) {
       const status = wf.typedSearchAttributes.get(TILE_STATUS) as TileStatus | undefined;
       tiles.push({
         tileId: wf.workflowId.startsWith(prefix) ? wf.workflowId.slice(prefix.length) : wf.workflowId,
@@ -149,6 +150,20 @@ export class OpenEOBatchClient {
   /** Adds tiles (GeoJSON features in EPSG:4326) to a running batch; returns their ids. */
   async addTiles(batchId: string, features: TileFeature[]): Promise<string[]> {
     return this.handle(batchId).executeUpdate(addTiles, { args: [{ features }] });
+  }
+
+  /**
+   * Runs the failed tiles of an ended batch again, as a new run of the same batch id (same
+   * output folders); their new jobs continue each tile's attempt count.
+   */
+  async retryFailed(batchId: string): Promise<StartedBatch & { tiles: number }> {
+    const { spec, tiles } = await specForFailedTiles(this.client, batchId);
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      workflowId: batchId,
+      taskQueue: this.taskQueue,
+      args: [spec],
+    });
+    return { batchId, handle, tiles };
   }
 
   /** Cancels the batch; each in-flight tile cancels its openEO job before it ends. */

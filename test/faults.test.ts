@@ -28,6 +28,8 @@ describe('faults, timeouts and cancellation', () => {
           rules: [
             { titleContains: 'resubmit/E590000-N5660000 attempt 1', failFirst: 1 },
             { titleContains: 'stuck/', stuckIn: 'queued' },
+            // Fails the first two jobs of this tile: a batch with maxAttempts 2 ends it as error.
+            { titleContains: 'retry-later/E595000-N5660000', failFirst: 2 },
           ],
         },
       },
@@ -59,6 +61,35 @@ describe('faults, timeouts and cancellation', () => {
     const files = await readdir(join(h.workDir, 'output', 'resubmit', 'E590000-N5660000'));
     assert.ok(files.includes('error-logs.attempt-1.json'), files.join(', '));
     assert.ok(files.some((f) => f.endsWith('.tif')));
+  });
+
+  it('re-runs only the failed tiles of an ended batch with retry-failed, continuing their attempts', async () => {
+    const first = await (await h.client.start(h.spec({ batchId: 'retry-later', cols: 2, rows: 1, maxAttempts: 2 }))).handle.result();
+    assert.equal(first.counts.error, 1);
+    assert.deepEqual(first.failedTiles.map((t) => t.tileId), ['E595000-N5660000']);
+
+    const { handle, tiles } = await h.client.retryFailed('retry-later');
+    assert.equal(tiles, 1);
+    const second = await handle.result();
+    assert.equal(second.totalTiles, 1);
+    assert.equal(second.counts.finished, 1);
+    assert.deepEqual(jobsTitled(h.emulator, 'retry-later/').map((j) => j.title).sort(), [
+      'retry-later/E590000-N5660000 attempt 1',
+      'retry-later/E595000-N5660000 attempt 1',
+      'retry-later/E595000-N5660000 attempt 2',
+      'retry-later/E595000-N5660000 attempt 3',
+    ]);
+    const record: TileRecord = await h.temporal.workflow.getHandle('retry-later/tile-E595000-N5660000').result();
+    assert.equal(record.status, 'finished');
+    await assert.rejects(h.client.retryFailed('retry-later'), /no failed tiles/);
+  });
+
+  it('never runs a finished tile again when a batch id is started a second time', async () => {
+    const spec = h.spec({ batchId: 'started-twice', cols: 1, rows: 1 });
+    await (await h.client.start(spec)).handle.result();
+    const again = await (await h.client.start(spec)).handle.result();
+    assert.equal(again.counts.skipped, 1);
+    assert.equal(jobsTitled(h.emulator, 'started-twice/').length, 1);
   });
 
   it('cancels a job stuck in the queue past maxQueuedSeconds, and fails the tile after its attempts', async () => {

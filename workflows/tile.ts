@@ -39,8 +39,10 @@ export interface TileWorkflowInput {
   polling: BatchSpec['polling'];
   /** Tell the batch when the job starts running (its backend limits queued jobs). */
   reportRunning?: boolean;
-  /** openEO jobs for this tile at most. @default 1 */
+  /** openEO jobs for this tile at most, in this run. @default 1 */
   maxAttempts?: number;
+  /** Number of this tile's first job (above 1 when failed tiles are retried). @default 1 */
+  firstAttempt?: number;
   timeouts?: BatchSpec['timeouts'];
 }
 
@@ -98,14 +100,15 @@ async function waitForChange(
  */
 export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord> {
   const { batchId, tile, backend } = input;
-  const maxAttempts = input.maxAttempts ?? 1;
+  const firstAttempt = input.firstAttempt ?? 1;
+  const lastAttempt = firstAttempt - 1 + (input.maxAttempts ?? 1);
   const { quick, waiting, transfers } = activitiesFor(input.timeouts);
-  const record: TileRecord = { batchId, tileId: tile.id, status: 'running', backend: backend.name, attempts: 0 };
+  const record: TileRecord = { batchId, tileId: tile.id, status: 'running', backend: backend.name, attempts: firstAttempt - 1 };
   setHandler(tileProgress, () => record);
 
   const show = () =>
     setCurrentDetails(
-      `**Tile** ${tile.id} on **${backend.name}**: ${record.status}, attempt ${record.attempts} of ${maxAttempts}` +
+      `**Tile** ${tile.id} on **${backend.name}**: ${record.status}, attempt ${record.attempts} of ${lastAttempt}` +
         (record.openeoJobId ? `\n\nopenEO job \`${record.openeoJobId}\`: ${record.backendStatus ?? 'unknown'}` : '') +
         (record.error ? `\n\nError ${record.error.code}: ${record.error.message}` : ''),
     );
@@ -205,7 +208,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
         record.outputDir = saved.tileDir;
       }
       // A resubmitted job keeps the batch's slot, so parallelJobs stays exact meanwhile.
-      if (record.attempts < maxAttempts) continue;
+      if (record.attempts < lastAttempt) continue;
       await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'error', error: record.error }));
       record.status = 'error';
       break;

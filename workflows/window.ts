@@ -17,7 +17,7 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec, BackendSpec } from '../src/spec/schema';
 import type { Tile, TileFeatureCollection } from '../src/spec/tile-types';
@@ -177,11 +177,14 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
             polling: spec.polling,
             reportRunning: backend.maxQueued !== undefined,
             maxAttempts: spec.maxAttempts,
+            firstAttempt: (spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
             timeouts: spec.timeouts,
           },
         ],
         // Tiles outlive a window run: they report back by signal to whichever run is current.
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // A tile that already ran under this batch id never runs again, unless this run retries failed tiles.
+        workflowIdReusePolicy: spec.rerun ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `tile ${tile.id} on ${backend.name}`,
         typedSearchAttributes: [
           { key: BATCH_ID, value: batchId },

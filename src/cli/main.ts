@@ -160,6 +160,24 @@ program
   });
 
 program
+  .command('retry-failed')
+  .description('run the failed tiles of an ended batch again (same batch id and folders)')
+  .argument('<batchId>')
+  .option('--task-queue <name>', 'task queue of the workers', 'openeo')
+  .option('--wait', 'follow the retry with a progress bar until it ends')
+  .action(async (batchId: string, opts: { taskQueue: string; wait?: boolean }) => {
+    const client = await OpenEOBatchClient.connect({ taskQueue: opts.taskQueue });
+    const { tiles } = await client.retryFailed(batchId);
+    console.log(`retrying ${tiles} failed tiles of batch ${batchId}`);
+    if (opts.wait) {
+      const bar = progressBar(tiles);
+      const summary = await client.wait(batchId, (p) => bar.update(p));
+      bar.stop();
+      console.log(summaryText(summary));
+    }
+  });
+
+program
   .command('pause')
   .description('stop starting new tiles of a batch (tiles in flight go on)')
   .argument('<batchId>')

@@ -128,6 +128,11 @@ export const batchSpecSchema = z
     /** openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted. */
     maxAttempts: z.number().int().min(1).max(10).default(2),
     timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120 }),
+    /**
+     * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
+     * Their tile workflows may run again under the same ids; job attempts continue the count.
+     */
+    rerun: z.strictObject({ previousAttempts: z.record(z.string(), z.number().int().min(0)) }).optional(),
     scheduling: schedulingSchema.default({
       maxEventsPerRun: 8_000,
       partitionAboveTiles: 20_000,

@@ -1,0 +1,55 @@
+/**
+ * Building the spec that retries a finished batch's failed tiles: the batch's own spec, with its
+ * tiles replaced by the failed ones (read back from their tile workflows' inputs) and their job
+ * attempt counts, so new jobs continue the numbering and nothing is created twice.
+ */
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { TileRecord } from './records';
+import { TILE_STATUS } from './search-attributes';
+import type { BatchSpec } from './spec/schema';
+import type { TileWorkflowInput } from '../workflows/tile';
+
+/** At most this many tiles are retried in one run (they travel in the workflow input). */
+export const MAX_RERUN_TILES = 2_000;
+
+/** The first argument a workflow run was started with. */
+async function startInput<T>(client: Client, workflowId: string, runId?: string): Promise<T> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new Error(`workflow ${workflowId} has no input`);
+  return client.workflow.options.loadedDataConverter.payloadConverter.fromPayload<T>(payload);
+}
+
+/** The latest execution of every tile workflow of a batch, from visibility. */
+export async function latestTileExecutions(client: Client, batchId: string) {
+  const query = `OpenEOBatchId = '${batchId.replace(/'/g, "\\'")}' AND WorkflowType = 'tileWorkflow'`;
+  const latest = new Map<string, WorkflowExecutionInfo>();
+  for await (const wf of client.workflow.list({ query })) {
+    const seen = latest.get(wf.workflowId);
+    if (!seen || seen.startTime < wf.startTime) latest.set(wf.workflowId, wf);
+  }
+  return [...latest.values()];
+}
+
+export async function specForFailedTiles(client: Client, batchId: string): Promise<{ spec: BatchSpec; tiles: number }> {
+  const description = await client.workflow.getHandle(batchId).describe();
+  if (description.status.name === 'RUNNING') {
+    throw new Error(`batch ${batchId} is still running: retry its failed tiles once it has ended`);
+  }
+  const spec = await startInput<BatchSpec>(client, batchId, description.runId);
+  const features: { type: 'Feature'; [key: string]: unknown }[] = [];
+  const previousAttempts: Record<string, number> = { ...spec.rerun?.previousAttempts };
+  // A retried tile has several executions; only its latest says whether it still failed.
+  const latest = (await latestTileExecutions(client, batchId)).filter((wf) => wf.typedSearchAttributes.get(TILE_STATUS) === 'error');
+  for (const wf of latest) {
+    if (features.length >= MAX_RERUN_TILES) {
+      throw new Error(`batch ${batchId} has more than ${MAX_RERUN_TILES} failed tiles: start a new batch for them from a tile file`);
+    }
+    const { tile } = await startInput<TileWorkflowInput>(client, wf.workflowId, wf.runId);
+    const record: TileRecord = await client.workflow.getHandle(wf.workflowId, wf.runId).result();
+    features.push({ type: 'Feature', id: tile.id, geometry: tile.geometry, properties: tile.properties });
+    previousAttempts[tile.id] = record.attempts;
+  }
+  if (features.length === 0) throw new Error(`batch ${batchId} has no failed tiles`);
+  return { spec: { ...spec, tiles: { type: 'FeatureCollection', features }, rerun: { previousAttempts } }, tiles: features.length };
+}
