@@ -137,6 +137,25 @@ describe('steering a running batch', () => {
     assert.ok(free.includes('emulator') && free.includes('second'), `free tiles use both backends: ${free.join(', ')}`);
   });
 
+  it('resubmits a failed job on another backend when retryOnOtherBackend is set', async () => {
+    second.admin.setFaults({ jobs: { rules: [{ titleContains: 'moved/', failFirst: 99 }] } });
+    try {
+      const spec = h.spec({ batchId: 'moved', cols: 1, rows: 1, maxAttempts: 2, retryOnOtherBackend: true });
+      spec.backends = [
+        { name: 'second', url: second.url, parallelJobs: 1 },
+        { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
+      ];
+      const summary = await (await h.client.start(spec)).handle.result();
+      assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0 });
+      const titles = (e: RunningEmulator) => e.admin.jobs().filter((j) => j.title?.startsWith('moved/')).map((j) => [j.title, j.status]);
+      assert.deepEqual(titles(second), [['moved/E590000-N5660000 attempt 1', 'error']]);
+      assert.deepEqual(titles(h.emulator), [['moved/E590000-N5660000 attempt 2', 'finished']]);
+      assert.deepEqual((await h.client.tiles('moved')).map((t) => [t.tileId, t.backend, t.status]), [['E590000-N5660000', 'emulator', 'finished']]);
+    } finally {
+      second.admin.setFaults({});
+    }
+  });
+
   it('pauses a backend that keeps failing, with a reason, while the other finishes the batch', async () => {
     const spec = h.spec({ batchId: 'flaky-backend', cols: 4, rows: 2, scheduling: { pauseBackendAfterErrors: 2 } });
     spec.backends = [

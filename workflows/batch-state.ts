@@ -16,6 +16,16 @@ export interface InFlightTile {
   holdsSlot: boolean;
   /** The job is not running yet (created or queued): it counts against `maxQueued`. */
   waiting: boolean;
+  /** The tile itself, kept only while it may be moved to another backend after a failure. */
+  tile?: Tile;
+}
+
+/** A tile that failed on some backends and waits for another. */
+export interface TileRetry {
+  /** openEO jobs the tile had so far. */
+  attempts: number;
+  /** Backends it failed on. */
+  failedOn: string[];
 }
 
 /** What crosses continue-as-new: offsets, the in-flight set and counters, never the tile list. */
@@ -42,6 +52,8 @@ export interface WindowState {
   pausedBackends: Record<string, string>;
   /** Tiles that failed in a row, per backend; a success resets it. */
   errorStreak: Record<string, number>;
+  /** Tiles to be resubmitted on another backend (`retryOnOtherBackend`). */
+  retries: Record<string, TileRetry>;
   /** Workflow runs of this window so far, this one included. */
   run: number;
 }
@@ -62,6 +74,7 @@ export function initialWindowState(range: { start: number; end: number }, backen
     paused: false,
     pausedBackends: {},
     errorStreak: {},
+    retries: {},
     run: 1,
   };
 }
@@ -105,13 +118,18 @@ export class WindowBook {
     return this.state.backends.some((b) => this.freeSlots(b) > 0);
   }
 
-  /** The allowed backend with the most free slots (the first listed wins a tie), if any has one. */
+  /**
+   * The allowed backend with the most free slots (the first listed wins a tie), if any has one.
+   * A tile being retried avoids the backends it failed on.
+   */
   pickBackendFor(tile: Tile): BackendSpec | undefined {
     const allowed = allowedBackends(tile);
+    const failedOn = this.state.retries[tile.id]?.failedOn ?? [];
     let best: BackendSpec | undefined;
     let bestFree = 0;
     for (const backend of this.state.backends) {
       if (allowed && !allowed.includes(backend.name)) continue;
+      if (failedOn.includes(backend.name)) continue;
       const free = this.freeSlots(backend);
       if (free > bestFree) [best, bestFree] = [backend, free];
     }
@@ -124,8 +142,23 @@ export class WindowBook {
   }
 
   /** Takes a slot for `tileId`; call before the child starts, so no report is missed. */
-  markStarted(tileId: string, backend: string): void {
-    this.state.inFlight[tileId] = { backend, holdsSlot: true, waiting: true };
+  markStarted(tileId: string, backend: string, keepTile?: Tile): void {
+    this.state.inFlight[tileId] = { backend, holdsSlot: true, waiting: true, ...(keepTile ? { tile: keepTile } : {}) };
+  }
+
+  /**
+   * After a failed job: if the tile has attempts left and another allowed backend exists, takes
+   * it out of flight (uncounted) and returns it, to be started again elsewhere.
+   */
+  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts'>, maxAttempts: number): Tile | undefined {
+    const inFlight = this.state.inFlight[record.tileId];
+    if (!inFlight?.tile || record.status !== 'error' || record.attempts >= maxAttempts) return undefined;
+    const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
+    const allowed = allowedBackends(inFlight.tile) ?? this.state.backends.map((b) => b.name);
+    if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
+    delete this.state.inFlight[record.tileId];
+    this.state.retries[record.tileId] = { attempts: record.attempts, failedOn };
+    return inFlight.tile;
   }
 
   markRunning(tileId: string): boolean {
@@ -157,6 +190,7 @@ export class WindowBook {
     const tile = this.state.inFlight[record.tileId];
     if (!tile) return false;
     delete this.state.inFlight[record.tileId];
+    delete this.state.retries[record.tileId];
     this.countEnd(record);
     // A tile that never got a job to its end (e.g. the backend refused it) counts for the streak now.
     if (tile.holdsSlot && (record.status === 'finished' || record.status === 'error')) this.noteOutcome(tile.backend, record.status, record.error);

@@ -119,7 +119,10 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
   };
 
   setHandler(tileCompleted, (record) => {
-    if (book.recordEnd(record)) touch();
+    const previous = spec.rerun?.previousAttempts[record.tileId] ?? 0;
+    const again = spec.retryOnOtherBackend ? book.takeForRetryElsewhere(record, previous + spec.maxAttempts) : undefined;
+    if (again) state.deferred.unshift(again);
+    if (again || book.recordEnd(record)) touch();
   });
   setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
     if (book.markJobEnded(tileId, jobStatus, error)) touch();
@@ -176,15 +179,17 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
             outputDir: spec.outputDir,
             polling: spec.polling,
             reportRunning: backend.maxQueued !== undefined,
-            maxAttempts: spec.maxAttempts,
-            firstAttempt: (spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
+            // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
+            maxAttempts: spec.retryOnOtherBackend ? 1 : spec.maxAttempts,
+            firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
             timeouts: spec.timeouts,
           },
         ],
         // Tiles outlive a window run: they report back by signal to whichever run is current.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         // A tile that already ran under this batch id never runs again, unless this run retries failed tiles.
-        workflowIdReusePolicy: spec.rerun ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdReusePolicy:
+          spec.rerun || tile.id in state.retries ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `tile ${tile.id} on ${backend.name}`,
         typedSearchAttributes: [
           { key: BATCH_ID, value: batchId },
@@ -213,7 +218,7 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
           book.countEnd({ tileId: tile.id, status: 'error', error: { code: 'UnknownBackend', message: `the tile asks for backend "${unknown}", which the batch does not list` } });
         } else if (backend) {
           queue.splice(i, 1);
-          book.markStarted(tile.id, backend.name);
+          book.markStarted(tile.id, backend.name, spec.retryOnOtherBackend ? tile : undefined);
           starts.push(startTile(tile, backend));
         } else {
           i++;

@@ -127,6 +127,8 @@ export const batchSpecSchema = z
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
     /** openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted. */
     maxAttempts: z.number().int().min(1).max(10).default(2),
+    /** Resubmit a failed job on another backend the tile may use, when there is one. */
+    retryOnOtherBackend: z.boolean().default(false),
     timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120 }),
     /**
      * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
