@@ -8,11 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
+import type { RunningEmulator } from '../src/emulator';
 import type { EmulatorStats } from '../src/emulator/stats';
 import type { TileFeature } from '../src/spec/tile-types';
 import { addTiles, pauseBatch, resumeBatch, setParallelJobs, tileCompleted } from '../workflows/messages';
-import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
+import { startHarness, type Harness } from './support/harness';
 
 async function stats(emulator: RunningEmulator): Promise<EmulatorStats> {
   return (await (await fetch(`${emulator.url}/_emulator/stats`)).json()) as EmulatorStats;
@@ -50,19 +50,14 @@ describe('steering a running batch', () => {
   let h: Harness;
   let second: RunningEmulator;
   before(async () => {
-    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 400 } });
-    second = await startEmulator({ users: [EMULATOR_USER], maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 400 }, failure: { failTitlesContaining: ['flaky-backend/'] } });
-    await h.startWorker({
-      credentials: {
-        emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
-        second: { url: second.url, auth: { type: 'basic', ...EMULATOR_USER } },
-      },
+    const jobDurations = { queuedMs: 50, runningMs: 400 };
+    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations }, {
+      second: { maxRunningJobsPerUser: 20, jobDurations, failure: { failTitlesContaining: ['flaky-backend/'] } },
     });
+    second = h.backends.second;
+    await h.startWorker();
   });
-  after(async () => {
-    await h?.teardown();
-    await second?.close();
-  });
+  after(async () => h?.teardown());
 
   it('keeps parallelJobs exact, also after it is raised while the batch runs', async () => {
     await resetStats(h.emulator);
@@ -138,6 +133,7 @@ describe('steering a running batch', () => {
   });
 
   it('resubmits a failed job on another backend when retryOnOtherBackend is set', async () => {
+    const saved = second.admin.faults();
     second.admin.setFaults({ jobs: { rules: [{ titleContains: 'moved/', failFirst: 99 }] } });
     try {
       const spec = h.spec({ batchId: 'moved', cols: 1, rows: 1, maxAttempts: 2, retryOnOtherBackend: true });
@@ -152,7 +148,7 @@ describe('steering a running batch', () => {
       assert.deepEqual(titles(h.emulator), [['moved/E590000-N5660000 attempt 2', 'finished']]);
       assert.deepEqual((await h.client.tiles('moved')).map((t) => [t.tileId, t.backend, t.status]), [['E590000-N5660000', 'emulator', 'finished']]);
     } finally {
-      second.admin.setFaults({});
+      second.admin.setFaults(saved);
     }
   });
 

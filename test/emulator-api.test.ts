@@ -13,45 +13,9 @@ import { OpenEO, type Job } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 
 import { ManualClock, startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/emulator';
+import { api, assertApiError, login, withEmulator, type ApiResponse } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers
-
-interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // JSON documents of many shapes come back; tests narrow them with assertions.
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
-
-async function api(
-  emulator: RunningEmulator,
-  path: string,
-  init: { method?: string; token?: string; bearer?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<ApiResponse> {
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  if (init.token) headers.Authorization = `Bearer basic//${init.token}`;
-  if (init.bearer) headers.Authorization = `Bearer ${init.bearer}`;
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const url = /^https?:/.test(path) ? path : `${emulator.apiUrl}${path}`;
-  const response = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await response.text();
-  const body = text !== '' && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined;
-  return { status: response.status, headers: response.headers, body, text };
-}
-
-function assertApiError(response: ApiResponse, status: number, code: string): void {
-  assert.equal(response.status, status, `expected HTTP ${status}, got ${response.status}: ${response.text}`);
-  assert.deepEqual(Object.keys(response.body).sort(), ['code', 'id', 'links', 'message'], response.text);
-  assert.equal(response.body.code, code, response.text);
-}
-
-async function login(emulator: RunningEmulator, username = 'demo', password = 'demo-password'): Promise<string> {
-  const basic = Buffer.from(`${username}:${password}`).toString('base64');
-  const response = await api(emulator, '/credentials/basic', { headers: { Authorization: `Basic ${basic}` } });
-  assert.equal(response.status, 200, response.text);
-  return response.body.access_token as string;
-}
 
 const ANTWERP = { west: 4.35, south: 51.18, east: 4.45, north: 51.24 };
 
@@ -79,15 +43,6 @@ async function manualEmulator(options: EmulatorOptions = {}): Promise<{ emulator
   const clock = new ManualClock();
   const emulator = await startEmulator({ clock, jobDurations: { queuedMs: 0, runningMs: 10_000 }, ...options });
   return { emulator, clock };
-}
-
-async function withEmulator(options: EmulatorOptions, body: (emulator: RunningEmulator) => Promise<void>): Promise<void> {
-  const emulator = await startEmulator(options);
-  try {
-    await body(emulator);
-  } finally {
-    await emulator.close();
-  }
 }
 
 // ---------------------------------------------------------------- tests

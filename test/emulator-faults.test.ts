@@ -17,54 +17,13 @@ import {
   ManualClock,
   parseFaultConfig,
   startEmulator,
-  type EmulatorOptions,
   type FaultConfig,
   type RunningEmulator,
 } from '../src/emulator';
 import { compileRoutePattern, RouteFaultSelector } from '../src/emulator/faults/route-rules';
+import { api, assertApiError, login, withEmulator } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers
-
-interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // JSON documents of many shapes come back; tests narrow them with assertions.
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
-
-async function api(
-  emulator: RunningEmulator,
-  path: string,
-  init: { method?: string; token?: string; body?: unknown; signal?: AbortSignal } = {},
-): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.Authorization = `Bearer basic//${init.token}`;
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const url = /^https?:/.test(path) ? path : `${emulator.apiUrl}${path}`;
-  const response = await fetch(url, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    signal: init.signal,
-  });
-  const text = await response.text();
-  const body = text !== '' && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined;
-  return { status: response.status, headers: response.headers, body, text };
-}
-
-function assertApiError(response: ApiResponse, status: number, code: string): void {
-  assert.equal(response.status, status, `expected HTTP ${status}, got ${response.status}: ${response.text}`);
-  assert.deepEqual(Object.keys(response.body).sort(), ['code', 'id', 'links', 'message'], response.text);
-  assert.equal(response.body.code, code, response.text);
-}
-
-async function login(emulator: RunningEmulator): Promise<string> {
-  const basic = Buffer.from('demo:demo-password').toString('base64');
-  const response = await fetch(`${emulator.apiUrl}/credentials/basic`, { headers: { Authorization: `Basic ${basic}` } });
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 const PROCESS = {
   process_graph: {
@@ -77,15 +36,6 @@ async function createJob(emulator: RunningEmulator, token: string, title: string
   const response = await api(emulator, '/jobs', { method: 'POST', token, body: { title, process: PROCESS } });
   assert.equal(response.status, 201, response.text);
   return response.headers.get('openeo-identifier') as string;
-}
-
-async function withEmulator(options: EmulatorOptions, body: (emulator: RunningEmulator) => Promise<void>): Promise<void> {
-  const emulator = await startEmulator(options);
-  try {
-    await body(emulator);
-  } finally {
-    await emulator.close();
-  }
 }
 
 /** Status codes of `n` sequential GET requests to `path`. */

@@ -12,32 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { ManualClock, startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/emulator';
+import { api, login } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers
-
-interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // JSON documents of many shapes come back; tests narrow them with assertions.
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
-
-async function api(emulator: RunningEmulator, path: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.Authorization = `Bearer basic//${init.token}`;
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const url = /^https?:/.test(path) ? path : `${emulator.apiUrl}${path}`;
-  const response = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text.startsWith('{') ? JSON.parse(text) : undefined, text };
-}
-
-async function login(emulator: RunningEmulator): Promise<string> {
-  const basic = Buffer.from('demo:demo-password').toString('base64');
-  const response = await fetch(`${emulator.apiUrl}/credentials/basic`, { headers: { Authorization: `Basic ${basic}` } });
-  return ((await response.json()) as { access_token: string }).access_token;
-}
 
 const PROCESS = {
   process_graph: {

@@ -11,6 +11,7 @@ import { OpenEO } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 
 import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RequestHook, type RunningEmulator } from '../src/emulator';
+import { api, login, type ApiResponse } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers
 
@@ -23,36 +24,6 @@ interface BoxArg {
   crs?: string | number;
 }
 
-/** Result of a raw API call: status, headers and parsed JSON (if any). */
-interface ApiResponse {
-  status: number;
-  headers: Headers;
-  // JSON documents of many shapes come back; tests narrow them with assertions.
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  text: string;
-}
-
-/** Calls the versioned API (or, with an absolute `path`, any URL). */
-async function api(
-  emulator: RunningEmulator,
-  path: string,
-  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<ApiResponse> {
-  const headers: Record<string, string> = { ...(init.headers ?? {}) };
-  if (init.token) headers.Authorization = `Bearer basic//${init.token}`;
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const url = /^https?:/.test(path) ? path : `${emulator.apiUrl}${path}`;
-  const response = await fetch(url, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await response.text();
-  let body: unknown = undefined;
-  if (text !== '' && (response.headers.get('content-type') ?? '').includes('json')) body = JSON.parse(text);
-  return { status: response.status, headers: response.headers, body, text };
-}
-
 /** Asserts an openEO error response with the given status and code. */
 function assertApiError(response: ApiResponse, status: number, code: string): void {
   assert.equal(response.status, status, `expected HTTP ${status}, got ${response.status}: ${response.text}`);
@@ -60,15 +31,6 @@ function assertApiError(response: ApiResponse, status: number, code: string): vo
   assert.equal(typeof response.body.message, 'string');
   assert.equal(typeof response.body.id, 'string');
   assert.deepEqual(response.body.links, []);
-}
-
-/** Logs in through HTTP Basic and returns the access token. */
-async function login(emulator: RunningEmulator, username = 'demo', password = 'demo-password'): Promise<string> {
-  const basic = Buffer.from(`${username}:${password}`).toString('base64');
-  const response = await api(emulator, '/credentials/basic', { headers: { Authorization: `Basic ${basic}` } });
-  assert.equal(response.status, 200, response.text);
-  assert.equal(typeof response.body.access_token, 'string');
-  return response.body.access_token as string;
 }
 
 /** Creates a job through raw HTTP and returns its id. */

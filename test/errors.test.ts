@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
-import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
+import type { RunningEmulator } from '../src/emulator';
+import { startHarness, type Harness } from './support/harness';
 
 function requests(emulator: RunningEmulator, route: string): Record<string, number> {
   return emulator.admin.stats().requests.byRoute[route] ?? {};
@@ -17,20 +17,15 @@ describe('backend errors, classified', () => {
   let strict: RunningEmulator;
   before(async () => {
     // Tokens live 400 ms: every batch here outlives several.
-    h = await startHarness({ maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations: { queuedMs: 50, runningMs: 300 } });
-    // CDSE-like: a start beyond one running job is refused with ConcurrentJobLimit.
-    strict = await startEmulator({ users: [EMULATOR_USER], concurrencyMode: 'reject', maxRunningJobsPerUser: 1, jobDurations: { queuedMs: 50, runningMs: 300 } });
-    await h.startWorker({
-      credentials: {
-        emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
-        strict: { url: strict.url, auth: { type: 'basic', ...EMULATOR_USER } },
-      },
+    const jobDurations = { queuedMs: 50, runningMs: 300 };
+    h = await startHarness({ maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations }, {
+      // CDSE-like: a start beyond one running job is refused with ConcurrentJobLimit.
+      strict: { concurrencyMode: 'reject', maxRunningJobsPerUser: 1, jobDurations },
     });
+    strict = h.backends.strict;
+    await h.startWorker();
   });
-  after(async () => {
-    await h?.teardown();
-    await strict?.close();
-  });
+  after(async () => h?.teardown());
 
   it('fails a tile with an invalid process graph at once, with the backend\'s code, without retrying', async () => {
     h.emulator.admin.resetStats();
@@ -72,6 +67,7 @@ describe('backend errors, classified', () => {
   });
 
   it('honours Retry-After on 429 and still finishes', async () => {
+    const saved = h.emulator.admin.faults();
     h.emulator.admin.setFaults({ seed: 3, routes: [{ route: 'POST /jobs/{job_id}/results', onCalls: [1], fault: { type: 'status', status: 429, retryAfterSeconds: 6 } }] });
     try {
       const started = Date.now();
@@ -82,7 +78,7 @@ describe('backend errors, classified', () => {
       assert.ok(Date.now() - started >= 6_000, `waited ${Date.now() - started} ms, less than Retry-After`);
       assert.equal(requests(h.emulator, 'POST /openeo/1.2/jobs/{job_id}/results')['429'], 1);
     } finally {
-      h.emulator.admin.setFaults({});
+      h.emulator.admin.setFaults(saved);
     }
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
+import type { RunningEmulator } from '../src/emulator';
 import type { TileRecord } from '../src/records';
 import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
 
@@ -33,20 +33,14 @@ describe('faults, timeouts and cancellation', () => {
           ],
         },
       },
+    }, {
+      // A backend whose jobs run for a minute: long enough to time out or cancel them.
+      slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } },
     });
-    // A backend whose jobs run for a minute: long enough to time out or cancel them.
-    slow = await startEmulator({ users: [EMULATOR_USER], maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } });
-    await h.startWorker({
-      credentials: {
-        emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
-        slow: { url: slow.url, auth: { type: 'basic', ...EMULATOR_USER } },
-      },
-    });
+    slow = h.backends.slow;
+    await h.startWorker();
   });
-  after(async () => {
-    await h?.teardown();
-    await slow?.close();
-  });
+  after(async () => h?.teardown());
 
   it('resubmits a failed job and keeps the failed attempt\'s logs', async () => {
     const { handle } = await h.client.start(h.spec({ batchId: 'resubmit', cols: 2, rows: 1 }));
@@ -90,6 +84,23 @@ describe('faults, timeouts and cancellation', () => {
     const again = await (await h.client.start(spec)).handle.result();
     assert.equal(again.counts.skipped, 1);
     assert.equal(jobsTitled(h.emulator, 'started-twice/').length, 1);
+  });
+
+  it('does not create a second job when the answer to a create is lost', async () => {
+    h.emulator.admin.resetStats();
+    // The job is created, then the connection is reset before the client reads the answer.
+    const saved = h.emulator.admin.faults();
+    h.emulator.admin.setFaults({ routes: [{ route: 'POST /jobs', onCalls: [1], fault: { type: 'reset-mid-body', bytes: 0 } }] });
+    try {
+      const summary = await (await h.client.start(h.spec({ batchId: 'lost-answer', cols: 1, rows: 1 }))).handle.result();
+      assert.equal(summary.counts.finished, 1);
+      const stats = h.emulator.admin.stats();
+      assert.equal(stats.faults.total, 1, 'the answer was lost once');
+      assert.ok(stats.requests.byRoute['GET /openeo/1.2/jobs'], 'the retry looked for the job by its title');
+      assert.deepEqual(stats.jobs.createdByTitle, { 'lost-answer/E590000-N5660000 attempt 1': 1 });
+    } finally {
+      h.emulator.admin.setFaults(saved);
+    }
   });
 
   it('cancels a job stuck in the queue past maxQueuedSeconds, and fails the tile after its attempts', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { countTiles, SpecError, tilePage, type TileSource } from '../src/spec/tiling';
+import { countTiles, tilePage, type TileSource } from '../src/spec/tiling';
+import { assertSpecError } from './support/tiling';
 
 /** A lon/lat square with its lower-left corner at (lon, lat). */
 function square(lon: number, lat: number, size = 0.1): number[][][] {
@@ -16,20 +17,6 @@ function collection(features: unknown[], extra: Record<string, unknown> = {}): T
 const feature = (id: unknown, coordinates: unknown, properties: Record<string, unknown> = {}, type = 'Polygon'): unknown => ({
   type: 'Feature', ...(id === undefined ? {} : { id }), geometry: { type, coordinates }, properties,
 });
-
-function assertSpecError(source: TileSource, field: string, pattern?: RegExp): SpecError {
-  let caught: unknown;
-  try {
-    countTiles(source);
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof SpecError, `expected a SpecError, got ${String(caught)}`);
-  assert.equal(caught.field, field);
-  assert.ok(caught.message.startsWith(`${field}: `));
-  if (pattern) assert.match(caught.message, pattern);
-  return caught;
-}
 
 describe('FeatureCollection tiles', () => {
   const source = collection([

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { countTiles, resolveCrs, SpecError, tilePage, type AoiTiling, type TileSource } from '../src/spec/tiling';
+import { countTiles, resolveCrs, SpecError, type AoiTiling, type TileSource } from '../src/spec/tiling';
+import { assertSpecError } from './support/tiling';
 
 const valid: AoiTiling = {
   aoi: { west: 590000, south: 5660000, east: 610000, north: 5680000, crs: 'EPSG:32631' },
@@ -11,23 +12,6 @@ const valid: AoiTiling = {
 function withAoi(changes: Record<string, unknown>, tileSize = valid.tileSize): TileSource {
   // Deliberately loose: specs come from JSON, so tests feed values the types forbid.
   return { aoi: { ...valid.aoi, ...changes }, tileSize } as unknown as TileSource;
-}
-
-/** Asserts that both entry points reject the source with a SpecError for `field` whose message matches `pattern`. */
-function assertSpecError(source: TileSource, field: string, pattern?: RegExp): SpecError {
-  let caught: unknown;
-  try {
-    countTiles(source);
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof SpecError, `expected a SpecError, got ${String(caught)}`);
-  assert.equal(caught.field, field);
-  assert.ok(caught.message.startsWith(`${field}: `), `message names the field: ${caught.message}`);
-  assert.ok(caught.fix.length > 0 && caught.message.includes(caught.fix), 'message includes the fix');
-  if (pattern) assert.match(caught.message, pattern);
-  assert.throws(() => tilePage(source, 0, 1), (e: unknown) => e instanceof SpecError && e.field === field);
-  return caught;
 }
 
 describe('AOI tiling validation', () => {

@@ -19,7 +19,10 @@ export const EMULATOR_USER = { username: 'tester', password: 'test-password' };
 
 export interface Harness {
   server: DevServer;
+  /** The backend named "emulator" in specs. */
   emulator: RunningEmulator;
+  /** Further backends, by the name specs give them; the worker has credentials for all. */
+  backends: Record<string, RunningEmulator>;
   client: OpenEOBatchClient;
   temporal: Client;
   workDir: string;
@@ -33,7 +36,11 @@ export interface Harness {
 
 let queueCounter = 0;
 
-export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
+/**
+ * Starts the world; `extraBackends` are more emulators (e.g. a failing or CDSE-like backend),
+ * each with the test user, reachable under their name.
+ */
+export async function startHarness(emulatorOptions: EmulatorOptions = {}, extraBackends: Record<string, EmulatorOptions> = {}): Promise<Harness> {
   const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-test-'));
   const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
   const emulator = await startEmulator({
@@ -41,6 +48,11 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promi
     jobDurations: { queuedMs: 50, runningMs: 150 },
     ...emulatorOptions,
   });
+  const backends: Record<string, RunningEmulator> = {};
+  for (const [name, options] of Object.entries(extraBackends)) backends[name] = await startEmulator({ users: [EMULATOR_USER], ...options });
+  const credentials = Object.fromEntries(
+    [['emulator', emulator] as const, ...Object.entries(backends)].map(([name, e]) => [name, { url: e.url, auth: { type: 'basic' as const, ...EMULATOR_USER } }]),
+  );
   const taskQueue = `test-${process.pid}-${++queueCounter}`;
   const temporalTarget = { connectionOptions: { address: server.address }, namespace: server.namespace };
   const connection = await Connection.connect({ address: server.address });
@@ -52,6 +64,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promi
   return {
     server,
     emulator,
+    backends,
     client,
     temporal,
     workDir,
@@ -61,7 +74,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promi
         temporal: temporalTarget,
         connection: workerConnection,
         taskQueue,
-        credentials: { emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } },
+        credentials,
         ...options,
       });
       running.push({ worker, done: worker.run() });
@@ -87,6 +100,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}): Promi
       await workerConnection.close();
       await connection.close();
       await emulator.close();
+      for (const extra of Object.values(backends)) await extra.close();
       await server.stop();
       await rm(workDir, { recursive: true, force: true });
     },
