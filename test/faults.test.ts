@@ -140,6 +140,46 @@ describe('faults, timeouts and cancellation', () => {
     assert.deepEqual(tiles.map((t) => t.status), ['canceled', 'canceled', 'canceled']);
   });
 
+  it('cancelling also reaches tiles started by an earlier run of the batch', async () => {
+    const spec = h.spec({ batchId: 'cancel-after-can', cols: 2, rows: 1, scheduling: { maxEventsPerRun: 100 } });
+    spec.backends = [{ name: 'slow', url: slow.url, parallelJobs: 2 }];
+    const { handle } = await h.client.start(spec);
+    const deadline = Date.now() + 20_000;
+    while (jobsTitled(slow, 'cancel-after-can/').filter((j) => j.status === 'running').length < 2) {
+      assert.ok(Date.now() < deadline, 'two jobs running');
+      await sleep(100);
+    }
+    // Each change is a few history events: enough of them make the batch continue as new.
+    for (let i = 0; i < 40; i++) await h.client.setParallelJobs('cancel-after-can', 'slow', 2);
+    const runs = async () => {
+      let n = 0;
+      for await (const _ of h.temporal.workflow.list({ query: `WorkflowId = 'cancel-after-can'` })) n++;
+      return n;
+    };
+    while ((await runs()) < 2) {
+      assert.ok(Date.now() < deadline, 'the batch continued as new');
+      await sleep(100);
+    }
+    await h.client.cancel('cancel-after-can');
+    await assert.rejects(handle.result());
+    assert.deepEqual(jobsTitled(slow, 'cancel-after-can/').map((j) => j.status), ['canceled', 'canceled']);
+  });
+
+  it('fetches fresh links when a signed result link has expired', async () => {
+    h.emulator.admin.resetStats();
+    const saved = h.emulator.admin.faults();
+    h.emulator.admin.setFaults({ ...saved, routes: [{ route: 'GET /jobs/{job_id}/results/assets/{asset_key}', onCalls: [1], fault: { type: 'status', status: 410, code: 'ResultLinkExpired' } }] });
+    try {
+      const summary = await (await h.client.start(h.spec({ batchId: 'expired-link', cols: 1, rows: 1 }))).handle.result();
+      assert.equal(summary.counts.finished, 1);
+      const byRoute = h.emulator.admin.stats().requests.byRoute;
+      assert.equal(byRoute['GET /openeo/1.2/jobs/{job_id}/results/assets/{asset_key}']?.['410'], 1);
+      assert.equal(byRoute['GET /openeo/1.2/jobs/{job_id}/results']?.['200'], 2, 'the results document was fetched again for a fresh link');
+    } finally {
+      h.emulator.admin.setFaults(saved);
+    }
+  });
+
   it('refuses a backend it cannot reach, naming it, before any job exists', async () => {
     const spec = h.spec({ batchId: 'unreachable' });
     spec.backends = [{ name: 'emulator', url: 'http://127.0.0.1:9', parallelJobs: 1 }];
