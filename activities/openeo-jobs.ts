@@ -4,12 +4,13 @@
  * `toActivityFailure`), so the workflow's retry policy only ever retries what can succeed.
  */
 import { Context } from '@temporalio/activity';
-import type { Connection } from '@openeo/js-client';
+import { Job, type Connection } from '@openeo/js-client';
 import type { BackendRef, OpenEOConnections } from '../src/openeo/connections';
 import type { ProcessGraph } from '../src/spec/arguments';
 import type { OpenEOJobStatus, UsageMetric } from '../src/records';
 import { TERMINAL_JOB_STATUSES } from '../src/records';
 import { callOpenEO } from './failures';
+import { nextPollDelay, observationsFrom, trimHistory, type PollObservation } from './polling';
 
 export interface CreateJobInput {
   backend: BackendRef;
@@ -60,14 +61,34 @@ function snapshot(job: JobDescription): JobSnapshot {
   return s;
 }
 
-async function findJobByTitle(connection: Connection, title: string): Promise<string | undefined> {
-  const jobs: { id: string; title?: string | null }[] = await connection.listJobs();
-  return jobs.find((job) => job.title === title)?.id;
+/** The backend's jobs with this title, oldest first. */
+async function jobsTitled(connection: Connection, title: string): Promise<{ id: string; created?: string }[]> {
+  const jobs: { id: string; title?: string | null; created?: string }[] = await connection.listJobs();
+  return jobs.filter((job) => job.title === title).sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
 }
 
+/**
+ * Keeps the oldest job of a title and deletes the others: a create that timed out here may still
+ * have been carried out by the backend after our retry created the job again. Extra jobs were
+ * never started, so deleting them loses nothing.
+ */
+async function keepOldestJob(connection: Connection, title: string, fallback: string): Promise<string> {
+  const [oldest, ...extra] = await jobsTitled(connection, title);
+  for (const job of extra) await jobHandle(connection, job.id).deleteJob();
+  return oldest?.id ?? fallback;
+}
+
+/** The job's description: `getJob` fetches it (one request). */
 async function describe(connection: Connection, jobId: string): Promise<JobDescription> {
-  const job = await (await connection.getJob(jobId)).describeJob();
-  return job as unknown as JobDescription;
+  return (await connection.getJob(jobId)) as unknown as JobDescription;
+}
+
+/**
+ * A handle on a job without fetching it first. Its `startJob`/`stopJob` already fetch the job
+ * again afterwards, so the answer is the job's new description at no extra request.
+ */
+export function jobHandle(connection: Connection, jobId: string): Job {
+  return new Job(connection, jobId);
 }
 
 /** Sleeps in short steps, heartbeating, so a crashed worker is noticed and cancellation lands. */
@@ -89,9 +110,10 @@ export function createJobActivities(connections: OpenEOConnections) {
      */
     async createJob(input: CreateJobInput): Promise<string> {
       return callOpenEO(connections, input.backend, 'create the job', async (connection) => {
-        if (Context.current().info.attempt > 1) {
-          const existing = await findJobByTitle(connection, input.jobTitle);
-          if (existing) return existing;
+        const retried = Context.current().info.attempt > 1;
+        if (retried) {
+          const [existing] = await jobsTitled(connection, input.jobTitle);
+          if (existing) return existing.id;
         }
         const job = await connection.createJob(
           { process_graph: input.processGraph },
@@ -101,32 +123,46 @@ export function createJobActivities(connections: OpenEOConnections) {
           null,
           input.jobOptions ?? {},
         );
-        return job.id;
+        return retried ? keepOldestJob(connection, input.jobTitle, job.id) : job.id;
       });
     },
 
     /** Asks the backend to start (queue) the job. Sending it twice is harmless. */
     async startJob(input: JobRef): Promise<JobSnapshot> {
       return callOpenEO(connections, input.backend, 'start the job', async (connection) => {
-        await (await connection.getJob(input.jobId)).startJob();
-        return snapshot(await describe(connection, input.jobId));
+        return snapshot((await jobHandle(connection, input.jobId).startJob()) as unknown as JobDescription);
       });
     },
 
     /**
-     * Polls the job until its status is no longer `knownStatus`, waiting longer between checks
-     * as time goes on (from `initialIntervalMs`, ×1.5 each time, up to `maxIntervalMs`). One
-     * activity call per status change keeps the tile's history independent of the job's duration.
+     * Polls the job until its status is no longer `knownStatus`, at the pace `nextPollDelay`
+     * picks: backing off while nothing is known, following the job's own progress while it
+     * runs, never faster than `initialIntervalMs` nor slower than `maxIntervalMs`. One activity
+     * call per status change keeps the tile's history independent of the job's duration; the
+     * observations ride along in heartbeat details, so a retried attempt keeps its estimate.
      */
     async waitForJobStatusChange(input: WaitInput): Promise<JobSnapshot> {
-      let interval = input.initialIntervalMs;
+      const ctx = Context.current();
+      const settings = { initialIntervalMs: input.initialIntervalMs, maxIntervalMs: input.maxIntervalMs };
+      let history = trimHistory(observationsFrom(ctx.info.heartbeatDetails));
       for (;;) {
-        const job = await callOpenEO(connections, input.backend, 'check the job status', (connection) =>
-          describe(connection, input.jobId),
+        const last = history[history.length - 1];
+        const delay = nextPollDelay(history, settings);
+        // The caller has just seen `knownStatus`, so the first look waits too; an earlier attempt
+        // that saw a change but died before returning gets its answer at once.
+        const wait = !last ? delay : last.status !== input.knownStatus ? 0 : Math.max(0, last.at + delay - Date.now());
+        const details = { status: last?.status ?? input.knownStatus, progress: last?.progress, nextPollInMs: wait, observations: history };
+        await sleepWithHeartbeats(wait, details);
+        const sent = Date.now();
+        // `getJob` already fetches the description: one request per look, not two.
+        const job = await callOpenEO(connections, input.backend, 'check the job status', async (connection) =>
+          (await connection.getJob(input.jobId)) as unknown as JobDescription,
         );
+        // Halfway through the request is our best guess of when the backend measured its progress.
+        const observation: PollObservation = { at: Math.round((sent + Date.now()) / 2), status: job.status };
+        if (typeof job.progress === 'number') observation.progress = job.progress;
+        history = trimHistory([...history, observation]);
         if (job.status !== input.knownStatus || TERMINAL_JOB_STATUSES.includes(job.status)) return snapshot(job);
-        await sleepWithHeartbeats(interval, { status: job.status, progress: job.progress });
-        interval = Math.min(input.maxIntervalMs, Math.round(interval * 1.5));
       }
     },
 
@@ -135,8 +171,7 @@ export function createJobActivities(connections: OpenEOConnections) {
       return callOpenEO(connections, input.backend, 'cancel the job', async (connection) => {
         const job = await describe(connection, input.jobId);
         if (TERMINAL_JOB_STATUSES.includes(job.status)) return snapshot(job);
-        await (await connection.getJob(input.jobId)).stopJob();
-        return snapshot(await describe(connection, input.jobId));
+        return snapshot((await jobHandle(connection, input.jobId).stopJob()) as unknown as JobDescription);
       });
     },
   };

@@ -80,8 +80,9 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       const { backend, jobId } = input;
       const tileDir = tileDirectory(input.outputDir, input.batchId, input.tileId);
       const [description, results] = await callOpenEO(connections, backend, 'fetch the results', async (connection) => {
+        // getJob fetches the description; the results document is one more request.
         const job = await connection.getJob(jobId);
-        return [await job.describeJob(), (await job.getResultsAsStac()) as { assets?: Record<string, StacAsset> }];
+        return [job, (await job.getResultsAsStac()) as { assets?: Record<string, StacAsset> }];
       });
       await mkdir(tileDir, { recursive: true });
       const taken = new Set<string>();
@@ -131,7 +132,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
           if (next.length === 0) break;
           entries.push(...next);
         }
-        return [await job.describeJob(), entries];
+        return [job, entries];
       });
       await mkdir(tileDir, { recursive: true });
       // error-logs.json is the latest attempt's; error-logs.attempt-<n>.json keeps every attempt's.

@@ -1,0 +1,200 @@
+/**
+ * When to look at an openEO job again. Pure functions only (no clock, no I/O), so the policy is
+ * unit-tested with a simulated clock and the activity merely applies it.
+ *
+ * The policy, in short:
+ * - without a usable progress rate (created, queued, or a backend that reports none) the wait
+ *   grows like ×1.5 per poll, from the initial interval to the maximum;
+ * - while running with a progress rate we measured ourselves, it sleeps a fraction of the
+ *   estimated remaining time, and aims just past the estimated end once that is near or once
+ *   successive estimates agree on it;
+ * - if the job outlives the estimate, or its progress stops moving, the wait grows again, so a
+ *   stuck job is neither hammered nor forgotten; no wait is ever shorter than the initial
+ *   interval or longer than the maximum.
+ */
+import type { OpenEOJobStatus } from '../src/records';
+
+/** One look at a job, as the worker saw it. */
+export interface PollObservation {
+  /** Worker clock (ms since the epoch) halfway through the status request. */
+  at: number;
+  status: OpenEOJobStatus;
+  /** 0–100 as the backend reported it; absent when it reported none. */
+  progress?: number;
+}
+
+/** The spec's polling settings, in milliseconds, plus tuning knobs that have sane defaults. */
+export interface PollSettings {
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  /**
+   * Share of the estimated remaining time to sleep while the end is still far: below 1, so a
+   * job up to 1/safety times faster than estimated is still caught on time.
+   * @default 0.5
+   */
+  safety?: number;
+  /**
+   * How much a wait grows per poll when nothing tells us more (×1.5 means each wait is the
+   * initial interval plus half the time already waited).
+   * @default 1.5
+   */
+  backoff?: number;
+}
+
+/** Observations a heartbeat carries at most; see {@link trimHistory}. */
+export const MAX_KEPT_OBSERVATIONS = 40;
+
+/** Progress samples a rate needs: two intervals, so no single reading decides. */
+const MIN_RATE_SAMPLES = 3;
+/** When aiming at the estimated end, land this much (relative) after it rather than before. */
+const AIM_MARGIN = 0.05;
+/** Consecutive estimates that must agree before the end is aimed at from afar. */
+const STABLE_ESTIMATES = 3;
+
+interface Resolved {
+  initial: number;
+  max: number;
+  safety: number;
+  growth: number;
+}
+
+function resolve(settings: PollSettings): Resolved {
+  const initial = Math.max(0, settings.initialIntervalMs);
+  return {
+    initial,
+    max: Math.max(initial, settings.maxIntervalMs),
+    safety: settings.safety ?? 0.5,
+    growth: (settings.backoff ?? 1.5) - 1,
+  };
+}
+
+/** A progress value we can compute with: a finite percentage. */
+function progressOf(o: PollObservation): number | undefined {
+  const p = o.progress;
+  return typeof p === 'number' && Number.isFinite(p) && p >= 0 && p <= 100 ? p : undefined;
+}
+
+/** The trailing observations that share the last one's status: the current phase. */
+function currentPhase(history: readonly PollObservation[]): readonly PollObservation[] {
+  const last = history[history.length - 1];
+  let start = history.length - 1;
+  while (start > 0 && history[start - 1].status === last.status) start -= 1;
+  return history.slice(start);
+}
+
+/** Progress points per millisecond between two samples, if progress went up. */
+function rateBetween(a: { at: number; p: number }, b: { at: number; p: number }): number | undefined {
+  return b.at > a.at && b.p > a.p ? (b.p - a.p) / (b.at - a.at) : undefined;
+}
+
+/**
+ * Estimated milliseconds from the last observation until the job ends (negative once it is
+ * overdue), from the progress we saw while it ran: the faster of the average rate since we first
+ * saw it running and the rate over the last few samples, so a job that speeds up after a slow
+ * start is not overslept. The end is extrapolated from when the job first showed its current
+ * progress, so coarse progress (or a backend that holds 99 % until done) still converges.
+ * Undefined when the job is not running or its progress gives no rate we can trust.
+ */
+export function estimateRemainingMs(history: readonly PollObservation[]): number | undefined {
+  if (history.length === 0) return undefined;
+  const phase = currentPhase(history);
+  if (phase[0].status !== 'running') return undefined;
+  const samples = phase.flatMap((o) => {
+    const p = progressOf(o);
+    return p === undefined ? [] : [{ at: o.at, p }];
+  });
+  if (samples.length < MIN_RATE_SAMPLES) return undefined;
+  const last = samples[samples.length - 1];
+  let reached = samples.length - 1;
+  while (reached > 0 && samples[reached - 1].p === last.p) reached -= 1;
+  // Rates run up to now, so a stall slows them down and pushes the estimated end back.
+  const overall = rateBetween(samples[0], last);
+  if (overall === undefined) return undefined;
+  const recent = rateBetween(samples[Math.max(0, reached - (MIN_RATE_SAMPLES - 1))], last) ?? 0;
+  const end = samples[reached].at + (100 - last.p) / Math.max(overall, recent);
+  return end - phase[phase.length - 1].at;
+}
+
+/**
+ * How long the trailing observations have been "close to the end" by their own estimates: the
+ * job outlived what we expected for that long. 0 when the latest estimate is not close.
+ */
+function overdueMs(history: readonly PollObservation[], s: Resolved): number {
+  const isClose = (n: number) => {
+    const remaining = estimateRemainingMs(history.slice(0, n));
+    return remaining !== undefined && remaining * s.safety < s.initial;
+  };
+  let first = history.length;
+  while (first > 0 && history[first - 1].status === 'running' && isClose(first)) first -= 1;
+  return first === history.length ? 0 : history[history.length - 1].at - history[first].at;
+}
+
+/**
+ * Whether the last few estimates agree on when the job ends, to within `tolerance`: then the
+ * estimate has proven itself and one poll just after that end is enough.
+ */
+function estimatesAgree(history: readonly PollObservation[], tolerance: number): boolean {
+  const ends: number[] = [];
+  for (let n = history.length; n > 0 && ends.length < STABLE_ESTIMATES; n--) {
+    if (history[n - 1].status !== 'running') return false;
+    const remaining = estimateRemainingMs(history.slice(0, n));
+    if (remaining === undefined) return false;
+    ends.push(history[n - 1].at + remaining);
+  }
+  return ends.length === STABLE_ESTIMATES && Math.max(...ends) - Math.min(...ends) <= tolerance;
+}
+
+/**
+ * Milliseconds to wait after the last observation before polling again; with no observation
+ * yet, the initial interval (the caller has just seen the status it waits on).
+ */
+export function nextPollDelay(history: readonly PollObservation[], settings: PollSettings): number {
+  const s = resolve(settings);
+  const clamp = (ms: number) => Math.round(Math.min(s.max, Math.max(s.initial, ms)));
+  if (history.length === 0) return clamp(s.initial);
+  const phase = currentPhase(history);
+  const last = phase[phase.length - 1];
+  // Waiting with nothing to go on: each wait is the initial one plus a share of what we waited.
+  const backoff = (waited: number) => s.initial + s.growth * waited;
+
+  const remaining = estimateRemainingMs(history);
+  if (remaining === undefined) return clamp(backoff(last.at - phase[0].at));
+
+  // Poll once just after the estimated end when it is near, or when estimates have agreed on it
+  // to within the initial interval (the precision the user asked for); otherwise close in on it.
+  const aim = remaining * s.safety < s.initial || estimatesAgree(history, s.initial);
+  const byEstimate = aim ? remaining * (1 + AIM_MARGIN) : remaining * s.safety;
+  // A job that outlives its estimate (it slowed down, or its progress stopped) gets backoff.
+  const overdue = overdueMs(history, s);
+  return clamp(overdue > 0 ? Math.max(byEstimate, backoff(overdue)) : byEstimate);
+}
+
+/**
+ * Keeps a history small enough for heartbeat details: the first observation of the current
+ * phase (the anchor of the average rate) and the latest ones. Older phases are dropped.
+ */
+export function trimHistory(history: readonly PollObservation[], keep = MAX_KEPT_OBSERVATIONS): PollObservation[] {
+  if (history.length === 0) return [];
+  const phase = currentPhase(history);
+  if (phase.length <= keep) return [...phase];
+  return [phase[0], ...phase.slice(phase.length - (keep - 1))];
+}
+
+const STATUSES: ReadonlySet<string> = new Set<OpenEOJobStatus>(['created', 'queued', 'running', 'canceled', 'finished', 'error']);
+
+/**
+ * Observations read back from an earlier attempt's heartbeat details, or none when the details
+ * are missing or not what this module wrote (details are data from outside this attempt).
+ */
+export function observationsFrom(details: unknown): PollObservation[] {
+  const list = (details as { observations?: unknown } | null | undefined)?.observations;
+  if (!Array.isArray(list)) return [];
+  const valid: PollObservation[] = [];
+  for (const item of list as unknown[]) {
+    const o = item as Partial<PollObservation> | null;
+    if (!o || typeof o.at !== 'number' || !Number.isFinite(o.at) || typeof o.status !== 'string' || !STATUSES.has(o.status)) return [];
+    valid.push(typeof o.progress === 'number' ? { at: o.at, status: o.status, progress: o.progress } : { at: o.at, status: o.status });
+  }
+  // Out-of-order times would make every rate meaningless.
+  return valid.every((o, i) => i === 0 || o.at >= valid[i - 1].at) ? valid : [];
+}
