@@ -6,6 +6,7 @@
 import { OpenEO, type Connection } from '@openeo/js-client';
 import { createRequire } from 'node:module';
 import { sameOrigin, type CredentialStore, envPrefix } from './credentials';
+import { discoverVersionedUrl } from './discovery';
 
 /** The backend part of a batch spec: enough to find its connection and credentials. */
 export interface BackendRef {
@@ -122,7 +123,7 @@ export class OpenEOConnections {
 
   private async connect(backend: BackendRef): Promise<Connection> {
     const creds = this.credentials[backend.name];
-    const connection = await OpenEO.connect(backend.url);
+    const connection = await OpenEO.connectDirect(await discoverVersionedUrl(backend.url, this.requestTimeoutMs));
     timeoutByBaseUrl.set(connection.getBaseUrl(), this.requestTimeoutMs);
     if (creds.auth.type === 'basic') {
       await connection.authenticateBasic(creds.auth.username, creds.auth.password);
