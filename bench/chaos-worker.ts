@@ -1,11 +1,11 @@
 /**
- * A worker in its own process, so a test can kill it with SIGKILL mid-flight. Configured by the
+ * A worker in its own process, so the chaos run can kill it with SIGKILL mid-flight. Configured by the
  * environment variable OPENEO_TEST_WORKER (JSON: address, namespace, taskQueue, credentials,
  * requestTimeoutMs); prints "ready" once it polls.
  */
-import './quiet-logs';
-import { createOpenEOWorker } from '../../src/worker';
-import type { CredentialStore } from '../../src/openeo/credentials';
+import '../test/support/quiet-logs';
+import { createOpenEOWorker } from '../src/worker';
+import type { CredentialStore } from '../src/openeo/credentials';
 
 interface WorkerProcessConfig {
   address: string;

@@ -1,0 +1,65 @@
+/** Command-line flags of `npm run bench -- …`. */
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['throughput', 'makespan', 'polling', 'chaos'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  /** Batch sizes of the throughput scenario. */
+  tiles: number[];
+  scenarios: Set<Scenario>;
+  /** Run the 10-minute polling scenario after the others instead of alongside them. */
+  serial: boolean;
+  /** How long the polling scenario's job runs; the target is defined for 600 s. */
+  pollingJobSeconds: number;
+  /** Keep the dev server's SQLite durability (fsync on every commit) instead of `synchronous=OFF`. */
+  durableSqlite: boolean;
+  /** Tiles in the chaos run (the test suite runs 50). */
+  chaosTiles: number;
+}
+
+export const USAGE = `usage: node dist/bench/run.js [options]
+  --tiles N[,N…]          throughput batch sizes (default 1000,10000)
+  --quick                 the short version: --tiles 1000 --skip-long
+  --skip-long             skip the 10-minute polling scenario
+  --only S[,S…]           run only these scenarios: ${SCENARIOS.join(', ')}
+  --serial                run the polling scenario after the others, not alongside them
+  --polling-job-seconds N how long the polling scenario's job runs (default 600; targets assume 600)
+  --durable-sqlite        keep the dev server's SQLite fsync on every commit (about 3× slower here)
+  --chaos-tiles N         tiles in the chaos run: faults, worker kills, a server restart (default 200)`;
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      tiles: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      'skip-long': { type: 'boolean', default: false },
+      only: { type: 'string' },
+      serial: { type: 'boolean', default: false },
+      'polling-job-seconds': { type: 'string' },
+      'durable-sqlite': { type: 'boolean', default: false },
+      'chaos-tiles': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new Error(USAGE);
+  const tiles = (values.tiles ?? (values.quick ? '1000' : '1000,10000')).split(',').map((t) => Number(t.trim()));
+  for (const t of tiles) {
+    if (!Number.isInteger(t) || t < 1 || t > 100_000 || (t > 100 && t % 100 !== 0)) {
+      throw new Error(`--tiles: ${t} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`);
+    }
+  }
+  const scenarios = new Set<Scenario>(values.only ? [] : SCENARIOS);
+  for (const s of values.only?.split(',') ?? []) {
+    if (!(SCENARIOS as readonly string[]).includes(s.trim())) throw new Error(`--only: unknown scenario "${s}"\n${USAGE}`);
+    scenarios.add(s.trim() as Scenario);
+  }
+  if (values.quick || values['skip-long']) scenarios.delete('polling');
+  const pollingJobSeconds = Number(values['polling-job-seconds'] ?? 600);
+  if (!(pollingJobSeconds > 0 && pollingJobSeconds <= 3600)) throw new Error(`--polling-job-seconds: 1–3600\n${USAGE}`);
+  const chaosTiles = Number(values['chaos-tiles'] ?? (values.quick ? 50 : 200));
+  if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0) throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
+  return { tiles, scenarios, serial: values.serial ?? false, pollingJobSeconds, durableSqlite: values['durable-sqlite'] ?? false, chaosTiles };
+}

@@ -1,0 +1,113 @@
+/**
+ * History sizes of a batch: every run of the batch workflow (continue-as-new makes several),
+ * of its partition workflows (very large batches) and of its tile workflows. These are the numbers Temporal limits (10,240 events warn, 51,200
+ * terminate), so they decide whether a batch of any size can run.
+ */
+import type { Client } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface HistoryFigures {
+  batchRuns: number;
+  /** Events per batch run, oldest run first. */
+  batchEventsPerRun: number[];
+  /** Runs of partition workflows (`<batchId>/partition-N`), and the longest of them. */
+  partitionRuns: number;
+  partitionEventsMax: number;
+  tiles: number;
+  /** From visibility (every tile); 0 when the server does not record history lengths there. */
+  tileEventsMax: number;
+  tileEventsMean: number;
+  /** From fetched histories of a sample of tiles. */
+  sampleSize: number;
+  sampleEventsMax: number;
+  sampleEventsMean: number;
+  /** The longest history of any workflow run of the batch, and whose it is. */
+  longestRunEvents: number;
+  longestRun: string;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+async function eventsOf(temporal: Client, workflowId: string, runId?: string): Promise<number> {
+  const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+  return history.events?.length ?? 0;
+}
+
+/** Every run matching `query`, oldest first, with its history length fetched (not from visibility). */
+async function runsOf(temporal: Client, query: string): Promise<{ workflowId: string; runId: string; events: number }[]> {
+  const found: { workflowId: string; runId: string; start: number }[] = [];
+  for await (const wf of temporal.workflow.list({ query })) found.push({ workflowId: wf.workflowId, runId: wf.runId, start: wf.startTime.getTime() });
+  found.sort((a, b) => a.start - b.start);
+  const runs: { workflowId: string; runId: string; events: number }[] = [];
+  for (const run of found) runs.push({ workflowId: run.workflowId, runId: run.runId, events: await eventsOf(temporal, run.workflowId, run.runId) });
+  return runs;
+}
+
+/** Runs of `<batchId>/partition-N`; by exact ids when visibility cannot do STARTS_WITH. */
+async function partitionRuns(temporal: Client, batchId: string): Promise<{ workflowId: string; runId: string; events: number }[]> {
+  try {
+    return await runsOf(temporal, `WorkflowId STARTS_WITH ${quote(`${batchId}/partition-`)}`);
+  } catch {
+    const runs: { workflowId: string; runId: string; events: number }[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const found = await runsOf(temporal, `WorkflowId = ${quote(`${batchId}/partition-${i}`)}`);
+      if (found.length === 0) break;
+      runs.push(...found);
+    }
+    return runs;
+  }
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/**
+ * Measures a finished batch. Waits (bounded) until visibility lists all `expectedTiles` closed
+ * tiles, since visibility may trail the workflows themselves.
+ */
+export async function measureHistories(temporal: Client, batchId: string, expectedTiles: number, sampleSize = 50): Promise<HistoryFigures> {
+  const tileQuery = `OpenEOBatchId = ${quote(batchId)} AND ExecutionStatus != 'Running'`;
+  for (let i = 0; i < 60; i++) {
+    if ((await temporal.workflow.count(tileQuery)).count >= expectedTiles) break;
+    await sleep(1000);
+  }
+
+  const batch = await runsOf(temporal, `WorkflowId = ${quote(batchId)}`);
+  const partitions = await partitionRuns(temporal, batchId);
+  const batchEventsPerRun = batch.map((r) => r.events);
+
+  const tiles: { workflowId: string; runId: string; events: number }[] = [];
+  for await (const wf of temporal.workflow.list({ query: tileQuery })) {
+    tiles.push({ workflowId: wf.workflowId, runId: wf.runId, events: wf.historyLength });
+  }
+  tiles.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+  // An even spread over the grid, not just its first row.
+  const step = Math.max(1, Math.floor(tiles.length / sampleSize));
+  const sample = tiles.filter((_, i) => i % step === 0).slice(0, sampleSize);
+  const sampled: number[] = [];
+  for (const tile of sample) sampled.push(await eventsOf(temporal, tile.workflowId, tile.runId));
+
+  const listed = tiles.map((t) => t.events);
+  const candidates = [
+    ...batch.map((r, i) => ({ events: r.events, name: `${batchId} run ${i + 1}/${batch.length}` })),
+    ...partitions.map((r) => ({ events: r.events, name: `${r.workflowId} run ${r.runId}` })),
+    ...tiles.map((t) => ({ events: t.events, name: t.workflowId })),
+    ...sample.map((t, i) => ({ events: sampled[i], name: t.workflowId })),
+  ];
+  const longest = candidates.reduce((a, b) => (b.events > a.events ? b : a), { events: 0, name: '-' });
+  return {
+    batchRuns: batch.length,
+    batchEventsPerRun,
+    partitionRuns: partitions.length,
+    partitionEventsMax: Math.max(0, ...partitions.map((r) => r.events)),
+    tiles: tiles.length,
+    tileEventsMax: Math.max(0, ...listed),
+    tileEventsMean: mean(listed),
+    sampleSize: sample.length,
+    sampleEventsMax: Math.max(0, ...sampled),
+    sampleEventsMean: mean(sampled),
+    longestRunEvents: longest.events,
+    longestRun: longest.name,
+  };
+}

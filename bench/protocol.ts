@@ -1,0 +1,25 @@
+/**
+ * Messages between the benchmark and its worker child process. The worker runs in its own
+ * process so that its memory figure is the worker's alone, not the emulator's or the client's.
+ */
+import type { CredentialStore } from '../src/openeo/credentials';
+
+/** What the child needs to start a worker; sent as JSON in its environment. */
+export interface WorkerChildConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  credentials: CredentialStore;
+}
+
+/** Parent → child. */
+export type ToWorker = { type: 'reset-peak' } | { type: 'memory' } | { type: 'shutdown' };
+
+/** Child → parent. */
+export type FromWorker =
+  | { type: 'ready'; startupPeakRss: number }
+  | { type: 'memory'; rss: number; peakRss: number }
+  | { type: 'failed'; message: string };
+
+/** Environment variable that carries the {@link WorkerChildConfig}. */
+export const WORKER_CONFIG_ENV = 'OPENEO_TEMPORAL_BENCH_WORKER';

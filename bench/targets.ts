@@ -1,0 +1,85 @@
+/** The issue's targets, judged from the scenarios' figures. */
+import type { ChaosResult } from './chaos-run';
+import type { Report } from './report';
+import type { MakespanFigures } from './scenarios/makespan';
+import { LONG_RUNNING_MS, type PollingCostFigures } from './scenarios/polling-cost';
+import type { ThroughputFigures } from './scenarios/throughput';
+
+export interface Results {
+  chaos?: ChaosResult & { maxAttempts: number };
+  throughput: ThroughputFigures[];
+  makespan?: MakespanFigures;
+  polling?: PollingCostFigures & { runningMs: number };
+}
+
+const HISTORY_LIMIT = 10_240;
+const MAX_REQUESTS = 30;
+const MAX_RESULTS_LAG_S = 15;
+const MAX_MAKESPAN_RATIO = 1.1;
+/** What one extra status (one wait activity) adds to a tile: 3 activity and 3 workflow-task events. */
+const EVENTS_PER_WAIT = 6;
+
+export function judge(results: Results, report: Report): void {
+  const big = results.throughput.find((t) => t.tiles === 10_000);
+  const largest = [...results.throughput].sort((a, b) => b.tiles - a.tiles)[0];
+  if (big) {
+    report.target(
+      '10,000 tiles finish, no workflow run over 10,240 events',
+      big.finished === 10_000 && big.histories.longestRunEvents <= HISTORY_LIMIT,
+      `${big.finished} finished; longest run ${big.histories.longestRunEvents} events (${big.histories.longestRun})`,
+    );
+  } else {
+    report.target(
+      '10,000 tiles finish, no workflow run over 10,240 events',
+      undefined,
+      largest ? `not run; largest batch ${largest.tiles} tiles, longest run ${largest.histories.longestRunEvents} events` : 'not run',
+    );
+  }
+
+  const poll = results.polling;
+  const m = results.makespan;
+  if (poll && (largest || m)) {
+    const instant = largest ? Math.max(largest.histories.tileEventsMax, largest.histories.sampleEventsMax) : undefined;
+    const short = m?.tileEventsMax;
+    const pass = (instant === undefined || poll.tileEvents <= instant + EVENTS_PER_WAIT) && (short === undefined || poll.tileEvents <= short);
+    const compared = [
+      instant === undefined ? '' : `instant jobs max ${instant} (+${EVENTS_PER_WAIT} allowed: the one wait activity an instant job skips)`,
+      short === undefined ? '' : `5 s jobs max ${short}`,
+    ].filter(Boolean);
+    report.target('tile history does not grow with job duration', pass, `${poll.runningMs / 1000} s job: ${poll.tileEvents} events; ${compared.join('; ')}`);
+  } else {
+    report.target('tile history does not grow with job duration', undefined, 'needs the polling scenario and the throughput or makespan scenario');
+  }
+
+  report.target(
+    'makespan ratio ≤ 1.10',
+    m ? m.ratio <= MAX_MAKESPAN_RATIO : undefined,
+    m ? `${m.makespanSeconds.toFixed(1)} s / ${m.idealSeconds} s = ${m.ratio.toFixed(3)}` : 'not run',
+  );
+
+  if (poll && poll.runningMs === LONG_RUNNING_MS) {
+    const lag = poll.resultsLagSeconds;
+    report.target(
+      '≤ 30 openEO requests for the 10-minute job, results within 15 s',
+      poll.requestsForTheJob <= MAX_REQUESTS && lag !== undefined && lag <= MAX_RESULTS_LAG_S,
+      `${poll.requestsForTheJob} requests for the tile (${poll.statusPolls} of them GET /jobs/{id}; plus ${poll.requestsTotal - poll.requestsForTheJob} the worker spends once per backend to connect); results ${lag === undefined ? 'never' : `${lag.toFixed(1)} s`} after the job finished`,
+    );
+  } else {
+    report.target('≤ 30 openEO requests for the 10-minute job, results within 15 s', undefined, poll ? `job ran ${poll.runningMs / 1000} s, not 600 s` : 'not run');
+  }
+
+  const c = results.chaos;
+  if (c) {
+    const ended = c.summary.counts.finished + c.summary.counts.error === c.summary.totalTiles;
+    const oneJobPerAttempt = Object.values(c.jobsPerTitle).every((n) => n === 1);
+    const withinAttempts = [...c.attemptsPerTile.values()].every((n) => n <= c.maxAttempts);
+    report.target(
+      'chaos: every tile ends once, one job per attempt, files verified, nothing left running',
+      ended && oneJobPerAttempt && withinAttempts && c.checksumMismatches.length === 0 && c.activeJobs.length === 0,
+      `${c.summary.counts.finished} finished + ${c.summary.counts.error} error of ${c.summary.totalTiles}; ` +
+        `one job per attempt: ${oneJobPerAttempt}; checksum mismatches ${c.checksumMismatches.length}; jobs left running ${c.activeJobs.length}`,
+    );
+  } else {
+    report.target('chaos: every tile ends once, one job per attempt, files verified, nothing left running', undefined, 'not run');
+  }
+}

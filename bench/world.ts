@@ -1,0 +1,197 @@
+/**
+ * The benchmark's world: one Temporal dev server (headless, temporary SQLite file), and per
+ * scenario an openEO emulator with its own worker child process and task queue, so scenarios
+ * with different emulator settings never share a worker.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OpenEOBatchClient } from '../src/client';
+import { startDevServer, type DevServer } from '../src/devserver';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/emulator';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../src/search-attributes';
+import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerChildConfig } from './protocol';
+
+const USER = { username: 'bench', password: 'bench-password' };
+
+/** One request the emulator answered, as far as the benchmark cares. */
+export interface LoggedRequest {
+  at: number;
+  route: string;
+  jobId?: string;
+}
+
+/** The worker child process, seen from the benchmark. */
+export interface WorkerChild {
+  readonly pid: number;
+  /** Peak RSS while the worker was bundling workflows and connecting. */
+  readonly startupPeakRss: number;
+  resetPeak(): void;
+  memory(): Promise<{ rss: number; peakRss: number }>;
+}
+
+/** An emulator, a worker for it, and a client on the worker's task queue. */
+export interface BenchBackend {
+  /** The backend name used in specs (the worker's credentials are stored under it). */
+  readonly name: string;
+  readonly emulator: RunningEmulator;
+  readonly client: OpenEOBatchClient;
+  readonly worker: WorkerChild;
+  readonly outputDir: string;
+  /** Requests in arrival order; only recorded when asked for (it grows with every request). */
+  readonly requests: LoggedRequest[];
+  close(): Promise<void>;
+}
+
+export interface BenchWorld {
+  readonly server: DevServer;
+  readonly temporal: Client;
+  readonly workDir: string;
+  startBackend(name: string, options: EmulatorOptions, opts?: { logRequests?: boolean }): Promise<BenchBackend>;
+  close(): Promise<void>;
+}
+
+/** Waits for the child's first message of `type`, or fails on exit, failure or timeout. */
+function nextMessage<T extends FromWorker['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<FromWorker, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (message: FromWorker) => {
+      if (message.type === type) {
+        done();
+        resolve(message as Extract<FromWorker, { type: T }>);
+      } else if (message.type === 'failed') {
+        done();
+        reject(new Error(`the worker process failed: ${message.message}`));
+      }
+    };
+    const onExit = (code: number | null) => {
+      done();
+      reject(new Error(`the worker process exited (code ${code}) while the benchmark waited for "${type}"`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no "${type}" from the worker process within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function startWorkerChild(config: WorkerChildConfig): Promise<{ child: ChildProcess; handle: WorkerChild }> {
+  const child = fork(require.resolve('./worker-process'), [], {
+    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const send = (message: ToWorker) => child.send(message);
+  // Bundling the workflows takes a while on a busy 2-core machine.
+  const ready = await nextMessage(child, 'ready', 180_000).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+  return {
+    child,
+    handle: {
+      pid: child.pid ?? -1,
+      startupPeakRss: ready.startupPeakRss,
+      resetPeak: () => send({ type: 'reset-peak' }),
+      memory: async () => {
+        const answer = nextMessage(child, 'memory', 10_000);
+        send({ type: 'memory' });
+        const { rss, peakRss } = await answer;
+        return { rss, peakRss };
+      },
+    },
+  };
+}
+
+/** Asks the child to shut down gracefully; kills it (this one child, by its handle) if it hangs. */
+async function stopWorkerChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.send({ type: 'shutdown' } satisfies ToWorker);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface WorldOptions {
+  /** Parent of the temporary work directory (SQLite file, outputs). @default os.tmpdir() */
+  baseDir?: string;
+  /** `PRAGMA=VALUE` for the dev server's SQLite, e.g. `synchronous=OFF`. @default none */
+  sqlitePragmas?: string[];
+}
+
+/** Starts the dev server; scenarios then add backends. */
+export async function startWorld(log: (line: string) => void, options: WorldOptions = {}): Promise<BenchWorld> {
+  const workDir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'openeo-temporal-bench-'));
+  const pragmas = options.sqlitePragmas ?? [];
+  log(`starting a Temporal dev server (data in ${workDir}${pragmas.length ? `, SQLite ${pragmas.join(' ')}` : ''})`);
+  const server = await startDevServer({
+    dataDir: join(workDir, 'temporal'),
+    ui: false,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+    extraArgs: pragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const temporal = new Client({ connection, namespace: server.namespace });
+  const backends = new Set<BenchBackend>();
+
+  return {
+    server,
+    temporal,
+    workDir,
+    async startBackend(name, options, opts = {}) {
+      const requests: LoggedRequest[] = [];
+      const emulator = await startEmulator({
+        users: [USER],
+        ...options,
+        ...(opts.logRequests
+          ? {
+              requestHook: {
+                beforeRoute: ({ route, params }) => {
+                  requests.push({ at: Date.now(), route, ...(params.job_id ? { jobId: params.job_id } : {}) });
+                },
+              },
+            }
+          : {}),
+      });
+      const taskQueue = `bench-${name}-${process.pid}`;
+      const { child, handle } = await startWorkerChild({
+        address: server.address,
+        namespace: server.namespace,
+        taskQueue,
+        credentials: { [name]: { url: emulator.url, auth: { type: 'basic', ...USER } } },
+      }).catch(async (err: unknown) => {
+        await emulator.close();
+        throw err;
+      });
+      const backend: BenchBackend = {
+        name,
+        emulator,
+        client: new OpenEOBatchClient(temporal, taskQueue),
+        worker: handle,
+        outputDir: join(workDir, 'output', name),
+        requests,
+        close: async () => {
+          backends.delete(backend);
+          await stopWorkerChild(child);
+          await emulator.close();
+        },
+      };
+      backends.add(backend);
+      return backend;
+    },
+    async close() {
+      await Promise.allSettled([...backends].map((b) => b.close()));
+      await connection.close();
+      await server.stop();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
