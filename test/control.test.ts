@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -53,6 +54,7 @@ describe('steering a running batch', () => {
     const jobDurations = { queuedMs: 50, runningMs: 400 };
     h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations }, {
       second: { maxRunningJobsPerUser: 20, jobDurations, failure: { failTitlesContaining: ['flaky-backend/'] } },
+      single: { maxRunningJobsPerUser: 1, jobDurations },
     });
     second = h.backends.second;
     await h.startWorker();
@@ -150,6 +152,32 @@ describe('steering a running batch', () => {
     } finally {
       second.admin.setFaults(saved);
     }
+  });
+
+  it('reads tiles from a URL, a page at a time', async () => {
+    const collection = { type: 'FeatureCollection', features: [0, 1, 2].map((i) => square(`url-${i}`, 4.3 + i * 0.05, 51.3)) };
+    const server = createServer((_req, res) => res.end(JSON.stringify(collection)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as { port: number };
+      const summary = await (await h.client.start(h.spec({ batchId: 'from-url', tiles: { url: `http://127.0.0.1:${port}/tiles.geojson` } }))).handle.result();
+      assert.equal(summary.totalTiles, 3);
+      assert.equal(summary.counts.finished, 3);
+      assert.deepEqual((await h.client.tiles('from-url')).map((t) => t.tileId), ['url-0', 'url-1', 'url-2']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('keeps at most maxQueued jobs waiting in the backend queue', async () => {
+    const spec = h.spec({ batchId: 'short-queue', cols: 3, rows: 2 });
+    // One job runs at a time there; without maxQueued, three more would wait in its queue.
+    spec.backends = [{ name: 'single', url: h.backends.single.url, parallelJobs: 4, maxQueued: 1 }];
+    const summary = await (await h.client.start(spec)).handle.result();
+    assert.equal(summary.counts.finished, 6);
+    const stats = h.backends.single.admin.stats();
+    const active = Math.max(...Object.values(stats.activeJobsPerUser).map((g) => g.max));
+    assert.ok(active <= 2, `one running and at most one waiting, saw ${active} active`);
   });
 
   it('pauses a backend that keeps failing, with a reason, while the other finishes the batch', async () => {
