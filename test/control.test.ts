@@ -72,6 +72,11 @@ describe('steering a running batch', () => {
     assert.ok(finished);
     await handle.signal(tileCompleted, { batchId: 'resize', tileId: finished.tileId, status: 'error', attempts: 1 });
 
+    // A change that makes no sense fails the update, with the reason, and the batch goes on.
+    await assert.rejects(handle.executeUpdate(setParallelJobs, { args: [{ backend: 'nowhere', parallelJobs: 4 }] }), (err: Error) => {
+      assert.match(String((err.cause as Error | undefined)?.message ?? err.message), /backend "nowhere" is not part of this batch/);
+      return true;
+    });
     const backends = await handle.executeUpdate(setParallelJobs, { args: [{ backend: 'emulator', parallelJobs: 4 }] });
     assert.equal(backends[0].parallelJobs, 4);
     const summary = await handle.result();

@@ -4,7 +4,7 @@
  * they must exist before `prepareBatch` returns; they wait for the window to attach and then
  * hand over to it.
  */
-import { condition, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
 import { emptyCounts } from '../src/records';
 import type { BackendSpec } from '../src/spec/schema';
 import {
@@ -18,6 +18,14 @@ import {
   type BatchControl,
   type BatchProgress,
 } from './messages';
+
+/**
+ * A change that cannot be applied. An update handler must throw an `ApplicationFailure` to fail
+ * the update: any other error would fail the workflow task and leave the batch stuck retrying it.
+ */
+export function invalidChange(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, 'InvalidBatchChange');
+}
 
 /** What a window or the partition runner offers once it runs. */
 export interface BatchController {
@@ -68,8 +76,15 @@ export function registerBatchHandlers(batchId: string): BatchHandlers {
       if (!Array.isArray(features) || features.length === 0) throw new Error('features: give at least one GeoJSON Feature');
     },
   });
-  // A partition gets the batch's changes as signals; the same controller applies them.
-  setHandler(controlPartition, async (c) => void (await (await ready()).apply(c)));
+  // A partition gets the batch's changes as signals; the same controller applies them. A signal
+  // cannot be refused, and a failure thrown here would fail the partition, so it is logged.
+  setHandler(controlPartition, async (c) => {
+    try {
+      await (await ready()).apply(c);
+    } catch (err) {
+      log.warn('a change forwarded by the batch could not be applied', { change: c.type, error: String(err) });
+    }
+  });
 
   return {
     attach(c) {

@@ -20,7 +20,7 @@ import { emptyCounts, type FailedTile, type StatusCounts } from '../src/records'
 import type { BackendSpec } from '../src/spec/schema';
 import type { Tile } from '../src/spec/tile-types';
 import { initialWindowState, MAX_LISTED_FAILURES, type WindowState } from './batch-state';
-import { registerBatchHandlers, type BatchHandlers } from './control';
+import { invalidChange, registerBatchHandlers, type BatchHandlers } from './control';
 import { controlPartition, type BatchControl, type BatchProgress } from './messages';
 import { MAX_ADDED_WAITING, runWindow } from './window';
 
@@ -142,7 +142,7 @@ export async function runPartitions(input: PartitionsInput): Promise<PartitionsS
       let result: BackendSpec[] | string[] = state.backends;
       if (c.type === 'setParallelJobs') {
         const backend = state.backends.find((b) => b.name === c.backend);
-        if (!backend) throw new Error(`backend "${c.backend}" is not part of this batch`);
+        if (!backend) throw invalidChange(`backend "${c.backend}" is not part of this batch`);
         backend.parallelJobs = c.parallelJobs;
         if (c.maxQueued !== undefined) backend.maxQueued = c.maxQueued;
       } else if (c.type === 'pause' || c.type === 'resume') {
@@ -150,7 +150,7 @@ export async function runPartitions(input: PartitionsInput): Promise<PartitionsS
       } else if (c.type === 'resumeBackend') {
         delete state.pausedBackends[c.backend];
       } else {
-        if (c.features.length > MAX_ADDED_WAITING) throw new Error(`features: add at most ${MAX_ADDED_WAITING} tiles at once`);
+        if (c.features.length > MAX_ADDED_WAITING) throw invalidChange(`features: add at most ${MAX_ADDED_WAITING} tiles at once`);
         const tiles = await normalizeAddedTiles({ features: c.features, firstIndex: totalTiles + state.addedCount });
         state.addedCount += tiles.length;
         result = tiles.map((t) => t.id);

@@ -23,7 +23,7 @@ import type { BatchSpec, BackendSpec } from '../src/spec/schema';
 import type { Tile, TileFeatureCollection } from '../src/spec/tile-types';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../src/search-attributes';
 import { WindowBook, type WindowState } from './batch-state';
-import type { BatchHandlers } from './control';
+import { invalidChange, type BatchHandlers } from './control';
 import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl, type BatchProgress } from './messages';
 import { tileWorkflow } from './tile';
 
@@ -67,12 +67,12 @@ function applyControl(book: WindowBook, control: Exclude<BatchControl, { type: '
   const state = book.state;
   const backendNamed = (name: string): BackendSpec => {
     const backend = state.backends.find((b) => b.name === name);
-    if (!backend) throw new Error(`backend "${name}" is not part of this batch; it has ${state.backends.map((b) => b.name).join(', ')}`);
+    if (!backend) throw invalidChange(`backend "${name}" is not part of this batch; it has ${state.backends.map((b) => b.name).join(', ')}`);
     return backend;
   };
   switch (control.type) {
     case 'setParallelJobs': {
-      if (!Number.isInteger(control.parallelJobs) || control.parallelJobs < 0) throw new Error('parallelJobs must be a whole number ≥ 0');
+      if (!Number.isInteger(control.parallelJobs) || control.parallelJobs < 0) throw invalidChange('parallelJobs must be a whole number ≥ 0');
       const backend = backendNamed(control.backend);
       backend.parallelJobs = control.parallelJobs;
       if (control.maxQueued !== undefined) backend.maxQueued = control.maxQueued;
@@ -154,7 +154,7 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
 
   async function queueAddedTiles(features: TileFeatureCollection['features']): Promise<string[]> {
     if (state.added.length + features.length > MAX_ADDED_WAITING) {
-      throw new Error(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once; add fewer now and more later`);
+      throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once; add fewer now and more later`);
     }
     const tiles = await normalizeAddedTiles({ features, firstIndex: input.sourceTiles + state.addedCount });
     state.added.push(...tiles);
