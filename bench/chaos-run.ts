@@ -129,7 +129,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       outputDir: join(workDir, 'output'),
       polling: { initialIntervalSeconds: 0.2, maxIntervalSeconds: 1 },
       maxAttempts: options.maxAttempts,
-      timeouts: { heartbeatSeconds: 3, activitySeconds: 10 },
+      // Retries wait at most 5 s: the faults are dense, and a test should not wait minutes for luck.
+      timeouts: { heartbeatSeconds: 3, activitySeconds: 10, retryMaxIntervalSeconds: 5 },
     });
 
     for (const [i, wait] of options.killAfterMs.entries()) {

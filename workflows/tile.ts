@@ -46,11 +46,11 @@ export interface TileWorkflowInput {
   timeouts?: BatchSpec['timeouts'];
 }
 
-const retry = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2m', maximumAttempts: 30 };
-
 /** Activity proxies with the batch's timeouts. */
 function activitiesFor(timeouts: TileWorkflowInput['timeouts']) {
   const heartbeatTimeout = (timeouts?.heartbeatSeconds ?? 60) * 1000;
+  const maximumInterval = (timeouts?.retryMaxIntervalSeconds ?? 120) * 1000;
+  const retry = { initialInterval: Math.min(2000, maximumInterval), backoffCoefficient: 2, maximumInterval, maximumAttempts: 30 };
   return {
     quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
     // A job may queue and run for days; the heartbeat notices a lost worker.

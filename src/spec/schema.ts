@@ -84,6 +84,8 @@ const timeoutsSchema = z.strictObject({
   heartbeatSeconds: secondsSchema.default(60),
   /** Longest a single openEO call activity (create, start, cancel, logs) may take before it is retried. */
   activitySeconds: secondsSchema.default(120),
+  /** Retries of a failing call wait longer each time (from 2 s, doubling), up to this. */
+  retryMaxIntervalSeconds: secondsSchema.default(120),
 });
 
 /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
@@ -129,7 +131,7 @@ export const batchSpecSchema = z
     maxAttempts: z.number().int().min(1).max(10).default(2),
     /** Resubmit a failed job on another backend the tile may use, when there is one. */
     retryOnOtherBackend: z.boolean().default(false),
-    timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120 }),
+    timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 120 }),
     /**
      * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
      * Their tile workflows may run again under the same ids; job attempts continue the count.
