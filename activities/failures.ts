@@ -4,8 +4,8 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from '@openeo/js-client';
-import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../src/openeo/connections';
-import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../src/openeo/errors';
+import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../core/openeo/connections';
+import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../core/openeo/errors';
 
 /**
  * The failure's `type` is the openEO error code, so workflows (and users reading history)

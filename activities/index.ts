@@ -2,13 +2,14 @@
  * All activities of openeo-temporal, created once per worker with their dependencies:
  * connections (and so credentials) are injected here, never passed through workflow input.
  */
-import { OpenEOConnections, type ConnectionOptions } from '../src/openeo/connections';
-import type { CredentialStore } from '../src/openeo/credentials';
-import { createBatchActivities } from './batch';
+import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connections';
+import type { CredentialStore } from '../core/openeo/credentials';
+import { createSpecCheckActivities } from './spec-checks';
+import { createTilePageActivities } from './tile-pages';
 import { createJobActivities } from './openeo-jobs';
 import { createResultActivities } from './results';
 
-export type { PreparedBatch } from './batch';
+export type { PreparedBatch } from './spec-checks';
 
 export interface ActivityDependencies extends ConnectionOptions {
   /** Credentials per backend name; see `credentialsFromEnv`. */
@@ -23,7 +24,8 @@ export interface ActivityDependencies extends ConnectionOptions {
 export function createActivities(deps: ActivityDependencies) {
   const connections = new OpenEOConnections(deps.credentials, deps);
   return {
-    ...createBatchActivities(connections),
+    ...createSpecCheckActivities(connections),
+    ...createTilePageActivities(),
     ...createJobActivities(connections),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
   };

@@ -5,10 +5,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { Job, type Connection } from '@openeo/js-client';
-import type { BackendRef, OpenEOConnections } from '../src/openeo/connections';
-import type { ProcessGraph } from '../src/spec/arguments';
-import type { OpenEOJobStatus, UsageMetric } from '../src/records';
-import { TERMINAL_JOB_STATUSES } from '../src/records';
+import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
+import type { ProcessGraph } from '../core/spec/arguments';
+import type { OpenEOJobStatus, UsageMetric } from '../core/records';
+import { TERMINAL_JOB_STATUSES } from '../core/records';
 import { callOpenEO } from './failures';
 import { nextPollDelay, observationsFrom, trimHistory, type PollObservation } from './polling';
 

@@ -12,7 +12,7 @@
  *   stuck job is neither hammered nor forgotten; no wait is ever shorter than the initial
  *   interval or longer than the maximum.
  */
-import type { OpenEOJobStatus } from '../src/records';
+import type { OpenEOJobStatus } from '../core/records';
 
 /** One look at a job, as the worker saw it. */
 export interface PollObservation {

@@ -6,13 +6,18 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import type { TileFileSpec } from '../src/spec/schema';
-import type { TileFeatureCollection } from '../src/spec/tile-types';
+import type { TileFileSpec, TilesSpec } from '../core/spec/schema';
+import type { TileFeatureCollection } from '../core/spec/tile-types';
 
 export interface LoadedTiles {
   collection: TileFeatureCollection;
   /** SHA-256 of the source's bytes. */
   fingerprint: string;
+}
+
+/** True for tiles read from a file or URL (rather than an AOI or an inline collection). */
+export function isTileFile(tiles: TilesSpec): tiles is TileFileSpec {
+  return 'file' in tiles || 'url' in tiles;
 }
 
 /** Where the tiles are, for messages: the file path or the URL. */

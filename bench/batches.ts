@@ -1,6 +1,6 @@
 /** Running one batch to its end, timed and bounded. */
-import type { BatchSummary } from '../src/records';
-import type { BatchSpecInput } from '../src/spec/schema';
+import type { BatchSummary } from '../core/records';
+import type { BatchSpecInput } from '../core/spec/schema';
 import type { BenchBackend } from './world';
 
 export interface TimedBatch {

@@ -1,5 +1,5 @@
 /** The issue's targets, judged from the scenarios' figures. */
-import type { ChaosResult } from './chaos-run';
+import type { ChaosResult } from '../harness/chaos-run';
 import type { Report } from './report';
 import type { MakespanFigures } from './scenarios/makespan';
 import { LONG_RUNNING_MS, type PollingCostFigures } from './scenarios/polling-cost';

@@ -9,9 +9,9 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { RunningEmulator } from '../src/emulator';
-import type { EmulatorStats } from '../src/emulator/stats';
-import type { TileFeature } from '../src/spec/tile-types';
+import type { RunningEmulator } from '../tools/emulator';
+import type { EmulatorStats } from '../tools/emulator/stats';
+import type { TileFeature } from '../core/spec/tile-types';
 import { addTiles, pauseBatch, resumeBatch, setParallelJobs, tileCompleted } from '../workflows/messages';
 import { startHarness, type Harness } from './support/harness';
 

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobActivities } from '../activities/openeo-jobs';
-import { OpenEOConnections } from '../src/openeo/connections';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
-import type { RequestHookContext } from '../src/emulator/hooks';
+import { OpenEOConnections } from '../core/openeo/connections';
+import { startEmulator, type RunningEmulator } from '../tools/emulator';
+import type { RequestHookContext } from '../tools/emulator/hooks';
 import { EMULATOR_USER } from './support/harness';
 
 const graph = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } };

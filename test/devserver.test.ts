@@ -19,7 +19,7 @@ import {
   readDevServerState,
   startDevServer,
   startOrReuseDevServer,
-} from '../src/devserver';
+} from '../tools/devserver';
 
 // Real `temporal` binary, real dev servers (each start takes 1–3 s). The tests share one
 // data directory and run in order: later ones check what earlier ones left in the SQLite file.
@@ -166,7 +166,7 @@ describe('dev server', () => {
 
   it('leaves a detached server running after its starter exits', SLOW, async () => {
     const detachedDir = path.join(dataDir, 'detached');
-    const modulePath = path.resolve(__dirname, '../src/devserver');
+    const modulePath = path.resolve(__dirname, '../tools/devserver');
     const script = `
       require(${JSON.stringify(modulePath)})
         .startOrReuseDevServer({ dataDir: ${JSON.stringify(detachedDir)}, cliPath: ${JSON.stringify(cliPath)}, ui: false, detached: true })

@@ -19,8 +19,8 @@ import {
   startEmulator,
   type FaultConfig,
   type RunningEmulator,
-} from '../src/emulator';
-import { compileRoutePattern, RouteFaultSelector } from '../src/emulator/faults/route-rules';
+} from '../tools/emulator';
+import { compileRoutePattern, RouteFaultSelector } from '../tools/emulator/faults/route-rules';
 import { api, assertApiError, login, withEmulator } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { OpenEO } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 
-import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RequestHook, type RunningEmulator } from '../src/emulator';
+import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RequestHook, type RunningEmulator } from '../tools/emulator';
 import { api, login, type ApiResponse } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers

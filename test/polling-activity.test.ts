@@ -3,15 +3,15 @@
  * Temporal server): how many requests a wait costs, how soon it sees the end, and that a retried
  * attempt picks up the observations its predecessor left in heartbeat details.
  */
-import './support/quiet-logs';
+import '../harness/quiet-logs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobActivities, type JobRef } from '../activities/openeo-jobs';
 import { observationsFrom, type PollObservation } from '../activities/polling';
-import { OpenEOConnections } from '../src/openeo/connections';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
+import { OpenEOConnections } from '../core/openeo/connections';
+import { startEmulator, type RunningEmulator } from '../tools/emulator';
 
 const USER = { username: 'poller', password: 'poller-password' };
 const RUNNING_MS = 3000;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EmulatorStats } from '../src/emulator/stats';
+import type { EmulatorStats } from '../tools/emulator/stats';
 import { startHarness, type Harness } from './support/harness';
 
 async function stats(h: Harness): Promise<EmulatorStats> {

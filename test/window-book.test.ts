@@ -1,8 +1,8 @@
 /** The window's bookkeeping, without a server: slots, queues, pins, pauses, exactly-once counts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initialWindowState, WindowBook } from '../workflows/batch-state';
-import type { Tile } from '../src/spec/tile-types';
+import { initialWindowState, WindowBook } from '../workflows/window-book';
+import type { Tile } from '../core/spec/tile-types';
 
 const backends = [
   { name: 'a', url: 'http://a.test', parallelJobs: 2 },

@@ -3,22 +3,16 @@
  * than its `parallelJobs`. Small and medium batches run one sliding window (continuing as new
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  continueAsNew,
-  proxyActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { OpenEOActivities, PreparedBatch } from '../activities';
-import type { BatchSummary } from '../src/records';
-import type { BatchSpecInput } from '../src/spec/schema';
-import { initialWindowState, type WindowState } from './batch-state';
-import { registerBatchHandlers } from './control';
-import { runPartitions, type PartitionsState } from './partitions';
+import { ActivityFailure, ApplicationFailure, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { summaryOf } from '../core/progress';
+import type { BatchSummary } from '../core/records';
+import type { PreparedBatch } from '../core/spec/prepare';
+import type { BatchSpecInput } from '../core/spec/schema';
+import { specActivities } from './activity-options';
+import { registerBatchHandlers } from './handlers';
+import { runPartitions, type PartitionsState } from './partition-runner';
 import { runWindow } from './window';
-
-export { tileWorkflowId } from './window';
+import { initialWindowState, type WindowState } from './window-book';
 
 /** What a batch hands to its next run when it continues as new. */
 export interface BatchCarryOver {
@@ -27,18 +21,25 @@ export interface BatchCarryOver {
   partitions?: PartitionsState;
 }
 
-const { prepareBatch } = proxyActivities<OpenEOActivities>({
-  startToCloseTimeout: '5m',
-  // prepareBatch itself gives up early on a backend that is not there (see activities/batch.ts).
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 10 },
-});
-
-/** Validates the spec in the worker; a spec problem fails the batch with the problem itself. */
+/**
+ * Validates the spec in the worker; a spec problem fails the batch with the problem itself.
+ * (`prepareBatch` gives up early on a backend that is not there, see activities/spec-checks.ts.)
+ */
 async function prepare(spec: BatchSpecInput): Promise<PreparedBatch> {
   try {
-    return await prepareBatch(spec);
+    return await specActivities.prepareBatch(spec);
   } catch (err) {
     throw err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+  }
+}
+
+/** A spec's batchId must be the workflow id: both name the batch's output folder and tiles. */
+function checkBatchId(spec: BatchSpecInput, batchId: string): void {
+  if (spec.batchId !== undefined && spec.batchId !== batchId) {
+    throw ApplicationFailure.nonRetryable(
+      `batchId: the spec says "${spec.batchId}" but the workflow id is "${batchId}": start it with --workflow-id ${spec.batchId}, or drop batchId from the spec`,
+      'InvalidBatchSpec',
+    );
   }
 }
 
@@ -48,23 +49,10 @@ async function prepare(spec: BatchSpecInput): Promise<PreparedBatch> {
  */
 export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOver): Promise<BatchSummary> {
   const batchId = workflowInfo().workflowId;
-  if (!carried && spec.batchId !== undefined && spec.batchId !== batchId) {
-    throw ApplicationFailure.nonRetryable(
-      `batchId: the spec says "${spec.batchId}" but the workflow id is "${batchId}": start it with --workflow-id ${spec.batchId}, or drop batchId from the spec`,
-      'InvalidBatchSpec',
-    );
-  }
+  if (!carried) checkBatchId(spec, batchId);
   const handlers = registerBatchHandlers(batchId);
   const prepared = carried?.prepared ?? (await prepare(spec));
   const { spec: batch, totalTiles } = prepared;
-  const summaryOf = (s: { ended: BatchSummary['counts']; failedTiles: BatchSummary['failedTiles']; costs: number }, total: number): BatchSummary => ({
-    batchId,
-    totalTiles: total,
-    counts: s.ended,
-    failedTiles: s.failedTiles,
-    outputDir: `${batch.outputDir}/${batchId}`,
-    costs: s.costs,
-  });
 
   if (carried?.partitions || totalTiles > batch.scheduling.partitionAboveTiles) {
     const result = await runPartitions({
@@ -74,7 +62,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
       handlers,
       continueAsNew: (partitions) => continueAsNew<typeof batchWorkflow>(batch, { prepared, partitions }),
     });
-    return summaryOf(result, result.totalTiles);
+    return summaryOf(batchId, batch.outputDir, result, result.totalTiles);
   }
 
   const result = await runWindow({
@@ -86,5 +74,5 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     handlers,
     continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { prepared, window }),
   });
-  return summaryOf(result.state, result.totalTiles);
+  return summaryOf(batchId, batch.outputDir, result.state, result.totalTiles);
 }

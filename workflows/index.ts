@@ -1,4 +1,4 @@
 /** The workflows a worker registers: deterministic code only, no I/O (see activities/). */
 export { batchWorkflow } from './batch';
-export { partitionWorkflow } from './partitions';
+export { partitionWorkflow } from './partition';
 export { tileWorkflow } from './tile';

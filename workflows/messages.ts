@@ -3,9 +3,10 @@
  * world. Module-level constants, so the client, the CLI and the workflows share one definition.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BatchSummary, TileError, TileRecord } from '../src/records';
-import type { BackendSpec } from '../src/spec/schema';
-import type { TileFeature } from '../src/spec/tile-types';
+import type { BatchProgress } from '../core/progress';
+import type { TileError, TileRecord } from '../core/records';
+import type { BackendSpec } from '../core/spec/schema';
+import type { TileFeature } from '../core/spec/tile-types';
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
@@ -40,15 +41,4 @@ export const batchProgress = defineQuery<BatchProgress>('batchProgress');
 /** What is this tile's record right now? */
 export const tileProgress = defineQuery<TileRecord>('tileProgress');
 
-export interface BatchProgress extends BatchSummary {
-  /** The tiles in flight, with their backend (of the current partition, for partitioned batches). */
-  inFlight: { tileId: string; backend: string }[];
-  /** Workflow runs so far (continue-as-new starts a new run). */
-  run: number;
-  paused: boolean;
-  /** Backends paused for this batch, with the reason. */
-  pausedBackends: Record<string, string>;
-  backends: BackendSpec[];
-  /** For partitioned batches: partitions done and in all, and the running one's workflow id. */
-  partitions?: { done: number; total: number; current?: string };
-}
+export type { BatchProgress };

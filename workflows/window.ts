@@ -11,37 +11,30 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { OpenEOActivities } from '../activities';
-import type { BatchSpec, BackendSpec } from '../src/spec/schema';
-import type { Tile, TileFeatureCollection } from '../src/spec/tile-types';
-import { BACKEND, BATCH_ID, TILE_STATUS } from '../src/search-attributes';
-import { WindowBook, type WindowState } from './batch-state';
-import { invalidChange, type BatchHandlers } from './control';
-import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl, type BatchProgress } from './messages';
-import { tileWorkflow } from './tile';
+import { tileWorkflowId } from '../core/ids';
+import { batchOutputDir, progressDetails, type BatchProgress } from '../core/progress';
+import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
+import type { BackendSpec, BatchSpec } from '../core/spec/schema';
+import type { Tile, TileFeature } from '../core/spec/tile-types';
+import { tilePageActivities } from './activity-options';
+import { applyControl, invalidChange } from './controls';
+import type { BatchHandlers } from './handlers';
+import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
+import { placeTiles } from './placement';
+import { tileWorkflow, type TileWorkflowInput } from './tile';
+import { WindowBook, type WindowState } from './window-book';
 
 /** Tiles fetched per page, and at most this many fetched tiles wait for a backend. */
 const TILE_PAGE_SIZE = 100;
 const MAX_DEFERRED = 200;
 /** Tiles that may wait in the added queue; more must wait for a new batch. */
 export const MAX_ADDED_WAITING = 500;
-
-const { listTiles, normalizeAddedTiles } = proxyActivities<OpenEOActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 10 },
-});
-
-/** Ids of tile workflows: stable and readable, `antwerp-bap/tile-E590000-N5660000`. */
-export function tileWorkflowId(batchId: string, tileId: string): string {
-  return `${batchId}/tile-${tileId}`;
-}
 
 export interface WindowInput {
   batchId: string;
@@ -62,134 +55,124 @@ export interface WindowResult {
   totalTiles: number;
 }
 
-/** Applies a live change to the window; throws (rejecting the update) when it makes no sense. */
-function applyControl(book: WindowBook, control: Exclude<BatchControl, { type: 'addTiles' }>): void {
-  const state = book.state;
-  const backendNamed = (name: string): BackendSpec => {
-    const backend = state.backends.find((b) => b.name === name);
-    if (!backend) throw invalidChange(`backend "${name}" is not part of this batch; it has ${state.backends.map((b) => b.name).join(', ')}`);
-    return backend;
+/** The input of a tile's workflow, as the window starts it. */
+export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, tile: Tile, backend: BackendSpec): TileWorkflowInput {
+  return {
+    batchId,
+    tile,
+    backend: { name: backend.name, url: backend.url },
+    process: spec.process,
+    parameterDefaults: spec.parameterDefaults,
+    parameterMapping: spec.parameterMapping,
+    jobOptions: spec.jobOptions,
+    outputDir: spec.outputDir,
+    polling: spec.polling,
+    reportRunning: backend.maxQueued !== undefined,
+    // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
+    maxAttempts: spec.retryOnOtherBackend ? 1 : spec.maxAttempts,
+    firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
+    timeouts: spec.timeouts,
   };
-  switch (control.type) {
-    case 'setParallelJobs': {
-      if (!Number.isInteger(control.parallelJobs) || control.parallelJobs < 0) throw invalidChange('parallelJobs must be a whole number ≥ 0');
-      const backend = backendNamed(control.backend);
-      backend.parallelJobs = control.parallelJobs;
-      if (control.maxQueued !== undefined) backend.maxQueued = control.maxQueued;
-      return;
-    }
-    case 'pause':
-      state.paused = true;
-      return;
-    case 'resume':
-      state.paused = false;
-      return;
-    case 'resumeBackend':
-      backendNamed(control.backend);
-      delete state.pausedBackends[control.backend];
-      state.errorStreak[control.backend] = 0;
-      return;
-  }
 }
 
-/** Runs the window until every tile of its range (and every added tile) has ended. */
-export async function runWindow(input: WindowInput): Promise<WindowResult> {
-  const { batchId, spec, state } = input;
-  const book = new WindowBook(state, spec.scheduling.pauseBackendAfterErrors);
-  const rangeSize = state.endTileIndex - state.firstTileIndex;
-  const total = () => rangeSize + state.addedCount;
-  let changed = false;
-  const touch = () => {
-    changed = true;
-  };
+/** One run of the window: its book, its handlers, and the work of filling free slots. */
+class SlidingWindow {
+  readonly book: WindowBook;
+  private changed = false;
 
-  const show = () => {
-    const c = book.counts(total());
-    const done = c.finished + c.error + c.canceled + c.skipped;
-    const lines = [
-      `**${done} / ${total()} tiles done**${state.paused ? ' — **paused**' : ''}: finished ${c.finished}, error ${c.error}, ` +
-        `canceled ${c.canceled}, skipped ${c.skipped}, running ${c.running}, not started ${c.not_started}`,
-      '',
-      ...state.backends.map((b) => {
-        const pause = state.pausedBackends[b.name];
-        return `- ${b.name}: ${book.slotsInUse(b.name)} / ${b.parallelJobs} jobs${pause ? ` — **paused**: ${pause}` : ''}`;
-      }),
-    ];
-    setCurrentDetails(lines.join('\n'));
-  };
+  constructor(private readonly input: WindowInput) {
+    this.book = new WindowBook(input.state, input.spec.scheduling.pauseBackendAfterErrors);
+  }
 
-  setHandler(tileCompleted, (record) => {
-    const previous = spec.rerun?.previousAttempts[record.tileId] ?? 0;
-    const again = spec.retryOnOtherBackend ? book.takeForRetryElsewhere(record, previous + spec.maxAttempts) : undefined;
-    if (again) state.deferred.unshift(again);
-    if (again || book.recordEnd(record)) touch();
-  });
-  setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
-    if (book.markJobEnded(tileId, jobStatus, error)) touch();
-  });
-  setHandler(tileJobRunning, ({ tileId }) => {
-    if (book.markRunning(tileId)) touch();
-  });
-  input.handlers.attach({
-    progress: (): BatchProgress => ({
+  private get state(): WindowState {
+    return this.input.state;
+  }
+
+  /** Tiles this window is responsible for: its range and the tiles added to it. */
+  total(): number {
+    return this.state.endTileIndex - this.state.firstTileIndex + this.state.addedCount;
+  }
+
+  private touch(): void {
+    this.changed = true;
+  }
+
+  /** Waits until a report or a change arrives. */
+  async nextChange(): Promise<void> {
+    await condition(() => this.changed);
+    this.changed = false;
+  }
+
+  /** Takes the tiles' reports (by signal) and serves the batch's query and updates. */
+  listen(): void {
+    const { spec } = this.input;
+    setHandler(tileCompleted, (record) => {
+      const previous = spec.rerun?.previousAttempts[record.tileId] ?? 0;
+      const again = spec.retryOnOtherBackend ? this.book.takeForRetryElsewhere(record, previous + spec.maxAttempts) : undefined;
+      if (again) this.state.deferred.unshift(again);
+      if (again || this.book.recordEnd(record)) this.touch();
+    });
+    setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
+      if (this.book.markJobEnded(tileId, jobStatus, error)) this.touch();
+    });
+    setHandler(tileJobRunning, ({ tileId }) => {
+      if (this.book.markRunning(tileId)) this.touch();
+    });
+    this.input.handlers.attach({ progress: () => this.progress(), apply: (control) => this.apply(control) });
+  }
+
+  progress(): BatchProgress {
+    const { batchId, spec } = this.input;
+    const state = this.state;
+    return {
       batchId,
-      totalTiles: total(),
-      counts: book.counts(total()),
+      totalTiles: this.total(),
+      counts: this.book.counts(this.total()),
       failedTiles: state.failedTiles,
-      outputDir: `${spec.outputDir}/${batchId}`,
+      outputDir: batchOutputDir(spec.outputDir, batchId),
       costs: state.costs,
       inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
       run: state.run,
       paused: state.paused,
       pausedBackends: state.pausedBackends,
       backends: state.backends,
-    }),
-    async apply(control) {
-      if (control.type === 'addTiles') return queueAddedTiles(control.features);
-      applyControl(book, control);
-      touch();
-      return state.backends;
-    },
-  });
+    };
+  }
 
-  async function queueAddedTiles(features: TileFeatureCollection['features']): Promise<string[]> {
+  show(): void {
+    setCurrentDetails(progressDetails(this.progress(), (backend) => this.book.slotsInUse(backend)));
+  }
+
+  private async apply(control: BatchControl): Promise<BackendSpec[] | string[]> {
+    if (control.type === 'addTiles') return this.queueAddedTiles(control.features);
+    applyControl(this.state, control);
+    this.touch();
+    return this.state.backends;
+  }
+
+  private async queueAddedTiles(features: TileFeature[]): Promise<string[]> {
+    const state = this.state;
     if (state.added.length + features.length > MAX_ADDED_WAITING) {
       throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once; add fewer now and more later`);
     }
-    const tiles = await normalizeAddedTiles({ features, firstIndex: input.sourceTiles + state.addedCount });
+    const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex: this.input.sourceTiles + state.addedCount });
     state.added.push(...tiles);
     state.addedCount += tiles.length;
-    touch();
+    this.touch();
     return tiles.map((t) => t.id);
   }
 
-  const startTile = async (tile: Tile, backend: BackendSpec): Promise<void> => {
+  private async startTile(tile: Tile, backend: BackendSpec): Promise<void> {
+    const { batchId, spec } = this.input;
     try {
       await startChild(tileWorkflow, {
         workflowId: tileWorkflowId(batchId, tile.id),
-        args: [
-          {
-            batchId,
-            tile,
-            backend: { name: backend.name, url: backend.url },
-            process: spec.process,
-            parameterDefaults: spec.parameterDefaults,
-            parameterMapping: spec.parameterMapping,
-            jobOptions: spec.jobOptions,
-            outputDir: spec.outputDir,
-            polling: spec.polling,
-            reportRunning: backend.maxQueued !== undefined,
-            // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
-            maxAttempts: spec.retryOnOtherBackend ? 1 : spec.maxAttempts,
-            firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
-            timeouts: spec.timeouts,
-          },
-        ],
+        args: [tileInput(batchId, spec, this.state, tile, backend)],
         // Tiles outlive a window run: they report back by signal to whichever run is current.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         // A tile that already ran under this batch id never runs again, unless this run retries failed tiles.
         workflowIdReusePolicy:
-          spec.rerun || tile.id in state.retries ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          spec.rerun || tile.id in this.state.retries ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `tile ${tile.id} on ${backend.name}`,
         typedSearchAttributes: [
           { key: BATCH_ID, value: batchId },
@@ -200,66 +183,78 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // This tile ran under this batch id before: never twice.
-      book.recordEnd({ tileId: tile.id, status: 'skipped' });
-      touch();
+      this.book.recordEnd({ tileId: tile.id, status: 'skipped' });
+      this.touch();
     }
-  };
+  }
+
+  /** The next page of source tiles, at most `room` of them. */
+  private async nextPage(room: number): Promise<Tile[]> {
+    const { spec, tileFingerprint } = this.input;
+    const state = this.state;
+    // An inline collection is sliced here, so history never holds it whole for every page.
+    const tiles = 'features' in spec.tiles ? { ...spec.tiles, features: spec.tiles.features.slice(state.nextTileIndex, state.nextTileIndex + room) } : spec.tiles;
+    const page = await tilePageActivities.listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: tileFingerprint });
+    state.nextTileIndex += page.length;
+    return page;
+  }
 
   /** Starts tiles while backends have free slots; the children start concurrently. */
-  const fillWindow = async (): Promise<void> => {
+  async fill(): Promise<void> {
+    const state = this.state;
+    const keepTiles = this.input.spec.retryOnOtherBackend;
     const starts: Promise<void>[] = [];
-    const place = (queue: Tile[]) => {
-      for (let i = 0; i < queue.length && book.hasCapacity(); ) {
-        const tile = queue[i];
-        const unknown = book.unknownBackendOf(tile);
-        const backend = unknown === undefined ? book.pickBackendFor(tile) : undefined;
-        if (unknown !== undefined) {
-          queue.splice(i, 1);
-          book.countEnd({ tileId: tile.id, status: 'error', error: { code: 'UnknownBackend', message: `the tile asks for backend "${unknown}", which the batch does not list` } });
-        } else if (backend) {
-          queue.splice(i, 1);
-          book.markStarted(tile.id, backend.name, spec.retryOnOtherBackend ? tile : undefined);
-          starts.push(startTile(tile, backend));
-        } else {
-          i++;
-        }
+    while (!state.paused && this.book.hasCapacity()) {
+      for (const queue of [state.deferred, state.added]) {
+        for (const { tile, backend } of placeTiles(this.book, queue, keepTiles)) starts.push(this.startTile(tile, backend));
       }
-    };
-    while (!state.paused && book.hasCapacity()) {
-      place(state.deferred);
-      place(state.added);
       const room = Math.min(TILE_PAGE_SIZE, MAX_DEFERRED - state.deferred.length, state.endTileIndex - state.nextTileIndex);
-      if (!book.hasCapacity() || room <= 0) break;
-      const tiles = 'features' in spec.tiles
-        ? { ...spec.tiles, features: spec.tiles.features.slice(state.nextTileIndex, state.nextTileIndex + room) }
-        : spec.tiles;
-      const page = await listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: input.tileFingerprint });
-      state.nextTileIndex += page.length;
+      if (!this.book.hasCapacity() || room <= 0) break;
+      const page = await this.nextPage(room);
       state.deferred.push(...page);
       if (page.length === 0) break;
     }
     await Promise.all(starts);
-    show();
-  };
+    this.show();
+  }
 
+  /** Every tile of the range and every added tile has ended. */
+  done(): boolean {
+    return this.book.nothingLeftToStart() && this.book.inFlightCount() === 0;
+  }
+
+  /** The state the next run starts from. */
+  carryOver(): WindowState {
+    return { ...this.state, run: this.state.run + 1 };
+  }
+}
+
+/** True when this run's history is long enough to continue as new. */
+export function historyIsLong(maxEventsPerRun: number): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > maxEventsPerRun;
+}
+
+/** Runs the window until every tile of its range (and every added tile) has ended. */
+export async function runWindow(input: WindowInput): Promise<WindowResult> {
+  const window = new SlidingWindow(input);
+  window.listen();
   try {
     for (;;) {
-      await fillWindow();
-      if (book.nothingLeftToStart() && book.inFlightCount() === 0) break;
-      const info = workflowInfo();
-      if (info.continueAsNewSuggested || info.historyLength > spec.scheduling.maxEventsPerRun) {
+      await window.fill();
+      if (window.done()) break;
+      if (historyIsLong(input.spec.scheduling.maxEventsPerRun)) {
         await condition(allHandlersFinished);
-        return await input.continueAsNew({ ...state, run: state.run + 1 });
+        return await input.continueAsNew(window.carryOver());
       }
-      await condition(() => changed);
-      changed = false;
+      await window.nextChange();
     }
   } catch (err) {
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => cancelInFlight(batchId, book));
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => cancelInFlight(input.batchId, window.book));
     throw err;
   }
-  show();
-  return { state, totalTiles: total() };
+  window.show();
+  return { state: input.state, totalTiles: window.total() };
 }
 
 /** Asks every in-flight tile (started by this run or an earlier one) to cancel, and waits for their reports. */

@@ -2,18 +2,18 @@
  * The world an integration test runs in: a real Temporal dev server (from the built CLI), the
  * openEO emulator over real HTTP, and a worker with the openEO plugin.
  */
-import './quiet-logs';
+import '../../harness/quiet-logs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenEOBatchClient } from '../../src/client';
-import { startDevServer, type DevServer } from '../../src/devserver';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
-import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/search-attributes';
-import type { BatchSpecInput } from '../../src/spec/schema';
-import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../src/worker';
+import { OpenEOBatchClient } from '../../app/client';
+import { startDevServer, type DevServer } from '../../tools/devserver';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
+import type { BatchSpecInput } from '../../core/spec/schema';
+import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../app/worker';
 
 export const EMULATOR_USER = { username: 'tester', password: 'test-password' };
 

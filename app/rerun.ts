@@ -4,9 +4,9 @@
  * attempt counts, so new jobs continue the numbering and nothing is created twice.
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import type { TileRecord } from './records';
-import { TILE_STATUS } from './search-attributes';
-import type { BatchSpec } from './spec/schema';
+import type { TileRecord } from '../core/records';
+import { TILE_STATUS } from '../core/search-attributes';
+import type { BatchSpec } from '../core/spec/schema';
 import type { TileWorkflowInput } from '../workflows/tile';
 
 /** At most this many tiles are retried in one run (they travel in the workflow input). */

@@ -53,7 +53,7 @@ async function faultsFrom(flags: EmulatorCliFlags, readText: (path: string) => P
     try {
       raw = JSON.parse(await readText(flags.faults));
     } catch (error) {
-      throw new Error(`cannot read the fault configuration ${flags.faults}: ${(error as Error).message}`);
+      throw new Error(`cannot read the fault configuration ${flags.faults}: ${(error as Error).message}`, { cause: error });
     }
     config = parseFaultConfig(raw);
   }

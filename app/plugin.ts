@@ -4,12 +4,13 @@
  */
 import { SimplePlugin } from '@temporalio/plugin';
 import { createActivities, type ActivityDependencies } from '../activities';
-import { credentialsFromEnv } from './openeo/credentials';
+import { credentialsFromEnv } from '../core/openeo/credentials';
 
 /** Where the compiled workflows live; the worker bundles them from here. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export interface OpenEOPluginOptions extends Partial<ActivityDependencies> {}
+/** The activities' dependencies; credentials default to the worker's environment. */
+export type OpenEOPluginOptions = Partial<ActivityDependencies>;
 
 /**
  * A plugin that registers `batchWorkflow`, `tileWorkflow` and their activities.

@@ -3,9 +3,9 @@
  * hold a slot), what has ended, which backends are paused, and where the next tile comes from.
  * Plain data, so it crosses continue-as-new as is; pure logic, so it is tested without a server.
  */
-import { emptyCounts, type FailedTile, type StatusCounts, type TileRecord } from '../src/records';
-import type { BackendSpec } from '../src/spec/schema';
-import type { Tile } from '../src/spec/tile-types';
+import { emptyCounts, type FailedTile, type StatusCounts, type TileRecord } from '../core/records';
+import type { BackendSpec } from '../core/spec/schema';
+import type { Tile } from '../core/spec/tile-types';
 
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;

@@ -7,11 +7,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import { OpenEOBatchClient } from '../client';
-import { ensureTemporalCli } from '../devserver';
-import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../emulator';
-import type { BatchSpecInput } from '../spec/schema';
-import type { TileFeature } from '../spec/tile-types';
-import { InvalidSpecError } from '../spec/validate';
+import { ensureTemporalCli } from '../../tools/devserver';
+import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../../tools/emulator';
+import type { BatchSpecInput } from '../../core/spec/schema';
+import type { TileFeature } from '../../core/spec/tile-types';
+import { InvalidSpecError } from '../../core/spec/validate';
 import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
 import { progressBar, summaryText, tileTable } from './progress';
@@ -38,7 +38,7 @@ async function readSpec(path: string): Promise<BatchSpecInput> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as BatchSpecInput;
   } catch (err) {
-    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 
@@ -68,7 +68,7 @@ program
 
 program
   .command('emulator')
-  .description('run the openEO API emulator: a local openEO backend to try batches offline (see docs/emulator.md)')
+  .description('run the openEO API emulator: a local openEO backend to try batches offline (see tools/emulator/README.md)')
   .option('--port <port>', 'HTTP port', integer, 8123)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--queued-seconds <s>', 'how long a started job stays queued', seconds, 1)
@@ -244,7 +244,7 @@ program.parseAsync(process.argv).then(
     if (err instanceof InvalidSpecError) {
       console.error(err.message);
     } else {
-      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     process.exit(1);
   },

@@ -3,9 +3,9 @@
  * environment variable OPENEO_TEST_WORKER (JSON: address, namespace, taskQueue, credentials,
  * requestTimeoutMs); prints "ready" once it polls.
  */
-import '../test/support/quiet-logs';
-import { createOpenEOWorker } from '../src/worker';
-import type { CredentialStore } from '../src/openeo/credentials';
+import './quiet-logs';
+import { createOpenEOWorker } from '../app/worker';
+import type { CredentialStore } from '../core/openeo/credentials';
 
 interface WorkerProcessConfig {
   address: string;

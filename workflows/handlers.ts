@@ -4,9 +4,9 @@
  * they must exist before `prepareBatch` returns; they wait for the window to attach and then
  * hand over to it.
  */
-import { ApplicationFailure, condition, log, setHandler } from '@temporalio/workflow';
-import { emptyCounts } from '../src/records';
-import type { BackendSpec } from '../src/spec/schema';
+import { condition, log, setHandler } from '@temporalio/workflow';
+import { progressBeforeStart, type BatchProgress } from '../core/progress';
+import type { BackendSpec } from '../core/spec/schema';
 import {
   addTiles,
   batchProgress,
@@ -16,16 +16,7 @@ import {
   resumeBatch,
   setParallelJobs,
   type BatchControl,
-  type BatchProgress,
 } from './messages';
-
-/**
- * A change that cannot be applied. An update handler must throw an `ApplicationFailure` to fail
- * the update: any other error would fail the workflow task and leave the batch stuck retrying it.
- */
-export function invalidChange(message: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(message, 'InvalidBatchChange');
-}
 
 /** What a window or the partition runner offers once it runs. */
 export interface BatchController {
@@ -45,24 +36,8 @@ export function registerBatchHandlers(batchId: string): BatchHandlers {
     return controller!;
   };
 
-  setHandler(batchProgress, () =>
-    controller
-      ? controller.progress()
-      : {
-          // Still validating the spec: nothing has started.
-          batchId,
-          totalTiles: 0,
-          counts: emptyCounts(),
-          failedTiles: [],
-          outputDir: '',
-          costs: 0,
-          inFlight: [],
-          run: 0,
-          paused: false,
-          pausedBackends: {},
-          backends: [],
-        },
-  );
+  // Until a window attaches, the batch is still checking its spec: nothing has started.
+  setHandler(batchProgress, () => controller?.progress() ?? progressBeforeStart(batchId));
   setHandler(setParallelJobs, async (args) => (await (await ready()).apply({ type: 'setParallelJobs', ...args })) as BackendSpec[], {
     validator: ({ parallelJobs }) => {
       if (!Number.isInteger(parallelJobs) || parallelJobs < 0) throw new Error('parallelJobs: give a whole number ≥ 0');

@@ -5,12 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { idleProgress } from '../../core/progress';
 import { OpenEOBatchClient } from '../client';
-import { startOrReuseDevServer, type DevServer } from '../devserver';
-import { startEmulator } from '../emulator';
-import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../search-attributes';
-import { checkSpecOffline } from '../spec/prepare';
-import type { BatchSpecInput } from '../spec/schema';
+import { startOrReuseDevServer, type DevServer } from '../../tools/devserver';
+import { startEmulator } from '../../tools/emulator';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
+import { checkSpecOffline } from '../../core/spec/prepare';
+import type { BatchSpecInput } from '../../core/spec/schema';
 import { createOpenEOWorker } from '../worker';
 import { progressBar, summaryText } from './progress';
 
@@ -66,7 +67,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       console.log(`Batch ${batchId} started. Watch it in the Temporal UI:\n  ${workflowUiLink(server.uiUrl, server.namespace, handle.workflowId) ?? '(UI off)'}`);
       const bar = progressBar(checkSpecOffline({ ...spec, batchId }).totalTiles);
       const summary = await client.wait(batchId, (p) => bar.update(p));
-      bar.update({ ...summary, inFlight: [], run: 0, paused: false, pausedBackends: {}, backends: [] });
+      bar.update(idleProgress(summary));
       bar.stop();
       console.log(summaryText(summary));
       console.log(`\nThe dev server keeps running (state in ${server.dataDir}); stop it with: kill ${server.pid}`);

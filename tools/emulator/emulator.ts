@@ -145,7 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await writer.flush();
     } catch (error) {
       await Promise.all([closeServer(server), assetServer?.close()]);
-      throw new Error(`cannot write the emulator state file ${settings.stateFile}: ${(error as Error).message}`);
+      throw new Error(`cannot write the emulator state file ${settings.stateFile}: ${(error as Error).message}`, { cause: error });
     }
     const save = () => writer.schedule();
     store.onChange(save);

@@ -156,6 +156,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `The Temporal dev server (${cliPath}) did not start on ${address}: ${(error as Error).message}\n` +
         `--- end of ${files.logFile} ---\n${tail || '(empty)'}\n` +
         `Check the log above; a port in use or a corrupt ${files.dbFile} are common causes.`,
+      { cause: error },
     );
   }
 

@@ -1,18 +1,14 @@
 /**
- * Activities of the batch itself: check a spec before anything is created, and hand out its
- * tiles a page at a time (tiles are derived again on demand, never stored in history in bulk).
+ * Checking a batch before anything is created: the spec, its tile file or URL, and that this
+ * worker can reach and log in to every backend.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { BackendConfigError, type OpenEOConnections } from '../src/openeo/connections';
+import { BackendConfigError, type OpenEOConnections } from '../core/openeo/connections';
 import { Context } from '@temporalio/activity';
-import { describeFailure, isTransient } from '../src/openeo/errors';
-import { checkSpecOffline, checkTilesOffline, type PreparedBatch } from '../src/spec/prepare';
-import type { TileFileSpec, TilesSpec } from '../src/spec/schema';
-import type { Tile, TileFeatureCollection, TileSource } from '../src/spec/tile-types';
-import { featureSliceTiles, tilePage } from '../src/spec/tiling';
-import { InvalidSpecError } from '../src/spec/validate';
-import { SpecError } from '../src/spec/errors';
-import { checkFingerprint, loadTiles } from './tile-source';
+import { describeFailure, isTransient } from '../core/openeo/errors';
+import { checkSpecOffline, checkTilesOffline, type PreparedBatch } from '../core/spec/prepare';
+import { InvalidSpecError } from '../core/spec/validate';
+import { isTileFile, loadTiles } from './tile-source';
 
 export type { PreparedBatch };
 
@@ -20,24 +16,8 @@ export type { PreparedBatch };
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 const UNREACHABLE_ATTEMPTS = 3;
 
-export interface TilePageInput {
-  /**
-   * The spec's tiles; for an inline FeatureCollection, only the page's features (the workflow
-   * slices it, so the whole collection is not copied into history for every page).
-   */
-  tiles: TilesSpec;
-  offset: number;
-  limit: number;
-  /** For `tiles: {file}` or `{url}`: the fingerprint `prepareBatch` saw. */
-  fingerprint?: string;
-}
-
 function invalid(err: InvalidSpecError): ApplicationFailure {
   return ApplicationFailure.nonRetryable(err.message, err.code, { issues: err.issues });
-}
-
-function isTileFile(tiles: TilesSpec): tiles is TileFileSpec {
-  return 'file' in tiles || 'url' in tiles;
 }
 
 /** Runs a spec check, turning a spec problem into a failure that is not retried. */
@@ -50,7 +30,7 @@ function checked<T>(check: () => T): T {
   }
 }
 
-export function createBatchActivities(connections: OpenEOConnections) {
+export function createSpecCheckActivities(connections: OpenEOConnections) {
   return {
     /**
      * Validates the spec, reads and checks file or URL tiles, and checks that this worker can
@@ -81,29 +61,6 @@ export function createBatchActivities(connections: OpenEOConnections) {
         }
       }
       return prepared;
-    },
-
-    /** Validates tiles added to a running batch; their default ids continue the batch's numbering. */
-    async normalizeAddedTiles(input: { features: TileFeatureCollection['features']; firstIndex: number }): Promise<Tile[]> {
-      try {
-        return featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
-      } catch (err) {
-        if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
-        throw err;
-      }
-    },
-
-    /** Tiles `offset … offset+limit` of the spec's tiles, in their fixed order. */
-    async listTiles(input: TilePageInput): Promise<Tile[]> {
-      const { tiles } = input;
-      if (isTileFile(tiles)) {
-        const loaded = await loadTiles(tiles);
-        checkFingerprint(tiles, loaded, input.fingerprint);
-        return tilePage(loaded.collection, input.offset, input.limit);
-      }
-      if ('aoi' in tiles) return tilePage(tiles as TileSource, input.offset, input.limit);
-      // The schema only checks the outline of a collection; featureSliceTiles validates each feature.
-      return featureSliceTiles(tiles as unknown as TileFeatureCollection, input.offset);
     },
   };
 }

@@ -12,12 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { OpenEOBatchClient } from '../src/client';
-import { startDevServer, type DevServer } from '../src/devserver';
-import { startEmulator, type RunningEmulator } from '../src/emulator';
-import type { EmulatorStats } from '../src/emulator/stats';
-import type { BatchSummary } from '../src/records';
-import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../src/search-attributes';
+import { OpenEOBatchClient } from '../app/client';
+import { startDevServer, type DevServer } from '../tools/devserver';
+import { startEmulator, type RunningEmulator } from '../tools/emulator';
+import type { EmulatorStats } from '../tools/emulator/stats';
+import type { BatchSummary } from '../core/records';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
 
 const USER = { username: 'chaos', password: 'chaos-password' };
 const BAP_UDP = 'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json';

@@ -3,15 +3,17 @@
  * embed openeo-temporal, and used by the project's own CLI.
  */
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import type { BatchSummary, TileStatus } from './records';
-import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from './search-attributes';
-import type { BatchSpecInput } from './spec/schema';
+import type { BatchSummary, TileStatus } from '../core/records';
+import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from '../core/search-attributes';
+import type { BatchSpecInput } from '../core/spec/schema';
 import { latestTileExecutions, specForFailedTiles } from './rerun';
-import { checkSpecOffline } from './spec/prepare';
+import { checkSpecOffline } from '../core/spec/prepare';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
-import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs, type BatchProgress } from '../workflows/messages';
-import type { BackendSpec } from './spec/schema';
-import type { TileFeature } from './spec/tile-types';
+import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs } from '../workflows/messages';
+import { idleProgress, withPartition, type BatchProgress } from '../core/progress';
+import { tileIdOf } from '../core/ids';
+import type { BackendSpec } from '../core/spec/schema';
+import type { TileFeature } from '../core/spec/tile-types';
 import type { batchWorkflow } from '../workflows/batch';
 
 /** A tile as visibility knows it: enough for a status table without asking every workflow. */
@@ -70,22 +72,11 @@ export class OpenEOBatchClient {
   async progress(batchId: string): Promise<BatchProgress & { closed: boolean }> {
     const handle = this.handle(batchId);
     const description = await handle.describe();
-    if (description.status.name === 'COMPLETED') {
-      const summary: BatchSummary = await handle.result();
-      return { ...summary, inFlight: [], run: 0, paused: false, pausedBackends: {}, backends: [], closed: true };
-    }
+    if (description.status.name === 'COMPLETED') return { ...idleProgress(await handle.result()), closed: true };
     const progress = await handle.query(batchProgress);
     const current = progress.partitions?.current;
-    if (current) {
-      const partition = await this.client.workflow.getHandle(current).query(batchProgress);
-      for (const status of Object.keys(partition.counts) as TileStatus[]) progress.counts[status] += partition.counts[status];
-      // The batch counted the running partition's whole range as not started.
-      progress.counts.not_started -= partition.totalTiles;
-      progress.inFlight = partition.inFlight;
-      progress.failedTiles = [...progress.failedTiles, ...partition.failedTiles];
-      progress.costs += partition.costs;
-    }
-    return { ...progress, closed: description.status.name !== 'RUNNING' };
+    const live = current ? withPartition(progress, await this.client.workflow.getHandle(current).query(batchProgress)) : progress;
+    return { ...live, closed: description.status.name !== 'RUNNING' };
   }
 
   /** Waits for the batch to end, calling `onProgress` every `intervalMs` meanwhile. */
@@ -110,12 +101,11 @@ export class OpenEOBatchClient {
   /** Every tile workflow of the batch, from Temporal's visibility store (no worker needed). */
   async tiles(batchId: string): Promise<TileListing[]> {
     const tiles: TileListing[] = [];
-    const prefix = `${batchId}/tile-`;
     // A tile retried by retry-failed has several executions; the latest one is the tile's state.
     for (const wf of await latestTileExecutions(this.client, batchId)) {
       const status = wf.typedSearchAttributes.get(TILE_STATUS) as TileStatus | undefined;
       tiles.push({
-        tileId: wf.workflowId.startsWith(prefix) ? wf.workflowId.slice(prefix.length) : wf.workflowId,
+        tileId: tileIdOf(batchId, wf.workflowId),
         workflowId: wf.workflowId,
         // A tile that was cancelled or terminated before it could say so is canceled.
         status: status && !(wf.status.name !== 'RUNNING' && status === 'running') ? status : wf.status.name === 'RUNNING' ? 'running' : 'canceled',

@@ -3,12 +3,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { resolve } from 'node:path';
 import type { TileListing } from '../client';
-import type { BatchSummary, StatusCounts } from '../records';
-import type { BatchProgress } from '../../workflows/messages';
-
-function doneCount(c: StatusCounts): number {
-  return c.finished + c.error + c.canceled + c.skipped;
-}
+import type { BatchSummary, StatusCounts } from '../../core/records';
+import { doneCount, type BatchProgress } from '../../core/progress';
 
 export function countsLine(c: StatusCounts): string {
   return `finished ${c.finished} · error ${c.error} · canceled ${c.canceled} · skipped ${c.skipped} · running ${c.running} · not started ${c.not_started}`;

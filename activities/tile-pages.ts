@@ -1,0 +1,49 @@
+/**
+ * A batch's tiles, handed out a page at a time: derived again on demand from the AOI, the inline
+ * collection, or the tile file or URL, never stored in history in bulk.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { SpecError } from '../core/spec/errors';
+import type { TilesSpec } from '../core/spec/schema';
+import type { Tile, TileFeatureCollection, TileSource } from '../core/spec/tile-types';
+import { featureSliceTiles, tilePage } from '../core/spec/tiling';
+import { checkFingerprint, isTileFile, loadTiles } from './tile-source';
+
+export interface TilePageInput {
+  /**
+   * The spec's tiles; for an inline FeatureCollection, only the page's features (the workflow
+   * slices it, so the whole collection is not copied into history for every page).
+   */
+  tiles: TilesSpec;
+  offset: number;
+  limit: number;
+  /** For `tiles: {file}` or `{url}`: the fingerprint `prepareBatch` saw. */
+  fingerprint?: string;
+}
+
+export function createTilePageActivities() {
+  return {
+    /** Validates tiles added to a running batch; their default ids continue the batch's numbering. */
+    async normalizeAddedTiles(input: { features: TileFeatureCollection['features']; firstIndex: number }): Promise<Tile[]> {
+      try {
+        return featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
+      } catch (err) {
+        if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
+        throw err;
+      }
+    },
+
+    /** Tiles `offset … offset+limit` of the spec's tiles, in their fixed order. */
+    async listTiles(input: TilePageInput): Promise<Tile[]> {
+      const { tiles } = input;
+      if (isTileFile(tiles)) {
+        const loaded = await loadTiles(tiles);
+        checkFingerprint(tiles, loaded, input.fingerprint);
+        return tilePage(loaded.collection, input.offset, input.limit);
+      }
+      if ('aoi' in tiles) return tilePage(tiles as TileSource, input.offset, input.limit);
+      // The schema only checks the outline of a collection; featureSliceTiles validates each feature.
+      return featureSliceTiles(tiles as unknown as TileFeatureCollection, input.offset);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * A batch's progress, the one shape every view reads: the progress query, `status`, the progress
+ * bar and the batch's current details in the Temporal UI. Built and rendered here only. Pure, so
+ * workflows import it.
+ */
+import { emptyCounts, type BatchSummary, type StatusCounts, type TileStatus } from './records';
+import type { BackendSpec } from './spec/schema';
+
+export interface BatchProgress extends BatchSummary {
+  /** The tiles in flight, with their backend (of the current partition, for partitioned batches). */
+  inFlight: { tileId: string; backend: string }[];
+  /** Workflow runs so far (continue-as-new starts a new run). */
+  run: number;
+  paused: boolean;
+  /** Backends paused for this batch, with the reason. */
+  pausedBackends: Record<string, string>;
+  backends: BackendSpec[];
+  /** For partitioned batches: partitions done and in all, and the running one's workflow id. */
+  partitions?: { done: number; total: number; current?: string };
+}
+
+/** Tiles that reached an end: finished, failed, canceled or skipped. */
+export function doneCount(counts: StatusCounts): number {
+  return counts.finished + counts.error + counts.canceled + counts.skipped;
+}
+
+/** Where a batch's results go: `<outputDir>/<batchId>`. */
+export function batchOutputDir(outputDir: string, batchId: string): string {
+  return `${outputDir}/${batchId}`;
+}
+
+/** The tallies a window or the partition runner keeps, as a summary. */
+export function summaryOf(
+  batchId: string,
+  outputDir: string,
+  tally: { ended: StatusCounts; failedTiles: BatchSummary['failedTiles']; costs: number },
+  totalTiles: number,
+): BatchSummary {
+  return { batchId, totalTiles, counts: tally.ended, failedTiles: tally.failedTiles, outputDir: batchOutputDir(outputDir, batchId), costs: tally.costs };
+}
+
+/** A batch, or one that ended, with nothing in flight and nothing paused. */
+export function idleProgress(summary: BatchSummary): BatchProgress {
+  return { ...summary, inFlight: [], run: 0, paused: false, pausedBackends: {}, backends: [] };
+}
+
+/** A batch that is still checking its spec: nothing has started. */
+export function progressBeforeStart(batchId: string): BatchProgress {
+  return idleProgress({ batchId, totalTiles: 0, counts: emptyCounts(), failedTiles: [], outputDir: '', costs: 0 });
+}
+
+/**
+ * A partitioned batch's progress with its running partition's live progress folded in. The
+ * batch counts the running partition's whole range as not started.
+ */
+export function withPartition(batch: BatchProgress, partition: BatchProgress): BatchProgress {
+  const counts = { ...batch.counts };
+  for (const status of Object.keys(partition.counts) as TileStatus[]) counts[status] += partition.counts[status];
+  counts.not_started -= partition.totalTiles;
+  return {
+    ...batch,
+    counts,
+    inFlight: partition.inFlight,
+    failedTiles: [...batch.failedTiles, ...partition.failedTiles],
+    costs: batch.costs + partition.costs,
+  };
+}
+
+/** The batch's current details in the Temporal UI (markdown): counts, then each backend's slots. */
+export function progressDetails(progress: BatchProgress, slotsInUse: (backend: string) => number): string {
+  const c = progress.counts;
+  const lines = [
+    `**${doneCount(c)} / ${progress.totalTiles} tiles done**${progress.paused ? ' — **paused**' : ''}: finished ${c.finished}, error ${c.error}, ` +
+      `canceled ${c.canceled}, skipped ${c.skipped}, running ${c.running}, not started ${c.not_started}`,
+    '',
+    ...progress.backends.map((b) => {
+      const pause = progress.pausedBackends[b.name];
+      return `- ${b.name}: ${slotsInUse(b.name)} / ${b.parallelJobs} jobs${pause ? ` — **paused**: ${pause}` : ''}`;
+    }),
+  ];
+  return lines.join('\n');
+}

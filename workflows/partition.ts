@@ -1,0 +1,72 @@
+/**
+ * One partition of a very large batch: a sliding window over a range of the batch's tiles,
+ * started by the batch's partition runner (see `partition-runner.ts`).
+ */
+import { continueAsNew } from '@temporalio/workflow';
+import type { PreparedBatch } from '../core/spec/prepare';
+import type { FailedTile, StatusCounts } from '../core/records';
+import type { BackendSpec } from '../core/spec/schema';
+import type { Tile } from '../core/spec/tile-types';
+import { registerBatchHandlers } from './handlers';
+import { runWindow } from './window';
+import { initialWindowState, type WindowState } from './window-book';
+
+export interface PartitionInput {
+  batchId: string;
+  prepared: PreparedBatch;
+  range: { start: number; end: number };
+  backends: BackendSpec[];
+  paused: boolean;
+  pausedBackends: Record<string, string>;
+  /** Tiles added to the batch while no partition ran. */
+  added: Tile[];
+  /** Tiles added to the batch before this partition, for the ids of new ones. */
+  addedBefore: number;
+}
+
+export interface PartitionResult {
+  ended: StatusCounts;
+  failedTiles: FailedTile[];
+  costs: number;
+  totalTiles: number;
+  backends: BackendSpec[];
+  paused: boolean;
+  pausedBackends: Record<string, string>;
+  addedCount: number;
+}
+
+/** The window a partition starts with: its range, with the batch's current settings and added tiles. */
+export function partitionWindowState(input: PartitionInput): WindowState {
+  const state = initialWindowState(input.range, input.backends);
+  state.paused = input.paused;
+  state.pausedBackends = { ...input.pausedBackends };
+  state.added = [...input.added];
+  state.addedCount = input.added.length;
+  return state;
+}
+
+/** A sliding window over one range of a partitioned batch's tiles. */
+export async function partitionWorkflow(input: PartitionInput, carried?: WindowState): Promise<PartitionResult> {
+  const { spec, totalTiles, tileFingerprint } = input.prepared;
+  const handlers = registerBatchHandlers(input.batchId);
+  const result = await runWindow({
+    batchId: input.batchId,
+    spec,
+    sourceTiles: totalTiles + input.addedBefore,
+    tileFingerprint,
+    state: carried ?? partitionWindowState(input),
+    handlers,
+    continueAsNew: (window) => continueAsNew<typeof partitionWorkflow>(input, window),
+  });
+  const s = result.state;
+  return {
+    ended: s.ended,
+    failedTiles: s.failedTiles,
+    costs: s.costs,
+    totalTiles: result.totalTiles,
+    backends: s.backends,
+    paused: s.paused,
+    pausedBackends: s.pausedBackends,
+    addedCount: s.addedCount,
+  };
+}

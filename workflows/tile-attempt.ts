@@ -1,0 +1,103 @@
+/**
+ * One attempt of a tile: create its openEO job, start it, and follow it to its end, cancelling
+ * it on the backend when it stays queued or runs past the batch's limits.
+ */
+import { CancellationScope, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import type { OpenEOActivities } from '../activities';
+import type { JobSnapshot } from '../activities/openeo-jobs';
+import type { BackendRef } from '../core/openeo/connections';
+import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
+import { OPENEO_JOB_ID } from '../core/search-attributes';
+import type { ProcessGraph } from '../core/spec/arguments';
+import type { BatchSpec } from '../core/spec/schema';
+import type { TileActivities } from './activity-options';
+import type { TileJournal } from './tile-journal';
+
+/** How one attempt's job ended: its last snapshot, or a phase that ran past its limit. */
+export type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run' };
+
+export interface AttemptContext {
+  batchId: string;
+  backend: BackendRef;
+  jobOptions?: BatchSpec['jobOptions'];
+  polling: BatchSpec['polling'];
+  timeouts?: BatchSpec['timeouts'];
+  activities: TileActivities;
+  journal: TileJournal;
+  /** Called with every snapshot of the job, after the journal noted it. */
+  observe(job: JobSnapshot): void;
+}
+
+/** The job's title, also its key: a create whose answer was lost finds its job by it. */
+export function jobTitle(batchId: string, tileId: string, attempt: number): string {
+  return `${batchId}/${tileId} attempt ${attempt}`;
+}
+
+/** Waits for the job's next status, or `'timeout'` after `limitMs` (the activity is cancelled). */
+async function waitForChange(
+  waiting: TileActivities['waiting'],
+  args: Parameters<OpenEOActivities['waitForJobStatusChange']>[0],
+  limitMs: number | undefined,
+): Promise<JobSnapshot | 'timeout'> {
+  if (limitMs === undefined) return waiting.waitForJobStatusChange(args);
+  if (limitMs <= 0) return 'timeout';
+  return CancellationScope.cancellable(async () => {
+    const change = waiting.waitForJobStatusChange(args);
+    const timer = sleep(limitMs).then(() => 'timeout' as const);
+    // The loser is cancelled below; its rejection is expected.
+    change.catch(() => undefined);
+    timer.catch(() => undefined);
+    const first = await Promise.race([change, timer]);
+    CancellationScope.current().cancel();
+    return first;
+  });
+}
+
+/** Milliseconds left in the job's current phase (queued or running), if that phase has a limit. */
+function phaseTimeLeft(ctx: AttemptContext, phase: 'queue' | 'run', createdAt: number): number | undefined {
+  const { maxQueuedSeconds, cancelRunningJobAfterSeconds } = ctx.timeouts ?? {};
+  const limitSeconds = phase === 'run' ? cancelRunningJobAfterSeconds : maxQueuedSeconds;
+  if (limitSeconds === undefined) return undefined;
+  const phaseStart = phase === 'run' ? (ctx.journal.runningSince ?? Date.now()) : createdAt;
+  return limitSeconds * 1000 - (Date.now() - phaseStart);
+}
+
+/** One openEO job: create, start, and wait for its end within the phase limits. */
+export async function runAttempt(ctx: AttemptContext, processGraph: ProcessGraph): Promise<AttemptOutcome> {
+  const { backend, journal } = ctx;
+  const { quick, waiting } = ctx.activities;
+  const jobId = await quick.createJob({
+    backend,
+    jobTitle: jobTitle(ctx.batchId, journal.record.tileId, journal.record.attempts),
+    processGraph,
+    jobOptions: ctx.jobOptions,
+  });
+  const createdAt = Date.now();
+  journal.jobCreated(jobId);
+  upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: jobId }]);
+
+  let job = await quick.startJob({ backend, jobId });
+  ctx.observe(job);
+  while (!TERMINAL_JOB_STATUSES.includes(job.status)) {
+    const phase = job.status === 'running' ? 'run' : 'queue';
+    const next = await waitForChange(
+      waiting,
+      {
+        backend,
+        jobId,
+        knownStatus: job.status as OpenEOJobStatus,
+        initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000,
+        maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000,
+      },
+      phaseTimeLeft(ctx, phase, createdAt),
+    );
+    if (next === 'timeout') {
+      // Over its limit: stop it on the backend, so it costs nothing more.
+      ctx.observe(await quick.cancelJob({ backend, jobId }));
+      return { job, timedOutIn: phase };
+    }
+    job = next;
+    ctx.observe(job);
+  }
+  return { job };
+}
