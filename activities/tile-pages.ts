@@ -2,7 +2,10 @@
  * A batch's tiles, handed out a page at a time: derived again on demand from the AOI, the inline
  * collection, or the tile file or URL, never stored in history in bulk.
  */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { tileWorkflowId } from '../core/ids';
 import { SpecError } from '../core/spec/errors';
 import type { TilesSpec } from '../core/spec/schema';
 import type { Tile, TileFeatureCollection, TileSource } from '../core/spec/tile-types';
@@ -21,16 +24,37 @@ export interface TilePageInput {
   fingerprint?: string;
 }
 
+/** Fails when one of the tiles already has a workflow in the batch. */
+async function refuseKnownIds(batchId: string, tiles: Tile[]): Promise<void> {
+  const { client } = Context.current();
+  for (const [i, tile] of tiles.entries()) {
+    try {
+      await client.workflow.getHandle(tileWorkflowId(batchId, tile.id)).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) continue;
+      throw err;
+    }
+    throw ApplicationFailure.nonRetryable(`features[${i}]: tile id "${tile.id}" is already a tile of this batch; give the added tile another id`, 'InvalidTiles');
+  }
+}
+
 export function createTilePageActivities() {
   return {
-    /** Validates tiles added to a running batch; their default ids continue the batch's numbering. */
-    async normalizeAddedTiles(input: { features: TileFeatureCollection['features']; firstIndex: number }): Promise<Tile[]> {
+    /**
+     * Validates tiles added to a running batch; their default ids continue the batch's numbering.
+     * With `batchId`, a tile id that already has a tile workflow in the batch is refused: it would
+     * never run (a tile never runs twice under one batch id).
+     */
+    async normalizeAddedTiles(input: { features: TileFeatureCollection['features']; firstIndex: number; batchId?: string }): Promise<Tile[]> {
+      let tiles: Tile[];
       try {
-        return featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
+        tiles = featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
       } catch (err) {
         if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
         throw err;
       }
+      if (input.batchId !== undefined) await refuseKnownIds(input.batchId, tiles);
+      return tiles;
     },
 
     /** Tiles `offset … offset+limit` of the spec's tiles, in their fixed order. */

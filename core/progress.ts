@@ -3,7 +3,7 @@
  * bar and the batch's current details in the Temporal UI. Built and rendered here only. Pure, so
  * workflows import it.
  */
-import { emptyCounts, type BatchSummary, type StatusCounts, type TileStatus } from './records';
+import { emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
 import type { BackendSpec } from './spec/schema';
 
 export interface BatchProgress extends BatchSummary {
@@ -29,11 +29,19 @@ export function batchOutputDir(outputDir: string, batchId: string): string {
   return `${outputDir}/${batchId}`;
 }
 
-/** The tallies a window or the partition runner keeps, as a summary. */
+/** What a window or the partition runner adds up as tiles end. */
+export interface BatchTally {
+  ended: StatusCounts;
+  /** The first failed tiles with their reason; all are counted in `ended.error`. */
+  failedTiles: FailedTile[];
+  costs: number;
+}
+
+/** A tally as the batch's summary. */
 export function summaryOf(
   batchId: string,
   outputDir: string,
-  tally: { ended: StatusCounts; failedTiles: BatchSummary['failedTiles']; costs: number },
+  tally: BatchTally,
   totalTiles: number,
 ): BatchSummary {
   return { batchId, totalTiles, counts: tally.ended, failedTiles: tally.failedTiles, outputDir: batchOutputDir(outputDir, batchId), costs: tally.costs };

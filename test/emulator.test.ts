@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { OpenEO } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 
-import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RequestHook, type RunningEmulator } from '../tools/emulator';
-import { api, login, type ApiResponse } from './support/emulator-api';
+import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RequestHook, type RunningEmulator } from '../tools/emulator';
+import { api, login, withEmulator, type ApiResponse } from './support/emulator-api';
 
 // ---------------------------------------------------------------- helpers
 
@@ -390,24 +390,33 @@ describe('emulator: job endpoints over raw HTTP', () => {
   });
 
   it('cancels: queued → created, running → canceled, and restarts a canceled job', async () => {
-    const queuedId = await createJob(emulator, token, tileProcess(ANTWERP), 'cancel-queued');
-    await startJob(emulator, token, queuedId);
-    assert.equal((await api(emulator, `/jobs/${queuedId}/results`, { method: 'DELETE', token })).status, 204);
-    assert.equal((await api(emulator, `/jobs/${queuedId}`, { token })).body.status, 'created');
+    // A manual clock: a job is cancelled in the phase the test means, however busy the machine.
+    const clock = new ManualClock();
+    await withEmulator({ clock, jobDurations: { queuedMs: 1_000, runningMs: 1_000 } }, async (manual) => {
+      const manualToken = await login(manual);
+      const queuedId = await createJob(manual, manualToken, tileProcess(ANTWERP), 'cancel-queued');
+      await startJob(manual, manualToken, queuedId);
+      assert.equal((await api(manual, `/jobs/${queuedId}`, { token: manualToken })).body.status, 'queued');
+      assert.equal((await api(manual, `/jobs/${queuedId}/results`, { method: 'DELETE', token: manualToken })).status, 204);
+      assert.equal((await api(manual, `/jobs/${queuedId}`, { token: manualToken })).body.status, 'created');
 
-    const runningId = await createJob(emulator, token, tileProcess(ANTWERP), 'cancel-running');
-    await startJob(emulator, token, runningId);
-    await waitForStatus(emulator, token, runningId, ['running']);
-    assert.equal((await api(emulator, `/jobs/${runningId}/results`, { method: 'DELETE', token })).status, 204);
-    const canceled = await api(emulator, `/jobs/${runningId}`, { token });
-    assert.equal(canceled.body.status, 'canceled');
-    assert.ok('usage' in canceled.body);
+      const runningId = await createJob(manual, manualToken, tileProcess(ANTWERP), 'cancel-running');
+      await startJob(manual, manualToken, runningId);
+      clock.advance(1_000);
+      assert.equal((await api(manual, `/jobs/${runningId}`, { token: manualToken })).body.status, 'running');
+      assert.equal((await api(manual, `/jobs/${runningId}/results`, { method: 'DELETE', token: manualToken })).status, 204);
+      const canceled = await api(manual, `/jobs/${runningId}`, { token: manualToken });
+      assert.equal(canceled.body.status, 'canceled');
+      assert.ok('usage' in canceled.body);
 
-    await startJob(emulator, token, runningId);
-    assert.equal((await api(emulator, `/jobs/${runningId}`, { token })).body.status, 'queued');
-    await startJob(emulator, token, runningId); // no-op while queued
-    await waitForStatus(emulator, token, runningId, ['finished']);
-    assert.equal(emulator.admin.job(runningId)?.runs, 2);
+      await startJob(manual, manualToken, runningId);
+      assert.equal((await api(manual, `/jobs/${runningId}`, { token: manualToken })).body.status, 'queued');
+      await startJob(manual, manualToken, runningId); // no-op while queued
+      clock.advance(1_000);
+      clock.advance(1_000);
+      assert.equal((await api(manual, `/jobs/${runningId}`, { token: manualToken })).body.status, 'finished');
+      assert.equal(manual.admin.job(runningId)?.runs, 2);
+    });
   });
 
   it('deleting a running job frees its slot and forgets it', async () => {

@@ -15,14 +15,17 @@ function requests(emulator: RunningEmulator, route: string): Record<string, numb
 describe('backend errors, classified', () => {
   let h: Harness;
   let strict: RunningEmulator;
+  let shortTokens: RunningEmulator;
   before(async () => {
-    // Tokens live 400 ms: every batch here outlives several.
     const jobDurations = { queuedMs: 50, runningMs: 300 };
-    h = await startHarness({ maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations }, {
+    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations }, {
       // CDSE-like: a start beyond one running job is refused with ConcurrentJobLimit.
       strict: { concurrencyMode: 'reject', maxRunningJobsPerUser: 1, jobDurations },
+      // Tokens live 400 ms, so a batch outlives several; only the test about renewal uses it.
+      short: { maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations },
     });
     strict = h.backends.strict;
+    shortTokens = h.backends.short;
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -59,10 +62,12 @@ describe('backend errors, classified', () => {
   });
 
   it('renews an expired token and goes on', async () => {
-    const { handle } = await h.client.start(h.spec({ batchId: 'short-tokens', cols: 2, rows: 2 }));
+    const spec = h.spec({ batchId: 'short-tokens', cols: 2, rows: 2 });
+    spec.backends = [{ name: 'short', url: shortTokens.url, parallelJobs: 2 }];
+    const { handle } = await h.client.start(spec);
     const summary = await handle.result();
     assert.equal(summary.counts.finished, 4);
-    const logins = requests(h.emulator, 'GET /openeo/1.2/credentials/basic')['200'] ?? 0;
+    const logins = requests(shortTokens, 'GET /openeo/1.2/credentials/basic')['200'] ?? 0;
     assert.ok(logins >= 2, `the worker logged in again after its token expired (${logins} logins)`);
   });
 

@@ -33,6 +33,30 @@ describe('batch spec', () => {
     assert.deepEqual(spec.parameterMapping, { geometry: 'geometry' });
   });
 
+  it('refuses more parallel jobs than Temporal allows pending children, and says why', () => {
+    const found = problems({ ...example, backends: [{ ...example.backends[0], parallelJobs: 10_000 }] });
+    assert.ok(found.some((p) => /^backends\[0\]\.parallelJobs: at most 2,000 \(Temporal allows a workflow 2,000 pending child workflows/.test(p)), found.join('\n'));
+  });
+
+  it('continues a run as new at 4,000 events by default, within what the server suggests', () => {
+    assert.equal(parseBatchSpec(example).scheduling.maxEventsPerRun, 4_000);
+  });
+
+  it('refuses an inline tile collection too large for a workflow input, pointing to tiles.file and tiles.url', () => {
+    const square = (i: number) => ({
+      type: 'Feature',
+      id: `t${i}`,
+      geometry: { type: 'Polygon', coordinates: [[[4 + i * 1e-4, 51], [4.00005 + i * 1e-4, 51], [4.00005 + i * 1e-4, 51.00005], [4 + i * 1e-4, 51]]] },
+      properties: { note: 'x'.repeat(200) },
+    });
+    const tiles = { type: 'FeatureCollection', features: Array.from({ length: 1500 }, (_, i) => square(i)) };
+    assert.throws(
+      () => checkSpecOffline({ ...example, tiles }),
+      (err: unknown) => err instanceof InvalidSpecError && /^tiles: the inline FeatureCollection has \d+ KB, more than 256 KB/.test(`${err.issues[0].field}: ${err.issues[0].problem}`) && /tiles\.file|"file"/.test(err.issues[0].fix),
+    );
+    assert.equal(checkSpecOffline({ ...example, tiles: { ...tiles, features: tiles.features.slice(0, 100) } }).totalTiles, 100);
+  });
+
   it('names each offending field and says what to do', () => {
     const bad = { ...example, backends: [{ name: 'a b', url: 'ftp://x', parallelJobs: 0 }], extra: 1 };
     const found = problems(bad);

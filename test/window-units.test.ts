@@ -8,11 +8,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import { doneCount, idleProgress, progressBeforeStart, progressDetails, summaryOf, withPartition, type BatchProgress } from '../core/progress';
 import { emptyCounts } from '../core/records';
 import type { Tile } from '../core/spec/tile-types';
-import { applyControl, type BatchSettings } from '../workflows/controls';
+import { applyControl, checkControl, MAX_PARALLEL_JOBS, type BatchSettings } from '../workflows/controls';
+import { checkAddedTiles, MAX_ADDED_WAITING } from '../workflows/handlers';
+import { decodePartitionsState } from '../workflows/partition-runner';
 import { addPartitionResult, initialPartitionsState, partitionRange } from '../workflows/partition-runner';
 import { placeTiles } from '../workflows/placement';
 import { TileJournal } from '../workflows/tile-journal';
-import { initialWindowState, WindowBook } from '../workflows/window-book';
+import { decodeWindowState, initialWindowState, WINDOW_STATE_VERSION, WindowBook } from '../workflows/window-book';
+import type { TileFeature } from '../core/spec/tile-types';
 
 const backends = () => [
   { name: 'a', url: 'http://a.test', parallelJobs: 2 },
@@ -81,6 +84,17 @@ describe('live controls', () => {
     assert.deepEqual(s, settings(), 'nothing changed');
   });
 
+  it('checks what a validator can before accepting: whole numbers, the pending-children limit, known backends', () => {
+    const s = settings();
+    const refused = (control: Parameters<typeof checkControl>[1], pattern: RegExp) =>
+      assert.throws(() => checkControl(s, control), (e: unknown) => e instanceof ApplicationFailure && pattern.test(e.message));
+    refused({ type: 'setParallelJobs', backend: 'a', parallelJobs: MAX_PARALLEL_JOBS + 1 }, /parallelJobs: give a whole number from 0 to 2000 \(Temporal allows a workflow 2000 pending child workflows\)/);
+    refused({ type: 'setParallelJobs', backend: 'a', parallelJobs: 2, maxQueued: 0.5 }, /maxQueued: give a whole number from 1/);
+    refused({ type: 'setParallelJobs', backend: 'nope', parallelJobs: 2 }, /backend "nope" is not part of this batch/);
+    refused({ type: 'resumeBackend', backend: 'nope' }, /backend "nope"/);
+    checkControl(s, { type: 'setParallelJobs', backend: 'a', parallelJobs: 0, maxQueued: 3 });
+  });
+
   it('pauses and resumes the batch, and resumes a paused backend with a fresh error streak', () => {
     const s = settings();
     applyControl(s, { type: 'pause' });
@@ -90,6 +104,50 @@ describe('live controls', () => {
     applyControl(s, { type: 'resumeBackend', backend: 'b' });
     assert.deepEqual(s.pausedBackends, {});
     assert.equal(s.errorStreak?.b, 0);
+  });
+});
+
+describe('added tiles', () => {
+  const feature = (id?: string, propertyId?: string): TileFeature => ({
+    type: 'Feature',
+    ...(id !== undefined ? { id } : {}),
+    geometry: { type: 'Polygon', coordinates: [[[4, 51], [4.1, 51], [4.1, 51.1], [4, 51]]] },
+    properties: propertyId !== undefined ? { id: propertyId } : {},
+  });
+  const refused = (features: TileFeature[], pending: { ids: string[]; addedWaiting: number }, pattern: RegExp) =>
+    assert.throws(() => checkAddedTiles(features, { ids: new Set(pending.ids), addedWaiting: pending.addedWaiting }), (e: unknown) => e instanceof ApplicationFailure && pattern.test(e.message));
+
+  it('refuses an id given twice, or one a pending tile has, naming the feature', () => {
+    refused([feature('x'), feature(undefined, 'x')], { ids: [], addedWaiting: 0 }, /features\[1\]: tile id "x" is given twice/);
+    refused([feature(), feature('busy')], { ids: ['busy'], addedWaiting: 0 }, /features\[1\]: tile id "busy" is already a tile of this batch/);
+    checkAddedTiles([feature(), feature(), feature('new')], { ids: new Set(['busy']), addedWaiting: 0 });
+  });
+
+  it('refuses more tiles than may wait, and an empty list', () => {
+    refused([feature()], { ids: [], addedWaiting: MAX_ADDED_WAITING }, /at most 500 added tiles may wait at once \(500 wait now\)/);
+    refused([], { ids: [], addedWaiting: 0 }, /give at least one GeoJSON Feature/);
+  });
+});
+
+describe('carried state', () => {
+  it('decodes a window state an older build carried, with defaults for what it lacked', () => {
+    const old = { firstTileIndex: 0, endTileIndex: 10, nextTileIndex: 4, backends: backends(), inFlight: { t1: { backend: 'a', holdsSlot: true, waiting: false } }, ended: { finished: 3 } };
+    const state = decodeWindowState(old as unknown as Parameters<typeof decodeWindowState>[0]);
+    assert.equal(state.version, WINDOW_STATE_VERSION);
+    assert.deepEqual(state.retries, {});
+    assert.deepEqual(state.errorStreak, {});
+    assert.deepEqual(state.added, []);
+    assert.equal(state.nextTileIndex, 4);
+    assert.deepEqual(state.ended, { ...emptyCounts(), finished: 3 });
+    const book = new WindowBook(state, 3);
+    assert.deepEqual(book.counts(10), { ...emptyCounts(), finished: 3, running: 1, not_started: 6 });
+    assert.equal(book.takeForRetryElsewhere({ tileId: 't1', status: 'error', attempts: 1 }, 2), undefined, 'the retries of a state that had none work');
+  });
+
+  it('decodes a partitions state an older build carried', () => {
+    const prepared = { spec: { backends: backends(), scheduling: { tilesPerPartition: 5 } }, totalTiles: 12 } as unknown as Parameters<typeof decodePartitionsState>[0];
+    const state = decodePartitionsState(prepared, { next: 1, count: 3, ended: { ...emptyCounts(), finished: 5 } } as never);
+    assert.deepEqual([state.version, state.next, state.added.length, state.addedCount, state.ended.finished], [1, 1, 0, 0, 5]);
   });
 });
 

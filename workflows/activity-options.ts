@@ -3,7 +3,7 @@
  * (spec checks, tile pages) and a tile's calls (openEO jobs, downloads) differ; each kind is
  * defined once here.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../core/spec/schema';
 
@@ -32,3 +32,11 @@ export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
 }
 
 export type TileActivities = ReturnType<typeof tileActivities>;
+
+/**
+ * The failure an activity gave (its code and message, e.g. a spec problem), instead of the
+ * ActivityFailure that wraps it: what a batch or an update fails with, for users to read.
+ */
+export function activityCause(err: unknown): unknown {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+}

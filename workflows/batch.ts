@@ -3,22 +3,36 @@
  * than its `parallelJobs`. Small and medium batches run one sliding window (continuing as new
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
-import { ActivityFailure, ApplicationFailure, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import { summaryOf } from '../core/progress';
 import type { BatchSummary } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
-import type { BatchSpecInput } from '../core/spec/schema';
-import { specActivities } from './activity-options';
+import type { BatchSpec, BatchSpecInput } from '../core/spec/schema';
+import { activityCause, specActivities } from './activity-options';
 import { registerBatchHandlers } from './handlers';
 import { runPartitions, type PartitionsState } from './partition-runner';
 import { runWindow } from './window';
-import { initialWindowState, type WindowState } from './window-book';
+import { decodeWindowState, initialWindowState, type WindowState } from './window-book';
 
-/** What a batch hands to its next run when it continues as new. */
+/**
+ * What a batch hands to its next run when it continues as new. The spec itself is the next
+ * run's first argument (checked and with defaults), so it is carried once.
+ */
 export interface BatchCarryOver {
-  prepared: PreparedBatch;
+  /** 1 since the spec stopped travelling twice; absent before. */
+  version?: 1;
+  totalTiles?: number;
+  tileFingerprint?: string;
+  /** Before version 1: the spec again, with its tile count and fingerprint. */
+  prepared?: PreparedBatch;
   window?: WindowState;
   partitions?: PartitionsState;
+}
+
+/** The prepared batch of a continued run, from either shape of carried state. */
+export function preparedFrom(spec: BatchSpecInput, carried: BatchCarryOver): PreparedBatch {
+  if (carried.prepared) return carried.prepared;
+  return { spec: spec as BatchSpec, totalTiles: carried.totalTiles ?? 0, tileFingerprint: carried.tileFingerprint };
 }
 
 /**
@@ -29,7 +43,7 @@ async function prepare(spec: BatchSpecInput): Promise<PreparedBatch> {
   try {
     return await specActivities.prepareBatch(spec);
   } catch (err) {
-    throw err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+    throw activityCause(err);
   }
 }
 
@@ -51,8 +65,9 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
   const batchId = workflowInfo().workflowId;
   if (!carried) checkBatchId(spec, batchId);
   const handlers = registerBatchHandlers(batchId);
-  const prepared = carried?.prepared ?? (await prepare(spec));
+  const prepared = carried ? preparedFrom(spec, carried) : await prepare(spec);
   const { spec: batch, totalTiles } = prepared;
+  const carry = { version: 1, totalTiles, tileFingerprint: prepared.tileFingerprint } as const;
 
   if (carried?.partitions || totalTiles > batch.scheduling.partitionAboveTiles) {
     const result = await runPartitions({
@@ -60,7 +75,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
       prepared,
       state: carried?.partitions,
       handlers,
-      continueAsNew: (partitions) => continueAsNew<typeof batchWorkflow>(batch, { prepared, partitions }),
+      continueAsNew: (partitions) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, partitions }),
     });
     return summaryOf(batchId, batch.outputDir, result, result.totalTiles);
   }
@@ -70,9 +85,9 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     spec: batch,
     sourceTiles: totalTiles,
     tileFingerprint: prepared.tileFingerprint,
-    state: carried?.window ?? initialWindowState({ start: 0, end: totalTiles }, batch.backends),
+    state: carried?.window ? decodeWindowState(carried.window) : initialWindowState({ start: 0, end: totalTiles }, batch.backends),
     handlers,
-    continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { prepared, window }),
+    continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, window }),
   });
   return summaryOf(batchId, batch.outputDir, result.state, result.totalTiles);
 }

@@ -17,6 +17,7 @@ export function invalidChange(message: string): ApplicationFailure {
 
 /** The settings a live change may touch. */
 export interface BatchSettings {
+  /** Backends as configured now (`parallelJobs` may change while the batch runs). */
   backends: BackendSpec[];
   paused: boolean;
   /** Backends paused for this batch, with the reason shown to users. */
@@ -34,11 +35,39 @@ function backendNamed(settings: BatchSettings, name: string): BackendSpec {
   return backend;
 }
 
+/**
+ * Tiles one window may have in flight: Temporal allows a workflow 2,000 pending child workflows,
+ * and a window starts one per tile in flight.
+ */
+export const MAX_PARALLEL_JOBS = 2_000;
+
+function checkCount(field: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidChange(`${field}: give a whole number from ${min} to ${max}${max === MAX_PARALLEL_JOBS ? ` (Temporal allows a workflow ${MAX_PARALLEL_JOBS} pending child workflows)` : ''}`);
+  }
+}
+
+/** Checks the numbers a change carries: whole, and within what a window can do. */
+export function checkControlValues(control: SettingsControl): void {
+  if (control.type !== 'setParallelJobs') return;
+  checkCount('parallelJobs', control.parallelJobs, 0, MAX_PARALLEL_JOBS);
+  if (control.maxQueued !== undefined) checkCount('maxQueued', control.maxQueued, 1, MAX_PARALLEL_JOBS);
+}
+
+/**
+ * Checks a change against the batch's settings without applying it: update validators run
+ * this, so a change that is accepted is one that can be applied.
+ */
+export function checkControl(settings: BatchSettings, control: SettingsControl): void {
+  checkControlValues(control);
+  if (control.type === 'setParallelJobs' || control.type === 'resumeBackend') backendNamed(settings, control.backend);
+}
+
 /** Applies a live change; throws (rejecting the update) when it makes no sense. */
 export function applyControl(settings: BatchSettings, control: SettingsControl): void {
+  checkControl(settings, control);
   switch (control.type) {
     case 'setParallelJobs': {
-      if (!Number.isInteger(control.parallelJobs) || control.parallelJobs < 0) throw invalidChange('parallelJobs must be a whole number ≥ 0');
       const backend = backendNamed(settings, control.backend);
       backend.parallelJobs = control.parallelJobs;
       if (control.maxQueued !== undefined) backend.maxQueued = control.maxQueued;
@@ -51,7 +80,6 @@ export function applyControl(settings: BatchSettings, control: SettingsControl):
       settings.paused = false;
       return;
     case 'resumeBackend':
-      backendNamed(settings, control.backend);
       delete settings.pausedBackends[control.backend];
       if (settings.errorStreak) settings.errorStreak[control.backend] = 0;
       return;

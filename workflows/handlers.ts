@@ -3,14 +3,21 @@
  * or partition starts. Updates are not buffered by Temporal while a workflow has no handler, so
  * they must exist before `prepareBatch` returns; they wait for the window to attach and then
  * hand over to it.
+ *
+ * As in Temporal's safe-message-handlers idiom, validators reject what cannot be applied before
+ * an update is accepted (so an accepted update is applied), and workflows wait for
+ * `allHandlersFinished` before they return or continue as new.
  */
 import { condition, log, setHandler } from '@temporalio/workflow';
 import { progressBeforeStart, type BatchProgress } from '../core/progress';
 import type { BackendSpec } from '../core/spec/schema';
+import type { Tile, TileFeature } from '../core/spec/tile-types';
+import { checkControl, checkControlValues, invalidChange, type BatchSettings, type SettingsControl } from './controls';
 import {
   addTiles,
   batchProgress,
   controlPartition,
+  partitionTilesAdded,
   pauseBatch,
   resumeBackend,
   resumeBatch,
@@ -18,52 +25,108 @@ import {
   type BatchControl,
 } from './messages';
 
+/** Tiles that may wait in the added queue; more must wait for a new batch. */
+export const MAX_ADDED_WAITING = 500;
+
 /** What a window or the partition runner offers once it runs. */
 export interface BatchController {
   progress(): BatchProgress;
-  /** Applies a change; returns the backends (for `setParallelJobs`) or the added tile ids. */
-  apply(control: BatchControl): Promise<BackendSpec[] | string[] | void>;
+  /** The settings live changes apply to, for validation. */
+  settings(): BatchSettings;
+  /** Ids of tiles this batch knows now and has not ended (in flight or waiting), and how many added tiles wait. */
+  pendingTiles(): { ids: ReadonlySet<string>; addedWaiting: number };
+  /** Applies a change; returns the backends (for settings changes) or the added tile ids. */
+  apply(control: BatchControl): Promise<BackendSpec[] | string[]>;
+  /** A partition only: tiles the batch numbered and forwarded. */
+  receiveTiles?(tiles: Tile[]): void;
 }
 
 export interface BatchHandlers {
   attach(controller: BatchController): void;
 }
 
-export function registerBatchHandlers(batchId: string): BatchHandlers {
+/** The explicit id a feature asks for (`id`, else `properties.id`), if any. */
+function explicitId(feature: TileFeature): string | undefined {
+  const raw = feature.id ?? (feature.properties?.id as string | number | undefined);
+  return raw === undefined || raw === null ? undefined : String(raw);
+}
+
+/** Rejects added tiles that cannot wait now, or whose ids clash with each other or with pending tiles. */
+export function checkAddedTiles(features: TileFeature[], pending: { ids: ReadonlySet<string>; addedWaiting: number }): void {
+  if (!Array.isArray(features) || features.length === 0) throw invalidChange('features: give at least one GeoJSON Feature');
+  if (pending.addedWaiting + features.length > MAX_ADDED_WAITING) {
+    throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once (${pending.addedWaiting} wait now); add fewer now and more later`);
+  }
+  const seen = new Set<string>();
+  for (const [i, feature] of features.entries()) {
+    const id = explicitId(feature);
+    if (id === undefined) continue;
+    if (seen.has(id)) throw invalidChange(`features[${i}]: tile id "${id}" is given twice; give each added tile its own id`);
+    if (pending.ids.has(id)) throw invalidChange(`features[${i}]: tile id "${id}" is already a tile of this batch; give the added tile another id`);
+    seen.add(id);
+  }
+}
+
+/**
+ * The batch's handlers. A partition serves the progress query and takes the changes its batch
+ * forwards by signal; users send changes to the batch, which numbers added tiles for all.
+ */
+export function registerBatchHandlers(batchId: string, role: 'batch' | 'partition' = 'batch'): BatchHandlers {
   let controller: BatchController | undefined;
   const ready = async (): Promise<BatchController> => {
     await condition(() => controller !== undefined);
     return controller!;
   };
-
   // Until a window attaches, the batch is still checking its spec: nothing has started.
   setHandler(batchProgress, () => controller?.progress() ?? progressBeforeStart(batchId));
-  setHandler(setParallelJobs, async (args) => (await (await ready()).apply({ type: 'setParallelJobs', ...args })) as BackendSpec[], {
-    validator: ({ parallelJobs }) => {
-      if (!Number.isInteger(parallelJobs) || parallelJobs < 0) throw new Error('parallelJobs: give a whole number ≥ 0');
-    },
-  });
-  setHandler(pauseBatch, async () => void (await (await ready()).apply({ type: 'pause' })));
-  setHandler(resumeBatch, async () => void (await (await ready()).apply({ type: 'resume' })));
-  setHandler(resumeBackend, async ({ backend }) => void (await (await ready()).apply({ type: 'resumeBackend', backend })));
-  setHandler(addTiles, async ({ features }) => (await (await ready()).apply({ type: 'addTiles', features })) as string[], {
-    validator: ({ features }) => {
-      if (!Array.isArray(features) || features.length === 0) throw new Error('features: give at least one GeoJSON Feature');
-    },
-  });
-  // A partition gets the batch's changes as signals; the same controller applies them. A signal
-  // cannot be refused, and a failure thrown here would fail the partition, so it is logged.
-  setHandler(controlPartition, async (c) => {
-    try {
-      await (await ready()).apply(c);
-    } catch (err) {
-      log.warn('a change forwarded by the batch could not be applied', { change: c.type, error: String(err) });
-    }
-  });
 
-  return {
-    attach(c) {
-      controller = c;
-    },
+  if (role === 'partition') {
+    // A signal cannot be refused, and a failure thrown here would fail the partition, so it is logged.
+    setHandler(controlPartition, async (c) => {
+      try {
+        await (await ready()).apply(c);
+      } catch (err) {
+        log.warn('a change forwarded by the batch could not be applied', { change: c.type, error: String(err) });
+      }
+    });
+    setHandler(partitionTilesAdded, async ({ tiles }) => (await ready()).receiveTiles?.(tiles));
+    return { attach: (c) => void (controller = c) };
+  }
+
+  /** Checks a change against the settings once they are known; its numbers before. */
+  const check = (control: SettingsControl): void => {
+    const settings = controller?.settings();
+    if (settings) checkControl(settings, control);
+    else checkControlValues(control);
   };
+  const settingsUpdate = async (control: SettingsControl) => (await (await ready()).apply(control)) as BackendSpec[];
+
+  setHandler(setParallelJobs, (args) => settingsUpdate({ type: 'setParallelJobs', ...args }), {
+    validator: (args) => check({ type: 'setParallelJobs', ...args }),
+  });
+  setHandler(pauseBatch, async () => void (await settingsUpdate({ type: 'pause' })));
+  setHandler(resumeBatch, async () => void (await settingsUpdate({ type: 'resume' })));
+  setHandler(resumeBackend, async ({ backend }) => void (await settingsUpdate({ type: 'resumeBackend', backend })), {
+    validator: ({ backend }) => check({ type: 'resumeBackend', backend }),
+  });
+  // Explicit ids of added tiles accepted but not applied yet: a second update may not take them too.
+  const reserved = new Set<string>();
+  const pending = () => {
+    const now = controller?.pendingTiles() ?? { ids: new Set<string>(), addedWaiting: 0 };
+    return { ids: new Set([...now.ids, ...reserved]), addedWaiting: now.addedWaiting };
+  };
+  setHandler(
+    addTiles,
+    async ({ features }) => {
+      const ids = features.map(explicitId).filter((id): id is string => id !== undefined);
+      for (const id of ids) reserved.add(id);
+      try {
+        return (await (await ready()).apply({ type: 'addTiles', features })) as string[];
+      } finally {
+        for (const id of ids) reserved.delete(id);
+      }
+    },
+    { validator: ({ features }) => checkAddedTiles(features, pending()) },
+  );
+  return { attach: (c) => void (controller = c) };
 }

@@ -6,7 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchProgress } from '../core/progress';
 import type { TileError, TileRecord } from '../core/records';
 import type { BackendSpec } from '../core/spec/schema';
-import type { TileFeature } from '../core/spec/tile-types';
+import type { Tile, TileFeature } from '../core/spec/tile-types';
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
@@ -23,8 +23,10 @@ export type BatchControl =
   | { type: 'resumeBackend'; backend: string }
   | { type: 'addTiles'; features: TileFeature[] };
 
-/** The partition's copy of a control sent to its batch. */
-export const controlPartition = defineSignal<[BatchControl]>('controlPartition');
+/** The partition's copy of a settings change sent to its batch. */
+export const controlPartition = defineSignal<[Exclude<BatchControl, { type: 'addTiles' }>]>('controlPartition');
+/** Tiles added to a partitioned batch, numbered by the batch, for its running partition. */
+export const partitionTilesAdded = defineSignal<[{ tiles: Tile[] }]>('partitionTilesAdded');
 
 /** Change how many jobs a backend may have at once; returns the backends as configured now. */
 export const setParallelJobs = defineUpdate<BackendSpec[], [{ backend: string; parallelJobs: number; maxQueued?: number }]>('setParallelJobs');

@@ -4,31 +4,36 @@
  * Temporal's history limits, and because one partition runs at a time, the backends' slots are
  * never shared, so `parallelJobs` stays exact. The price is a short tail at each partition's end.
  */
-import { ParentClosePolicy, allHandlersFinished, condition, getExternalWorkflowHandle, setCurrentDetails, startChild } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  setCurrentDetails,
+  startChild,
+  type SignalDefinition,
+} from '@temporalio/workflow';
 import { partitionWorkflowId } from '../core/ids';
-import { batchOutputDir, type BatchProgress } from '../core/progress';
-import { emptyCounts, type FailedTile, type StatusCounts } from '../core/records';
+import { batchOutputDir, type BatchProgress, type BatchTally } from '../core/progress';
+import { emptyCounts, type StatusCounts } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
-import { tilePageActivities } from './activity-options';
-import { applyControl, invalidChange } from './controls';
-import type { BatchHandlers } from './handlers';
-import { controlPartition, type BatchControl } from './messages';
+import { activityCause, tilePageActivities } from './activity-options';
+import { applyControl, type BatchSettings, type SettingsControl } from './controls';
+import { checkAddedTiles, type BatchController, type BatchHandlers } from './handlers';
+import { controlPartition, partitionTilesAdded } from './messages';
 import { partitionWorkflow, type PartitionInput, type PartitionResult } from './partition';
-import { MAX_ADDED_WAITING, historyIsLong } from './window';
+import { historyIsLong } from './window';
 import { MAX_LISTED_FAILURES } from './window-book';
 
 /** The batch's own state while it runs partitions; small, so it crosses continue-as-new. */
-export interface PartitionsState {
+export interface PartitionsState extends BatchTally, BatchSettings {
+  /** 1 when written by this code; absent in state carried by older code. */
+  version?: number;
+  /** The next partition to run, and the number of partitions of the source tiles. */
   next: number;
   count: number;
-  ended: StatusCounts;
-  failedTiles: FailedTile[];
-  costs: number;
-  backends: BackendSpec[];
-  paused: boolean;
-  pausedBackends: Record<string, string>;
   /** Added tiles waiting for the next partition. */
   added: Tile[];
   addedCount: number;
@@ -47,6 +52,7 @@ export interface PartitionsInput {
 export function initialPartitionsState(prepared: PreparedBatch): PartitionsState {
   const { spec, totalTiles } = prepared;
   return {
+    version: 1,
     next: 0,
     count: Math.ceil(totalTiles / spec.scheduling.tilesPerPartition),
     ended: emptyCounts(),
@@ -59,6 +65,12 @@ export function initialPartitionsState(prepared: PreparedBatch): PartitionsState
     addedCount: 0,
     doneTiles: 0,
   };
+}
+
+/** Partitions state carried by any earlier run, with defaults for what older code did not carry. */
+export function decodePartitionsState(prepared: PreparedBatch, carried: Partial<PartitionsState>): PartitionsState {
+  const fresh = initialPartitionsState(prepared);
+  return { ...fresh, ...carried, ended: { ...fresh.ended, ...carried.ended }, version: 1 };
 }
 
 /** The source tiles of partition `index`. */
@@ -100,40 +112,81 @@ export function partitionsProgress(batchId: string, prepared: PreparedBatch, sta
   };
 }
 
-/** Runs the partitions in order and adds up their results. */
-export async function runPartitions(input: PartitionsInput): Promise<PartitionsState & { totalTiles: number }> {
-  const { batchId, prepared } = input;
-  const { spec, totalTiles } = prepared;
-  const state = input.state ?? initialPartitionsState(prepared);
-  let current: string | undefined;
+/**
+ * The batch's side of its partitions: it owns the settings and numbers added tiles for all, and
+ * hands changes to the running partition. A change that cannot reach a partition (it is still
+ * starting, or has just closed) is kept and applied later, never lost.
+ */
+class PartitionRunner {
+  /** The running partition's workflow id. */
+  private current?: string;
+  private starting = false;
+  /** Settings changes made while a partition started: forwarded once it runs. */
+  private forwardLater: SettingsControl[] = [];
+  /** Settings changes the running partition never got (it closed first): applied to its result. */
+  private undelivered: SettingsControl[] = [];
+  /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
+  private adding: Promise<unknown> = Promise.resolve();
 
-  /** Numbers added tiles; without a running partition they wait for the next. */
-  const addTiles = async (features: TileFeature[]): Promise<string[]> => {
-    if (features.length > MAX_ADDED_WAITING) throw invalidChange(`features: add at most ${MAX_ADDED_WAITING} tiles at once`);
-    const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex: totalTiles + state.addedCount });
-    state.addedCount += tiles.length;
-    if (!current) state.added.push(...tiles);
-    return tiles.map((t) => t.id);
-  };
+  constructor(
+    private readonly input: PartitionsInput,
+    readonly state: PartitionsState,
+  ) {}
 
-  // Changes go to the running partition, and into the settings the next partitions start with.
-  input.handlers.attach({
-    async apply(control: BatchControl) {
-      let result: BackendSpec[] | string[] = state.backends;
-      if (control.type === 'addTiles') result = await addTiles(control.features);
-      else applyControl(state, control);
-      // The running partition numbers added tiles itself.
-      if (current) await getExternalWorkflowHandle(current).signal(controlPartition, control);
-      return result;
-    },
-    progress: () => partitionsProgress(batchId, prepared, state, current),
-  });
+  controller(): BatchController {
+    return {
+      progress: () => partitionsProgress(this.input.batchId, this.input.prepared, this.state, this.current),
+      settings: () => this.state,
+      pendingTiles: () => ({ ids: new Set(this.state.added.map((t) => t.id)), addedWaiting: this.state.added.length }),
+      apply: (control) => (control.type === 'addTiles' ? this.addTiles(control.features) : this.changeSettings(control)),
+    };
+  }
 
-  // Added tiles that arrive after the last partition get one more partition of their own.
-  while (state.next < state.count || state.added.length > 0) {
-    const index = state.next;
-    const range = partitionRange(index, spec.scheduling.tilesPerPartition, totalTiles);
+  private async changeSettings(control: SettingsControl): Promise<BackendSpec[]> {
+    applyControl(this.state, control);
+    if (this.starting) this.forwardLater.push(control);
+    else if (this.current && !(await this.signal(controlPartition, control))) this.undelivered.push(control);
+    return this.state.backends;
+  }
+
+  private addTiles(features: TileFeature[]): Promise<string[]> {
+    const added = this.adding.then(async () => {
+      checkAddedTiles(features, this.controller().pendingTiles());
+      const firstIndex = this.input.prepared.totalTiles + this.state.addedCount;
+      const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex, batchId: this.input.batchId }).catch((err: unknown) => {
+        throw activityCause(err);
+      });
+      this.state.addedCount += tiles.length;
+      await this.handOver(tiles);
+      return tiles.map((t) => t.id);
+    });
+    this.adding = added.catch(() => undefined);
+    return added;
+  }
+
+  /** Gives numbered tiles to the running partition, or keeps them for the next one. */
+  private async handOver(tiles: Tile[]): Promise<void> {
+    if (this.current && !this.starting && (await this.signal(partitionTilesAdded, { tiles }))) return;
+    this.state.added.push(...tiles);
+  }
+
+  /** Signals the running partition; false when it has closed meanwhile. */
+  private async signal<T extends unknown[]>(definition: SignalDefinition<T>, ...args: T): Promise<boolean> {
+    try {
+      await getExternalWorkflowHandle(this.current!).signal(definition, ...args);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Runs partition `index` to its end and adds up its result. */
+  async runPartition(index: number): Promise<void> {
+    const { batchId, prepared } = this.input;
+    const { state } = this;
+    const range = partitionRange(index, prepared.spec.scheduling.tilesPerPartition, prepared.totalTiles);
     setCurrentDetails(`**Partition ${index + 1} / ${Math.max(state.count, index + 1)}** (tiles ${range.start}–${range.end - 1}); open it for the tiles' progress`);
+    const handedOver = state.added.length;
     const partitionInput: PartitionInput = {
       batchId,
       prepared,
@@ -141,21 +194,52 @@ export async function runPartitions(input: PartitionsInput): Promise<PartitionsS
       backends: state.backends,
       paused: state.paused,
       pausedBackends: state.pausedBackends,
-      added: state.added,
-      addedBefore: state.addedCount - state.added.length,
+      added: state.added.slice(0, handedOver),
+      addedBefore: state.addedCount - handedOver,
     };
+    this.starting = true;
     const handle = await startChild(partitionWorkflow, {
       workflowId: partitionWorkflowId(batchId, index),
       args: [partitionInput],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: `partition ${index + 1}: tiles ${range.start}–${range.end - 1}`,
     });
-    state.added = [];
-    current = handle.workflowId;
+    this.current = handle.workflowId;
+    this.starting = false;
+    await this.catchUp(handedOver);
     const result = await handle.result();
-    current = undefined;
+    this.current = undefined;
     addPartitionResult(state, index, result);
-    if (state.next >= state.count && state.added.length === 0) break;
+    // What the partition never got still holds for the batch and the next partitions.
+    for (const control of this.undelivered.splice(0)) applyControl(state, control);
+    state.added.unshift(...(result.unstarted ?? []));
+  }
+
+  /** Hands the partition what arrived while it started: later added tiles and settings changes. */
+  private async catchUp(handedOver: number): Promise<void> {
+    const arrived = this.state.added.splice(0).slice(handedOver);
+    if (arrived.length > 0) await this.handOver(arrived);
+    for (const control of this.forwardLater.splice(0)) {
+      if (!(await this.signal(controlPartition, control))) this.undelivered.push(control);
+    }
+  }
+}
+
+/** Runs the partitions in order and adds up their results. */
+export async function runPartitions(input: PartitionsInput): Promise<PartitionsState & { totalTiles: number }> {
+  const { spec, totalTiles } = input.prepared;
+  const runner = new PartitionRunner(input, input.state ? decodePartitionsState(input.prepared, input.state) : initialPartitionsState(input.prepared));
+  const { state } = runner;
+  input.handlers.attach(runner.controller());
+
+  // Added tiles that arrive after the last partition get one more partition of their own.
+  while (state.next < state.count || state.added.length > 0) {
+    await runner.runPartition(state.next);
+    if (state.next >= state.count && state.added.length === 0) {
+      // Changes accepted as the last partition ended are applied first: tiles added now still run.
+      await condition(allHandlersFinished);
+      continue;
+    }
     if (historyIsLong(spec.scheduling.maxEventsPerRun)) {
       await condition(allHandlersFinished);
       await input.continueAsNew(state);

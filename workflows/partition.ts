@@ -9,7 +9,7 @@ import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
 import { registerBatchHandlers } from './handlers';
 import { runWindow } from './window';
-import { initialWindowState, type WindowState } from './window-book';
+import { decodeWindowState, initialWindowState, type WindowState } from './window-book';
 
 export interface PartitionInput {
   batchId: string;
@@ -33,6 +33,8 @@ export interface PartitionResult {
   paused: boolean;
   pausedBackends: Record<string, string>;
   addedCount: number;
+  /** Added tiles the partition received but never started (none in practice): the batch runs them later. */
+  unstarted?: Tile[];
 }
 
 /** The window a partition starts with: its range, with the batch's current settings and added tiles. */
@@ -48,13 +50,13 @@ export function partitionWindowState(input: PartitionInput): WindowState {
 /** A sliding window over one range of a partitioned batch's tiles. */
 export async function partitionWorkflow(input: PartitionInput, carried?: WindowState): Promise<PartitionResult> {
   const { spec, totalTiles, tileFingerprint } = input.prepared;
-  const handlers = registerBatchHandlers(input.batchId);
+  const handlers = registerBatchHandlers(input.batchId, 'partition');
   const result = await runWindow({
     batchId: input.batchId,
     spec,
     sourceTiles: totalTiles + input.addedBefore,
     tileFingerprint,
-    state: carried ?? partitionWindowState(input),
+    state: carried ? decodeWindowState(carried) : partitionWindowState(input),
     handlers,
     continueAsNew: (window) => continueAsNew<typeof partitionWorkflow>(input, window),
   });
@@ -63,10 +65,11 @@ export async function partitionWorkflow(input: PartitionInput, carried?: WindowS
     ended: s.ended,
     failedTiles: s.failedTiles,
     costs: s.costs,
-    totalTiles: result.totalTiles,
+    totalTiles: result.totalTiles - s.added.length,
     backends: s.backends,
     paused: s.paused,
     pausedBackends: s.pausedBackends,
     addedCount: s.addedCount,
+    unstarted: s.added,
   };
 }

@@ -3,9 +3,11 @@
  * hold a slot), what has ended, which backends are paused, and where the next tile comes from.
  * Plain data, so it crosses continue-as-new as is; pure logic, so it is tested without a server.
  */
-import { emptyCounts, type FailedTile, type StatusCounts, type TileRecord } from '../core/records';
+import type { BatchTally } from '../core/progress';
+import { emptyCounts, type StatusCounts, type TileRecord } from '../core/records';
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
+import type { BatchSettings } from './controls';
 
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;
@@ -28,8 +30,13 @@ export interface TileRetry {
   failedOn: string[];
 }
 
+/** The shape of {@link WindowState} this code writes; older runs carried none. */
+export const WINDOW_STATE_VERSION = 1;
+
 /** What crosses continue-as-new: offsets, the in-flight set and counters, never the tile list. */
-export interface WindowState {
+export interface WindowState extends BatchTally, BatchSettings {
+  /** {@link WINDOW_STATE_VERSION} when written; absent in state carried by older code. */
+  version?: number;
   /** The window covers source tiles `[firstTileIndex, endTileIndex)`. */
   firstTileIndex: number;
   endTileIndex: number;
@@ -42,14 +49,6 @@ export interface WindowState {
   /** Tiles added so far, started or not (they count in the total). */
   addedCount: number;
   inFlight: Record<string, InFlightTile>;
-  ended: StatusCounts;
-  failedTiles: FailedTile[];
-  costs: number;
-  /** Backends as configured now (`parallelJobs` may change while the batch runs). */
-  backends: BackendSpec[];
-  paused: boolean;
-  /** Backends paused for this batch, with the reason shown to users. */
-  pausedBackends: Record<string, string>;
   /** Tiles that failed in a row, per backend; a success resets it. */
   errorStreak: Record<string, number>;
   /** Tiles to be resubmitted on another backend (`retryOnOtherBackend`). */
@@ -60,6 +59,7 @@ export interface WindowState {
 
 export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[]): WindowState {
   return {
+    version: WINDOW_STATE_VERSION,
     firstTileIndex: range.start,
     endTileIndex: range.end,
     nextTileIndex: range.start,
@@ -77,6 +77,15 @@ export function initialWindowState(range: { start: number; end: number }, backen
     retries: {},
     run: 1,
   };
+}
+
+/**
+ * A window state carried by any earlier run, with defaults for what older code did not carry:
+ * a batch that continued as new under an older build goes on under this one.
+ */
+export function decodeWindowState(carried: Partial<WindowState> & Pick<WindowState, 'firstTileIndex' | 'endTileIndex' | 'backends'>): WindowState {
+  const fresh = initialWindowState({ start: carried.firstTileIndex, end: carried.endTileIndex }, carried.backends);
+  return { ...fresh, ...carried, ended: { ...emptyCounts(), ...carried.ended }, version: WINDOW_STATE_VERSION };
 }
 
 /** The backends a tile may use: its `backend` property, its `backends` list, or any. */

@@ -13,6 +13,7 @@ import {
   isCancellation,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -22,9 +23,9 @@ import { batchOutputDir, progressDetails, type BatchProgress } from '../core/pro
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
-import { tilePageActivities } from './activity-options';
-import { applyControl, invalidChange } from './controls';
-import type { BatchHandlers } from './handlers';
+import { activityCause, tilePageActivities } from './activity-options';
+import { applyControl } from './controls';
+import { checkAddedTiles, type BatchHandlers } from './handlers';
 import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
 import { placeTiles } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
@@ -33,8 +34,9 @@ import { WindowBook, type WindowState } from './window-book';
 /** Tiles fetched per page, and at most this many fetched tiles wait for a backend. */
 const TILE_PAGE_SIZE = 100;
 const MAX_DEFERRED = 200;
-/** Tiles that may wait in the added queue; more must wait for a new batch. */
-export const MAX_ADDED_WAITING = 500;
+/** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
+const RESTART_WAIT = '1 second';
+const RESTART_TRIES = 120;
 
 export interface WindowInput {
   batchId: string;
@@ -79,6 +81,8 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
 class SlidingWindow {
   readonly book: WindowBook;
   private changed = false;
+  /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
+  private adding: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly input: WindowInput) {
     this.book = new WindowBook(input.state, input.spec.scheduling.pauseBackendAfterErrors);
@@ -118,7 +122,19 @@ class SlidingWindow {
     setHandler(tileJobRunning, ({ tileId }) => {
       if (this.book.markRunning(tileId)) this.touch();
     });
-    this.input.handlers.attach({ progress: () => this.progress(), apply: (control) => this.apply(control) });
+    this.input.handlers.attach({
+      progress: () => this.progress(),
+      settings: () => this.state,
+      pendingTiles: () => this.pendingTiles(),
+      apply: (control) => this.apply(control),
+      receiveTiles: (tiles) => this.receiveTiles(tiles),
+    });
+  }
+
+  /** Tiles known and not ended: in flight, fetched and waiting, added and waiting. */
+  private pendingTiles(): { ids: ReadonlySet<string>; addedWaiting: number } {
+    const { inFlight, deferred, added } = this.state;
+    return { ids: new Set([...Object.keys(inFlight), ...deferred.map((t) => t.id), ...added.map((t) => t.id)]), addedWaiting: added.length };
   }
 
   progress(): BatchProgress {
@@ -150,19 +166,50 @@ class SlidingWindow {
     return this.state.backends;
   }
 
-  private async queueAddedTiles(features: TileFeature[]): Promise<string[]> {
-    const state = this.state;
-    if (state.added.length + features.length > MAX_ADDED_WAITING) {
-      throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once; add fewer now and more later`);
-    }
-    const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex: this.input.sourceTiles + state.addedCount });
-    state.added.push(...tiles);
-    state.addedCount += tiles.length;
-    this.touch();
-    return tiles.map((t) => t.id);
+  /** Numbers and queues added tiles, one update after the other. */
+  private queueAddedTiles(features: TileFeature[]): Promise<string[]> {
+    const added = this.adding.then(async () => {
+      // Checked again in turn: an update accepted meanwhile may have taken room or ids.
+      checkAddedTiles(features, this.pendingTiles());
+      const firstIndex = this.input.sourceTiles + this.state.addedCount;
+      const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex, batchId: this.input.batchId }).catch((err: unknown) => {
+        throw activityCause(err);
+      });
+      this.receiveTiles(tiles);
+      return tiles.map((t) => t.id);
+    });
+    this.adding = added.catch(() => undefined);
+    return added;
   }
 
+  /** Queues tiles numbered already (by this window, or by the batch for its partition). */
+  private receiveTiles(tiles: Tile[]): void {
+    this.state.added.push(...tiles);
+    this.state.addedCount += tiles.length;
+    this.touch();
+  }
+
+  /**
+   * Starts a tile's workflow. A tile moved to another backend (or retried) reuses its workflow
+   * id, so it waits for its previous workflow to close; a tile that ran under this batch id
+   * before is skipped, never run twice.
+   */
   private async startTile(tile: Tile, backend: BackendSpec): Promise<void> {
+    const again = this.input.spec.rerun !== undefined || tile.id in this.state.retries;
+    for (let tries = 1; ; tries++) {
+      const started = await this.tryStartTile(tile, backend, again);
+      if (started || !again) break;
+      if (tries >= RESTART_TRIES) {
+        this.book.recordEnd({ tileId: tile.id, status: 'error', error: { code: 'TileStillRunning', message: `the tile's previous workflow did not close; it was not started again` } });
+        this.touch();
+        break;
+      }
+      await sleep(RESTART_WAIT);
+    }
+  }
+
+  /** False when a workflow with the tile's id is open, or (for a first start) ever ran. */
+  private async tryStartTile(tile: Tile, backend: BackendSpec, again: boolean): Promise<boolean> {
     const { batchId, spec } = this.input;
     try {
       await startChild(tileWorkflow, {
@@ -171,8 +218,7 @@ class SlidingWindow {
         // Tiles outlive a window run: they report back by signal to whichever run is current.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         // A tile that already ran under this batch id never runs again, unless this run retries failed tiles.
-        workflowIdReusePolicy:
-          spec.rerun || tile.id in this.state.retries ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdReusePolicy: again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `tile ${tile.id} on ${backend.name}`,
         typedSearchAttributes: [
           { key: BATCH_ID, value: batchId },
@@ -180,11 +226,14 @@ class SlidingWindow {
           { key: TILE_STATUS, value: 'running' },
         ],
       });
+      return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (again) return false;
       // This tile ran under this batch id before: never twice.
       this.book.recordEnd({ tileId: tile.id, status: 'skipped' });
       this.touch();
+      return false;
     }
   }
 
@@ -242,7 +291,12 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
   try {
     for (;;) {
       await window.fill();
-      if (window.done()) break;
+      if (window.done()) {
+        // Changes accepted as the last tiles ended are applied first: tiles added now still run.
+        await condition(allHandlersFinished);
+        if (window.done()) break;
+        continue;
+      }
       if (historyIsLong(input.spec.scheduling.maxEventsPerRun)) {
         await condition(allHandlersFinished);
         return await input.continueAsNew(window.carryOver());

@@ -52,11 +52,31 @@ export function checkTilesOffline(spec: BatchSpec, source: TileSource): number {
 }
 
 /**
+ * Inline tiles travel in the batch's workflow input, and Temporal warns about payloads above
+ * 512 KB (and refuses them above 2 MB): larger tile sets belong in a file or at a URL.
+ */
+export const MAX_INLINE_TILES_BYTES = 256 * 1024;
+
+function checkInlineSize(spec: BatchSpec): void {
+  if (!('features' in spec.tiles)) return;
+  const bytes = new TextEncoder().encode(JSON.stringify(spec.tiles)).length;
+  if (bytes > MAX_INLINE_TILES_BYTES) {
+    throw problem(
+      'tiles',
+      `the inline FeatureCollection has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_TILES_BYTES / 1024} KB can travel in a workflow input`,
+      'put the tiles in a GeoJSON file every worker can read ({"file": "tiles.geojson"}) or at a URL ({"url": "https://…/tiles.geojsonl"})',
+      'inline_tiles_too_large',
+    );
+  }
+}
+
+/**
  * Throws {@link InvalidSpecError} naming each offending field. For file and URL tiles only the
  * spec itself is checked here (`totalTiles` is then 0): the worker reads and checks the tiles.
  */
 export function checkSpecOffline(input: unknown): PreparedBatch {
   const spec = parseBatchSpec(input);
   if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, totalTiles: 0 };
+  checkInlineSize(spec);
   return { spec, totalTiles: checkTilesOffline(spec, spec.tiles as TileSource) };
 }

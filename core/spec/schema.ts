@@ -24,7 +24,13 @@ export const backendSchema = z.strictObject({
   name: safeName,
   url: httpUrl,
   /** How many of this batch's openEO jobs may be created, queued or running at once. */
-  parallelJobs: z.number().int().min(1).max(10_000).default(2),
+  parallelJobs: z
+    .number()
+    .int()
+    .min(1)
+    // A window has one child workflow per job in flight, and Temporal allows 2,000 pending children.
+    .max(2_000, 'at most 2,000 (Temporal allows a workflow 2,000 pending child workflows, one per job in flight)')
+    .default(2),
   /** At most this many of the batch's jobs wait (created or queued) in the backend's queue. */
   maxQueued: z.number().int().min(1).optional(),
 });
@@ -90,8 +96,11 @@ const timeoutsSchema = z.strictObject({
 
 /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
 const schedulingSchema = z.strictObject({
-  /** A window continues as new after this many history events (Temporal warns at 10,240). */
-  maxEventsPerRun: z.number().int().min(100).max(40_000).default(8_000),
+  /**
+   * A window continues as new after this many history events, or earlier when the server
+   * suggests it (a default server does at 4,096 events; it warns at 10,240).
+   */
+  maxEventsPerRun: z.number().int().min(100).max(40_000).default(4_000),
   /** Batches with more tiles than this run as a sequence of partition workflows. */
   partitionAboveTiles: z.number().int().min(1).default(20_000),
   /** Tiles per partition. */
@@ -138,7 +147,7 @@ export const batchSpecSchema = z
      */
     rerun: z.strictObject({ previousAttempts: z.record(z.string(), z.number().int().min(0)) }).optional(),
     scheduling: schedulingSchema.default({
-      maxEventsPerRun: 8_000,
+      maxEventsPerRun: 4_000,
       partitionAboveTiles: 20_000,
       tilesPerPartition: 5_000,
       pauseBackendAfterErrors: 10,
