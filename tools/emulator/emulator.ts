@@ -82,7 +82,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const scheduler = new JobScheduler(settings, {
     store,
     decideFailure,
-    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now()),
+    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now(), settings.udpRegistry),
     clock,
     log: settings.log,
   });
