@@ -27,24 +27,23 @@ function argumentProblems(definition: UdpDefinition, args: Record<string, unknow
     }
   }
   const known = new Map(definition.parameters.map((p) => [p.name, p]));
-  for (const [name, value] of Object.entries(args)) {
-    const parameter = known.get(name);
-    if (!parameter) {
-      const names = definition.parameters.map((p) => p.name).join(', ');
-      problems.push({
-        code: 'ProcessParameterUnsupported',
-        nodeId,
-        message: `Process '${definition.id}' does not support parameter '${name}' ${where}; its parameters are: ${names}.`,
-      });
-      continue;
-    }
+  const names = definition.parameters.map((p) => p.name).join(', ');
+  for (const name of Object.keys(args).filter((arg) => !known.has(arg))) {
+    problems.push({
+      code: 'ProcessParameterUnsupported',
+      nodeId,
+      message: `Process '${definition.id}' does not support parameter '${name}' ${where}; its parameters are: ${names}.`,
+    });
+  }
+  for (const parameter of definition.parameters) {
+    const value = args[parameter.name];
     if (parameter.schema === undefined || value === undefined || isDeferredValue(value)) continue;
     const reason = schemaMismatch(parameter.schema, value);
     if (reason !== null) {
       problems.push({
         code: 'ProcessParameterInvalid',
         nodeId,
-        message: `The value passed for parameter '${name}' in process '${definition.id}' is invalid: ${reason} ${where}.`,
+        message: `The value passed for parameter '${parameter.name}' in process '${definition.id}' is invalid: ${reason} ${where}.`,
       });
     }
   }
