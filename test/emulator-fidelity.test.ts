@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { OpenEO, type Connection } from '@openeo/js-client';
 
-import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RunningEmulator } from '../tools/emulator';
+import { BAP_COMPOSITE_NAMESPACE, emulatorOptionsFromFlags, ManualClock, startEmulator, type RunningEmulator } from '../tools/emulator';
 import { api, assertApiError, login, withEmulator } from './support/emulator-api';
 
 const AREA = { west: 4.35, south: 51.18, east: 4.45, north: 51.24 };
@@ -221,7 +221,10 @@ describe('emulator fidelity: when graph problems surface (graphChecks)', () => {
     });
   });
 
-  it('refuses an unknown mode with the option named', async () => {
+  it('refuses an unknown mode with the option named, in code and on the command line', async () => {
     await assert.rejects(startEmulator({ graphChecks: 'later' as never }), /graphChecks/);
+    const flags = { port: 0, queuedSeconds: 1, runningSeconds: 1, maxRunning: 1 };
+    assert.equal((await emulatorOptionsFromFlags({ ...flags, graphChecks: 'start' })).graphChecks, 'start');
+    await assert.rejects(emulatorOptionsFromFlags({ ...flags, graphChecks: 'never' }), /--graph-checks must be one of create, start, run/);
   });
 });
