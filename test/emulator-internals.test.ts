@@ -125,7 +125,12 @@ describe('emulator internals: process graph checks', () => {
 
   it('resolves registered UDPs: defaults make optional parameters optional', () => {
     const ok = graph({
-      bap: { process_id: 'bap_composite', namespace: BAP_COMPOSITE_NAMESPACE, arguments: { geometry: {}, temporal_extent: [] }, result: true },
+      bap: {
+        process_id: 'bap_composite',
+        namespace: BAP_COMPOSITE_NAMESPACE,
+        arguments: { geometry: {}, temporal_extent: ['2024-06-01', '2024-09-01'] },
+        result: true,
+      },
     });
     assert.equal(resolveRemoteProcesses(ok, DEFAULT_UDP_REGISTRY), null);
   });

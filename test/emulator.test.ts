@@ -545,25 +545,40 @@ describe('emulator: failing jobs and remote processes', () => {
     assert.equal(results.body.code, 'CustomFailure');
   });
 
-  it('errors with ProcessParameterRequired when a required UDP argument is missing', async () => {
+  it('rejects a UDP call without a required argument at creation, with ProcessParameterRequired naming it', async () => {
     const process = bapProcess({ geometry: { type: 'Polygon', coordinates: [[[4, 51], [5, 51], [5, 52], [4, 51]]] } });
-    const id = await createJob(emulator, token, process, 'bap-missing-time');
-    await startJob(emulator, token, id);
-    await waitForStatus(emulator, token, id, ['error']);
-    const connection = await OpenEO.connect(emulator.url);
-    await connection.authenticateBasic('demo', 'demo-password');
-    const job = await connection.getJob(id);
-    const entries = await job.debugJob('error').nextLogs();
-    assert.equal(entries.length, 1);
-    assert.equal(entries[0].code, 'ProcessParameterRequired');
-    assert.match(entries[0].message, /temporal_extent/);
+    const response = await api(emulator, '/jobs', { method: 'POST', token, body: { title: 'bap-missing-time', process } });
+    assertApiError(response, 400, 'ProcessParameterRequired');
+    assert.match(response.body.message, /temporal_extent/);
   });
 
-  it('errors with ProcessNamespaceInvalid for an unknown namespace URL', async () => {
-    const id = await createJob(emulator, token, bapProcess({}, 'https://example.invalid/udp.json'), 'bap-unknown');
-    await startJob(emulator, token, id);
-    await waitForStatus(emulator, token, id, ['error']);
-    assert.equal((await api(emulator, `/jobs/${id}/results`, { token })).body.code, 'ProcessNamespaceInvalid');
+  it('rejects an unknown namespace URL at creation with ProcessNamespaceInvalid', async () => {
+    const response = await api(emulator, '/jobs', { method: 'POST', token, body: { process: bapProcess({}, 'https://example.invalid/udp.json') } });
+    assertApiError(response, 400, 'ProcessNamespaceInvalid');
+  });
+
+  it('with graphChecks "run", ends such jobs in error with the code in the error log instead', async () => {
+    const runEmulator = await startEmulator({ jobDurations: FAST, graphChecks: 'run' });
+    try {
+      const runToken = await login(runEmulator);
+      const process = bapProcess({ geometry: { type: 'Polygon', coordinates: [[[4, 51], [5, 51], [5, 52], [4, 51]]] } });
+      const id = await createJob(runEmulator, runToken, process, 'bap-missing-time');
+      await startJob(runEmulator, runToken, id);
+      await waitForStatus(runEmulator, runToken, id, ['error']);
+      const connection = await OpenEO.connect(runEmulator.url);
+      await connection.authenticateBasic('demo', 'demo-password');
+      const entries = await (await connection.getJob(id)).debugJob('error').nextLogs();
+      assert.equal(entries.length, 1);
+      assert.equal(entries[0].code, 'ProcessParameterRequired');
+      assert.match(entries[0].message, /temporal_extent/);
+
+      const unknown = await createJob(runEmulator, runToken, bapProcess({}, 'https://example.invalid/udp.json'), 'bap-unknown');
+      await startJob(runEmulator, runToken, unknown);
+      await waitForStatus(runEmulator, runToken, unknown, ['error']);
+      assert.equal((await api(runEmulator, `/jobs/${unknown}/results`, { token: runToken })).body.code, 'ProcessNamespaceInvalid');
+    } finally {
+      await runEmulator.close();
+    }
   });
 
   it('runs a complete UDP call and takes the area from its geometry argument', async () => {

@@ -77,6 +77,7 @@ program
   .option('--concurrency-mode <mode>', 'beyond --max-running: queue (wait) or reject (400 ConcurrentJobLimit, as CDSE)')
   .option('--results <mode>', 'results document: item or collection (as CDSE)')
   .option('--failed-job-results <mode>', 'results of a failed job: spec (424 + error) or cdse (400 JobNotFinished)')
+  .option('--graph-checks <phase>', 'refuse bad process graphs at create (default), start (as CDSE) or run (job error)')
   .option('--asset-origin <mode>', 'serve result files from the API origin (same) or a second port (separate)')
   .option('--asset-port <port>', 'port of the separate asset origin (default: a free port)', integer)
   .option('--assets-require-token', 'same-origin result files also need the Bearer token')

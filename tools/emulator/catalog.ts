@@ -3,34 +3,9 @@
  * formats the emulated back-end advertises. Short on purpose; the emulator
  * does not execute processes, it only needs plausible metadata.
  */
-import { STAC_VERSION } from './constants';
 
-/** Collection metadata without links (links depend on the request origin). */
-export const COLLECTIONS: ReadonlyArray<Record<string, unknown>> = [
-  {
-    stac_version: STAC_VERSION,
-    type: 'Collection',
-    id: 'SENTINEL2_L2A',
-    title: 'Sentinel-2 Level-2A (emulated)',
-    description: 'Surface reflectance from the Sentinel-2 MSI instruments. The emulator generates synthetic pixels.',
-    license: 'proprietary',
-    keywords: ['Sentinel-2', 'optical', 'emulated'],
-    extent: {
-      spatial: { bbox: [[-180, -56, 180, 84]] },
-      temporal: { interval: [['2015-07-04T00:00:00Z', null]] },
-    },
-    'cube:dimensions': {
-      x: { type: 'spatial', axis: 'x', extent: [-180, 180], reference_system: 4326 },
-      y: { type: 'spatial', axis: 'y', extent: [-56, 84], reference_system: 4326 },
-      t: { type: 'temporal', extent: ['2015-07-04T00:00:00Z', null] },
-      bands: {
-        type: 'bands',
-        values: ['B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B09', 'B11', 'B12', 'SCL'],
-      },
-    },
-    summaries: { platform: ['sentinel-2a', 'sentinel-2b'], 'eo:cloud_cover': { minimum: 0, maximum: 100 } },
-  },
-];
+/** The collections live in their own module; re-exported so discovery keeps one import. */
+export { COLLECTIONS } from './collections';
 
 const RASTER_CUBE = { type: 'object', subtype: 'datacube' } as const;
 
@@ -125,7 +100,11 @@ export const PROCESSES: ReadonlyArray<Record<string, unknown>> = [
   },
 ];
 
-/** Supported file formats. */
+/**
+ * Supported file formats: what `GET /file_formats` lists and what
+ * `save_result` accepts (names match case-insensitively, as on the
+ * openeo-python-driver back-ends).
+ */
 export const FILE_FORMATS: Readonly<Record<string, unknown>> = {
   input: {
     GTiff: { title: 'GeoTIFF', gis_data_types: ['raster'], parameters: {} },
@@ -133,9 +112,14 @@ export const FILE_FORMATS: Readonly<Record<string, unknown>> = {
   output: {
     GTiff: {
       title: 'GeoTIFF',
-      description: 'Single-band, uncompressed, EPSG:4326 GeoTIFF.',
+      description: 'Uncompressed uint16 GeoTIFF, one band per band of the data cube, in the CRS of the job\'s extent.',
       gis_data_types: ['raster'],
       parameters: {},
     },
   },
 };
+
+/** Names of the output formats `save_result` accepts. */
+export function outputFormatNames(): string[] {
+  return Object.keys(FILE_FORMATS.output as Record<string, unknown>);
+}

@@ -25,6 +25,7 @@ export interface EmulatorCliFlags {
   concurrencyMode?: string;
   results?: string;
   failedJobResults?: string;
+  graphChecks?: string;
   assetOrigin?: string;
   assetPort?: number;
   assetsRequireToken?: boolean;
@@ -86,6 +87,7 @@ export async function emulatorOptionsFromFlags(
     concurrencyMode: choice('concurrency-mode', flags.concurrencyMode, ['queue', 'reject'] as const),
     resultsMode: choice('results', flags.results, ['item', 'collection'] as const),
     failedJobResults: choice('failed-job-results', flags.failedJobResults, ['spec', 'cdse'] as const),
+    graphChecks: choice('graph-checks', flags.graphChecks, ['create', 'start', 'run'] as const),
     assetOrigin: choice('asset-origin', flags.assetOrigin, ['same', 'separate'] as const),
     assetPort: flags.assetPort,
     assetsRequireToken: flags.assetsRequireToken,

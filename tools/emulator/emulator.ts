@@ -12,12 +12,12 @@ import type { EmulatorCore } from './context';
 import { discoveryRoutes } from './discovery';
 import { FailurePolicy, type FailureVerdict } from './failure';
 import { FaultInjector } from './faults/injector';
+import { graphRunFailure } from './graph-gate';
 import { composeHooks } from './hooks';
 import { jobRoutes } from './job-routes';
 import { JobStore, type JobRecord } from './jobs';
 import { closeServer, listen } from './listen';
 import type { EmulatorOptions } from './options';
-import { resolveRemoteProcesses } from './process-graph';
 import { produceResult } from './results';
 import { ASSET_ROUTE_PATH, resultRoutes } from './result-routes';
 import { Router, type Route } from './router';
@@ -28,6 +28,7 @@ import { AssetUrlSigner } from './signing';
 import { readStateFile, StateFileWriter } from './state-file';
 import { parseState, restoreState, snapshotState, type PersistedState } from './state-snapshot';
 import { StatsRecorder } from './stats';
+import { validationRoutes } from './validation-routes';
 
 /** A started emulator. */
 export interface RunningEmulator {
@@ -73,17 +74,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const auth = new AuthService(settings.users, settings.tokenLifetimeMs, clock.now, settings.oidcProviders);
   for (const grant of settings.oidcTokens) auth.registerOidcToken(grant);
   const failurePolicy = new FailurePolicy(settings.failure);
-  // Order: an unresolvable graph fails as on a real back-end, then the fate set at creation,
+  // Order: a graph with a problem (graph-checks.ts) fails as on a real back-end, then the fate set at creation,
   // then the option rules, then random fault injection.
   const decideFailure = (job: JobRecord): FailureVerdict | null => {
-    const unresolved = resolveRemoteProcesses(job.graph, settings.udpRegistry);
-    if (unresolved) return { code: unresolved.code, message: unresolved.message };
-    return job.fate.failure ?? failurePolicy.decide(job) ?? faults.runFailure();
+    return graphRunFailure({ settings }, job.graph) ?? job.fate.failure ?? failurePolicy.decide(job) ?? faults.runFailure();
   };
   const scheduler = new JobScheduler(settings, {
     store,
     decideFailure,
-    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now()),
+    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now(), settings.udpRegistry),
     clock,
     log: settings.log,
   });
@@ -108,7 +107,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
   const admin = createAdmin(core);
   const routes: Route[] = [];
-  routes.push(...discoveryRoutes(core, () => routes), ...jobRoutes(core), ...resultRoutes(core), ...adminRoutes(admin));
+  routes.push(...discoveryRoutes(core, () => routes), ...jobRoutes(core), ...validationRoutes(core), ...resultRoutes(core), ...adminRoutes(admin));
   const hook = composeHooks([settings.requestHook, faults]);
 
   let rootUrl = `http://${settings.host}:${settings.port}`;

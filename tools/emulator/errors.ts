@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   ProcessUnsupported: 400,
   ProcessParameterUnsupported: 400,
   ProcessParameterRequired: 400,
+  ProcessParameterInvalid: 400,
   JobNotFound: 404,
   JobNotFinished: 400,
   JobLocked: 400,
@@ -33,6 +34,8 @@ export const ERROR_STATUS = {
   ResultLinkInvalid: 403,
   RangeNotSatisfiable: 416,
   ProcessNamespaceInvalid: 400,
+  // What save_result raises on openeo-python-driver back-ends (CDSE) for an unknown format.
+  FormatUnsuitable: 400,
   // What CDSE answers when a user starts more jobs than allowed at once.
   ConcurrentJobLimit: 400,
 } as const;

@@ -1,6 +1,7 @@
 /**
- * A minimal GeoTIFF encoder: one band, uint16, uncompressed, single strip,
- * little-endian, georeferenced in EPSG:4326 or a projected EPSG CRS through
+ * A minimal GeoTIFF encoder: one or more bands, uint16, uncompressed, one
+ * strip per band (band-interleaved, as GDAL's INTERLEAVE=BAND), band names in
+ * the GDAL metadata tag, little-endian, georeferenced in EPSG:4326 or a projected EPSG CRS through
  * ModelTiepoint + ModelPixelScale + GeoKeyDirectory. Enough for result
  * downloads that real GeoTIFF readers accept.
  */
@@ -35,10 +36,12 @@ const TAG = {
   RowsPerStrip: 278,
   StripByteCounts: 279,
   PlanarConfiguration: 284,
+  ExtraSamples: 338,
   SampleFormat: 339,
   ModelPixelScale: 33550,
   ModelTiepoint: 33922,
   GeoKeyDirectory: 34735,
+  GdalMetadata: 42112,
   GdalNoData: 42113,
 } as const;
 
@@ -80,8 +83,10 @@ function geoKeysFor(epsg: number): number[][] {
 export interface GeoTiffRaster {
   width: number;
   height: number;
-  /** Row-major pixel values, `width * height` of them. */
-  pixels: Uint16Array;
+  /** Row-major pixel values, `width * height` of them; one array per band for several bands. */
+  pixels: Uint16Array | readonly Uint16Array[];
+  /** Band names (one per band), written where GDAL reads band descriptions. */
+  bandNames?: readonly string[];
   /** Extent of the whole raster (outer pixel edges) in the raster's CRS. */
   bbox: BBox;
   /**
@@ -113,26 +118,60 @@ function writeValues(view: DataView, offset: number, field: TiffField): void {
   });
 }
 
-/** Encodes a single-band uint16 GeoTIFF. */
-export function encodeGeoTiff(raster: GeoTiffRaster): Buffer {
-  const { width, height, pixels, bbox } = raster;
-  if (pixels.length !== width * height) {
-    throw new RangeError(`Expected ${width * height} pixels, got ${pixels.length}`);
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The GDAL_METADATA document naming each band (GDAL shows it as the band description). */
+function gdalBandNames(names: readonly string[]): string {
+  const items = names.map((name, i) => `<Item name="DESCRIPTION" sample="${i}" role="description">${xmlEscape(name)}</Item>`);
+  return `<GDALMetadata>${items.join('')}</GDALMetadata>`;
+}
+
+/** The bands of a raster as separate planes, each checked against the raster's size. */
+function planesOf(raster: GeoTiffRaster): readonly Uint16Array[] {
+  const planes = raster.pixels instanceof Uint16Array ? [raster.pixels] : raster.pixels;
+  if (planes.length === 0) throw new RangeError('A raster needs at least one band');
+  for (const plane of planes) {
+    if (plane.length !== raster.width * raster.height) {
+      throw new RangeError(`Expected ${raster.width * raster.height} pixels per band, got ${plane.length}`);
+    }
   }
-  const pixelBytes = width * height * 2;
+  if (raster.bandNames !== undefined && raster.bandNames.length !== planes.length) {
+    throw new RangeError(`Expected ${planes.length} band names, got ${raster.bandNames.length}`);
+  }
+  return planes;
+}
+
+/** The per-band sample fields: one value per band, planes stored one after the other. */
+function sampleFields(bands: number, planeBytes: number): TiffField[] {
+  const perBand = (value: number) => Array.from({ length: bands }, () => value);
+  const fields: TiffField[] = [
+    { tag: TAG.BitsPerSample, type: 'SHORT', values: perBand(16) },
+    { tag: TAG.StripOffsets, type: 'LONG', values: perBand(0) }, // patched below once the layout is known
+    { tag: TAG.SamplesPerPixel, type: 'SHORT', values: [bands] },
+    { tag: TAG.StripByteCounts, type: 'LONG', values: perBand(planeBytes) },
+    { tag: TAG.PlanarConfiguration, type: 'SHORT', values: [bands > 1 ? 2 : 1] }, // 2: one plane per band
+    { tag: TAG.SampleFormat, type: 'SHORT', values: perBand(1) }, // unsigned integer
+  ];
+  // Bands beyond the first of a grey-scale image are "unspecified" extra samples (what GDAL writes).
+  if (bands > 1) fields.push({ tag: TAG.ExtraSamples, type: 'SHORT', values: perBand(0).slice(1) });
+  return fields;
+}
+
+/** Encodes a uint16 GeoTIFF with one or more bands. */
+export function encodeGeoTiff(raster: GeoTiffRaster): Buffer {
+  const { width, height, bbox } = raster;
+  const planes = planesOf(raster);
+  const planeBytes = width * height * 2;
   const geoKeys = geoKeysFor(raster.epsg ?? GEO_KEY.Wgs84);
   const fields: TiffField[] = [
     { tag: TAG.ImageWidth, type: 'LONG', values: [width] },
     { tag: TAG.ImageLength, type: 'LONG', values: [height] },
-    { tag: TAG.BitsPerSample, type: 'SHORT', values: [16] },
     { tag: TAG.Compression, type: 'SHORT', values: [1] }, // none
     { tag: TAG.PhotometricInterpretation, type: 'SHORT', values: [1] }, // BlackIsZero
-    { tag: TAG.StripOffsets, type: 'LONG', values: [0] }, // patched below once the layout is known
-    { tag: TAG.SamplesPerPixel, type: 'SHORT', values: [1] },
     { tag: TAG.RowsPerStrip, type: 'LONG', values: [height] },
-    { tag: TAG.StripByteCounts, type: 'LONG', values: [pixelBytes] },
-    { tag: TAG.PlanarConfiguration, type: 'SHORT', values: [1] }, // chunky
-    { tag: TAG.SampleFormat, type: 'SHORT', values: [1] }, // unsigned integer
+    ...sampleFields(planes.length, planeBytes),
     {
       tag: TAG.ModelPixelScale,
       type: 'DOUBLE',
@@ -142,6 +181,9 @@ export function encodeGeoTiff(raster: GeoTiffRaster): Buffer {
     { tag: TAG.ModelTiepoint, type: 'DOUBLE', values: [0, 0, 0, bbox.west, bbox.north, 0] },
     { tag: TAG.GeoKeyDirectory, type: 'SHORT', values: [1, 1, 0, geoKeys.length, ...geoKeys.flat()] },
   ];
+  if (raster.bandNames !== undefined) {
+    fields.push({ tag: TAG.GdalMetadata, type: 'ASCII', values: gdalBandNames(raster.bandNames) });
+  }
   if (raster.noData !== undefined) {
     fields.push({ tag: TAG.GdalNoData, type: 'ASCII', values: String(raster.noData) });
   }
@@ -161,9 +203,9 @@ export function encodeGeoTiff(raster: GeoTiffRaster): Buffer {
   cursor += cursor % 2;
   const stripOffset = cursor;
   const stripField = fields.find((f) => f.tag === TAG.StripOffsets);
-  if (stripField) stripField.values = [stripOffset];
+  if (stripField) stripField.values = planes.map((_, band) => stripOffset + band * planeBytes);
 
-  const buffer = Buffer.alloc(stripOffset + pixelBytes);
+  const buffer = Buffer.alloc(stripOffset + planes.length * planeBytes);
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   view.setUint8(0, 0x49); // "II": little-endian
   view.setUint8(1, 0x49);
@@ -183,7 +225,10 @@ export function encodeGeoTiff(raster: GeoTiffRaster): Buffer {
     }
   });
   view.setUint32(ifdOffset + 2 + fields.length * 12, 0, true); // no further IFDs
-  for (let i = 0; i < pixels.length; i++) view.setUint16(stripOffset + i * 2, pixels[i], true);
+  planes.forEach((plane, band) => {
+    const start = stripOffset + band * planeBytes;
+    for (let i = 0; i < plane.length; i++) view.setUint16(start + i * 2, plane[i], true);
+  });
   return buffer;
 }
 

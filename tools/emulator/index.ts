@@ -13,6 +13,7 @@ export type {
   EmulatorOptions,
   EmulatorUser,
   FailurePolicyOptions,
+  GraphCheckPhase,
   JobDurations,
   JobFailure,
   JobFailureContext,
@@ -47,3 +48,5 @@ export {
 export { API_PREFIX, API_VERSION, CONFORMS_TO } from './constants';
 export { encodeGeoTiff, type GeoTiffRaster } from './geotiff';
 export type { BBox } from './area';
+export { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from './cors';
+export type { GraphProblem } from './graph-problem';

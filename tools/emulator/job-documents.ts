@@ -65,7 +65,7 @@ export function estimateDocument(core: EmulatorCore, job: JobRecord): Record<str
   return {
     costs: costsFor(runningMs / 1000),
     duration: isoDuration(queuedMs + runningMs),
-    size: expectedResultSize(job, rasterSize),
+    size: expectedResultSize(job, rasterSize, core.settings.udpRegistry),
     downloads_included: null, // unlimited, so OpenEO-Costs of results is 0 for the owner
     expires: new Date(core.clock.now() + ESTIMATE_VALIDITY_MS).toISOString(),
   };

@@ -5,6 +5,7 @@
 import { API_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
 import { ApiError } from './errors';
+import { rejectGraphProblems } from './graph-gate';
 import { readJsonObject } from './http-util';
 import { estimateDocument, jobDocument, jobSummary, jobUrl, parseJobFields } from './job-documents';
 import type { JobRecord } from './jobs';
@@ -14,6 +15,7 @@ import type { Route, RouteContext } from './router';
 async function createJob(core: EmulatorCore, context: RouteContext): Promise<void> {
   const fields = parseJobFields(await readJsonObject(context.req));
   if (!fields.process) throw new ApiError('ProcessGraphMissing', 'The request has no process.process_graph.');
+  rejectGraphProblems(core, fields.process.graph, 'create');
   const title = fields.title ?? null;
   const logLevel = fields.logLevel ?? 'info';
   const job = core.store.create({
@@ -40,6 +42,7 @@ async function updateJob(core: EmulatorCore, context: RouteContext, job: JobReco
   if (job.status === 'queued' || job.status === 'running') {
     throw new ApiError('JobLocked', `Batch job '${job.id}' is ${job.status} and can't be modified meanwhile.`);
   }
+  if (fields.process) rejectGraphProblems(core, fields.process.graph, 'create');
   if (fields.title !== undefined) job.title = fields.title;
   if (fields.description !== undefined) job.description = fields.description;
   if (fields.plan !== undefined) job.plan = fields.plan;
@@ -97,7 +100,9 @@ export function jobRoutes(core: EmulatorCore): Route[] {
     }),
     route('GET', '/jobs/{job_id}/estimate', (context) => context.writer.json(200, estimateDocument(core, ownedJob(core, context)))),
     route('POST', '/jobs/{job_id}/results', (context) => {
-      core.scheduler.start(ownedJob(core, context));
+      const job = ownedJob(core, context);
+      rejectGraphProblems(core, job.graph, 'start');
+      core.scheduler.start(job);
       context.writer.empty(202);
     }),
     route('DELETE', '/jobs/{job_id}/results', (context) => {

@@ -38,6 +38,8 @@ export interface ResultAsset {
   shape: [number, number];
   epsg: number;
   bbox: BBox;
+  /** Band names of a raster whose bands are known, in file order; absent for a single unnamed band. */
+  bands?: string[];
 }
 
 /** The outcome of a finished run. */

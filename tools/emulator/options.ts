@@ -7,6 +7,9 @@ import type { FaultConfig } from './faults/config';
 import type { RequestHook } from './hooks';
 import type { UdpRegistry } from './udp-registry';
 
+/** When process graph problems are reported: at creation, at start, or as a failed run. */
+export type GraphCheckPhase = 'create' | 'start' | 'run';
+
 /** An account that can log in through HTTP Basic authentication. */
 export interface EmulatorUser {
   username: string;
@@ -150,6 +153,17 @@ export interface EmulatorOptions {
    */
   udpRegistry?: UdpRegistry;
   /**
+   * When process graphs are checked against the catalogue, the file formats
+   * and the parameters of remote processes: `create` rejects `POST /jobs`
+   * (and a `PATCH` of the process); `start` accepts the job and rejects
+   * `POST /jobs/{job_id}/results`, as the openeo-geopyspark-driver (CDSE)
+   * does with its dry run at start; `run` starts the job and ends it in
+   * `error` with the problem in its log. `POST /validation` reports the
+   * problems in every mode.
+   * @default "create"
+   */
+  graphChecks?: GraphCheckPhase;
+  /**
    * Validity of signed result asset URLs.
    * @default 3_600_000 (1 hour)
    */
@@ -218,7 +232,7 @@ export interface EmulatorOptions {
    */
   clock?: Clock;
   /**
-   * Side length in pixels of the generated single-band GeoTIFF.
+   * Side length in pixels of the generated GeoTIFF (one band per band of the result).
    * @default 64
    */
   rasterSize?: number;

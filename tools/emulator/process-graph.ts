@@ -3,7 +3,9 @@
  * run-time resolution of remote processes referenced by namespace URL.
  */
 import { ApiError } from './errors';
+import type { GraphProblem } from './graph-problem';
 import { isPlainObject } from './http-util';
+import { udpCallProblems } from './udp-calls';
 import type { UdpRegistry } from './udp-registry';
 
 /** One node of a process graph. */
@@ -111,15 +113,7 @@ export function* walkNodes(graph: ProcessGraph, path: string[] = []): Generator<
 }
 
 /** Why a job cannot run, as it would surface in the job's error log. */
-export interface ResolutionFailure {
-  code: 'ProcessNamespaceInvalid' | 'ProcessUnsupported' | 'ProcessParameterRequired' | 'ProcessParameterUnsupported';
-  message: string;
-  nodeId: string;
-}
-
-function isUrlNamespace(namespace: unknown): namespace is string {
-  return typeof namespace === 'string' && /^https?:\/\//i.test(namespace);
-}
+export type ResolutionFailure = GraphProblem;
 
 /**
  * Resolves nodes whose `namespace` is a URL against the registry, the way a
@@ -127,41 +121,8 @@ function isUrlNamespace(namespace: unknown): namespace is string {
  */
 export function resolveRemoteProcesses(graph: ProcessGraph, registry: UdpRegistry): ResolutionFailure | null {
   for (const { nodeId, node } of walkNodes(graph)) {
-    if (!isUrlNamespace(node.namespace)) continue;
-    const definition = registry[node.namespace];
-    if (!definition) {
-      return {
-        code: 'ProcessNamespaceInvalid',
-        nodeId,
-        message: `Could not load a process definition from namespace '${node.namespace}' (node '${nodeId}').`,
-      };
-    }
-    if (definition.id !== node.process_id) {
-      return {
-        code: 'ProcessUnsupported',
-        nodeId,
-        message: `Namespace '${node.namespace}' defines process '${definition.id}', not '${node.process_id}'.`,
-      };
-    }
-    const args = node.arguments ?? {};
-    for (const parameter of definition.parameters) {
-      if (!parameter.optional && args[parameter.name] === undefined) {
-        return {
-          code: 'ProcessParameterRequired',
-          nodeId,
-          message: `Process '${definition.id}' parameter '${parameter.name}' is required (node '${nodeId}').`,
-        };
-      }
-    }
-    const known = new Set(definition.parameters.map((p) => p.name));
-    const unknown = Object.keys(args).find((name) => !known.has(name));
-    if (unknown !== undefined) {
-      return {
-        code: 'ProcessParameterUnsupported',
-        nodeId,
-        message: `Process '${definition.id}' has no parameter '${unknown}' (node '${nodeId}').`,
-      };
-    }
+    const [first] = udpCallProblems(nodeId, node, registry);
+    if (first) return first;
   }
   return null;
 }

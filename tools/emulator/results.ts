@@ -1,13 +1,16 @@
 /**
  * Batch-job results: producing the GeoTIFF when a run finishes. The file
  * covers the job's footprint, in the projected CRS of its bounding box when
- * the process graph gave one, else in EPSG:4326.
+ * the process graph gave one, else in EPSG:4326, with one band per band of
+ * the process's result (result-bands.ts).
  */
 import { createHash } from 'node:crypto';
 import type { BBox } from './area';
 import { GEOTIFF_MEDIA_TYPE } from './constants';
 import { encodeGeoTiff, syntheticPixels } from './geotiff';
 import type { JobRecord, JobResult, ResultAsset } from './jobs';
+import { resultBandNames } from './result-bands';
+import type { UdpRegistry } from './udp-registry';
 
 /** Key of the single data asset of every finished job. */
 export const DATA_ASSET_KEY = 'openEO.tif';
@@ -25,17 +28,26 @@ function rasterGrid(job: Pick<JobRecord, 'area' | 'projected'>): { epsg: number;
   return job.projected ? { epsg: job.projected.epsg, bbox: job.projected.bbox } : { epsg: 4326, bbox: job.area ?? WHOLE_WORLD };
 }
 
+/** The synthetic bands of a job's raster: each band has its own pattern, derived from the job id and its name. */
+function syntheticBands(job: Pick<JobRecord, 'id'>, names: readonly string[] | null, rasterSize: number): Uint16Array[] {
+  // A single unnamed band keeps the job id as its seed, so single-band results are as before.
+  if (names === null) return [syntheticPixels(rasterSize, rasterSize, job.id)];
+  return names.map((name) => syntheticPixels(rasterSize, rasterSize, `${job.id}/${name}`));
+}
+
 /**
  * Generates the result files of a run. The bytes depend only on the job id,
- * its footprint and the raster size, so a re-run (or a restart from a state
- * file) yields the same file and checksum.
+ * its graph, its footprint and the raster size, so a re-run (or a restart
+ * from a state file) yields the same file and checksum.
  */
-export function produceResult(job: JobRecord, rasterSize: number, now: number): JobResult {
+export function produceResult(job: JobRecord, rasterSize: number, now: number, registry: UdpRegistry): JobResult {
   const grid = rasterGrid(job);
+  const bandNames = resultBandNames(job.graph, registry);
   const bytes = encodeGeoTiff({
     width: rasterSize,
     height: rasterSize,
-    pixels: syntheticPixels(rasterSize, rasterSize, job.id),
+    pixels: syntheticBands(job, bandNames, rasterSize),
+    ...(bandNames ? { bandNames } : {}),
     bbox: grid.bbox,
     epsg: grid.epsg,
   });
@@ -49,14 +61,18 @@ export function produceResult(job: JobRecord, rasterSize: number, now: number): 
     shape: [rasterSize, rasterSize],
     epsg: grid.epsg,
     bbox: { ...grid.bbox },
+    bands: bandNames ?? undefined,
   };
   return { generatedAt: now, assets: { [asset.key]: asset } };
 }
 
 /** Size in bytes of the file a successful run of `job` will produce (for estimates). */
-export function expectedResultSize(job: Pick<JobRecord, 'area' | 'projected'>, rasterSize: number): number {
-  // The header does not depend on the raster's dimensions, so a 1×1 file measures it.
+export function expectedResultSize(job: Pick<JobRecord, 'area' | 'projected' | 'graph'>, rasterSize: number, registry: UdpRegistry): number {
+  // The header does not depend on the raster's dimensions, so a 1×1 file with the same bands measures it.
   const grid = rasterGrid(job);
-  const header = encodeGeoTiff({ width: 1, height: 1, pixels: new Uint16Array(1), ...grid }).length - 2;
-  return header + rasterSize * rasterSize * 2;
+  const bandNames = resultBandNames(job.graph, registry);
+  const bands = bandNames?.length ?? 1;
+  const pixels = Array.from({ length: bands }, () => new Uint16Array(1));
+  const header = encodeGeoTiff({ width: 1, height: 1, pixels, ...(bandNames ? { bandNames } : {}), ...grid }).length - 2 * bands;
+  return header + rasterSize * rasterSize * 2 * bands;
 }

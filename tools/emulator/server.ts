@@ -1,5 +1,5 @@
 /**
- * The request pipeline on top of `node:http`: route matching, statistics,
+ * The request pipeline on top of `node:http`: route matching, statistics, CORS,
  * the fault-injection hook, authentication, handler dispatch and turning
  * exceptions into openEO error responses.
  */
@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { AuthService } from './auth';
 import { API_PREFIX } from './constants';
+import { answerPreflight, setCorsHeaders } from './cors';
 import { ApiError } from './errors';
 import { NOOP_REQUEST_HOOK, type RequestHook, type RequestHookOutcome } from './hooks';
 import { ResponseWriter, requestOrigin } from './http-util';
@@ -61,6 +62,12 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   const label =
     match.kind === 'found' ? routeKey(match.route) : match.kind === 'method-not-allowed' ? `${method} ${match.path}` : UNMATCHED;
   countWhenDone(deps.stats, res, label);
+  setCorsHeaders(res);
+  if (method === 'OPTIONS' && match.kind === 'method-not-allowed') {
+    // A browser's preflight: answered before faults and authentication, which apply to the real request.
+    answerPreflight(res, match.allowed);
+    return;
+  }
 
   const params = match.kind === 'found' ? match.params : {};
   let outcome: RequestHookOutcome | void;

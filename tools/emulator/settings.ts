@@ -10,6 +10,7 @@ import type {
   EmulatorOptions,
   EmulatorUser,
   FailurePolicyOptions,
+  GraphCheckPhase,
   JobFailure,
   JobFailureContext,
   OidcProviderInfo,
@@ -31,6 +32,7 @@ export interface ResolvedEmulatorOptions {
     failJobHooks: Array<(job: JobFailureContext) => JobFailure | null>;
   };
   udpRegistry: UdpRegistry;
+  graphChecks: GraphCheckPhase;
   resultLinkTtlMs: number;
   /** `undefined` when not given: a persisted secret or a random one is used. */
   signingSecret: string | undefined;
@@ -126,6 +128,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
       failJobHooks: hooks,
     },
     udpRegistry: options.udpRegistry ?? DEFAULT_UDP_REGISTRY,
+    graphChecks: oneOf('graphChecks', options.graphChecks, ['create', 'start', 'run'], 'create'),
     resultLinkTtlMs: nonNegative('resultLinkTtlMs', options.resultLinkTtlMs, 3_600_000),
     signingSecret: options.signingSecret,
     assetsRequireToken: options.assetsRequireToken ?? false,

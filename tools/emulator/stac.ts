@@ -10,6 +10,16 @@ import { WHOLE_WORLD } from './results';
 
 const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
 const PROJECTION_EXTENSION = 'https://stac-extensions.github.io/projection/v1.1.0/schema.json';
+const EO_EXTENSION = 'https://stac-extensions.github.io/eo/v1.1.0/schema.json';
+
+/**
+ * The band list of an asset whose bands are known: `eo:bands` (STAC 1.0 with
+ * the EO extension) and `bands` (STAC 1.1), so clients of either find them.
+ */
+function bandFields(bands: readonly string[] | undefined): Record<string, unknown> {
+  if (bands === undefined) return {};
+  return { 'eo:bands': bands.map((name) => ({ name })), bands: bands.map((name) => ({ name })) };
+}
 
 /** Signed download link of one asset. */
 export interface AssetLink {
@@ -51,6 +61,7 @@ function assetsOf(
       'proj:epsg': asset.epsg,
       'proj:shape': asset.shape,
       'proj:bbox': bboxArray(asset.bbox),
+      ...bandFields(asset.bands),
       // Collection-level assets carry their own footprint, since there is no Item around them.
       ...(withFootprint && job.area ? { bbox: bboxArray(job.area), geometry: bboxPolygon(job.area) } : {}),
     };
@@ -72,7 +83,7 @@ export function resultItem(job: JobRecord, selfUrl: string, assetLink: (assetKey
   const item: Record<string, unknown> = {
     type: 'Feature',
     stac_version: STAC_VERSION,
-    stac_extensions: [FILE_EXTENSION, PROJECTION_EXTENSION],
+    stac_extensions: [FILE_EXTENSION, PROJECTION_EXTENSION, EO_EXTENSION],
     id: job.id,
     geometry: job.area ? bboxPolygon(job.area) : null,
     properties: {
@@ -104,7 +115,7 @@ export function resultCollection(
   return {
     type: 'Collection',
     stac_version: STAC_VERSION,
-    stac_extensions: [FILE_EXTENSION, PROJECTION_EXTENSION],
+    stac_extensions: [FILE_EXTENSION, PROJECTION_EXTENSION, EO_EXTENSION],
     id: job.id,
     title: job.title ?? undefined,
     description: job.description ?? `Results of batch job ${job.id}.`,
