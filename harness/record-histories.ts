@@ -1,0 +1,134 @@
+/**
+ * Records the workflow histories that every later build must replay (`test/replay.test.ts`):
+ * a finished batch and a tile of it, a batch that continued as new mid-window, a partitioned
+ * batch and a partition, a tile waiting for its job, a tile retried after a failed job.
+ *
+ *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
+ *
+ * Run it once per release, on the release's code, and commit the files: from then on a change
+ * to workflow code that cannot replay them goes behind `patched()` (see the README's upgrades).
+ */
+import './quiet-logs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OpenEOBatchClient } from '../app/client';
+import { createOpenEOWorker } from '../app/worker';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
+import type { BatchSpecInput } from '../core/spec/schema';
+import { startDevServer } from '../tools/devserver';
+import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RunningEmulator } from '../tools/emulator';
+
+const USER = { username: 'recorder', password: 'recorder-password' };
+const TASK_QUEUE = 'record-histories';
+
+/** A batch of `cols × rows` 5 km tiles near Antwerp against `emulator`. */
+function gridSpec(emulator: RunningEmulator, outputDir: string, cols: number, rows: number, extra: Partial<BatchSpecInput> = {}): BatchSpecInput {
+  return {
+    backends: [{ name: 'emulator', url: emulator.url, parallelJobs: 2 }],
+    process: { processId: 'bap_composite', namespace: BAP_COMPOSITE_NAMESPACE },
+    parameterDefaults: { temporal_extent: ['2024-06-01', '2024-09-01'] },
+    tiles: { aoi: { west: 590000, south: 5660000, east: 590000 + cols * 5000, north: 5660000 + rows * 5000, crs: 'EPSG:32631' }, tileSize: 5000 },
+    outputDir,
+    polling: { initialIntervalSeconds: 0.05, maxIntervalSeconds: 0.2 },
+    ...extra,
+  };
+}
+
+export async function recordHistories(outDir: string, log: (line: string) => void = console.log): Promise<string[]> {
+  const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-record-'));
+  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const emulator = await startEmulator({
+    users: [USER],
+    jobDurations: { queuedMs: 50, runningMs: 200 },
+    maxRunningJobsPerUser: 50,
+    // The retried batch's first job fails, its second succeeds.
+    failure: { failTitlesContaining: ['retried/E590000-N5660000 attempt 1'] },
+  });
+  const slow = await startEmulator({ users: [USER], jobDurations: { queuedMs: 50, runningMs: 600_000 } });
+  const connection = await Connection.connect({ address: server.address });
+  const temporal = new Client({ connection, namespace: server.namespace });
+  const client = new OpenEOBatchClient(temporal, TASK_QUEUE);
+  const workerConnection = await NativeConnection.connect({ address: server.address });
+  const credentials = Object.fromEntries(
+    [['emulator', emulator] as const, ['slow', slow] as const].map(([name, e]) => [name, { url: e.url, auth: { type: 'basic' as const, ...USER } }]),
+  );
+  const worker = await createOpenEOWorker({ temporal: { connectionOptions: { address: server.address }, namespace: server.namespace }, connection: workerConnection, taskQueue: TASK_QUEUE, credentials });
+  const written: string[] = [];
+  const save = async (name: string, workflowId: string, runId?: string) => {
+    const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+    const file = join(outDir, `${name}.json`);
+    await writeFile(file, `${historyToJSON(history)}\n`);
+    written.push(file);
+    log(`  ${name}: ${history.events?.length ?? 0} events (${workflowId})`);
+  };
+  const runsOf = async (query: string) => {
+    const runs = [];
+    for await (const wf of temporal.workflow.list({ query })) runs.push(wf);
+    return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  };
+  const output = join(workDir, 'output');
+
+  try {
+    await mkdir(outDir, { recursive: true });
+    await worker.runUntil(async () => {
+      await (await client.start(gridSpec(emulator, output, 2, 2, { batchId: 'finished' }))).handle.result();
+      await save('batch-finished', 'finished');
+      await save('tile-finished', (await client.tiles('finished'))[0].workflowId);
+
+      const continued = gridSpec(emulator, output, 6, 5, { batchId: 'continued', scheduling: { maxEventsPerRun: 100, partitionAboveTiles: 20_000, tilesPerPartition: 5_000, pauseBackendAfterErrors: 10 } });
+      continued.backends[0].parallelJobs = 4;
+      await (await client.start(continued)).handle.result();
+      const runs = await runsOf(`WorkflowId = 'continued'`);
+      await save('batch-continued-as-new', 'continued', runs[0].runId);
+      await save('batch-after-continue-as-new', 'continued', runs[1].runId);
+
+      const partitioned = gridSpec(emulator, output, 4, 2, { batchId: 'partitioned', scheduling: { maxEventsPerRun: 4_000, partitionAboveTiles: 4, tilesPerPartition: 4, pauseBackendAfterErrors: 10 } });
+      await (await client.start(partitioned)).handle.result();
+      await save('batch-partitioned', 'partitioned');
+      await save('partition', 'partitioned/partition-0');
+
+      const retried = gridSpec(emulator, output, 1, 1, { batchId: 'retried', maxAttempts: 2 });
+      await (await client.start(retried)).handle.result();
+      await save('tile-retried-after-error', (await client.tiles('retried'))[0].workflowId);
+
+      const waiting = gridSpec(slow, output, 1, 1, { batchId: 'waiting' });
+      waiting.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
+      const { handle } = await client.start(waiting);
+      const tileId = async () => (await client.tiles('waiting'))[0]?.workflowId;
+      while (!(await tileId()) || slow.admin.stats().jobs.created === 0) await sleep(200);
+      await sleep(3_000);
+      await save('tile-waiting-for-its-job', (await tileId())!);
+      await save('batch-waiting', 'waiting');
+      await handle.terminate('recorded');
+    });
+  } finally {
+    await workerConnection.close();
+    await connection.close();
+    await emulator.close();
+    await slow.close();
+    await server.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+  return written;
+}
+
+if (require.main === module) {
+  const release = process.argv[2] ?? 'current';
+  const outDir = resolve(__dirname, '..', '..', 'test', 'fixtures', 'histories', release);
+  console.log(`recording workflow histories into ${outDir}`);
+  recordHistories(outDir).then(
+    (files) => {
+      console.log(`${files.length} histories written`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
