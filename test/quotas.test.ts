@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { quotaWorkflowId } from '../core/quota/limits';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { LeaseAnswer, LeaseRequest } from '../core/quota/ledger';
+import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, quotaWorkflowId } from '../core/quota/limits';
 import type { EmulatorStats } from '../tools/emulator/stats';
 import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
 
@@ -19,6 +20,11 @@ async function emulatorStats(url: string): Promise<EmulatorStats> {
 /** Requests per route, for the test's diagnostics. */
 function requestsByRoute(stats: EmulatorStats): Record<string, number> {
   return Object.fromEntries(Object.entries(stats.requests.byRoute).map(([route, byStatus]) => [route, Object.values(byStatus).reduce((a, b) => a + b, 0)]));
+}
+
+function lease(handle: WorkflowHandle, leaseId: string): Promise<LeaseAnswer> {
+  const request: LeaseRequest = { leaseId, kind: 'request', limits: { maxConcurrentRequests: 2 }, ttlMs: 600_000 };
+  return handle.executeUpdate<LeaseAnswer, [LeaseRequest]>(ACQUIRE_LEASE_UPDATE, { args: [request] });
 }
 
 describe('backend quotas held across three workers', () => {
@@ -77,5 +83,35 @@ describe('backend quotas held across three workers', () => {
     const summary = await (await h.client.start(spec)).handle.result();
     assert.equal(summary.counts.finished, 4);
     await assert.rejects(h.temporal.workflow.getHandle(quotaWorkflowId(plain.url)).describe(), WorkflowNotFoundError);
+  });
+
+  it('carries leases across continue-as-new, refuses malformed requests, and ends when idle', async () => {
+    const handle = await h.temporal.workflow.start(QUOTA_WORKFLOW_TYPE, {
+      workflowId: 'openeo-quota/http://quota.test',
+      taskQueue: h.taskQueue,
+      args: [{ backendUrl: 'http://quota.test', maxEventsPerRun: 100 }],
+    });
+    assert.equal((await lease(handle, 'held')).granted, true);
+    // About nine events per lease and release: twenty of them pass 100 events.
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await lease(handle, `short-${i}`)).granted, true);
+      await handle.signal(RELEASE_LEASE_SIGNAL, `short-${i}`);
+    }
+    const { runId } = await handle.describe();
+    assert.notEqual(runId, handle.firstExecutionRunId, 'the quota workflow continued as new');
+    // The lease from the first run still holds one of the two slots.
+    assert.equal((await lease(handle, 'second')).granted, true);
+    assert.deepEqual(await lease(handle, 'third'), { granted: false, reason: 'concurrentRequests', retryAfterMs: 200 });
+    await assert.rejects(
+      handle.executeUpdate(ACQUIRE_LEASE_UPDATE, { args: [{ leaseId: 'bad', kind: 'request', limits: {}, ttlMs: -1 }] }),
+      (err: Error) => /ttlMs/.test(`${err.message} ${err.cause instanceof Error ? err.cause.message : ''}`),
+    );
+
+    const idle = await h.temporal.workflow.start(QUOTA_WORKFLOW_TYPE, {
+      workflowId: 'openeo-quota/http://idle.test',
+      taskQueue: h.taskQueue,
+      args: [{ backendUrl: 'http://idle.test', idleEndMs: 500 }],
+    });
+    await idle.result();
   });
 });
