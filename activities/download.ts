@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
+import { leaseForRequest } from '../core/openeo/request-gate';
 
 /** What a STAC asset tells us about the file to expect. */
 export interface AssetExpectation {
@@ -72,6 +73,8 @@ export async function downloadAsset(url: string, target: string, options: Downlo
   const partPath = `${target}.part`;
   const check = checksumHash(options.checksum);
   let offset = await sizeOf(partPath);
+  // A backend with quotas counts this download as one of its requests until the file is written.
+  const lease = await leaseForRequest('GET', url, { transfer: true });
   const abort = new AbortController();
   let idleTimer = setTimeout(() => abort.abort(), options.idleTimeoutMs);
   const touch = () => {
@@ -115,5 +118,6 @@ export async function downloadAsset(url: string, target: string, options: Downlo
     return written;
   } finally {
     clearTimeout(idleTimer);
+    await lease?.release();
   }
 }

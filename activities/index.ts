@@ -8,6 +8,7 @@ import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
 import { createJobActivities } from './openeo-jobs';
 import { createResultActivities } from './results';
+import { quotaGateOptions, withBackendQuotas } from './quota-scope';
 
 export type { PreparedBatch } from './spec-checks';
 
@@ -19,16 +20,23 @@ export interface ActivityDependencies extends ConnectionOptions {
    * @default 60_000
    */
   downloadIdleTimeoutMs?: number;
+  /**
+   * A result download holds its backend's request lease (backends with quotas) at most this
+   * long: a worker killed mid-download blocks one request slot no longer than this.
+   * @default 600_000
+   */
+  downloadLeaseMs?: number;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   const connections = new OpenEOConnections(deps.credentials, deps);
-  return {
+  const activities = {
     ...createSpecCheckActivities(connections),
     ...createTilePageActivities(),
     ...createJobActivities(connections),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
   };
+  return withBackendQuotas(activities, quotaGateOptions(deps));
 }
 
 /** The activity interface workflows proxy (imported as a type only). */

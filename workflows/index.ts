@@ -2,3 +2,4 @@
 export { batchWorkflow } from './batch';
 export { partitionWorkflow } from './partition';
 export { tileWorkflow } from './tile';
+export { quotaWorkflow } from './quota';

@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { JobSnapshot } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
+import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
 import { TILE_STATUS } from '../core/search-attributes';
 import { tileArguments, tileProcessGraph, type Tile } from '../core/spec/arguments';
@@ -29,7 +30,7 @@ import { TileJournal } from './tile-journal';
 export interface TileWorkflowInput {
   batchId: string;
   tile: Tile;
-  backend: BackendRef;
+  backend: BackendRef & QuotaLimits;
   process: BatchSpec['process'];
   parameterDefaults: BatchSpec['parameterDefaults'];
   parameterMapping: BatchSpec['parameterMapping'];

@@ -30,6 +30,7 @@ import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from '
 import { placeTiles } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
 import { WindowBook, type WindowState } from './window-book';
+import { quotaLimitsOf } from '../core/quota/limits';
 
 /** Tiles fetched per page, and at most this many fetched tiles wait for a backend. */
 const TILE_PAGE_SIZE = 100;
@@ -62,7 +63,8 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
   return {
     batchId,
     tile,
-    backend: { name: backend.name, url: backend.url },
+    // The backend's quotas ride along (only when set), so its activities lease their requests.
+    backend: { name: backend.name, url: backend.url, ...quotaLimitsOf(backend) },
     process: spec.process,
     parameterDefaults: spec.parameterDefaults,
     parameterMapping: spec.parameterMapping,

@@ -74,6 +74,8 @@ program
   .option('--queued-seconds <s>', 'how long a started job stays queued', seconds, 1)
   .option('--running-seconds <s>', 'how long a job runs', seconds, 4)
   .option('--max-running <n>', 'running jobs per user', integer, 2)
+  .option('--max-concurrent-requests <n>', 'requests per user in flight at once; more get 429 (CDSE: 2)', integer)
+  .option('--max-job-starts-per-minute <n>', 'job starts per user in any 60 s; more get 429 (CDSE: 12)', integer)
   .option('--concurrency-mode <mode>', 'beyond --max-running: queue (wait) or reject (400 ConcurrentJobLimit, as CDSE)')
   .option('--results <mode>', 'results document: item or collection (as CDSE)')
   .option('--failed-job-results <mode>', 'results of a failed job: spec (424 + error) or cdse (400 JobNotFinished)')

@@ -7,6 +7,7 @@ import { OpenEO, type Connection } from '@openeo/js-client';
 import { createRequire } from 'node:module';
 import { sameOrigin, type CredentialStore, envPrefix } from './credentials';
 import { discoverVersionedUrl } from './discovery';
+import { installRequestGating, type GateableAxios } from './request-gate';
 
 /** The backend part of a batch spec: enough to find its connection and credentials. */
 export interface BackendRef {
@@ -61,6 +62,8 @@ function installRequestTimeouts(): void {
     }
     return config;
   });
+  // Backends with quotas: each request waits for a lease (see request-gate.ts).
+  installRequestGating(axios as unknown as GateableAxios);
   interceptorInstalled = true;
 }
 

@@ -5,6 +5,7 @@
  * failure is an error (retried by the activity); only a missing document (404) means the URL
  * itself is the versioned API.
  */
+import { leaseForRequest } from './request-gate';
 
 interface WellKnownVersion {
   url: string;
@@ -34,7 +35,15 @@ export class DiscoveryError extends Error {
 /** The versioned API URL of a backend: the newest production 1.x version its well-known document lists. */
 export async function discoverVersionedUrl(url: string, timeoutMs: number): Promise<string> {
   const wellKnown = `${url.replace(/\/+$/, '')}/.well-known/openeo`;
-  const response = await fetch(wellKnown, { signal: AbortSignal.timeout(timeoutMs), headers: { Accept: 'application/json' } });
+  const lease = await leaseForRequest('GET', wellKnown);
+  try {
+    return await versionedUrlFrom(url, wellKnown, await fetch(wellKnown, { signal: AbortSignal.timeout(timeoutMs), headers: { Accept: 'application/json' } }));
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function versionedUrlFrom(url: string, wellKnown: string, response: Response): Promise<string> {
   if (response.status === 404) return url;
   if (!response.ok) {
     const headers = Object.fromEntries(response.headers.entries());

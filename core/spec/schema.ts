@@ -4,6 +4,7 @@
  * can send, and it must never hold a secret: credentials live on the worker.
  */
 import { z } from 'zod';
+import { MIN_REQUESTS_PER_SECOND } from '../quota/limits';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -19,6 +20,12 @@ const httpUrl = z
 
 const secondsSchema = z.number().positive().finite();
 
+/** A count limit: zod's own integer check reports a fraction as a missing value, so refine instead. */
+const wholeLimit = z
+  .number()
+  .refine(Number.isInteger, 'must be a whole number, such as 2')
+  .refine((n) => n >= 1, 'must be at least 1 (leave it out for no limit)');
+
 export const backendSchema = z.strictObject({
   /** The worker looks up this backend's credentials by name. */
   name: safeName,
@@ -33,6 +40,17 @@ export const backendSchema = z.strictObject({
     .default(2),
   /** At most this many of the batch's jobs wait (created or queued) in the backend's queue. */
   maxQueued: z.number().int().min(1).optional(),
+  /**
+   * Quotas of the backend, held across every worker of the deployment (see "Backend quotas" in
+   * the README): openEO requests in flight at once, requests per second, job starts per minute.
+   */
+  maxConcurrentRequests: wholeLimit.optional(),
+  maxRequestsPerSecond: z
+    .number()
+    .finite()
+    .min(MIN_REQUESTS_PER_SECOND, 'must be at least 0.0167, one request a minute (leave it out for no limit)')
+    .optional(),
+  maxJobStartsPerMinute: wholeLimit.optional(),
 });
 
 const processSchema = z.union([

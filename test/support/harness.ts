@@ -60,6 +60,8 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}, extraB
   const client = new OpenEOBatchClient(temporal, taskQueue);
   const workerConnection = await NativeConnection.connect({ address: server.address });
   const running: { worker: Worker; done: Promise<void> }[] = [];
+  // One connection hosts one worker per task queue (SDK 1.24 refuses a second): more workers get their own.
+  const extraConnections: NativeConnection[] = [];
 
   return {
     server,
@@ -70,9 +72,14 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}, extraB
     workDir,
     taskQueue,
     async startWorker(options = {}) {
+      let connection = workerConnection;
+      if (running.length > 0 && !options.connection) {
+        connection = await NativeConnection.connect({ address: server.address });
+        extraConnections.push(connection);
+      }
       const worker = await createOpenEOWorker({
         temporal: temporalTarget,
-        connection: workerConnection,
+        connection,
         taskQueue,
         credentials,
         ...options,
@@ -98,6 +105,7 @@ export async function startHarness(emulatorOptions: EmulatorOptions = {}, extraB
       for (const { worker } of running) if (worker.getState() === 'RUNNING') worker.shutdown();
       await Promise.allSettled(running.map((r) => r.done));
       await workerConnection.close();
+      for (const extra of extraConnections) await extra.close();
       await connection.close();
       await emulator.close();
       for (const extra of Object.values(backends)) await extra.close();

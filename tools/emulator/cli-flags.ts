@@ -14,6 +14,10 @@ export interface EmulatorCliFlags {
   queuedSeconds: number;
   runningSeconds: number;
   maxRunning: number;
+  /** Requests one user may have in flight at once (429 beyond). */
+  maxConcurrentRequests?: number;
+  /** Job starts one user may make in any 60 s (429 beyond). */
+  maxJobStartsPerMinute?: number;
   /** Path of a JSON {@link FaultConfig}. */
   faults?: string;
   /** Probability that any request (but the admin API) fails with 503 InfrastructureBusy. */
@@ -84,6 +88,8 @@ export async function emulatorOptionsFromFlags(
     host: flags.host,
     jobDurations: { queuedMs: flags.queuedSeconds * 1000, runningMs: flags.runningSeconds * 1000 },
     maxRunningJobsPerUser: flags.maxRunning,
+    maxConcurrentRequestsPerUser: flags.maxConcurrentRequests,
+    maxJobStartsPerMinutePerUser: flags.maxJobStartsPerMinute,
     concurrencyMode: choice('concurrency-mode', flags.concurrencyMode, ['queue', 'reject'] as const),
     resultsMode: choice('results', flags.results, ['item', 'collection'] as const),
     failedJobResults: choice('failed-job-results', flags.failedJobResults, ['spec', 'cdse'] as const),

@@ -18,6 +18,7 @@ import { jobRoutes } from './job-routes';
 import { JobStore, type JobRecord } from './jobs';
 import { closeServer, listen } from './listen';
 import type { EmulatorOptions } from './options';
+import { QuotaGuard } from './quota';
 import { produceResult } from './results';
 import { ASSET_ROUTE_PATH, resultRoutes } from './result-routes';
 import { Router, type Route } from './router';
@@ -108,7 +109,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const admin = createAdmin(core);
   const routes: Route[] = [];
   routes.push(...discoveryRoutes(core, () => routes), ...jobRoutes(core), ...validationRoutes(core), ...resultRoutes(core), ...adminRoutes(admin));
-  const hook = composeHooks([settings.requestHook, faults]);
+  // Quotas first: a request refused for a quota never reaches the fault injector or a handler.
+  const quotas = new QuotaGuard(settings, { auth, stats, now: clock.now });
+  const hook = composeHooks([quotas, settings.requestHook, faults]);
 
   let rootUrl = `http://${settings.host}:${settings.port}`;
   const server = createServer(

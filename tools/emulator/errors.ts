@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   CredentialsInvalid: 403,
   PermissionsInsufficient: 403,
   InfrastructureBusy: 503,
+  // A per-user quota (concurrent requests, job starts per minute) was reached, as on CDSE.
+  TooManyRequests: 429,
   // Emulator-specific codes for situations the standard list does not name.
   MethodNotAllowed: 405,
   RequestBodyInvalid: 400,

@@ -138,6 +138,18 @@ export interface EmulatorOptions {
    */
   concurrencyMode?: 'queue' | 'reject';
   /**
+   * Requests carrying one user's token that may be in flight at once; more are answered 429
+   * `TooManyRequests` with `Retry-After: 1`, as CDSE does (its general users get 2).
+   * @default no limit (the peak is counted in the stats all the same)
+   */
+  maxConcurrentRequestsPerUser?: number;
+  /**
+   * Job starts (`POST /jobs/{id}/results`) one user may make in any 60 s; more are answered 429
+   * `TooManyRequests` with `Retry-After` until the oldest start leaves the window (CDSE: 12).
+   * @default no limit (the peak is counted in the stats all the same)
+   */
+  maxJobStartsPerMinutePerUser?: number;
+  /**
    * Rules that make jobs end in `error`.
    * @default {} (no job fails unless its process graph is unresolvable)
    */

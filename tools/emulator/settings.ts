@@ -28,6 +28,8 @@ export interface ResolvedEmulatorOptions {
   runningMs: number;
   maxRunningJobsPerUser: number;
   concurrencyMode: 'queue' | 'reject';
+  maxConcurrentRequestsPerUser: number | undefined;
+  maxJobStartsPerMinutePerUser: number | undefined;
   failure: Required<Pick<FailurePolicyOptions, 'failTitlesContaining' | 'errorProbability' | 'seed'>> & {
     failJobHooks: Array<(job: JobFailureContext) => JobFailure | null>;
   };
@@ -56,6 +58,13 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) {
     throw new RangeError(`Emulator option ${name} must be a non-negative number, got ${value}`);
+  }
+  return value;
+}
+
+function optionalPositiveInteger(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
+    throw new RangeError(`Emulator option ${name} must be a whole number of at least 1 (leave it out for no limit), got ${value}`);
   }
   return value;
 }
@@ -121,6 +130,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     runningMs: nonNegative('jobDurations.runningMs', options.jobDurations?.runningMs, 5000),
     maxRunningJobsPerUser: maxRunning,
     concurrencyMode: oneOf('concurrencyMode', options.concurrencyMode, ['queue', 'reject'], 'queue'),
+    maxConcurrentRequestsPerUser: optionalPositiveInteger('maxConcurrentRequestsPerUser', options.maxConcurrentRequestsPerUser),
+    maxJobStartsPerMinutePerUser: optionalPositiveInteger('maxJobStartsPerMinutePerUser', options.maxJobStartsPerMinutePerUser),
     failure: {
       failTitlesContaining: [...(failure.failTitlesContaining ?? [])],
       errorProbability: probability,

@@ -46,6 +46,15 @@ export interface EmulatorStats {
     /** Route key (or `jobs` for job faults) → fault type → count. */
     byRoute: Record<string, Record<string, number>>;
   };
+  /** Per-user quotas (see `maxConcurrentRequestsPerUser`), counted whether limited or not. */
+  quotas: {
+    /** Per user: requests carrying the user's token in flight (current) and the most at once (max). */
+    concurrentRequestsPerUser: Record<string, Gauge>;
+    /** Per user: job starts in the last 60 s (current) and the most in any 60 s (max). */
+    jobStartsPerMinutePerUser: Record<string, Gauge>;
+    /** Requests answered 429 `TooManyRequests` for a quota, per quota. */
+    refused: { total: number; concurrentRequests: number; jobStarts: number };
+  };
   /** Requests to the separate asset origin (when `assetOrigin` is `separate`). */
   assetOrigin: {
     requests: number;
@@ -76,7 +85,24 @@ export class StatsRecorder {
       bytesServed: { total: 0, assets: 0 },
       faults: { total: 0, byType: {}, byRoute: {} },
       assetOrigin: { requests: 0, withAuthorization: 0 },
+      quotas: { concurrentRequestsPerUser: {}, jobStartsPerMinutePerUser: {}, refused: { total: 0, concurrentRequests: 0, jobStarts: 0 } },
     };
+  }
+
+  /** A user's requests in flight changed. */
+  observeConcurrentRequests(user: string, inFlight: number): void {
+    update((this.stats.quotas.concurrentRequestsPerUser[user] ??= { current: 0, max: 0 }), inFlight);
+  }
+
+  /** A user started a job: `inLastMinute` starts in the last 60 s, this one included. */
+  observeJobStartsPerMinute(user: string, inLastMinute: number): void {
+    update((this.stats.quotas.jobStartsPerMinutePerUser[user] ??= { current: 0, max: 0 }), inLastMinute);
+  }
+
+  /** Counts a request refused for a quota. */
+  recordQuotaRefusal(quota: 'concurrentRequests' | 'jobStarts'): void {
+    this.stats.quotas.refused.total += 1;
+    this.stats.quotas.refused[quota] += 1;
   }
 
   /** Counts one completed (or aborted) request. */
@@ -143,6 +169,9 @@ export class StatsRecorder {
       fresh.runningJobsPerUser[user] = { current: gauge.current, max: gauge.current };
     }
     fresh.maxRunningJobsTotal = runningTotal;
+    for (const [user, gauge] of Object.entries(this.stats.quotas.concurrentRequestsPerUser)) {
+      fresh.quotas.concurrentRequestsPerUser[user] = { current: gauge.current, max: gauge.current };
+    }
     this.stats = fresh;
   }
 }
