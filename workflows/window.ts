@@ -25,7 +25,8 @@ import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { tilePageActivities } from './activity-options';
 import { applyControl, invalidChange } from './controls';
 import type { BatchHandlers } from './handlers';
-import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
+import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
+import { loginPauseReason } from '../core/openeo/login-failure';
 import { placeTiles } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
 import { WindowBook, type WindowState } from './window-book';
@@ -117,6 +118,12 @@ class SlidingWindow {
     });
     setHandler(tileJobRunning, ({ tileId }) => {
       if (this.book.markRunning(tileId)) this.touch();
+    });
+    // Tiles in flight wait for a new login by themselves; no new tile starts there meanwhile.
+    setHandler(backendLoginFailed, (failure) => {
+      if (failure.backend in this.state.pausedBackends || !this.state.backends.some((b) => b.name === failure.backend)) return;
+      this.state.pausedBackends[failure.backend] = loginPauseReason(failure);
+      this.touch();
     });
     this.input.handlers.attach({ progress: () => this.progress(), apply: (control) => this.apply(control) });
   }
