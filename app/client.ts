@@ -104,6 +104,8 @@ export class OpenEOBatchClient {
       .finally(() => {
         ended = true;
       });
+    // Handled below (raced, then returned); this keeps a failure meanwhile from counting as unhandled.
+    result.catch(() => undefined);
     while (!ended && onProgress) {
       try {
         onProgress(await this.progress(batchId));

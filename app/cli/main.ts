@@ -16,6 +16,7 @@ import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
 import { progressBar, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
+import { BatchFailedError } from '../batch-failure';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
 
 const DATA_DIR = '.openeo-temporal';
@@ -161,7 +162,7 @@ program
       console.log(JSON.stringify({ progress, tiles }, null, 2));
     } else {
       console.log(summaryText(progress));
-      console.log(tileTable(tiles));
+      if (!progress.failure) console.log(tileTable(tiles));
     }
   });
 
@@ -258,6 +259,9 @@ program.parseAsync(process.argv).then(
   (err: unknown) => {
     if (err instanceof InvalidSpecError) {
       console.error(err.message);
+    } else if (err instanceof BatchFailedError) {
+      // The reason is the whole story: no stack, no wrapped Temporal error.
+      console.error(`error: ${err.message}`);
     } else {
       console.error(`error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
