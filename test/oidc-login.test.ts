@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../tools/emulator';
+import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags, type RunningEmulator } from '../tools/emulator';
+import { withLocalOidcProvider, type EmulatorOidcFlags } from '../app/cli/emulator-oidc';
 import { approveDeviceCode, revokeToken, type RunningOidcProvider } from '../tools/oidc-provider';
 import { OpenEOConnections } from '../core/openeo/connections';
 import { credentialsFromEnv, findCredentials, type CredentialStore } from '../core/openeo/credentials';
@@ -176,6 +177,31 @@ describe('OIDC login with a real OpenID provider', () => {
     const expired = await me(token);
     assert.equal(expired.status, 403);
     assert.match(((await expired.json()) as { message: string }).message, /expired/);
+  });
+});
+
+describe('the emulator with --oidc-provider local', () => {
+  it('starts a local provider, lists it at /credentials/oidc with a default client, and accepts its logins', async () => {
+    const flags: EmulatorCliFlags & EmulatorOidcFlags = { port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcProvider: 'local', oidcTokenLifetimeSeconds: 5 };
+    const local = await withLocalOidcProvider(flags);
+    const emulator = await startEmulator(await emulatorOptionsFromFlags(flags));
+    try {
+      const listing = (await (await fetch(`${emulator.apiUrl}/credentials/oidc`)).json()) as { providers: { id: string; issuer: string; default_clients: { id: string; grant_types: string[] }[] }[] };
+      assert.equal(listing.providers.length, 1);
+      assert.equal(listing.providers[0].id, 'local');
+      assert.equal(listing.providers[0].issuer, local!.issuer);
+      assert.ok(listing.providers[0].default_clients[0].grant_types.includes('refresh_token'));
+      const result = await loginAsUser(emulator.url, await tokenEnv(), 'dave');
+      assert.equal(result.userId, 'dave');
+    } finally {
+      await emulator.close();
+      await local?.close();
+    }
+  });
+
+  it('refuses flags that do not fit together', async () => {
+    await assert.rejects(withLocalOidcProvider({ port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcProvider: 'keycloak' }), /--oidc-provider must be "local"/);
+    await assert.rejects(emulatorOptionsFromFlags({ port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcClientId: 'x' }), /need --oidc-issuer/);
   });
 });
 
