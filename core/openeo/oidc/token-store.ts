@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { BackendLoginError } from './errors';
 
 type TokenFile = Record<string, Record<string, { date?: string; refresh_token?: string }>>;
 
@@ -56,7 +57,7 @@ export function pythonTokenStorePath(env: NodeJS.ProcessEnv = process.env): stri
 function checkPrivate(path: string): void {
   if (process.platform === 'win32') return;
   const mode = statSync(path).mode & 0o777;
-  if (mode & 0o077) throw new Error(`${path} could be read by others (mode ${mode.toString(8)}): run chmod 600 ${path}`);
+  if (mode & 0o077) throw new BackendLoginError(`${path} could be read by others (mode ${mode.toString(8)}): run chmod 600 ${path}`);
 }
 
 async function readTokenFile(path: string): Promise<TokenFile> {
