@@ -6,6 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from '@openeo/js-client';
 import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../core/openeo/connections';
 import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../core/openeo/errors';
+import { BackendLoginError } from '../core/openeo/oidc/errors';
+import { loginReporterOf } from './login-failures';
 
 /**
  * The failure's `type` is the openEO error code, so workflows (and users reading history)
@@ -25,8 +27,10 @@ export function toActivityFailure(backend: BackendRef, what: string, failure: Op
 }
 
 /**
- * Runs `call` with the backend's connection. A refused token gets one fresh connection and one
- * more try within the same activity attempt; everything else is classified and rethrown.
+ * Runs `call` with the backend's connection. A refused token gets one fresh token (or a fresh
+ * login) and one more try within the same activity attempt; a login that needs the user (a
+ * revoked refresh token) pauses the backend, see `LoginFailureReporter`; everything else is
+ * classified and rethrown.
  */
 export async function callOpenEO<T>(
   connections: OpenEOConnections,
@@ -34,15 +38,19 @@ export async function callOpenEO<T>(
   what: string,
   call: (connection: Connection) => Promise<T>,
 ): Promise<T> {
+  const reporter = loginReporterOf(connections);
   for (let authRetry = 0; ; authRetry++) {
     try {
-      return await call(await connections.get(backend));
+      const result = await call(await connections.get(backend));
+      reporter.loginWorks(backend);
+      return result;
     } catch (err) {
       if (err instanceof ApplicationFailure) throw err;
       if (err instanceof BackendConfigError) throw ApplicationFailure.nonRetryable(err.message, err.code);
+      if (err instanceof BackendLoginError) throw await reporter.failed(backend, err);
       const failure = describeFailure(err);
       if (isAuthFailure(failure) && authRetry === 0) {
-        connections.forget(backend);
+        await connections.forget(backend);
         continue;
       }
       throw toActivityFailure(backend, what, failure);

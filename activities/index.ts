@@ -8,6 +8,7 @@ import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
 import { createJobActivities } from './openeo-jobs';
 import { createResultActivities } from './results';
+import { LoginFailureReporter, useLoginReporter } from './login-failures';
 import { quotaGateOptions, withBackendQuotas } from './quota-scope';
 
 export type { PreparedBatch } from './spec-checks';
@@ -26,10 +27,18 @@ export interface ActivityDependencies extends ConnectionOptions {
    * @default 600_000
    */
   downloadLeaseMs?: number;
+  /**
+   * When a backend's login stops working mid-batch (a revoked or expired refresh token), tiles
+   * in flight try again after this long; meanwhile the batch pauses that backend. Temporal's
+   * retry policy gives a tile 30 tries, so a user has about 30 times this to log in again.
+   * @default 300_000 (5 minutes)
+   */
+  loginRetryDelayMs?: number;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   const connections = new OpenEOConnections(deps.credentials, deps);
+  useLoginReporter(connections, new LoginFailureReporter(deps.loginRetryDelayMs));
   const activities = {
     ...createSpecCheckActivities(connections),
     ...createTilePageActivities(),

@@ -10,11 +10,13 @@ import { latestTileExecutions, specForFailedTiles } from './rerun';
 import { checkSpecOffline } from '../core/spec/prepare';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
 import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs } from '../workflows/messages';
-import { idleProgress, withPartition, type BatchProgress } from '../core/progress';
+import { idleProgress, progressBeforeStart, withPartition, type BatchProgress } from '../core/progress';
 import { tileIdOf } from '../core/ids';
 import type { BackendSpec } from '../core/spec/schema';
 import type { TileFeature } from '../core/spec/tile-types';
 import type { batchWorkflow } from '../workflows/batch';
+import { asBatchFailure, failureReason } from './batch-failure';
+import type { TileError } from '../core/records';
 
 /** A tile as visibility knows it: enough for a status table without asking every workflow. */
 export interface TileListing {
@@ -69,23 +71,41 @@ export class OpenEOBatchClient {
    * Live progress of a running batch, or the summary of a closed one. For a partitioned batch,
    * the running partition's live counts are folded into the batch's.
    */
-  async progress(batchId: string): Promise<BatchProgress & { closed: boolean }> {
+  async progress(batchId: string): Promise<BatchProgress & { closed: boolean; failure?: TileError }> {
     const handle = this.handle(batchId);
     const description = await handle.describe();
     if (description.status.name === 'COMPLETED') return { ...idleProgress(await handle.result()), closed: true };
+    if (['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(description.status.name)) {
+      // A batch that failed as a whole (bad spec, refused login): its reason, not its counts.
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => failureReason(err),
+      );
+      return { ...progressBeforeStart(batchId), closed: true, ...(failure ? { failure } : {}) };
+    }
     const progress = await handle.query(batchProgress);
     const current = progress.partitions?.current;
     const live = current ? withPartition(progress, await this.client.workflow.getHandle(current).query(batchProgress)) : progress;
     return { ...live, closed: description.status.name !== 'RUNNING' };
   }
 
-  /** Waits for the batch to end, calling `onProgress` every `intervalMs` meanwhile. */
+  /**
+   * Waits for the batch to end, calling `onProgress` every `intervalMs` meanwhile. A batch that
+   * failed as a whole throws a `BatchFailedError` that says why.
+   */
   async wait(batchId: string, onProgress?: (p: BatchProgress) => void, intervalMs = 1000): Promise<BatchSummary> {
     const handle = this.handle(batchId);
     let ended = false;
-    const result = handle.result().finally(() => {
-      ended = true;
-    });
+    const result = handle
+      .result()
+      .catch((err: unknown) => {
+        throw asBatchFailure(batchId, err);
+      })
+      .finally(() => {
+        ended = true;
+      });
+    // Handled below (raced, then returned); this keeps a failure meanwhile from counting as unhandled.
+    result.catch(() => undefined);
     while (!ended && onProgress) {
       try {
         onProgress(await this.progress(batchId));

@@ -3,7 +3,10 @@ export { OpenEOBatchClient, type TileListing, type StartedBatch } from './client
 export { createOpenEOPlugin, WORKFLOWS_PATH, type OpenEOPluginOptions } from './plugin';
 export { createOpenEOWorker, type OpenEOWorkerOptions } from './worker';
 export { createActivities, type ActivityDependencies } from '../activities';
-export { credentialsFromEnv, type BackendAuth, type BackendCredentials, type CredentialStore } from '../core/openeo/credentials';
+export { credentialsFromEnv, envPrefix, findCredentials, type BackendAuth, type BackendCredentials, type CredentialStore } from '../core/openeo/credentials';
+export { deviceLogin, type DeviceLoginOptions, type DeviceLoginPrompt, type DeviceLoginResult } from '../core/openeo/oidc/device-login';
+export { RefreshTokenStore, ourTokenStorePath, pythonTokenStorePath } from '../core/openeo/oidc/token-store';
+export { BatchFailedError } from './batch-failure';
 export { temporalTarget, DEFAULT_TASK_QUEUE, type TemporalTarget } from './temporal-connection';
 export { parseBatchSpec, InvalidSpecError } from '../core/spec/validate';
 export { checkSpecOffline, type PreparedBatch } from '../core/spec/prepare';

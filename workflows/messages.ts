@@ -7,6 +7,7 @@ import type { BatchProgress } from '../core/progress';
 import type { TileError, TileRecord } from '../core/records';
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
+import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../core/openeo/login-failure';
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
@@ -14,6 +15,9 @@ export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
 export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError }]>('tileJobEnded');
 /** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
 export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
+
+/** A worker can no longer log in to a backend (sent by an activity): the window pauses that backend. */
+export const backendLoginFailed = defineSignal<[BackendLoginFailure]>(BACKEND_LOGIN_FAILED_SIGNAL);
 
 /** Changes to a running batch. The batch forwards them to its current partition. */
 export type BatchControl =

@@ -23,10 +23,11 @@ import { batchOutputDir, progressDetails, type BatchProgress } from '../core/pro
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
+import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
 import { checkAddedTiles, type BatchHandlers } from './handlers';
-import { tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
+import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
 import { placeTiles } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
 import { WindowBook, type WindowState } from './window-book';
@@ -123,6 +124,12 @@ class SlidingWindow {
     });
     setHandler(tileJobRunning, ({ tileId }) => {
       if (this.book.markRunning(tileId)) this.touch();
+    });
+    // Tiles in flight wait for a new login by themselves; no new tile starts there meanwhile.
+    setHandler(backendLoginFailed, (failure) => {
+      if (failure.backend in this.state.pausedBackends || !this.state.backends.some((b) => b.name === failure.backend)) return;
+      this.state.pausedBackends[failure.backend] = loginPauseReason(failure);
+      this.touch();
     });
     this.input.handlers.attach({
       progress: () => this.progress(),

@@ -15,6 +15,9 @@ import { InvalidSpecError } from '../../core/spec/validate';
 import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
 import { progressBar, summaryText, tileTable } from './progress';
+import { registerLoginCommand } from './login';
+import { BatchFailedError } from '../batch-failure';
+import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
 
 const DATA_DIR = '.openeo-temporal';
 
@@ -90,14 +93,25 @@ program
   .option('--error-rate <p>', 'probability that a job run ends in error', Number)
   .option('--seed <n>', 'seed of the fault injection', integer)
   .option('--state-file <file>', 'keep jobs and tokens in this file across restarts')
-  .action(async (flags: EmulatorCliFlags) => {
+  .option('--oidc-provider <local>', 'also start a local OpenID provider and accept its tokens (try `openeo-temporal login`)')
+  .option('--oidc-port <port>', 'port of the local OpenID provider (default: a free port)', integer)
+  .option('--oidc-token-lifetime-seconds <s>', 'access-token lifetime of the local OpenID provider', seconds)
+  .option('--oidc-issuer <url>', 'accept access tokens of this OpenID provider (checked with its JWKS or userinfo)')
+  .option('--oidc-provider-id <id>', 'the provider id listed at /credentials/oidc (default: local, or oidc)')
+  .option('--oidc-client-id <id>', 'a public client listed as default client for the device flow')
+  .option('--oidc-audience <aud>', 'the audience its access tokens must have')
+  .option('--oidc-scopes <scopes>', 'scopes clients should ask for, space-separated')
+  .action(async (flags: EmulatorCliFlags & EmulatorOidcFlags) => {
+    const oidc = await withLocalOidcProvider(flags);
     const emulator = await startEmulator(await emulatorOptionsFromFlags(flags));
     console.log(`openEO emulator listening on ${emulator.url} (user "demo", password "demo-password"); Ctrl-C stops it`);
+    if (flags.oidcIssuer) console.log(`  OpenID provider "${flags.oidcProviderId ?? 'oidc'}": ${flags.oidcIssuer}`);
+    if (oidc) console.log(`  try: openeo-temporal login ${emulator.url}; service account ${LOCAL_SERVICE_ACCOUNT.clientId} / ${LOCAL_SERVICE_ACCOUNT.clientSecret}`);
     if (emulator.assetUrl) console.log(`  result files from ${emulator.assetUrl}`);
     console.log(`  admin API: ${emulator.url}/_emulator/stats, ${emulator.url}/_emulator/faults`);
     // Stop cleanly so the state file gets its final write.
     const stop = () => {
-      emulator.close().then(
+      Promise.all([emulator.close(), oidc?.close()]).then(
         () => process.exit(0),
         () => process.exit(1),
       );
@@ -105,6 +119,8 @@ program
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+
+registerLoginCommand(program);
 
 program
   .command('worker')
@@ -149,7 +165,7 @@ program
       console.log(JSON.stringify({ progress, tiles }, null, 2));
     } else {
       console.log(summaryText(progress));
-      console.log(tileTable(tiles));
+      if (!progress.failure) console.log(tileTable(tiles));
     }
   });
 
@@ -246,6 +262,9 @@ program.parseAsync(process.argv).then(
   (err: unknown) => {
     if (err instanceof InvalidSpecError) {
       console.error(err.message);
+    } else if (err instanceof BatchFailedError) {
+      // The reason is the whole story: no stack, no wrapped Temporal error.
+      console.error(`error: ${err.message}`);
     } else {
       console.error(`error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }

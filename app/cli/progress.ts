@@ -3,7 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { resolve } from 'node:path';
 import type { TileListing } from '../client';
-import type { BatchSummary, StatusCounts } from '../../core/records';
+import type { BatchSummary, StatusCounts, TileError } from '../../core/records';
 import { doneCount, type BatchProgress } from '../../core/progress';
 
 export function countsLine(c: StatusCounts): string {
@@ -23,8 +23,10 @@ export function progressBar(total: number): { update(p: BatchProgress): void; st
   };
 }
 
-export function summaryText(summary: BatchSummary): string {
+export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 'pausedBackends'>> & { failure?: TileError }): string {
+  if (summary.failure) return `batch ${summary.batchId} failed: ${summary.failure.code}: ${summary.failure.message}`;
   const lines = [`batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`];
+  for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {})) lines.push(`  backend ${backend} paused: ${reason}`);
   if (summary.costs > 0) lines.push(`  costs reported by the backends: ${summary.costs.toFixed(2)} credits`);
   for (const failed of summary.failedTiles.slice(0, 20)) {
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);

@@ -5,8 +5,9 @@
  */
 import { OpenEO, type Connection } from '@openeo/js-client';
 import { createRequire } from 'node:module';
-import { sameOrigin, type CredentialStore, envPrefix } from './credentials';
+import { findCredentials, sameOrigin, type BackendAuth, type BackendCredentials, type CredentialStore, envPrefix } from './credentials';
 import { discoverVersionedUrl } from './discovery';
+import { BackendLogins, type BackendLogin } from './backend-login';
 import { installRequestGating, type GateableAxios } from './request-gate';
 
 /** The backend part of a batch spec: enough to find its connection and credentials. */
@@ -31,6 +32,12 @@ export interface ConnectionOptions {
    * @default 30_000
    */
   requestTimeoutMs?: number;
+  /**
+   * Where OIDC refresh tokens are read and rotated ones saved: `OPENEO_TEMPORAL_TOKEN_STORE`,
+   * `XDG_DATA_HOME`, `HOME` and the Python client's `OPENEO_CONFIG_HOME` are read from here.
+   * @default process.env
+   */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface AxiosRequestConfigLike {
@@ -70,22 +77,26 @@ function installRequestTimeouts(): void {
 export class OpenEOConnections {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly requestTimeoutMs: number;
+  /** One login per backend and worker: OIDC token sources live as long as the worker. */
+  private readonly loginsByBackend = new Map<string, BackendLogin>();
+  readonly logins: BackendLogins;
 
   constructor(
     private readonly credentials: CredentialStore,
     options: ConnectionOptions = {},
   ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.logins = new BackendLogins(options.env);
     installRequestTimeouts();
   }
 
   /** Throws {@link BackendConfigError} when the worker has no credentials for this backend and URL. */
   checkConfigured(backend: BackendRef): void {
-    const creds = this.credentials[backend.name];
+    const creds = findCredentials(this.credentials, backend.name);
     const prefix = envPrefix(backend.name);
     if (!creds) {
       throw new BackendConfigError(
-        `backend "${backend.name}": this worker has no credentials for it; set ${prefix}URL and ${prefix}USERNAME/${prefix}PASSWORD (or ${prefix}TOKEN) in the worker's environment, or pass them in the plugin's credentials option`,
+        `backend "${backend.name}": this worker has no credentials for it; set ${prefix}URL and ${prefix}AUTH=oidc (or ${prefix}USERNAME/${prefix}PASSWORD, or ${prefix}TOKEN) in the worker's environment, or pass them in the plugin's credentials option`,
       );
     }
     if (!sameOrigin(creds.url, backend.url)) {
@@ -95,7 +106,12 @@ export class OpenEOConnections {
     }
   }
 
-  /** An authenticated connection; connects on first use. */
+  /** How the worker logs in to this backend (for messages that say what to fix). */
+  authType(backend: BackendRef): BackendAuth['type'] | undefined {
+    return findCredentials(this.credentials, backend.name)?.auth.type;
+  }
+
+  /** An authenticated connection with a valid token; connects on first use. */
   async get(backend: BackendRef): Promise<Connection> {
     this.checkConfigured(backend);
     const key = `${backend.name} ${backend.url}`;
@@ -106,12 +122,22 @@ export class OpenEOConnections {
       // A failed connect must not be cached: the next call tries again.
       connection.catch(() => this.connections.delete(key));
     }
-    return connection;
+    const ready = await connection;
+    // An OIDC token is renewed here, before it expires, so every request carries a valid one.
+    await this.loginOf(backend).refresh(ready);
+    return ready;
   }
 
-  /** Drops a connection whose token was refused, so the next `get` authenticates again. */
-  forget(backend: BackendRef): void {
-    this.connections.delete(`${backend.name} ${backend.url}`);
+  /**
+   * The backend refused the token: an OIDC login fetches a new one on the next `get`; any other
+   * login gets a new connection (and so logs in again).
+   */
+  async forget(backend: BackendRef): Promise<void> {
+    const key = `${backend.name} ${backend.url}`;
+    const connection = this.connections.get(key);
+    const ready = connection ? await connection.catch(() => undefined) : undefined;
+    if (ready && (await this.loginOf(backend).refused(ready))) return;
+    if (this.connections.get(key) === connection) this.connections.delete(key);
   }
 
   /**
@@ -124,16 +150,22 @@ export class OpenEOConnections {
     return token ? { Authorization: `Bearer ${token}` } : {};
   }
 
+  /** The backend's login, one per backend and worker. */
+  private loginOf(backend: BackendRef): BackendLogin {
+    const key = `${backend.name} ${backend.url}`;
+    let login = this.loginsByBackend.get(key);
+    if (!login) {
+      const creds = findCredentials(this.credentials, backend.name) as BackendCredentials;
+      login = this.logins.loginFor(backend.name, creds.auth);
+      this.loginsByBackend.set(key, login);
+    }
+    return login;
+  }
+
   private async connect(backend: BackendRef): Promise<Connection> {
-    const creds = this.credentials[backend.name];
     const connection = await OpenEO.connectDirect(await discoverVersionedUrl(backend.url, this.requestTimeoutMs));
     timeoutByBaseUrl.set(connection.getBaseUrl(), this.requestTimeoutMs);
-    if (creds.auth.type === 'basic') {
-      await connection.authenticateBasic(creds.auth.username, creds.auth.password);
-    } else {
-      const [type, provider, ...rest] = creds.auth.token.split('/');
-      connection.setAuthToken(type, provider, rest.join('/'));
-    }
+    await this.loginOf(backend).start(connection);
     return connection;
   }
 }

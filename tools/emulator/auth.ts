@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError } from './errors';
 import type { EmulatorUser, OidcProviderInfo, OidcTokenGrant } from './options';
+import type { OidcIssuerVerifier } from './oidc-verify';
 
 /** Response body of `GET /credentials/basic`. */
 export interface BasicTokenResponse {
@@ -45,6 +46,8 @@ export class AuthService {
     private readonly tokenLifetimeMs: number,
     private readonly now: () => number = Date.now,
     private readonly oidcProviders: readonly OidcProviderInfo[] = [],
+    /** Providers whose tokens are checked against the provider itself (JWKS or userinfo). */
+    private readonly oidcIssuers: readonly OidcIssuerVerifier[] = [],
   ) {
     this.passwords = new Map(users.map((u) => [u.username, u.password]));
   }
@@ -94,7 +97,7 @@ export class AuthService {
   }
 
   /** Returns the user behind an `Authorization: Bearer …` header or throws. */
-  authenticate(authorization: string | undefined): string {
+  async authenticate(authorization: string | undefined): Promise<string> {
     if (!authorization || authorization.trim() === '') {
       throw new ApiError('AuthenticationRequired', 'This endpoint requires a Bearer token.', bearerChallenge());
     }
@@ -107,6 +110,8 @@ export class AuthService {
     if (!bearer.startsWith(BASIC_PREFIX) && !oidc) {
       throw new ApiError('TokenInvalid', "Token must be of the form 'basic//<access_token>' or 'oidc/<provider>/<access_token>'.");
     }
+    const issuer = oidc && this.oidcIssuers.find((v) => v.options.id === oidc[1]);
+    if (issuer) return issuer.verify(bearer.slice(`oidc/${oidc[1]}/`.length));
     if (oidc && !this.oidcProviders.some((p) => p.id === oidc[1])) {
       throw new ApiError('TokenInvalid', `Unknown OpenID Connect provider '${oidc[1]}'.`);
     }

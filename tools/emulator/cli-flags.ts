@@ -36,6 +36,36 @@ export interface EmulatorCliFlags {
   stateFile?: string;
   tokenLifetimeSeconds?: number;
   linkTtlSeconds?: number;
+  /** Issuer URL of an OpenID provider whose tokens the emulator accepts (checked against it). */
+  oidcIssuer?: string;
+  /** Its provider id at `/credentials/oidc` and in bearer tokens. @default "oidc" */
+  oidcProviderId?: string;
+  /** A default client listed for the device flow (public, no secret). */
+  oidcClientId?: string;
+  /** Expected `aud` of its access tokens. @default not checked */
+  oidcAudience?: string;
+  /** Scopes clients should ask for, space-separated. @default "openid" */
+  oidcScopes?: string;
+}
+
+/** The device-flow and refresh grants, as openEO names them in `default_clients`. */
+const DEVICE_CLIENT_GRANTS = ['urn:ietf:params:oauth:grant-type:device_code+pkce', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'];
+
+function oidcIssuersFrom(flags: EmulatorCliFlags): EmulatorOptions['oidcIssuers'] {
+  if (flags.oidcIssuer === undefined) {
+    if (flags.oidcClientId !== undefined || flags.oidcAudience !== undefined) throw new Error('--oidc-client-id and --oidc-audience need --oidc-issuer (or --oidc-provider local)');
+    return undefined;
+  }
+  return [
+    {
+      id: flags.oidcProviderId ?? 'oidc',
+      issuer: flags.oidcIssuer.replace(/\/+$/, ''),
+      title: 'OpenID provider',
+      scopes: flags.oidcScopes?.split(/\s+/).filter(Boolean) ?? ['openid'],
+      ...(flags.oidcClientId ? { default_clients: [{ id: flags.oidcClientId, grant_types: DEVICE_CLIENT_GRANTS }] } : {}),
+      ...(flags.oidcAudience ? { audience: flags.oidcAudience } : {}),
+    },
+  ];
 }
 
 function choice<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
@@ -101,5 +131,6 @@ export async function emulatorOptionsFromFlags(
     tokenLifetimeMs: flags.tokenLifetimeSeconds === undefined ? undefined : flags.tokenLifetimeSeconds * 1000,
     resultLinkTtlMs: flags.linkTtlSeconds === undefined ? undefined : flags.linkTtlSeconds * 1000,
     faults: await faultsFrom(flags, readText),
+    oidcIssuers: oidcIssuersFrom(flags),
   };
 }

@@ -8,6 +8,18 @@ import { COLLECTIONS, FILE_FORMATS, PROCESSES } from './catalog';
 import type { EmulatorCore } from './context';
 import { ApiError } from './errors';
 import type { HttpMethod, Route, RouteContext } from './router';
+import type { OidcIssuerOptions } from './oidc-verify';
+
+/** A real provider as `GET /credentials/oidc` lists it (without the emulator-only `audience`). */
+function oidcIssuerListing(p: OidcIssuerOptions): Record<string, unknown> {
+  return {
+    id: p.id,
+    issuer: p.issuer,
+    title: p.title ?? 'Local OpenID provider',
+    scopes: p.scopes ?? ['openid'],
+    ...(p.default_clients ? { default_clients: structuredClone(p.default_clients) } : {}),
+  };
+}
 
 /** An entry of the capabilities' `endpoints` list. */
 export interface CapabilityEndpoint {
@@ -99,10 +111,13 @@ export function discoveryRoutes(core: EmulatorCore, allRoutes: () => readonly Ro
       path: `${API_PREFIX}/credentials/oidc`,
       auth: false,
       // The spec requires at least one provider in the answer, so the endpoint is only advertised with one.
-      listed: core.settings.oidcProviders.length > 0,
+      listed: core.settings.oidcProviders.length + core.settings.oidcIssuers.length > 0,
       handler: (context) =>
         context.writer.json(200, {
-          providers: core.settings.oidcProviders.map((p) => ({ ...structuredClone(p), scopes: p.scopes ?? ['openid'] })),
+          providers: [
+            ...core.settings.oidcProviders.map((p) => ({ ...structuredClone(p), scopes: p.scopes ?? ['openid'] })),
+            ...core.settings.oidcIssuers.map(oidcIssuerListing),
+          ],
         }),
     },
     {

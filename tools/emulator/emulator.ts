@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { adminRoutes, createAdmin, type EmulatorAdmin } from './admin';
 import { assetOriginFor, startAssetOrigin, type AssetOriginServer } from './asset-origin';
 import { AuthService } from './auth';
+import { OidcIssuerVerifier } from './oidc-verify';
 import type { Clock } from './clock';
 import { API_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
@@ -72,7 +73,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     stats.observeConcurrency(job.owner, counts.active, counts.running, counts.runningTotal);
   });
   const faults = new FaultInjector({ clock, stats, startedAt: clock.now() }, settings.faults ?? saved?.faults.config ?? {});
-  const auth = new AuthService(settings.users, settings.tokenLifetimeMs, clock.now, settings.oidcProviders);
+  const issuers = settings.oidcIssuers.map((options) => new OidcIssuerVerifier(options));
+  const auth = new AuthService(settings.users, settings.tokenLifetimeMs, clock.now, settings.oidcProviders, issuers);
   for (const grant of settings.oidcTokens) auth.registerOidcToken(grant);
   const failurePolicy = new FailurePolicy(settings.failure);
   // Order: a graph with a problem (graph-checks.ts) fails as on a real back-end, then the fate set at creation,

@@ -21,6 +21,7 @@ export type {
   OidcTokenGrant,
 } from './options';
 export type { AdminJobView, EmulatorAdmin } from './admin';
+export type { OidcIssuerOptions } from './oidc-verify';
 export type { EmulatorStats, Gauge } from './stats';
 export type { OutgoingResponse, RequestHook, RequestHookContext, RequestHookOutcome } from './hooks';
 export { NOOP_REQUEST_HOOK, composeHooks } from './hooks';

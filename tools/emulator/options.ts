@@ -6,6 +6,7 @@ import type { Clock } from './clock';
 import type { FaultConfig } from './faults/config';
 import type { RequestHook } from './hooks';
 import type { UdpRegistry } from './udp-registry';
+import type { OidcIssuerOptions } from './oidc-verify';
 
 /** When process graph problems are reported: at creation, at start, or as a failed run. */
 export type GraphCheckPhase = 'create' | 'start' | 'run';
@@ -227,6 +228,13 @@ export interface EmulatorOptions {
    * @default []
    */
   oidcTokens?: OidcTokenGrant[];
+  /**
+   * Real OpenID providers (e.g. the local one of `openeo-temporal/oidc-provider`, or any
+   * issuer): listed at `GET /credentials/oidc`, and their access tokens checked as a real
+   * backend does (JWKS for JWTs, else userinfo); a bad or expired token is 403 `TokenInvalid`.
+   * @default []
+   */
+  oidcIssuers?: OidcIssuerOptions[];
   /**
    * Fault injection: request faults, job faults, an outage window.
    * @default no faults

@@ -40,9 +40,10 @@ export class QuotaGuard implements RequestHook {
     private readonly deps: QuotaDeps,
   ) {}
 
-  beforeRoute(context: RequestHookContext): RequestHookOutcome | void {
+  async beforeRoute(context: RequestHookContext): Promise<RequestHookOutcome | void> {
     if ((context.req.url ?? '').startsWith(ADMIN_PREFIX)) return undefined;
-    const user = this.userOf(context.req);
+    // From here on nothing awaits: the check and the count happen together.
+    const user = await this.userOf(context.req);
     if (user === undefined) return undefined;
     const isStart = context.route === START_ROUTE;
     const refusal = this.refusal(user, isStart);
@@ -58,10 +59,10 @@ export class QuotaGuard implements RequestHook {
   }
 
   /** The user behind the request's token; never throws (the route itself answers bad tokens). */
-  private userOf(req: IncomingMessage): string | undefined {
+  private async userOf(req: IncomingMessage): Promise<string | undefined> {
     if (!/^Bearer\s/i.test(req.headers.authorization ?? '')) return undefined;
     try {
-      return this.deps.auth.authenticate(req.headers.authorization);
+      return await this.deps.auth.authenticate(req.headers.authorization);
     } catch {
       return undefined;
     }

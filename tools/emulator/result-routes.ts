@@ -66,7 +66,7 @@ function resultsHandler(core: EmulatorCore, context: RouteContext): void {
   });
 }
 
-function assetHandler(core: EmulatorCore, context: RouteContext, requireToken: boolean): void {
+async function assetHandler(core: EmulatorCore, context: RouteContext, requireToken: boolean): Promise<void> {
   const { job_id: jobId, asset_key: assetKey } = context.params;
   const check = core.signer.verify(
     jobId,
@@ -81,7 +81,7 @@ function assetHandler(core: EmulatorCore, context: RouteContext, requireToken: b
   const job = core.store.find(jobId);
   if (!job) throw jobNotFound(jobId);
   if (requireToken) {
-    const user = core.auth.authenticate(context.req.headers.authorization);
+    const user = await core.auth.authenticate(context.req.headers.authorization);
     if (user !== job.owner) throw jobNotFound(jobId);
   }
   if (job.status !== 'finished' || !job.result) {

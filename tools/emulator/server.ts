@@ -95,7 +95,7 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
         Allow: allow.join(', '),
       });
     }
-    const user = match.route.auth ? deps.auth.authenticate(req.headers.authorization) : undefined;
+    const user = match.route.auth ? await deps.auth.authenticate(req.headers.authorization) : undefined;
     await match.route.handler({ req, url, params, origin, requestId, writer, user });
     if (!writer.hasSent) throw new Error(`Handler of ${label} sent no response`);
   } catch (error) {

@@ -17,6 +17,7 @@ import type {
   OidcTokenGrant,
 } from './options';
 import { DEFAULT_UDP_REGISTRY, type UdpRegistry } from './udp-registry';
+import type { OidcIssuerOptions } from './oidc-verify';
 
 /** {@link EmulatorOptions} with every default filled in. */
 export interface ResolvedEmulatorOptions {
@@ -45,6 +46,7 @@ export interface ResolvedEmulatorOptions {
   failedJobResults: 'spec' | 'cdse';
   oidcProviders: OidcProviderInfo[];
   oidcTokens: OidcTokenGrant[];
+  oidcIssuers: OidcIssuerOptions[];
   /** `undefined` when not given: a persisted configuration (or none) applies. */
   faults: FaultConfig | undefined;
   stateFile: string | undefined;
@@ -85,8 +87,14 @@ function port(name: string, value: number | undefined): number {
   return resolved;
 }
 
-function checkOidc(providers: OidcProviderInfo[], tokens: OidcTokenGrant[]): void {
-  for (const provider of providers) {
+function checkOidc(providers: OidcProviderInfo[], tokens: OidcTokenGrant[], issuers: OidcIssuerOptions[]): void {
+  const ids = [...providers, ...issuers].map((p) => p.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) throw new RangeError(`Emulator option oidcProviders/oidcIssuers: provider id '${twice}' is used twice`);
+  for (const issuer of issuers) {
+    if (!/^https?:\/\//.test(issuer.issuer)) throw new RangeError(`Emulator option oidcIssuers: issuer '${issuer.issuer}' must be an http(s) URL`);
+  }
+  for (const provider of [...providers, ...issuers]) {
     if (!/^[\w]{1,20}$/.test(provider.id)) {
       throw new RangeError(`Emulator option oidcProviders: id '${provider.id}' must be 1-20 letters, digits or _`);
     }
@@ -120,7 +128,8 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
   if (users.length === 0) throw new RangeError('Emulator option users must list at least one user');
   const oidcProviders = structuredClone(options.oidcProviders ?? []);
   const oidcTokens = structuredClone(options.oidcTokens ?? []);
-  checkOidc(oidcProviders, oidcTokens);
+  const oidcIssuers = structuredClone(options.oidcIssuers ?? []);
+  checkOidc(oidcProviders, oidcTokens, oidcIssuers);
   return {
     port: port('port', options.port),
     host: options.host ?? '127.0.0.1',
@@ -149,6 +158,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     failedJobResults: oneOf('failedJobResults', options.failedJobResults, ['spec', 'cdse'], 'spec'),
     oidcProviders,
     oidcTokens,
+    oidcIssuers,
     // Validated here too: a typed caller can still build an inconsistent config.
     faults: options.faults === undefined ? undefined : parseFaultConfig(options.faults),
     stateFile: options.stateFile,

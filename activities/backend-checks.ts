@@ -1,0 +1,78 @@
+/**
+ * Before the first job: one authenticated request (`GET /me`) per backend, so a wrong password,
+ * a refused token or an expired refresh token fails the batch at once, with the backend's code
+ * and message and what to do, before any job exists.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../core/openeo/connections';
+import { envPrefix } from '../core/openeo/credentials';
+import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../core/openeo/errors';
+import { BackendLoginError } from '../core/openeo/oidc/errors';
+import { InvalidSpecError } from '../core/spec/validate';
+
+/** Network answers that mean "no backend here" rather than "busy". */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_ATTEMPTS = 3;
+/** Codes backends answer for a refused login. */
+const LOGIN_REFUSED_CODES = new Set(['CredentialsInvalid', 'AuthenticationRequired', 'AuthenticationSchemeInvalid', 'TokenInvalid', 'TokenExpired']);
+
+/** What to change on the worker when the backend refuses its login. */
+function loginFix(connections: OpenEOConnections, backend: BackendRef): string {
+  const prefix = envPrefix(backend.name);
+  switch (connections.authType(backend)) {
+    case 'basic':
+      return `check ${prefix}USERNAME and ${prefix}PASSWORD on the worker`;
+    case 'bearer':
+      return `the token in ${prefix}TOKEN is refused (expired?): set a fresh one, or use ${prefix}AUTH=oidc after \`openeo-temporal login ${backend.name}\``;
+    default:
+      return `run \`openeo-temporal login ${backend.name}\`, or check the worker's ${prefix}OIDC_* settings`;
+  }
+}
+
+function loginFailed(i: number, backend: BackendRef, reason: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`backends[${i}]: cannot log in to backend "${backend.name}": ${reason}`, 'BackendLoginFailed');
+}
+
+/** Connects and asks `GET /me`; a refused token gets one fresh token and one more try. */
+async function whoAmI(connections: OpenEOConnections, backend: BackendRef): Promise<void> {
+  for (let retry = 0; ; retry++) {
+    try {
+      await (await connections.get(backend)).describeAccount();
+      return;
+    } catch (err) {
+      if (retry === 0 && !(err instanceof BackendLoginError) && !(err instanceof BackendConfigError) && isAuthFailure(describeFailure(err))) {
+        await connections.forget(backend);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
+function refusedLogin(failure: OpenEOFailure): boolean {
+  return LOGIN_REFUSED_CODES.has(failure.code) || failure.status === 401 || failure.status === 403;
+}
+
+/**
+ * Checks that this worker can reach and log in to the backend. Fails without retry on anything
+ * the user must fix; a busy backend gets the activity's retries.
+ */
+export async function checkBackendLogin(connections: OpenEOConnections, backend: BackendRef, i: number): Promise<void> {
+  try {
+    await whoAmI(connections, backend);
+  } catch (err) {
+    if (err instanceof BackendConfigError) {
+      const invalid = new InvalidSpecError([{ field: `backends[${i}]`, problem: err.message, fix: 'configure the worker for this backend', code: err.code }]);
+      throw ApplicationFailure.nonRetryable(invalid.message, invalid.code, { issues: invalid.issues });
+    }
+    if (err instanceof BackendLoginError) throw loginFailed(i, backend, err.message);
+    const failure = describeFailure(err);
+    if (refusedLogin(failure)) throw loginFailed(i, backend, `${failure.code}: ${failure.message}; ${loginFix(connections, backend)}`);
+    const message = `backends[${i}].url: cannot connect to backend "${backend.name}" at ${backend.url}: ${failure.code}: ${failure.message}; check the URL and that the backend is up`;
+    // A busy backend (5xx, 429, a reset) is worth the full retry policy; a host that refuses
+    // or does not exist fails the batch after a few tries.
+    const giveUp = !isTransient(failure) || (UNREACHABLE_CODES.has(failure.code) && Context.current().info.attempt >= UNREACHABLE_ATTEMPTS);
+    throw ApplicationFailure.create({ message, type: 'BackendUnreachable', nonRetryable: giveUp });
+  }
+}

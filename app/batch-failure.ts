@@ -1,0 +1,32 @@
+/**
+ * Why a batch failed as a whole (an invalid spec, a backend the worker cannot log in to), in one
+ * line: Temporal's own error says only "Workflow execution failed"; the reason is its cause.
+ */
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import type { TileError } from '../core/records';
+
+/** A batch that failed before or instead of running its tiles. */
+export class BatchFailedError extends Error {
+  constructor(
+    readonly batchId: string,
+    readonly reason: TileError,
+    options?: { cause?: unknown },
+  ) {
+    super(`batch ${batchId} failed: ${reason.code}: ${reason.message}`, options);
+    this.name = 'BatchFailedError';
+  }
+}
+
+/** The innermost application failure's code and message, or the error's own message. */
+export function failureReason(err: unknown): TileError {
+  let cause: unknown = err instanceof WorkflowFailedError ? err.cause : err;
+  // An activity's failure arrives wrapped: ActivityFailure → ApplicationFailure.
+  while (cause instanceof Error && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'Error', message: cause.message };
+  return { code: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/** Turns a failed batch's result into a {@link BatchFailedError} with the reason. */
+export function asBatchFailure(batchId: string, err: unknown): unknown {
+  return err instanceof WorkflowFailedError ? new BatchFailedError(batchId, failureReason(err), { cause: err }) : err;
+}

@@ -1,0 +1,79 @@
+/**
+ * `openeo-temporal login`: the OAuth device-code flow with PKCE against the provider a backend
+ * lists. The user opens a URL, types a code and signs in; the refresh token lands in the
+ * private token store, where workers find it.
+ */
+import { discoverVersionedUrl } from '../discovery';
+import { discoverProvider, openid } from './openid';
+import { defaultClientFor, listOidcProviders, pickProvider, scopesFor, type OidcProvider } from './providers';
+import { RefreshTokenStore } from './token-store';
+
+/** What the user must see to approve the login. */
+export interface DeviceLoginPrompt {
+  verificationUri: string;
+  /** The URL with the code filled in, when the provider offers one. */
+  verificationUriComplete?: string;
+  userCode: string;
+  expiresInSeconds: number;
+}
+
+export interface DeviceLoginOptions {
+  /** For messages: the backend's name in batch specs. */
+  backendName: string;
+  backendUrl: string;
+  /** @default the backend's first provider */
+  providerId?: string;
+  /** @default the provider's default client for the device flow */
+  clientId?: string;
+  /** Where the token store lives (`OPENEO_TEMPORAL_TOKEN_STORE`, `XDG_DATA_HOME`, `HOME`). @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Shows the user where to go and what to type. */
+  onPrompt(prompt: DeviceLoginPrompt): void;
+}
+
+export interface DeviceLoginResult {
+  provider: OidcProvider;
+  clientId: string;
+  /** The token store the refresh token was saved in. */
+  storePath: string;
+  /** The openEO user id (`GET /me`) the new login stands for. */
+  userId?: string;
+}
+
+/** `GET /me` with the new token: proves the backend accepts it, and names the user. */
+async function whoAmI(apiUrl: string, providerId: string, accessToken: string): Promise<string | undefined> {
+  const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/me`, { headers: { Authorization: `Bearer oidc/${providerId}/${accessToken}` } });
+  const body = (await response.json().catch(() => ({}))) as { user_id?: string; code?: string; message?: string };
+  if (!response.ok) throw new Error(`the backend refused the new login: ${body.code ?? `HTTP ${response.status}`}: ${body.message ?? ''}`);
+  return body.user_id;
+}
+
+/** Runs the device-code flow; resolves once the user approved it and the refresh token is stored. */
+export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLoginResult> {
+  const client = await openid();
+  const apiUrl = await discoverVersionedUrl(options.backendUrl, 30_000);
+  const provider = pickProvider(await listOidcProviders(apiUrl), options.backendName, options.providerId);
+  const clientId = options.clientId ?? defaultClientFor(provider, 'device')?.id;
+  if (!clientId) throw new Error(`backend "${options.backendName}": provider "${provider.id}" lists no default client for the device flow; give a client id (--client-id)`);
+  const config = await discoverProvider(provider.issuer, clientId);
+  const verifier = client.randomPKCECodeVerifier();
+  const authorization = await client.initiateDeviceAuthorization(config, {
+    scope: scopesFor(provider, true).join(' '),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  options.onPrompt({
+    verificationUri: authorization.verification_uri,
+    verificationUriComplete: authorization.verification_uri_complete,
+    userCode: authorization.user_code,
+    expiresInSeconds: authorization.expires_in,
+  });
+  const tokens = await client.pollDeviceAuthorizationGrant(config, authorization, { code_verifier: verifier });
+  if (!tokens.refresh_token) {
+    throw new Error(`provider "${provider.id}" gave no refresh token (scopes ${scopesFor(provider, true).join(' ')}): the worker could not renew the login`);
+  }
+  const store = new RefreshTokenStore(options.env);
+  await store.save(provider.issuer, clientId, tokens.refresh_token);
+  const userId = await whoAmI(apiUrl, provider.id, tokens.access_token);
+  return { provider, clientId, storePath: store.path, userId };
+}

@@ -1,0 +1,55 @@
+/**
+ * The OpenID providers an openEO backend accepts, from `GET /credentials/oidc` (openEO API 1.2):
+ * each has an `id` (the middle part of `oidc/<id>/<token>` bearer tokens), an `issuer`, the
+ * `scopes` to ask for, and `default_clients` usable without registering one.
+ */
+
+export interface OidcDefaultClient {
+  id: string;
+  grant_types: string[];
+  redirect_urls?: string[];
+}
+
+export interface OidcProvider {
+  id: string;
+  issuer: string;
+  title?: string;
+  scopes?: string[];
+  default_clients?: OidcDefaultClient[];
+}
+
+/** Grant types (as openEO names them) that the device-code login needs. */
+export const DEVICE_GRANTS = ['urn:ietf:params:oauth:grant-type:device_code+pkce', 'urn:ietf:params:oauth:grant-type:device_code'];
+
+/** The providers a backend lists; `apiUrl` is its versioned API URL. */
+export async function listOidcProviders(apiUrl: string, timeoutMs = 30_000): Promise<OidcProvider[]> {
+  const url = `${apiUrl.replace(/\/+$/, '')}/credentials/oidc`;
+  const response = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  if (response.status === 404) return [];
+  if (!response.ok) throw Object.assign(new Error(`${url} answered HTTP ${response.status}`), { response: { status: response.status, headers: {} } });
+  const body = (await response.json()) as { providers?: OidcProvider[] };
+  return (body.providers ?? []).filter((p) => typeof p.id === 'string' && typeof p.issuer === 'string');
+}
+
+/** The provider to use: the one named, else the backend's first (as the Python client does). */
+export function pickProvider(providers: OidcProvider[], backendName: string, wanted?: string): OidcProvider {
+  if (providers.length === 0) throw new Error(`backend "${backendName}" lists no OpenID Connect provider at /credentials/oidc: it does not offer OIDC login`);
+  if (wanted === undefined) return providers[0];
+  const provider = providers.find((p) => p.id === wanted);
+  if (!provider) throw new Error(`backend "${backendName}" has no OIDC provider "${wanted}"; it lists ${providers.map((p) => p.id).join(', ')}`);
+  return provider;
+}
+
+/** A default client of the provider that supports all of `grants` (any of the device grants). */
+export function defaultClientFor(provider: OidcProvider, grant: 'device' | 'refresh_token'): OidcDefaultClient | undefined {
+  return (provider.default_clients ?? []).find((c) =>
+    grant === 'device' ? c.grant_types.some((g) => DEVICE_GRANTS.includes(g)) && c.grant_types.includes('refresh_token') : c.grant_types.includes('refresh_token'),
+  );
+}
+
+/** The scopes to ask for: the provider's, with `offline_access` (a refresh token) for user logins. */
+export function scopesFor(provider: OidcProvider, withRefreshToken: boolean): string[] {
+  const scopes = new Set(provider.scopes ?? ['openid']);
+  if (withRefreshToken) scopes.add('offline_access');
+  return [...scopes];
+}
