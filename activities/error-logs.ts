@@ -74,6 +74,8 @@ export async function readJobLogs(connection: Connection, jobId: string, limits:
   const done = (complete: boolean, stoppedBecause: string, pages: number): JobLogs => ({ entries, pages, complete, stoppedBecause });
   // The first page, then either a next link (a full URL) or an offset into the same endpoint.
   let request: { url: string; query?: Record<string, unknown> } = { url: path, query: { limit: limits.pageSize } };
+  // A backend that gave a next link once pages by links: a page without one is its last.
+  let pagesByLinks = false;
   for (let pages = 0; ; ) {
     if (pages >= limits.maxPages) return done(false, `read the maximum of ${limits.maxPages} pages`, pages);
     const key = `${request.url} ${JSON.stringify(request.query ?? {})}`;
@@ -103,8 +105,10 @@ export async function readJobLogs(connection: Connection, jobId: string, limits:
       // The link is followed with our token: never to another origin.
       if (!sameOrigin(next, base)) return done(false, 'the next page is on another origin', pages);
       request = { url: next };
+      pagesByLinks = true;
       continue;
     }
+    if (pagesByLinks) return done(true, 'the last page had no next link', pages);
     // No link: a short page is the last one; a full one may be followed by more, by offset.
     if (logs.length < limits.pageSize) return done(true, 'the last page was not full', pages);
     const lastId = logs[logs.length - 1].id;

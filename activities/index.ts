@@ -6,7 +6,7 @@ import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connec
 import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
-import { createJobActivities } from './openeo-jobs';
+import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, type CancelConfirmation } from './openeo-jobs';
 import { createResultActivities } from './results';
 
 export type { PreparedBatch } from './spec-checks';
@@ -19,6 +19,12 @@ export interface ActivityDependencies extends ConnectionOptions {
    * @default 60_000
    */
   downloadIdleTimeoutMs?: number;
+  /**
+   * How often, and how far apart, a cancelled job's status is checked before the tile reports
+   * that the backend still runs it.
+   * @default { checks: 3, intervalMs: 1_000 } (checks after 1, 2 and 4 s)
+   */
+  cancelConfirmation?: CancelConfirmation;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -26,7 +32,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ...createSpecCheckActivities(connections),
     ...createTilePageActivities(),
-    ...createJobActivities(connections),
+    ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
   };
 }
