@@ -14,6 +14,8 @@ import { OpenEOConnections } from '../core/openeo/connections';
 import { readJobLogs } from '../activities/error-logs';
 import type { TileRecord } from '../core/records';
 import { tileProgress } from '../workflows/messages';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../app/plugin';
 import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
 
 const LOGS_ROUTE = 'GET /openeo/1.2/jobs/{job_id}/logs';
@@ -259,6 +261,14 @@ describe('what real backends do', () => {
       assert.equal(record.status, 'canceled');
       assert.equal(record.backendStatus, 'running');
       assert.match(record.error?.message ?? '', /cancel requested; the backend still reports running/);
+    });
+
+    it('replays the histories of these tiles deterministically', async () => {
+      const workflowIds = ['cancel-ignored/tile-E590000-N5660000', 'batch-cancel-ignored/tile-E590000-N5660000'];
+      const histories = await Promise.all(workflowIds.map(async (workflowId) => ({ workflowId, history: await h.temporal.workflow.getHandle(workflowId).fetchHistory() })));
+      const results = [];
+      for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(result);
+      assert.deepEqual(results.map((r) => r.error), [undefined, undefined]);
     });
   });
 });
