@@ -6,7 +6,7 @@ import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connec
 import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
-import { createJobActivities } from './openeo-jobs';
+import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, type CancelConfirmation } from './openeo-jobs';
 import { createResultActivities } from './results';
 import { LoginFailureReporter, useLoginReporter } from './login-failures';
 import { quotaGateOptions, withBackendQuotas } from './quota-scope';
@@ -34,6 +34,12 @@ export interface ActivityDependencies extends ConnectionOptions {
    * @default 300_000 (5 minutes)
    */
   loginRetryDelayMs?: number;
+  /**
+   * How often, and how far apart, a cancelled job's status is checked before the tile reports
+   * that the backend still runs it.
+   * @default { checks: 3, intervalMs: 1_000 } (checks after 1, 2 and 4 s)
+   */
+  cancelConfirmation?: CancelConfirmation;
 }
 
 export function createActivities(deps: ActivityDependencies) {
@@ -42,7 +48,7 @@ export function createActivities(deps: ActivityDependencies) {
   const activities = {
     ...createSpecCheckActivities(connections),
     ...createTilePageActivities(),
-    ...createJobActivities(connections),
+    ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
   };
   return withBackendQuotas(activities, quotaGateOptions(deps));

@@ -34,6 +34,26 @@ export interface JobSnapshot {
   updated?: string;
 }
 
+/** A job after a cancel request, and whether the backend says the cancel took. */
+export interface CancelledJob extends JobSnapshot {
+  /**
+   * False when the backend still reports the job `queued` or `running` after the cancel request
+   * and a few checks. Absent in results recorded before this field existed: read as taken.
+   */
+  cancelTaken?: boolean;
+}
+
+/** How a cancel is confirmed: `checks` looks at the job's status, 1×, 2×, 4×… `intervalMs` apart. */
+export interface CancelConfirmation {
+  checks: number;
+  intervalMs: number;
+}
+
+export const DEFAULT_CANCEL_CONFIRMATION: CancelConfirmation = { checks: 3, intervalMs: 1_000 };
+
+/** Statuses of a job that a cancel has not (yet) stopped. */
+const STILL_ACTIVE: readonly OpenEOJobStatus[] = ['queued', 'running'];
+
 export interface WaitInput extends JobRef {
   /** Return as soon as the job's status differs from this one. */
   knownStatus: OpenEOJobStatus;
@@ -102,7 +122,20 @@ async function sleepWithHeartbeats(ms: number, details: unknown): Promise<void> 
   ctx.heartbeat(details);
 }
 
-export function createJobActivities(connections: OpenEOConnections) {
+export function createJobActivities(connections: OpenEOConnections, confirmation: CancelConfirmation = DEFAULT_CANCEL_CONFIRMATION) {
+  /**
+   * After `DELETE /jobs/{id}/results`, looks at the job a few times (bounded) until the backend
+   * stops reporting it active; some backends accept the request and keep the job running.
+   */
+  async function confirmCancel(input: JobRef, afterRequest: JobSnapshot): Promise<CancelledJob> {
+    let job = afterRequest;
+    for (let check = 0; STILL_ACTIVE.includes(job.status) && check < confirmation.checks; check++) {
+      await sleepWithHeartbeats(confirmation.intervalMs * 2 ** check, { cancel: 'requested', status: job.status });
+      job = snapshot(await callOpenEO(connections, input.backend, 'check the cancelled job', (connection) => describe(connection, input.jobId)));
+    }
+    return { ...job, cancelTaken: !STILL_ACTIVE.includes(job.status) };
+  }
+
   return {
     /**
      * Creates the openEO job for one tile attempt and returns its id. On a retry, it first looks
@@ -166,13 +199,17 @@ export function createJobActivities(connections: OpenEOConnections) {
       }
     },
 
-    /** Stops the job on the backend; a job that already ended is left as it is. */
-    async cancelJob(input: JobRef): Promise<JobSnapshot> {
-      return callOpenEO(connections, input.backend, 'cancel the job', async (connection) => {
-        const job = await describe(connection, input.jobId);
-        if (TERMINAL_JOB_STATUSES.includes(job.status)) return snapshot(job);
-        return snapshot((await jobHandle(connection, input.jobId).stopJob()) as unknown as JobDescription);
+    /**
+     * Stops the job on the backend; a job that already ended is left as it is. Says whether the
+     * backend confirms the cancel (`cancelTaken`), after a few bounded checks.
+     */
+    async cancelJob(input: JobRef): Promise<CancelledJob> {
+      const { job, requested } = await callOpenEO(connections, input.backend, 'cancel the job', async (connection) => {
+        const current = snapshot(await describe(connection, input.jobId));
+        if (TERMINAL_JOB_STATUSES.includes(current.status)) return { job: current, requested: false };
+        return { job: snapshot((await jobHandle(connection, input.jobId).stopJob()) as unknown as JobDescription), requested: true };
       });
+      return requested ? confirmCancel(input, job) : { ...job, cancelTaken: true };
     },
   };
 }

@@ -8,9 +8,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { OpenEOConnections } from '../core/openeo/connections';
 import type { TileError } from '../core/records';
-import { downloadAsset, DownloadError, isAlreadyDownloaded } from './download';
+import { sameOrigin } from '../core/openeo/credentials';
+import { fetchAsset, type AssetFetchContext } from './asset-downloads';
+import { isAlreadyDownloaded } from './download';
+import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
-import type { JobRef } from './openeo-jobs';
+import { jobHandle, type JobRef } from './openeo-jobs';
 
 export interface TileOutputInput extends JobRef {
   outputDir: string;
@@ -35,12 +38,7 @@ interface StacAsset {
   'file:checksum'?: string;
 }
 
-interface LogEntry {
-  id?: string;
-  level?: string;
-  code?: string;
-  message?: string;
-}
+type ResultsDocument = { assets?: Record<string, StacAsset> };
 
 /** `<outputDir>/<batchId>/<tileId>`, refusing ids that would climb out of `outputDir`. */
 export function tileDirectory(outputDir: string, batchId: string, tileId: string): string {
@@ -70,11 +68,29 @@ async function writeJson(path: string, value: unknown): Promise<void> {
 }
 
 export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number }) {
+  /** How assets of one job are fetched: headers per URL, and fresh links when one is refused. */
+  const fetchContext = (input: TileOutputInput): AssetFetchContext => ({
+    jobId: input.jobId,
+    idleTimeoutMs: options.downloadIdleTimeoutMs,
+    headersFor: (url) => connections.authHeadersFor(input.backend, url),
+    renewLink: async (key, refused) => {
+      // A refused token on the backend's own origin is dropped, so the next call logs in again.
+      if (sameOrigin(refused, input.backend.url)) await connections.forget(input.backend);
+      const fresh = await callOpenEO(connections, input.backend, 'fetch fresh result links', async (connection) =>
+        (await jobHandle(connection, input.jobId).getResultsAsStac()) as ResultsDocument,
+      );
+      return fresh.assets?.[key]?.href;
+    },
+    onProgress: (asset, bytes) => Context.current().heartbeat({ asset, bytes }),
+  });
+
   return {
     /**
      * Downloads every asset of a finished job, verified against `file:size`/`file:checksum`,
-     * and writes `job.json` (the job's description and results document). Assets already on
-     * disk and verified are kept, so a retry only fetches what is missing.
+     * and writes `job.json` (the job's description and results document) first, so it is there
+     * also when a download fails. Assets already on disk and verified are kept, so a retry only
+     * fetches what is missing. Permanent failures (404, refused links, wrong checksums) end the
+     * activity without retries; see `asset-downloads.ts`.
      */
     async downloadResults(input: TileOutputInput): Promise<DownloadedResults> {
       const { backend, jobId } = input;
@@ -82,9 +98,11 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       const [description, results] = await callOpenEO(connections, backend, 'fetch the results', async (connection) => {
         // getJob fetches the description; the results document is one more request.
         const job = await connection.getJob(jobId);
-        return [job, (await job.getResultsAsStac()) as { assets?: Record<string, StacAsset> }];
+        return [job, (await job.getResultsAsStac()) as ResultsDocument];
       });
       await mkdir(tileDir, { recursive: true });
+      await writeJson(join(tileDir, 'job.json'), { job: description, results });
+      const context = fetchContext(input);
       const taken = new Set<string>();
       const files: string[] = [];
       let bytes = 0;
@@ -92,54 +110,30 @@ export function createResultActivities(connections: OpenEOConnections, options: 
         const name = assetFileName(key, index, taken);
         const target = join(tileDir, name);
         const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
-        if (!(await isAlreadyDownloaded(target, expect))) {
-          try {
-            bytes += await downloadAsset(asset.href, target, {
-              ...expect,
-              headers: await connections.authHeadersFor(backend, asset.href),
-              idleTimeoutMs: options.downloadIdleTimeoutMs,
-              onProgress: (done) => Context.current().heartbeat({ asset: key, bytes: done }),
-            });
-          } catch (err) {
-            // Every failed download is worth another attempt; a new attempt fetches the
-            // results document again, which also renews expired signed links.
-            const code = err instanceof DownloadError ? err.code : 'DownloadFailed';
-            const reason = err instanceof Error ? err.message : String(err);
-            throw ApplicationFailure.retryable(`could not download asset "${key}" of job ${jobId}: ${reason}`, code);
-          }
-        }
+        if (!(await isAlreadyDownloaded(target, expect))) bytes += await fetchAsset({ key, href: asset.href, target, expect }, context);
         files.push(name);
       }
-      await writeJson(join(tileDir, 'job.json'), { job: description, results });
       files.push('job.json');
       return { tileDir, files, bytes };
     },
 
     /**
-     * Saves the logs of a job that ended in `error` as `error-logs.json`, with `job.json`, and
-     * returns the first error entry: the reason shown for the tile.
+     * Saves the logs of a job that ended in `error` as `error-logs.json`, with `job.json` (which
+     * also says how the logs were read), and returns the first error entry: the tile's reason.
      */
     async saveErrorLogs(input: TileOutputInput): Promise<{ error: TileError; tileDir: string }> {
       const { backend, jobId } = input;
       const tileDir = tileDirectory(input.outputDir, input.batchId, input.tileId);
       const [description, logs] = await callOpenEO(connections, backend, 'fetch the error logs', async (connection) => {
         const job = await connection.getJob(jobId);
-        const reader = job.debugJob();
-        const entries: LogEntry[] = [];
-        // Pages until the backend has nothing new; bounded so a chatty job cannot fill the disk.
-        for (let page = 0; page < 100; page++) {
-          const next = (await reader.nextLogs(1000)) as LogEntry[];
-          if (next.length === 0) break;
-          entries.push(...next);
-        }
-        return [job, entries];
+        return [job, await readJobLogs(connection, jobId)] as const;
       });
       await mkdir(tileDir, { recursive: true });
       // error-logs.json is the latest attempt's; error-logs.attempt-<n>.json keeps every attempt's.
-      await writeJson(join(tileDir, 'error-logs.json'), logs);
-      if (input.attempt !== undefined) await writeJson(join(tileDir, `error-logs.attempt-${input.attempt}.json`), logs);
-      await writeJson(join(tileDir, 'job.json'), { job: description });
-      const first = logs.find((entry) => entry.level === 'error');
+      await writeJson(join(tileDir, 'error-logs.json'), logs.entries);
+      if (input.attempt !== undefined) await writeJson(join(tileDir, `error-logs.attempt-${input.attempt}.json`), logs.entries);
+      await writeJson(join(tileDir, 'job.json'), { job: description, logs: logReport(logs) });
+      const first = logs.entries.find((entry) => entry.level === 'error');
       const error = {
         code: first?.code || 'JobFailed',
         message: first?.message || 'the openEO job ended in error without an error log entry',
@@ -147,4 +141,9 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       return { error, tileDir };
     },
   };
+}
+
+/** How the logs were read, without the entries themselves. */
+function logReport(logs: JobLogs): Omit<JobLogs, 'entries'> & { entries: number } {
+  return { entries: logs.entries.length, pages: logs.pages, complete: logs.complete, stoppedBecause: logs.stoppedBecause };
 }

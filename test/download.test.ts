@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -15,6 +15,8 @@ import { assetFileName, tileDirectory } from '../activities/results';
 
 const body = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251));
 const sha256 = `1220${createHash('sha256').update(body).digest('hex')}`;
+/** Large enough that hashing the part already on disk takes longer than the server's cut. */
+const big = Buffer.alloc(48 * 1024 * 1024, 7);
 
 describe('verified downloads', () => {
   let server: Server;
@@ -25,6 +27,12 @@ describe('verified downloads', () => {
     dir = await mkdtemp(join(tmpdir(), 'openeo-temporal-download-'));
     server = createServer((req, res) => {
       ranges.push(req.headers.range);
+      if (req.url === '/cut-early' && !req.headers.range) {
+        // The first bytes arrive with the headers, then the connection ends: a cut right at the start.
+        res.writeHead(200, { 'Content-Length': body.length });
+        res.write(body.subarray(0, 1000), () => res.socket?.end());
+        return;
+      }
       if (req.url === '/short') {
         // Promises the whole file, sends half, and hangs up.
         res.writeHead(200, { 'Content-Length': body.length });
@@ -78,6 +86,41 @@ describe('verified downloads', () => {
     await assert.rejects(downloadAsset(`${base}/short`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 }));
     const files = await readdir(dir);
     assert.ok(!files.includes('short.tif'));
+  });
+
+  it('resumes with Range even when the connection ended right after the first bytes', async () => {
+    const target = join(dir, 'cut-early.tif');
+    const options = { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 };
+    await assert.rejects(downloadAsset(`${base}/cut-early`, target, options));
+    ranges.length = 0;
+    await downloadAsset(`${base}/cut-early`, target, options);
+    assert.deepEqual(ranges, ['bytes=1000-'], 'the bytes that arrived were kept and the rest asked for');
+    assert.deepEqual(await readFile(target), body);
+  });
+});
+
+describe('cuts while the part on disk is still being read', () => {
+  it('keeps the bytes that arrived while the existing part was hashed, so every try makes progress', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'openeo-temporal-slow-cut-'));
+    const server = createServer((req, res) => {
+      const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
+      res.writeHead(206, { 'Content-Length': big.length - from, 'Content-Range': `bytes ${from}-${big.length - 1}/${big.length}` });
+      res.write(big.subarray(from, from + 1000), () => setTimeout(() => res.socket?.end(), 30));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/big`;
+    try {
+      const target = join(dir, 'big.tif');
+      const before = big.length - 10_000;
+      await writeFile(`${target}.part`, big.subarray(0, before));
+      const checksum = `1220${createHash('sha256').update(big).digest('hex')}`;
+      await assert.rejects(downloadAsset(url, target, { headers: {}, idleTimeoutMs: 5000, size: big.length, checksum }));
+      assert.equal((await stat(`${target}.part`)).size, before + 1000, 'the 1,000 bytes of the cut answer are on disk');
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { CancellationScope, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
-import type { JobSnapshot } from '../activities/openeo-jobs';
+import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
 import { OPENEO_JOB_ID } from '../core/search-attributes';
@@ -13,8 +13,11 @@ import type { BatchSpec } from '../core/spec/schema';
 import type { TileActivities } from './activity-options';
 import type { TileJournal } from './tile-journal';
 
-/** How one attempt's job ended: its last snapshot, or a phase that ran past its limit. */
-export type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run' };
+/**
+ * How one attempt's job ended: its last snapshot, or a phase that ran past its limit, with the
+ * backend's answer to our cancel (its status after the cancel, and whether the cancel took).
+ */
+export type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run'; cancelled: CancelledJob };
 
 export interface AttemptContext {
   batchId: string;
@@ -93,8 +96,9 @@ export async function runAttempt(ctx: AttemptContext, processGraph: ProcessGraph
     );
     if (next === 'timeout') {
       // Over its limit: stop it on the backend, so it costs nothing more.
-      ctx.observe(await quick.cancelJob({ backend, jobId }));
-      return { job, timedOutIn: phase };
+      const cancelled = await quick.cancelJob({ backend, jobId });
+      ctx.observe(cancelled);
+      return { job, timedOutIn: phase, cancelled };
     }
     job = next;
     ctx.observe(job);

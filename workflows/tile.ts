@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JobSnapshot } from '../activities/openeo-jobs';
+import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
@@ -53,10 +53,22 @@ function errorOf(err: unknown): TileError {
   return { code: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
 
-/** The error of an attempt whose job ran past a phase limit and was cancelled. */
-function timeoutError(jobId: string, phase: 'queue' | 'run', timeouts: TileWorkflowInput['timeouts']): TileError {
+/** False only when the backend still reports the job active after our cancel request. */
+function cancelTook(cancelled: CancelledJob): boolean {
+  return cancelled.cancelTaken !== false;
+}
+
+/** What the backend said to a cancel that did not take; the tile must not claim it was cancelled. */
+function cancelNotTaken(cancelled: CancelledJob): string {
+  return `cancel requested; the backend still reports ${cancelled.status}`;
+}
+
+/** The error of an attempt whose job ran past a phase limit and was cancelled (or not). */
+function timeoutError(jobId: string, phase: 'queue' | 'run', timeouts: TileWorkflowInput['timeouts'], cancelled: CancelledJob): TileError {
   const limit = phase === 'run' ? `cancelRunningJobAfterSeconds (${timeouts?.cancelRunningJobAfterSeconds} s)` : `maxQueuedSeconds (${timeouts?.maxQueuedSeconds} s)`;
-  return { code: phase === 'run' ? 'JobRanTooLong' : 'JobQueuedTooLong', message: `job ${jobId} was cancelled after ${limit}` };
+  const code = phase === 'run' ? 'JobRanTooLong' : 'JobQueuedTooLong';
+  if (!cancelTook(cancelled)) return { code, message: `job ${jobId} ran past ${limit}: ${cancelNotTaken(cancelled)}` };
+  return { code, message: `job ${jobId} was cancelled after ${limit}` };
 }
 
 /**
@@ -85,7 +97,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     const processGraph = tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping));
     for (;;) {
       record.attempts += 1;
-      const { job, timedOutIn } = await runAttempt(attempt, processGraph);
+      const outcome = await runAttempt(attempt, processGraph);
+      const { job, timedOutIn } = outcome;
       if (job.status === 'finished' && !timedOutIn) {
         await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
         const downloaded = await transfers.downloadResults(output());
@@ -101,16 +114,18 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
         record.error = { code: 'JobCanceled', message: 'the openEO job was canceled on the backend' };
         break;
       }
-      if (timedOutIn) {
-        record.error = timeoutError(record.openeoJobId!, timedOutIn, input.timeouts);
+      if (outcome.timedOutIn) {
+        record.error = timeoutError(record.openeoJobId!, outcome.timedOutIn, input.timeouts, outcome.cancelled);
       } else {
         // Every attempt's logs are kept; the last one's reason is the tile's.
         const saved = await quick.saveErrorLogs(output());
         record.error = saved.error;
         record.outputDir = saved.tileDir;
       }
-      // A resubmitted job keeps the batch's slot, so parallelJobs stays exact meanwhile.
-      if (record.attempts < journal.lastAttempt) continue;
+      // A resubmitted job keeps the batch's slot, so parallelJobs stays exact meanwhile; a job
+      // the backend still runs after our cancel keeps it too, so no second job joins it.
+      const stillRunning = outcome.timedOutIn !== undefined && !cancelTook(outcome.cancelled);
+      if (record.attempts < journal.lastAttempt && !stillRunning) continue;
       await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'error', error: record.error }));
       record.status = 'error';
       break;
@@ -119,7 +134,11 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     if (isCancellation(err)) {
       record.status = 'canceled';
       await CancellationScope.nonCancellable(async () => {
-        if (record.openeoJobId) observe(await quick.cancelJob({ backend, jobId: record.openeoJobId }));
+        if (record.openeoJobId) {
+          const cancelled = await quick.cancelJob({ backend, jobId: record.openeoJobId });
+          observe(cancelled);
+          if (!cancelTook(cancelled)) record.error = { code: 'CancelNotConfirmed', message: `job ${record.openeoJobId}: ${cancelNotTaken(cancelled)}` };
+        }
         await finish(journal);
       });
       throw err;

@@ -60,8 +60,19 @@ export function describeFailure(err: unknown): OpenEOFailure {
   return { status, code, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
 }
 
+/**
+ * A 5xx that says the request can never work (501, or "unsupported", "not supported",
+ * "not implemented"): some backends answer what they cannot do with a 500.
+ */
+export function isUnsupported(failure: OpenEOFailure): boolean {
+  if (failure.status === 501) return true;
+  if (failure.status === undefined || failure.status < 500) return false;
+  return /unsupported|not supported|not implemented|NotImplemented/i.test(`${failure.code} ${failure.message}`);
+}
+
 /** True when the same call may succeed later: network trouble, 5xx, 429, busy backends. */
 export function isTransient(failure: OpenEOFailure): boolean {
+  if (isUnsupported(failure)) return false;
   if (TRANSIENT_CODES.has(failure.code) || NETWORK_CODES.has(failure.code)) return true;
   if (failure.status === undefined) return /socket|network|timeout|timed out|aborted|terminated|closed/i.test(failure.message);
   return failure.status === 429 || failure.status === 408 || failure.status >= 500;
