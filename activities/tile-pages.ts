@@ -61,7 +61,7 @@ export function createTilePageActivities() {
     async listTiles(input: TilePageInput): Promise<Tile[]> {
       const { tiles } = input;
       if (isTileFile(tiles)) {
-        const loaded = await loadTiles(tiles);
+        const loaded = await loadTiles(tiles, { duringBatch: true });
         checkFingerprint(tiles, loaded, input.fingerprint);
         return tilePage(loaded.collection, input.offset, input.limit);
       }

@@ -52,21 +52,29 @@ function parse(text: string, spec: TileFileSpec): TileFeatureCollection {
   }
 }
 
-async function readSource(spec: TileFileSpec): Promise<{ bytes: Buffer; version: string }> {
+/**
+ * When the source cannot be read: before a batch starts that is a problem with the spec; once
+ * it runs, an outage (a file missing on one worker, a URL's host down) to wait out.
+ */
+function unreadable(message: string, fix: string, duringBatch: boolean): ApplicationFailure {
+  return duringBatch ? ApplicationFailure.retryable(message, 'TileSourceUnavailable') : ApplicationFailure.nonRetryable(`${message}; ${fix}`, 'InvalidBatchSpec');
+}
+
+async function readSource(spec: TileFileSpec, duringBatch: boolean): Promise<{ bytes: Buffer; version: string }> {
   if ('file' in spec) {
     try {
       const info = await stat(spec.file);
       return { bytes: await readFile(spec.file), version: `${info.size}:${info.mtimeMs}` };
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(`tiles.file: cannot read ${spec.file} on the worker (${(err as Error).message}); give a path every worker can read`, 'InvalidBatchSpec');
+      throw unreadable(`tiles.file: cannot read ${spec.file} on the worker (${(err as Error).message})`, 'give a path every worker can read', duringBatch);
     }
   }
   const response = await fetch(spec.url, { signal: AbortSignal.timeout(60_000) });
   if (!response.ok) {
     const message = `tiles.url: ${spec.url} answered HTTP ${response.status}`;
-    // A missing file will not appear by retrying; a busy server may recover.
+    // A busy server may recover; a missing file is a spec problem, unless the batch already runs.
     if (response.status >= 500 || response.status === 429) throw ApplicationFailure.retryable(message, 'TileSourceUnavailable');
-    throw ApplicationFailure.nonRetryable(`${message}; check the URL`, 'InvalidBatchSpec');
+    throw unreadable(message, 'check the URL', duringBatch);
   }
   const bytes = Buffer.from(await response.arrayBuffer());
   return { bytes, version: createHash('sha256').update(bytes).digest('hex') };
@@ -76,12 +84,12 @@ async function readSource(spec: TileFileSpec): Promise<{ bytes: Buffer; version:
 const cache = new Map<string, { version: string; loaded: LoadedTiles }>();
 
 /** Reads and parses the tile source, from the worker's cache when it is unchanged. */
-export async function loadTiles(spec: TileFileSpec): Promise<LoadedTiles> {
+export async function loadTiles(spec: TileFileSpec, options: { duringBatch?: boolean } = {}): Promise<LoadedTiles> {
   const location = tileLocation(spec);
   const cached = cache.get(location);
   // A URL is read once per worker; a file again only when its size or time changed.
   if (cached && 'url' in spec) return cached.loaded;
-  const { bytes, version } = await readSource(spec);
+  const { bytes, version } = await readSource(spec, options.duringBatch ?? false);
   if (cached && cached.version === version) return cached.loaded;
   const loaded = { collection: parse(bytes.toString('utf8'), spec), fingerprint: createHash('sha256').update(bytes).digest('hex') };
   cache.set(location, { version, loaded });

@@ -39,6 +39,7 @@ export async function specForFailedTiles(client: Client, batchId: string): Promi
   const spec = await startInput<BatchSpec>(client, batchId, description.runId);
   const features: { type: 'Feature'; [key: string]: unknown }[] = [];
   const previousAttempts: Record<string, number> = { ...spec.rerun?.previousAttempts };
+  const finishedJobs: Record<string, string> = {};
   // A retried tile has several executions; only its latest says whether it still failed.
   const latest = (await latestTileExecutions(client, batchId)).filter((wf) => wf.typedSearchAttributes.get(TILE_STATUS) === 'error');
   for (const wf of latest) {
@@ -49,7 +50,9 @@ export async function specForFailedTiles(client: Client, batchId: string): Promi
     const record: TileRecord = await client.workflow.getHandle(wf.workflowId, wf.runId).result();
     features.push({ type: 'Feature', id: tile.id, geometry: tile.geometry, properties: tile.properties });
     previousAttempts[tile.id] = record.attempts;
+    // The job did its work; only its download failed: fetch the results again, pay for no new job.
+    if (record.backendStatus === 'finished' && record.openeoJobId) finishedJobs[tile.id] = record.openeoJobId;
   }
   if (features.length === 0) throw new Error(`batch ${batchId} has no failed tiles`);
-  return { spec: { ...spec, tiles: { type: 'FeatureCollection', features }, rerun: { previousAttempts } }, tiles: features.length };
+  return { spec: { ...spec, tiles: { type: 'FeatureCollection', features }, rerun: { previousAttempts, ...(Object.keys(finishedJobs).length > 0 ? { finishedJobs } : {}) } }, tiles: features.length };
 }

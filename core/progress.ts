@@ -17,6 +17,8 @@ export interface BatchProgress extends BatchSummary {
   backends: BackendSpec[];
   /** For partitioned batches: partitions done and in all, and the running one's workflow id. */
   partitions?: { done: number; total: number; current?: string };
+  /** What the batch is waiting for right now (e.g. a tile URL that does not answer), if anything. */
+  problem?: string;
 }
 
 /** Tiles that reached an end: finished, failed, canceled or skipped. */
@@ -81,6 +83,7 @@ export function progressDetails(progress: BatchProgress, slotsInUse: (backend: s
     `**${doneCount(c)} / ${progress.totalTiles} tiles done**${progress.paused ? ' — **paused**' : ''}: finished ${c.finished}, error ${c.error}, ` +
       `canceled ${c.canceled}, skipped ${c.skipped}, running ${c.running}, not started ${c.not_started}`,
     '',
+    ...(progress.problem ? [`**Waiting**: ${progress.problem}`, ''] : []),
     ...progress.backends.map((b) => {
       const pause = progress.pausedBackends[b.name];
       return `- ${b.name}: ${slotsInUse(b.name)} / ${b.parallelJobs} jobs${pause ? ` — **paused**: ${pause}` : ''}`;

@@ -167,6 +167,18 @@ describe('what real backends do', () => {
       assert.ok(files.includes('job.json'), `job.json is written although the download failed: ${files}`);
     });
 
+    it('retry-failed downloads the results of a finished job again, creating no new job', async () => {
+      await failingDownload('asset-404-retried', h.emulator, always(404, 'NotFound'));
+      const jobs = h.emulator.admin.stats().jobs.created;
+      const { handle, tiles } = await h.client.retryFailed('asset-404-retried');
+      assert.equal(tiles, 1);
+      const summary = await handle.result();
+      assert.equal(summary.counts.finished, 1, JSON.stringify(summary.failedTiles));
+      assert.equal(h.emulator.admin.stats().jobs.created, jobs, 'no new job: the finished one is downloaded again');
+      const files = await readdir(join(h.workDir, 'output', 'asset-404-retried', 'E590000-N5660000'));
+      assert.ok(files.some((f) => f.endsWith('.tif')), `the result file is there now: ${files}`);
+    });
+
     it('fails a tile at once when the server says it cannot serve the asset (500 "not supported")', async () => {
       const { error } = await failingDownload('asset-unsupported', h.emulator, always(500, 'Internal', 'Format GTiff is not supported for this asset'));
       assert.equal(error.code, 'AssetUnsupported');

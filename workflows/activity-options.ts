@@ -3,12 +3,14 @@
  * (spec checks, tile pages) and a tile's calls (openEO jobs, downloads) differ; each kind is
  * defined once here.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../core/spec/schema';
 
-/** Retries of the batch's own calls: reading tiles and checking specs. */
-const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 10 };
+/** Retries of the batch's own calls in one round (see `durably` for what comes after). */
+const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 };
+/** The longest pause between two rounds of a batch-level call that keeps failing. */
+const MAX_ROUND_PAUSE_MS = 5 * 60_000;
 
 /** Checking a spec may read a tile file and connect to every backend. */
 export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '5m', retry: BATCH_RETRY });
@@ -20,7 +22,9 @@ export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToClo
 export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
   const heartbeatTimeout = (timeouts?.heartbeatSeconds ?? 60) * 1000;
   const maximumInterval = (timeouts?.retryMaxIntervalSeconds ?? 120) * 1000;
-  const retry = { initialInterval: Math.min(2000, maximumInterval), backoffCoefficient: 2, maximumInterval, maximumAttempts: 30 };
+  // No attempt limit: an outage pauses a tile, it never ends it (its openEO job would be left
+  // running). Only a failure retrying cannot fix, which activities mark non-retryable, ends it.
+  const retry = { initialInterval: Math.min(2000, maximumInterval), backoffCoefficient: 2, maximumInterval };
   return {
     /** Single openEO calls: create, start, cancel, logs. */
     quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
@@ -39,4 +43,25 @@ export type TileActivities = ReturnType<typeof tileActivities>;
  */
 export function activityCause(err: unknown): unknown {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : err;
+}
+
+/**
+ * Calls a batch-level activity until it succeeds: an outage (a tile URL's host down, a tile
+ * file missing on one worker, a busy backend) pauses the batch, it never ends it. A failure
+ * that retrying cannot fix (non-retryable, e.g. a spec problem) is thrown. `onProblem` shows
+ * the reason while it lasts, and `undefined` once the call works again.
+ */
+export async function durably<T>(call: () => Promise<T>, onProblem: (problem: string | undefined) => void): Promise<T> {
+  for (let round = 0; ; round++) {
+    try {
+      const result = await call();
+      if (round > 0) onProblem(undefined);
+      return result;
+    } catch (err) {
+      const cause = activityCause(err);
+      if (!(err instanceof ActivityFailure) || (cause instanceof ApplicationFailure && cause.nonRetryable)) throw cause;
+      onProblem(`${cause instanceof Error ? cause.message : String(cause)}; trying again`);
+      await sleep(Math.min(MAX_ROUND_PAUSE_MS, 10_000 * 2 ** round));
+    }
+  }
 }

@@ -3,13 +3,13 @@
  * than its `parallelJobs`. Small and medium batches run one sliding window (continuing as new
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
-import { ApplicationFailure, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { summaryOf } from '../core/progress';
 import type { BatchSummary } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { BatchSpec, BatchSpecInput } from '../core/spec/schema';
-import { activityCause, specActivities } from './activity-options';
-import { registerBatchHandlers } from './handlers';
+import { durably, specActivities } from './activity-options';
+import { registerBatchHandlers, type BatchHandlers } from './handlers';
 import { runPartitions, type PartitionsState } from './partition-runner';
 import { runWindow } from './window';
 import { decodeWindowState, initialWindowState, type WindowState } from './window-book';
@@ -36,15 +36,18 @@ export function preparedFrom(spec: BatchSpecInput, carried: BatchCarryOver): Pre
 }
 
 /**
- * Validates the spec in the worker; a spec problem fails the batch with the problem itself.
- * (`prepareBatch` gives up early on a backend that is not there, see activities/spec-checks.ts.)
+ * Validates the spec in the worker; a spec problem fails the batch with the problem itself
+ * (`prepareBatch` gives up early on a backend that is not there or refuses the login, see
+ * activities/spec-checks.ts). A busy backend or tile source is waited for, with the reason shown.
  */
-async function prepare(spec: BatchSpecInput): Promise<PreparedBatch> {
-  try {
-    return await specActivities.prepareBatch(spec);
-  } catch (err) {
-    throw activityCause(err);
-  }
+async function prepare(spec: BatchSpecInput, handlers: BatchHandlers): Promise<PreparedBatch> {
+  return durably(
+    () => specActivities.prepareBatch(spec),
+    (problem) => {
+      handlers.noteProblem(problem);
+      setCurrentDetails(problem ? `**Waiting to start**: ${problem}` : '**Starting**');
+    },
+  );
 }
 
 /** A spec's batchId must be the workflow id: both name the batch's output folder and tiles. */
@@ -65,7 +68,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
   const batchId = workflowInfo().workflowId;
   if (!carried) checkBatchId(spec, batchId);
   const handlers = registerBatchHandlers(batchId);
-  const prepared = carried ? preparedFrom(spec, carried) : await prepare(spec);
+  const prepared = carried ? preparedFrom(spec, carried) : await prepare(spec, handlers);
   const { spec: batch, totalTiles } = prepared;
   const carry = { version: 1, totalTiles, tileFingerprint: prepared.tileFingerprint } as const;
 

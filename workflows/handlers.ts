@@ -43,6 +43,8 @@ export interface BatchController {
 
 export interface BatchHandlers {
   attach(controller: BatchController): void;
+  /** Before a controller attaches: what the batch waits for to start, shown in its progress. */
+  noteProblem(problem: string | undefined): void;
 }
 
 /** The explicit id a feature asks for (`id`, else `properties.id`), if any. */
@@ -73,12 +75,14 @@ export function checkAddedTiles(features: TileFeature[], pending: { ids: Readonl
  */
 export function registerBatchHandlers(batchId: string, role: 'batch' | 'partition' = 'batch'): BatchHandlers {
   let controller: BatchController | undefined;
+  let problem: string | undefined;
+  const noteProblem = (p: string | undefined) => void (problem = p);
   const ready = async (): Promise<BatchController> => {
     await condition(() => controller !== undefined);
     return controller!;
   };
   // Until a window attaches, the batch is still checking its spec: nothing has started.
-  setHandler(batchProgress, () => controller?.progress() ?? progressBeforeStart(batchId));
+  setHandler(batchProgress, () => controller?.progress() ?? { ...progressBeforeStart(batchId), ...(problem ? { problem } : {}) });
 
   if (role === 'partition') {
     // A signal cannot be refused, and a failure thrown here would fail the partition, so it is logged.
@@ -90,7 +94,7 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
       }
     });
     setHandler(partitionTilesAdded, async ({ tiles }) => (await ready()).receiveTiles?.(tiles));
-    return { attach: (c) => void (controller = c) };
+    return { attach: (c) => void (controller = c), noteProblem };
   }
 
   /** Checks a change against the settings once they are known; its numbers before. */
@@ -128,5 +132,5 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
     },
     { validator: ({ features }) => checkAddedTiles(features, pending()) },
   );
-  return { attach: (c) => void (controller = c) };
+  return { attach: (c) => void (controller = c), noteProblem };
 }

@@ -43,6 +43,8 @@ export interface TileWorkflowInput {
   maxAttempts?: number;
   /** Number of this tile's first job (above 1 when failed tiles are retried). @default 1 */
   firstAttempt?: number;
+  /** A job of this tile that finished but whose results were not downloaded: download them, create no job. */
+  finishedJobId?: string;
   timeouts?: BatchSpec['timeouts'];
 }
 
@@ -92,20 +94,33 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   const attempt: AttemptContext = { batchId, backend, jobOptions: input.jobOptions, polling: input.polling, timeouts: input.timeouts, activities, journal, observe };
   const output = () => ({ backend, jobId: record.openeoJobId!, outputDir: input.outputDir, batchId, tileId: tile.id, attempt: record.attempts });
 
+  /** The job finished: its slot is free, and its results are downloaded and verified. */
+  const downloadFinished = async () => {
+    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
+    const downloaded = await transfers.downloadResults(output());
+    record.outputDir = downloaded.tileDir;
+    record.files = downloaded.files;
+    record.status = 'finished';
+    record.error = undefined;
+  };
+
   try {
     show();
+    if (input.finishedJobId !== undefined) {
+      // retry-failed of a tile whose job finished but whose download failed: no new job.
+      journal.jobCreated(input.finishedJobId);
+      observe({ status: 'finished' });
+      await downloadFinished();
+      await finish(journal);
+      return record;
+    }
     const processGraph = tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping));
     for (;;) {
       record.attempts += 1;
       const outcome = await runAttempt(attempt, processGraph);
       const { job, timedOutIn } = outcome;
       if (job.status === 'finished' && !timedOutIn) {
-        await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
-        const downloaded = await transfers.downloadResults(output());
-        record.outputDir = downloaded.tileDir;
-        record.files = downloaded.files;
-        record.status = 'finished';
-        record.error = undefined;
+        await downloadFinished();
         break;
       }
       if (job.status === 'canceled' && !timedOutIn) {

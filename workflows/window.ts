@@ -24,7 +24,7 @@ import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
-import { activityCause, tilePageActivities } from './activity-options';
+import { activityCause, durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
 import { checkAddedTiles, type BatchHandlers } from './handlers';
 import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
@@ -76,6 +76,7 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
     maxAttempts: spec.retryOnOtherBackend ? 1 : spec.maxAttempts,
     firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
+    ...(spec.rerun?.finishedJobs?.[tile.id] !== undefined && !(tile.id in state.retries) ? { finishedJobId: spec.rerun.finishedJobs[tile.id] } : {}),
     timeouts: spec.timeouts,
   };
 }
@@ -84,6 +85,8 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
 class SlidingWindow {
   readonly book: WindowBook;
   private changed = false;
+  /** What the window waits for right now, shown in its progress. */
+  private problem?: string;
   /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
   private adding: Promise<unknown> = Promise.resolve();
 
@@ -161,7 +164,13 @@ class SlidingWindow {
       paused: state.paused,
       pausedBackends: state.pausedBackends,
       backends: state.backends,
+      ...(this.problem ? { problem: this.problem } : {}),
     };
+  }
+
+  private noteProblem(problem: string | undefined): void {
+    this.problem = problem === undefined ? undefined : `reading tiles: ${problem}`;
+    this.show();
   }
 
   show(): void {
@@ -252,7 +261,10 @@ class SlidingWindow {
     const state = this.state;
     // An inline collection is sliced here, so history never holds it whole for every page.
     const tiles = 'features' in spec.tiles ? { ...spec.tiles, features: spec.tiles.features.slice(state.nextTileIndex, state.nextTileIndex + room) } : spec.tiles;
-    const page = await tilePageActivities.listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: tileFingerprint });
+    const page = await durably(
+      () => tilePageActivities.listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: tileFingerprint }),
+      (problem) => this.noteProblem(problem),
+    );
     state.nextTileIndex += page.length;
     return page;
   }

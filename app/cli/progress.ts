@@ -23,9 +23,10 @@ export function progressBar(total: number): { update(p: BatchProgress): void; st
   };
 }
 
-export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 'pausedBackends'>> & { failure?: TileError }): string {
+export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 'pausedBackends' | 'problem'>> & { failure?: TileError }): string {
   if (summary.failure) return `batch ${summary.batchId} failed: ${summary.failure.code}: ${summary.failure.message}`;
   const lines = [`batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`];
+  if (summary.problem) lines.push(`  waiting: ${summary.problem}`);
   for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {})) lines.push(`  backend ${backend} paused: ${reason}`);
   if (summary.costs > 0) lines.push(`  costs reported by the backends: ${summary.costs.toFixed(2)} credits`);
   for (const failed of summary.failedTiles.slice(0, 20)) {

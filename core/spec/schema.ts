@@ -163,7 +163,13 @@ export const batchSpecSchema = z
      * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
      * Their tile workflows may run again under the same ids; job attempts continue the count.
      */
-    rerun: z.strictObject({ previousAttempts: z.record(z.string(), z.number().int().min(0)) }).optional(),
+    rerun: z
+      .strictObject({
+        previousAttempts: z.record(z.string(), z.number().int().min(0)),
+        /** Tiles whose job finished but whose download failed: their results are fetched again, no new job. */
+        finishedJobs: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
     scheduling: schedulingSchema.default({
       maxEventsPerRun: 4_000,
       partitionAboveTiles: 20_000,
