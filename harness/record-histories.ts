@@ -11,8 +11,7 @@
 import './quiet-logs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,6 +21,7 @@ import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
 import type { BatchSpecInput } from '../core/spec/schema';
 import { startDevServer } from '../tools/devserver';
 import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RunningEmulator } from '../tools/emulator';
+import { writeHistory } from './history-files';
 
 const USER = { username: 'recorder', password: 'recorder-password' };
 const TASK_QUEUE = 'record-histories';
@@ -62,7 +62,7 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
   const save = async (name: string, workflowId: string, runId?: string) => {
     const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
     const file = join(outDir, `${name}.json`);
-    await writeFile(file, `${historyToJSON(history)}\n`);
+    await writeHistory(file, { workflowId, history });
     written.push(file);
     log(`  ${name}: ${history.events?.length ?? 0} events (${workflowId})`);
   };

@@ -4,12 +4,12 @@
  * them would break batches in flight, and must go behind `patched()` instead.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import '../harness/quiet-logs';
+import { readHistory } from '../harness/history-files';
 import { WORKFLOWS_PATH } from '../app/plugin';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures', 'histories');
@@ -31,10 +31,11 @@ test('every committed workflow history replays on this build', async () => {
   for (const scenario of ['batch-finished', 'tile-finished', 'batch-continued-as-new', 'batch-after-continue-as-new', 'batch-partitioned', 'partition', 'tile-waiting-for-its-job', 'tile-retried-after-error']) {
     assert.ok(scenarios.has(scenario), `a recorded history of ${scenario}`);
   }
-  const histories = found.map(({ name, file }) => ({ workflowId: name, history: historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))) }));
+  const histories = await Promise.all(found.map(async ({ file }) => readHistory(file)));
   const failed: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) {
     if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
   }
+  assert.equal(histories.length, found.length);
   assert.deepEqual(failed, [], 'histories that no longer replay');
 });
