@@ -13,6 +13,7 @@ import type { RunningEmulator } from '../tools/emulator';
 import type { EmulatorStats } from '../tools/emulator/stats';
 import type { TileFeature } from '../core/spec/tile-types';
 import { addTiles, pauseBatch, resumeBatch, setParallelJobs, tileCompleted } from '../workflows/messages';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 async function stats(emulator: RunningEmulator): Promise<EmulatorStats> {
@@ -26,15 +27,6 @@ async function resetStats(emulator: RunningEmulator): Promise<void> {
 /** The largest number of one user's jobs that were created, queued or running at once. */
 async function maxActive(emulator: RunningEmulator): Promise<number> {
   return Math.max(0, ...Object.values((await stats(emulator)).activeJobsPerUser).map((g) => g.max));
-}
-
-/** Polls until `check` holds, failing after `ms`. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
 }
 
 function square(id: string, lon: number, lat: number, properties: Record<string, unknown> = {}): TileFeature {

@@ -4,11 +4,11 @@
  * that clashes with a pending one is refused; tiles added as the last tile ends still run.
  */
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { TileFeature } from '../core/spec/tile-types';
 import { addTiles, batchProgress, pauseBatch, resumeBatch, setParallelJobs } from '../workflows/messages';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 function square(lon: number, lat: number, id?: string): TileFeature {
@@ -19,15 +19,6 @@ function square(lon: number, lat: number, id?: string): TileFeature {
     geometry: { type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] },
     properties: {},
   };
-}
-
-/** Polls until `check` holds, failing after `ms`. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(100);
-  }
 }
 
 describe('live changes are never lost', () => {

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { TileFeature } from '../core/spec/tile-types';
 import { batchProgress } from '../workflows/messages';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 function square(i: number): TileFeature {
@@ -17,15 +17,6 @@ function square(i: number): TileFeature {
   const lon = 4 + (i % 20) * d;
   const lat = 51 + Math.floor(i / 20) * d;
   return { type: 'Feature', id: `t${i}`, geometry: { type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] }, properties: {} };
-}
-
-/** Polls until `check` holds, failing after `ms`. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(200);
-  }
 }
 
 describe('outages never end a batch', () => {
@@ -43,7 +34,7 @@ describe('outages never end a batch', () => {
     const { handle } = await h.client.start(h.spec({ batchId: 'file-outage', tiles: { file } }));
     await eventually(async () => (await handle.query(batchProgress)).counts.finished >= 40, '40 tiles finished');
     await rename(file, `${file}.away`);
-    await eventually(async () => /reading tiles: .*cannot read .*tiles\.geojson/.test((await handle.query(batchProgress)).problem ?? ''), 'the batch shows why it waits');
+    await eventually(async () => /reading tiles: .*cannot read .*tiles\.geojson/.test((await handle.query(batchProgress)).problem ?? ''), 'the batch shows why it waits', 120_000);
     // The first page's tiles end meanwhile; the next page waits for the file.
     await eventually(async () => (await handle.query(batchProgress)).counts.finished === 100, 'the first page finished');
     assert.equal((await handle.describe()).status.name, 'RUNNING');
