@@ -29,8 +29,8 @@ export interface ActivityDependencies extends ConnectionOptions {
   downloadLeaseMs?: number;
   /**
    * When a backend's login stops working mid-batch (a revoked or expired refresh token), tiles
-   * in flight try again after this long; meanwhile the batch pauses that backend. Temporal's
-   * retry policy gives a tile 30 tries, so a user has about 30 times this to log in again.
+   * in flight try again after this long, for as long as it takes; meanwhile the batch pauses
+   * that backend until the user logs in again and resumes it.
    * @default 300_000 (5 minutes)
    */
   loginRetryDelayMs?: number;
