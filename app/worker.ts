@@ -13,6 +13,11 @@ export interface OpenEOWorkerOptions extends OpenEOPluginOptions {
   temporal?: TemporalTarget;
   /** Lets a process that runs several things (the demo, tests) use one connection. */
   connection?: NativeConnection;
+  /**
+   * Workflows of your own that re-export (or wrap) `openeo-temporal/workflows`.
+   * @default the package's workflows
+   */
+  workflowsPath?: string;
 }
 
 /** Creates (but does not run) a worker with the openEO plugin. Call `run()` on the result. */
@@ -23,6 +28,7 @@ export async function createOpenEOWorker(options: OpenEOWorkerOptions = {}): Pro
     connection,
     namespace: target.namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...(options.workflowsPath ? { workflowsPath: options.workflowsPath } : {}),
     plugins: [createOpenEOPlugin(options)],
   });
 }

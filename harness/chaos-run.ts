@@ -29,6 +29,8 @@ export interface ChaosOptions {
   maxAttempts: number;
   /** Milliseconds between the kills; the server restarts after the second. */
   killAfterMs: number[];
+  /** After this kill (0-based), the worker comes back as the next release (a patched change). */
+  upgradeAtKill?: number;
   seed: number;
   log?: (line: string) => void;
 }
@@ -47,11 +49,13 @@ export interface ChaosResult {
   finishedTilesListed: number;
   kills: number;
   serverRestarts: number;
+  /** Tiles that ran on the upgraded build (their history has its patch marker); 0 without an upgrade. */
+  tilesOnUpgradedBuild: number;
   wallSeconds: number;
 }
 
 /** Starts a worker process and resolves once it polls. */
-async function startWorker(server: DevServer, emulator: RunningEmulator, taskQueue: string): Promise<ChildProcess> {
+async function startWorker(server: DevServer, emulator: RunningEmulator, taskQueue: string, upgraded = false): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(__dirname, 'chaos-worker.js')], {
     env: {
       ...process.env,
@@ -61,6 +65,7 @@ async function startWorker(server: DevServer, emulator: RunningEmulator, taskQue
         taskQueue,
         credentials: { emulator: { url: emulator.url, auth: { type: 'basic', ...USER } } },
         requestTimeoutMs: 3_000,
+        ...(upgraded ? { workflowsPath: require.resolve('./upgraded-workflows') } : {}),
       }),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -90,6 +95,17 @@ async function checksumMismatches(outputDir: string, batchId: string, tileIds: s
     }
   }
   return bad;
+}
+
+/** Tile workflows whose history records the upgrade's patch marker. */
+async function countPatched(client: OpenEOBatchClient, workflowIds: string[]): Promise<number> {
+  let count = 0;
+  for (const workflowId of workflowIds) {
+    const history = await client.client.workflow.getHandle(workflowId).fetchHistory();
+    const marked = history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    if (marked) count++;
+  }
+  return count;
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
@@ -146,7 +162,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         log('restarted the Temporal dev server');
       }
       await sleep(500);
-      worker = await startWorker(server, emulator, taskQueue);
+      const upgrade = options.upgradeAtKill !== undefined && i >= options.upgradeAtKill;
+      worker = await startWorker(server, emulator, taskQueue, upgrade);
+      if (i === options.upgradeAtKill) log('the worker came back as the upgraded build');
     }
 
     const client = new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue);
@@ -157,7 +175,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const tileId = title.replace(`${batchId}/`, '').replace(/ attempt \d+$/, '');
       attemptsPerTile.set(tileId, (attemptsPerTile.get(tileId) ?? 0) + count);
     }
-    const finished = (await client.tiles(batchId)).filter((t) => t.status === 'finished').map((t) => t.tileId);
+    const tiles = await client.tiles(batchId);
+    const finished = tiles.filter((t) => t.status === 'finished').map((t) => t.tileId);
     return {
       summary,
       stats,
@@ -168,6 +187,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       finishedTilesListed: finished.length,
       kills: options.killAfterMs.length,
       serverRestarts: options.killAfterMs.length > 1 ? 1 : 0,
+      tilesOnUpgradedBuild: options.upgradeAtKill === undefined ? 0 : await countPatched(client, tiles.map((t) => t.workflowId)),
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
@@ -189,6 +209,7 @@ export function chaosFigures(r: ChaosResult): string {
     `faults injected ${r.stats.faults.total} (${faults}), requests ${r.stats.requests.total}, worker kills survived ${r.kills}, ` +
     `server restarts ${r.serverRestarts}, tiles finished ${r.summary.counts.finished}, error ${r.summary.counts.error}` +
     `${r.summary.counts.error ? ` (${Object.entries(reasons).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}, ` +
-    `jobs per tile ${(jobs / Math.max(1, r.attemptsPerTile.size)).toFixed(2)}, wall time ${r.wallSeconds.toFixed(0)} s`
+    `jobs per tile ${(jobs / Math.max(1, r.attemptsPerTile.size)).toFixed(2)}, ` +
+    `${r.tilesOnUpgradedBuild ? `tiles on the upgraded build ${r.tilesOnUpgradedBuild}, ` : ''}wall time ${r.wallSeconds.toFixed(0)} s`
   );
 }

@@ -13,6 +13,8 @@ interface WorkerProcessConfig {
   taskQueue: string;
   credentials: CredentialStore;
   requestTimeoutMs?: number;
+  /** The upgraded build's workflows (see upgraded-workflows.ts), when the run upgrades. */
+  workflowsPath?: string;
 }
 
 async function main(): Promise<void> {
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
     credentials: config.credentials,
     requestTimeoutMs: config.requestTimeoutMs,
     downloadIdleTimeoutMs: config.requestTimeoutMs,
+    ...(config.workflowsPath ? { workflowsPath: config.workflowsPath } : {}),
   });
   const running = worker.run();
   console.log('ready');

@@ -1,7 +1,8 @@
 /**
  * The chaos test: a 50-tile batch while the emulator injects 5xx, 429, connection resets,
- * truncated downloads and failing jobs, the worker is killed with SIGKILL three times and the
- * Temporal dev server is restarted once. Every tile must end finished or error after its allowed
+ * truncated downloads and failing jobs, the worker is killed with SIGKILL three times, the
+ * Temporal dev server is restarted once, and the last worker comes back as the next release
+ * (workflow code with a patched change). Every tile must end finished or error after its allowed
  * attempts, with exactly one openEO job per tile attempt, verified files, and no job left running.
  * (`npm run bench` runs the same with more tiles.)
  */
@@ -13,7 +14,7 @@ const MAX_ATTEMPTS = 2;
 
 describe('chaos: faults, worker kills and a server restart', () => {
   it('ends every tile once, with one job per attempt, verified files and no job left running', async () => {
-    const r = await runChaos({ tiles: 50, parallelJobs: 10, maxAttempts: MAX_ATTEMPTS, killAfterMs: [2_500, 4_000, 3_000], seed: 2026 });
+    const r = await runChaos({ tiles: 50, parallelJobs: 10, maxAttempts: MAX_ATTEMPTS, killAfterMs: [2_500, 4_000, 3_000], upgradeAtKill: 2, seed: 2026 });
 
     // Every tile ended, as finished or as error after all its attempts.
     assert.equal(r.summary.totalTiles, 50);
@@ -29,6 +30,8 @@ describe('chaos: faults, worker kills and a server restart', () => {
     assert.deepEqual(r.activeJobs, []);
     assert.equal(r.finishedTilesListed, r.summary.counts.finished);
     assert.deepEqual(r.checksumMismatches, []);
+    // Tiles started before the upgrade replayed their old path on the new build; later ones took the new one.
+    assert.ok(r.tilesOnUpgradedBuild > 0 && r.tilesOnUpgradedBuild < 50, `tiles on the upgraded build: ${r.tilesOnUpgradedBuild}`);
     console.log(`chaos figures: ${chaosFigures(r)}`);
   });
 });
