@@ -97,6 +97,17 @@ async function checksumMismatches(outputDir: string, batchId: string, tileIds: s
   return bad;
 }
 
+/** Waits until `count` tiles of the batch have finished. */
+async function untilFinished(client: OpenEOBatchClient, batchId: string, count: number): Promise<void> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    const progress = await client.progress(batchId).catch(() => undefined);
+    if (progress && progress.counts.finished >= count) return;
+    if (Date.now() > deadline) throw new Error(`the chaos batch did not finish ${count} tiles within 10 minutes`);
+    await sleep(500);
+  }
+}
+
 /** Tile workflows whose history records the upgrade's patch marker. */
 async function countPatched(client: OpenEOBatchClient, workflowIds: string[]): Promise<number> {
   let count = 0;
@@ -151,6 +162,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     for (const [i, wait] of options.killAfterMs.entries()) {
       await sleep(wait);
+      // The upgrade must meet tiles that ran on the released build, however slow the machine.
+      if (i === options.upgradeAtKill) await untilFinished(new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue), batchId, Math.ceil(options.tiles / 5));
       await kill(worker);
       log(`killed the worker (${i + 1} of ${options.killAfterMs.length})`);
       if (i === 1) {
