@@ -6,7 +6,9 @@ import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '
 import type { BatchSummary, TileStatus } from '../core/records';
 import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BatchSpecInput } from '../core/spec/schema';
-import { latestTileExecutions, specForFailedTiles } from './rerun';
+import { specForFailedTiles } from './rerun';
+import { latestTileExecutions } from './batch-lookup';
+import { readBatchRecords, type BatchRecords } from './batch-records';
 import { checkSpecOffline } from '../core/spec/prepare';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
 import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs } from '../workflows/messages';
@@ -136,6 +138,14 @@ export class OpenEOBatchClient {
       });
     }
     return tiles.sort((a, b) => a.tileId.localeCompare(b.tileId));
+  }
+
+  /**
+   * Every tile of the batch with its whole record and outline (EPSG:4326), not-started tiles
+   * included: the batch's job database, for maps and exports.
+   */
+  async records(batchId: string): Promise<BatchRecords> {
+    return readBatchRecords(this.client, batchId);
   }
 
   /** Changes how many jobs a backend may have at once; returns the backends as configured now. */

@@ -3,7 +3,8 @@
  * tiles replaced by the failed ones (read back from their tile workflows' inputs) and their job
  * attempt counts, so new jobs continue the numbering and nothing is created twice.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { latestTileExecutions, startInput } from './batch-lookup';
 import type { TileRecord } from '../core/records';
 import { TILE_STATUS } from '../core/search-attributes';
 import type { BatchSpec } from '../core/spec/schema';
@@ -11,25 +12,6 @@ import type { TileWorkflowInput } from '../workflows/tile';
 
 /** At most this many tiles are retried in one run (they travel in the workflow input). */
 export const MAX_RERUN_TILES = 2_000;
-
-/** The first argument a workflow run was started with. */
-async function startInput<T>(client: Client, workflowId: string, runId?: string): Promise<T> {
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new Error(`workflow ${workflowId} has no input`);
-  return client.workflow.options.loadedDataConverter.payloadConverter.fromPayload<T>(payload);
-}
-
-/** The latest execution of every tile workflow of a batch, from visibility. */
-export async function latestTileExecutions(client: Client, batchId: string) {
-  const query = `OpenEOBatchId = '${batchId.replace(/'/g, "\\'")}' AND WorkflowType = 'tileWorkflow'`;
-  const latest = new Map<string, WorkflowExecutionInfo>();
-  for await (const wf of client.workflow.list({ query })) {
-    const seen = latest.get(wf.workflowId);
-    if (!seen || seen.startTime < wf.startTime) latest.set(wf.workflowId, wf);
-  }
-  return [...latest.values()];
-}
 
 export async function specForFailedTiles(client: Client, batchId: string): Promise<{ spec: BatchSpec; tiles: number }> {
   const description = await client.workflow.getHandle(batchId).describe();

@@ -9,8 +9,10 @@ import {
   CancellationScope,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -18,7 +20,7 @@ import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
-import { TILE_STATUS } from '../core/search-attributes';
+import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
 import { tileArguments, tileProcessGraph, type Tile } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import { tileActivities } from './activity-options';
@@ -165,10 +167,17 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   return record;
 }
 
+/**
+ * Patch id: the finished record is also kept in the tile workflow's memo, so one visibility
+ * listing gives every ended tile's row (map, exports) without reading each history.
+ */
+export const RECORD_MEMO_PATCH = 'tile-record-memo';
+
 /** Stamps the end, makes it searchable, and tells the batch (which may have ended already). */
 async function finish(journal: TileJournal): Promise<void> {
   const details = journal.finish();
   upsertSearchAttributes([{ key: TILE_STATUS, value: journal.record.status }]);
+  if (patched(RECORD_MEMO_PATCH)) upsertMemo({ [TILE_RECORD_MEMO]: journal.record });
   setCurrentDetails(details);
   await tellParent((parent) => parent.signal(tileCompleted, journal.record));
 }
