@@ -1,7 +1,8 @@
 /**
  * An outage pauses a batch, it never ends it: a tile file that goes missing while the batch
  * runs is waited for, with the reason in the batch's progress, and the batch finishes once the
- * file is back.
+ * file is back; a backend that answers nothing for ten minutes in the middle of a batch costs
+ * time, never a tile, a second job or a slot over `parallelJobs`.
  */
 import assert from 'node:assert/strict';
 import { rename, writeFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TileFeature } from '../core/spec/tile-types';
 import { batchProgress } from '../workflows/messages';
 import { eventually } from './support/eventually';
-import { startHarness, type Harness } from './support/harness';
+import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
 
 function square(i: number): TileFeature {
   const d = 0.01;
@@ -59,5 +60,48 @@ describe('outages never end a batch', () => {
     } finally {
       h.emulator.admin.setFaults(saved);
     }
+  });
+});
+
+describe('a backend outage in the middle of a batch', () => {
+  let h: Harness;
+  before(async () => {
+    // Jobs long enough that the outage finds some running and others waiting for a slot.
+    h = await startHarness({ maxRunningJobsPerUser: 50, jobDurations: { queuedMs: 500, runningMs: 15_000 } });
+    await h.startWorker();
+  });
+  after(async () => h?.teardown());
+
+  it('rides out ten minutes without an answer: every tile finished, one job per attempt, parallelJobs kept', async () => {
+    const outageMs = 10 * 60_000;
+    const parallelJobs = 3;
+    const spec = h.spec({ batchId: 'backend-outage', cols: 3, rows: 3, timeouts: { retryMaxIntervalSeconds: 10 } });
+    spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs }];
+    const { handle } = await h.client.start(spec);
+    await eventually(async () => {
+      const { counts } = await handle.query(batchProgress);
+      return counts.finished >= parallelJobs && counts.running === parallelJobs;
+    }, 'the first tiles finished and the next ones run', 120_000);
+    h.emulator.admin.setFaults({ outage: { fromNowMs: 0, durationMs: outageMs } });
+    const outageEnds = Date.now() + outageMs;
+
+    // The running jobs finish on the backend meanwhile; the batch cannot see it, and waits.
+    await new Promise((resolve) => setTimeout(resolve, outageMs - 30_000));
+    assert.ok(Date.now() < outageEnds, 'checked while the backend was still down');
+    assert.equal((await handle.describe()).status.name, 'RUNNING', 'the outage did not end the batch');
+    assert.equal((await handle.query(batchProgress)).counts.error, 0, 'no tile gave up during the outage');
+    assert.ok((h.emulator.admin.stats().faults.byType.outage ?? 0) > 0, 'the backend refused requests');
+
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 9, JSON.stringify(summary.failedTiles));
+    const stats = h.emulator.admin.stats();
+    const titles = Object.entries(stats.jobs.createdByTitle).filter(([title]) => title.startsWith('backend-outage/'));
+    assert.equal(titles.length, 9, `one job per tile: ${JSON.stringify(titles)}`);
+    for (const [title, jobs] of titles) {
+      assert.equal(jobs, 1, `exactly one job for ${title}`);
+      assert.match(title, / attempt 1$/, 'no attempt was spent on the outage');
+    }
+    const active = stats.activeJobsPerUser[EMULATOR_USER.username];
+    assert.ok(active && active.max <= parallelJobs, `at most ${parallelJobs} jobs at once: ${JSON.stringify(stats.activeJobsPerUser)}`);
   });
 });
