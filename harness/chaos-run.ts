@@ -12,12 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { OpenEOBatchClient } from '../app/client';
 import { startDevServer, type DevServer } from '../tools/devserver';
 import { startEmulator, type RunningEmulator } from '../tools/emulator';
 import type { EmulatorStats } from '../tools/emulator/stats';
 import type { BatchSummary } from '../core/records';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
+import { UPGRADE_PATCH } from './upgrade-patch';
 
 const USER = { username: 'chaos', password: 'chaos-password' };
 const BAP_UDP = 'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json';
@@ -113,10 +115,17 @@ async function countPatched(client: OpenEOBatchClient, workflowIds: string[]): P
   let count = 0;
   for (const workflowId of workflowIds) {
     const history = await client.client.workflow.getHandle(workflowId).fetchHistory();
-    const marked = history.events?.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-    if (marked) count++;
+    if (history.events?.some(marksUpgradePatch)) count++;
   }
   return count;
+}
+
+/** A patch marker of the upgrade's own patch (tiles carry other patches too). */
+function marksUpgradePatch(event: temporal.api.history.v1.IHistoryEvent): boolean {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_patch') return false;
+  const data = marker.details?.['patch_data']?.payloads?.[0]?.data;
+  return data ? Buffer.from(data).toString('utf8').includes(UPGRADE_PATCH) : false;
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {

@@ -10,8 +10,7 @@ import type { TileRecord } from '../core/records';
 
 export { batchWorkflow, partitionWorkflow, quotaWorkflow } from '../workflows';
 
-/** The patch id the upgraded tiles record in their history. */
-export const UPGRADE_PATCH = 'chaos-upgrade-first-step';
+import { UPGRADE_PATCH } from './upgrade-patch';
 
 export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord> {
   if (patched(UPGRADE_PATCH)) await sleep(10);
