@@ -124,8 +124,8 @@ async function countPatched(client: OpenEOBatchClient, workflowIds: string[]): P
 function marksUpgradePatch(event: temporal.api.history.v1.IHistoryEvent): boolean {
   const marker = event.markerRecordedEventAttributes;
   if (marker?.markerName !== 'core_patch') return false;
-  const data = marker.details?.['patch_data']?.payloads?.[0]?.data;
-  return data ? Buffer.from(data).toString('utf8').includes(UPGRADE_PATCH) : false;
+  // The patch id is in the marker's details (key `patch-data`, JSON `{ id, deprecated }`).
+  return Object.values(marker.details ?? {}).some((payloads) => payloads.payloads?.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(UPGRADE_PATCH)));
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
