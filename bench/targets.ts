@@ -94,7 +94,7 @@ function judgeExports(exports: ExportedBatch[] | undefined, report: Report): voi
   const big = exports?.filter((e) => e.tiles >= 10_000) ?? [];
   const times = (e: ExportedBatch) => Object.entries(e.seconds).map(([format, s]) => `${format} ${s.toFixed(1)} s`).join(', ');
   if (big.length === 0) {
-    report.target(EXPORT_TARGET, undefined, exports?.length ? `not run at 10,000 tiles; ${exports.map((e) => `${e.tiles} tiles: ${times(e)}`).join('; ')}` : 'not run');
+    report.target(EXPORT_TARGET, undefined, exports?.length ? `not run at 10,000 tiles; ${exports.map((e) => `${e.batchId}, ${e.tiles} tiles: ${times(e)}`).join('; ')}` : 'not run');
     return;
   }
   const pass = big.every((e) => Object.values(e.seconds).every((s) => s <= MAX_EXPORT_SECONDS));
