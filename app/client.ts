@@ -9,6 +9,7 @@ import type { BatchSpecInput } from '../core/spec/schema';
 import { specForFailedTiles } from './rerun';
 import { latestTileExecutions } from './batch-lookup';
 import { readBatchRecords, type BatchRecords } from './batch-records';
+import { exportBatch, type ExportOptions, type TileExport } from './export';
 import { checkSpecOffline } from '../core/spec/prepare';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
 import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs } from '../workflows/messages';
@@ -146,6 +147,14 @@ export class OpenEOBatchClient {
    */
   async records(batchId: string): Promise<BatchRecords> {
     return readBatchRecords(this.client, batchId);
+  }
+
+  /**
+   * The batch as a job database like the openEO Python job manager's: one row per tile, in CSV,
+   * GeoJSON or GeoParquet (see `JOB_DATABASE_COLUMNS`); written to `options.out` when given.
+   */
+  async exportTiles(batchId: string, options: ExportOptions): Promise<TileExport> {
+    return exportBatch(this.client, batchId, options);
   }
 
   /** Changes how many jobs a backend may have at once; returns the backends as configured now. */

@@ -1,5 +1,6 @@
 /** The public API of openeo-temporal. */
 export { OpenEOBatchClient, type TileListing, type StartedBatch } from './client';
+export { EXPORT_FORMATS, JOB_DATABASE_COLUMNS, encodeJobDatabase, jobDatabaseRows, jobManagerStatus, type ExportFormat, type ExportOptions, type JobDatabaseRow, type JobManagerStatus, type TileExport } from './export';
 export { createOpenEOPlugin, WORKFLOWS_PATH, type OpenEOPluginOptions } from './plugin';
 export { createOpenEOWorker, type OpenEOWorkerOptions } from './worker';
 export { createActivities, type ActivityDependencies } from '../activities';

@@ -1,7 +1,7 @@
 /** Command-line flags of `npm run bench -- …`. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['throughput', 'makespan', 'polling', 'chaos'] as const;
+export const SCENARIOS = ['throughput', 'makespan', 'polling', 'chaos', 'export'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -16,6 +16,8 @@ export interface BenchOptions {
   durableSqlite: boolean;
   /** Tiles in the chaos run (the test suite runs 50). */
   chaosTiles: number;
+  /** Tiles of the batch the export scenario pauses and exports. */
+  exportTiles: number;
 }
 
 export const USAGE = `usage: node dist/bench/run.js [options]
@@ -26,7 +28,14 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --serial                run the polling scenario after the others, not alongside them
   --polling-job-seconds N how long the polling scenario's job runs (default 600; targets assume 600)
   --durable-sqlite        keep the dev server's SQLite fsync on every commit (about 3× slower here)
-  --chaos-tiles N         tiles in the chaos run: faults, worker kills, a server restart (default 200)`;
+  --chaos-tiles N         tiles in the chaos run: faults, worker kills, a server restart (default 200)
+  --export-tiles N        tiles of the batch the export scenario runs a tenth of, pauses and exports
+                          in each format (default 10000; --quick 1000)`;
+
+/** A tile count `gridSpec` makes exactly: up to 100 in a row, else full rows of 100. */
+function validGrid(t: number): boolean {
+  return Number.isInteger(t) && t >= 1 && t <= 100_000 && (t <= 100 || t % 100 === 0);
+}
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -40,6 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'polling-job-seconds': { type: 'string' },
       'durable-sqlite': { type: 'boolean', default: false },
       'chaos-tiles': { type: 'string' },
+      'export-tiles': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -47,7 +57,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (values.help) throw new Error(USAGE);
   const tiles = (values.tiles ?? (values.quick ? '1000' : '1000,10000')).split(',').map((t) => Number(t.trim()));
   for (const t of tiles) {
-    if (!Number.isInteger(t) || t < 1 || t > 100_000 || (t > 100 && t % 100 !== 0)) {
+    if (!validGrid(t)) {
       throw new Error(`--tiles: ${t} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`);
     }
   }
@@ -61,5 +71,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!(pollingJobSeconds > 0 && pollingJobSeconds <= 3600)) throw new Error(`--polling-job-seconds: 1–3600\n${USAGE}`);
   const chaosTiles = Number(values['chaos-tiles'] ?? (values.quick ? 50 : 200));
   if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0) throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
-  return { tiles, scenarios, serial: values.serial ?? false, pollingJobSeconds, durableSqlite: values['durable-sqlite'] ?? false, chaosTiles };
+  const exportTiles = Number(values['export-tiles'] ?? (values.quick ? 1000 : 10_000));
+  if (!validGrid(exportTiles)) throw new Error(`--export-tiles: ${exportTiles} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`);
+  return { tiles, scenarios, serial: values.serial ?? false, pollingJobSeconds, durableSqlite: values['durable-sqlite'] ?? false, chaosTiles, exportTiles };
 }

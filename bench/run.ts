@@ -9,6 +9,7 @@
 import { parseOptions } from './args';
 import { chaosFigures, runChaos } from '../harness/chaos-run';
 import { Report } from './report';
+import { exportScenario } from './scenarios/export';
 import { makespan } from './scenarios/makespan';
 import { pollingCost } from './scenarios/polling-cost';
 import { throughput } from './scenarios/throughput';
@@ -56,6 +57,13 @@ async function main(): Promise<void> {
         if (figures) results.throughput.push(figures);
       }
     }
+    if (options.scenarios.has('export')) {
+      // The largest throughput batch (every tile ended) is exported too, when it ran.
+      const ended = [...results.throughput].sort((a, b) => b.tiles - a.tiles)[0];
+      results.exports = await scenario(`export: ${options.exportTiles} tiles in CSV, GeoJSON and GeoParquet`, report, () =>
+        exportScenario(w, options.exportTiles, report, ended ? `bench-throughput-${ended.tiles}` : undefined),
+      );
+    }
     if (options.scenarios.has('makespan')) {
       results.makespan = await scenario('makespan: 64 tiles × 5 s, parallelJobs 4', report, () => makespan(w, report));
     }
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
   judge(results, report);
   const wallSeconds = (Date.now() - started) / 1000;
   report.figure('benchWallSeconds', 'benchmark wall time', wallSeconds, 's');
-  console.log(report.json({ options: { tiles: options.tiles, scenarios: [...options.scenarios], serial: options.serial } }));
+  console.log(report.json({ options: { tiles: options.tiles, exportTiles: options.exportTiles, scenarios: [...options.scenarios], serial: options.serial } }));
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 /** The issue's targets, judged from the scenarios' figures. */
 import type { ChaosResult } from '../harness/chaos-run';
 import type { Report } from './report';
+import type { ExportedBatch } from './scenarios/export';
 import type { MakespanFigures } from './scenarios/makespan';
 import { LONG_RUNNING_MS, type PollingCostFigures } from './scenarios/polling-cost';
 import type { ThroughputFigures } from './scenarios/throughput';
@@ -10,6 +11,7 @@ export interface Results {
   throughput: ThroughputFigures[];
   makespan?: MakespanFigures;
   polling?: PollingCostFigures & { runningMs: number };
+  exports?: ExportedBatch[];
 }
 
 const HISTORY_LIMIT = 10_240;
@@ -18,6 +20,8 @@ const MAX_RESULTS_LAG_S = 15;
 const MAX_MAKESPAN_RATIO = 1.1;
 /** What one extra status (one wait activity) adds to a tile: 3 activity and 3 workflow-task events. */
 const EVENTS_PER_WAIT = 6;
+const MAX_EXPORT_SECONDS = 30;
+const EXPORT_TARGET = `a 10,000-tile batch exports in each format (CSV, GeoJSON, GeoParquet) within ${MAX_EXPORT_SECONDS} s`;
 
 export function judge(results: Results, report: Report): void {
   const big = results.throughput.find((t) => t.tiles === 10_000);
@@ -68,6 +72,8 @@ export function judge(results: Results, report: Report): void {
     report.target('≤ 30 openEO requests for the 10-minute job, results within 15 s', undefined, poll ? `job ran ${poll.runningMs / 1000} s, not 600 s` : 'not run');
   }
 
+  judgeExports(results.exports, report);
+
   const c = results.chaos;
   if (c) {
     const ended = c.summary.counts.finished + c.summary.counts.error === c.summary.totalTiles;
@@ -82,4 +88,15 @@ export function judge(results: Results, report: Report): void {
   } else {
     report.target('chaos: every tile ends once, one job per attempt, files verified, nothing left running', undefined, 'not run');
   }
+}
+
+function judgeExports(exports: ExportedBatch[] | undefined, report: Report): void {
+  const big = exports?.filter((e) => e.tiles >= 10_000) ?? [];
+  const times = (e: ExportedBatch) => Object.entries(e.seconds).map(([format, s]) => `${format} ${s.toFixed(1)} s`).join(', ');
+  if (big.length === 0) {
+    report.target(EXPORT_TARGET, undefined, exports?.length ? `not run at 10,000 tiles; ${exports.map((e) => `${e.batchId}, ${e.tiles} tiles: ${times(e)}`).join('; ')}` : 'not run');
+    return;
+  }
+  const pass = big.every((e) => Object.values(e.seconds).every((s) => s <= MAX_EXPORT_SECONDS));
+  report.target(EXPORT_TARGET, pass, big.map((e) => `${e.batchId} (${e.ended} of ${e.tiles} tiles ended): ${times(e)}`).join('; '));
 }
