@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MIN_REQUESTS_PER_SECOND } from '../quota/limits';
+import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -151,6 +152,17 @@ export const batchSpecSchema = z
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
     jobOptions: z.record(z.string(), z.unknown()).optional(),
     tiles: tilesSchema,
+    /**
+     * Tiles the batch may have. A larger batch is refused before it starts until the user
+     * confirms it (`start --yes`) or raises this, so a slip in the tiling never starts a
+     * million jobs.
+     */
+    maxTiles: z
+      .number()
+      .int('must be a whole number of tiles')
+      .min(1)
+      .max(MAX_TILES, `at most ${MAX_TILES.toLocaleString('en-US')}, the hard limit of one batch (split larger areas over several batches)`)
+      .default(DEFAULT_MAX_TILES),
     /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
     outputDir: z.string().min(1).default('./output'),
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
