@@ -9,7 +9,7 @@
  */
 import type { SpecErrorDetails } from '../core/spec/errors';
 import { parameterProblems, processFromDocument, type ProcessDefinition } from '../core/spec/remote-process';
-import type { BatchSpec } from '../core/spec/schema';
+import { processCallSchema, type BatchSpec } from '../core/spec/schema';
 
 /** How long the namespace URL may take to answer. */
 export const NAMESPACE_TIMEOUT_MS = 10_000;
@@ -23,6 +23,12 @@ export interface RemoteProcessCheck {
 }
 
 type SpecProcessPart = Pick<BatchSpec, 'process' | 'parameterDefaults' | 'parameterMapping'>;
+
+/** The process part of a spec, also of one whose other parts are wrong; undefined when it is wrong itself. */
+export function processPartOf(input: unknown): SpecProcessPart | undefined {
+  const read = processCallSchema.safeParse(input);
+  return read.success ? read.data : undefined;
+}
 
 function namespaceProblem(code: string, problem: string, fix: string): RemoteProcessCheck {
   return { problems: [{ field: 'process.namespace', code, problem, fix }] };

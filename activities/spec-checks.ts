@@ -11,7 +11,7 @@ import { checkTilesOffline, inspectSpecOffline, type PreparedBatch } from '../co
 import { InvalidSpecError } from '../core/spec/validate';
 import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
-import { checkRemoteProcess } from './process-checks';
+import { checkRemoteProcess, processPartOf } from './process-checks';
 
 export type { PreparedBatch };
 
@@ -43,14 +43,14 @@ export function createSpecCheckActivities(connections: OpenEOConnections) {
      */
     async prepareBatch(input: unknown): Promise<PreparedBatch> {
       const inspection = inspectSpecOffline(input);
-      if (!inspection.spec) throw invalid(inspection.problems);
       const problems = [...inspection.problems];
-      const prepared = await withTileFile({ spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, problems);
-      const remote = await checkRemoteProcess(prepared.spec);
+      const prepared = inspection.spec && (await withTileFile({ spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, problems));
+      const processPart = inspection.spec ?? processPartOf(input);
+      const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
       problems.push(...remote.problems);
       // The backend fetches the definition over its own network: what this worker cannot reach, it may.
       if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
-      if (problems.length > 0) throw invalid(problems);
+      if (problems.length > 0 || !prepared) throw invalid(problems);
       for (const [i, backend] of prepared.spec.backends.entries()) await checkBackendLogin(connections, backend, i);
       return prepared;
     },

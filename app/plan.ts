@@ -6,7 +6,7 @@
  * credential sources.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { checkRemoteProcess } from '../activities/process-checks';
+import { checkRemoteProcess, processPartOf } from '../activities/process-checks';
 import { isTileFile, loadTiles } from '../activities/tile-source';
 import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connections';
 import { credentialsFromEnv, type CredentialStore } from '../core/openeo/credentials';
@@ -123,11 +123,24 @@ function firstTiles(tiles: TilePlan | undefined, placement: Placement | undefine
   };
 }
 
-/** Checks that need the network: the remote process's namespace, then every backend. */
-async function onlineChecks(spec: BatchSpec, tiles: TilePlan | undefined, placement: Placement | undefined, options: PlanOptions, problems: SpecErrorDetails[], unchecked: string[]): Promise<BackendChecks[]> {
-  const remote = await checkRemoteProcess(spec);
+/**
+ * Checks that need the network: the remote process's namespace (also of a spec that is wrong
+ * elsewhere), then every backend (of a spec the schema accepts).
+ */
+async function onlineChecks(
+  input: unknown,
+  spec: BatchSpec | undefined,
+  tiles: TilePlan | undefined,
+  placement: Placement | undefined,
+  options: PlanOptions,
+  problems: SpecErrorDetails[],
+  unchecked: string[],
+): Promise<BackendChecks[]> {
+  const processPart = spec ?? processPartOf(input);
+  const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
   problems.push(...remote.problems);
   if (remote.unchecked) unchecked.push(`process.namespace: ${remote.unchecked}; the backend fetches it over its own network`);
+  if (!spec) return [];
   const definition: ProcessDefinition | undefined = remote.definition;
   const connections = new OpenEOConnections(options.credentials ?? credentialsFromEnv(), options.connectionOptions);
   const checks = await checkBackends(connections, spec, firstTiles(tiles, placement), definition, problems);
@@ -150,7 +163,7 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
   if (spec && isTileFile(spec.tiles)) ({ source, tiles } = await readTileFile(spec, spec.tiles, problems));
   const maxTiles = spec?.maxTiles ?? DEFAULT_MAX_TILES;
   const placement = spec && tiles ? placeBatch(spec, tiles, (source !== undefined && 'aoi' in source) || noTilePinned(tiles)) : undefined;
-  const checks = spec && !options.offline ? await onlineChecks(spec, tiles, placement, options, problems, unchecked) : [];
+  const checks = !options.offline ? await onlineChecks(input, spec, tiles, placement, options, problems, unchecked) : [];
   if (options.offline) unchecked.push('offline plan: the remote process and the backends were not asked');
   const carryTiles = options.includeTiles !== false && tiles !== undefined && tiles.count <= maxTiles;
   return {
@@ -182,7 +195,8 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
  */
 export async function checkBeforeStart(input: BatchSpecInput): Promise<void> {
   const { spec, problems } = inspectSpecOffline(input);
-  const remote = spec ? await checkRemoteProcess(spec) : undefined;
+  const processPart = spec ?? processPartOf(input);
+  const remote = processPart ? await checkRemoteProcess(processPart) : undefined;
   const all = [...problems, ...(remote?.problems ?? [])];
   if (all.length > 0) throw new InvalidSpecError(all);
 }

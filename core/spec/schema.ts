@@ -67,6 +67,21 @@ const processSchema = z.union([
   }),
 ]);
 
+/** Values for process parameters that are the same for every tile. */
+const parameterDefaultsSchema = z.record(z.string(), z.unknown()).default({});
+
+/**
+ * Process parameter ← tile property. The special property `geometry` is the tile's EPSG:4326
+ * geometry. By default `geometry` feeds the parameter `geometry`.
+ */
+const parameterMappingSchema = z.record(z.string(), z.string()).default({ geometry: 'geometry' });
+
+/**
+ * The part of a spec that says which process its jobs call and with what: readable on its own,
+ * so a remote process is checked even when other parts of the spec are wrong.
+ */
+export const processCallSchema = z.object({ process: processSchema, parameterDefaults: parameterDefaultsSchema, parameterMapping: parameterMappingSchema });
+
 const aoiSchema = z.strictObject({
   west: z.number().finite(),
   south: z.number().finite(),
@@ -142,13 +157,8 @@ export const batchSpecSchema = z
     title: z.string().max(200).optional(),
     backends: z.array(backendSchema).min(1, 'name at least one openEO backend'),
     process: processSchema,
-    /** Values for process parameters that are the same for every tile. */
-    parameterDefaults: z.record(z.string(), z.unknown()).default({}),
-    /**
-     * Process parameter ← tile property. The special property `geometry` is the tile's
-     * EPSG:4326 geometry. By default `geometry` feeds the parameter `geometry`.
-     */
-    parameterMapping: z.record(z.string(), z.string()).default({ geometry: 'geometry' }),
+    parameterDefaults: parameterDefaultsSchema,
+    parameterMapping: parameterMappingSchema,
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
     jobOptions: z.record(z.string(), z.unknown()).optional(),
     tiles: tilesSchema,
