@@ -114,6 +114,12 @@ function estimateOf(spec: BatchSpec, placement: Placement, typicalJobMinutes?: n
   return { rounds, minutes, how: `${how}, ${typicalJobMinutes} min each${quota}; waiting in backend queues, failed jobs run again and downloads come on top` };
 }
 
+/** The batch id, also of a spec the schema refuses. */
+function batchIdOf(input: unknown): { batchId?: string } {
+  const batchId = (input as { batchId?: unknown } | null)?.batchId;
+  return typeof batchId === 'string' ? { batchId } : {};
+}
+
 /** The first tile the batch would send to each backend. */
 function firstTiles(tiles: TilePlan | undefined, placement: Placement | undefined): (backend: string) => ReturnType<TilePlan['tileAt']> | undefined {
   return (backend) => {
@@ -167,7 +173,7 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
   if (options.offline) unchecked.push('offline plan: the remote process and the backends were not asked');
   const carryTiles = options.includeTiles !== false && tiles !== undefined && tiles.count <= maxTiles;
   return {
-    ...(spec?.batchId ? { batchId: spec.batchId } : {}),
+    ...batchIdOf(input),
     ok: problems.length === 0,
     ...(tiles ? { totalTiles: tiles.count } : {}),
     ...(tiles && source ? { areaKm2: tilesAreaKm2(source, tiles) } : {}),
