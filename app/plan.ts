@@ -77,14 +77,16 @@ export interface BatchPlan {
   tiles?: PlannedTiles;
 }
 
-/** File or URL tiles, read here as the worker would read them; their problems join `problems`. */
+/** File or URL tiles, read here (on this machine) as a worker would read them; their problems join `problems`. */
 async function readTileFile(spec: BatchSpec, file: TileFileSpec, problems: SpecErrorDetails[]): Promise<{ source?: TileSource; tiles?: TilePlan }> {
   let collection: TileFeatureCollection;
   try {
     ({ collection } = await loadTiles(file));
   } catch (err) {
     if (!(err instanceof ApplicationFailure)) throw err;
-    problems.push({ field: 'tiles', problem: err.message, fix: '', code: err.type ?? 'TileSourceUnavailable' });
+    // The message names its field (`tiles.file: …`); keep it as the field.
+    const [, field = 'tiles', problem = err.message] = /^(tiles[\w.]*): ([\s\S]*)$/.exec(err.message) ?? [];
+    problems.push({ field, problem, fix: '', code: err.type ?? 'TileSourceUnavailable' });
     return {};
   }
   try {
@@ -165,7 +167,7 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
   const unchecked: string[] = [];
   const { spec } = inspection;
   let tiles = inspection.tiles;
-  let source = (input as { tiles?: TileSource } | null)?.tiles;
+  let source = inspection.source;
   if (spec && isTileFile(spec.tiles)) ({ source, tiles } = await readTileFile(spec, spec.tiles, problems));
   const maxTiles = spec?.maxTiles ?? DEFAULT_MAX_TILES;
   const placement = spec && tiles ? placeBatch(spec, tiles, (source !== undefined && 'aoi' in source) || noTilePinned(tiles)) : undefined;

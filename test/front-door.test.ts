@@ -152,3 +152,11 @@ describe('what a graph needs from a backend', () => {
     assert.deepEqual(outputFormatsOf(graph), ['netCDF']);
   });
 });
+
+describe('defaults of the tiles', () => {
+  it('reads an AOI without crs as EPSG:4326, also in a spec that is wrong elsewhere', () => {
+    const { crs: _crs, ...aoi } = lonLatAoi(0.05).aoi;
+    const found = problemsOf({ ...example, maxAttempts: 0, tiles: { aoi, tileSize: 0.05 } });
+    assert.deepEqual(found.map((p) => p.field), ['maxAttempts']);
+  });
+});

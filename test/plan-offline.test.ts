@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { durationText } from '../app/cli/plan-text';
@@ -80,6 +82,13 @@ describe('an offline plan', () => {
     assert.match(plan.unchecked.join(), /offline/);
   });
 
+  it('measures an AOI given without its crs (EPSG:4326 by default)', async () => {
+    const plan = await planBatch({ ...example, tiles: { aoi: { west: 4.4, south: 51.2, east: 4.5, north: 51.3 }, tileSize: 0.05 } }, { offline: true });
+    assert.equal(plan.totalTiles, 4);
+    // 0.1° × 0.1° at 51° N: about 11.1 km × 7.0 km.
+    assert.ok(plan.areaKm2 !== undefined && plan.areaKm2 > 76 && plan.areaKm2 < 80, String(plan.areaKm2));
+  });
+
   it('waits for job starts a quota allows, when they take longer than the jobs', async () => {
     const plan = await planBatch({ ...example, backends: [{ ...twoBackends[0], parallelJobs: 16, maxJobStartsPerMinute: 2 }] }, { offline: true, typicalJobMinutes: 1 });
     assert.equal(plan.estimate?.rounds, 1);
@@ -94,6 +103,24 @@ describe('an offline plan', () => {
     assert.deepEqual(plan.problems.map((p) => p.field), ['maxTiles']);
     assert.equal(plan.tiles, undefined);
     assert.equal(plan.backends[0].tiles, 40_000);
+  });
+
+  it('reads file tiles as a worker would, pinned ones going to their backend, and names a file it cannot read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'plan-offline-'));
+    try {
+      const file = join(dir, 'tiles.geojson');
+      await writeFile(file, JSON.stringify(squares(30, (i) => (i < 10 ? { backend: 'b' } : {}))));
+      const plan = await planBatch({ ...example, backends: twoBackends, tiles: { file } }, { offline: true });
+      assert.equal(plan.ok, true, JSON.stringify(plan.problems));
+      assert.equal(plan.totalTiles, 30);
+      assert.ok(plan.tiles?.features.slice(0, 10).every((f) => f.properties.backend === 'b'));
+      assert.equal(plan.backends.reduce((sum, b) => sum + b.tiles, 0), 30);
+      const missing = await planBatch({ ...example, tiles: { file: join(dir, 'missing.geojson') } }, { offline: true });
+      assert.deepEqual(missing.problems.map((p) => p.field), ['tiles.file']);
+      assert.match(missing.problems[0].problem, /cannot read .*missing\.geojson/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('shows durations in words', () => {

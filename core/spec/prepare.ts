@@ -7,7 +7,7 @@
  */
 import type { SpecErrorDetails } from './errors';
 import { DEFAULT_MAX_TILES } from './limits';
-import type { BatchSpec } from './schema';
+import { tilesSchema, type BatchSpec } from './schema';
 import { checkTileSource, type TileCheckContext } from './tile-checks';
 import type { TilePlan, TileSource } from './tile-types';
 import { InvalidSpecError, readBatchSpec } from './validate';
@@ -27,6 +27,8 @@ export interface SpecInspection {
   spec?: BatchSpec;
   /** The tiles, when they can be derived offline (an AOI grid or an inline collection). */
   tiles?: TilePlan;
+  /** What the tiles were derived from: the spec's AOI or inline collection, defaults filled in. */
+  source?: TileSource;
   problems: SpecErrorDetails[];
 }
 
@@ -57,12 +59,17 @@ function contextOf(spec: BatchSpec): TileCheckContext {
   };
 }
 
-/** Tiles of a spec the schema refused, when they look like an AOI or a FeatureCollection. */
+/**
+ * Tiles of a spec the schema refused, when they look like an AOI or a FeatureCollection: with
+ * their defaults when the tiles themselves are fine, else as given, for the tiles' own messages.
+ */
 function rawTiles(input: unknown): TileSource | undefined {
   const tiles = (input as { tiles?: unknown } | null)?.tiles;
   if (typeof tiles !== 'object' || tiles === null) return undefined;
   const looksLike = 'aoi' in tiles || (tiles as { type?: unknown }).type === 'FeatureCollection';
-  return looksLike ? (tiles as TileSource) : undefined;
+  if (!looksLike) return undefined;
+  const read = tilesSchema.safeParse(tiles);
+  return (read.success ? read.data : tiles) as TileSource;
 }
 
 function rawMaxTiles(input: unknown): number {
@@ -84,12 +91,13 @@ export function inspectSpecOffline(input: unknown): SpecInspection {
   if (read.issues) {
     const source = rawTiles(input);
     const tiles = source ? checkTileSource(source, { maxTiles: rawMaxTiles(input) }) : { problems: [] };
-    return { tiles: tiles.plan, problems: merged(read.issues, tiles.problems) };
+    return { tiles: tiles.plan, source, problems: merged(read.issues, tiles.problems) };
   }
   const { spec } = read;
   if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, problems: [] };
-  const tiles = checkTileSource(spec.tiles as TileSource, contextOf(spec));
-  return { spec, tiles: tiles.plan, problems: [...inlineSizeProblems(spec), ...tiles.problems] };
+  const source = spec.tiles as TileSource;
+  const tiles = checkTileSource(source, contextOf(spec));
+  return { spec, tiles: tiles.plan, source, problems: [...inlineSizeProblems(spec), ...tiles.problems] };
 }
 
 /**

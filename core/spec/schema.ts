@@ -101,7 +101,7 @@ const tileFileSchema = z.union([
   z.strictObject({ url: httpUrl, format: z.enum(['geojson', 'geojsonl']).optional() }),
 ]);
 
-const tilesSchema = z.union([
+export const tilesSchema = z.union([
   z.strictObject({
     aoi: aoiSchema,
     /** Tile edge length in the units of `aoi.crs` (metres for UTM). */
