@@ -9,6 +9,7 @@ import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../
 import { envPrefix } from '../core/openeo/credentials';
 import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../core/openeo/errors';
 import { BackendLoginError } from '../core/openeo/oidc/errors';
+import type { SpecErrorDetails } from '../core/spec/errors';
 import { InvalidSpecError } from '../core/spec/validate';
 
 /** Network answers that mean "no backend here" rather than "busy". */
@@ -28,10 +29,6 @@ function loginFix(connections: OpenEOConnections, backend: BackendRef): string {
     default:
       return `run \`openeo-temporal login ${backend.name}\`, or check the worker's ${prefix}OIDC_* settings`;
   }
-}
-
-function loginFailed(i: number, backend: BackendRef, reason: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`backends[${i}]: cannot log in to backend "${backend.name}": ${reason}`, 'BackendLoginFailed');
 }
 
 /** Connects and asks `GET /me`; a refused token gets one fresh token and one more try. */
@@ -55,24 +52,69 @@ function refusedLogin(failure: OpenEOFailure): boolean {
 }
 
 /**
+ * Why this process cannot use the backend, or undefined when it can: reached, and the login
+ * accepted. Needs no Temporal context, so `plan` asks it from the client too.
+ */
+export interface BackendAccessFailure {
+  type: 'InvalidBatchSpec' | 'BackendLoginFailed' | 'BackendUnreachable';
+  /** The spec field it concerns: `backends[0]` or `backends[0].url`. */
+  field: string;
+  /** What is wrong and what to do, without the field. */
+  problem: string;
+  /** The whole story in one line, as a failed batch reports it. */
+  message: string;
+  /** For a backend this process has no credentials for: the spec problem, with its field. */
+  issues?: SpecErrorDetails[];
+  /** Trying again may help: the backend is busy, or its host did not answer. */
+  transient: boolean;
+  /** The host refused the connection or does not exist: worth a few tries, not more. */
+  unreachable: boolean;
+}
+
+function definite(type: BackendAccessFailure['type'], field: string, problem: string, message = `${field}: ${problem}`, issues?: SpecErrorDetails[]): BackendAccessFailure {
+  return { type, field, problem, message, transient: false, unreachable: false, ...(issues ? { issues } : {}) };
+}
+
+/** Connects and logs in to the backend (`GET /me`); classifies what went wrong, if anything. */
+export async function backendAccessFailure(connections: OpenEOConnections, backend: BackendRef, i: number): Promise<BackendAccessFailure | undefined> {
+  try {
+    await whoAmI(connections, backend);
+    return undefined;
+  } catch (err) {
+    if (err instanceof BackendConfigError) {
+      const invalid = new InvalidSpecError([{ field: `backends[${i}]`, problem: err.message, fix: 'configure the worker for this backend', code: err.code }]);
+      return definite('InvalidBatchSpec', `backends[${i}]`, err.message, invalid.message, invalid.issues);
+    }
+    const loginFailed = (reason: string) => definite('BackendLoginFailed', `backends[${i}]`, `cannot log in to backend "${backend.name}": ${reason}`);
+    if (err instanceof BackendLoginError) return loginFailed(err.message);
+    const failure = describeFailure(err);
+    if (refusedLogin(failure)) return loginFailed(`${failure.code}: ${failure.message}; ${loginFix(connections, backend)}`);
+    const problem = `cannot connect to backend "${backend.name}" at ${backend.url}: ${failure.code}: ${failure.message}; check the URL and that the backend is up`;
+    return {
+      type: 'BackendUnreachable',
+      field: `backends[${i}].url`,
+      problem,
+      message: `backends[${i}].url: ${problem}`,
+      transient: isTransient(failure),
+      unreachable: UNREACHABLE_CODES.has(failure.code),
+    };
+  }
+}
+
+/**
  * Checks that this worker can reach and log in to the backend. Fails without retry on anything
  * the user must fix; a busy backend gets the activity's retries.
  */
 export async function checkBackendLogin(connections: OpenEOConnections, backend: BackendRef, i: number): Promise<void> {
-  try {
-    await whoAmI(connections, backend);
-  } catch (err) {
-    if (err instanceof BackendConfigError) {
-      const invalid = new InvalidSpecError([{ field: `backends[${i}]`, problem: err.message, fix: 'configure the worker for this backend', code: err.code }]);
-      throw ApplicationFailure.nonRetryable(invalid.message, invalid.code, { issues: invalid.issues });
-    }
-    if (err instanceof BackendLoginError) throw loginFailed(i, backend, err.message);
-    const failure = describeFailure(err);
-    if (refusedLogin(failure)) throw loginFailed(i, backend, `${failure.code}: ${failure.message}; ${loginFix(connections, backend)}`);
-    const message = `backends[${i}].url: cannot connect to backend "${backend.name}" at ${backend.url}: ${failure.code}: ${failure.message}; check the URL and that the backend is up`;
-    // A busy backend (5xx, 429, a reset) is worth the full retry policy; a host that refuses
-    // or does not exist fails the batch after a few tries.
-    const giveUp = !isTransient(failure) || (UNREACHABLE_CODES.has(failure.code) && Context.current().info.attempt >= UNREACHABLE_ATTEMPTS);
-    throw ApplicationFailure.create({ message, type: 'BackendUnreachable', nonRetryable: giveUp });
-  }
+  const failure = await backendAccessFailure(connections, backend, i);
+  if (!failure) return;
+  // A busy backend (5xx, 429, a reset) is worth the full retry policy; a host that refuses
+  // or does not exist fails the batch after a few tries.
+  const giveUp = !failure.transient || (failure.unreachable && Context.current().info.attempt >= UNREACHABLE_ATTEMPTS);
+  throw ApplicationFailure.create({
+    message: failure.message,
+    type: failure.type,
+    nonRetryable: giveUp,
+    ...(failure.issues ? { details: [{ issues: failure.issues }] } : {}),
+  });
 }

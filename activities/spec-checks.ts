@@ -1,44 +1,56 @@
 /**
- * Checking a batch before anything is created: the spec, its tile file or URL, and that this
- * worker can reach and log in to every backend.
+ * Checking a batch before anything is created: the spec, its tile file or URL, its remote
+ * process (the namespace answers, the parameters match), and that this worker can reach and
+ * log in to every backend. Spec problems are reported together, in one failure.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import type { OpenEOConnections } from '../core/openeo/connections';
-import { checkSpecOffline, checkTilesOffline, type PreparedBatch } from '../core/spec/prepare';
+import type { SpecErrorDetails } from '../core/spec/errors';
+import { checkTilesOffline, inspectSpecOffline, type PreparedBatch } from '../core/spec/prepare';
 import { InvalidSpecError } from '../core/spec/validate';
 import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
+import { checkRemoteProcess, processPartOf } from './process-checks';
 
 export type { PreparedBatch };
 
-function invalid(err: InvalidSpecError): ApplicationFailure {
+function invalid(issues: SpecErrorDetails[]): ApplicationFailure {
+  const err = new InvalidSpecError(issues);
   return ApplicationFailure.nonRetryable(err.message, err.code, { issues: err.issues });
 }
 
-/** Runs a spec check, turning a spec problem into a failure that is not retried. */
-function checked<T>(check: () => T): T {
+/** Reads file or URL tiles and checks them; their problems join `problems`. */
+async function withTileFile(prepared: PreparedBatch, problems: SpecErrorDetails[]): Promise<PreparedBatch> {
+  const { tiles } = prepared.spec;
+  if (!isTileFile(tiles)) return prepared;
+  const loaded = await loadTiles(tiles);
   try {
-    return check();
+    return { ...prepared, totalTiles: checkTilesOffline(prepared.spec, loaded.collection), tileFingerprint: loaded.fingerprint };
   } catch (err) {
-    if (err instanceof InvalidSpecError) throw invalid(err);
-    throw err;
+    if (!(err instanceof InvalidSpecError)) throw err;
+    problems.push(...err.issues);
+    return prepared;
   }
 }
 
 export function createSpecCheckActivities(connections: OpenEOConnections) {
   return {
     /**
-     * Validates the spec, reads and checks file or URL tiles, and checks that this worker can
-     * reach and log in to every backend (`GET /me`). Fails without retry on anything the user must fix.
+     * Validates the spec, reads and checks file or URL tiles, checks the remote process's
+     * namespace and parameters, and checks that this worker can reach and log in to every
+     * backend (`GET /me`). Fails without retry on anything the user must fix.
      */
     async prepareBatch(input: unknown): Promise<PreparedBatch> {
-      let prepared = checked(() => checkSpecOffline(input));
-      const { tiles } = prepared.spec;
-      if (isTileFile(tiles)) {
-        const loaded = await loadTiles(tiles);
-        const totalTiles = checked(() => checkTilesOffline(prepared.spec, loaded.collection));
-        prepared = { ...prepared, totalTiles, tileFingerprint: loaded.fingerprint };
-      }
+      const inspection = inspectSpecOffline(input);
+      const problems = [...inspection.problems];
+      const prepared = inspection.spec && (await withTileFile({ spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, problems));
+      const processPart = inspection.spec ?? processPartOf(input);
+      const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
+      problems.push(...remote.problems);
+      // The backend fetches the definition over its own network: what this worker cannot reach, it may.
+      if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
+      if (problems.length > 0 || !prepared) throw invalid(problems);
       for (const [i, backend] of prepared.spec.backends.entries()) await checkBackendLogin(connections, backend, i);
       return prepared;
     },

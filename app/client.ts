@@ -10,7 +10,8 @@ import { specForFailedTiles } from './rerun';
 import { latestTileExecutions } from './batch-lookup';
 import { readBatchRecords, type BatchRecords } from './batch-records';
 import { exportBatch, type ExportOptions, type TileExport } from './export';
-import { checkSpecOffline } from '../core/spec/prepare';
+import { MAX_TILES } from '../core/spec/limits';
+import { checkBeforeStart, planBatch, type BatchPlan, type PlanOptions } from './plan';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
 import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs } from '../workflows/messages';
 import { idleProgress, progressBeforeStart, withPartition, type BatchProgress } from '../core/progress';
@@ -51,19 +52,30 @@ export class OpenEOBatchClient {
   }
 
   /**
-   * Validates the spec here (so mistakes surface before anything starts) and starts the batch.
-   * The batch id is the spec's `batchId`, else `options.batchId`; it becomes the workflow id.
+   * Validates the spec here (so mistakes surface before anything starts: every problem at once,
+   * the remote process's namespace included) and starts the batch. The batch id is the spec's
+   * `batchId`, else `options.batchId`; it becomes the workflow id. A batch with more tiles than
+   * its `maxTiles` starts only with `confirmSize` (which raises `maxTiles` to the hard limit).
    */
-  async start(spec: BatchSpecInput, options: { batchId?: string } = {}): Promise<StartedBatch> {
+  async start(spec: BatchSpecInput, options: { batchId?: string; confirmSize?: boolean } = {}): Promise<StartedBatch> {
     const batchId = spec.batchId ?? options.batchId;
     if (!batchId) throw new Error('batchId: give the spec a "batchId" or pass one when starting');
-    checkSpecOffline({ ...spec, batchId });
+    const input = { ...spec, batchId, ...(options.confirmSize ? { maxTiles: MAX_TILES } : {}) };
+    await checkBeforeStart(input);
     const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
       workflowId: batchId,
       taskQueue: this.taskQueue,
-      args: [{ ...spec, batchId }],
+      args: [input],
     });
     return { batchId, handle };
+  }
+
+  /**
+   * Checks a batch and works out its tiles, backends and size without starting anything (no
+   * workflow, no openEO job); see {@link planBatch}. Needs no Temporal server.
+   */
+  plan(spec: BatchSpecInput, options: PlanOptions = {}): Promise<BatchPlan> {
+    return planBatch(spec, options);
   }
 
   handle(batchId: string): WorkflowHandle<typeof batchWorkflow> {

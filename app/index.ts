@@ -10,7 +10,8 @@ export { RefreshTokenStore, ourTokenStorePath, pythonTokenStorePath } from '../c
 export { BatchFailedError } from './batch-failure';
 export { temporalTarget, DEFAULT_TASK_QUEUE, type TemporalTarget } from './temporal-connection';
 export { parseBatchSpec, InvalidSpecError } from '../core/spec/validate';
-export { checkSpecOffline, type PreparedBatch } from '../core/spec/prepare';
+export { checkSpecOffline, inspectSpecOffline, type PreparedBatch, type SpecInspection } from '../core/spec/prepare';
+export { planBatch, type BatchPlan, type BackendPlan, type PlanEstimate, type PlanOptions, type PlannedTiles, type PlannedTileFeature } from './plan';
 export type { BatchSpec, BatchSpecInput, BackendSpec } from '../core/spec/schema';
 export type { TileRecord, TileStatus, BatchSummary, StatusCounts } from '../core/records';
 export { batchProgress, tileCompleted, tileProgress } from '../workflows/messages';

@@ -34,6 +34,8 @@ export function gridSpec(o: GridOptions): BatchSpecInput {
       tileSize: o.tileSize,
     },
     outputDir: o.outputDir,
+    // The bench means its size: batches above the default maxTiles are confirmed here.
+    maxTiles: Math.max(o.tiles, 1),
     ...(o.polling ? { polling: o.polling } : {}),
   };
 }

@@ -3,7 +3,7 @@
  * @openeo/js-client: unknown collections and bands, unknown output formats,
  * remote process calls that do not match the process's parameters; at job
  * creation, at start or as a failed run (graphChecks); and POST /validation
- * reports the same problems without creating a job.
+ * reports the same problems without creating a job, and what a dry run finds besides.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -176,13 +176,37 @@ describe('emulator fidelity: POST /validation', () => {
       },
     };
     const errors = await validate(graph);
-    assert.deepEqual(errors.map((e) => e.code).sort(), ['CollectionNotFound', 'FormatUnsuitable', 'ProcessParameterInvalid', 'ProcessParameterUnsupported']);
+    // The dry run also finds load_collection without its required extents.
+    assert.deepEqual(errors.map((e) => e.code).sort(), ['CollectionNotFound', 'FormatUnsuitable', 'ProcessParameterInvalid', 'ProcessParameterRequired', 'ProcessParameterRequired', 'ProcessParameterUnsupported']);
     assert.ok(errors.some((e) => /'temporal_extent'/.test(e.message)));
     assert.ok(errors.some((e) => /'extra'/.test(e.message)));
     // The js-client's validateProcess sees the same list.
     const viaClient = await connection.validateProcess(graph);
     assert.deepEqual(viaClient.map((e: { code: string }) => e.code).sort(), errors.map((e) => e.code).sort());
     assert.equal(emulator.admin.jobs().length, 0);
+  });
+
+  it('reports, like a dry run, processes the backend does not offer and calls of predefined processes that do not match them', async () => {
+    const graph = loadAndSave({});
+    const nodes = graph.process_graph as Record<string, { process_id: string; arguments: Record<string, unknown> }>;
+    nodes.ndvi = { process_id: 'ndvi', arguments: { data: { from_node: 'load' }, nir: 'B08', scale: 2 } };
+    nodes.smooth = { process_id: 'smooth_everything', arguments: { data: { from_node: 'ndvi' } } };
+    nodes.filter = {
+      process_id: 'filter_spatial',
+      arguments: { data: { from_node: 'smooth' }, callback: { process_graph: { x: { process_id: 'lte', arguments: { x: 1 }, result: true } } } },
+    };
+    delete nodes.load.arguments.temporal_extent;
+    const errors = await validate(graph);
+    const found = errors.map((e) => `${e.code} ${e.message}`);
+    assert.ok(found.some((e) => /^ProcessUnsupported .*'smooth_everything' is not available/.test(e)), found.join('\n'));
+    assert.ok(found.some((e) => /^ProcessParameterRequired .*'load_collection' parameter 'temporal_extent'/.test(e)), found.join('\n'));
+    assert.ok(found.some((e) => /^ProcessParameterUnsupported .*'ndvi' does not support parameter 'scale'/.test(e)), found.join('\n'));
+    assert.ok(found.some((e) => /^ProcessParameterRequired .*'filter_spatial' parameter 'geometries'/.test(e)), found.join('\n'));
+    assert.ok(found.some((e) => /^ProcessParameterRequired .*'lte' parameter 'y' is required \(node 'x'\)/.test(e)), 'callbacks are checked too');
+    assert.equal(errors.length, 6, found.join('\n'));
+    // Job creation takes the graph as it is, as on back-ends that check only when the job runs.
+    const token = await login(emulator);
+    assert.equal((await api(emulator, '/jobs', { method: 'POST', token, body: { process: graph } })).status, 201);
   });
 
   it('reports a malformed graph in the list, and answers 400 only when there is no graph', async () => {

@@ -9,6 +9,10 @@ import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
 import type { BatchSettings } from './controls';
 
+/** Tiles the window fetches per page, and at most this many fetched tiles wait for a backend. */
+export const TILE_PAGE_SIZE = 100;
+export const MAX_DEFERRED = 200;
+
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;
 

@@ -30,12 +30,9 @@ import { checkAddedTiles, type BatchHandlers } from './handlers';
 import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
 import { placeTiles } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
-import { WindowBook, type WindowState } from './window-book';
+import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, type WindowState } from './window-book';
 import { quotaLimitsOf } from '../core/quota/limits';
 
-/** Tiles fetched per page, and at most this many fetched tiles wait for a backend. */
-const TILE_PAGE_SIZE = 100;
-const MAX_DEFERRED = 200;
 /** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
 const RESTART_WAIT = '1 second';
 const RESTART_TRIES = 120;

@@ -17,6 +17,7 @@ import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
 import { progressBar, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
 import { registerExportCommand } from './export';
+import { registerPlanCommand } from './plan';
 import { BatchFailedError } from '../batch-failure';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
 
@@ -123,6 +124,7 @@ program
 
 registerLoginCommand(program);
 registerExportCommand(program);
+registerPlanCommand(program);
 
 program
   .command('worker')
@@ -141,9 +143,10 @@ program
   .option('--batch-id <id>', 'batch id (the workflow id), when the spec has none')
   .option('--task-queue <name>', 'task queue of the workers', 'openeo')
   .option('--wait', 'follow the batch with a progress bar until it ends')
-  .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean }) => {
+  .option('--yes', 'start it even when it has more tiles than its maxTiles')
+  .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean; yes?: boolean }) => {
     const client = await OpenEOBatchClient.connect({ taskQueue: opts.taskQueue });
-    const { batchId } = await client.start(await readSpec(specPath), { batchId: opts.batchId });
+    const { batchId } = await client.start(await readSpec(specPath), { batchId: opts.batchId, confirmSize: opts.yes });
     const link = workflowUiLink(process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233', client.client.options.namespace, batchId);
     console.log(`started batch ${batchId}\n  ${link}`);
     if (opts.wait) {
@@ -259,7 +262,8 @@ program.parseAsync(process.argv).then(
   // long-running ones (worker, emulator), which never resolve here while they serve.
   () => {
     const longRunning = ['worker', 'emulator'].includes(process.argv[2] ?? '');
-    if (!longRunning) process.exit(0);
+    // A command may set process.exitCode (plan does, when it finds problems).
+    if (!longRunning) process.exit();
   },
   (err: unknown) => {
     if (err instanceof InvalidSpecError) {

@@ -1,14 +1,16 @@
 /**
- * Every check of a batch spec that needs no network: schema, tiling, parameter mapping, pinned
- * backends. The CLI and client run it before starting a batch; the worker runs it again in
- * `prepareBatch`, together with the checks that need files, URLs and backends.
+ * Every check of a batch spec that needs no network: schema, tiling (its size included),
+ * parameter mapping, pinned backends. The CLI and client run it before starting a batch; the
+ * worker runs it again in `prepareBatch`, together with the checks that need files, URLs and
+ * backends. Every problem is reported at once: the tiles are checked even when other parts of
+ * the spec are wrong, so an unknown CRS shows up beside a bad backend, not after it is fixed.
  */
-import { MissingTilePropertyError, tileArguments } from './arguments';
-import { SpecError } from './errors';
-import type { BatchSpec } from './schema';
-import type { TileSource } from './tile-types';
-import { planTiles } from './tiling';
-import { InvalidSpecError, parseBatchSpec } from './validate';
+import type { SpecErrorDetails } from './errors';
+import { DEFAULT_MAX_TILES } from './limits';
+import { tilesSchema, type BatchSpec } from './schema';
+import { checkTileSource, type TileCheckContext } from './tile-checks';
+import type { TilePlan, TileSource } from './tile-types';
+import { InvalidSpecError, readBatchSpec } from './validate';
 
 /** A spec that passed every check, with defaults filled in, and its number of tiles. */
 export interface PreparedBatch {
@@ -19,36 +21,15 @@ export interface PreparedBatch {
   tileFingerprint?: string;
 }
 
-function problem(field: string, message: string, fix: string, code: string): InvalidSpecError {
-  return new InvalidSpecError([{ field, problem: message, fix, code }]);
-}
-
-/**
- * Validates the tiles and checks every tile's pinned backends and mapped properties; returns
- * the number of tiles. Checks all tiles of a FeatureCollection (they are all in memory anyway),
- * and the first tile of a grid (grid tiles all have the same properties).
- */
-export function checkTilesOffline(spec: BatchSpec, source: TileSource): number {
-  try {
-    const plan = planTiles(source);
-    const names = new Set(spec.backends.map((b) => b.name));
-    const checkCount = 'aoi' in source ? Math.min(1, plan.count) : plan.count;
-    for (let i = 0; i < checkCount; i++) {
-      const tile = plan.tileAt(i);
-      tileArguments(tile, spec.parameterDefaults, spec.parameterMapping);
-      const { backend, backends } = tile.properties;
-      const pinned = typeof backend === 'string' ? [backend] : Array.isArray(backends) ? backends : [];
-      const unknown = pinned.find((name) => typeof name !== 'string' || !names.has(name));
-      if (unknown !== undefined) {
-        throw problem(`tiles.features[${i}].properties`, `tile "${tile.id}" asks for backend ${JSON.stringify(unknown)}, which the spec does not list`, `use one of: ${[...names].join(', ')}`, 'unknown_backend');
-      }
-    }
-    return plan.count;
-  } catch (err) {
-    if (err instanceof SpecError) throw InvalidSpecError.from(err);
-    if (err instanceof MissingTilePropertyError) throw problem(err.field, err.message, 'map an existing tile property', err.code);
-    throw err;
-  }
+/** What the offline checks found: the spec and its tiles as far as they could be read, and every problem. */
+export interface SpecInspection {
+  /** The spec with defaults filled in, when the schema accepts it. */
+  spec?: BatchSpec;
+  /** The tiles, when they can be derived offline (an AOI grid or an inline collection). */
+  tiles?: TilePlan;
+  /** What the tiles were derived from: the spec's AOI or inline collection, defaults filled in. */
+  source?: TileSource;
+  problems: SpecErrorDetails[];
 }
 
 /**
@@ -57,17 +38,76 @@ export function checkTilesOffline(spec: BatchSpec, source: TileSource): number {
  */
 export const MAX_INLINE_TILES_BYTES = 256 * 1024;
 
-function checkInlineSize(spec: BatchSpec): void {
-  if (!('features' in spec.tiles)) return;
+function inlineSizeProblems(spec: BatchSpec): SpecErrorDetails[] {
+  if (!('features' in spec.tiles)) return [];
   const bytes = new TextEncoder().encode(JSON.stringify(spec.tiles)).length;
-  if (bytes > MAX_INLINE_TILES_BYTES) {
-    throw problem(
-      'tiles',
-      `the inline FeatureCollection has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_TILES_BYTES / 1024} KB can travel in a workflow input`,
-      'put the tiles in a GeoJSON file every worker can read ({"file": "tiles.geojson"}) or at a URL ({"url": "https://…/tiles.geojsonl"})',
-      'inline_tiles_too_large',
-    );
+  if (bytes <= MAX_INLINE_TILES_BYTES) return [];
+  return [{
+    field: 'tiles',
+    problem: `the inline FeatureCollection has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_TILES_BYTES / 1024} KB can travel in a workflow input`,
+    fix: 'put the tiles in a GeoJSON file every worker can read ({"file": "tiles.geojson"}) or at a URL ({"url": "https://…/tiles.geojsonl"})',
+    code: 'inline_tiles_too_large',
+  }];
+}
+
+function contextOf(spec: BatchSpec): TileCheckContext {
+  return {
+    maxTiles: spec.maxTiles,
+    backendNames: new Set(spec.backends.map((b) => b.name)),
+    parameterDefaults: spec.parameterDefaults,
+    parameterMapping: spec.parameterMapping,
+  };
+}
+
+/**
+ * Tiles of a spec the schema refused, when they look like an AOI or a FeatureCollection: with
+ * their defaults when the tiles themselves are fine, else as given, for the tiles' own messages.
+ */
+function rawTiles(input: unknown): TileSource | undefined {
+  const tiles = (input as { tiles?: unknown } | null)?.tiles;
+  if (typeof tiles !== 'object' || tiles === null) return undefined;
+  const looksLike = 'aoi' in tiles || (tiles as { type?: unknown }).type === 'FeatureCollection';
+  if (!looksLike) return undefined;
+  const read = tilesSchema.safeParse(tiles);
+  return (read.success ? read.data : tiles) as TileSource;
+}
+
+function rawMaxTiles(input: unknown): number {
+  const value = (input as { maxTiles?: unknown } | null)?.maxTiles;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : DEFAULT_MAX_TILES;
+}
+
+/** Schema problems and the tiles' own, without the schema's vague "tiles: no allowed form" when the tiles say more. */
+function merged(schemaIssues: SpecErrorDetails[], tileProblems: SpecErrorDetails[]): SpecErrorDetails[] {
+  const specific = tileProblems.some((p) => p.field.startsWith('tiles'));
+  const issues = specific ? schemaIssues.filter((i) => !(i.field === 'tiles' && i.code === 'invalid_choice')) : schemaIssues;
+  const seen = new Set(issues.map((i) => `${i.field}\n${i.problem}`));
+  return [...issues, ...tileProblems.filter((p) => !seen.has(`${p.field}\n${p.problem}`))];
+}
+
+/** Every offline problem of a spec, and as much of the spec and its tiles as could be read. */
+export function inspectSpecOffline(input: unknown): SpecInspection {
+  const read = readBatchSpec(input);
+  if (read.issues) {
+    const source = rawTiles(input);
+    const tiles = source ? checkTileSource(source, { maxTiles: rawMaxTiles(input) }) : { problems: [] };
+    return { tiles: tiles.plan, source, problems: merged(read.issues, tiles.problems) };
   }
+  const { spec } = read;
+  if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, problems: [] };
+  const source = spec.tiles as TileSource;
+  const tiles = checkTileSource(source, contextOf(spec));
+  return { spec, tiles: tiles.plan, source, problems: [...inlineSizeProblems(spec), ...tiles.problems] };
+}
+
+/**
+ * Checks tiles read from a file or URL against their spec; returns their number. Throws
+ * {@link InvalidSpecError} listing every problem.
+ */
+export function checkTilesOffline(spec: BatchSpec, source: TileSource): number {
+  const { plan, problems } = checkTileSource(source, contextOf(spec));
+  if (problems.length > 0 || !plan) throw new InvalidSpecError(problems);
+  return plan.count;
 }
 
 /**
@@ -75,8 +115,7 @@ function checkInlineSize(spec: BatchSpec): void {
  * spec itself is checked here (`totalTiles` is then 0): the worker reads and checks the tiles.
  */
 export function checkSpecOffline(input: unknown): PreparedBatch {
-  const spec = parseBatchSpec(input);
-  if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, totalTiles: 0 };
-  checkInlineSize(spec);
-  return { spec, totalTiles: checkTilesOffline(spec, spec.tiles as TileSource) };
+  const { spec, tiles, problems } = inspectSpecOffline(input);
+  if (problems.length > 0 || !spec) throw new InvalidSpecError(problems);
+  return { spec, totalTiles: tiles?.count ?? 0 };
 }

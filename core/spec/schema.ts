@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MIN_REQUESTS_PER_SECOND } from '../quota/limits';
+import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -66,6 +67,21 @@ const processSchema = z.union([
   }),
 ]);
 
+/** Values for process parameters that are the same for every tile. */
+const parameterDefaultsSchema = z.record(z.string(), z.unknown()).default({});
+
+/**
+ * Process parameter ← tile property. The special property `geometry` is the tile's EPSG:4326
+ * geometry. By default `geometry` feeds the parameter `geometry`.
+ */
+const parameterMappingSchema = z.record(z.string(), z.string()).default({ geometry: 'geometry' });
+
+/**
+ * The part of a spec that says which process its jobs call and with what: readable on its own,
+ * so a remote process is checked even when other parts of the spec are wrong.
+ */
+export const processCallSchema = z.object({ process: processSchema, parameterDefaults: parameterDefaultsSchema, parameterMapping: parameterMappingSchema });
+
 const aoiSchema = z.strictObject({
   west: z.number().finite(),
   south: z.number().finite(),
@@ -85,7 +101,7 @@ const tileFileSchema = z.union([
   z.strictObject({ url: httpUrl, format: z.enum(['geojson', 'geojsonl']).optional() }),
 ]);
 
-const tilesSchema = z.union([
+export const tilesSchema = z.union([
   z.strictObject({
     aoi: aoiSchema,
     /** Tile edge length in the units of `aoi.crs` (metres for UTM). */
@@ -141,16 +157,22 @@ export const batchSpecSchema = z
     title: z.string().max(200).optional(),
     backends: z.array(backendSchema).min(1, 'name at least one openEO backend'),
     process: processSchema,
-    /** Values for process parameters that are the same for every tile. */
-    parameterDefaults: z.record(z.string(), z.unknown()).default({}),
-    /**
-     * Process parameter ← tile property. The special property `geometry` is the tile's
-     * EPSG:4326 geometry. By default `geometry` feeds the parameter `geometry`.
-     */
-    parameterMapping: z.record(z.string(), z.string()).default({ geometry: 'geometry' }),
+    parameterDefaults: parameterDefaultsSchema,
+    parameterMapping: parameterMappingSchema,
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
     jobOptions: z.record(z.string(), z.unknown()).optional(),
     tiles: tilesSchema,
+    /**
+     * Tiles the batch may have. A larger batch is refused before it starts until the user
+     * confirms it (`start --yes`) or raises this, so a slip in the tiling never starts a
+     * million jobs.
+     */
+    maxTiles: z
+      .number()
+      .int('must be a whole number of tiles')
+      .min(1)
+      .max(MAX_TILES, `at most ${MAX_TILES.toLocaleString('en-US')}, the hard limit of one batch (split larger areas over several batches)`)
+      .default(DEFAULT_MAX_TILES),
     /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
     outputDir: z.string().min(1).default('./output'),
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),

@@ -13,11 +13,12 @@
  */
 import { resolveCrs, type ResolvedCrs } from './crs';
 import { SpecError } from './errors';
+import { ID_DECIMALS, gridTileId } from './grid-ids';
+import { MAX_TILES } from './limits';
 import { antimeridianJump, roundLonLat } from './tile-geometry';
-import type { AoiTiling, BoundingBox, GridTileProperties, Position, Tile, TilePlan } from './tile-types';
+import type { AoiTiling, BoundingBox, GridTileProperties, PolygonGeometry, Position, Tile, TilePlan } from './tile-types';
 
-/** Most tiles one spec may produce; beyond this a job is almost certainly a mistake. */
-export const MAX_TILES = 1_000_000;
+export { MAX_TILES, gridTileId };
 
 /**
  * Segments per tile edge when reprojecting. Straight edges in a projected CRS
@@ -25,9 +26,6 @@ export const MAX_TILES = 1_000_000;
  * realistic tile sizes while keeping geometries small.
  */
 export const EDGE_SEGMENTS = 8;
-
-/** Decimals of native coordinates used in ids: 1 mm in metric CRSs, ~1 cm in degrees. */
-const ID_DECIMALS = { projected: 3, geographic: 7 } as const;
 
 /** Segments per AOI edge when checking that the whole grid reprojects cleanly. */
 const BOUNDARY_SEGMENTS = 64;
@@ -58,50 +56,108 @@ function requireFinite(value: unknown, field: string): number {
   return value;
 }
 
-/** Validates an AOI tiling and derives its grid; throws {@link SpecError} naming the bad field. */
-function planGrid(tiling: AoiTiling): Grid {
-  const aoi: unknown = tiling.aoi;
-  if (typeof aoi !== 'object' || aoi === null) {
-    throw specError('.aoi', 'missing AOI', 'give tiles.aoi as { west, south, east, north, crs }', 'invalid_aoi');
+/** Runs one check; a {@link SpecError} joins `problems` (and gives undefined), anything else is a bug. */
+function attempt<T>(problems: SpecError[], check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof SpecError)) throw err;
+    problems.push(err);
+    return undefined;
   }
-  const crs = resolveCrs(tiling.aoi.crs, `${FIELD}.aoi.crs`);
-  const west = requireFinite(tiling.aoi.west, '.aoi.west');
-  const south = requireFinite(tiling.aoi.south, '.aoi.south');
-  const east = requireFinite(tiling.aoi.east, '.aoi.east');
-  const north = requireFinite(tiling.aoi.north, '.aoi.north');
-  const tileSize: unknown = tiling.tileSize;
-  if (typeof tileSize !== 'number' || !Number.isFinite(tileSize) || tileSize <= 0) {
-    throw specError('.tileSize', `must be a positive number, got ${JSON.stringify(tileSize) ?? String(tileSize)}`,
-      `give the tile edge length in the units of ${crs.name} (${crs.geographic ? 'degrees' : 'e.g. metres'})`,
-      'invalid_tile_size');
+}
+
+function requireTileSize(value: unknown, crs: ResolvedCrs | undefined): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    const units = crs ? `the units of ${crs.name} (${crs.geographic ? 'degrees' : 'e.g. metres'})` : "the units of the AOI's CRS";
+    throw specError('.tileSize', `must be a positive number, got ${JSON.stringify(value) ?? String(value)}`,
+      `give the tile edge length in ${units}`, 'invalid_tile_size');
   }
-  if (crs.geographic) checkLonLatAoi(west, south, east, north);
+  return value;
+}
+
+/** The AOI's extent and the tile size, once each is a usable number. */
+interface Extent {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+  tileSize: number;
+}
+
+/** Checks of the extent that need the CRS: lon/lat ranges, order of the sides, smallest tile. */
+function extentProblems(crs: ResolvedCrs, { west, south, east, north, tileSize }: Extent): SpecError[] {
+  const problems: SpecError[] = [];
+  if (crs.geographic) attempt(problems, () => checkLonLatAoi(west, south, east, north));
+  if (problems.length > 0) return problems;
   if (west >= east) {
-    throw specError('.aoi', `west (${west}) must be less than east (${east})`,
-      'swap west and east, or give the AOI a non-zero width', 'invalid_aoi');
+    problems.push(specError('.aoi', `west (${west}) must be less than east (${east})`,
+      'swap west and east, or give the AOI a non-zero width', 'invalid_aoi'));
   }
   if (south >= north) {
-    throw specError('.aoi', `south (${south}) must be less than north (${north})`,
-      'swap south and north, or give the AOI a non-zero height', 'invalid_aoi');
+    problems.push(specError('.aoi', `south (${south}) must be less than north (${north})`,
+      'swap south and north, or give the AOI a non-zero height', 'invalid_aoi'));
   }
   // Below this, neighbouring tiles could round to the same id.
   const minTileSize = 10 * 10 ** -ID_DECIMALS[crs.geographic ? 'geographic' : 'projected'];
   if (tileSize < minTileSize) {
-    throw specError('.tileSize', `${tileSize} is too small`, `use a tileSize of at least ${minTileSize}`, 'invalid_tile_size');
+    problems.push(specError('.tileSize', `${tileSize} is too small`, `use a tileSize of at least ${minTileSize}`, 'invalid_tile_size'));
   }
+  return problems;
+}
+
+/** The grid of a checked extent, or why it is unusable: too many tiles, or not mappable to lon/lat. */
+function gridOf(crs: ResolvedCrs, { west, south, east, north, tileSize }: Extent): Grid | SpecError {
   const cols = Math.max(1, Math.ceil((east - west) / tileSize - COUNT_EPSILON));
   const rows = Math.max(1, Math.ceil((north - south) / tileSize - COUNT_EPSILON));
   const count = cols * rows;
   if (count > MAX_TILES) {
     const suggested = tileSize * Math.sqrt(count / MAX_TILES);
-    throw specError('.tileSize',
+    return specError('.tileSize',
       `the AOI would be split into ${cols} × ${rows} = ${count} tiles, more than the limit of ${MAX_TILES}`,
       `use a larger tileSize (at least about ${Number(suggested.toPrecision(3))}) or split the AOI into several jobs`,
       'too_many_tiles');
   }
   const grid: Grid = { crs, west, south, tileSize, cols, rows };
-  checkGridReprojects(grid);
+  const problems: SpecError[] = [];
+  attempt(problems, () => checkGridReprojects(grid));
+  return problems[0] ?? grid;
+}
+
+/**
+ * Validates an AOI tiling and derives its grid, or lists every problem found: the CRS, each
+ * coordinate and the tile size are checked independently, so one answer names them all.
+ */
+function collectGrid(tiling: AoiTiling): { grid?: Grid; problems: SpecError[] } {
+  const aoi: unknown = tiling.aoi;
+  if (typeof aoi !== 'object' || aoi === null) {
+    return { problems: [specError('.aoi', 'missing AOI', 'give tiles.aoi as { west, south, east, north, crs }', 'invalid_aoi')] };
+  }
+  const problems: SpecError[] = [];
+  const crs = attempt(problems, () => resolveCrs(tiling.aoi.crs, `${FIELD}.aoi.crs`));
+  const west = attempt(problems, () => requireFinite(tiling.aoi.west, '.aoi.west'));
+  const south = attempt(problems, () => requireFinite(tiling.aoi.south, '.aoi.south'));
+  const east = attempt(problems, () => requireFinite(tiling.aoi.east, '.aoi.east'));
+  const north = attempt(problems, () => requireFinite(tiling.aoi.north, '.aoi.north'));
+  const tileSize = attempt(problems, () => requireTileSize(tiling.tileSize, crs));
+  if (!crs || west === undefined || south === undefined || east === undefined || north === undefined || tileSize === undefined) return { problems };
+  const extent = { west, south, east, north, tileSize };
+  problems.push(...extentProblems(crs, extent));
+  if (problems.length > 0) return { problems };
+  const grid = gridOf(crs, extent);
+  return grid instanceof SpecError ? { problems: [grid] } : { grid, problems };
+}
+
+/** Validates an AOI tiling and derives its grid; throws the first {@link SpecError} found. */
+function planGrid(tiling: AoiTiling): Grid {
+  const { grid, problems } = collectGrid(tiling);
+  if (!grid) throw problems[0];
   return grid;
+}
+
+/** Every problem of an AOI tiling (empty when it is valid), for messages that list them all. */
+export function aoiTilingProblems(tiling: AoiTiling): SpecError[] {
+  return collectGrid(tiling).problems;
 }
 
 /** Longitude/latitude AOIs: openEO cannot take a box across the antimeridian, so ask for two AOIs. */
@@ -190,26 +246,25 @@ function toLonLatRing(grid: Grid, ring: Position[], what: string): Position[] {
   return out;
 }
 
-/** Fails early, at validation time, if the grid's outer boundary does not convert cleanly to lon/lat. */
-function checkGridReprojects(grid: Grid): void {
-  if (grid.crs.isWgs84) return;
+/** The outer boundary of the whole grid in lon/lat, with `segments` points per edge. */
+function outlineRing(grid: Grid, segments: number): Position[] {
   const last = tileBounds(grid, grid.cols - 1, grid.rows - 1);
   const extent = { west: grid.west, south: grid.south, east: last.east, north: last.north };
-  toLonLatRing(grid, nativeRing(extent, BOUNDARY_SEGMENTS), 'the tiled area');
+  return toLonLatRing(grid, nativeRing(extent, segments), 'the tiled area');
 }
 
-/** Formats a native coordinate for an id: `E`/`W` or `N`/`S`, digits, `p` for the decimal point. */
-function formatIdCoordinate(value: number, decimals: number, positive: string, negative: string): string {
-  let digits = Math.abs(value).toFixed(decimals);
-  if (digits.includes('.')) digits = digits.replace(/0+$/, '').replace(/\.$/, '');
-  const sign = value < 0 && Number(digits) !== 0 ? negative : positive;
-  return sign + digits.replace('.', 'p');
+/** Fails early, at validation time, if the grid's outer boundary does not convert cleanly to lon/lat. */
+function checkGridReprojects(grid: Grid): void {
+  if (!grid.crs.isWgs84) outlineRing(grid, BOUNDARY_SEGMENTS);
 }
 
-/** Id of a grid tile from its lower-left corner, e.g. `E590000-N5660000` or `E4p5-N51`. */
-export function gridTileId(west: number, south: number, geographic: boolean): string {
-  const decimals = ID_DECIMALS[geographic ? 'geographic' : 'projected'];
-  return `${formatIdCoordinate(west, decimals, 'E', 'W')}-${formatIdCoordinate(south, decimals, 'N', 'S')}`;
+/**
+ * The area all tiles of an AOI grid cover together, as one polygon in EPSG:4326: its area is
+ * the tiles' area, computed without building a single tile. Throws like {@link planAoiTiling}.
+ */
+export function gridOutline(tiling: AoiTiling): PolygonGeometry {
+  const grid = planGrid(tiling);
+  return { type: 'Polygon', coordinates: [outlineRing(grid, grid.crs.isWgs84 ? 1 : BOUNDARY_SEGMENTS)] };
 }
 
 /** Removes float noise (e.g. 4.800000000000001) from native coordinates shown to users. */

@@ -47,9 +47,15 @@ function toDetails(issue: z.core.$ZodIssue): SpecErrorDetails {
   }
 }
 
+/** The spec with defaults filled in, or every problem the schema finds. */
+export function readBatchSpec(input: unknown): { spec: BatchSpec; issues?: undefined } | { spec?: undefined; issues: SpecErrorDetails[] } {
+  const result = batchSpecSchema.safeParse(input);
+  return result.success ? { spec: result.data } : { issues: result.error.issues.map(toDetails) };
+}
+
 /** Validates and fills in defaults; throws {@link InvalidSpecError} listing every problem. */
 export function parseBatchSpec(input: unknown): BatchSpec {
-  const result = batchSpecSchema.safeParse(input);
-  if (!result.success) throw new InvalidSpecError(result.error.issues.map(toDetails));
-  return result.data;
+  const read = readBatchSpec(input);
+  if (read.issues) throw new InvalidSpecError(read.issues);
+  return read.spec;
 }

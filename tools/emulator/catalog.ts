@@ -13,6 +13,37 @@ function param(name: string, description: string, schema: unknown, optional = fa
   return optional ? { name, description, schema, optional: true } : { name, description, schema };
 }
 
+/** A process whose parameters are `[name, schema, optional?]`, described in one line. */
+function process(id: string, summary: string, categories: string[], parameters: Array<[string, unknown, boolean?]>, returns: unknown): Record<string, unknown> {
+  return {
+    id,
+    summary,
+    description: `${summary}.`,
+    categories,
+    parameters: parameters.map(([name, schema, optional]) => param(name, `The ${name.replace(/_/g, ' ')}.`, schema, optional)),
+    returns: { description: 'The result.', schema: returns },
+  };
+}
+
+const ANY = {};
+const CALLBACK = { type: 'object', subtype: 'process-graph' };
+
+/** Processes on data cubes that remote processes such as the BAP composite use. */
+const CUBE_PROCESSES = [
+  process('filter_bands', 'Filter the bands by names', ['cubes', 'filter'], [['data', RASTER_CUBE], ['bands', { type: 'array' }, true], ['wavelengths', { type: 'array' }, true]], RASTER_CUBE),
+  process('filter_spatial', 'Spatial filter using geometries', ['cubes', 'filter'], [['data', RASTER_CUBE], ['geometries', { type: 'object', subtype: 'geojson' }]], RASTER_CUBE),
+  process('mask', 'Apply a raster mask', ['cubes', 'masks'], [['data', RASTER_CUBE], ['mask', RASTER_CUBE], ['replacement', ANY, true]], RASTER_CUBE),
+  process('apply', 'Apply a process to each value', ['cubes'], [['data', RASTER_CUBE], ['process', CALLBACK], ['context', ANY, true]], RASTER_CUBE),
+  process('apply_dimension', 'Apply a process to all values along a dimension', ['cubes'], [['data', RASTER_CUBE], ['process', CALLBACK], ['dimension', { type: 'string' }], ['target_dimension', ANY, true], ['context', ANY, true]], RASTER_CUBE),
+];
+
+/** Processes on values, as used in callbacks. */
+const VALUE_PROCESSES = [
+  process('add', 'Addition of two numbers', ['math'], [['x', ANY], ['y', ANY]], ANY),
+  process('lte', 'Less than or equal to comparison', ['comparison'], [['x', ANY], ['y', ANY]], ANY),
+  process('array_element', 'Get an element from an array', ['arrays'], [['data', { type: 'array' }], ['index', { type: 'integer' }, true], ['label', ANY, true], ['return_nodata', { type: 'boolean' }, true]], ANY),
+];
+
 /** Predefined processes (a representative handful). */
 export const PROCESSES: ReadonlyArray<Record<string, unknown>> = [
   {
@@ -60,6 +91,7 @@ export const PROCESSES: ReadonlyArray<Record<string, unknown>> = [
       param('data', 'Data cube to reduce.', RASTER_CUBE),
       param('reducer', 'Callback computing one value from many.', { type: 'object', subtype: 'process-graph' }),
       param('dimension', 'Name of the dimension to collapse.', { type: 'string' }),
+      param('context', 'Extra data passed to the reducer.', {}, true),
     ],
     returns: { description: 'Data cube without the reduced dimension.', schema: RASTER_CUBE },
   },
@@ -86,6 +118,8 @@ export const PROCESSES: ReadonlyArray<Record<string, unknown>> = [
     ],
     returns: { description: 'Data cube of NDVI values.', schema: RASTER_CUBE },
   },
+  ...CUBE_PROCESSES,
+  ...VALUE_PROCESSES,
   {
     id: 'save_result',
     summary: 'Save as file',

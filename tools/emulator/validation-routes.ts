@@ -1,13 +1,16 @@
 /**
  * `POST /validation`: checks a process graph without creating a job and
  * answers 200 with the list of problems (empty when valid), as the openEO API
- * requires. The problems are the ones job creation would reject.
+ * requires. The problems are the ones job creation would reject, and what a
+ * dry run finds besides: processes the back-end does not offer, required
+ * parameters left out, unknown ones passed (see process-calls.ts).
  */
 import { API_PREFIX } from './constants';
 import type { EmulatorCore } from './context';
 import { ApiError } from './errors';
 import { checkProcessGraph } from './graph-checks';
 import { readJsonObject } from './http-util';
+import { predefinedCallProblems } from './process-calls';
 import { validateProcess } from './process-graph';
 import type { Route, RouteContext } from './router';
 
@@ -21,7 +24,8 @@ interface ValidationError {
 function problemsOf(core: EmulatorCore, body: Record<string, unknown>): ValidationError[] {
   try {
     const graph = validateProcess(body);
-    return checkProcessGraph(graph, core.settings.udpRegistry).map(({ code, message }) => ({ code, message, links: [] }));
+    const problems = [...checkProcessGraph(graph, core.settings.udpRegistry), ...predefinedCallProblems(graph)];
+    return problems.map(({ code, message }) => ({ code, message, links: [] }));
   } catch (error) {
     // A malformed graph is a validation result, not a failed request: only a missing graph is.
     if (error instanceof ApiError && error.code === 'ProcessGraphInvalid') {

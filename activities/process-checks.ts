@@ -1,0 +1,82 @@
+/**
+ * The remote process (UDP) of a spec, checked before any job: its namespace URL answers with
+ * the process definition, and the spec's parameters match it. Run by the client before a batch
+ * starts, by `plan`, and by the worker's `prepareBatch`; no Temporal context needed.
+ *
+ * Only definite answers are problems (404, a page that is not JSON, parameters that do not
+ * match). A URL this machine cannot reach is left unchecked: the backend fetches the
+ * definition itself, over its own network.
+ */
+import type { SpecErrorDetails } from '../core/spec/errors';
+import { parameterProblems, processFromDocument, type ProcessDefinition } from '../core/spec/remote-process';
+import { processCallSchema, type BatchSpec } from '../core/spec/schema';
+
+/** How long the namespace URL may take to answer. */
+export const NAMESPACE_TIMEOUT_MS = 10_000;
+
+export interface RemoteProcessCheck {
+  problems: SpecErrorDetails[];
+  /** Why the definition could not be checked (host unreachable, busy), if it could not. */
+  unchecked?: string;
+  /** The definition, when it was read. */
+  definition?: ProcessDefinition;
+}
+
+type SpecProcessPart = Pick<BatchSpec, 'process' | 'parameterDefaults' | 'parameterMapping'>;
+
+/** The process part of a spec, also of one whose other parts are wrong; undefined when it is wrong itself. */
+export function processPartOf(input: unknown): SpecProcessPart | undefined {
+  const read = processCallSchema.safeParse(input);
+  return read.success ? read.data : undefined;
+}
+
+function namespaceProblem(code: string, problem: string, fix: string): RemoteProcessCheck {
+  return { problems: [{ field: 'process.namespace', code, problem, fix }] };
+}
+
+/** A network error's reason in a few words: `ENOTFOUND`, `timed out`, … */
+function networkReason(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${NAMESPACE_TIMEOUT_MS / 1000} s`;
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}
+
+async function readDocument(url: string, timeoutMs: number): Promise<{ document: unknown } | RemoteProcessCheck> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    return { problems: [], unchecked: `cannot reach ${url} from here (${networkReason(err)})` };
+  }
+  if (response.status === 429 || response.status >= 500) {
+    return { problems: [], unchecked: `${url} answers HTTP ${response.status} for now` };
+  }
+  if (!response.ok) {
+    const what = response.status === 404 || response.status === 410 ? 'not found' : 'refused';
+    return namespaceProblem('namespace_not_found', `${url} answers HTTP ${response.status} (${what}), so no backend can load the process from it`,
+      'check the URL of the process definition: it must answer with its JSON (for a file on GitHub, the raw file URL)');
+  }
+  const text = await response.text();
+  try {
+    return { document: JSON.parse(text) as unknown };
+  } catch {
+    const type = response.headers.get('content-type') ?? 'no content type';
+    return namespaceProblem('namespace_not_json', `${url} does not answer JSON (${type})`,
+      'give the URL of the JSON document itself, not a web page about it (for a file on GitHub, the raw file URL)');
+  }
+}
+
+/**
+ * Reads the namespace of a spec's remote process and checks the spec against it. A spec with
+ * a process graph, or a process without a URL namespace, has nothing to check here.
+ */
+export async function checkRemoteProcess(spec: SpecProcessPart, options: { timeoutMs?: number } = {}): Promise<RemoteProcessCheck> {
+  const { process } = spec;
+  if (!('processId' in process) || !process.namespace || !/^https?:\/\//i.test(process.namespace)) return { problems: [] };
+  const read = await readDocument(process.namespace, options.timeoutMs ?? NAMESPACE_TIMEOUT_MS);
+  if (!('document' in read)) return read;
+  const found = processFromDocument(read.document, process.processId, process.namespace);
+  if ('problem' in found) return { problems: [found.problem] };
+  const call = { processId: process.processId, namespace: process.namespace, parameterDefaults: spec.parameterDefaults, parameterMapping: spec.parameterMapping };
+  return { problems: parameterProblems(call, found.definition), definition: found.definition };
+}

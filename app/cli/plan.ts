@@ -1,0 +1,62 @@
+/**
+ * `openeo-temporal plan <spec.json>`: checks a batch and works out its tiles, backends, size
+ * and duration, without creating a job or starting a workflow (see app/plan.ts). Exits with 1
+ * when `start` would refuse the batch.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { planBatch } from '../plan';
+import { planText } from './plan-text';
+
+interface PlanFlags {
+  tilesOut?: string;
+  json?: boolean;
+  jobMinutes?: number;
+  offline?: boolean;
+  batchId?: string;
+}
+
+function minutes(value: string): number {
+  const m = Number(value);
+  if (!Number.isFinite(m) || m <= 0) throw new InvalidArgumentError('expected a number of minutes, such as 20');
+  return m;
+}
+
+async function readSpecFile(path: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+async function plan(specPath: string, flags: PlanFlags): Promise<void> {
+  const spec = await readSpecFile(specPath);
+  const result = await planBatch(flags.batchId && spec.batchId === undefined ? { ...spec, batchId: flags.batchId } : spec, {
+    offline: flags.offline,
+    typicalJobMinutes: flags.jobMinutes,
+  });
+  if (flags.tilesOut && result.tiles) await writeFile(flags.tilesOut, JSON.stringify(result.tiles));
+  const tilesFile = flags.tilesOut && result.tiles ? flags.tilesOut : undefined;
+  if (flags.json) {
+    const { tiles: _tiles, ...rest } = result;
+    console.log(JSON.stringify({ ...rest, ...(tilesFile ? { tilesFile } : {}) }, null, 2));
+  } else {
+    console.log(planText(result, specPath, tilesFile));
+  }
+  // The problems are printed above; the exit code tells scripts that `start` would refuse it.
+  if (!result.ok) process.exitCode = 1;
+}
+
+export function registerPlanCommand(program: Command): void {
+  program
+    .command('plan')
+    .description('check a batch and show its tiles, backends, size and duration, without creating any job')
+    .argument('<spec>', 'batch spec (JSON)')
+    .option('--tiles-out <file>', 'write the tiles as GeoJSON (EPSG:4326), each with the backend it would go to')
+    .option('--json', 'print the plan as JSON (without the tiles; see --tiles-out)')
+    .option('--job-minutes <minutes>', 'how long a typical job takes, for an estimated duration', minutes)
+    .option('--offline', 'only the checks that need no network (no namespace, no backend)')
+    .option('--batch-id <id>', 'batch id, when the spec has none')
+    .action((specPath: string, flags: PlanFlags) => plan(specPath, flags));
+}
