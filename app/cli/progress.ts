@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { TileListing } from '../client';
 import type { BatchSummary, StatusCounts, TileError } from '../../core/records';
 import { doneCount, type BatchProgress } from '../../core/progress';
+import { formatCosts } from '../../core/costs';
 
 export function countsLine(c: StatusCounts): string {
   return `finished ${c.finished} · error ${c.error} · canceled ${c.canceled} · skipped ${c.skipped} · running ${c.running} · not started ${c.not_started}`;
@@ -28,7 +29,7 @@ export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 
   const lines = [`batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`];
   if (summary.problem) lines.push(`  waiting: ${summary.problem}`);
   for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {})) lines.push(`  backend ${backend} paused: ${reason}`);
-  if (summary.costs > 0) lines.push(`  costs reported by the backends: ${summary.costs.toFixed(2)} credits`);
+  if (summary.costs > 0) lines.push(`  costs reported by the backends: ${formatCosts(summary.costs)} credits`);
   for (const failed of summary.failedTiles.slice(0, 20)) {
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);
   }
