@@ -9,6 +9,7 @@ export { RefreshTokenStore, ourTokenStorePath, pythonTokenStorePath } from '../c
 export { BatchFailedError } from './batch-failure';
 export { temporalTarget, DEFAULT_TASK_QUEUE, type TemporalTarget } from './temporal-connection';
 export { parseBatchSpec, InvalidSpecError } from '../core/spec/validate';
+export { batchSpecJsonSchema } from '../core/spec/json-schema';
 export { checkSpecOffline, type PreparedBatch } from '../core/spec/prepare';
 export type { BatchSpec, BatchSpecInput, BackendSpec } from '../core/spec/schema';
 export type { TileRecord, TileStatus, BatchSummary, StatusCounts } from '../core/records';
