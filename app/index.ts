@@ -10,6 +10,7 @@ export { RefreshTokenStore, ourTokenStorePath, pythonTokenStorePath } from '../c
 export { BatchFailedError } from './batch-failure';
 export { temporalTarget, DEFAULT_TASK_QUEUE, type TemporalTarget } from './temporal-connection';
 export { parseBatchSpec, InvalidSpecError } from '../core/spec/validate';
+export { batchSpecJsonSchema } from '../core/spec/json-schema';
 export { checkSpecOffline, inspectSpecOffline, type PreparedBatch, type SpecInspection } from '../core/spec/prepare';
 export { planBatch, type BatchPlan, type BackendPlan, type PlanEstimate, type PlanOptions, type PlannedTiles, type PlannedTileFeature } from './plan';
 export type { BatchSpec, BatchSpecInput, BackendSpec } from '../core/spec/schema';

@@ -3,6 +3,7 @@
  * bar and the batch's current details in the Temporal UI. Built and rendered here only. Pure, so
  * workflows import it.
  */
+import { addCosts } from './costs';
 import { emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
 import type { BackendSpec } from './spec/schema';
 
@@ -72,7 +73,7 @@ export function withPartition(batch: BatchProgress, partition: BatchProgress): B
     counts,
     inFlight: partition.inFlight,
     failedTiles: [...batch.failedTiles, ...partition.failedTiles],
-    costs: batch.costs + partition.costs,
+    costs: addCosts(batch.costs, partition.costs),
   };
 }
 

@@ -13,6 +13,7 @@ import {
   startChild,
   type SignalDefinition,
 } from '@temporalio/workflow';
+import { addCosts } from '../core/costs';
 import { partitionWorkflowId } from '../core/ids';
 import { batchOutputDir, type BatchProgress, type BatchTally } from '../core/progress';
 import { emptyCounts, type StatusCounts } from '../core/records';
@@ -83,7 +84,7 @@ export function partitionRange(index: number, perPartition: number, totalTiles: 
 export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult): void {
   for (const status of Object.keys(result.ended) as (keyof StatusCounts)[]) state.ended[status] += result.ended[status];
   state.failedTiles.push(...result.failedTiles.slice(0, MAX_LISTED_FAILURES - state.failedTiles.length));
-  state.costs += result.costs;
+  state.costs = addCosts(state.costs, result.costs);
   state.backends = result.backends;
   state.paused = result.paused;
   state.pausedBackends = result.pausedBackends;

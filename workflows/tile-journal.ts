@@ -5,6 +5,7 @@
  */
 import type { JobSnapshot } from '../activities/openeo-jobs';
 import type { TileRecord } from '../core/records';
+import { addCosts } from '../core/costs';
 
 function nowIso(): string {
   // The workflow clock: deterministic on replay.
@@ -55,7 +56,7 @@ export class TileJournal {
     }
     if (job.costs !== undefined && record.openeoJobId) {
       this.costsByJob[record.openeoJobId] = job.costs;
-      record.costs = Object.values(this.costsByJob).reduce((a, b) => a + b, 0);
+      record.costs = addCosts(...Object.values(this.costsByJob));
     }
     if (job.usage) record.usage = job.usage;
     const justLeft = !this.leftQueue && job.status !== 'created' && job.status !== 'queued';

@@ -3,6 +3,7 @@
  * hold a slot), what has ended, which backends are paused, and where the next tile comes from.
  * Plain data, so it crosses continue-as-new as is; pure logic, so it is tested without a server.
  */
+import { addCosts } from '../core/costs';
 import type { BatchTally } from '../core/progress';
 import { emptyCounts, type StatusCounts, type TileRecord } from '../core/records';
 import type { BackendSpec } from '../core/spec/schema';
@@ -213,7 +214,7 @@ export class WindowBook {
   /** Counts a tile that ended without ever being in flight (e.g. it named an unknown backend). */
   countEnd(record: Pick<TileRecord, 'tileId' | 'status' | 'error' | 'costs'>): void {
     this.state.ended[record.status] += 1;
-    this.state.costs += record.costs ?? 0;
+    this.state.costs = addCosts(this.state.costs, record.costs ?? 0);
     if (record.status === 'error' && this.state.failedTiles.length < MAX_LISTED_FAILURES) {
       this.state.failedTiles.push({ tileId: record.tileId, error: record.error ?? { code: 'Unknown', message: 'no reason given' } });
     }

@@ -5,26 +5,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { idleProgress } from '../../core/progress';
 import { OpenEOBatchClient } from '../client';
 import { startOrReuseDevServer, type DevServer } from '../../tools/devserver';
 import { startEmulator } from '../../tools/emulator';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
-import { checkSpecOffline } from '../../core/spec/prepare';
 import type { BatchSpecInput } from '../../core/spec/schema';
 import { createOpenEOWorker } from '../worker';
-import { progressBar, summaryText } from './progress';
+import { followBatch, summaryText } from './progress';
+import { workflowUiLink } from './ui-link';
 
 export interface DemoOptions {
   specPath: string;
   dataDir: string;
   port: number;
   uiPort: number;
-}
-
-/** The UI page of one workflow. */
-export function workflowUiLink(uiUrl: string | undefined, namespace: string, workflowId: string): string | undefined {
-  return uiUrl && `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 export async function startLocalDevServer(options: Pick<DemoOptions, 'dataDir' | 'port' | 'uiPort'>): Promise<DevServer> {
@@ -65,11 +59,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const batchId = `${spec.batchId ?? 'demo'}-${timestamp()}`;
       const { handle } = await client.start({ ...spec, batchId });
       console.log(`Batch ${batchId} started. Watch it in the Temporal UI:\n  ${workflowUiLink(server.uiUrl, server.namespace, handle.workflowId) ?? '(UI off)'}`);
-      const bar = progressBar(checkSpecOffline({ ...spec, batchId }).totalTiles);
-      const summary = await client.wait(batchId, (p) => bar.update(p));
-      bar.update(idleProgress(summary));
-      bar.stop();
-      console.log(summaryText(summary));
+      console.log(summaryText(await followBatch(client, batchId)));
       console.log(`\nThe dev server keeps running (state in ${server.dataDir}); stop it with: kill ${server.pid}`);
     });
   } finally {

@@ -4,7 +4,7 @@
  * unless `--out` is given; Parquet is binary and needs `--out`.
  */
 import type { Command } from 'commander';
-import { OpenEOBatchClient } from '../client';
+import { connectClient } from './cli-errors';
 import { EXPORT_FORMATS, formatOfPath, parseExportFormat, type ExportFormat } from '../export';
 
 interface ExportFlags {
@@ -42,7 +42,7 @@ export function registerExportCommand(program: Command): void {
     .action(async (batchId: string, flags: ExportFlags) => {
       const format = exportFormatOf(flags);
       checkExportTarget(format, flags.out);
-      const client = await OpenEOBatchClient.connect();
+      const client = await connectClient();
       const result = await client.exportTiles(batchId, { format, ...(flags.out ? { out: flags.out } : {}) });
       if (result.problem) console.error(`warning: ${result.problem}`);
       if (result.path) console.error(`exported ${result.rows} tiles of batch ${batchId} to ${result.path} (${format})`);

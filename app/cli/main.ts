@@ -6,26 +6,30 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
-import { OpenEOBatchClient } from '../client';
+import type { OpenEOBatchClient } from '../client';
+import { temporalTarget } from '../temporal-connection';
 import { ensureTemporalCli } from '../../tools/devserver';
 import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../../tools/emulator';
 import type { BatchSpecInput } from '../../core/spec/schema';
 import type { TileFeature } from '../../core/spec/tile-types';
-import { InvalidSpecError } from '../../core/spec/validate';
 import { createOpenEOWorker } from '../worker';
-import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
-import { progressBar, summaryText, tileTable } from './progress';
+import { runDemo, startLocalDevServer } from './demo';
+import { temporalUiUrl, uiLinkLine } from './ui-link';
+import { followBatch, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
 import { registerExportCommand } from './export';
 import { registerPlanCommand } from './plan';
-import { BatchFailedError } from '../batch-failure';
+import { connectClient, describeCliError } from './cli-errors';
+import { terminalLogFunction } from './terminal-log';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
 
 const DATA_DIR = '.openeo-temporal';
 
 // The SDK logs every worker state change at INFO; a terminal user wants warnings and errors.
 // OPENEO_TEMPORAL_LOG_LEVEL=INFO (or DEBUG) brings the rest back.
-Runtime.install({ logger: new DefaultLogger((process.env.OPENEO_TEMPORAL_LOG_LEVEL ?? 'WARN') as LogLevel) });
+// One line per entry (a refused batch's reason, not its stack), except at DEBUG and TRACE.
+const logLevel = (process.env.OPENEO_TEMPORAL_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
+Runtime.install({ logger: new DefaultLogger(logLevel, ['DEBUG', 'TRACE'].includes(logLevel) ? undefined : terminalLogFunction) });
 
 function integer(value: string): number {
   const n = Number(value);
@@ -45,6 +49,14 @@ async function readSpec(path: string): Promise<BatchSpecInput> {
   } catch (err) {
     throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+}
+
+/** The batch's page in the Temporal UI of the server in use, or how to get a link. */
+async function batchUiLine(client: OpenEOBatchClient, batchId: string, uiUrl: string | undefined): Promise<string> {
+  // The client connected to this address (the SDK's default when none is set).
+  const address = temporalTarget().connectionOptions.address ?? 'localhost:7233';
+  const ui = await temporalUiUrl({ configured: uiUrl ?? process.env.TEMPORAL_UI_URL, address, devDataDir: DATA_DIR });
+  return uiLinkLine(ui, client.client.options.namespace, batchId);
 }
 
 const program = new Command('openeo-temporal')
@@ -144,17 +156,13 @@ program
   .option('--task-queue <name>', 'task queue of the workers', 'openeo')
   .option('--wait', 'follow the batch with a progress bar until it ends')
   .option('--yes', 'start it even when it has more tiles than its maxTiles')
-  .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean; yes?: boolean }) => {
-    const client = await OpenEOBatchClient.connect({ taskQueue: opts.taskQueue });
+  .option('--ui-url <url>', 'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)')
+  .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean; yes?: boolean; uiUrl?: string }) => {
+    const client = await connectClient({ taskQueue: opts.taskQueue });
     const { batchId } = await client.start(await readSpec(specPath), { batchId: opts.batchId, confirmSize: opts.yes });
-    const link = workflowUiLink(process.env.TEMPORAL_UI_URL ?? 'http://localhost:8233', client.client.options.namespace, batchId);
-    console.log(`started batch ${batchId}\n  ${link}`);
+    console.log(`started batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`);
     if (opts.wait) {
-      const first = await client.progress(batchId).catch(() => undefined);
-      const bar = progressBar(first?.totalTiles ?? 0);
-      const summary = await client.wait(batchId, (p) => bar.update(p));
-      bar.stop();
-      console.log(summaryText(summary));
+      console.log(summaryText(await followBatch(client, batchId)));
     }
   });
 
@@ -164,7 +172,7 @@ program
   .argument('<batchId>')
   .option('--json', 'print JSON instead of a table')
   .action(async (batchId: string, opts: { json?: boolean }) => {
-    const client = await OpenEOBatchClient.connect();
+    const client = await connectClient();
     const [progress, tiles] = await Promise.all([client.progress(batchId), client.tiles(batchId)]);
     if (opts.json) {
       console.log(JSON.stringify({ progress, tiles }, null, 2));
@@ -179,7 +187,7 @@ program
   .description('cancel a batch: every in-flight tile cancels its openEO job')
   .argument('<batchId>')
   .action(async (batchId: string) => {
-    await (await OpenEOBatchClient.connect()).cancel(batchId);
+    await (await connectClient()).cancel(batchId);
     console.log(`cancellation of batch ${batchId} requested`);
   });
 
@@ -189,15 +197,13 @@ program
   .argument('<batchId>')
   .option('--task-queue <name>', 'task queue of the workers', 'openeo')
   .option('--wait', 'follow the retry with a progress bar until it ends')
-  .action(async (batchId: string, opts: { taskQueue: string; wait?: boolean }) => {
-    const client = await OpenEOBatchClient.connect({ taskQueue: opts.taskQueue });
+  .option('--ui-url <url>', 'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)')
+  .action(async (batchId: string, opts: { taskQueue: string; wait?: boolean; uiUrl?: string }) => {
+    const client = await connectClient({ taskQueue: opts.taskQueue });
     const { tiles } = await client.retryFailed(batchId);
-    console.log(`retrying ${tiles} failed tiles of batch ${batchId}`);
+    console.log(`retrying ${tiles} failed tiles of batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`);
     if (opts.wait) {
-      const bar = progressBar(tiles);
-      const summary = await client.wait(batchId, (p) => bar.update(p));
-      bar.stop();
-      console.log(summaryText(summary));
+      console.log(summaryText(await followBatch(client, batchId)));
     }
   });
 
@@ -206,7 +212,7 @@ program
   .description('stop starting new tiles of a batch (tiles in flight go on)')
   .argument('<batchId>')
   .action(async (batchId: string) => {
-    await (await OpenEOBatchClient.connect()).pause(batchId);
+    await (await connectClient()).pause(batchId);
     console.log(`batch ${batchId} paused`);
   });
 
@@ -216,7 +222,7 @@ program
   .argument('<batchId>')
   .option('--backend <name>', 'the backend to resume')
   .action(async (batchId: string, opts: { backend?: string }) => {
-    const client = await OpenEOBatchClient.connect();
+    const client = await connectClient();
     if (opts.backend) await client.resumeBackend(batchId, opts.backend);
     else await client.resume(batchId);
     console.log(`batch ${batchId}${opts.backend ? `: backend ${opts.backend}` : ''} resumed`);
@@ -230,7 +236,7 @@ program
   .argument('<parallelJobs>', 'jobs created, queued or running at once', integer)
   .option('--max-queued <n>', 'jobs waiting in the backend queue at most', integer)
   .action(async (batchId: string, backend: string, parallelJobs: number, opts: { maxQueued?: number }) => {
-    const backends = await (await OpenEOBatchClient.connect()).setParallelJobs(batchId, backend, parallelJobs, opts.maxQueued);
+    const backends = await (await connectClient()).setParallelJobs(batchId, backend, parallelJobs, opts.maxQueued);
     for (const b of backends) console.log(`${b.name}: parallelJobs ${b.parallelJobs}${b.maxQueued !== undefined ? `, maxQueued ${b.maxQueued}` : ''}`);
   });
 
@@ -242,7 +248,7 @@ program
   .action(async (batchId: string, file: string) => {
     const collection = JSON.parse(await readFile(file, 'utf8')) as { features?: TileFeature[] };
     if (!Array.isArray(collection.features)) throw new Error(`${file}: expected a GeoJSON FeatureCollection`);
-    const ids = await (await OpenEOBatchClient.connect()).addTiles(batchId, collection.features);
+    const ids = await (await connectClient()).addTiles(batchId, collection.features);
     console.log(`added ${ids.length} tiles: ${ids.join(', ')}`);
   });
 
@@ -266,14 +272,7 @@ program.parseAsync(process.argv).then(
     if (!longRunning) process.exit();
   },
   (err: unknown) => {
-    if (err instanceof InvalidSpecError) {
-      console.error(err.message);
-    } else if (err instanceof BatchFailedError) {
-      // The reason is the whole story: no stack, no wrapped Temporal error.
-      console.error(`error: ${err.message}`);
-    } else {
-      console.error(`error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    }
+    console.error(describeCliError(err));
     process.exit(1);
   },
 );

@@ -2,25 +2,69 @@
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { resolve } from 'node:path';
-import type { TileListing } from '../client';
+import type { OpenEOBatchClient, TileListing } from '../client';
 import type { BatchSummary, StatusCounts, TileError } from '../../core/records';
-import { doneCount, type BatchProgress } from '../../core/progress';
+import { doneCount, idleProgress, type BatchProgress } from '../../core/progress';
+import { etaMs, formatEta, startEta, type EtaClock } from './eta';
+import { formatCosts } from '../../core/costs';
 
 export function countsLine(c: StatusCounts): string {
   return `finished ${c.finished} · error ${c.error} · canceled ${c.canceled} · skipped ${c.skipped} · running ${c.running} · not started ${c.not_started}`;
 }
 
-/** A progress bar fed by batch progress snapshots; `stop()` leaves the last state on screen. */
-export function progressBar(total: number): { update(p: BatchProgress): void; stop(): void } {
+/** What the bar shows beside its count: tiles in flight and failed, time left, costs so far. */
+function barPayload(p: BatchProgress, eta: string): Record<string, string> {
+  return { counts: `running ${p.counts.running}, error ${p.counts.error}`, eta, costs: `${formatCosts(p.costs)} credits` };
+}
+
+/**
+ * A progress bar fed by batch progress snapshots; `stop()` leaves the last state on screen. Its
+ * total is the batch's own: a batch reads its tile file or URL before it knows how many tiles
+ * it has (and tiles may be added while it runs), so the bar appears once the batch says, and
+ * follows the total as it changes.
+ */
+export function progressBar(now: () => number = Date.now): { update(p: BatchProgress): void; stop(): void } {
   const bar = new SingleBar(
-    { format: 'tiles [{bar}] {value}/{total} | {counts}', hideCursor: true, noTTYOutput: !process.stdout.isTTY, notTTYSchedule: 5000 },
+    {
+      format: 'tiles [{bar}] {value}/{total} | {counts} | ETA {eta} | costs {costs}',
+      hideCursor: true,
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 5000,
+    },
     Presets.shades_classic,
   );
-  bar.start(total, 0, { counts: '' });
+  let clock: EtaClock | undefined;
   return {
-    update: (p) => bar.update(doneCount(p.counts), { counts: `running ${p.counts.running}, error ${p.counts.error}` }),
-    stop: () => bar.stop(),
+    update(p) {
+      if (p.totalTiles <= 0) return;
+      const done = doneCount(p.counts);
+      if (!clock) {
+        clock = startEta(now(), done);
+        bar.start(p.totalTiles, done, barPayload(p, '--'));
+        return;
+      }
+      bar.setTotal(p.totalTiles);
+      bar.update(done, barPayload(p, formatEta(etaMs(clock, now(), done, p.totalTiles))));
+    },
+    stop: () => {
+      if (clock) bar.stop();
+    },
   };
+}
+
+/**
+ * Follows a batch with a progress bar until it ends. The bar ends on the batch's final counts,
+ * and is stopped (the cursor back) also when the batch failed.
+ */
+export async function followBatch(client: OpenEOBatchClient, batchId: string): Promise<BatchSummary> {
+  const bar = progressBar();
+  try {
+    const summary = await client.wait(batchId, (p) => bar.update(p));
+    bar.update(idleProgress(summary));
+    return summary;
+  } finally {
+    bar.stop();
+  }
 }
 
 export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 'pausedBackends' | 'problem'>> & { failure?: TileError }): string {
@@ -28,7 +72,7 @@ export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 
   const lines = [`batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`];
   if (summary.problem) lines.push(`  waiting: ${summary.problem}`);
   for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {})) lines.push(`  backend ${backend} paused: ${reason}`);
-  if (summary.costs > 0) lines.push(`  costs reported by the backends: ${summary.costs.toFixed(2)} credits`);
+  if (summary.costs > 0) lines.push(`  costs reported by the backends: ${formatCosts(summary.costs)} credits`);
   for (const failed of summary.failedTiles.slice(0, 20)) {
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);
   }
