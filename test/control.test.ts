@@ -55,9 +55,11 @@ describe('steering a running batch', () => {
 
   it('keeps parallelJobs exact, also after it is raised while the batch runs', async () => {
     await resetStats(h.emulator);
-    const spec = h.spec({ batchId: 'resize', cols: 4, rows: 3 });
+    const spec = h.spec({ batchId: 'resize', cols: 4, rows: 6 });
     const { handle } = await h.client.start(spec);
     await eventually(async () => (await h.client.progress('resize')).counts.finished >= 2, 'two tiles finished');
+    // Paused while the resize lands, so tiles are left to use the raised limit however loaded the machine.
+    await handle.executeUpdate(pauseBatch);
     assert.ok((await maxActive(h.emulator)) <= 2, 'at most 2 jobs before the resize');
     // A duplicate report of a tile that already ended must not count twice.
     const finished = (await h.client.tiles('resize')).find((t) => t.status === 'finished');
@@ -71,9 +73,12 @@ describe('steering a running batch', () => {
     });
     const backends = await handle.executeUpdate(setParallelJobs, { args: [{ backend: 'emulator', parallelJobs: 4 }] });
     assert.equal(backends[0].parallelJobs, 4);
+    const waiting = (await h.client.progress('resize')).counts.not_started;
+    assert.ok(waiting >= 4, `tiles wait for the raised limit: ${waiting}`);
+    await handle.executeUpdate(resumeBatch);
     const summary = await handle.result();
 
-    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 12, error: 0, canceled: 0, skipped: 0 });
+    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 24, error: 0, canceled: 0, skipped: 0 });
     const max = await maxActive(h.emulator);
     assert.ok(max <= 4, `never more than 4 jobs at once, saw ${max}`);
     assert.ok(max >= 3, `the raised limit is used, saw at most ${max}`);
