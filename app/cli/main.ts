@@ -16,6 +16,7 @@ import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer, workflowUiLink } from './demo';
 import { progressBar, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
+import { registerDashboardCommand } from './dashboard';
 import { BatchFailedError } from '../batch-failure';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
 
@@ -121,6 +122,7 @@ program
   });
 
 registerLoginCommand(program);
+registerDashboardCommand(program);
 
 program
   .command('worker')

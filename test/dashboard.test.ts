@@ -1,0 +1,185 @@
+/**
+ * The live map in a real browser (Debian's Chromium, driven by playwright-core) against a real
+ * batch: every tile drawn, colours that follow the tiles as they end, a tooltip with the job id,
+ * the side panel with the Temporal UI link, result previews, live updates without reloading, and
+ * not one request that leaves the dashboard's own server.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page, Request } from 'playwright-core';
+import { createDashboard, createPlanMap, STATUS_COLOURS } from '../app/dashboard';
+import { launchBrowser, type HeadlessBrowser } from '../harness/browser';
+import { drawnTiles, pageStats, rgbOfColours, serveDashboard, type DrawnTile } from './support/dashboard-page';
+import { eventually } from './support/eventually';
+import { startHarness, type Harness } from './support/harness';
+
+const BROKEN_TILE = 'E595000-N5665000';
+const SCREENSHOTS = process.env.OPENEO_TEMPORAL_SCREENSHOTS;
+
+/** Every request the page makes, to check none leaves the dashboard. */
+function recordRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request: Request) => urls.push(request.url()));
+  return urls;
+}
+
+function assertAllLocal(urls: string[], origin: string): void {
+  assert.ok(urls.length > 5, 'the page made its requests');
+  const outside = urls.filter((url) => !url.startsWith(origin) && !url.startsWith('data:'));
+  assert.deepEqual(outside, [], `every request goes to the dashboard at ${origin}`);
+}
+
+describe('the live map of a batch', () => {
+  let h: Harness;
+  let browser: HeadlessBrowser;
+  before(async () => {
+    h = await startHarness({ jobDurations: { queuedMs: 800, runningMs: 2_500 } });
+    h.emulator.admin.setFaults({ jobs: { rules: [{ titleContains: BROKEN_TILE, failFirst: 99, code: 'TileBroken' }] } });
+    await h.startWorker();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.teardown();
+  });
+
+  it('draws every tile, recolours tiles as they end, shows job ids, previews and the panel, live and offline', async () => {
+    const spec = h.spec({ batchId: 'map', cols: 4, rows: 3, maxAttempts: 1 });
+    spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs: 2 }];
+    await h.client.start(spec);
+    const dashboard = await serveDashboard(createDashboard({ client: h.client, batchId: 'map', intervalMs: 500, uiUrl: 'http://127.0.0.1:8233' }));
+    const page = await browser.newPage();
+    const requests = recordRequests(page);
+    try {
+      await page.goto(dashboard.url);
+      await page.evaluate(() => ((globalThis as unknown as { loadedOnce: boolean }).loadedOnce = true));
+      const colours = await rgbOfColours(page, STATUS_COLOURS);
+      await eventually(async () => (await drawnTiles(page)).length === 12, 'the page draws the 12 tiles');
+
+      // A tile that waits is light grey; it turns to its end colour without the page reloading.
+      const waiting = (await drawnTiles(page)).find((t) => t.mapStatus === 'not_started');
+      assert.ok(waiting, 'with 2 jobs at a time, tiles wait at first');
+      assert.deepEqual(waiting.rgb, colours.not_started, 'a waiting tile is light grey on the map');
+      const withJob = await waitForTile(page, (t) => t.openeoJobId !== undefined, 'a tile has an openEO job');
+      await page.mouse.move(withJob.x, withJob.y);
+      await page.waitForSelector(`.leaflet-tooltip:has-text("job ${withJob.openeoJobId}")`, { timeout: 30_000 });
+
+      await h.client.handle('map').result();
+      const ended = await waitForTile(page, (t) => t.tileId === waiting.tileId && (t.mapStatus === 'finished' || t.mapStatus === 'error'), `tile ${waiting.tileId} ends on the map`);
+      await eventually(async () => (await drawnTiles(page)).every((t) => t.mapStatus === 'finished' || t.mapStatus === 'error'), 'every tile ended on the map');
+      const tiles = await drawnTiles(page);
+      for (const tile of tiles) assert.deepEqual(tile.rgb, colours[tile.mapStatus], `tile ${tile.tileId} is drawn ${STATUS_COLOURS[tile.mapStatus as keyof typeof STATUS_COLOURS]}`);
+      assert.deepEqual(ended.rgb, colours[ended.mapStatus], 'the waiting tile took its new colour');
+      assert.equal(tiles.find((t) => t.tileId === BROKEN_TILE)?.mapStatus, 'error', 'the broken tile is dark red');
+      assert.equal(tiles.filter((t) => t.mapStatus === 'finished').length, 11);
+
+      // The records agree with what the page shows.
+      const records = new Map((await h.client.records('map')).tiles.map((t) => [t.tileId, t]));
+      for (const tile of tiles) assert.equal(tile.openeoJobId, records.get(tile.tileId)?.openeoJobId, `tile ${tile.tileId}'s job id`);
+
+      // A finished tile's quicklook lies over it.
+      const finished = tiles.find((t) => t.mapStatus === 'finished')!;
+      const preview = page.locator(`img.preview[src*="/tiles/${encodeURIComponent(finished.tileId)}/quicklook.png"]`);
+      await preview.waitFor({ timeout: 30_000 });
+      await eventually(async () => (await preview.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0, 'the preview image loads');
+
+      // The side panel: the whole record and the tile's page in the Temporal UI.
+      await page.mouse.click(finished.x, finished.y);
+      const panel = page.locator('#panel');
+      await panel.getByText(`tile ${finished.tileId}`).waitFor();
+      const link = await panel.locator('a').getAttribute('href');
+      assert.equal(link, `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`);
+      assert.match(await panel.innerText(), new RegExp(records.get(finished.tileId)!.openeoJobId!));
+      assert.match(await page.locator('#done').innerText(), /12 \/ 12 tiles done/);
+      if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/dashboard-batch.png` });
+
+      const stats = await pageStats(page);
+      assert.equal(stats.snapshots, 1, 'one snapshot: the page never reloaded nor reconnected');
+      assert.ok(stats.updates > 3, `the page took in updates (${stats.updates})`);
+      assert.equal(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce), true, 'the page was not reloaded');
+      assertAllLocal(requests, dashboard.url);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+
+  it('serves only the quicklooks that records list, and only the batch it shows', async () => {
+    const dashboard = await serveDashboard(createDashboard({ client: h.client, batchId: 'map', intervalMs: 500 }));
+    try {
+      const get = (path: string) => fetch(new URL(path, dashboard.url));
+      const records = (await h.client.records('map')).tiles;
+      const finished = records.find((t) => t.status === 'finished')!;
+      const broken = records.find((t) => t.tileId === BROKEN_TILE)!;
+      // The feed reads the batch when a page first connects; the image route asks it.
+      const events = await get('api/batches/map/events');
+      await events.body?.cancel();
+      const image = await get(`api/batches/map/tiles/${encodeURIComponent(finished.tileId)}/quicklook.png`);
+      assert.equal(image.status, 200);
+      assert.equal(image.headers.get('content-type'), 'image/png');
+      assert.deepEqual([...new Uint8Array(await image.arrayBuffer()).slice(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
+      assert.equal((await get(`api/batches/map/tiles/${BROKEN_TILE}/quicklook.png`)).status, 404, 'a failed tile has no quicklook');
+      assert.equal((await get(`api/batches/map/tiles/${encodeURIComponent('../../etc')}/quicklook.png`)).status, 404, 'no path outside the records');
+      assert.equal((await get(`api/batches/map/tiles/${encodeURIComponent(finished.tileId)}/job.json`)).status, 404, 'no other file of the tile');
+      assert.equal((await get('api/batches/other/events')).status, 404, 'a dashboard of one batch shows no other');
+      assert.equal((await get('api/batches')).status, 404, 'nor lists them');
+      assert.equal(broken.status, 'error');
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('lists the batches to choose from when started without a batch id', async () => {
+    const dashboard = await serveDashboard(createDashboard({ client: h.client, intervalMs: 500 }));
+    const page = await browser.newPage();
+    const requests = recordRequests(page);
+    try {
+      await page.goto(dashboard.url);
+      await page.getByRole('link', { name: 'map', exact: true }).click();
+      await eventually(async () => (await drawnTiles(page)).length === 12, 'the chosen batch is drawn');
+      assert.match(page.url(), /\?batch=map$/);
+      assertAllLocal(requests, dashboard.url);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  });
+});
+
+describe('the map of planned tiles', () => {
+  it('draws every planned tile as not started, with no server but its own', async () => {
+    const features = [0, 1, 2, 3, 4].map((i) => ({
+      type: 'Feature' as const,
+      id: `plan-${i}`,
+      geometry: { type: 'Polygon' as const, coordinates: [[[4 + i * 0.1, 51], [4.1 + i * 0.1, 51], [4.1 + i * 0.1, 51.1], [4 + i * 0.1, 51.1], [4 + i * 0.1, 51]]] },
+      properties: {},
+    }));
+    const browser = await launchBrowser();
+    const dashboard = await serveDashboard(createPlanMap({ type: 'FeatureCollection', features }, { title: 'antwerp plan' }));
+    try {
+      const page = await browser.newPage();
+      const requests = recordRequests(page);
+      await page.goto(dashboard.url);
+      await eventually(async () => (await drawnTiles(page)).length === 5, 'the 5 planned tiles are drawn');
+      const colours = await rgbOfColours(page, STATUS_COLOURS);
+      for (const tile of await drawnTiles(page)) assert.deepEqual(tile.rgb, colours.not_started, `${tile.tileId} is light grey`);
+      assert.equal(await page.locator('#title').innerText(), 'antwerp plan');
+      assert.equal(await page.locator('.legend [data-status="not_started"] .count').innerText(), '5');
+      assertAllLocal(requests, dashboard.url);
+    } finally {
+      await dashboard.close();
+      await browser.close();
+    }
+  });
+
+  it('refuses a planned tile without an outline, naming it', () => {
+    assert.throws(() => createPlanMap([{ id: 'a' } as never]), /tiles\[0\]\.geometry/);
+  });
+});
+
+/** Waits until the page draws a tile that `test` accepts; returns it. */
+async function waitForTile(page: Page, test: (tile: DrawnTile) => boolean, what: string): Promise<DrawnTile> {
+  let found: DrawnTile | undefined;
+  await eventually(async () => (found = (await drawnTiles(page)).find(test)) !== undefined, what);
+  return found!;
+}
