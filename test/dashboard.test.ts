@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page, Request } from 'playwright-core';
 import { createDashboard, createPlanMap, STATUS_COLOURS } from '../app/dashboard';
 import { launchBrowser, type HeadlessBrowser } from '../harness/browser';
-import { drawnTiles, pageStats, rgbOfColours, serveDashboard, type DrawnTile } from './support/dashboard-page';
+import { drawnTiles, pageStats, rgbOfColours, serveDashboard, type DrawnTile } from '../harness/dashboard-page';
 import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 

@@ -1,8 +1,8 @@
-/** Serving a dashboard on a free local port, and reading its page in the browser. */
+/** Serving a dashboard on a free local port, and reading its page in the browser (tests and bench). */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import type { DashboardHandler } from '../../app/dashboard';
+import type { DashboardHandler } from '../app/dashboard';
 
 export interface ServedDashboard {
   url: string;
@@ -53,6 +53,8 @@ interface PageGlobals {
 export interface PageStats {
   snapshots: number;
   updates: number;
+  /** When the first snapshot arrived, ms after navigation. */
+  snapshotMs?: number;
   /** When the first tiles were painted, ms after navigation; null while painting. */
   firstPaintMs?: number | null;
 }
