@@ -2,7 +2,7 @@
  * Activities that bring a job's outcome home: its result assets (verified on disk) or its error
  * logs, plus the job metadata, into `<outputDir>/<batchId>/<tileId>/`.
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
@@ -13,6 +13,7 @@ import { fetchAsset, type AssetFetchContext } from './asset-downloads';
 import { isAlreadyDownloaded } from './download';
 import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
+import { makeQuicklook, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
 import { jobHandle, type JobRef } from './openeo-jobs';
 
 export interface TileOutputInput extends JobRef {
@@ -34,6 +35,7 @@ export interface DownloadedResults {
 interface StacAsset {
   href: string;
   type?: string;
+  roles?: string[];
   'file:size'?: number;
   'file:checksum'?: string;
 }
@@ -50,6 +52,9 @@ export function tileDirectory(outputDir: string, batchId: string, tileId: string
   return dir;
 }
 
+/** Names of the files the worker writes itself next to the assets. */
+const OWN_FILES = new Set(['job.json', 'error-logs.json', QUICKLOOK_IMAGE, QUICKLOOK_INFO]);
+
 /**
  * A file name for an asset that cannot leave the tile's folder: the last path segment of the
  * asset key, reduced to a safe alphabet. `../../etc/passwd` becomes `passwd`.
@@ -57,7 +62,7 @@ export function tileDirectory(outputDir: string, batchId: string, tileId: string
 export function assetFileName(key: string, index: number, taken: Set<string>): string {
   const last = key.split(/[\\/]/).filter((part) => part !== '' && part !== '.' && part !== '..').pop() ?? '';
   let name = last.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
-  if (!name || name === 'job.json' || name === 'error-logs.json') name = `asset-${index}`;
+  if (!name || OWN_FILES.has(name)) name = `asset-${index}`;
   while (taken.has(name)) name = `${index}-${name}`;
   taken.add(name);
   return name;
@@ -88,7 +93,8 @@ export function createResultActivities(connections: OpenEOConnections, options: 
     /**
      * Downloads every asset of a finished job, verified against `file:size`/`file:checksum`,
      * and writes `job.json` (the job's description and results document) first, so it is there
-     * also when a download fails. Assets already on disk and verified are kept, so a retry only
+     * also when a download fails. Then makes the quicklook of the result GeoTIFF (`quicklook.ts`);
+     * a result without one still finishes. Assets already on disk and verified are kept, so a retry only
      * fetches what is missing. Permanent failures (404, refused links, wrong checksums) end the
      * activity without retries; see `asset-downloads.ts`.
      */
@@ -105,6 +111,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       const context = fetchContext(input);
       const taken = new Set<string>();
       const files: string[] = [];
+      const assets: DownloadedAsset[] = [];
       let bytes = 0;
       for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
         const name = assetFileName(key, index, taken);
@@ -112,8 +119,12 @@ export function createResultActivities(connections: OpenEOConnections, options: 
         const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
         if (!(await isAlreadyDownloaded(target, expect))) bytes += await fetchAsset({ key, href: asset.href, target, expect }, context);
         files.push(name);
+        assets.push({ file: name, type: asset.type, roles: asset.roles });
       }
-      files.push('job.json');
+      // Made here, after every file is verified, so the tile needs no step of its own for it.
+      const quicklook = await makeQuicklook(tileDir, assets, { onRows: (rows) => Context.current().heartbeat({ quicklook: rows }) });
+      if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
+      files.push(...quicklook.files, 'job.json');
       return { tileDir, files, bytes };
     },
 

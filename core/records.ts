@@ -42,7 +42,10 @@ export interface TileRecord {
   usage?: Record<string, UsageMetric>;
   /** Folder with this tile's assets, job metadata and error logs. */
   outputDir?: string;
-  /** Files written, relative to `outputDir`. */
+  /**
+   * Files written, relative to `outputDir`: the result assets, `job.json`, and `quicklook.png`
+   * with `quicklook.json` when the result has a GeoTIFF that could be shown.
+   */
   files?: string[];
   error?: TileError;
 }

@@ -46,9 +46,12 @@ describe('a tiled batch on a real dev server and the emulator', () => {
       const data = await readFile(join(dir, tif));
       const image = await (await fromArrayBuffer(new Uint8Array(data).buffer)).getImage();
       assert.ok(image.getWidth() > 0 && image.getHeight() > 0);
-      const [west, south, east, north] = image.getBoundingBox();
-      // The raster covers this tile near Antwerp (about 4.3–4.6 E, 51.0–51.3 N).
-      assert.ok(west > 4.2 && east < 4.7 && south > 51 && north < 51.3, `bbox ${[west, south, east, north]}`);
+      // The raster is this tile's 5 km square in UTM zone 31N, as the tile id names its lower-left corner.
+      assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
+      const [tileWest, tileSouth] = tileId.match(/\d+/g)!.map(Number);
+      const expected = [tileWest, tileSouth, tileWest + 5000, tileSouth + 5000];
+      const bbox = image.getBoundingBox();
+      assert.ok(bbox.every((value, i) => Math.abs(value - expected[i]) < 1), `${tileId} bbox ${bbox}`);
       const metadata = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8'));
       assert.equal(metadata.job.status, 'finished');
       assert.match(metadata.job.title, new RegExp(`four-tiles/${tileId} `));

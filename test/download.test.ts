@@ -133,6 +133,12 @@ describe('hostile asset keys and ids', () => {
     for (const name of names) assert.ok(resolve(tileDir, name).startsWith(tileDir + sep), name);
   });
 
+  it('never lets an asset take the name of a file the worker writes itself', () => {
+    const taken = new Set<string>();
+    const names = ['job.json', 'error-logs.json', 'previews/quicklook.png', 'quicklook.json'].map((key, i) => assetFileName(key, i, taken));
+    assert.deepEqual(names, ['asset-0', 'asset-1', 'asset-2', 'asset-3']);
+  });
+
   it('gives two assets with the same file name different files', () => {
     const taken = new Set<string>();
     assert.notEqual(assetFileName('a/result.tif', 0, taken), assetFileName('b/result.tif', 1, taken));

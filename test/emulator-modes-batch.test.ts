@@ -71,8 +71,13 @@ describe('the worker against every emulator mode', () => {
       const tif = files.find((f) => f.endsWith('.tif'));
       assert.ok(tif && files.includes('job.json'), `${tile}: ${files.join(', ')}`);
       const data = await readFile(join(root, tile, tif));
-      const [west, south, east, north] = (await (await fromArrayBuffer(new Uint8Array(data).buffer)).getImage()).getBoundingBox();
-      assert.ok(west > 4.2 && east < 4.7 && south > 51 && north < 51.3, `${tile} bbox ${[west, south, east, north]}`);
+      const image = await (await fromArrayBuffer(new Uint8Array(data).buffer)).getImage();
+      // The raster is the tile's square in UTM zone 31N, as the tile id names its lower-left corner.
+      assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
+      const [tileWest, tileSouth] = tile.match(/\d+/g)!.map(Number);
+      const expected = [tileWest, tileSouth, tileWest + 5000, tileSouth + 5000];
+      const bbox = image.getBoundingBox();
+      assert.ok(bbox.every((value, i) => Math.abs(value - expected[i]) < 1), `${tile} bbox ${bbox}`);
     }
   }
 

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { OpenEO } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
+import proj4 from 'proj4';
 
 import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RequestHook, type RunningEmulator } from '../tools/emulator';
 import { api, login, withEmulator, type ApiResponse } from './support/emulator-api';
@@ -701,15 +702,21 @@ describe('emulator: result assets', () => {
     }
   });
 
-  it('is a GeoTIFF whose bbox and CRS match the job area', async () => {
+  it('is a GeoTIFF in the UTM zone of the job area, over just that area', async () => {
     const tiff = await fromArrayBuffer(await (await fetch(href)).arrayBuffer());
     const image = await tiff.getImage();
     assert.equal(image.getWidth(), 64);
     assert.equal(image.getHeight(), 64);
-    assert.equal(image.getGeoKeys()?.GeographicTypeGeoKey, 4326);
-    const bbox = image.getBoundingBox();
-    const expected = [ANTWERP.west, ANTWERP.south, ANTWERP.east, ANTWERP.north];
-    bbox.forEach((value, i) => assert.ok(Math.abs(value - expected[i]) < 1e-9, `bbox[${i}] ${value} vs ${expected[i]}`));
+    // Antwerp (4.35–4.45 E) lies in UTM zone 31 north.
+    assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
+    const [west, south, east, north] = image.getBoundingBox();
+    const corners = [[ANTWERP.west, ANTWERP.south], [ANTWERP.east, ANTWERP.south], [ANTWERP.east, ANTWERP.north], [ANTWERP.west, ANTWERP.north]];
+    const projected = corners.map((corner) => proj4('EPSG:4326', '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs', corner));
+    const xs = projected.map(([x]) => x);
+    const ys = projected.map(([, y]) => y);
+    // The raster is the envelope of the area's outline: it holds every corner, and not much more.
+    assert.ok(Math.abs(west - Math.min(...xs)) < 1 && Math.abs(east - Math.max(...xs)) < 1, `x ${west}..${east} vs ${xs}`);
+    assert.ok(Math.abs(south - Math.min(...ys)) < 1 && Math.abs(north - Math.max(...ys)) < 1, `y ${south}..${north} vs ${ys}`);
     const [band] = (await image.readRasters()) as unknown as Uint16Array[];
     assert.equal(band.length, 64 * 64);
     assert.ok(new Set(band).size > 1, 'raster should not be constant');

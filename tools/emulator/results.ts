@@ -1,8 +1,9 @@
 /**
  * Batch-job results: producing the GeoTIFF when a run finishes. The file
  * covers the job's footprint, in the projected CRS of its bounding box when
- * the process graph gave one, else in EPSG:4326, with one band per band of
- * the process's result (result-bands.ts).
+ * the process graph gave one, else in the UTM zone of its area (utm-grid.ts),
+ * else (no area, or one too wide for a zone) in EPSG:4326, with one band per
+ * band of the process's result (result-bands.ts).
  */
 import { createHash } from 'node:crypto';
 import type { BBox } from './area';
@@ -11,6 +12,7 @@ import { encodeGeoTiff, syntheticPixels } from './geotiff';
 import type { JobRecord, JobResult, ResultAsset } from './jobs';
 import { resultBandNames } from './result-bands';
 import type { UdpRegistry } from './udp-registry';
+import { utmGridFor } from './utm-grid';
 
 /** Key of the single data asset of every finished job. */
 export const DATA_ASSET_KEY = 'openEO.tif';
@@ -24,8 +26,10 @@ export function sha256Multihash(bytes: Buffer): string {
 }
 
 /** The CRS and extent the job's raster is written in. */
-function rasterGrid(job: Pick<JobRecord, 'area' | 'projected'>): { epsg: number; bbox: BBox } {
-  return job.projected ? { epsg: job.projected.epsg, bbox: job.projected.bbox } : { epsg: 4326, bbox: job.area ?? WHOLE_WORLD };
+function rasterGrid(job: Pick<JobRecord, 'area' | 'projected' | 'graph'>): { epsg: number; bbox: BBox } {
+  if (job.projected) return { epsg: job.projected.epsg, bbox: job.projected.bbox };
+  const utm = job.area ? utmGridFor(job.graph, job.area) : null;
+  return utm ?? { epsg: 4326, bbox: job.area ?? WHOLE_WORLD };
 }
 
 /** The synthetic bands of a job's raster: each band has its own pattern, derived from the job id and its name. */
