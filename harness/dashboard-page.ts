@@ -45,7 +45,8 @@ interface PageTile {
 interface PageGlobals {
   document: { querySelector(selector: string): Canvas | null; createElement(tag: 'canvas'): Canvas };
   openeoDashboard: {
-    tileMap: { tiles: Map<string, PageTile>; map: { latLngToContainerPoint(p: unknown): { x: number; y: number }; getContainer(): { getBoundingClientRect(): Box } } };
+    /** Set once the page knows which batch it shows. */
+    tileMap?: { tiles: Map<string, PageTile>; map: { latLngToContainerPoint(p: unknown): { x: number; y: number }; getContainer(): { getBoundingClientRect(): Box } } };
     stats: PageStats;
   };
 }
@@ -75,6 +76,7 @@ export interface DrawnTile {
 export async function drawnTiles(page: Page): Promise<DrawnTile[]> {
   return page.evaluate(() => {
     const { document, openeoDashboard } = globalThis as unknown as PageGlobals;
+    if (!openeoDashboard?.tileMap) return [];
     const { tiles, map } = openeoDashboard.tileMap;
     const canvas = document.querySelector('.leaflet-overlay-pane canvas');
     if (!canvas) return [];

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { contentSecurityPolicy } from '../app/dashboard/assets';
 import { estimateEta } from '../app/dashboard/eta';
+import { outlinesForMap } from '../app/dashboard/outline';
 import { quicklookBounds } from '../app/dashboard/previews';
 import { mapStatus, outlineBounds, temporalWorkflowUrl, tileView } from '../app/dashboard/tile-view';
 import type { TileRow } from '../app/batch-records';
@@ -82,4 +83,21 @@ test('the page loads nothing but from its server, unless a basemap is set', () =
   assert.match(offline, /connect-src 'self'/);
   assert.match(contentSecurityPolicy('https://{s}.tile.example.org/{z}/{x}/{y}.png'), /img-src 'self' data: https:\/\/\*\.tile\.example\.org;/);
   assert.throws(() => contentSecurityPolicy('tiles/{z}/{x}/{y}.png'), /basemap: .* is not an http\(s\) URL template/);
+});
+
+test('outlines with densified edges are drawn with their corners only', async () => {
+  // A 1 km UTM tile in lon/lat: each side carries points that lie on it within millimetres.
+  const side = (from: number[], to: number[]) => Array.from({ length: 8 }, (_, i) => [from[0]! + ((to[0]! - from[0]!) * i) / 8, from[1]! + ((to[1]! - from[1]!) * i) / 8]);
+  const [a, b, c, d] = [[3, 50.55], [3.0141, 50.5519], [3.0142, 50.5609], [3.0001, 50.561]];
+  const ring = [...side(a!, b!), ...side(b!, c!), ...side(c!, d!), ...side(d!, a!), a!];
+  const bent = [...ring.slice(0, 4), [3.007, 50.5495], ...ring.slice(5)];
+  const [plain, notch, none] = await outlinesForMap([
+    { batchId: 'b', tileId: 'square', status: 'not_started', attempts: 0, geometry: { type: 'Polygon', coordinates: [ring] } },
+    { batchId: 'b', tileId: 'notch', status: 'not_started', attempts: 0, geometry: { type: 'Polygon', coordinates: [bent] } },
+    { batchId: 'b', tileId: 'none', status: 'not_started', attempts: 0, geometry: null },
+  ]);
+  assert.deepEqual((plain!.geometry as { coordinates: number[][][] }).coordinates[0], [a, b, c, d, a], 'the four corners');
+  assert.ok((notch!.geometry as { coordinates: number[][][] }).coordinates[0]!.some(([lon, lat]) => lon === 3.007 && lat === 50.5495), 'a real bend is kept');
+  assert.equal(none!.geometry, null);
+  assert.equal(ring.length, 33, 'the input had every point');
 });

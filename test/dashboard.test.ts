@@ -56,42 +56,45 @@ describe('the live map of a batch', () => {
       const colours = await rgbOfColours(page, STATUS_COLOURS);
       await eventually(async () => (await drawnTiles(page)).length === 12, 'the page draws the 12 tiles');
 
-      // A tile that waits is light grey; it turns to its end colour without the page reloading.
+      // A tile that waits is light grey; later it turns to its end colour without the page reloading.
       const waiting = (await drawnTiles(page)).find((t) => t.mapStatus === 'not_started');
       assert.ok(waiting, 'with 2 jobs at a time, tiles wait at first');
       assert.deepEqual(waiting.rgb, colours.not_started, 'a waiting tile is light grey on the map');
-      const withJob = await waitForTile(page, (t) => t.openeoJobId !== undefined, 'a tile has an openEO job');
-      await page.mouse.move(withJob.x, withJob.y);
-      await page.waitForSelector(`.leaflet-tooltip:has-text("job ${withJob.openeoJobId}")`, { timeout: 30_000 });
 
-      await h.client.handle('map').result();
-      const ended = await waitForTile(page, (t) => t.tileId === waiting.tileId && (t.mapStatus === 'finished' || t.mapStatus === 'error'), `tile ${waiting.tileId} ends on the map`);
-      await eventually(async () => (await drawnTiles(page)).every((t) => t.mapStatus === 'finished' || t.mapStatus === 'error'), 'every tile ended on the map');
-      const tiles = await drawnTiles(page);
-      for (const tile of tiles) assert.deepEqual(tile.rgb, colours[tile.mapStatus], `tile ${tile.tileId} is drawn ${STATUS_COLOURS[tile.mapStatus as keyof typeof STATUS_COLOURS]}`);
-      assert.deepEqual(ended.rgb, colours[ended.mapStatus], 'the waiting tile took its new colour');
-      assert.equal(tiles.find((t) => t.tileId === BROKEN_TILE)?.mapStatus, 'error', 'the broken tile is dark red');
-      assert.equal(tiles.filter((t) => t.mapStatus === 'finished').length, 11);
-
-      // The records agree with what the page shows.
-      const records = new Map((await h.client.records('map')).tiles.map((t) => [t.tileId, t]));
-      for (const tile of tiles) assert.equal(tile.openeoJobId, records.get(tile.tileId)?.openeoJobId, `tile ${tile.tileId}'s job id`);
-
-      // A finished tile's quicklook lies over it.
-      const finished = tiles.find((t) => t.mapStatus === 'finished')!;
+      // A finished tile's quicklook lies over it, while the batch runs on.
+      const finished = await waitForTile(page, (t) => t.mapStatus === 'finished', 'a tile finishes on the map');
       const preview = page.locator(`img.preview[src*="/tiles/${encodeURIComponent(finished.tileId)}/quicklook.png"]`);
       await preview.waitFor({ timeout: 30_000 });
       await eventually(async () => (await preview.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0, 'the preview image loads');
 
-      // The side panel: the whole record and the tile's page in the Temporal UI.
+      // Hovering a tile shows its job id; clicking it opens its record, with its page in the Temporal UI.
+      const jobId = (await h.client.records('map')).tiles.find((t) => t.tileId === finished.tileId)?.openeoJobId;
+      assert.ok(jobId && finished.openeoJobId === jobId, "the page has the tile's job id");
+      await page.mouse.move(finished.x, finished.y);
+      await page.waitForSelector(`.leaflet-tooltip:has-text("job ${jobId}")`, { timeout: 30_000 });
       await page.mouse.click(finished.x, finished.y);
       const panel = page.locator('#panel');
       await panel.getByText(`tile ${finished.tileId}`).waitFor();
-      const link = await panel.locator('a').getAttribute('href');
-      assert.equal(link, `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`);
-      assert.match(await panel.innerText(), new RegExp(records.get(finished.tileId)!.openeoJobId!));
+      assert.equal(await panel.locator('a').getAttribute('href'), `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`);
+      assert.match(await panel.innerText(), new RegExp(`openEO job\\s+${jobId}`));
+      assert.match(await panel.innerText(), /quicklook\.png/, 'the files, the quicklook among them');
+      if (SCREENSHOTS) {
+        // Mid-run, once the broken tile failed: every kind of tile on one picture.
+        await waitForTile(page, (t) => t.tileId === BROKEN_TILE && t.mapStatus === 'error', 'the broken tile fails');
+        await page.screenshot({ path: `${SCREENSHOTS}/dashboard-batch.png` });
+      }
+
+      await h.client.handle('map').result();
+      const ended = await waitForTile(page, (t) => t.tileId === waiting.tileId && (t.mapStatus === 'finished' || t.mapStatus === 'error'), `tile ${waiting.tileId} ends on the map`);
+      assert.deepEqual(ended.rgb, colours[ended.mapStatus], 'the waiting tile took its new colour');
+      await eventually(async () => (await drawnTiles(page)).every((t) => t.mapStatus === 'finished' || t.mapStatus === 'error'), 'every tile ended on the map');
+      const tiles = await drawnTiles(page);
+      for (const tile of tiles) assert.deepEqual(tile.rgb, colours[tile.mapStatus], `tile ${tile.tileId} is drawn ${STATUS_COLOURS[tile.mapStatus as keyof typeof STATUS_COLOURS]}`);
+      assert.equal(tiles.find((t) => t.tileId === BROKEN_TILE)?.mapStatus, 'error', 'the broken tile is dark red');
+      assert.equal(tiles.filter((t) => t.mapStatus === 'finished').length, 11);
+      const records = new Map((await h.client.records('map')).tiles.map((t) => [t.tileId, t]));
+      for (const tile of tiles) assert.equal(tile.openeoJobId, records.get(tile.tileId)?.openeoJobId, `tile ${tile.tileId}'s job id`);
       assert.match(await page.locator('#done').innerText(), /12 \/ 12 tiles done/);
-      if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/dashboard-batch.png` });
 
       const stats = await pageStats(page);
       assert.equal(stats.snapshots, 1, 'one snapshot: the page never reloaded nor reconnected');

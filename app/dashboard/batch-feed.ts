@@ -8,6 +8,7 @@ import { readChangedTiles, type TileRow } from '../batch-records';
 import type { OpenEOBatchClient } from '../client';
 import { estimateEta } from './eta';
 import type { ProgressView, Snapshot, Summary, TileFeed, Update } from './feed';
+import { outlinesForMap } from './outline';
 import { quicklookBounds } from './previews';
 import { hasQuicklook, tileView, type Bounds, type TileView, type ViewContext } from './tile-view';
 
@@ -135,7 +136,7 @@ export class BatchFeed implements TileFeed {
 
   private async readAll(): Promise<Changes> {
     const records = await this.client.records(this.batchId);
-    return { ...this.merge(records.tiles), ...(records.problem ? { problem: records.problem } : {}) };
+    return { ...this.merge(await outlinesForMap(records.tiles)), ...(records.problem ? { problem: records.problem } : {}) };
   }
 
   private async readChanges(since: Date): Promise<Changes> {

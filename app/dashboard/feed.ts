@@ -6,6 +6,7 @@
 import type { TileRow } from '../batch-records';
 import type { TileView } from './tile-view';
 import type { Eta } from './eta';
+import { outlinesForMap } from './outline';
 
 /** A batch's progress as the page shows it (a subset of `BatchProgress`, plus its state). */
 export interface ProgressView {
@@ -55,19 +56,24 @@ export interface TileFeed {
 
 /** Planned tiles: drawn all not started, never changing. */
 export class StaticFeed implements TileFeed {
-  private readonly rows: Map<string, TileRow>;
+  private rows = new Map<string, TileRow>();
   private readonly summary: Summary;
+  private prepared?: Promise<void>;
 
   constructor(
     title: string,
-    rows: TileRow[],
+    private readonly planned: TileRow[],
     private readonly view: (row: TileRow) => TileView,
   ) {
-    this.rows = new Map(rows.map((row) => [row.tileId, row]));
-    this.summary = { title, tileCount: rows.length, costs: 0, updatedAt: new Date().toISOString() };
+    this.summary = { title, tileCount: planned.length, costs: 0, updatedAt: new Date().toISOString() };
   }
 
-  async ready(): Promise<void> {}
+  ready(): Promise<void> {
+    this.prepared ??= outlinesForMap(this.planned).then((rows) => {
+      this.rows = new Map(rows.map((row) => [row.tileId, row]));
+    });
+    return this.prepared;
+  }
 
   snapshot(): Snapshot {
     return { tiles: [...this.rows.values()].map(this.view), summary: this.summary };

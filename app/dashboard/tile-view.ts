@@ -71,11 +71,17 @@ export function hasQuicklook(row: Pick<TileRecord, 'status' | 'files' | 'outputD
 /** The bounding box of a tile's outline (where a preview goes when its quicklook does not say). */
 export function outlineBounds(geometry: TileRow['geometry']): Bounds | undefined {
   if (!geometry) return undefined;
-  const positions = geometry.type === 'Polygon' ? geometry.coordinates.flat() : geometry.coordinates.flat(2);
-  if (positions.length === 0) return undefined;
-  const lons = positions.map((p) => p[0]!);
-  const lats = positions.map((p) => p[1]!);
-  return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+  const bounds: Bounds = [Infinity, Infinity, -Infinity, -Infinity];
+  const rings = geometry.type === 'Polygon' ? geometry.coordinates : geometry.coordinates.flat();
+  for (const ring of rings) {
+    for (const [lon, lat] of ring) {
+      bounds[0] = Math.min(bounds[0], lon!);
+      bounds[1] = Math.min(bounds[1], lat!);
+      bounds[2] = Math.max(bounds[2], lon!);
+      bounds[3] = Math.max(bounds[3], lat!);
+    }
+  }
+  return bounds[0] <= bounds[2] ? bounds : undefined;
 }
 
 export interface ViewContext {

@@ -92,9 +92,13 @@
   }
 
   /** The header's figures for a summary; `mapCounts` are the map's, when the batch gives none. */
-  app.renderSummary = function renderSummary(summary, mapCounts) {
+  app.renderSummary = function renderSummary(summary, mapCounts, mode) {
     document.getElementById('title').textContent = summary.title;
     document.title = `${summary.title} — openeo-temporal`;
+    if (mode === 'plan') {
+      document.getElementById('figures').replaceChildren(el('span', { id: 'done' }, `${app.formatNumber(summary.tileCount, 0)} tiles planned`));
+      return;
+    }
     const p = summary.progress;
     const total = p ? p.totalTiles : summary.tileCount;
     const done = p ? p.counts.finished + p.counts.error + p.counts.canceled + p.counts.skipped : ['finished', 'error', 'canceled', 'skipped', 'start_failed'].reduce((n, s) => n + (mapCounts[s] || 0), 0);

@@ -7,8 +7,8 @@
   'use strict';
   const app = (window.openeoDashboard = window.openeoDashboard || {});
 
-  /** Preview images shown at once at most; with more tiles in view the legend says to zoom in. */
-  const MAX_PREVIEWS = 400;
+  /** Preview images shown at once at most (each up to 512 × 512 px); with more in view the legend says to zoom in. */
+  const MAX_PREVIEWS = 150;
 
   app.createTileMap = function createTileMap(element, config) {
     const map = L.map(element, { preferCanvas: true, zoomSnap: 0.25, attributionControl: Boolean(config.basemap) });
@@ -51,11 +51,28 @@
       group.addLayer(layer);
     }
 
-    /** Frames all tiles, once (later the user's view is kept). */
-    function fitOnce() {
-      if (fitted || tiles.size === 0) return;
+    /**
+     * Frames the first tiles, once (later the user's view is kept). Done before they are drawn,
+     * so 10,000 outlines are projected once, not again for the new view.
+     */
+    function fitOnce(views) {
+      if (fitted) return;
+      let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (const view of views) {
+        if (!view.geometry) continue;
+        const rings = view.geometry.type === 'MultiPolygon' ? view.geometry.coordinates.flat() : view.geometry.coordinates;
+        for (const ring of rings) {
+          for (const [lon, lat] of ring) {
+            west = Math.min(west, lon);
+            east = Math.max(east, lon);
+            south = Math.min(south, lat);
+            north = Math.max(north, lat);
+          }
+        }
+      }
+      if (west > east) return;
       fitted = true;
-      map.fitBounds(group.getBounds(), { padding: [20, 20] });
+      map.fitBounds([[south, west], [north, east]], { padding: [20, 20], animate: false });
     }
 
     function counts() {
@@ -110,8 +127,8 @@
       tiles,
       /** Takes in a snapshot's or an update's tiles. */
       apply(views) {
+        fitOnce(views);
         for (const view of views) upsert(view);
-        fitOnce();
         legend.update(counts());
         schedulePreviews();
       },
