@@ -5,6 +5,8 @@
  * not one request that leaves the dashboard's own server.
  */
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Request } from 'playwright-core';
 import { createDashboard, createPlanMap, STATUS_COLOURS } from '../app/dashboard';
@@ -14,6 +16,7 @@ import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 const BROKEN_TILE = 'E595000-N5665000';
+const CLI = join(__dirname, '..', 'app', 'cli', 'main.js');
 const SCREENSHOTS = process.env.OPENEO_TEMPORAL_SCREENSHOTS;
 
 /** Every request the page makes, to check none leaves the dashboard. */
@@ -132,6 +135,41 @@ describe('the live map of a batch', () => {
     }
   });
 
+  it('says on the page when a batch cannot be read', async () => {
+    const dashboard = await serveDashboard(createDashboard({ client: h.client, intervalMs: 500 }));
+    try {
+      const first = await firstEvent(new URL('api/batches/nope/events', dashboard.url));
+      assert.equal(first.event, 'snapshot');
+      const snapshot = JSON.parse(first.data) as { tiles: unknown[]; summary: { problem?: string } };
+      assert.deepEqual(snapshot.tiles, []);
+      assert.match(snapshot.summary.problem ?? '', /cannot read batch nope from Temporal/);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('serves the map from the command line, and refuses a basemap that is not a URL', async () => {
+    const env = { ...process.env, TEMPORAL_ADDRESS: h.server.address, TEMPORAL_NAMESPACE: h.server.namespace };
+    const child = spawn(process.execPath, [CLI, 'dashboard', 'map', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await eventually(async () => /on the map: http:\/\/127\.0\.0\.1:\d+\//.test(output), 'the command prints its URL');
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
+      assert.deepEqual(await (await fetch(new URL('api/config', url))).json(), { mode: 'batch', batchId: 'map', colours: { ...STATUS_COLOURS } });
+      assert.match(await (await fetch(url)).text(), /<div id="map">/);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const refused = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, [CLI, 'dashboard', '--basemap', 'tiles/{z}/{x}/{y}.png', '--port', '0'], { env }, (err, _stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+    });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /basemap: "tiles\/\{z\}\/\{x\}\/\{y\}\.png" is not an http\(s\) URL template/);
+  });
+
   it('lists the batches to choose from when started without a batch id', async () => {
     const dashboard = await serveDashboard(createDashboard({ client: h.client, intervalMs: 500 }));
     const page = await browser.newPage();
@@ -185,4 +223,24 @@ async function waitForTile(page: Page, test: (tile: DrawnTile) => boolean, what:
   let found: DrawnTile | undefined;
   await eventually(async () => (found = (await drawnTiles(page)).find(test)) !== undefined, what);
   return found!;
+}
+
+/** The first server-sent event of a stream (then the stream is closed). */
+async function firstEvent(url: URL): Promise<{ event: string; data: string }> {
+  const response = await fetch(url);
+  assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = response.body!.getReader();
+  let text = '';
+  try {
+    while (!/\ndata: .*\n\n/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString();
+    }
+  } finally {
+    await reader.cancel();
+  }
+  const match = /event: (\S+)\ndata: (.*)\n\n/.exec(text);
+  assert.ok(match, `an event in ${text.slice(0, 200)}`);
+  return { event: match[1]!, data: match[2]! };
 }
