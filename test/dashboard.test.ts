@@ -9,6 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Request } from 'playwright-core';
+import { OpenEOBatchClient } from '../app/client';
 import { createDashboard, createPlanMap, STATUS_COLOURS } from '../app/dashboard';
 import { launchBrowser, type HeadlessBrowser } from '../harness/browser';
 import { drawnTiles, pageStats, rgbOfColours, serveDashboard, type DrawnTile } from '../harness/dashboard-page';
@@ -135,10 +136,34 @@ describe('the live map of a batch', () => {
     }
   });
 
+  it('reads Temporal once per interval, however many pages are open', async () => {
+    // The real client, counting the batch's progress queries (one per reading).
+    class CountingClient extends OpenEOBatchClient {
+      readings = 0;
+      override progress(batchId: string): ReturnType<OpenEOBatchClient['progress']> {
+        this.readings++;
+        return super.progress(batchId);
+      }
+    }
+    const client = new CountingClient(h.temporal, h.taskQueue);
+    const dashboard = await serveDashboard(createDashboard({ client, batchId: 'map', intervalMs: 300 }));
+    try {
+      const url = new URL('api/batches/map/events', dashboard.url);
+      const [first, second] = await Promise.all([events(url, 6), events(url, 6)]);
+      assert.deepEqual([first[0]?.event, second[0]?.event], ['snapshot', 'snapshot']);
+      assert.ok([...first, ...second].slice(1).some((e) => e.event === 'update'), 'then updates');
+      // Two pages took in 5 updates each: about 6 readings, not 12.
+      assert.ok(client.readings <= 8, `${client.readings} readings for two pages`);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
   it('says on the page when a batch cannot be read', async () => {
     const dashboard = await serveDashboard(createDashboard({ client: h.client, intervalMs: 500 }));
     try {
-      const first = await firstEvent(new URL('api/batches/nope/events', dashboard.url));
+      const [first] = await events(new URL('api/batches/nope/events', dashboard.url), 1);
+      assert.ok(first);
       assert.equal(first.event, 'snapshot');
       const snapshot = JSON.parse(first.data) as { tiles: unknown[]; summary: { problem?: string } };
       assert.deepEqual(snapshot.tiles, []);
@@ -225,22 +250,26 @@ async function waitForTile(page: Page, test: (tile: DrawnTile) => boolean, what:
   return found!;
 }
 
-/** The first server-sent event of a stream (then the stream is closed). */
-async function firstEvent(url: URL): Promise<{ event: string; data: string }> {
-  const response = await fetch(url);
+/** The first `count` server-sent events of a stream (then the stream is closed). */
+async function events(url: URL, count: number): Promise<{ event: string; data: string }[]> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
   assert.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
   const reader = response.body!.getReader();
+  const found: { event: string; data: string }[] = [];
   let text = '';
   try {
-    while (!/\ndata: .*\n\n/.test(text)) {
+    while (found.length < count) {
       const { value, done } = await reader.read();
       if (done) break;
       text += Buffer.from(value).toString();
+      let match: RegExpExecArray | null;
+      while ((match = /event: (\S+)\ndata: (.*)\n\n/.exec(text))) {
+        found.push({ event: match[1]!, data: match[2]! });
+        text = text.slice(match.index + match[0].length);
+      }
     }
   } finally {
     await reader.cancel();
   }
-  const match = /event: (\S+)\ndata: (.*)\n\n/.exec(text);
-  assert.ok(match, `an event in ${text.slice(0, 200)}`);
-  return { event: match[1]!, data: match[2]! };
+  return found.slice(0, count);
 }

@@ -120,6 +120,8 @@ export class BatchFeed implements TileFeed {
 
   private async read(): Promise<Update> {
     const startedAt = Date.now();
+    // The batch's progress is asked for meanwhile: its query waits for a worker, the tiles do not.
+    const progress = this.readProgress();
     let problem: string | undefined;
     let changed: Changes = { rows: [], added: new Set() };
     try {
@@ -130,7 +132,7 @@ export class BatchFeed implements TileFeed {
       problem = `cannot read batch ${this.batchId} from Temporal: ${message(err)}`;
     }
     await this.readBounds(changed.rows);
-    this.summary = await this.readSummary(problem);
+    this.summary = this.summaryOf(await progress, problem);
     return { tiles: changed.rows.map((row) => this.view(row, changed.added.has(row.tileId))), summary: this.summary };
   }
 
@@ -172,13 +174,18 @@ export class BatchFeed implements TileFeed {
     return tileView(row, { ...this.options.view, previewBounds: this.bounds.get(row.tileId) }, withGeometry);
   }
 
-  private async readSummary(problem: string | undefined): Promise<Summary> {
+  /** The batch's progress, or why there is none (a batch whose workflow is gone, no worker to answer). */
+  private async readProgress(): Promise<ProgressRead> {
     const call = this.client.progress(this.batchId);
     this.progressCall = call.catch(() => undefined);
-    const progress = await withTimeout(call, PROGRESS_TIMEOUT_MS).then(progressView, (err: unknown) => {
-      problem ??= `no progress from the batch workflow (${message(err)}); the counts are the map's`;
-      return undefined;
-    });
+    return withTimeout(call, PROGRESS_TIMEOUT_MS).then(progressView, (err: unknown) => ({
+      problem: `no progress from the batch workflow (${message(err)}); the counts are the map's`,
+    }));
+  }
+
+  private summaryOf(read: ProgressRead, tilesProblem: string | undefined): Summary {
+    const progress = 'view' in read ? read : undefined;
+    const problem = tilesProblem ?? ('problem' in read ? read.problem : undefined);
     const tileCosts = [...this.rows.values()].reduce((sum, row) => sum + (row.costs ?? 0), 0);
     const eta = progress?.closed ? undefined : estimateEta(this.rows.values(), new Date());
     return {
@@ -194,6 +201,9 @@ export class BatchFeed implements TileFeed {
 }
 
 type Progress = Awaited<ReturnType<OpenEOBatchClient['progress']>>;
+
+/** The batch's progress as the page shows it, or why it could not be read. */
+type ProgressRead = ReturnType<typeof progressView> | { problem: string };
 
 function progressView(p: Progress): { view: ProgressView; costs: number; closed: boolean } {
   const view: ProgressView = {

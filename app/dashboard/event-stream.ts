@@ -33,8 +33,9 @@ export function openEventStream(req: IncomingMessage, res: ServerResponse): Even
     clearInterval(keepAlive);
     for (const listener of closeListeners) listener();
   };
-  req.on('close', close);
+  // The response closes when the page goes away (the request's own 'close' only means it was read).
   res.on('close', close);
+  if (req.socket.destroyed) close();
   return {
     send(event, data) {
       // JSON has no raw newlines, so one `data:` line carries the whole message.
