@@ -17,7 +17,10 @@ export async function serveDashboard(handler: DashboardHandler): Promise<ServedD
     url: `http://127.0.0.1:${port}/`,
     async close() {
       await handler.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections of a page still open would hold the server up.
+      server.closeAllConnections();
+      await stopped;
     },
   };
 }

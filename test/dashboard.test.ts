@@ -112,7 +112,8 @@ describe('the live map of a batch', () => {
   });
 
   it('serves only the quicklooks that records list, and only the batch it shows', async () => {
-    const dashboard = await serveDashboard(createDashboard({ client: h.client, batchId: 'map', intervalMs: 500 }));
+    const handler = createDashboard({ client: h.client, batchId: 'map', intervalMs: 500 });
+    const dashboard = await serveDashboard(handler);
     try {
       const get = (path: string) => fetch(new URL(path, dashboard.url));
       const records = (await h.client.records('map')).tiles;
@@ -131,6 +132,9 @@ describe('the live map of a batch', () => {
       assert.equal((await get('api/batches/other/events')).status, 404, 'a dashboard of one batch shows no other');
       assert.equal((await get('api/batches')).status, 404, 'nor lists them');
       assert.equal(broken.status, 'error');
+      // A service that stops the dashboard but keeps its server: pages are told, so they stop asking.
+      await handler.close();
+      assert.equal((await get('api/batches/map/events')).status, 503);
     } finally {
       await dashboard.close();
     }
@@ -232,6 +236,11 @@ describe('the map of planned tiles', () => {
       assert.equal(await page.locator('#title').innerText(), 'antwerp plan');
       assert.equal(await page.locator('.legend [data-status="not_started"] .count').innerText(), '5');
       assertAllLocal(requests, dashboard.url);
+
+      // Stopped while the page is open: it stops at once (the open stream does not hold it up), and
+      // the page says it lost its connection (it reconnects when the dashboard is back).
+      await dashboard.close();
+      await page.locator('#live', { hasText: 'connection lost' }).waitFor({ timeout: 30_000 });
     } finally {
       await dashboard.close();
       await browser.close();

@@ -43,6 +43,7 @@ function untilStopped(server: Server, handler: DashboardHandler): Promise<never>
     const stop = () => {
       void handler.close();
       server.close(() => process.exit(0));
+      server.closeAllConnections();
       // Open event streams end with handler.close(); anything else is not waited for long.
       setTimeout(() => process.exit(0), 2_000).unref();
     };

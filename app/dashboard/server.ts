@@ -92,7 +92,10 @@ export function handler(routes: Routes, basemap?: string): DashboardHandler {
   const assets = loadAssets();
   const csp = contentSecurityPolicy(basemap);
   const streams = new Set<() => void>();
+  let closed = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    // A stopped dashboard refuses all: an open page's EventSource then stops reconnecting.
+    if (closed) return answer(res, 503, 'the dashboard was stopped');
     route(routes, assets, csp, streams, req, res).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`the dashboard failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -100,6 +103,7 @@ export function handler(routes: Routes, basemap?: string): DashboardHandler {
   };
   return Object.assign(handle, {
     async close() {
+      closed = true;
       for (const end of [...streams]) end();
       await routes.close();
     },

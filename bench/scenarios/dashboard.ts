@@ -95,8 +95,8 @@ export async function dashboardScenario(world: BenchWorld, report: Report): Prom
     report.figure('dashboard.finished', `dashboard: tiles finished after ${LIVE_SECONDS} s live, on the page / in the batch`, [finishedShown, finishedInBatch]);
     return figures;
   } finally {
-    await dashboard?.close();
     await browser.close();
+    await dashboard?.close();
     await backend.close();
   }
 }

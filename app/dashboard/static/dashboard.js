@@ -41,8 +41,9 @@
     events.addEventListener('snapshot', (message) => apply(message, 'snapshot'));
     events.addEventListener('update', (message) => apply(message, 'update'));
     events.addEventListener('error', () => {
-      // The browser reconnects by itself; the server then sends a fresh snapshot.
-      live.textContent = 'connection lost: reconnecting…';
+      // The browser reconnects by itself (the server then sends a fresh snapshot), unless the
+      // dashboard answered that it stopped.
+      live.textContent = events.readyState === EventSource.CLOSED ? 'the dashboard stopped: reload the page once it runs again' : 'connection lost: reconnecting…';
       live.className = 'live down';
     });
   }
