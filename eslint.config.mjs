@@ -30,6 +30,18 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // The map page's scripts: plain browser JS (no build step), Leaflet as the global L.
+  {
+    files: ['app/dashboard/static/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'performance', 'requestAnimationFrame', 'fetch', 'EventSource', 'URLSearchParams', 'Node', 'L'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   { files: ['core/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('core', 'workflows', 'activities', 'app', 'tools')) } },
   {
     files: ['workflows/**'],

@@ -17,3 +17,4 @@ export type { BatchSpec, BatchSpecInput, BackendSpec } from '../core/spec/schema
 export type { TileRecord, TileStatus, BatchSummary, StatusCounts } from '../core/records';
 export { batchProgress, tileCompleted, tileProgress } from '../workflows/messages';
 export type { BatchProgress } from '../core/progress';
+export { createDashboard, createPlanMap, STATUS_COLOURS, type DashboardHandler, type DashboardOptions, type PlanMapOptions, type PlannedTile, type MapStatus } from './dashboard';

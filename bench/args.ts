@@ -1,7 +1,7 @@
 /** Command-line flags of `npm run bench -- …`. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['throughput', 'makespan', 'polling', 'chaos', 'export'] as const;
+export const SCENARIOS = ['throughput', 'makespan', 'polling', 'chaos', 'export', 'dashboard'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -10,6 +10,7 @@ import { parseOptions } from './args';
 import { chaosFigures, runChaos } from '../harness/chaos-run';
 import { Report } from './report';
 import { exportScenario } from './scenarios/export';
+import { dashboardScenario } from './scenarios/dashboard';
 import { makespan } from './scenarios/makespan';
 import { pollingCost } from './scenarios/polling-cost';
 import { throughput } from './scenarios/throughput';
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
         report.figure('chaos', 'chaos run', chaosFigures(r));
         results.chaos = { ...r, maxAttempts };
       });
+    }
+    if (options.scenarios.has('dashboard')) {
+      results.dashboard = await scenario('dashboard: the live map of a 10,000-tile batch in headless Chromium', report, () => dashboardScenario(w, report));
     }
     if (polling) await polling;
     else if (options.scenarios.has('polling')) await runPolling();

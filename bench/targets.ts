@@ -2,6 +2,7 @@
 import type { ChaosResult } from '../harness/chaos-run';
 import type { Report } from './report';
 import type { ExportedBatch } from './scenarios/export';
+import type { DashboardFigures } from './scenarios/dashboard';
 import type { MakespanFigures } from './scenarios/makespan';
 import { LONG_RUNNING_MS, type PollingCostFigures } from './scenarios/polling-cost';
 import type { ThroughputFigures } from './scenarios/throughput';
@@ -12,12 +13,15 @@ export interface Results {
   makespan?: MakespanFigures;
   polling?: PollingCostFigures & { runningMs: number };
   exports?: ExportedBatch[];
+  dashboard?: DashboardFigures;
 }
 
 const HISTORY_LIMIT = 10_240;
 const MAX_REQUESTS = 30;
 const MAX_RESULTS_LAG_S = 15;
 const MAX_MAKESPAN_RATIO = 1.1;
+const MAX_MAP_FIRST_PAINT_S = 10;
+const MAX_MAP_HEAP_MB = 150;
 /** What one extra status (one wait activity) adds to a tile: 3 activity and 3 workflow-task events. */
 const EVENTS_PER_WAIT = 6;
 const MAX_EXPORT_SECONDS = 30;
@@ -73,6 +77,7 @@ export function judge(results: Results, report: Report): void {
   }
 
   judgeExports(results.exports, report);
+  judgeDashboard(results.dashboard, report);
 
   const c = results.chaos;
   if (c) {
@@ -99,4 +104,17 @@ function judgeExports(exports: ExportedBatch[] | undefined, report: Report): voi
   }
   const pass = big.every((e) => Object.values(e.seconds).every((s) => s <= MAX_EXPORT_SECONDS));
   report.target(EXPORT_TARGET, pass, big.map((e) => `${e.batchId} (${e.ended} of ${e.tiles} tiles ended): ${times(e)}`).join('; '));
+}
+
+function judgeDashboard(d: DashboardFigures | undefined, report: Report): void {
+  const target = `map of 10,000 tiles: all painted within ${MAX_MAP_FIRST_PAINT_S} s, page JS heap ≤ ${MAX_MAP_HEAP_MB} MiB, live updates follow the batch`;
+  if (!d) return report.target(target, undefined, 'not run');
+  // The page may be one reading (2 s) behind the batch; it must not fall further back.
+  const keepsUp = d.liveUpdates > 0 && d.finishedOnPage > 0 && d.finishedInBatch - d.finishedOnPage <= 200;
+  report.target(
+    target,
+    d.tilesDrawn === d.tiles && d.firstPaintMs / 1000 <= MAX_MAP_FIRST_PAINT_S && d.jsHeapMb <= MAX_MAP_HEAP_MB && keepsUp,
+    `${d.tilesDrawn} tiles painted ${(d.firstPaintMs / 1000).toFixed(1)} s after navigation (snapshot received at ${(d.snapshotMs / 1000).toFixed(1)} s); ` +
+      `JS heap ${d.jsHeapMb.toFixed(1)} MiB; live: ${d.liveUpdates} updates, ${d.finishedOnPage} finished on the page vs ${d.finishedInBatch} in the batch`,
+  );
 }

@@ -84,9 +84,10 @@ test('the published package holds the library, the tools and the examples, not t
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })) as { files: { path: string }[] }[];
   const paths = pack.files.map((f) => f.path);
   const top = new Set(paths.map((p) => (p.startsWith('dist/') ? p.split('/').slice(0, 2).join('/') : p.split('/')[0])));
-  assert.deepEqual([...top].sort(), ['README.md', 'dist/activities', 'dist/app', 'dist/core', 'dist/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'tools'].sort());
-  for (const entry of ['dist/app/index.js', 'dist/app/cli/main.js', 'dist/workflows/index.js', 'dist/tools/emulator/index.js', 'dist/tools/devserver/index.js', 'tools/emulator/README.md', 'schema/batch-spec.schema.json']) {
+  assert.deepEqual([...top].sort(), ['README.md', 'app', 'dist/activities', 'dist/app', 'dist/core', 'dist/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'tools'].sort());
+  for (const entry of ['dist/app/index.js', 'dist/app/cli/main.js', 'dist/workflows/index.js', 'dist/tools/emulator/index.js', 'dist/tools/devserver/index.js', 'tools/emulator/README.md', 'schema/batch-spec.schema.json', 'app/dashboard/static/index.html', 'app/dashboard/static/dashboard.js']) {
     assert.ok(paths.includes(entry), `the package has ${entry}`);
   }
   assert.ok(!paths.some((p) => p.endsWith('.map')), 'no source maps (their sources are not shipped)');
+  assert.deepEqual(paths.filter((p) => p.startsWith('app/') && !p.startsWith('app/dashboard/static/')), [], 'of the sources, only the map page (served as it is)');
 });

@@ -7,23 +7,23 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import type { OpenEOBatchClient } from '../client';
-import { temporalTarget } from '../temporal-connection';
 import { ensureTemporalCli } from '../../tools/devserver';
 import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../../tools/emulator';
 import type { BatchSpecInput } from '../../core/spec/schema';
 import type { TileFeature } from '../../core/spec/tile-types';
 import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer } from './demo';
-import { temporalUiUrl, uiLinkLine } from './ui-link';
+import { cliTemporalUiUrl, DEV_DATA_DIR, uiLinkLine } from './ui-link';
 import { followBatch, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
 import { registerExportCommand } from './export';
 import { registerPlanCommand } from './plan';
 import { connectClient, describeCliError } from './cli-errors';
 import { terminalLogFunction } from './terminal-log';
+import { registerDashboardCommand } from './dashboard';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
 
-const DATA_DIR = '.openeo-temporal';
+const DATA_DIR = DEV_DATA_DIR;
 
 // The SDK logs every worker state change at INFO; a terminal user wants warnings and errors.
 // OPENEO_TEMPORAL_LOG_LEVEL=INFO (or DEBUG) brings the rest back.
@@ -53,10 +53,7 @@ async function readSpec(path: string): Promise<BatchSpecInput> {
 
 /** The batch's page in the Temporal UI of the server in use, or how to get a link. */
 async function batchUiLine(client: OpenEOBatchClient, batchId: string, uiUrl: string | undefined): Promise<string> {
-  // The client connected to this address (the SDK's default when none is set).
-  const address = temporalTarget().connectionOptions.address ?? 'localhost:7233';
-  const ui = await temporalUiUrl({ configured: uiUrl ?? process.env.TEMPORAL_UI_URL, address, devDataDir: DATA_DIR });
-  return uiLinkLine(ui, client.client.options.namespace, batchId);
+  return uiLinkLine(await cliTemporalUiUrl(uiUrl), client.client.options.namespace, batchId);
 }
 
 const program = new Command('openeo-temporal')
@@ -137,6 +134,7 @@ program
 registerLoginCommand(program);
 registerExportCommand(program);
 registerPlanCommand(program);
+registerDashboardCommand(program);
 
 program
   .command('worker')

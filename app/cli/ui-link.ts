@@ -5,6 +5,7 @@
  * rather than a wrong one.
  */
 import { readDevServerState } from '../../tools/devserver';
+import { temporalTarget } from '../temporal-connection';
 
 /** The UI page of one workflow. */
 export function workflowUiLink(uiUrl: string | undefined, namespace: string, workflowId: string): string | undefined {
@@ -66,4 +67,14 @@ export async function temporalUiUrl(lookup: UiLookup): Promise<string | undefine
 /** The line the CLI prints under "started batch …": the link, or how to get one. */
 export function uiLinkLine(uiUrl: string | undefined, namespace: string, workflowId: string): string {
   return workflowUiLink(uiUrl, namespace, workflowId) ?? 'Temporal UI: unknown for this server; set TEMPORAL_UI_URL (or --ui-url) to get a link';
+}
+
+/** Where `openeo-temporal dev` keeps its state, relative to the working directory. */
+export const DEV_DATA_DIR = '.openeo-temporal';
+
+/** The Temporal UI of the server this CLI talks to: `--ui-url`, else `TEMPORAL_UI_URL`, else derived. */
+export async function cliTemporalUiUrl(flag: string | undefined): Promise<string | undefined> {
+  // The client connects to this address (the SDK's default when none is set).
+  const address = temporalTarget().connectionOptions.address ?? 'localhost:7233';
+  return temporalUiUrl({ configured: flag ?? process.env.TEMPORAL_UI_URL, address, devDataDir: DEV_DATA_DIR });
 }

@@ -40,9 +40,14 @@ let queueCounter = 0;
  * Starts the world; `extraBackends` are more emulators (e.g. a failing or CDSE-like backend),
  * each with the test user, reachable under their name.
  */
-export async function startHarness(emulatorOptions: EmulatorOptions = {}, extraBackends: Record<string, EmulatorOptions> = {}): Promise<Harness> {
+export async function startHarness(
+  emulatorOptions: EmulatorOptions = {},
+  extraBackends: Record<string, EmulatorOptions> = {},
+  /** `ui: true` serves the Temporal UI too (its URL in `server.uiUrl`). */
+  serverOptions: { ui?: boolean } = {},
+): Promise<Harness> {
   const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-test-'));
-  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: serverOptions.ui ?? false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
   const emulator = await startEmulator({
     users: [EMULATOR_USER],
     jobDurations: { queuedMs: 50, runningMs: 150 },
