@@ -17,7 +17,7 @@ interface DashboardFlags {
   uiUrl?: string;
 }
 
-function port(value: string): number {
+export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one)');
   return n;
@@ -36,6 +36,13 @@ export function serve(handler: DashboardHandler, host: string, portNumber: numbe
       resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}/` });
     });
   });
+}
+
+/** Serves `handler` until Ctrl-C, after printing where: the dashboard, and `plan --map`. */
+export async function serveUntilStopped(handler: DashboardHandler, host: string, portNumber: number, what: string): Promise<never> {
+  const { server, url } = await serve(handler, host, portNumber);
+  console.log(`${what} on the map: ${url}  (Ctrl-C stops it)`);
+  return untilStopped(server, handler);
 }
 
 /** Waits for Ctrl-C (or SIGTERM), then stops serving and ends the process. */
@@ -66,8 +73,6 @@ export function registerDashboardCommand(program: Command): void {
       const client = await connectClient();
       const uiUrl = (await cliTemporalUiUrl(flags.uiUrl)) ?? DEFAULT_TEMPORAL_UI_URL;
       const handler = createDashboard({ client, ...(batchId ? { batchId } : {}), ...(flags.basemap ? { basemap: flags.basemap } : {}), uiUrl });
-      const { server, url } = await serve(handler, flags.host, flags.port);
-      console.log(`${batchId ? `batch ${batchId}` : 'batches'} on the map: ${url}  (Ctrl-C stops it)`);
-      await untilStopped(server, handler);
+      await serveUntilStopped(handler, flags.host, flags.port, batchId ? `batch ${batchId}` : 'batches');
     });
 }

@@ -5,7 +5,9 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createPlanMap } from '../dashboard';
 import { planBatch } from '../plan';
+import { DEFAULT_DASHBOARD_PORT, port, serveUntilStopped } from './dashboard';
 import { planText } from './plan-text';
 
 interface PlanFlags {
@@ -14,6 +16,9 @@ interface PlanFlags {
   jobMinutes?: number;
   offline?: boolean;
   batchId?: string;
+  map?: boolean;
+  port: number;
+  host: string;
 }
 
 function minutes(value: string): number {
@@ -46,6 +51,10 @@ async function plan(specPath: string, flags: PlanFlags): Promise<void> {
   }
   // The problems are printed above; the exit code tells scripts that `start` would refuse it.
   if (!result.ok) process.exitCode = 1;
+  if (flags.map && result.tiles) {
+    const title = `plan of ${String(spec.batchId ?? flags.batchId ?? specPath)}`;
+    await serveUntilStopped(createPlanMap(result.tiles, { title }), flags.host, flags.port, `the ${result.tiles.features.length} planned tiles`);
+  }
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -58,5 +67,8 @@ export function registerPlanCommand(program: Command): void {
     .option('--job-minutes <minutes>', 'how long a typical job takes, for an estimated duration', minutes)
     .option('--offline', 'only the checks that need no network (no namespace, no backend)')
     .option('--batch-id <id>', 'batch id, when the spec has none')
+    .option('--map', 'then show the planned tiles on the map page (as `dashboard` does; Ctrl-C stops it)')
+    .option('--port <port>', 'the map page\'s HTTP port, with --map (0: a free one)', port, DEFAULT_DASHBOARD_PORT)
+    .option('--host <host>', 'the interface the map page listens on, with --map', '127.0.0.1')
     .action((specPath: string, flags: PlanFlags) => plan(specPath, flags));
 }
