@@ -13,8 +13,9 @@ export function countsLine(c: StatusCounts): string {
 }
 
 /** What the bar shows beside its count: tiles in flight and failed, time left, costs so far. */
-function barPayload(p: BatchProgress, eta: string): Record<string, string> {
-  return { counts: `running ${p.counts.running}, error ${p.counts.error}`, eta, costs: `${formatCosts(p.costs)} credits` };
+function barPayload(p: BatchProgress, timeLeft: string): Record<string, string> {
+  // Not `eta`: cli-progress fills a token of that name itself (bare seconds), over the payload's.
+  return { counts: `running ${p.counts.running}, error ${p.counts.error}`, timeLeft, costs: `${formatCosts(p.costs)} credits` };
 }
 
 /**
@@ -26,7 +27,7 @@ function barPayload(p: BatchProgress, eta: string): Record<string, string> {
 export function progressBar(now: () => number = Date.now): { update(p: BatchProgress): void; stop(): void } {
   const bar = new SingleBar(
     {
-      format: 'tiles [{bar}] {value}/{total} | {counts} | ETA {eta} | costs {costs}',
+      format: 'tiles [{bar}] {value}/{total} | {counts} | ETA {timeLeft} | costs {costs}',
       hideCursor: true,
       noTTYOutput: !process.stderr.isTTY,
       notTTYSchedule: 5000,
