@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import type { OpenEOBatchClient } from '../client';
 import { ensureTemporalCli } from '../../tools/devserver';
 import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../../tools/emulator';
-import type { BatchSpecInput } from '../../core/spec/schema';
 import type { TileFeature } from '../../core/spec/tile-types';
 import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer } from './demo';
@@ -18,6 +17,7 @@ import { followBatch, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
 import { registerExportCommand } from './export';
 import { registerPlanCommand } from './plan';
+import { readSpecFile } from './spec-file';
 import { connectClient, describeCliError } from './cli-errors';
 import { terminalLogFunction } from './terminal-log';
 import { registerDashboardCommand } from './dashboard';
@@ -41,14 +41,6 @@ function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
   return n;
-}
-
-async function readSpec(path: string): Promise<BatchSpecInput> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as BatchSpecInput;
-  } catch (err) {
-    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
 }
 
 /** The batch's page in the Temporal UI of the server in use, or how to get a link. */
@@ -157,7 +149,7 @@ program
   .option('--ui-url <url>', 'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)')
   .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean; yes?: boolean; uiUrl?: string }) => {
     const client = await connectClient({ taskQueue: opts.taskQueue });
-    const { batchId } = await client.start(await readSpec(specPath), { batchId: opts.batchId, confirmSize: opts.yes });
+    const { batchId } = await client.start(await readSpecFile(specPath), { batchId: opts.batchId, confirmSize: opts.yes });
     console.log(`started batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`);
     if (opts.wait) {
       console.log(summaryText(await followBatch(client, batchId)));

@@ -4,11 +4,12 @@
  * when `start` would refuse the batch.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createPlanMap } from '../dashboard';
 import { planBatch } from '../plan';
 import { DEFAULT_DASHBOARD_PORT, port, serveUntilStopped } from './dashboard';
 import { planText } from './plan-text';
+import { readSpecFile } from './spec-file';
 
 interface PlanFlags {
   tilesOut?: string;
@@ -25,14 +26,6 @@ function minutes(value: string): number {
   const m = Number(value);
   if (!Number.isFinite(m) || m <= 0) throw new InvalidArgumentError('expected a number of minutes, such as 20');
   return m;
-}
-
-async function readSpecFile(path: string): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
 }
 
 async function plan(specPath: string, flags: PlanFlags): Promise<void> {
