@@ -33,6 +33,9 @@ describe("a batch's records", () => {
     spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs: 1 }];
     const { handle } = await h.client.start(spec);
     await eventually(async () => (await handle.query(batchProgress)).counts.running === 1, 'a tile runs');
+    // Paused, no further tile starts: on a loaded machine the batch could otherwise start its
+    // last tile before the listing below is read.
+    await h.client.pause('records');
     await h.client.addTiles('records', [ADDED]);
 
     const live = await h.client.records('records');
@@ -42,6 +45,7 @@ describe("a batch's records", () => {
     assert.ok(live.tiles.some((t) => t.status === 'not_started'), 'tiles that wait are listed too');
     const running = live.tiles.find((t) => t.status === 'running');
     assert.ok(running?.openeoJobId === undefined || running.backendStatus !== undefined, `a running tile with a job says what the backend says: ${JSON.stringify(running)}`);
+    await h.client.resume('records');
     await eventually(async () => (await h.client.records('records')).tiles.some((t) => t.status === 'running' && t.backendStatus !== undefined), 'the backend status of a running job');
     await eventually(async () => (await handle.query(batchProgress)).counts.finished >= 2, 'two tiles ended');
     const since = new Date();
