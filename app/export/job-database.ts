@@ -83,6 +83,7 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
  * | running     | created / queued / running    | the same    |
  * | running     | finished / error / canceled   | running: results or logs are being fetched, or the tile resubmits; it is not done |
  * | finished    | any                           | finished    |
+ * | postprocessed | any                         | finished: the job manager has no post-processing |
  * | error       | none, or created (never ran)  | start_failed: the job could not be created or started |
  * | error       | queued / running / finished / error / canceled | error |
  * | canceled    | any                           | canceled    |
@@ -99,6 +100,8 @@ export function jobManagerStatus(record: Pick<TileRecord, 'status' | 'backendSta
       return backend === 'created' || backend === 'queued' ? backend : 'running';
     case 'error':
       return !backend || backend === 'created' ? 'start_failed' : 'error';
+    case 'postprocessed':
+      return 'finished';
     default:
       return record.status;
   }
