@@ -75,6 +75,8 @@
       ['costs', view.costs !== undefined ? `${app.formatNumber(view.costs)} credits` : undefined],
       ['usage', usageText(view.usage)],
       ['error', view.error && [el('strong', {}, view.error.code), ': ', view.error.message]],
+      ['skipped because', view.skipReason],
+      ['post-processing', view.postprocessResult !== undefined ? JSON.stringify(view.postprocessResult).slice(0, 300) : undefined],
       ['folder', view.outputDir],
       ['files', view.files && view.files.length ? el('ul', {}, view.files.map((f) => el('li', {}, f))) : undefined],
       ['Temporal UI', view.temporalUrl && el('a', { href: view.temporalUrl, target: '_blank', rel: 'noopener' }, view.workflowId)],
