@@ -15,6 +15,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobFactoryActivities, type PlanTileJobInput } from '../activities/job-factory';
 import { createPostprocessActivities } from '../activities/postprocess';
 import { loadHooksModule } from '../app/cli/hooks-module';
+import { hasQuicklook, mapStatus, STATUS_COLOURS } from '../app/dashboard/tile-view';
+import { jobDatabaseRow, jobManagerStatus } from '../app/export/job-database';
 import { loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryContext } from '../core/hooks/job-factory';
 import { MAX_POSTPROCESS_RESULT_BYTES } from '../core/hooks/postprocess';
 import { doneCount, progressDetails, idleProgress } from '../core/progress';
@@ -179,6 +181,16 @@ describe('tiles ended by hooks in the batch\'s books', () => {
     book.markStarted('real', 'a', tile);
     assert.equal(book.recordEnd({ tileId: 'real', status: 'error', error: { code: 'Internal', message: 'm' } }), true);
     assert.ok('a' in book.state.pausedBackends, 'a backend failure still counts');
+  });
+
+  it('draws a postprocessed tile in its own colour, with its preview, and exports it as finished with a skip reason where reasons go', () => {
+    const record = { status: 'postprocessed' as const, backendStatus: 'finished' as const, outputDir: '/o', files: ['quicklook.png'] };
+    assert.equal(mapStatus(record), 'postprocessed');
+    assert.equal(STATUS_COLOURS.postprocessed, 'green');
+    assert.equal(hasQuicklook(record), true);
+    assert.equal(jobManagerStatus({ ...record, openeoJobId: 'j' }), 'finished');
+    const skipped = jobDatabaseRow({ batchId: 'b', tileId: 't', status: 'skipped', attempts: 0, skipReason: 'no data', geometry: null });
+    assert.deepEqual([skipped.status, skipped.error_message], ['skipped', 'no data']);
   });
 
   it('counts postprocessed tiles as done, also in counts carried by builds without them', () => {

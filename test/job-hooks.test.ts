@@ -74,6 +74,9 @@ describe('job factories and post-processors', () => {
     const s1Graph = await graphOf(s1.id);
     assert.equal(s1Graph.load1.arguments.id, 'SENTINEL1_GRD');
     assert.ok(Object.values(s1Graph).some((n) => n.process_id === 'sar_backscatter'));
+    // As a real backend listing SENTINEL1_GRD would, the emulator knows sar_backscatter and its arguments.
+    const validation = await api(h.emulator, '/validation', { method: 'POST', token, body: { process_graph: s1Graph } });
+    assert.deepEqual(validation.body.errors, [], validation.text);
     assert.equal((await graphOf(s2.id)).load1.arguments.id, 'SENTINEL2_L2A');
 
     const skipped = await tileRecord('s1s2', 'sea');

@@ -122,6 +122,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     record.attempts -= 1;
     record.status = 'skipped';
     record.skipReason = plan.skip;
+    // An earlier attempt's failure is not why the tile ends: the factory's reason is.
+    record.error = undefined;
     return undefined;
   };
 
