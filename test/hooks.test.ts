@@ -23,6 +23,7 @@ import { doneCount, progressDetails, idleProgress } from '../core/progress';
 import { decodeCounts, emptyCounts, type TileRecord } from '../core/records';
 import { tileProcessGraph } from '../core/spec/arguments';
 import { parseBatchSpec } from '../core/spec/validate';
+import { planBatch } from '../app/plan';
 import type { Tile } from '../core/spec/tile-types';
 import { definitionFrom } from '../workflows/tile-hooks';
 import { initialWindowState, WindowBook } from '../workflows/window-book';
@@ -214,5 +215,16 @@ describe('hooks in specs and on the command line', () => {
     const hooks = await loadHooksModule(join(__dirname, '..', 'examples', 'hooks', 'hooks.js'));
     assert.deepEqual([Object.keys(hooks.jobFactories ?? {}), Object.keys(hooks.postprocessors ?? {})], [['s1s2'], ['stats']]);
     await assert.rejects(loadHooksModule(join(__dirname, '..', 'examples', 'hooks', 'tile-statistics.js')), /exports neither "jobFactories" nor "postprocessors"/);
+  });
+});
+
+describe('planning a batch with hooks', () => {
+  it('says that the hooks are checked on the worker, not by plan', async () => {
+    const plan = await planBatch(
+      { backends: [{ name: 'e', url: 'http://e.test' }], process: { processId: 'p' }, tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 's1s2', postprocess: 'stats' },
+      { offline: true },
+    );
+    assert.ok(plan.unchecked.some((line) => line.startsWith('jobFactory: "s1s2" builds each tile\'s job on the worker')), plan.unchecked.join('\n'));
+    assert.ok(plan.unchecked.some((line) => line.startsWith('postprocess: "stats" runs on the worker')), plan.unchecked.join('\n'));
   });
 });
