@@ -10,6 +10,10 @@ import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, type CancelConfirmati
 import { createResultActivities } from './results';
 import { LoginFailureReporter, useLoginReporter } from './login-failures';
 import { quotaGateOptions, withBackendQuotas } from './quota-scope';
+import type { JobFactory } from '../core/hooks/job-factory';
+import type { Postprocessor } from '../core/hooks/postprocess';
+import { createJobFactoryActivities } from './job-factory';
+import { createPostprocessActivities } from './postprocess';
 
 export type { PreparedBatch } from './spec-checks';
 
@@ -40,16 +44,25 @@ export interface ActivityDependencies extends ConnectionOptions {
    * @default { checks: 3, intervalMs: 1_000 } (checks after 1, 2 and 4 s)
    */
   cancelConfirmation?: CancelConfirmation;
+  /**
+   * Create-job hooks by name, for specs whose `jobFactory` names one. Every worker of the task
+   * queue should register the same ones.
+   */
+  jobFactories?: Record<string, JobFactory>;
+  /** Post-processing hooks by name, for specs whose `postprocess` names one. */
+  postprocessors?: Record<string, Postprocessor>;
 }
 
 export function createActivities(deps: ActivityDependencies) {
   const connections = new OpenEOConnections(deps.credentials, deps);
   useLoginReporter(connections, new LoginFailureReporter(deps.loginRetryDelayMs));
   const activities = {
-    ...createSpecCheckActivities(connections),
+    ...createSpecCheckActivities(connections, { jobFactories: deps.jobFactories ?? {}, postprocessors: deps.postprocessors ?? {} }),
     ...createTilePageActivities(),
     ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
+    ...createJobFactoryActivities(deps.jobFactories ?? {}),
+    ...createPostprocessActivities(deps.postprocessors ?? {}),
   };
   return withBackendQuotas(activities, quotaGateOptions(deps));
 }

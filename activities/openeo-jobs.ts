@@ -18,6 +18,8 @@ export interface CreateJobInput {
   jobTitle: string;
   processGraph: ProcessGraph;
   jobOptions?: Record<string, unknown>;
+  /** The job's description on the backend (from a job factory). */
+  description?: string;
 }
 
 export interface JobRef {
@@ -151,7 +153,7 @@ export function createJobActivities(connections: OpenEOConnections, confirmation
         const job = await connection.createJob(
           { process_graph: input.processGraph },
           input.jobTitle,
-          null,
+          input.description ?? null,
           null,
           null,
           input.jobOptions ?? {},

@@ -12,6 +12,7 @@ import { InvalidSpecError } from '../core/spec/validate';
 import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
 import { checkRemoteProcess, processPartOf } from './process-checks';
+import { registeredNames } from './job-factory';
 
 export type { PreparedBatch };
 
@@ -34,7 +35,30 @@ async function withTileFile(prepared: PreparedBatch, problems: SpecErrorDetails[
   }
 }
 
-export function createSpecCheckActivities(connections: OpenEOConnections) {
+/** The hooks this worker registered, by name: a spec may only name these. */
+export interface HookNames {
+  jobFactories: Record<string, unknown>;
+  postprocessors: Record<string, unknown>;
+}
+
+/** A spec naming a hook no worker registered, found before any openEO job. */
+function unknownHooks(spec: { jobFactory?: string; postprocess?: string }, hooks: HookNames): SpecErrorDetails[] {
+  const problems: SpecErrorDetails[] = [];
+  const check = (field: 'jobFactory' | 'postprocess', name: string | undefined, registry: Record<string, unknown>, option: string) => {
+    if (name === undefined || Object.hasOwn(registry, name)) return;
+    problems.push({
+      field,
+      code: 'unknown_hook',
+      problem: `no ${field === 'jobFactory' ? 'job factory' : 'post-processor'} "${name}" is registered on the worker (registered: ${registeredNames(registry)})`,
+      fix: `register it in the worker with createOpenEOPlugin({ ${option}: { ${JSON.stringify(name)}: … } }), or name a registered one`,
+    });
+  };
+  check('jobFactory', spec.jobFactory, hooks.jobFactories, 'jobFactories');
+  check('postprocess', spec.postprocess, hooks.postprocessors, 'postprocessors');
+  return problems;
+}
+
+export function createSpecCheckActivities(connections: OpenEOConnections, hooks: HookNames = { jobFactories: {}, postprocessors: {} }) {
   return {
     /**
      * Validates the spec, reads and checks file or URL tiles, checks the remote process's
@@ -48,6 +72,7 @@ export function createSpecCheckActivities(connections: OpenEOConnections) {
       const processPart = inspection.spec ?? processPartOf(input);
       const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
       problems.push(...remote.problems);
+      if (inspection.spec) problems.push(...unknownHooks(inspection.spec, hooks));
       // The backend fetches the definition over its own network: what this worker cannot reach, it may.
       if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
       if (problems.length > 0 || !prepared) throw invalid(problems);

@@ -7,6 +7,7 @@ import type { BatchSummary, TileStatus } from '../core/records';
 import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BatchSpecInput } from '../core/spec/schema';
 import { specForFailedTiles } from './rerun';
+import { specForPostprocess, type PostprocessRerunOptions } from './postprocess-rerun';
 import { latestTileExecutions } from './batch-lookup';
 import { readBatchRecords, type BatchRecords } from './batch-records';
 import { exportBatch, type ExportOptions, type TileExport } from './export';
@@ -204,6 +205,16 @@ export class OpenEOBatchClient {
       taskQueue: this.taskQueue,
       args: [spec],
     });
+    return { batchId, handle, tiles };
+  }
+
+  /**
+   * Runs the post-processing of an ended batch's tiles again (those whose post-processing
+   * failed, or `tiles`), with no new openEO job and no new download.
+   */
+  async postprocess(batchId: string, options: PostprocessRerunOptions = {}): Promise<StartedBatch & { tiles: number }> {
+    const { spec, tiles } = await specForPostprocess(this.client, batchId, options);
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', { workflowId: batchId, taskQueue: this.taskQueue, args: [spec] });
     return { batchId, handle, tiles };
   }
 

@@ -15,6 +15,10 @@ export { checkSpecOffline, inspectSpecOffline, type PreparedBatch, type SpecInsp
 export { planBatch, type BatchPlan, type BackendPlan, type PlanEstimate, type PlanOptions, type PlannedTiles, type PlannedTileFeature } from './plan';
 export type { BatchSpec, BatchSpecInput, BackendSpec } from '../core/spec/schema';
 export type { TileRecord, TileStatus, BatchSummary, StatusCounts } from '../core/records';
+export { loadCollectionGraph, type JobFactory, type JobFactoryContext, type JobFactoryHelpers, type JobPlan, type LoadCollectionOptions, type ProcessRef, type SkipTile, type TileJobPlan } from '../core/hooks/job-factory';
+export { MAX_POSTPROCESS_RESULT_BYTES, type Postprocessor, type PostprocessInput, type TileFile } from '../core/hooks/postprocess';
+export type { Tile } from '../core/spec/tile-types';
+export type { PostprocessRerunOptions } from './postprocess-rerun';
 export { batchProgress, tileCompleted, tileProgress } from '../workflows/messages';
 export type { BatchProgress } from '../core/progress';
 export { createDashboard, createPlanMap, STATUS_COLOURS, type DashboardHandler, type DashboardOptions, type PlanMapOptions, type PlannedTile, type MapStatus } from './dashboard';

@@ -4,7 +4,7 @@
  * workflows import it.
  */
 import { addCosts } from './costs';
-import { emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
+import { decodeCounts, emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
 import type { BackendSpec } from './spec/schema';
 
 export interface BatchProgress extends BatchSummary {
@@ -22,9 +22,10 @@ export interface BatchProgress extends BatchSummary {
   problem?: string;
 }
 
-/** Tiles that reached an end: finished, failed, canceled or skipped. */
+/** Tiles that reached an end: finished (and post-processed), failed, canceled or skipped. */
 export function doneCount(counts: StatusCounts): number {
-  return counts.finished + counts.error + counts.canceled + counts.skipped;
+  // Counts from builds before `postprocessed` lack it.
+  return counts.finished + (counts.postprocessed ?? 0) + counts.error + counts.canceled + counts.skipped;
 }
 
 /** Where a batch's results go: `<outputDir>/<batchId>`. */
@@ -65,8 +66,8 @@ export function progressBeforeStart(batchId: string): BatchProgress {
  * batch counts the running partition's whole range as not started.
  */
 export function withPartition(batch: BatchProgress, partition: BatchProgress): BatchProgress {
-  const counts = { ...batch.counts };
-  for (const status of Object.keys(partition.counts) as TileStatus[]) counts[status] += partition.counts[status];
+  const counts = decodeCounts(batch.counts);
+  for (const status of Object.keys(partition.counts) as TileStatus[]) counts[status] = (counts[status] ?? 0) + partition.counts[status];
   counts.not_started -= partition.totalTiles;
   return {
     ...batch,
@@ -80,8 +81,10 @@ export function withPartition(batch: BatchProgress, partition: BatchProgress): B
 /** The batch's current details in the Temporal UI (markdown): counts, then each backend's slots. */
 export function progressDetails(progress: BatchProgress, slotsInUse: (backend: string) => number): string {
   const c = progress.counts;
+  // Only batches that post-process have post-processed tiles; the others read as before.
+  const postprocessed = c.postprocessed ? `postprocessed ${c.postprocessed}, ` : '';
   const lines = [
-    `**${doneCount(c)} / ${progress.totalTiles} tiles done**${progress.paused ? ' — **paused**' : ''}: finished ${c.finished}, error ${c.error}, ` +
+    `**${doneCount(c)} / ${progress.totalTiles} tiles done**${progress.paused ? ' — **paused**' : ''}: finished ${c.finished}, ${postprocessed}error ${c.error}, ` +
       `canceled ${c.canceled}, skipped ${c.skipped}, running ${c.running}, not started ${c.not_started}`,
     '',
     ...(progress.problem ? [`**Waiting**: ${progress.problem}`, ''] : []),

@@ -7,7 +7,10 @@
  * Our view of a tile. It is never the backend's status: that one is kept apart in
  * `TileRecord.backendStatus`, so "the job finished but the download failed" stays visible.
  */
-export type TileStatus = 'not_started' | 'running' | 'finished' | 'error' | 'canceled' | 'skipped';
+export type TileStatus = 'not_started' | 'running' | 'finished' | 'error' | 'canceled' | 'skipped' | 'postprocessed';
+
+/** Every status, in the order views list them. */
+export const TILE_STATUSES: readonly TileStatus[] = ['not_started', 'running', 'finished', 'postprocessed', 'error', 'canceled', 'skipped'];
 
 /** openEO batch job statuses, as the backend reports them (API 1.2). */
 export type OpenEOJobStatus = 'created' | 'queued' | 'running' | 'canceled' | 'finished' | 'error';
@@ -48,12 +51,24 @@ export interface TileRecord {
    */
   files?: string[];
   error?: TileError;
+  /** Why a tile was `skipped`: its job factory's reason. */
+  skipReason?: string;
+  /** A `postprocessed` tile's post-processing result (small JSON), as its post-processor returned it. */
+  postprocessResult?: unknown;
 }
 
 export type StatusCounts = Record<TileStatus, number>;
 
 export function emptyCounts(): StatusCounts {
-  return { not_started: 0, running: 0, finished: 0, error: 0, canceled: 0, skipped: 0 };
+  return { not_started: 0, running: 0, finished: 0, error: 0, canceled: 0, skipped: 0, postprocessed: 0 };
+}
+
+/**
+ * Counts carried by an older build (before `postprocessed` existed, or any later status), with
+ * every missing status at 0.
+ */
+export function decodeCounts(carried: Partial<StatusCounts> | undefined): StatusCounts {
+  return { ...emptyCounts(), ...carried };
 }
 
 export interface FailedTile {

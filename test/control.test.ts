@@ -78,7 +78,7 @@ describe('steering a running batch', () => {
     await handle.executeUpdate(resumeBatch);
     const summary = await handle.result();
 
-    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 24, error: 0, canceled: 0, skipped: 0 });
+    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 24, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
     const max = await maxActive(h.emulator);
     assert.ok(max <= 4, `never more than 4 jobs at once, saw ${max}`);
     assert.ok(max >= 3, `the raised limit is used, saw at most ${max}`);
@@ -146,7 +146,7 @@ describe('steering a running batch', () => {
         { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
       ];
       const summary = await (await h.client.start(spec)).handle.result();
-      assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0 });
+      assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
       const titles = (e: RunningEmulator) => e.admin.jobs().filter((j) => j.title?.startsWith('moved/')).map((j) => [j.title, j.status]);
       assert.deepEqual(titles(second), [['moved/E590000-N5660000 attempt 1', 'error']]);
       assert.deepEqual(titles(h.emulator), [['moved/E590000-N5660000 attempt 2', 'finished']]);

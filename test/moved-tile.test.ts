@@ -26,7 +26,7 @@ describe('a tile moved to another backend', () => {
       { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
     ];
     const summary = await (await h.client.start(spec)).handle.result();
-    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0 });
+    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
 
     const tileId = summary.totalTiles === 1 ? (await h.client.tiles('lingering'))[0]!.tileId : '';
     const runs = [];

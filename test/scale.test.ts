@@ -44,7 +44,7 @@ describe('batches larger than one workflow run', () => {
     const summary = await handle.result();
 
     assert.equal(summary.totalTiles, 48);
-    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 48, error: 0, canceled: 0, skipped: 0 });
+    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 48, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
     const perTile = jobsPerTile(await stats(h), 'many-runs');
     assert.equal(perTile.size, 48);
     assert.ok([...perTile.values()].every((n) => n === 1), 'exactly one openEO job per tile');

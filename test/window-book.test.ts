@@ -27,7 +27,7 @@ describe('window bookkeeping', () => {
     assert.equal(b.state.ended.finished, 1);
     assert.equal(b.state.ended.error, 0);
     assert.equal(b.state.costs, 2);
-    assert.deepEqual(b.counts(10), { not_started: 9, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0 });
+    assert.deepEqual(b.counts(10), { not_started: 9, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
   });
 
   it('never hands out more slots than parallelJobs, and frees a slot when the job ends', () => {

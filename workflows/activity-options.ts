@@ -38,6 +38,23 @@ export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
 export type TileActivities = ReturnType<typeof tileActivities>;
 
 /**
+ * A user's hook (job factory, post-processor) gets this many attempts: enough for its own I/O
+ * to recover from a blip, few enough that a bug in it ends the tile instead of retrying forever.
+ */
+export const HOOK_ATTEMPTS = 3;
+
+/** The users' hooks, with the batch's timeouts: a few attempts each (see {@link HOOK_ATTEMPTS}). */
+export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
+  const retry = { initialInterval: 2000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: HOOK_ATTEMPTS };
+  return {
+    /** A job factory answers like an openEO call would. */
+    planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
+    /** A post-processor may read large files: it heartbeats, as downloads do. */
+    postprocessing: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * (timeouts?.heartbeatSeconds ?? 60) * 1000, retry }),
+  };
+}
+
+/**
  * The failure an activity gave (its code and message, e.g. a spec problem), instead of the
  * ActivityFailure that wraps it: what a batch or an update fails with, for users to read.
  */

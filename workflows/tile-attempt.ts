@@ -8,10 +8,10 @@ import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
 import { OPENEO_JOB_ID } from '../core/search-attributes';
-import type { ProcessGraph } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import type { TileActivities } from './activity-options';
 import type { TileJournal } from './tile-journal';
+import type { JobDefinition } from './tile-hooks';
 
 /**
  * How one attempt's job ended: its last snapshot, or a phase that ran past its limit, with the
@@ -22,7 +22,6 @@ export type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { jo
 export interface AttemptContext {
   batchId: string;
   backend: BackendRef;
-  jobOptions?: BatchSpec['jobOptions'];
   polling: BatchSpec['polling'];
   timeouts?: BatchSpec['timeouts'];
   activities: TileActivities;
@@ -66,29 +65,32 @@ function phaseTimeLeft(ctx: AttemptContext, phase: 'queue' | 'run', createdAt: n
 }
 
 /** One openEO job: create, start, and wait for its end within the phase limits. */
-export async function runAttempt(ctx: AttemptContext, processGraph: ProcessGraph): Promise<AttemptOutcome> {
+export async function runAttempt(ctx: AttemptContext, job: JobDefinition): Promise<AttemptOutcome> {
   const { backend, journal } = ctx;
   const { quick, waiting } = ctx.activities;
+  const key = jobTitle(ctx.batchId, journal.record.tileId, journal.record.attempts);
   const jobId = await quick.createJob({
     backend,
-    jobTitle: jobTitle(ctx.batchId, journal.record.tileId, journal.record.attempts),
-    processGraph,
-    jobOptions: ctx.jobOptions,
+    // A factory's title goes first; the key stays whole, so a lost create is still found by it.
+    jobTitle: job.title ? `${job.title} — ${key}` : key,
+    processGraph: job.processGraph,
+    jobOptions: job.jobOptions,
+    ...(job.description ? { description: job.description } : {}),
   });
   const createdAt = Date.now();
   journal.jobCreated(jobId);
   upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: jobId }]);
 
-  let job = await quick.startJob({ backend, jobId });
-  ctx.observe(job);
-  while (!TERMINAL_JOB_STATUSES.includes(job.status)) {
-    const phase = job.status === 'running' ? 'run' : 'queue';
+  let snapshot = await quick.startJob({ backend, jobId });
+  ctx.observe(snapshot);
+  while (!TERMINAL_JOB_STATUSES.includes(snapshot.status)) {
+    const phase = snapshot.status === 'running' ? 'run' : 'queue';
     const next = await waitForChange(
       waiting,
       {
         backend,
         jobId,
-        knownStatus: job.status as OpenEOJobStatus,
+        knownStatus: snapshot.status as OpenEOJobStatus,
         initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000,
         maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000,
       },
@@ -98,10 +100,10 @@ export async function runAttempt(ctx: AttemptContext, processGraph: ProcessGraph
       // Over its limit: stop it on the backend, so it costs nothing more.
       const cancelled = await quick.cancelJob({ backend, jobId });
       ctx.observe(cancelled);
-      return { job, timedOutIn: phase, cancelled };
+      return { job: snapshot, timedOutIn: phase, cancelled };
     }
-    job = next;
-    ctx.observe(job);
+    snapshot = next;
+    ctx.observe(snapshot);
   }
-  return { job };
+  return { job: snapshot };
 }

@@ -21,11 +21,12 @@ import type { BackendRef } from '../core/openeo/connections';
 import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
-import { tileArguments, tileProcessGraph, type Tile } from '../core/spec/arguments';
+import { tileArguments, tileProcessGraph, type ProcessGraph, type Tile } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import { tileActivities } from './activity-options';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
 import { runAttempt, type AttemptContext } from './tile-attempt';
+import { definitionFrom, planJob, postprocessTile, type JobDefinition } from './tile-hooks';
 import { TileJournal } from './tile-journal';
 
 /** Everything a tile needs, as the batch hands it over. */
@@ -48,6 +49,12 @@ export interface TileWorkflowInput {
   /** A job of this tile that finished but whose results were not downloaded: download them, create no job. */
   finishedJobId?: string;
   timeouts?: BatchSpec['timeouts'];
+  /** The spec's create-job hook: asked for each job of this tile. */
+  jobFactory?: string;
+  /** The spec's post-processing hook: run after the download. */
+  postprocess?: string;
+  /** `postprocess` re-run: the tile's record with its downloaded files; only the post-processing runs again. */
+  postprocessOnly?: TileRecord;
 }
 
 /** The reason to show for a failed activity: the openEO code and message, not a stack. */
@@ -93,7 +100,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     if (journal.observe(job) && input.reportRunning) void tellParent((parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
     show();
   };
-  const attempt: AttemptContext = { batchId, backend, jobOptions: input.jobOptions, polling: input.polling, timeouts: input.timeouts, activities, journal, observe };
+  const attempt: AttemptContext = { batchId, backend, polling: input.polling, timeouts: input.timeouts, activities, journal, observe };
   const output = () => ({ backend, jobId: record.openeoJobId!, outputDir: input.outputDir, batchId, tileId: tile.id, attempt: record.attempts });
 
   /** The job finished: its slot is free, and its results are downloaded and verified. */
@@ -104,6 +111,20 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     record.files = downloaded.files;
     record.status = 'finished';
     record.error = undefined;
+    if (input.postprocess !== undefined) await postprocessTile({ ...input, postprocess: input.postprocess }, record);
+  };
+
+  /** This attempt's job: the spec's graph, or the job factory's plan (undefined: skip the tile). */
+  const jobFor = async (specGraph: ProcessGraph | undefined): Promise<JobDefinition | undefined> => {
+    if (input.jobFactory === undefined) return { processGraph: specGraph!, jobOptions: input.jobOptions };
+    const plan = await planJob({ ...input, jobFactory: input.jobFactory }, record.attempts);
+    if (!('skip' in plan)) return definitionFrom(plan, input.jobOptions);
+    record.attempts -= 1;
+    record.status = 'skipped';
+    record.skipReason = plan.skip;
+    // An earlier attempt's failure is not why the tile ends: the factory's reason is.
+    record.error = undefined;
+    return undefined;
   };
 
   try {
@@ -116,10 +137,18 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       await finish(journal);
       return record;
     }
-    const processGraph = tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping));
+    if (input.postprocessOnly !== undefined && input.postprocess !== undefined) {
+      await postprocessAgain({ ...input, postprocess: input.postprocess }, journal, input.postprocessOnly);
+      await finish(journal);
+      return record;
+    }
+    // A job factory builds each job itself, from the tile's properties as they are.
+    const processGraph = input.jobFactory === undefined ? tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping)) : undefined;
     for (;;) {
       record.attempts += 1;
-      const outcome = await runAttempt(attempt, processGraph);
+      const definition = await jobFor(processGraph);
+      if (!definition) break;
+      const outcome = await runAttempt(attempt, definition);
       const { job, timedOutIn } = outcome;
       if (job.status === 'finished' && !timedOutIn) {
         await downloadFinished();
@@ -165,6 +194,17 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   }
   await finish(journal);
   return record;
+}
+
+/**
+ * `postprocess` re-run of a tile whose results are on disk: its earlier record comes back, its job
+ * is not touched (its slot is given back at once), and only the post-processing runs.
+ */
+async function postprocessAgain(input: TileWorkflowInput & { postprocess: string }, journal: TileJournal, earlier: TileRecord): Promise<void> {
+  const { record } = journal;
+  Object.assign(record, { ...earlier, status: 'running', error: undefined, postprocessResult: undefined, finishedAt: undefined });
+  await tellParent((parent) => parent.signal(tileJobEnded, { tileId: record.tileId, jobStatus: 'finished' }));
+  await postprocessTile(input, record);
 }
 
 /**

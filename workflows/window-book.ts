@@ -101,6 +101,14 @@ export function allowedBackends(tile: Tile): string[] | undefined {
   return undefined;
 }
 
+/**
+ * A failure of the user's own hooks (job factory, post-processor): not the backend's doing, so it
+ * neither pauses the backend nor moves the tile to another one.
+ */
+export function isTileLocalFailure(error: TileRecord['error']): boolean {
+  return error?.code === 'JobFactoryFailed' || error?.code === 'PostprocessFailed';
+}
+
 export class WindowBook {
   constructor(
     readonly state: WindowState,
@@ -164,9 +172,9 @@ export class WindowBook {
    * After a failed job: if the tile has attempts left and another allowed backend exists, takes
    * it out of flight (uncounted) and returns it, to be started again elsewhere.
    */
-  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts'>, maxAttempts: number): Tile | undefined {
+  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error'>, maxAttempts: number): Tile | undefined {
     const inFlight = this.state.inFlight[record.tileId];
-    if (!inFlight?.tile || record.status !== 'error' || record.attempts >= maxAttempts) return undefined;
+    if (!inFlight?.tile || record.status !== 'error' || record.attempts >= maxAttempts || isTileLocalFailure(record.error)) return undefined;
     const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
     const allowed = allowedBackends(inFlight.tile) ?? this.state.backends.map((b) => b.name);
     if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
@@ -207,7 +215,7 @@ export class WindowBook {
     delete this.state.retries[record.tileId];
     this.countEnd(record);
     // A tile that never got a job to its end (e.g. the backend refused it) counts for the streak now.
-    if (tile.holdsSlot && (record.status === 'finished' || record.status === 'error')) this.noteOutcome(tile.backend, record.status, record.error);
+    if (tile.holdsSlot && (record.status === 'finished' || record.status === 'error') && !isTileLocalFailure(record.error)) this.noteOutcome(tile.backend, record.status, record.error);
     return true;
   }
 

@@ -20,6 +20,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { tileWorkflowId } from '../core/ids';
 import { batchOutputDir, progressDetails, type BatchProgress } from '../core/progress';
+import type { TileRecord } from '../core/records';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
@@ -75,6 +76,10 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
     ...(spec.rerun?.finishedJobs?.[tile.id] !== undefined && !(tile.id in state.retries) ? { finishedJobId: spec.rerun.finishedJobs[tile.id] } : {}),
     timeouts: spec.timeouts,
+    // Only specs that name hooks carry them: tiles of other batches start as before.
+    ...(spec.jobFactory !== undefined ? { jobFactory: spec.jobFactory } : {}),
+    ...(spec.postprocess !== undefined ? { postprocess: spec.postprocess } : {}),
+    ...(spec.rerun?.postprocessOnly?.[tile.id] !== undefined ? { postprocessOnly: spec.rerun.postprocessOnly[tile.id] as unknown as TileRecord } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import { connectClient, describeCliError } from './cli-errors';
 import { terminalLogFunction } from './terminal-log';
 import { registerDashboardCommand } from './dashboard';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
+import { loadHooksModule } from './hooks-module';
 
 const DATA_DIR = DEV_DATA_DIR;
 
@@ -132,8 +133,9 @@ program
   .command('worker')
   .description('run a worker (Temporal settings from TEMPORAL_* variables, backend credentials from OPENEO_BACKEND_*)')
   .option('--task-queue <name>', 'task queue to poll', 'openeo')
-  .action(async (opts: { taskQueue: string }) => {
-    const worker = await createOpenEOWorker({ taskQueue: opts.taskQueue });
+  .option('--hooks <module>', 'a JS module exporting jobFactories and/or postprocessors (see the README)')
+  .action(async (opts: { taskQueue: string; hooks?: string }) => {
+    const worker = await createOpenEOWorker({ taskQueue: opts.taskQueue, ...(opts.hooks ? await loadHooksModule(opts.hooks) : {}) });
     console.log(`worker polling task queue "${opts.taskQueue}"; Ctrl-C stops it`);
     await worker.run();
   });
@@ -195,6 +197,22 @@ program
     if (opts.wait) {
       console.log(summaryText(await followBatch(client, batchId)));
     }
+  });
+
+program
+  .command('postprocess')
+  .description("run the post-processing of an ended batch's tiles again (no new job, no new download)")
+  .argument('<batchId>')
+  .option('--tiles <ids>', 'these tiles (comma-separated ids); default: the tiles whose post-processing failed')
+  .option('--failed', 'only tiles whose post-processing failed (the default without --tiles)')
+  .option('--task-queue <name>', 'task queue of the workers', 'openeo')
+  .option('--wait', 'follow it with a progress bar until it ends')
+  .action(async (batchId: string, opts: { tiles?: string; failed?: boolean; taskQueue: string; wait?: boolean }) => {
+    const client = await connectClient({ taskQueue: opts.taskQueue });
+    const tiles = opts.tiles?.split(',').map((id) => id.trim()).filter((id) => id !== '');
+    const started = await client.postprocess(batchId, { tiles, failed: opts.failed });
+    console.log(`post-processing ${started.tiles} tiles of batch ${batchId} again`);
+    if (opts.wait) console.log(summaryText(await followBatch(client, batchId)));
   });
 
 program

@@ -9,7 +9,8 @@ import { etaMs, formatEta, startEta, type EtaClock } from './eta';
 import { formatCosts } from '../../core/costs';
 
 export function countsLine(c: StatusCounts): string {
-  return `finished ${c.finished} · error ${c.error} · canceled ${c.canceled} · skipped ${c.skipped} · running ${c.running} · not started ${c.not_started}`;
+  const postprocessed = c.postprocessed ? ` · postprocessed ${c.postprocessed}` : '';
+  return `finished ${c.finished}${postprocessed} · error ${c.error} · canceled ${c.canceled} · skipped ${c.skipped} · running ${c.running} · not started ${c.not_started}`;
 }
 
 /** What the bar shows beside its count: tiles in flight and failed, time left, costs so far. */

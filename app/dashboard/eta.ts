@@ -7,7 +7,7 @@ import type { TileRecord, TileStatus } from '../../core/records';
 
 /** How far back the rate looks. */
 const RATE_WINDOW_MS = 15 * 60_000;
-const ENDED: readonly TileStatus[] = ['finished', 'error', 'canceled', 'skipped'];
+const ENDED: readonly TileStatus[] = ['finished', 'postprocessed', 'error', 'canceled', 'skipped'];
 
 export interface Eta {
   /** Seconds until every tile ended, at the recent rate. */

@@ -66,7 +66,7 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
   { name: 'backend_status', kind: 'text', meaning: "the latest job's status as the backend reports it" },
   { name: 'attempts', kind: 'count', meaning: 'openEO jobs submitted for the tile' },
   { name: 'error_code', kind: 'text', meaning: "why the tile failed: the backend's code or ours" },
-  { name: 'error_message', kind: 'text', meaning: 'the message that goes with error_code' },
+  { name: 'error_message', kind: 'text', meaning: 'the message that goes with error_code; for a skipped tile, why it was skipped' },
   { name: 'output_dir', kind: 'text', meaning: "the tile's folder on the worker" },
   { name: 'files', kind: 'texts', meaning: 'files written there, relative to output_dir' },
   { name: 'geometry', kind: 'geometry', meaning: "the tile's outline, EPSG:4326 (lon/lat)" },
@@ -83,6 +83,7 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
  * | running     | created / queued / running    | the same    |
  * | running     | finished / error / canceled   | running: results or logs are being fetched, or the tile resubmits; it is not done |
  * | finished    | any                           | finished    |
+ * | postprocessed | any                         | finished: the job manager has no post-processing |
  * | error       | none, or created (never ran)  | start_failed: the job could not be created or started |
  * | error       | queued / running / finished / error / canceled | error |
  * | canceled    | any                           | canceled    |
@@ -99,6 +100,8 @@ export function jobManagerStatus(record: Pick<TileRecord, 'status' | 'backendSta
       return backend === 'created' || backend === 'queued' ? backend : 'running';
     case 'error':
       return !backend || backend === 'created' ? 'start_failed' : 'error';
+    case 'postprocessed':
+      return 'finished';
     default:
       return record.status;
   }
@@ -145,7 +148,8 @@ export function jobDatabaseRow(tile: TileRow): JobDatabaseRow {
     backend_status: tile.backendStatus ?? null,
     attempts: tile.attempts,
     error_code: tile.error?.code ?? null,
-    error_message: tile.error?.message ?? null,
+    // A skipped tile's reason (from its job factory) goes where the job manager keeps reasons.
+    error_message: tile.error?.message ?? tile.skipReason ?? null,
     output_dir: tile.outputDir ?? null,
     files: tile.files ?? [],
     geometry: tile.geometry,

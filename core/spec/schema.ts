@@ -161,6 +161,13 @@ export const batchSpecSchema = z
     parameterMapping: parameterMappingSchema,
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
     jobOptions: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * A create-job hook registered on the workers (`createOpenEOPlugin({ jobFactories })`): it
+     * builds each tile's job (or skips the tile) instead of `process` alone.
+     */
+    jobFactory: safeName.optional(),
+    /** A post-processing hook registered on the workers (`createOpenEOPlugin({ postprocessors })`), run after each tile's download. */
+    postprocess: safeName.optional(),
     tiles: tilesSchema,
     /**
      * Tiles the batch may have. A larger batch is refused before it starts until the user
@@ -190,6 +197,11 @@ export const batchSpecSchema = z
         previousAttempts: z.record(z.string(), z.number().int().min(0)),
         /** Tiles whose job finished but whose download failed: their results are fetched again, no new job. */
         finishedJobs: z.record(z.string(), z.string()).optional(),
+        /**
+         * Set by `postprocess`: tiles whose results are on disk, by tile id, with their record;
+         * only their post-processing runs again (no job, no download).
+         */
+        postprocessOnly: z.record(z.string(), z.looseObject({ tileId: z.string(), outputDir: z.string(), files: z.array(z.string()) })).optional(),
       })
       .optional(),
     scheduling: schedulingSchema.default({

@@ -79,8 +79,10 @@ def progress_line(progress: dict[str, Any]) -> str:
         # The worker is still checking the spec, reading the tiles and logging in to the backends.
         return f"preparing{waiting}"
     counts = progress["counts"]
-    done = sum(counts[s] for s in ("finished", "error", "canceled", "skipped"))
-    by_status = " · ".join(f"{s.replace('_', ' ')} {counts[s]}" for s in STATUSES)
+    # Batches with a post-processor also count "postprocessed" tiles (done, like finished ones).
+    done = sum(counts.get(s, 0) for s in ("finished", "postprocessed", "error", "canceled", "skipped"))
+    shown = STATUSES + (("postprocessed",) if counts.get("postprocessed") else ())
+    by_status = " · ".join(f"{s.replace('_', ' ')} {counts[s]}" for s in shown)
     return f"{done}/{progress['totalTiles']} done · {by_status} · costs {progress['costs']:.2f}{waiting}"
 
 

@@ -34,6 +34,14 @@ const CUBE_PROCESSES = [
   process('filter_spatial', 'Spatial filter using geometries', ['cubes', 'filter'], [['data', RASTER_CUBE], ['geometries', { type: 'object', subtype: 'geojson' }]], RASTER_CUBE),
   process('mask', 'Apply a raster mask', ['cubes', 'masks'], [['data', RASTER_CUBE], ['mask', RASTER_CUBE], ['replacement', ANY, true]], RASTER_CUBE),
   process('apply', 'Apply a process to each value', ['cubes'], [['data', RASTER_CUBE], ['process', CALLBACK], ['context', ANY, true]], RASTER_CUBE),
+  // Sentinel-1 GRD to backscatter, as backends with SENTINEL1_GRD offer it.
+  process(
+    'sar_backscatter',
+    'Computes backscatter from SAR input',
+    ['cubes', 'sar'],
+    [['data', RASTER_CUBE], ['coefficient', [{ type: 'string', enum: ['beta0', 'sigma0-ellipsoid', 'sigma0-terrain', 'gamma0-ellipsoid', 'gamma0-terrain'] }, { type: 'null' }], true], ['elevation_model', [{ type: 'string', subtype: 'collection-id' }, { type: 'null' }], true], ['mask', { type: 'boolean' }, true], ['contributing_area', { type: 'boolean' }, true], ['local_incidence_angle', { type: 'boolean' }, true], ['ellipsoid_incidence_angle', { type: 'boolean' }, true], ['noise_removal', { type: 'boolean' }, true], ['options', { type: 'object' }, true]],
+    RASTER_CUBE,
+  ),
   process('apply_dimension', 'Apply a process to all values along a dimension', ['cubes'], [['data', RASTER_CUBE], ['process', CALLBACK], ['dimension', { type: 'string' }], ['target_dimension', ANY, true], ['context', ANY, true]], RASTER_CUBE),
 ];
 

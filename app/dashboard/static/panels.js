@@ -75,6 +75,8 @@
       ['costs', view.costs !== undefined ? `${app.formatNumber(view.costs)} credits` : undefined],
       ['usage', usageText(view.usage)],
       ['error', view.error && [el('strong', {}, view.error.code), ': ', view.error.message]],
+      ['skipped because', view.skipReason],
+      ['post-processing', view.postprocessResult !== undefined ? JSON.stringify(view.postprocessResult).slice(0, 300) : undefined],
       ['folder', view.outputDir],
       ['files', view.files && view.files.length ? el('ul', {}, view.files.map((f) => el('li', {}, f))) : undefined],
       ['Temporal UI', view.temporalUrl && el('a', { href: view.temporalUrl, target: '_blank', rel: 'noopener' }, view.workflowId)],
@@ -101,7 +103,7 @@
     }
     const p = summary.progress;
     const total = p ? p.totalTiles : summary.tileCount;
-    const done = p ? p.counts.finished + p.counts.error + p.counts.canceled + p.counts.skipped : ['finished', 'error', 'canceled', 'skipped', 'start_failed'].reduce((n, s) => n + (mapCounts[s] || 0), 0);
+    const done = p ? p.counts.finished + (p.counts.postprocessed || 0) + p.counts.error + p.counts.canceled + p.counts.skipped : ['finished', 'postprocessed', 'error', 'canceled', 'skipped', 'start_failed'].reduce((n, s) => n + (mapCounts[s] || 0), 0);
     const share = total > 0 ? done / total : 0;
     const parts = [
       el('span', { id: 'done' }, el('span', { className: 'bar' }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })), ` ${app.formatNumber(done, 0)} / ${app.formatNumber(total, 0)} tiles done (${(share * 100).toFixed(1)} %)`),

@@ -1,0 +1,69 @@
+/**
+ * A tile's calls to the users' hooks: the job factory (before each job) and the post-processor
+ * (after the download). Only tiles whose spec names a hook take these paths, so histories of
+ * batches without hooks are unchanged.
+ */
+import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import type { TileJobPlan } from '../core/hooks/job-factory';
+import type { TileRecord } from '../core/records';
+import type { ProcessGraph } from '../core/spec/arguments';
+import type { BatchSpec } from '../core/spec/schema';
+import { hookActivities } from './activity-options';
+import type { TileWorkflowInput } from './tile';
+
+/** What one attempt's job is made of. */
+export interface JobDefinition {
+  processGraph: ProcessGraph;
+  jobOptions?: BatchSpec['jobOptions'];
+  /** Shown before the attempt's key in the job's title. */
+  title?: string;
+  description?: string;
+}
+
+/** The factory's plan as a job definition: its job options over the batch's. */
+export function definitionFrom(plan: Exclude<TileJobPlan, { skip: string }>, batchJobOptions: BatchSpec['jobOptions']): JobDefinition {
+  const jobOptions = plan.jobOptions || batchJobOptions ? { ...batchJobOptions, ...plan.jobOptions } : undefined;
+  return { processGraph: plan.processGraph, ...(jobOptions ? { jobOptions } : {}), ...(plan.title ? { title: plan.title } : {}), ...(plan.description ? { description: plan.description } : {}) };
+}
+
+/** Asks the spec's job factory for this attempt's job (or a skip). Its failure fails the tile. */
+export async function planJob(input: TileWorkflowInput & { jobFactory: string }, attempt: number): Promise<TileJobPlan> {
+  const { planning } = hookActivities(input.timeouts);
+  return planning.planTileJob({
+    batchId: input.batchId,
+    jobFactory: input.jobFactory,
+    tile: input.tile,
+    backend: { name: input.backend.name, url: input.backend.url },
+    attempt,
+    process: input.process,
+    parameterDefaults: input.parameterDefaults,
+    parameterMapping: input.parameterMapping,
+  });
+}
+
+/** The post-processor's failure as the tile's error: always `PostprocessFailed`, with its message. */
+function postprocessError(err: unknown): TileRecord['error'] {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { code: 'PostprocessFailed', message: `${message}; the downloaded files are kept: run \`openeo-temporal postprocess <batchId>\` to try again` };
+}
+
+/**
+ * Runs the spec's post-processor on a tile whose files are downloaded. The record ends
+ * `postprocessed` with the result, or `error` (`PostprocessFailed`) with its files kept.
+ */
+export async function postprocessTile(input: TileWorkflowInput & { postprocess: string }, record: TileRecord): Promise<void> {
+  const { postprocessing } = hookActivities(input.timeouts);
+  try {
+    const outcome = await postprocessing.postprocessTile({ batchId: input.batchId, postprocess: input.postprocess, tile: input.tile, record: { ...record } });
+    record.files = [...(record.files ?? []).filter((f) => !outcome.written.includes(f)), ...outcome.written];
+    if (outcome.result !== undefined) record.postprocessResult = outcome.result;
+    record.status = 'postprocessed';
+    record.error = undefined;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    if (!(err instanceof ActivityFailure) && !(err instanceof ApplicationFailure)) throw err;
+    record.status = 'error';
+    record.error = postprocessError(err);
+  }
+}
