@@ -21,7 +21,7 @@ import type { BackendRef } from '../core/openeo/connections';
 import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
-import { tileArguments, tileProcessGraph, type Tile } from '../core/spec/arguments';
+import { tileArguments, tileJobOptions, tileProcessGraph, type Tile } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import { tileActivities } from './activity-options';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
@@ -37,6 +37,8 @@ export interface TileWorkflowInput {
   parameterDefaults: BatchSpec['parameterDefaults'];
   parameterMapping: BatchSpec['parameterMapping'];
   jobOptions?: BatchSpec['jobOptions'];
+  /** The tile property whose object of job options is merged over `jobOptions` (absent in older inputs). */
+  jobOptionsProperty?: string;
   outputDir: string;
   polling: BatchSpec['polling'];
   /** Tell the batch when the job starts running (its backend limits queued jobs). */
@@ -117,6 +119,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       return record;
     }
     const processGraph = tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping));
+    // Pure: without jobOptionsProperty the batch's options as they are, so old inputs replay unchanged.
+    attempt.jobOptions = tileJobOptions(tile, input.jobOptions, input.jobOptionsProperty);
     for (;;) {
       record.attempts += 1;
       const outcome = await runAttempt(attempt, processGraph);
