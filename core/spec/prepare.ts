@@ -69,12 +69,18 @@ function outlineSizeProblems(aoi: unknown): SpecErrorDetails[] {
   }];
 }
 
+function withoutPeriodSources(mapping: Record<string, string>): Record<string, string> {
+  const sources: readonly string[] = PERIOD_SOURCES;
+  return Object.fromEntries(Object.entries(mapping).filter(([, source]) => !sources.includes(source)));
+}
+
 function contextOf(spec: BatchSpec, periods?: readonly Period[]): TileCheckContext {
   return {
     maxTiles: spec.maxTiles,
     backendNames: new Set(spec.backends.map((b) => b.name)),
     parameterDefaults: spec.parameterDefaults,
-    parameterMapping: spec.parameterMapping,
+    // Periods that cannot be read are reported once, not again for every tile that lacks one.
+    parameterMapping: spec.periods && !periods ? withoutPeriodSources(spec.parameterMapping) : spec.parameterMapping,
     ...(periods ? { periods } : {}),
     ...(spec.jobOptionsProperty !== undefined ? { jobOptionsProperty: spec.jobOptionsProperty } : {}),
   };
