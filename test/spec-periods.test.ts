@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { planText } from '../app/cli/plan-text';
+import { planBatch } from '../app/plan';
 import { tileArguments } from '../core/spec/arguments';
 import { SpecError } from '../core/spec/errors';
 import { expandPeriods, type Period, type PeriodsSpec } from '../core/spec/periods';
@@ -191,5 +193,24 @@ describe('periods at the front door', () => {
     const [size] = problems;
     assert.equal(size.field, 'maxTiles');
     assert.match(size.problem, /192 tiles \(16 places × 12 periods\), more than maxTiles \(100\)/);
+  });
+});
+
+describe('examples/monthly-polygon.json', () => {
+  const monthly = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'monthly-polygon.json'), 'utf8'));
+
+  it('plans as places under the outline × six months, fewer places than its bounding box has cells', async () => {
+    const plan = await planBatch(monthly, { offline: true });
+    assert.deepEqual(plan.problems, []);
+    assert.deepEqual(plan.periods, { places: 24, periods: 6, first: '2024-01', last: '2024-06' });
+    assert.equal(plan.totalTiles, 24 * 6);
+    assert.match(planText(plan, 'examples/monthly-polygon.json'), /periods: {2}24 places × 6 periods \(2024-01 … 2024-06\): 24 jobs per period/);
+    const ids = new Set(plan.tiles?.features.map((f) => f.id));
+    assert.ok(ids.has(`${plan.tiles?.features[0].id.split('_')[0]}_2024-06`));
+    // The outline's bounding box as the area: the same grid, more places.
+    const [west, south, east, north] = [4.217, 51.145, 4.52, 51.375];
+    const box = { ...monthly.tiles, aoi: { type: 'Polygon', coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]] } };
+    const boxPlaces = inspectSpecOffline({ ...monthly, tiles: box }).tiles?.places?.count ?? 0;
+    assert.ok(boxPlaces > 24 + 5, `${boxPlaces} places under the bounding box`);
   });
 });
