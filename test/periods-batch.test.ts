@@ -56,6 +56,13 @@ describe('a batch of places × periods on the emulator', () => {
     const records = await h.client.tiles('monthly');
     assert.deepEqual(records.map((r) => r.tileId).sort(), ['north_2024-06', 'north_2024-07', 'south_2024-06', 'south_2024-07']);
 
+    // The map and the exports read the batch's records: one row per place and period, each with its place's outline.
+    const { tiles: rows } = await h.client.records('monthly');
+    assert.deepEqual(rows.map((r) => [r.tileId, r.status]).sort(), [
+      ['north_2024-06', 'finished'], ['north_2024-07', 'finished'], ['south_2024-06', 'finished'], ['south_2024-07', 'finished'],
+    ]);
+    assert.ok(rows.every((r) => r.geometry !== null), 'every row has its outline');
+
     const jobs = h.emulator.admin.jobs().filter((j) => j.title?.startsWith('monthly/'));
     assert.equal(jobs.length, 4, 'one job per place and period');
     const expectedExtent: Record<string, string[]> = { '2024-06': ['2024-06-01', '2024-07-01'], '2024-07': ['2024-07-01', '2024-08-01'] };
