@@ -7,9 +7,9 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { tileWorkflowId } from '../core/ids';
 import { SpecError } from '../core/spec/errors';
-import type { TilesSpec } from '../core/spec/schema';
+import type { PeriodsSpecInput, TilesSpec } from '../core/spec/schema';
 import type { Tile, TileFeatureCollection, TileSource } from '../core/spec/tile-types';
-import { featureSliceTiles, tilePage } from '../core/spec/tiling';
+import { featureSlicePeriodTiles, featureSliceTiles, tilePage } from '../core/spec/tiling';
 import { checkFingerprint, isTileFile, loadTiles } from './tile-source';
 
 export interface TilePageInput {
@@ -22,6 +22,8 @@ export interface TilePageInput {
   limit: number;
   /** For `tiles: {file}` or `{url}`: the fingerprint `prepareBatch` saw. */
   fingerprint?: string;
+  /** The spec's periods: tiles are then place × period pairs (an inline slice holds the page's places). */
+  periods?: PeriodsSpecInput;
 }
 
 /** Fails when one of the tiles already has a workflow in the batch. */
@@ -63,11 +65,13 @@ export function createTilePageActivities() {
       if (isTileFile(tiles)) {
         const loaded = await loadTiles(tiles, { duringBatch: true });
         checkFingerprint(tiles, loaded, input.fingerprint);
-        return tilePage(loaded.collection, input.offset, input.limit);
+        return tilePage(loaded.collection, input.offset, input.limit, input.periods);
       }
-      if ('aoi' in tiles) return tilePage(tiles as TileSource, input.offset, input.limit);
+      if ('aoi' in tiles) return tilePage(tiles as TileSource, input.offset, input.limit, input.periods);
       // The schema only checks the outline of a collection; featureSliceTiles validates each feature.
-      return featureSliceTiles(tiles as unknown as TileFeatureCollection, input.offset);
+      const slice = tiles as unknown as TileFeatureCollection;
+      if (input.periods) return featureSlicePeriodTiles(slice, input.periods, input.offset, input.limit);
+      return featureSliceTiles(slice, input.offset);
     },
   };
 }

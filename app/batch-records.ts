@@ -85,7 +85,8 @@ async function batchSpec(client: Client, batchId: string): Promise<BatchSpec> {
 /** The spec's tiles, tiled as the worker tiles them; none (and why) when the source is unreadable here. */
 async function specTiles(spec: BatchSpec): Promise<{ tiles: Tile[]; problem?: string }> {
   try {
-    return { tiles: await createTilePageActivities().listTiles({ tiles: spec.tiles, offset: 0, limit: Number.MAX_SAFE_INTEGER }) };
+    const periods = spec.periods ? { periods: spec.periods } : {};
+    return { tiles: await createTilePageActivities().listTiles({ tiles: spec.tiles, offset: 0, limit: Number.MAX_SAFE_INTEGER, ...periods }) };
   } catch (err) {
     return { tiles: [], problem: `the batch's tiles cannot be read here: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -3,6 +3,7 @@
  * tile with the backend it would go to), and the area they cover.
  */
 import { area } from '@turf/turf';
+import { isAreaTiling } from '../core/spec/tile-area';
 import { gridOutline } from '../core/spec/tile-grid';
 import type { AoiTiling, TileFeature, TilePlan, TileSource } from '../core/spec/tile-types';
 
@@ -19,8 +20,9 @@ export interface PlannedTiles {
 
 const SQUARE_METRES_PER_KM2 = 1_000_000;
 
+/** A grid over a bounding box: measured by its outline (an outline's grid is summed tile by tile). */
 function isAoi(source: TileSource): source is AoiTiling {
-  return 'aoi' in source;
+  return 'aoi' in source && !isAreaTiling(source);
 }
 
 /**
@@ -29,8 +31,10 @@ function isAoi(source: TileSource): source is AoiTiling {
  */
 export function tilesAreaKm2(source: TileSource, tiles: TilePlan): number {
   if (isAoi(source)) return area(gridOutline(source)) / SQUARE_METRES_PER_KM2;
+  // With periods every place counts once: the area is on the ground, not in time.
+  const places = tiles.places ?? tiles;
   let total = 0;
-  for (let i = 0; i < tiles.count; i++) total += area(tiles.tileAt(i).geometry);
+  for (let i = 0; i < places.count; i++) total += area(places.tileAt(i).geometry);
   return total / SQUARE_METRES_PER_KM2;
 }
 

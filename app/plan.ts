@@ -15,7 +15,8 @@ import { DEFAULT_MAX_TILES } from '../core/spec/limits';
 import { checkTilesOffline, inspectSpecOffline } from '../core/spec/prepare';
 import type { ProcessDefinition } from '../core/spec/remote-process';
 import type { BatchSpec, BatchSpecInput, TileFileSpec } from '../core/spec/schema';
-import { planTiles } from '../core/spec/tiling';
+import { periodsOrProblem } from '../core/spec/periods';
+import { expandPeriods, planTiles, withPeriods } from '../core/spec/tiling';
 import type { TileFeatureCollection, TilePlan, TileSource } from '../core/spec/tile-types';
 import { InvalidSpecError } from '../core/spec/validate';
 import { checkBackends, type BackendChecks } from './plan-backends';
@@ -62,6 +63,8 @@ export interface BatchPlan {
   ok: boolean;
   /** Absent when the tiles cannot be derived (the problems say why). */
   totalTiles?: number;
+  /** With periods: the places and the periods each runs in (tiles = places × periods). */
+  periods?: { places: number; periods: number; first: string; last: string };
   /** Area the tiles cover, km² (overlaps counted twice). */
   areaKm2?: number;
   maxTiles: number;
@@ -95,15 +98,23 @@ async function readTileFile(spec: BatchSpec, file: TileFileSpec, problems: SpecE
     if (!(err instanceof InvalidSpecError)) throw err;
     problems.push(...err.issues);
   }
-  return { source: collection, tiles: safePlan(collection) };
+  return { source: collection, tiles: safePlan(collection, spec) };
 }
 
-function safePlan(source: TileSource): TilePlan | undefined {
+function safePlan(source: TileSource, spec: BatchSpec): TilePlan | undefined {
   try {
-    return planTiles(source);
+    return withPeriods(planTiles(source), spec.periods && expandPeriods(spec.periods));
   } catch {
     return undefined;
   }
+}
+
+/** How the tiles split into places and periods, for a batch with periods. */
+function periodsOf(spec: BatchSpec | undefined, tiles: TilePlan | undefined): BatchPlan['periods'] {
+  if (!spec?.periods || !tiles?.places) return undefined;
+  const periods = periodsOrProblem(spec.periods).periods;
+  if (!periods) return undefined;
+  return { places: tiles.places.count, periods: periods.length, first: periods[0].id, last: periods[periods.length - 1].id };
 }
 
 function estimateOf(spec: BatchSpec, placement: Placement, typicalJobMinutes?: number): PlanEstimate {
@@ -181,6 +192,7 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
     ...batchIdOf(input),
     ok: problems.length === 0,
     ...(tiles ? { totalTiles: tiles.count } : {}),
+    ...(periodsOf(spec, tiles) ? { periods: periodsOf(spec, tiles) } : {}),
     ...(tiles && source ? { areaKm2: tilesAreaKm2(source, tiles) } : {}),
     maxTiles,
     ...(tiles && spec ? { jobs: { expected: tiles.count, atMost: tiles.count * spec.maxAttempts } } : {}),

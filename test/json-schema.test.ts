@@ -43,6 +43,15 @@ const valid: Record<string, object> = {
     retryOnOtherBackend: true,
     jobOptions: { 'executor-memory': '4G' },
   },
+  'monthly periods over an outline, clipped': JSON.parse(readFileSync(join(ROOT, 'examples', 'monthly-polygon.json'), 'utf8')) as object,
+  'listed periods and per-tile job options': {
+    backends,
+    process: { processId: 'ndvi' },
+    parameterMapping: { geometry: 'geometry', temporal_extent: 'temporal_extent' },
+    periods: { ranges: [['2024-01-01', '2024-04-01'], { id: 'winter', start: '2024-12-01T00:00:00Z', end: '2025-03-01T00:00:00Z' }] },
+    jobOptionsProperty: 'jobOptions',
+    tiles: { file: 'tiles.geojson' },
+  },
 };
 const invalid: Record<string, object> = {
   'no backends': { backends: [], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
@@ -50,6 +59,9 @@ const invalid: Record<string, object> = {
   'a misspelt field': { backend: backends, process: { processId: 'ndvi' }, tiles: { file: 'x' } },
   'a batch id with a slash': { batchId: 'a/b', backends, process: { processId: 'ndvi' }, tiles: { file: 'x' } },
   'tiles both from a file and an AOI': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x', aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 } },
+  'a period step that is no step': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x' }, periods: { every: 'week', start: '2024-01-01', end: '2024-02-01' } },
+  'a period id with "_"': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x' }, periods: { ranges: [{ id: 'a_b', start: '2024-01-01', end: '2024-02-01' }] } },
+  'an outline that is a line': { backends, process: { processId: 'ndvi' }, tiles: { aoi: { type: 'LineString', coordinates: [[4, 51], [5, 52]] }, tileSize: 0.1 } },
   'a URL that is no URL': { backends: [{ name: 'b', url: 'openeo backend' }], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
 };
 

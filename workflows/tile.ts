@@ -21,7 +21,7 @@ import type { BackendRef } from '../core/openeo/connections';
 import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
-import { tileArguments, tileProcessGraph, type ProcessGraph, type Tile } from '../core/spec/arguments';
+import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph, type Tile } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import { tileActivities } from './activity-options';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
@@ -38,6 +38,8 @@ export interface TileWorkflowInput {
   parameterDefaults: BatchSpec['parameterDefaults'];
   parameterMapping: BatchSpec['parameterMapping'];
   jobOptions?: BatchSpec['jobOptions'];
+  /** The tile property whose object of job options is merged over `jobOptions` (absent in older inputs). */
+  jobOptionsProperty?: string;
   outputDir: string;
   polling: BatchSpec['polling'];
   /** Tell the batch when the job starts running (its backend limits queued jobs). */
@@ -116,9 +118,11 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
 
   /** This attempt's job: the spec's graph, or the job factory's plan (undefined: skip the tile). */
   const jobFor = async (specGraph: ProcessGraph | undefined): Promise<JobDefinition | undefined> => {
-    if (input.jobFactory === undefined) return { processGraph: specGraph!, jobOptions: input.jobOptions };
+    // Pure: without jobOptionsProperty the batch's options as they are, so old inputs replay unchanged.
+    const jobOptions = tileJobOptions(tile, input.jobOptions, input.jobOptionsProperty);
+    if (input.jobFactory === undefined) return { processGraph: specGraph!, jobOptions };
     const plan = await planJob({ ...input, jobFactory: input.jobFactory }, record.attempts);
-    if (!('skip' in plan)) return definitionFrom(plan, input.jobOptions);
+    if (!('skip' in plan)) return definitionFrom(plan, jobOptions);
     record.attempts -= 1;
     record.status = 'skipped';
     record.skipReason = plan.skip;

@@ -23,6 +23,7 @@ import { batchOutputDir, progressDetails, type BatchProgress } from '../core/pro
 import type { TileRecord } from '../core/records';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
+import { pagePlaces } from '../core/spec/tile-periods';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
@@ -68,6 +69,7 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     parameterDefaults: spec.parameterDefaults,
     parameterMapping: spec.parameterMapping,
     jobOptions: spec.jobOptions,
+    ...(spec.jobOptionsProperty !== undefined ? { jobOptionsProperty: spec.jobOptionsProperty } : {}),
     outputDir: spec.outputDir,
     polling: spec.polling,
     reportRunning: backend.maxQueued !== undefined,
@@ -260,11 +262,13 @@ class SlidingWindow {
   /** The next page of source tiles, at most `room` of them. */
   private async nextPage(room: number): Promise<Tile[]> {
     const { spec, tileFingerprint } = this.input;
+    const { periods } = spec;
     const state = this.state;
     // An inline collection is sliced here, so history never holds it whole for every page.
-    const tiles = 'features' in spec.tiles ? { ...spec.tiles, features: spec.tiles.features.slice(state.nextTileIndex, state.nextTileIndex + room) } : spec.tiles;
+    // With periods a page's tiles are pairs: the slice holds the places they need.
+    const tiles = 'features' in spec.tiles ? { ...spec.tiles, features: spec.tiles.features.slice(...pagePlaces(periods, state.nextTileIndex, room)) } : spec.tiles;
     const page = await durably(
-      () => tilePageActivities.listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: tileFingerprint }),
+      () => tilePageActivities.listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: tileFingerprint, ...(periods ? { periods } : {}) }),
       (problem) => this.noteProblem(problem),
     );
     state.nextTileIndex += page.length;

@@ -23,6 +23,10 @@ function summaryLines(plan: BatchPlan, tilesFile?: string): string[] {
   const lines: string[] = [];
   if (plan.totalTiles === undefined) lines.push('  tiles:    cannot be derived (see the problems)');
   else lines.push(`  tiles:    ${n(plan.totalTiles)} (maxTiles ${n(plan.maxTiles)})${plan.areaKm2 !== undefined ? `, covering ${n(Math.round(plan.areaKm2 * 10) / 10)} km²` : ''}`);
+  if (plan.periods) {
+    const { places, periods, first, last } = plan.periods;
+    lines.push(`  periods:  ${n(places)} places × ${n(periods)} periods (${first}${periods > 1 ? ` … ${last}` : ''}): ${n(places)} jobs per period`);
+  }
   if (plan.jobs) lines.push(`  jobs:     ${n(plan.jobs.expected)} openEO jobs, up to ${n(plan.jobs.atMost)} if jobs fail and run again`);
   if (plan.backends.length > 0) lines.push('  backends:', ...backendLines(plan));
   if (plan.estimate) {

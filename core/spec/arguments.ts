@@ -28,9 +28,34 @@ export class MissingTilePropertyError extends Error {
   }
 }
 
+/** Mapping sources that come from the tile's period: its `[start, end]` and its id. */
+export const PERIOD_SOURCES = ['temporal_extent', 'period'] as const;
+
+/** The value of a period source, when the tile has a period. */
+function periodValue(tile: Tile, source: string): unknown {
+  const period = tile.properties.period;
+  if (!period) return undefined;
+  if (source === 'temporal_extent') return [period.start, period.end];
+  if (source === 'period') return period.id;
+  return undefined;
+}
+
+/** Why a mapped source is missing; a period source says where periods come from. */
+function missingSource(tile: Tile, parameter: string, property: string): MissingTilePropertyError {
+  const field = `parameterMapping.${parameter}`;
+  if ((PERIOD_SOURCES as readonly string[]).includes(property)) {
+    return new MissingTilePropertyError(field,
+      `tile "${tile.id}" has no period, which ${field} ("${property}") asks for; add "periods" to the spec (or a "${property}" property to every tile), or remove the mapping`);
+  }
+  return new MissingTilePropertyError(field,
+    `tile "${tile.id}" has no property "${property}", which ${field} asks for; add it to every tile or remove the mapping`);
+}
+
 /**
  * The process parameters for one tile: `parameterDefaults`, overridden by tile properties as
- * `parameterMapping` says. The tile property `geometry` is the tile's geometry itself.
+ * `parameterMapping` says. Special sources: `geometry` is the tile's geometry itself; with
+ * periods, `temporal_extent` is the period's `[start, end]` and `period` its id (a tile without
+ * a period falls back to a property of that name, as before periods existed).
  */
 export function tileArguments(
   tile: Tile,
@@ -39,18 +64,52 @@ export function tileArguments(
 ): Record<string, unknown> {
   const args: Record<string, unknown> = { ...parameterDefaults };
   for (const [parameter, property] of Object.entries(parameterMapping)) {
+    const fromPeriod = periodValue(tile, property);
     if (property === 'geometry') {
       args[parameter] = tile.geometry;
+    } else if (fromPeriod !== undefined) {
+      args[parameter] = fromPeriod;
     } else if (property in tile.properties) {
       args[parameter] = tile.properties[property];
     } else {
-      throw new MissingTilePropertyError(
-        `parameterMapping.${parameter}`,
-        `tile "${tile.id}" has no property "${property}", which parameterMapping.${parameter} asks for; add it to every tile or remove the mapping`,
-      );
+      throw missingSource(tile, parameter, property);
     }
   }
   return args;
+}
+
+/** Raised when a tile's job options property holds something other than an object. */
+export class InvalidTileJobOptionsError extends Error {
+  readonly code = 'InvalidTileJobOptions';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidTileJobOptionsError';
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The job options of one tile: the batch's, with the object in the tile's `property` merged
+ * over them (shallow: a key the tile gives replaces the batch's whole value). Without a
+ * property name, or a tile without that property, the batch's options unchanged (the same
+ * object, so a tile input without the field builds exactly the same job as before).
+ */
+export function tileJobOptions(
+  tile: Tile,
+  batchOptions: Record<string, unknown> | undefined,
+  property: string | undefined,
+): Record<string, unknown> | undefined {
+  if (property === undefined) return batchOptions;
+  const own = tile.properties[property];
+  if (own === undefined || own === null) return batchOptions;
+  if (!isPlainObject(own)) {
+    throw new InvalidTileJobOptionsError(
+      `tile "${tile.id}": its property "${property}" (jobOptionsProperty) is ${JSON.stringify(own)}, not an object of job options; give an object such as {"executor-memory": "4g"}, or leave the property out`);
+  }
+  return { ...batchOptions, ...own };
 }
 
 /** A readable, valid node id for a process id: `bap_composite` → `bapcomposite1`. */

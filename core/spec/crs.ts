@@ -126,3 +126,13 @@ function buildCrs(name: string, definition: string, original: string, field: str
         },
   };
 }
+
+/** Converts points from one CRS to another (the identity when both are the same). */
+export function crsConverter(from: ResolvedCrs, to: ResolvedCrs): (x: number, y: number) => [number, number] {
+  if (from.name === to.name) return (x, y) => [x, y];
+  const converter = proj4(from.definition, to.definition);
+  return (x, y) => {
+    const [cx, cy] = converter.forward([x, y]);
+    return [cx, cy];
+  };
+}

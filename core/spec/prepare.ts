@@ -7,7 +7,10 @@
  */
 import type { SpecErrorDetails } from './errors';
 import { DEFAULT_MAX_TILES } from './limits';
+import { PERIOD_SOURCES } from './arguments';
+import { periodsOrProblem, type Period } from './periods';
 import { tilesSchema, type BatchSpec } from './schema';
+import { isAreaTiling } from './tile-area';
 import { checkTileSource, type TileCheckContext } from './tile-checks';
 import type { TilePlan, TileSource } from './tile-types';
 import { InvalidSpecError, readBatchSpec } from './validate';
@@ -38,7 +41,11 @@ export interface SpecInspection {
  */
 export const MAX_INLINE_TILES_BYTES = 256 * 1024;
 
+/** An area's outline is sent with every page of tiles, so it is held to less. */
+export const MAX_INLINE_AOI_BYTES = 128 * 1024;
+
 function inlineSizeProblems(spec: BatchSpec): SpecErrorDetails[] {
+  if (isAreaTiling(spec.tiles)) return outlineSizeProblems(spec.tiles.aoi);
   if (!('features' in spec.tiles)) return [];
   const bytes = new TextEncoder().encode(JSON.stringify(spec.tiles)).length;
   if (bytes <= MAX_INLINE_TILES_BYTES) return [];
@@ -50,12 +57,55 @@ function inlineSizeProblems(spec: BatchSpec): SpecErrorDetails[] {
   }];
 }
 
-function contextOf(spec: BatchSpec): TileCheckContext {
+/** An outline travels in the workflow input and every page request: keep it small. */
+function outlineSizeProblems(aoi: unknown): SpecErrorDetails[] {
+  const bytes = new TextEncoder().encode(JSON.stringify(aoi)).length;
+  if (bytes <= MAX_INLINE_AOI_BYTES) return [];
+  return [{
+    field: 'tiles.aoi',
+    problem: `the outline has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_AOI_BYTES / 1024} KB (it travels in the workflow input and with every page of tiles)`,
+    fix: 'simplify it to about the tile size (e.g. `mapshaper in.geojson -simplify 10% -o out.geojson`, or QGIS "Simplify"): the grid needs no more detail than its cells',
+    code: 'inline_aoi_too_large',
+  }];
+}
+
+function withoutPeriodSources(mapping: Record<string, string>): Record<string, string> {
+  const sources: readonly string[] = PERIOD_SOURCES;
+  return Object.fromEntries(Object.entries(mapping).filter(([, source]) => !sources.includes(source)));
+}
+
+function contextOf(spec: BatchSpec, periods?: readonly Period[]): TileCheckContext {
   return {
     maxTiles: spec.maxTiles,
     backendNames: new Set(spec.backends.map((b) => b.name)),
     parameterDefaults: spec.parameterDefaults,
-    parameterMapping: spec.parameterMapping,
+    // Periods that cannot be read are reported once, not again for every tile that lacks one.
+    parameterMapping: spec.periods && !periods ? withoutPeriodSources(spec.parameterMapping) : spec.parameterMapping,
+    ...(periods ? { periods } : {}),
+    ...(spec.jobOptionsProperty !== undefined ? { jobOptionsProperty: spec.jobOptionsProperty } : {}),
+  };
+}
+
+/**
+ * The spec's periods and their problems: a period spec that yields nothing, or periods that no
+ * parameter receives (every period's job would be the same job).
+ */
+export function periodProblems(spec: BatchSpec): { periods?: Period[]; problems: SpecErrorDetails[] } {
+  const { periods, problem } = periodsOrProblem(spec.periods);
+  if (problem) return { problems: [{ field: problem.field, problem: problem.problem, fix: problem.fix, code: problem.code }] };
+  if (!periods) return { problems: [] };
+  const sources: readonly string[] = PERIOD_SOURCES;
+  // A job factory receives each tile's period itself and builds the job from it.
+  if (spec.jobFactory !== undefined) return { periods, problems: [] };
+  if (Object.values(spec.parameterMapping).some((source) => sources.includes(source))) return { periods, problems: [] };
+  return {
+    periods,
+    problems: [{
+      field: 'parameterMapping',
+      code: 'period_unused',
+      problem: `the batch has ${periods.length} periods, but no parameter receives the period, so every tile would run the same job ${periods.length} times`,
+      fix: 'map the period to the process, e.g. "parameterMapping": {"geometry": "geometry", "temporal_extent": "temporal_extent"} ("period" gives the period id)',
+    }],
   };
 }
 
@@ -94,10 +144,11 @@ export function inspectSpecOffline(input: unknown): SpecInspection {
     return { tiles: tiles.plan, source, problems: merged(read.issues, tiles.problems) };
   }
   const { spec } = read;
-  if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, problems: [] };
+  const periods = periodProblems(spec);
+  if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, problems: periods.problems };
   const source = spec.tiles as TileSource;
-  const tiles = checkTileSource(source, contextOf(spec));
-  return { spec, tiles: tiles.plan, source, problems: [...inlineSizeProblems(spec), ...tiles.problems] };
+  const tiles = checkTileSource(source, contextOf(spec, periods.periods));
+  return { spec, tiles: tiles.plan, source, problems: [...periods.problems, ...inlineSizeProblems(spec), ...tiles.problems] };
 }
 
 /**
@@ -105,7 +156,9 @@ export function inspectSpecOffline(input: unknown): SpecInspection {
  * {@link InvalidSpecError} listing every problem.
  */
 export function checkTilesOffline(spec: BatchSpec, source: TileSource): number {
-  const { plan, problems } = checkTileSource(source, contextOf(spec));
+  const periods = periodProblems(spec);
+  const { plan, problems } = checkTileSource(source, contextOf(spec, periods.periods));
+  problems.unshift(...periods.problems);
   if (problems.length > 0 || !plan) throw new InvalidSpecError(problems);
   return plan.count;
 }

@@ -101,14 +101,55 @@ const tileFileSchema = z.union([
   z.strictObject({ url: httpUrl, format: z.enum(['geojson', 'geojsonl']).optional() }),
 ]);
 
+const areaGeometrySchema = z.looseObject({ type: z.enum(['Polygon', 'MultiPolygon']), coordinates: z.array(z.unknown()) });
+
+/** An area's outline: a (Multi)Polygon, a Feature of one, or a FeatureCollection of them. */
+const areaSchema = z.union([
+  areaGeometrySchema,
+  z.looseObject({ type: z.literal('Feature'), geometry: areaGeometrySchema }),
+  z.looseObject({ type: z.literal('FeatureCollection'), features: z.array(z.looseObject({ type: z.literal('Feature'), geometry: areaGeometrySchema })).min(1) }),
+]);
+
 export const tilesSchema = z.union([
   z.strictObject({
     aoi: aoiSchema,
     /** Tile edge length in the units of `aoi.crs` (metres for UTM). */
     tileSize: z.number().finite().positive('the tile size must be greater than 0'),
   }),
+  z.strictObject({
+    /** The area's outline, in lon/lat unless its GeoJSON `crs` member names another CRS. */
+    aoi: areaSchema,
+    /** The grid's CRS: the grid is laid over the outline's bounding box in it. */
+    crs: z.string().min(1).default('EPSG:4326'),
+    /** Tile edge length in the units of `crs`. */
+    tileSize: z.number().finite().positive('the tile size must be greater than 0'),
+    /** Tiles are cut to the area (cell ∩ area) instead of whole cells. */
+    clip: z.boolean().default(false),
+  }),
   featureCollectionSchema,
   tileFileSchema,
+]);
+
+const periodDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date such as 2024-01-01');
+const periodInstant = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/, 'use an ISO date (2024-01-01) or an RFC 3339 date-time (2024-01-01T00:00:00Z)');
+
+/**
+ * Tiles × time ranges: every tile runs once per period (end exclusive, as openEO's
+ * `temporal_extent`). Calendar steps are aligned to months, quarters or years and clipped to
+ * start and end; listed ranges get the ids `p1`, `p2`, … unless they name their own.
+ */
+export const periodsSchema = z.union([
+  z.strictObject({ every: z.enum(['month', 'quarter', 'year']), start: periodDate, end: periodDate }),
+  z.strictObject({
+    ranges: z
+      .array(z.union([
+        z.tuple([periodInstant, periodInstant]),
+        z.strictObject({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "use letters, digits, '-' or '.' (no '_')").max(40).optional(), start: periodInstant, end: periodInstant }),
+      ]))
+      .min(1, 'give at least one range, such as ["2024-01-01", "2024-04-01"]'),
+  }),
 ]);
 
 /** Limits per job phase; a job past one is cancelled on the backend, then retried or failed. */
@@ -168,7 +209,11 @@ export const batchSpecSchema = z
     jobFactory: safeName.optional(),
     /** A post-processing hook registered on the workers (`createOpenEOPlugin({ postprocessors })`), run after each tile's download. */
     postprocess: safeName.optional(),
+    /** A tile property holding an object of job options for that tile, merged over `jobOptions` (the tile's win). */
+    jobOptionsProperty: z.string().min(1).optional(),
     tiles: tilesSchema,
+    /** Time ranges: every tile runs once per period, as `<tileId>_<periodId>`. */
+    periods: periodsSchema.optional(),
     /**
      * Tiles the batch may have. A larger batch is refused before it starts until the user
      * confirms it (`start --yes`) or raises this, so a slip in the tiling never starts a
@@ -239,3 +284,4 @@ export type PollingSpec = BatchSpec['polling'];
 export type SchedulingSpec = BatchSpec['scheduling'];
 export type TimeoutsSpec = BatchSpec['timeouts'];
 export type TileFileSpec = z.output<typeof tileFileSchema>;
+export type PeriodsSpecInput = z.output<typeof periodsSchema>;

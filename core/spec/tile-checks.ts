@@ -4,13 +4,16 @@
  * no tile's outline crosses itself, and that every tile has what the process needs (mapped
  * properties, backends the spec lists). Every problem is listed, not only the first.
  */
-import { MissingTilePropertyError, tileArguments } from './arguments';
+import { InvalidTileJobOptionsError, MissingTilePropertyError, tileArguments, tileJobOptions } from './arguments';
 import { resolveCrs } from './crs';
 import { SpecError, type SpecErrorDetails } from './errors';
 import { MAX_TILE_SIZE_DEGREES, MAX_TILE_SIZE_PROJECTED } from './limits';
+import type { Period } from './periods';
 import { planFeatureCollection } from './tile-features';
+import { areaBoundingTiling, isAreaTiling, planAreaTiling } from './tile-area';
 import { aoiTilingProblems, planAoiTiling } from './tile-grid';
-import type { AoiTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
+import { tileInPeriod, withPeriods } from './tile-periods';
+import type { AoiTiling, AreaTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
 import { selfIntersection } from './tile-validity';
 
 /** What the tiles are checked against; the spec's parts are absent when the spec itself is invalid. */
@@ -19,6 +22,9 @@ export interface TileCheckContext {
   backendNames?: ReadonlySet<string>;
   parameterDefaults?: Record<string, unknown>;
   parameterMapping?: Record<string, string>;
+  /** The batch's periods: every place runs once per period. */
+  periods?: readonly Period[];
+  jobOptionsProperty?: string;
 }
 
 export interface TileCheck {
@@ -32,7 +38,8 @@ const MAX_LISTED_PER_CODE = 10;
 
 const details = (err: SpecError): SpecErrorDetails => ({ field: err.field, problem: err.problem, fix: err.fix, code: err.code });
 
-function isAoi(source: TileSource): source is AoiTiling {
+/** A grid's tiles, over a bounding box or an outline: every tile has the same properties. */
+function isAoi(source: TileSource): boolean {
   return typeof source === 'object' && source !== null && 'aoi' in source;
 }
 
@@ -99,24 +106,40 @@ export function tileSizeProblems(tiling: AoiTiling): SpecErrorDetails[] {
 
 /** The plan of the tiles, or why they cannot be derived (a grid names every bad field). */
 function derive(source: TileSource): TileCheck {
+  if (isAreaTiling(source)) return deriveArea(source);
   if (isAoi(source)) {
-    const problems = [...aoiTilingProblems(source).map(details), ...tileSizeProblems(source)];
+    const problems = [...aoiTilingProblems(source as AoiTiling).map(details), ...tileSizeProblems(source as AoiTiling)];
     if (problems.length > 0) return { problems };
   }
   try {
-    return { plan: isAoi(source) ? planAoiTiling(source) : planFeatureCollection(source as TileFeatureCollection), problems: [] };
+    return { plan: isAoi(source) ? planAoiTiling(source as AoiTiling) : planFeatureCollection(source as TileFeatureCollection), problems: [] };
   } catch (err) {
     if (err instanceof SpecError) return { problems: [details(err)] };
     throw err;
   }
 }
 
-function sizeProblem(count: number, maxTiles: number): SpecErrorDetails {
+/** An outline under a grid: the outline's own problems, else the grid's size over its bounding box. */
+function deriveArea(source: AreaTiling): TileCheck {
+  const bounding = areaBoundingTiling(source);
+  const sizes = bounding ? tileSizeProblems(bounding) : [];
+  if (sizes.length > 0) return { problems: sizes };
+  try {
+    return { plan: planAreaTiling(source), problems: [] };
+  } catch (err) {
+    if (err instanceof SpecError) return { problems: [details(err)] };
+    throw err;
+  }
+}
+
+function sizeProblem(plan: TilePlan, maxTiles: number): SpecErrorDetails {
   const n = (v: number) => v.toLocaleString('en-US');
+  const count = plan.count;
+  const pairs = plan.places ? ` (${n(plan.places.count)} places × ${n(count / Math.max(1, plan.places.count))} periods)` : '';
   return {
     field: 'maxTiles',
     code: 'too_many_tiles_unconfirmed',
-    problem: `the batch has ${n(count)} tiles, more than maxTiles (${n(maxTiles)}), so it starts only when confirmed`,
+    problem: `the batch has ${n(count)} tiles${pairs}, more than maxTiles (${n(maxTiles)}), so it starts only when confirmed`,
     fix: `check tiles (the tileSize and the AOI) first; to run ${n(count)} jobs, start it with \`openeo-temporal start --yes\` (client.start(spec, { confirmSize: true })) or set "maxTiles": ${count} in the spec`,
   };
 }
@@ -130,6 +153,14 @@ function tileProblems(tile: Tile, position: number, context: TileCheckContext): 
     } catch (err) {
       if (!(err instanceof MissingTilePropertyError)) throw err;
       problems.push({ field: err.field, problem: err.message, fix: 'map an existing tile property', code: err.code });
+    }
+  }
+  if (context.jobOptionsProperty !== undefined) {
+    try {
+      tileJobOptions(tile, undefined, context.jobOptionsProperty);
+    } catch (err) {
+      if (!(err instanceof InvalidTileJobOptionsError)) throw err;
+      problems.push({ field: `tiles.features[${position}].properties.${context.jobOptionsProperty}`, problem: err.message, fix: 'give an object of openEO job options, or leave the property out', code: 'invalid_tile_job_options' });
     }
   }
   const { backend, backends } = tile.properties;
@@ -161,15 +192,19 @@ function crossingProblem(tile: Tile, position: number): SpecErrorDetails[] {
  */
 export function checkTileSource(source: TileSource, context: TileCheckContext): TileCheck {
   const derived = derive(source);
-  const plan = derived.plan;
-  if (!plan) return derived;
-  if (plan.count > context.maxTiles) return { plan, problems: [sizeProblem(plan.count, context.maxTiles)] };
+  if (!derived.plan) return derived;
+  const places = derived.plan;
+  const plan = withPeriods(places, context.periods);
+  if (plan.count > context.maxTiles) return { plan, problems: [sizeProblem(plan, context.maxTiles)] };
   const problems: SpecErrorDetails[] = [];
-  const checkCount = isAoi(source) ? Math.min(1, plan.count) : plan.count;
+  // Every period of a place has the place's properties, so the first period stands for all.
+  const firstPeriod = context.periods?.[0];
+  const checkCount = isAoi(source) ? Math.min(1, places.count) : places.count;
   for (let i = 0; i < checkCount; i++) {
-    const tile = plan.tileAt(i);
+    const place = places.tileAt(i);
+    const tile = firstPeriod ? tileInPeriod(place, firstPeriod, i * (context.periods?.length ?? 1)) : place;
     problems.push(...tileProblems(tile, i, context));
-    if (!isAoi(source)) problems.push(...crossingProblem(tile, i));
+    if (!isAoi(source)) problems.push(...crossingProblem(place, i));
   }
   return { plan, problems: condense(problems) };
 }

@@ -33,7 +33,7 @@ const BOUNDARY_SEGMENTS = 64;
 /** Tolerance when counting tiles, so float noise like 4.0000000000000001 columns doesn't add a column. */
 const COUNT_EPSILON = 1e-9;
 
-interface Grid {
+export interface Grid {
   crs: ResolvedCrs;
   west: number;
   south: number;
@@ -77,7 +77,7 @@ function requireTileSize(value: unknown, crs: ResolvedCrs | undefined): number {
 }
 
 /** The AOI's extent and the tile size, once each is a usable number. */
-interface Extent {
+export interface Extent {
   west: number;
   south: number;
   east: number;
@@ -86,7 +86,7 @@ interface Extent {
 }
 
 /** Checks of the extent that need the CRS: lon/lat ranges, order of the sides, smallest tile. */
-function extentProblems(crs: ResolvedCrs, { west, south, east, north, tileSize }: Extent): SpecError[] {
+export function extentProblems(crs: ResolvedCrs, { west, south, east, north, tileSize }: Extent): SpecError[] {
   const problems: SpecError[] = [];
   if (crs.geographic) attempt(problems, () => checkLonLatAoi(west, south, east, north));
   if (problems.length > 0) return problems;
@@ -107,7 +107,7 @@ function extentProblems(crs: ResolvedCrs, { west, south, east, north, tileSize }
 }
 
 /** The grid of a checked extent, or why it is unusable: too many tiles, or not mappable to lon/lat. */
-function gridOf(crs: ResolvedCrs, { west, south, east, north, tileSize }: Extent): Grid | SpecError {
+export function gridOf(crs: ResolvedCrs, { west, south, east, north, tileSize }: Extent): Grid | SpecError {
   const cols = Math.max(1, Math.ceil((east - west) / tileSize - COUNT_EPSILON));
   const rows = Math.max(1, Math.ceil((north - south) / tileSize - COUNT_EPSILON));
   const count = cols * rows;
@@ -186,7 +186,7 @@ function gridLine(origin: number, k: number, tileSize: number): number {
 }
 
 /** Native extent of tile (col, row); geographic grids are clipped at 180°E and 90°N. */
-function tileBounds(grid: Grid, col: number, row: number): BoundingBox {
+export function tileBounds(grid: Grid, col: number, row: number): BoundingBox {
   let east = gridLine(grid.west, col + 1, grid.tileSize);
   let north = gridLine(grid.south, row + 1, grid.tileSize);
   if (grid.crs.geographic) {
@@ -214,7 +214,7 @@ function edgeStops(from: number, to: number, segments: number): number[] {
 }
 
 /** Closed counter-clockwise ring around `bounds` in native coordinates, with `segments` pieces per edge. */
-function nativeRing(bounds: BoundingBox, segments: number): Position[] {
+export function nativeRing(bounds: BoundingBox, segments: number): Position[] {
   const xs = edgeStops(bounds.west, bounds.east, segments);
   const ys = edgeStops(bounds.south, bounds.north, segments);
   const ring: Position[] = [];
@@ -227,7 +227,7 @@ function nativeRing(bounds: BoundingBox, segments: number): Position[] {
 }
 
 /** Reprojects a native ring to rounded lon/lat, dropping points that rounding made repeat. */
-function toLonLatRing(grid: Grid, ring: Position[], what: string): Position[] {
+export function toLonLatRing(grid: Grid, ring: Position[], what: string): Position[] {
   const out: Position[] = [];
   for (const [x, y] of ring) {
     const [lon, lat] = grid.crs.toWgs84(x, y);
@@ -272,7 +272,7 @@ function tidy(value: number): number {
   return Number(value.toPrecision(12));
 }
 
-function gridTileAt(grid: Grid, index: number): Tile {
+export function gridTileAt(grid: Grid, index: number): Tile {
   const col = Math.floor(index / grid.rows);
   const row = index - col * grid.rows;
   const bounds = tileBounds(grid, col, row);

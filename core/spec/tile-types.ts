@@ -42,6 +42,27 @@ export interface AoiTiling {
   tileSize: number;
 }
 
+/** An area's outline in GeoJSON: a (Multi)Polygon, a Feature of one, or a FeatureCollection of them. */
+export type AreaGeoJson =
+  | PolygonGeometry
+  | MultiPolygonGeometry
+  | { type: 'Feature'; geometry: PolygonGeometry | MultiPolygonGeometry; properties?: Record<string, unknown> | null }
+  | { type: 'FeatureCollection'; features: { type: 'Feature'; geometry: PolygonGeometry | MultiPolygonGeometry }[] };
+
+/**
+ * An area given by its outline with a grid laid over its bounding box: only the cells that
+ * meet the area become tiles (a country's outline, not its bounding box), optionally clipped to it.
+ */
+export interface AreaTiling {
+  /** Longitude/latitude (RFC 7946), unless the GeoJSON names another CRS in a `crs` member. */
+  aoi: AreaGeoJson;
+  /** The grid's CRS (`tileSize` is in its units). @default 'EPSG:4326' */
+  crs?: string;
+  tileSize: number;
+  /** Tiles are the cell ∩ the area instead of the whole cell. @default false */
+  clip?: boolean;
+}
+
 /** One feature of a user-supplied tile collection; geometry in EPSG:4326. */
 export interface TileFeature {
   type: 'Feature';
@@ -57,7 +78,7 @@ export interface TileFeatureCollection {
 }
 
 /** Where the tiles of a job come from. */
-export type TileSource = AoiTiling | TileFeatureCollection;
+export type TileSource = AoiTiling | AreaTiling | TileFeatureCollection;
 
 /** Properties every tile carries, whatever its source. */
 export interface TileProperties extends Record<string, unknown> {
@@ -67,6 +88,8 @@ export interface TileProperties extends Record<string, unknown> {
   bbox: BoundingBox;
   /** Native CRS of `bbox`. */
   crs: string;
+  /** The tile's time range when the batch has `periods` (absent otherwise). */
+  period?: { id: string; start: string; end: string };
 }
 
 /** Properties of a tile cut from an AOI grid. */
@@ -92,6 +115,8 @@ export interface Tile {
  */
 export interface TilePlan {
   readonly count: number;
+  /** With periods: the places (tiles before pairing with periods); absent otherwise. */
+  readonly places?: TilePlan;
   /** Builds the tile at `index` (0 ≤ index < count). */
   tileAt(index: number): Tile;
 }

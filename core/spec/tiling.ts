@@ -11,21 +11,28 @@
  */
 import { SpecError } from './errors';
 import { planFeatureCollection } from './tile-features';
+import { isAreaTiling, planAreaTiling } from './tile-area';
 import { planAoiTiling } from './tile-grid';
-import type { AoiTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
+import { expandPeriods, type Period, type PeriodsSpec } from './periods';
+import { placeRange, withPeriods } from './tile-periods';
+import type { AoiTiling, AreaTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
 
 export type {
-  Aoi, AoiTiling, BoundingBox, GridTileProperties, MultiPolygonGeometry, PolygonGeometry, Position, Tile,
+  Aoi, AoiTiling, AreaGeoJson, AreaTiling, BoundingBox, GridTileProperties, MultiPolygonGeometry, PolygonGeometry, Position, Tile,
   TileFeature, TileFeatureCollection, TilePlan, TileProperties, TileSource,
 } from './tile-types';
 export { EDGE_SEGMENTS, MAX_TILES, gridTileId } from './tile-grid';
 export { resolveCrs, type ResolvedCrs } from './crs';
 export { SpecError } from './errors';
+export { expandPeriods, type Period, type PeriodsSpec } from './periods';
+export { periodTileId, placeRange, withPeriods } from './tile-periods';
 
-/** True when the source is an AOI to split into a grid (it has an `aoi` member). */
-export function isAoiTiling(source: TileSource): source is AoiTiling {
+/** True when the source is an AOI to split into a grid (it has an `aoi` member: a bounding box or an outline). */
+export function isAoiTiling(source: TileSource): source is AoiTiling | AreaTiling {
   return typeof source === 'object' && source !== null && 'aoi' in source;
 }
+
+export { isAreaTiling, planAreaTiling };
 
 /**
  * Validates a tile source and returns its plan (count plus tile-by-index).
@@ -35,7 +42,8 @@ export function isAoiTiling(source: TileSource): source is AoiTiling {
  * immutable: do not modify it between calls.
  */
 export function planTiles(source: TileSource): TilePlan {
-  if (isAoiTiling(source)) return planAoiTiling(source);
+  if (isAreaTiling(source)) return planAreaTiling(source);
+  if (isAoiTiling(source)) return planAoiTiling(source as AoiTiling);
   const candidate: unknown = source;
   if (typeof candidate === 'object' && candidate !== null && (candidate as { type?: unknown }).type === 'FeatureCollection') {
     return planFeatureCollection(source as TileFeatureCollection);
@@ -43,7 +51,7 @@ export function planTiles(source: TileSource): TilePlan {
   throw new SpecError({
     field: 'tiles',
     problem: 'expected an AOI tiling or a GeoJSON FeatureCollection',
-    fix: 'give tiles as { aoi: { west, south, east, north, crs }, tileSize } or { type: "FeatureCollection", features: [...] }',
+    fix: 'give tiles as { aoi: { west, south, east, north, crs }, tileSize }, { aoi: <GeoJSON Polygon>, crs, tileSize, clip } or { type: "FeatureCollection", features: [...] }',
     code: 'invalid_tiles',
   });
 }
@@ -60,10 +68,17 @@ export function countTiles(source: TileSource): number {
  * {@link SpecError}); a negative or non-integer offset/limit is a programming
  * error and throws RangeError.
  */
-export function tilePage(source: TileSource, offset: number, limit: number): Tile[] {
+export function tilePage(source: TileSource, offset: number, limit: number, periods?: PeriodsSpec): Tile[] {
+  checkPage(offset, limit);
+  return pageOf(withPeriods(planTiles(source), periods && expandPeriods(periods)), offset, limit);
+}
+
+function checkPage(offset: number, limit: number): void {
   if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`tile offset must be a non-negative integer, got ${offset}`);
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`tile limit must be a non-negative integer, got ${limit}`);
-  const plan = planTiles(source);
+}
+
+function pageOf(plan: TilePlan, offset: number, limit: number): Tile[] {
   const end = Math.min(plan.count, offset + limit);
   const tiles: Tile[] = [];
   for (let index = offset; index < end; index++) tiles.push(plan.tileAt(index));
@@ -77,4 +92,17 @@ export function tilePage(source: TileSource, offset: number, limit: number): Til
 export function featureSliceTiles(slice: TileFeatureCollection, indexOffset: number): Tile[] {
   const plan = planFeatureCollection(slice, indexOffset);
   return Array.from({ length: plan.count }, (_, i) => plan.tileAt(i));
+}
+
+/**
+ * Tiles `offset … offset+limit-1` of an inline collection paired with periods, from `slice`: the
+ * collection's places `placeRange(offset, limit, periods.length)` (what a workflow hands over).
+ */
+export function featureSlicePeriodTiles(slice: TileFeatureCollection, periods: PeriodsSpec, offset: number, limit: number): Tile[] {
+  checkPage(offset, limit);
+  const expanded: Period[] = expandPeriods(periods);
+  const [firstPlace] = placeRange(offset, limit, expanded.length);
+  const places = planFeatureCollection(slice, firstPlace);
+  const pairs = withPeriods({ count: firstPlace + places.count, tileAt: (i) => places.tileAt(i - firstPlace) }, expanded);
+  return pageOf(pairs, offset, limit);
 }

@@ -30,7 +30,8 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 const UNION_FIXES: Record<string, string> = {
   process: 'give either {"processId": "...", "namespace": "<UDP URL>"} or {"processGraph": {...}}',
-  tiles: 'give either {"aoi": {"west","south","east","north","crs"}, "tileSize": N}, a GeoJSON FeatureCollection, {"file": "tiles.geojson"} or {"url": "https://…/tiles.geojsonl"}',
+  periods: 'give either {"every": "month" | "quarter" | "year", "start": "2024-01-01", "end": "2025-01-01"} or {"ranges": [["2024-01-01", "2024-04-01"], …]}',
+  tiles: 'give either {"aoi": {"west","south","east","north","crs"}, "tileSize": N}, {"aoi": <GeoJSON Polygon or MultiPolygon>, "crs": "EPSG:3035", "tileSize": N, "clip": false}, a GeoJSON FeatureCollection, {"file": "tiles.geojson"} or {"url": "https://…/tiles.geojsonl"}',
 };
 
 function toDetails(issue: z.core.$ZodIssue): SpecErrorDetails {

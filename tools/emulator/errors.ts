@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   ProcessNamespaceInvalid: 400,
   // What save_result raises on openeo-python-driver back-ends (CDSE) for an unknown format.
   FormatUnsuitable: 400,
+  // What openEO's load_collection and filter_temporal raise for an interval that ends before it starts.
+  TemporalExtentEmpty: 400,
   // What CDSE answers when a user starts more jobs than allowed at once.
   ConcurrentJobLimit: 400,
 } as const;

@@ -12,6 +12,7 @@ import { isDeferredValue } from './parameter-schema';
 import { walkNodes, type ProcessGraph, type ProcessNode } from './process-graph';
 import { isUrlNamespace, udpCallProblems } from './udp-calls';
 import type { UdpRegistry } from './udp-registry';
+import { temporalExtentProblems } from './temporal-extent';
 
 /** A predefined process of the back-end, as opposed to a remote or user-defined one. */
 function isPredefined(node: ProcessNode, processId: string): boolean {
@@ -50,7 +51,8 @@ function loadCollectionProblems(nodeId: string, args: Record<string, unknown>): 
       },
     ];
   }
-  return Array.isArray(args.bands) ? unknownBands(id, bands, args.bands, nodeId) : [];
+  const bandProblems = Array.isArray(args.bands) ? unknownBands(id, bands, args.bands, nodeId) : [];
+  return [...bandProblems, ...temporalExtentProblems(nodeId, args.temporal_extent)];
 }
 
 function saveResultProblems(nodeId: string, args: Record<string, unknown>): GraphProblem[] {
