@@ -22,6 +22,7 @@ import { tileWorkflowId } from '../core/ids';
 import { batchOutputDir, progressDetails, type BatchProgress } from '../core/progress';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
+import { stacSettings } from '../core/spec/stac';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
@@ -75,6 +76,8 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
     ...(spec.rerun?.finishedJobs?.[tile.id] !== undefined && !(tile.id in state.retries) ? { finishedJobId: spec.rerun.finishedJobs[tile.id] } : {}),
     timeouts: spec.timeouts,
+    // Data only (no new command): the tile's download activity writes and pushes its STAC item.
+    stac: stacSettings(batchId, spec.stac),
   };
 }
 
