@@ -5,6 +5,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { SpecErrorDetails } from '../../core/spec/errors';
 import { InvalidSpecError } from '../../core/spec/validate';
 import { StacApiClient, StacApiError } from './api';
 
@@ -23,6 +24,16 @@ export async function stacApiProblem(url: string): Promise<{ problem: string; re
   }
 }
 
+function issueOf(problem: string): SpecErrorDetails {
+  return { field: FIELD, problem, fix: 'give the landing page of a STAC API with the Transactions extension, or leave out stac.api', code: 'stac_api_unusable' };
+}
+
+/** The spec problem of an unusable STAC API (for the client's checks before start), or undefined. */
+export async function stacApiIssue(url: string): Promise<SpecErrorDetails | undefined> {
+  const found = await stacApiProblem(url);
+  return found ? issueOf(found.problem) : undefined;
+}
+
 /** Fails the activity when the spec's STAC API cannot be used; retried while it may come up. */
 export async function checkStacApi(url: string): Promise<void> {
   const found = await stacApiProblem(url);
@@ -30,6 +41,6 @@ export async function checkStacApi(url: string): Promise<void> {
   if (found.retryable && Context.current().info.attempt < UNREACHABLE_ATTEMPTS) {
     throw ApplicationFailure.create({ message: `${FIELD}: ${found.problem}`, type: 'StacApiUnreachable' });
   }
-  const err = new InvalidSpecError([{ field: FIELD, problem: found.problem, fix: 'give the landing page of a STAC API with the Transactions extension, or leave out stac.api', code: 'stac_api_unusable' }]);
+  const err = new InvalidSpecError([issueOf(found.problem)]);
   throw ApplicationFailure.nonRetryable(err.message, err.code, { issues: err.issues });
 }
