@@ -15,7 +15,7 @@ import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
 import { makeQuicklook, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
 import { jobHandle, type JobRef } from './openeo-jobs';
-import { stacSettings, type StacSettings } from '../core/spec/stac';
+import { stacSettings, type StacSettings } from '../core/spec/stac-settings';
 import { publishTileStac, type TileFile } from './stac/publish';
 import type { ItemTile } from './stac/item';
 

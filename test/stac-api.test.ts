@@ -11,9 +11,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
+import { StacApiClient, type CollectionDocument } from '../activities/stac/api';
 import { publishTileStac } from '../activities/stac/publish';
 import type { StacItem } from '../activities/stac/item';
-import { stacSettings } from '../core/spec/stac';
+import { stacSettings } from '../core/spec/stac-settings';
 import { InvalidSpecError } from '../core/spec/validate';
 import { postgresWithPostgis, startStacApi, type StacApiServer } from '../harness/stac-api';
 import { installedStacPython, stacPython } from '../harness/stac-python';
@@ -109,6 +110,16 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     const all = await search(api, 'collections=pushed-results&limit=50');
     assert.equal(all.features.length, 2);
     assert.equal(all.features.filter((f) => f.id === item.id).length, 1);
+  });
+
+  it('an update of the collection from a worker that knows fewer tiles does not shrink its extent', async () => {
+    const url = `${api.url}/collections/pushed-results`;
+    const full = (await (await fetch(url)).json()) as CollectionDocument & { license: string; description: string };
+    const [w, s, e, n] = full.extent.spatial.bbox[0];
+    const westHalf = { ...full, links: [], extent: { ...full.extent, spatial: { bbox: [[w, s, (w + e) / 2, n]] } } };
+    assert.equal(await new StacApiClient(api.url).upsertCollection(westHalf), 'updated');
+    const after = (await (await fetch(url)).json()) as CollectionDocument;
+    assert.deepEqual(after.extent.spatial.bbox[0], [w, s, e, n]);
   });
 
   it('refuses a batch whose STAC API is down, naming stac.api.url, before any openEO job', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { stacSettings } from '../core/spec/stac';
+import { stacSettings } from '../core/spec/stac-settings';
 import { writeItemAndCollection } from '../activities/stac/catalog';
 import { stacItem, type StacItem } from '../activities/stac/item';
 import { COLLECTION_KEY, localStacStore, type StacStore } from '../activities/stac/store';

@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { stacSettings } from '../core/spec/stac';
+import { ApplicationFailure } from '@temporalio/common';
+import { stacSettings } from '../core/spec/stac-settings';
 import { publishTileStac, type TileStacInput } from '../activities/stac/publish';
 import { FILE_EXTENSION, PROJECTION_EXTENSION, type ItemTile } from '../activities/stac/item';
 import { encodeGeoTiff, syntheticPixels } from '../tools/emulator/geotiff';
@@ -114,6 +116,25 @@ describe('STAC documents of finished tiles', () => {
     assert.deepEqual(onDisk, collection);
     const results = await validateStac(python, [march.item, april.item, onDisk]);
     for (const result of results) assert.deepEqual(result.errors, [], `${result.type} ${result.id}`);
+  });
+
+  it('a STAC API that does not answer fails the push for a retry, with the item and collection already on disk', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const batchDir = join(dir, 'api-down');
+    const input = await tileInput(batchDir, tile('t-5'));
+    input.settings = stacSettings('b1', { api: { url: `http://127.0.0.1:${port}/stac` } });
+    await assert.rejects(publishTileStac(input), (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      assert.equal(err.type, 'StacApiUnavailable');
+      assert.equal(err.nonRetryable, false, 'the activity retries until the API is back');
+      assert.match(err.message, /did not answer POST \/collections/);
+      return true;
+    });
+    assert.equal(JSON.parse(await readFile(join(batchDir, 'items', 't-5.json'), 'utf8')).id, 't-5');
+    assert.equal(JSON.parse(await readFile(join(batchDir, 'collection.json'), 'utf8')).links.filter((l: { rel: string }) => l.rel === 'item').length, 1);
   });
 
   it('the validator rejects broken core and extension fields (it really checks them)', async () => {

@@ -23,7 +23,7 @@ import type { TileError, TileRecord } from '../core/records';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
 import { tileArguments, tileProcessGraph, type Tile } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
-import type { StacSettings } from '../core/spec/stac';
+import type { StacSettings } from '../core/spec/stac-settings';
 import { tileActivities } from './activity-options';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
 import { runAttempt, type AttemptContext } from './tile-attempt';

@@ -22,7 +22,7 @@ import { tileWorkflowId } from '../core/ids';
 import { batchOutputDir, progressDetails, type BatchProgress } from '../core/progress';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
-import { stacSettings } from '../core/spec/stac';
+import { stacSettings } from '../core/spec/stac-settings';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';

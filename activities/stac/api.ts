@@ -9,6 +9,25 @@ import { ApplicationFailure } from '@temporalio/common';
 /** Conformance classes of the Transactions extension (STAC API's, and OGC API Features part 4's). */
 const TRANSACTION_CONFORMANCE = /\/(extensions\/transaction|conf\/simpletx)$/;
 
+/** The parts of a collection the push reads. */
+export interface CollectionDocument {
+  id: string;
+  extent: { spatial: { bbox: number[][] }; temporal: { interval: (string | null)[][] } };
+}
+
+/** The extent around both: the union of the overall bboxes, the earliest start and latest end. */
+export function unionExtent(ours: CollectionDocument['extent'], theirs: CollectionDocument['extent'] | undefined): CollectionDocument['extent'] {
+  const a = ours.spatial.bbox[0];
+  const b = theirs?.spatial?.bbox?.[0];
+  const bbox = b?.length === 4 && a.length === 4 ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])] : a;
+  const [start, end] = ours.temporal.interval[0];
+  const [otherStart, otherEnd] = theirs?.temporal?.interval?.[0] ?? [null, null];
+  // RFC 3339 in UTC sorts as text; a null end stays open.
+  const earliest = [start, otherStart].filter((t): t is string => t !== null).sort()[0] ?? null;
+  const latest = [end, otherEnd].filter((t): t is string => t !== null).sort().pop() ?? null;
+  return { spatial: { bbox: [bbox] }, temporal: { interval: [[earliest, latest]] } };
+}
+
 /** A STAC API answered, or could not be reached; `retryable` says whether waiting may help. */
 export class StacApiError extends Error {
   override name = 'StacApiError';
@@ -84,8 +103,22 @@ export class StacApiClient {
     return 'updated';
   }
 
-  upsertCollection(collection: { id: string }): Promise<'created' | 'updated'> {
-    return this.upsert('collections', `collections/${encodeURIComponent(collection.id)}`, collection);
+  /**
+   * Creates the collection, or updates it with an extent that also spans what the API had:
+   * workers with their own output folders each know only their tiles, so none may shrink it.
+   */
+  async upsertCollection(collection: CollectionDocument): Promise<'created' | 'updated'> {
+    const path = `collections/${encodeURIComponent(collection.id)}`;
+    const created = await this.request('POST', 'collections', collection);
+    if (created.ok) return 'created';
+    if (created.status !== 409) return this.fail('POST', 'collections', created);
+    await created.body?.cancel();
+    const current = await this.request('GET', path);
+    if (!current.ok) return this.fail('GET', path, current);
+    const existing = (await current.json()) as Partial<CollectionDocument>;
+    const updated = await this.request('PUT', path, { ...collection, extent: unionExtent(collection.extent, existing.extent) });
+    if (!updated.ok) return this.fail('PUT', path, updated);
+    return 'updated';
   }
 
   upsertItem(collectionId: string, item: { id: string }): Promise<'created' | 'updated'> {

@@ -4,7 +4,7 @@
  * each item. Pure, and the same items in any order give the same document, so any worker can
  * rebuild it at any time.
  */
-import type { StacSettings } from '../../core/spec/stac';
+import type { StacSettings } from '../../core/spec/stac-settings';
 import { STAC_VERSION, type StacItem, type StacLink } from './item';
 
 export interface StacCollection {

@@ -39,24 +39,3 @@ export const stacSchema = z.strictObject({
 });
 
 export type StacSpec = z.output<typeof stacSchema>;
-
-/** What the tile's download activity needs to write and push STAC documents. */
-export interface StacSettings {
-  collectionId: string;
-  title?: string;
-  description?: string;
-  license: string;
-  api?: { url: string; collectionId: string };
-}
-
-/** The settings of a batch's STAC documents, defaults filled in. */
-export function stacSettings(batchId: string, spec: StacSpec | undefined): StacSettings {
-  const collection = spec?.collectionId ?? batchId;
-  return {
-    collectionId: collection,
-    ...(spec?.title !== undefined ? { title: spec.title } : {}),
-    ...(spec?.description !== undefined ? { description: spec.description } : {}),
-    license: spec?.license ?? 'other',
-    ...(spec?.api ? { api: { url: spec.api.url, collectionId: spec.api.collectionId ?? collection } } : {}),
-  };
-}
