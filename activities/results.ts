@@ -5,7 +5,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { OpenEOConnections } from '../core/openeo/connections';
 import type { TileError } from '../core/records';
 import { sameOrigin } from '../core/openeo/credentials';
@@ -140,7 +140,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       if (quicklook.status === 'made') stacFiles.push({ key: 'quicklook', file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
       if (input.tile) {
         const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
-        const stac = { batchId: input.batchId, batchDir: dirname(tileDir), tileDir, tile: input.tile, settings: input.stac ?? stacSettings(input.batchId, undefined) };
+        const stac = { batchId: input.batchId, batchDir: resolve(input.outputDir, input.batchId), tileDir, tile: input.tile, settings: input.stac ?? stacSettings(input.batchId, undefined) };
         await publishTileStac({ ...stac, job: { id: jobId, backend: backend.name, backendUrl: backend.url }, resultTime, files: stacFiles });
       }
       return { tileDir, files, bytes };

@@ -88,6 +88,17 @@ describe('collection.json with tiles finishing at once', () => {
     assert.deepEqual((await readdir(batchDir)).sort(), ['collection.json', 'items']);
   });
 
+  it('a finishing tile reads only the items the collection does not link yet, however many there are', async () => {
+    const batchDir = join(dir, 'reads');
+    const store = localStacStore(batchDir);
+    for (let n = 0; n < 25; n++) await writeItemAndCollection(store, 'race', settings, itemFor(n));
+    const reads: string[] = [];
+    const counting: StacStore = { ...store, readJson: (key) => (reads.push(key), store.readJson(key)) };
+    await writeItemAndCollection(counting, 'race', settings, itemFor(25));
+    assert.deepEqual(reads.filter((key) => key.startsWith('items/')), ['items/tile-25.json']);
+    assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(26));
+  });
+
   it('loses no item when three worker processes write into the same folder at once', async () => {
     const batchDir = join(dir, 'three-workers');
     // Each process writes its share of 36 items, all of them as fast as they can.

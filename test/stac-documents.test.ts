@@ -118,6 +118,16 @@ describe('STAC documents of finished tiles', () => {
     for (const result of results) assert.deepEqual(result.errors, [], `${result.type} ${result.id}`);
   });
 
+  it('takes the hrefs of a store that gives URLs (object storage) as they are', async () => {
+    const input = await tileInput(join(dir, 'urls'), tile('t-7'));
+    input.hrefFor = (file) => `https://objects.example.org/bucket/b1/t-7/${file.file}`;
+    const { item } = await publishTileStac(input);
+    assert.equal(item.assets['openEO.tif'].href, 'https://objects.example.org/bucket/b1/t-7/openEO.tif');
+    assert.equal(item.assets['openEO.tif']['proj:code'], 'EPSG:32631');
+    const [result] = await validateStac(python, [item]);
+    assert.deepEqual(result.errors, []);
+  });
+
   it('a STAC API that does not answer fails the push for a retry, with the item and collection already on disk', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

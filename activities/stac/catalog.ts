@@ -1,13 +1,14 @@
 /**
  * Keeping a batch's catalogue whole while tiles finish on several workers at once: each tile
  * writes its own item (no one else writes that key), then rebuilds the collection from the items
- * present. Two rebuilds may race, and the slower one may replace the collection with one made
- * from an older listing; so every writer reads the collection back after its write and rebuilds
- * again while an item it can see is missing. The last writer's check then sees every item whose
+ * present (folding into the stored collection the items it does not link yet). Two updates may
+ * race, and the slower one may replace the collection with one made from an older state; so
+ * every writer reads the collection back after its write and updates it again while an item it
+ * can see is missing. The last writer's check then sees every item whose
  * own writer has finished, so no finished tile's item is left out of the final collection.
  */
 import type { StacSettings } from '../../core/spec/stac-settings';
-import { stacCollection, type StacCollection } from './collection';
+import { extendCollection, type StacCollection } from './collection';
 import type { StacItem } from './item';
 import { COLLECTION_KEY, ITEMS_PREFIX, itemKey, type StacStore } from './store';
 
@@ -36,15 +37,20 @@ export async function writeItemAndCollection(store: StacStore, batchId: string, 
   return refreshCollection(store, batchId, settings);
 }
 
-/** Rebuilds `collection.json` from the items present, until it links every item it can see. */
+/**
+ * Brings `collection.json` up to date with the items present, until it links every item it can
+ * see: each round reads only the items the stored collection does not link yet.
+ */
 export async function refreshCollection(store: StacStore, batchId: string, settings: StacSettings): Promise<StacCollection> {
   for (let round = 1; ; round++) {
-    const keys = await store.list(ITEMS_PREFIX);
-    const collection = stacCollection({ batchId, settings, items: await readItems(store, keys) });
+    const stored = (await store.readJson(COLLECTION_KEY)) as StacCollection | undefined;
+    const linked = linkedIds(stored);
+    const missing = (await store.list(ITEMS_PREFIX)).filter((key) => !linked.has(idFromKey(key)));
+    const collection = extendCollection(stored, { batchId, settings, items: await readItems(store, missing) });
     await store.writeJson(COLLECTION_KEY, collection);
-    const stored = linkedIds(await store.readJson(COLLECTION_KEY));
+    const written = linkedIds(await store.readJson(COLLECTION_KEY));
     const seen = await store.list(ITEMS_PREFIX);
-    if (seen.every((key) => stored.has(idFromKey(key)))) return collection;
+    if (seen.every((key) => written.has(idFromKey(key)))) return collection;
     if (round >= MAX_REBUILDS) throw new Error(`collection.json of batch ${batchId} still misses items after ${round} rebuilds`);
   }
 }

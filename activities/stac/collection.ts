@@ -1,8 +1,7 @@
 /**
- * The STAC Collection of a batch's results, derived from the items present: its extent spans
- * every item's bbox and time, its providers are the backends that ran the jobs, and it links to
- * each item. Pure, and the same items in any order give the same document, so any worker can
- * rebuild it at any time.
+ * The STAC Collection of a batch's results, derived from its items: its extent spans every
+ * item's bbox and time, its providers are the backends that ran the jobs, and it links to each
+ * item. Pure; built whole from items, or grown by the items a stored collection does not link yet.
  */
 import type { StacSettings } from '../../core/spec/stac-settings';
 import { STAC_VERSION, type StacItem, type StacLink } from './item';
@@ -57,6 +56,42 @@ export interface CollectionInput {
   items: readonly StacItem[];
   /** The link to one item from the collection. @default `./items/<id>.json` */
   itemHref?: (itemId: string) => string;
+}
+
+/** The bbox around two bboxes. */
+function unionBbox(a: number[], b: number[]): number[] {
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+}
+
+function unionInterval(a: (string | null)[], b: (string | null)[]): (string | null)[] {
+  const starts = [a[0], b[0]].filter((t): t is string => t !== null).sort();
+  const ends = [a[1], b[1]].filter((t): t is string => t !== null).sort();
+  return [starts[0] ?? null, ends[ends.length - 1] ?? null];
+}
+
+/**
+ * `existing` with `added` items folded in: extent, providers and links grow; the items already
+ * linked are not read again, so a tile's update costs the same in a batch of any size.
+ */
+export function extendCollection(existing: StacCollection | undefined, input: CollectionInput): StacCollection {
+  const linked = existing?.links.filter((l) => l.rel === 'item') ?? [];
+  if (!existing || linked.length === 0) return stacCollection(input);
+  if (input.items.length === 0) return existing;
+  const fresh = stacCollection(input);
+  const providers = new Map(existing.providers.map((p) => [p.name, p]));
+  for (const provider of fresh.providers) providers.set(provider.name, provider);
+  const links = new Map(linked.map((l) => [l.href, l]));
+  for (const link of fresh.links.filter((l) => l.rel === 'item')) links.set(link.href, link);
+  return {
+    ...fresh,
+    description: input.settings.description ?? existing.description,
+    providers: [...providers.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    extent: {
+      spatial: { bbox: [unionBbox(existing.extent.spatial.bbox[0], fresh.extent.spatial.bbox[0])] },
+      temporal: { interval: [unionInterval(existing.extent.temporal.interval[0], fresh.extent.temporal.interval[0])] },
+    },
+    links: [fresh.links[0], ...[...links.values()].sort((a, b) => a.href.localeCompare(b.href))],
+  };
 }
 
 export function stacCollection(input: CollectionInput): StacCollection {

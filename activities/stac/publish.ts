@@ -36,6 +36,11 @@ export interface TileStacInput {
   job: { id: string; backend: string; backendUrl: string };
   resultTime: string;
   files: TileFile[];
+  /**
+   * The href of a tile's file in its item. @default the path relative to `items/` (local folders);
+   * a store in object storage gives the object's URL.
+   */
+  hrefFor?: (file: TileFile, path: string) => string;
 }
 
 export interface TileStacOutcome {
@@ -64,7 +69,7 @@ async function itemAssets(input: TileStacInput): Promise<ItemAssetInput[]> {
       const projection = await projectionOf(path, file);
       return {
         key: file.key,
-        href: relativeHref(input.batchDir, path),
+        href: input.hrefFor ? input.hrefFor(file, path) : relativeHref(input.batchDir, path),
         type: file.type,
         title: file.title,
         roles: file.roles,
