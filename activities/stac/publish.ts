@@ -24,6 +24,8 @@ export interface TileFile {
   title?: string;
   roles?: string[];
   checksum?: string;
+  /** Bytes, when the caller knows them (a store without local files); else read from the file. */
+  size?: number;
 }
 
 export interface TileStacInput {
@@ -73,7 +75,7 @@ async function itemAssets(input: TileStacInput): Promise<ItemAssetInput[]> {
         type: file.type,
         title: file.title,
         roles: file.roles,
-        size: (await stat(path)).size,
+        size: file.size ?? (await stat(path)).size,
         checksum: file.checksum,
         ...(projection ? { projection } : {}),
       };
