@@ -15,6 +15,9 @@ import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
 import { makeQuicklook, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
 import { jobHandle, type JobRef } from './openeo-jobs';
+import { stacSettings, type StacSettings } from '../core/spec/stac-settings';
+import { publishTileStac, type TileFile } from './stac/publish';
+import type { ItemTile } from './stac/item';
 
 export interface TileOutputInput extends JobRef {
   outputDir: string;
@@ -22,6 +25,12 @@ export interface TileOutputInput extends JobRef {
   tileId: string;
   /** Which of the tile's jobs this is; each attempt's error logs are kept apart. */
   attempt?: number;
+}
+
+/** What the download also needs to write the tile's STAC item (absent in activities scheduled by older workers). */
+export interface TileStacContext {
+  tile?: ItemTile;
+  stac?: StacSettings;
 }
 
 export interface DownloadedResults {
@@ -34,13 +43,14 @@ export interface DownloadedResults {
 
 interface StacAsset {
   href: string;
+  title?: string;
   type?: string;
   roles?: string[];
   'file:size'?: number;
   'file:checksum'?: string;
 }
 
-type ResultsDocument = { assets?: Record<string, StacAsset> };
+type ResultsDocument = { assets?: Record<string, StacAsset>; properties?: { datetime?: string | null } };
 
 /** `<outputDir>/<batchId>/<tileId>`, refusing ids that would climb out of `outputDir`. */
 export function tileDirectory(outputDir: string, batchId: string, tileId: string): string {
@@ -98,7 +108,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
      * fetches what is missing. Permanent failures (404, refused links, wrong checksums) end the
      * activity without retries; see `asset-downloads.ts`.
      */
-    async downloadResults(input: TileOutputInput): Promise<DownloadedResults> {
+    async downloadResults(input: TileOutputInput & TileStacContext): Promise<DownloadedResults> {
       const { backend, jobId } = input;
       const tileDir = tileDirectory(input.outputDir, input.batchId, input.tileId);
       const [description, results] = await callOpenEO(connections, backend, 'fetch the results', async (connection) => {
@@ -112,6 +122,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       const taken = new Set<string>();
       const files: string[] = [];
       const assets: DownloadedAsset[] = [];
+      const stacFiles: TileFile[] = [];
       let bytes = 0;
       for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
         const name = assetFileName(key, index, taken);
@@ -120,11 +131,18 @@ export function createResultActivities(connections: OpenEOConnections, options: 
         if (!(await isAlreadyDownloaded(target, expect))) bytes += await fetchAsset({ key, href: asset.href, target, expect }, context);
         files.push(name);
         assets.push({ file: name, type: asset.type, roles: asset.roles });
+        stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: asset['file:checksum'] });
       }
       // Made here, after every file is verified, so the tile needs no step of its own for it.
       const quicklook = await makeQuicklook(tileDir, assets, { onRows: (rows) => Context.current().heartbeat({ quicklook: rows }) });
       if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
       files.push(...quicklook.files, 'job.json');
+      if (quicklook.status === 'made') stacFiles.push({ key: 'quicklook', file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
+      if (input.tile) {
+        const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
+        const stac = { batchId: input.batchId, batchDir: resolve(input.outputDir, input.batchId), tileDir, tile: input.tile, settings: input.stac ?? stacSettings(input.batchId, undefined) };
+        await publishTileStac({ ...stac, job: { id: jobId, backend: backend.name, backendUrl: backend.url }, resultTime, files: stacFiles });
+      }
       return { tileDir, files, bytes };
     },
 

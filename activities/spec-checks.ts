@@ -1,7 +1,7 @@
 /**
  * Checking a batch before anything is created: the spec, its tile file or URL, its remote
- * process (the namespace answers, the parameters match), and that this worker can reach and
- * log in to every backend. Spec problems are reported together, in one failure.
+ * process (the namespace answers, the parameters match), that this worker can reach and
+ * log in to every backend, and that the STAC API, if any, takes transactions. Spec problems are reported together, in one failure.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
@@ -13,6 +13,7 @@ import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
 import { checkRemoteProcess, processPartOf } from './process-checks';
 import { registeredNames } from './job-factory';
+import { checkStacApi } from './stac/preflight';
 
 export type { PreparedBatch };
 
@@ -77,6 +78,8 @@ export function createSpecCheckActivities(connections: OpenEOConnections, hooks:
       if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
       if (problems.length > 0 || !prepared) throw invalid(problems);
       for (const [i, backend] of prepared.spec.backends.entries()) await checkBackendLogin(connections, backend, i);
+      // Results of a batch whose STAC API cannot take them would pile up unpushed: refuse it now.
+      if (prepared.spec.stac?.api) await checkStacApi(prepared.spec.stac.api.url);
       return prepared;
     },
   };

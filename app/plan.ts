@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { checkRemoteProcess, processPartOf } from '../activities/process-checks';
 import { isTileFile, loadTiles } from '../activities/tile-source';
+import { stacApiIssue } from '../activities/stac/preflight';
 import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connections';
 import { credentialsFromEnv, type CredentialStore } from '../core/openeo/credentials';
 import type { SpecErrorDetails } from '../core/spec/errors';
@@ -220,6 +221,7 @@ export async function checkBeforeStart(input: BatchSpecInput): Promise<void> {
   const { spec, problems } = inspectSpecOffline(input);
   const processPart = spec ?? processPartOf(input);
   const remote = processPart ? await checkRemoteProcess(processPart) : undefined;
-  const all = [...problems, ...(remote?.problems ?? [])];
+  const stacApi = spec?.stac?.api ? await stacApiIssue(spec.stac.api.url) : undefined;
+  const all = [...problems, ...(remote?.problems ?? []), ...(stacApi ? [stacApi] : [])];
   if (all.length > 0) throw new InvalidSpecError(all);
 }

@@ -36,8 +36,11 @@ describe('a tiled batch on a real dev server and the emulator', () => {
 
     assert.equal(summary.totalTiles, 4);
     assert.equal(summary.counts.finished, 4);
-    const tileDirs = (await readdir(join(h.workDir, 'output', 'four-tiles'))).sort();
+    // Beside the tile folders: the batch's STAC collection and its items, one per tile.
+    const entries = await readdir(join(h.workDir, 'output', 'four-tiles'));
+    const tileDirs = entries.filter((name) => name !== 'collection.json' && name !== 'items').sort();
     assert.equal(tileDirs.length, 4);
+    assert.deepEqual((await readdir(join(h.workDir, 'output', 'four-tiles', 'items'))).sort(), tileDirs.map((id) => `${id}.json`));
     for (const tileId of tileDirs) {
       const dir = join(h.workDir, 'output', 'four-tiles', tileId);
       const files = await readdir(dir);

@@ -64,8 +64,9 @@ describe('the worker against every emulator mode', () => {
     assert.deepEqual(summary.counts.finished, 2, JSON.stringify(summary));
 
     const root = join(h.workDir, 'output', batchId);
-    const tiles = (await readdir(root)).sort();
+    const tiles = (await readdir(root)).filter((name) => name !== 'collection.json' && name !== 'items').sort();
     assert.deepEqual(tiles, ['E590000-N5660000', 'E595000-N5660000']);
+    assert.deepEqual((await readdir(join(root, 'items'))).sort(), tiles.map((id) => `${id}.json`), 'one STAC item per tile');
     for (const tile of tiles) {
       const files = await readdir(join(root, tile));
       const tif = files.find((f) => f.endsWith('.tif'));

@@ -23,6 +23,7 @@ import type { TileError, TileRecord } from '../core/records';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
 import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph, type Tile } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
+import type { StacSettings } from '../core/spec/stac-settings';
 import { tileActivities } from './activity-options';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
 import { runAttempt, type AttemptContext } from './tile-attempt';
@@ -57,6 +58,8 @@ export interface TileWorkflowInput {
   postprocess?: string;
   /** `postprocess` re-run: the tile's record with its downloaded files; only the post-processing runs again. */
   postprocessOnly?: TileRecord;
+  /** The batch's STAC settings; absent in tiles started before STAC items were written. */
+  stac?: StacSettings;
 }
 
 /** The reason to show for a failed activity: the openEO code and message, not a stack. */
@@ -108,7 +111,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   /** The job finished: its slot is free, and its results are downloaded and verified. */
   const downloadFinished = async () => {
     await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
-    const downloaded = await transfers.downloadResults(output());
+    // The tile and STAC settings ride along as data, for the item the activity writes.
+    const downloaded = await transfers.downloadResults({ ...output(), tile, stac: input.stac });
     record.outputDir = downloaded.tileDir;
     record.files = downloaded.files;
     record.status = 'finished';

@@ -24,6 +24,7 @@ import type { TileRecord } from '../core/records';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import { pagePlaces } from '../core/spec/tile-periods';
+import { stacSettings } from '../core/spec/stac-settings';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
@@ -82,6 +83,8 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     ...(spec.jobFactory !== undefined ? { jobFactory: spec.jobFactory } : {}),
     ...(spec.postprocess !== undefined ? { postprocess: spec.postprocess } : {}),
     ...(spec.rerun?.postprocessOnly?.[tile.id] !== undefined ? { postprocessOnly: spec.rerun.postprocessOnly[tile.id] as unknown as TileRecord } : {}),
+    // Data only (no new command): the tile's download activity writes and pushes its STAC item.
+    stac: stacSettings(batchId, spec.stac),
   };
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MIN_REQUESTS_PER_SECOND } from '../quota/limits';
 import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
+import { stacSchema } from './stac';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -227,6 +228,8 @@ export const batchSpecSchema = z
       .default(DEFAULT_MAX_TILES),
     /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
     outputDir: z.string().min(1).default('./output'),
+    /** The STAC Collection of the results (written for every batch) and the STAC API it is pushed to. */
+    stac: stacSchema.optional(),
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
     /** openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted. */
     maxAttempts: z.number().int().min(1).max(10).default(2),

@@ -1,0 +1,56 @@
+/**
+ * Keeping a batch's catalogue whole while tiles finish on several workers at once: each tile
+ * writes its own item (no one else writes that key), then rebuilds the collection from the items
+ * present (folding into the stored collection the items it does not link yet). Two updates may
+ * race, and the slower one may replace the collection with one made from an older state; so
+ * every writer reads the collection back after its write and updates it again while an item it
+ * can see is missing. The last writer's check then sees every item whose
+ * own writer has finished, so no finished tile's item is left out of the final collection.
+ */
+import type { StacSettings } from '../../core/spec/stac-settings';
+import { extendCollection, type StacCollection } from './collection';
+import type { StacItem } from './item';
+import { COLLECTION_KEY, ITEMS_PREFIX, itemKey, type StacStore } from './store';
+
+/** Rebuilds before giving up; each one only repeats when another writer raced this one. */
+const MAX_REBUILDS = 20;
+
+function idFromKey(key: string): string {
+  return key.slice(ITEMS_PREFIX.length, -'.json'.length);
+}
+
+async function readItems(store: StacStore, keys: readonly string[]): Promise<StacItem[]> {
+  const docs = await Promise.all(keys.map((key) => store.readJson(key)));
+  // An item removed between the listing and the read is simply not there any more.
+  return docs.filter((doc): doc is StacItem => typeof doc === 'object' && doc !== null);
+}
+
+/** Ids of the items the stored collection links to. */
+function linkedIds(collection: unknown): Set<string> {
+  const links = (collection as Partial<StacCollection> | undefined)?.links ?? [];
+  return new Set(links.filter((l) => l.rel === 'item').map((l) => idFromKey(l.href.replace(/^\.\//, ''))));
+}
+
+/** Writes the item of a tile, then brings the collection up to date; returns the collection written last. */
+export async function writeItemAndCollection(store: StacStore, batchId: string, settings: StacSettings, item: StacItem): Promise<StacCollection> {
+  await store.writeJson(itemKey(item.id), item);
+  return refreshCollection(store, batchId, settings);
+}
+
+/**
+ * Brings `collection.json` up to date with the items present, until it links every item it can
+ * see: each round reads only the items the stored collection does not link yet.
+ */
+export async function refreshCollection(store: StacStore, batchId: string, settings: StacSettings): Promise<StacCollection> {
+  for (let round = 1; ; round++) {
+    const stored = (await store.readJson(COLLECTION_KEY)) as StacCollection | undefined;
+    const linked = linkedIds(stored);
+    const missing = (await store.list(ITEMS_PREFIX)).filter((key) => !linked.has(idFromKey(key)));
+    const collection = extendCollection(stored, { batchId, settings, items: await readItems(store, missing) });
+    await store.writeJson(COLLECTION_KEY, collection);
+    const written = linkedIds(await store.readJson(COLLECTION_KEY));
+    const seen = await store.list(ITEMS_PREFIX);
+    if (seen.every((key) => written.has(idFromKey(key)))) return collection;
+    if (round >= MAX_REBUILDS) throw new Error(`collection.json of batch ${batchId} still misses items after ${round} rebuilds`);
+  }
+}

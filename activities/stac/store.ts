@@ -1,0 +1,68 @@
+/**
+ * Where a batch's STAC documents are kept: `collection.json` and `items/<itemId>.json` under the
+ * batch's output folder. Every write goes through {@link StacStore}, so another store (object
+ * storage) can take the local folder's place; a document is replaced whole (a temporary file,
+ * then a rename), so a reader never sees half of one.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+
+export const COLLECTION_KEY = 'collection.json';
+export const ITEMS_PREFIX = 'items/';
+
+export interface StacStore {
+  /** Replaces the document at `key` whole. */
+  writeJson(key: string, doc: unknown): Promise<void>;
+  /** The document at `key`, or undefined when there is none. */
+  readJson(key: string): Promise<unknown>;
+  /** Keys of the documents under `prefix` (such as `items/`). */
+  list(prefix: string): Promise<string[]>;
+}
+
+/** The key of an item's document. */
+export function itemKey(itemId: string): string {
+  return `${ITEMS_PREFIX}${itemId}.json`;
+}
+
+/** A store in a folder of the worker's file system. */
+export function localStacStore(root: string): StacStore {
+  const base = resolve(root);
+  const pathOf = (key: string) => {
+    const path = resolve(base, key);
+    if (!path.startsWith(base + sep)) throw new Error(`STAC document key "${key}" would be written outside ${base}`);
+    return path;
+  };
+  return {
+    async writeJson(key, doc) {
+      const path = pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      // A name of its own per write: two workers writing the same key never share a temporary file.
+      const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        await writeFile(temporary, `${JSON.stringify(doc, null, 2)}\n`);
+        await rename(temporary, path);
+      } catch (err) {
+        await rm(temporary, { force: true });
+        throw err;
+      }
+    },
+    async readJson(key) {
+      try {
+        return JSON.parse(await readFile(pathOf(key), 'utf8')) as unknown;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    },
+    async list(prefix) {
+      try {
+        const names = await readdir(pathOf(prefix));
+        return names.filter((name) => name.endsWith('.json')).map((name) => join(prefix, name).split(sep).join('/'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    },
+  };
+}
