@@ -12,6 +12,7 @@ import { InvalidSpecError } from '../core/spec/validate';
 import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
 import { checkRemoteProcess, processPartOf } from './process-checks';
+import { resultStore } from './store';
 
 export type { PreparedBatch };
 
@@ -34,6 +35,28 @@ async function withTileFile(prepared: PreparedBatch, problems: SpecErrorDetails[
   }
 }
 
+/**
+ * Object storage must take this worker's writes before any job is created: a wrong bucket, a
+ * missing credential or an unreachable endpoint is a spec problem named `outputDir`. (A local
+ * folder is made by the first download, as always.)
+ */
+async function checkOutputStore(outputDir: string): Promise<void> {
+  const store = resultStore(outputDir);
+  if (!store.remote) return;
+  try {
+    await store.check();
+  } catch (err) {
+    throw invalid([
+      {
+        field: 'outputDir',
+        code: 'output_unreachable',
+        problem: err instanceof Error ? err.message : String(err),
+        fix: 'check the bucket name, and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL_S3 in the environment of every worker',
+      },
+    ]);
+  }
+}
+
 export function createSpecCheckActivities(connections: OpenEOConnections) {
   return {
     /**
@@ -51,6 +74,7 @@ export function createSpecCheckActivities(connections: OpenEOConnections) {
       // The backend fetches the definition over its own network: what this worker cannot reach, it may.
       if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
       if (problems.length > 0 || !prepared) throw invalid(problems);
+      await checkOutputStore(prepared.spec.outputDir);
       for (const [i, backend] of prepared.spec.backends.entries()) await checkBackendLogin(connections, backend, i);
       return prepared;
     },

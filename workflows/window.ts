@@ -68,6 +68,7 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     parameterMapping: spec.parameterMapping,
     jobOptions: spec.jobOptions,
     outputDir: spec.outputDir,
+    outputPath: spec.outputPath,
     polling: spec.polling,
     reportRunning: backend.maxQueued !== undefined,
     // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
