@@ -91,7 +91,7 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   const identities = [{ name: 'tests', credentials: [{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }];
   await writeFile(config, JSON.stringify({ identities }));
   const [master, volume, filer, s3] = [await findFreePort(), await findFreePort(), await findFreePort(), await findFreePort()];
-  const grpc = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const grpc = [await findFreePort(), await findFreePort(), await findFreePort(), await findFreePort()];
   const args = [
     'server',
     `-dir=${dir}`,
@@ -109,7 +109,11 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     `-filer.port.grpc=${grpc[2]}`,
     '-s3',
     `-s3.port=${s3}`,
+    `-s3.port.grpc=${grpc[3]}`,
     `-s3.config=${config}`,
+    // Catalog servers on fixed default ports (8181, 9101) would clash with anything else there.
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
   ];
   let output = '';
   const child = spawn(weedPath(), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });

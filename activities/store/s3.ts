@@ -27,9 +27,15 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientCo
   // buckets by path there, unless AWS_S3_FORCE_PATH_STYLE says otherwise.
   const pathStyle = env.AWS_S3_FORCE_PATH_STYLE ? env.AWS_S3_FORCE_PATH_STYLE === 'true' : endpoint !== undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || (endpoint ? 'us-east-1' : undefined);
+  // Keys in these variables are used as they are; without them the SDK's own chain (profiles,
+  // instance roles, …) finds the credentials.
+  const credentials = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+    : undefined;
   return {
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
+    ...(credentials ? { credentials } : {}),
     forcePathStyle: pathStyle,
     // The SDK's default CRC32 checksums on every request (sent as aws-chunked trailers) are not
     // understood by every S3-compatible server; we send Content-MD5 on each PUT and verify the
