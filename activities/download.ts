@@ -4,21 +4,15 @@
  * A `.part` left by an interrupted attempt, with however few bytes, is resumed with an HTTP
  * `Range` request.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { leaseForRequest } from '../core/openeo/request-gate';
 import { DownloadError, errorFromResponse } from './download-errors';
 import { startReading } from './body-reader';
+import { checksumHash, fileMatches, hashFile, sizeOf, type AssetExpectation } from './store/checksum';
 
 export { DownloadError } from './download-errors';
 
-/** What a STAC asset tells us about the file to expect. */
-export interface AssetExpectation {
-  size?: number;
-  /** Multihash, hex: `1220…` is SHA-256, `1340…` SHA-512, `d510…` MD5. */
-  checksum?: string;
-}
+export type { AssetExpectation } from './store/checksum';
 
 export interface DownloadOptions extends AssetExpectation {
   headers: Record<string, string>;
@@ -28,38 +22,8 @@ export interface DownloadOptions extends AssetExpectation {
   onProgress?: (bytes: number) => void;
 }
 
-const MULTIHASH_ALGORITHMS: Record<string, string> = { '12': 'sha256', '13': 'sha512', d5: 'md5' };
-
-function checksumHash(checksum: string | undefined): { hash: Hash; expected: string } | undefined {
-  if (!checksum) return undefined;
-  const algorithm = MULTIHASH_ALGORITHMS[checksum.slice(0, 2).toLowerCase()];
-  // Unknown multihash codes cannot be checked; the size check still applies.
-  if (!algorithm) return undefined;
-  return { hash: createHash(algorithm), expected: checksum.slice(4).toLowerCase() };
-}
-
-async function sizeOf(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function hashExisting(path: string, hash: Hash | undefined): Promise<void> {
-  if (!hash) return;
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-}
-
 /** True when `path` already holds the expected file (a finished earlier attempt). */
-export async function isAlreadyDownloaded(path: string, expect: AssetExpectation): Promise<boolean> {
-  const size = await sizeOf(path);
-  if (size === 0 || expect.size === undefined || size !== expect.size) return false;
-  const check = checksumHash(expect.checksum);
-  if (!check) return true;
-  await hashExisting(path, check.hash);
-  return check.hash.digest('hex') === check.expected;
-}
+export const isAlreadyDownloaded = fileMatches;
 
 /** The first byte a `206` answer holds, from its `Content-Range` (`bytes 100-199/200`). */
 function rangeStart(response: Response): number | undefined {
@@ -106,7 +70,7 @@ export async function downloadAsset(url: string, target: string, options: Downlo
     }
     // A server that ignores Range sends the whole file again: start over.
     if (response.status !== 206) offset = 0;
-    if (offset > 0) await hashExisting(partPath, check?.hash);
+    if (offset > 0) await hashFile(partPath, check?.hash);
     const file = await open(partPath, offset > 0 ? 'a' : 'w');
     let written = offset;
     try {

@@ -5,9 +5,10 @@
  * map never reads whole result files. A result that cannot be shown gets no quicklook; it never
  * fails the tile.
  */
-import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
+import { localStore } from './store/local';
+import type { ResultStore } from './store/types';
 import { QuicklookError, readQuicklookRaster, type Corners, type ReadOptions } from './quicklook-raster';
 import { renderQuicklook, type RenderedQuicklook, type StretchRange } from './quicklook-render';
 
@@ -71,8 +72,17 @@ function bboxOf(corners: Corners): QuicklookInfo['bbox'] {
   return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
 }
 
-/** Makes the quicklook files of the GeoTIFF `source` in `tileDir`. */
-async function writeQuicklook(tileDir: string, source: string, options: QuicklookOptions): Promise<QuicklookInfo> {
+/** Where the quicklook files are kept: the tile's folder (a key prefix) in a result store. */
+export interface QuicklookTarget {
+  store: ResultStore;
+  /** The tile's folder in the store; `''` for the store's root. */
+  folder: string;
+}
+
+const keyIn = (target: QuicklookTarget, name: string) => (target.folder ? `${target.folder}/${name}` : name);
+
+/** Makes the quicklook files of the GeoTIFF `source` in `tileDir`, stored in `target`. */
+async function writeQuicklook(tileDir: string, source: string, target: QuicklookTarget, options: QuicklookOptions): Promise<QuicklookInfo> {
   const raster = await readQuicklookRaster(join(tileDir, source), options);
   const picture = renderQuicklook(raster.planes, raster.width, raster.height, raster.noData);
   if (picture.stretch.every((range) => range === null)) throw new QuicklookError('it holds no data values (every pixel is nodata)');
@@ -91,34 +101,39 @@ async function writeQuicklook(tileDir: string, source: string, options: Quickloo
       stretch: picture.stretch[i],
     })),
   };
-  await writeFile(join(tileDir, QUICKLOOK_IMAGE), encodePng(picture));
-  await writeFile(join(tileDir, QUICKLOOK_INFO), `${JSON.stringify(info, null, 2)}\n`);
+  await target.store.put(keyIn(target, QUICKLOOK_IMAGE), encodePng(picture), { contentType: 'image/png' });
+  await target.store.put(keyIn(target, QUICKLOOK_INFO), `${JSON.stringify(info, null, 2)}\n`, { contentType: 'application/json' });
   return info;
 }
 
-export type QuicklookOptions = ReadOptions;
+export interface QuicklookOptions extends ReadOptions {
+  /** Where the files go; by default `tileDir` itself. */
+  target?: QuicklookTarget;
+}
 
 /**
- * Makes the quicklook of a tile's downloaded results, or says why there is none. Never throws:
- * a result that cannot be shown leaves no quicklook files behind (not even an earlier attempt's).
+ * Makes the quicklook of a tile's downloaded results (read from the local folder `tileDir`), or
+ * says why there is none. Never throws: a result that cannot be shown leaves no quicklook files
+ * behind (not even an earlier attempt's).
  */
 export async function makeQuicklook(tileDir: string, assets: readonly DownloadedAsset[], options: QuicklookOptions = {}): Promise<QuicklookOutcome> {
   const source = quicklookSource(assets);
+  const target = options.target ?? { store: localStore(tileDir), folder: '' };
   try {
     if (source === undefined) {
-      await removeQuicklook(tileDir);
+      await removeQuicklook(target);
       return { status: 'none', files: [] };
     }
-    const info = await writeQuicklook(tileDir, source, options);
+    const info = await writeQuicklook(tileDir, source, target, options);
     return { status: 'made', files: [QUICKLOOK_IMAGE, QUICKLOOK_INFO], info };
   } catch (err) {
-    await removeQuicklook(tileDir).catch(() => undefined);
+    await removeQuicklook(target).catch(() => undefined);
     const reason = err instanceof Error ? err.message : String(err);
     return { status: 'failed', files: [], reason: `${source} cannot be shown as a quicklook: ${reason}` };
   }
 }
 
-async function removeQuicklook(tileDir: string): Promise<void> {
-  await rm(join(tileDir, QUICKLOOK_IMAGE), { force: true });
-  await rm(join(tileDir, QUICKLOOK_INFO), { force: true });
+async function removeQuicklook(target: QuicklookTarget): Promise<void> {
+  await target.store.remove(keyIn(target, QUICKLOOK_IMAGE));
+  await target.store.remove(keyIn(target, QUICKLOOK_INFO));
 }

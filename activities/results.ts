@@ -1,26 +1,31 @@
 /**
- * Activities that bring a job's outcome home: its result assets (verified on disk) or its error
- * logs, plus the job metadata, into `<outputDir>/<batchId>/<tileId>/`.
+ * Activities that bring a job's outcome home: its result assets (verified) or its error logs,
+ * plus the job metadata, into the tile's folder of the result store (`<outputDir>/` + the spec's
+ * `outputPath`, by default `<outputDir>/<batchId>/<tileId>/`; `outputDir` may be `s3://…`).
  */
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { rm } from 'node:fs/promises';
+
 import type { OpenEOConnections } from '../core/openeo/connections';
 import type { TileError } from '../core/records';
 import { sameOrigin } from '../core/openeo/credentials';
-import { fetchAsset, type AssetFetchContext } from './asset-downloads';
-import { isAlreadyDownloaded } from './download';
+import type { AssetFetchContext } from './asset-downloads';
 import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
-import { makeQuicklook, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
+import { makeQuicklook, quicklookSource, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
 import { jobHandle, type JobRef } from './openeo-jobs';
+import { localFolder, stageFromStore, storeAsset, storeDocument, storeFailure, tileFolder, type TileFolder } from './tile-output';
 import { stacSettings, type StacSettings } from '../core/spec/stac-settings';
 import { publishTileStac, type TileFile } from './stac/publish';
 import type { ItemTile } from './stac/item';
+import { stacStoreIn } from './stac/result-store';
 
 export interface TileOutputInput extends JobRef {
   outputDir: string;
+  /** The spec's `outputPath` template; today's layout when absent (workflows of older releases). */
+  outputPath?: string;
+  /** The tile's period id, for `{period}`. */
+  period?: string;
   batchId: string;
   tileId: string;
   /** Which of the tile's jobs this is; each attempt's error logs are kept apart. */
@@ -34,7 +39,7 @@ export interface TileStacContext {
 }
 
 export interface DownloadedResults {
-  /** The tile's folder, absolute, on the worker's file system. */
+  /** The tile's folder: absolute on the worker's file system, or `s3://bucket/…`. */
   tileDir: string;
   /** Files written, relative to `tileDir`. */
   files: string[];
@@ -43,24 +48,13 @@ export interface DownloadedResults {
 
 interface StacAsset {
   href: string;
-  title?: string;
   type?: string;
   roles?: string[];
   'file:size'?: number;
   'file:checksum'?: string;
 }
 
-type ResultsDocument = { assets?: Record<string, StacAsset>; properties?: { datetime?: string | null } };
-
-/** `<outputDir>/<batchId>/<tileId>`, refusing ids that would climb out of `outputDir`. */
-export function tileDirectory(outputDir: string, batchId: string, tileId: string): string {
-  const base = resolve(outputDir);
-  const dir = resolve(base, batchId, tileId);
-  if (!dir.startsWith(base + sep)) {
-    throw ApplicationFailure.nonRetryable(`tile "${tileId}" of batch "${batchId}" would be written outside ${base}`, 'UnsafePath');
-  }
-  return dir;
-}
+type ResultsDocument = { assets?: Record<string, StacAsset & { title?: string }>; properties?: { datetime?: string } };
 
 /** Names of the files the worker writes itself next to the assets. */
 const OWN_FILES = new Set(['job.json', 'error-logs.json', QUICKLOOK_IMAGE, QUICKLOOK_INFO]);
@@ -78,8 +72,38 @@ export function assetFileName(key: string, index: number, taken: Set<string>): s
   return name;
 }
 
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+/** The staged copies of a remote store's assets, once they are stored and the quicklook is made. */
+async function dropStaging(tile: TileFolder): Promise<void> {
+  if (tile.store.remote) await rm(localFolder(tile), { recursive: true, force: true });
+}
+
+/**
+ * The tile's STAC item and the batch's collection, in the batch's folder of the result store
+ * (`<outputDir>/<batchId>/`), read from the files on this machine (the tile's folder, or the
+ * staged copies of object storage, whose hrefs are then the objects' URLs).
+ */
+async function publishStac(input: TileOutputInput & TileStacContext & { tile: ItemTile }, tile: TileFolder, resultTime: string, files: TileFile[]): Promise<void> {
+  const { store } = tile;
+  // Object storage: sizes from the objects themselves (the quicklook, for one, is never staged).
+  if (store.remote) files = await Promise.all(files.map(async (file) => ({ ...file, size: (await store.head(tile.key(file.file)))?.size })));
+  const stac = {
+    batchId: input.batchId,
+    batchDir: store.location(input.batchId),
+    tileDir: localFolder(tile),
+    tile: input.tile,
+    settings: input.stac ?? stacSettings(input.batchId, undefined),
+    job: { id: input.jobId, backend: input.backend.name, backendUrl: input.backend.url },
+    resultTime,
+    files,
+    ...(store.remote ? { hrefFor: (file: TileFile) => store.location(tile.key(file.file)) } : {}),
+  };
+  try {
+    await publishTileStac(stac, stacStoreIn(store, input.batchId));
+  } catch (err) {
+    // A STAC API's own failures come typed (retryable or not); a store outage is waited out.
+    if (err instanceof Error && err.name === 'ApplicationFailure') throw err;
+    throw storeFailure('the STAC item', tile, err);
+  }
 }
 
 export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number }) {
@@ -110,14 +134,13 @@ export function createResultActivities(connections: OpenEOConnections, options: 
      */
     async downloadResults(input: TileOutputInput & TileStacContext): Promise<DownloadedResults> {
       const { backend, jobId } = input;
-      const tileDir = tileDirectory(input.outputDir, input.batchId, input.tileId);
+      const tile = tileFolder(input);
       const [description, results] = await callOpenEO(connections, backend, 'fetch the results', async (connection) => {
         // getJob fetches the description; the results document is one more request.
         const job = await connection.getJob(jobId);
         return [job, (await job.getResultsAsStac()) as ResultsDocument];
       });
-      await mkdir(tileDir, { recursive: true });
-      await writeJson(join(tileDir, 'job.json'), { job: description, results });
+      await storeDocument(tile, 'job.json', { job: description, results });
       const context = fetchContext(input);
       const taken = new Set<string>();
       const files: string[] = [];
@@ -126,24 +149,27 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       let bytes = 0;
       for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
         const name = assetFileName(key, index, taken);
-        const target = join(tileDir, name);
         const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
-        if (!(await isAlreadyDownloaded(target, expect))) bytes += await fetchAsset({ key, href: asset.href, target, expect }, context);
+        bytes += await storeAsset(tile, { key, name, href: asset.href, expect, type: asset.type }, context);
         files.push(name);
         assets.push({ file: name, type: asset.type, roles: asset.roles });
         stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: asset['file:checksum'] });
       }
       // Made here, after every file is verified, so the tile needs no step of its own for it.
-      const quicklook = await makeQuicklook(tileDir, assets, { onRows: (rows) => Context.current().heartbeat({ quicklook: rows }) });
+      await stageFromStore(tile, quicklookSource(assets));
+      const quicklook = await makeQuicklook(localFolder(tile), assets, {
+        target: tile,
+        onRows: (rows) => Context.current().heartbeat({ quicklook: rows }),
+      });
       if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
-      files.push(...quicklook.files, 'job.json');
       if (quicklook.status === 'made') stacFiles.push({ key: 'quicklook', file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
       if (input.tile) {
         const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
-        const stac = { batchId: input.batchId, batchDir: resolve(input.outputDir, input.batchId), tileDir, tile: input.tile, settings: input.stac ?? stacSettings(input.batchId, undefined) };
-        await publishTileStac({ ...stac, job: { id: jobId, backend: backend.name, backendUrl: backend.url }, resultTime, files: stacFiles });
+        await publishStac(input as TileOutputInput & Required<Pick<TileStacContext, 'tile'>> & TileStacContext, tile, resultTime, stacFiles);
       }
-      return { tileDir, files, bytes };
+      await dropStaging(tile);
+      files.push(...quicklook.files, 'job.json');
+      return { tileDir: tile.location, files, bytes };
     },
 
     /**
@@ -152,22 +178,21 @@ export function createResultActivities(connections: OpenEOConnections, options: 
      */
     async saveErrorLogs(input: TileOutputInput): Promise<{ error: TileError; tileDir: string }> {
       const { backend, jobId } = input;
-      const tileDir = tileDirectory(input.outputDir, input.batchId, input.tileId);
+      const tile = tileFolder(input);
       const [description, logs] = await callOpenEO(connections, backend, 'fetch the error logs', async (connection) => {
         const job = await connection.getJob(jobId);
         return [job, await readJobLogs(connection, jobId)] as const;
       });
-      await mkdir(tileDir, { recursive: true });
       // error-logs.json is the latest attempt's; error-logs.attempt-<n>.json keeps every attempt's.
-      await writeJson(join(tileDir, 'error-logs.json'), logs.entries);
-      if (input.attempt !== undefined) await writeJson(join(tileDir, `error-logs.attempt-${input.attempt}.json`), logs.entries);
-      await writeJson(join(tileDir, 'job.json'), { job: description, logs: logReport(logs) });
+      await storeDocument(tile, 'error-logs.json', logs.entries);
+      if (input.attempt !== undefined) await storeDocument(tile, `error-logs.attempt-${input.attempt}.json`, logs.entries);
+      await storeDocument(tile, 'job.json', { job: description, logs: logReport(logs) });
       const first = logs.entries.find((entry) => entry.level === 'error');
       const error = {
         code: first?.code || 'JobFailed',
         message: first?.message || 'the openEO job ended in error without an error log entry',
       };
-      return { error, tileDir };
+      return { error, tileDir: tile.location };
     },
   };
 }

@@ -14,6 +14,7 @@ import { checkBackendLogin } from './backend-checks';
 import { checkRemoteProcess, processPartOf } from './process-checks';
 import { registeredNames } from './job-factory';
 import { checkStacApi } from './stac/preflight';
+import { resultStore } from './store';
 
 export type { PreparedBatch };
 
@@ -59,6 +60,28 @@ function unknownHooks(spec: { jobFactory?: string; postprocess?: string }, hooks
   return problems;
 }
 
+/**
+ * Object storage must take this worker's writes before any job is created: a wrong bucket, a
+ * missing credential or an unreachable endpoint is a spec problem named `outputDir`. (A local
+ * folder is made by the first download, as always.)
+ */
+async function checkOutputStore(outputDir: string): Promise<void> {
+  const store = resultStore(outputDir);
+  if (!store.remote) return;
+  try {
+    await store.check();
+  } catch (err) {
+    throw invalid([
+      {
+        field: 'outputDir',
+        code: 'output_unreachable',
+        problem: err instanceof Error ? err.message : String(err),
+        fix: 'check the bucket name, and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL_S3 in the environment of every worker',
+      },
+    ]);
+  }
+}
+
 export function createSpecCheckActivities(connections: OpenEOConnections, hooks: HookNames = { jobFactories: {}, postprocessors: {} }) {
   return {
     /**
@@ -77,6 +100,7 @@ export function createSpecCheckActivities(connections: OpenEOConnections, hooks:
       // The backend fetches the definition over its own network: what this worker cannot reach, it may.
       if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
       if (problems.length > 0 || !prepared) throw invalid(problems);
+      await checkOutputStore(prepared.spec.outputDir);
       for (const [i, backend] of prepared.spec.backends.entries()) await checkBackendLogin(connections, backend, i);
       // Results of a batch whose STAC API cannot take them would pile up unpushed: refuse it now.
       if (prepared.spec.stac?.api) await checkStacApi(prepared.spec.stac.api.url);

@@ -1,19 +1,27 @@
 /**
  * A tile's folder as hooks see it: its files to read, and new files to write. Every hook goes
- * through these two functions, so moving results elsewhere (object storage) changes only them.
+ * through these two functions, and they through the result store, so a post-processor works the
+ * same on a worker's disk and in object storage.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import type { TileFile } from '../core/hooks/postprocess';
+import { resultStore } from './store';
 
-/** The files a tile's record lists, in its folder. */
+/** The files a tile's record lists, in its folder (`record.outputDir`: a path or `s3://…`). */
 export function tileFiles(tileDir: string, names: readonly string[]): TileFile[] {
-  return names.map((name) => {
-    const path = join(tileDir, name);
-    return { name, path, read: () => readFile(path) };
-  });
+  const store = resultStore(tileDir);
+  return names.map((name) => ({
+    name,
+    location: store.location(name),
+    ...(store.remote ? {} : { path: join(tileDir, name) }),
+    read: async () => {
+      const stored = await store.get(name);
+      if (!stored) throw new Error(`${store.location(name)} is listed in the tile's record but is not there`);
+      return buffer(stored.body);
+    },
+  }));
 }
 
 /** A plain file name: no folders, nothing hidden, nothing that climbs out of the tile's folder. */
@@ -26,15 +34,8 @@ export function checkTileFileName(name: string): void {
   }
 }
 
-/** Writes one file into the tile's folder, whole or not at all (a temporary name, then a rename). */
+/** Writes one file into the tile's folder, whole or not at all (the store's atomic put). */
 export async function writeTileFile(tileDir: string, name: string, data: Buffer | string): Promise<void> {
   checkTileFileName(name);
-  const target = join(tileDir, name);
-  const part = `${target}.${randomBytes(4).toString('hex')}.part`;
-  try {
-    await writeFile(part, data);
-    await rename(part, target);
-  } finally {
-    await rm(part, { force: true });
-  }
+  await resultStore(tileDir).put(name, data);
 }

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { downloadAsset, DownloadError } from '../activities/download';
-import { assetFileName, tileDirectory } from '../activities/results';
+import { assetFileName } from '../activities/results';
+import { tileFolder } from '../activities/tile-output';
 
 const body = Buffer.from(Array.from({ length: 50_000 }, (_, i) => i % 251));
 const sha256 = `1220${createHash('sha256').update(body).digest('hex')}`;
@@ -145,8 +146,9 @@ describe('hostile asset keys and ids', () => {
   });
 
   it('refuses a batch or tile id that would climb out of the output folder', () => {
-    assert.throws(() => tileDirectory('/data/out', '..', 'x'), /outside/);
-    assert.throws(() => tileDirectory('/data/out', 'batch', '../../etc'), /outside/);
-    assert.equal(tileDirectory('/data/out', 'batch', 'E1-N2'), resolve('/data/out/batch/E1-N2'));
+    const place = (batchId: string, tileId: string) => ({ outputDir: '/data/out', batchId, tileId, backend: { name: 'b', url: 'http://b' }, jobId: 'j-1' });
+    assert.throws(() => tileFolder(place('..', 'x')), /leave/);
+    assert.throws(() => tileFolder(place('batch', '../../etc')), /leave/);
+    assert.equal(tileFolder(place('batch', 'E1-N2')).location, resolve('/data/out/batch/E1-N2'));
   });
 });

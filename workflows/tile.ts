@@ -22,6 +22,7 @@ import type { QuotaLimits } from '../core/quota/limits';
 import type { TileError, TileRecord } from '../core/records';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
 import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph, type Tile } from '../core/spec/arguments';
+import { tilePeriodId } from '../core/spec/output-path';
 import type { BatchSpec } from '../core/spec/schema';
 import type { StacSettings } from '../core/spec/stac-settings';
 import { tileActivities } from './activity-options';
@@ -42,6 +43,8 @@ export interface TileWorkflowInput {
   /** The tile property whose object of job options is merged over `jobOptions` (absent in older inputs). */
   jobOptionsProperty?: string;
   outputDir: string;
+  /** Where the tile's files go under `outputDir`; today's layout when absent (batches of older releases). */
+  outputPath?: string;
   polling: BatchSpec['polling'];
   /** Tell the batch when the job starts running (its backend limits queued jobs). */
   reportRunning?: boolean;
@@ -106,7 +109,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     show();
   };
   const attempt: AttemptContext = { batchId, backend, polling: input.polling, timeouts: input.timeouts, activities, journal, observe };
-  const output = () => ({ backend, jobId: record.openeoJobId!, outputDir: input.outputDir, batchId, tileId: tile.id, attempt: record.attempts });
+  const place = { outputDir: input.outputDir, outputPath: input.outputPath, period: tilePeriodId(tile.properties) };
+  const output = () => ({ backend, jobId: record.openeoJobId!, ...place, batchId, tileId: tile.id, attempt: record.attempts });
 
   /** The job finished: its slot is free, and its results are downloaded and verified. */
   const downloadFinished = async () => {

@@ -72,6 +72,7 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     jobOptions: spec.jobOptions,
     ...(spec.jobOptionsProperty !== undefined ? { jobOptionsProperty: spec.jobOptionsProperty } : {}),
     outputDir: spec.outputDir,
+    outputPath: spec.outputPath,
     polling: spec.polling,
     reportRunning: backend.maxQueued !== undefined,
     // With retryOnOtherBackend the window moves a failed tile itself, one job per start.

@@ -79,7 +79,8 @@ export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);
   }
   if (summary.failedTiles.length > 20) lines.push(`  … and ${summary.failedTiles.length - 20} more failed tiles`);
-  lines.push(`  results: ${resolve(summary.outputDir)}`);
+  // Object storage (`s3://…`) is shown as it is; a local folder as an absolute path.
+  lines.push(`  results: ${/^s3:\/\//i.test(summary.outputDir) ? summary.outputDir : resolve(summary.outputDir)}`);
   return lines.join('\n');
 }
 

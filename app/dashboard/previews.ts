@@ -1,12 +1,12 @@
 /**
  * Result previews: the quicklook the worker made next to a finished tile's results. Only a file
- * the tile's record lists is read, under the folder the record names: the page can never ask
- * for another path. The page never gets a whole GeoTIFF.
+ * the tile's record lists is read, under the folder the record names (a local folder or
+ * `s3://…`, read through the result store): the page can never ask for another path. The page
+ * never gets a whole GeoTIFF.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
 import type { ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { resultStore } from '../../activities/store';
 import type { TileRecord } from '../../core/records';
 import { hasQuicklook, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type Bounds } from './tile-view';
 
@@ -16,7 +16,9 @@ type Listed = Pick<TileRecord, 'status' | 'files' | 'outputDir'>;
 export async function quicklookBounds(row: Listed): Promise<Bounds | undefined> {
   if (!hasQuicklook(row) || !(row.files ?? []).includes(QUICKLOOK_INFO)) return undefined;
   try {
-    const info = JSON.parse(await readFile(join(row.outputDir!, QUICKLOOK_INFO), 'utf8')) as { bbox?: unknown };
+    const stored = await resultStore(row.outputDir!).get(QUICKLOOK_INFO);
+    if (!stored) return undefined;
+    const info = JSON.parse(await text(stored.body)) as { bbox?: unknown };
     const bbox = info.bbox;
     if (Array.isArray(bbox) && bbox.length === 4 && bbox.every((n) => typeof n === 'number' && Number.isFinite(n))) return bbox as Bounds;
   } catch {
@@ -28,17 +30,13 @@ export async function quicklookBounds(row: Listed): Promise<Bounds | undefined> 
 /** Answers with a tile's quicklook image, or 404 when its record lists none or the file is not here. */
 export async function sendQuicklook(row: Listed | undefined, res: ServerResponse): Promise<void> {
   if (!row || !hasQuicklook(row)) return notFound(res, 'this tile has no quicklook');
-  const path = join(row.outputDir!, QUICKLOOK_IMAGE);
-  try {
-    const { size } = await stat(path);
-    // A finished tile's quicklook never changes (a rerun makes a new record, with a new finish time).
-    res.writeHead(200, { 'content-type': 'image/png', 'content-length': size, 'cache-control': 'private, max-age=3600' });
-    createReadStream(path)
-      .on('error', () => res.destroy())
-      .pipe(res);
-  } catch {
-    notFound(res, `the quicklook is not on this machine (${QUICKLOOK_IMAGE} in the tile's output folder)`);
-  }
+  const stored = await resultStore(row.outputDir!)
+    .get(QUICKLOOK_IMAGE)
+    .catch(() => undefined);
+  if (!stored) return notFound(res, `the quicklook is not reachable from here (${QUICKLOOK_IMAGE} in the tile's output folder)`);
+  // A finished tile's quicklook never changes (a rerun makes a new record, with a new finish time).
+  res.writeHead(200, { 'content-type': 'image/png', 'content-length': stored.size, 'cache-control': 'private, max-age=3600' });
+  stored.body.on('error', () => res.destroy()).pipe(res);
 }
 
 function notFound(res: ServerResponse, message: string): void {

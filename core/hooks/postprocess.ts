@@ -10,8 +10,10 @@ import type { Tile } from '../spec/tile-types';
 export interface TileFile {
   /** The name in the tile's folder, as the record's `files` lists it. */
   name: string;
-  /** Where it is on this worker's file system (local results). */
-  path: string;
+  /** Where it is: a path on this worker's file system, or `s3://bucket/key` in object storage. */
+  location: string;
+  /** Its path on this worker's file system, for tools that need one; absent in object storage (use `read()`). */
+  path?: string;
   /** The whole file. */
   read(): Promise<Buffer>;
 }

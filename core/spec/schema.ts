@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MIN_REQUESTS_PER_SECOND } from '../quota/limits';
 import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
 import { stacSchema } from './stac';
+import { checkOutputPath, DEFAULT_OUTPUT_PATH, outputDirSchema } from './output-schema';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -226,8 +227,13 @@ export const batchSpecSchema = z
       .min(1)
       .max(MAX_TILES, `at most ${MAX_TILES.toLocaleString('en-US')}, the hard limit of one batch (split larger areas over several batches)`)
       .default(DEFAULT_MAX_TILES),
-    /** Where results land: `<outputDir>/<batchId>/<tileId>/`, on the worker's file system. */
-    outputDir: z.string().min(1).default('./output'),
+    /**
+     * Where results land: a folder on the worker's file system, or `s3://bucket/prefix` (object
+     * storage shared by every worker; credentials from the worker's AWS variables).
+     */
+    outputDir: outputDirSchema.default('./output'),
+    /** Where a tile's files go under `outputDir`: placeholders, see `output-path.ts`. */
+    outputPath: z.string().min(1).default(DEFAULT_OUTPUT_PATH),
     /** The STAC Collection of the results (written for every batch) and the STAC API it is pushed to. */
     stac: stacSchema.optional(),
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
@@ -267,6 +273,7 @@ export const batchSpecSchema = z
       }
       seen.add(b.name);
     });
+    checkOutputPath(spec, ctx);
     if (spec.polling.initialIntervalSeconds > spec.polling.maxIntervalSeconds) {
       ctx.addIssue({
         code: 'custom',

@@ -43,6 +43,9 @@ function toDetails(issue: z.core.$ZodIssue): SpecErrorDetails {
       return { field, code: 'invalid_choice', problem: 'does not match any allowed form', fix: UNION_FIXES[field] ?? 'check the README for the allowed forms' };
     case 'invalid_type':
       return { field, code: 'invalid_type', problem: issue.input === undefined ? 'is missing' : issue.message, fix: `set it to a ${issue.expected}` };
+    case 'custom':
+      // A refinement may say how to fix its problem (`params.fix`).
+      return { field, code: issue.code, problem: issue.message, fix: (issue.params?.fix as string | undefined) ?? 'correct the value' };
     default:
       return { field, code: issue.code, problem: issue.message, fix: 'correct the value' };
   }

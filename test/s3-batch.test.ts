@@ -1,0 +1,109 @@
+/**
+ * A batch whose results go to object storage: a real Temporal dev server, the emulator, and a
+ * real S3-compatible server (SeaweedFS). Every asset, job.json and the quicklook land in the
+ * bucket at the keys the outputPath template gives, with the sizes the backend promised; the
+ * dashboard serves a tile's quicklook from the bucket; a bucket the worker cannot write to
+ * refuses the batch before any openEO job.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { resultStore } from '../activities/store';
+import { createDashboard } from '../app/dashboard';
+import type { TileRecord } from '../core/records';
+import { serveDashboard } from '../harness/dashboard-page';
+import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
+import { startHarness, type Harness } from './support/harness';
+
+type JobDocument = { results: { assets: Record<string, { 'file:size': number }> } };
+type StacDocument = { links: Array<{ rel: string; href: string }>; assets: Record<string, { href: string; 'file:size'?: number; 'proj:code'?: string }> };
+
+/** The batch's STAC catalogue is in the bucket too, and its hrefs point to the objects. */
+async function assertStacInBucket(outputDir: string, records: TileRecord[]): Promise<void> {
+  const bucket = resultStore(outputDir);
+  const read = async (key: string) => JSON.parse(await text((await bucket.get(key))!.body)) as StacDocument;
+  const collection = await read('s3run/collection.json');
+  assert.equal(collection.links.filter((link) => link.rel === 'item').length, records.length, 'one item link per tile');
+  for (const record of records) {
+    const item = await read(`s3run/items/${record.tileId}.json`);
+    const assets = Object.values(item.assets);
+    assert.ok(assets.length > 0);
+    for (const asset of assets) {
+      assert.ok(asset.href.startsWith(`${record.outputDir}/`), `${asset.href} is an object of the tile`);
+      const stored = await bucket.head(asset.href.slice(outputDir.length + 1));
+      assert.equal(asset['file:size'], stored?.size, `${asset.href}: file:size is the object's`);
+    }
+    assert.ok(assets.some((asset) => asset['proj:code']?.startsWith('EPSG:')), 'the GeoTIFF has its projection, read from the staged copy');
+  }
+}
+
+describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
+  let s3: S3Server;
+  let h: Harness;
+  before(async () => {
+    s3 = await startS3Server();
+    // The worker (in this process) reads the standard AWS variables, as a real one would.
+    Object.assign(process.env, s3.env);
+    h = await startHarness();
+    await h.startWorker();
+  });
+  after(async () => {
+    await h?.teardown();
+    await s3?.stop();
+  });
+
+  it('stores every asset, job.json and the quicklook at the templated keys, and the dashboard shows the quicklook', async () => {
+    const outputDir = `s3://${s3.bucket}/batches`;
+    const { handle } = await h.client.start(h.spec({ batchId: 's3run', cols: 2, rows: 1, outputDir, outputPath: '{backend}/{batchId}/{tileId}/{asset}' }));
+    assert.equal((await handle.result()).counts.finished, 2);
+
+    const records = (await h.client.records('s3run')).tiles as TileRecord[];
+    assert.equal(records.length, 2);
+    const bucket = resultStore(outputDir);
+    for (const record of records) {
+      assert.equal(record.outputDir, `${outputDir}/emulator/s3run/${record.tileId}`);
+      const files = record.files ?? [];
+      for (const name of ['job.json', 'quicklook.png', 'quicklook.json']) assert.ok(files.includes(name), `${record.tileId} lists ${name}: ${files}`);
+      const job = JSON.parse(await text((await bucket.get(`emulator/s3run/${record.tileId}/job.json`))!.body)) as JobDocument;
+      const promised = Object.values(job.results.assets).map((asset) => asset['file:size']);
+      const assetFiles = files.filter((name) => !['job.json', 'quicklook.png', 'quicklook.json'].includes(name));
+      assert.equal(assetFiles.length, promised.length, `${record.tileId}: one file per asset`);
+      const sizes = await Promise.all(assetFiles.map(async (name) => (await bucket.head(`emulator/s3run/${record.tileId}/${name}`))?.size));
+      assert.deepEqual(sizes.sort(), promised.sort(), `${record.tileId}: the sizes the backend promised`);
+      assert.deepEqual((await bucket.list(`emulator/s3run/${record.tileId}/`)).length, files.length, `${record.tileId}: nothing else in the bucket`);
+    }
+    assert.ok(!existsSync(join(h.workDir, 'output')), 'nothing written to the local output folder');
+    await assertStacInBucket(outputDir, records);
+
+    const dashboard = await serveDashboard(createDashboard({ client: h.client, batchId: 's3run', intervalMs: 500 }));
+    try {
+      const events = await fetch(new URL('api/batches/s3run/events', dashboard.url));
+      await events.body?.cancel();
+      const image = await fetch(new URL(`api/batches/s3run/tiles/${encodeURIComponent(records[0]!.tileId)}/quicklook.png`, dashboard.url));
+      assert.equal(image.status, 200);
+      const png = Buffer.from(await image.arrayBuffer());
+      const stored = await text((await bucket.get(`emulator/s3run/${records[0]!.tileId}/quicklook.png`))!.body.setEncoding('latin1'));
+      assert.equal(png.toString('latin1'), stored, 'the quicklook in the bucket');
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('refuses a batch whose bucket the worker cannot write to, naming outputDir, before any openEO job', async () => {
+    const jobsBefore = h.emulator.admin.jobs().length;
+    const { handle } = await h.client.start(h.spec({ batchId: 's3missing', outputDir: 's3://no-such-bucket/batches' }));
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      const cause = err.cause as Error & { type?: string };
+      assert.equal(cause.type, 'InvalidBatchSpec');
+      assert.match(cause.message, /outputDir: this worker cannot write to s3:\/\/no-such-bucket\/batches/);
+      assert.match(cause.message, /AWS_ACCESS_KEY_ID/);
+      assert.ok(!cause.message.includes(s3.env.AWS_SECRET_ACCESS_KEY!), 'no secret in the error');
+      return true;
+    });
+    assert.equal(h.emulator.admin.jobs().length, jobsBefore);
+  });
+});
