@@ -8,16 +8,25 @@ import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
 import { OPENEO_JOB_ID } from '../core/search-attributes';
+import type { ProcessGraph } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import type { TileActivities } from './activity-options';
 import type { TileJournal } from './tile-journal';
-import type { JobDefinition } from './tile-hooks';
 
 /**
  * How one attempt's job ended: its last snapshot, or a phase that ran past its limit, with the
  * backend's answer to our cancel (its status after the cancel, and whether the cancel took).
  */
 export type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run'; cancelled: CancelledJob };
+
+/** What one attempt's job is made of. */
+export interface JobDefinition {
+  processGraph: ProcessGraph;
+  jobOptions?: BatchSpec['jobOptions'];
+  /** Shown before the attempt's key in the job's title. */
+  title?: string;
+  description?: string;
+}
 
 export interface AttemptContext {
   batchId: string;

@@ -6,19 +6,11 @@
 import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import type { TileJobPlan } from '../core/hooks/job-factory';
 import type { TileRecord } from '../core/records';
-import type { ProcessGraph } from '../core/spec/arguments';
 import type { BatchSpec } from '../core/spec/schema';
 import { hookActivities } from './activity-options';
-import type { TileWorkflowInput } from './tile';
+import type { JobDefinition } from './tile-attempt';
+import type { TileWorkflowInput } from './tile-input';
 
-/** What one attempt's job is made of. */
-export interface JobDefinition {
-  processGraph: ProcessGraph;
-  jobOptions?: BatchSpec['jobOptions'];
-  /** Shown before the attempt's key in the job's title. */
-  title?: string;
-  description?: string;
-}
 
 /** The factory's plan as a job definition: its job options over the batch's. */
 export function definitionFrom(plan: Exclude<TileJobPlan, { skip: string }>, batchJobOptions: BatchSpec['jobOptions']): JobDefinition {

@@ -4,20 +4,12 @@
  */
 import { ApiError } from './errors';
 import type { GraphProblem } from './graph-problem';
+import type { ProcessGraph, ProcessNode } from './graph-types';
 import { isPlainObject } from './http-util';
 import { udpCallProblems } from './udp-calls';
 import type { UdpRegistry } from './udp-registry';
 
-/** One node of a process graph. */
-export interface ProcessNode {
-  process_id: string;
-  namespace?: string | null;
-  arguments: Record<string, unknown>;
-  result?: boolean;
-}
-
-/** A process graph: node id → node. */
-export type ProcessGraph = Record<string, ProcessNode>;
+export type { ProcessGraph, ProcessNode } from './graph-types';
 
 /** A node found while walking a graph, with the ids of its enclosing nodes. */
 export interface VisitedNode {

@@ -6,7 +6,7 @@
  */
 import type { GraphProblem } from './graph-problem';
 import { isDeferredValue, schemaMismatch } from './parameter-schema';
-import type { ProcessNode } from './process-graph';
+import type { ProcessNode } from './graph-types';
 import type { UdpDefinition, UdpRegistry } from './udp-registry';
 
 /** True when a node's namespace points at a process definition on the web. */

@@ -1,0 +1,44 @@
+/**
+ * What the batch hands a tile workflow: one JSON document in the child's history, so every field
+ * added later is optional and an older input still reads the same.
+ */
+import type { BackendRef } from '../core/openeo/connections';
+import type { QuotaLimits } from '../core/quota/limits';
+import type { TileRecord } from '../core/records';
+import type { Tile } from '../core/spec/arguments';
+import type { BatchSpec } from '../core/spec/schema';
+import type { StacSettings } from '../core/spec/stac-settings';
+
+/** Everything a tile needs, as the batch hands it over. */
+export interface TileWorkflowInput {
+  batchId: string;
+  tile: Tile;
+  backend: BackendRef & QuotaLimits;
+  process: BatchSpec['process'];
+  parameterDefaults: BatchSpec['parameterDefaults'];
+  parameterMapping: BatchSpec['parameterMapping'];
+  jobOptions?: BatchSpec['jobOptions'];
+  /** The tile property whose object of job options is merged over `jobOptions` (absent in older inputs). */
+  jobOptionsProperty?: string;
+  outputDir: string;
+  /** Where the tile's files go under `outputDir`; today's layout when absent (batches of older releases). */
+  outputPath?: string;
+  polling: BatchSpec['polling'];
+  /** Tell the batch when the job starts running (its backend limits queued jobs). */
+  reportRunning?: boolean;
+  /** openEO jobs for this tile at most, in this run. @default 1 */
+  maxAttempts?: number;
+  /** Number of this tile's first job (above 1 when failed tiles are retried). @default 1 */
+  firstAttempt?: number;
+  /** A job of this tile that finished but whose results were not downloaded: download them, create no job. */
+  finishedJobId?: string;
+  timeouts?: BatchSpec['timeouts'];
+  /** The spec's create-job hook: asked for each job of this tile. */
+  jobFactory?: string;
+  /** The spec's post-processing hook: run after the download. */
+  postprocess?: string;
+  /** `postprocess` re-run: the tile's record with its downloaded files; only the post-processing runs again. */
+  postprocessOnly?: TileRecord;
+  /** The batch's STAC settings; absent in tiles started before STAC items were written. */
+  stac?: StacSettings;
+}
