@@ -9,7 +9,7 @@ import { tileWorkflowId } from '../core/ids';
 import { SpecError } from '../core/spec/errors';
 import type { PeriodsSpecInput, TilesSpec } from '../core/spec/schema';
 import type { Tile, TileFeatureCollection, TileSource } from '../core/spec/tile-types';
-import { featureSlicePeriodTiles, featureSliceTiles, tilePage } from '../core/spec/tiling';
+import { addedPeriodTiles, featureSlicePeriodTiles, featureSliceTiles, tilePage } from '../core/spec/tiling';
 import { checkFingerprint, isTileFile, loadTiles } from './tile-source';
 
 export interface TilePageInput {
@@ -23,6 +23,15 @@ export interface TilePageInput {
   /** For `tiles: {file}` or `{url}`: the fingerprint `prepareBatch` saw. */
   fingerprint?: string;
   /** The spec's periods: tiles are then place × period pairs (an inline slice holds the page's places). */
+  periods?: PeriodsSpecInput;
+}
+
+export interface AddedTilesInput {
+  features: TileFeatureCollection['features'];
+  /** The batch's next tile index: the added tiles' numbers (and default ids) start there. */
+  firstIndex: number;
+  batchId?: string;
+  /** The spec's periods, in a batch that has them. */
   periods?: PeriodsSpecInput;
 }
 
@@ -44,13 +53,16 @@ export function createTilePageActivities() {
   return {
     /**
      * Validates tiles added to a running batch; their default ids continue the batch's numbering.
-     * With `batchId`, a tile id that already has a tile workflow in the batch is refused: it would
-     * never run (a tile never runs twice under one batch id).
+     * In a batch with periods each added feature is a place, run in every period. With `batchId`,
+     * a tile id that already has a tile workflow in the batch is refused: it would never run (a
+     * tile never runs twice under one batch id).
      */
-    async normalizeAddedTiles(input: { features: TileFeatureCollection['features']; firstIndex: number; batchId?: string }): Promise<Tile[]> {
+    async normalizeAddedTiles(input: AddedTilesInput): Promise<Tile[]> {
       let tiles: Tile[];
       try {
-        tiles = featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
+        tiles = input.periods
+          ? addedPeriodTiles(input.features, input.periods, input.firstIndex)
+          : featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
       } catch (err) {
         if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
         throw err;

@@ -15,7 +15,7 @@ import { SpecError } from '../core/spec/errors';
 import { expandPeriods, type Period, type PeriodsSpec } from '../core/spec/periods';
 import { checkSpecOffline, inspectSpecOffline } from '../core/spec/prepare';
 import { pagePlaces } from '../core/spec/tile-periods';
-import { featureSlicePeriodTiles, tilePage, type Tile, type TileFeatureCollection } from '../core/spec/tiling';
+import { addedPeriodTiles, featureSlicePeriodTiles, tilePage, type Tile, type TileFeatureCollection } from '../core/spec/tiling';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 const withPeriods = (periods: unknown, extra: Record<string, unknown> = {}) => ({
@@ -143,6 +143,16 @@ describe('tiles × periods', () => {
     }
     assert.equal(whole[4].id, 'tile-1_2024-Q2');
     assert.equal(whole[4].properties.name, 'n1');
+  });
+
+  it('pairs places added to a running batch with every period, numbering on from the batch', () => {
+    const square = [[5, 51], [5.01, 51], [5.01, 51.01], [5, 51.01], [5, 51]];
+    const feature = (id?: string) => ({ type: 'Feature' as const, ...(id ? { id } : {}), geometry: { type: 'Polygon' as const, coordinates: [square] }, properties: {} });
+    // A batch of 2 places × 3 quarters has tiles 0…5: the added places are places 2 and 3.
+    const added = addedPeriodTiles([feature('lake'), feature()], quarterly, 6);
+    assert.deepEqual(added.map((t) => t.id), ['lake_2024-Q1', 'lake_2024-Q2', 'lake_2024-Q3', 'tile-3_2024-Q1', 'tile-3_2024-Q2', 'tile-3_2024-Q3']);
+    assert.deepEqual(added.map((t) => t.properties.index), [6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(added[5].properties.period, { id: '2024-Q3', start: '2024-07-01', end: '2024-10-01' });
   });
 });
 

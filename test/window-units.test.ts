@@ -127,6 +127,19 @@ describe('added tiles', () => {
     refused([feature()], { ids: [], addedWaiting: MAX_ADDED_WAITING }, /at most 500 added tiles may wait at once \(500 wait now\)/);
     refused([], { ids: [], addedWaiting: 0 }, /give at least one GeoJSON Feature/);
   });
+
+  it('with periods, counts a place once per period and checks every id it would take', () => {
+    const periods = { periodIds: ['2024-06', '2024-07'] };
+    assert.throws(
+      () => checkAddedTiles([feature(), feature()], { ids: new Set(), addedWaiting: MAX_ADDED_WAITING - 3, ...periods }),
+      /at most 500 added tiles may wait at once \(497 wait now\) \(each feature is 2 tiles, one per period\)/,
+    );
+    assert.throws(
+      () => checkAddedTiles([feature('north')], { ids: new Set(['north_2024-07']), addedWaiting: 0, ...periods }),
+      /features\[0\]: tile id "north_2024-07" is already a tile of this batch/,
+    );
+    checkAddedTiles([feature('north')], { ids: new Set(['north']), addedWaiting: 0, ...periods });
+  });
 });
 
 describe('carried state', () => {

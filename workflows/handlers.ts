@@ -11,6 +11,7 @@
 import { condition, log, setHandler } from '@temporalio/workflow';
 import { progressBeforeStart, type BatchProgress } from '../core/progress';
 import type { BackendSpec } from '../core/spec/schema';
+import { periodTileId } from '../core/spec/tile-periods';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { checkControl, checkControlValues, invalidChange, type BatchSettings, type SettingsControl } from './controls';
 import {
@@ -34,7 +35,7 @@ export interface BatchController {
   /** The settings live changes apply to, for validation. */
   settings(): BatchSettings;
   /** Ids of tiles this batch knows now and has not ended (in flight or waiting), and how many added tiles wait. */
-  pendingTiles(): { ids: ReadonlySet<string>; addedWaiting: number };
+  pendingTiles(): PendingTiles;
   /** Applies a change; returns the backends (for settings changes) or the added tile ids. */
   apply(control: BatchControl): Promise<BackendSpec[] | string[]>;
   /** A partition only: tiles the batch numbered and forwarded. */
@@ -53,18 +54,30 @@ function explicitId(feature: TileFeature): string | undefined {
   return raw === undefined || raw === null ? undefined : String(raw);
 }
 
+/** What an added tile is checked against: the tiles pending now, and the batch's periods if it has them. */
+export interface PendingTiles {
+  ids: ReadonlySet<string>;
+  addedWaiting: number;
+  /** In a batch with periods each added feature is a place, one tile per period: `<id>_<periodId>`. */
+  periodIds?: readonly string[];
+}
+
 /** Rejects added tiles that cannot wait now, or whose ids clash with each other or with pending tiles. */
-export function checkAddedTiles(features: TileFeature[], pending: { ids: ReadonlySet<string>; addedWaiting: number }): void {
+export function checkAddedTiles(features: TileFeature[], pending: PendingTiles): void {
   if (!Array.isArray(features) || features.length === 0) throw invalidChange('features: give at least one GeoJSON Feature');
-  if (pending.addedWaiting + features.length > MAX_ADDED_WAITING) {
-    throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once (${pending.addedWaiting} wait now); add fewer now and more later`);
+  const perPlace = pending.periodIds?.length ?? 1;
+  if (pending.addedWaiting + features.length * perPlace > MAX_ADDED_WAITING) {
+    const each = perPlace > 1 ? ` (each feature is ${perPlace} tiles, one per period)` : '';
+    throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once (${pending.addedWaiting} wait now)${each}; add fewer now and more later`);
   }
   const seen = new Set<string>();
   for (const [i, feature] of features.entries()) {
     const id = explicitId(feature);
     if (id === undefined) continue;
     if (seen.has(id)) throw invalidChange(`features[${i}]: tile id "${id}" is given twice; give each added tile its own id`);
-    if (pending.ids.has(id)) throw invalidChange(`features[${i}]: tile id "${id}" is already a tile of this batch; give the added tile another id`);
+    const tileIds = pending.periodIds ? pending.periodIds.map((period) => periodTileId(id, period)) : [id];
+    const taken = tileIds.find((t) => pending.ids.has(t));
+    if (taken !== undefined) throw invalidChange(`features[${i}]: tile id "${taken}" is already a tile of this batch; give the added tile another id`);
     seen.add(id);
   }
 }
@@ -115,9 +128,11 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
   });
   // Explicit ids of added tiles accepted but not applied yet: a second update may not take them too.
   const reserved = new Set<string>();
-  const pending = () => {
-    const now = controller?.pendingTiles() ?? { ids: new Set<string>(), addedWaiting: 0 };
-    return { ids: new Set([...now.ids, ...reserved]), addedWaiting: now.addedWaiting };
+  const pending = (): PendingTiles => {
+    const now: PendingTiles = controller?.pendingTiles() ?? { ids: new Set<string>(), addedWaiting: 0 };
+    const { periodIds } = now;
+    const held = periodIds ? [...reserved].flatMap((id) => periodIds.map((period) => periodTileId(id, period))) : [...reserved];
+    return { ...now, ids: new Set([...now.ids, ...held]) };
   };
   setHandler(
     addTiles,

@@ -19,10 +19,11 @@ import { batchOutputDir, type BatchProgress, type BatchTally } from '../core/pro
 import { emptyCounts, type StatusCounts } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { BackendSpec } from '../core/spec/schema';
+import { periodIds } from '../core/spec/tile-periods';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { activityCause, tilePageActivities } from './activity-options';
 import { applyControl, type BatchSettings, type SettingsControl } from './controls';
-import { checkAddedTiles, type BatchController, type BatchHandlers } from './handlers';
+import { checkAddedTiles, type BatchController, type BatchHandlers, type PendingTiles } from './handlers';
 import { controlPartition, partitionTilesAdded } from './messages';
 import { partitionWorkflow, type PartitionInput, type PartitionResult } from './partition';
 import { historyIsLong } from './window';
@@ -138,9 +139,15 @@ class PartitionRunner {
     return {
       progress: () => partitionsProgress(this.input.batchId, this.input.prepared, this.state, this.current),
       settings: () => this.state,
-      pendingTiles: () => ({ ids: new Set(this.state.added.map((t) => t.id)), addedWaiting: this.state.added.length }),
+      pendingTiles: () => this.pendingTiles(),
       apply: (control) => (control.type === 'addTiles' ? this.addTiles(control.features) : this.changeSettings(control)),
     };
+  }
+
+  /** Added tiles waiting for a partition (the running one's tiles are checked by the activity). */
+  private pendingTiles(): PendingTiles {
+    const periods = periodIds(this.input.prepared.spec.periods);
+    return { ids: new Set(this.state.added.map((t) => t.id)), addedWaiting: this.state.added.length, ...(periods ? { periodIds: periods } : {}) };
   }
 
   private async changeSettings(control: SettingsControl): Promise<BackendSpec[]> {
@@ -154,7 +161,9 @@ class PartitionRunner {
     const added = this.adding.then(async () => {
       checkAddedTiles(features, this.controller().pendingTiles());
       const firstIndex = this.input.prepared.totalTiles + this.state.addedCount;
-      const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex, batchId: this.input.batchId }).catch((err: unknown) => {
+      const { periods } = this.input.prepared.spec;
+      const request = { features, firstIndex, batchId: this.input.batchId, ...(periods ? { periods } : {}) };
+      const tiles = await tilePageActivities.normalizeAddedTiles(request).catch((err: unknown) => {
         throw activityCause(err);
       });
       this.state.addedCount += tiles.length;

@@ -23,13 +23,13 @@ import { batchOutputDir, progressDetails, type BatchProgress } from '../core/pro
 import type { TileRecord } from '../core/records';
 import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
-import { pagePlaces } from '../core/spec/tile-periods';
+import { pagePlaces, periodIds } from '../core/spec/tile-periods';
 import { stacSettings } from '../core/spec/stac-settings';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
-import { checkAddedTiles, type BatchHandlers } from './handlers';
+import { checkAddedTiles, type BatchHandlers, type PendingTiles } from './handlers';
 import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
 import { placeTiles } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
@@ -152,9 +152,11 @@ class SlidingWindow {
   }
 
   /** Tiles known and not ended: in flight, fetched and waiting, added and waiting. */
-  private pendingTiles(): { ids: ReadonlySet<string>; addedWaiting: number } {
+  private pendingTiles(): PendingTiles {
     const { inFlight, deferred, added } = this.state;
-    return { ids: new Set([...Object.keys(inFlight), ...deferred.map((t) => t.id), ...added.map((t) => t.id)]), addedWaiting: added.length };
+    const ids = new Set([...Object.keys(inFlight), ...deferred.map((t) => t.id), ...added.map((t) => t.id)]);
+    const periods = periodIds(this.input.spec.periods);
+    return { ids, addedWaiting: added.length, ...(periods ? { periodIds: periods } : {}) };
   }
 
   progress(): BatchProgress {
@@ -198,7 +200,9 @@ class SlidingWindow {
       // Checked again in turn: an update accepted meanwhile may have taken room or ids.
       checkAddedTiles(features, this.pendingTiles());
       const firstIndex = this.input.sourceTiles + this.state.addedCount;
-      const tiles = await tilePageActivities.normalizeAddedTiles({ features, firstIndex, batchId: this.input.batchId }).catch((err: unknown) => {
+      const { periods } = this.input.spec;
+      const request = { features, firstIndex, batchId: this.input.batchId, ...(periods ? { periods } : {}) };
+      const tiles = await tilePageActivities.normalizeAddedTiles(request).catch((err: unknown) => {
         throw activityCause(err);
       });
       this.receiveTiles(tiles);

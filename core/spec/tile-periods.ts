@@ -48,3 +48,8 @@ export function placeRange(offset: number, limit: number, periodCount: number | 
 export function pagePlaces(periods: PeriodsSpec | undefined, offset: number, limit: number): [number, number] {
   return placeRange(offset, limit, periods ? expandPeriods(periods).length : undefined);
 }
+
+/** The ids of a spec's periods, or undefined without periods: the tail of every added place's tile ids. */
+export function periodIds(periods: PeriodsSpec | undefined): string[] | undefined {
+  return periods ? expandPeriods(periods).map((p) => p.id) : undefined;
+}

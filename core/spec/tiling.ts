@@ -14,7 +14,7 @@ import { planFeatureCollection } from './tile-features';
 import { isAreaTiling, planAreaTiling } from './tile-area';
 import { planAoiTiling } from './tile-grid';
 import { expandPeriods, type Period, type PeriodsSpec } from './periods';
-import { placeRange, withPeriods } from './tile-periods';
+import { placeRange, tileInPeriod, withPeriods } from './tile-periods';
 import type { AoiTiling, AreaTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
 
 export type {
@@ -105,4 +105,16 @@ export function featureSlicePeriodTiles(slice: TileFeatureCollection, periods: P
   const places = planFeatureCollection(slice, firstPlace);
   const pairs = withPeriods({ count: firstPlace + places.count, tileAt: (i) => places.tileAt(i - firstPlace) }, expanded);
   return pageOf(pairs, offset, limit);
+}
+
+/**
+ * Tiles added to a running batch with periods: every added place in every period, as the
+ * batch's own tiles are. Pairs are numbered from `firstIndex`; default place ids continue the
+ * batch's place numbering, so they never meet a place the batch already has.
+ */
+export function addedPeriodTiles(features: TileFeatureCollection['features'], periods: PeriodsSpec, firstIndex: number): Tile[] {
+  const expanded = expandPeriods(periods);
+  const firstPlace = Math.ceil(firstIndex / expanded.length);
+  const places = featureSliceTiles({ type: 'FeatureCollection', features }, firstPlace);
+  return places.flatMap((place, p) => expanded.map((period, k) => tileInPeriod(place, period, firstIndex + p * expanded.length + k)));
 }
