@@ -19,6 +19,10 @@ const POSTGRES_ROOT = '/usr/lib/postgresql';
 export interface StacApiServer {
   /** The landing page, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** Stops the API process, keeping its database: an outage, until `bringBack`. */
+  takeDown(): Promise<void>;
+  /** Serves the API again at the same URL, with what it held. */
+  bringBack(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,6 +78,18 @@ async function waitForApi(url: string, api: ChildProcess, output: () => string, 
   throw new Error(`stac-fastapi-pgstac did not answer at ${url} within ${timeoutMs / 1000} s:\n${output()}`);
 }
 
+/** Stops a process with SIGTERM, and SIGKILL when it has not exited after 10 s. */
+async function terminate(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
 /**
  * Starts PostgreSQL, installs the pgstac schema (`pypgstac migrate`) and serves the API with
  * uvicorn. `python` is the STAC venv's (see `stac-python.ts`).
@@ -85,12 +101,7 @@ export async function startStacApi(python: string, options: { startTimeoutMs?: n
   const pgPort = await freePort();
   let api: ChildProcess | undefined;
   const cleanUp = async () => {
-    if (api && api.exitCode === null) {
-      const exited = new Promise((resolve) => api!.once('exit', resolve));
-      api.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (api.exitCode === null) api.kill('SIGKILL');
-    }
+    await terminate(api);
     await stopCluster(postgres.bin, dir);
     await rm(dir, { recursive: true, force: true });
   };
@@ -109,14 +120,17 @@ export async function startStacApi(python: string, options: { startTimeoutMs?: n
       PGDATABASE: 'postgres',
       ENABLE_TRANSACTIONS_EXTENSIONS: 'true',
     };
-    let output = '';
-    api = spawn(python, ['-m', 'uvicorn', '--factory', 'stac_fastapi.pgstac.app:create_app', '--host', '127.0.0.1', '--port', String(apiPort), '--log-level', 'warning'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));
-    api.stdout?.on('data', keep);
-    api.stderr?.on('data', keep);
     const url = `http://127.0.0.1:${apiPort}`;
-    await waitForApi(url, api, () => output, options.startTimeoutMs ?? 120_000);
-    return { url, stop: cleanUp };
+    const serve = async () => {
+      let output = '';
+      api = spawn(python, ['-m', 'uvicorn', '--factory', 'stac_fastapi.pgstac.app:create_app', '--host', '127.0.0.1', '--port', String(apiPort), '--log-level', 'warning'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));
+      api.stdout?.on('data', keep);
+      api.stderr?.on('data', keep);
+      await waitForApi(url, api, () => output, options.startTimeoutMs ?? 120_000);
+    };
+    await serve();
+    return { url, takeDown: () => terminate(api), bringBack: serve, stop: cleanUp };
   } catch (err) {
     await cleanUp();
     throw err;

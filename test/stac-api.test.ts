@@ -3,7 +3,8 @@
  * extension over PostgreSQL + PostGIS (harness/stac-api.ts), a real Temporal dev server and the
  * emulator. The collection and every item are read back through the API's search; a push
  * repeated does not duplicate an item; an API that is down, or takes no transactions, refuses
- * the batch before any openEO job.
+ * the batch before any openEO job; an API that goes down in the middle of a batch is waited for,
+ * and the items arrive once it is back.
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -11,6 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
+import { tileWorkflowId } from '../core/ids';
+import { tilePage, type TileSource } from '../core/spec/tiling';
 import { StacApiClient, type CollectionDocument } from '../activities/stac/api';
 import { publishTileStac } from '../activities/stac/publish';
 import type { StacItem } from '../activities/stac/item';
@@ -19,6 +22,7 @@ import { InvalidSpecError } from '../core/spec/validate';
 import { postgresWithPostgis, startStacApi, type StacApiServer } from '../harness/stac-api';
 import { installedStacPython, stacPython } from '../harness/stac-python';
 import { validateStac } from '../harness/stac-validator';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 interface SearchPage {
@@ -53,7 +57,8 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
   before(async () => {
     python = (await installedStacPython()) ?? (await stacPython((line) => console.log(line)));
     api = await startStacApi(python);
-    h = await startHarness();
+    // "slow" runs jobs for 20 s: time to take the STAC API down between a batch's check and its downloads.
+    h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 20_000 } } });
     await h.startWorker();
   });
   after(async () => {
@@ -120,6 +125,42 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     assert.equal(await new StacApiClient(api.url).upsertCollection(westHalf), 'updated');
     const after = (await (await fetch(url)).json()) as CollectionDocument;
     assert.deepEqual(after.extent.spatial.bbox[0], [w, s, e, n]);
+  });
+
+  it('waits out an outage of the STAC API in the middle of a batch: nothing is lost, the items arrive once it is back', async () => {
+    const slow = h.backends.slow;
+    const spec = h.spec({
+      batchId: 'stac-outage',
+      cols: 2,
+      rows: 1,
+      backends: [{ name: 'slow', url: slow.url, parallelJobs: 2 }],
+      // Short retry pauses, so the test does not wait minutes once the API is back.
+      timeouts: { heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 3 },
+      stac: { api: { url: api.url, collectionId: 'outage-results' } },
+    });
+    const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
+    const { handle } = await h.client.start(spec);
+    // The batch checked the API before its first job; the jobs run for 20 s.
+    await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length === 2, 'both jobs created');
+    await api.takeDown();
+    try {
+      // Each tile's job finishes and its download retries, waiting for the API.
+      const waitingOnStac = async (tileId: string) => {
+        const { raw } = await h.temporal.workflow.getHandle(tileWorkflowId('stac-outage', tileId)).describe();
+        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'downloadResults' && /the STAC API at .* did not answer/.test(a.lastFailure?.message ?? ''));
+      };
+      await eventually(async () => (await Promise.all(tileIds.map(waitingOnStac))).every(Boolean), 'both downloads waiting for the STAC API', 120_000);
+      const { counts } = await h.client.progress('stac-outage');
+      assert.equal(counts.finished ?? 0, 0, 'no tile ends while the API is down');
+    } finally {
+      await api.bringBack();
+    }
+
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 2, JSON.stringify(summary));
+    const pushed = await search(api, 'collections=outage-results&limit=50');
+    assert.deepEqual(pushed.features.map((f) => f.id).sort(), [...tileIds].sort());
+    assert.equal(slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length, 2, 'one job per tile: the outage cost no job');
   });
 
   it('refuses a batch whose STAC API is down, naming stac.api.url, before any openEO job', async () => {
