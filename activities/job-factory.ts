@@ -33,7 +33,10 @@ export function registeredNames(registry: Record<string, unknown>): string {
 function helpersFor(input: PlanTileJobInput): JobFactoryHelpers {
   return {
     processGraphFor: (process, args) => tileProcessGraph(process, args),
-    specProcessGraph: () => tileProcessGraph(input.process, tileArguments(input.tile, input.parameterDefaults, input.parameterMapping)),
+    specProcessGraph: () => {
+      if (!input.process) throw new Error('specProcessGraph(): the spec has no "process"; give one in the spec, or build the graph with processGraphFor() or loadCollection()');
+      return tileProcessGraph(input.process, tileArguments(input.tile, input.parameterDefaults, input.parameterMapping));
+    },
     loadCollection: (options) => loadCollectionGraph(input.tile, options),
     skip: (reason) => ({ skip: reason }),
   };

@@ -68,11 +68,12 @@ async function readDocument(url: string, timeoutMs: number): Promise<{ document:
 
 /**
  * Reads the namespace of a spec's remote process and checks the spec against it. A spec with
- * a process graph, or a process without a URL namespace, has nothing to check here.
+ * a process graph, a process without a URL namespace, or no process (a job factory builds every
+ * job), has nothing to check here.
  */
 export async function checkRemoteProcess(spec: SpecProcessPart, options: { timeoutMs?: number } = {}): Promise<RemoteProcessCheck> {
   const { process } = spec;
-  if (!('processId' in process) || !process.namespace || !/^https?:\/\//i.test(process.namespace)) return { problems: [] };
+  if (!process || !('processId' in process) || !process.namespace || !/^https?:\/\//i.test(process.namespace)) return { problems: [] };
   const read = await readDocument(process.namespace, options.timeoutMs ?? NAMESPACE_TIMEOUT_MS);
   if (!('document' in read)) return read;
   const found = processFromDocument(read.document, process.processId, process.namespace);

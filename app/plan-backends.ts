@@ -27,18 +27,21 @@ function declaredDefaults(definition: ProcessDefinition | undefined): Record<str
 
 /** What the job of `tile` asks of a backend: its graph, and the collections and formats in it (or in its UDP). */
 export function jobRequirements(spec: BatchSpec, tile: Tile | undefined, definition: ProcessDefinition | undefined): JobRequirements {
+  const { process } = spec;
+  // Without a process a job factory builds every job: there is nothing to check before it runs.
+  if (!process) return { processGraph: undefined, collections: [], formats: [] };
   let args: Record<string, unknown> = { ...spec.parameterDefaults };
   let processGraph: ProcessGraph | undefined;
   if (tile) {
     try {
       args = tileArguments(tile, spec.parameterDefaults, spec.parameterMapping);
-      processGraph = tileProcessGraph(spec.process, args);
+      processGraph = tileProcessGraph(process, args);
     } catch {
       // A tile without a mapped property: the spec's problems already say so.
     }
   }
-  const inline = 'processGraph' in spec.process;
-  const graph = inline ? (processGraph ?? (spec.process as { processGraph: Record<string, unknown> }).processGraph) : (definition?.process_graph ?? {});
+  const inline = 'processGraph' in process;
+  const graph = inline ? (processGraph ?? process.processGraph) : (definition?.process_graph ?? {});
   const parameters = inline ? args : { ...declaredDefaults(definition), ...args };
   return { processGraph, collections: collectionIdsOf(graph, parameters), formats: outputFormatsOf(graph, parameters) };
 }

@@ -186,7 +186,10 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
   const checks = !options.offline ? await onlineChecks(input, spec, tiles, placement, options, problems, unchecked) : [];
   if (options.offline) unchecked.push('offline plan: the remote process and the backends were not asked');
   // Hooks live on the workers: the batch's own check looks them up there, before any job.
-  if (spec?.jobFactory) unchecked.push(`jobFactory: "${spec.jobFactory}" builds each tile's job on the worker; the checks above are of the spec's own process, and the worker checks the name before any job`);
+  if (spec?.jobFactory) {
+    const checked = spec.process ? "the checks above are of the spec's own process" : 'the spec has no process of its own, so no collection or format was checked';
+    unchecked.push(`jobFactory: "${spec.jobFactory}" builds each tile's job on the worker; ${checked}, and the worker checks the name before any job`);
+  }
   if (spec?.postprocess) unchecked.push(`postprocess: "${spec.postprocess}" runs on the worker, which checks the name before any job`);
   const carryTiles = options.includeTiles !== false && tiles !== undefined && tiles.count <= maxTiles;
   return {

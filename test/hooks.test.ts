@@ -22,7 +22,7 @@ import { MAX_POSTPROCESS_RESULT_BYTES } from '../core/hooks/postprocess';
 import { doneCount, progressDetails, idleProgress } from '../core/progress';
 import { decodeCounts, emptyCounts, type TileRecord } from '../core/records';
 import { tileProcessGraph } from '../core/spec/arguments';
-import { parseBatchSpec } from '../core/spec/validate';
+import { InvalidSpecError, parseBatchSpec } from '../core/spec/validate';
 import { planBatch } from '../app/plan';
 import type { Tile } from '../core/spec/tile-types';
 import { definitionFrom } from '../workflows/tile-hooks';
@@ -211,6 +211,18 @@ describe('hooks in specs and on the command line', () => {
     assert.throws(() => parseBatchSpec({ backends: [{ name: 'e', url: 'http://e.test' }], process: { processId: 'p' }, tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 'my factory' }), /jobFactory/);
   });
 
+  it('needs a process only when no job factory builds the jobs, and says so naming the field', () => {
+    const base = { backends: [{ name: 'e', url: 'http://e.test' }], tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 } };
+    assert.equal(parseBatchSpec({ ...base, jobFactory: 's1s2' }).process, undefined);
+    assert.throws(() => parseBatchSpec(base), (err: unknown) => {
+      assert.ok(err instanceof InvalidSpecError);
+      assert.deepEqual(err.issues.map((i) => i.field), ['process']);
+      assert.match(err.message, /process: is missing, and no jobFactory builds the jobs instead/);
+      assert.match(err.message, /or a "jobFactory" registered on the workers/);
+      return true;
+    });
+  });
+
   it('loads the example hooks module for `worker --hooks`, and refuses a module without hooks', async () => {
     const hooks = await loadHooksModule(join(__dirname, '..', 'examples', 'hooks', 'hooks.js'));
     assert.deepEqual([Object.keys(hooks.jobFactories ?? {}), Object.keys(hooks.postprocessors ?? {})], [['s1s2'], ['stats']]);
@@ -226,5 +238,11 @@ describe('planning a batch with hooks', () => {
     );
     assert.ok(plan.unchecked.some((line) => line.startsWith('jobFactory: "s1s2" builds each tile\'s job on the worker')), plan.unchecked.join('\n'));
     assert.ok(plan.unchecked.some((line) => line.startsWith('postprocess: "stats" runs on the worker')), plan.unchecked.join('\n'));
+  });
+
+  it('plans a batch whose only process is its job factory', async () => {
+    const plan = await planBatch({ backends: [{ name: 'e', url: 'http://e.test' }], tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 's1s2' }, { offline: true });
+    assert.deepEqual(plan.problems, []);
+    assert.ok(plan.unchecked.some((line) => line.includes('the spec has no process of its own')), plan.unchecked.join('\n'));
   });
 });

@@ -52,6 +52,7 @@ const valid: Record<string, object> = {
     jobOptionsProperty: 'jobOptions',
     tiles: { file: 'tiles.geojson' },
   },
+  'a job factory instead of a process': { backends, jobFactory: 's1s2', tiles: { file: 'tiles.geojson' } },
 };
 const invalid: Record<string, object> = {
   'no backends': { backends: [], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
@@ -62,6 +63,7 @@ const invalid: Record<string, object> = {
   'a period step that is no step': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x' }, periods: { every: 'week', start: '2024-01-01', end: '2024-02-01' } },
   'a period id with "_"': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x' }, periods: { ranges: [{ id: 'a_b', start: '2024-01-01', end: '2024-02-01' }] } },
   'an outline that is a line': { backends, process: { processId: 'ndvi' }, tiles: { aoi: { type: 'LineString', coordinates: [[4, 51], [5, 52]] }, tileSize: 0.1 } },
+  'neither a process nor a job factory': { backends, tiles: { file: 'x' } },
   'a URL that is no URL': { backends: [{ name: 'b', url: 'openeo backend' }], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
 };
 

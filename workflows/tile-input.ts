@@ -14,6 +14,7 @@ export interface TileWorkflowInput {
   batchId: string;
   tile: Tile;
   backend: BackendRef & QuotaLimits;
+  /** Absent only when a job factory builds every job. */
   process: BatchSpec['process'];
   parameterDefaults: BatchSpec['parameterDefaults'];
   parameterMapping: BatchSpec['parameterMapping'];

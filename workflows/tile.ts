@@ -120,7 +120,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       return record;
     }
     // A job factory builds each job itself, from the tile's properties as they are.
-    const processGraph = input.jobFactory === undefined ? tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping)) : undefined;
+    const processGraph = input.jobFactory === undefined && input.process ? tileProcessGraph(input.process, tileArguments(tile, input.parameterDefaults, input.parameterMapping)) : undefined;
     for (;;) {
       record.attempts += 1;
       const definition = await jobFor(processGraph);

@@ -34,7 +34,7 @@ export interface SkipTile {
 export interface JobFactoryHelpers {
   /** A one-node process graph calling `process` with `args` (as the spec's `process` would). */
   processGraphFor(process: ProcessRef, args: Record<string, unknown>): ProcessGraph;
-  /** The graph the spec's own `process`, `parameterDefaults` and `parameterMapping` give this tile. */
+  /** The graph the spec's own `process`, `parameterDefaults` and `parameterMapping` give this tile (throws when the spec has no `process`). */
   specProcessGraph(): ProcessGraph;
   /** `load_collection` → optional steps → `save_result`, as a graph (see {@link LoadCollectionOptions}). */
   loadCollection(options: LoadCollectionOptions): ProcessGraph;

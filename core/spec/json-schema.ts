@@ -6,7 +6,8 @@
  *
  * JSON Schema cannot say everything zod checks (that backend names are unique, that the first
  * polling interval is not longer than the last, that a CRS is known): the worker checks those
- * and refuses the batch with the field named.
+ * and refuses the batch with the field named. One such rule is said here by hand: a spec names
+ * a `process`, or a `jobFactory` that builds its jobs.
  */
 import { z } from 'zod';
 import { batchSpecSchema } from './schema';
@@ -24,6 +25,8 @@ export function batchSpecJsonSchema(): Record<string, unknown> {
       'The input of the batchWorkflow workflow: backends, the openEO process, its parameters and the tiles to run it on. ' +
       'It never holds a secret: credentials live on the worker.',
     ...rest,
+    // Each branch names its property too, as strict validators (Ajv's strictRequired) ask.
+    anyOf: ['process', 'jobFactory'].map((field) => ({ properties: { [field]: true }, required: [field] })),
   };
 }
 

@@ -82,7 +82,7 @@ const parameterMappingSchema = z.record(z.string(), z.string()).default({ geomet
  * The part of a spec that says which process its jobs call and with what: readable on its own,
  * so a remote process is checked even when other parts of the spec are wrong.
  */
-export const processCallSchema = z.object({ process: processSchema, parameterDefaults: parameterDefaultsSchema, parameterMapping: parameterMappingSchema });
+export const processCallSchema = z.object({ process: processSchema.optional(), parameterDefaults: parameterDefaultsSchema, parameterMapping: parameterMappingSchema });
 
 const aoiSchema = z.strictObject({
   west: z.number().finite(),
@@ -199,7 +199,8 @@ export const batchSpecSchema = z
     batchId: safeName.optional(),
     title: z.string().max(200).optional(),
     backends: z.array(backendSchema).min(1, 'name at least one openEO backend'),
-    process: processSchema,
+    /** What every tile's job runs; optional when `jobFactory` builds each tile's job. */
+    process: processSchema.optional(),
     parameterDefaults: parameterDefaultsSchema,
     parameterMapping: parameterMappingSchema,
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
@@ -273,6 +274,14 @@ export const batchSpecSchema = z
       }
       seen.add(b.name);
     });
+    if (spec.process === undefined && spec.jobFactory === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['process'],
+        message: 'is missing, and no jobFactory builds the jobs instead',
+        params: { fix: 'give the process every tile runs ({"processId": "...", "namespace": "<UDP URL>"} or {"processGraph": {...}}), or a "jobFactory" registered on the workers' },
+      });
+    }
     checkOutputPath(spec, ctx);
     if (spec.polling.initialIntervalSeconds > spec.polling.maxIntervalSeconds) {
       ctx.addIssue({
@@ -288,7 +297,8 @@ export type BatchSpecInput = z.input<typeof batchSpecSchema>;
 /** A batch spec after validation, every default filled in. */
 export type BatchSpec = z.output<typeof batchSpecSchema>;
 export type BackendSpec = z.output<typeof backendSchema>;
-export type ProcessSpec = BatchSpec['process'];
+/** The process a spec names; a spec may leave it out when a job factory builds every job. */
+export type ProcessSpec = NonNullable<BatchSpec['process']>;
 export type TilesSpec = BatchSpec['tiles'];
 export type PollingSpec = BatchSpec['polling'];
 export type SchedulingSpec = BatchSpec['scheduling'];
