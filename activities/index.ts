@@ -14,6 +14,7 @@ import type { JobFactory } from '../core/hooks/job-factory';
 import type { Postprocessor } from '../core/hooks/postprocess';
 import { createJobFactoryActivities } from './job-factory';
 import { createPostprocessActivities } from './postprocess';
+import { createTileExtrasActivities } from './stac/tile-extras';
 
 export type { PreparedBatch } from './spec-checks';
 
@@ -63,6 +64,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
     ...createJobFactoryActivities(deps.jobFactories ?? {}),
     ...createPostprocessActivities(deps.postprocessors ?? {}),
+    ...createTileExtrasActivities(),
   };
   return withBackendQuotas(activities, quotaGateOptions(deps));
 }

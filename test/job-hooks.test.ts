@@ -97,6 +97,16 @@ describe('job factories and post-processors', () => {
       assert.ok(band.min! <= band.mean! && band.mean! <= band.max!, JSON.stringify(band));
     }
     assert.deepEqual(coast.postprocessResult, stats, 'the small result is kept in the record');
+
+    // The statistics join the tile's STAC item, beside its results.
+    const item = JSON.parse(await readFile(join(h.spec().outputDir as string, 's1s2', 'items', 'coast.json'), 'utf8')) as { assets: Record<string, Record<string, unknown>> };
+    const asset = item.assets['stats.json'];
+    assert.ok(asset, `assets: ${Object.keys(item.assets).join(', ')}`);
+    assert.equal(asset.href, '../coast/stats.json');
+    assert.equal(asset.type, 'application/json');
+    assert.deepEqual(asset.roles, ['metadata']);
+    assert.equal(asset['file:size'], (await readFile(join(coast.outputDir!, 'stats.json'))).length);
+    assert.ok(item.assets[tif], 'the downloaded result stays in the item');
   });
 
   it('fails only the tile whose factory throws, with the message, and finishes the others', async () => {
@@ -144,6 +154,8 @@ describe('job factories and post-processors', () => {
     assert.equal(record.openeoJobId, failed.openeoJobId);
     assert.deepEqual(record.postprocessResult, { files: failed.files!.length });
     assert.ok(record.files!.includes('picky.txt') && record.files!.includes(tif));
+    const item = JSON.parse(await readFile(join(h.spec().outputDir as string, 'picky', 'items', 'p1.json'), 'utf8')) as { assets: Record<string, { type?: string }> };
+    assert.equal(item.assets['picky.txt']?.type, 'text/plain', 'a re-run adds its files to the item too');
     assert.equal(jobsOf('picky').length, jobsBefore, 'no new openEO job');
     // The map and the exports read the tile's new record.
     const listing = async () => JSON.stringify((await h.client.tiles('picky')).map((t) => [t.tileId, t.status]).sort());

@@ -1,6 +1,6 @@
 /**
  * A batch whose results go to object storage: a real Temporal dev server, the emulator, and a
- * real S3-compatible server (SeaweedFS). Every asset, job.json and the quicklook land in the
+ * real S3-compatible server (SeaweedFS). Every asset, job.json, the quicklook and a post-processor's file land in the
  * bucket at the keys the outputPath template gives, with the sizes the backend promised; the
  * dashboard serves a tile's quicklook from the bucket; a bucket the worker cannot write to
  * refuses the batch before any openEO job.
@@ -37,6 +37,7 @@ async function assertStacInBucket(outputDir: string, records: TileRecord[]): Pro
       assert.equal(asset['file:size'], stored?.size, `${asset.href}: file:size is the object's`);
     }
     assert.ok(assets.some((asset) => asset['proj:code']?.startsWith('EPSG:')), 'the GeoTIFF has its projection, read from the staged copy');
+    assert.equal(item.assets['count.json']?.href, `${record.outputDir}/count.json`, "the post-processor's file is an asset of the item");
   }
 }
 
@@ -48,7 +49,8 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     // The worker (in this process) reads the standard AWS variables, as a real one would.
     Object.assign(process.env, s3.env);
     h = await startHarness();
-    await h.startWorker();
+    // A post-processor's file goes to the bucket too, and into the tile's item.
+    await h.startWorker({ postprocessors: { count: async ({ files, writeFile }) => void (await writeFile('count.json', JSON.stringify({ files: files.length }))) } });
   });
   after(async () => {
     await h?.teardown();
@@ -57,8 +59,8 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
 
   it('stores every asset, job.json and the quicklook at the templated keys, and the dashboard shows the quicklook', async () => {
     const outputDir = `s3://${s3.bucket}/batches`;
-    const { handle } = await h.client.start(h.spec({ batchId: 's3run', cols: 2, rows: 1, outputDir, outputPath: '{backend}/{batchId}/{tileId}/{asset}' }));
-    assert.equal((await handle.result()).counts.finished, 2);
+    const { handle } = await h.client.start(h.spec({ batchId: 's3run', cols: 2, rows: 1, outputDir, outputPath: '{backend}/{batchId}/{tileId}/{asset}', postprocess: 'count' }));
+    assert.equal((await handle.result()).counts.postprocessed, 2);
 
     const records = (await h.client.records('s3run')).tiles as TileRecord[];
     assert.equal(records.length, 2);
@@ -66,10 +68,10 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     for (const record of records) {
       assert.equal(record.outputDir, `${outputDir}/emulator/s3run/${record.tileId}`);
       const files = record.files ?? [];
-      for (const name of ['job.json', 'quicklook.png', 'quicklook.json']) assert.ok(files.includes(name), `${record.tileId} lists ${name}: ${files}`);
+      for (const name of ['job.json', 'quicklook.png', 'quicklook.json', 'count.json']) assert.ok(files.includes(name), `${record.tileId} lists ${name}: ${files}`);
       const job = JSON.parse(await text((await bucket.get(`emulator/s3run/${record.tileId}/job.json`))!.body)) as JobDocument;
       const promised = Object.values(job.results.assets).map((asset) => asset['file:size']);
-      const assetFiles = files.filter((name) => !['job.json', 'quicklook.png', 'quicklook.json'].includes(name));
+      const assetFiles = files.filter((name) => !['job.json', 'quicklook.png', 'quicklook.json', 'count.json'].includes(name));
       assert.equal(assetFiles.length, promised.length, `${record.tileId}: one file per asset`);
       const sizes = await Promise.all(assetFiles.map(async (name) => (await bucket.head(`emulator/s3run/${record.tileId}/${name}`))?.size));
       assert.deepEqual(sizes.sort(), promised.sort(), `${record.tileId}: the sizes the backend promised`);

@@ -3,11 +3,11 @@
  * (after the download). Only tiles whose spec names a hook take these paths, so histories of
  * batches without hooks are unchanged.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
 import type { TileJobPlan } from '../core/hooks/job-factory';
 import type { TileRecord } from '../core/records';
 import type { BatchSpec } from '../core/spec/schema';
-import { hookActivities } from './activity-options';
+import { hookActivities, tileActivities } from './activity-options';
 import type { JobDefinition } from './tile-attempt';
 import type { TileWorkflowInput } from './tile-input';
 
@@ -46,9 +46,11 @@ function postprocessError(err: unknown): TileRecord['error'] {
  */
 export async function postprocessTile(input: TileWorkflowInput & { postprocess: string }, record: TileRecord): Promise<void> {
   const { postprocessing } = hookActivities(input.timeouts);
+  let written: string[];
   try {
     const outcome = await postprocessing.postprocessTile({ batchId: input.batchId, postprocess: input.postprocess, tile: input.tile, record: { ...record } });
-    record.files = [...(record.files ?? []).filter((f) => !outcome.written.includes(f)), ...outcome.written];
+    ({ written } = outcome);
+    record.files = [...(record.files ?? []).filter((f) => !written.includes(f)), ...written];
     if (outcome.result !== undefined) record.postprocessResult = outcome.result;
     record.status = 'postprocessed';
     record.error = undefined;
@@ -57,5 +59,28 @@ export async function postprocessTile(input: TileWorkflowInput & { postprocess: 
     if (!(err instanceof ActivityFailure) && !(err instanceof ApplicationFailure)) throw err;
     record.status = 'error';
     record.error = postprocessError(err);
+    return;
+  }
+  if (written.length > 0 && patched(STAC_EXTRAS_PATCH)) await addToStacItem(input, record, written);
+}
+
+/**
+ * Patch id: files a post-processor wrote are added to the tile's STAC item after it ran (tiles
+ * post-processed by 0.3.0 ended right after the post-processor).
+ */
+export const STAC_EXTRAS_PATCH = 'stac-postprocess-assets';
+
+/**
+ * Adds a post-processor's files to the tile's STAC item, waiting out outages of the store or
+ * the STAC API as downloads do. A refusal (the API rejects the item) is logged: the tile's
+ * files and record are complete without it.
+ */
+async function addToStacItem(input: TileWorkflowInput, record: TileRecord, files: string[]): Promise<void> {
+  const { transfers } = tileActivities(input.timeouts);
+  try {
+    await transfers.addTileFilesToStac({ batchId: input.batchId, outputDir: input.outputDir, tileId: input.tile.id, tileDir: record.outputDir!, files, stac: input.stac });
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    log.warn('the post-processor\'s files were not added to the STAC item', { tileId: input.tile.id, files, error: err.cause?.message ?? err.message });
   }
 }

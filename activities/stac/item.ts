@@ -86,7 +86,7 @@ function timeProperties(tile: ItemTile, resultTime: string): Record<string, stri
   return { datetime: null, start_datetime: new Date(period.start).toISOString(), end_datetime: end };
 }
 
-function assetDocument(asset: ItemAssetInput): Record<string, unknown> {
+export function assetDocument(asset: ItemAssetInput): Record<string, unknown> {
   const doc: Record<string, unknown> = { href: asset.href };
   if (asset.type !== undefined) doc.type = asset.type;
   if (asset.title !== undefined) doc.title = asset.title;
@@ -98,7 +98,7 @@ function assetDocument(asset: ItemAssetInput): Record<string, unknown> {
 }
 
 /** The extensions the item's fields use, so validators check them too. */
-function extensionsOf(assets: ItemAssetInput[]): string[] {
+export function extensionsOf(assets: ItemAssetInput[]): string[] {
   const extensions: string[] = [];
   if (assets.some((a) => a.projection)) extensions.push(PROJECTION_EXTENSION);
   if (assets.some((a) => a.size !== undefined || a.checksum !== undefined)) extensions.push(FILE_EXTENSION);

@@ -11,7 +11,7 @@ import type { StacSettings } from '../../core/spec/stac-settings';
 import { StacApiClient, stacPushFailure } from './api';
 import { writeItemAndCollection } from './catalog';
 import type { StacCollection } from './collection';
-import { stacItem, type ItemAssetInput, type ItemTile, type StacItem } from './item';
+import { assetDocument, extensionsOf, stacItem, type ItemAssetInput, type ItemTile, type StacItem } from './item';
 import { isGeoTiffAsset, readProjection, type ProjectionFields } from './raster-info';
 import { itemKey, localStacStore, type StacStore } from './store';
 
@@ -64,7 +64,7 @@ function relativeHref(batchDir: string, path: string): string {
   return relative(join(batchDir, 'items'), path).split(sep).join(posix.sep);
 }
 
-async function itemAssets(input: TileStacInput): Promise<ItemAssetInput[]> {
+async function itemAssets(input: Pick<TileStacInput, 'files' | 'tileDir' | 'batchDir' | 'hrefFor'>): Promise<ItemAssetInput[]> {
   return Promise.all(
     input.files.map(async (file) => {
       const path = join(input.tileDir, file.file);
@@ -112,6 +112,29 @@ async function push(input: TileStacInput, item: StacItem, collection: StacCollec
   } catch (err) {
     throw stacPushFailure(err);
   }
+}
+
+/** Files that join a tile after its download (a post-processor's), for its item. */
+export type AddedFilesInput = Pick<TileStacInput, 'batchDir' | 'tileDir' | 'settings' | 'files' | 'hrefFor'> & { itemId: string };
+
+/**
+ * Adds files to a tile's item as assets (replacing an asset of the same key) and pushes the item
+ * again when the spec names a STAC API. Undefined when the tile has no item to add to.
+ */
+export async function addItemAssets(input: AddedFilesInput, store: StacStore): Promise<StacItem | undefined> {
+  const item = (await store.readJson(itemKey(input.itemId))) as StacItem | undefined;
+  if (!item) return undefined;
+  const assets = await itemAssets(input);
+  for (const asset of assets) item.assets[asset.key] = assetDocument(asset);
+  item.stac_extensions = [...new Set([...item.stac_extensions, ...extensionsOf(assets)])];
+  await store.writeJson(itemKey(item.id), item);
+  const api = input.settings.api;
+  if (api) {
+    await new StacApiClient(api.url).upsertItem(api.collectionId, forApi(item, api.collectionId, input.batchDir)).catch((err: unknown) => {
+      throw stacPushFailure(err);
+    });
+  }
+  return item;
 }
 
 /** Writes the tile's item and the collection, and pushes both when the spec names a STAC API. */
