@@ -5,6 +5,7 @@
  */
 import { addCosts } from './costs';
 import { decodeCounts, emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
+import { batchFolderKey, DEFAULT_OUTPUT_PATH } from './spec/output-path';
 import type { BackendSpec } from './spec/schema';
 
 export interface BatchProgress extends BatchSummary {
@@ -28,9 +29,10 @@ export function doneCount(counts: StatusCounts): number {
   return counts.finished + (counts.postprocessed ?? 0) + counts.error + counts.canceled + counts.skipped;
 }
 
-/** Where a batch's results go: `<outputDir>/<batchId>`. */
-export function batchOutputDir(outputDir: string, batchId: string): string {
-  return `${outputDir}/${batchId}`;
+/** The folder that holds all of a batch's results: `<outputDir>/<batchId>` for the default `outputPath`. */
+export function batchOutputDir(outputDir: string, batchId: string, outputPath = DEFAULT_OUTPUT_PATH): string {
+  const folder = batchFolderKey(outputPath, batchId);
+  return folder ? `${outputDir}/${folder}` : outputDir;
 }
 
 /** What a window or the partition runner adds up as tiles end. */
@@ -44,11 +46,12 @@ export interface BatchTally {
 /** A tally as the batch's summary. */
 export function summaryOf(
   batchId: string,
-  outputDir: string,
+  output: { outputDir: string; outputPath?: string },
   tally: BatchTally,
   totalTiles: number,
 ): BatchSummary {
-  return { batchId, totalTiles, counts: tally.ended, failedTiles: tally.failedTiles, outputDir: batchOutputDir(outputDir, batchId), costs: tally.costs };
+  const outputDir = batchOutputDir(output.outputDir, batchId, output.outputPath);
+  return { batchId, totalTiles, counts: tally.ended, failedTiles: tally.failedTiles, outputDir, costs: tally.costs };
 }
 
 /** A batch, or one that ended, with nothing in flight and nothing paused. */

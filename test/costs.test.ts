@@ -55,7 +55,7 @@ describe('costs', () => {
     addPartitionResult(state, 1, { ...partitions, costs: 0.2 });
     assert.equal(state.costs, 0.3);
 
-    const summary = summaryOf('b', '/out', { ended: emptyCounts(), failedTiles: [], costs: 0.1 }, 1);
+    const summary = summaryOf('b', { outputDir: '/out' }, { ended: emptyCounts(), failedTiles: [], costs: 0.1 }, 1);
     assert.equal(withPartition(idleProgress(summary), idleProgress({ ...summary, costs: 0.2 })).costs, 0.3);
 
     const journal = new TileJournal('b', 't', 'a', 1, 3);
@@ -67,7 +67,7 @@ describe('costs', () => {
   });
 
   it('reads to the cent in the summary the CLI prints', () => {
-    const text = summaryText(summaryOf('b', '/out', { ended: { ...emptyCounts(), finished: 1 }, failedTiles: [], costs: 14.400000000000004 }, 1));
+    const text = summaryText(summaryOf('b', { outputDir: '/out' }, { ended: { ...emptyCounts(), finished: 1 }, failedTiles: [], costs: 14.400000000000004 }, 1));
     assert.match(text, /costs reported by the backends: 14\.40 credits/);
   });
 });

@@ -187,8 +187,12 @@ describe('progress', () => {
   });
 
   it('summarises a tally with the batch output folder, and shows an ended batch as idle', () => {
-    const summary = summaryOf('b1', '/out', { ended: { ...emptyCounts(), finished: 2 }, failedTiles: [], costs: 3 }, 2);
+    const summary = summaryOf('b1', { outputDir: '/out' }, { ended: { ...emptyCounts(), finished: 2 }, failedTiles: [], costs: 3 }, 2);
     assert.equal(summary.outputDir, '/out/b1');
+    const under = (outputPath: string) => summaryOf('b1', { outputDir: 's3://bucket/out', outputPath }, { ended: emptyCounts(), failedTiles: [], costs: 0 }, 0).outputDir;
+    assert.equal(under('composites/{batchId}/{period}/{place}/{asset}'), 's3://bucket/out/composites/b1', 'the fixed part of the template');
+    assert.equal(under('{batchId}/{backend}/{tileId}/{asset}'), 's3://bucket/out/b1');
+    assert.equal(under('{backend}/{batchId}/{tileId}/{asset}'), 's3://bucket/out', "a batch that spans the backends' folders");
     const idle = idleProgress(summary);
     assert.deepEqual([idle.inFlight, idle.paused, idle.run], [[], false, 0]);
   });

@@ -80,7 +80,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
       handlers,
       continueAsNew: (partitions) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, partitions }),
     });
-    return summaryOf(batchId, batch.outputDir, result, result.totalTiles);
+    return summaryOf(batchId, batch, result, result.totalTiles);
   }
 
   const result = await runWindow({
@@ -92,5 +92,5 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     handlers,
     continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, window }),
   });
-  return summaryOf(batchId, batch.outputDir, result.state, result.totalTiles);
+  return summaryOf(batchId, batch, result.state, result.totalTiles);
 }

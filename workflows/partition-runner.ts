@@ -103,7 +103,7 @@ export function partitionsProgress(batchId: string, prepared: PreparedBatch, sta
     totalTiles: totalTiles + state.addedCount,
     counts,
     failedTiles: state.failedTiles,
-    outputDir: batchOutputDir(spec.outputDir, batchId),
+    outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
     costs: state.costs,
     inFlight: [],
     run: 0,

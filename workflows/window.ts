@@ -167,7 +167,7 @@ class SlidingWindow {
       totalTiles: this.total(),
       counts: this.book.counts(this.total()),
       failedTiles: state.failedTiles,
-      outputDir: batchOutputDir(spec.outputDir, batchId),
+      outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
       costs: state.costs,
       inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
       run: state.run,

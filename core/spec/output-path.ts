@@ -86,6 +86,21 @@ function safeSegmentValue(name: string, value: string | undefined): string {
 }
 
 /**
+ * The folder relative to `outputDir` that holds every tile folder of a batch: the template's
+ * leading segments until one that differs by tile, `{batchId}` filled in (`b1` for the default
+ * layout, `composites/b1` for `composites/{batchId}/{period}/{place}/{asset}`, and `""` for
+ * `{backend}/{batchId}/…`, whose batch spans folders of several backends).
+ */
+export function batchFolderKey(template: string, batchId: string): string {
+  const fixed: string[] = [];
+  for (const segment of template.split('/').slice(0, -1)) {
+    if (placeholdersIn(segment).some((name) => name !== 'batchId')) break;
+    fixed.push(segment.replace(PLACEHOLDER, batchId));
+  }
+  return fixed.join('/');
+}
+
+/**
  * The tile's folder relative to `outputDir` (`b1/t3/2024-03`): the template without its last
  * segment, filled in. Throws when a value is missing or would climb out of `outputDir`.
  */
