@@ -39,6 +39,10 @@ export interface S3Server {
   bucket: string;
   /** The AWS variables a worker needs to use this server. */
   env: NodeJS.ProcessEnv;
+  /** Stops the server, keeping its data: an outage, until `bringBack`. */
+  takeDown(): Promise<void>;
+  /** Serves the same data again at the same endpoint. */
+  bringBack(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,30 +120,38 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     '-s3.port.lance=0',
   ];
   let output = '';
-  const child = spawn(weedPath(), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  let child: ChildProcess | undefined;
   const endpoint = `http://127.0.0.1:${s3}`;
   const env = { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint };
+  const serve = async () => {
+    const started = spawn(weedPath(), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8_000);
+    };
+    started.stdout!.on('data', keep);
+    started.stderr!.on('data', keep);
+    await waitForS3(env, started, () => output);
+  };
+  const takeDown = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGTERM');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
   const stop = async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await takeDown();
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForS3(env, child, () => output);
+    await serve();
     await createBucket(env, bucket);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoint, bucket, env, stop };
+  return { endpoint, bucket, env, takeDown, bringBack: serve, stop };
 }

@@ -3,7 +3,8 @@
  * real S3-compatible server (SeaweedFS). Every asset, job.json, the quicklook and a post-processor's file land in the
  * bucket at the keys the outputPath template gives, with the sizes the backend promised; the
  * dashboard serves a tile's quicklook from the bucket; a bucket the worker cannot write to
- * refuses the batch before any openEO job.
+ * refuses the batch before any openEO job; object storage that goes down in the middle of a
+ * batch is waited for, and nothing is lost.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,9 @@ import { createDashboard } from '../app/dashboard';
 import type { TileRecord } from '../core/records';
 import { serveDashboard } from '../harness/dashboard-page';
 import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
+import { tileWorkflowId } from '../core/ids';
+import { tilePage, type TileSource } from '../core/spec/tiling';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 type JobDocument = { results: { assets: Record<string, { 'file:size': number }> } };
@@ -48,7 +52,8 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     s3 = await startS3Server();
     // The worker (in this process) reads the standard AWS variables, as a real one would.
     Object.assign(process.env, s3.env);
-    h = await startHarness();
+    // "slow" runs jobs for 20 s: time to take the storage down between a batch's check and its downloads.
+    h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 20_000 } } });
     // A post-processor's file goes to the bucket too, and into the tile's item.
     await h.startWorker({ postprocessors: { count: async ({ files, writeFile }) => void (await writeFile('count.json', JSON.stringify({ files: files.length }))) } });
   });
@@ -92,6 +97,44 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     } finally {
       await dashboard.close();
     }
+  });
+
+  it('waits out an outage of object storage in the middle of a batch: every file arrives once it is back', async () => {
+    const slow = h.backends.slow;
+    const outputDir = `s3://${s3.bucket}/outage`;
+    const spec = h.spec({
+      batchId: 's3outage',
+      cols: 2,
+      rows: 1,
+      outputDir,
+      backends: [{ name: 'slow', url: slow.url, parallelJobs: 2 }],
+      // Short retry pauses, so the test does not wait minutes once the storage is back.
+      timeouts: { heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 3 },
+    });
+    const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
+    const { handle } = await h.client.start(spec);
+    // The batch checked the bucket before its first job; the jobs run for 20 s.
+    await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length === 2, 'both jobs created');
+    await s3.takeDown();
+    try {
+      const waitingOnStorage = async (tileId: string) => {
+        const { raw } = await h.temporal.workflow.getHandle(tileWorkflowId('s3outage', tileId)).describe();
+        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'downloadResults' && /could not store .* in outputDir s3:\/\//.test(a.lastFailure?.message ?? ''));
+      };
+      await eventually(async () => (await Promise.all(tileIds.map(waitingOnStorage))).every(Boolean), 'both downloads waiting for the storage', 180_000);
+      assert.equal((await h.client.progress('s3outage')).counts.finished ?? 0, 0, 'no tile ends while the storage is down');
+    } finally {
+      await s3.bringBack();
+    }
+
+    assert.equal((await handle.result()).counts.finished, 2);
+    const records = (await h.client.records('s3outage')).tiles as TileRecord[];
+    const bucket = resultStore(outputDir);
+    for (const record of records) {
+      for (const name of record.files ?? []) assert.ok(await bucket.head(`s3outage/${record.tileId}/${name}`), `${record.tileId}/${name} is in the bucket`);
+      assert.ok((record.files ?? []).some((name) => name.endsWith('.tif')), `${record.tileId} has its GeoTIFF`);
+    }
+    assert.equal(slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length, 2, 'one job per tile: the outage cost no job');
   });
 
   it('refuses a batch whose bucket the worker cannot write to, naming outputDir, before any openEO job', async () => {
