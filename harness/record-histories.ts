@@ -1,7 +1,9 @@
 /**
  * Records the workflow histories that every later build must replay (`test/replay.test.ts`):
  * a finished batch and a tile of it, a batch that continued as new mid-window, a partitioned
- * batch and a partition, a tile waiting for its job, a tile retried after a failed job.
+ * batch and a partition, a tile waiting for its job, a tile retried after a failed job, a tile
+ * whose job a factory built and whose files a post-processor wrote, and a batch with periods
+ * that took added places.
  *
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
@@ -39,6 +41,16 @@ function gridSpec(emulator: RunningEmulator, outputDir: string, cols: number, ro
   };
 }
 
+/** A batch with periods that takes a place while it runs (paused meanwhile, so it is still running). */
+async function recordPeriodsWithAddedPlaces(client: OpenEOBatchClient, spec: BatchSpecInput): Promise<void> {
+  const { handle } = await client.start(spec);
+  await client.pause(String(spec.batchId));
+  const square = [[4.5, 51.05], [4.55, 51.05], [4.55, 51.1], [4.5, 51.1], [4.5, 51.05]];
+  await client.addTiles(String(spec.batchId), [{ type: 'Feature', id: 'added', geometry: { type: 'Polygon', coordinates: [square] }, properties: {} }]);
+  await client.resume(String(spec.batchId));
+  await handle.result();
+}
+
 export async function recordHistories(outDir: string, log: (line: string) => void = console.log): Promise<string[]> {
   const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-record-'));
   const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
@@ -57,7 +69,19 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
   const credentials = Object.fromEntries(
     [['emulator', emulator] as const, ['slow', slow] as const].map(([name, e]) => [name, { url: e.url, auth: { type: 'basic' as const, ...USER } }]),
   );
-  const worker = await createOpenEOWorker({ temporal: { connectionOptions: { address: server.address }, namespace: server.namespace }, connection: workerConnection, taskQueue: TASK_QUEUE, credentials });
+  const worker = await createOpenEOWorker({
+    temporal: { connectionOptions: { address: server.address }, namespace: server.namespace },
+    connection: workerConnection,
+    taskQueue: TASK_QUEUE,
+    credentials,
+    jobFactories: { june: (_tile, { helpers }) => ({ processGraph: helpers.loadCollection({ collection: 'SENTINEL2_L2A', bands: ['B04'], temporalExtent: ['2024-06-01', '2024-07-01'] }) }) },
+    postprocessors: {
+      count: async ({ files, writeFile }) => {
+        await writeFile('count.json', JSON.stringify({ files: files.length }));
+        return { files: files.length };
+      },
+    },
+  });
   const written: string[] = [];
   const save = async (name: string, workflowId: string, runId?: string) => {
     const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -95,6 +119,18 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       const retried = gridSpec(emulator, output, 1, 1, { batchId: 'retried', maxAttempts: 2 });
       await (await client.start(retried)).handle.result();
       await save('tile-retried-after-error', (await client.tiles('retried'))[0].workflowId);
+
+      const hooked = gridSpec(emulator, output, 1, 1, { batchId: 'hooked', jobFactory: 'june', postprocess: 'count' });
+      await (await client.start(hooked)).handle.result();
+      await save('tile-with-hooks', (await client.tiles('hooked'))[0].workflowId);
+
+      await recordPeriodsWithAddedPlaces(client, gridSpec(emulator, output, 1, 1, {
+        batchId: 'periods',
+        parameterDefaults: {},
+        parameterMapping: { geometry: 'geometry', temporal_extent: 'temporal_extent' },
+        periods: { every: 'month', start: '2024-06-01', end: '2024-08-01' },
+      }));
+      await save('batch-periods-added-places', 'periods');
 
       const waiting = gridSpec(slow, output, 1, 1, { batchId: 'waiting' });
       waiting.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
