@@ -4,13 +4,15 @@
  * `toActivityFailure`), so the workflow's retry policy only ever retries what can succeed.
  */
 import { Context } from '@temporalio/activity';
+import { CompleteAsyncError } from '@temporalio/common';
 import { Job, type Connection } from '@openeo/js-client';
 import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
 import type { ProcessGraph } from '../core/spec/arguments';
 import type { OpenEOJobStatus, UsageMetric } from '../core/records';
 import { TERMINAL_JOB_STATUSES } from '../core/records';
 import { callOpenEO } from './failures';
-import { nextPollDelay, observationsFrom, trimHistory, type PollObservation } from './polling';
+import { JobTracker, type JobLookups } from './job-tracker';
+import { observationsFrom, trimHistory } from './polling';
 
 export interface CreateJobInput {
   backend: BackendRef;
@@ -124,7 +126,22 @@ async function sleepWithHeartbeats(ms: number, details: unknown): Promise<void> 
   ctx.heartbeat(details);
 }
 
+/** The tracker's requests, through the same connections, gates and error classification as every call. */
+export function trackerLookups(connections: OpenEOConnections): JobLookups {
+  return {
+    one: (backend, jobId) => callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId)),
+    list: (backend) =>
+      callOpenEO(connections, backend, 'list the jobs', async (connection) => {
+        const jobs: { id: string; status: OpenEOJobStatus; progress?: number }[] = await connection.listJobs();
+        return new Map(jobs.map((job) => [job.id, { id: job.id, status: job.status, ...(typeof job.progress === 'number' ? { progress: job.progress } : {}) }]));
+      }),
+  };
+}
+
 export function createJobActivities(connections: OpenEOConnections, confirmation: CancelConfirmation = DEFAULT_CANCEL_CONFIRMATION) {
+  // The tracker runs outside any activity's context: it logs through the last wait's logger.
+  let trackerLog: Context['log'] | undefined;
+  const tracker = new JobTracker(trackerLookups(connections), { log: (message) => trackerLog?.warn(message) });
   /**
    * After `DELETE /jobs/{id}/results`, looks at the job a few times (bounded) until the backend
    * stops reporting it active; some backends accept the request and keep the job running.
@@ -170,35 +187,27 @@ export function createJobActivities(connections: OpenEOConnections, confirmation
     },
 
     /**
-     * Polls the job until its status is no longer `knownStatus`, at the pace `nextPollDelay`
-     * picks: backing off while nothing is known, following the job's own progress while it
-     * runs, never faster than `initialIntervalMs` nor slower than `maxIntervalMs`. One activity
-     * call per status change keeps the tile's history independent of the job's duration; the
-     * observations ride along in heartbeat details, so a retried attempt keeps its estimate.
+     * Waits until the job's status is no longer `knownStatus`, without holding a worker slot:
+     * the worker's job tracker follows the job (with the other jobs of its backend) and
+     * completes this activity when the status changes. Polls at the pace `nextPollDelay` picks,
+     * never faster than `initialIntervalMs` nor slower than `maxIntervalMs`. One activity per
+     * status change keeps the tile's history independent of the job's duration; the
+     * observations ride along in heartbeat details, so a retried wait keeps its estimate.
      */
     async waitForJobStatusChange(input: WaitInput): Promise<JobSnapshot> {
       const ctx = Context.current();
-      const settings = { initialIntervalMs: input.initialIntervalMs, maxIntervalMs: input.maxIntervalMs };
-      let history = trimHistory(observationsFrom(ctx.info.heartbeatDetails));
-      for (;;) {
-        const last = history[history.length - 1];
-        const delay = nextPollDelay(history, settings);
-        // The caller has just seen `knownStatus`, so the first look waits too; an earlier attempt
-        // that saw a change but died before returning gets its answer at once.
-        const wait = !last ? delay : last.status !== input.knownStatus ? 0 : Math.max(0, last.at + delay - Date.now());
-        const details = { status: last?.status ?? input.knownStatus, progress: last?.progress, nextPollInMs: wait, observations: history };
-        await sleepWithHeartbeats(wait, details);
-        const sent = Date.now();
-        // `getJob` already fetches the description: one request per look, not two.
-        const job = await callOpenEO(connections, input.backend, 'check the job status', async (connection) =>
-          (await connection.getJob(input.jobId)) as unknown as JobDescription,
-        );
-        // Halfway through the request is our best guess of when the backend measured its progress.
-        const observation: PollObservation = { at: Math.round((sent + Date.now()) / 2), status: job.status };
-        if (typeof job.progress === 'number') observation.progress = job.progress;
-        history = trimHistory([...history, observation]);
-        if (job.status !== input.knownStatus || TERMINAL_JOB_STATUSES.includes(job.status)) return snapshot(job);
-      }
+      trackerLog = ctx.log;
+      tracker.follow(ctx.client.activity, {
+        taskToken: ctx.info.taskToken,
+        backend: input.backend,
+        jobId: input.jobId,
+        knownStatus: input.knownStatus,
+        polling: { initialIntervalMs: input.initialIntervalMs, maxIntervalMs: input.maxIntervalMs },
+        history: trimHistory(observationsFrom(ctx.info.heartbeatDetails)),
+        heartbeatTimeoutMs: ctx.info.heartbeatTimeoutMs,
+        resultOf: (job) => snapshot(job as JobDescription),
+      });
+      throw new CompleteAsyncError();
     },
 
     /**

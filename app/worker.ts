@@ -18,6 +18,12 @@ export interface OpenEOWorkerOptions extends OpenEOPluginOptions {
    * @default the package's workflows
    */
   workflowsPath?: string;
+  /**
+   * Activities this worker runs at once (calls to openEO, downloads, hooks). A job waiting on
+   * its backend holds none: the worker's job tracker follows it.
+   * @default the SDK's (100)
+   */
+  activitySlots?: number;
 }
 
 /** Creates (but does not run) a worker with the openEO plugin. Call `run()` on the result. */
@@ -29,6 +35,7 @@ export async function createOpenEOWorker(options: OpenEOWorkerOptions = {}): Pro
     namespace: target.namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(options.workflowsPath ? { workflowsPath: options.workflowsPath } : {}),
+    ...(options.activitySlots ? { maxConcurrentActivityTaskExecutions: options.activitySlots } : {}),
     plugins: [createOpenEOPlugin(options)],
   });
 }

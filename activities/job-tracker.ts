@@ -1,0 +1,277 @@
+/**
+ * Follows the jobs that tiles wait on, per backend, so that a waiting job holds no worker slot.
+ *
+ * `waitForJobStatusChange` hands its job to the worker's tracker and completes asynchronously:
+ * the activity slot is free at once, and the tracker completes the activity (by task token)
+ * when the job's status changes. Meanwhile the tracker heartbeats every followed activity, so a
+ * worker that dies is noticed by its heartbeat timeout and the wait moves to another worker,
+ * which takes over from the observations the heartbeats carried.
+ *
+ * Each job keeps its own polling rhythm (`nextPollDelay`: backoff, or aiming at the end its
+ * progress predicts). When the tracker follows several jobs of one backend, a look is one
+ * listing (`GET /jobs`) that reads them all, due or not, instead of one `GET /jobs/{id}` each; only
+ * a job's new status is read whole, and a job the listing's first page lacks is read alone.
+ */
+import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError, ActivityPausedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { BackendRef } from '../core/openeo/connections';
+import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
+import { nextPollDelay, trimHistory, type PollObservation, type PollSettings } from './polling';
+
+/** What the tracker reads of a job, from `GET /jobs/{id}` or a listing. */
+export interface JobStatusReading {
+  id: string;
+  status: OpenEOJobStatus;
+  progress?: number;
+}
+
+/** How the tracker asks a backend; failures come as classified ApplicationFailures (see `callOpenEO`). */
+export interface JobLookups {
+  /** `GET /jobs/{id}`: the job's whole description. */
+  one(backend: BackendRef, jobId: string): Promise<JobStatusReading>;
+  /** `GET /jobs`: the jobs the backend lists on its first page, by id. */
+  list(backend: BackendRef): Promise<Map<string, JobStatusReading>>;
+}
+
+/**
+ * Where waits are completed: a Temporal client's `activity` (the async completion client). The
+ * tracker needs only these four calls of it.
+ */
+export interface WaitCompletions {
+  complete(taskToken: Uint8Array, result: unknown): Promise<void>;
+  fail(taskToken: Uint8Array, err: unknown): Promise<void>;
+  reportCancellation(taskToken: Uint8Array): Promise<void>;
+  heartbeat(taskToken: Uint8Array, details?: unknown): Promise<void>;
+}
+
+export interface FollowRequest<Result> {
+  taskToken: Uint8Array;
+  backend: BackendRef;
+  jobId: string;
+  /** The status the tile has seen: the activity completes once the job's status differs. */
+  knownStatus: OpenEOJobStatus;
+  polling: PollSettings;
+  /** Observations an earlier attempt of this wait made (its heartbeat details). */
+  history: PollObservation[];
+  heartbeatTimeoutMs?: number;
+  /** The activity's result, from the job's whole description. */
+  resultOf(job: JobStatusReading): Result;
+}
+
+interface Followed<Result> extends FollowRequest<Result> {
+  since: number;
+  lastHeartbeat: number;
+  /** Failed looks in a row: they space the next look out, as the activity's retries would. */
+  failures: number;
+  notBefore: number;
+}
+
+export interface TrackerOptions {
+  /** Followed jobs of one backend from which a look is one listing rather than `GET /jobs/{id}` per due job. @default 2 */
+  listFrom?: number;
+  /** Longest pause between two heartbeats of a followed activity. @default 20 s */
+  maxHeartbeatIntervalMs?: number;
+  log?: (message: string) => void;
+}
+
+/** When the job is due for its next look (0: at once). */
+function dueAt(job: Followed<unknown>): number {
+  const last = job.history[job.history.length - 1];
+  // An earlier attempt that saw the change but died before completing: answer at once.
+  if (last && last.status !== job.knownStatus) return Math.max(0, job.notBefore);
+  const from = last ? last.at : job.since;
+  return Math.max(from + nextPollDelay(job.history, job.polling), job.notBefore);
+}
+
+function heartbeatInterval(job: Followed<unknown>, max: number): number {
+  return Math.max(1_000, Math.min(max, (job.heartbeatTimeoutMs ?? 3 * max) / 3));
+}
+
+/** The jobs of one backend and the loop that looks at them. */
+class BackendJobs {
+  private readonly jobs = new Map<string, Followed<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly backend: BackendRef,
+    private readonly completions: () => WaitCompletions,
+    private readonly lookups: JobLookups,
+    private readonly options: Required<Omit<TrackerOptions, 'log'>> & Pick<TrackerOptions, 'log'>,
+  ) {}
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  add(job: Followed<unknown>): void {
+    // A retried wait of the same job replaces the attempt it retries.
+    this.jobs.set(job.jobId, job);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.busy || this.jobs.size === 0) return;
+    const max = this.options.maxHeartbeatIntervalMs;
+    let next = Infinity;
+    for (const job of this.jobs.values()) next = Math.min(next, dueAt(job), job.lastHeartbeat + heartbeatInterval(job, max));
+    // Unref'd: a worker that shuts down is not held up; its waits time out and move on.
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, next - Date.now()));
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    this.busy = true;
+    try {
+      const now = Date.now();
+      const due = [...this.jobs.values()].filter((job) => dueAt(job) <= now);
+      if (due.length > 0) await this.look(due);
+      await this.heartbeat(Date.now());
+    } catch (err) {
+      this.options.log?.(`job tracker for ${this.backend.name}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.busy = false;
+      this.schedule();
+    }
+  }
+
+  /** Reads the due jobs: one listing when several jobs are followed, `GET /jobs/{id}` for the rest. */
+  private async look(due: Followed<unknown>[]): Promise<void> {
+    let listed = new Map<string, JobStatusReading>();
+    // A listing costs one request and reads every followed job: worth it once there are a few.
+    if (this.jobs.size >= this.options.listFrom) {
+      const sent = Date.now();
+      listed = await this.lookups.list(this.backend).catch(() => new Map<string, JobStatusReading>());
+      const at = Math.round((sent + Date.now()) / 2);
+      // Every followed job the listing shows is observed, due or not.
+      for (const job of [...this.jobs.values()]) {
+        const reading = listed.get(job.jobId);
+        if (reading) await this.observe(job, reading, at);
+      }
+    }
+    for (const job of due) {
+      if (listed.has(job.jobId) || this.jobs.get(job.jobId) !== job) continue;
+      const sent = Date.now();
+      try {
+        const reading = await this.lookups.one(this.backend, job.jobId);
+        await this.observe(job, reading, Math.round((sent + Date.now()) / 2), reading);
+      } catch (err) {
+        await this.lookFailed(job, err);
+      }
+    }
+  }
+
+  /** Stops following this wait (not a newer wait of the same job that replaced it). */
+  private drop(job: Followed<unknown>): void {
+    if (this.jobs.get(job.jobId) === job) this.jobs.delete(job.jobId);
+  }
+
+  /** Records what a look saw; completes the wait when the status changed. */
+  private async observe(job: Followed<unknown>, reading: JobStatusReading, at: number, full?: JobStatusReading): Promise<void> {
+    const observation: PollObservation = { at, status: reading.status };
+    if (typeof reading.progress === 'number') observation.progress = reading.progress;
+    job.history = trimHistory([...job.history, observation]);
+    job.failures = 0;
+    job.notBefore = 0;
+    if (reading.status === job.knownStatus && !TERMINAL_JOB_STATUSES.includes(reading.status)) return;
+    // A listing is a summary: the tile keeps the job's whole description of its new status.
+    let whole: JobStatusReading | undefined = full;
+    if (!whole) {
+      try {
+        whole = await this.lookups.one(this.backend, job.jobId);
+      } catch (err) {
+        return this.lookFailed(job, err);
+      }
+    }
+    this.drop(job);
+    await this.settle(job, () => this.completions().complete(job.taskToken, job.resultOf(whole)));
+  }
+
+  /** A failed look: given up on when retrying cannot help, else tried again later. */
+  private async lookFailed(job: Followed<unknown>, err: unknown): Promise<void> {
+    if (err instanceof ApplicationFailure && err.nonRetryable) {
+      this.drop(job);
+      await this.settle(job, () => this.completions().fail(job.taskToken, err));
+      return;
+    }
+    job.failures += 1;
+    const pause = Math.min(job.polling.maxIntervalMs, Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1));
+    job.notBefore = Date.now() + pause;
+    this.options.log?.(`job ${job.jobId} on ${this.backend.name}: ${err instanceof Error ? err.message : String(err)}; looking again in ${Math.round(pause / 1000)} s`);
+  }
+
+  /** Heartbeats the followed activities whose turn it is, with their observations. */
+  private async heartbeat(now: number): Promise<void> {
+    const max = this.options.maxHeartbeatIntervalMs;
+    const turn = [...this.jobs.values()].filter((job) => now - job.lastHeartbeat >= heartbeatInterval(job, max));
+    for (const job of turn) {
+      job.lastHeartbeat = now;
+      const last = job.history[job.history.length - 1];
+      const details = { status: last?.status ?? job.knownStatus, progress: last?.progress, observations: job.history, trackedBy: 'job-tracker' };
+      try {
+        await this.completions().heartbeat(job.taskToken, details);
+      } catch (err) {
+        await this.heartbeatRefused(job, err);
+      }
+    }
+  }
+
+  /** The server no longer wants this wait: cancelled, timed out, completed elsewhere, or paused. */
+  private async heartbeatRefused(job: Followed<unknown>, err: unknown): Promise<void> {
+    if (err instanceof ActivityCancelledError) {
+      this.drop(job);
+      await this.settle(job, () => this.completions().reportCancellation(job.taskToken));
+    } else if (err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError || err instanceof ActivityPausedError) {
+      this.drop(job);
+    } else {
+      // The server is unreachable: heartbeat again next round; the timeout decides.
+      this.options.log?.(`heartbeat of the wait for job ${job.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Completes, fails or cancels a wait; one the server no longer knows is simply dropped. */
+  private async settle(job: Followed<unknown>, call: () => Promise<void>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      if (err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError) return;
+      this.options.log?.(`could not settle the wait for job ${job.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** One worker's tracker: a loop per backend, started by the first wait on it. */
+export class JobTracker {
+  private readonly backends = new Map<string, BackendJobs>();
+  private completions: WaitCompletions | undefined;
+  private readonly options: Required<Omit<TrackerOptions, 'log'>> & Pick<TrackerOptions, 'log'>;
+
+  constructor(
+    private readonly lookups: JobLookups,
+    options: TrackerOptions = {},
+  ) {
+    this.options = { listFrom: options.listFrom ?? 2, maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000, log: options.log };
+  }
+
+  /** Jobs followed now, over all backends. */
+  get following(): number {
+    let n = 0;
+    for (const jobs of this.backends.values()) n += jobs.size;
+    return n;
+  }
+
+  /** Follows a job until its status changes; the activity behind `taskToken` completes then. */
+  follow<Result>(completions: WaitCompletions, request: FollowRequest<Result>): void {
+    this.completions = completions;
+    const key = `${request.backend.name} ${request.backend.url}`;
+    let jobs = this.backends.get(key);
+    if (!jobs) {
+      jobs = new BackendJobs(request.backend, () => this.completions!, this.lookups, this.options);
+      this.backends.set(key, jobs);
+    }
+    const now = Date.now();
+    jobs.add({ ...request, since: now, lastHeartbeat: now, failures: 0, notBefore: 0 } as Followed<unknown>);
+  }
+}
