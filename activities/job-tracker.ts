@@ -74,6 +74,9 @@ export interface TrackerOptions {
   log?: (message: string) => void;
 }
 
+/** How long a backend whose listing failed is read job by job. */
+const LISTING_PAUSE_MS = 5 * 60_000;
+
 /** When the job is due for its next look (0: at once). */
 function dueAt(job: Followed<unknown>): number {
   const last = job.history[job.history.length - 1];
@@ -92,6 +95,7 @@ class BackendJobs {
   private readonly jobs = new Map<string, Followed<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private listingPausedUntil = 0;
 
   constructor(
     private readonly backend: BackendRef,
@@ -141,9 +145,14 @@ class BackendJobs {
   private async look(due: Followed<unknown>[]): Promise<void> {
     let listed = new Map<string, JobStatusReading>();
     // A listing costs one request and reads every followed job: worth it once there are a few.
-    if (this.jobs.size >= this.options.listFrom) {
+    if (this.jobs.size >= this.options.listFrom && Date.now() >= this.listingPausedUntil) {
       const sent = Date.now();
-      listed = await this.lookups.list(this.backend).catch(() => new Map<string, JobStatusReading>());
+      listed = await this.lookups.list(this.backend).catch((err: unknown) => {
+        // A backend whose listing fails is read job by job for a while (each look costs one request either way).
+        this.listingPausedUntil = Date.now() + LISTING_PAUSE_MS;
+        this.options.log?.(`listing the jobs of ${this.backend.name} failed (${err instanceof Error ? err.message : String(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
+        return new Map<string, JobStatusReading>();
+      });
       const at = Math.round((sent + Date.now()) / 2);
       // Every followed job the listing shows is observed, due or not.
       for (const job of [...this.jobs.values()]) {
