@@ -13,6 +13,7 @@ import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/clie
 import { s3ClientConfig } from '../activities/store';
 import { temporalCacheDir } from '../tools/devserver';
 import { findFreePort } from '../tools/devserver/free-port';
+import { terminate } from './child-process';
 
 /** The SeaweedFS module version `.ci/run` builds. */
 export const SEAWEEDFS_VERSION = 'v0.0.0-20261109003541-7506e5f91cd6';
@@ -133,15 +134,7 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     started.stderr!.on('data', keep);
     await waitForS3(env, started, () => output);
   };
-  const takeDown = async () => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
-    const timer = setTimeout(() => running.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const takeDown = () => terminate(child);
   const stop = async () => {
     await takeDown();
     await rm(dir, { recursive: true, force: true });

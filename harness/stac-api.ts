@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { terminate } from './child-process';
 
 const run = promisify(execFile);
 const POSTGRES_ROOT = '/usr/lib/postgresql';
@@ -76,18 +77,6 @@ async function waitForApi(url: string, api: ChildProcess, output: () => string, 
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`stac-fastapi-pgstac did not answer at ${url} within ${timeoutMs / 1000} s:\n${output()}`);
-}
-
-/** Stops a process with SIGTERM, and SIGKILL when it has not exited after 10 s. */
-async function terminate(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await exited;
-  }
 }
 
 /**
