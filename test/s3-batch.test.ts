@@ -17,8 +17,8 @@ import { createDashboard } from '../app/dashboard';
 import type { TileRecord } from '../core/records';
 import { serveDashboard } from '../harness/dashboard-page';
 import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
-import { tileWorkflowId } from '../core/ids';
 import { tilePage, type TileSource } from '../core/spec/tiling';
+import { downloadsWaitingOn } from './support/downloads-waiting';
 import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
@@ -117,11 +117,7 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length === 2, 'both jobs created');
     await s3.takeDown();
     try {
-      const waitingOnStorage = async (tileId: string) => {
-        const { raw } = await h.temporal.workflow.getHandle(tileWorkflowId('s3outage', tileId)).describe();
-        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'downloadResults' && /could not store .* in outputDir s3:\/\//.test(a.lastFailure?.message ?? ''));
-      };
-      await eventually(async () => (await Promise.all(tileIds.map(waitingOnStorage))).every(Boolean), 'both downloads waiting for the storage', 180_000);
+      await downloadsWaitingOn(h, 's3outage', tileIds, /could not store .* in outputDir s3:\/\//, 'the storage');
       assert.equal((await h.client.progress('s3outage')).counts.finished ?? 0, 0, 'no tile ends while the storage is down');
     } finally {
       await s3.bringBack();

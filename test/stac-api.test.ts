@@ -12,7 +12,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { tileWorkflowId } from '../core/ids';
 import { tilePage, type TileSource } from '../core/spec/tiling';
 import { StacApiClient, type CollectionDocument } from '../activities/stac/api';
 import { publishTileStac } from '../activities/stac/publish';
@@ -22,6 +21,7 @@ import { InvalidSpecError } from '../core/spec/validate';
 import { postgresWithPostgis, startStacApi, type StacApiServer } from '../harness/stac-api';
 import { installedStacPython, stacPython } from '../harness/stac-python';
 import { validateStac } from '../harness/stac-validator';
+import { downloadsWaitingOn } from './support/downloads-waiting';
 import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
@@ -145,11 +145,7 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     await api.takeDown();
     try {
       // Each tile's job finishes and its download retries, waiting for the API.
-      const waitingOnStac = async (tileId: string) => {
-        const { raw } = await h.temporal.workflow.getHandle(tileWorkflowId('stac-outage', tileId)).describe();
-        return (raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'downloadResults' && /the STAC API at .* did not answer/.test(a.lastFailure?.message ?? ''));
-      };
-      await eventually(async () => (await Promise.all(tileIds.map(waitingOnStac))).every(Boolean), 'both downloads waiting for the STAC API', 120_000);
+      await downloadsWaitingOn(h, 'stac-outage', tileIds, /the STAC API at .* did not answer/, 'the STAC API');
       const { counts } = await h.client.progress('stac-outage');
       assert.equal(counts.finished ?? 0, 0, 'no tile ends while the API is down');
     } finally {
