@@ -9,8 +9,9 @@
  *
  * Each job keeps its own polling rhythm (`nextPollDelay`: backoff, or aiming at the end its
  * progress predicts). When the tracker follows several jobs of one backend, a look is one
- * listing (`GET /jobs`) that reads them all, due or not, instead of one `GET /jobs/{id}` each; only
- * a job's new status is read whole, and a job the listing's first page lacks is read alone.
+ * listing (`GET /jobs`) that reads them all, due or not, instead of one `GET /jobs/{id}` each; a
+ * change seen in the listing completes the wait with the job's summary from it (the tile reads
+ * the whole description when it downloads), and a job the listing's first page lacks is read alone.
  */
 import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError, ActivityPausedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -29,7 +30,7 @@ export interface JobStatusReading {
 export interface JobLookups {
   /** `GET /jobs/{id}`: the job's whole description. */
   one(backend: BackendRef, jobId: string): Promise<JobStatusReading>;
-  /** `GET /jobs`: the jobs the backend lists on its first page, by id. */
+  /** `GET /jobs`: the jobs the backend lists on its first page, by id, each as its summary. */
   list(backend: BackendRef): Promise<Map<string, JobStatusReading>>;
 }
 
@@ -54,7 +55,7 @@ export interface FollowRequest<Result> {
   /** Observations an earlier attempt of this wait made (its heartbeat details). */
   history: PollObservation[];
   heartbeatTimeoutMs?: number;
-  /** The activity's result, from the job's whole description. */
+  /** The activity's result, from the job's description or its summary in a listing. */
   resultOf(job: JobStatusReading): Result;
 }
 
@@ -73,6 +74,9 @@ export interface TrackerOptions {
   maxHeartbeatIntervalMs?: number;
   log?: (message: string) => void;
 }
+
+/** Jobs per backend whose observations outlive their wait (see `BackendJobs.seen`). */
+const REMEMBERED_JOBS = 10_000;
 
 /** How long a backend whose listing failed is read job by job. */
 const LISTING_PAUSE_MS = 5 * 60_000;
@@ -93,6 +97,12 @@ function heartbeatInterval(job: Followed<unknown>, max: number): number {
 /** The jobs of one backend and the loop that looks at them. */
 class BackendJobs {
   private readonly jobs = new Map<string, Followed<unknown>>();
+  /**
+   * What the tracker saw of jobs whose wait it completed, by job id: the tile's next wait on the
+   * same job (e.g. for its end, after it started running) goes on from there, so the progress
+   * rate it needs is not measured from scratch. Oldest first; bounded.
+   */
+  private readonly seen = new Map<string, PollObservation[]>();
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private listingPausedUntil = 0;
@@ -109,6 +119,9 @@ class BackendJobs {
   }
 
   add(job: Followed<unknown>): void {
+    const seen = this.seen.get(job.jobId);
+    this.seen.delete(job.jobId);
+    if (job.history.length === 0 && seen) job.history = seen;
     // A retried wait of the same job replaces the attempt it retries.
     this.jobs.set(job.jobId, job);
     this.schedule();
@@ -165,7 +178,7 @@ class BackendJobs {
       const sent = Date.now();
       try {
         const reading = await this.lookups.one(this.backend, job.jobId);
-        await this.observe(job, reading, Math.round((sent + Date.now()) / 2), reading);
+        await this.observe(job, reading, Math.round((sent + Date.now()) / 2));
       } catch (err) {
         await this.lookFailed(job, err);
       }
@@ -174,28 +187,23 @@ class BackendJobs {
 
   /** Stops following this wait (not a newer wait of the same job that replaced it). */
   private drop(job: Followed<unknown>): void {
-    if (this.jobs.get(job.jobId) === job) this.jobs.delete(job.jobId);
+    if (this.jobs.get(job.jobId) !== job) return;
+    this.jobs.delete(job.jobId);
+    if (TERMINAL_JOB_STATUSES.includes(job.history[job.history.length - 1]?.status)) return;
+    this.seen.set(job.jobId, job.history);
+    if (this.seen.size > REMEMBERED_JOBS) this.seen.delete(this.seen.keys().next().value!);
   }
 
   /** Records what a look saw; completes the wait when the status changed. */
-  private async observe(job: Followed<unknown>, reading: JobStatusReading, at: number, full?: JobStatusReading): Promise<void> {
+  private async observe(job: Followed<unknown>, reading: JobStatusReading, at: number): Promise<void> {
     const observation: PollObservation = { at, status: reading.status };
     if (typeof reading.progress === 'number') observation.progress = reading.progress;
     job.history = trimHistory([...job.history, observation]);
     job.failures = 0;
     job.notBefore = 0;
     if (reading.status === job.knownStatus && !TERMINAL_JOB_STATUSES.includes(reading.status)) return;
-    // A listing is a summary: the tile keeps the job's whole description of its new status.
-    let whole: JobStatusReading | undefined = full;
-    if (!whole) {
-      try {
-        whole = await this.lookups.one(this.backend, job.jobId);
-      } catch (err) {
-        return this.lookFailed(job, err);
-      }
-    }
     this.drop(job);
-    await this.settle(job, () => this.completions().complete(job.taskToken, job.resultOf(whole)));
+    await this.settle(job, () => this.completions().complete(job.taskToken, job.resultOf(reading)));
   }
 
   /** A failed look: given up on when retrying cannot help, else tried again later. */

@@ -4,7 +4,7 @@
  * `toActivityFailure`), so the workflow's retry policy only ever retries what can succeed.
  */
 import { Context } from '@temporalio/activity';
-import { CompleteAsyncError } from '@temporalio/common';
+import { ApplicationFailure, CompleteAsyncError } from '@temporalio/common';
 import { Job, type Connection } from '@openeo/js-client';
 import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
 import type { ProcessGraph } from '../core/spec/arguments';
@@ -38,6 +38,12 @@ export interface JobSnapshot {
   updated?: string;
 }
 
+/** A job the tile made and started, with what is known of its status since. */
+export interface SubmittedJob {
+  jobId: string;
+  job: JobSnapshot;
+}
+
 /** A job after a cancel request, and whether the backend says the cancel took. */
 export interface CancelledJob extends JobSnapshot {
   /**
@@ -66,7 +72,7 @@ export interface WaitInput extends JobRef {
 }
 
 /** What `describeJob` gives us, typed as far as we rely on it. */
-interface JobDescription {
+export interface JobDescription {
   id: string;
   status: OpenEOJobStatus;
   title?: string | null;
@@ -76,7 +82,8 @@ interface JobDescription {
   updated?: string;
 }
 
-function snapshot(job: JobDescription): JobSnapshot {
+/** What the workflow keeps of a job's description (or of its summary in a listing). */
+export function snapshot(job: JobDescription): JobSnapshot {
   const s: JobSnapshot = { status: job.status };
   if (typeof job.progress === 'number') s.progress = job.progress;
   if (typeof job.costs === 'number') s.costs = job.costs;
@@ -86,9 +93,12 @@ function snapshot(job: JobDescription): JobSnapshot {
 }
 
 /** The backend's jobs with this title, oldest first. */
-async function jobsTitled(connection: Connection, title: string): Promise<{ id: string; created?: string }[]> {
-  const jobs: { id: string; title?: string | null; created?: string }[] = await connection.listJobs();
-  return jobs.filter((job) => job.title === title).sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
+async function jobsTitled(connection: Connection, title: string): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
+  const jobs: { id: string; title?: string | null; status?: OpenEOJobStatus; created?: string }[] = await connection.listJobs();
+  return jobs
+    .filter((job) => job.title === title)
+    .sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''))
+    .map((job) => ({ id: job.id, status: job.status, created: job.created }));
 }
 
 /**
@@ -96,10 +106,10 @@ async function jobsTitled(connection: Connection, title: string): Promise<{ id: 
  * have been carried out by the backend after our retry created the job again. Extra jobs were
  * never started, so deleting them loses nothing.
  */
-async function keepOldestJob(connection: Connection, title: string, fallback: string): Promise<string> {
+async function keepOldestJob(connection: Connection, title: string): Promise<{ id: string; status?: OpenEOJobStatus } | undefined> {
   const [oldest, ...extra] = await jobsTitled(connection, title);
   for (const job of extra) await jobHandle(connection, job.id).deleteJob();
-  return oldest?.id ?? fallback;
+  return oldest;
 }
 
 /** The job's description: `getJob` fetches it (one request). */
@@ -126,14 +136,84 @@ async function sleepWithHeartbeats(ms: number, details: unknown): Promise<void> 
   ctx.heartbeat(details);
 }
 
+/** The job an attempt made: its id and, when found again by its title, the status it has. */
+interface CreatedJob {
+  id: string;
+  status?: OpenEOJobStatus;
+}
+
+/** The part of the client's connection that sends a request with its login, gates and quotas. */
+interface RequestSender {
+  _post(path: string, body: unknown): Promise<{ headers: Record<string, unknown> }>;
+}
+
+/**
+ * The client's request method. `createJob` and `Job.startJob` fetch the job's description after
+ * their request; a tile needs neither (the create answers the id, the start's answer is
+ * "queued", and the tracker reads what follows), so it sends the two requests alone.
+ */
+function requests(connection: Connection): RequestSender {
+  // `_post` is protected in the client's types; the cast only reaches it.
+  return connection as unknown as RequestSender;
+}
+
+/** `POST /jobs`, answering the new job's id from the `OpenEO-Identifier` header. */
+async function postJob(connection: Connection, input: CreateJobInput): Promise<string> {
+  const response = await requests(connection)._post('/jobs', {
+    ...input.jobOptions,
+    title: input.jobTitle,
+    description: input.description ?? null,
+    process: { process_graph: input.processGraph },
+  });
+  const id = response.headers['openeo-identifier'];
+  // Without the header the job may exist all the same: the retry finds it by its title.
+  if (typeof id !== 'string') throw new Error('the backend created the job without answering its id (no OpenEO-Identifier header)');
+  return id;
+}
+
+/**
+ * Creates the job, or on a retry finds the one an earlier try created (by its unique title) and
+ * keeps only the oldest of that title.
+ */
+async function createOrRecover(connection: Connection, input: CreateJobInput, retried: boolean): Promise<CreatedJob> {
+  if (retried) {
+    const [existing] = await jobsTitled(connection, input.jobTitle);
+    if (existing) return existing;
+  }
+  const id = await postJob(connection, input);
+  if (!retried) return { id, status: 'created' };
+  return (await keepOldestJob(connection, input.jobTitle)) ?? { id, status: 'created' };
+}
+
+/** `POST /jobs/{id}/results`: queues the job, without reading it back. */
+async function queueJob(connection: Connection, jobId: string): Promise<void> {
+  await requests(connection)._post(`/jobs/${encodeURIComponent(jobId)}/results`, {});
+}
+
+/** A failure of the start, carrying the id of the job that was created (see `jobIdOfFailure`). */
+function withJobId(err: unknown, jobId: string): unknown {
+  if (!(err instanceof ApplicationFailure)) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.type ?? undefined,
+    nonRetryable: err.nonRetryable ?? false,
+    // A backend's Retry-After stays the pause before the next try.
+    nextRetryDelay: err.nextRetryDelay ?? undefined,
+    details: [{ jobId }],
+    cause: err.cause,
+  });
+}
+
 /** The tracker's requests, through the same connections, gates and error classification as every call. */
 export function trackerLookups(connections: OpenEOConnections): JobLookups {
   return {
     one: (backend, jobId) => callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId)),
     list: (backend) =>
       callOpenEO(connections, backend, 'list the jobs', async (connection) => {
-        const jobs: { id: string; status: OpenEOJobStatus; progress?: number }[] = await connection.listJobs();
-        return new Map(jobs.map((job) => [job.id, { id: job.id, status: job.status, ...(typeof job.progress === 'number' ? { progress: job.progress } : {}) }]));
+        // Each entry is the job's summary (status, progress, and for ended jobs often costs): what
+        // the tile keeps of a status change, so a change seen in a listing needs no request of its own.
+        const jobs: JobDescription[] = await connection.listJobs();
+        return new Map(jobs.map((job) => [job.id, job]));
       }),
   };
 }
@@ -167,15 +247,8 @@ export function createJobActivities(connections: OpenEOConnections, confirmation
           const [existing] = await jobsTitled(connection, input.jobTitle);
           if (existing) return existing.id;
         }
-        const job = await connection.createJob(
-          { process_graph: input.processGraph },
-          input.jobTitle,
-          input.description ?? null,
-          null,
-          null,
-          input.jobOptions ?? {},
-        );
-        return retried ? keepOldestJob(connection, input.jobTitle, job.id) : job.id;
+        const job = await connection.createJob({ process_graph: input.processGraph }, input.jobTitle, input.description ?? null, null, null, input.jobOptions ?? {});
+        return retried ? ((await keepOldestJob(connection, input.jobTitle))?.id ?? job.id) : job.id;
       });
     },
 
@@ -184,6 +257,26 @@ export function createJobActivities(connections: OpenEOConnections, confirmation
       return callOpenEO(connections, input.backend, 'start the job', async (connection) => {
         return snapshot((await jobHandle(connection, input.jobId).startJob()) as unknown as JobDescription);
       });
+    },
+
+    /**
+     * Creates the attempt's job and starts it: one step of the tile instead of two. A retry finds
+     * the job an earlier try made by its title, and starts it only if it was never started. A
+     * start the backend refuses for good fails with the job's id in its details, so the tile
+     * still records which job it made.
+     */
+    async submitJob(input: CreateJobInput): Promise<SubmittedJob> {
+      const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
+        createOrRecover(connection, input, Context.current().info.attempt > 1),
+      );
+      if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
+      try {
+        await callOpenEO(connections, input.backend, 'start the job', (connection) => queueJob(connection, created.id));
+      } catch (err) {
+        throw withJobId(err, created.id);
+      }
+      // The API's answer to a start is "queued"; the tracker's first look says what follows.
+      return { jobId: created.id, job: { status: 'queued' } };
     },
 
     /**

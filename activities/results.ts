@@ -13,7 +13,7 @@ import type { AssetFetchContext } from './asset-downloads';
 import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
 import { makeQuicklook, quicklookSource, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
-import { jobHandle, type JobRef } from './openeo-jobs';
+import { jobHandle, snapshot, type JobDescription, type JobRef, type JobSnapshot } from './openeo-jobs';
 import { localFolder, stageFromStore, storeAsset, storeDocument, storeFailure, tileFolder, type TileFolder } from './tile-output';
 import { stacSettings, type StacSettings } from '../core/spec/stac-settings';
 import { publishTileStac, type TileFile } from './stac/publish';
@@ -44,6 +44,11 @@ export interface DownloadedResults {
   /** Files written, relative to `tileDir`. */
   files: string[];
   bytes: number;
+  /**
+   * The job as its description (read for `job.json`) gives it: the costs and usage of a job
+   * whose end the tile learnt from a listing's summary. Absent in results of older workers.
+   */
+  job?: JobSnapshot;
 }
 
 interface StacAsset {
@@ -169,7 +174,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       }
       await dropStaging(tile);
       files.push(...quicklook.files, 'job.json');
-      return { tileDir: tile.location, files, bytes };
+      return { tileDir: tile.location, files, bytes, job: snapshot(description as unknown as JobDescription) };
     },
 
     /**

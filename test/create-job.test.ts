@@ -1,11 +1,13 @@
 /**
- * The createJob activity against the emulator over HTTP: a retried create finds the job an
- * earlier attempt made, and when a late create lands beside its own, only one job remains.
+ * The createJob and submitJob activities against the emulator over HTTP: a retried create finds
+ * the job an earlier attempt made, and when a late create lands beside its own, only one job
+ * remains; a submit starts its job once, and a refused start still names the job it made.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createJobActivities } from '../activities/openeo-jobs';
+import { createJobActivities, type SubmittedJob } from '../activities/openeo-jobs';
 import { OpenEOConnections } from '../core/openeo/connections';
 import { startEmulator, type RunningEmulator } from '../tools/emulator';
 import type { RequestHookContext } from '../tools/emulator/hooks';
@@ -32,12 +34,21 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   let emulator: RunningEmulator;
   let lateJob: string | undefined;
   let injectLateCreate = false;
+  /** Jobs whose start the emulator refuses with a 400, as a backend refuses a job it cannot run. */
+  const refuseStartOf = new Set<string>();
+  const routes: string[] = [];
   before(async () => {
     emulator = await startEmulator({
       users: [EMULATOR_USER],
       requestHook: {
         // Just before the activity's own create is handled, an earlier create "arrives late".
         async beforeRoute(context: RequestHookContext) {
+          routes.push(context.route);
+          if (context.route === 'POST /openeo/1.2/jobs/{job_id}/results' && refuseStartOf.has(context.params.job_id ?? '')) {
+            context.res.writeHead(400, { 'Content-Type': 'application/json' });
+            context.res.end(JSON.stringify({ id: context.requestId, code: 'ProcessGraphInvalid', message: 'refused by the test' }));
+            return { handled: true };
+          }
           if (injectLateCreate && context.req.method === 'POST' && context.route === 'POST /openeo/1.2/jobs') {
             injectLateCreate = false;
             lateJob = await createDirectly(emulator, 'batch/tile-1 attempt 1');
@@ -65,5 +76,50 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
     assert.ok(lateJob);
     assert.equal(id, lateJob, 'the older job is kept');
     assert.deepEqual(emulator.admin.jobs().filter((j) => j.title === 'batch/tile-1 attempt 1').map((j) => j.id), [lateJob]);
+  });
+
+  const START = 'POST /openeo/1.2/jobs/{job_id}/results';
+  const startsOf = (from: number) => routes.slice(from).filter((r) => r === START).length;
+
+  it('submitJob creates and starts the job with two requests, and says it is queued', async () => {
+    const from = routes.length;
+    const submitted = (await new MockActivityEnvironment().run(activities().submitJob, input('batch/tile-2 attempt 1'))) as SubmittedJob;
+    assert.deepEqual(submitted.job, { status: 'queued' });
+    const job = emulator.admin.jobs().find((j) => j.id === submitted.jobId);
+    assert.ok(job && job.status !== 'created', `the job was started (status ${job?.status})`);
+    const jobRoutes = routes.slice(from).filter((r) => r.includes('/jobs'));
+    assert.deepEqual(jobRoutes, ['POST /openeo/1.2/jobs', START], 'no description is fetched after the start');
+  });
+
+  it('a retried submitJob finds the job an earlier try made and started, and does not start it again', async () => {
+    const first = (await new MockActivityEnvironment().run(activities().submitJob, input('batch/tile-3 attempt 1'))) as SubmittedJob;
+    const from = routes.length;
+    const again = (await new MockActivityEnvironment({ attempt: 2 }).run(activities().submitJob, input('batch/tile-3 attempt 1'))) as SubmittedJob;
+    assert.equal(again.jobId, first.jobId);
+    assert.notEqual(again.job.status, 'created');
+    assert.equal(startsOf(from), 0);
+    assert.equal(emulator.admin.jobs().filter((j) => j.title === 'batch/tile-3 attempt 1').length, 1);
+  });
+
+  it('a retried submitJob starts a job an earlier try created but did not start', async () => {
+    const earlier = await createDirectly(emulator, 'batch/tile-4 attempt 1');
+    const from = routes.length;
+    const submitted = (await new MockActivityEnvironment({ attempt: 2 }).run(activities().submitJob, input('batch/tile-4 attempt 1'))) as SubmittedJob;
+    assert.equal(submitted.jobId, earlier);
+    assert.equal(startsOf(from), 1);
+    assert.notEqual(emulator.admin.jobs().find((j) => j.id === earlier)?.status, 'created');
+  });
+
+  it('a start refused for good fails with the id of the job that was created', async () => {
+    const earlier = await createDirectly(emulator, 'batch/tile-5 attempt 1');
+    refuseStartOf.add(earlier);
+    const err = await new MockActivityEnvironment({ attempt: 2 }).run(activities().submitJob, input('batch/tile-5 attempt 1')).then(
+      () => assert.fail('the start should be refused'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ApplicationFailure, String(err));
+    assert.equal(err.nonRetryable, true);
+    assert.deepEqual(err.details, [{ jobId: earlier }]);
+    assert.match(err.message, /refused by the test/);
   });
 });

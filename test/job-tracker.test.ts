@@ -141,8 +141,8 @@ describe('the job tracker on the emulator', () => {
     assert.deepEqual(outcomes.map((o) => o.result?.status), ['finished', 'finished', 'finished', 'finished']);
     const [listings, singles] = [count(LIST_ROUTE), count(STATUS_ROUTE)];
     assert.ok(listings >= 1, 'the due jobs were read with a listing');
-    // One whole description per job for its new status; the looks before were shared listings.
-    assert.ok(singles <= jobs.length + 2, `${singles} GET /jobs/{id} for ${jobs.length} jobs (and ${listings} listings)`);
+    // The listing's summaries say which job finished: no job is read on its own.
+    assert.ok(singles <= 1, `${singles} GET /jobs/{id} for ${jobs.length} jobs (and ${listings} listings)`);
     assert.equal(t.following, 0, 'nothing is followed once every wait is completed');
   });
 
@@ -156,6 +156,23 @@ describe('the job tracker on the emulator', () => {
     const outcome = await follow(tracker(), new Recorder(), job, { history });
     assert.equal(outcome.result?.status, 'finished');
     assert.ok(count(STATUS_ROUTE) <= 6, `${count(STATUS_ROUTE)} status requests`);
+  });
+
+  it("goes on from what a job's previous wait saw, when the tile waits on the same job again", async () => {
+    const job = await runningJob('waited-twice');
+    const t = tracker({ maxHeartbeatIntervalMs: 1000 });
+    const sink = new Recorder();
+    // The tile thought the job queued: the first look sees it running and completes that wait.
+    const first = await follow(t, sink, job, { knownStatus: 'queued' });
+    assert.equal(first.result?.status, 'running');
+    const secondFrom = Date.now();
+    const next = new Recorder();
+    const second = follow(t, next, job);
+    // Its first heartbeat carries the observation the previous wait made.
+    const carried = () => next.heartbeats.some((h) => observationsFrom(h.details).some((o) => o.at < secondFrom));
+    for (const deadline = Date.now() + 5000; Date.now() < deadline && !carried(); ) await sleep(100);
+    assert.ok(carried(), 'the second wait heartbeats the first wait\'s observation');
+    assert.equal((await second).result?.status, 'finished');
   });
 
   it('looks at once when an earlier attempt saw the change but could not report it', async () => {
