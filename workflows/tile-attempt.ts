@@ -2,9 +2,9 @@
  * One attempt of a tile: create its openEO job, start it, and follow it to its end, cancelling
  * it on the backend when it stays queued or runs past the batch's limits.
  */
-import { CancellationScope, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
-import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
+import type { CancelledJob, CreateJobInput, JobSnapshot, SubmittedJob } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
 import { OPENEO_JOB_ID } from '../core/search-attributes';
@@ -73,24 +73,63 @@ function phaseTimeLeft(ctx: AttemptContext, phase: 'queue' | 'run', createdAt: n
   return limitSeconds * 1000 - (Date.now() - phaseStart);
 }
 
+/**
+ * Patch id of 0.5.0's leaner tile: create and start are one activity (`submitJob`), and the tile
+ * does not wait for its window to take its signals (see `tellParent`). One id for both, because
+ * every patch costs a tile two history events (its marker and a search attribute update).
+ */
+export const LEAN_TILE_PATCH = 'lean-tile';
+
+/** Notes a job the tile made: in its record and as a search attribute. */
+function jobMade(journal: TileJournal, jobId: string): void {
+  journal.jobCreated(jobId);
+  upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: jobId }]);
+}
+
+/** The id of the job a failed `submitJob` made, from the failure's details. */
+function jobIdOfFailure(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as { jobId?: unknown } | undefined) : undefined;
+  return typeof details?.jobId === 'string' ? details.jobId : undefined;
+}
+
+/** Creates and starts the job in one activity. */
+async function submit(quick: TileActivities['quick'], create: CreateJobInput, journal: TileJournal): Promise<SubmittedJob> {
+  try {
+    const submitted = await quick.submitJob(create);
+    jobMade(journal, submitted.jobId);
+    return submitted;
+  } catch (err) {
+    // The job was made but its start refused for good: the record still names it.
+    const jobId = jobIdOfFailure(err);
+    if (jobId !== undefined) jobMade(journal, jobId);
+    throw err;
+  }
+}
+
+/** Creates, then starts the job: two activities, as tiles did before {@link LEAN_TILE_PATCH}. */
+async function createThenStart(quick: TileActivities['quick'], create: CreateJobInput, journal: TileJournal): Promise<SubmittedJob> {
+  const jobId = await quick.createJob(create);
+  jobMade(journal, jobId);
+  return { jobId, job: await quick.startJob({ backend: create.backend, jobId }) };
+}
+
 /** One openEO job: create, start, and wait for its end within the phase limits. */
 export async function runAttempt(ctx: AttemptContext, job: JobDefinition): Promise<AttemptOutcome> {
   const { backend, journal } = ctx;
   const { quick, waiting } = ctx.activities;
   const key = jobTitle(ctx.batchId, journal.record.tileId, journal.record.attempts);
-  const jobId = await quick.createJob({
+  const create = {
     backend,
     // A factory's title goes first; the key stays whole, so a lost create is still found by it.
     jobTitle: job.title ? `${job.title} — ${key}` : key,
     processGraph: job.processGraph,
     jobOptions: job.jobOptions,
     ...(job.description ? { description: job.description } : {}),
-  });
+  };
+  const { jobId, job: submitted } = patched(LEAN_TILE_PATCH) ? await submit(quick, create, journal) : await createThenStart(quick, create, journal);
   const createdAt = Date.now();
-  journal.jobCreated(jobId);
-  upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: jobId }]);
-
-  let snapshot = await quick.startJob({ backend, jobId });
+  let snapshot = submitted;
   ctx.observe(snapshot);
   while (!TERMINAL_JOB_STATUSES.includes(snapshot.status)) {
     const phase = snapshot.status === 'running' ? 'run' : 'queue';

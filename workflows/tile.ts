@@ -23,7 +23,7 @@ import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph } fr
 import { tilePeriodId } from '../core/spec/output-path';
 import { tileActivities } from './activity-options';
 import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
-import { runAttempt, type AttemptContext, type JobDefinition } from './tile-attempt';
+import { LEAN_TILE_PATCH, runAttempt, type AttemptContext, type JobDefinition } from './tile-attempt';
 import { definitionFrom, planJob, postprocessTile } from './tile-hooks';
 import type { TileWorkflowInput } from './tile-input';
 import { TileJournal } from './tile-journal';
@@ -82,6 +82,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
     // The tile and STAC settings ride along as data, for the item the activity writes.
     const downloaded = await transfers.downloadResults({ ...output(), tile, stac: input.stac });
+    // The description read for job.json has the usage a listing's summary may lack.
+    if (downloaded.job) journal.observe(downloaded.job);
     record.outputDir = downloaded.tileDir;
     record.files = downloaded.files;
     record.status = 'finished';
@@ -196,16 +198,22 @@ async function finish(journal: TileJournal): Promise<void> {
   upsertSearchAttributes([{ key: TILE_STATUS, value: journal.record.status }]);
   if (patched(RECORD_MEMO_PATCH)) upsertMemo({ [TILE_RECORD_MEMO]: journal.record });
   setCurrentDetails(details);
-  await tellParent((parent) => parent.signal(tileCompleted, journal.record));
+  await tellParent((parent) => parent.signal(tileCompleted, journal.record), true);
 }
 
-/** Signals the window that started this tile; a window that is gone is not an error. */
-async function tellParent(send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>): Promise<void> {
+
+/**
+ * Signals the window that started this tile; a window that is gone is not an error. Since
+ * {@link LEAN_TILE_PATCH} a tile that goes on afterwards does not wait for the signal to be
+ * taken: it goes out with the tile's next step (e.g. the download) in the same workflow task.
+ * The tile's last signal is always waited for: the server drops a signal whose sender has
+ * closed by the time it would be delivered.
+ */
+async function tellParent(send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>, last = false): Promise<void> {
   const parent = workflowInfo().parent;
   if (!parent) return;
-  try {
-    await send(getExternalWorkflowHandle(parent.workflowId));
-  } catch {
+  const sent = send(getExternalWorkflowHandle(parent.workflowId)).catch(() => {
     // The batch ended or was terminated: the record stays in this workflow's result.
-  }
+  });
+  if (last || !patched(LEAN_TILE_PATCH)) await sent;
 }
