@@ -1,7 +1,7 @@
 /** Command-line flags of `npm run bench -- …`. */
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['throughput', 'makespan', 'polling', 'chaos', 'export', 'dashboard'] as const;
+export const SCENARIOS = ['throughput', 'makespan', 'polling', 'waiting', 'workers', 'chaos', 'export', 'dashboard'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -18,6 +18,10 @@ export interface BenchOptions {
   chaosTiles: number;
   /** Tiles of the batch the export scenario pauses and exports. */
   exportTiles: number;
+  /** Tiles whose jobs all wait at once in the waiting scenario. */
+  waitingTiles: number;
+  /** Tiles of the batch run on several workers. */
+  workersTiles: number;
 }
 
 export const USAGE = `usage: node dist/bench/run.js [options]
@@ -30,7 +34,10 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --durable-sqlite        keep the dev server's SQLite fsync on every commit (about 3× slower here)
   --chaos-tiles N         tiles in the chaos run: faults, worker kills, a server restart (default 200)
   --export-tiles N        tiles of the batch the export scenario runs a tenth of, pauses and exports
-                          in each format (default 10000; --quick 1000)`;
+                          in each format (default 10000; --quick 1000)
+  --waiting-tiles N       tiles whose jobs all wait at once when the worker's slots are counted (default 500)
+  --workers-tiles N       tiles of the batch run on 3 worker processes (default 1000; --quick 300)
+  --tiles 100000          the 100,000-tile batch (hours on 2 cores): worker peak RSS and history limits`;
 
 /** A tile count `gridSpec` makes exactly: up to 100 in a row, else full rows of 100. */
 function validGrid(t: number): boolean {
@@ -50,6 +57,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'durable-sqlite': { type: 'boolean', default: false },
       'chaos-tiles': { type: 'string' },
       'export-tiles': { type: 'string' },
+      'waiting-tiles': { type: 'string' },
+      'workers-tiles': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -73,5 +82,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0) throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
   const exportTiles = Number(values['export-tiles'] ?? (values.quick ? 1000 : 10_000));
   if (!validGrid(exportTiles)) throw new Error(`--export-tiles: ${exportTiles} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`);
-  return { tiles, scenarios, serial: values.serial ?? false, pollingJobSeconds, durableSqlite: values['durable-sqlite'] ?? false, chaosTiles, exportTiles };
+  const waitingTiles = Number(values['waiting-tiles'] ?? 500);
+  if (!validGrid(waitingTiles)) throw new Error(`--waiting-tiles: ${waitingTiles} is not a tile count the grid can make\n${USAGE}`);
+  const workersTiles = Number(values['workers-tiles'] ?? (values.quick ? 300 : 1000));
+  if (!validGrid(workersTiles)) throw new Error(`--workers-tiles: ${workersTiles} is not a tile count the grid can make\n${USAGE}`);
+  return { tiles, scenarios, serial: values.serial ?? false, pollingJobSeconds, durableSqlite: values['durable-sqlite'] ?? false, chaosTiles, exportTiles, waitingTiles, workersTiles };
 }

@@ -4,6 +4,7 @@
  * terminate), so they decide whether a batch of any size can run.
  */
 import type { Client } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface HistoryFigures {
@@ -21,6 +22,8 @@ export interface HistoryFigures {
   sampleSize: number;
   sampleEventsMax: number;
   sampleEventsMean: number;
+  /** Mean events per sampled tile, by event type (e.g. `ACTIVITY_TASK_SCHEDULED`): where they go. */
+  sampleEventTypes: Record<string, number>;
   /** The longest history of any workflow run of the batch, and whose it is. */
   longestRunEvents: number;
   longestRun: string;
@@ -30,8 +33,12 @@ function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-async function eventsOf(temporal: Client, workflowId: string, runId?: string): Promise<number> {
+async function eventsOf(temporal: Client, workflowId: string, runId?: string, types?: Map<string, number>): Promise<number> {
   const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+  for (const event of types ? (history.events ?? []) : []) {
+    const name = (proto.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
+    types!.set(name, (types!.get(name) ?? 0) + 1);
+  }
   return history.events?.length ?? 0;
 }
 
@@ -86,7 +93,10 @@ export async function measureHistories(temporal: Client, batchId: string, expect
   const step = Math.max(1, Math.floor(tiles.length / sampleSize));
   const sample = tiles.filter((_, i) => i % step === 0).slice(0, sampleSize);
   const sampled: number[] = [];
-  for (const tile of sample) sampled.push(await eventsOf(temporal, tile.workflowId, tile.runId));
+  const types = new Map<string, number>();
+  for (const tile of sample) sampled.push(await eventsOf(temporal, tile.workflowId, tile.runId, types));
+  const perTile = (n: number) => Math.round((n / Math.max(1, sample.length)) * 100) / 100;
+  const sampleEventTypes = Object.fromEntries([...types].sort((a, b) => b[1] - a[1]).map(([type, n]) => [type, perTile(n)]));
 
   const listed = tiles.map((t) => t.events);
   const candidates = [
@@ -107,6 +117,7 @@ export async function measureHistories(temporal: Client, batchId: string, expect
     sampleSize: sample.length,
     sampleEventsMax: Math.max(0, ...sampled),
     sampleEventsMean: mean(sampled),
+    sampleEventTypes,
     longestRunEvents: longest.events,
     longestRun: longest.name,
   };

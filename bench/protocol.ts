@@ -13,12 +13,14 @@ export interface WorkerChildConfig {
 }
 
 /** Parent → child. */
-export type ToWorker = { type: 'reset-peak' } | { type: 'memory' } | { type: 'shutdown' };
+export type ToWorker = { type: 'reset-peak' } | { type: 'memory' } | { type: 'slots' } | { type: 'shutdown' };
 
 /** Child → parent. */
 export type FromWorker =
   | { type: 'ready'; startupPeakRss: number }
   | { type: 'memory'; rss: number; peakRss: number }
+  /** Activity slots in use now (the worker's own count, `Worker.getStatus()`). */
+  | { type: 'slots'; activitiesInFlight: number }
   | { type: 'failed'; message: string };
 
 /** Environment variable that carries the {@link WorkerChildConfig}. */

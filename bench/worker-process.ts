@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     sample();
     if (message.type === 'reset-peak') peak = process.memoryUsage().rss;
     else if (message.type === 'memory') send({ type: 'memory', rss: process.memoryUsage().rss, peakRss: peak });
+    else if (message.type === 'slots') send({ type: 'slots', activitiesInFlight: worker.getStatus().numInFlightNonLocalActivities });
     else if (message.type === 'shutdown') worker.shutdown();
   });
   await running;

@@ -30,6 +30,10 @@ export interface WorkerChild {
   readonly startupPeakRss: number;
   resetPeak(): void;
   memory(): Promise<{ rss: number; peakRss: number }>;
+  /** Activity slots the worker holds now. */
+  slotsInUse(): Promise<number>;
+  /** Kills the process at once (SIGKILL), as a crash would. */
+  kill(): void;
 }
 
 /** An emulator, a worker for it, and a client on the worker's task queue. */
@@ -38,7 +42,10 @@ export interface BenchBackend {
   readonly name: string;
   readonly emulator: RunningEmulator;
   readonly client: OpenEOBatchClient;
+  /** The first (or only) worker. */
   readonly worker: WorkerChild;
+  /** Every worker process on the backend's task queue. */
+  readonly workers: WorkerChild[];
   readonly outputDir: string;
   /** Requests in arrival order; only recorded when asked for (it grows with every request). */
   readonly requests: LoggedRequest[];
@@ -49,7 +56,7 @@ export interface BenchWorld {
   readonly server: DevServer;
   readonly temporal: Client;
   readonly workDir: string;
-  startBackend(name: string, options: EmulatorOptions, opts?: { logRequests?: boolean }): Promise<BenchBackend>;
+  startBackend(name: string, options: EmulatorOptions, opts?: { logRequests?: boolean; workers?: number }): Promise<BenchBackend>;
   close(): Promise<void>;
 }
 
@@ -106,6 +113,12 @@ async function startWorkerChild(config: WorkerChildConfig): Promise<{ child: Chi
         const { rss, peakRss } = await answer;
         return { rss, peakRss };
       },
+      slotsInUse: async () => {
+        const answer = nextMessage(child, 'slots', 10_000);
+        send({ type: 'slots' });
+        return (await answer).activitiesInFlight;
+      },
+      kill: () => child.kill('SIGKILL'),
     },
   };
 }
@@ -162,25 +175,31 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
           : {}),
       });
       const taskQueue = `bench-${name}-${process.pid}`;
-      const { child, handle } = await startWorkerChild({
+      const config = {
         address: server.address,
         namespace: server.namespace,
         taskQueue,
-        credentials: { [name]: { url: emulator.url, auth: { type: 'basic', ...USER } } },
-      }).catch(async (err: unknown) => {
+        credentials: { [name]: { url: emulator.url, auth: { type: 'basic' as const, ...USER } } },
+      };
+      const started: { child: ChildProcess; handle: WorkerChild }[] = [];
+      try {
+        for (let i = 0; i < (opts.workers ?? 1); i++) started.push(await startWorkerChild(config));
+      } catch (err) {
+        await Promise.all(started.map(({ child }) => stopWorkerChild(child)));
         await emulator.close();
         throw err;
-      });
+      }
       const backend: BenchBackend = {
         name,
         emulator,
         client: new OpenEOBatchClient(temporal, taskQueue),
-        worker: handle,
+        worker: started[0].handle,
+        workers: started.map((w) => w.handle),
         outputDir: join(workDir, 'output', name),
         requests,
         close: async () => {
           backends.delete(backend);
-          await stopWorkerChild(child);
+          await Promise.all(started.map(({ child }) => stopWorkerChild(child)));
           await emulator.close();
         },
       };
