@@ -30,8 +30,11 @@ export interface JobStatusReading {
 export interface JobLookups {
   /** `GET /jobs/{id}`: the job's whole description. */
   one(backend: BackendRef, jobId: string): Promise<JobStatusReading>;
-  /** `GET /jobs`: the jobs the backend lists on its first page, by id, each as its summary. */
-  list(backend: BackendRef): Promise<Map<string, JobStatusReading>>;
+  /**
+   * `GET /jobs`: the jobs the backend lists on its first page, by id, each as its summary;
+   * `following` says how many jobs the tracker wants to find there.
+   */
+  list(backend: BackendRef, following: number): Promise<Map<string, JobStatusReading>>;
 }
 
 /**
@@ -65,6 +68,8 @@ interface Followed<Result> extends FollowRequest<Result> {
   /** Failed looks in a row: they space the next look out, as the activity's retries would. */
   failures: number;
   notBefore: number;
+  /** When it is due for its next look: worked out when its observations change, not per look. */
+  due: number;
 }
 
 export interface TrackerOptions {
@@ -75,14 +80,31 @@ export interface TrackerOptions {
   log?: (message: string) => void;
 }
 
+/**
+ * Calls to the Temporal server (completions, heartbeats) in flight at once: a listing that shows
+ * a hundred jobs ended completes their waits together, not one round trip after another.
+ */
+const SETTLING_AT_ONCE = 32;
+/** `GET /jobs/{id}` in flight at once for jobs read alone (the backend's quota gate still applies). */
+const READING_AT_ONCE = 4;
+
+/** Runs `work` for every item, at most `limit` at a time. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** Jobs per backend whose observations outlive their wait (see `BackendJobs.seen`). */
 const REMEMBERED_JOBS = 10_000;
 
 /** How long a backend whose listing failed is read job by job. */
 const LISTING_PAUSE_MS = 5 * 60_000;
 
-/** When the job is due for its next look (0: at once). */
-function dueAt(job: Followed<unknown>): number {
+/** When the job is due for its next look (0: at once), from its observations. */
+function nextLookAt(job: Followed<unknown>): number {
   const last = job.history[job.history.length - 1];
   // An earlier attempt that saw the change but died before completing: answer at once.
   if (last && last.status !== job.knownStatus) return Math.max(0, job.notBefore);
@@ -122,6 +144,7 @@ class BackendJobs {
     const seen = this.seen.get(job.jobId);
     this.seen.delete(job.jobId);
     if (job.history.length === 0 && seen) job.history = seen;
+    job.due = nextLookAt(job);
     // A retried wait of the same job replaces the attempt it retries.
     this.jobs.set(job.jobId, job);
     this.schedule();
@@ -133,7 +156,7 @@ class BackendJobs {
     if (this.busy || this.jobs.size === 0) return;
     const max = this.options.maxHeartbeatIntervalMs;
     let next = Infinity;
-    for (const job of this.jobs.values()) next = Math.min(next, dueAt(job), job.lastHeartbeat + heartbeatInterval(job, max));
+    for (const job of this.jobs.values()) next = Math.min(next, job.due, job.lastHeartbeat + heartbeatInterval(job, max));
     // Unref'd: a worker that shuts down is not held up; its waits time out and move on.
     this.timer = setTimeout(() => void this.tick(), Math.max(0, next - Date.now()));
     this.timer.unref();
@@ -143,7 +166,7 @@ class BackendJobs {
     this.busy = true;
     try {
       const now = Date.now();
-      const due = [...this.jobs.values()].filter((job) => dueAt(job) <= now);
+      const due = [...this.jobs.values()].filter((job) => job.due <= now);
       if (due.length > 0) await this.look(due);
       await this.heartbeat(Date.now());
     } catch (err) {
@@ -160,7 +183,7 @@ class BackendJobs {
     // A listing costs one request and reads every followed job: worth it once there are a few.
     if (this.jobs.size >= this.options.listFrom && Date.now() >= this.listingPausedUntil) {
       const sent = Date.now();
-      listed = await this.lookups.list(this.backend).catch((err: unknown) => {
+      listed = await this.lookups.list(this.backend, this.jobs.size).catch((err: unknown) => {
         // A backend whose listing fails is read job by job for a while (each look costs one request either way).
         this.listingPausedUntil = Date.now() + LISTING_PAUSE_MS;
         this.options.log?.(`listing the jobs of ${this.backend.name} failed (${err instanceof Error ? err.message : String(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
@@ -168,13 +191,11 @@ class BackendJobs {
       });
       const at = Math.round((sent + Date.now()) / 2);
       // Every followed job the listing shows is observed, due or not.
-      for (const job of [...this.jobs.values()]) {
-        const reading = listed.get(job.jobId);
-        if (reading) await this.observe(job, reading, at);
-      }
+      const shown = [...this.jobs.values()].filter((job) => listed.has(job.jobId));
+      await inParallel(shown, SETTLING_AT_ONCE, (job) => this.observe(job, listed.get(job.jobId)!, at));
     }
-    for (const job of due) {
-      if (listed.has(job.jobId) || this.jobs.get(job.jobId) !== job) continue;
+    const alone = due.filter((job) => !listed.has(job.jobId) && this.jobs.get(job.jobId) === job);
+    await inParallel(alone, READING_AT_ONCE, async (job) => {
       const sent = Date.now();
       try {
         const reading = await this.lookups.one(this.backend, job.jobId);
@@ -182,7 +203,7 @@ class BackendJobs {
       } catch (err) {
         await this.lookFailed(job, err);
       }
-    }
+    });
   }
 
   /** Stops following this wait (not a newer wait of the same job that replaced it). */
@@ -201,7 +222,10 @@ class BackendJobs {
     job.history = trimHistory([...job.history, observation]);
     job.failures = 0;
     job.notBefore = 0;
-    if (reading.status === job.knownStatus && !TERMINAL_JOB_STATUSES.includes(reading.status)) return;
+    if (reading.status === job.knownStatus && !TERMINAL_JOB_STATUSES.includes(reading.status)) {
+      job.due = nextLookAt(job);
+      return;
+    }
     this.drop(job);
     await this.settle(job, () => this.completions().complete(job.taskToken, job.resultOf(reading)));
   }
@@ -216,6 +240,7 @@ class BackendJobs {
     job.failures += 1;
     const pause = Math.min(job.polling.maxIntervalMs, Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1));
     job.notBefore = Date.now() + pause;
+    job.due = nextLookAt(job);
     this.options.log?.(`job ${job.jobId} on ${this.backend.name}: ${err instanceof Error ? err.message : String(err)}; looking again in ${Math.round(pause / 1000)} s`);
   }
 
@@ -223,7 +248,7 @@ class BackendJobs {
   private async heartbeat(now: number): Promise<void> {
     const max = this.options.maxHeartbeatIntervalMs;
     const turn = [...this.jobs.values()].filter((job) => now - job.lastHeartbeat >= heartbeatInterval(job, max));
-    for (const job of turn) {
+    await inParallel(turn, SETTLING_AT_ONCE, async (job) => {
       job.lastHeartbeat = now;
       const last = job.history[job.history.length - 1];
       const details = { status: last?.status ?? job.knownStatus, progress: last?.progress, observations: job.history, trackedBy: 'job-tracker' };
@@ -232,7 +257,7 @@ class BackendJobs {
       } catch (err) {
         await this.heartbeatRefused(job, err);
       }
-    }
+    });
   }
 
   /** The server no longer wants this wait: cancelled, timed out, completed elsewhere, or paused. */
@@ -289,6 +314,6 @@ export class JobTracker {
       this.backends.set(key, jobs);
     }
     const now = Date.now();
-    jobs.add({ ...request, since: now, lastHeartbeat: now, failures: 0, notBefore: 0 } as Followed<unknown>);
+    jobs.add({ ...request, since: now, lastHeartbeat: now, failures: 0, notBefore: 0, due: 0 } as Followed<unknown>);
   }
 }

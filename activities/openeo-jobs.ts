@@ -204,15 +204,25 @@ function withJobId(err: unknown, jobId: string): unknown {
   });
 }
 
+/**
+ * Jobs asked for in the tracker's listing: room for the followed jobs and the ones other tiles
+ * created since (backends list the newest first), within what backends accept as a page.
+ */
+function listingLimit(following: number): number {
+  return Math.min(1000, Math.max(50, 3 * following));
+}
+
 /** The tracker's requests, through the same connections, gates and error classification as every call. */
 export function trackerLookups(connections: OpenEOConnections): JobLookups {
   return {
     one: (backend, jobId) => callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId)),
-    list: (backend) =>
+    list: (backend, following) =>
       callOpenEO(connections, backend, 'list the jobs', async (connection) => {
         // Each entry is the job's summary (status, progress, and for ended jobs often costs): what
         // the tile keeps of a status change, so a change seen in a listing needs no request of its own.
-        const jobs: JobDescription[] = await connection.listJobs();
+        // One page, sized to the jobs followed: a user's older jobs would only make it heavier.
+        const page = connection.paginateJobs(listingLimit(following));
+        const jobs = (await page.nextPage()) as unknown as JobDescription[];
         return new Map(jobs.map((job) => [job.id, job]));
       }),
   };
