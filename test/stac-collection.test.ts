@@ -56,8 +56,10 @@ describe('collection.json with tiles finishing at once', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let first = true;
+    // Tile 0 finishes on another worker: its store shares no collection refreshes with this one's.
     const slow: StacStore = {
       ...store,
+      place: undefined,
       async writeJson(key, doc) {
         if (key === COLLECTION_KEY && first) {
           first = false;
@@ -86,6 +88,17 @@ describe('collection.json with tiles finishing at once', () => {
     assert.deepEqual(collection.extent.temporal.interval, [['2024-01-01T00:00:00.000Z', '2024-01-30T00:00:00.000Z']]);
     // No temporary file is left behind.
     assert.deepEqual((await readdir(batchDir)).sort(), ['collection.json', 'items']);
+  });
+
+  it('tiles of one worker finishing together share collection refreshes instead of one each', async () => {
+    const batchDir = join(dir, 'shared');
+    const store = localStacStore(batchDir);
+    let collectionWrites = 0;
+    const counting: StacStore = { ...store, writeJson: (key, doc) => ((collectionWrites += key === COLLECTION_KEY ? 1 : 0), store.writeJson(key, doc)) };
+    await Promise.all(Array.from({ length: 40 }, (_, n) => writeItemAndCollection(counting, 'race', settings, itemFor(n))));
+    assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(40));
+    // The first tile's refresh, then one for all that finished meanwhile (a few more if items trickle in).
+    assert.ok(collectionWrites <= 5, `${collectionWrites} collection writes for 40 tiles`);
   });
 
   it('a finishing tile reads only the items the collection does not link yet, however many there are', async () => {

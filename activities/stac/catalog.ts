@@ -31,10 +31,52 @@ function linkedIds(collection: unknown): Set<string> {
   return new Set(links.filter((l) => l.rel === 'item').map((l) => idFromKey(l.href.replace(/^\.\//, ''))));
 }
 
+/**
+ * One batch's collection refreshes on this worker, one at a time. A refresh re-reads, rewrites
+ * and lists the whole collection, so tiles that finish together share one: a tile joins the
+ * next refresh that has not started yet (it will list the tile's item), never one already
+ * running (it may have listed the items before the tile's was written).
+ */
+class SharedRefresh {
+  private running: Promise<StacCollection> | undefined;
+  private queued: Promise<StacCollection> | undefined;
+
+  get idle(): boolean {
+    return this.running === undefined && this.queued === undefined;
+  }
+
+  run(refresh: () => Promise<StacCollection>): Promise<StacCollection> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start(refresh);
+    this.queued = this.running.catch(() => undefined).then(() => this.start(refresh));
+    return this.queued;
+  }
+
+  private start(refresh: () => Promise<StacCollection>): Promise<StacCollection> {
+    this.queued = undefined;
+    const running = refresh().finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
+    this.running = running;
+    return running;
+  }
+}
+
+/** Refreshes by the collection's place (store and batch); an idle entry is dropped. */
+const refreshes = new Map<string, SharedRefresh>();
+
 /** Writes the item of a tile, then brings the collection up to date; returns the collection written last. */
 export async function writeItemAndCollection(store: StacStore, batchId: string, settings: StacSettings, item: StacItem): Promise<StacCollection> {
   await store.writeJson(itemKey(item.id), item);
-  return refreshCollection(store, batchId, settings);
+  if (store.place === undefined) return refreshCollection(store, batchId, settings);
+  const place = `${store.place} ${batchId}`;
+  const shared = refreshes.get(place) ?? new SharedRefresh();
+  refreshes.set(place, shared);
+  try {
+    return await shared.run(() => refreshCollection(store, batchId, settings));
+  } finally {
+    if (shared.idle && refreshes.get(place) === shared) refreshes.delete(place);
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import type { StacStore } from './store';
 export function stacStoreIn(store: ResultStore, prefix: string): StacStore {
   const keyOf = (key: string) => `${prefix}/${key}`;
   return {
+    place: store.location(prefix),
     async writeJson(key, doc) {
       await store.put(keyOf(key), `${JSON.stringify(doc, null, 2)}\n`, { contentType: 'application/json' });
     },

@@ -12,6 +12,11 @@ export const COLLECTION_KEY = 'collection.json';
 export const ITEMS_PREFIX = 'items/';
 
 export interface StacStore {
+  /**
+   * Where the documents are (a folder, an object storage prefix): stores with the same place
+   * share their collection refreshes on a worker. Without it, every tile refreshes on its own.
+   */
+  readonly place?: string;
   /** Replaces the document at `key` whole. */
   writeJson(key: string, doc: unknown): Promise<void>;
   /** The document at `key`, or undefined when there is none. */
@@ -34,6 +39,7 @@ export function localStacStore(root: string): StacStore {
     return path;
   };
   return {
+    place: base,
     async writeJson(key, doc) {
       const path = pathOf(key);
       await mkdir(dirname(path), { recursive: true });
