@@ -252,13 +252,7 @@ export function createJobActivities(connections: OpenEOConnections, confirmation
      */
     async createJob(input: CreateJobInput): Promise<string> {
       return callOpenEO(connections, input.backend, 'create the job', async (connection) => {
-        const retried = Context.current().info.attempt > 1;
-        if (retried) {
-          const [existing] = await jobsTitled(connection, input.jobTitle);
-          if (existing) return existing.id;
-        }
-        const job = await connection.createJob({ process_graph: input.processGraph }, input.jobTitle, input.description ?? null, null, null, input.jobOptions ?? {});
-        return retried ? ((await keepOldestJob(connection, input.jobTitle))?.id ?? job.id) : job.id;
+        return (await createOrRecover(connection, input, Context.current().info.attempt > 1)).id;
       });
     },
 
