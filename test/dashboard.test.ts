@@ -98,7 +98,7 @@ describe('the live map of a batch', () => {
       assert.equal(tiles.filter((t) => t.mapStatus === 'finished').length, 11);
       const records = new Map((await h.client.records('map')).tiles.map((t) => [t.tileId, t]));
       for (const tile of tiles) assert.equal(tile.openeoJobId, records.get(tile.tileId)?.openeoJobId, `tile ${tile.tileId}'s job id`);
-      assert.match(await page.locator('#done').innerText(), /12 \/ 12 tiles done/);
+      await eventually(async () => /12 \/ 12 tiles done/.test(await page.locator('#done').innerText()), 'the header counts 12 of 12 tiles done');
 
       const stats = await pageStats(page);
       assert.equal(stats.snapshots, 1, 'one snapshot: the page never reloaded nor reconnected');

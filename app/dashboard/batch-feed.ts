@@ -120,8 +120,6 @@ export class BatchFeed implements TileFeed {
 
   private async read(): Promise<Update> {
     const startedAt = Date.now();
-    // The batch's progress is asked for meanwhile: its query waits for a worker, the tiles do not.
-    const progress = this.readProgress();
     let problem: string | undefined;
     let changed: Changes = { rows: [], added: new Set() };
     try {
@@ -132,7 +130,9 @@ export class BatchFeed implements TileFeed {
       problem = `cannot read batch ${this.batchId} from Temporal: ${message(err)}`;
     }
     await this.readBounds(changed.rows);
-    this.summary = this.summaryOf(await progress, problem);
+    // The progress is asked for after the tiles, so its counts include every tile this reading
+    // shows ended: a tile's workflow closes only once the batch has its last signal.
+    this.summary = this.summaryOf(await this.readProgress(), problem);
     return { tiles: changed.rows.map((row) => this.view(row, changed.added.has(row.tileId))), summary: this.summary };
   }
 
