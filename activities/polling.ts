@@ -5,12 +5,16 @@
  * The policy, in short:
  * - without a usable progress rate (created, queued, or a backend that reports none) the wait
  *   grows like ×1.5 per poll, from the initial interval to the maximum;
- * - while running with a progress rate we measured ourselves, it sleeps a fraction of the
- *   estimated remaining time, and aims just past the estimated end once that is near or once
- *   successive estimates agree on it;
- * - if the job outlives the estimate, or its progress stops moving, the wait grows again, so a
- *   stuck job is neither hammered nor forgotten; no wait is ever shorter than the initial
- *   interval or longer than the maximum.
+ * - while running with a progress rate we measured ourselves (two readings or more), it sleeps a
+ *   fraction of the estimated remaining time, and aims just past the estimated end once that is
+ *   near: then the wait may be shorter than the initial interval (once per estimated end:
+ *   a job still running after it is overdue), since the look that sees the end is the one
+ *   that matters;
+ * - once successive estimates agree on the end, the next look is just past it even when that is
+ *   further away than the maximum interval, but never further than ten times as long as the job
+ *   has been seen running: a 10-minute job is looked at about four times;
+ * - if the job outlives the estimate, or its progress stops moving, the wait grows again from
+ *   the initial interval, so a stuck job is neither hammered nor forgotten.
  */
 import type { OpenEOJobStatus } from '../core/records';
 
@@ -44,12 +48,20 @@ export interface PollSettings {
 /** Observations a heartbeat carries at most; see {@link trimHistory}. */
 export const MAX_KEPT_OBSERVATIONS = 40;
 
-/** Progress samples a rate needs: two intervals, so no single reading decides. */
-const MIN_RATE_SAMPLES = 3;
-/** When aiming at the estimated end, land this much (relative) after it rather than before. */
+/** Progress samples a rate needs: two, so no single reading decides. */
+const MIN_RATE_SAMPLES = 2;
+/** When aiming at the estimated end, land this much (relative) after it rather than before… */
 const AIM_MARGIN = 0.05;
+/** …but never more than this many initial intervals after it. */
+const AIM_MARGIN_MAX_INTERVALS = 2;
+/** The shortest wait there is: an aim at an end estimated this close is not worth a sooner look. */
+const MIN_WAIT_MS = 100;
 /** Consecutive estimates that must agree before the end is aimed at from afar. */
-const STABLE_ESTIMATES = 3;
+const STABLE_ESTIMATES = 2;
+/** How far apart (relative to the time left) agreeing estimates may be, at least the initial interval. */
+const AGREEMENT = 0.1;
+/** An aim past the maximum interval waits at most this many times as long as the job was seen running. */
+const LEAP = 10;
 
 interface Resolved {
   initial: number;
@@ -130,10 +142,11 @@ function overdueMs(history: readonly PollObservation[], s: Resolved): number {
 }
 
 /**
- * Whether the last few estimates agree on when the job ends, to within `tolerance`: then the
- * estimate has proven itself and one poll just after that end is enough.
+ * Whether the last few estimates agree on when the job ends: then the estimate has proven
+ * itself and one look just after that end is enough. They may differ by `AGREEMENT` of the
+ * time left, or by the initial interval (the precision the user asked for), whichever is more.
  */
-function estimatesAgree(history: readonly PollObservation[], tolerance: number): boolean {
+function estimatesAgree(history: readonly PollObservation[], s: Resolved): boolean {
   const ends: number[] = [];
   for (let n = history.length; n > 0 && ends.length < STABLE_ESTIMATES; n--) {
     if (history[n - 1].status !== 'running') return false;
@@ -141,7 +154,22 @@ function estimatesAgree(history: readonly PollObservation[], tolerance: number):
     if (remaining === undefined) return false;
     ends.push(history[n - 1].at + remaining);
   }
-  return ends.length === STABLE_ESTIMATES && Math.max(...ends) - Math.min(...ends) <= tolerance;
+  if (ends.length < STABLE_ESTIMATES || !progressMoved(history)) return false;
+  const left = ends[0] - history[history.length - 1].at;
+  return Math.max(...ends) - Math.min(...ends) <= Math.max(s.initial, AGREEMENT * left);
+}
+
+/** Whether the last look saw more progress than the one before: a stalled job is not leapt over. */
+function progressMoved(history: readonly PollObservation[]): boolean {
+  if (history.length < 2) return false;
+  const [before, last] = [progressOf(history[history.length - 2]), progressOf(history[history.length - 1])];
+  return before !== undefined && last !== undefined && last > before;
+}
+
+/** How long the job has been seen in its current status, from the first look that saw it so. */
+function phaseSpan(history: readonly PollObservation[]): number {
+  const phase = currentPhase(history);
+  return phase[phase.length - 1].at - phase[0].at;
 }
 
 /**
@@ -159,14 +187,16 @@ export function nextPollDelay(history: readonly PollObservation[], settings: Pol
 
   const remaining = estimateRemainingMs(history);
   if (remaining === undefined) return clamp(backoff(last.at - phase[0].at));
-
-  // Poll once just after the estimated end when it is near, or when estimates have agreed on it
-  // to within the initial interval (the precision the user asked for); otherwise close in on it.
-  const aim = remaining * s.safety < s.initial || estimatesAgree(history, s.initial);
-  const byEstimate = aim ? remaining * (1 + AIM_MARGIN) : remaining * s.safety;
   // A job that outlives its estimate (it slowed down, or its progress stopped) gets backoff.
   const overdue = overdueMs(history, s);
-  return clamp(overdue > 0 ? Math.max(byEstimate, backoff(overdue)) : byEstimate);
+  const aimed = remaining + Math.min(remaining * AIM_MARGIN, s.initial * AIM_MARGIN_MAX_INTERVALS);
+  if (overdue > 0) return clamp(Math.max(aimed, backoff(overdue)));
+  // The end is near: one look just after it, however soon that is.
+  if (remaining * s.safety < s.initial) return Math.round(Math.min(s.max, Math.max(MIN_WAIT_MS, aimed)));
+  // The estimates agree: one look just after the end, however far that is (within reason).
+  if (estimatesAgree(history, s)) return Math.round(Math.max(s.initial, Math.min(aimed, Math.max(s.max, LEAP * phaseSpan(history)))));
+  // Otherwise close in on it.
+  return clamp(remaining * s.safety);
 }
 
 /**

@@ -54,11 +54,23 @@ function play(job: Job, settings: PollSettings, from: OpenEOJobStatus = 'running
   throw new Error(`no status change within ${maxPolls} polls`);
 }
 
-function assertWithinBounds(delays: number[], settings: PollSettings): void {
-  for (const d of delays) {
-    assert.ok(d >= settings.initialIntervalMs, `${d} ms is below the initial interval`);
-    assert.ok(d <= settings.maxIntervalMs, `${d} ms is above the maximum interval`);
-  }
+/**
+ * The bounds every schedule keeps: no wait under 100 ms; a wait under the initial interval only
+ * right after one that was not (an aim at a near end, never two in a row); a wait over the
+ * maximum only as a leap to an agreed end, at most ten times as long as the job was seen running.
+ */
+function assertWithinBounds(played: Pick<Played, 'history' | 'delays'>, settings: PollSettings): void {
+  const { history, delays } = played;
+  delays.forEach((d, i) => {
+    assert.ok(d >= 100, `${d} ms is below 100 ms`);
+    if (d < settings.initialIntervalMs) assert.ok(i > 0 && delays[i - 1] >= settings.initialIntervalMs, `wait ${i}: ${d} ms, the second short wait in a row`);
+    if (d > settings.maxIntervalMs) {
+      let first = i - 1;
+      while (first > 0 && history[first - 1].status === history[i - 1].status) first -= 1;
+      const seen = history[i - 1].at - history[first].at;
+      assert.ok(d <= 10 * seen, `wait ${i}: ${d} ms, a leap over ten times the ${seen} ms the job was seen running`);
+    }
+  });
 }
 
 /** A small deterministic PRNG, so "random" tests fail the same way every time. */
@@ -71,11 +83,11 @@ function prng(seed: number): () => number {
 }
 
 describe('nextPollDelay', () => {
-  it('polls a linear 10-minute job at most ~25 times and sees the end within 15 s', () => {
+  it('polls a linear 10-minute job at most 4 times and sees the end within 15 s', () => {
     const played = play(linearJob(10 * MINUTE), DEFAULTS);
-    assert.ok(played.history.length <= 25, `${played.history.length} status polls`);
+    assert.ok(played.history.length <= 4, `${played.history.length} status polls`);
     assert.ok(played.seenAt - 10 * MINUTE <= 15 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
-    assertWithinBounds(played.delays, DEFAULTS);
+    assertWithinBounds(played, DEFAULTS);
   });
 
   it('sees the end of linear jobs of any length soon, with polls bounded by the maximum interval', () => {
@@ -85,22 +97,57 @@ describe('nextPollDelay', () => {
       assert.ok(late <= 15 * SECOND, `${duration} ms job seen ${late} ms late`);
       // Never more than one poll per maximum interval, plus a handful to find the end.
       assert.ok(played.history.length <= duration / DEFAULTS.maxIntervalMs + 12, `${duration} ms job: ${played.history.length} polls`);
-      assertWithinBounds(played.delays, DEFAULTS);
+      assertWithinBounds(played, DEFAULTS);
     }
   });
 
-  it('aims at the end once successive estimates agree, instead of creeping up on it', () => {
+  it('leaps to the end once successive estimates agree, past the maximum interval', () => {
     const played = play(linearJob(10 * MINUTE), DEFAULTS);
-    // Three to learn the rate, one a minute while it runs, one just after the end.
-    assert.ok(played.history.length <= 14, `${played.history.length} status polls`);
-    assert.ok(played.seenAt - 10 * MINUTE <= DEFAULTS.initialIntervalMs, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    // Two to learn the rate, one to confirm it, one just after the end.
+    assert.deepEqual(played.delays.slice(0, 3), [5000, 5000, 60_000], 'the rate, then its confirmation a maximum interval later');
+    assert.ok(played.delays[3] > 8 * MINUTE, `then one leap (${played.delays[3]} ms)`);
+    assert.ok(played.seenAt - 10 * MINUTE <= 2 * DEFAULTS.initialIntervalMs, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    // Whenever the job started before the first look.
+    for (let before = 0; before < 60 * SECOND; before += 7 * SECOND) {
+      const job = linearJob(10 * MINUTE);
+      const late = play((t) => job(t + before), DEFAULTS);
+      assert.ok(late.history.length <= 4, `started ${before} ms before the first look: ${late.history.length} polls`);
+      assert.ok(late.seenAt + before - 10 * MINUTE <= 15 * SECOND, `started ${before} ms before: seen ${late.seenAt + before - 10 * MINUTE} ms late`);
+    }
   });
 
-  it('sees the end within 15 s when progress only moves in 10 % steps', () => {
+  it('does not leap while the estimates disagree or progress stalls', () => {
+    // The rate halves after 30 s: the estimates after the first minute disagree.
+    const end = 1170 * SECOND;
+    const slowing: Job = (t) => (t >= end ? { status: 'finished' } : { status: 'running', progress: t < 30 * SECOND ? t / 6000 : 5 + (t - 30 * SECOND) / 12_000 });
+    const played = play(slowing, DEFAULTS);
+    assert.ok(played.delays.slice(0, 4).every((d) => d <= DEFAULTS.maxIntervalMs), `no leap before the estimates agree: ${played.delays.slice(0, 4).join(', ')}`);
+    assert.ok(played.history.length <= 8, `${played.history.length} polls`);
+    assert.ok(played.seenAt - end <= 15 * SECOND, `seen ${played.seenAt - end} ms late`);
+    // Progress that stops: no leap from the look that saw it stop.
+    const stalls: Job = (t) => (t >= end ? { status: 'finished' } : { status: 'running', progress: Math.min(20, t / 6000) });
+    const stalled = play(stalls, DEFAULTS);
+    stalled.history.forEach((o, i) => {
+      if (i > 0 && o.progress === stalled.history[i - 1].progress && i + 1 < stalled.delays.length) assert.ok(stalled.delays[i + 1] <= DEFAULTS.maxIntervalMs, `a leap after poll ${i}, which saw no progress`);
+    });
+    assertWithinBounds(played, DEFAULTS);
+  });
+
+  it('looks once just after a near end, sooner than the initial interval', () => {
+    // An 8 s job first seen 1 s into its run: 2 readings 5 s apart give the rate, the end is 2 s away.
+    const job = linearJob(8 * SECOND);
+    const played = play((t) => job(t - 4 * SECOND), DEFAULTS);
+    assert.deepEqual(played.history.map((o) => o.status), ['running', 'running', 'finished']);
+    assert.ok(played.delays[2] < DEFAULTS.initialIntervalMs, `the last wait (${played.delays[2]} ms) is shorter than the initial interval`);
+    assert.ok(played.seenAt - 12 * SECOND <= 500, `seen ${played.seenAt - 12 * SECOND} ms late`);
+    assertWithinBounds(played, DEFAULTS);
+  });
+
+  it('sees the end within 25 s when progress only moves in 10 % steps', () => {
     const job: Job = (t) => (t >= 10 * MINUTE ? { status: 'finished' } : { status: 'running', progress: Math.floor(t / MINUTE) * 10 });
     const played = play(job, DEFAULTS);
-    assert.ok(played.seenAt - 10 * MINUTE <= 15 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
-    assertWithinBounds(played.delays, DEFAULTS);
+    assert.ok(played.seenAt - 10 * MINUTE <= 25 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    assertWithinBounds(played, DEFAULTS);
   });
 
   it('catches a 5 s job within about one initial interval with fast settings', () => {
@@ -117,7 +164,7 @@ describe('nextPollDelay', () => {
       assert.deepEqual([first, second, third], [5000, 5000, 7500]);
       for (let i = 1; i < played.delays.length; i++) assert.ok(played.delays[i] >= played.delays[i - 1], 'never shrinks');
       assert.equal(played.delays[played.delays.length - 1], DEFAULTS.maxIntervalMs);
-      assertWithinBounds(played.delays, DEFAULTS);
+      assertWithinBounds(played, DEFAULTS);
       // 30 minutes at one poll a minute, plus the ramp up.
       assert.ok(played.history.length <= 30 + 10, `${played.history.length} polls`);
     }
@@ -126,19 +173,21 @@ describe('nextPollDelay', () => {
   it('treats a running job without progress like one without information', () => {
     const played = play((t) => (t < 10 * MINUTE ? { status: 'running' } : { status: 'finished' }), DEFAULTS);
     assert.equal(played.delays[played.delays.length - 1], DEFAULTS.maxIntervalMs);
-    assertWithinBounds(played.delays, DEFAULTS);
+    assertWithinBounds(played, DEFAULTS);
   });
 
-  it('never leaves [initial, max], whatever the progress does', () => {
+  it('keeps its bounds, whatever the progress does', () => {
     const random = prng(42);
     for (const settings of [DEFAULTS, { initialIntervalMs: 500, maxIntervalMs: 5000 }, { initialIntervalMs: 7000, maxIntervalMs: 7000 }]) {
       for (let run = 0; run < 200; run++) {
         const history: PollObservation[] = [];
+        const delays: number[] = [];
         let t = 0;
         let p = random() * 50;
         for (let i = 0; i < 60; i++) {
           const delay = nextPollDelay(history, settings);
-          assertWithinBounds([delay], settings);
+          delays.push(delay);
+          assertWithinBounds({ history, delays }, settings);
           t += delay;
           // Jumps, stalls, regressions, missing values and out-of-range values.
           const roll = random();
@@ -155,10 +204,12 @@ describe('nextPollDelay', () => {
     const job: Job = (t) =>
       t >= 24 * MINUTE ? { status: 'finished' } : { status: 'running', progress: Math.min(40, Math.round(t / 6000)) };
     const played = play(job, DEFAULTS);
-    const stuck = played.history.filter((o) => o.at > 5 * MINUTE);
-    assert.ok(stuck.length <= 19 * 1 + 6, `${stuck.length} polls in 19 minutes of no progress`);
-    assert.ok(stuck.length >= 19 - 1, `${stuck.length} polls in 19 minutes: too rare`);
-    assertWithinBounds(played.delays, DEFAULTS);
+    // A leap to the end the first 4 minutes predicted (10 minutes) may pass over the start of
+    // the stall; from there on, about one poll a minute.
+    const stuck = played.history.filter((o) => o.at > 11 * MINUTE);
+    assert.ok(stuck.length <= 13 + 6, `${stuck.length} polls in 13 minutes of no progress`);
+    assert.ok(stuck.length >= 13 - 1, `${stuck.length} polls in 13 minutes: too rare`);
+    assertWithinBounds(played, DEFAULTS);
   });
 
   it('does not hammer a job stuck at 99 % long after its estimated end', () => {
@@ -170,26 +221,29 @@ describe('nextPollDelay', () => {
     // At one poll a minute that is 20; the ramp-up after the missed estimate costs a few more.
     assert.ok(overdue.length <= 20 + 10, `${overdue.length} polls while overdue`);
     assert.ok(played.seenAt - 30 * MINUTE <= DEFAULTS.maxIntervalMs);
-    assertWithinBounds(played.delays, DEFAULTS);
+    assertWithinBounds(played, DEFAULTS);
   });
 
-  it('catches a job that speeds up after a slow start within the maximum interval', () => {
+  it('catches a job that speeds up after a slow start within ten times the time it was seen before', () => {
     // 10 % in the first 9 minutes, the remaining 90 % in one more minute.
     const job: Job = (t) =>
       t >= 10 * MINUTE
         ? { status: 'finished' }
         : { status: 'running', progress: t < 9 * MINUTE ? (t / (9 * MINUTE)) * 10 : 10 + ((t - 9 * MINUTE) / MINUTE) * 90 };
     const played = play(job, DEFAULTS);
-    assert.ok(played.seenAt - 10 * MINUTE <= DEFAULTS.maxIntervalMs);
+    // The slow start agrees with itself, so it is leapt over: the leap from the look at 70 s is
+    // at most ten times the 65 s the job was seen running by then.
+    assert.ok(played.seenAt <= 70 * SECOND + 10 * 65 * SECOND, `seen at ${played.seenAt} ms`);
+    assertWithinBounds(played, DEFAULTS);
   });
 
   it('does not trust a single progress reading', () => {
     const one: PollObservation[] = [{ at: 0, status: 'running', progress: 50 }];
-    const two: PollObservation[] = [...one, { at: 5000, status: 'running', progress: 90 }];
     assert.equal(estimateRemainingMs(one), undefined);
-    assert.equal(estimateRemainingMs(two), undefined);
-    const three: PollObservation[] = [...two, { at: 10_000, status: 'running', progress: 95 }];
-    assert.ok(estimateRemainingMs(three)! > 0);
+    const two: PollObservation[] = [...one, { at: 5000, status: 'running', progress: 90 }];
+    assert.equal(estimateRemainingMs(two), 1250, 'two readings: 40 points in 5 s, 10 points left');
+    const stalled: PollObservation[] = [...one, { at: 5000, status: 'running', progress: 50 }];
+    assert.equal(estimateRemainingMs(stalled), undefined, 'no rate without progress');
   });
 
   it('only uses observations of the current status', () => {
@@ -205,7 +259,8 @@ describe('nextPollDelay', () => {
 
 describe('observation history for heartbeats', () => {
   it('keeps a bounded history that gives the same decisions', () => {
-    const played = play(linearJob(6 * 60 * MINUTE), DEFAULTS);
+    // A job that never reports progress is looked at once a minute for hours.
+    const played = play((t) => (t >= 3 * 60 * MINUTE ? { status: 'finished' } : { status: 'running' }), DEFAULTS);
     const running = played.history.slice(0, -1);
     const trimmed = trimHistory(running);
     assert.equal(trimmed.length, MAX_KEPT_OBSERVATIONS);
