@@ -6,8 +6,10 @@ import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connec
 import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
-import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, type CancelConfirmation } from './openeo-jobs';
+import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation } from './openeo-jobs';
+import { JobTracker } from './job-tracker';
 import { createResultActivities } from './results';
+import { EndedJobDescriptions } from './ended-jobs';
 import { LoginFailureReporter, useLoginReporter } from './login-failures';
 import { quotaGateOptions, withBackendQuotas } from './quota-scope';
 import type { JobFactory } from '../core/hooks/job-factory';
@@ -55,18 +57,29 @@ export interface ActivityDependencies extends ConnectionOptions {
 }
 
 export function createActivities(deps: ActivityDependencies) {
+  return createWorkerActivities(deps).activities;
+}
+
+/**
+ * The activities, and what the worker that runs them calls when it stops: `releaseWaits` hands
+ * the waits its job tracker follows back to Temporal, to be taken up by another worker at once.
+ */
+export function createWorkerActivities(deps: ActivityDependencies) {
   const connections = new OpenEOConnections(deps.credentials, deps);
   useLoginReporter(connections, new LoginFailureReporter(deps.loginRetryDelayMs));
+  // What the tracker read of a finished job, for the download that follows on this worker.
+  const ended = new EndedJobDescriptions();
+  const tracker = new JobTracker(trackerLookups(connections, ended));
   const activities = {
     ...createSpecCheckActivities(connections, { jobFactories: deps.jobFactories ?? {}, postprocessors: deps.postprocessors ?? {} }),
     ...createTilePageActivities(),
-    ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION),
-    ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000 }),
+    ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION, tracker),
+    ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000, ended }),
     ...createJobFactoryActivities(deps.jobFactories ?? {}),
     ...createPostprocessActivities(deps.postprocessors ?? {}),
     ...createTileExtrasActivities(),
   };
-  return withBackendQuotas(activities, quotaGateOptions(deps));
+  return { activities: withBackendQuotas(activities, quotaGateOptions(deps)), releaseWaits: (reason?: string) => tracker.release(reason) };
 }
 
 /** The activity interface workflows proxy (imported as a type only). */

@@ -100,6 +100,18 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 /** Jobs per backend whose observations outlive their wait (see `BackendJobs.seen`). */
 const REMEMBERED_JOBS = 10_000;
 
+/** The pause before a released wait is tried again, on another worker. */
+const RELEASED_RETRY_DELAY_MS = 1_000;
+
+/** A wait's failure when its worker stops: retried soon, on another worker. */
+function stoppedFailure(jobId: string, reason: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `the worker following job ${jobId} stopped (${reason}); another worker follows it on`,
+    type: 'WorkerStopped',
+    nextRetryDelay: RELEASED_RETRY_DELAY_MS,
+  });
+}
+
 /** How long a backend whose listing failed is read job by job. */
 const LISTING_PAUSE_MS = 5 * 60_000;
 
@@ -128,6 +140,7 @@ class BackendJobs {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
   private listingPausedUntil = 0;
+  private released = false;
 
   constructor(
     private readonly backend: BackendRef,
@@ -153,7 +166,7 @@ class BackendJobs {
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.busy || this.jobs.size === 0) return;
+    if (this.busy || this.released || this.jobs.size === 0) return;
     const max = this.options.maxHeartbeatIntervalMs;
     let next = Infinity;
     for (const job of this.jobs.values()) next = Math.min(next, job.due, job.lastHeartbeat + heartbeatInterval(job, max));
@@ -206,6 +219,22 @@ class BackendJobs {
     });
   }
 
+  /**
+   * Stops the loop and hands every followed wait back to Temporal: a last heartbeat with its
+   * observations, then a retryable failure, so the wait's next attempt starts on another worker
+   * at once (instead of after the heartbeat timeout) and goes on from those observations.
+   */
+  async release(reason: string): Promise<void> {
+    this.released = true;
+    this.schedule();
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    await inParallel(jobs, SETTLING_AT_ONCE, async (job) => {
+      await this.settle(job, () => this.completions().heartbeat(job.taskToken, this.detailsOf(job)));
+      await this.settle(job, () => this.completions().fail(job.taskToken, stoppedFailure(job.jobId, reason)));
+    });
+  }
+
   /** Stops following this wait (not a newer wait of the same job that replaced it). */
   private drop(job: Followed<unknown>): void {
     if (this.jobs.get(job.jobId) !== job) return;
@@ -250,14 +279,18 @@ class BackendJobs {
     const turn = [...this.jobs.values()].filter((job) => now - job.lastHeartbeat >= heartbeatInterval(job, max));
     await inParallel(turn, SETTLING_AT_ONCE, async (job) => {
       job.lastHeartbeat = now;
-      const last = job.history[job.history.length - 1];
-      const details = { status: last?.status ?? job.knownStatus, progress: last?.progress, observations: job.history, trackedBy: 'job-tracker' };
       try {
-        await this.completions().heartbeat(job.taskToken, details);
+        await this.completions().heartbeat(job.taskToken, this.detailsOf(job));
       } catch (err) {
         await this.heartbeatRefused(job, err);
       }
     });
+  }
+
+  /** A wait's heartbeat details: what a later attempt goes on from (`observationsFrom`). */
+  private detailsOf(job: Followed<unknown>): unknown {
+    const last = job.history[job.history.length - 1];
+    return { status: last?.status ?? job.knownStatus, progress: last?.progress, observations: job.history, trackedBy: 'job-tracker' };
   }
 
   /** The server no longer wants this wait: cancelled, timed out, completed elsewhere, or paused. */
@@ -288,6 +321,7 @@ class BackendJobs {
 export class JobTracker {
   private readonly backends = new Map<string, BackendJobs>();
   private completions: WaitCompletions | undefined;
+  private releasedBecause: string | undefined;
   private readonly options: Required<Omit<TrackerOptions, 'log'>> & Pick<TrackerOptions, 'log'>;
 
   constructor(
@@ -297,6 +331,11 @@ export class JobTracker {
     this.options = { listFrom: options.listFrom ?? 2, maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000, log: options.log };
   }
 
+  /** Where the tracker's problems are logged from now on. */
+  useLog(log: (message: string) => void): void {
+    this.options.log = log;
+  }
+
   /** Jobs followed now, over all backends. */
   get following(): number {
     let n = 0;
@@ -304,8 +343,18 @@ export class JobTracker {
     return n;
   }
 
+  /**
+   * Hands every followed wait back, for a worker that stops: each is retried on another worker
+   * at once, from the observations made here. Waits handed in afterwards are refused the same way.
+   */
+  async release(reason = 'worker shut down'): Promise<void> {
+    this.releasedBecause = reason;
+    await Promise.all([...this.backends.values()].map((jobs) => jobs.release(reason)));
+  }
+
   /** Follows a job until its status changes; the activity behind `taskToken` completes then. */
   follow<Result>(completions: WaitCompletions, request: FollowRequest<Result>): void {
+    if (this.releasedBecause) throw stoppedFailure(request.jobId, this.releasedBecause);
     this.completions = completions;
     const key = `${request.backend.name} ${request.backend.url}`;
     let jobs = this.backends.get(key);

@@ -13,6 +13,7 @@ import { TERMINAL_JOB_STATUSES } from '../core/records';
 import { callOpenEO } from './failures';
 import { JobTracker, type JobLookups } from './job-tracker';
 import { observationsFrom, trimHistory } from './polling';
+import type { EndedJobDescriptions } from './ended-jobs';
 
 export interface CreateJobInput {
   backend: BackendRef;
@@ -212,10 +213,17 @@ function listingLimit(following: number): number {
   return Math.min(1000, Math.max(50, 3 * following));
 }
 
-/** The tracker's requests, through the same connections, gates and error classification as every call. */
-export function trackerLookups(connections: OpenEOConnections): JobLookups {
+/**
+ * The tracker's requests, through the same connections, gates and error classification as every
+ * call. A job read alone that turns out finished leaves its description in `ended`, for its download.
+ */
+export function trackerLookups(connections: OpenEOConnections, ended?: EndedJobDescriptions): JobLookups {
   return {
-    one: (backend, jobId) => callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId)),
+    one: async (backend, jobId) => {
+      const job = await callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId));
+      if (job.status === 'finished') ended?.remember(backend, jobId, job);
+      return job;
+    },
     list: (backend, following) =>
       callOpenEO(connections, backend, 'list the jobs', async (connection) => {
         // Each entry is the job's summary (status, progress, and for ended jobs often costs): what
@@ -228,10 +236,11 @@ export function trackerLookups(connections: OpenEOConnections): JobLookups {
   };
 }
 
-export function createJobActivities(connections: OpenEOConnections, confirmation: CancelConfirmation = DEFAULT_CANCEL_CONFIRMATION) {
-  // The tracker runs outside any activity's context: it logs through the last wait's logger.
-  let trackerLog: Context['log'] | undefined;
-  const tracker = new JobTracker(trackerLookups(connections), { log: (message) => trackerLog?.warn(message) });
+export function createJobActivities(
+  connections: OpenEOConnections,
+  confirmation: CancelConfirmation = DEFAULT_CANCEL_CONFIRMATION,
+  tracker = new JobTracker(trackerLookups(connections)),
+) {
   /**
    * After `DELETE /jobs/{id}/results`, looks at the job a few times (bounded) until the backend
    * stops reporting it active; some backends accept the request and keep the job running.
@@ -286,14 +295,15 @@ export function createJobActivities(connections: OpenEOConnections, confirmation
     /**
      * Waits until the job's status is no longer `knownStatus`, without holding a worker slot:
      * the worker's job tracker follows the job (with the other jobs of its backend) and
-     * completes this activity when the status changes. Polls at the pace `nextPollDelay` picks,
-     * never faster than `initialIntervalMs` nor slower than `maxIntervalMs`. One activity per
+     * completes this activity when the status changes. Polls at the pace `nextPollDelay` picks
+     * from `initialIntervalMs` and `maxIntervalMs` and the job's progress. One activity per
      * status change keeps the tile's history independent of the job's duration; the
      * observations ride along in heartbeat details, so a retried wait keeps its estimate.
      */
     async waitForJobStatusChange(input: WaitInput): Promise<JobSnapshot> {
       const ctx = Context.current();
-      trackerLog = ctx.log;
+      // The tracker runs outside any activity's context: it logs through the last wait's logger.
+      tracker.useLog((message) => ctx.log.warn(message));
       tracker.follow(ctx.client.activity, {
         taskToken: ctx.info.taskToken,
         backend: input.backend,

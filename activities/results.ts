@@ -7,6 +7,7 @@ import { Context, log } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 
 import type { OpenEOConnections } from '../core/openeo/connections';
+import type { EndedJobDescriptions } from './ended-jobs';
 import type { TileError } from '../core/records';
 import { sameOrigin } from '../core/openeo/credentials';
 import type { AssetFetchContext } from './asset-downloads';
@@ -111,7 +112,7 @@ async function publishStac(input: TileOutputInput & TileStacContext & { tile: It
   }
 }
 
-export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number }) {
+export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions }) {
   /** How assets of one job are fetched: headers per URL, and fresh links when one is refused. */
   const fetchContext = (input: TileOutputInput): AssetFetchContext => ({
     jobId: input.jobId,
@@ -141,9 +142,9 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       const { backend, jobId } = input;
       const tile = tileFolder(input);
       const [description, results] = await callOpenEO(connections, backend, 'fetch the results', async (connection) => {
-        // getJob fetches the description; the results document is one more request.
-        const job = await connection.getJob(jobId);
-        return [job, (await job.getResultsAsStac()) as ResultsDocument];
+        // The description, unless this worker's tracker just read it; the results document is one more request.
+        const job = options.ended?.take(backend, jobId) ?? ((await connection.getJob(jobId)) as unknown as JobDescription);
+        return [job, (await jobHandle(connection, jobId).getResultsAsStac()) as ResultsDocument];
       });
       await storeDocument(tile, 'job.json', { job: description, results });
       const context = fetchContext(input);
@@ -174,7 +175,7 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       }
       await dropStaging(tile);
       files.push(...quicklook.files, 'job.json');
-      return { tileDir: tile.location, files, bytes, job: snapshot(description as unknown as JobDescription) };
+      return { tileDir: tile.location, files, bytes, job: snapshot(description) };
     },
 
     /**

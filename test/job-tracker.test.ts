@@ -13,6 +13,7 @@ import { ActivityCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { JobTracker, type WaitCompletions } from '../activities/job-tracker';
+import { EndedJobDescriptions } from '../activities/ended-jobs';
 import { createJobActivities, trackerLookups, type JobRef, type JobSnapshot } from '../activities/openeo-jobs';
 import { observationsFrom, type PollObservation } from '../activities/polling';
 import { OpenEOConnections } from '../core/openeo/connections';
@@ -144,6 +145,19 @@ describe('the job tracker on the emulator', () => {
     // The listing's summaries say which job finished: no job is read on its own.
     assert.ok(singles <= 1, `${singles} GET /jobs/{id} for ${jobs.length} jobs (and ${listings} listings)`);
     assert.equal(t.following, 0, 'nothing is followed once every wait is completed');
+  });
+
+  it("keeps a finished job's description it read, once, for the download that follows", async () => {
+    const job = await runningJob('described');
+    const ended = new EndedJobDescriptions();
+    emulator.admin.resetStats();
+    const outcome = await follow(new JobTracker(trackerLookups(connections, ended)), new Recorder(), job);
+    assert.equal(outcome.result?.status, 'finished');
+    const description = ended.take(backend, job.jobId);
+    assert.equal(description?.status, 'finished', 'the last look, GET /jobs/{id}, is kept');
+    assert.equal(description?.id, job.jobId);
+    assert.equal(ended.take(backend, job.jobId), undefined, 'a retried download reads it anew');
+    assert.equal(ended.take({ ...backend, name: 'other' }, job.jobId), undefined);
   });
 
   it('continues from the rate an earlier attempt measured, instead of learning it again', async () => {
