@@ -24,17 +24,63 @@ export interface HistoryFigures {
   sampleEventsMean: number;
   /** Mean events per sampled tile, by event type (e.g. `ACTIVITY_TASK_SCHEDULED`): where they go. */
   sampleEventTypes: Record<string, number>;
+  /**
+   * Where a sampled tile's time goes, by step (`workflow task`, or an activity type): mean
+   * milliseconds from scheduled to started (waiting for a worker slot and its poll) and from
+   * started to completed (the work), and how many there were per tile.
+   */
+  sampleSteps: Record<string, StepTiming>;
   /** The longest history of any workflow run of the batch, and whose it is. */
   longestRunEvents: number;
   longestRun: string;
+}
+
+/** A type, not an interface, so it is a report figure as it is. */
+export type StepTiming = { perTile: number; queueMs: number; runMs: number };
+
+/** Sums of one step's waits and work over the sampled histories. */
+type StepSums = Map<string, { n: number; queue: number; run: number }>;
+
+type HistoryEvent = proto.api.history.v1.IHistoryEvent;
+
+const millis = (event: HistoryEvent | undefined) => {
+  const t = event?.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) : 0;
+};
+
+/** Adds a history's workflow tasks and activities to `steps`: scheduled → started → closed. */
+function addSteps(events: HistoryEvent[], steps: StepSums): void {
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const add = (step: string, scheduled: HistoryEvent | undefined, started: HistoryEvent | undefined, closed: HistoryEvent) => {
+    if (!scheduled || !started) return;
+    const sum = steps.get(step) ?? { n: 0, queue: 0, run: 0 };
+    sum.n += 1;
+    sum.queue += millis(started) - millis(scheduled);
+    sum.run += millis(closed) - millis(started);
+    steps.set(step, sum);
+  };
+  for (const event of events) {
+    const task = event.workflowTaskCompletedEventAttributes;
+    if (task) {
+      const started = byId.get(Number(task.startedEventId));
+      add('workflow task', byId.get(Number(task.scheduledEventId)), started, event);
+    }
+    const done = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
+    if (done) {
+      const scheduled = byId.get(Number(done.scheduledEventId));
+      const type = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? 'activity';
+      add(type, scheduled, byId.get(Number(done.startedEventId)), event);
+    }
+  }
 }
 
 function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-async function eventsOf(temporal: Client, workflowId: string, runId?: string, types?: Map<string, number>): Promise<number> {
+async function eventsOf(temporal: Client, workflowId: string, runId?: string, types?: Map<string, number>, steps?: StepSums): Promise<number> {
   const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+  if (steps) addSteps(history.events ?? [], steps);
   for (const event of types ? (history.events ?? []) : []) {
     const name = (proto.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
     types!.set(name, (types!.get(name) ?? 0) + 1);
@@ -94,7 +140,8 @@ export async function measureHistories(temporal: Client, batchId: string, expect
   const sample = tiles.filter((_, i) => i % step === 0).slice(0, sampleSize);
   const sampled: number[] = [];
   const types = new Map<string, number>();
-  for (const tile of sample) sampled.push(await eventsOf(temporal, tile.workflowId, tile.runId, types));
+  const steps: StepSums = new Map();
+  for (const tile of sample) sampled.push(await eventsOf(temporal, tile.workflowId, tile.runId, types, steps));
   const perTile = (n: number) => Math.round((n / Math.max(1, sample.length)) * 100) / 100;
   const sampleEventTypes = Object.fromEntries([...types].sort((a, b) => b[1] - a[1]).map(([type, n]) => [type, perTile(n)]));
 
@@ -118,6 +165,9 @@ export async function measureHistories(temporal: Client, batchId: string, expect
     sampleEventsMax: Math.max(0, ...sampled),
     sampleEventsMean: mean(sampled),
     sampleEventTypes,
+    sampleSteps: Object.fromEntries(
+      [...steps].map(([step, sum]) => [step, { perTile: perTile(sum.n), queueMs: Math.round(sum.queue / sum.n), runMs: Math.round(sum.run / sum.n) }]),
+    ),
     longestRunEvents: longest.events,
     longestRun: longest.name,
   };

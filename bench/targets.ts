@@ -5,6 +5,7 @@ import type { ExportedBatch } from './scenarios/export';
 import type { DashboardFigures } from './scenarios/dashboard';
 import type { MakespanFigures } from './scenarios/makespan';
 import { LONG_RUNNING_MS, type PollingCostFigures } from './scenarios/polling-cost';
+import { availableParallelism } from 'node:os';
 import type { ThroughputFigures } from './scenarios/throughput';
 import type { WaitingFigures } from './scenarios/waiting';
 import type { WorkersFigures } from './scenarios/workers';
@@ -117,12 +118,20 @@ function judgeLongJob(poll: Results['polling'], report: Report): void {
   );
 }
 
+/** Where a tile's CPU goes, and the most tiles per second the machine's cores allow at that cost. */
+function cpuText(cpu: ThroughputFigures['cpuMsPerTile']): string {
+  const total = (cpu.server ?? 0) + (cpu.worker ?? 0) + (cpu.bench ?? 0);
+  if (total === 0) return 'CPU not measured';
+  const cores = availableParallelism();
+  return `CPU per tile ${total} ms: dev server ${cpu.server} ms, worker ${cpu.worker} ms, emulator and bench ${cpu.bench} ms, so ${cores} cores allow at most ${((cores * 1000) / total).toFixed(1)} tiles/s`;
+}
+
 function judgeInstantThroughput(throughput: ThroughputFigures[], report: Report): void {
   const t = throughput.find((r) => r.tiles === 1000);
   report.target(
     `instant-job throughput, 1,000 tiles on the dev server ≥ ${MIN_INSTANT_TILES_PER_S} tiles/s`,
     t ? t.tilesPerSecond >= MIN_INSTANT_TILES_PER_S : undefined,
-    t ? `${t.tilesPerSecond.toFixed(1)} tiles/s (${t.wallSeconds.toFixed(1)} s; ${t.histories.sampleEventsMean.toFixed(1)} events per tile)` : 'not run',
+    t ? `${t.tilesPerSecond.toFixed(1)} tiles/s (${t.wallSeconds.toFixed(1)} s; ${t.histories.sampleEventsMean.toFixed(1)} events per tile; ${cpuText(t.cpuMsPerTile)})` : 'not run',
   );
 }
 

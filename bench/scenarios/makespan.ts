@@ -104,6 +104,7 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
     report.figure(k('resultsLagMaxSeconds'), `${label}: job finished → results on disk, max`, lags.length ? Math.max(...lags) : null, 's');
     report.figure(k('tileEvents'), `${label}: events per tile workflow (mean/max over all ${s.tiles})`, [histories.sampleEventsMean, histories.sampleEventsMax]);
     report.figure(k('tileEventTypes'), `${label}: events per tile by type (mean)`, histories.sampleEventTypes);
+    report.figure(k('tileSteps'), `${label}: a sampled tile's steps, per tile and mean ms waiting for a worker / working`, histories.sampleSteps);
     return {
       key: s.key,
       tiles: s.tiles,

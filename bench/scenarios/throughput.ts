@@ -7,18 +7,42 @@ import { runBatch } from '../batches';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
 import type { BenchWorld } from '../world';
+import { availableParallelism } from 'node:os';
+import { cpuMeter } from '../cpu';
 
 export interface ThroughputFigures {
   tiles: number;
   finished: number;
   wallSeconds: number;
   tilesPerSecond: number;
+  /** CPU milliseconds per tile of the dev server, the worker process and the bench (emulator, client). */
+  cpuMsPerTile: CpuPerTile;
   workerPeakRssMb: number;
   workerStartupPeakRssMb: number;
   histories: HistoryFigures;
 }
 
 const PARALLEL_JOBS = 100;
+
+/** A type, not an interface, so it is a report figure as it is. */
+type CpuPerTile = { server: number | null; worker: number | null; bench: number | null };
+
+function perTile(cpu: Record<keyof CpuPerTile, number | undefined>, tiles: number): CpuPerTile {
+  const ms = (seconds: number | undefined) => (seconds === undefined ? null : Math.round((seconds * 1000) / tiles));
+  return { server: ms(cpu.server), worker: ms(cpu.worker), bench: ms(cpu.bench) };
+}
+
+/**
+ * CPU per tile, and the throughput it allows: the machine's cores divided by the CPU one tile
+ * costs over every process. Where that ceiling sits is what limits tiles per second.
+ */
+function reportCpu(report: Report, k: (name: string) => string, tiles: number, cpu: Record<keyof CpuPerTile, number | undefined>): void {
+  const figures = perTile(cpu, tiles);
+  report.figure(k('cpuMsPerTile'), `${tiles} tiles: CPU per tile, ms (dev server, worker, bench with the emulator)`, figures);
+  const total = (figures.server ?? 0) + (figures.worker ?? 0) + (figures.bench ?? 0);
+  const cores = availableParallelism();
+  if (total > 0) report.figure(k('cpuCeilingTilesPerSecond'), `${tiles} tiles: most tiles/s ${cores} cores allow at that CPU per tile`, (cores * 1000) / total, 'tiles/s');
+}
 
 export async function throughput(world: BenchWorld, tiles: number, report: Report): Promise<ThroughputFigures> {
   const backend = await world.startBackend(`instant${tiles}`, {
@@ -37,8 +61,10 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
       outputDir: backend.outputDir,
     });
     backend.worker.resetPeak();
+    const [serverCpu, workerCpu, benchCpu] = await Promise.all([cpuMeter(world.server.pid), cpuMeter(backend.worker.pid), cpuMeter(process.pid)]);
     // 10,000 tiles take minutes; an hour means something is broken.
     const run = await runBatch(backend, spec, 60 * 60_000);
+    const cpu = { server: await serverCpu.stop(), worker: await workerCpu.stop(), bench: await benchCpu.stop() };
     const memory = await backend.worker.memory();
     const key = `throughput${tiles}`;
     const wallSeconds = run.wallMs / 1000;
@@ -46,6 +72,7 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
     report.figure(k('tiles'), `${tiles} tiles: tiles finished`, run.summary.counts.finished);
     report.figure(k('wallSeconds'), `${tiles} tiles: wall time`, wallSeconds, 's');
     report.figure(k('tilesPerSecond'), `${tiles} tiles: throughput`, tiles / wallSeconds, 'tiles/s');
+    reportCpu(report, k, tiles, cpu);
     report.figure(k('workerPeakRssMb'), `${tiles} tiles: worker peak RSS while running (child process)`, memory.peakRss / MB, 'MiB');
     report.figure(k('workerStartupPeakRssMb'), `${tiles} tiles: worker peak RSS at start-up (bundling workflows)`, backend.worker.startupPeakRss / MB, 'MiB');
     const histories = await measureHistories(world.temporal, spec.batchId!, tiles);
@@ -57,12 +84,14 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
     report.figure(k('tileEventsMax'), `${tiles} tiles: events per tile workflow, max over all ${histories.tiles}`, histories.tileEventsMax);
     report.figure(k('tileEventsMean'), `${tiles} tiles: events per tile workflow, mean over all`, histories.tileEventsMean);
     report.figure(k('sampleEvents'), `${tiles} tiles: events per tile, fetched sample of ${histories.sampleSize} (mean/max)`, [histories.sampleEventsMean, histories.sampleEventsMax]);
+    report.figure(k('tileSteps'), `${tiles} tiles: a sampled tile's steps, per tile and mean ms waiting for a worker / working`, histories.sampleSteps);
     report.figure(k('longestRunEvents'), `${tiles} tiles: longest history of any workflow run (${histories.longestRun})`, histories.longestRunEvents, 'events');
     return {
       tiles,
       finished: run.summary.counts.finished,
       wallSeconds,
       tilesPerSecond: tiles / wallSeconds,
+      cpuMsPerTile: perTile(cpu, tiles),
       workerPeakRssMb: memory.peakRss / MB,
       workerStartupPeakRssMb: backend.worker.startupPeakRss / MB,
       histories,
