@@ -189,7 +189,10 @@ const schedulingSchema = z.strictObject({
 const pollingSchema = z.strictObject({
   /** First wait between two status checks of a job; later waits grow towards the maximum. */
   initialIntervalSeconds: secondsSchema.default(5),
-  /** Longest wait between two status checks. */
+  /**
+   * Longest wait between two status checks while the job's end is not known; once its progress
+   * has predicted the same end twice, the one check aimed just after that end may come later.
+   */
   maxIntervalSeconds: secondsSchema.default(60),
 });
 
