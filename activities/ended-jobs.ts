@@ -7,18 +7,18 @@
  * ago) simply asks.
  */
 import type { BackendRef } from '../core/openeo/connections';
-import type { JobDescription } from './openeo-jobs';
 
 /** Descriptions kept at most, and for how long: enough for the downloads a tracker's round starts. */
 const KEPT = 1_000;
 const KEPT_FOR_MS = 10 * 60_000;
 
-export class EndedJobDescriptions {
-  private readonly kept = new Map<string, { description: JobDescription; at: number }>();
+/** `Description` is what the tracker reads (`JobDescription`); any type, so this module stands alone. */
+export class EndedJobDescriptions<Description> {
+  private readonly kept = new Map<string, { description: Description; at: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  remember(backend: BackendRef, jobId: string, description: JobDescription): void {
+  remember(backend: BackendRef, jobId: string, description: Description): void {
     const key = keyOf(backend, jobId);
     this.kept.delete(key);
     this.kept.set(key, { description, at: this.now() });
@@ -26,7 +26,7 @@ export class EndedJobDescriptions {
   }
 
   /** The description read recently, once: a second download of the job (a retry) reads it anew. */
-  take(backend: BackendRef, jobId: string): JobDescription | undefined {
+  take(backend: BackendRef, jobId: string): Description | undefined {
     const key = keyOf(backend, jobId);
     const entry = this.kept.get(key);
     this.kept.delete(key);

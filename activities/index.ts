@@ -6,7 +6,7 @@ import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connec
 import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
-import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation } from './openeo-jobs';
+import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation, type JobDescription } from './openeo-jobs';
 import { JobTracker } from './job-tracker';
 import { createResultActivities } from './results';
 import { EndedJobDescriptions } from './ended-jobs';
@@ -68,7 +68,7 @@ export function createWorkerActivities(deps: ActivityDependencies) {
   const connections = new OpenEOConnections(deps.credentials, deps);
   useLoginReporter(connections, new LoginFailureReporter(deps.loginRetryDelayMs));
   // What the tracker read of a finished job, for the download that follows on this worker.
-  const ended = new EndedJobDescriptions();
+  const ended = new EndedJobDescriptions<JobDescription>();
   const tracker = new JobTracker(trackerLookups(connections, ended));
   const activities = {
     ...createSpecCheckActivities(connections, { jobFactories: deps.jobFactories ?? {}, postprocessors: deps.postprocessors ?? {} }),

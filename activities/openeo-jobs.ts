@@ -217,7 +217,7 @@ function listingLimit(following: number): number {
  * The tracker's requests, through the same connections, gates and error classification as every
  * call. A job read alone that turns out finished leaves its description in `ended`, for its download.
  */
-export function trackerLookups(connections: OpenEOConnections, ended?: EndedJobDescriptions): JobLookups {
+export function trackerLookups(connections: OpenEOConnections, ended?: EndedJobDescriptions<JobDescription>): JobLookups {
   return {
     one: async (backend, jobId) => {
       const job = await callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId));

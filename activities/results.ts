@@ -112,7 +112,7 @@ async function publishStac(input: TileOutputInput & TileStacContext & { tile: It
   }
 }
 
-export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions }) {
+export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions<JobDescription> }) {
   /** How assets of one job are fetched: headers per URL, and fresh links when one is refused. */
   const fetchContext = (input: TileOutputInput): AssetFetchContext => ({
     jobId: input.jobId,

@@ -14,7 +14,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { JobTracker, type WaitCompletions } from '../activities/job-tracker';
 import { EndedJobDescriptions } from '../activities/ended-jobs';
-import { createJobActivities, trackerLookups, type JobRef, type JobSnapshot } from '../activities/openeo-jobs';
+import { createJobActivities, trackerLookups, type JobDescription, type JobRef, type JobSnapshot } from '../activities/openeo-jobs';
 import { observationsFrom, type PollObservation } from '../activities/polling';
 import { OpenEOConnections } from '../core/openeo/connections';
 import type { OpenEOJobStatus } from '../core/records';
@@ -149,7 +149,7 @@ describe('the job tracker on the emulator', () => {
 
   it("keeps a finished job's description it read, once, for the download that follows", async () => {
     const job = await runningJob('described');
-    const ended = new EndedJobDescriptions();
+    const ended = new EndedJobDescriptions<JobDescription>();
     emulator.admin.resetStats();
     const outcome = await follow(new JobTracker(trackerLookups(connections, ended)), new Recorder(), job);
     assert.equal(outcome.result?.status, 'finished');
