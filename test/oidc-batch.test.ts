@@ -75,7 +75,10 @@ describe('batches with OIDC logins', () => {
     const refreshes = (provider.grants().refresh_token ?? 0) - refreshesBefore;
     const seconds = (Date.now() - started) / 1000;
     t.diagnostic(`batch of ${seconds.toFixed(0)} s with 3 s access tokens: ${refreshes} refreshes, ${countForbidden() - forbiddenBefore} requests answered 403`);
-    assert.ok(refreshes >= Math.floor(seconds / 3) - 1, `refreshed ${refreshes} times in ${seconds} s`);
+    // Renewals follow the requests, which come in bursts (each job's start, its first progress
+    // readings, the look aimed just after its end): the ends of the two rounds of 10 s jobs, at
+    // about 10 s and 20 s, each come long after the token before them expired.
+    assert.ok(refreshes >= 2, `refreshed ${refreshes} times in ${seconds} s`);
 
     // Nothing secret in the history: no refresh token, no access token, no bearer header.
     const ids = [batchId, ...(await client.tiles(batchId)).map((tile) => tile.workflowId)];
