@@ -22,6 +22,11 @@ export interface BenchOptions {
   waitingTiles: number;
   /** Tiles of the batch run on several workers. */
   workersTiles: number;
+  /**
+   * Minutes after which a throughput batch still running is stopped and measured as far as it
+   * got (the 100,000-tile batch takes hours here); unset: every batch runs to its end.
+   */
+  stopAfterMinutes?: number;
 }
 
 export const USAGE = `usage: node dist/bench/run.js [options]
@@ -37,7 +42,9 @@ export const USAGE = `usage: node dist/bench/run.js [options]
                           in each format (default 10000; --quick 1000)
   --waiting-tiles N       tiles whose jobs all wait at once when the worker's slots are counted (default 500)
   --workers-tiles N       tiles of the batch run on 3 worker processes (default 1000; --quick 300)
-  --tiles 100000          the 100,000-tile batch (hours on 2 cores): worker peak RSS and history limits`;
+  --tiles 100000          the 100,000-tile batch (hours on 2 cores): worker peak RSS and history limits
+  --stop-after-minutes M  stop a throughput batch still running after M minutes and report it as far
+                          as it got: tiles finished, worker RSS over time, longest run, time to the end`;
 
 /** A tile count `gridSpec` makes exactly: up to 100 in a row, else full rows of 100. */
 function validGrid(t: number): boolean {
@@ -59,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'export-tiles': { type: 'string' },
       'waiting-tiles': { type: 'string' },
       'workers-tiles': { type: 'string' },
+      'stop-after-minutes': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -86,5 +94,18 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!validGrid(waitingTiles)) throw new Error(`--waiting-tiles: ${waitingTiles} is not a tile count the grid can make\n${USAGE}`);
   const workersTiles = Number(values['workers-tiles'] ?? (values.quick ? 300 : 1000));
   if (!validGrid(workersTiles)) throw new Error(`--workers-tiles: ${workersTiles} is not a tile count the grid can make\n${USAGE}`);
-  return { tiles, scenarios, serial: values.serial ?? false, pollingJobSeconds, durableSqlite: values['durable-sqlite'] ?? false, chaosTiles, exportTiles, waitingTiles, workersTiles };
+  const stopAfter = values['stop-after-minutes'] === undefined ? undefined : Number(values['stop-after-minutes']);
+  if (stopAfter !== undefined && !(stopAfter > 0 && stopAfter <= 24 * 60)) throw new Error(`--stop-after-minutes: 1–1440\n${USAGE}`);
+  return {
+    tiles,
+    scenarios,
+    serial: values.serial ?? false,
+    pollingJobSeconds,
+    durableSqlite: values['durable-sqlite'] ?? false,
+    chaosTiles,
+    exportTiles,
+    waitingTiles,
+    workersTiles,
+    ...(stopAfter !== undefined ? { stopAfterMinutes: stopAfter } : {}),
+  };
 }

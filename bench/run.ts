@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     const polling = options.scenarios.has('polling') && !options.serial ? runPolling() : undefined;
     if (options.scenarios.has('throughput')) {
       for (const tiles of options.tiles) {
-        const figures = await scenario(`throughput: ${tiles} instant tiles, parallelJobs 100`, report, () => throughput(w, tiles, report));
+        const figures = await scenario(`throughput: ${tiles} instant tiles, parallelJobs 100`, report, () => throughput(w, tiles, report, options.stopAfterMinutes));
         if (figures) results.throughput.push(figures);
       }
     }

@@ -60,6 +60,14 @@ function judgeScale(results: Results, report: Report): void {
   const huge = results.throughput.find((t) => t.tiles === 100_000);
   const hugeTarget = `100,000 tiles finish: worker peak RSS ≤ ${MAX_WORKER_RSS_MB_100K} MiB, no workflow run over 10,240 events`;
   if (!huge) return report.target(hugeTarget, undefined, 'not run (npm run bench -- --only throughput --tiles 100000)');
+  if (huge.stopped) {
+    const hours = (huge.wallSeconds * 100_000) / Math.max(1, huge.finished) / 3600;
+    return report.target(
+      hugeTarget,
+      false,
+      `stopped after ${(huge.wallSeconds / 60).toFixed(0)} min with ${huge.finished} finished (the whole batch would take ${hours.toFixed(1)} h); worker peak RSS ${huge.workerPeakRssMb.toFixed(0)} MiB, RSS per minute ${huge.workerRssMbPerMinute.join(' ')} MiB; longest run ${huge.histories.longestRunEvents} events (${huge.histories.longestRun})`,
+    );
+  }
   report.target(
     hugeTarget,
     huge.finished === 100_000 && huge.workerPeakRssMb <= MAX_WORKER_RSS_MB_100K && huge.histories.longestRunEvents <= HISTORY_LIMIT,

@@ -3,10 +3,10 @@
  * so what is measured is the orchestration itself: Temporal, the workflows, the worker.
  */
 import { measureHistories, type HistoryFigures } from '../histories';
-import { runBatch } from '../batches';
+import { runBatchFor } from '../batches';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
-import type { BenchWorld } from '../world';
+import type { BenchWorld, WorkerChild } from '../world';
 import { availableParallelism } from 'node:os';
 import { cpuMeter } from '../cpu';
 
@@ -19,7 +19,28 @@ export interface ThroughputFigures {
   cpuMsPerTile: CpuPerTile;
   workerPeakRssMb: number;
   workerStartupPeakRssMb: number;
+  /** Worker RSS (MiB) once a minute while the batch ran: flat means bounded. */
+  workerRssMbPerMinute: number[];
+  /** Stopped by `--stop-after-minutes` before its end: the figures are as far as it got. */
+  stopped: boolean;
   histories: HistoryFigures;
+}
+
+/** Samples the worker's RSS once a minute until stopped. */
+function rssEveryMinute(worker: WorkerChild) {
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    worker.memory().then(
+      (m) => samples.push(Math.round(m.rss / MB)),
+      () => undefined,
+    );
+  }, 60_000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return samples;
+    },
+  };
 }
 
 const PARALLEL_JOBS = 100;
@@ -44,7 +65,7 @@ function reportCpu(report: Report, k: (name: string) => string, tiles: number, c
   if (total > 0) report.figure(k('cpuCeilingTilesPerSecond'), `${tiles} tiles: most tiles/s ${cores} cores allow at that CPU per tile`, (cores * 1000) / total, 'tiles/s');
 }
 
-export async function throughput(world: BenchWorld, tiles: number, report: Report): Promise<ThroughputFigures> {
+export async function throughput(world: BenchWorld, tiles: number, report: Report, stopAfterMinutes?: number): Promise<ThroughputFigures> {
   const backend = await world.startBackend(`instant${tiles}`, {
     jobDurations: { queuedMs: 0, runningMs: 0 },
     maxRunningJobsPerUser: 100_000,
@@ -62,20 +83,27 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
     });
     backend.worker.resetPeak();
     const [serverCpu, workerCpu, benchCpu] = await Promise.all([cpuMeter(world.server.pid), cpuMeter(backend.worker.pid), cpuMeter(process.pid)]);
-    // 10,000 tiles take minutes; an hour means something is broken.
-    const run = await runBatch(backend, spec, 60 * 60_000);
+    const rss = rssEveryMinute(backend.worker);
+    // 10,000 tiles take minutes; past the time given (or hours) the batch is measured as far as it got.
+    const limitMinutes = stopAfterMinutes ?? 24 * 60;
+    const run = await runBatchFor(backend, spec, limitMinutes * 60_000);
+    const workerRssMbPerMinute = rss.stop();
     const cpu = { server: await serverCpu.stop(), worker: await workerCpu.stop(), bench: await benchCpu.stop() };
     const memory = await backend.worker.memory();
     const key = `throughput${tiles}`;
     const wallSeconds = run.wallMs / 1000;
     const k = (name: string) => `${key}.${name}`;
-    report.figure(k('tiles'), `${tiles} tiles: tiles finished`, run.summary.counts.finished);
-    report.figure(k('wallSeconds'), `${tiles} tiles: wall time`, wallSeconds, 's');
-    report.figure(k('tilesPerSecond'), `${tiles} tiles: throughput`, tiles / wallSeconds, 'tiles/s');
-    reportCpu(report, k, tiles, cpu);
+    const done = run.finished;
+    const stopped = run.stopped ? ` (stopped after ${limitMinutes} min)` : '';
+    report.figure(k('tiles'), `${tiles} tiles: tiles finished${stopped}`, done);
+    report.figure(k('wallSeconds'), `${tiles} tiles: wall time${stopped}`, wallSeconds, 's');
+    report.figure(k('tilesPerSecond'), `${tiles} tiles: throughput`, done / wallSeconds, 'tiles/s');
+    if (run.stopped && done > 0) report.figure(k('projectedHours'), `${tiles} tiles: the whole batch at that rate`, (tiles * wallSeconds) / done / 3600, 'h');
+    report.figure(k('workerRssMbPerMinute'), `${tiles} tiles: worker RSS once a minute, MiB`, workerRssMbPerMinute);
+    reportCpu(report, k, Math.max(1, done), cpu);
     report.figure(k('workerPeakRssMb'), `${tiles} tiles: worker peak RSS while running (child process)`, memory.peakRss / MB, 'MiB');
     report.figure(k('workerStartupPeakRssMb'), `${tiles} tiles: worker peak RSS at start-up (bundling workflows)`, backend.worker.startupPeakRss / MB, 'MiB');
-    const histories = await measureHistories(world.temporal, spec.batchId!, tiles);
+    const histories = await measureHistories(world.temporal, spec.batchId!, done);
     report.figure(k('batchRuns'), `${tiles} tiles: batch workflow runs (continue-as-new)`, histories.batchRuns);
     report.figure(k('batchEventsPerRun'), `${tiles} tiles: events per batch run`, histories.batchEventsPerRun);
     if (histories.partitionRuns > 0) {
@@ -88,12 +116,14 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
     report.figure(k('longestRunEvents'), `${tiles} tiles: longest history of any workflow run (${histories.longestRun})`, histories.longestRunEvents, 'events');
     return {
       tiles,
-      finished: run.summary.counts.finished,
+      finished: done,
       wallSeconds,
-      tilesPerSecond: tiles / wallSeconds,
-      cpuMsPerTile: perTile(cpu, tiles),
+      tilesPerSecond: done / wallSeconds,
+      cpuMsPerTile: perTile(cpu, Math.max(1, done)),
       workerPeakRssMb: memory.peakRss / MB,
       workerStartupPeakRssMb: backend.worker.startupPeakRss / MB,
+      workerRssMbPerMinute,
+      stopped: run.stopped,
       histories,
     };
   } finally {
