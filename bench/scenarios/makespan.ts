@@ -93,7 +93,7 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
     const byRoute = jobRequests(backend.emulator.admin.stats().requests.byRoute);
     const requests = Object.values(byRoute).reduce((a, b) => a + b, 0);
     const phases = jobPhases(backend.emulator.admin.jobs(), s, run.startedAt, run.startedAt + run.wallMs);
-    const lags = await resultsLags(world, backend.emulator.admin.jobs(), await backend.client.tiles(spec.batchId!));
+    const { lags, noticed } = await resultsLags(world, backend.emulator.admin.jobs(), await backend.client.tiles(spec.batchId!));
     const histories = await measureHistories(world.temporal, spec.batchId!, s.tiles, s.tiles);
     const k = (name: string) => `${s.key}.${name}`;
     const label = `${s.key}`;
@@ -105,6 +105,8 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
     report.figure(k('startupSeconds'), `${label}: start request → first job running`, phases.startupSeconds, 's');
     report.figure(k('tailSeconds'), `${label}: last job finished → batch result`, phases.tailSeconds, 's');
     report.figure(k('handoverPerTileSeconds'), `${label}: idle slot time per tile between first start and last end (hand-over)`, phases.handoverPerTileSeconds, 's');
+    const noticedMean = noticed.length ? noticed.reduce((a, b) => a + b, 0) / noticed.length : null;
+    report.figure(k('endNoticedMeanSeconds'), `${label}: job finished → its wait completed (the end noticed), mean over ${noticed.length} jobs`, noticedMean, 's');
     report.figure(k('requestsPerTile'), `${label}: openEO requests on job routes per tile`, requests / s.tiles);
     report.figure(k('requestsByRoute'), `${label}: openEO requests on job routes`, byRoute);
     const p95 = quantile(lags, 0.95);
@@ -151,14 +153,32 @@ function jobPhases(jobs: { status: string; updated: string }[], s: MakespanSetti
   };
 }
 
-/** Seconds from each job's end on the emulator to its tile's record saying finished. */
-async function resultsLags(world: BenchWorld, jobs: { id: string; status: string; updated: string }[], tiles: { workflowId: string }[]): Promise<number[]> {
+/** When the wait that saw a tile's job end completed: the last completed wait in its history. */
+async function endNoticedAt(world: BenchWorld, workflowId: string): Promise<number | undefined> {
+  const events = (await world.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const waits = new Set(
+    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForJobStatusChange').map((e) => Number(e.eventId)),
+  );
+  const done = events.filter((e) => waits.has(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1)));
+  const time = done[done.length - 1]?.eventTime;
+  return time ? Number(time.seconds ?? 0) * 1000 + Math.round((time.nanos ?? 0) / 1e6) : undefined;
+}
+
+/**
+ * Per finished job, seconds from its end on the emulator to its tile's record saying finished
+ * (results on disk), and to its wait completing in the tile's history (the end noticed).
+ */
+async function resultsLags(world: BenchWorld, jobs: { id: string; status: string; updated: string }[], tiles: { workflowId: string }[]) {
   const endOf = new Map(jobs.filter((j) => j.status === 'finished').map((j) => [j.id, Date.parse(j.updated)]));
   const lags: number[] = [];
+  const noticed: number[] = [];
   for (const tile of tiles) {
     const record: TileRecord = await world.temporal.workflow.getHandle(tile.workflowId).result();
     const end = record.openeoJobId ? endOf.get(record.openeoJobId) : undefined;
-    if (end !== undefined && record.finishedAt) lags.push((Date.parse(record.finishedAt) - end) / 1000);
+    if (end === undefined) continue;
+    if (record.finishedAt) lags.push((Date.parse(record.finishedAt) - end) / 1000);
+    const seen = await endNoticedAt(world, tile.workflowId);
+    if (seen !== undefined) noticed.push((seen - end) / 1000);
   }
-  return lags;
+  return { lags, noticed };
 }
