@@ -17,7 +17,7 @@ import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError,
 import { ApplicationFailure } from '@temporalio/common';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
-import { nextPollDelay, trimHistory, type PollObservation, type PollSettings } from './polling';
+import { nextLook, trimHistory, type PollObservation, type PollSettings } from './polling';
 
 /** What the tracker reads of a job, from `GET /jobs/{id}` or a listing. */
 export interface JobStatusReading {
@@ -70,7 +70,26 @@ interface Followed<Result> extends FollowRequest<Result> {
   notBefore: number;
   /** When it is due for its next look: worked out when its observations change, not per look. */
   due: number;
+  /** Whether that look is aimed just past the job's estimated end. */
+  aimedAtEnd: boolean;
 }
+
+/** The tracker's time: the system clock, or a simulated one in tests. */
+export interface TrackerClock {
+  now(): number;
+  /** Calls `fire` after `ms`; the timer does not keep the process alive. */
+  after(ms: number, fire: () => void): { cancel(): void };
+}
+
+const SYSTEM_CLOCK: TrackerClock = {
+  now: () => Date.now(),
+  after(ms, fire) {
+    const timer = setTimeout(fire, ms);
+    // Unref'd: a worker that shuts down is not held up; its waits time out and move on.
+    timer.unref();
+    return { cancel: () => clearTimeout(timer) };
+  },
+};
 
 export interface TrackerOptions {
   /** Followed jobs of one backend from which a look is one listing rather than `GET /jobs/{id}` per due job. @default 2 */
@@ -78,6 +97,8 @@ export interface TrackerOptions {
   /** Longest pause between two heartbeats of a followed activity. @default 20 s */
   maxHeartbeatIntervalMs?: number;
   log?: (message: string) => void;
+  /** @default the system clock */
+  clock?: TrackerClock;
 }
 
 /**
@@ -87,6 +108,8 @@ export interface TrackerOptions {
 const SETTLING_AT_ONCE = 32;
 /** `GET /jobs/{id}` in flight at once for jobs read alone (the backend's quota gate still applies). */
 const READING_AT_ONCE = 4;
+/** Due looks, each aimed at its job's end, that are read job by job rather than by a listing. */
+const ENDS_READ_ALONE = 1;
 
 /** Runs `work` for every item, at most `limit` at a time. */
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -115,13 +138,19 @@ function stoppedFailure(jobId: string, reason: string): ApplicationFailure {
 /** How long a backend whose listing failed is read job by job. */
 const LISTING_PAUSE_MS = 5 * 60_000;
 
-/** When the job is due for its next look (0: at once), from its observations. */
-function nextLookAt(job: Followed<unknown>): number {
+/** Works out when the job is due for its next look (0: at once), from its observations. */
+function planNextLook(job: Followed<unknown>): void {
   const last = job.history[job.history.length - 1];
   // An earlier attempt that saw the change but died before completing: answer at once.
-  if (last && last.status !== job.knownStatus) return Math.max(0, job.notBefore);
+  if (last && last.status !== job.knownStatus) {
+    job.due = Math.max(0, job.notBefore);
+    job.aimedAtEnd = false;
+    return;
+  }
   const from = last ? last.at : job.since;
-  return Math.max(from + nextPollDelay(job.history, job.polling), job.notBefore);
+  const next = nextLook(job.history, job.polling);
+  job.due = Math.max(from + next.delayMs, job.notBefore);
+  job.aimedAtEnd = next.aimedAtEnd;
 }
 
 function heartbeatInterval(job: Followed<unknown>, max: number): number {
@@ -137,7 +166,7 @@ class BackendJobs {
    * rate it needs is not measured from scratch. Oldest first; bounded.
    */
   private readonly seen = new Map<string, PollObservation[]>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { cancel(): void } | undefined;
   private busy = false;
   private listingPausedUntil = 0;
   private released = false;
@@ -157,31 +186,35 @@ class BackendJobs {
     const seen = this.seen.get(job.jobId);
     this.seen.delete(job.jobId);
     if (job.history.length === 0 && seen) job.history = seen;
-    job.due = nextLookAt(job);
+    planNextLook(job);
     // A retried wait of the same job replaces the attempt it retries.
     this.jobs.set(job.jobId, job);
     this.schedule();
   }
 
+  /** Whether the next look is one listing, which reads every followed job, due or not. */
+  private lists(now: number): boolean {
+    return this.jobs.size >= this.options.listFrom && now >= this.listingPausedUntil;
+  }
+
+  /** Wakes for the next due look or heartbeat. */
   private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     if (this.busy || this.released || this.jobs.size === 0) return;
-    const max = this.options.maxHeartbeatIntervalMs;
+    const { clock, maxHeartbeatIntervalMs: max } = this.options;
     let next = Infinity;
     for (const job of this.jobs.values()) next = Math.min(next, job.due, job.lastHeartbeat + heartbeatInterval(job, max));
-    // Unref'd: a worker that shuts down is not held up; its waits time out and move on.
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, next - Date.now()));
-    this.timer.unref();
+    this.timer = clock.after(Math.max(0, next - clock.now()), () => void this.tick());
   }
 
   private async tick(): Promise<void> {
     this.busy = true;
     try {
-      const now = Date.now();
+      const now = this.options.clock.now();
       const due = [...this.jobs.values()].filter((job) => job.due <= now);
       if (due.length > 0) await this.look(due);
-      await this.heartbeat(Date.now());
+      await this.heartbeat(this.options.clock.now());
     } catch (err) {
       this.options.log?.(`job tracker for ${this.backend.name}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
@@ -190,29 +223,36 @@ class BackendJobs {
     }
   }
 
-  /** Reads the due jobs: one listing when several jobs are followed, `GET /jobs/{id}` for the rest. */
+  /**
+   * Reads the due jobs: one listing when several jobs are followed, `GET /jobs/{id}` for the rest.
+   * A look aimed at one job's end reads that job alone: the same one request, and the
+   * description it reads serves the job's download (see `EndedJobDescriptions`) instead of
+   * another request there.
+   */
   private async look(due: Followed<unknown>[]): Promise<void> {
+    const { clock } = this.options;
     let listed = new Map<string, JobStatusReading>();
+    const endsOnly = due.length <= ENDS_READ_ALONE && due.every((job) => job.aimedAtEnd);
     // A listing costs one request and reads every followed job: worth it once there are a few.
-    if (this.jobs.size >= this.options.listFrom && Date.now() >= this.listingPausedUntil) {
-      const sent = Date.now();
+    if (!endsOnly && this.lists(clock.now())) {
+      const sent = clock.now();
       listed = await this.lookups.list(this.backend, this.jobs.size).catch((err: unknown) => {
         // A backend whose listing fails is read job by job for a while (each look costs one request either way).
-        this.listingPausedUntil = Date.now() + LISTING_PAUSE_MS;
+        this.listingPausedUntil = clock.now() + LISTING_PAUSE_MS;
         this.options.log?.(`listing the jobs of ${this.backend.name} failed (${err instanceof Error ? err.message : String(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
         return new Map<string, JobStatusReading>();
       });
-      const at = Math.round((sent + Date.now()) / 2);
+      const at = Math.round((sent + clock.now()) / 2);
       // Every followed job the listing shows is observed, due or not.
       const shown = [...this.jobs.values()].filter((job) => listed.has(job.jobId));
       await inParallel(shown, SETTLING_AT_ONCE, (job) => this.observe(job, listed.get(job.jobId)!, at));
     }
     const alone = due.filter((job) => !listed.has(job.jobId) && this.jobs.get(job.jobId) === job);
     await inParallel(alone, READING_AT_ONCE, async (job) => {
-      const sent = Date.now();
+      const sent = clock.now();
       try {
         const reading = await this.lookups.one(this.backend, job.jobId);
-        await this.observe(job, reading, Math.round((sent + Date.now()) / 2));
+        await this.observe(job, reading, Math.round((sent + clock.now()) / 2));
       } catch (err) {
         await this.lookFailed(job, err);
       }
@@ -252,7 +292,7 @@ class BackendJobs {
     job.failures = 0;
     job.notBefore = 0;
     if (reading.status === job.knownStatus && !TERMINAL_JOB_STATUSES.includes(reading.status)) {
-      job.due = nextLookAt(job);
+      planNextLook(job);
       return;
     }
     this.drop(job);
@@ -268,8 +308,8 @@ class BackendJobs {
     }
     job.failures += 1;
     const pause = Math.min(job.polling.maxIntervalMs, Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1));
-    job.notBefore = Date.now() + pause;
-    job.due = nextLookAt(job);
+    job.notBefore = this.options.clock.now() + pause;
+    planNextLook(job);
     this.options.log?.(`job ${job.jobId} on ${this.backend.name}: ${err instanceof Error ? err.message : String(err)}; looking again in ${Math.round(pause / 1000)} s`);
   }
 
@@ -328,7 +368,7 @@ export class JobTracker {
     private readonly lookups: JobLookups,
     options: TrackerOptions = {},
   ) {
-    this.options = { listFrom: options.listFrom ?? 2, maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000, log: options.log };
+    this.options = { listFrom: options.listFrom ?? 2, maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000, log: options.log, clock: options.clock ?? SYSTEM_CLOCK };
   }
 
   /** Where the tracker's problems are logged from now on. */
@@ -362,7 +402,7 @@ export class JobTracker {
       jobs = new BackendJobs(request.backend, () => this.completions!, this.lookups, this.options);
       this.backends.set(key, jobs);
     }
-    const now = Date.now();
-    jobs.add({ ...request, since: now, lastHeartbeat: now, failures: 0, notBefore: 0, due: 0 } as Followed<unknown>);
+    const now = this.options.clock.now();
+    jobs.add({ ...request, since: now, lastHeartbeat: now, failures: 0, notBefore: 0, due: 0, aimedAtEnd: false } as Followed<unknown>);
   }
 }

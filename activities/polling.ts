@@ -128,17 +128,24 @@ export function estimateRemainingMs(history: readonly PollObservation[]): number
 }
 
 /**
- * How long the trailing observations have been "close to the end" by their own estimates: the
- * job outlived what we expected for that long. 0 when the latest estimate is not close.
+ * How long the trailing observations have been "close to the end" by their own estimates, once
+ * the job has outlived an end one of the earlier ones predicted: it ran longer than expected.
+ * 0 when the latest estimate is not close, or no predicted end has passed yet (a job read again
+ * before its end, e.g. by a listing for other jobs, is not late).
  */
 function overdueMs(history: readonly PollObservation[], s: Resolved): number {
+  const remainingAt = (n: number) => estimateRemainingMs(history.slice(0, n));
   const isClose = (n: number) => {
-    const remaining = estimateRemainingMs(history.slice(0, n));
+    const remaining = remainingAt(n);
     return remaining !== undefined && remaining * s.safety < s.initial;
   };
   let first = history.length;
   while (first > 0 && history[first - 1].status === 'running' && isClose(first)) first -= 1;
-  return first === history.length ? 0 : history[history.length - 1].at - history[first].at;
+  const last = history[history.length - 1];
+  for (let n = first + 1; n < history.length; n++) {
+    if (history[n - 1].at + remainingAt(n)! <= last.at) return last.at - history[first].at;
+  }
+  return 0;
 }
 
 /**
@@ -172,31 +179,44 @@ function phaseSpan(history: readonly PollObservation[]): number {
   return phase[phase.length - 1].at - phase[0].at;
 }
 
+/** The next look at a job: after how long, and whether it is aimed just past an estimated end. */
+export interface NextLook {
+  delayMs: number;
+  /** The look is meant to see the end: a look at this job alone also reads what its download needs. */
+  aimedAtEnd: boolean;
+}
+
 /**
  * Milliseconds to wait after the last observation before polling again; with no observation
  * yet, the initial interval (the caller has just seen the status it waits on).
  */
 export function nextPollDelay(history: readonly PollObservation[], settings: PollSettings): number {
+  return nextLook(history, settings).delayMs;
+}
+
+/** {@link nextPollDelay}, and whether that look is aimed just past the estimated end. */
+export function nextLook(history: readonly PollObservation[], settings: PollSettings): NextLook {
   const s = resolve(settings);
-  const clamp = (ms: number) => Math.round(Math.min(s.max, Math.max(s.initial, ms)));
-  if (history.length === 0) return clamp(s.initial);
+  const guess = (ms: number): NextLook => ({ delayMs: Math.round(Math.min(s.max, Math.max(s.initial, ms))), aimedAtEnd: false });
+  const atEnd = (ms: number): NextLook => ({ delayMs: Math.round(ms), aimedAtEnd: true });
+  if (history.length === 0) return guess(s.initial);
   const phase = currentPhase(history);
   const last = phase[phase.length - 1];
   // Waiting with nothing to go on: each wait is the initial one plus a share of what we waited.
   const backoff = (waited: number) => s.initial + s.growth * waited;
 
   const remaining = estimateRemainingMs(history);
-  if (remaining === undefined) return clamp(backoff(last.at - phase[0].at));
+  if (remaining === undefined) return guess(backoff(last.at - phase[0].at));
   // A job that outlives its estimate (it slowed down, or its progress stopped) gets backoff.
   const overdue = overdueMs(history, s);
   const aimed = remaining + Math.min(remaining * AIM_MARGIN, s.initial * AIM_MARGIN_MAX_INTERVALS);
-  if (overdue > 0) return clamp(Math.max(aimed, backoff(overdue)));
+  if (overdue > 0) return guess(Math.max(aimed, backoff(overdue)));
   // The end is near: one look just after it, however soon that is.
-  if (remaining * s.safety < s.initial) return Math.round(Math.min(s.max, Math.max(MIN_WAIT_MS, aimed)));
+  if (remaining * s.safety < s.initial) return atEnd(Math.min(s.max, Math.max(MIN_WAIT_MS, aimed)));
   // The estimates agree: one look just after the end, however far that is (within reason).
-  if (estimatesAgree(history, s)) return Math.round(Math.max(s.initial, Math.min(aimed, Math.max(s.max, LEAP * phaseSpan(history)))));
+  if (estimatesAgree(history, s)) return atEnd(Math.max(s.initial, Math.min(aimed, Math.max(s.max, LEAP * phaseSpan(history)))));
   // Otherwise close in on it.
-  return clamp(remaining * s.safety);
+  return guess(remaining * s.safety);
 }
 
 /**

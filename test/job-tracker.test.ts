@@ -133,17 +133,23 @@ describe('the job tracker on the emulator', () => {
     assert.ok(seen.every((o) => o.status === 'running' && typeof o.progress === 'number'));
   });
 
-  it('reads several due jobs with one listing instead of one request each', async () => {
+  it('reads several due jobs with one listing, and each end alone with the description its download needs', async () => {
     const sink = new Recorder();
     const jobs = await Promise.all(['a', 'b', 'c', 'd'].map((name) => runningJob(`listed-${name}`)));
     emulator.admin.resetStats();
-    const t = tracker();
+    const ended = new EndedJobDescriptions<JobDescription>();
+    const t = new JobTracker(trackerLookups(connections, ended));
     const outcomes = await Promise.all(jobs.map((job) => follow(t, sink, job)));
     assert.deepEqual(outcomes.map((o) => o.result?.status), ['finished', 'finished', 'finished', 'finished']);
     const [listings, singles] = [count(LIST_ROUTE), count(STATUS_ROUTE)];
-    assert.ok(listings >= 1, 'the due jobs were read with a listing');
-    // The listing's summaries say which job finished: no job is read on its own.
-    assert.ok(singles <= 1, `${singles} GET /jobs/{id} for ${jobs.length} jobs (and ${listings} listings)`);
+    assert.ok(listings >= 1, 'the looks before the ends read the jobs with a listing');
+    // A look aimed at an end reads that job alone: one request, as a listing would be, and its
+    // description serves the download, which would read it otherwise.
+    assert.ok(singles <= jobs.length, `${singles} GET /jobs/{id} for ${jobs.length} jobs (and ${listings} listings)`);
+    // Every download reads a description unless the tracker kept the one its last look read.
+    const kept = jobs.filter((job) => ended.take(backend, job.jobId)?.status === 'finished').length;
+    const requests = listings + singles + (jobs.length - kept);
+    assert.ok(requests <= 2 * jobs.length, `${requests} requests for ${jobs.length} jobs: ${listings} listings, ${singles} alone, ${jobs.length - kept} descriptions`);
     assert.equal(t.following, 0, 'nothing is followed once every wait is completed');
   });
 
