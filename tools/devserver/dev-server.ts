@@ -35,7 +35,10 @@ export interface DevServerOptions {
   searchAttributes?: DevSearchAttributes;
   /** Retention of closed workflow histories, which are this project's job records. @default 30 */
   retentionDays?: number;
-  /** Dynamic config overrides, passed as `--dynamic-config-value KEY=<JSON>`. @default {} */
+  /**
+   * Dynamic config overrides, passed as `--dynamic-config-value KEY=<JSON>`, over
+   * {@link DEV_SERVER_DYNAMIC_CONFIG}. @default {}
+   */
   dynamicConfig?: Readonly<Record<string, unknown>>;
   /** Further arguments appended to `temporal server start-dev`. @default [] */
   extraArgs?: readonly string[];
@@ -80,6 +83,14 @@ async function pickPorts(options: DevServerOptions): Promise<{ port: number; uiP
   return { port, uiPort };
 }
 
+/**
+ * What the dev server runs with unless told otherwise. Eager activity execution: an activity a
+ * workflow task schedules goes back to that worker in the task's reply, when it has a free slot,
+ * instead of through the task queue. A tile's submit, download and waits start at once (10–90 ms
+ * sooner each here), and the server matches fewer tasks. Any cluster can turn it on with the same key.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = { 'system.enableActivityEagerExecution': true };
+
 function startDevArgs(options: DevServerOptions, dbFile: string, namespace: string, port: number, uiPort?: number) {
   const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', HOST, '--port', String(port)];
   args.push(...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]));
@@ -87,7 +98,7 @@ function startDevArgs(options: DevServerOptions, dbFile: string, namespace: stri
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
   }
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   return [...args, ...(options.extraArgs ?? [])];
