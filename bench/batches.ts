@@ -1,4 +1,4 @@
-/** Running one batch to its end, timed and bounded. */
+/** Running one batch, timed and bounded. */
 import type { BatchSummary } from '../core/records';
 import type { BatchSpecInput } from '../core/spec/schema';
 import type { BenchBackend } from './world';
@@ -10,30 +10,10 @@ export interface TimedBatch {
   startedAt: number;
 }
 
-/**
- * Starts `spec` and waits for its result for at most `timeoutMs`; a batch that overruns is
- * terminated (its abandoned tiles run out on their own) and the scenario fails.
- */
-export async function runBatch(backend: BenchBackend, spec: BatchSpecInput, timeoutMs: number): Promise<TimedBatch> {
-  const startedAt = Date.now();
-  const { handle } = await backend.client.start(spec);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`batch ${spec.batchId} did not end within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  try {
-    const summary = await Promise.race([handle.result(), timeout]);
-    return { summary, wallMs: Date.now() - startedAt, startedAt };
-  } catch (err) {
-    await handle.terminate('benchmark timeout').catch(() => undefined);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A batch run for at most a while: to its end, or stopped there with how far it got. */
 export interface BoundedBatch {
+  /** The batch's result, when it ended in time. */
+  summary?: BatchSummary;
   /** From the start request to the batch's result or to the stop, wall clock. */
   wallMs: number;
   startedAt: number;
@@ -57,11 +37,18 @@ export async function runBatchFor(backend: BenchBackend, spec: BatchSpecInput, l
   try {
     const ended = await Promise.race([handle.result(), limit]);
     const wallMs = Date.now() - startedAt;
-    if (ended !== 'stop') return { wallMs, startedAt, finished: ended.counts.finished, stopped: false };
+    if (ended !== 'stop') return { summary: ended, wallMs, startedAt, finished: ended.counts.finished, stopped: false };
     const progress = await backend.client.progress(spec.batchId!);
-    await handle.terminate(`benchmark stopped after ${Math.round(limitMs / 60_000)} minutes`);
+    await handle.terminate(`benchmark stopped after ${limitMs / 1000} s`);
     return { wallMs, startedAt, finished: progress.counts.finished, stopped: true };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Runs `spec` to its end within `timeoutMs`; a batch that overruns is stopped and the scenario fails. */
+export async function runBatch(backend: BenchBackend, spec: BatchSpecInput, timeoutMs: number): Promise<TimedBatch> {
+  const run = await runBatchFor(backend, spec, timeoutMs);
+  if (!run.summary) throw new Error(`batch ${spec.batchId} did not end within ${timeoutMs / 1000} s`);
+  return { summary: run.summary, wallMs: run.wallMs, startedAt: run.startedAt };
 }
