@@ -480,6 +480,8 @@ describe('emulator: per-user running limit', () => {
       assert.ok(timeOf(thirdLogs, 'started running') >= timeOf(firstLogs, 'finished'));
       const stats = emulator.admin.stats();
       assert.equal(stats.runningJobsPerUser.demo.max, 2);
+      // Two running and one queued: started, not yet ended.
+      assert.equal(stats.startedJobsPerUser.demo.max, 3);
       assert.equal(stats.activeJobsPerUser.demo.max, 3);
       assert.equal(stats.activeJobsPerUser.demo.current, 0);
       assert.ok(stats.maxRunningJobsTotal <= 2);

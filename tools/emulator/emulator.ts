@@ -69,8 +69,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const store = new JobStore(clock.now);
   store.onChange((job, from, to) => {
     if (to && to !== from) stats.recordTransition(to);
-    const counts = store.concurrency(job.owner);
-    stats.observeConcurrency(job.owner, counts.active, counts.running, counts.runningTotal);
+    stats.observeConcurrency(job.owner, store.concurrency(job.owner));
   });
   const faults = new FaultInjector({ clock, stats, startedAt: clock.now() }, settings.faults ?? saved?.faults.config ?? {});
   const issuers = settings.oidcIssuers.map((options) => new OidcIssuerVerifier(options));
@@ -104,8 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (saved) {
     restoreState(core, saved);
     for (const owner of new Set(store.list().map((job) => job.owner))) {
-      const counts = store.concurrency(owner);
-      stats.observeConcurrency(owner, counts.active, counts.running, counts.runningTotal);
+      stats.observeConcurrency(owner, store.concurrency(owner));
     }
   }
   const admin = createAdmin(core);

@@ -28,6 +28,8 @@ export interface EmulatorStats {
   };
   /** Per user: jobs that are `created`, `queued` or `running`. */
   activeJobsPerUser: Record<string, Gauge>;
+  /** Per user: jobs that are `queued` or `running` (started, not ended): what running limits count. */
+  startedJobsPerUser: Record<string, Gauge>;
   /** Per user: jobs that are `running`. */
   runningJobsPerUser: Record<string, Gauge>;
   /** Peak number of running jobs over all users together. */
@@ -80,6 +82,7 @@ export class StatsRecorder {
       requests: { total: 0, byRoute: {} },
       jobs: { created: 0, createdByTitle: {}, transitions: {} },
       activeJobsPerUser: {},
+      startedJobsPerUser: {},
       runningJobsPerUser: {},
       maxRunningJobsTotal: 0,
       bytesServed: { total: 0, assets: 0 },
@@ -145,8 +148,10 @@ export class StatsRecorder {
   }
 
   /** Updates a user's concurrency gauges after any job change. */
-  observeConcurrency(user: string, active: number, running: number, runningTotal: number): void {
+  observeConcurrency(user: string, counts: { active: number; queued: number; running: number; runningTotal: number }): void {
+    const { active, queued, running, runningTotal } = counts;
     update((this.stats.activeJobsPerUser[user] ??= { current: 0, max: 0 }), active);
+    update((this.stats.startedJobsPerUser[user] ??= { current: 0, max: 0 }), queued + running);
     update((this.stats.runningJobsPerUser[user] ??= { current: 0, max: 0 }), running);
     this.stats.maxRunningJobsTotal = Math.max(this.stats.maxRunningJobsTotal, runningTotal);
   }
@@ -164,6 +169,9 @@ export class StatsRecorder {
     const fresh = this.empty();
     for (const [user, gauge] of Object.entries(this.stats.activeJobsPerUser)) {
       fresh.activeJobsPerUser[user] = { current: gauge.current, max: gauge.current };
+    }
+    for (const [user, gauge] of Object.entries(this.stats.startedJobsPerUser)) {
+      fresh.startedJobsPerUser[user] = { current: gauge.current, max: gauge.current };
     }
     for (const [user, gauge] of Object.entries(this.stats.runningJobsPerUser)) {
       fresh.runningJobsPerUser[user] = { current: gauge.current, max: gauge.current };
