@@ -58,8 +58,20 @@ export interface FollowRequest<Result> {
   /** Observations an earlier attempt of this wait made (its heartbeat details). */
   history: PollObservation[];
   heartbeatTimeoutMs?: number;
-  /** The activity's result, from the job's description or its summary in a listing. */
-  resultOf(job: JobStatusReading): Result;
+  /**
+   * Wait for the job's end, not for any change of status (`knownStatus` is then only where the
+   * looks start from). For a hand-over: another job starts when this one ends.
+   */
+  untilEnd?: boolean;
+  /**
+   * The activity's result, from the job's description or its summary in a listing. It may do
+   * work first (e.g. start the job lined up behind this one), and must not throw.
+   */
+  resultOf(job: JobStatusReading): Result | Promise<Result>;
+  /** Distinguishes several waits on one job (a hand-over beside the tile's own wait). @default jobId */
+  key?: string;
+  /** Undoes what the activity did before it waited, once it is cancelled (e.g. deletes a job never started). */
+  onCancelled?: () => Promise<void>;
 }
 
 interface Followed<Result> extends FollowRequest<Result> {
@@ -138,11 +150,26 @@ function stoppedFailure(jobId: string, reason: string): ApplicationFailure {
 /** How long a backend whose listing failed is read job by job. */
 const LISTING_PAUSE_MS = 5 * 60_000;
 
+/** Whether this observation completes the wait. */
+function isAnswer(job: Followed<unknown>, status: OpenEOJobStatus): boolean {
+  if (TERMINAL_JOB_STATUSES.includes(status)) return true;
+  return !job.untilEnd && status !== job.knownStatus;
+}
+
+function keyOf(job: FollowRequest<unknown>): string {
+  return job.key ?? job.jobId;
+}
+
+/** The server's answer to a heartbeat of a wait it no longer wants. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof ActivityCancelledError || err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError || err instanceof ActivityPausedError;
+}
+
 /** Works out when the job is due for its next look (0: at once), from its observations. */
 function planNextLook(job: Followed<unknown>): void {
   const last = job.history[job.history.length - 1];
   // An earlier attempt that saw the change but died before completing: answer at once.
-  if (last && last.status !== job.knownStatus) {
+  if (last && isAnswer(job, last.status)) {
     job.due = Math.max(0, job.notBefore);
     job.aimedAtEnd = false;
     return;
@@ -183,18 +210,33 @@ class BackendJobs {
   }
 
   add(job: Followed<unknown>): void {
-    const seen = this.seen.get(job.jobId);
-    this.seen.delete(job.jobId);
-    if (job.history.length === 0 && seen) job.history = seen;
+    if (job.history.length === 0) job.history = this.historyOf(job.jobId, job.key !== undefined);
     planNextLook(job);
     // A retried wait of the same job replaces the attempt it retries.
-    this.jobs.set(job.jobId, job);
+    this.jobs.set(keyOf(job), job);
     this.schedule();
+  }
+
+  /**
+   * What is known of a job from earlier waits: a hand-over shares its tile's observations (and
+   * so its looks), the tile's next wait takes over what its last one remembered.
+   */
+  private historyOf(jobId: string, sharing: boolean): PollObservation[] {
+    const beside = [...this.jobs.values()].find((other) => other.jobId === jobId);
+    if (beside) return beside.history;
+    const seen = this.seen.get(jobId) ?? [];
+    if (!sharing) this.seen.delete(jobId);
+    return seen;
+  }
+
+  /** Distinct jobs followed (a job may have a hand-over waiting beside its tile's wait). */
+  private jobCount(): number {
+    return new Set([...this.jobs.values()].map((job) => job.jobId)).size;
   }
 
   /** Whether the next look is one listing, which reads every followed job, due or not. */
   private lists(now: number): boolean {
-    return this.jobs.size >= this.options.listFrom && now >= this.listingPausedUntil;
+    return this.jobCount() >= this.options.listFrom && now >= this.listingPausedUntil;
   }
 
   /** Wakes for the next due look or heartbeat. */
@@ -232,11 +274,11 @@ class BackendJobs {
   private async look(due: Followed<unknown>[]): Promise<void> {
     const { clock } = this.options;
     let listed = new Map<string, JobStatusReading>();
-    const endsOnly = due.length <= ENDS_READ_ALONE && due.every((job) => job.aimedAtEnd);
+    const endsOnly = new Set(due.map((job) => job.jobId)).size <= ENDS_READ_ALONE && due.every((job) => job.aimedAtEnd);
     // A listing costs one request and reads every followed job: worth it once there are a few.
     if (!endsOnly && this.lists(clock.now())) {
       const sent = clock.now();
-      listed = await this.lookups.list(this.backend, this.jobs.size).catch((err: unknown) => {
+      listed = await this.lookups.list(this.backend, this.jobCount()).catch((err: unknown) => {
         // A backend whose listing fails is read job by job for a while (each look costs one request either way).
         this.listingPausedUntil = clock.now() + LISTING_PAUSE_MS;
         this.options.log?.(`listing the jobs of ${this.backend.name} failed (${err instanceof Error ? err.message : String(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
@@ -247,14 +289,17 @@ class BackendJobs {
       const shown = [...this.jobs.values()].filter((job) => listed.has(job.jobId));
       await inParallel(shown, SETTLING_AT_ONCE, (job) => this.observe(job, listed.get(job.jobId)!, at));
     }
-    const alone = due.filter((job) => !listed.has(job.jobId) && this.jobs.get(job.jobId) === job);
-    await inParallel(alone, READING_AT_ONCE, async (job) => {
+    // One read per job, for every wait on it (a hand-over beside its tile's wait shares it).
+    const alone = [...new Set(due.filter((job) => !listed.has(job.jobId) && this.jobs.get(keyOf(job)) === job).map((job) => job.jobId))];
+    await inParallel(alone, READING_AT_ONCE, async (jobId) => {
       const sent = clock.now();
+      const waits = [...this.jobs.values()].filter((job) => job.jobId === jobId);
       try {
-        const reading = await this.lookups.one(this.backend, job.jobId);
-        await this.observe(job, reading, Math.round((sent + clock.now()) / 2));
+        const reading = await this.lookups.one(this.backend, jobId);
+        const at = Math.round((sent + clock.now()) / 2);
+        await Promise.all(waits.map((job) => this.observe(job, reading, at)));
       } catch (err) {
-        await this.lookFailed(job, err);
+        await Promise.all(waits.map((job) => this.lookFailed(job, err)));
       }
     });
   }
@@ -277,9 +322,9 @@ class BackendJobs {
 
   /** Stops following this wait (not a newer wait of the same job that replaced it). */
   private drop(job: Followed<unknown>): void {
-    if (this.jobs.get(job.jobId) !== job) return;
-    this.jobs.delete(job.jobId);
-    if (TERMINAL_JOB_STATUSES.includes(job.history[job.history.length - 1]?.status)) return;
+    if (this.jobs.get(keyOf(job)) !== job) return;
+    this.jobs.delete(keyOf(job));
+    if (job.key !== undefined || TERMINAL_JOB_STATUSES.includes(job.history[job.history.length - 1]?.status)) return;
     this.seen.set(job.jobId, job.history);
     if (this.seen.size > REMEMBERED_JOBS) this.seen.delete(this.seen.keys().next().value!);
   }
@@ -291,12 +336,30 @@ class BackendJobs {
     job.history = trimHistory([...job.history, observation]);
     job.failures = 0;
     job.notBefore = 0;
-    if (reading.status === job.knownStatus && !TERMINAL_JOB_STATUSES.includes(reading.status)) {
+    if (!isAnswer(job, reading.status)) {
       planNextLook(job);
       return;
     }
     this.drop(job);
-    await this.settle(job, () => this.completions().complete(job.taskToken, job.resultOf(reading)));
+    // A wait for the end acts on it (starts the job lined up behind): only while it is still wanted.
+    if (job.untilEnd && !(await this.stillWanted(job))) return;
+    const result = await job.resultOf(reading);
+    await this.settle(job, () => this.completions().complete(job.taskToken, result));
+  }
+
+  /**
+   * Asks the server, with a heartbeat, whether the wait is still wanted: its tile may have been
+   * cancelled since the last heartbeat. A server that cannot be asked does not stop it.
+   */
+  private async stillWanted(job: Followed<unknown>): Promise<boolean> {
+    try {
+      await this.completions().heartbeat(job.taskToken, this.detailsOf(job));
+      return true;
+    } catch (err) {
+      if (!isRefusal(err)) return true;
+      await this.heartbeatRefused(job, err);
+      return false;
+    }
   }
 
   /** A failed look: given up on when retrying cannot help, else tried again later. */
@@ -337,8 +400,9 @@ class BackendJobs {
   private async heartbeatRefused(job: Followed<unknown>, err: unknown): Promise<void> {
     if (err instanceof ActivityCancelledError) {
       this.drop(job);
+      await job.onCancelled?.().catch((cleanup: unknown) => this.options.log?.(`cleaning up after the cancelled wait for job ${job.jobId}: ${cleanup instanceof Error ? cleanup.message : String(cleanup)}`));
       await this.settle(job, () => this.completions().reportCancellation(job.taskToken));
-    } else if (err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError || err instanceof ActivityPausedError) {
+    } else if (isRefusal(err)) {
       this.drop(job);
     } else {
       // The server is unreachable: heartbeat again next round; the timeout decides.
