@@ -7,6 +7,7 @@ import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
 import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation, type JobDescription } from './openeo-jobs';
+import { createHandOverActivities } from './hand-over';
 import { JobTracker } from './job-tracker';
 import { createResultActivities } from './results';
 import { EndedJobDescriptions } from './ended-jobs';
@@ -74,6 +75,7 @@ export function createWorkerActivities(deps: ActivityDependencies) {
     ...createSpecCheckActivities(connections, { jobFactories: deps.jobFactories ?? {}, postprocessors: deps.postprocessors ?? {} }),
     ...createTilePageActivities(),
     ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION, tracker),
+    ...createHandOverActivities(connections, tracker),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000, ended }),
     ...createJobFactoryActivities(deps.jobFactories ?? {}),
     ...createPostprocessActivities(deps.postprocessors ?? {}),

@@ -114,7 +114,7 @@ async function keepOldestJob(connection: Connection, title: string): Promise<{ i
 }
 
 /** The job's description: `getJob` fetches it (one request). */
-async function describe(connection: Connection, jobId: string): Promise<JobDescription> {
+export async function describe(connection: Connection, jobId: string): Promise<JobDescription> {
   return (await connection.getJob(jobId)) as unknown as JobDescription;
 }
 
@@ -176,7 +176,7 @@ async function postJob(connection: Connection, input: CreateJobInput): Promise<s
  * Creates the job, or on a retry finds the one an earlier try created (by its unique title) and
  * keeps only the oldest of that title.
  */
-async function createOrRecover(connection: Connection, input: CreateJobInput, retried: boolean): Promise<CreatedJob> {
+export async function createOrRecover(connection: Connection, input: CreateJobInput, retried: boolean): Promise<CreatedJob> {
   if (retried) {
     const [existing] = await jobsTitled(connection, input.jobTitle);
     if (existing) return existing;
@@ -187,7 +187,7 @@ async function createOrRecover(connection: Connection, input: CreateJobInput, re
 }
 
 /** `POST /jobs/{id}/results`: queues the job, without reading it back. */
-async function queueJob(connection: Connection, jobId: string): Promise<void> {
+export async function queueJob(connection: Connection, jobId: string): Promise<void> {
   await requests(connection)._post(`/jobs/${encodeURIComponent(jobId)}/results`, {});
 }
 
@@ -265,9 +265,17 @@ export function createJobActivities(
       });
     },
 
-    /** Asks the backend to start (queue) the job. Sending it twice is harmless. */
-    async startJob(input: JobRef): Promise<JobSnapshot> {
+    /**
+     * Asks the backend to start (queue) the job. Sending it twice is harmless while the job runs;
+     * `onlyIfCreated` leaves a job that was started already (e.g. by a hand-over whose answer was
+     * lost) as it is, since starting an ended job would run it again.
+     */
+    async startJob(input: JobRef & { onlyIfCreated?: boolean }): Promise<JobSnapshot> {
       return callOpenEO(connections, input.backend, 'start the job', async (connection) => {
+        if (input.onlyIfCreated) {
+          const current = snapshot(await describe(connection, input.jobId));
+          if (current.status !== 'created') return current;
+        }
         return snapshot((await jobHandle(connection, input.jobId).startJob()) as unknown as JobDescription);
       });
     },

@@ -29,6 +29,9 @@ export interface TileError {
   message: string;
 }
 
+/** The query a running tile answers with its record (so far). */
+export const TILE_PROGRESS_QUERY = 'tileProgress';
+
 export interface TileRecord {
   batchId: string;
   tileId: string;
