@@ -1,6 +1,7 @@
 /** The window's bookkeeping, without a server: slots, queues, pins, pauses, exactly-once counts. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { lineUpTiles } from '../workflows/placement';
 import { initialWindowState, WindowBook } from '../workflows/window-book';
 import type { Tile } from '../core/spec/tile-types';
 
@@ -91,5 +92,65 @@ describe('window bookkeeping', () => {
     b.state.paused = true;
     assert.equal(b.hasCapacity(), false);
     assert.equal(b.pickBackendFor(tile('t1')), undefined);
+  });
+
+  it('lines one tile up behind each slot-holder; it takes the slot over when the job ahead ends', () => {
+    const b = book();
+    b.markStarted('t1', 'a');
+    b.markStarted('t2', 'a');
+    b.markStarted('t3', 'b');
+    const queue = ['t4', 't5', 't6', 't7'].map((id) => tile(id));
+    const lined = lineUpTiles(b, queue, false);
+    assert.deepEqual(lined.map((s) => [s.tile.id, s.backend.name, s.behind]), [['t4', 'a', 't1'], ['t5', 'a', 't2'], ['t6', 'b', 't3']]);
+    assert.deepEqual(queue.map((t) => t.id), ['t7'], 'one behind each, no more');
+    assert.equal(b.slotsInUse('a'), 2, 'lined-up tiles hold no slot');
+    assert.equal(b.waitingOn('a'), 2, 'nor count against maxQueued');
+
+    b.markJobEnded('t1', 'finished');
+    assert.equal(b.slotsInUse('a'), 2, 't4 holds the slot t1 gave up');
+    assert.equal(b.freeSlots(backends[0]), 0, 'so no other tile starts in it');
+    assert.deepEqual(b.lineUpSpots(backends[0]), ['t4'], 'and a tile may line up behind t4 now');
+    assert.deepEqual(b.takeWordsDue(), [], 't4 did not ask for a word: its job was started for it');
+  });
+
+  it('gives a lined-up tile that asks its word when the slot is its own, not before', () => {
+    const b = book();
+    b.markStarted('t1', 'a');
+    b.markLinedUp('t2', 'a', 't1');
+    b.askForWord('t2');
+    assert.deepEqual(b.takeWordsDue(), [], 'the tile ahead still holds the slot (its failed job is resubmitted)');
+    b.markJobEnded('t1', 'error', { code: 'JobFailed', message: 'x' });
+    assert.deepEqual(b.takeWordsDue(), ['t2']);
+    b.askForWord('t2');
+    assert.deepEqual(b.takeWordsDue(), ['t2'], 'asked again after it holds the slot: answered at once');
+  });
+
+  it('hands the slot on when the tile ahead ends without its job ending, and forgets a lined-up tile that ends', () => {
+    const b = book();
+    b.markStarted('t1', 'a');
+    b.markLinedUp('t2', 'a', 't1');
+    b.recordEnd({ tileId: 't1', status: 'error', error: { code: 'JobFactoryFailed', message: 'x' } });
+    assert.equal(b.slotsInUse('a'), 1, 't2 holds the slot');
+    b.markLinedUp('t3', 'a', 't2');
+    b.recordEnd({ tileId: 't3', status: 'skipped' });
+    assert.equal(b.state.inFlight.t2.next, undefined, 'a tile may line up behind t2 again');
+  });
+
+  it('lines up only while all slots are taken, nothing while paused, over a lowered limit, or after a failed job', () => {
+    const b = book();
+    b.markStarted('t1', 'a');
+    assert.deepEqual(b.lineUpSpots(backends[0]), [], 'a slot is free: a tile starts there instead');
+    b.markStarted('t2', 'a');
+    assert.deepEqual(b.lineUpSpots(backends[0]), ['t1', 't2']);
+    b.state.paused = true;
+    assert.deepEqual(b.lineUpSpots(backends[0]), []);
+    b.state.paused = false;
+    assert.deepEqual(b.lineUpSpots({ ...backends[0], parallelJobs: 1 }), []);
+    b.markJobEnded('t1', 'error', { code: 'JobFailed', message: 'x' });
+    b.markStarted('t3', 'a');
+    assert.deepEqual(b.lineUpSpots(backends[0]), [], 'the last job there failed');
+    b.markJobEnded('t2', 'finished');
+    b.markStarted('t4', 'a');
+    assert.deepEqual(b.lineUpSpots(backends[0]), ['t3', 't4'], 'a finished job clears the streak');
   });
 });

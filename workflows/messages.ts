@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchProgress } from '../core/progress';
-import type { TileError, TileRecord } from '../core/records';
+import { TILE_PROGRESS_QUERY, type TileError, type TileRecord } from '../core/records';
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../core/openeo/login-failure';
@@ -15,6 +15,14 @@ export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
 export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError }]>('tileJobEnded');
 /** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
 export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
+
+/**
+ * A lined-up tile's job was not started for it when the job ahead ended (that job failed, or the
+ * start did): the tile asks its window to say when the slot is its own.
+ */
+export const tileNeedsWord = defineSignal<[{ tileId: string }]>('tileNeedsWord');
+/** The window to a lined-up tile that asked: the slot is yours, start your job. */
+export const slotGiven = defineSignal('slotGiven');
 
 /** A worker can no longer log in to a backend (sent by an activity): the window pauses that backend. */
 export const backendLoginFailed = defineSignal<[BackendLoginFailure]>(BACKEND_LOGIN_FAILED_SIGNAL);
@@ -45,6 +53,6 @@ export const addTiles = defineUpdate<string[], [{ features: TileFeature[] }]>('a
 /** What is the batch's progress right now? */
 export const batchProgress = defineQuery<BatchProgress>('batchProgress');
 /** What is this tile's record right now? */
-export const tileProgress = defineQuery<TileRecord>('tileProgress');
+export const tileProgress = defineQuery<TileRecord>(TILE_PROGRESS_QUERY);
 
 export type { BatchProgress };

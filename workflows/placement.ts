@@ -4,12 +4,14 @@
  */
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
-import type { WindowBook } from './window-book';
+import { MAX_TILES_IN_FLIGHT, type WindowBook } from './window-book';
 
 /** A tile to start now, on the backend that has a slot for it. */
 export interface TileStart {
   tile: Tile;
   backend: BackendSpec;
+  /** Lined up behind this in-flight tile: it takes that tile's slot when the job ahead ends. */
+  behind?: string;
 }
 
 /**
@@ -37,6 +39,30 @@ export function placeTiles(book: WindowBook, queue: Tile[], keepTiles: boolean):
     queue.splice(i, 1);
     book.markStarted(tile.id, backend.name, keepTiles ? tile : undefined);
     starts.push({ tile, backend });
+  }
+  return starts;
+}
+
+/**
+ * Takes from `queue`, in order, tiles to line up behind in-flight tiles whose backend has no free
+ * slot: one behind each, so a lined-up tile's job is created ahead and starts the moment the job
+ * ahead finishes. Tiles that cannot line up stay in the queue, in order.
+ */
+export function lineUpTiles(book: WindowBook, queue: Tile[], keepTiles: boolean): TileStart[] {
+  const spots = new Map(book.state.backends.map((backend) => [backend.name, { backend, ahead: book.lineUpSpots(backend) }]));
+  const starts: TileStart[] = [];
+  const room = () => book.inFlightCount() < MAX_TILES_IN_FLIGHT && [...spots.values()].some((s) => s.ahead.length > 0);
+  for (let i = 0; i < queue.length && room(); ) {
+    const tile = queue[i];
+    const spot = book.lineUpBackendsFor(tile).map((name) => spots.get(name)!).find((s) => s.ahead.length > 0);
+    if (!spot) {
+      i++;
+      continue;
+    }
+    queue.splice(i, 1);
+    const behind = spot.ahead.shift()!;
+    book.markLinedUp(tile.id, spot.backend.name, behind, keepTiles ? tile : undefined);
+    starts.push({ tile, backend: spot.backend, behind });
   }
   return starts;
 }

@@ -37,6 +37,8 @@ export interface AttemptContext {
   journal: TileJournal;
   /** Called with every snapshot of the job, after the journal noted it. */
   observe(job: JobSnapshot): void;
+  /** A lined-up tile's first attempt: the tile ahead (workflow id), and how to wait for its slot. */
+  lineUp?: { aheadWorkflowId: string; awaitSlot(): Promise<void> };
 }
 
 /** The job's title, also its key: a create whose answer was lost finds its job by it. */
@@ -114,6 +116,23 @@ async function createThenStart(quick: TileActivities['quick'], create: CreateJob
   return { jobId, job: await quick.startJob({ backend: create.backend, jobId }) };
 }
 
+/**
+ * A lined-up tile's job: created at once and started by the worker that sees the job ahead
+ * finish (one request, no workflow task in between), in one activity. When that job ends
+ * otherwise, or the start fails, the tile waits until its window says the slot is its own, and
+ * starts the job itself.
+ */
+async function lineUp(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<SubmittedJob> {
+  const { quick, waiting } = ctx.activities;
+  const polling = { initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000, maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000 };
+  const handOver = await waiting.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling });
+  const { jobId } = handOver;
+  jobMade(ctx.journal, jobId);
+  if (handOver.started) return { jobId, job: handOver.job };
+  await ctx.lineUp.awaitSlot();
+  return { jobId, job: await quick.startJob({ backend: create.backend, jobId, onlyIfCreated: true }) };
+}
+
 /** One openEO job: create, start, and wait for its end within the phase limits. */
 export async function runAttempt(ctx: AttemptContext, job: JobDefinition): Promise<AttemptOutcome> {
   const { backend, journal } = ctx;
@@ -127,7 +146,11 @@ export async function runAttempt(ctx: AttemptContext, job: JobDefinition): Promi
     jobOptions: job.jobOptions,
     ...(job.description ? { description: job.description } : {}),
   };
-  const { jobId, job: submitted } = patched(LEAN_TILE_PATCH) ? await submit(quick, create, journal) : await createThenStart(quick, create, journal);
+  const { jobId, job: submitted } = ctx.lineUp
+    ? await lineUp({ ...ctx, lineUp: ctx.lineUp }, create)
+    : patched(LEAN_TILE_PATCH)
+      ? await submit(quick, create, journal)
+      : await createThenStart(quick, create, journal);
   const createdAt = Date.now();
   let snapshot = submitted;
   ctx.observe(snapshot);

@@ -42,4 +42,9 @@ export interface TileWorkflowInput {
   postprocessOnly?: TileRecord;
   /** The batch's STAC settings; absent in tiles started before STAC items were written. */
   stac?: StacSettings;
+  /**
+   * Lined up behind this tile of the batch: the first job is created at once and started the
+   * moment the job ahead finishes, taking over its slot. Absent in tiles that start at once.
+   */
+  behind?: { tileId: string };
 }

@@ -7,6 +7,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   getExternalWorkflowHandle,
   isCancellation,
   patched,
@@ -18,11 +19,12 @@ import {
 } from '@temporalio/workflow';
 import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { TileError, TileRecord } from '../core/records';
+import { tileWorkflowId } from '../core/ids';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
 import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph } from '../core/spec/arguments';
 import { tilePeriodId } from '../core/spec/output-path';
 import { tileActivities } from './activity-options';
-import { tileCompleted, tileJobEnded, tileJobRunning, tileProgress } from './messages';
+import { slotGiven, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, tileProgress } from './messages';
 import { LEAN_TILE_PATCH, runAttempt, type AttemptContext, type JobDefinition } from './tile-attempt';
 import { definitionFrom, planJob, postprocessTile } from './tile-hooks';
 import type { TileWorkflowInput } from './tile-input';
@@ -74,6 +76,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     show();
   };
   const attempt: AttemptContext = { batchId, backend, polling: input.polling, timeouts: input.timeouts, activities, journal, observe };
+  if (input.behind) attempt.lineUp = lineUpBehind(batchId, tile.id, input.behind.tileId);
   const place = { outputDir: input.outputDir, outputPath: input.outputPath, period: tilePeriodId(tile.properties) };
   const output = () => ({ backend, jobId: record.openeoJobId!, ...place, batchId, tileId: tile.id, attempt: record.attempts });
 
@@ -128,6 +131,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       const definition = await jobFor(processGraph);
       if (!definition) break;
       const outcome = await runAttempt(attempt, definition);
+      // Only the first job is lined up; a job resubmitted after a failure keeps the slot it has.
+      attempt.lineUp = undefined;
       const { job, timedOutIn } = outcome;
       if (job.status === 'finished' && !timedOutIn) {
         await downloadFinished();
@@ -184,6 +189,24 @@ async function postprocessAgain(input: TileWorkflowInput & { postprocess: string
   Object.assign(record, { ...earlier, status: 'running', error: undefined, postprocessResult: undefined, finishedAt: undefined });
   await tellParent((parent) => parent.signal(tileJobEnded, { tileId: record.tileId, jobStatus: 'finished' }));
   await postprocessTile(input, record);
+}
+
+/**
+ * How a lined-up tile waits for its slot when its job was not started for it: it asks its window,
+ * which answers once the tile ahead gave the slot up (at once if it has).
+ */
+function lineUpBehind(batchId: string, tileId: string, aheadTileId: string): NonNullable<AttemptContext['lineUp']> {
+  let slotIsOurs = false;
+  setHandler(slotGiven, () => {
+    slotIsOurs = true;
+  });
+  return {
+    aheadWorkflowId: tileWorkflowId(batchId, aheadTileId),
+    awaitSlot: async () => {
+      await tellParent((parent) => parent.signal(tileNeedsWord, { tileId }));
+      await condition(() => slotIsOurs);
+    },
+  };
 }
 
 /**

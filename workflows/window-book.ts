@@ -14,6 +14,12 @@ import type { BatchSettings } from './controls';
 export const TILE_PAGE_SIZE = 100;
 export const MAX_DEFERRED = 200;
 
+/**
+ * Tiles in flight at most, lined-up ones included: Temporal allows a workflow run 2,000 pending
+ * child workflows (`parallelJobs` is capped at the same number).
+ */
+export const MAX_TILES_IN_FLIGHT = 2_000;
+
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;
 
@@ -25,6 +31,15 @@ export interface InFlightTile {
   waiting: boolean;
   /** The tile itself, kept only while it may be moved to another backend after a failure. */
   tile?: Tile;
+  /**
+   * Lined up behind this in-flight tile: its job is created and takes this tile's slot the moment
+   * this tile's job ends (see `lineUp`). Holds no slot meanwhile.
+   */
+  behind?: string;
+  /** The tile lined up behind this one, if any. */
+  next?: string;
+  /** A lined-up tile whose job was not started for it: it waits for the window's word. */
+  needsWord?: boolean;
 }
 
 /** A tile that failed on some backends and waits for another. */
@@ -35,8 +50,11 @@ export interface TileRetry {
   failedOn: string[];
 }
 
-/** The shape of {@link WindowState} this code writes; older runs carried none. */
-export const WINDOW_STATE_VERSION = 1;
+/**
+ * The shape of {@link WindowState} this code writes; older runs carried none. 2: in-flight tiles
+ * may be lined up behind another (`behind`, `next`, `needsWord`); absent fields mean "not".
+ */
+export const WINDOW_STATE_VERSION = 2;
 
 /** What crosses continue-as-new: offsets, the in-flight set and counters, never the tile list. */
 export interface WindowState extends BatchTally, BatchSettings {
@@ -110,6 +128,9 @@ export function isTileLocalFailure(error: TileRecord['error']): boolean {
 }
 
 export class WindowBook {
+  /** Tiles to be told they hold their slot now (see `askForWord`); not carried over, sent at once. */
+  private readonly wordsDue: string[] = [];
+
   constructor(
     readonly state: WindowState,
     /** Pause a backend after this many tiles failed on it in a row. */
@@ -158,6 +179,13 @@ export class WindowBook {
     return best;
   }
 
+  /** The backends a tile may line up on: allowed, known, and not failed on before. */
+  lineUpBackendsFor(tile: Tile): string[] {
+    const allowed = allowedBackends(tile);
+    const failedOn = this.state.retries[tile.id]?.failedOn ?? [];
+    return this.state.backends.map((b) => b.name).filter((name) => (!allowed || allowed.includes(name)) && !failedOn.includes(name));
+  }
+
   /** A tile that names no backend of this batch can never start. */
   unknownBackendOf(tile: Tile): string | undefined {
     return allowedBackends(tile)?.find((name) => !this.state.backends.some((b) => b.name === name));
@@ -178,9 +206,17 @@ export class WindowBook {
     const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
     const allowed = allowedBackends(inFlight.tile) ?? this.state.backends.map((b) => b.name);
     if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
+    this.leaveLine(record.tileId);
     delete this.state.inFlight[record.tileId];
     this.state.retries[record.tileId] = { attempts: record.attempts, failedOn };
     return inFlight.tile;
+  }
+
+  /** A tile leaves flight: the tile behind it takes its slot, and the tile ahead forgets it. */
+  private leaveLine(tileId: string): void {
+    this.handOn(tileId);
+    const aheadId = this.state.inFlight[tileId]?.behind;
+    if (aheadId !== undefined && this.state.inFlight[aheadId]?.next === tileId) delete this.state.inFlight[aheadId].next;
   }
 
   markRunning(tileId: string): boolean {
@@ -200,8 +236,69 @@ export class WindowBook {
     if (!tile || !tile.holdsSlot) return false;
     tile.holdsSlot = false;
     tile.waiting = false;
+    this.handOn(tileId);
     this.noteOutcome(tile.backend, jobStatus === 'error' ? 'error' : 'finished', error);
     return true;
+  }
+
+  /**
+   * Lines `tileId` up behind `aheadId`, a tile that holds a slot of `backend`: it takes that slot
+   * when the job ahead ends. Call before the child starts, so no report is missed.
+   */
+  markLinedUp(tileId: string, backend: string, aheadId: string, keepTile?: Tile): void {
+    this.state.inFlight[tileId] = { backend, holdsSlot: false, waiting: false, behind: aheadId, ...(keepTile ? { tile: keepTile } : {}) };
+    this.state.inFlight[aheadId].next = tileId;
+  }
+
+  /**
+   * Tiles of `backend` a waiting tile may line up behind: they hold a slot and have no tile lined
+   * up yet. Only while exactly all `parallelJobs` are taken (a free slot is filled at once; after
+   * `parallelJobs` was lowered, a lined-up tile would keep the excess), and while the backend's
+   * last job did not fail: a failing backend gets no job created ahead, so at most the tiles
+   * lined up before its first failure start there before it is paused. None while paused.
+   */
+  lineUpSpots(backend: BackendSpec): string[] {
+    if (this.state.paused || backend.name in this.state.pausedBackends || (this.state.errorStreak[backend.name] ?? 0) > 0) return [];
+    if (this.slotsInUse(backend.name) !== backend.parallelJobs || this.inFlightCount() >= MAX_TILES_IN_FLIGHT) return [];
+    return Object.entries(this.state.inFlight)
+      .filter(([, t]) => t.backend === backend.name && t.holdsSlot && t.next === undefined)
+      .map(([id]) => id);
+  }
+
+  /**
+   * The tile ahead gave its slot up: the tile lined up behind it, if any, holds it now, and gets
+   * the window's word if it asked for it (its job was not started for it).
+   */
+  private handOn(aheadId: string): void {
+    const ahead = this.state.inFlight[aheadId];
+    const nextId = ahead?.next;
+    if (nextId === undefined) return;
+    delete ahead.next;
+    const next = this.state.inFlight[nextId];
+    if (next?.behind !== aheadId) return;
+    delete next.behind;
+    next.holdsSlot = true;
+    next.waiting = true;
+    if (!next.needsWord) return;
+    delete next.needsWord;
+    this.wordsDue.push(nextId);
+  }
+
+  /**
+   * A lined-up tile says its job was not started for it (the job ahead did not finish, or the
+   * start failed): it starts the job itself once it holds the slot. It gets the window's word
+   * at once if it holds the slot already, else when the tile ahead gives the slot up.
+   */
+  askForWord(tileId: string): void {
+    const tile = this.state.inFlight[tileId];
+    if (!tile) return;
+    if (tile.behind !== undefined) tile.needsWord = true;
+    else if (tile.holdsSlot) this.wordsDue.push(tileId);
+  }
+
+  /** Lined-up tiles that hold their slot now and wait for the window's word to start their job. */
+  takeWordsDue(): string[] {
+    return this.wordsDue.splice(0);
   }
 
   /**
@@ -211,6 +308,7 @@ export class WindowBook {
   recordEnd(record: Pick<TileRecord, 'tileId' | 'status' | 'error' | 'costs'>): boolean {
     const tile = this.state.inFlight[record.tileId];
     if (!tile) return false;
+    this.leaveLine(record.tileId);
     delete this.state.inFlight[record.tileId];
     delete this.state.retries[record.tileId];
     this.countEnd(record);

@@ -11,6 +11,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -30,11 +31,18 @@ import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
 import { checkAddedTiles, type BatchHandlers, type PendingTiles } from './handlers';
-import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, type BatchControl } from './messages';
-import { placeTiles } from './placement';
+import { backendLoginFailed, slotGiven, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
+import { lineUpTiles, placeTiles, type TileStart } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, type WindowState } from './window-book';
 import { quotaLimitsOf } from '../core/quota/limits';
+
+/**
+ * Patch id of 0.6.0's lined-up tiles: while a backend's slots are all taken, the window starts
+ * one waiting tile behind each running one, whose job is created ahead and started the moment
+ * the job ahead finishes (see `lineUpTiles`). Windows of older runs never line tiles up.
+ */
+export const LINE_UP_PATCH = 'line-up';
 
 /** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
 const RESTART_WAIT = '1 second';
@@ -60,7 +68,7 @@ export interface WindowResult {
 }
 
 /** The input of a tile's workflow, as the window starts it. */
-export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, tile: Tile, backend: BackendSpec): TileWorkflowInput {
+export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, tile: Tile, backend: BackendSpec, behind?: string): TileWorkflowInput {
   return {
     batchId,
     tile,
@@ -86,6 +94,7 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     ...(spec.rerun?.postprocessOnly?.[tile.id] !== undefined ? { postprocessOnly: spec.rerun.postprocessOnly[tile.id] as unknown as TileRecord } : {}),
     // Data only (no new command): the tile's download activity writes and pushes its STAC item.
     stac: stacSettings(batchId, spec.stac),
+    ...(behind !== undefined ? { behind: { tileId: behind } } : {}),
   };
 }
 
@@ -97,6 +106,8 @@ class SlidingWindow {
   private problem?: string;
   /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
   private adding: Promise<unknown> = Promise.resolve();
+  /** Words to lined-up tiles on their way: sent before the run ends or continues as new. */
+  private readonly words = new Set<Promise<void>>();
 
   constructor(private readonly input: WindowInput) {
     this.book = new WindowBook(input.state, input.spec.scheduling.pauseBackendAfterErrors);
@@ -129,9 +140,15 @@ class SlidingWindow {
       const again = spec.retryOnOtherBackend ? this.book.takeForRetryElsewhere(record, previous + spec.maxAttempts) : undefined;
       if (again) this.state.deferred.unshift(again);
       if (again || this.book.recordEnd(record)) this.touch();
+      this.sendWords();
     });
     setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
       if (this.book.markJobEnded(tileId, jobStatus, error)) this.touch();
+      this.sendWords();
+    });
+    setHandler(tileNeedsWord, ({ tileId }) => {
+      this.book.askForWord(tileId);
+      this.sendWords();
     });
     setHandler(tileJobRunning, ({ tileId }) => {
       if (this.book.markRunning(tileId)) this.touch();
@@ -149,6 +166,24 @@ class SlidingWindow {
       apply: (control) => this.apply(control),
       receiveTiles: (tiles) => this.receiveTiles(tiles),
     });
+  }
+
+  /** Tells lined-up tiles that asked that their slot is theirs now. */
+  private sendWords(): void {
+    for (const tileId of this.book.takeWordsDue()) {
+      const sent = getExternalWorkflowHandle(tileWorkflowId(this.input.batchId, tileId))
+        .signal(slotGiven)
+        .catch(() => {
+          // The tile ended meanwhile (e.g. cancelled): it needs no word.
+        });
+      this.words.add(sent);
+      void sent.finally(() => this.words.delete(sent));
+    }
+  }
+
+  /** Words still on their way have gone out. */
+  async wordsSent(): Promise<void> {
+    await Promise.all([...this.words]);
   }
 
   /** Tiles known and not ended: in flight, fetched and waiting, added and waiting. */
@@ -224,10 +259,10 @@ class SlidingWindow {
    * id, so it waits for its previous workflow to close; a tile that ran under this batch id
    * before is skipped, never run twice.
    */
-  private async startTile(tile: Tile, backend: BackendSpec): Promise<void> {
+  private async startTile({ tile, backend, behind }: TileStart): Promise<void> {
     const again = this.input.spec.rerun !== undefined || tile.id in this.state.retries;
     for (let tries = 1; ; tries++) {
-      const started = await this.tryStartTile(tile, backend, again);
+      const started = await this.tryStartTile(tile, backend, again, behind);
       if (started || !again) break;
       if (tries >= RESTART_TRIES) {
         this.book.recordEnd({ tileId: tile.id, status: 'error', error: { code: 'TileStillRunning', message: `the tile's previous workflow did not close; it was not started again` } });
@@ -239,12 +274,12 @@ class SlidingWindow {
   }
 
   /** False when a workflow with the tile's id is open, or (for a first start) ever ran. */
-  private async tryStartTile(tile: Tile, backend: BackendSpec, again: boolean): Promise<boolean> {
+  private async tryStartTile(tile: Tile, backend: BackendSpec, again: boolean, behind: string | undefined): Promise<boolean> {
     const { batchId, spec } = this.input;
     try {
       await startChild(tileWorkflow, {
         workflowId: tileWorkflowId(batchId, tile.id),
-        args: [tileInput(batchId, spec, this.state, tile, backend)],
+        args: [tileInput(batchId, spec, this.state, tile, backend, behind)],
         // Tiles outlive a window run: they report back by signal to whichever run is current.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         // A tile that already ran under this batch id never runs again, unless this run retries failed tiles.
@@ -290,16 +325,40 @@ class SlidingWindow {
     const starts: Promise<void>[] = [];
     while (!state.paused && this.book.hasCapacity()) {
       for (const queue of [state.deferred, state.added]) {
-        for (const { tile, backend } of placeTiles(this.book, queue, keepTiles)) starts.push(this.startTile(tile, backend));
+        for (const start of placeTiles(this.book, queue, keepTiles)) starts.push(this.startTile(start));
       }
-      const room = Math.min(TILE_PAGE_SIZE, MAX_DEFERRED - state.deferred.length, state.endTileIndex - state.nextTileIndex);
+      const room = this.pageRoom();
       if (!this.book.hasCapacity() || room <= 0) break;
       const page = await this.nextPage(room);
       state.deferred.push(...page);
       if (page.length === 0) break;
     }
+    if (this.mayLineUp() && patched(LINE_UP_PATCH)) starts.push(...(await this.lineUp()).map((start) => this.startTile(start)));
     await Promise.all(starts);
     this.show();
+  }
+
+  /** Source tiles the next page may fetch. */
+  private pageRoom(): number {
+    const state = this.state;
+    return Math.min(TILE_PAGE_SIZE, MAX_DEFERRED - state.deferred.length, state.endTileIndex - state.nextTileIndex);
+  }
+
+  /** Some running tile has room behind it, and some tile waits to start (or may be fetched). */
+  private mayLineUp(): boolean {
+    const state = this.state;
+    // Specs carried by batches of older releases have no `lineUpJobs`: they line up too.
+    if (this.input.spec.scheduling.lineUpJobs === false) return false;
+    if (state.paused || !state.backends.some((b) => this.book.lineUpSpots(b).length > 0)) return false;
+    return state.deferred.length > 0 || state.added.length > 0 || state.nextTileIndex < state.endTileIndex;
+  }
+
+  /** Lines waiting tiles up behind running ones, fetching a page first when none is fetched. */
+  private async lineUp(): Promise<TileStart[]> {
+    const state = this.state;
+    const keepTiles = this.input.spec.retryOnOtherBackend;
+    if (state.deferred.length === 0 && state.added.length === 0 && this.pageRoom() > 0) state.deferred.push(...(await this.nextPage(this.pageRoom())));
+    return [state.deferred, state.added].flatMap((queue) => lineUpTiles(this.book, queue, keepTiles));
   }
 
   /** Every tile of the range and every added tile has ended. */
@@ -329,11 +388,13 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
       if (window.done()) {
         // Changes accepted as the last tiles ended are applied first: tiles added now still run.
         await condition(allHandlersFinished);
+        await window.wordsSent();
         if (window.done()) break;
         continue;
       }
       if (historyIsLong(input.spec.scheduling.maxEventsPerRun)) {
         await condition(allHandlersFinished);
+        await window.wordsSent();
         return await input.continueAsNew(window.carryOver());
       }
       await window.nextChange();

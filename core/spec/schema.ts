@@ -184,6 +184,11 @@ const schedulingSchema = z.strictObject({
   tilesPerPartition: z.number().int().min(1).default(5_000),
   /** A backend on which this many tiles fail in a row is paused for the batch. */
   pauseBackendAfterErrors: z.number().int().min(1).default(10),
+  /**
+   * While all of a backend's `parallelJobs` are taken, line one tile up behind each: its job is
+   * created ahead and started the moment the job ahead finishes, so no slot sits idle.
+   */
+  lineUpJobs: z.boolean().default(true),
 });
 
 const pollingSchema = z.strictObject({
@@ -267,6 +272,7 @@ export const batchSpecSchema = z
       partitionAboveTiles: 20_000,
       tilesPerPartition: 5_000,
       pauseBackendAfterErrors: 10,
+      lineUpJobs: true,
     }),
   })
   .superRefine((spec, ctx) => {

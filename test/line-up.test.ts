@@ -1,0 +1,100 @@
+/**
+ * Lined-up tiles on a backend that refuses a start over its running limit (as CDSE does): while
+ * both slots are taken, the next tiles wait with their jobs created, and each job starts the
+ * moment the job ahead finishes. The backend must never see a start it refuses, and a failed job
+ * ahead (resubmitted in its slot) must not let the tile behind start early.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { tileWorkflowId } from '../core/ids';
+import { startHarness, type Harness } from './support/harness';
+
+const STARTS = 'POST /openeo/1.2/jobs/{job_id}/results';
+
+/** What a tile's history says of its hand-over: none, started by the worker, or not (with the reason). */
+interface HandOverSeen {
+  tileId: string;
+  started?: boolean;
+  reason?: string;
+  gotWord: boolean;
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Harness['temporal']['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+
+/** The activity's result, as the default data converter wrote it (JSON). */
+function resultOf(event: HistoryEvent): unknown {
+  const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+  return payload?.data ? JSON.parse(Buffer.from(payload.data).toString('utf8')) : undefined;
+}
+
+/** Tile ids of a `cols × rows` spec of the harness: 5 km tiles from E590000, N5660000. */
+function tileIds(cols: number, rows: number): string[] {
+  return Array.from({ length: cols * rows }, (_, i) => `E${590000 + 5000 * (i % cols)}-N${5660000 + 5000 * Math.floor(i / cols)}`);
+}
+
+async function handOvers(h: Harness, batchId: string, tileIds: string[]): Promise<HandOverSeen[]> {
+  const seen: HandOverSeen[] = [];
+  for (const tileId of tileIds) {
+    const events = (await h.temporal.workflow.getHandle(tileWorkflowId(batchId, tileId)).fetchHistory()).events ?? [];
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startJobAfter');
+    if (!scheduled) continue;
+    const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+    const answer = completed ? (resultOf(completed) as { started: boolean; reason?: string }) : undefined;
+    const gotWord = events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'slotGiven');
+    seen.push({ tileId, started: answer?.started, reason: answer?.reason, gotWord });
+  }
+  return seen;
+}
+
+describe('lined-up tiles on a backend that refuses starts over its limit', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      maxRunningJobsPerUser: 2,
+      concurrencyMode: 'reject',
+      jobDurations: { queuedMs: 50, runningMs: 700 },
+      failure: { failTitlesContaining: ['line-up-failing/E590000-N5660000'] },
+    });
+    await h.startWorker();
+  });
+  after(async () => h?.teardown());
+
+  it('starts each lined-up job when the job ahead finishes, and the backend refuses none', async () => {
+    h.emulator.admin.resetStats();
+    const spec = h.spec({ batchId: 'line-up', cols: 4, rows: 2 });
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+
+    assert.equal(summary.counts.finished, 8);
+    const stats = h.emulator.admin.stats();
+    assert.equal(stats.jobs.created, 8, 'one job per tile');
+    assert.equal(stats.requests.byRoute[STARTS]?.['400'], undefined, 'no start refused for the running limit');
+    const started = Object.values(stats.startedJobsPerUser)[0];
+    assert.ok(started.max <= 2, `at most 2 jobs queued or running at once, saw ${started.max}`);
+
+    const seen = await handOvers(h, 'line-up', tileIds(4, 2));
+    // Every tile but the first two starts lined up, and (nothing failing) its job is started for it.
+    assert.equal(seen.length, 6, `tiles lined up: ${JSON.stringify(seen)}`);
+    const handedOver = seen.filter((s) => s.started === true);
+    assert.ok(handedOver.length >= 4, `jobs started by the worker that saw the job ahead finish: ${JSON.stringify(seen)}`);
+  });
+
+  it('keeps a lined-up tile waiting while the failed job ahead is resubmitted in its slot', async () => {
+    h.emulator.admin.resetStats();
+    const spec = h.spec({ batchId: 'line-up-failing', cols: 3, rows: 1, maxAttempts: 2 });
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+
+    assert.equal(summary.counts.finished, 2);
+    assert.equal(summary.counts.error, 1);
+    const stats = h.emulator.admin.stats();
+    assert.equal(stats.jobs.created, 4, 'two jobs for the failing tile, one for each other tile');
+    assert.equal(stats.requests.byRoute[STARTS]?.['400'], undefined, 'no start refused for the running limit');
+
+    const seen = await handOvers(h, 'line-up-failing', ['E600000-N5660000']);
+    assert.equal(seen.length, 1, 'the third tile lines up behind the first');
+    assert.equal(seen[0].started, false);
+    assert.match(seen[0].reason ?? '', /ended error/);
+    assert.equal(seen[0].gotWord, true, 'it started its job on its window\'s word');
+  });
+});
