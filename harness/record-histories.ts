@@ -2,8 +2,9 @@
  * Records the workflow histories that every later build must replay (`test/replay.test.ts`):
  * a finished batch and a tile of it, a batch that continued as new mid-window, a partitioned
  * batch and a partition, a tile waiting for its job, a tile retried after a failed job, a tile
- * whose job a factory built and whose files a post-processor wrote, and a batch with periods
- * that took added places.
+ * whose job a factory built and whose files a post-processor wrote, a batch with periods
+ * that took added places, and tiles lined up behind others (one handed its slot, one given it by
+ * its window's word after the job ahead failed).
  *
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
@@ -19,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OpenEOBatchClient } from '../app/client';
 import { createOpenEOWorker } from '../app/worker';
+import { tileWorkflowId } from '../core/ids';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
 import type { BatchSpecInput } from '../core/spec/schema';
 import { startDevServer } from '../tools/devserver';
@@ -59,7 +61,7 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
     jobDurations: { queuedMs: 50, runningMs: 200 },
     maxRunningJobsPerUser: 50,
     // The retried batch's first job fails, its second succeeds.
-    failure: { failTitlesContaining: ['retried/E590000-N5660000 attempt 1'] },
+    failure: { failTitlesContaining: ['retried/E590000-N5660000 attempt 1', 'handed/E590000-N5660000'] },
   });
   const slow = await startEmulator({ users: [USER], jobDurations: { queuedMs: 50, runningMs: 600_000 } });
   const connection = await Connection.connect({ address: server.address });
@@ -131,6 +133,16 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
         periods: { every: 'month', start: '2024-06-01', end: '2024-08-01' },
       }));
       await save('batch-periods-added-places', 'periods');
+
+      // One slot. The first tile's job fails: the second, lined up behind it, waits for its
+      // window's word. The third starts in the freed slot, and the fourth, lined up behind it,
+      // is handed the slot by the worker that sees the third's job finish.
+      const handed = gridSpec(emulator, output, 4, 1, { batchId: 'handed' });
+      handed.backends[0].parallelJobs = 1;
+      await (await client.start(handed)).handle.result();
+      await save('batch-lined-up', 'handed');
+      await save('tile-lined-up-given-word', tileWorkflowId('handed', 'E595000-N5660000'));
+      await save('tile-lined-up-handed-over', tileWorkflowId('handed', 'E605000-N5660000'));
 
       const waiting = gridSpec(slow, output, 1, 1, { batchId: 'waiting' });
       waiting.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
