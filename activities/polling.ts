@@ -50,8 +50,14 @@ export const MAX_KEPT_OBSERVATIONS = 40;
 
 /** Progress samples a rate needs: two, so no single reading decides. */
 const MIN_RATE_SAMPLES = 2;
-/** When aiming at the estimated end, land this much (relative) after it rather than before… */
-const AIM_MARGIN = 0.05;
+/**
+ * When aiming at the estimated end, land this much (relative) after it rather than before… A
+ * wider margin keeps an early estimate (readings close together give a rate a little fast) from
+ * making the look land before the end, which then counts as overdue and backs off; a narrower
+ * one sees the end sooner. 3.5 % (5 % before 0.6.0) sees a 10 s job's end about 0.05 s sooner
+ * and still lands after the end in the simulated runs of `test/tracker-sharing.test.ts`.
+ */
+const AIM_MARGIN = 0.035;
 /** …but never more than this many initial intervals after it. */
 const AIM_MARGIN_MAX_INTERVALS = 2;
 /** The shortest wait there is: an aim at an end estimated this close is not worth a sooner look. */
