@@ -16,7 +16,7 @@ import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, TILE_PROGRESS_QUERY, type OpenEOJobStatus, type TileRecord } from '../core/records';
 import { callOpenEO } from './failures';
 import type { JobTracker } from './job-tracker';
-import { createOrRecover, describe, jobHandle, queueJob, snapshot, type CreateJobInput, type JobSnapshot } from './openeo-jobs';
+import { createOrRecover, describe, jobHandle, jobsTitled, queueJob, snapshot, type CreateJobInput, type JobSnapshot } from './openeo-jobs';
 import { observationsFrom, trimHistory } from './polling';
 
 export interface StartAfterInput extends CreateJobInput {
@@ -84,13 +84,6 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
     }
   }
 
-  /** A hand-over cancelled with its tile: its job was never started, and nobody else knows it. */
-  async function deleteUnstarted({ backend, jobId }: JobAt): Promise<void> {
-    await callOpenEO(connections, backend, 'delete the lined-up job', async (connection) => {
-      if (snapshot(await describe(connection, jobId)).status === 'created') await jobHandle(connection, jobId).deleteJob();
-    });
-  }
-
   return {
     /**
      * Creates the lined-up job (a retry finds it by its title), and starts it when the job of
@@ -120,9 +113,21 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
         history: trimHistory(observationsFrom(ctx.info.heartbeatDetails)),
         heartbeatTimeoutMs: ctx.info.heartbeatTimeoutMs,
         resultOf: (job) => startIfAheadFinished(mine, job.status, retried),
-        onCancelled: () => deleteUnstarted(mine),
       });
       throw new CompleteAsyncError();
+    },
+
+    /**
+     * A lined-up tile cancelled before it learned its job's id: the job of that title is
+     * deleted if it was never started, and cancelled if the hand-over started it meanwhile.
+     */
+    async withdrawLinedUpJob(input: { backend: BackendRef; jobTitle: string }): Promise<void> {
+      await callOpenEO(connections, input.backend, 'withdraw the lined-up job', async (connection) => {
+        for (const job of await jobsTitled(connection, input.jobTitle)) {
+          if (job.status === 'created') await jobHandle(connection, job.id).deleteJob();
+          else if (job.status === 'queued' || job.status === 'running') await jobHandle(connection, job.id).stopJob();
+        }
+      });
     },
   };
 }

@@ -70,8 +70,6 @@ export interface FollowRequest<Result> {
   resultOf(job: JobStatusReading): Result | Promise<Result>;
   /** Distinguishes several waits on one job (a hand-over beside the tile's own wait). @default jobId */
   key?: string;
-  /** Undoes what the activity did before it waited, once it is cancelled (e.g. deletes a job never started). */
-  onCancelled?: () => Promise<void>;
 }
 
 interface Followed<Result> extends FollowRequest<Result> {
@@ -400,7 +398,6 @@ class BackendJobs {
   private async heartbeatRefused(job: Followed<unknown>, err: unknown): Promise<void> {
     if (err instanceof ActivityCancelledError) {
       this.drop(job);
-      await job.onCancelled?.().catch((cleanup: unknown) => this.options.log?.(`cleaning up after the cancelled wait for job ${job.jobId}: ${cleanup instanceof Error ? cleanup.message : String(cleanup)}`));
       await this.settle(job, () => this.completions().reportCancellation(job.taskToken));
     } else if (isRefusal(err)) {
       this.drop(job);

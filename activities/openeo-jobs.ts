@@ -94,7 +94,7 @@ export function snapshot(job: JobDescription): JobSnapshot {
 }
 
 /** The backend's jobs with this title, oldest first. */
-async function jobsTitled(connection: Connection, title: string): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
+export async function jobsTitled(connection: Connection, title: string): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
   const jobs: { id: string; title?: string | null; status?: OpenEOJobStatus; created?: string }[] = await connection.listJobs();
   return jobs
     .filter((job) => job.title === title)

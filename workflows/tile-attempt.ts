@@ -2,7 +2,7 @@
  * One attempt of a tile: create its openEO job, start it, and follow it to its end, cancelling
  * it on the backend when it stays queued or runs past the batch's limits.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { CancelledJob, CreateJobInput, JobSnapshot, SubmittedJob } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
@@ -125,7 +125,11 @@ async function createThenStart(quick: TileActivities['quick'], create: CreateJob
 async function lineUp(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<SubmittedJob> {
   const { quick, waiting } = ctx.activities;
   const polling = { initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000, maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000 };
-  const handOver = await waiting.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling });
+  const handOver = await waiting.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling }).catch(async (err: unknown) => {
+    // Cancelled before the tile learned its job's id: the job is withdrawn by its title.
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => quick.withdrawLinedUpJob({ backend: create.backend, jobTitle: create.jobTitle }));
+    throw err;
+  });
   const { jobId } = handOver;
   jobMade(ctx.journal, jobId);
   if (handOver.started) return { jobId, job: handOver.job };
