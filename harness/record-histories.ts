@@ -137,7 +137,7 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       // One slot. The first tile's job fails: the second, lined up behind it, waits for its
       // window's word. The third starts in the freed slot, and the fourth, lined up behind it,
       // is handed the slot by the worker that sees the third's job finish.
-      const handed = gridSpec(emulator, output, 4, 1, { batchId: 'handed' });
+      const handed = gridSpec(emulator, output, 4, 1, { batchId: 'handed', scheduling: { lineUpJobs: true } });
       handed.backends[0].parallelJobs = 1;
       await (await client.start(handed)).handle.result();
       await save('batch-lined-up', 'handed');

@@ -83,7 +83,7 @@ describe('a tiled batch on a real dev server and the emulator', () => {
 
   it('never has more than parallelJobs jobs of a backend queued or running at once, and at most one more lined up per slot', async () => {
     await fetch(`${h.emulator.url}/_emulator/reset-stats`, { method: 'POST' });
-    const spec = h.spec({ batchId: 'window', cols: 3, rows: 3 });
+    const spec = h.spec({ batchId: 'window', cols: 3, rows: 3, scheduling: { lineUpJobs: true } });
     spec.backends[0].parallelJobs = 3;
     const { handle } = await h.client.start(spec);
     const summary = await handle.result();

@@ -123,7 +123,7 @@ describe('faults, timeouts and cancellation', () => {
   });
 
   it('cancelling a batch cancels every running tile, leaves no job running on the backend, and deletes the jobs lined up', async () => {
-    const spec = h.spec({ batchId: 'cancel-me', cols: 3, rows: 2 });
+    const spec = h.spec({ batchId: 'cancel-me', cols: 3, rows: 2, scheduling: { lineUpJobs: true } });
     spec.backends = [{ name: 'slow', url: slow.url, parallelJobs: 3 }];
     const { handle } = await h.client.start(spec);
     const deadline = Date.now() + 20_000;

@@ -61,7 +61,7 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
 
   it('starts each lined-up job when the job ahead finishes, and the backend refuses none', async () => {
     h.emulator.admin.resetStats();
-    const spec = h.spec({ batchId: 'line-up', cols: 4, rows: 2 });
+    const spec = h.spec({ batchId: 'line-up', cols: 4, rows: 2, scheduling: { lineUpJobs: true } });
     const { handle } = await h.client.start(spec);
     const summary = await handle.result();
 
@@ -81,7 +81,7 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
 
   it('keeps a lined-up tile waiting while the failed job ahead is resubmitted in its slot', async () => {
     h.emulator.admin.resetStats();
-    const spec = h.spec({ batchId: 'line-up-failing', cols: 3, rows: 1, maxAttempts: 2 });
+    const spec = h.spec({ batchId: 'line-up-failing', cols: 3, rows: 1, maxAttempts: 2, scheduling: { lineUpJobs: true } });
     const { handle } = await h.client.start(spec);
     const summary = await handle.result();
 

@@ -347,8 +347,8 @@ class SlidingWindow {
   /** Some running tile has room behind it, and some tile waits to start (or may be fetched). */
   private mayLineUp(): boolean {
     const state = this.state;
-    // Specs carried by batches of older releases have no `lineUpJobs`: they line up too.
-    if (this.input.spec.scheduling.lineUpJobs === false) return false;
+    // Specs carried by batches of older releases have no `lineUpJobs`: they do not line up.
+    if (this.input.spec.scheduling.lineUpJobs !== true) return false;
     if (state.paused || !state.backends.some((b) => this.book.lineUpSpots(b).length > 0)) return false;
     return state.deferred.length > 0 || state.added.length > 0 || state.nextTileIndex < state.endTileIndex;
   }

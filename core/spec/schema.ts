@@ -186,9 +186,11 @@ const schedulingSchema = z.strictObject({
   pauseBackendAfterErrors: z.number().int().min(1).default(10),
   /**
    * While all of a backend's `parallelJobs` are taken, line one tile up behind each: its job is
-   * created ahead and started the moment the job ahead finishes, so no slot sits idle.
+   * created ahead and started the moment the job ahead finishes, so no slot sits idle. Off by
+   * default for now: a tile lined up behind a job that runs long waits for it even when another
+   * slot frees.
    */
-  lineUpJobs: z.boolean().default(true),
+  lineUpJobs: z.boolean().default(false),
 });
 
 const pollingSchema = z.strictObject({
@@ -272,7 +274,7 @@ export const batchSpecSchema = z
       partitionAboveTiles: 20_000,
       tilesPerPartition: 5_000,
       pauseBackendAfterErrors: 10,
-      lineUpJobs: true,
+      lineUpJobs: false,
     }),
   })
   .superRefine((spec, ctx) => {
