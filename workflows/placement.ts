@@ -54,7 +54,7 @@ export function lineUpTiles(book: WindowBook, queue: Tile[], keepTiles: boolean)
   const room = () => book.inFlightCount() < MAX_TILES_IN_FLIGHT && [...spots.values()].some((s) => s.ahead.length > 0);
   for (let i = 0; i < queue.length && room(); ) {
     const tile = queue[i];
-    const spot = book.lineUpBackendsFor(tile).map((name) => spots.get(name)!).find((s) => s.ahead.length > 0);
+    const spot = book.eligibleBackends(tile).map((backend) => spots.get(backend.name)!).find((s) => s.ahead.length > 0);
     if (!spot) {
       i++;
       continue;

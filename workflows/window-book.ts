@@ -166,24 +166,20 @@ export class WindowBook {
    * A tile being retried avoids the backends it failed on.
    */
   pickBackendFor(tile: Tile): BackendSpec | undefined {
-    const allowed = allowedBackends(tile);
-    const failedOn = this.state.retries[tile.id]?.failedOn ?? [];
     let best: BackendSpec | undefined;
     let bestFree = 0;
-    for (const backend of this.state.backends) {
-      if (allowed && !allowed.includes(backend.name)) continue;
-      if (failedOn.includes(backend.name)) continue;
+    for (const backend of this.eligibleBackends(tile)) {
       const free = this.freeSlots(backend);
       if (free > bestFree) [best, bestFree] = [backend, free];
     }
     return best;
   }
 
-  /** The backends a tile may line up on: allowed, known, and not failed on before. */
-  lineUpBackendsFor(tile: Tile): string[] {
+  /** The backends a tile may start (or line up) on: allowed by the tile, and not failed on before. */
+  eligibleBackends(tile: Tile): BackendSpec[] {
     const allowed = allowedBackends(tile);
     const failedOn = this.state.retries[tile.id]?.failedOn ?? [];
-    return this.state.backends.map((b) => b.name).filter((name) => (!allowed || allowed.includes(name)) && !failedOn.includes(name));
+    return this.state.backends.filter((b) => (!allowed || allowed.includes(b.name)) && !failedOn.includes(b.name));
   }
 
   /** A tile that names no backend of this batch can never start. */
