@@ -327,12 +327,18 @@ export function createJobActivities(
 
     /**
      * Stops the job on the backend; a job that already ended is left as it is. Says whether the
-     * backend confirms the cancel (`cancelTaken`), after a few bounded checks.
+     * backend confirms the cancel (`cancelTaken`), after a few bounded checks. With
+     * `withdrawUnstarted`, a job still `created` is deleted: it never ran, so nothing of it is
+     * lost, and a cancelled tile leaves no job behind for its user to clean up.
      */
-    async cancelJob(input: JobRef): Promise<CancelledJob> {
+    async cancelJob(input: JobRef & { withdrawUnstarted?: boolean }): Promise<CancelledJob> {
       const { job, requested } = await callOpenEO(connections, input.backend, 'cancel the job', async (connection) => {
         const current = snapshot(await describe(connection, input.jobId));
         if (TERMINAL_JOB_STATUSES.includes(current.status)) return { job: current, requested: false };
+        if (current.status === 'created' && input.withdrawUnstarted === true) {
+          await jobHandle(connection, input.jobId).deleteJob();
+          return { job: current, requested: false };
+        }
         return { job: snapshot((await jobHandle(connection, input.jobId).stopJob()) as unknown as JobDescription), requested: true };
       });
       return requested ? confirmCancel(input, job) : { ...job, cancelTaken: true };

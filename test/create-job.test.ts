@@ -1,13 +1,14 @@
 /**
  * The createJob and submitJob activities against the emulator over HTTP: a retried create finds
  * the job an earlier attempt made, and when a late create lands beside its own, only one job
- * remains; a submit starts its job once, and a refused start still names the job it made.
+ * remains; a submit starts its job once, and a refused start still names the job it made; a
+ * cancelled tile's job that never started is deleted.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createJobActivities, type SubmittedJob } from '../activities/openeo-jobs';
+import { createJobActivities, type CancelledJob, type SubmittedJob } from '../activities/openeo-jobs';
 import { OpenEOConnections } from '../core/openeo/connections';
 import { startEmulator, type RunningEmulator } from '../tools/emulator';
 import type { RequestHookContext } from '../tools/emulator/hooks';
@@ -121,5 +122,16 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
     assert.equal(err.nonRetryable, true);
     assert.deepEqual(err.details, [{ jobId: earlier }]);
     assert.match(err.message, /refused by the test/);
+  });
+
+  it("a cancelled tile's cancelJob deletes its job that never started, and leaves a started one to be stopped", async () => {
+    const unstarted = await createDirectly(emulator, 'batch/tile-6 attempt 1');
+    const backend = { name: 'emulator', url: emulator.url };
+    const withdrawn = (await new MockActivityEnvironment().run(activities().cancelJob, { backend, jobId: unstarted, withdrawUnstarted: true })) as CancelledJob;
+    assert.equal(withdrawn.cancelTaken, true);
+    assert.equal(emulator.admin.jobs().find((j) => j.id === unstarted), undefined, 'the job that never ran is deleted');
+    const kept = await createDirectly(emulator, 'batch/tile-7 attempt 1');
+    await new MockActivityEnvironment().run(activities().cancelJob, { backend, jobId: kept });
+    assert.equal(emulator.admin.jobs().find((j) => j.id === kept)?.status, 'created', 'without withdrawUnstarted, a created job stays');
   });
 });

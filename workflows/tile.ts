@@ -165,7 +165,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       record.status = 'canceled';
       await CancellationScope.nonCancellable(async () => {
         if (record.openeoJobId) {
-          const cancelled = await quick.cancelJob({ backend, jobId: record.openeoJobId });
+          const cancelled = await quick.cancelJob({ backend, jobId: record.openeoJobId, withdrawUnstarted: true });
           observe(cancelled);
           if (!cancelTook(cancelled)) record.error = { code: 'CancelNotConfirmed', message: `job ${record.openeoJobId}: ${cancelNotTaken(cancelled)}` };
         }
