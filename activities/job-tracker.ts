@@ -178,8 +178,15 @@ function planNextLook(job: Followed<unknown>): void {
   job.aimedAtEnd = next.aimedAtEnd;
 }
 
+/**
+ * How soon a hand-over learns it was called off (its lined-up tile moved to a free slot, which
+ * waits for that): such a wait heartbeats this often. There is at most one per slot.
+ */
+const HAND_OVER_HEARTBEAT_MS = 2_000;
+
 function heartbeatInterval(job: Followed<unknown>, max: number): number {
-  return Math.max(1_000, Math.min(max, (job.heartbeatTimeoutMs ?? 3 * max) / 3));
+  const interval = Math.max(1_000, Math.min(max, (job.heartbeatTimeoutMs ?? 3 * max) / 3));
+  return job.untilEnd ? Math.min(interval, HAND_OVER_HEARTBEAT_MS) : interval;
 }
 
 /** The jobs of one backend and the loop that looks at them. */

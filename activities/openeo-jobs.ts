@@ -284,11 +284,12 @@ export function createJobActivities(
      * Creates the attempt's job and starts it: one step of the tile instead of two. A retry finds
      * the job an earlier try made by its title, and starts it only if it was never started. A
      * start the backend refuses for good fails with the job's id in its details, so the tile
-     * still records which job it made.
+     * still records which job it made. `mayExist` looks for the job on a first try too: a
+     * lined-up tile's hand-over that was called off may have made it.
      */
-    async submitJob(input: CreateJobInput): Promise<SubmittedJob> {
+    async submitJob(input: CreateJobInput & { mayExist?: boolean }): Promise<SubmittedJob> {
       const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
-        createOrRecover(connection, input, Context.current().info.attempt > 1),
+        createOrRecover(connection, input, input.mayExist === true || Context.current().info.attempt > 1),
       );
       if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
       try {

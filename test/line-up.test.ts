@@ -1,12 +1,15 @@
 /**
  * Lined-up tiles on a backend that refuses a start over its running limit (as CDSE does): while
  * both slots are taken, the next tiles wait with their jobs created, and each job starts the
- * moment the job ahead finishes. The backend must never see a start it refuses, and a failed job
- * ahead (resubmitted in its slot) must not let the tile behind start early.
+ * moment the job ahead finishes. The backend must never see a start it refuses, a failed job
+ * ahead (resubmitted in its slot) must not let the tile behind start early, and a tile lined up
+ * behind a stuck job moves to a slot that would otherwise stay idle.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tileWorkflowId } from '../core/ids';
+import { batchProgress } from '../workflows/messages';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 const STARTS = 'POST /openeo/1.2/jobs/{job_id}/results';
@@ -16,6 +19,8 @@ interface HandOverSeen {
   tileId: string;
   started?: boolean;
   reason?: string;
+  /** The hand-over was cancelled before it ended (its tile moved to a free slot). */
+  calledOff: boolean;
   gotWord: boolean;
 }
 
@@ -40,8 +45,9 @@ async function handOvers(h: Harness, batchId: string, tileIds: string[]): Promis
     if (!scheduled) continue;
     const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
     const answer = completed ? (resultOf(completed) as { started: boolean; reason?: string }) : undefined;
+    const calledOff = events.some((e) => String(e.activityTaskCanceledEventAttributes?.scheduledEventId) === String(scheduled.eventId));
     const gotWord = events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'slotGiven');
-    seen.push({ tileId, started: answer?.started, reason: answer?.reason, gotWord });
+    seen.push({ tileId, started: answer?.started, reason: answer?.reason, calledOff, gotWord });
   }
   return seen;
 }
@@ -96,5 +102,31 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
     assert.equal(seen[0].started, false);
     assert.match(seen[0].reason ?? '', /ended error/);
     assert.equal(seen[0].gotWord, true, 'it started its job on its window\'s word');
+  });
+
+  it('moves a tile lined up behind a stuck job to the slot another tile left, and starts its job there', async () => {
+    const saved = h.emulator.admin.faults();
+    const stuck = 'line-up-stuck/E590000-N5660000';
+    h.emulator.admin.setFaults({ ...saved, jobs: { ...saved.jobs, rules: [...(saved.jobs?.rules ?? []), { titleContains: stuck, stuckIn: 'queued' }] } });
+    try {
+      h.emulator.admin.resetStats();
+      const spec = h.spec({ batchId: 'line-up-stuck', cols: 4, rows: 1, scheduling: { lineUpJobs: true } });
+      const { handle } = await h.client.start(spec);
+      // The tile behind the stuck job would wait for ever; it moves once the other slot is idle.
+      await eventually(async () => {
+        const { counts } = await handle.query(batchProgress);
+        return counts.finished === 3 && counts.running === 1;
+      }, 'every tile but the stuck one finished');
+      const stats = h.emulator.admin.stats();
+      assert.equal(stats.jobs.created, 4, 'the moved tile started the job it had made');
+      assert.equal(stats.requests.byRoute[STARTS]?.['400'], undefined, 'no start refused for the running limit');
+
+      const [moved] = await handOvers(h, 'line-up-stuck', ['E600000-N5660000']);
+      assert.ok(moved.calledOff && moved.started === undefined, `its hand-over was called off before the job ahead ended: ${JSON.stringify(moved)}`);
+      assert.equal(moved.gotWord, true, 'on its window\'s word');
+    } finally {
+      await h.client.cancel('line-up-stuck').catch(() => undefined);
+      h.emulator.admin.setFaults(saved);
+    }
   });
 });

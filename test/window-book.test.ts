@@ -153,4 +153,34 @@ describe('window bookkeeping', () => {
     b.markStarted('t4', 'a');
     assert.deepEqual(b.lineUpSpots(backends[0]), ['t3', 't4'], 'a finished job clears the streak');
   });
+
+  it('moves a lined-up tile to a slot no waiting tile took, instead of keeping it behind a long job', () => {
+    const b = book();
+    b.markStarted('t1', 'a');
+    b.markStarted('t2', 'a');
+    b.markLinedUp('t3', 'a', 't1');
+    b.markLinedUp('t4', 'a', 't2');
+    assert.equal(b.moveLinedUp(backends[0]), 0, 'no slot is free');
+    b.markJobEnded('t2', 'finished');
+    assert.equal(b.moveLinedUp(backends[0]), 0, 't4 took the slot t2 gave up');
+    b.recordEnd({ tileId: 't4', status: 'finished' });
+    assert.equal(b.hasLinedUp(), true);
+    assert.equal(b.moveLinedUp(backends[0]), 1, 't3 moves to the slot t4 left');
+    assert.deepEqual(b.takeWordsDue(), ['t3'], 'and gets its word at once');
+    assert.equal(b.slotsInUse('a'), 2);
+    assert.equal(b.state.inFlight.t1.next, undefined, 't1 hands its slot to nobody now');
+    assert.equal(b.hasLinedUp(), false);
+    b.markJobEnded('t1', 'finished');
+    assert.equal(b.slotsInUse('a'), 1, "t1's slot is free for another tile");
+    assert.deepEqual(b.takeWordsDue(), []);
+  });
+
+  it('moves no lined-up tile while its backend is paused', () => {
+    const b = book();
+    b.markStarted('t1', 'a');
+    b.markLinedUp('t2', 'a', 't1');
+    b.state.pausedBackends.a = 'paused by the test';
+    assert.equal(b.moveLinedUp(backends[0]), 0);
+    assert.deepEqual(b.takeWordsDue(), []);
+  });
 });

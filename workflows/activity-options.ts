@@ -3,7 +3,7 @@
  * (spec checks, tile pages) and a tile's calls (openEO jobs, downloads) differ; each kind is
  * defined once here.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../core/spec/schema';
 
@@ -30,6 +30,11 @@ export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
     quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
     /** A job may queue and run for days; the heartbeat notices a lost worker. */
     waiting: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry }),
+    /**
+     * A lined-up tile's hand-over (`startJobAfter`). Calling it off waits until the activity has
+     * ended, so whatever job it made is known before the tile goes on.
+     */
+    handOvers: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }),
     /** Result downloads. */
     transfers: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * heartbeatTimeout, retry }),
   };

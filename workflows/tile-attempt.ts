@@ -2,8 +2,9 @@
  * One attempt of a tile: create its openEO job, start it, and follow it to its end, cancelling
  * it on the backend when it stays queued or runs past the batch's limits.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
+import type { HandOver } from '../activities/hand-over';
 import type { CancelledJob, CreateJobInput, JobSnapshot, SubmittedJob } from '../activities/openeo-jobs';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
@@ -37,8 +38,11 @@ export interface AttemptContext {
   journal: TileJournal;
   /** Called with every snapshot of the job, after the journal noted it. */
   observe(job: JobSnapshot): void;
-  /** A lined-up tile's first attempt: the tile ahead (workflow id), and how to wait for its slot. */
-  lineUp?: { aheadWorkflowId: string; awaitSlot(): Promise<void> };
+  /**
+   * A lined-up tile's first attempt: the tile ahead (workflow id), how to wait for its slot, and
+   * whether the window gave it one.
+   */
+  lineUp?: { aheadWorkflowId: string; awaitSlot(): Promise<void>; slotIsOurs(): boolean };
 }
 
 /** The job's title, also its key: a create whose answer was lost finds its job by it. */
@@ -120,21 +124,53 @@ async function createThenStart(quick: TileActivities['quick'], create: CreateJob
  * A lined-up tile's job: created at once and started by the worker that sees the job ahead
  * finish (one request, no workflow task in between), in one activity. When that job ends
  * otherwise, or the start fails, the tile waits until its window says the slot is its own, and
- * starts the job itself.
+ * starts the job itself. A window that gives the tile a free slot before the job ahead ended
+ * (nothing else was left to take it) calls the hand-over off: the tile starts its job at once.
  */
 async function lineUp(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<SubmittedJob> {
-  const { quick, waiting } = ctx.activities;
-  const polling = { initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000, maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000 };
-  const handOver = await waiting.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling }).catch(async (err: unknown) => {
-    // Cancelled before the tile learned its job's id: the job is withdrawn by its title.
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => quick.withdrawLinedUpJob({ backend: create.backend, jobTitle: create.jobTitle }));
-    throw err;
-  });
+  const { quick } = ctx.activities;
+  const handOver = await handOverOrMove(ctx, create);
+  if (handOver === 'moved') {
+    // The hand-over ended before it started the job: the job it made (if any) is found by its title.
+    const submitted = await quick.submitJob({ ...create, mayExist: true });
+    jobMade(ctx.journal, submitted.jobId);
+    return submitted;
+  }
   const { jobId } = handOver;
   jobMade(ctx.journal, jobId);
   if (handOver.started) return { jobId, job: handOver.job };
   await ctx.lineUp.awaitSlot();
   return { jobId, job: await quick.startJob({ backend: create.backend, jobId, onlyIfCreated: true }) };
+}
+
+/**
+ * The hand-over's answer, or `moved` when the window gave the tile a free slot first and the
+ * hand-over was called off before it started the job. The hand-over's cancellation waits for the
+ * activity to end, so the job it was creating is on the backend by then: a tile cancelled meanwhile
+ * withdraws it by its title, with no create still on its way.
+ */
+async function handOverOrMove(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<HandOver | 'moved'> {
+  const { quick, handOvers } = ctx.activities;
+  const polling = { initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000, maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000 };
+  const handOverScope = new CancellationScope();
+  const handingOver = handOverScope.run(() => handOvers.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling }));
+  try {
+    const first = await Promise.race([handingOver, condition(ctx.lineUp.slotIsOurs)]);
+    if (first !== undefined) return first;
+    handOverScope.cancel();
+    return await handingOver.catch((err: unknown) => {
+      if (isCancellation(err)) return 'moved' as const;
+      throw err;
+    });
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(async () => {
+        await handingOver.catch(() => undefined);
+        await quick.withdrawLinedUpJob({ backend: create.backend, jobTitle: create.jobTitle });
+      });
+    }
+    throw err;
+  }
 }
 
 /** One openEO job: create, start, and wait for its end within the phase limits. */

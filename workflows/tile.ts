@@ -202,6 +202,7 @@ function lineUpBehind(batchId: string, tileId: string, aheadTileId: string): Non
   });
   return {
     aheadWorkflowId: tileWorkflowId(batchId, aheadTileId),
+    slotIsOurs: () => slotIsOurs,
     awaitSlot: async () => {
       await tellParent((parent) => parent.signal(tileNeedsWord, { tileId }));
       await condition(() => slotIsOurs);

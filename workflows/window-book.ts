@@ -262,6 +262,36 @@ export class WindowBook {
   }
 
   /**
+   * Moves tiles lined up on `backend` to its free slots: a slot that would stay idle (no other
+   * tile is left to take it) is better used now than after the job ahead, which may be long or
+   * stuck. Each moved tile holds its slot at once and gets the window's word; it calls its
+   * hand-over off and starts its job itself. Call after placing tiles, so waiting tiles come first.
+   */
+  moveLinedUp(backend: BackendSpec): number {
+    let free = this.freeSlots(backend);
+    let moved = 0;
+    for (const [id, tile] of Object.entries(this.state.inFlight)) {
+      if (free === 0) break;
+      if (tile.backend !== backend.name || tile.behind === undefined) continue;
+      const ahead = this.state.inFlight[tile.behind];
+      if (ahead?.next === id) delete ahead.next;
+      delete tile.behind;
+      delete tile.needsWord;
+      tile.holdsSlot = true;
+      tile.waiting = true;
+      this.wordsDue.push(id);
+      free--;
+      moved++;
+    }
+    return moved;
+  }
+
+  /** Some tile is lined up behind another. */
+  hasLinedUp(): boolean {
+    return Object.values(this.state.inFlight).some((t) => t.behind !== undefined);
+  }
+
+  /**
    * The tile ahead gave its slot up: the tile lined up behind it, if any, holds it now, and gets
    * the window's word if it asked for it (its job was not started for it).
    */

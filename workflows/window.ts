@@ -333,6 +333,8 @@ class SlidingWindow {
       state.deferred.push(...page);
       if (page.length === 0) break;
     }
+    // Only windows past the line-up patch have lined-up tiles to move.
+    if (this.book.hasLinedUp()) this.moveLinedUp();
     if (this.mayLineUp() && patched(LINE_UP_PATCH)) starts.push(...(await this.lineUp()).map((start) => this.startTile(start)));
     await Promise.all(starts);
     this.show();
@@ -359,6 +361,14 @@ class SlidingWindow {
     const keepTiles = this.input.spec.retryOnOtherBackend;
     if (state.deferred.length === 0 && state.added.length === 0 && this.pageRoom() > 0) state.deferred.push(...(await this.nextPage(this.pageRoom())));
     return [state.deferred, state.added].flatMap((queue) => lineUpTiles(this.book, queue, keepTiles));
+  }
+
+  /** Gives slots no waiting tile took to tiles lined up behind a running job (see `moveLinedUp`). */
+  private moveLinedUp(): void {
+    if (this.state.paused) return;
+    let moved = 0;
+    for (const backend of this.state.backends) moved += this.book.moveLinedUp(backend);
+    if (moved > 0) this.sendWords();
   }
 
   /** Every tile of the range and every added tile has ended. */
