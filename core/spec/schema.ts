@@ -186,11 +186,11 @@ const schedulingSchema = z.strictObject({
   pauseBackendAfterErrors: z.number().int().min(1).default(10),
   /**
    * While all of a backend's `parallelJobs` are taken, line one tile up behind each: its job is
-   * created ahead and started the moment the job ahead finishes, so no slot sits idle. Off by
-   * default for now: a tile lined up behind a job that runs long waits for it even when another
-   * slot frees.
+   * created ahead and started the moment the job ahead finishes, so no slot sits idle. A slot
+   * that frees with no other tile to take it goes to a lined-up tile, so none waits behind a long
+   * job meanwhile. `false`: a job is created only when its slot is free.
    */
-  lineUpJobs: z.boolean().default(false),
+  lineUpJobs: z.boolean().default(true),
 });
 
 const pollingSchema = z.strictObject({
@@ -274,7 +274,7 @@ export const batchSpecSchema = z
       partitionAboveTiles: 20_000,
       tilesPerPartition: 5_000,
       pauseBackendAfterErrors: 10,
-      lineUpJobs: false,
+      lineUpJobs: true,
     }),
   })
   .superRefine((spec, ctx) => {
