@@ -4,7 +4,7 @@
  * batch and a partition, a tile waiting for its job, a tile retried after a failed job, a tile
  * whose job a factory built and whose files a post-processor wrote, a batch with periods
  * that took added places, and tiles lined up behind others (one handed its slot, one given it by
- * its window's word after the job ahead failed).
+ * its window's word after the job ahead failed, one moved to a free slot from behind a stuck job).
  *
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
@@ -12,7 +12,7 @@
  * to workflow code that cannot replay them goes behind `patched()` (see the README's upgrades).
  */
 import './quiet-logs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -144,6 +144,18 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       await save('tile-lined-up-given-word', tileWorkflowId('handed', 'E595000-N5660000'));
       await save('tile-lined-up-handed-over', tileWorkflowId('handed', 'E605000-N5660000'));
 
+      // Two slots. The first tile's job stays queued for ever: the third tile, lined up behind
+      // it, moves to the slot the second and fourth tiles leave, and starts its job there.
+      emulator.admin.setFaults({ ...emulator.admin.faults(), jobs: { rules: [{ titleContains: 'moved/E590000-N5660000', stuckIn: 'queued' }] } });
+      const moved = gridSpec(emulator, output, 4, 1, { batchId: 'moved' });
+      moved.backends[0].parallelJobs = 2;
+      const movedBatch = (await client.start(moved)).handle;
+      const movedTile = tileWorkflowId('moved', 'E600000-N5660000');
+      await endOf(temporal, movedTile);
+      await save('tile-lined-up-moved', movedTile);
+      await save('batch-lined-up-moved', 'moved');
+      await movedBatch.terminate('recorded');
+
       const waiting = gridSpec(slow, output, 1, 1, { batchId: 'waiting' });
       waiting.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
       const { handle } = await client.start(waiting);
@@ -163,6 +175,19 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
     await rm(workDir, { recursive: true, force: true });
   }
   return written;
+}
+
+/** Waits for a workflow that may not have started yet to close. */
+async function endOf(temporal: Client, workflowId: string): Promise<void> {
+  for (;;) {
+    try {
+      await temporal.workflow.getHandle(workflowId).result();
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      await sleep(200);
+    }
+  }
 }
 
 if (require.main === module) {
