@@ -109,29 +109,29 @@ describe('window bookkeeping', () => {
     b.markJobEnded('t1', 'finished');
     assert.equal(b.slotsInUse('a'), 2, 't4 holds the slot t1 gave up');
     assert.equal(b.freeSlots(backends[0]), 0, 'so no other tile starts in it');
-    assert.deepEqual(b.lineUpSpots(backends[0]), ['t4'], 'and a tile may line up behind t4 now');
-    assert.deepEqual(b.takeWordsDue(), [], 't4 did not ask for a word: its job was started for it');
+    assert.deepEqual(b.lines.spots(backends[0]), ['t4'], 'and a tile may line up behind t4 now');
+    assert.deepEqual(b.lines.takeWordsDue(), [], 't4 did not ask for a word: its job was started for it');
   });
 
   it('gives a lined-up tile that asks its word when the slot is its own, not before', () => {
     const b = book();
     b.markStarted('t1', 'a');
-    b.markLinedUp('t2', 'a', 't1');
-    b.askForWord('t2');
-    assert.deepEqual(b.takeWordsDue(), [], 'the tile ahead still holds the slot (its failed job is resubmitted)');
+    b.lines.add('t2', 'a', 't1');
+    b.lines.askForWord('t2');
+    assert.deepEqual(b.lines.takeWordsDue(), [], 'the tile ahead still holds the slot (its failed job is resubmitted)');
     b.markJobEnded('t1', 'error', { code: 'JobFailed', message: 'x' });
-    assert.deepEqual(b.takeWordsDue(), ['t2']);
-    b.askForWord('t2');
-    assert.deepEqual(b.takeWordsDue(), ['t2'], 'asked again after it holds the slot: answered at once');
+    assert.deepEqual(b.lines.takeWordsDue(), ['t2']);
+    b.lines.askForWord('t2');
+    assert.deepEqual(b.lines.takeWordsDue(), ['t2'], 'asked again after it holds the slot: answered at once');
   });
 
   it('hands the slot on when the tile ahead ends without its job ending, and forgets a lined-up tile that ends', () => {
     const b = book();
     b.markStarted('t1', 'a');
-    b.markLinedUp('t2', 'a', 't1');
+    b.lines.add('t2', 'a', 't1');
     b.recordEnd({ tileId: 't1', status: 'error', error: { code: 'JobFactoryFailed', message: 'x' } });
     assert.equal(b.slotsInUse('a'), 1, 't2 holds the slot');
-    b.markLinedUp('t3', 'a', 't2');
+    b.lines.add('t3', 'a', 't2');
     b.recordEnd({ tileId: 't3', status: 'skipped' });
     assert.equal(b.state.inFlight.t2.next, undefined, 'a tile may line up behind t2 again');
   });
@@ -139,48 +139,48 @@ describe('window bookkeeping', () => {
   it('lines up only while all slots are taken, nothing while paused, over a lowered limit, or after a failed job', () => {
     const b = book();
     b.markStarted('t1', 'a');
-    assert.deepEqual(b.lineUpSpots(backends[0]), [], 'a slot is free: a tile starts there instead');
+    assert.deepEqual(b.lines.spots(backends[0]), [], 'a slot is free: a tile starts there instead');
     b.markStarted('t2', 'a');
-    assert.deepEqual(b.lineUpSpots(backends[0]), ['t1', 't2']);
+    assert.deepEqual(b.lines.spots(backends[0]), ['t1', 't2']);
     b.state.paused = true;
-    assert.deepEqual(b.lineUpSpots(backends[0]), []);
+    assert.deepEqual(b.lines.spots(backends[0]), []);
     b.state.paused = false;
-    assert.deepEqual(b.lineUpSpots({ ...backends[0], parallelJobs: 1 }), []);
+    assert.deepEqual(b.lines.spots({ ...backends[0], parallelJobs: 1 }), []);
     b.markJobEnded('t1', 'error', { code: 'JobFailed', message: 'x' });
     b.markStarted('t3', 'a');
-    assert.deepEqual(b.lineUpSpots(backends[0]), [], 'the last job there failed');
+    assert.deepEqual(b.lines.spots(backends[0]), [], 'the last job there failed');
     b.markJobEnded('t2', 'finished');
     b.markStarted('t4', 'a');
-    assert.deepEqual(b.lineUpSpots(backends[0]), ['t3', 't4'], 'a finished job clears the streak');
+    assert.deepEqual(b.lines.spots(backends[0]), ['t3', 't4'], 'a finished job clears the streak');
   });
 
   it('moves a lined-up tile to a slot no waiting tile took, instead of keeping it behind a long job', () => {
     const b = book();
     b.markStarted('t1', 'a');
     b.markStarted('t2', 'a');
-    b.markLinedUp('t3', 'a', 't1');
-    b.markLinedUp('t4', 'a', 't2');
-    assert.equal(b.moveLinedUp(backends[0]), 0, 'no slot is free');
+    b.lines.add('t3', 'a', 't1');
+    b.lines.add('t4', 'a', 't2');
+    assert.equal(b.lines.moveToFreeSlots(backends[0]), 0, 'no slot is free');
     b.markJobEnded('t2', 'finished');
-    assert.equal(b.moveLinedUp(backends[0]), 0, 't4 took the slot t2 gave up');
+    assert.equal(b.lines.moveToFreeSlots(backends[0]), 0, 't4 took the slot t2 gave up');
     b.recordEnd({ tileId: 't4', status: 'finished' });
-    assert.equal(b.hasLinedUp(), true);
-    assert.equal(b.moveLinedUp(backends[0]), 1, 't3 moves to the slot t4 left');
-    assert.deepEqual(b.takeWordsDue(), ['t3'], 'and gets its word at once');
+    assert.equal(b.lines.any(), true);
+    assert.equal(b.lines.moveToFreeSlots(backends[0]), 1, 't3 moves to the slot t4 left');
+    assert.deepEqual(b.lines.takeWordsDue(), ['t3'], 'and gets its word at once');
     assert.equal(b.slotsInUse('a'), 2);
     assert.equal(b.state.inFlight.t1.next, undefined, 't1 hands its slot to nobody now');
-    assert.equal(b.hasLinedUp(), false);
+    assert.equal(b.lines.any(), false);
     b.markJobEnded('t1', 'finished');
     assert.equal(b.slotsInUse('a'), 1, "t1's slot is free for another tile");
-    assert.deepEqual(b.takeWordsDue(), []);
+    assert.deepEqual(b.lines.takeWordsDue(), []);
   });
 
   it('moves no lined-up tile while its backend is paused', () => {
     const b = book();
     b.markStarted('t1', 'a');
-    b.markLinedUp('t2', 'a', 't1');
+    b.lines.add('t2', 'a', 't1');
     b.state.pausedBackends.a = 'paused by the test';
-    assert.equal(b.moveLinedUp(backends[0]), 0);
-    assert.deepEqual(b.takeWordsDue(), []);
+    assert.equal(b.lines.moveToFreeSlots(backends[0]), 0);
+    assert.deepEqual(b.lines.takeWordsDue(), []);
   });
 });

@@ -4,7 +4,7 @@
  */
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
-import { MAX_TILES_IN_FLIGHT, type WindowBook } from './window-book';
+import type { WindowBook } from './window-book';
 
 /** A tile to start now, on the backend that has a slot for it. */
 export interface TileStart {
@@ -49,9 +49,9 @@ export function placeTiles(book: WindowBook, queue: Tile[], keepTiles: boolean):
  * ahead finishes. Tiles that cannot line up stay in the queue, in order.
  */
 export function lineUpTiles(book: WindowBook, queue: Tile[], keepTiles: boolean): TileStart[] {
-  const spots = new Map(book.state.backends.map((backend) => [backend.name, { backend, ahead: book.lineUpSpots(backend) }]));
+  const spots = new Map(book.state.backends.map((backend) => [backend.name, { backend, ahead: book.lines.spots(backend) }]));
   const starts: TileStart[] = [];
-  const room = () => book.inFlightCount() < MAX_TILES_IN_FLIGHT && [...spots.values()].some((s) => s.ahead.length > 0);
+  const room = () => book.hasRoomInFlight() && [...spots.values()].some((s) => s.ahead.length > 0);
   for (let i = 0; i < queue.length && room(); ) {
     const tile = queue[i];
     const spot = book.eligibleBackends(tile).map((backend) => spots.get(backend.name)!).find((s) => s.ahead.length > 0);
@@ -61,7 +61,7 @@ export function lineUpTiles(book: WindowBook, queue: Tile[], keepTiles: boolean)
     }
     queue.splice(i, 1);
     const behind = spot.ahead.shift()!;
-    book.markLinedUp(tile.id, spot.backend.name, behind, keepTiles ? tile : undefined);
+    book.lines.add(tile.id, spot.backend.name, behind, keepTiles ? tile : undefined);
     starts.push({ tile, backend: spot.backend, behind });
   }
   return starts;

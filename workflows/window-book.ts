@@ -9,6 +9,7 @@ import { emptyCounts, type StatusCounts, type TileRecord } from '../core/records
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
 import type { BatchSettings } from './controls';
+import { Lines } from './lines';
 
 /** Tiles the window fetches per page, and at most this many fetched tiles wait for a backend. */
 export const TILE_PAGE_SIZE = 100;
@@ -128,8 +129,8 @@ export function isTileLocalFailure(error: TileRecord['error']): boolean {
 }
 
 export class WindowBook {
-  /** Tiles to be told they hold their slot now (see `askForWord`); not carried over, sent at once. */
-  private readonly wordsDue: string[] = [];
+  /** Tiles lined up behind in-flight ones. */
+  readonly lines = new Lines(this);
 
   constructor(
     readonly state: WindowState,
@@ -139,6 +140,10 @@ export class WindowBook {
 
   inFlightCount(): number {
     return Object.keys(this.state.inFlight).length;
+  }
+
+  hasRoomInFlight(): boolean {
+    return this.inFlightCount() < MAX_TILES_IN_FLIGHT;
   }
 
   slotsInUse(backend: string): number {
@@ -202,17 +207,10 @@ export class WindowBook {
     const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
     const allowed = allowedBackends(inFlight.tile) ?? this.state.backends.map((b) => b.name);
     if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
-    this.leaveLine(record.tileId);
+    this.lines.leave(record.tileId);
     delete this.state.inFlight[record.tileId];
     this.state.retries[record.tileId] = { attempts: record.attempts, failedOn };
     return inFlight.tile;
-  }
-
-  /** A tile leaves flight: the tile behind it takes its slot, and the tile ahead forgets it. */
-  private leaveLine(tileId: string): void {
-    this.handOn(tileId);
-    const aheadId = this.state.inFlight[tileId]?.behind;
-    if (aheadId !== undefined && this.state.inFlight[aheadId]?.next === tileId) delete this.state.inFlight[aheadId].next;
   }
 
   markRunning(tileId: string): boolean {
@@ -232,99 +230,9 @@ export class WindowBook {
     if (!tile || !tile.holdsSlot) return false;
     tile.holdsSlot = false;
     tile.waiting = false;
-    this.handOn(tileId);
+    this.lines.handOn(tileId);
     this.noteOutcome(tile.backend, jobStatus === 'error' ? 'error' : 'finished', error);
     return true;
-  }
-
-  /**
-   * Lines `tileId` up behind `aheadId`, a tile that holds a slot of `backend`: it takes that slot
-   * when the job ahead ends. Call before the child starts, so no report is missed.
-   */
-  markLinedUp(tileId: string, backend: string, aheadId: string, keepTile?: Tile): void {
-    this.state.inFlight[tileId] = { backend, holdsSlot: false, waiting: false, behind: aheadId, ...(keepTile ? { tile: keepTile } : {}) };
-    this.state.inFlight[aheadId].next = tileId;
-  }
-
-  /**
-   * Tiles of `backend` a waiting tile may line up behind: they hold a slot and have no tile lined
-   * up yet. Only while exactly all `parallelJobs` are taken (a free slot is filled at once; after
-   * `parallelJobs` was lowered, a lined-up tile would keep the excess), and while the backend's
-   * last job did not fail: a failing backend gets no job created ahead, so at most the tiles
-   * lined up before its first failure start there before it is paused. None while paused.
-   */
-  lineUpSpots(backend: BackendSpec): string[] {
-    if (this.state.paused || backend.name in this.state.pausedBackends || (this.state.errorStreak[backend.name] ?? 0) > 0) return [];
-    if (this.slotsInUse(backend.name) !== backend.parallelJobs || this.inFlightCount() >= MAX_TILES_IN_FLIGHT) return [];
-    return Object.entries(this.state.inFlight)
-      .filter(([, t]) => t.backend === backend.name && t.holdsSlot && t.next === undefined)
-      .map(([id]) => id);
-  }
-
-  /**
-   * Moves tiles lined up on `backend` to its free slots: a slot that would stay idle (no other
-   * tile is left to take it) is better used now than after the job ahead, which may be long or
-   * stuck. Each moved tile holds its slot at once and gets the window's word; it calls its
-   * hand-over off and starts its job itself. Call after placing tiles, so waiting tiles come first.
-   */
-  moveLinedUp(backend: BackendSpec): number {
-    let free = this.freeSlots(backend);
-    let moved = 0;
-    for (const [id, tile] of Object.entries(this.state.inFlight)) {
-      if (free === 0) break;
-      if (tile.backend !== backend.name || tile.behind === undefined) continue;
-      const ahead = this.state.inFlight[tile.behind];
-      if (ahead?.next === id) delete ahead.next;
-      delete tile.behind;
-      delete tile.needsWord;
-      tile.holdsSlot = true;
-      tile.waiting = true;
-      this.wordsDue.push(id);
-      free--;
-      moved++;
-    }
-    return moved;
-  }
-
-  /** Some tile is lined up behind another. */
-  hasLinedUp(): boolean {
-    return Object.values(this.state.inFlight).some((t) => t.behind !== undefined);
-  }
-
-  /**
-   * The tile ahead gave its slot up: the tile lined up behind it, if any, holds it now, and gets
-   * the window's word if it asked for it (its job was not started for it).
-   */
-  private handOn(aheadId: string): void {
-    const ahead = this.state.inFlight[aheadId];
-    const nextId = ahead?.next;
-    if (nextId === undefined) return;
-    delete ahead.next;
-    const next = this.state.inFlight[nextId];
-    if (next?.behind !== aheadId) return;
-    delete next.behind;
-    next.holdsSlot = true;
-    next.waiting = true;
-    if (!next.needsWord) return;
-    delete next.needsWord;
-    this.wordsDue.push(nextId);
-  }
-
-  /**
-   * A lined-up tile says its job was not started for it (the job ahead did not finish, or the
-   * start failed): it starts the job itself once it holds the slot. It gets the window's word
-   * at once if it holds the slot already, else when the tile ahead gives the slot up.
-   */
-  askForWord(tileId: string): void {
-    const tile = this.state.inFlight[tileId];
-    if (!tile) return;
-    if (tile.behind !== undefined) tile.needsWord = true;
-    else if (tile.holdsSlot) this.wordsDue.push(tileId);
-  }
-
-  /** Lined-up tiles that hold their slot now and wait for the window's word to start their job. */
-  takeWordsDue(): string[] {
-    return this.wordsDue.splice(0);
   }
 
   /**
@@ -334,7 +242,7 @@ export class WindowBook {
   recordEnd(record: Pick<TileRecord, 'tileId' | 'status' | 'error' | 'costs'>): boolean {
     const tile = this.state.inFlight[record.tileId];
     if (!tile) return false;
-    this.leaveLine(record.tileId);
+    this.lines.leave(record.tileId);
     delete this.state.inFlight[record.tileId];
     delete this.state.retries[record.tileId];
     this.countEnd(record);

@@ -6,7 +6,6 @@
  */
 import {
   CancellationScope,
-  ParentClosePolicy,
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
@@ -14,18 +13,12 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
-  sleep,
-  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { tileWorkflowId } from '../core/ids';
 import { batchOutputDir, progressDetails, type BatchProgress } from '../core/progress';
-import type { TileRecord } from '../core/records';
-import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import { pagePlaces, periodIds } from '../core/spec/tile-periods';
-import { stacSettings } from '../core/spec/stac-settings';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
@@ -33,9 +26,8 @@ import { applyControl } from './controls';
 import { checkAddedTiles, type BatchHandlers, type PendingTiles } from './handlers';
 import { backendLoginFailed, slotGiven, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
 import { lineUpTiles, placeTiles, type TileStart } from './placement';
-import { tileWorkflow, type TileWorkflowInput } from './tile';
+import { startTileWorkflow } from './tile-starts';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, type WindowState } from './window-book';
-import { quotaLimitsOf } from '../core/quota/limits';
 
 /**
  * Patch id of 0.6.0's lined-up tiles: while a backend's slots are all taken, the window starts
@@ -43,10 +35,6 @@ import { quotaLimitsOf } from '../core/quota/limits';
  * the job ahead finishes (see `lineUpTiles`). Windows of older runs never line tiles up.
  */
 export const LINE_UP_PATCH = 'line-up';
-
-/** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
-const RESTART_WAIT = '1 second';
-const RESTART_TRIES = 120;
 
 export interface WindowInput {
   batchId: string;
@@ -65,37 +53,6 @@ export interface WindowResult {
   state: WindowState;
   /** Tiles this window was responsible for: its range and the tiles added to it. */
   totalTiles: number;
-}
-
-/** The input of a tile's workflow, as the window starts it. */
-export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, tile: Tile, backend: BackendSpec, behind?: string): TileWorkflowInput {
-  return {
-    batchId,
-    tile,
-    // The backend's quotas ride along (only when set), so its activities lease their requests.
-    backend: { name: backend.name, url: backend.url, ...quotaLimitsOf(backend) },
-    process: spec.process,
-    parameterDefaults: spec.parameterDefaults,
-    parameterMapping: spec.parameterMapping,
-    jobOptions: spec.jobOptions,
-    ...(spec.jobOptionsProperty !== undefined ? { jobOptionsProperty: spec.jobOptionsProperty } : {}),
-    outputDir: spec.outputDir,
-    outputPath: spec.outputPath,
-    polling: spec.polling,
-    reportRunning: backend.maxQueued !== undefined,
-    // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
-    maxAttempts: spec.retryOnOtherBackend ? 1 : spec.maxAttempts,
-    firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
-    ...(spec.rerun?.finishedJobs?.[tile.id] !== undefined && !(tile.id in state.retries) ? { finishedJobId: spec.rerun.finishedJobs[tile.id] } : {}),
-    timeouts: spec.timeouts,
-    // Only specs that name hooks carry them: tiles of other batches start as before.
-    ...(spec.jobFactory !== undefined ? { jobFactory: spec.jobFactory } : {}),
-    ...(spec.postprocess !== undefined ? { postprocess: spec.postprocess } : {}),
-    ...(spec.rerun?.postprocessOnly?.[tile.id] !== undefined ? { postprocessOnly: spec.rerun.postprocessOnly[tile.id] as unknown as TileRecord } : {}),
-    // Data only (no new command): the tile's download activity writes and pushes its STAC item.
-    stac: stacSettings(batchId, spec.stac),
-    ...(behind !== undefined ? { behind: { tileId: behind } } : {}),
-  };
 }
 
 /** One run of the window: its book, its handlers, and the work of filling free slots. */
@@ -147,7 +104,7 @@ class SlidingWindow {
       this.sendWords();
     });
     setHandler(tileNeedsWord, ({ tileId }) => {
-      this.book.askForWord(tileId);
+      this.book.lines.askForWord(tileId);
       this.sendWords();
     });
     setHandler(tileJobRunning, ({ tileId }) => {
@@ -170,7 +127,7 @@ class SlidingWindow {
 
   /** Tells lined-up tiles that asked that their slot is theirs now. */
   private sendWords(): void {
-    for (const tileId of this.book.takeWordsDue()) {
+    for (const tileId of this.book.lines.takeWordsDue()) {
       const sent = getExternalWorkflowHandle(tileWorkflowId(this.input.batchId, tileId))
         .signal(slotGiven)
         .catch(() => {
@@ -259,47 +216,14 @@ class SlidingWindow {
    * id, so it waits for its previous workflow to close; a tile that ran under this batch id
    * before is skipped, never run twice.
    */
-  private async startTile({ tile, backend, behind }: TileStart): Promise<void> {
-    const again = this.input.spec.rerun !== undefined || tile.id in this.state.retries;
-    for (let tries = 1; ; tries++) {
-      const started = await this.tryStartTile(tile, backend, again, behind);
-      if (started || !again) break;
-      if (tries >= RESTART_TRIES) {
-        this.book.recordEnd({ tileId: tile.id, status: 'error', error: { code: 'TileStillRunning', message: `the tile's previous workflow did not close; it was not started again` } });
-        this.touch();
-        break;
-      }
-      await sleep(RESTART_WAIT);
-    }
-  }
-
-  /** False when a workflow with the tile's id is open, or (for a first start) ever ran. */
-  private async tryStartTile(tile: Tile, backend: BackendSpec, again: boolean, behind: string | undefined): Promise<boolean> {
+  private async startTile(start: TileStart): Promise<void> {
     const { batchId, spec } = this.input;
-    try {
-      await startChild(tileWorkflow, {
-        workflowId: tileWorkflowId(batchId, tile.id),
-        args: [tileInput(batchId, spec, this.state, tile, backend, behind)],
-        // Tiles outlive a window run: they report back by signal to whichever run is current.
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        // A tile that already ran under this batch id never runs again, unless this run retries failed tiles.
-        workflowIdReusePolicy: again ? WorkflowIdReusePolicy.ALLOW_DUPLICATE : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        staticSummary: `tile ${tile.id} on ${backend.name}`,
-        typedSearchAttributes: [
-          { key: BATCH_ID, value: batchId },
-          { key: BACKEND, value: backend.name },
-          { key: TILE_STATUS, value: 'running' },
-        ],
-      });
-      return true;
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      if (again) return false;
-      // This tile ran under this batch id before: never twice.
-      this.book.recordEnd({ tileId: tile.id, status: 'skipped' });
-      this.touch();
-      return false;
-    }
+    const outcome = await startTileWorkflow(batchId, spec, this.state, start);
+    if (outcome === 'started') return;
+    const tileId = start.tile.id;
+    if (outcome === 'ran-before') this.book.recordEnd({ tileId, status: 'skipped' });
+    else this.book.recordEnd({ tileId, status: 'error', error: { code: 'TileStillRunning', message: `the tile's previous workflow did not close; it was not started again` } });
+    this.touch();
   }
 
   /** The next page of source tiles, at most `room` of them. */
@@ -334,7 +258,7 @@ class SlidingWindow {
       if (page.length === 0) break;
     }
     // Only windows past the line-up patch have lined-up tiles to move.
-    if (this.book.hasLinedUp()) this.moveLinedUp();
+    if (this.book.lines.any()) this.moveLinedUp();
     if (this.mayLineUp() && patched(LINE_UP_PATCH)) starts.push(...(await this.lineUp()).map((start) => this.startTile(start)));
     await Promise.all(starts);
     this.show();
@@ -351,7 +275,7 @@ class SlidingWindow {
     const state = this.state;
     // Specs carried by batches of older releases have no `lineUpJobs`: they do not line up.
     if (this.input.spec.scheduling.lineUpJobs !== true) return false;
-    if (state.paused || !state.backends.some((b) => this.book.lineUpSpots(b).length > 0)) return false;
+    if (state.paused || !state.backends.some((b) => this.book.lines.spots(b).length > 0)) return false;
     return state.deferred.length > 0 || state.added.length > 0 || state.nextTileIndex < state.endTileIndex;
   }
 
@@ -367,7 +291,7 @@ class SlidingWindow {
   private moveLinedUp(): void {
     if (this.state.paused) return;
     let moved = 0;
-    for (const backend of this.state.backends) moved += this.book.moveLinedUp(backend);
+    for (const backend of this.state.backends) moved += this.book.lines.moveToFreeSlots(backend);
     if (moved > 0) this.sendWords();
   }
 
