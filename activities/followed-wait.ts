@@ -1,0 +1,64 @@
+/**
+ * One wait the tracker follows, and its rules: which status answers it, when it is due for its
+ * next look, and how often it heartbeats. Pure, so `BackendJobs` stays the loop.
+ */
+import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError, ActivityPausedError } from '@temporalio/client';
+import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
+import type { FollowRequest } from './job-tracker';
+import { nextLook } from './polling';
+
+/** A wait the tracker follows, with its schedule. */
+export interface Followed<Result> extends FollowRequest<Result> {
+  since: number;
+  lastHeartbeat: number;
+  /** Failed looks in a row: they space the next look out, as the activity's retries would. */
+  failures: number;
+  notBefore: number;
+  /** When it is due for its next look: worked out when its observations change, not per look. */
+  due: number;
+  /** Whether that look is aimed just past the job's estimated end. */
+  aimedAtEnd: boolean;
+}
+
+/** Whether this observation completes the wait. */
+export function isAnswer(job: Followed<unknown>, status: OpenEOJobStatus): boolean {
+  if (TERMINAL_JOB_STATUSES.includes(status)) return true;
+  return !job.untilEnd && status !== job.knownStatus;
+}
+
+/** Tells several waits on one job apart (a hand-over beside the tile's own wait). */
+export function keyOf(job: FollowRequest<unknown>): string {
+  return job.key ?? job.jobId;
+}
+
+/** The server's answer to a heartbeat of a wait it no longer wants. */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof ActivityCancelledError || err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError || err instanceof ActivityPausedError;
+}
+
+/** Works out when the job is due for its next look (0: at once), from its observations. */
+export function planNextLook(job: Followed<unknown>): void {
+  const last = job.history[job.history.length - 1];
+  // An earlier attempt that saw the change but died before completing: answer at once.
+  if (last && isAnswer(job, last.status)) {
+    job.due = Math.max(0, job.notBefore);
+    job.aimedAtEnd = false;
+    return;
+  }
+  const from = last ? last.at : job.since;
+  const next = nextLook(job.history, job.polling);
+  job.due = Math.max(from + next.delayMs, job.notBefore);
+  job.aimedAtEnd = next.aimedAtEnd;
+}
+
+/**
+ * How soon a hand-over learns it was called off (its lined-up tile moved to a free slot, which
+ * waits for that): such a wait heartbeats this often. There is at most one per slot.
+ */
+const HAND_OVER_HEARTBEAT_MS = 2_000;
+
+/** How often a followed wait heartbeats: a third of its timeout, within bounds. */
+export function heartbeatInterval(job: Followed<unknown>, max: number): number {
+  const interval = Math.max(1_000, Math.min(max, (job.heartbeatTimeoutMs ?? 3 * max) / 3));
+  return job.untilEnd ? Math.min(interval, HAND_OVER_HEARTBEAT_MS) : interval;
+}
