@@ -16,7 +16,8 @@ import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, TILE_PROGRESS_QUERY, type OpenEOJobStatus, type TileRecord } from '../core/records';
 import { callOpenEO } from './failures';
 import type { JobTracker } from './job-tracker';
-import { createOrRecover, describe, jobHandle, jobsTitled, queueJob, snapshot, type CreateJobInput, type JobSnapshot } from './openeo-jobs';
+import { createOrRecover, describe, jobHandle, jobsTitled, queueJob, snapshot } from './job-requests';
+import type { CreateJobInput, JobSnapshot } from './openeo-jobs';
 import { observationsFrom, trimHistory } from './polling';
 
 export interface StartAfterInput extends CreateJobInput {

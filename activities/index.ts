@@ -6,7 +6,8 @@ import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connec
 import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
-import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation, type JobDescription } from './openeo-jobs';
+import type { JobDescription } from './job-requests';
+import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation } from './openeo-jobs';
 import { createHandOverActivities } from './hand-over';
 import { JobTracker } from './job-tracker';
 import { createResultActivities } from './results';
