@@ -24,8 +24,9 @@ import { loginPauseReason } from '../core/openeo/login-failure';
 import { activityCause, durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
 import { checkAddedTiles, type BatchHandlers, type PendingTiles } from './handlers';
-import { backendLoginFailed, slotGiven, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
+import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
 import { lineUpTiles, placeTiles, type TileStart } from './placement';
+import { SlotWords } from './slot-words';
 import { startTileWorkflow } from './tile-starts';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, type WindowState } from './window-book';
 
@@ -63,11 +64,12 @@ class SlidingWindow {
   private problem?: string;
   /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
   private adding: Promise<unknown> = Promise.resolve();
-  /** Words to lined-up tiles on their way: sent before the run ends or continues as new. */
-  private readonly words = new Set<Promise<void>>();
+  /** Words to lined-up tiles: all sent before the run ends or continues as new. */
+  private readonly words: SlotWords;
 
   constructor(private readonly input: WindowInput) {
     this.book = new WindowBook(input.state, input.spec.scheduling.pauseBackendAfterErrors);
+    this.words = new SlotWords(input.batchId);
   }
 
   private get state(): WindowState {
@@ -125,22 +127,14 @@ class SlidingWindow {
     });
   }
 
-  /** Tells lined-up tiles that asked that their slot is theirs now. */
+  /** Tells lined-up tiles that their slot is theirs now. */
   private sendWords(): void {
-    for (const tileId of this.book.lines.takeWordsDue()) {
-      const sent = getExternalWorkflowHandle(tileWorkflowId(this.input.batchId, tileId))
-        .signal(slotGiven)
-        .catch(() => {
-          // The tile ended meanwhile (e.g. cancelled): it needs no word.
-        });
-      this.words.add(sent);
-      void sent.finally(() => this.words.delete(sent));
-    }
+    this.words.send(this.book.lines.takeWordsDue());
   }
 
   /** Words still on their way have gone out. */
   async wordsSent(): Promise<void> {
-    await Promise.all([...this.words]);
+    await this.words.allSent();
   }
 
   /** Tiles known and not ended: in flight, fetched and waiting, added and waiting. */
