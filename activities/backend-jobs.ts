@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BackendRef } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES } from '../core/records';
 import { heartbeatInterval, isAnswer, isRefusal, keyOf, planNextLook, type Followed } from './followed-wait';
-import type { JobLookups, JobStatusReading, TrackerOptions, WaitCompletions } from './job-tracker';
+import type { JobLookups, JobStatusReading, TrackerOptions, WaitCompletions } from './tracker-types';
 import { trimHistory, type PollObservation } from './polling';
 
 /**

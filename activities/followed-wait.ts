@@ -4,7 +4,7 @@
  */
 import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError, ActivityPausedError } from '@temporalio/client';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
-import type { FollowRequest } from './job-tracker';
+import type { FollowRequest } from './tracker-types';
 import { nextLook } from './polling';
 
 /** A wait the tracker follows, with its schedule. */

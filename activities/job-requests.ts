@@ -4,8 +4,29 @@
  * and the description the workflows keep a snapshot of.
  */
 import { Job, type Connection } from '@openeo/js-client';
+import type { BackendRef } from '../core/openeo/connections';
 import type { OpenEOJobStatus, UsageMetric } from '../core/records';
-import type { CreateJobInput, JobSnapshot } from './openeo-jobs';
+import type { ProcessGraph } from '../core/spec/arguments';
+
+/** One tile attempt's job, as the activities create it. */
+export interface CreateJobInput {
+  backend: BackendRef;
+  /** Unique per tile attempt; also the job title, so a lost create response can be recovered. */
+  jobTitle: string;
+  processGraph: ProcessGraph;
+  jobOptions?: Record<string, unknown>;
+  /** The job's description on the backend (from a job factory). */
+  description?: string;
+}
+
+/** The parts of an openEO job description the workflow keeps. */
+export interface JobSnapshot {
+  status: OpenEOJobStatus;
+  progress?: number;
+  costs?: number;
+  usage?: Record<string, UsageMetric>;
+  updated?: string;
+}
 
 /** What `describeJob` gives us, typed as far as we rely on it. */
 export interface JobDescription {

@@ -6,37 +6,19 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CompleteAsyncError } from '@temporalio/common';
 import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
-import type { ProcessGraph } from '../core/spec/arguments';
-import type { OpenEOJobStatus, UsageMetric } from '../core/records';
+import type { OpenEOJobStatus } from '../core/records';
 import { TERMINAL_JOB_STATUSES } from '../core/records';
 import { callOpenEO } from './failures';
-import { createOrRecover, describe, jobHandle, queueJob, snapshot, type JobDescription } from './job-requests';
+import { createOrRecover, describe, jobHandle, queueJob, snapshot, type CreateJobInput, type JobDescription, type JobSnapshot } from './job-requests';
 import { JobTracker, type JobLookups } from './job-tracker';
 import { observationsFrom, trimHistory } from './polling';
 import type { EndedJobDescriptions } from './ended-jobs';
 
-export interface CreateJobInput {
-  backend: BackendRef;
-  /** Unique per tile attempt; also the job title, so a lost create response can be recovered. */
-  jobTitle: string;
-  processGraph: ProcessGraph;
-  jobOptions?: Record<string, unknown>;
-  /** The job's description on the backend (from a job factory). */
-  description?: string;
-}
+export type { CreateJobInput, JobSnapshot } from './job-requests';
 
 export interface JobRef {
   backend: BackendRef;
   jobId: string;
-}
-
-/** The parts of an openEO job description the workflow keeps. */
-export interface JobSnapshot {
-  status: OpenEOJobStatus;
-  progress?: number;
-  costs?: number;
-  usage?: Record<string, UsageMetric>;
-  updated?: string;
 }
 
 /** A job the tile made and started, with what is known of its status since. */

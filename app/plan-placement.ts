@@ -8,7 +8,8 @@ import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import type { Tile, TilePlan } from '../core/spec/tile-types';
 import { partitionRange } from '../workflows/partition-runner';
 import { placeTiles, type TileStart } from '../workflows/placement';
-import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, allowedBackends, initialWindowState, type WindowState } from '../workflows/window-book';
+import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, allowedBackends } from '../workflows/window-book';
+import { initialWindowState, type WindowState } from '../workflows/window-state';
 
 export interface Placement {
   /** Tiles per backend name. */

@@ -26,7 +26,8 @@ import { InvalidSpecError, parseBatchSpec } from '../core/spec/validate';
 import { planBatch } from '../app/plan';
 import type { Tile } from '../core/spec/tile-types';
 import { definitionFrom } from '../workflows/tile-hooks';
-import { initialWindowState, WindowBook } from '../workflows/window-book';
+import { WindowBook } from '../workflows/window-book';
+import { initialWindowState } from '../workflows/window-state';
 
 const tile: Tile = {
   id: 'T1',

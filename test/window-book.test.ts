@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lineUpTiles } from '../workflows/placement';
-import { initialWindowState, WindowBook } from '../workflows/window-book';
+import { WindowBook } from '../workflows/window-book';
+import { initialWindowState } from '../workflows/window-state';
 import type { Tile } from '../core/spec/tile-types';
 
 const backends = [

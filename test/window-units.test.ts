@@ -14,7 +14,8 @@ import { decodePartitionsState } from '../workflows/partition-runner';
 import { addPartitionResult, initialPartitionsState, partitionRange } from '../workflows/partition-runner';
 import { placeTiles } from '../workflows/placement';
 import { TileJournal } from '../workflows/tile-journal';
-import { decodeWindowState, initialWindowState, WINDOW_STATE_VERSION, WindowBook } from '../workflows/window-book';
+import { WindowBook } from '../workflows/window-book';
+import { decodeWindowState, initialWindowState, WINDOW_STATE_VERSION } from '../workflows/window-state';
 import type { TileFeature } from '../core/spec/tile-types';
 
 const backends = () => [

@@ -12,7 +12,7 @@ import { durably, specActivities } from './activity-options';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
 import { runPartitions, type PartitionsState } from './partition-runner';
 import { runWindow } from './window';
-import { decodeWindowState, initialWindowState, type WindowState } from './window-book';
+import { decodeWindowState, initialWindowState, type WindowState } from './window-state';
 
 /**
  * What a batch hands to its next run when it continues as new. The spec itself is the next

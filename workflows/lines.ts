@@ -6,7 +6,7 @@
  */
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
-import type { WindowState } from './window-book';
+import type { WindowState } from './window-state';
 
 /** What the lines need to know of the window's slots (the window's book). */
 export interface Slots {

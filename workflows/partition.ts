@@ -9,7 +9,7 @@ import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
 import { registerBatchHandlers } from './handlers';
 import { runWindow } from './window';
-import { decodeWindowState, initialWindowState, type WindowState } from './window-book';
+import { decodeWindowState, initialWindowState, type WindowState } from './window-state';
 
 export interface PartitionInput {
   batchId: string;

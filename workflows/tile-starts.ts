@@ -13,7 +13,7 @@ import { stacSettings } from '../core/spec/stac-settings';
 import type { Tile } from '../core/spec/tile-types';
 import type { TileStart } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
-import type { WindowState } from './window-book';
+import type { WindowState } from './window-state';
 
 /** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
 const RESTART_WAIT = '1 second';

@@ -1,15 +1,15 @@
 /**
  * The window's bookkeeping: which tiles are in flight on which backend (and whether they still
  * hold a slot), what has ended, which backends are paused, and where the next tile comes from.
- * Plain data, so it crosses continue-as-new as is; pure logic, so it is tested without a server.
+ * Its state is plain data (`window-state.ts`), so it crosses continue-as-new as is; its logic is
+ * pure, so it is tested without a server.
  */
 import { addCosts } from '../core/costs';
-import type { BatchTally } from '../core/progress';
-import { emptyCounts, type StatusCounts, type TileRecord } from '../core/records';
+import type { StatusCounts, TileRecord } from '../core/records';
 import type { BackendSpec } from '../core/spec/schema';
 import type { Tile } from '../core/spec/tile-types';
-import type { BatchSettings } from './controls';
 import { Lines } from './lines';
+import type { WindowState } from './window-state';
 
 /** Tiles the window fetches per page, and at most this many fetched tiles wait for a backend. */
 export const TILE_PAGE_SIZE = 100;
@@ -23,94 +23,6 @@ export const MAX_TILES_IN_FLIGHT = 2_000;
 
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;
-
-export interface InFlightTile {
-  backend: string;
-  /** The tile's openEO job is created, queued or running: it occupies one of `parallelJobs`. */
-  holdsSlot: boolean;
-  /** The job is not running yet (created or queued): it counts against `maxQueued`. */
-  waiting: boolean;
-  /** The tile itself, kept only while it may be moved to another backend after a failure. */
-  tile?: Tile;
-  /**
-   * Lined up behind this in-flight tile: its job is created and takes this tile's slot the moment
-   * this tile's job ends (see `lineUp`). Holds no slot meanwhile.
-   */
-  behind?: string;
-  /** The tile lined up behind this one, if any. */
-  next?: string;
-  /** A lined-up tile whose job was not started for it: it waits for the window's word. */
-  needsWord?: boolean;
-}
-
-/** A tile that failed on some backends and waits for another. */
-export interface TileRetry {
-  /** openEO jobs the tile had so far. */
-  attempts: number;
-  /** Backends it failed on. */
-  failedOn: string[];
-}
-
-/**
- * The shape of {@link WindowState} this code writes; older runs carried none. 2: in-flight tiles
- * may be lined up behind another (`behind`, `next`, `needsWord`); absent fields mean "not".
- */
-export const WINDOW_STATE_VERSION = 2;
-
-/** What crosses continue-as-new: offsets, the in-flight set and counters, never the tile list. */
-export interface WindowState extends BatchTally, BatchSettings {
-  /** {@link WINDOW_STATE_VERSION} when written; absent in state carried by older code. */
-  version?: number;
-  /** The window covers source tiles `[firstTileIndex, endTileIndex)`. */
-  firstTileIndex: number;
-  endTileIndex: number;
-  /** Index of the next tile to fetch from the source. */
-  nextTileIndex: number;
-  /** Fetched tiles that wait for a backend with room (pinned tiles may wait long). */
-  deferred: Tile[];
-  /** Tiles added to the running batch, not yet started. */
-  added: Tile[];
-  /** Tiles added so far, started or not (they count in the total). */
-  addedCount: number;
-  inFlight: Record<string, InFlightTile>;
-  /** Tiles that failed in a row, per backend; a success resets it. */
-  errorStreak: Record<string, number>;
-  /** Tiles to be resubmitted on another backend (`retryOnOtherBackend`). */
-  retries: Record<string, TileRetry>;
-  /** Workflow runs of this window so far, this one included. */
-  run: number;
-}
-
-export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[]): WindowState {
-  return {
-    version: WINDOW_STATE_VERSION,
-    firstTileIndex: range.start,
-    endTileIndex: range.end,
-    nextTileIndex: range.start,
-    deferred: [],
-    added: [],
-    addedCount: 0,
-    inFlight: {},
-    ended: emptyCounts(),
-    failedTiles: [],
-    costs: 0,
-    backends: backends.map((b) => ({ ...b })),
-    paused: false,
-    pausedBackends: {},
-    errorStreak: {},
-    retries: {},
-    run: 1,
-  };
-}
-
-/**
- * A window state carried by any earlier run, with defaults for what older code did not carry:
- * a batch that continued as new under an older build goes on under this one.
- */
-export function decodeWindowState(carried: Partial<WindowState> & Pick<WindowState, 'firstTileIndex' | 'endTileIndex' | 'backends'>): WindowState {
-  const fresh = initialWindowState({ start: carried.firstTileIndex, end: carried.endTileIndex }, carried.backends);
-  return { ...fresh, ...carried, ended: { ...emptyCounts(), ...carried.ended }, version: WINDOW_STATE_VERSION };
-}
 
 /** The backends a tile may use: its `backend` property, its `backends` list, or any. */
 export function allowedBackends(tile: Tile): string[] | undefined {

@@ -28,7 +28,8 @@ import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, tileNe
 import { lineUpTiles, placeTiles, type TileStart } from './placement';
 import { SlotWords } from './slot-words';
 import { startTileWorkflow } from './tile-starts';
-import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, type WindowState } from './window-book';
+import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook } from './window-book';
+import type { WindowState } from './window-state';
 
 /**
  * Patch id of 0.6.0's lined-up tiles: while a backend's slots are all taken, the window starts
