@@ -2,7 +2,7 @@
  * The ready-made worker: connects to Temporal (see `temporalTarget`), loads the openEO plugin,
  * and runs until it is shut down (SIGINT/SIGTERM end it gracefully).
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerPlugin } from '@temporalio/worker';
 import { createOpenEOPlugin, type OpenEOPluginOptions } from './plugin';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
 
@@ -24,6 +24,8 @@ export interface OpenEOWorkerOptions extends OpenEOPluginOptions {
    * @default the SDK's (100)
    */
   activitySlots?: number;
+  /** Plugins of your own (interceptors, activities, sinks), applied after the openEO plugin. */
+  plugins?: WorkerPlugin[];
 }
 
 /** Creates (but does not run) a worker with the openEO plugin. Call `run()` on the result. */
@@ -36,6 +38,6 @@ export async function createOpenEOWorker(options: OpenEOWorkerOptions = {}): Pro
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(options.workflowsPath ? { workflowsPath: options.workflowsPath } : {}),
     ...(options.activitySlots ? { maxConcurrentActivityTaskExecutions: options.activitySlots } : {}),
-    plugins: [createOpenEOPlugin(options)],
+    plugins: [createOpenEOPlugin(options), ...(options.plugins ?? [])],
   });
 }

@@ -6,7 +6,10 @@
  * behind a stuck job moves to a slot that would otherwise stay idle.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { Context } from '@temporalio/activity';
+import { SimplePlugin } from '@temporalio/plugin';
 import { tileWorkflowId } from '../core/ids';
 import { batchProgress } from '../workflows/messages';
 import { eventually } from './support/eventually';
@@ -126,6 +129,59 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
       assert.equal(moved.gotWord, true, 'on its window\'s word');
     } finally {
       await h.client.cancel('line-up-stuck').catch(() => undefined);
+      h.emulator.admin.setFaults(saved);
+    }
+  });
+});
+
+/** The heartbeat timeout of the batch below: short, so a silent hand-over times out soon. */
+const HEARTBEAT_SECONDS = 2;
+
+/**
+ * A hand-over whose worker dies the moment it is called off: it heartbeats (and never starts a
+ * job) until its cancel arrives, then falls silent, so the server times it out instead of
+ * hearing that it was cancelled.
+ */
+async function handOverWhoseWorkerDies(): Promise<never> {
+  const ctx = Context.current();
+  const beating = setInterval(() => ctx.heartbeat(), 200);
+  await ctx.cancelled.catch(() => undefined);
+  clearInterval(beating);
+  await sleep(3 * HEARTBEAT_SECONDS * 1000);
+  throw new Error('too late: the server timed this attempt out');
+}
+
+describe('a lined-up tile moved while its hand-over\'s worker dies', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ jobDurations: { queuedMs: 50, runningMs: 700 } });
+    await h.startWorker({ plugins: [new SimplePlugin({ name: 'hand-over-worker-dies', activities: { startJobAfter: handOverWhoseWorkerDies } })] });
+  });
+  after(async () => h?.teardown());
+
+  it('starts its job in the free slot although its called-off hand-over timed out', async () => {
+    const saved = h.emulator.admin.faults();
+    const batchId = 'line-up-dying-hand-over';
+    const [stuck, , moved] = tileIds(3, 1);
+    h.emulator.admin.setFaults({ ...saved, jobs: { ...saved.jobs, rules: [...(saved.jobs?.rules ?? []), { titleContains: `${batchId}/${stuck}`, stuckIn: 'queued' }] } });
+    try {
+      const spec = h.spec({ batchId, cols: 3, rows: 1, scheduling: { lineUpJobs: true }, timeouts: { heartbeatSeconds: HEARTBEAT_SECONDS, activitySeconds: 30, retryMaxIntervalSeconds: 5 } });
+      const { handle } = await h.client.start(spec);
+      // The third tile lines up behind the stuck job, then moves to the slot the second one left.
+      await eventually(async () => {
+        const { counts } = await handle.query(batchProgress);
+        return counts.finished + counts.error === 2;
+      }, 'both tiles but the stuck one ended');
+      const tiles = await h.client.tiles(batchId);
+      const movedTile = tiles.find((t) => t.tileId === moved);
+      assert.equal(movedTile?.status, 'finished', JSON.stringify(movedTile));
+      const events = (await h.temporal.workflow.getHandle(tileWorkflowId(batchId, moved)).fetchHistory()).events ?? [];
+      assert.ok(
+        events.some((e) => e.activityTaskTimedOutEventAttributes !== undefined && e.activityTaskTimedOutEventAttributes !== null),
+        'its hand-over timed out after it was called off',
+      );
+    } finally {
+      await h.client.cancel(batchId).catch(() => undefined);
       h.emulator.admin.setFaults(saved);
     }
   });

@@ -2,7 +2,7 @@
  * One attempt of a tile: create its openEO job, start it, and follow it to its end, cancelling
  * it on the backend when it stays queued or runs past the batch's limits.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { HandOver } from '../activities/hand-over';
 import type { CancelledJob, CreateJobInput, JobSnapshot, SubmittedJob } from '../activities/openeo-jobs';
@@ -158,10 +158,13 @@ async function handOverOrMove(ctx: AttemptContext & { lineUp: NonNullable<Attemp
     const first = await Promise.race([handingOver, condition(ctx.lineUp.slotIsOurs)]);
     if (first !== undefined) return first;
     handOverScope.cancel();
-    return await handingOver.catch((err: unknown) => {
-      if (isCancellation(err)) return 'moved' as const;
-      throw err;
-    });
+    // Once called off, however the hand-over ends it gave no answer: cancelled, or timed out
+    // because its worker died (the server retries no activity whose cancel was asked). Either
+    // way the job it may have made is found by its title.
+    const ended = await handingOver.catch(() => 'moved' as const);
+    // A tile cancelled meanwhile withdraws the job the hand-over may have made (below).
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the tile was cancelled while its hand-over was called off');
+    return ended;
   } catch (err) {
     if (isCancellation(err)) {
       await CancellationScope.nonCancellable(async () => {
