@@ -217,6 +217,18 @@ describe('partitions', () => {
     });
     assert.deepEqual([state.next, state.doneTiles, state.ended.finished, state.ended.error, state.costs, state.paused], [1, 5, 4, 1, 2, true]);
   });
+
+  it("keeps the batch's own pause and slots over a partition's result that predates the last change, and takes the backends it paused", () => {
+    const prepared = { spec: { backends: backends(), scheduling: { tilesPerPartition: 5 } }, totalTiles: 12 } as unknown as Parameters<typeof initialPartitionsState>[0];
+    const state = initialPartitionsState(prepared);
+    // The user paused and resumed; the partition completed with the pause only.
+    const stale = backends().map((b) => ({ ...b, parallelJobs: 1 }));
+    const result = { ended: emptyCounts(), failedTiles: [], costs: 0, totalTiles: 5, backends: stale, paused: true, pausedBackends: { a: '10 tiles in a row failed' }, addedCount: 0 };
+    addPartitionResult(state, 0, result, true);
+    assert.equal(state.paused, false);
+    assert.deepEqual(state.backends, backends());
+    assert.deepEqual(state.pausedBackends, { a: '10 tiles in a row failed' });
+  });
 });
 
 describe("a tile's journal", () => {

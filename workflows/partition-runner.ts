@@ -9,6 +9,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  patched,
   setCurrentDetails,
   startChild,
   type SignalDefinition,
@@ -81,13 +82,27 @@ export function partitionRange(index: number, perPartition: number, totalTiles: 
   return { start, end: Math.min(totalTiles, start + perPartition) };
 }
 
-/** Adds an ended partition's counts to the batch's, and takes over its settings. */
-export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult): void {
+/**
+ * Patch id of 0.6.0: the batch's own pause and slots win over an ended partition's, and the batch
+ * signals its partition one change at a time, in order. Before, a resume the partition took in
+ * the very task it completed in was missing from its result, which paused the batch again; and
+ * a change forwarded after a partition's start could overtake one made during the start.
+ */
+export const OWN_SETTINGS_PATCH = 'partition-settings-owned';
+
+/**
+ * Adds an ended partition's counts to the batch's, and takes over the backends it paused. With
+ * `ownSettings` the batch keeps its own pause and slots: every change of those passes through
+ * the batch first, while a partition's result may predate the last change it was sent.
+ */
+export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult, ownSettings = false): void {
   for (const status of Object.keys(result.ended) as (keyof StatusCounts)[]) state.ended[status] += result.ended[status];
   state.failedTiles.push(...result.failedTiles.slice(0, MAX_LISTED_FAILURES - state.failedTiles.length));
   state.costs = addCosts(state.costs, result.costs);
-  state.backends = result.backends;
-  state.paused = result.paused;
+  if (!ownSettings) {
+    state.backends = result.backends;
+    state.paused = result.paused;
+  }
   state.pausedBackends = result.pausedBackends;
   state.doneTiles += result.totalTiles;
   state.next = Math.max(state.next + 1, index + 1);
@@ -129,10 +144,14 @@ class PartitionRunner {
   private undelivered: SettingsControl[] = [];
   /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
   private adding: Promise<unknown> = Promise.resolve();
+  /** Signals to the running partition go one after the other (see {@link OWN_SETTINGS_PATCH}). */
+  private outbox: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly input: PartitionsInput,
     readonly state: PartitionsState,
+    /** {@link OWN_SETTINGS_PATCH} holds for this run. */
+    private readonly ownSettings: boolean,
   ) {}
 
   controller(): BatchController {
@@ -180,8 +199,15 @@ class PartitionRunner {
     this.state.added.push(...tiles);
   }
 
-  /** Signals the running partition; false when it has closed meanwhile. */
-  private async signal<T extends unknown[]>(definition: SignalDefinition<T>, ...args: T): Promise<boolean> {
+  /** Signals the running partition, after the signals before; false when it has closed meanwhile. */
+  private signal<T extends unknown[]>(definition: SignalDefinition<T>, ...args: T): Promise<boolean> {
+    if (!this.ownSettings) return this.signalNow(definition, ...args);
+    const sent = this.outbox.then(() => this.signalNow(definition, ...args));
+    this.outbox = sent;
+    return sent;
+  }
+
+  private async signalNow<T extends unknown[]>(definition: SignalDefinition<T>, ...args: T): Promise<boolean> {
     try {
       await getExternalWorkflowHandle(this.current!).signal(definition, ...args);
       return true;
@@ -219,7 +245,7 @@ class PartitionRunner {
     await this.catchUp(handedOver);
     const result = await handle.result();
     this.current = undefined;
-    addPartitionResult(state, index, result);
+    addPartitionResult(state, index, result, this.ownSettings);
     // What the partition never got still holds for the batch and the next partitions.
     for (const control of this.undelivered.splice(0)) applyControl(state, control);
     state.added.unshift(...(result.unstarted ?? []));
@@ -238,7 +264,8 @@ class PartitionRunner {
 /** Runs the partitions in order and adds up their results. */
 export async function runPartitions(input: PartitionsInput): Promise<PartitionsState & { totalTiles: number }> {
   const { spec, totalTiles } = input.prepared;
-  const runner = new PartitionRunner(input, input.state ? decodePartitionsState(input.prepared, input.state) : initialPartitionsState(input.prepared));
+  const state0 = input.state ? decodePartitionsState(input.prepared, input.state) : initialPartitionsState(input.prepared);
+  const runner = new PartitionRunner(input, state0, patched(OWN_SETTINGS_PATCH));
   const { state } = runner;
   input.handlers.attach(runner.controller());
 
