@@ -184,7 +184,9 @@ describe('steering a running batch', () => {
   });
 
   it('pauses a backend that keeps failing, with a reason, while the other finishes the batch', async () => {
-    const spec = h.spec({ batchId: 'flaky-backend', cols: 4, rows: 2, scheduling: { pauseBackendAfterErrors: 2 } });
+    // One attempt per tile: the failing backend's two failures come before the other backend
+    // can take every tile left (with two attempts each, under load, it sometimes did).
+    const spec = h.spec({ batchId: 'flaky-backend', cols: 4, rows: 2, maxAttempts: 1, scheduling: { pauseBackendAfterErrors: 2 } });
     spec.backends = [
       { name: 'second', url: second.url, parallelJobs: 1 },
       { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
