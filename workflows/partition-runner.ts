@@ -208,8 +208,10 @@ class PartitionRunner {
   }
 
   private async signalNow<T extends unknown[]>(definition: SignalDefinition<T>, ...args: T): Promise<boolean> {
+    // A signal that waited its turn may find the partition ended: the caller keeps what it carried.
+    if (this.current === undefined) return false;
     try {
-      await getExternalWorkflowHandle(this.current!).signal(definition, ...args);
+      await getExternalWorkflowHandle(this.current).signal(definition, ...args);
       return true;
     } catch {
       return false;
