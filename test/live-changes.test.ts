@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { partitionWorkflowId } from '../core/ids';
 import type { TileFeature } from '../core/spec/tile-types';
 import { addTiles, batchProgress, pauseBatch, resumeBatch, setParallelJobs } from '../workflows/messages';
 import { eventually } from './support/eventually';
@@ -66,7 +67,28 @@ describe('live changes are never lost', () => {
     assert.ok(tiles.every((t) => t.status === 'finished'));
     const jobs = h.emulator.admin.stats().jobs.created;
     assert.ok(jobs >= total, `one job per tile at least (${jobs})`);
+    // Each partition's result counts the changes it was sent (what lets the batch apply again those its result predates).
+    const partitions = await partitionTallies('steered-partitions');
+    assert.ok(partitions.some((p) => p.signals > 0), JSON.stringify(partitions));
+    for (const p of partitions) assert.equal(p.controlsTaken, p.signals, JSON.stringify(p));
   });
+
+  /** Per partition of a batch: the changes its history shows it was sent, and those its result says it took. */
+  async function partitionTallies(batchId: string): Promise<{ index: number; signals: number; controlsTaken: unknown }[]> {
+    const tallies = [];
+    for (let index = 0; ; index++) {
+      const history = await h.temporal.workflow
+        .getHandle(partitionWorkflowId(batchId, index))
+        .fetchHistory()
+        .catch(() => undefined);
+      if (!history) return tallies;
+      const events = history.events ?? [];
+      const signals = events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'controlPartition').length;
+      const payload = events.at(-1)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data;
+      const result = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as { controlsTaken?: number }) : {};
+      tallies.push({ index, signals, controlsTaken: result.controlsTaken });
+    }
+  }
 
   it('refuses an added tile whose id a pending tile has, and one that already ran, with the reason', async () => {
     const features = [square(4.0, 51.2, 'one'), square(4.1, 51.2, 'two'), square(4.2, 51.2, 'three')];

@@ -229,6 +229,19 @@ describe('partitions', () => {
     assert.deepEqual(state.backends, backends());
     assert.deepEqual(state.pausedBackends, { a: '10 tiles in a row failed' });
   });
+
+  it('applies again the changes a partition was sent after its result was computed', () => {
+    const prepared = { spec: { backends: backends(), scheduling: { tilesPerPartition: 5 } }, totalTiles: 12 } as unknown as Parameters<typeof initialPartitionsState>[0];
+    const result = { ended: emptyCounts(), failedTiles: [], costs: 0, totalTiles: 5, backends: backends(), paused: false, pausedBackends: { a: '10 tiles in a row failed', b: 'login failed' } as Record<string, string>, addedCount: 0 };
+    // The user resumed "a" as the partition completed: its result still has "a" paused.
+    const resumed = initialPartitionsState(prepared);
+    addPartitionResult(resumed, 0, result, true, [{ type: 'resumeBackend', backend: 'a' }]);
+    assert.deepEqual(resumed.pausedBackends, { b: 'login failed' });
+    // Every change was taken before the result: the backends the partition paused stay paused.
+    const taken = initialPartitionsState(prepared);
+    addPartitionResult(taken, 0, result, true, []);
+    assert.deepEqual(taken.pausedBackends, result.pausedBackends);
+  });
 });
 
 describe("a tile's journal", () => {

@@ -91,11 +91,20 @@ export function partitionRange(index: number, perPartition: number, totalTiles: 
 export const OWN_SETTINGS_PATCH = 'partition-settings-owned';
 
 /**
+ * Patch id of 0.7.0: a partition counts the changes its batch forwarded, and the batch applies
+ * again those its result predates. Before, a `resumeBackend` the partition took in the very task
+ * it completed in was missing from its result, and the next partition started with the backend
+ * paused.
+ */
+export const COUNTED_CONTROLS_PATCH = 'partition-controls-counted';
+
+/**
  * Adds an ended partition's counts to the batch's, and takes over the backends it paused. With
  * `ownSettings` the batch keeps its own pause and slots: every change of those passes through
- * the batch first, while a partition's result may predate the last change it was sent.
+ * the batch first, while a partition's result may predate the last change it was sent. `unseen`
+ * are the changes forwarded to the partition that its result predates: applied again on top.
  */
-export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult, ownSettings = false): void {
+export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult, ownSettings = false, unseen: SettingsControl[] = []): void {
   for (const status of Object.keys(result.ended) as (keyof StatusCounts)[]) state.ended[status] += result.ended[status];
   state.failedTiles.push(...result.failedTiles.slice(0, MAX_LISTED_FAILURES - state.failedTiles.length));
   state.costs = addCosts(state.costs, result.costs);
@@ -104,6 +113,7 @@ export function addPartitionResult(state: PartitionsState, index: number, result
     state.paused = result.paused;
   }
   state.pausedBackends = result.pausedBackends;
+  for (const control of unseen) applyControl(state, control);
   state.doneTiles += result.totalTiles;
   state.next = Math.max(state.next + 1, index + 1);
 }
@@ -146,12 +156,16 @@ class PartitionRunner {
   private adding: Promise<unknown> = Promise.resolve();
   /** Signals to the running partition go one after the other (see {@link OWN_SETTINGS_PATCH}). */
   private outbox: Promise<unknown> = Promise.resolve();
+  /** Settings changes the running partition was sent, in order (see {@link COUNTED_CONTROLS_PATCH}). */
+  private forwarded: SettingsControl[] = [];
 
   constructor(
     private readonly input: PartitionsInput,
     readonly state: PartitionsState,
     /** {@link OWN_SETTINGS_PATCH} holds for this run. */
     private readonly ownSettings: boolean,
+    /** {@link COUNTED_CONTROLS_PATCH} holds for this run. */
+    private readonly countedControls: boolean,
   ) {}
 
   controller(): BatchController {
@@ -172,8 +186,18 @@ class PartitionRunner {
   private async changeSettings(control: SettingsControl): Promise<BackendSpec[]> {
     applyControl(this.state, control);
     if (this.starting) this.forwardLater.push(control);
-    else if (this.current && !(await this.signal(controlPartition, control))) this.undelivered.push(control);
+    else if (this.current && !(await this.forward(control))) this.undelivered.push(control);
     return this.state.backends;
+  }
+
+  /** Forwards a settings change to the running partition; false when it has closed meanwhile. */
+  private forward(control: SettingsControl): Promise<boolean> {
+    // Signals are sent in order, so the changes are noted in the order the partition takes them.
+    const forwarded = this.forwarded;
+    return this.signal(controlPartition, control).then((sent) => {
+      if (sent) forwarded.push(control);
+      return sent;
+    });
   }
 
   private addTiles(features: TileFeature[]): Promise<string[]> {
@@ -236,6 +260,9 @@ class PartitionRunner {
       addedBefore: state.addedCount - handedOver,
     };
     this.starting = true;
+    this.forwarded = [];
+    // Changes kept from an earlier partition are in this one's input already.
+    if (this.countedControls) this.undelivered = [];
     const handle = await startChild(partitionWorkflow, {
       workflowId: partitionWorkflowId(batchId, index),
       args: [partitionInput],
@@ -247,10 +274,17 @@ class PartitionRunner {
     await this.catchUp(handedOver);
     const result = await handle.result();
     this.current = undefined;
-    addPartitionResult(state, index, result, this.ownSettings);
+    addPartitionResult(state, index, result, this.ownSettings, this.unseenBy(result));
     // What the partition never got still holds for the batch and the next partitions.
     for (const control of this.undelivered.splice(0)) applyControl(state, control);
     state.added.unshift(...(result.unstarted ?? []));
+  }
+
+  /** The changes forwarded to a partition that its result predates. */
+  private unseenBy(result: PartitionResult): SettingsControl[] {
+    // Partitions started by older code did not count what they took.
+    if (!this.countedControls || result.controlsTaken === undefined) return [];
+    return this.forwarded.slice(result.controlsTaken);
   }
 
   /** Hands the partition what arrived while it started: later added tiles and settings changes. */
@@ -258,7 +292,7 @@ class PartitionRunner {
     const arrived = this.state.added.splice(0).slice(handedOver);
     if (arrived.length > 0) await this.handOver(arrived);
     for (const control of this.forwardLater.splice(0)) {
-      if (!(await this.signal(controlPartition, control))) this.undelivered.push(control);
+      if (!(await this.forward(control))) this.undelivered.push(control);
     }
   }
 }
@@ -267,7 +301,7 @@ class PartitionRunner {
 export async function runPartitions(input: PartitionsInput): Promise<PartitionsState & { totalTiles: number }> {
   const { spec, totalTiles } = input.prepared;
   const state0 = input.state ? decodePartitionsState(input.prepared, input.state) : initialPartitionsState(input.prepared);
-  const runner = new PartitionRunner(input, state0, patched(OWN_SETTINGS_PATCH));
+  const runner = new PartitionRunner(input, state0, patched(OWN_SETTINGS_PATCH), patched(COUNTED_CONTROLS_PATCH));
   const { state } = runner;
   input.handlers.attach(runner.controller());
 

@@ -33,6 +33,8 @@ export interface PartitionResult {
   paused: boolean;
   pausedBackends: Record<string, string>;
   addedCount: number;
+  /** Settings changes the partition took from its batch; absent from partitions of older code. */
+  controlsTaken?: number;
   /** Added tiles the partition received but never started (none in practice): the batch runs them later. */
   unstarted?: Tile[];
 }
@@ -44,6 +46,7 @@ export function partitionWindowState(input: PartitionInput): WindowState {
   state.pausedBackends = { ...input.pausedBackends };
   state.added = [...input.added];
   state.addedCount = input.added.length;
+  state.controlsTaken = 0;
   return state;
 }
 
@@ -70,6 +73,7 @@ export async function partitionWorkflow(input: PartitionInput, carried?: WindowS
     paused: s.paused,
     pausedBackends: s.pausedBackends,
     addedCount: s.addedCount,
+    ...(s.controlsTaken === undefined ? {} : { controlsTaken: s.controlsTaken }),
     unstarted: s.added,
   };
 }

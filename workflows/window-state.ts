@@ -64,6 +64,11 @@ export interface WindowState extends BatchTally, BatchSettings {
   retries: Record<string, TileRetry>;
   /** Workflow runs of this window so far, this one included. */
   run: number;
+  /**
+   * A partition's window only, counted from its start: the settings changes its batch forwarded
+   * that it took (see `COUNTED_CONTROLS_PATCH`). Absent where not counted from the start.
+   */
+  controlsTaken?: number;
 }
 
 export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[]): WindowState {

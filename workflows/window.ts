@@ -176,6 +176,7 @@ class SlidingWindow {
 
   private async apply(control: BatchControl): Promise<BackendSpec[] | string[]> {
     if (control.type === 'addTiles') return this.queueAddedTiles(control.features);
+    if (this.state.controlsTaken !== undefined) this.state.controlsTaken += 1;
     applyControl(this.state, control);
     this.touch();
     return this.state.backends;
