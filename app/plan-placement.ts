@@ -6,7 +6,7 @@
  */
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import type { Tile, TilePlan } from '../core/spec/tile-types';
-import { partitionRange } from '../workflows/partition-runner';
+import { partitionRange } from '../workflows/partitions-state';
 import { placeTiles, type TileStart } from '../workflows/placement';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook, allowedBackends } from '../workflows/window-book';
 import { initialWindowState, type WindowState } from '../workflows/window-state';

@@ -6,7 +6,7 @@ import { idleProgress, summaryOf, withPartition } from '../core/progress';
 import { emptyCounts } from '../core/records';
 import { WindowBook } from '../workflows/window-book';
 import { initialWindowState } from '../workflows/window-state';
-import { addPartitionResult, initialPartitionsState } from '../workflows/partition-runner';
+import { addPartitionResult, initialPartitionsState } from '../workflows/partitions-state';
 import type { PartitionResult } from '../workflows/partition';
 import { parseBatchSpec } from '../core/spec/validate';
 import { TileJournal } from '../workflows/tile-journal';

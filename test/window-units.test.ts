@@ -9,9 +9,9 @@ import { doneCount, idleProgress, progressBeforeStart, progressDetails, summaryO
 import { emptyCounts } from '../core/records';
 import type { Tile } from '../core/spec/tile-types';
 import { applyControl, checkControl, MAX_PARALLEL_JOBS, type BatchSettings } from '../workflows/controls';
-import { checkAddedTiles, MAX_ADDED_WAITING } from '../workflows/handlers';
-import { decodePartitionsState } from '../workflows/partition-runner';
-import { addPartitionResult, initialPartitionsState, partitionRange } from '../workflows/partition-runner';
+import { checkAddedTiles, MAX_ADDED_WAITING } from '../workflows/added-tiles';
+import { decodePartitionsState } from '../workflows/partitions-state';
+import { addPartitionResult, initialPartitionsState, partitionRange } from '../workflows/partitions-state';
 import { placeTiles } from '../workflows/placement';
 import { TileJournal } from '../workflows/tile-journal';
 import { WindowBook } from '../workflows/window-book';

@@ -10,7 +10,8 @@ import type { PreparedBatch } from '../core/spec/prepare';
 import type { BatchSpec, BatchSpecInput } from '../core/spec/schema';
 import { durably, specActivities } from './activity-options';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
-import { runPartitions, type PartitionsState } from './partition-runner';
+import { runPartitions } from './partition-runner';
+import type { PartitionsState } from './partitions-state';
 import { runWindow } from './window';
 import { decodeWindowState, initialWindowState, type WindowState } from './window-state';
 

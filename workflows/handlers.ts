@@ -12,8 +12,9 @@ import { condition, log, setHandler } from '@temporalio/workflow';
 import { progressBeforeStart, type BatchProgress } from '../core/progress';
 import type { BackendSpec } from '../core/spec/schema';
 import { periodTileId } from '../core/spec/tile-periods';
-import type { Tile, TileFeature } from '../core/spec/tile-types';
-import { checkControl, checkControlValues, invalidChange, type BatchSettings, type SettingsControl } from './controls';
+import type { Tile } from '../core/spec/tile-types';
+import { checkAddedTiles, explicitId, type PendingTiles } from './added-tiles';
+import { checkControl, checkControlValues, type BatchSettings, type SettingsControl } from './controls';
 import {
   addTiles,
   batchProgress,
@@ -25,9 +26,6 @@ import {
   setParallelJobs,
   type BatchControl,
 } from './messages';
-
-/** Tiles that may wait in the added queue; more must wait for a new batch. */
-export const MAX_ADDED_WAITING = 500;
 
 /** What a window or the partition runner offers once it runs. */
 export interface BatchController {
@@ -46,40 +44,6 @@ export interface BatchHandlers {
   attach(controller: BatchController): void;
   /** Before a controller attaches: what the batch waits for to start, shown in its progress. */
   noteProblem(problem: string | undefined): void;
-}
-
-/** The explicit id a feature asks for (`id`, else `properties.id`), if any. */
-function explicitId(feature: TileFeature): string | undefined {
-  const raw = feature.id ?? (feature.properties?.id as string | number | undefined);
-  return raw === undefined || raw === null ? undefined : String(raw);
-}
-
-/** What an added tile is checked against: the tiles pending now, and the batch's periods if it has them. */
-export interface PendingTiles {
-  ids: ReadonlySet<string>;
-  addedWaiting: number;
-  /** In a batch with periods each added feature is a place, one tile per period: `<id>_<periodId>`. */
-  periodIds?: readonly string[];
-}
-
-/** Rejects added tiles that cannot wait now, or whose ids clash with each other or with pending tiles. */
-export function checkAddedTiles(features: TileFeature[], pending: PendingTiles): void {
-  if (!Array.isArray(features) || features.length === 0) throw invalidChange('features: give at least one GeoJSON Feature');
-  const perPlace = pending.periodIds?.length ?? 1;
-  if (pending.addedWaiting + features.length * perPlace > MAX_ADDED_WAITING) {
-    const each = perPlace > 1 ? ` (each feature is ${perPlace} tiles, one per period)` : '';
-    throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once (${pending.addedWaiting} wait now)${each}; add fewer now and more later`);
-  }
-  const seen = new Set<string>();
-  for (const [i, feature] of features.entries()) {
-    const id = explicitId(feature);
-    if (id === undefined) continue;
-    if (seen.has(id)) throw invalidChange(`features[${i}]: tile id "${id}" is given twice; give each added tile its own id`);
-    const tileIds = pending.periodIds ? pending.periodIds.map((period) => periodTileId(id, period)) : [id];
-    const taken = tileIds.find((t) => pending.ids.has(t));
-    if (taken !== undefined) throw invalidChange(`features[${i}]: tile id "${taken}" is already a tile of this batch; give the added tile another id`);
-    seen.add(id);
-  }
 }
 
 /**

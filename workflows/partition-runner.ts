@@ -14,35 +14,25 @@ import {
   startChild,
   type SignalDefinition,
 } from '@temporalio/workflow';
-import { addCosts } from '../core/costs';
 import { partitionWorkflowId } from '../core/ids';
-import { batchOutputDir, type BatchProgress, type BatchTally } from '../core/progress';
-import { emptyCounts, type StatusCounts } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { BackendSpec } from '../core/spec/schema';
 import { periodIds } from '../core/spec/tile-periods';
-import type { Tile, TileFeature } from '../core/spec/tile-types';
-import { activityCause, tilePageActivities } from './activity-options';
-import { applyControl, type BatchSettings, type SettingsControl } from './controls';
-import { checkAddedTiles, type BatchController, type BatchHandlers, type PendingTiles } from './handlers';
+import type { Tile } from '../core/spec/tile-types';
+import { AddedTiles, type PendingTiles } from './added-tiles';
+import { applyControl, type SettingsControl } from './controls';
+import type { BatchController, BatchHandlers } from './handlers';
 import { controlPartition, partitionTilesAdded } from './messages';
 import { partitionWorkflow, type PartitionInput, type PartitionResult } from './partition';
+import {
+  addPartitionResult,
+  decodePartitionsState,
+  initialPartitionsState,
+  partitionRange,
+  partitionsProgress,
+  type PartitionsState,
+} from './partitions-state';
 import { historyIsLong } from './window';
-import { MAX_LISTED_FAILURES } from './window-book';
-
-/** The batch's own state while it runs partitions; small, so it crosses continue-as-new. */
-export interface PartitionsState extends BatchTally, BatchSettings {
-  /** 1 when written by this code; absent in state carried by older code. */
-  version?: number;
-  /** The next partition to run, and the number of partitions of the source tiles. */
-  next: number;
-  count: number;
-  /** Added tiles waiting for the next partition. */
-  added: Tile[];
-  addedCount: number;
-  /** Tiles the ended partitions were responsible for. */
-  doneTiles: number;
-}
 
 export interface PartitionsInput {
   batchId: string;
@@ -50,36 +40,6 @@ export interface PartitionsInput {
   state?: PartitionsState;
   handlers: BatchHandlers;
   continueAsNew(state: PartitionsState): Promise<never>;
-}
-
-export function initialPartitionsState(prepared: PreparedBatch): PartitionsState {
-  const { spec, totalTiles } = prepared;
-  return {
-    version: 1,
-    next: 0,
-    count: Math.ceil(totalTiles / spec.scheduling.tilesPerPartition),
-    ended: emptyCounts(),
-    failedTiles: [],
-    costs: 0,
-    backends: spec.backends.map((b) => ({ ...b })),
-    paused: false,
-    pausedBackends: {},
-    added: [],
-    addedCount: 0,
-    doneTiles: 0,
-  };
-}
-
-/** Partitions state carried by any earlier run, with defaults for what older code did not carry. */
-export function decodePartitionsState(prepared: PreparedBatch, carried: Partial<PartitionsState>): PartitionsState {
-  const fresh = initialPartitionsState(prepared);
-  return { ...fresh, ...carried, ended: { ...fresh.ended, ...carried.ended }, version: 1 };
-}
-
-/** The source tiles of partition `index`. */
-export function partitionRange(index: number, perPartition: number, totalTiles: number): { start: number; end: number } {
-  const start = Math.min(index * perPartition, totalTiles);
-  return { start, end: Math.min(totalTiles, start + perPartition) };
 }
 
 /**
@@ -99,47 +59,6 @@ export const OWN_SETTINGS_PATCH = 'partition-settings-owned';
 export const COUNTED_CONTROLS_PATCH = 'partition-controls-counted';
 
 /**
- * Adds an ended partition's counts to the batch's, and takes over the backends it paused. With
- * `ownSettings` the batch keeps its own pause and slots: every change of those passes through
- * the batch first, while a partition's result may predate the last change it was sent. `unseen`
- * are the changes forwarded to the partition that its result predates: applied again on top.
- */
-export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult, ownSettings = false, unseen: SettingsControl[] = []): void {
-  for (const status of Object.keys(result.ended) as (keyof StatusCounts)[]) state.ended[status] += result.ended[status];
-  state.failedTiles.push(...result.failedTiles.slice(0, MAX_LISTED_FAILURES - state.failedTiles.length));
-  state.costs = addCosts(state.costs, result.costs);
-  if (!ownSettings) {
-    state.backends = result.backends;
-    state.paused = result.paused;
-  }
-  state.pausedBackends = result.pausedBackends;
-  for (const control of unseen) applyControl(state, control);
-  state.doneTiles += result.totalTiles;
-  state.next = Math.max(state.next + 1, index + 1);
-}
-
-/** The partition runner's progress: ended partitions counted, the rest not started. */
-export function partitionsProgress(batchId: string, prepared: PreparedBatch, state: PartitionsState, current: string | undefined): BatchProgress {
-  const { spec, totalTiles } = prepared;
-  const counts = { ...state.ended };
-  counts.not_started += Math.max(0, totalTiles + state.addedCount - state.doneTiles);
-  return {
-    batchId,
-    totalTiles: totalTiles + state.addedCount,
-    counts,
-    failedTiles: state.failedTiles,
-    outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
-    costs: state.costs,
-    inFlight: [],
-    run: 0,
-    paused: state.paused,
-    pausedBackends: state.pausedBackends,
-    backends: state.backends,
-    partitions: { done: state.next, total: state.count, current },
-  };
-}
-
-/**
  * The batch's side of its partitions: it owns the settings and numbers added tiles for all, and
  * hands changes to the running partition. A change that cannot reach a partition (it is still
  * starting, or has just closed) is kept and applied later, never lost.
@@ -152,8 +71,7 @@ class PartitionRunner {
   private forwardLater: SettingsControl[] = [];
   /** Settings changes the running partition never got (it closed first): applied to its result. */
   private undelivered: SettingsControl[] = [];
-  /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
-  private adding: Promise<unknown> = Promise.resolve();
+  private readonly additions: AddedTiles;
   /** Signals to the running partition go one after the other (see {@link OWN_SETTINGS_PATCH}). */
   private outbox: Promise<unknown> = Promise.resolve();
   /** Settings changes the running partition was sent, in order (see {@link COUNTED_CONTROLS_PATCH}). */
@@ -166,14 +84,23 @@ class PartitionRunner {
     private readonly ownSettings: boolean,
     /** {@link COUNTED_CONTROLS_PATCH} holds for this run. */
     private readonly countedControls: boolean,
-  ) {}
+  ) {
+    this.additions = new AddedTiles(input.batchId, input.prepared.spec.periods, {
+      pendingTiles: () => this.pendingTiles(),
+      nextAddedIndex: () => input.prepared.totalTiles + state.addedCount,
+      takeAdded: async (tiles) => {
+        state.addedCount += tiles.length;
+        await this.handOver(tiles);
+      },
+    });
+  }
 
   controller(): BatchController {
     return {
       progress: () => partitionsProgress(this.input.batchId, this.input.prepared, this.state, this.current),
       settings: () => this.state,
       pendingTiles: () => this.pendingTiles(),
-      apply: (control) => (control.type === 'addTiles' ? this.addTiles(control.features) : this.changeSettings(control)),
+      apply: (control) => (control.type === 'addTiles' ? this.additions.add(control.features) : this.changeSettings(control)),
     };
   }
 
@@ -198,23 +125,6 @@ class PartitionRunner {
       if (sent) forwarded.push(control);
       return sent;
     });
-  }
-
-  private addTiles(features: TileFeature[]): Promise<string[]> {
-    const added = this.adding.then(async () => {
-      checkAddedTiles(features, this.controller().pendingTiles());
-      const firstIndex = this.input.prepared.totalTiles + this.state.addedCount;
-      const { periods } = this.input.prepared.spec;
-      const request = { features, firstIndex, batchId: this.input.batchId, ...(periods ? { periods } : {}) };
-      const tiles = await tilePageActivities.normalizeAddedTiles(request).catch((err: unknown) => {
-        throw activityCause(err);
-      });
-      this.state.addedCount += tiles.length;
-      await this.handOver(tiles);
-      return tiles.map((t) => t.id);
-    });
-    this.adding = added.catch(() => undefined);
-    return added;
   }
 
   /** Gives numbered tiles to the running partition, or keeps them for the next one. */

@@ -1,8 +1,9 @@
 /**
  * Starting a tile's workflow: its input, as the window hands it over, and the child start, which
  * never runs a tile twice under one batch id and waits for a moved tile's previous run to close.
+ * And cancelling the tiles in flight when the window itself is cancelled.
  */
-import { ParentClosePolicy, sleep, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, condition, getExternalWorkflowHandle, sleep, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import { tileWorkflowId } from '../core/ids';
 import { quotaLimitsOf } from '../core/quota/limits';
@@ -13,6 +14,7 @@ import { stacSettings } from '../core/spec/stac-settings';
 import type { Tile } from '../core/spec/tile-types';
 import type { TileStart } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
+import type { WindowBook } from './window-book';
 import type { WindowState } from './window-state';
 
 /** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
@@ -93,4 +95,16 @@ async function tryStartTile(input: TileWorkflowInput, backend: BackendSpec, agai
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     return false;
   }
+}
+
+/** Asks every in-flight tile (started by this run or an earlier one) to cancel, and waits for their reports. */
+export async function cancelTilesInFlight(batchId: string, book: WindowBook): Promise<void> {
+  await Promise.all(
+    Object.keys(book.state.inFlight).map((tileId) =>
+      getExternalWorkflowHandle(tileWorkflowId(batchId, tileId))
+        .cancel()
+        .catch(() => book.recordEnd({ tileId, status: 'canceled' })),
+    ),
+  );
+  await condition(() => book.inFlightCount() === 0, '10 minutes');
 }

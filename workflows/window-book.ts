@@ -5,9 +5,12 @@
  * pure, so it is tested without a server.
  */
 import { addCosts } from '../core/costs';
+import { batchOutputDir, type BatchProgress } from '../core/progress';
 import type { StatusCounts, TileRecord } from '../core/records';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BatchSpec } from '../core/spec/schema';
+import { periodIds } from '../core/spec/tile-periods';
 import type { Tile } from '../core/spec/tile-types';
+import type { PendingTiles } from './added-tiles';
 import { Lines } from './lines';
 import type { WindowState } from './window-state';
 
@@ -186,6 +189,11 @@ export class WindowBook {
     }
   }
 
+  /** Tiles this window is responsible for: its range and the tiles added to it. */
+  totalTiles(): number {
+    return this.state.endTileIndex - this.state.firstTileIndex + this.state.addedCount;
+  }
+
   /** True when no tile is left to start (in flight ones may still run). */
   nothingLeftToStart(): boolean {
     return this.state.nextTileIndex >= this.state.endTileIndex && this.state.deferred.length === 0 && this.state.added.length === 0;
@@ -198,5 +206,32 @@ export class WindowBook {
     const ended = Object.values(this.state.ended).reduce((a, b) => a + b, 0);
     counts.not_started = Math.max(0, totalTiles - ended - this.inFlightCount());
     return counts;
+  }
+
+  /** The window's progress as the batch query and the Temporal UI show it. */
+  progress(batchId: string, spec: BatchSpec, totalTiles: number, problem?: string): BatchProgress {
+    const { state } = this;
+    return {
+      batchId,
+      totalTiles,
+      counts: this.counts(totalTiles),
+      failedTiles: state.failedTiles,
+      outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
+      costs: state.costs,
+      inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
+      run: state.run,
+      paused: state.paused,
+      pausedBackends: state.pausedBackends,
+      backends: state.backends,
+      ...(problem ? { problem } : {}),
+    };
+  }
+
+  /** Tiles known and not ended (in flight, fetched and waiting, added and waiting), for checking added ones. */
+  pendingTiles(periods: BatchSpec['periods']): PendingTiles {
+    const { inFlight, deferred, added } = this.state;
+    const ids = new Set([...Object.keys(inFlight), ...deferred.map((t) => t.id), ...added.map((t) => t.id)]);
+    const ofPeriods = periodIds(periods);
+    return { ids, addedWaiting: added.length, ...(ofPeriods ? { periodIds: ofPeriods } : {}) };
   }
 }

@@ -8,26 +8,25 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
-  getExternalWorkflowHandle,
   isCancellation,
   patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { tileWorkflowId } from '../core/ids';
-import { batchOutputDir, progressDetails, type BatchProgress } from '../core/progress';
+import { progressDetails, type BatchProgress } from '../core/progress';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
-import { pagePlaces, periodIds } from '../core/spec/tile-periods';
-import type { Tile, TileFeature } from '../core/spec/tile-types';
+import { pagePlaces } from '../core/spec/tile-periods';
+import type { Tile } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
-import { activityCause, durably, tilePageActivities } from './activity-options';
+import { durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
-import { checkAddedTiles, type BatchHandlers, type PendingTiles } from './handlers';
+import { AddedTiles } from './added-tiles';
+import type { BatchHandlers } from './handlers';
 import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
 import { lineUpTiles, placeTiles, type TileStart } from './placement';
 import { SlotWords } from './slot-words';
-import { startTileWorkflow } from './tile-starts';
+import { cancelTilesInFlight, startTileWorkflow } from './tile-starts';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook } from './window-book';
 import type { WindowState } from './window-state';
 
@@ -63,14 +62,18 @@ class SlidingWindow {
   private changed = false;
   /** What the window waits for right now, shown in its progress. */
   private problem?: string;
-  /** Added tiles are numbered one update at a time, so concurrent updates never share an id. */
-  private adding: Promise<unknown> = Promise.resolve();
+  private readonly additions: AddedTiles;
   /** Words to lined-up tiles: all sent before the run ends or continues as new. */
   private readonly words: SlotWords;
 
   constructor(private readonly input: WindowInput) {
     this.book = new WindowBook(input.state, input.spec.scheduling.pauseBackendAfterErrors);
     this.words = new SlotWords(input.batchId);
+    this.additions = new AddedTiles(input.batchId, input.spec.periods, {
+      pendingTiles: () => this.book.pendingTiles(this.input.spec.periods),
+      nextAddedIndex: () => input.sourceTiles + this.state.addedCount,
+      takeAdded: (tiles) => this.receiveTiles(tiles),
+    });
   }
 
   private get state(): WindowState {
@@ -79,7 +82,7 @@ class SlidingWindow {
 
   /** Tiles this window is responsible for: its range and the tiles added to it. */
   total(): number {
-    return this.state.endTileIndex - this.state.firstTileIndex + this.state.addedCount;
+    return this.book.totalTiles();
   }
 
   private touch(): void {
@@ -122,7 +125,7 @@ class SlidingWindow {
     this.input.handlers.attach({
       progress: () => this.progress(),
       settings: () => this.state,
-      pendingTiles: () => this.pendingTiles(),
+      pendingTiles: () => this.book.pendingTiles(this.input.spec.periods),
       apply: (control) => this.apply(control),
       receiveTiles: (tiles) => this.receiveTiles(tiles),
     });
@@ -138,31 +141,8 @@ class SlidingWindow {
     await this.words.allSent();
   }
 
-  /** Tiles known and not ended: in flight, fetched and waiting, added and waiting. */
-  private pendingTiles(): PendingTiles {
-    const { inFlight, deferred, added } = this.state;
-    const ids = new Set([...Object.keys(inFlight), ...deferred.map((t) => t.id), ...added.map((t) => t.id)]);
-    const periods = periodIds(this.input.spec.periods);
-    return { ids, addedWaiting: added.length, ...(periods ? { periodIds: periods } : {}) };
-  }
-
   progress(): BatchProgress {
-    const { batchId, spec } = this.input;
-    const state = this.state;
-    return {
-      batchId,
-      totalTiles: this.total(),
-      counts: this.book.counts(this.total()),
-      failedTiles: state.failedTiles,
-      outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
-      costs: state.costs,
-      inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
-      run: state.run,
-      paused: state.paused,
-      pausedBackends: state.pausedBackends,
-      backends: state.backends,
-      ...(this.problem ? { problem: this.problem } : {}),
-    };
+    return this.book.progress(this.input.batchId, this.input.spec, this.total(), this.problem);
   }
 
   private noteProblem(problem: string | undefined): void {
@@ -175,29 +155,11 @@ class SlidingWindow {
   }
 
   private async apply(control: BatchControl): Promise<BackendSpec[] | string[]> {
-    if (control.type === 'addTiles') return this.queueAddedTiles(control.features);
+    if (control.type === 'addTiles') return this.additions.add(control.features);
     if (this.state.controlsTaken !== undefined) this.state.controlsTaken += 1;
     applyControl(this.state, control);
     this.touch();
     return this.state.backends;
-  }
-
-  /** Numbers and queues added tiles, one update after the other. */
-  private queueAddedTiles(features: TileFeature[]): Promise<string[]> {
-    const added = this.adding.then(async () => {
-      // Checked again in turn: an update accepted meanwhile may have taken room or ids.
-      checkAddedTiles(features, this.pendingTiles());
-      const firstIndex = this.input.sourceTiles + this.state.addedCount;
-      const { periods } = this.input.spec;
-      const request = { features, firstIndex, batchId: this.input.batchId, ...(periods ? { periods } : {}) };
-      const tiles = await tilePageActivities.normalizeAddedTiles(request).catch((err: unknown) => {
-        throw activityCause(err);
-      });
-      this.receiveTiles(tiles);
-      return tiles.map((t) => t.id);
-    });
-    this.adding = added.catch(() => undefined);
-    return added;
   }
 
   /** Queues tiles numbered already (by this window, or by the batch for its partition). */
@@ -330,21 +292,9 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
       await window.nextChange();
     }
   } catch (err) {
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => cancelInFlight(input.batchId, window.book));
+    if (isCancellation(err)) await CancellationScope.nonCancellable(() => cancelTilesInFlight(input.batchId, window.book));
     throw err;
   }
   window.show();
   return { state: input.state, totalTiles: window.total() };
-}
-
-/** Asks every in-flight tile (started by this run or an earlier one) to cancel, and waits for their reports. */
-async function cancelInFlight(batchId: string, book: WindowBook): Promise<void> {
-  await Promise.all(
-    Object.keys(book.state.inFlight).map((tileId) =>
-      getExternalWorkflowHandle(tileWorkflowId(batchId, tileId))
-        .cancel()
-        .catch(() => book.recordEnd({ tileId, status: 'canceled' })),
-    ),
-  );
-  await condition(() => book.inFlightCount() === 0, '10 minutes');
 }
