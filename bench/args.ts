@@ -1,4 +1,5 @@
 /** Command-line flags of `npm run bench -- …`. */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export const SCENARIOS = ['throughput', 'makespan', 'polling', 'waiting', 'workers', 'chaos', 'export', 'dashboard'] as const;
@@ -27,6 +28,10 @@ export interface BenchOptions {
    * got (the 100,000-tile batch takes hours here); unset: every batch runs to its end.
    */
   stopAfterMinutes?: number;
+  /** V8's old-space limit for the worker processes (`--max-old-space-size`); unset: Node's default. */
+  workerMaxHeapMiB?: number;
+  /** A shared library preloaded into the worker processes (`LD_PRELOAD`), e.g. another malloc. */
+  workerPreload?: string;
 }
 
 export const USAGE = `usage: node dist/bench/run.js [options]
@@ -44,7 +49,9 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --workers-tiles N       tiles of the batch run on 3 worker processes (default 1000; --quick 300)
   --tiles 100000          the 100,000-tile batch (hours on 2 cores): worker peak RSS and history limits
   --stop-after-minutes M  stop a throughput batch still running after M minutes and report it as far
-                          as it got: tiles finished, worker RSS over time, longest run, time to the end`;
+                          as it got: tiles finished, worker RSS over time, longest run, time to the end
+  --worker-max-heap-mib N run the worker processes with node --max-old-space-size=N (64–16384)
+  --worker-preload LIB    preload LIB into the worker processes (LD_PRELOAD), e.g. jemalloc's libjemalloc.so.2`;
 
 /** A tile count `gridSpec` makes exactly: up to 100 in a row, else full rows of 100. */
 function validGrid(t: number): boolean {
@@ -67,6 +74,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'waiting-tiles': { type: 'string' },
       'workers-tiles': { type: 'string' },
       'stop-after-minutes': { type: 'string' },
+      'worker-max-heap-mib': { type: 'string' },
+      'worker-preload': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -96,6 +105,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!validGrid(workersTiles)) throw new Error(`--workers-tiles: ${workersTiles} is not a tile count the grid can make\n${USAGE}`);
   const stopAfter = values['stop-after-minutes'] === undefined ? undefined : Number(values['stop-after-minutes']);
   if (stopAfter !== undefined && !(stopAfter > 0 && stopAfter <= 24 * 60)) throw new Error(`--stop-after-minutes: 1–1440\n${USAGE}`);
+  const maxHeap = values['worker-max-heap-mib'] === undefined ? undefined : Number(values['worker-max-heap-mib']);
+  if (maxHeap !== undefined && !(Number.isInteger(maxHeap) && maxHeap >= 64 && maxHeap <= 16_384)) throw new Error(`--worker-max-heap-mib: a whole number of MiB, 64–16384\n${USAGE}`);
+  const preload = values['worker-preload'];
+  if (preload !== undefined && !existsSync(preload)) throw new Error(`--worker-preload: ${preload} does not exist; give the path of a shared library (e.g. /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)\n${USAGE}`);
   return {
     tiles,
     scenarios,
@@ -107,5 +120,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     waitingTiles,
     workersTiles,
     ...(stopAfter !== undefined ? { stopAfterMinutes: stopAfter } : {}),
+    ...(maxHeap !== undefined ? { workerMaxHeapMiB: maxHeap } : {}),
+    ...(preload !== undefined ? { workerPreload: preload } : {}),
   };
 }

@@ -55,9 +55,11 @@ async function main(): Promise<void> {
     // The benchmark's SQLite file is thrown away afterwards; fsync per commit would make the
     // disk, not the orchestration, the thing measured (and 10,000 tiles take ~3× longer).
     const sqlitePragmas = options.durableSqlite ? [] : ['synchronous=OFF'];
-    world = await startWorld((line) => console.log(line), { sqlitePragmas });
+    const workerLaunch = { ...(options.workerMaxHeapMiB ? { maxHeapMiB: options.workerMaxHeapMiB } : {}), ...(options.workerPreload ? { preload: options.workerPreload } : {}) };
+    world = await startWorld((line) => console.log(line), { sqlitePragmas, workerLaunch });
     const w = world;
     report.note('worker: the project worker (createOpenEOWorker) in a child process per scenario; RSS is that process alone');
+    report.note(`worker launch: ${options.workerMaxHeapMiB ? `node --max-old-space-size=${options.workerMaxHeapMiB}` : "Node's default heap limit"}${options.workerPreload ? `, LD_PRELOAD=${options.workerPreload}` : ''}`);
     report.note(`dev server: headless start-dev on a temporary SQLite file${sqlitePragmas.length ? ` with PRAGMA ${sqlitePragmas.join(', ')}` : ' (durable)'}`);
     const runPolling = () =>
       scenario('polling cost: one 10-minute job', report, async () => {

@@ -90,9 +90,16 @@ function nextMessage<T extends FromWorker['type']>(child: ChildProcess, type: T,
   });
 }
 
-async function startWorkerChild(config: WorkerChildConfig): Promise<{ child: ChildProcess; handle: WorkerChild }> {
+/** How the worker processes are launched: Node's heap limit, a preloaded library. */
+export interface WorkerLaunch {
+  maxHeapMiB?: number;
+  preload?: string;
+}
+
+async function startWorkerChild(config: WorkerChildConfig, launch: WorkerLaunch): Promise<{ child: ChildProcess; handle: WorkerChild }> {
   const child = fork(require.resolve('./worker-process'), [], {
-    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
+    execArgv: launch.maxHeapMiB ? [`--max-old-space-size=${launch.maxHeapMiB}`] : [],
+    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config), ...(launch.preload ? { LD_PRELOAD: launch.preload } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const send = (message: ToWorker) => child.send(message);
@@ -138,12 +145,15 @@ export interface WorldOptions {
   baseDir?: string;
   /** `PRAGMA=VALUE` for the dev server's SQLite, e.g. `synchronous=OFF`. @default none */
   sqlitePragmas?: string[];
+  /** How every scenario's worker processes are launched. @default Node's defaults */
+  workerLaunch?: WorkerLaunch;
 }
 
 /** Starts the dev server; scenarios then add backends. */
 export async function startWorld(log: (line: string) => void, options: WorldOptions = {}): Promise<BenchWorld> {
   const workDir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'openeo-temporal-bench-'));
   const pragmas = options.sqlitePragmas ?? [];
+  const workerLaunch = options.workerLaunch ?? {};
   log(`starting a Temporal dev server (data in ${workDir}${pragmas.length ? `, SQLite ${pragmas.join(' ')}` : ''})`);
   const server = await startDevServer({
     dataDir: join(workDir, 'temporal'),
@@ -183,7 +193,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
       };
       const started: { child: ChildProcess; handle: WorkerChild }[] = [];
       try {
-        for (let i = 0; i < (opts.workers ?? 1); i++) started.push(await startWorkerChild(config));
+        for (let i = 0; i < (opts.workers ?? 1); i++) started.push(await startWorkerChild(config, workerLaunch));
       } catch (err) {
         await Promise.all(started.map(({ child }) => stopWorkerChild(child)));
         await emulator.close();
