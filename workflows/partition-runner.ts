@@ -69,7 +69,7 @@ class PartitionRunner {
   private starting = false;
   /** Settings changes made while a partition started: forwarded once it runs. */
   private forwardLater: SettingsControl[] = [];
-  /** Settings changes the running partition never got (it closed first): applied to its result. */
+  /** Settings changes the running partition never got (it closed first): applied over its result. */
   private undelivered: SettingsControl[] = [];
   private readonly additions: AddedTiles;
   /** Signals to the running partition go one after the other (see {@link OWN_SETTINGS_PATCH}). */
@@ -184,9 +184,9 @@ class PartitionRunner {
     await this.catchUp(handedOver);
     const result = await handle.result();
     this.current = undefined;
-    addPartitionResult(state, index, result, this.ownSettings, this.unseenBy(result));
-    // What the partition never got still holds for the batch and the next partitions.
-    for (const control of this.undelivered.splice(0)) applyControl(state, control);
+    // What the partition took too late for its result, then what never reached it (it had closed),
+    // still holds for the batch and the next partitions.
+    addPartitionResult(state, index, result, this.ownSettings, [...this.unseenBy(result), ...this.undelivered.splice(0)]);
     state.added.unshift(...(result.unstarted ?? []));
   }
 

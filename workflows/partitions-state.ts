@@ -60,7 +60,8 @@ export function partitionRange(index: number, perPartition: number, totalTiles: 
  * Adds an ended partition's counts to the batch's, and takes over the backends it paused. With
  * `ownSettings` the batch keeps its own pause and slots: every change of those passes through
  * the batch first, while a partition's result may predate the last change it was sent. `unseen`
- * are the changes forwarded to the partition that its result predates: applied again on top.
+ * are the changes its result does not show (taken too late for it, or never delivered): applied
+ * on top, in the order they were made.
  */
 export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult, ownSettings = false, unseen: SettingsControl[] = []): void {
   for (const status of Object.keys(result.ended) as (keyof StatusCounts)[]) state.ended[status] += result.ended[status];
