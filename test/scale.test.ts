@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EmulatorStats } from '../tools/emulator/stats';
+import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
 async function stats(h: Harness): Promise<EmulatorStats> {
@@ -15,6 +16,19 @@ async function stats(h: Harness): Promise<EmulatorStats> {
 async function runsOf(h: Harness, query: string): Promise<{ workflowId: string; status: string }[]> {
   const runs: { workflowId: string; status: string }[] = [];
   for await (const wf of h.temporal.workflow.list({ query })) runs.push({ workflowId: wf.workflowId, status: wf.status.name });
+  return runs;
+}
+
+/**
+ * The runs of `query` once visibility has caught up: it records a run's close a moment after
+ * the run closes, so right after a batch's result its last run can still read RUNNING.
+ */
+async function closedRunsOf(h: Harness, query: string): Promise<{ workflowId: string; status: string }[]> {
+  let runs: { workflowId: string; status: string }[] = [];
+  await eventually(async () => {
+    runs = await runsOf(h, query);
+    return runs.every((r) => r.status !== 'RUNNING');
+  }, `every run of ${query} closed in visibility`);
   return runs;
 }
 
@@ -48,11 +62,11 @@ describe('batches larger than one workflow run', () => {
     const perTile = jobsPerTile(await stats(h), 'many-runs');
     assert.equal(perTile.size, 48);
     assert.ok([...perTile.values()].every((n) => n === 1), 'exactly one openEO job per tile');
-    const runs = await runsOf(h, `WorkflowId = 'many-runs'`);
+    const runs = await closedRunsOf(h, `WorkflowId = 'many-runs'`);
     assert.ok(runs.filter((r) => r.status === 'CONTINUED_AS_NEW').length >= 2, `several runs, saw ${JSON.stringify(runs)}`);
     for (const run of runs) {
       // No run may come near the history limit; the forced threshold keeps them tiny.
-      assert.ok(run.status === 'COMPLETED' || run.status === 'CONTINUED_AS_NEW');
+      assert.ok(run.status === 'COMPLETED' || run.status === 'CONTINUED_AS_NEW', `a run ended ${run.status}`);
     }
   });
 
@@ -75,7 +89,7 @@ describe('batches larger than one workflow run', () => {
     const perTile = jobsPerTile(await stats(h), 'partitioned');
     assert.equal(perTile.size, 40);
     assert.ok([...perTile.values()].every((n) => n === 1), 'exactly one openEO job per tile');
-    const partitions = await runsOf(h, `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'`);
+    const partitions = await closedRunsOf(h, `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'`);
     assert.deepEqual([...new Set(partitions.map((p) => p.workflowId))].sort(), [0, 1].map((i) => `partitioned/partition-${i}`));
     assert.ok(partitions.some((p) => p.status === 'CONTINUED_AS_NEW'), 'a partition continued as new');
     const tiles = await h.client.tiles('partitioned');
