@@ -151,4 +151,19 @@ describe('emulator state file', () => {
     assert.equal(await readFile(foreign, 'utf8'), '{"hello": "world"}');
     await assert.rejects(startEmulator({ stateFile: join(dir, 'missing-dir', 'state.json') }), /cannot write the emulator state file/);
   });
+
+  it('waits the save delay before writing a change, and writes at close in any case', async () => {
+    const stateFile = join(dir, 'delayed.json');
+    const emulator = await startEmulator({ stateFile, stateSaveDelayMs: 3_600_000 });
+    const token = await login(emulator);
+    const id = await createAndStart(emulator, token, 'kept for the close', false);
+    // Well past the default delay of 50 ms: with the delay ignored, the job would be written by now.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const onDisk = JSON.parse(await readFile(stateFile, 'utf8'));
+    assert.deepEqual(onDisk.jobs, [], 'only the start-up state is on disk');
+    await emulator.close();
+    const atClose = JSON.parse(await readFile(stateFile, 'utf8'));
+    assert.deepEqual(atClose.jobs.map((j: { id: string }) => j.id), [id]);
+    await assert.rejects(startEmulator({ stateSaveDelayMs: -1 }), /stateSaveDelayMs must be a non-negative number/);
+  });
 });

@@ -137,7 +137,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   settings.log(`openEO emulator listening on ${rootUrl} (API ${rootUrl}${API_PREFIX})`);
 
   const writer = settings.stateFile
-    ? new StateFileWriter(settings.stateFile, () => snapshotState(core, signingSecret, clock.now()), 50, (error) =>
+    ? new StateFileWriter(settings.stateFile, () => snapshotState(core, signingSecret, clock.now()), settings.stateSaveDelayMs, (error) =>
         settings.log(`could not write the emulator state file: ${error.message}`),
       )
     : undefined;

@@ -247,6 +247,13 @@ export interface EmulatorOptions {
    */
   stateFile?: string;
   /**
+   * How long after a change the state file is written; changes meanwhile join that write. Each
+   * write serialises every job, so an emulator holding many thousands of jobs (a long benchmark)
+   * writes less often; `close()` writes in any case.
+   * @default 50
+   */
+  stateSaveDelayMs?: number;
+  /**
    * Time source of job phases, expiry and outage windows.
    * @default SYSTEM_CLOCK
    */

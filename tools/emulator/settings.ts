@@ -50,6 +50,7 @@ export interface ResolvedEmulatorOptions {
   /** `undefined` when not given: a persisted configuration (or none) applies. */
   faults: FaultConfig | undefined;
   stateFile: string | undefined;
+  stateSaveDelayMs: number;
   clock: Clock;
   rasterSize: number;
   requestHook: RequestHook | undefined;
@@ -162,6 +163,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     // Validated here too: a typed caller can still build an inconsistent config.
     faults: options.faults === undefined ? undefined : parseFaultConfig(options.faults),
     stateFile: options.stateFile,
+    stateSaveDelayMs: nonNegative('stateSaveDelayMs', options.stateSaveDelayMs, 50),
     clock: options.clock ?? SYSTEM_CLOCK,
     rasterSize,
     requestHook: options.requestHook,
