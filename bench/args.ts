@@ -1,5 +1,6 @@
 /** Command-line flags of `npm run bench -- …`. */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export const SCENARIOS = ['throughput', 'makespan', 'polling', 'waiting', 'workers', 'chaos', 'export', 'dashboard'] as const;
@@ -32,6 +33,8 @@ export interface BenchOptions {
   workerMaxHeapMiB?: number;
   /** A shared library preloaded into the worker processes (`LD_PRELOAD`), e.g. another malloc. */
   workerPreload?: string;
+  /** Where a throughput batch is kept between bench runs, to be carried on (see long-run.ts). */
+  stateDir?: string;
 }
 
 export const USAGE = `usage: node dist/bench/run.js [options]
@@ -51,7 +54,10 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --stop-after-minutes M  stop a throughput batch still running after M minutes and report it as far
                           as it got: tiles finished, worker RSS over time, longest run, time to the end
   --worker-max-heap-mib N run the worker processes with node --max-old-space-size=N (64–16384)
-  --worker-preload LIB    preload LIB into the worker processes (LD_PRELOAD), e.g. jemalloc's libjemalloc.so.2`;
+  --worker-preload LIB    preload LIB into the worker processes (LD_PRELOAD), e.g. jemalloc's libjemalloc.so.2
+  --state-dir DIR         (with --only throughput) keep the dev server, the emulator's jobs and the figures
+                          in DIR: a batch stopped by --stop-after-minutes is left running there, and the
+                          same command again carries it on, adding up the figures of every leg`;
 
 /** A tile count `gridSpec` makes exactly: up to 100 in a row, else full rows of 100. */
 function validGrid(t: number): boolean {
@@ -76,6 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'stop-after-minutes': { type: 'string' },
       'worker-max-heap-mib': { type: 'string' },
       'worker-preload': { type: 'string' },
+      'state-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -109,6 +116,10 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (maxHeap !== undefined && !(Number.isInteger(maxHeap) && maxHeap >= 64 && maxHeap <= 16_384)) throw new Error(`--worker-max-heap-mib: a whole number of MiB, 64–16384\n${USAGE}`);
   const preload = values['worker-preload'];
   if (preload !== undefined && !existsSync(preload)) throw new Error(`--worker-preload: ${preload} does not exist; give the path of a shared library (e.g. /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)\n${USAGE}`);
+  const stateDir = values['state-dir'];
+  if (stateDir !== undefined && (scenarios.size !== 1 || !scenarios.has('throughput'))) {
+    throw new Error(`--state-dir: only the throughput scenario carries a batch over; add --only throughput\n${USAGE}`);
+  }
   return {
     tiles,
     scenarios,
@@ -122,5 +133,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     ...(stopAfter !== undefined ? { stopAfterMinutes: stopAfter } : {}),
     ...(maxHeap !== undefined ? { workerMaxHeapMiB: maxHeap } : {}),
     ...(preload !== undefined ? { workerPreload: preload } : {}),
+    ...(stateDir !== undefined ? { stateDir: resolve(stateDir) } : {}),
   };
 }

@@ -19,30 +19,45 @@ export interface BoundedBatch {
   startedAt: number;
   /** Tiles finished by then. */
   finished: number;
-  /** Whether the batch was stopped before its end (then it is terminated). */
+  /** Whether the batch was stopped before its end (then it is terminated, or left running when asked). */
   stopped: boolean;
+}
+
+/** How {@link runBatchFor} treats a batch that is already there, or still running at the limit. */
+export interface BoundedBatchOptions {
+  /** Follow the batch already running under the spec's id (started by an earlier bench) instead of starting it. */
+  attach?: boolean;
+  /** Leave a batch still running at the limit as it is (to be carried on), instead of terminating it. */
+  leaveRunning?: boolean;
 }
 
 /**
  * Runs `spec` for at most `limitMs`: a batch still running then is read (tiles finished so far)
- * and terminated. Its tiles in flight run out on their own: they are abandoned children.
+ * and terminated, unless told to leave it running. Its tiles in flight run out on their own:
+ * they are abandoned children.
  */
-export async function runBatchFor(backend: BenchBackend, spec: BatchSpecInput, limitMs: number): Promise<BoundedBatch> {
+export async function runBatchFor(backend: BenchBackend, spec: BatchSpecInput, limitMs: number, options: BoundedBatchOptions = {}): Promise<BoundedBatch> {
   const startedAt = Date.now();
-  const { handle } = await backend.client.start(spec);
+  const handle = options.attach ? backend.client.handle(spec.batchId!) : (await backend.client.start(spec)).handle;
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<'stop'>((resolve) => {
     timer = setTimeout(() => resolve('stop'), limitMs);
   });
+  // A batch left running still has its result awaited; the abort ends that wait's long polls,
+  // which would otherwise go on retrying against a closed connection.
+  const waiting = new AbortController();
+  const result = backend.client.client.withAbortSignal(waiting.signal, () => handle.result());
   try {
-    const ended = await Promise.race([handle.result(), limit]);
+    const ended = await Promise.race([result, limit]);
     const wallMs = Date.now() - startedAt;
     if (ended !== 'stop') return { summary: ended, wallMs, startedAt, finished: ended.counts.finished, stopped: false };
     const progress = await backend.client.progress(spec.batchId!);
-    await handle.terminate(`benchmark stopped after ${limitMs / 1000} s`);
+    if (!options.leaveRunning) await handle.terminate(`benchmark stopped after ${limitMs / 1000} s`);
     return { wallMs, startedAt, finished: progress.counts.finished, stopped: true };
   } finally {
     clearTimeout(timer);
+    waiting.abort();
+    result.catch(() => undefined);
   }
 }
 

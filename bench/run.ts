@@ -56,11 +56,12 @@ async function main(): Promise<void> {
     // disk, not the orchestration, the thing measured (and 10,000 tiles take ~3× longer).
     const sqlitePragmas = options.durableSqlite ? [] : ['synchronous=OFF'];
     const workerLaunch = { ...(options.workerMaxHeapMiB ? { maxHeapMiB: options.workerMaxHeapMiB } : {}), ...(options.workerPreload ? { preload: options.workerPreload } : {}) };
-    world = await startWorld((line) => console.log(line), { sqlitePragmas, workerLaunch });
+    world = await startWorld((line) => console.log(line), { sqlitePragmas, workerLaunch, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
     const w = world;
     report.note('worker: the project worker (createOpenEOWorker) in a child process per scenario; RSS is that process alone');
     report.note(`worker launch: ${options.workerMaxHeapMiB ? `node --max-old-space-size=${options.workerMaxHeapMiB}` : "Node's default heap limit"}${options.workerPreload ? `, LD_PRELOAD=${options.workerPreload}` : ''}`);
-    report.note(`dev server: headless start-dev on a temporary SQLite file${sqlitePragmas.length ? ` with PRAGMA ${sqlitePragmas.join(', ')}` : ' (durable)'}`);
+    const sqliteFile = options.stateDir ? `the SQLite file kept in ${options.stateDir}` : 'a temporary SQLite file';
+    report.note(`dev server: headless start-dev on ${sqliteFile}${sqlitePragmas.length ? ` with PRAGMA ${sqlitePragmas.join(', ')}` : ' (durable)'}`);
     const runPolling = () =>
       scenario('polling cost: one 10-minute job', report, async () => {
         const figures = await pollingCost(w, report, options.pollingJobSeconds * 1000);

@@ -65,13 +65,13 @@ function judgeScale(results: Results, report: Report): void {
     return report.target(
       hugeTarget,
       false,
-      `stopped after ${(huge.wallSeconds / 60).toFixed(0)} min with ${huge.finished} finished (the whole batch would take ${hours.toFixed(1)} h); worker peak RSS ${huge.workerPeakRssMb.toFixed(0)} MiB, RSS per minute ${huge.workerRssMbPerMinute.join(' ')} MiB; longest run ${huge.histories.longestRunEvents} events (${huge.histories.longestRun})`,
+      `${huge.legs > 1 ? `${huge.legs} legs, ` : ''}stopped after ${(huge.wallSeconds / 60).toFixed(0)} min with ${huge.finished} finished (the whole batch would take ${hours.toFixed(1)} h); worker peak RSS ${huge.workerPeakRssMb.toFixed(0)} MiB, RSS per minute ${huge.workerRssMbPerMinute.join(' ')} MiB; longest run ${huge.histories.longestRunEvents} events (${huge.histories.longestRun})`,
     );
   }
   report.target(
     hugeTarget,
     huge.finished === 100_000 && huge.workerPeakRssMb <= MAX_WORKER_RSS_MB_100K && huge.histories.longestRunEvents <= HISTORY_LIMIT,
-    `${huge.finished} finished in ${(huge.wallSeconds / 3600).toFixed(2)} h; worker peak RSS ${huge.workerPeakRssMb.toFixed(0)} MiB; longest run ${huge.histories.longestRunEvents} events (${huge.histories.longestRun})`,
+    `${huge.finished} finished in ${(huge.wallSeconds / 3600).toFixed(2)} h${huge.legs > 1 ? ` over ${huge.legs} bench runs, a fresh worker each` : ''}; worker peak RSS ${huge.workerPeakRssMb.toFixed(0)} MiB; longest run ${huge.histories.longestRunEvents} events (${huge.histories.longestRun})`,
   );
 }
 

@@ -1,11 +1,12 @@
 /**
  * The benchmark's world: one Temporal dev server (headless, temporary SQLite file), and per
  * scenario an openEO emulator with its own worker child process and task queue, so scenarios
- * with different emulator settings never share a worker.
+ * with different emulator settings never share a worker. Given a state directory, the SQLite
+ * file and the emulators' state files live there and outlast the bench (see long-run.ts).
  */
 import { Client, Connection } from '@temporalio/client';
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenEOBatchClient } from '../app/client';
@@ -56,6 +57,8 @@ export interface BenchWorld {
   readonly server: DevServer;
   readonly temporal: Client;
   readonly workDir: string;
+  /** Whether the work directory is kept for a later bench to carry on (`--state-dir`). */
+  readonly kept: boolean;
   startBackend(name: string, options: EmulatorOptions, opts?: { logRequests?: boolean; workers?: number }): Promise<BenchBackend>;
   close(): Promise<void>;
 }
@@ -147,11 +150,44 @@ export interface WorldOptions {
   sqlitePragmas?: string[];
   /** How every scenario's worker processes are launched. @default Node's defaults */
   workerLaunch?: WorkerLaunch;
+  /**
+   * A directory that keeps the dev server's data and the emulators' jobs after the bench, so the
+   * next bench given it carries on the batches left running. @default a temporary directory, removed
+   */
+  stateDir?: string;
+}
+
+/**
+ * How often a kept emulator writes its state file while it runs (it also writes when closed).
+ * Each write serialises every job: 100,000 of them take seconds.
+ */
+const KEPT_EMULATOR_SAVE_DELAY_MS = 15 * 60_000;
+
+const keptPortFile = (workDir: string, name: string) => join(workDir, `emulator-${name}.port`);
+
+/**
+ * A kept emulator's settings: its state file, and the port it had before, since the batches
+ * left running name its URL in their specs and the worker's credentials must match it.
+ */
+async function keptEmulator(workDir: string, name: string): Promise<EmulatorOptions> {
+  const port = await readFile(keptPortFile(workDir, name), 'utf8').then(
+    (text) => Number(text.trim()),
+    () => undefined,
+  );
+  return { stateFile: join(workDir, `emulator-${name}.json`), stateSaveDelayMs: KEPT_EMULATOR_SAVE_DELAY_MS, ...(port ? { port } : {}) };
+}
+
+/** A temporary work directory, or the kept one. */
+async function workDirectory(options: WorldOptions): Promise<string> {
+  if (!options.stateDir) return mkdtemp(join(options.baseDir ?? tmpdir(), 'openeo-temporal-bench-'));
+  await mkdir(options.stateDir, { recursive: true });
+  return options.stateDir;
 }
 
 /** Starts the dev server; scenarios then add backends. */
 export async function startWorld(log: (line: string) => void, options: WorldOptions = {}): Promise<BenchWorld> {
-  const workDir = await mkdtemp(join(options.baseDir ?? tmpdir(), 'openeo-temporal-bench-'));
+  const workDir = await workDirectory(options);
+  const kept = options.stateDir !== undefined;
   const pragmas = options.sqlitePragmas ?? [];
   const workerLaunch = options.workerLaunch ?? {};
   log(`starting a Temporal dev server (data in ${workDir}${pragmas.length ? `, SQLite ${pragmas.join(' ')}` : ''})`);
@@ -169,11 +205,13 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
     server,
     temporal,
     workDir,
+    kept,
     async startBackend(name, options, opts = {}) {
       const requests: LoggedRequest[] = [];
       const emulator = await startEmulator({
         users: [USER],
         ...options,
+        ...(kept ? await keptEmulator(workDir, name) : {}),
         ...(opts.logRequests
           ? {
               requestHook: {
@@ -184,7 +222,8 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
             }
           : {}),
       });
-      const taskQueue = `bench-${name}-${process.pid}`;
+      // A kept batch is carried on by the next bench's worker, so its queue's name must not change.
+      const taskQueue = kept ? `bench-${name}` : `bench-${name}-${process.pid}`;
       const config = {
         address: server.address,
         namespace: server.namespace,
@@ -199,6 +238,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
         await emulator.close();
         throw err;
       }
+      if (kept) await writeFile(keptPortFile(workDir, name), `${emulator.port}\n`);
       const backend: BenchBackend = {
         name,
         emulator,
@@ -220,7 +260,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
       await Promise.allSettled([...backends].map((b) => b.close()));
       await connection.close();
       await server.stop();
-      await rm(workDir, { recursive: true, force: true });
+      if (!kept) await rm(workDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,9 @@ import { measureHistories, type HistoryFigures } from '../histories';
 import { runBatchFor } from '../batches';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
-import type { BenchWorld, WorkerChild } from '../world';
+import type { BenchBackend, BenchWorld, WorkerChild } from '../world';
+import type { BatchSpecInput } from '../../core/spec/schema';
+import { allLegs, readLongRun, writeLongRun, type Leg, type LongRun } from '../long-run';
 import { availableParallelism } from 'node:os';
 import { cpuMeter } from '../cpu';
 
@@ -23,6 +25,8 @@ export interface ThroughputFigures {
   workerRssMbPerMinute: number[];
   /** Stopped by `--stop-after-minutes` before its end: the figures are as far as it got. */
   stopped: boolean;
+  /** Bench runs that carried the batch (`--state-dir`), each with a fresh worker; 1 otherwise. */
+  legs: number;
   histories: HistoryFigures;
 }
 
@@ -65,6 +69,41 @@ function reportCpu(report: Report, k: (name: string) => string, tiles: number, c
   if (total > 0) report.figure(k('cpuCeilingTilesPerSecond'), `${tiles} tiles: most tiles/s ${cores} cores allow at that CPU per tile`, (cores * 1000) / total, 'tiles/s');
 }
 
+/**
+ * One bench process's run of the batch: started, or carried on when an earlier bench left it
+ * running in the kept state directory; to its end or the time limit.
+ */
+async function runLeg(world: BenchWorld, backend: BenchBackend, spec: BatchSpecInput, limitMinutes: number, carryOn: boolean): Promise<Leg> {
+  const finishedBefore = carryOn ? (await backend.client.progress(spec.batchId!)).counts.finished : 0;
+  backend.worker.resetPeak();
+  const [serverCpu, workerCpu, benchCpu] = await Promise.all([cpuMeter(world.server.pid), cpuMeter(backend.worker.pid), cpuMeter(process.pid)]);
+  const rss = rssEveryMinute(backend.worker);
+  const run = await runBatchFor(backend, spec, limitMinutes * 60_000, { attach: carryOn, leaveRunning: world.kept });
+  const workerRssMbPerMinute = rss.stop();
+  const cpuSeconds = { server: await serverCpu.stop(), worker: await workerCpu.stop(), bench: await benchCpu.stop() };
+  const memory = await backend.worker.memory();
+  return {
+    startedAt: new Date(run.startedAt).toISOString(),
+    wallSeconds: run.wallMs / 1000,
+    finishedBefore,
+    finishedAfter: run.finished,
+    workerRssMbPerMinute,
+    workerPeakRssMb: memory.peakRss / MB,
+    workerStartupPeakRssMb: backend.worker.startupPeakRss / MB,
+    cpuSeconds,
+    ended: !run.stopped,
+  };
+}
+
+/** This leg, and with a kept state directory every earlier leg of the same batch. */
+async function legsOf(world: BenchWorld, tiles: number, batchId: string, runThisLeg: (carryOn: boolean) => Promise<Leg>): Promise<LongRun> {
+  if (!world.kept) return { version: 1, batchId, tiles, legs: [await runThisLeg(false)] };
+  const record = await readLongRun(world.workDir, tiles, batchId);
+  record.legs.push(await runThisLeg(record.legs.length > 0));
+  await writeLongRun(world.workDir, record);
+  return record;
+}
+
 export async function throughput(world: BenchWorld, tiles: number, report: Report, stopAfterMinutes?: number): Promise<ThroughputFigures> {
   const backend = await world.startBackend(`instant${tiles}`, {
     jobDurations: { queuedMs: 0, runningMs: 0 },
@@ -81,28 +120,23 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
       tileSize: 1000,
       outputDir: backend.outputDir,
     });
-    backend.worker.resetPeak();
-    const [serverCpu, workerCpu, benchCpu] = await Promise.all([cpuMeter(world.server.pid), cpuMeter(backend.worker.pid), cpuMeter(process.pid)]);
-    const rss = rssEveryMinute(backend.worker);
     // 10,000 tiles take minutes; past the time given (or hours) the batch is measured as far as it got.
     const limitMinutes = stopAfterMinutes ?? 24 * 60;
-    const run = await runBatchFor(backend, spec, limitMinutes * 60_000);
-    const workerRssMbPerMinute = rss.stop();
-    const cpu = { server: await serverCpu.stop(), worker: await workerCpu.stop(), bench: await benchCpu.stop() };
-    const memory = await backend.worker.memory();
+    const record = await legsOf(world, tiles, spec.batchId!, (carryOn) => runLeg(world, backend, spec, limitMinutes, carryOn));
+    const whole = allLegs(record);
     const key = `throughput${tiles}`;
-    const wallSeconds = run.wallMs / 1000;
     const k = (name: string) => `${key}.${name}`;
-    const done = run.finished;
-    const stopped = run.stopped ? ` (stopped after ${limitMinutes} min)` : '';
+    const done = whole.finished;
+    const stopped = whole.ended ? '' : world.kept ? ` (leg ${whole.legs} left running after ${limitMinutes} min)` : ` (stopped after ${limitMinutes} min)`;
+    if (whole.legs > 1) report.note(`${tiles} tiles: ${whole.legs} legs, a fresh worker each (${record.legs.map((leg) => `${leg.finishedBefore}→${leg.finishedAfter} in ${(leg.wallSeconds / 60).toFixed(0)} min`).join(', ')}); figures add up every leg`);
     report.figure(k('tiles'), `${tiles} tiles: tiles finished${stopped}`, done);
-    report.figure(k('wallSeconds'), `${tiles} tiles: wall time${stopped}`, wallSeconds, 's');
-    report.figure(k('tilesPerSecond'), `${tiles} tiles: throughput`, done / wallSeconds, 'tiles/s');
-    if (run.stopped && done > 0) report.figure(k('projectedHours'), `${tiles} tiles: the whole batch at that rate`, (tiles * wallSeconds) / done / 3600, 'h');
-    report.figure(k('workerRssMbPerMinute'), `${tiles} tiles: worker RSS once a minute, MiB`, workerRssMbPerMinute);
-    reportCpu(report, k, Math.max(1, done), cpu);
-    report.figure(k('workerPeakRssMb'), `${tiles} tiles: worker peak RSS while running (child process)`, memory.peakRss / MB, 'MiB');
-    report.figure(k('workerStartupPeakRssMb'), `${tiles} tiles: worker peak RSS at start-up (bundling workflows)`, backend.worker.startupPeakRss / MB, 'MiB');
+    report.figure(k('wallSeconds'), `${tiles} tiles: wall time${stopped}`, whole.wallSeconds, 's');
+    report.figure(k('tilesPerSecond'), `${tiles} tiles: throughput`, done / whole.wallSeconds, 'tiles/s');
+    if (!whole.ended && done > 0) report.figure(k('projectedHours'), `${tiles} tiles: the whole batch at that rate`, (tiles * whole.wallSeconds) / done / 3600, 'h');
+    report.figure(k('workerRssMbPerMinute'), `${tiles} tiles: worker RSS once a minute, MiB`, whole.workerRssMbPerMinute);
+    reportCpu(report, k, Math.max(1, done), whole.cpuSeconds);
+    report.figure(k('workerPeakRssMb'), `${tiles} tiles: worker peak RSS while running (child process)`, whole.workerPeakRssMb, 'MiB');
+    report.figure(k('workerStartupPeakRssMb'), `${tiles} tiles: worker peak RSS at start-up (bundling workflows)`, whole.workerStartupPeakRssMb, 'MiB');
     const histories = await measureHistories(world.temporal, spec.batchId!, done);
     report.figure(k('batchRuns'), `${tiles} tiles: batch workflow runs (continue-as-new)`, histories.batchRuns);
     report.figure(k('batchEventsPerRun'), `${tiles} tiles: events per batch run`, histories.batchEventsPerRun);
@@ -117,13 +151,14 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
     return {
       tiles,
       finished: done,
-      wallSeconds,
-      tilesPerSecond: done / wallSeconds,
-      cpuMsPerTile: perTile(cpu, Math.max(1, done)),
-      workerPeakRssMb: memory.peakRss / MB,
-      workerStartupPeakRssMb: backend.worker.startupPeakRss / MB,
-      workerRssMbPerMinute,
-      stopped: run.stopped,
+      wallSeconds: whole.wallSeconds,
+      tilesPerSecond: done / whole.wallSeconds,
+      cpuMsPerTile: perTile(whole.cpuSeconds, Math.max(1, done)),
+      workerPeakRssMb: whole.workerPeakRssMb,
+      workerStartupPeakRssMb: whole.workerStartupPeakRssMb,
+      workerRssMbPerMinute: whole.workerRssMbPerMinute,
+      stopped: !whole.ended,
+      legs: whole.legs,
       histories,
     };
   } finally {
