@@ -10,6 +10,8 @@ export interface WorkerChildConfig {
   namespace: string;
   taskQueue: string;
   credentials: CredentialStore;
+  /** Activities the worker runs at once (its `activitySlots`); unset: the worker's default. */
+  activitySlots?: number;
 }
 
 /** Parent → child. */

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     temporal: { connectionOptions: { address: config.address }, namespace: config.namespace },
     taskQueue: config.taskQueue,
     credentials: config.credentials,
+    ...(config.activitySlots ? { activitySlots: config.activitySlots } : {}),
   });
   const running = worker.run();
   sample();

@@ -53,13 +53,23 @@ export interface BenchBackend {
   close(): Promise<void>;
 }
 
+/** How a backend's workers run, and what the bench records of its emulator. */
+export interface BackendOptions {
+  /** Record every request the emulator answers (see {@link BenchBackend.requests}). */
+  logRequests?: boolean;
+  /** Worker processes on the backend's task queue. @default 1 */
+  workers?: number;
+  /** Activities each worker runs at once. @default the worker's default */
+  activitySlots?: number;
+}
+
 export interface BenchWorld {
   readonly server: DevServer;
   readonly temporal: Client;
   readonly workDir: string;
   /** Whether the work directory is kept for a later bench to carry on (`--state-dir`). */
   readonly kept: boolean;
-  startBackend(name: string, options: EmulatorOptions, opts?: { logRequests?: boolean; workers?: number }): Promise<BenchBackend>;
+  startBackend(name: string, options: EmulatorOptions, opts?: BackendOptions): Promise<BenchBackend>;
   close(): Promise<void>;
 }
 
@@ -229,6 +239,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
         namespace: server.namespace,
         taskQueue,
         credentials: { [name]: { url: emulator.url, auth: { type: 'basic' as const, ...USER } } },
+        ...(opts.activitySlots ? { activitySlots: opts.activitySlots } : {}),
       };
       const started: { child: ChildProcess; handle: WorkerChild }[] = [];
       try {
