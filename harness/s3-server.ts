@@ -6,13 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../activities/store';
 import { temporalCacheDir } from '../tools/devserver';
-import { findFreePort } from '../tools/devserver/free-port';
+import { findFreePorts } from '../tools/devserver/free-port';
 import { terminate } from './child-process';
 
 /** The SeaweedFS module version `.ci/run` builds. */
@@ -88,6 +88,49 @@ async function createBucket(env: NodeJS.ProcessEnv, bucket: string, timeoutMs = 
   }
 }
 
+/** The ports of one `weed server`: each component's HTTP and gRPC port. */
+interface WeedPorts {
+  master: number;
+  volume: number;
+  filer: number;
+  s3: number;
+  grpc: [number, number, number, number];
+}
+
+async function weedPorts(): Promise<WeedPorts> {
+  const [master, volume, filer, s3, ...grpc] = await findFreePorts(8);
+  return { master: master!, volume: volume!, filer: filer!, s3: s3!, grpc: grpc as WeedPorts['grpc'] };
+}
+
+function weedArgs(dataDir: string, config: string, ports: WeedPorts): string[] {
+  return [
+    'server',
+    `-dir=${dataDir}`,
+    '-ip=127.0.0.1',
+    '-ip.bind=127.0.0.1',
+    `-master.port=${ports.master}`,
+    `-master.port.grpc=${ports.grpc[0]}`,
+    // Small volumes: a test writes a few MB, not the default 30 GB per volume.
+    '-master.volumeSizeLimitMB=64',
+    `-volume.port=${ports.volume}`,
+    `-volume.port.grpc=${ports.grpc[1]}`,
+    '-volume.max=20',
+    '-filer',
+    `-filer.port=${ports.filer}`,
+    `-filer.port.grpc=${ports.grpc[2]}`,
+    '-s3',
+    `-s3.port=${ports.s3}`,
+    `-s3.port.grpc=${ports.grpc[3]}`,
+    `-s3.config=${config}`,
+    // Catalog servers on fixed default ports (8181, 9101) would clash with anything else there.
+    '-s3.port.iceberg=0',
+    '-s3.port.lance=0',
+  ];
+}
+
+/** How many sets of ports a start tries: another process may take a free port before weed binds it. */
+const START_ATTEMPTS = 3;
+
 /** Starts SeaweedFS with an S3 gateway and a bucket; `stop()` kills it and removes its data. */
 export async function startS3Server(options: { bucket?: string } = {}): Promise<S3Server> {
   const bucket = options.bucket ?? 'results';
@@ -95,44 +138,23 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   const config = join(dir, 's3.json');
   const identities = [{ name: 'tests', credentials: [{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }];
   await writeFile(config, JSON.stringify({ identities }));
-  const [master, volume, filer, s3] = [await findFreePort(), await findFreePort(), await findFreePort(), await findFreePort()];
-  const grpc = [await findFreePort(), await findFreePort(), await findFreePort(), await findFreePort()];
-  const args = [
-    'server',
-    `-dir=${dir}`,
-    '-ip=127.0.0.1',
-    '-ip.bind=127.0.0.1',
-    `-master.port=${master}`,
-    `-master.port.grpc=${grpc[0]}`,
-    // Small volumes: a test writes a few MB, not the default 30 GB per volume.
-    '-master.volumeSizeLimitMB=64',
-    `-volume.port=${volume}`,
-    `-volume.port.grpc=${grpc[1]}`,
-    '-volume.max=20',
-    '-filer',
-    `-filer.port=${filer}`,
-    `-filer.port.grpc=${grpc[2]}`,
-    '-s3',
-    `-s3.port=${s3}`,
-    `-s3.port.grpc=${grpc[3]}`,
-    `-s3.config=${config}`,
-    // Catalog servers on fixed default ports (8181, 9101) would clash with anything else there.
-    '-s3.port.iceberg=0',
-    '-s3.port.lance=0',
-  ];
   let output = '';
   let child: ChildProcess | undefined;
-  const endpoint = `http://127.0.0.1:${s3}`;
-  const env = { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint };
+  let ports = await weedPorts();
+  // A fresh data folder for each attempt: a server that failed half-way may have recorded its ports.
+  let dataDir = join(dir, 'data-1');
+  await mkdir(dataDir);
+  const env = () => ({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${ports.s3}` });
   const serve = async () => {
-    const started = spawn(weedPath(), args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    output = '';
+    const started = spawn(weedPath(), weedArgs(dataDir, config, ports), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8_000);
     };
     started.stdout!.on('data', keep);
     started.stderr!.on('data', keep);
-    await waitForS3(env, started, () => output);
+    await waitForS3(env(), started, () => output);
   };
   const takeDown = () => terminate(child);
   const stop = async () => {
@@ -140,11 +162,23 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await serve();
-    await createBucket(env, bucket);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await serve();
+        break;
+      } catch (err) {
+        if (attempt >= START_ATTEMPTS || !output.includes('address already in use')) throw err;
+        await takeDown();
+        ports = await weedPorts();
+        dataDir = join(dir, `data-${attempt + 1}`);
+        await mkdir(dataDir);
+      }
+    }
+    await createBucket(env(), bucket);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoint, bucket, env, takeDown, bringBack: serve, stop };
+  // From here on the ports stay: bringBack serves the same endpoint again.
+  return { endpoint: env().AWS_ENDPOINT_URL_S3, bucket, env: env(), takeDown, bringBack: serve, stop };
 }

@@ -20,6 +20,7 @@ import {
   startDevServer,
   startOrReuseDevServer,
 } from '../tools/devserver';
+import { findFreePorts } from '../tools/devserver/free-port';
 
 // Real `temporal` binary, real dev servers (each start takes 1–3 s). The tests share one
 // data directory and run in order: later ones check what earlier ones left in the SQLite file.
@@ -178,5 +179,20 @@ describe('dev server', () => {
     assert.equal(running.address, stdout.trim());
     await running.stop();
     assert.equal(running.running, false);
+  });
+});
+
+describe('free ports', () => {
+  it('hands out distinct ports in one call, each free to bind afterwards', async () => {
+    const ports = await findFreePorts(24);
+    assert.equal(new Set(ports).size, 24, `distinct: ${ports.join(' ')}`);
+    for (const port of ports) {
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve());
+      });
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
