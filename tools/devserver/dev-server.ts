@@ -5,7 +5,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DevServer } from './dev-server-handle';
 import { withFileLock } from './file-lock';
-import { findFreePort } from './free-port';
+import { findFreePorts } from './free-port';
 import { type DevSearchAttributes, ensureNamespaceSetup, isServerHealthy } from './namespace-setup';
 import {
   type DevServerState,
@@ -76,11 +76,11 @@ async function readLogTail(logFile: string, fromOffset: number, maxBytes = 4_000
 }
 
 async function pickPorts(options: DevServerOptions): Promise<{ port: number; uiPort?: number }> {
-  const port = options.port ?? (await findFreePort(HOST));
+  // Two distinct free ports; the second is the UI's unless a given gRPC port happens to be it.
+  const [first, second] = (await findFreePorts(2, HOST)) as [number, number];
+  const port = options.port ?? first;
   if (options.ui === false) return { port };
-  let uiPort = options.uiPort;
-  while (uiPort === undefined || uiPort === port) uiPort = await findFreePort(HOST);
-  return { port, uiPort };
+  return { port, uiPort: options.uiPort ?? (second === port ? first : second) };
 }
 
 /**
