@@ -63,11 +63,10 @@ function listJobs(core: EmulatorCore, context: RouteContext): void {
   const after = context.url.searchParams.get('after');
   if (after !== null && !/^\d+$/.test(after)) throw new ApiError('ParameterInvalid', `Invalid page cursor '${after}'.`);
   // The cursor is the creation number of the last job shown; stable when jobs are added or deleted.
-  const all = core.store.list(context.user).filter((job) => after === null || job.seq < Number(after));
-  const page = limit === undefined ? all : all.slice(0, limit);
+  const { jobs: page, more } = core.store.page(context.user ?? '', core.settings.listingOrder, after === null ? undefined : Number(after), limit);
   const self = `${context.origin}${context.url.pathname}${context.url.search}`;
   const links: Array<Record<string, string>> = [{ rel: 'self', href: self, type: 'application/json' }];
-  if (limit !== undefined && all.length > limit) {
+  if (more && page.length > 0) {
     const next = new URL(`${context.origin}${API_PREFIX}/jobs`);
     next.searchParams.set('limit', String(limit));
     next.searchParams.set('after', String(page[page.length - 1].seq));

@@ -125,9 +125,34 @@ export type NewJob = Pick<
  */
 export type JobChangeListener = (job: JobRecord, from: JobStatus | null, to: JobStatus | null) => void;
 
-/** In-memory job store. */
+/** A user's job counts, kept as jobs change so that no count walks every job. */
+interface OwnerCounts {
+  active: number;
+  queued: number;
+  running: number;
+}
+
+/** The order of `GET /jobs`: the openEO API leaves it open, and backends differ. */
+export type ListingOrder = 'newest-first' | 'oldest-first';
+
+/** One page of a user's listing. */
+export interface ListingPage {
+  jobs: JobRecord[];
+  /** More of the user's jobs are older than the last one on this page. */
+  more: boolean;
+}
+
+/**
+ * In-memory job store. Each user's jobs are also kept in creation order, so a listing page is a
+ * binary search and `limit` steps, and the concurrency counts move with each change: a user with
+ * tens of thousands of jobs costs a listing or a status change no more than one with ten.
+ */
 export class JobStore {
   private readonly jobs = new Map<string, JobRecord>();
+  /** Each user's jobs, oldest first (ascending `seq`). */
+  private readonly byOwner = new Map<string, JobRecord[]>();
+  private readonly counts = new Map<string, OwnerCounts>();
+  private running = 0;
   private seq = 0;
   private readonly listeners: JobChangeListener[] = [];
 
@@ -162,14 +187,16 @@ export class JobStore {
       costs: undefined,
       result: undefined,
     };
-    this.jobs.set(job.id, job);
+    this.add(job);
     this.emit(job, null, 'created');
     return job;
   }
 
   /** Puts back a job read from a state file, keeping its id and creation number. */
   restore(job: JobRecord): void {
-    this.jobs.set(job.id, job);
+    const old = this.jobs.get(job.id);
+    if (old) this.remove(old);
+    this.add(job);
     this.seq = Math.max(this.seq, job.seq);
   }
 
@@ -192,40 +219,90 @@ export class JobStore {
 
   /** Jobs of `owner`, newest first; all jobs of all users when `owner` is undefined. */
   list(owner?: string): JobRecord[] {
-    return [...this.jobs.values()].filter((job) => owner === undefined || job.owner === owner).sort((a, b) => b.seq - a.seq);
+    if (owner !== undefined) return [...(this.byOwner.get(owner) ?? [])].reverse();
+    return [...this.jobs.values()].sort((a, b) => b.seq - a.seq);
+  }
+
+  /**
+   * One page of `owner`'s listing: up to `limit` jobs (all when undefined) that come after the
+   * job with creation number `after` (from the start when undefined), in the given order.
+   */
+  page(owner: string, order: ListingOrder, after: number | undefined, limit: number | undefined): ListingPage {
+    const jobs = this.byOwner.get(owner) ?? [];
+    if (order === 'oldest-first') {
+      const start = after === undefined ? 0 : firstAtOrAfter(jobs, after + 1);
+      const end = limit === undefined ? jobs.length : Math.min(jobs.length, start + limit);
+      return { jobs: jobs.slice(start, end), more: end < jobs.length };
+    }
+    const end = after === undefined ? jobs.length : firstAtOrAfter(jobs, after);
+    const start = limit === undefined ? 0 : Math.max(0, end - limit);
+    return { jobs: jobs.slice(start, end).reverse(), more: start > 0 };
   }
 
   setStatus(job: JobRecord, status: JobStatus): void {
     const from = job.status;
+    this.count(job, -1);
     job.status = status;
+    this.count(job, +1);
     job.updated = this.now();
     this.emit(job, from, status);
   }
 
   delete(job: JobRecord): void {
-    if (this.jobs.delete(job.id)) this.emit(job, job.status, null);
+    if (this.jobs.get(job.id) !== job) return;
+    this.remove(job);
+    this.emit(job, job.status, null);
   }
 
   /** Current counts of one user (active, queued, running) and running jobs over all users. */
   concurrency(owner: string): { active: number; queued: number; running: number; runningTotal: number } {
-    let active = 0;
-    let queued = 0;
-    let running = 0;
-    let runningTotal = 0;
-    for (const job of this.jobs.values()) {
-      if (job.status === 'running') runningTotal += 1;
-      if (job.owner !== owner) continue;
-      if (ACTIVE_STATUSES.has(job.status)) active += 1;
-      if (job.status === 'queued') queued += 1;
-      if (job.status === 'running') running += 1;
-    }
-    return { active, queued, running, runningTotal };
+    const counts = this.counts.get(owner) ?? { active: 0, queued: 0, running: 0 };
+    return { ...counts, runningTotal: this.running };
   }
 
   /** Number of running jobs over all users. */
   runningTotal(): number {
-    let total = 0;
-    for (const job of this.jobs.values()) if (job.status === 'running') total += 1;
-    return total;
+    return this.running;
   }
+
+  private add(job: JobRecord): void {
+    this.jobs.set(job.id, job);
+    const own = this.byOwner.get(job.owner) ?? [];
+    this.byOwner.set(job.owner, own);
+    // New jobs come last; a state file's jobs may come in any order.
+    own.splice(firstAtOrAfter(own, job.seq), 0, job);
+    this.count(job, +1);
+  }
+
+  private remove(job: JobRecord): void {
+    this.jobs.delete(job.id);
+    const own = this.byOwner.get(job.owner) ?? [];
+    const index = firstAtOrAfter(own, job.seq);
+    if (own[index] === job) own.splice(index, 1);
+    this.count(job, -1);
+  }
+
+  /** Adds (`+1`) or takes away (`-1`) the job's status from its owner's counts. */
+  private count(job: JobRecord, sign: 1 | -1): void {
+    const counts = this.counts.get(job.owner) ?? { active: 0, queued: 0, running: 0 };
+    this.counts.set(job.owner, counts);
+    if (ACTIVE_STATUSES.has(job.status)) counts.active += sign;
+    if (job.status === 'queued') counts.queued += sign;
+    if (job.status === 'running') {
+      counts.running += sign;
+      this.running += sign;
+    }
+  }
+}
+
+/** The index of the first job whose creation number is `seq` or higher (jobs in ascending `seq`). */
+function firstAtOrAfter(jobs: readonly JobRecord[], seq: number): number {
+  let low = 0;
+  let high = jobs.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (jobs[middle].seq < seq) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -139,6 +139,12 @@ export interface EmulatorOptions {
    */
   concurrencyMode?: 'queue' | 'reject';
   /**
+   * The order of `GET /jobs`, which the openEO API leaves open: newest first, as most backends
+   * list, or oldest first. Pages follow with `limit` and the `next` link either way.
+   * @default "newest-first"
+   */
+  listingOrder?: 'newest-first' | 'oldest-first';
+  /**
    * Requests carrying one user's token that may be in flight at once; more are answered 429
    * `TooManyRequests` with `Retry-After: 1`, as CDSE does (its general users get 2).
    * @default no limit (the peak is counted in the stats all the same)

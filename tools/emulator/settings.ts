@@ -29,6 +29,7 @@ export interface ResolvedEmulatorOptions {
   runningMs: number;
   maxRunningJobsPerUser: number;
   concurrencyMode: 'queue' | 'reject';
+  listingOrder: 'newest-first' | 'oldest-first';
   maxConcurrentRequestsPerUser: number | undefined;
   maxJobStartsPerMinutePerUser: number | undefined;
   failure: Required<Pick<FailurePolicyOptions, 'failTitlesContaining' | 'errorProbability' | 'seed'>> & {
@@ -140,6 +141,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     runningMs: nonNegative('jobDurations.runningMs', options.jobDurations?.runningMs, 5000),
     maxRunningJobsPerUser: maxRunning,
     concurrencyMode: oneOf('concurrencyMode', options.concurrencyMode, ['queue', 'reject'], 'queue'),
+    listingOrder: oneOf('listingOrder', options.listingOrder, ['newest-first', 'oldest-first'], 'newest-first'),
     maxConcurrentRequestsPerUser: optionalPositiveInteger('maxConcurrentRequestsPerUser', options.maxConcurrentRequestsPerUser),
     maxJobStartsPerMinutePerUser: optionalPositiveInteger('maxJobStartsPerMinutePerUser', options.maxJobStartsPerMinutePerUser),
     failure: {
