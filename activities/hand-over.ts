@@ -16,7 +16,7 @@ import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, TILE_PROGRESS_QUERY, type OpenEOJobStatus, type TileRecord } from '../core/records';
 import { callOpenEO } from './failures';
 import type { JobTracker } from './job-tracker';
-import { createOrRecover, describe, jobHandle, jobsTitled, queueJob, snapshot } from './job-requests';
+import { createOrRecover, describe, earlierTryOf, jobHandle, jobsTitled, queueJob, snapshot } from './job-requests';
 import type { CreateJobInput, JobSnapshot } from './openeo-jobs';
 import { observationsFrom, trimHistory } from './polling';
 
@@ -95,7 +95,7 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
     async startJobAfter(input: StartAfterInput): Promise<HandOver> {
       const ctx = Context.current();
       const retried = ctx.info.attempt > 1;
-      const created = await callOpenEO(connections, input.backend, 'create the job', (connection) => createOrRecover(connection, input, retried));
+      const created = await callOpenEO(connections, input.backend, 'create the job', (connection) => createOrRecover(connection, input, earlierTryOf(ctx.info)));
       const mine = { backend: input.backend, jobId: created.id };
       // An earlier attempt started it already: its answer was lost.
       if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, started: true, job: { status: created.status } };

@@ -49,11 +49,46 @@ export function snapshot(job: JobDescription): JobSnapshot {
   return s;
 }
 
-/** The backend's jobs with this title, oldest first. */
-export async function jobsTitled(connection: Connection, title: string): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
-  const jobs: { id: string; title?: string | null; status?: OpenEOJobStatus; created?: string }[] = await connection.listJobs();
-  return jobs
-    .filter((job) => job.title === title)
+/** A job as a listing shows it. */
+interface ListedJob {
+  id: string;
+  title?: string | null;
+  status?: OpenEOJobStatus;
+  created?: string;
+}
+
+/** How far a backend's clock may run behind ours, for a lookup bounded by creation time. */
+const CLOCK_SKEW_ALLOWANCE_MS = 60 * 60_000;
+
+/** Jobs asked for per listing page when a job is looked up by its title. */
+const TITLE_LOOKUP_PAGE = 100;
+
+/**
+ * The backend's jobs with this title, oldest first.
+ *
+ * With `createdSince` (epoch ms) the lookup reads the listing a page at a time and stops at the
+ * first page that reaches a job created before then, as long as every job read so far came newest
+ * first. The openEO API does not promise that order, so a listing seen in any other order (or
+ * without `created`) is read to its end: a user with tens of thousands of jobs then costs this
+ * lookup many pages, never a wrong answer.
+ */
+export async function jobsTitled(connection: Connection, title: string, createdSince?: number): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
+  const found: ListedJob[] = [];
+  const pages = connection.paginateJobs(TITLE_LOOKUP_PAGE);
+  let newestFirst = true;
+  let previous = Number.POSITIVE_INFINITY;
+  while (pages.hasNextPage()) {
+    const page = (await pages.nextPage()) as unknown as ListedJob[];
+    for (const job of page) {
+      const created = Date.parse(job.created ?? '');
+      // NaN (no `created`) compares false: the order is unknown from then on.
+      newestFirst &&= created <= previous;
+      previous = created;
+      if (job.title === title) found.push(job);
+    }
+    if (createdSince !== undefined && newestFirst && previous < createdSince) break;
+  }
+  return found
     .sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''))
     .map((job) => ({ id: job.id, status: job.status, created: job.created }));
 }
@@ -63,8 +98,8 @@ export async function jobsTitled(connection: Connection, title: string): Promise
  * have been carried out by the backend after our retry created the job again. Extra jobs were
  * never started, so deleting them loses nothing.
  */
-async function keepOldestJob(connection: Connection, title: string): Promise<{ id: string; status?: OpenEOJobStatus } | undefined> {
-  const [oldest, ...extra] = await jobsTitled(connection, title);
+async function keepOldestJob(connection: Connection, title: string, createdSince?: number): Promise<{ id: string; status?: OpenEOJobStatus } | undefined> {
+  const [oldest, ...extra] = await jobsTitled(connection, title, createdSince);
   for (const job of extra) await jobHandle(connection, job.id).deleteJob();
   return oldest;
 }
@@ -118,17 +153,32 @@ async function postJob(connection: Connection, input: CreateJobInput): Promise<s
 }
 
 /**
- * Creates the job, or on a retry finds the one an earlier try created (by its unique title) and
+ * An earlier try that may have created the job already. `firstTry` (epoch ms, when the activity's
+ * first try was scheduled) bounds how far back a newest-first listing is read; see `jobsTitled`.
+ */
+export interface EarlierTry {
+  firstTry?: number;
+}
+
+/** The earlier try of an activity that is being retried, or `undefined` on its first try. */
+export function earlierTryOf(info: { attempt: number; scheduledTimestampMs: number }): EarlierTry | undefined {
+  return info.attempt > 1 ? { firstTry: info.scheduledTimestampMs } : undefined;
+}
+
+/**
+ * Creates the job, or after an earlier try finds the one it created (by its unique title) and
  * keeps only the oldest of that title.
  */
-export async function createOrRecover(connection: Connection, input: CreateJobInput, retried: boolean): Promise<CreatedJob> {
-  if (retried) {
-    const [existing] = await jobsTitled(connection, input.jobTitle);
+export async function createOrRecover(connection: Connection, input: CreateJobInput, retry?: EarlierTry): Promise<CreatedJob> {
+  // Backends' clocks may differ from ours: the lookup reads back well before the first try.
+  const createdSince = retry?.firstTry === undefined ? undefined : retry.firstTry - CLOCK_SKEW_ALLOWANCE_MS;
+  if (retry) {
+    const [existing] = await jobsTitled(connection, input.jobTitle, createdSince);
     if (existing) return existing;
   }
   const id = await postJob(connection, input);
-  if (!retried) return { id, status: 'created' };
-  return (await keepOldestJob(connection, input.jobTitle)) ?? { id, status: 'created' };
+  if (!retry) return { id, status: 'created' };
+  return (await keepOldestJob(connection, input.jobTitle, createdSince)) ?? { id, status: 'created' };
 }
 
 /** `POST /jobs/{id}/results`: queues the job, without reading it back. */

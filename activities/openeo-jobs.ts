@@ -9,7 +9,7 @@ import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
 import type { OpenEOJobStatus } from '../core/records';
 import { TERMINAL_JOB_STATUSES } from '../core/records';
 import { callOpenEO } from './failures';
-import { createOrRecover, describe, jobHandle, queueJob, snapshot, type CreateJobInput, type JobDescription, type JobSnapshot } from './job-requests';
+import { createOrRecover, describe, earlierTryOf, jobHandle, queueJob, snapshot, type CreateJobInput, type JobDescription, type JobSnapshot } from './job-requests';
 import { JobTracker, type JobLookups } from './job-tracker';
 import { observationsFrom, trimHistory } from './polling';
 import type { EndedJobDescriptions } from './ended-jobs';
@@ -135,7 +135,7 @@ export function createJobActivities(
      */
     async createJob(input: CreateJobInput): Promise<string> {
       return callOpenEO(connections, input.backend, 'create the job', async (connection) => {
-        return (await createOrRecover(connection, input, Context.current().info.attempt > 1)).id;
+        return (await createOrRecover(connection, input, earlierTryOf(Context.current().info))).id;
       });
     },
 
@@ -163,7 +163,8 @@ export function createJobActivities(
      */
     async submitJob(input: CreateJobInput & { mayExist?: boolean }): Promise<SubmittedJob> {
       const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
-        createOrRecover(connection, input, input.mayExist === true || Context.current().info.attempt > 1),
+        // A called-off hand-over made its job at a time unknown here: that lookup is not bounded.
+        createOrRecover(connection, input, input.mayExist === true ? {} : earlierTryOf(Context.current().info)),
       );
       if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
       try {
