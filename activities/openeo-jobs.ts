@@ -65,6 +65,20 @@ async function sleepWithHeartbeats(ms: number, details: unknown): Promise<void> 
   ctx.heartbeat(details);
 }
 
+/**
+ * Temporal gives up on an attempt at its start-to-close timeout and schedules the next one, but
+ * the attempt's code runs on. An attempt past that point must not start the job it created: its
+ * retry may have created and started the tile's job already (its title lookup ran before this
+ * job existed), and a second started job would be paid for twice. The job stays never started;
+ * the batch's end deletes it (activities/duplicate-jobs.ts). The deadline is counted from the
+ * attempt's scheduling, a little before its start: the attempt gives up no later than Temporal.
+ */
+function leaveToRetryIfTimedOut(jobId: string): void {
+  const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = Context.current().info;
+  if (Date.now() < currentAttemptScheduledTimestampMs + startToCloseTimeoutMs) return;
+  throw ApplicationFailure.retryable(`the attempt that created job ${jobId} outlived its start-to-close timeout, so it leaves the start to its retry`, 'AttemptTimedOut');
+}
+
 /** A failure of the start, carrying the id of the job that was created (see `jobIdOfFailure`). */
 function withJobId(err: unknown, jobId: string): unknown {
   if (!(err instanceof ApplicationFailure)) return err;
@@ -167,6 +181,7 @@ export function createJobActivities(
         createOrRecover(connection, input, input.mayExist === true ? {} : earlierTryOf(Context.current().info)),
       );
       if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
+      leaveToRetryIfTimedOut(created.id);
       try {
         await callOpenEO(connections, input.backend, 'start the job', (connection) => queueJob(connection, created.id));
       } catch (err) {
