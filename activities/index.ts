@@ -8,6 +8,7 @@ import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
 import type { JobDescription } from './job-requests';
 import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation } from './openeo-jobs';
+import { createDuplicateSweepActivities } from './duplicate-jobs';
 import { createHandOverActivities } from './hand-over';
 import { JobTracker } from './job-tracker';
 import { createResultActivities } from './results';
@@ -77,6 +78,7 @@ export function createWorkerActivities(deps: ActivityDependencies) {
     ...createTilePageActivities(),
     ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION, tracker),
     ...createHandOverActivities(connections, tracker),
+    ...createDuplicateSweepActivities(connections),
     ...createResultActivities(connections, { downloadIdleTimeoutMs: deps.downloadIdleTimeoutMs ?? 60_000, ended }),
     ...createJobFactoryActivities(deps.jobFactories ?? {}),
     ...createPostprocessActivities(deps.postprocessors ?? {}),

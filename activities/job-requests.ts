@@ -50,7 +50,7 @@ export function snapshot(job: JobDescription): JobSnapshot {
 }
 
 /** A job as a listing shows it. */
-interface ListedJob {
+export interface ListedJob {
   id: string;
   title?: string | null;
   status?: OpenEOJobStatus;
@@ -64,17 +64,15 @@ const CLOCK_SKEW_ALLOWANCE_MS = 60 * 60_000;
 const TITLE_LOOKUP_PAGE = 100;
 
 /**
- * The backend's jobs with this title, oldest first.
+ * Reads the user's job listing a page at a time and hands each job to `visit`.
  *
- * With `createdSince` (epoch ms) the lookup reads the listing a page at a time and stops at the
- * first page that reaches a job created before then, as long as every job read so far came newest
- * first. The openEO API does not promise that order, so a listing seen in any other order (or
- * without `created`) is read to its end: a user with tens of thousands of jobs then costs this
- * lookup many pages, never a wrong answer.
+ * With `createdSince` (epoch ms) it stops at the first page that reaches a job created before
+ * then, as long as every job read so far came newest first. The openEO API does not promise that
+ * order, so a listing seen in any other order (or without `created`) is read to its end: a user
+ * with tens of thousands of jobs then costs many pages, never a wrong answer.
  */
-export async function jobsTitled(connection: Connection, title: string, createdSince?: number): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
-  const found: ListedJob[] = [];
-  const pages = connection.paginateJobs(TITLE_LOOKUP_PAGE);
+export async function readJobListing(connection: Connection, pageSize: number, visit: (job: ListedJob) => void, createdSince?: number): Promise<void> {
+  const pages = connection.paginateJobs(pageSize);
   let newestFirst = true;
   let previous = Number.POSITIVE_INFINITY;
   while (pages.hasNextPage()) {
@@ -84,13 +82,22 @@ export async function jobsTitled(connection: Connection, title: string, createdS
       // NaN (no `created`) compares false: the order is unknown from then on.
       newestFirst &&= created <= previous;
       previous = created;
-      if (job.title === title) found.push(job);
+      visit(job);
     }
-    if (createdSince !== undefined && newestFirst && previous < createdSince) break;
+    if (createdSince !== undefined && newestFirst && previous < createdSince) return;
   }
-  return found
-    .sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''))
-    .map((job) => ({ id: job.id, status: job.status, created: job.created }));
+}
+
+/** The backend's jobs with this title, oldest first; `createdSince` bounds the listing read (see `readJobListing`). */
+export async function jobsTitled(connection: Connection, title: string, createdSince?: number): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
+  const found: ListedJob[] = [];
+  await readJobListing(connection, TITLE_LOOKUP_PAGE, (job) => job.title === title && found.push(job), createdSince);
+  return oldestFirst(found).map((job) => ({ id: job.id, status: job.status, created: job.created }));
+}
+
+/** Jobs sorted by their creation time, oldest first. */
+export function oldestFirst<T extends { created?: string }>(jobs: T[]): T[] {
+  return [...jobs].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
 }
 
 /**

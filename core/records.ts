@@ -89,4 +89,9 @@ export interface BatchSummary {
   outputDir: string;
   /** Total credits reported by the backends for this batch's jobs. */
   costs: number;
+  /**
+   * Never-started duplicate jobs deleted at the batch's end: a create the backend carried out
+   * only after its retry had made the job again (see activities/duplicate-jobs.ts). Absent when none.
+   */
+  duplicateJobsDeleted?: number;
 }

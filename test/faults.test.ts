@@ -20,6 +20,7 @@ function jobsTitled(emulator: RunningEmulator, prefix: string) {
 describe('faults, timeouts and cancellation', () => {
   let h: Harness;
   let slow: RunningEmulator;
+  let medium: RunningEmulator;
   before(async () => {
     h = await startHarness({
       maxRunningJobsPerUser: 20,
@@ -36,8 +37,11 @@ describe('faults, timeouts and cancellation', () => {
     }, {
       // A backend whose jobs run for a minute: long enough to time out or cancel them.
       slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } },
+      // Jobs that outlast a create held up on the backend for a while.
+      medium: { jobDurations: { queuedMs: 50, runningMs: 25_000 } },
     });
     slow = h.backends.slow;
+    medium = h.backends.medium;
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -96,11 +100,30 @@ describe('faults, timeouts and cancellation', () => {
       assert.equal(summary.counts.finished, 1);
       const stats = h.emulator.admin.stats();
       assert.equal(stats.faults.total, 1, 'the answer was lost once');
-      assert.ok(stats.requests.byRoute['GET /openeo/1.2/jobs'], 'the retry looked for the job by its title');
+      // One listing is the batch end's look for duplicates; the others are the retry's.
+      assert.ok((stats.requests.byRoute['GET /openeo/1.2/jobs']?.['200'] ?? 0) >= 2, 'the retry looked for the job by its title');
       assert.deepEqual(stats.jobs.createdByTitle, { 'lost-answer/E590000-N5660000 attempt 1': 1 });
     } finally {
       h.emulator.admin.setFaults(saved);
     }
+  });
+
+  it('deletes at the batch end the never-started job of a create that reached the backend after its retry', async () => {
+    // The first create waits 15 s on the backend. The tile's call gives up after 2 s; its retry
+    // finds no job of that title yet and creates the job again, which runs 25 s. The first
+    // create lands meanwhile: a second job of the title, never started.
+    medium.admin.setFaults({ routes: [{ route: 'POST /jobs', onCalls: [1], fault: { type: 'latency', ms: 15_000 } }] });
+    const spec = h.spec({ batchId: 'late-create', cols: 1, rows: 1, timeouts: { activitySeconds: 2 } });
+    spec.backends = [{ name: 'medium', url: medium.url, parallelJobs: 1 }];
+    const summary = await (await h.client.start(spec)).handle.result();
+    assert.equal(summary.counts.finished, 1);
+    const title = 'late-create/E590000-N5660000 attempt 1';
+    const stats = medium.admin.stats();
+    assert.deepEqual(stats.jobs.createdByTitle, { [title]: 2 }, 'the create reached the backend twice');
+    // The timed-out attempt, whose create answered last, must not start its job as well.
+    assert.deepEqual(stats.requests.byRoute['POST /openeo/1.2/jobs/{job_id}/results'], { 202: 1 }, 'one job started');
+    assert.equal(summary.duplicateJobsDeleted, 1);
+    assert.deepEqual(jobsTitled(medium, 'late-create/').map((j) => j.status), ['finished'], 'only the started job is left');
   });
 
   it('cancels a job stuck in the queue past maxQueuedSeconds, and fails the tile after its attempts', async () => {

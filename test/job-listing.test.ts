@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 
 import { OpenEO, type Connection } from '@openeo/js-client';
 
+import { unstartedTwins } from '../activities/duplicate-jobs';
 import { createOrRecover, jobsTitled } from '../activities/job-requests';
 import { startEmulator, type RunningEmulator } from '../tools/emulator';
 import { seededRandom } from '../tools/emulator/failure';
@@ -184,5 +185,30 @@ describe('job listing: a job found again by its title', () => {
     } finally {
       await emulator.close();
     }
+  });
+});
+
+describe('job listing: never-started twins at a batch end', () => {
+  const job = (id: string, title: string | null, status: JobStatus, created: string) => ({ id, title, status, created });
+
+  it('picks the never-started jobs after the oldest of each of the batch titles that has several', () => {
+    const jobs = [
+      job('kept', 'b1/T1 attempt 1', 'finished', '2026-01-01T10:00:00Z'),
+      job('late', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:05Z'),
+      // A job factory's own title comes first.
+      job('factory-kept', 'Composite T2 — b1/T2 attempt 1', 'created', '2026-01-01T10:00:01Z'),
+      job('factory-late', 'Composite T2 — b1/T2 attempt 1', 'created', '2026-01-01T10:00:09Z'),
+      // Started twins are never deleted, whatever their age.
+      job('started-twin', 'b1/T3 attempt 2', 'finished', '2026-01-01T10:00:01Z'),
+      job('started-too', 'b1/T3 attempt 2', 'error', '2026-01-01T10:00:02Z'),
+      // One job of a title, another batch's twins, and titles that only look alike.
+      job('alone', 'b1/T4 attempt 1', 'created', '2026-01-01T10:00:00Z'),
+      job('other-batch', 'b2/T1 attempt 1', 'created', '2026-01-01T10:00:00Z'),
+      job('other-batch-late', 'b2/T1 attempt 1', 'created', '2026-01-01T10:00:03Z'),
+      job('users-own', 'b1/T1 notes', 'created', '2026-01-01T10:00:00Z'),
+      job('users-own-2', 'b1/T1 notes', 'created', '2026-01-01T10:00:01Z'),
+      job('untitled', null, 'created', '2026-01-01T10:00:00Z'),
+    ];
+    assert.deepEqual(unstartedTwins(jobs, 'b1').map((j) => j.id).sort(), ['factory-late', 'late']);
   });
 });

@@ -15,6 +15,9 @@ const MAX_ROUND_PAUSE_MS = 5 * 60_000;
 /** Checking a spec may read a tile file and connect to every backend. */
 export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '5m', retry: BATCH_RETRY });
 
+/** The batch's end: one pass over each backend's job list (see activities/duplicate-jobs.ts). */
+export const sweepActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30m', retry: BATCH_RETRY });
+
 /** Pages of tiles and tiles added while the batch runs. */
 export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '2m', retry: BATCH_RETRY });
 

@@ -3,12 +3,12 @@
  * than its `parallelJobs`. Small and medium batches run one sliding window (continuing as new
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
-import { ApplicationFailure, continueAsNew, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { summaryOf } from '../core/progress';
 import type { BatchSummary } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { BatchSpec, BatchSpecInput } from '../core/spec/schema';
-import { durably, specActivities } from './activity-options';
+import { durably, specActivities, sweepActivities } from './activity-options';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
 import { runPartitions } from './partition-runner';
 import type { PartitionsState } from './partitions-state';
@@ -62,6 +62,37 @@ function checkBatchId(spec: BatchSpecInput, batchId: string): void {
 }
 
 /**
+ * Patch id of 0.8.0's sweep at the batch's end. A batch that ended before it replays without
+ * the sweep; one still running when the worker is upgraded sweeps when it ends.
+ */
+export const DUPLICATE_SWEEP_PATCH = 'sweep-duplicate-jobs';
+
+/**
+ * Deletes the never-started twins that late creates left on each backend, and answers how many.
+ * Best effort: every tile is done, so a backend that cannot be listed now leaves them to the user.
+ */
+async function sweepDuplicateJobs(batchId: string, batch: BatchSpec): Promise<number> {
+  if (!patched(DUPLICATE_SWEEP_PATCH)) return 0;
+  let deleted = 0;
+  for (const backend of batch.backends) {
+    try {
+      const swept = await sweepActivities.sweepDuplicateJobs({ backend: { name: backend.name, url: backend.url }, batchId });
+      deleted += swept.deleted.length;
+      if (swept.deleted.length > 0) log.info(`deleted ${swept.deleted.length} never-started duplicate job(s) on ${backend.name}`, { titles: swept.deleted.slice(0, 20) });
+    } catch (err) {
+      log.warn(`could not look for duplicate jobs on ${backend.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return deleted;
+}
+
+/** The batch's summary, with the duplicates its end deleted. */
+async function finish(batchId: string, batch: BatchSpec, summary: BatchSummary): Promise<BatchSummary> {
+  const duplicateJobsDeleted = await sweepDuplicateJobs(batchId, batch);
+  return duplicateJobsDeleted > 0 ? { ...summary, duplicateJobsDeleted } : summary;
+}
+
+/**
  * Runs every tile of the spec and returns the counts per status. A failed tile never fails the
  * batch; an invalid spec fails it at once, before any openEO job exists.
  */
@@ -81,7 +112,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
       handlers,
       continueAsNew: (partitions) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, partitions }),
     });
-    return summaryOf(batchId, batch, result, result.totalTiles);
+    return finish(batchId, batch, summaryOf(batchId, batch, result, result.totalTiles));
   }
 
   const result = await runWindow({
@@ -93,5 +124,5 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     handlers,
     continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, window }),
   });
-  return summaryOf(batchId, batch, result.state, result.totalTiles);
+  return finish(batchId, batch, summaryOf(batchId, batch, result.state, result.totalTiles));
 }

@@ -75,6 +75,7 @@ export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 
   if (summary.problem) lines.push(`  waiting: ${summary.problem}`);
   for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {})) lines.push(`  backend ${backend} paused: ${reason}`);
   if (summary.costs > 0) lines.push(`  costs reported by the backends: ${formatCosts(summary.costs)} credits`);
+  if (summary.duplicateJobsDeleted) lines.push(`  never-started duplicate jobs deleted: ${summary.duplicateJobsDeleted}`);
   for (const failed of summary.failedTiles.slice(0, 20)) {
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);
   }
