@@ -1,4 +1,5 @@
 /** Running one batch, timed and bounded. */
+import { setMaxListeners } from 'node:events';
 import type { BatchSummary } from '../core/records';
 import type { BatchSpecInput } from '../core/spec/schema';
 import type { BenchBackend } from './world';
@@ -46,6 +47,9 @@ export async function runBatchFor(backend: BenchBackend, spec: BatchSpecInput, l
   // A batch left running still has its result awaited; the abort ends that wait's long polls,
   // which would otherwise go on retrying against a closed connection.
   const waiting = new AbortController();
+  // Each long poll of the result adds a listener to the signal that stays until the wait ends,
+  // and a leg's wait makes hundreds of long polls: not a leak worth a warning.
+  setMaxListeners(0, waiting.signal);
   const result = backend.client.client.withAbortSignal(waiting.signal, () => handle.result());
   try {
     const ended = await Promise.race([result, limit]);
