@@ -173,12 +173,12 @@ export function createJobActivities(
      * the job an earlier try made by its title, and starts it only if it was never started. A
      * start the backend refuses for good fails with the job's id in its details, so the tile
      * still records which job it made. `mayExist` looks for the job on a first try too: a
-     * lined-up tile's hand-over that was called off may have made it.
+     * lined-up tile's hand-over that was called off may have made it, after `linedUpAt`.
      */
-    async submitJob(input: CreateJobInput & { mayExist?: boolean }): Promise<SubmittedJob> {
+    async submitJob(input: CreateJobInput & { mayExist?: boolean; linedUpAt?: number }): Promise<SubmittedJob> {
       const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
-        // A called-off hand-over made its job at a time unknown here: that lookup is not bounded.
-        createOrRecover(connection, input, input.mayExist === true ? {} : earlierTryOf(Context.current().info)),
+        // A called-off hand-over made its job after the tile lined up (tiles of 0.7.0 do not say when).
+        createOrRecover(connection, input, input.mayExist === true ? { firstTry: input.linedUpAt } : earlierTryOf(Context.current().info)),
       );
       if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
       leaveToRetryIfTimedOut(created.id);

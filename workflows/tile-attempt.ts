@@ -129,10 +129,12 @@ async function createThenStart(quick: TileActivities['quick'], create: CreateJob
  */
 async function lineUp(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<SubmittedJob> {
   const { quick } = ctx.activities;
+  // Workflow time, so the same on replay: the hand-over's job (if any) was created after it.
+  const linedUpAt = Date.now();
   const handOver = await handOverOrMove(ctx, create);
   if (handOver === 'moved') {
     // The hand-over ended before it started the job: the job it made (if any) is found by its title.
-    const submitted = await quick.submitJob({ ...create, mayExist: true });
+    const submitted = await quick.submitJob({ ...create, mayExist: true, linedUpAt });
     jobMade(ctx.journal, submitted.jobId);
     return submitted;
   }
