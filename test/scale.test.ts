@@ -92,6 +92,11 @@ describe('batches larger than one workflow run', () => {
     const partitions = await closedRunsOf(h, `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'`);
     assert.deepEqual([...new Set(partitions.map((p) => p.workflowId))].sort(), [0, 1].map((i) => `partitioned/partition-${i}`));
     assert.ok(partitions.some((p) => p.status === 'CONTINUED_AS_NEW'), 'a partition continued as new');
+    // Every partition run, continued ones too, has room to replay a long history on a new worker.
+    for await (const run of h.temporal.workflow.list({ query: `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'` })) {
+      const described = await h.temporal.workflow.getHandle(run.workflowId, run.runId).describe();
+      assert.equal(Number(described.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds), 60, `${run.workflowId} ${run.runId}`);
+    }
     const tiles = await h.client.tiles('partitioned');
     assert.equal(tiles.length, 40);
     assert.ok(tiles.every((t) => t.status === 'finished'));

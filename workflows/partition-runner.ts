@@ -178,6 +178,10 @@ class PartitionRunner {
       args: [partitionInput],
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: `partition ${index + 1}: tiles ${range.start}–${range.end - 1}`,
+      // A worker that takes a partition over replays its run first: thousands of events, which on a
+      // busy 2-core machine took 17 s, past the default 10 s. A task that times out is replayed from
+      // the start again, so the partition could go on missing its deadline. Continued runs keep it.
+      workflowTaskTimeout: '60s',
     });
     this.current = handle.workflowId;
     this.starting = false;
