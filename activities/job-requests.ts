@@ -57,11 +57,16 @@ export interface ListedJob {
   created?: string;
 }
 
-/** How far a backend's clock may run behind ours, for a lookup bounded by creation time. */
-const CLOCK_SKEW_ALLOWANCE_MS = 60 * 60_000;
+/**
+ * How far a backend's clock may run behind ours, for a lookup bounded by creation time. Every
+ * job created in this margin is read too: an hour of a busy batch is tens of thousands of jobs,
+ * five minutes a few pages. A backend further behind would make a retry miss its job and create
+ * it again; the batch's end deletes such a twin if it was never started (duplicate-jobs.ts).
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
 
 /** Jobs asked for per listing page when a job is looked up by its title. */
-const TITLE_LOOKUP_PAGE = 100;
+const TITLE_LOOKUP_PAGE = 200;
 
 /**
  * Reads the user's job listing a page at a time and hands each job to `visit`.

@@ -116,14 +116,14 @@ function listings(emulator: RunningEmulator): number {
 const PROCESS = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null }, result: true } };
 
 /**
- * 250 jobs titled `t-0` … `t-249`, with a pause after `t-199`; answers the time in that pause
- * (every job from `t-200` on was created after it).
+ * 500 jobs titled `t-0` … `t-499`, with a pause after `t-399`; answers the time in that pause
+ * (every job from `t-400` on was created after it).
  */
 async function createJobs(emulator: RunningEmulator): Promise<number> {
   const connection = await connect(emulator);
   let between = 0;
-  for (let i = 0; i < 250; i++) {
-    if (i === 200) {
+  for (let i = 0; i < 500; i++) {
+    if (i === 400) {
       await sleep(20);
       between = Date.now();
       await sleep(20);
@@ -141,14 +141,14 @@ describe('job listing: a job found again by its title', () => {
       const connection = await connect(emulator);
 
       let before = listings(emulator);
-      const recent = await jobsTitled(connection, 't-240', between);
+      const recent = await jobsTitled(connection, 't-440', between);
       assert.equal(recent.length, 1);
-      assert.equal(listings(emulator) - before, 1, 'the first page (t-249 … t-150) already reaches a job older than the bound');
+      assert.equal(listings(emulator) - before, 1, 'the first page (t-499 … t-300) already reaches a job older than the bound');
 
       before = listings(emulator);
       const old = await jobsTitled(connection, 't-3');
       assert.equal(old.length, 1);
-      assert.equal(listings(emulator) - before, 3, 'an unbounded lookup reads all 250 jobs, 100 a page');
+      assert.equal(listings(emulator) - before, 3, 'an unbounded lookup reads all 500 jobs, 200 a page');
     } finally {
       await emulator.close();
     }
@@ -160,7 +160,7 @@ describe('job listing: a job found again by its title', () => {
       const between = await createJobs(emulator);
       const connection = await connect(emulator);
       const before = listings(emulator);
-      const newest = await jobsTitled(connection, 't-249', between);
+      const newest = await jobsTitled(connection, 't-499', between);
       assert.equal(newest.length, 1);
       assert.equal(listings(emulator) - before, 3);
     } finally {
