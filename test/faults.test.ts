@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { RunningEmulator } from '../tools/emulator';
 import type { TileRecord } from '../core/records';
+import { eventually } from './support/eventually';
 import { EMULATOR_USER, startHarness, type Harness } from './support/harness';
 
 function jobsTitled(emulator: RunningEmulator, prefix: string) {
@@ -124,6 +125,24 @@ describe('faults, timeouts and cancellation', () => {
     assert.deepEqual(stats.requests.byRoute['POST /openeo/1.2/jobs/{job_id}/results'], { 202: 1 }, 'one job started');
     assert.equal(summary.duplicateJobsDeleted, 1);
     assert.deepEqual(jobsTitled(medium, 'late-create/').map((j) => j.status), ['finished'], 'only the started job is left');
+  });
+
+  it('shows the sweep for duplicates while it lasts, and a batch cancelled then ends cancelled', async () => {
+    // The sweep's listing takes 20 s: time to look at the batch and cancel it meanwhile.
+    medium.admin.setFaults({ routes: [{ route: 'GET /jobs', fault: { type: 'latency', ms: 20_000 } }] });
+    medium.admin.resetStats();
+    try {
+      const spec = h.spec({ batchId: 'cancel-in-sweep', cols: 1, rows: 1 });
+      spec.backends = [{ name: 'medium', url: medium.url, parallelJobs: 1 }];
+      const { handle } = await h.client.start(spec);
+      await eventually(async () => (medium.admin.stats().faults.total ?? 0) >= 1, 'the sweep listing the jobs', 120_000);
+      const metadata: { currentDetails?: string } = await handle.query('__temporal_workflow_metadata');
+      assert.match(metadata.currentDetails ?? '', /looking for never-started duplicate jobs on medium/);
+      await handle.cancel();
+      await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /cancel/i.test(String(err.cause)), 'the batch ends cancelled');
+    } finally {
+      medium.admin.setFaults({});
+    }
   });
 
   it('cancels a job stuck in the queue past maxQueuedSeconds, and fails the tile after its attempts', async () => {

@@ -3,7 +3,7 @@
  * than its `parallelJobs`. Small and medium batches run one sliding window (continuing as new
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
-import { ApplicationFailure, continueAsNew, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, getCurrentDetails, isCancellation, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { summaryOf } from '../core/progress';
 import type { BatchSummary } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
@@ -73,16 +73,22 @@ export const DUPLICATE_SWEEP_PATCH = 'sweep-duplicate-jobs';
  */
 async function sweepDuplicateJobs(batchId: string, batch: BatchSpec): Promise<number> {
   if (!patched(DUPLICATE_SWEEP_PATCH)) return 0;
+  // The tiles' final counts come back once the sweep is over.
+  const final = getCurrentDetails();
   let deleted = 0;
   for (const backend of batch.backends) {
+    setCurrentDetails(`**Finishing**: looking for never-started duplicate jobs on ${backend.name}`);
     try {
       const swept = await sweepActivities.sweepDuplicateJobs({ backend: { name: backend.name, url: backend.url }, batchId });
       deleted += swept.deleted.length;
       if (swept.deleted.length > 0) log.info(`deleted ${swept.deleted.length} never-started duplicate job(s) on ${backend.name}`, { titles: swept.deleted.slice(0, 20) });
     } catch (err) {
+      // A batch cancelled meanwhile ends cancelled, as it would a moment earlier.
+      if (isCancellation(err)) throw err;
       log.warn(`could not look for duplicate jobs on ${backend.name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  setCurrentDetails(final);
   return deleted;
 }
 
