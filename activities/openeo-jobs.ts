@@ -75,7 +75,8 @@ async function sleepWithHeartbeats(ms: number, details: unknown): Promise<void> 
  */
 function leaveToRetryIfTimedOut(jobId: string): void {
   const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = Context.current().info;
-  if (Date.now() < currentAttemptScheduledTimestampMs + startToCloseTimeoutMs) return;
+  // Temporal always sets the timeout (from schedule-to-close if need be); without one there is no deadline.
+  if (!(startToCloseTimeoutMs > 0) || Date.now() < currentAttemptScheduledTimestampMs + startToCloseTimeoutMs) return;
   throw ApplicationFailure.retryable(`the attempt that created job ${jobId} outlived its start-to-close timeout, so it leaves the start to its retry`, 'AttemptTimedOut');
 }
 

@@ -2,7 +2,7 @@
  * The createJob and submitJob activities against the emulator over HTTP: a retried create finds
  * the job an earlier attempt made, and when a late create lands beside its own, only one job
  * remains; a submit starts its job once, and a refused start still names the job it made; a
- * cancelled tile's job that never started is deleted.
+ * cancelled tile's job that never started is deleted; an attempt Temporal gave up on starts nothing.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +15,15 @@ import type { RequestHookContext } from '../tools/emulator/hooks';
 import { EMULATOR_USER } from './support/harness';
 
 const graph = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } };
+
+/**
+ * An activity attempt scheduled just now with a 2-minute start-to-close timeout. (The mock's own
+ * info dates the attempt from 1970, long past its deadline: the attempt Temporal gave up on.)
+ */
+function attemptNow(attempt = 1): MockActivityEnvironment {
+  const now = Date.now();
+  return new MockActivityEnvironment({ attempt, scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now, startToCloseTimeoutMs: 120_000 });
+}
 
 /** Creates a job over raw HTTP, as a create request that arrived late would. */
 async function createDirectly(emulator: RunningEmulator, title: string): Promise<string> {
@@ -84,7 +93,7 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
 
   it('submitJob creates and starts the job with two requests, and says it is queued', async () => {
     const from = routes.length;
-    const submitted = (await new MockActivityEnvironment().run(activities().submitJob, input('batch/tile-2 attempt 1'))) as SubmittedJob;
+    const submitted = (await attemptNow().run(activities().submitJob, input('batch/tile-2 attempt 1'))) as SubmittedJob;
     assert.deepEqual(submitted.job, { status: 'queued' });
     const job = emulator.admin.jobs().find((j) => j.id === submitted.jobId);
     assert.ok(job && job.status !== 'created', `the job was started (status ${job?.status})`);
@@ -93,9 +102,9 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   });
 
   it('a retried submitJob finds the job an earlier try made and started, and does not start it again', async () => {
-    const first = (await new MockActivityEnvironment().run(activities().submitJob, input('batch/tile-3 attempt 1'))) as SubmittedJob;
+    const first = (await attemptNow().run(activities().submitJob, input('batch/tile-3 attempt 1'))) as SubmittedJob;
     const from = routes.length;
-    const again = (await new MockActivityEnvironment({ attempt: 2 }).run(activities().submitJob, input('batch/tile-3 attempt 1'))) as SubmittedJob;
+    const again = (await attemptNow(2).run(activities().submitJob, input('batch/tile-3 attempt 1'))) as SubmittedJob;
     assert.equal(again.jobId, first.jobId);
     assert.notEqual(again.job.status, 'created');
     assert.equal(startsOf(from), 0);
@@ -105,16 +114,34 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   it('a retried submitJob starts a job an earlier try created but did not start', async () => {
     const earlier = await createDirectly(emulator, 'batch/tile-4 attempt 1');
     const from = routes.length;
-    const submitted = (await new MockActivityEnvironment({ attempt: 2 }).run(activities().submitJob, input('batch/tile-4 attempt 1'))) as SubmittedJob;
+    const submitted = (await attemptNow(2).run(activities().submitJob, input('batch/tile-4 attempt 1'))) as SubmittedJob;
     assert.equal(submitted.jobId, earlier);
     assert.equal(startsOf(from), 1);
     assert.notEqual(emulator.admin.jobs().find((j) => j.id === earlier)?.status, 'created');
   });
 
+  it('an attempt past its start-to-close timeout leaves the job it created unstarted, for its retry', async () => {
+    const from = routes.length;
+    // The mock's attempt was scheduled in 1970 with a 1 s timeout: Temporal gave up on it long ago.
+    const err = await new MockActivityEnvironment().run(activities().submitJob, input('batch/tile-8 attempt 1')).then(
+      () => assert.fail('the attempt should not start its job'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ApplicationFailure, String(err));
+    assert.equal(err.type, 'AttemptTimedOut');
+    assert.equal(err.nonRetryable, false);
+    assert.equal(startsOf(from), 0);
+    assert.deepEqual(emulator.admin.jobs().filter((j) => j.title === 'batch/tile-8 attempt 1').map((j) => j.status), ['created']);
+    // Its retry finds that job and starts it.
+    const retried = (await attemptNow(2).run(activities().submitJob, input('batch/tile-8 attempt 1'))) as SubmittedJob;
+    assert.equal(startsOf(from), 1);
+    assert.notEqual(emulator.admin.job(retried.jobId)?.status, 'created');
+  });
+
   it('a start refused for good fails with the id of the job that was created', async () => {
     const earlier = await createDirectly(emulator, 'batch/tile-5 attempt 1');
     refuseStartOf.add(earlier);
-    const err = await new MockActivityEnvironment({ attempt: 2 }).run(activities().submitJob, input('batch/tile-5 attempt 1')).then(
+    const err = await attemptNow(2).run(activities().submitJob, input('batch/tile-5 attempt 1')).then(
       () => assert.fail('the start should be refused'),
       (e: unknown) => e,
     );
