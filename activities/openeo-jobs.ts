@@ -66,17 +66,27 @@ async function sleepWithHeartbeats(ms: number, details: unknown): Promise<void> 
 }
 
 /**
+ * When Temporal gives up on this attempt, counted from when the attempt began here. Temporal
+ * starts counting when it hands the task out, a moment earlier, so a margin (a tenth of the
+ * timeout, at most 5 s) keeps this deadline before Temporal's. The scheduled time would not do:
+ * a task that waited in the queue (a worker down for minutes) still has its whole timeout.
+ */
+function attemptDeadline(): number {
+  const { startToCloseTimeoutMs } = Context.current().info;
+  // Temporal always sets the timeout (from schedule-to-close if need be); without one there is no deadline.
+  if (!(startToCloseTimeoutMs > 0)) return Number.POSITIVE_INFINITY;
+  return Date.now() + startToCloseTimeoutMs - Math.min(5_000, startToCloseTimeoutMs / 10);
+}
+
+/**
  * Temporal gives up on an attempt at its start-to-close timeout and schedules the next one, but
  * the attempt's code runs on. An attempt past that point must not start the job it created: its
  * retry may have created and started the tile's job already (its title lookup ran before this
  * job existed), and a second started job would be paid for twice. The job stays never started;
- * the batch's end deletes it (activities/duplicate-jobs.ts). The deadline is counted from the
- * attempt's scheduling, a little before its start: the attempt gives up no later than Temporal.
+ * the batch's end deletes it (activities/duplicate-jobs.ts).
  */
-function leaveToRetryIfTimedOut(jobId: string): void {
-  const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = Context.current().info;
-  // Temporal always sets the timeout (from schedule-to-close if need be); without one there is no deadline.
-  if (!(startToCloseTimeoutMs > 0) || Date.now() < currentAttemptScheduledTimestampMs + startToCloseTimeoutMs) return;
+function leaveToRetryIfTimedOut(jobId: string, deadline: number): void {
+  if (Date.now() < deadline) return;
   throw ApplicationFailure.retryable(`the attempt that created job ${jobId} outlived its start-to-close timeout, so it leaves the start to its retry`, 'AttemptTimedOut');
 }
 
@@ -177,12 +187,13 @@ export function createJobActivities(
      * lined-up tile's hand-over that was called off may have made it, after `linedUpAt`.
      */
     async submitJob(input: CreateJobInput & { mayExist?: boolean; linedUpAt?: number }): Promise<SubmittedJob> {
+      const deadline = attemptDeadline();
       const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
         // A called-off hand-over made its job after the tile lined up (tiles of 0.7.0 do not say when).
         createOrRecover(connection, input, input.mayExist === true ? { firstTry: input.linedUpAt } : earlierTryOf(Context.current().info)),
       );
       if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
-      leaveToRetryIfTimedOut(created.id);
+      leaveToRetryIfTimedOut(created.id, deadline);
       try {
         await callOpenEO(connections, input.backend, 'start the job', (connection) => queueJob(connection, created.id));
       } catch (err) {

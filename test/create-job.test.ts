@@ -16,10 +16,7 @@ import { EMULATOR_USER } from './support/harness';
 
 const graph = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } };
 
-/**
- * An activity attempt scheduled just now with a 2-minute start-to-close timeout. (The mock's own
- * info dates the attempt from 1970, long past its deadline: the attempt Temporal gave up on.)
- */
+/** An activity attempt scheduled just now, with a 2-minute start-to-close timeout. */
 function attemptNow(attempt = 1): MockActivityEnvironment {
   const now = Date.now();
   return new MockActivityEnvironment({ attempt, scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now, startToCloseTimeoutMs: 120_000 });
@@ -122,8 +119,8 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
 
   it('an attempt past its start-to-close timeout leaves the job it created unstarted, for its retry', async () => {
     const from = routes.length;
-    // The mock's attempt was scheduled in 1970 with a 1 s timeout: Temporal gave up on it long ago.
-    const err = await new MockActivityEnvironment().run(activities().submitJob, input('batch/tile-8 attempt 1')).then(
+    // A 1 ms timeout: Temporal gives up on the attempt before its create is answered.
+    const err = await new MockActivityEnvironment({ startToCloseTimeoutMs: 1 }).run(activities().submitJob, input('batch/tile-8 attempt 1')).then(
       () => assert.fail('the attempt should not start its job'),
       (e: unknown) => e,
     );
