@@ -1,5 +1,6 @@
 /** Running one batch, timed and bounded. */
 import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchSummary } from '../core/records';
 import type { BatchSpecInput } from '../core/spec/schema';
 import type { BenchBackend } from './world';
@@ -55,9 +56,9 @@ export async function runBatchFor(backend: BenchBackend, spec: BatchSpecInput, l
     const ended = await Promise.race([result, limit]);
     const wallMs = Date.now() - startedAt;
     if (ended !== 'stop') return { summary: ended, wallMs, startedAt, finished: ended.counts.finished, stopped: false };
-    const progress = await backend.client.progress(spec.batchId!);
+    const finished = await finishedSoFar(backend, spec.batchId!);
     if (!options.leaveRunning) await handle.terminate(`benchmark stopped after ${limitMs / 1000} s`);
-    return { wallMs, startedAt, finished: progress.counts.finished, stopped: true };
+    return { wallMs, startedAt, finished, stopped: true };
   } finally {
     clearTimeout(timer);
     waiting.abort();
@@ -70,4 +71,20 @@ export async function runBatch(backend: BenchBackend, spec: BatchSpecInput, time
   const run = await runBatchFor(backend, spec, timeoutMs);
   if (!run.summary) throw new Error(`batch ${spec.batchId} did not end within ${timeoutMs / 1000} s`);
   return { summary: run.summary, wallMs: run.wallMs, startedAt: run.startedAt };
+}
+
+/**
+ * Tiles the batch has finished. A leg's fresh worker first replays the batch and its partition,
+ * and a busy worker answers slowly, so a query can time out: it is asked again for up to five
+ * minutes.
+ */
+export async function finishedSoFar(backend: BenchBackend, batchId: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await backend.client.progress(batchId)).counts.finished;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await sleep(15_000);
+    }
+  }
 }

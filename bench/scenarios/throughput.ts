@@ -3,7 +3,7 @@
  * so what is measured is the orchestration itself: Temporal, the workflows, the worker.
  */
 import { measureHistories, type HistoryFigures } from '../histories';
-import { runBatchFor } from '../batches';
+import { finishedSoFar, runBatchFor } from '../batches';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
 import type { BenchBackend, BenchWorld, WorkerChild } from '../world';
@@ -74,7 +74,7 @@ function reportCpu(report: Report, k: (name: string) => string, tiles: number, c
  * running in the kept state directory; to its end or the time limit.
  */
 async function runLeg(world: BenchWorld, backend: BenchBackend, spec: BatchSpecInput, limitMinutes: number, carryOn: boolean): Promise<Leg> {
-  const finishedBefore = carryOn ? (await backend.client.progress(spec.batchId!)).counts.finished : 0;
+  const finishedBefore = carryOn ? await finishedSoFar(backend, spec.batchId!) : 0;
   backend.worker.resetPeak();
   const [serverCpu, workerCpu, benchCpu] = await Promise.all([cpuMeter(world.server.pid), cpuMeter(backend.worker.pid), cpuMeter(process.pid)]);
   const rss = rssEveryMinute(backend.worker);
