@@ -11,11 +11,12 @@ import { OpenEO, type Connection } from '@openeo/js-client';
 
 import { unstartedTwins } from '../activities/duplicate-jobs';
 import { createOrRecover, jobsTitled } from '../activities/job-requests';
-import { startEmulator, type RunningEmulator } from '../tools/emulator';
+import type { RunningEmulator } from '../tools/emulator';
 import { seededRandom } from '../tools/emulator/failure';
 import { ACTIVE_STATUSES, JobStore, type JobRecord, type JobStatus, type ListingOrder } from '../tools/emulator/jobs';
 import { JobLog } from '../tools/emulator/logs';
 import type { ProcessGraph } from '../tools/emulator/process-graph';
+import { withEmulator } from './support/emulator-api';
 
 const OWNERS = ['ana', 'ben'];
 const STATUSES: JobStatus[] = ['created', 'queued', 'running', 'finished', 'error', 'canceled'];
@@ -135,8 +136,7 @@ async function createJobs(emulator: RunningEmulator): Promise<number> {
 
 describe('job listing: a job found again by its title', () => {
   it('reads one page of a newest-first listing when the lookup is bounded by creation time, and every page when not', async () => {
-    const emulator = await startEmulator({});
-    try {
+    await withEmulator({}, async (emulator) => {
       const between = await createJobs(emulator);
       const connection = await connect(emulator);
 
@@ -149,28 +149,22 @@ describe('job listing: a job found again by its title', () => {
       const old = await jobsTitled(connection, 't-3');
       assert.equal(old.length, 1);
       assert.equal(listings(emulator) - before, 3, 'an unbounded lookup reads all 500 jobs, 200 a page');
-    } finally {
-      await emulator.close();
-    }
+    });
   });
 
   it('reads a listing that is not newest first to its end, so a bounded lookup still finds the newest job', async () => {
-    const emulator = await startEmulator({ listingOrder: 'oldest-first' });
-    try {
+    await withEmulator({ listingOrder: 'oldest-first' }, async (emulator) => {
       const between = await createJobs(emulator);
       const connection = await connect(emulator);
       const before = listings(emulator);
       const newest = await jobsTitled(connection, 't-499', between);
       assert.equal(newest.length, 1);
       assert.equal(listings(emulator) - before, 3);
-    } finally {
-      await emulator.close();
-    }
+    });
   });
 
   it('finds every job of a title, oldest first, so a recovered create keeps the first', async () => {
-    const emulator = await startEmulator({});
-    try {
+    await withEmulator({}, async (emulator) => {
       const connection = await connect(emulator);
       const backend = { name: 'emulator', url: emulator.url };
       const since = Date.now();
@@ -182,9 +176,7 @@ describe('job listing: a job found again by its title', () => {
       assert.equal(again.id, first.id);
       assert.deepEqual((await jobsTitled(connection, 'twice', since)).map((job) => job.id), [first.id]);
       assert.equal(emulator.admin.jobs().length, 2);
-    } finally {
-      await emulator.close();
-    }
+    });
   });
 });
 
