@@ -39,7 +39,9 @@ export function unstartedTwins(jobs: ListedJob[], batchId: string): ListedJob[] 
   const byTitle = new Map<string, ListedJob[]>();
   for (const job of jobs) {
     if (!job.title || !isBatchJobTitle(job.title, batchId)) continue;
-    byTitle.set(job.title, [...(byTitle.get(job.title) ?? []), job]);
+    const twins = byTitle.get(job.title) ?? [];
+    twins.push(job);
+    byTitle.set(job.title, twins);
   }
   return [...byTitle.values()].flatMap((twins) => oldestFirst(twins).slice(1).filter((job) => job.status === 'created'));
 }
