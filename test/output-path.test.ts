@@ -146,6 +146,12 @@ describe('local result store', () => {
     const store = resultStore(dir);
     await store.put('list/a/x.json', '1');
     await store.put('list/b/y.json', '2');
-    assert.deepEqual(await store.list('list'), ['list/a/x.json', 'list/b/y.json']);
+    await store.put('list/b/deep/z.json', '3');
+    await store.put('list/top.json', '4');
+    const all = ['list/a/x.json', 'list/b/deep/z.json', 'list/b/y.json', 'list/top.json'];
+    assert.deepEqual(await store.list('list'), all);
+    assert.deepEqual(await store.list('list/b'), ['list/b/deep/z.json', 'list/b/y.json']);
+    assert.deepEqual(await store.list('nothing-here'), []);
+    assert.ok((await store.list('')).includes('list/b/deep/z.json'), 'the root lists keys without a leading slash');
   });
 });

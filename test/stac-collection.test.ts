@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { stacSettings } from '../core/spec/stac-settings';
-import { writeItemAndCollection } from '../activities/stac/catalog';
+import { SharedRefresh, writeItemAndCollection, type RestClock } from '../activities/stac/catalog';
+import type { StacCollection } from '../activities/stac/collection';
 import { stacItem, type StacItem } from '../activities/stac/item';
 import { COLLECTION_KEY, localStacStore, type StacStore } from '../activities/stac/store';
 
@@ -99,6 +100,36 @@ describe('collection.json with tiles finishing at once', () => {
     assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(40));
     // The first tile's refresh, then one for all that finished meanwhile (a few more if items trickle in).
     assert.ok(collectionWrites <= 5, `${collectionWrites} collection writes for 40 tiles`);
+  });
+
+  it('rests three times a refresh\'s length before the next, so refreshes of a large collection do not run back to back', async () => {
+    // A clock the test moves: each refresh "takes" the time it is given.
+    let now = 0;
+    const rests: number[] = [];
+    const clock: RestClock = { now: () => now, sleep: async (ms) => void rests.push(ms) };
+    const shared = new SharedRefresh(clock);
+    const started: number[] = [];
+    const refreshTaking = (ms: number) => async () => {
+      started.push(now);
+      await new Promise((resolve) => setImmediate(resolve));
+      now += ms;
+      return {} as StacCollection;
+    };
+    const first = shared.run(refreshTaking(200));
+    // Two tiles finish while the first refresh runs: they share the next one, after its rest.
+    let third: Promise<StacCollection> | undefined;
+    const second = shared.run(async () => {
+      const running = refreshTaking(20_000)();
+      await Promise.resolve();
+      // A tile finishing during a refresh of 20 s waits a rest capped at 30 s, not 60.
+      third = shared.run(refreshTaking(1));
+      return running;
+    });
+    assert.equal(shared.run(refreshTaking(1)), second);
+    await Promise.all([first, second]);
+    await third;
+    assert.equal(started.length, 3);
+    assert.deepEqual(rests, [600, 30_000]);
   });
 
   it('a finishing tile reads only the items the collection does not link yet, however many there are', async () => {

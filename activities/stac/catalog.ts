@@ -32,14 +32,39 @@ function linkedIds(collection: unknown): Set<string> {
 }
 
 /**
+ * A refresh rests this many times its own length before the next one starts. A refresh reads,
+ * rewrites and lists the whole collection, so its cost grows with the batch: run back to back
+ * while tiles keep finishing, refreshes took most of a worker's time at 60,000 items. Resting
+ * keeps them to a quarter of it at any size; a tile waits for at most one rest and two refreshes.
+ */
+const REST_PER_REFRESH = 3;
+/** The longest rest, so a tile never waits much longer than a slow refresh. */
+const MAX_REST_MS = 30_000;
+
+/** What a refresh's rest needs of time (a test passes its own). */
+export interface RestClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const SYSTEM_CLOCK: RestClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
+
+/**
  * One batch's collection refreshes on this worker, one at a time. A refresh re-reads, rewrites
  * and lists the whole collection, so tiles that finish together share one: a tile joins the
  * next refresh that has not started yet (it will list the tile's item), never one already
  * running (it may have listed the items before the tile's was written).
  */
-class SharedRefresh {
+export class SharedRefresh {
   private running: Promise<StacCollection> | undefined;
   private queued: Promise<StacCollection> | undefined;
+  /** How long the last refresh took, which sets the rest before the next. */
+  private lastMs = 0;
+
+  constructor(private readonly clock: RestClock = SYSTEM_CLOCK) {}
 
   get idle(): boolean {
     return this.running === undefined && this.queued === undefined;
@@ -48,13 +73,18 @@ class SharedRefresh {
   run(refresh: () => Promise<StacCollection>): Promise<StacCollection> {
     if (this.queued) return this.queued;
     if (!this.running) return this.start(refresh);
-    this.queued = this.running.catch(() => undefined).then(() => this.start(refresh));
+    this.queued = this.running
+      .catch(() => undefined)
+      .then(() => this.clock.sleep(Math.min(MAX_REST_MS, REST_PER_REFRESH * this.lastMs)))
+      .then(() => this.start(refresh));
     return this.queued;
   }
 
   private start(refresh: () => Promise<StacCollection>): Promise<StacCollection> {
     this.queued = undefined;
+    const began = this.clock.now();
     const running = refresh().finally(() => {
+      this.lastMs = this.clock.now() - began;
       if (this.running === running) this.running = undefined;
     });
     this.running = running;

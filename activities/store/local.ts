@@ -27,10 +27,17 @@ export async function verifyFile(path: string, options: PutOptions): Promise<num
   return size;
 }
 
-async function walk(dir: string): Promise<string[]> {
+/**
+ * Keys of the files under `dir`, whose own key is `key` ('' for the root). Keys are built from the
+ * names as they are read: a batch folder holds one item per tile, and resolving each of 100,000
+ * paths again cost more than reading the folder.
+ */
+async function keysUnder(dir: string, key: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const nested = await Promise.all(entries.map((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)])));
-  return nested.flat();
+  const keyOf = (name: string) => (key === '' ? name : `${key}/${name}`);
+  const files = entries.filter((entry) => !entry.isDirectory()).map((entry) => keyOf(entry.name));
+  const folders = await Promise.all(entries.filter((entry) => entry.isDirectory()).map((entry) => keysUnder(join(dir, entry.name), keyOf(entry.name))));
+  return files.concat(folders.flat());
 }
 
 export function localStore(outputDir: string): ResultStore {
@@ -83,8 +90,9 @@ export function localStore(outputDir: string): ResultStore {
       return info?.isFile() ? { body: createReadStream(path), size: info.size } : undefined;
     },
     async list(prefix) {
-      const files = await walk(prefix === '' ? root : pathOf(prefix));
-      return files.map((file) => relative(root, file).split(sep).join('/')).sort();
+      const dir = prefix === '' ? root : pathOf(prefix);
+      const keys = await keysUnder(dir, relative(root, dir).split(sep).join('/'));
+      return keys.sort();
     },
     async remove(key) {
       await rm(pathOf(key), { force: true });
