@@ -115,7 +115,12 @@ async function startWorkerChild(config: WorkerChildConfig, launch: WorkerLaunch)
     env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config), ...(launch.preload ? { LD_PRELOAD: launch.preload } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const send = (message: ToWorker) => child.send(message);
+  // A worker that died (killed on purpose, or crashed) must not take the bench down with it: a
+  // message to it would raise an unhandled 'error' on the child; its answers just never come.
+  child.on('error', () => undefined);
+  const send = (message: ToWorker) => {
+    if (child.connected) child.send(message);
+  };
   // Bundling the workflows takes a while on a busy 2-core machine.
   const ready = await nextMessage(child, 'ready', 180_000).catch((err: unknown) => {
     child.kill('SIGKILL');
