@@ -113,6 +113,72 @@ async function publishStac(input: TileOutputInput & TileStacContext & { tile: It
   }
 }
 
+/** A job's documents: its description and its results (a STAC collection or item). */
+interface JobDocuments {
+  job: JobDescription;
+  results: ResultsDocument;
+}
+
+/** The `job.json` an earlier download (or error-log save) wrote into the tile's folder, if any. */
+async function readStoredJob(tile: TileFolder): Promise<Partial<JobDocuments> | undefined> {
+  const stored = await tile.store.get(tile.key('job.json'));
+  if (!stored) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stored.body) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<JobDocuments>;
+  } catch {
+    // Half a document (a store without atomic writes) proves nothing.
+    return undefined;
+  }
+}
+
+/** Every asset of `results` is in the tile's folder under the name a download gives it, verified. */
+async function assetsAllHeld(tile: TileFolder, results: ResultsDocument): Promise<boolean> {
+  const taken = new Set<string>();
+  for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
+    const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
+    if (!(await tile.store.holds(tile.key(assetFileName(key, index, taken)), expect))) return false;
+  }
+  return true;
+}
+
+/**
+ * Brings a finished job's assets into the tile's folder (those there and verified are kept),
+ * then makes the quicklook and the STAC item: everything a tile's results need after `job.json`.
+ */
+async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFolder, documents: JobDocuments, context: AssetFetchContext): Promise<DownloadedResults> {
+  const { job: description, results } = documents;
+  const taken = new Set<string>();
+  const files: string[] = [];
+  const assets: DownloadedAsset[] = [];
+  const stacFiles: TileFile[] = [];
+  let bytes = 0;
+  for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
+    const name = assetFileName(key, index, taken);
+    const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
+    bytes += await storeAsset(tile, { key, name, href: asset.href, expect, type: asset.type }, context);
+    files.push(name);
+    assets.push({ file: name, type: asset.type, roles: asset.roles });
+    stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: asset['file:checksum'] });
+  }
+  // Made here, after every file is verified, so the tile needs no step of its own for it.
+  await stageFromStore(tile, quicklookSource(assets));
+  const quicklook = await makeQuicklook(localFolder(tile), assets, {
+    target: tile,
+    onRows: (rows) => Context.current().heartbeat({ quicklook: rows }),
+  });
+  if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
+  if (quicklook.status === 'made') stacFiles.push({ key: 'quicklook', file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
+  if (input.tile) {
+    const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
+    await publishStac(input as TileOutputInput & Required<Pick<TileStacContext, 'tile'>> & TileStacContext, tile, resultTime, stacFiles);
+  }
+  await dropStaging(tile);
+  files.push(...quicklook.files, 'job.json');
+  return { tileDir: tile.location, files, bytes, job: snapshot(description) };
+}
+
 export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions<JobDescription> }) {
   /** How assets of one job are fetched: headers per URL, and fresh links when one is refused. */
   const fetchContext = (input: TileOutputInput): AssetFetchContext => ({
@@ -148,35 +214,21 @@ export function createResultActivities(connections: OpenEOConnections, options: 
         return [job, (await jobHandle(connection, jobId).getResultsAsStac()) as ResultsDocument];
       });
       await storeDocument(tile, 'job.json', { job: description, results });
-      const context = fetchContext(input);
-      const taken = new Set<string>();
-      const files: string[] = [];
-      const assets: DownloadedAsset[] = [];
-      const stacFiles: TileFile[] = [];
-      let bytes = 0;
-      for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
-        const name = assetFileName(key, index, taken);
-        const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
-        bytes += await storeAsset(tile, { key, name, href: asset.href, expect, type: asset.type }, context);
-        files.push(name);
-        assets.push({ file: name, type: asset.type, roles: asset.roles });
-        stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: asset['file:checksum'] });
-      }
-      // Made here, after every file is verified, so the tile needs no step of its own for it.
-      await stageFromStore(tile, quicklookSource(assets));
-      const quicklook = await makeQuicklook(localFolder(tile), assets, {
-        target: tile,
-        onRows: (rows) => Context.current().heartbeat({ quicklook: rows }),
-      });
-      if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
-      if (quicklook.status === 'made') stacFiles.push({ key: 'quicklook', file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
-      if (input.tile) {
-        const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
-        await publishStac(input as TileOutputInput & Required<Pick<TileStacContext, 'tile'>> & TileStacContext, tile, resultTime, stacFiles);
-      }
-      await dropStaging(tile);
-      files.push(...quicklook.files, 'job.json');
-      return { tileDir: tile.location, files, bytes, job: snapshot(description) };
+      return bringHome(input, tile, { job: description, results }, fetchContext(input));
+    },
+
+    /**
+     * The results of a job that disappeared from its backend, when an earlier download left all
+     * of them in the tile's folder: `job.json` names this job and every asset it lists is there,
+     * verified. The tile finishes from them as from a download (quicklook, STAC item), with
+     * nothing fetched. Undefined when anything is missing: the tile needs a new job.
+     */
+    async resultsLeftBehind(input: TileOutputInput & TileStacContext): Promise<DownloadedResults | undefined> {
+      const tile = tileFolder(input);
+      const stored = await readStoredJob(tile);
+      if (stored?.job?.id !== input.jobId || !stored.results) return undefined;
+      if (!(await assetsAllHeld(tile, stored.results))) return undefined;
+      return bringHome(input, tile, { job: stored.job, results: stored.results }, fetchContext(input));
     },
 
     /**

@@ -54,6 +54,11 @@ export interface TileRecord {
    */
   files?: string[];
   error?: TileError;
+  /**
+   * What happened to the tile that its status alone does not say, oldest first: a job that
+   * disappeared from its backend and what the tile did about it, for one.
+   */
+  notes?: string[];
   /** Why a tile was `skipped`: its job factory's reason. */
   skipReason?: string;
   /** A `postprocessed` tile's post-processing result (small JSON), as its post-processor returned it. */

@@ -4,7 +4,8 @@
  * batch and a partition, a tile waiting for its job, a tile retried after a failed job, a tile
  * whose job a factory built and whose files a post-processor wrote, a batch with periods
  * that took added places, and tiles lined up behind others (one handed its slot, one given it by
- * its window's word after the job ahead failed, one moved to a free slot from behind a stuck job).
+ * its window's word after the job ahead failed, one moved to a free slot from behind a stuck job),
+ * and a tile whose job was deleted on the backend while it waited in the queue.
  *
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
@@ -156,6 +157,16 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       await save('batch-lined-up-moved', 'moved');
       await movedBatch.terminate('recorded');
 
+      // The first job never leaves the queue and is deleted there, as its user might: the tile
+      // makes a second job, which finishes.
+      emulator.admin.setFaults({ ...emulator.admin.faults(), jobs: { rules: [{ titleContains: 'vanished/E590000-N5660000 attempt 1', stuckIn: 'queued' }] } });
+      const vanished = (await client.start(gridSpec(emulator, output, 1, 1, { batchId: 'vanished', maxAttempts: 2 }))).handle;
+      let stuck: string | undefined;
+      while (!(stuck = emulator.admin.jobs().find((job) => job.title?.startsWith('vanished/'))?.id)) await sleep(200);
+      await deleteJobAsUser(emulator, stuck);
+      await vanished.result();
+      await save('tile-job-vanished', tileWorkflowId('vanished', 'E590000-N5660000'));
+
       const waiting = gridSpec(slow, output, 1, 1, { batchId: 'waiting' });
       waiting.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
       const { handle } = await client.start(waiting);
@@ -175,6 +186,15 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
     await rm(workDir, { recursive: true, force: true });
   }
   return written;
+}
+
+/** Deletes a job through the backend's API, as its user would. */
+async function deleteJobAsUser(emulator: RunningEmulator, jobId: string): Promise<void> {
+  const basic = Buffer.from(`${USER.username}:${USER.password}`).toString('base64');
+  const login = await fetch(`${emulator.apiUrl}/credentials/basic`, { headers: { Authorization: `Basic ${basic}` } });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  const deleted = await fetch(`${emulator.apiUrl}/jobs/${jobId}`, { method: 'DELETE', headers: { Authorization: `Bearer basic//${token}` } });
+  if (deleted.status !== 204) throw new Error(`could not delete job ${jobId}: HTTP ${deleted.status}`);
 }
 
 /** Waits for a workflow that may not have started yet to close. */

@@ -34,7 +34,7 @@ describe('job-database rows', () => {
   it("has the job manager's columns first, in its names, then ours", () => {
     const names = JOB_DATABASE_COLUMNS.map((c) => c.name);
     assert.deepEqual(names.slice(0, 9), ['id', 'backend_name', 'status', 'start_time', 'running_start_time', 'cpu', 'memory', 'duration', 'costs']);
-    for (const ours of ['tile_id', 'backend_status', 'attempts', 'error_code', 'error_message', 'output_dir', 'files', 'geometry']) assert.ok(names.includes(ours as never), ours);
+    for (const ours of ['tile_id', 'backend_status', 'attempts', 'error_code', 'error_message', 'output_dir', 'files', 'notes', 'geometry']) assert.ok(names.includes(ours as never), ours);
     assert.deepEqual(Object.keys(jobDatabaseRow(FINISHED)).sort(), [...names].sort(), 'a row has exactly the columns');
   });
 

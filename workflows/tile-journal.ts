@@ -64,6 +64,11 @@ export class TileJournal {
     return justLeft;
   }
 
+  /** Keeps a line of what happened in the record's notes. */
+  note(text: string): void {
+    (this.record.notes ??= []).push(text);
+  }
+
   /** The tile's current details while it runs (markdown). */
   details(): string {
     const r = this.record;

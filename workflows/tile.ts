@@ -18,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
+import type { DownloadedResults } from '../activities/results';
 import type { TileError, TileRecord } from '../core/records';
 import { tileWorkflowId } from '../core/ids';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
@@ -29,6 +30,7 @@ import { LEAN_TILE_PATCH, runAttempt, type AttemptContext, type JobDefinition } 
 import { definitionFrom, planJob, postprocessTile } from './tile-hooks';
 import type { TileWorkflowInput } from './tile-input';
 import { TileJournal } from './tile-journal';
+import { jobVanished, vanishedNote, VANISHED_JOB_PATCH } from './vanished-job';
 
 export type { TileWorkflowInput } from './tile-input';
 
@@ -80,18 +82,29 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   const place = { outputDir: input.outputDir, outputPath: input.outputPath, period: tilePeriodId(tile.properties) };
   const output = () => ({ backend, jobId: record.openeoJobId!, ...place, batchId, tileId: tile.id, attempt: record.attempts });
 
-  /** The job finished: its slot is free, and its results are downloaded and verified. */
-  const downloadFinished = async () => {
-    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
-    // The tile and STAC settings ride along as data, for the item the activity writes.
-    const downloaded = await transfers.downloadResults({ ...output(), tile, stac: input.stac });
+  /** The attempt's job has ended and the batch was told so: its slot is free. */
+  let jobEndTold = false;
+  const tellJobEnded = async (jobStatus: 'finished' | 'canceled' | 'error') => {
+    jobEndTold = true;
+    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus, ...(jobStatus === 'error' ? { error: record.error } : {}) }));
+  };
+
+  /** The tile's results are in its folder, verified: it has finished (post-processing aside). */
+  const keepResults = async (results: DownloadedResults) => {
     // The description read for job.json has the usage a listing's summary may lack.
-    if (downloaded.job) journal.observe(downloaded.job);
-    record.outputDir = downloaded.tileDir;
-    record.files = downloaded.files;
+    if (results.job) journal.observe(results.job);
+    record.outputDir = results.tileDir;
+    record.files = results.files;
     record.status = 'finished';
     record.error = undefined;
     if (input.postprocess !== undefined) await postprocessTile({ ...input, postprocess: input.postprocess }, record);
+  };
+
+  /** The job finished: its slot is free, and its results are downloaded and verified. */
+  const downloadFinished = async () => {
+    await tellJobEnded('finished');
+    // The tile and STAC settings ride along as data, for the item the activity writes.
+    await keepResults(await transfers.downloadResults({ ...output(), tile, stac: input.stac }));
   };
 
   /** This attempt's job: the spec's graph, or the job factory's plan (undefined: skip the tile). */
@@ -107,6 +120,67 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     // An earlier attempt's failure is not why the tile ends: the factory's reason is.
     record.error = undefined;
     return undefined;
+  };
+
+  /** One job of the tile, to its end: `again` when the tile makes another. */
+  const runJob = async (definition: JobDefinition): Promise<'ended' | 'again'> => {
+    const outcome = await runAttempt(attempt, definition);
+    // Only the first job is lined up; a job resubmitted after a failure keeps the slot it has.
+    attempt.lineUp = undefined;
+    const { job, timedOutIn } = outcome;
+    if (job.status === 'finished' && !timedOutIn) {
+      await downloadFinished();
+      return 'ended';
+    }
+    if (job.status === 'canceled' && !timedOutIn) {
+      await tellJobEnded('canceled');
+      record.status = 'canceled';
+      record.error = { code: 'JobCanceled', message: 'the openEO job was canceled on the backend' };
+      return 'ended';
+    }
+    if (outcome.timedOutIn) {
+      record.error = timeoutError(record.openeoJobId!, outcome.timedOutIn, input.timeouts, outcome.cancelled);
+    } else {
+      // Every attempt's logs are kept; the last one's reason is the tile's.
+      const saved = await quick.saveErrorLogs(output());
+      record.error = saved.error;
+      record.outputDir = saved.tileDir;
+    }
+    // A resubmitted job keeps the batch's slot, so parallelJobs stays exact meanwhile; a job
+    // the backend still runs after our cancel keeps it too, so no second job joins it.
+    const stillRunning = outcome.timedOutIn !== undefined && !cancelTook(outcome.cancelled);
+    if (record.attempts < journal.lastAttempt && !stillRunning) return 'again';
+    await tellJobEnded('error');
+    record.status = 'error';
+    return 'ended';
+  };
+
+  /**
+   * The backend no longer knows the attempt's job (see {@link VANISHED_JOB_PATCH}): the tile
+   * finishes from the results an earlier download left complete, or makes a new job while it
+   * has attempts left. A job that vanished after it finished has given its slot back; the new
+   * job then runs beside the batch's `parallelJobs` (a backend's own limit still holds it back).
+   */
+  const afterVanishedJob = async (err: unknown): Promise<'ended' | 'again'> => {
+    attempt.lineUp = undefined;
+    const jobId = record.openeoJobId;
+    if (!jobVanished(err) || jobId === undefined || !patched(VANISHED_JOB_PATCH)) throw err;
+    const leftBehind = await transfers.resultsLeftBehind({ ...output(), tile, stac: input.stac });
+    if (leftBehind) {
+      journal.note(vanishedNote(jobId, backend.name, 'finished from its files'));
+      if (!jobEndTold) await tellJobEnded('finished');
+      await keepResults(leftBehind);
+      return 'ended';
+    }
+    record.error = { code: 'JobNotFound', message: `job ${jobId} disappeared from backend "${backend.name}"` };
+    if (record.attempts < journal.lastAttempt) {
+      journal.note(vanishedNote(jobId, backend.name, 'new job'));
+      return 'again';
+    }
+    journal.note(vanishedNote(jobId, backend.name, 'no attempts left'));
+    if (!jobEndTold) await tellJobEnded('error');
+    record.status = 'error';
+    return 'ended';
   };
 
   try {
@@ -130,35 +204,9 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       record.attempts += 1;
       const definition = await jobFor(processGraph);
       if (!definition) break;
-      const outcome = await runAttempt(attempt, definition);
-      // Only the first job is lined up; a job resubmitted after a failure keeps the slot it has.
-      attempt.lineUp = undefined;
-      const { job, timedOutIn } = outcome;
-      if (job.status === 'finished' && !timedOutIn) {
-        await downloadFinished();
-        break;
-      }
-      if (job.status === 'canceled' && !timedOutIn) {
-        await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'canceled' }));
-        record.status = 'canceled';
-        record.error = { code: 'JobCanceled', message: 'the openEO job was canceled on the backend' };
-        break;
-      }
-      if (outcome.timedOutIn) {
-        record.error = timeoutError(record.openeoJobId!, outcome.timedOutIn, input.timeouts, outcome.cancelled);
-      } else {
-        // Every attempt's logs are kept; the last one's reason is the tile's.
-        const saved = await quick.saveErrorLogs(output());
-        record.error = saved.error;
-        record.outputDir = saved.tileDir;
-      }
-      // A resubmitted job keeps the batch's slot, so parallelJobs stays exact meanwhile; a job
-      // the backend still runs after our cancel keeps it too, so no second job joins it.
-      const stillRunning = outcome.timedOutIn !== undefined && !cancelTook(outcome.cancelled);
-      if (record.attempts < journal.lastAttempt && !stillRunning) continue;
-      await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'error', error: record.error }));
-      record.status = 'error';
-      break;
+      jobEndTold = false;
+      const next = await runJob(definition).catch(afterVanishedJob);
+      if (next === 'ended') break;
     }
   } catch (err) {
     if (isCancellation(err)) {

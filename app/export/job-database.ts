@@ -38,6 +38,7 @@ export interface JobDatabaseRow {
   error_message: string | null;
   output_dir: string | null;
   files: string[];
+  notes: string[];
   geometry: TileOutline | null;
 }
 
@@ -69,6 +70,7 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
   { name: 'error_message', kind: 'text', meaning: 'the message that goes with error_code; for a skipped tile, why it was skipped' },
   { name: 'output_dir', kind: 'text', meaning: "the tile's folder on the worker" },
   { name: 'files', kind: 'texts', meaning: 'files written there, relative to output_dir' },
+  { name: 'notes', kind: 'texts', meaning: 'what happened to the tile that its status does not say, such as a job that disappeared from the backend' },
   { name: 'geometry', kind: 'geometry', meaning: "the tile's outline, EPSG:4326 (lon/lat)" },
 ];
 
@@ -152,6 +154,7 @@ export function jobDatabaseRow(tile: TileRow): JobDatabaseRow {
     error_message: tile.error?.message ?? tile.skipReason ?? null,
     output_dir: tile.outputDir ?? null,
     files: tile.files ?? [],
+    notes: tile.notes ?? [],
     geometry: tile.geometry,
   };
 }
