@@ -6,6 +6,7 @@ import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '
 import type { BatchSummary, TileStatus } from '../core/records';
 import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BatchSpecInput } from '../core/spec/schema';
+import { batchHeadline } from '../core/batch-headline';
 import { specForFailedTiles } from './rerun';
 import { specForPostprocess, type PostprocessRerunOptions } from './postprocess-rerun';
 import { latestTileExecutions } from './batch-lookup';
@@ -22,6 +23,12 @@ import type { TileFeature } from '../core/spec/tile-types';
 import type { batchWorkflow } from '../workflows/batch';
 import { asBatchFailure, failureReason } from './batch-failure';
 import type { TileError } from '../core/records';
+
+/** The batch's page in the Temporal UI: its summary and details (see core/batch-headline.ts). */
+function staticHeadline(spec: BatchSpecInput, batchId: string): { staticSummary: string; staticDetails: string } {
+  const { summary, details } = batchHeadline(spec, batchId);
+  return { staticSummary: summary, staticDetails: details };
+}
 
 /** A tile as visibility knows it: enough for a status table without asking every workflow. */
 export interface TileListing {
@@ -67,6 +74,7 @@ export class OpenEOBatchClient {
       workflowId: batchId,
       taskQueue: this.taskQueue,
       args: [input],
+      ...staticHeadline(input, batchId),
     });
     return { batchId, handle };
   }
@@ -204,6 +212,7 @@ export class OpenEOBatchClient {
       workflowId: batchId,
       taskQueue: this.taskQueue,
       args: [spec],
+      ...staticHeadline(spec, batchId),
     });
     return { batchId, handle, tiles };
   }
@@ -214,7 +223,7 @@ export class OpenEOBatchClient {
    */
   async postprocess(batchId: string, options: PostprocessRerunOptions = {}): Promise<StartedBatch & { tiles: number }> {
     const { spec, tiles } = await specForPostprocess(this.client, batchId, options);
-    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', { workflowId: batchId, taskQueue: this.taskQueue, args: [spec] });
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', { workflowId: batchId, taskQueue: this.taskQueue, args: [spec], ...staticHeadline(spec, batchId) });
     return { batchId, handle, tiles };
   }
 

@@ -69,6 +69,11 @@ describe('the Temporal UI', () => {
       await page.getByText('User Metadata', { exact: true }).first().click();
       await eventually(async () => /5 \/ 6 tiles done.*finished 4, error 1, canceled 0, skipped 0, running 1, not started 0/.test(await allText(page)), "the batch's current details show its progress");
       assert.match(await allText(page), /emulator: 1 \/ 3 jobs/, "with the backend's slots in use");
+      // The batch's own summary and details, given when the client started it.
+      const text = await allText(page);
+      assert.match(text, /openEO batch ui: `?bap_composite`? from https:\/\/\S+ on emulator/, 'the batch has a summary');
+      assert.match(text, /Backends:? emulator \(3 at once\)/, 'and details');
+      assert.doesNotMatch(text, /No summary available|No details available/);
       if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/temporal-ui-batch.png` });
 
       const tiles = await h.client.tiles('ui');
