@@ -274,7 +274,8 @@ export class BackendJobs {
     for (const job of waits) this.backOff(job);
     if (this.loginFailure !== undefined) return;
     this.loginFailure = err.message;
-    this.options.log?.(`backend ${this.backend.name}: ${err.message}; its ${this.jobCount()} followed jobs are looked at again, further apart up to their polling.maxIntervalSeconds, until the login works`);
+    const jobs = this.jobCount();
+    this.options.log?.(`backend ${this.backend.name}: ${err.message}; its ${jobs} followed job${jobs === 1 ? ' is' : 's are'} looked at again, further apart up to polling.maxIntervalSeconds, until the login works`);
   }
 
   /** A look worked: a login that failed before works again. */

@@ -285,7 +285,7 @@ describe('what the job tracker logs while the worker cannot log in to a backend'
       const { lines, looks } = await loginLostForAMinute(listFrom);
       assert.ok(looks >= 10, `the tracker kept looking (${looks} looks)`);
       assert.deepEqual(lines, [
-        `backend simulated: ${reason}; its 2 followed jobs are looked at again, further apart up to their polling.maxIntervalSeconds, until the login works`,
+        `backend simulated: ${reason}; its 2 followed jobs are looked at again, further apart up to polling.maxIntervalSeconds, until the login works`,
         'backend simulated: the worker can log in again; its followed jobs go on',
       ]);
     });
