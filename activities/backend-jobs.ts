@@ -49,6 +49,16 @@ export function stoppedFailure(jobId: string, reason: string): ApplicationFailur
 /** How long a backend whose listing failed is read job by job. */
 const LISTING_PAUSE_MS = 5 * 60_000;
 
+/**
+ * A look that failed because the worker cannot log in to the backend (`BackendLoginError`'s code,
+ * as `callOpenEO` passes it on): news about the backend, not about any one job.
+ */
+function isLoginFailure(err: unknown): err is ApplicationFailure {
+  return err instanceof ApplicationFailure && err.type === 'BackendLoginFailed';
+}
+
+const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /** The jobs of one backend and the loop that looks at them. */
 export class BackendJobs {
   private readonly jobs = new Map<string, Followed<unknown>>();
@@ -62,6 +72,8 @@ export class BackendJobs {
   private busy = false;
   private listingPausedUntil = 0;
   private released = false;
+  /** Why the worker cannot log in to the backend, as logged; unset while looks work. */
+  private loginFailure: string | undefined;
 
   constructor(
     private readonly backend: BackendRef,
@@ -143,12 +155,16 @@ export class BackendJobs {
     // A listing costs one request and reads every followed job: worth it once there are a few.
     if (!endsOnly && this.lists(clock.now())) {
       const sent = clock.now();
-      listed = await this.lookups.list(this.backend, this.jobCount()).catch((err: unknown) => {
+      try {
+        listed = await this.lookups.list(this.backend, this.jobCount());
+        this.loginWorks();
+      } catch (err) {
+        // Without a login every read fails alike: the due jobs wait, and the listing is tried again with them.
+        if (isLoginFailure(err)) return this.loginFailed(due, err);
         // A backend whose listing fails is read job by job for a while (each look costs one request either way).
         this.listingPausedUntil = clock.now() + LISTING_PAUSE_MS;
-        this.options.log?.(`listing the jobs of ${this.backend.name} failed (${err instanceof Error ? err.message : String(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
-        return new Map<string, JobStatusReading>();
-      });
+        this.options.log?.(`listing the jobs of ${this.backend.name} failed (${reasonOf(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
+      }
       const at = Math.round((sent + clock.now()) / 2);
       // Every followed job the listing shows is observed, due or not.
       const shown = [...this.jobs.values()].filter((job) => listed.has(job.jobId));
@@ -159,13 +175,15 @@ export class BackendJobs {
     await inParallel(alone, READING_AT_ONCE, async (jobId) => {
       const sent = clock.now();
       const waits = [...this.jobs.values()].filter((job) => job.jobId === jobId);
+      let reading: JobStatusReading;
       try {
-        const reading = await this.lookups.one(this.backend, jobId);
-        const at = Math.round((sent + clock.now()) / 2);
-        await Promise.all(waits.map((job) => this.observe(job, reading, at)));
+        reading = await this.lookups.one(this.backend, jobId);
       } catch (err) {
-        await Promise.all(waits.map((job) => this.lookFailed(job, err)));
+        return this.readFailed(jobId, waits, err);
       }
+      this.loginWorks();
+      const at = Math.round((sent + clock.now()) / 2);
+      await Promise.all(waits.map((job) => this.observe(job, reading, at)));
     });
   }
 
@@ -227,18 +245,53 @@ export class BackendJobs {
     }
   }
 
-  /** A failed look: given up on when retrying cannot help, else tried again later. */
-  private async lookFailed(job: Followed<unknown>, err: unknown): Promise<void> {
+  /**
+   * A failed read of one job, for every wait on it (a hand-over may wait beside its tile): given
+   * up on when retrying cannot help, else tried again later; logged once, not once per wait.
+   */
+  private async readFailed(jobId: string, waits: Followed<unknown>[], err: unknown): Promise<void> {
+    if (isLoginFailure(err)) return this.loginFailed(waits, err);
     if (err instanceof ApplicationFailure && err.nonRetryable) {
-      this.drop(job);
-      await this.settle(job, () => this.completions().fail(job.taskToken, err));
+      await Promise.all(
+        waits.map(async (job) => {
+          this.drop(job);
+          await this.settle(job, () => this.completions().fail(job.taskToken, err));
+        }),
+      );
       return;
     }
+    const pause = Math.min(...waits.map((job) => this.backOff(job)));
+    this.options.log?.(`job ${jobId} on ${this.backend.name}: ${reasonOf(err)}; looking again in ${Math.round(pause / 1000)} s`);
+  }
+
+  /**
+   * The worker cannot log in to the backend: its waits look again later (the batch pauses the
+   * backend, see `LoginFailureReporter`). Logged once, as the backend's news, not per job and
+   * look: until the login works again every look fails alike (its wording may change, e.g. a
+   * refresh token refused, then the stored one known to be refused).
+   */
+  private loginFailed(waits: Followed<unknown>[], err: ApplicationFailure): void {
+    for (const job of waits) this.backOff(job);
+    if (this.loginFailure !== undefined) return;
+    this.loginFailure = err.message;
+    const jobs = this.jobCount();
+    this.options.log?.(`backend ${this.backend.name}: ${err.message}; its ${jobs} followed job${jobs === 1 ? ' is' : 's are'} looked at again, further apart up to polling.maxIntervalSeconds, until the login works`);
+  }
+
+  /** A look worked: a login that failed before works again. */
+  private loginWorks(): void {
+    if (this.loginFailure === undefined) return;
+    this.loginFailure = undefined;
+    this.options.log?.(`backend ${this.backend.name}: the worker can log in again; its followed jobs go on`);
+  }
+
+  /** The pause before a wait's next look after a failed one: doubling, within the wait's polling bounds. */
+  private backOff(job: Followed<unknown>): number {
     job.failures += 1;
     const pause = Math.min(job.polling.maxIntervalMs, Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1));
     job.notBefore = this.options.clock.now() + pause;
     planNextLook(job);
-    this.options.log?.(`job ${job.jobId} on ${this.backend.name}: ${err instanceof Error ? err.message : String(err)}; looking again in ${Math.round(pause / 1000)} s`);
+    return pause;
   }
 
   /** Heartbeats the followed activities whose turn it is, with their observations. */

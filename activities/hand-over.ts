@@ -102,7 +102,6 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
       const ahead = await jobAhead(input.aheadWorkflowId);
       if ('none' in ahead) return { jobId: created.id, started: false, reason: ahead.none };
       if (TERMINAL_JOB_STATUSES.includes(ahead.status)) return startIfAheadFinished(mine, ahead.status, retried);
-      tracker.useLog((message) => ctx.log.warn(message));
       tracker.follow(ctx.client.activity, {
         taskToken: ctx.info.taskToken,
         backend: input.backend,

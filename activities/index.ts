@@ -2,6 +2,8 @@
  * All activities of openeo-temporal, created once per worker with their dependencies:
  * connections (and so credentials) are injected here, never passed through workflow input.
  */
+import type { Logger } from '@temporalio/common';
+import { Runtime } from '@temporalio/worker';
 import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connections';
 import type { CredentialStore } from '../core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
@@ -38,12 +40,19 @@ export interface ActivityDependencies extends ConnectionOptions {
    */
   downloadLeaseMs?: number;
   /**
-   * When a backend's login stops working mid-batch (a revoked or expired refresh token), tiles
-   * in flight try again after this long, for as long as it takes; meanwhile the batch pauses
-   * that backend until the user logs in again and resumes it.
+   * When a backend's login stops working mid-batch (a revoked or expired refresh token), a tile's
+   * call (create, start, results) is tried again after this long, for as long as it takes; its
+   * wait for a running job is not: the job tracker looks again as the spec's `polling` allows.
+   * Meanwhile the batch pauses that backend until the user logs in again and resumes it.
    * @default 300_000 (5 minutes)
    */
   loginRetryDelayMs?: number;
+  /**
+   * Where the worker's job tracker logs what it meets while following jobs (a backend it cannot
+   * log in to, a job it cannot read): news about a backend or a job, not about one activity.
+   * @default the Temporal runtime's logger
+   */
+  logger?: Logger;
   /**
    * How often, and how far apart, a cancelled job's status is checked before the tile reports
    * that the backend still runs it.
@@ -72,7 +81,9 @@ export function createWorkerActivities(deps: ActivityDependencies) {
   useLoginReporter(connections, new LoginFailureReporter(deps.loginRetryDelayMs));
   // What the tracker read of a finished job, for the download that follows on this worker.
   const ended = new EndedJobDescriptions<JobDescription>();
-  const tracker = new JobTracker(trackerLookups(connections, ended));
+  // The tracker follows the jobs of every activity that waits: it logs as the worker, not as one of them.
+  const log = (message: string) => (deps.logger ?? Runtime.instance().logger).warn(message);
+  const tracker = new JobTracker(trackerLookups(connections, ended), { log });
   const activities = {
     ...createSpecCheckActivities(connections, { jobFactories: deps.jobFactories ?? {}, postprocessors: deps.postprocessors ?? {} }),
     ...createTilePageActivities(),

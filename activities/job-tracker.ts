@@ -42,11 +42,6 @@ export class JobTracker {
     this.options = { listFrom: options.listFrom ?? 2, maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000, log: options.log, clock: options.clock ?? SYSTEM_CLOCK };
   }
 
-  /** Where the tracker's problems are logged from now on. */
-  useLog(log: (message: string) => void): void {
-    this.options.log = log;
-  }
-
   /** Jobs followed now, over all backends. */
   get following(): number {
     let n = 0;

@@ -213,8 +213,6 @@ export function createJobActivities(
      */
     async waitForJobStatusChange(input: WaitInput): Promise<JobSnapshot> {
       const ctx = Context.current();
-      // The tracker runs outside any activity's context: it logs through the last wait's logger.
-      tracker.useLog((message) => ctx.log.warn(message));
       tracker.follow(ctx.client.activity, {
         taskToken: ctx.info.taskToken,
         backend: input.backend,

@@ -13,6 +13,9 @@ import { parseAddress, temporalUiUrl, uiLinkLine, workflowUiLink } from '../app/
 import { errorSummary, formatLogLine } from '../app/cli/terminal-log';
 import { describeCliError } from '../app/cli/cli-errors';
 import { BatchFailedError } from '../app/batch-failure';
+import { barPayload, pausedNote } from '../app/cli/progress';
+import { emptyCounts } from '../core/records';
+import type { BatchProgress } from '../core/progress';
 
 describe('ETA', () => {
   it('extrapolates the rate since we started watching', () => {
@@ -27,6 +30,43 @@ describe('ETA', () => {
     assert.equal(formatEta(44_200), '45s');
     assert.equal(formatEta(200_000), '3m 20s');
     assert.equal(formatEta(2 * 3600_000 + 5 * 60_000), '2h 05m');
+  });
+});
+
+describe('the progress line of start --wait', () => {
+  const loginReason = 'the worker cannot log in to this backend: no refresh token; log in first: run `openeo-temporal login emulator`';
+  const progress = (over: Partial<BatchProgress>): BatchProgress => ({
+    batchId: 'b1',
+    totalTiles: 4,
+    counts: { ...emptyCounts(), running: 2, not_started: 2 },
+    failedTiles: [],
+    outputDir: 'out',
+    costs: 0,
+    inFlight: [],
+    run: 1,
+    paused: false,
+    pausedBackends: {},
+    backends: [
+      { name: 'emulator', url: 'http://127.0.0.1:1', parallelJobs: 2 },
+      { name: 'cdse', url: 'http://127.0.0.1:2', parallelJobs: 2 },
+    ],
+    ...over,
+  });
+
+  it('names each paused backend with its reason, and a paused batch', () => {
+    assert.equal(pausedNote(progress({})), '');
+    assert.equal(pausedNote(progress({ pausedBackends: { emulator: loginReason } })), ` · emulator paused: ${loginReason}`);
+    assert.equal(pausedNote(progress({ paused: true, pausedBackends: { cdse: 'errors' } })), ' · batch paused · cdse paused: errors');
+  });
+
+  it('shows the pauses after the costs, and no ETA while nothing can start', () => {
+    const one = barPayload(progress({ pausedBackends: { emulator: loginReason } }), '3m 20s');
+    assert.equal(one.paused, ` · emulator paused: ${loginReason}`);
+    assert.equal(one.timeLeft, '3m 20s', 'the other backend still starts tiles');
+    const all = barPayload(progress({ pausedBackends: { emulator: loginReason, cdse: loginReason } }), '3m 20s');
+    assert.equal(all.timeLeft, '--');
+    assert.equal(barPayload(progress({ paused: true }), '45s').timeLeft, '--');
+    assert.equal(barPayload(progress({}), '45s').paused, '');
   });
 });
 

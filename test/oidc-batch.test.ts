@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { DefaultLogger } from '@temporalio/worker';
 import { OpenEOBatchClient } from '../app/client';
 import { BatchFailedError } from '../app/batch-failure';
 import { summaryText } from '../app/cli/progress';
@@ -51,9 +52,9 @@ describe('batches with OIDC logins', () => {
   const oidc = (extra: Record<string, string> = {}): CredentialStore => ({ emulator: { url: h.emulator.url, auth: { type: 'oidc', ...extra } } });
 
   /** A worker on its own task queue with these credentials, and a client for that queue. */
-  async function workerWith(credentials: CredentialStore, env: NodeJS.ProcessEnv): Promise<OpenEOBatchClient> {
+  async function workerWith(credentials: CredentialStore, env: NodeJS.ProcessEnv, logger?: DefaultLogger): Promise<OpenEOBatchClient> {
     const taskQueue = `${h.taskQueue}-oidc-${++queue}`;
-    await h.startWorker({ taskQueue, credentials, env, loginRetryDelayMs: 2000 });
+    await h.startWorker({ taskQueue, credentials, env, loginRetryDelayMs: 2000, ...(logger ? { logger } : {}) });
     return new OpenEOBatchClient(h.temporal, taskQueue);
   }
 
@@ -103,10 +104,41 @@ describe('batches with OIDC logins', () => {
     assert.ok(!/eyJ[\w-]{10,}\.|oidc\/local\//.test(text), 'no access token');
   });
 
+  it('keeps two service accounts with one client id apart: the wrong secret fails on its own, in either order', async () => {
+    const { clientId, clientSecret } = provider.serviceAccount;
+    const account = (secret: string) => ({ url: h.emulator.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
+    const client = await workerWith({ right: account(clientSecret), wrong: account(`${clientSecret}-wrong`) }, await tokenEnv());
+    const run = async (backend: string, batchId: string) => {
+      const spec = h.spec({ batchId, cols: 1, rows: 1 });
+      spec.backends = [{ name: backend, url: h.emulator.url, parallelJobs: 1 }];
+      return client.wait((await client.start(spec)).batchId);
+    };
+    const failsOnItsOwn = (batchId: string) => (err: unknown) => {
+      assert.ok(err instanceof BatchFailedError);
+      assert.match(
+        err.message,
+        new RegExp(`^batch ${batchId} failed: BackendLoginFailed: backends\\[0\\]: cannot log in to backend "wrong": the OpenID provider \\S+ refused the client ${clientId}: invalid_client.*; check the service account's OPENEO_BACKEND_WRONG_OIDC_CLIENT_ID and OPENEO_BACKEND_WRONG_OIDC_CLIENT_SECRET$`),
+      );
+      return true;
+    };
+    // The wrong secret first, then the right one, then the wrong one again: one worker, both orders.
+    await assert.rejects(run('wrong', 'oidc-secret-wrong-first'), failsOnItsOwn('oidc-secret-wrong-first'));
+    assert.equal((await run('right', 'oidc-secret-right')).counts.finished, 1);
+    await assert.rejects(run('wrong', 'oidc-secret-wrong-after'), failsOnItsOwn('oidc-secret-wrong-after'));
+    const jobs = h.emulator.admin.jobs().filter((job) => job.title?.startsWith('oidc-secret-'));
+    assert.deepEqual(
+      jobs.map((job) => [job.title?.split('/')[0], job.owner]),
+      [['oidc-secret-right', clientId]],
+      'only the right account created a job',
+    );
+  });
+
   it('pauses the backend when the refresh token is revoked mid-batch; a new login and resume --backend finish it', async (t) => {
     const env = await tokenEnv();
     await loginAsUser(h.emulator.url, env);
-    const client = await workerWith(oidc(), env);
+    // The worker's own warnings (its job tracker's), as its logger receives them.
+    const warnings: string[] = [];
+    const client = await workerWith(oidc(), env, new DefaultLogger('WARN', (entry) => warnings.push(entry.message)));
     const spec = h.spec({ batchId: 'oidc-revoked', cols: 3, rows: 1 });
     spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs: 1 }];
     const { batchId } = await client.start(spec);
@@ -121,6 +153,8 @@ describe('batches with OIDC logins', () => {
     assert.equal(paused.counts.error, 0, 'no tile failed');
     t.diagnostic(`status shows:\n${summaryText(paused)}`);
     assert.match(summaryText(paused), /backend emulator paused: the worker cannot log in/);
+    const loginLines = () => warnings.filter((line) => /log in/.test(line));
+    await until('the lost login in the worker log', async () => (loginLines().length > 0 ? true : undefined));
 
     await loginAsUser(h.emulator.url, env);
     await client.resumeBackend(batchId, 'emulator');
@@ -128,6 +162,11 @@ describe('batches with OIDC logins', () => {
     assert.equal(summary.counts.finished, 3);
     assert.deepEqual(summary.failedTiles, []);
     assert.equal(h.emulator.admin.jobs().filter((j) => j.title?.startsWith('oidc-revoked/')).length, 3, 'one job per tile');
+    // Once for the backend (not per job, wait or look), and once when the new login works.
+    t.diagnostic(`the worker logged:\n${loginLines().join('\n')}`);
+    assert.equal(loginLines().length, 2, loginLines().join('\n'));
+    assert.match(loginLines()[0], /^backend emulator: could not log in to backend "emulator": the OpenID provider .* refused the refresh token/);
+    assert.equal(loginLines()[1], 'backend emulator: the worker can log in again; its followed jobs go on');
   });
 
   it('fails a batch whose refresh token was revoked before it starts, before any job exists, saying to log in', async () => {

@@ -162,6 +162,22 @@ describe('OIDC login with a real OpenID provider', () => {
     });
   });
 
+  it('keeps two service accounts with one client id apart in one worker: each logs in with its own secret, in either order', async () => {
+    const { clientId, clientSecret } = provider.serviceAccount;
+    const account = (secret: string) => ({ url: emulator.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
+    const connections = new OpenEOConnections({ right: account(clientSecret), wrong: account('wrong-secret') }, { env: await tokenEnv() });
+    const wrongOnItsOwn = (err: unknown) => {
+      assert.ok(err instanceof BackendLoginError);
+      assert.match(err.message, /refused the client service-account: invalid_client.*; check the service account's OPENEO_BACKEND_WRONG_OIDC_CLIENT_ID and OPENEO_BACKEND_WRONG_OIDC_CLIENT_SECRET$/);
+      return true;
+    };
+    // The wrong one first, the right one, the wrong one again: neither login stands in for the other.
+    await assert.rejects(connections.get({ name: 'wrong', url: emulator.url }), wrongOnItsOwn);
+    const me = (await (await connections.get({ name: 'right', url: emulator.url })).describeAccount()) as { user_id: string };
+    assert.equal(me.user_id, clientId);
+    await assert.rejects(connections.get({ name: 'wrong', url: emulator.url }), wrongOnItsOwn);
+  });
+
   it('answers 403 TokenInvalid for an expired or forged token, as a real backend does', async () => {
     const env = await tokenEnv();
     const { clientId, clientSecret } = provider.serviceAccount;

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
 import { JobTracker, type JobLookups, type JobStatusReading, type TrackerClock, type WaitCompletions } from '../activities/job-tracker';
 import type { OpenEOJobStatus } from '../core/records';
 
@@ -219,6 +220,74 @@ describe('the job tracker shares listings between the jobs it follows', () => {
       assert.ok(figures.requestsPerJob <= maxRequestsPerJob, `${figures.requestsPerJob} requests per job`);
       // Sharing must not cost the end: a job's end is seen soon after it.
       assert.ok(figures.noticeMs <= 100, `ends seen ${figures.noticeMs} ms late on average`);
+    });
+  }
+});
+
+describe('what the job tracker logs while the worker cannot log in to a backend', () => {
+  const backend = { name: 'simulated', url: 'http://simulated' };
+  const reason = 'could not log in to backend "simulated": the provider refused the refresh token; log in again: run `openeo-temporal login simulated`';
+  // What the token source says from the second look on: other words, the same lost login.
+  const later = 'could not log in to backend "simulated": the provider refused the stored refresh token (expired or revoked); log in again';
+
+  /**
+   * Two jobs, one with a hand-over waiting beside its tile's wait, on a backend whose login fails
+   * for a minute (as `callOpenEO` reports it: a retryable `BackendLoginFailed`), then works.
+   */
+  async function loginLostForAMinute(listFrom: number): Promise<{ lines: string[]; looks: number }> {
+    const clock = new SimulatedClock();
+    let loginWorks = false;
+    let looks = 0;
+    const reading = (id: string): JobStatusReading => {
+      looks += 1;
+      if (!loginWorks) throw ApplicationFailure.create({ message: looks === 1 ? reason : later, type: 'BackendLoginFailed', nextRetryDelay: 300_000 });
+      return { id, status: 'finished' };
+    };
+    const lookups: JobLookups = {
+      one: async (_backend, id) => reading(id),
+      list: async () => new Map(['job-1', 'job-2'].map((id) => [id, reading(id)])),
+    };
+    const lines: string[] = [];
+    const tracker = new JobTracker(lookups, { clock, listFrom, log: (line) => lines.push(line) });
+    let completed = 0;
+    const completions: WaitCompletions = {
+      complete: async () => void (completed += 1),
+      fail: async () => assert.fail('no wait should fail: they wait for the login'),
+      reportCancellation: async () => undefined,
+      heartbeat: async () => undefined,
+    };
+    const follow = (jobId: string, key?: string) =>
+      tracker.follow(completions, {
+        taskToken: Buffer.from(key ?? jobId),
+        backend,
+        jobId,
+        ...(key ? { key, untilEnd: true } : {}),
+        knownStatus: 'running',
+        polling: { initialIntervalMs: 1_000, maxIntervalMs: 5_000 },
+        history: [],
+        heartbeatTimeoutMs: 60 * 60_000,
+        resultOf: (job) => job,
+      });
+    follow('job-1');
+    follow('job-1', 'job-1 then job-3');
+    follow('job-2');
+    clock.after(60_000, () => (loginWorks = true));
+    await clock.run(() => completed === 3, 120_000);
+    assert.equal(completed, 3, 'every wait ends once the login works');
+    return { lines, looks };
+  }
+
+  for (const [how, listFrom] of [
+    ['read job by job', 10],
+    ['read by listings', 2],
+  ] as const) {
+    it(`says it once for the backend, and once that the login works again (${how})`, async () => {
+      const { lines, looks } = await loginLostForAMinute(listFrom);
+      assert.ok(looks >= 10, `the tracker kept looking (${looks} looks)`);
+      assert.deepEqual(lines, [
+        `backend simulated: ${reason}; its 2 followed jobs are looked at again, further apart up to polling.maxIntervalSeconds, until the login works`,
+        'backend simulated: the worker can log in again; its followed jobs go on',
+      ]);
     });
   }
 });

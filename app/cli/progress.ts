@@ -13,10 +13,31 @@ export function countsLine(c: StatusCounts): string {
   return `finished ${c.finished}${postprocessed} · error ${c.error} · canceled ${c.canceled} · skipped ${c.skipped} · running ${c.running} · not started ${c.not_started}`;
 }
 
-/** What the bar shows beside its count: tiles in flight and failed, time left, costs so far. */
-function barPayload(p: BatchProgress, timeLeft: string): Record<string, string> {
+/**
+ * What holds tiles back, for the end of the progress line: a paused batch, and each paused
+ * backend with its reason (a backend waiting for a login says which login and what to run).
+ */
+export function pausedNote(p: Pick<BatchProgress, 'paused' | 'pausedBackends'>): string {
+  const notes = Object.entries(p.pausedBackends).map(([backend, reason]) => `${backend} paused: ${reason}`);
+  if (p.paused) notes.unshift('batch paused');
+  return notes.map((note) => ` · ${note}`).join('');
+}
+
+/** True when no new tile can start: the batch is paused, or every one of its backends is. */
+function nothingStarts(p: BatchProgress): boolean {
+  return p.paused || (p.backends.length > 0 && p.backends.every((b) => b.name in p.pausedBackends));
+}
+
+/** What the bar shows beside its count: tiles in flight and failed, time left, costs so far, pauses. */
+export function barPayload(p: BatchProgress, timeLeft: string): Record<string, string> {
   // Not `eta`: cli-progress fills a token of that name itself (bare seconds), over the payload's.
-  return { counts: `running ${p.counts.running}, error ${p.counts.error}`, timeLeft, costs: `${formatCosts(p.costs)} credits` };
+  // While nothing can start, the rate so far says nothing about the time left.
+  return {
+    counts: `running ${p.counts.running}, error ${p.counts.error}`,
+    timeLeft: nothingStarts(p) ? '--' : timeLeft,
+    costs: `${formatCosts(p.costs)} credits`,
+    paused: pausedNote(p),
+  };
 }
 
 /**
@@ -28,7 +49,7 @@ function barPayload(p: BatchProgress, timeLeft: string): Record<string, string> 
 export function progressBar(now: () => number = Date.now): { update(p: BatchProgress): void; stop(): void } {
   const bar = new SingleBar(
     {
-      format: 'tiles [{bar}] {value}/{total} | {counts} | ETA {timeLeft} | costs {costs}',
+      format: 'tiles [{bar}] {value}/{total} | {counts} | ETA {timeLeft} | costs {costs}{paused}',
       hideCursor: true,
       noTTYOutput: !process.stderr.isTTY,
       notTTYSchedule: 5000,

@@ -2,12 +2,13 @@
  * How a connection logs in to its backend and keeps its token valid: HTTP basic, a fixed bearer
  * token, or OpenID Connect with tokens refreshed for as long as the batch runs. One
  * {@link BackendLogins} per worker (inside `OpenEOConnections`): OIDC token sources are shared by
- * every backend that uses the same provider and client, so a rotating refresh token is never
- * used twice.
+ * every backend that logs in the same way (provider, client, grant and secret), so a rotating
+ * refresh token is never used twice, and a service account never stands in for another.
  */
+import { createHash } from 'node:crypto';
 import type { AuthProvider, Connection } from '@openeo/js-client';
 import { envPrefix, type BackendAuth } from './credentials';
-import { OidcTokenSource } from './oidc/token-source';
+import { OidcTokenSource, type OidcGrantSettings } from './oidc/token-source';
 import { RefreshTokenStore } from './oidc/token-store';
 import { defaultClientFor, listOidcProviders, pickProvider, scopesFor, type OidcProvider } from './oidc/providers';
 import { BackendLoginError } from './oidc/errors';
@@ -101,6 +102,20 @@ class OidcLogin implements BackendLogin {
   }
 }
 
+/**
+ * What makes an OIDC login, and so who it logs in as: the provider, the client, the grant and,
+ * for a service account, its secret. Two backends with the same client id but different secrets
+ * are two accounts (or one of them is wrong, and must fail on its own). The secret enters the key
+ * only as a digest, so the key may be shown without it. User logins of one worker share its
+ * refresh-token store, whose entries are per provider and client.
+ */
+function loginKey(settings: OidcGrantSettings): string {
+  // As the token source decides: a service account has a (non-empty) secret.
+  const secret = settings.clientSecret ? createHash('sha256').update(settings.clientSecret).digest('hex') : undefined;
+  const grant = secret === undefined ? 'refresh_token' : 'client_credentials';
+  return JSON.stringify([settings.issuer, settings.clientId, grant, secret]);
+}
+
 /** The logins of one worker, and the OIDC token sources they share. */
 export class BackendLogins {
   private readonly sources = new Map<string, OidcTokenSource>();
@@ -122,9 +137,9 @@ export class BackendLogins {
     }
   }
 
-  /** The token source for a provider and client, shared by every backend that uses them. */
-  tokenSource(settings: ConstructorParameters<typeof OidcTokenSource>[0]): OidcTokenSource {
-    const key = `${settings.issuer} ${settings.clientId} ${settings.clientSecret ? 'service' : 'user'}`;
+  /** The token source for one login, shared by every backend that logs in the same way. */
+  tokenSource(settings: OidcGrantSettings): OidcTokenSource {
+    const key = loginKey(settings);
     let source = this.sources.get(key);
     if (!source) {
       source = new OidcTokenSource(settings, this.store);
