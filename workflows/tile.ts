@@ -89,6 +89,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     if (downloaded.job) journal.observe(downloaded.job);
     record.outputDir = downloaded.tileDir;
     record.files = downloaded.files;
+    // Asked only of a download that reports such files, so other tiles carry no marker for it.
+    if (downloaded.uncheckedChecksums !== undefined && patched(UNCHECKED_CHECKSUMS_PATCH)) record.uncheckedChecksums = downloaded.uncheckedChecksums;
     record.status = 'finished';
     record.error = undefined;
     if (input.postprocess !== undefined) await postprocessTile({ ...input, postprocess: input.postprocess }, record);
@@ -215,6 +217,12 @@ function lineUpBehind(batchId: string, tileId: string, aheadTileId: string): Non
  * listing gives every ended tile's row (map, exports) without reading each history.
  */
 export const RECORD_MEMO_PATCH = 'tile-record-memo';
+
+/**
+ * Patch id: the record lists the downloaded files whose `file:checksum` could not be checked
+ * (`uncheckedChecksums`, from the download's result).
+ */
+export const UNCHECKED_CHECKSUMS_PATCH = 'unchecked-checksums';
 
 /** Stamps the end, makes it searchable, and tells the batch (which may have ended already). */
 async function finish(journal: TileJournal): Promise<void> {

@@ -38,6 +38,7 @@ export interface JobDatabaseRow {
   error_message: string | null;
   output_dir: string | null;
   files: string[];
+  unchecked_checksums: string[];
   geometry: TileOutline | null;
 }
 
@@ -69,6 +70,7 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
   { name: 'error_message', kind: 'text', meaning: 'the message that goes with error_code; for a skipped tile, why it was skipped' },
   { name: 'output_dir', kind: 'text', meaning: "the tile's folder on the worker" },
   { name: 'files', kind: 'texts', meaning: 'files written there, relative to output_dir' },
+  { name: 'unchecked_checksums', kind: 'texts', meaning: 'files kept on their size alone, as "<file>: <why its file:checksum could not be checked>"' },
   { name: 'geometry', kind: 'geometry', meaning: "the tile's outline, EPSG:4326 (lon/lat)" },
 ];
 
@@ -152,6 +154,7 @@ export function jobDatabaseRow(tile: TileRow): JobDatabaseRow {
     error_message: tile.error?.message ?? tile.skipReason ?? null,
     output_dir: tile.outputDir ?? null,
     files: tile.files ?? [],
+    unchecked_checksums: (tile.uncheckedChecksums ?? []).map((unchecked) => `${unchecked.file}: ${unchecked.reason}`),
     geometry: tile.geometry,
   };
 }
