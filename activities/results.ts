@@ -169,7 +169,8 @@ export function createResultActivities(connections: OpenEOConnections, options: 
         }
         files.push(name);
         assets.push({ file: name, type: asset.type, roles: asset.roles });
-        stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: asset['file:checksum'] });
+        // The item states only a checksum this file was verified against, never a malformed one.
+        stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: reason === undefined ? asset['file:checksum'] : undefined });
       }
       // Made here, after every file is verified, so the tile needs no step of its own for it.
       await stageFromStore(tile, quicklookSource(assets));

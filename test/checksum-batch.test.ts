@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TileRecord } from '../core/records';
@@ -16,6 +16,14 @@ import { startHarness, type Harness } from './support/harness';
 async function tileRecords(h: Harness, batchId: string): Promise<TileRecord[]> {
   const tiles = await h.client.tiles(batchId);
   return Promise.all(tiles.map(async (tile) => (await h.temporal.workflow.getHandle(tile.workflowId).result()) as TileRecord));
+}
+
+/** The `file:checksum` of the result file in the tile's STAC item (`<outputDir>/<batchId>/items/`). */
+async function itemChecksum(h: Harness, batchId: string): Promise<string | undefined> {
+  const items = join(h.workDir, 'output', batchId, 'items');
+  const [name] = await readdir(items);
+  const item = JSON.parse(await readFile(join(items, name!), 'utf8')) as { assets: Record<string, { 'file:checksum'?: string }> };
+  return item.assets['openEO.tif']!['file:checksum'];
 }
 
 /** The `file:checksum` the backend published for the tile's result, from the tile's job.json. */
@@ -49,6 +57,7 @@ describe('checksums of a batch', () => {
     const bytes = await readFile(join(record.outputDir!, 'openEO.tif'));
     assert.equal(`d50110${createHash('md5').update(bytes).digest('hex')}`, checksum);
     assert.equal(record.uncheckedChecksums, undefined);
+    assert.equal(await itemChecksum(h, 'md5-checksums'), checksum, 'the STAC item states the verified checksum');
   });
 
   it('keeps a result whose file:checksum is malformed, and the tile record says it could not be checked', async () => {
@@ -63,5 +72,6 @@ describe('checksums of a batch', () => {
     // The size was checked: the file on disk is as long as the backend said.
     const metadata = JSON.parse(await readFile(join(record.outputDir!, 'job.json'), 'utf8')) as { results: { assets: Record<string, { 'file:size': number }> } };
     assert.equal((await readFile(join(record.outputDir!, 'openEO.tif'))).length, metadata.results.assets['openEO.tif']!['file:size']);
+    assert.equal(await itemChecksum(h, 'malformed-checksums'), undefined, 'the STAC item states no checksum the file was not verified against');
   });
 });
