@@ -34,7 +34,7 @@ function rangeStart(response: Response): number | undefined {
 /** Downloads `url` to `target`; returns the number of bytes in the verified file. */
 export async function downloadAsset(url: string, target: string, options: DownloadOptions): Promise<number> {
   const partPath = `${target}.part`;
-  const check = checksumHash(options.checksum);
+  const check = await checksumHash(options.checksum);
   let offset = await sizeOf(partPath);
   // A backend with quotas counts this download as one of its requests until the file is written.
   const lease = await leaseForRequest('GET', url, { transfer: true });

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 
 import type { OpenEOConnections } from '../core/openeo/connections';
 import type { EndedJobDescriptions } from './ended-jobs';
-import type { TileError } from '../core/records';
+import type { TileError, UncheckedChecksum } from '../core/records';
 import { sameOrigin } from '../core/openeo/credentials';
 import type { AssetFetchContext } from './asset-downloads';
 import { readJobLogs, type JobLogs } from './error-logs';
@@ -21,6 +21,7 @@ import { stacSettings, type StacSettings } from '../core/spec/stac-settings';
 import { publishTileStac, type TileFile } from './stac/publish';
 import type { ItemTile } from './stac/item';
 import { stacStoreIn } from './stac/result-store';
+import { uncheckedReason } from './store/checksum';
 
 export interface TileOutputInput extends JobRef {
   outputDir: string;
@@ -46,6 +47,8 @@ export interface DownloadedResults {
   /** Files written, relative to `tileDir`. */
   files: string[];
   bytes: number;
+  /** Files kept although their checksum could not be checked (their size was); absent when none. */
+  uncheckedChecksums?: UncheckedChecksum[];
   /**
    * The job as its description (read for `job.json`) gives it: the costs and usage of a job
    * whose end the tile learnt from a listing's summary. Absent in results of older workers.
@@ -153,14 +156,21 @@ async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFol
   const files: string[] = [];
   const assets: DownloadedAsset[] = [];
   const stacFiles: TileFile[] = [];
+  const unchecked: UncheckedChecksum[] = [];
   let bytes = 0;
   for (const [index, [key, asset]] of Object.entries(results.assets ?? {}).entries()) {
     const name = assetFileName(key, index, taken);
     const expect = { size: asset['file:size'], checksum: asset['file:checksum'] };
     bytes += await storeAsset(tile, { key, name, href: asset.href, expect, type: asset.type }, context);
+    const reason = await uncheckedReason(expect.checksum);
+    if (reason !== undefined) {
+      unchecked.push({ file: name, reason });
+      log.warn(`the checksum of ${name} of tile ${input.tileId} of batch ${input.batchId} could not be checked: the file is kept ${expect.size === undefined ? 'unchecked' : 'on its size alone'}`, { reason });
+    }
     files.push(name);
     assets.push({ file: name, type: asset.type, roles: asset.roles });
-    stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: asset['file:checksum'] });
+    // The item states only a checksum this file was verified against, never a malformed one.
+    stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: reason === undefined ? asset['file:checksum'] : undefined });
   }
   // Made here, after every file is verified, so the tile needs no step of its own for it.
   await stageFromStore(tile, quicklookSource(assets));
@@ -176,7 +186,7 @@ async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFol
   }
   await dropStaging(tile);
   files.push(...quicklook.files, 'job.json');
-  return { tileDir: tile.location, files, bytes, job: snapshot(description) };
+  return { tileDir: tile.location, files, bytes, ...(unchecked.length > 0 ? { uncheckedChecksums: unchecked } : {}), job: snapshot(description) };
 }
 
 export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions<JobDescription> }) {

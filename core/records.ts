@@ -29,6 +29,13 @@ export interface TileError {
   message: string;
 }
 
+/** A downloaded file kept on its size alone: its `file:checksum` could not be parsed, or names a hash function the worker lacks. */
+export interface UncheckedChecksum {
+  /** Relative to the tile's `outputDir`, as in `files`. */
+  file: string;
+  reason: string;
+}
+
 /** The query a running tile answers with its record (so far). */
 export const TILE_PROGRESS_QUERY = 'tileProgress';
 
@@ -53,6 +60,8 @@ export interface TileRecord {
    * with `quicklook.json` when the result has a GeoTIFF that could be shown.
    */
   files?: string[];
+  /** Files whose `file:checksum` could not be checked (only their size was), and why. Absent when all were. */
+  uncheckedChecksums?: UncheckedChecksum[];
   error?: TileError;
   /**
    * What happened to the tile that its status alone does not say, oldest first: a job that

@@ -73,6 +73,27 @@ describe('verified downloads', () => {
     assert.ok(!(await readdir(dir)).some((f) => f.startsWith('bad.tif')));
   });
 
+  it('verifies an MD5 multihash (d50110 and the digest) and writes the file', async () => {
+    const target = join(dir, 'md5.tif');
+    const md5 = `d50110${createHash('md5').update(body).digest('hex')}`;
+    assert.equal(await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: md5 }), body.length);
+    assert.deepEqual(await readFile(target), body);
+    const wrong = `d50110${'0'.repeat(32)}`;
+    await assert.rejects(downloadAsset(`${base}/ok`, join(dir, 'md5-wrong.tif'), { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: wrong }), /checksum does not match/);
+  });
+
+  it('keeps a file whose checksum is malformed on its size alone, and refuses one of another size', async () => {
+    const malformed = `d510${Buffer.from(createHash('md5').update(body).digest('hex'), 'ascii').toString('hex')}`;
+    const target = join(dir, 'malformed.tif');
+    assert.equal(await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: malformed }), body.length);
+    assert.deepEqual(await readFile(target), body);
+    await assert.rejects(downloadAsset(`${base}/ok`, join(dir, 'malformed-long.tif'), { headers: {}, idleTimeoutMs: 5000, size: body.length - 1, checksum: malformed }), (err: unknown) => {
+      assert.ok(err instanceof DownloadError);
+      assert.equal(err.code, 'SizeMismatch');
+      return true;
+    });
+  });
+
   it('resumes a cut download with a Range request and verifies the whole', async () => {
     const target = join(dir, 'resumed.tif');
     await writeFile(`${target}.part`, body.subarray(0, 20_000));

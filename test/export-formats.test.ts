@@ -82,7 +82,7 @@ describe('export formats', () => {
     assert.deepEqual(types, {
       id: 'Utf8', backend_name: 'Utf8', status: 'Utf8', start_time: 'Utf8', running_start_time: 'Utf8', cpu: 'Utf8', memory: 'Utf8',
       duration: 'Utf8', costs: 'Float64', tile_id: 'Utf8', backend_status: 'Utf8', attempts: 'Int32', error_code: 'Utf8',
-      error_message: 'Utf8', output_dir: 'Utf8', files: 'List<Utf8>', notes: 'List<Utf8>', geometry: 'Binary',
+      error_message: 'Utf8', output_dir: 'Utf8', files: 'List<Utf8>', notes: 'List<Utf8>', unchecked_checksums: 'List<Utf8>', geometry: 'Binary',
     });
     const first = arrowRow(table, 0);
     assert.equal(first.costs, 1.7);

@@ -54,7 +54,13 @@ describe('job-database rows', () => {
     assert.equal(row.attempts, 2);
     assert.equal(row.error_code, null);
     assert.deepEqual(row.files, ['openEO.tif', 'job.json']);
+    assert.deepEqual(row.unchecked_checksums, []);
     assert.deepEqual(row.geometry, OUTLINE);
+  });
+
+  it('names the files whose checksum could not be checked, with the reason', () => {
+    const row = jobDatabaseRow({ ...FINISHED, uncheckedChecksums: [{ file: 'openEO.tif', reason: 'file:checksum "unknown" is not a multihash in hex' }] });
+    assert.deepEqual(row.unchecked_checksums, ['openEO.tif: file:checksum "unknown" is not a multihash in hex']);
   });
 
   it('gives a not-started tile nulls, no files, and its outline', () => {

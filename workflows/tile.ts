@@ -95,6 +95,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     if (results.job) journal.observe(results.job);
     record.outputDir = results.tileDir;
     record.files = results.files;
+    // Data only, no command: histories from before it replay the same.
+    if (results.uncheckedChecksums !== undefined) record.uncheckedChecksums = results.uncheckedChecksums;
     record.status = 'finished';
     record.error = undefined;
     if (input.postprocess !== undefined) await postprocessTile({ ...input, postprocess: input.postprocess }, record);

@@ -19,7 +19,7 @@ function temporaryBeside(path: string): string {
 export async function verifyFile(path: string, options: PutOptions): Promise<number> {
   const { size } = await stat(path);
   if (options.size !== undefined && size !== options.size) throw new StoreError('SizeMismatch', `expected ${options.size} bytes, the file has ${size}`);
-  const check = checksumHash(options.checksum);
+  const check = await checksumHash(options.checksum);
   if (check) {
     await hashFile(path, check.hash);
     if (check.hash.digest('hex') !== check.expected) throw new StoreError('ChecksumMismatch', `the file's checksum does not match file:checksum`);

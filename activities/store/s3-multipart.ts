@@ -36,8 +36,12 @@ export interface UploadTarget {
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes);
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/"/g, '').toLowerCase();
 
-function metadataOf(options: PutOptions): Record<string, string> {
-  return options.checksum ? { [CHECKSUM_METADATA]: options.checksum.toLowerCase() } : {};
+/**
+ * The metadata of an object stored from `options`: the checksum only when it is checked on the
+ * way (one that cannot be checked is never recorded as verified).
+ */
+function metadataOf(options: PutOptions, checked: boolean): Record<string, string> {
+  return checked && options.checksum ? { [CHECKSUM_METADATA]: options.checksum.toLowerCase() } : {};
 }
 
 /** Throws when the bytes sent are not the expected ones. */
@@ -48,7 +52,7 @@ function verifySent(sent: number, digest: string | undefined, options: PutOption
 
 /** Stores a buffer with one `PutObject`, verified first and checked by the server (Content-MD5). */
 export async function putWhole(target: UploadTarget, body: Buffer, options: PutOptions): Promise<number> {
-  const check = checksumHash(options.checksum);
+  const check = await checksumHash(options.checksum);
   verifySent(body.length, check?.hash.update(body).digest('hex'), options, check?.expected);
   await target.client.send(
     new PutObjectCommand({
@@ -58,7 +62,7 @@ export async function putWhole(target: UploadTarget, body: Buffer, options: PutO
       ContentLength: body.length,
       ContentMD5: md5(body).digest('base64'),
       ContentType: options.contentType,
-      Metadata: metadataOf(options),
+      Metadata: metadataOf(options, check !== undefined),
     }),
   );
   options.onProgress?.(body.length);
@@ -98,12 +102,12 @@ async function abortUpload(target: UploadTarget, uploadId: string): Promise<void
 }
 
 /** The upload to continue: the newest unfinished one (older ones are aborted), or a new one. */
-async function resumeOrCreate(target: UploadTarget, options: PutOptions): Promise<string> {
+async function resumeOrCreate(target: UploadTarget, options: PutOptions, checked: boolean): Promise<string> {
   const [newest, ...stale] = await pendingUploads(target);
   for (const upload of stale) await abortUpload(target, upload.id);
   if (newest) return newest.id;
   const created = await target.client.send(
-    new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, ContentType: options.contentType, Metadata: metadataOf(options) }),
+    new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, ContentType: options.contentType, Metadata: metadataOf(options, checked) }),
   );
   if (!created.UploadId) throw new Error(`the object store started no upload for ${target.key}`);
   return created.UploadId;
@@ -112,7 +116,7 @@ async function resumeOrCreate(target: UploadTarget, options: PutOptions): Promis
 /** Sends the parts the upload does not hold yet; returns them all, the bytes read and their digest. */
 async function sendParts(target: UploadTarget, uploadId: string, path: string, size: number, options: PutOptions) {
   const held = await uploadedParts(target, uploadId);
-  const check = checksumHash(options.checksum);
+  const check = await checksumHash(options.checksum);
   const parts: { PartNumber: number; ETag: string }[] = [];
   const file = await open(path, 'r');
   let sent = 0;
@@ -154,7 +158,7 @@ export async function uploadFile(target: UploadTarget, path: string, options: Pu
       await handle.close();
     }
   }
-  const uploadId = await resumeOrCreate(target, options);
+  const uploadId = await resumeOrCreate(target, options, (await checksumHash(options.checksum)) !== undefined);
   const sent = await sendParts(target, uploadId, path, size, options);
   try {
     verifySent(sent.sent, sent.digest, options, sent.expected);

@@ -18,6 +18,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { CHECKSUM_METADATA, putWhole, uploadFile, type UploadTarget } from './s3-multipart';
+import { uncheckedReason } from './checksum';
 import { checkKey, StoreError, type ResultStore } from './types';
 
 /** How the worker talks to object storage, read from its environment. */
@@ -97,8 +98,10 @@ export function s3Store(bucket: string, prefix: string, env: NodeJS.ProcessEnv =
     async holds(key, expect) {
       const found = await head(key);
       if (!found || expect.size === undefined || found.ContentLength !== expect.size) return false;
-      // Only a checksum this store verified before storing the object counts.
-      return expect.checksum === undefined || found.Metadata?.[CHECKSUM_METADATA] === expect.checksum.toLowerCase();
+      // Only a checksum this store verified before storing the object counts; one that cannot
+      // be checked was never recorded, so the size alone decides.
+      if (expect.checksum === undefined || (await uncheckedReason(expect.checksum)) !== undefined) return true;
+      return found.Metadata?.[CHECKSUM_METADATA] === expect.checksum.toLowerCase();
     },
     async head(key) {
       const found = await head(key);

@@ -86,6 +86,7 @@ program
   .option('--concurrency-mode <mode>', 'beyond --max-running: queue (wait) or reject (400 ConcurrentJobLimit, as CDSE)')
   .option('--results <mode>', 'results document: item or collection (as CDSE)')
   .option('--failed-job-results <mode>', 'results of a failed job: spec (424 + error) or cdse (400 JobNotFinished)')
+  .option('--result-checksum <form>', 'file:checksum of results: sha2-256, md5, or malformed (d510 + the MD5 digest as text, as some catalogues publish)')
   .option('--graph-checks <phase>', 'refuse bad process graphs at create (default), start (as CDSE) or run (job error)')
   .option('--asset-origin <mode>', 'serve result files from the API origin (same) or a second port (separate)')
   .option('--asset-port <port>', 'port of the separate asset origin (default: a free port)', integer)

@@ -39,6 +39,7 @@ export interface JobDatabaseRow {
   output_dir: string | null;
   files: string[];
   notes: string[];
+  unchecked_checksums: string[];
   geometry: TileOutline | null;
 }
 
@@ -71,6 +72,7 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
   { name: 'output_dir', kind: 'text', meaning: "the tile's folder on the worker" },
   { name: 'files', kind: 'texts', meaning: 'files written there, relative to output_dir' },
   { name: 'notes', kind: 'texts', meaning: 'what happened to the tile that its status does not say, such as a job that disappeared from the backend' },
+  { name: 'unchecked_checksums', kind: 'texts', meaning: 'files kept on their size alone, as "<file>: <why its file:checksum could not be checked>"' },
   { name: 'geometry', kind: 'geometry', meaning: "the tile's outline, EPSG:4326 (lon/lat)" },
 ];
 
@@ -155,6 +157,7 @@ export function jobDatabaseRow(tile: TileRow): JobDatabaseRow {
     output_dir: tile.outputDir ?? null,
     files: tile.files ?? [],
     notes: tile.notes ?? [],
+    unchecked_checksums: (tile.uncheckedChecksums ?? []).map((unchecked) => `${unchecked.file}: ${unchecked.reason}`),
     geometry: tile.geometry,
   };
 }

@@ -29,6 +29,7 @@ export interface EmulatorCliFlags {
   concurrencyMode?: string;
   results?: string;
   failedJobResults?: string;
+  resultChecksum?: string;
   graphChecks?: string;
   assetOrigin?: string;
   assetPort?: number;
@@ -123,6 +124,7 @@ export async function emulatorOptionsFromFlags(
     concurrencyMode: choice('concurrency-mode', flags.concurrencyMode, ['queue', 'reject'] as const),
     resultsMode: choice('results', flags.results, ['item', 'collection'] as const),
     failedJobResults: choice('failed-job-results', flags.failedJobResults, ['spec', 'cdse'] as const),
+    resultChecksum: choice('result-checksum', flags.resultChecksum, ['sha2-256', 'md5', 'malformed'] as const),
     graphChecks: choice('graph-checks', flags.graphChecks, ['create', 'start', 'run'] as const),
     assetOrigin: choice('asset-origin', flags.assetOrigin, ['same', 'separate'] as const),
     assetPort: flags.assetPort,

@@ -84,7 +84,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const scheduler = new JobScheduler(settings, {
     store,
     decideFailure,
-    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now(), settings.udpRegistry),
+    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now(), settings.udpRegistry, settings.resultChecksum),
     clock,
     log: settings.log,
   });

@@ -270,6 +270,13 @@ export interface EmulatorOptions {
    */
   rasterSize?: number;
   /**
+   * The multihash each result's `file:checksum` is: `sha2-256` (`1220…`), `md5` (`d50110…`), or
+   * `malformed`: `d510` and the hex of the MD5 digest's ASCII text, a form published STAC
+   * catalogues have, which no client can check.
+   * @default "sha2-256"
+   */
+  resultChecksum?: 'sha2-256' | 'md5' | 'malformed';
+  /**
    * Hook run before every route handler; the seam for fault injection.
    * @default a no-op hook
    */

@@ -25,6 +25,15 @@ export function sha256Multihash(bytes: Buffer): string {
   return `1220${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
+/** The `file:checksum` of a result, in the form the emulator is set to publish. */
+export function resultChecksum(bytes: Buffer, form: 'sha2-256' | 'md5' | 'malformed'): string {
+  if (form === 'sha2-256') return sha256Multihash(bytes);
+  const md5 = createHash('md5').update(bytes).digest('hex');
+  // MD5's code 0xd5 is the varint d5 01, then the length 0x10; the malformed form writes the
+  // code as one byte and the digest's hex as text.
+  return form === 'md5' ? `d50110${md5}` : `d510${Buffer.from(md5, 'ascii').toString('hex')}`;
+}
+
 /** The CRS and extent the job's raster is written in. */
 function rasterGrid(job: Pick<JobRecord, 'area' | 'projected' | 'graph'>): { epsg: number; bbox: BBox } {
   if (job.projected) return { epsg: job.projected.epsg, bbox: job.projected.bbox };
@@ -44,7 +53,7 @@ function syntheticBands(job: Pick<JobRecord, 'id'>, names: readonly string[] | n
  * its graph, its footprint and the raster size, so a re-run (or a restart
  * from a state file) yields the same file and checksum.
  */
-export function produceResult(job: JobRecord, rasterSize: number, now: number, registry: UdpRegistry): JobResult {
+export function produceResult(job: JobRecord, rasterSize: number, now: number, registry: UdpRegistry, checksum: 'sha2-256' | 'md5' | 'malformed' = 'sha2-256'): JobResult {
   const grid = rasterGrid(job);
   const bandNames = resultBandNames(job.graph, registry);
   const bytes = encodeGeoTiff({
@@ -61,7 +70,7 @@ export function produceResult(job: JobRecord, rasterSize: number, now: number, r
     type: GEOTIFF_MEDIA_TYPE,
     roles: ['data'],
     bytes,
-    checksum: sha256Multihash(bytes),
+    checksum: resultChecksum(bytes, checksum),
     shape: [rasterSize, rasterSize],
     epsg: grid.epsg,
     bbox: { ...grid.bbox },

@@ -54,6 +54,7 @@ export interface ResolvedEmulatorOptions {
   stateSaveDelayMs: number;
   clock: Clock;
   rasterSize: number;
+  resultChecksum: 'sha2-256' | 'md5' | 'malformed';
   requestHook: RequestHook | undefined;
   log: (line: string) => void;
 }
@@ -168,6 +169,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     stateSaveDelayMs: nonNegative('stateSaveDelayMs', options.stateSaveDelayMs, 50),
     clock: options.clock ?? SYSTEM_CLOCK,
     rasterSize,
+    resultChecksum: oneOf('resultChecksum', options.resultChecksum, ['sha2-256', 'md5', 'malformed'], 'sha2-256'),
     requestHook: options.requestHook,
     log: options.log ?? (() => undefined),
   };

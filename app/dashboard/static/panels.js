@@ -79,6 +79,7 @@
       ['post-processing', view.postprocessResult !== undefined ? JSON.stringify(view.postprocessResult).slice(0, 300) : undefined],
       ['folder', view.outputDir],
       ['files', view.files && view.files.length ? el('ul', {}, view.files.map((f) => el('li', {}, f))) : undefined],
+      ['checksum not checked', view.uncheckedChecksums && view.uncheckedChecksums.length ? el('ul', {}, view.uncheckedChecksums.map((u) => el('li', {}, `${u.file}: ${u.reason}`))) : undefined],
       ['Temporal UI', view.temporalUrl && el('a', { href: view.temporalUrl, target: '_blank', rel: 'noopener' }, view.workflowId)],
     ];
     const table = el('table', {}, rows.filter(([, value]) => value !== undefined && value !== '').map(([name, value]) => el('tr', {}, el('th', {}, name), el('td', {}, value))));
