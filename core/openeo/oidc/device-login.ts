@@ -7,7 +7,7 @@ import { discoverVersionedUrl } from '../discovery';
 import { discoverProvider, openid } from './openid';
 import { defaultClientFor, listOidcProviders, pickProvider, scopesFor, type OidcProvider } from './providers';
 import { RefreshTokenStore } from './token-store';
-import { BackendLoginError, deviceLoginRefusal, isOAuthError } from './errors';
+import { BackendLoginError, deviceLoginRefusal, isOAuthError, oauthReason } from './errors';
 
 /** What the user must see to approve the login. */
 export interface DeviceLoginPrompt {
@@ -68,8 +68,12 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
   const apiUrl = await discoverVersionedUrl(options.backendUrl, 30_000);
   const provider = pickProvider(await listOidcProviders(apiUrl), options.backendName, options.providerId);
   const clientId = options.clientId ?? defaultClientFor(provider, 'device')?.id;
-  if (!clientId) throw new Error(`backend "${options.backendName}": provider "${provider.id}" lists no default client for the device flow; give a client id (--client-id)`);
-  const config = await discoverProvider(provider.issuer, clientId);
+  // The title says what the provider is (the emulator's stand-in says it is none).
+  const named = `provider "${provider.id}"${provider.title ? ` (${provider.title})` : ''}`;
+  if (!clientId) throw new Error(`backend "${options.backendName}": ${named} lists no default client for the device flow; give a client id (--client-id)`);
+  const config = await discoverProvider(provider.issuer, clientId).catch((err: unknown) => {
+    throw new Error(`cannot read the OpenID configuration of ${provider.issuer}: ${oauthReason(err)}`, { cause: err });
+  });
   const verifier = client.randomPKCECodeVerifier();
   const challenge = await client.calculatePKCECodeChallenge(verifier);
   const authorization = await inProviderWords(provider.issuer, () =>
