@@ -66,12 +66,16 @@ interface StacAsset {
 
 type ResultsDocument = { assets?: Record<string, StacAsset & { title?: string }>; properties?: { datetime?: string } };
 
-/** Names of the files the worker writes itself next to the assets. */
-const OWN_FILES = new Set(['job.json', 'error-logs.json', QUICKLOOK_IMAGE, QUICKLOOK_INFO]);
+/** The key of the worker's quicklook in the tile's STAC item. */
+const QUICKLOOK_ASSET_KEY = 'quicklook';
+
+/** Names of the files the worker writes itself next to the assets, and its quicklook's item key. */
+const OWN_FILES = new Set(['job.json', 'error-logs.json', QUICKLOOK_IMAGE, QUICKLOOK_INFO, QUICKLOOK_ASSET_KEY]);
 
 /**
  * A file name for an asset that cannot leave the tile's folder: the last path segment of the
- * asset key, reduced to a safe alphabet. `../../etc/passwd` becomes `passwd`.
+ * asset key, reduced to a safe alphabet. `../../etc/passwd` becomes `passwd`. It is also the
+ * asset's key in the tile's STAC item, since consumers of the item use keys as file names.
  */
 export function assetFileName(key: string, index: number, taken: Set<string>): string {
   const last = key.split(/[\\/]/).filter((part) => part !== '' && part !== '.' && part !== '..').pop() ?? '';
@@ -170,7 +174,7 @@ async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFol
     files.push(name);
     assets.push({ file: name, type: asset.type, roles: asset.roles });
     // The item states only a checksum this file was verified against, never a malformed one.
-    stacFiles.push({ key, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: reason === undefined ? asset['file:checksum'] : undefined });
+    stacFiles.push({ key: name, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: reason === undefined ? asset['file:checksum'] : undefined });
   }
   // Made here, after every file is verified, so the tile needs no step of its own for it.
   await stageFromStore(tile, quicklookSource(assets));
@@ -179,7 +183,7 @@ async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFol
     onRows: (rows) => Context.current().heartbeat({ quicklook: rows }),
   });
   if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
-  if (quicklook.status === 'made') stacFiles.push({ key: 'quicklook', file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
+  if (quicklook.status === 'made') stacFiles.push({ key: QUICKLOOK_ASSET_KEY, file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
   if (input.tile) {
     const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
     await publishStac(input as TileOutputInput & Required<Pick<TileStacContext, 'tile'>> & TileStacContext, tile, resultTime, stacFiles);

@@ -2,8 +2,8 @@
  * Why a batch failed as a whole (an invalid spec, a backend the worker cannot log in to), in one
  * line: Temporal's own error says only "Workflow execution failed"; the reason is its cause.
  */
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import type { TileError } from '../core/records';
+import { ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import type { BatchSummary, TileError } from '../core/records';
 
 /** A batch that failed before or instead of running its tiles. */
 export class BatchFailedError extends Error {
@@ -15,6 +15,33 @@ export class BatchFailedError extends Error {
     super(`batch ${batchId} failed: ${reason.code}: ${reason.message}`, options);
     this.name = 'BatchFailedError';
   }
+}
+
+/** What is known of a cancelled batch's end; each part only when it could be found out. */
+export interface BatchCancellation {
+  closedAt?: Date;
+  /** The identity of the client that asked for the cancel (Temporal's `<pid>@<host>` by default). */
+  requestedBy?: string;
+  requestedAt?: Date;
+  /** The tiles' counts at the end (or as last seen). */
+  summary?: BatchSummary;
+}
+
+/** A batch that was cancelled: it did not fail, someone ended it. */
+export class BatchCancelledError extends Error {
+  constructor(
+    readonly batchId: string,
+    readonly cancellation: BatchCancellation,
+    options?: { cause?: unknown },
+  ) {
+    super(`batch ${batchId} was cancelled`, options);
+    this.name = 'BatchCancelledError';
+  }
+}
+
+/** True for the result of a batch that ended cancelled (rather than failed). */
+export function isCancelledBatch(err: unknown): boolean {
+  return err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure;
 }
 
 /** The innermost application failure's code and message, or the error's own message. */

@@ -21,7 +21,8 @@ import { tileIdOf } from '../core/ids';
 import type { BackendSpec } from '../core/spec/schema';
 import type { TileFeature } from '../core/spec/tile-types';
 import type { batchWorkflow } from '../workflows/batch';
-import { asBatchFailure, failureReason } from './batch-failure';
+import { asBatchFailure, BatchCancelledError, failureReason, isCancelledBatch } from './batch-failure';
+import { describeCancellation } from './batch-cancellation';
 import type { TileError } from '../core/records';
 
 /** The batch's page in the Temporal UI: its summary and details (see core/batch-headline.ts). */
@@ -115,15 +116,19 @@ export class OpenEOBatchClient {
 
   /**
    * Waits for the batch to end, calling `onProgress` every `intervalMs` meanwhile. A batch that
-   * failed as a whole throws a `BatchFailedError` that says why.
+   * failed as a whole throws a `BatchFailedError` that says why; a cancelled one throws a
+   * `BatchCancelledError` with when, by whom and its tiles' counts, as far as they are known.
    */
   async wait(batchId: string, onProgress?: (p: BatchProgress) => void, intervalMs = 1000): Promise<BatchSummary> {
     const handle = this.handle(batchId);
     let ended = false;
+    let lastSeen: BatchProgress | undefined;
     const result = handle
       .result()
-      .catch((err: unknown) => {
-        throw asBatchFailure(batchId, err);
+      .catch(async (err: unknown) => {
+        if (!isCancelledBatch(err)) throw asBatchFailure(batchId, err);
+        const cancellation = await describeCancellation(this.client, batchId, () => this.progress(batchId), lastSeen);
+        throw new BatchCancelledError(batchId, cancellation, { cause: err });
       })
       .finally(() => {
         ended = true;
@@ -132,7 +137,8 @@ export class OpenEOBatchClient {
     result.catch(() => undefined);
     while (!ended && onProgress) {
       try {
-        onProgress(await this.progress(batchId));
+        lastSeen = await this.progress(batchId);
+        onProgress(lastSeen);
       } catch (err) {
         // The first run may not have processed its first task yet; anything else is real.
         if (err instanceof WorkflowNotFoundError) throw err;

@@ -7,7 +7,7 @@ export { createActivities, type ActivityDependencies } from '../activities';
 export { credentialsFromEnv, envPrefix, findCredentials, type BackendAuth, type BackendCredentials, type CredentialStore } from '../core/openeo/credentials';
 export { deviceLogin, type DeviceLoginOptions, type DeviceLoginPrompt, type DeviceLoginResult } from '../core/openeo/oidc/device-login';
 export { RefreshTokenStore, ourTokenStorePath, pythonTokenStorePath } from '../core/openeo/oidc/token-store';
-export { BatchFailedError } from './batch-failure';
+export { BatchCancelledError, BatchFailedError, type BatchCancellation } from './batch-failure';
 export { temporalTarget, DEFAULT_TASK_QUEUE, type TemporalTarget } from './temporal-connection';
 export { parseBatchSpec, InvalidSpecError } from '../core/spec/validate';
 export { batchSpecJsonSchema } from '../core/spec/json-schema';

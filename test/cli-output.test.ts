@@ -4,7 +4,7 @@
  * use; refused batches and failed commands in a line or two, never a stack trace.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { addCosts } from '../core/costs';
@@ -33,7 +33,8 @@ describe('what the command line shows', () => {
     return file;
   };
   before(async () => {
-    h = await startHarness({ maxRunningJobsPerUser: 10 });
+    // `slow` runs its jobs for a minute: long enough to cancel a batch while they run.
+    h = await startHarness({ maxRunningJobsPerUser: 10 }, { slow: { jobDurations: { queuedMs: 50, runningMs: 60_000 } } });
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -110,6 +111,35 @@ describe('what the command line shows', () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it('a batch cancelled while `start --wait` follows it reads as cancelled, with its counts, and exits 3', async () => {
+    const spec = h.spec({ batchId: 'called-off', cols: 2, rows: 1 });
+    spec.backends = [{ name: 'slow', url: h.backends.slow.url, parallelJobs: 2 }];
+    const file = await specFile('called-off', spec);
+    const following = runCli(h, ['start', file, '--task-queue', h.taskQueue, '--wait']);
+    const running = () => h.backends.slow.admin.jobs().filter((job) => job.title?.startsWith('called-off/') && job.status === 'running');
+    await eventually(async () => running().length === 2, 'both jobs of the batch run');
+    const cancel = await runCli(h, ['cancel', 'called-off']);
+    assert.equal(cancel.code, 0, cancel.stderr);
+
+    const run = await following;
+    assert.equal(run.code, 3, `exit code of a cancelled batch\n${run.stdout}\n${run.stderr}`);
+    assert.doesNotMatch(run.stdout + run.stderr, /failed|Workflow canceled/, 'a cancel is not a failure');
+    const closedAt = (await h.temporal.workflow.getHandle('called-off').describe()).closeTime?.toISOString();
+    assert.ok(closedAt);
+    // Who asked: the identity of the `cancel` command's client, `<pid>@<host>`.
+    assert.match(run.stdout, new RegExp(`^batch called-off was cancelled at ${closedAt} \\(requested by \\d+@\\S+ at \\S+Z\\)$`, 'm'));
+    assert.match(run.stdout, /^ {2}2\/2 tiles done$/m);
+    assert.match(run.stdout, /^ {2}finished 0 · error 0 · canceled 2 · skipped 0 · running 0 · not started 0$/m);
+    assertNoStack(run.stderr);
+  });
+
+  it('prints its version with --version', async () => {
+    const { version } = JSON.parse(await readFile(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const run = await runCli(h, ['--version']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), version);
   });
 
   it('a failed command says why in one line, without a stack trace', async () => {

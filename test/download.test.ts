@@ -157,8 +157,9 @@ describe('hostile asset keys and ids', () => {
 
   it('never lets an asset take the name of a file the worker writes itself', () => {
     const taken = new Set<string>();
-    const names = ['job.json', 'error-logs.json', 'previews/quicklook.png', 'quicklook.json'].map((key, i) => assetFileName(key, i, taken));
-    assert.deepEqual(names, ['asset-0', 'asset-1', 'asset-2', 'asset-3']);
+    // `quicklook` is the item key of the worker's own quicklook.
+    const names = ['job.json', 'error-logs.json', 'previews/quicklook.png', 'quicklook.json', 'quicklook'].map((key, i) => assetFileName(key, i, taken));
+    assert.deepEqual(names, ['asset-0', 'asset-1', 'asset-2', 'asset-3', 'asset-4']);
   });
 
   it('gives two assets with the same file name different files', () => {

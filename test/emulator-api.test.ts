@@ -61,7 +61,28 @@ describe('emulator API: discovery', () => {
       for (const field of ['api_version', 'backend_version', 'stac_version', 'id', 'title', 'description', 'endpoints', 'links']) {
         assert.ok(field in capabilities.body, `capabilities lack ${field}`);
       }
-      assert.deepEqual((await api(emulator, '/credentials/oidc')).body, { providers: [] });
+    });
+  });
+
+  it('lists, without an OpenID provider, a stand-in that says so, as a valid provider entry', async () => {
+    await withEmulator({}, async (emulator) => {
+      const { providers } = (await api(emulator, '/credentials/oidc')).body as { providers: { id: string; issuer: string; title: string; scopes: string[] }[] };
+      // openEO API 1.2: at least one provider, each with an id of 1-20 word characters, an issuer URL
+      // without a trailing slash, a title, and scopes that include `openid`.
+      assert.equal(providers.length, 1);
+      const [none] = providers;
+      assert.match(none.id, /^\w{1,20}$/);
+      assert.doesNotMatch(none.issuer, /\/$/);
+      assert.equal(new URL(none.issuer).origin, new URL(emulator.url).origin);
+      assert.match(none.title, /No OpenID provider/);
+      assert.ok(none.scopes.includes('openid'));
+      // A client that follows the issuer learns why there is nothing, and how to get a provider.
+      const discovery = await api(emulator, `${none.issuer}/.well-known/openid-configuration`);
+      assertApiError(discovery, 404, 'NotFound');
+      assert.match(discovery.body.message, /runs no OpenID provider.*Basic.*--oidc-provider local/);
+      // Not advertised: clients that read the capabilities offer Basic login only.
+      const capabilities = await api(emulator, '/');
+      assert.ok(!capabilities.body.endpoints.some((e: { path: string }) => e.path === '/credentials/oidc'));
     });
   });
 });

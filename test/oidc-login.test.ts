@@ -11,10 +11,10 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags, type RunningEmulator } from '../tools/emulator';
 import { withLocalOidcProvider, type EmulatorOidcFlags } from '../app/cli/emulator-oidc';
-import { approveDeviceCode, revokeToken, type RunningOidcProvider } from '../tools/oidc-provider';
+import { approveDeviceCode, denyDeviceCode, revokeToken, type RunningOidcProvider } from '../tools/oidc-provider';
 import { OpenEOConnections } from '../core/openeo/connections';
 import { credentialsFromEnv, findCredentials, type CredentialStore } from '../core/openeo/credentials';
-import { BackendLoginError } from '../core/openeo/oidc/errors';
+import { BackendLoginError, deviceLoginRefusal } from '../core/openeo/oidc/errors';
 import { RefreshTokenStore } from '../core/openeo/oidc/token-store';
 import { emulatorOidc, loginAsUser, PROVIDER_ID, startProvider, tokenEnv } from './support/oidc';
 
@@ -30,8 +30,8 @@ function oidcCredentials(url: string, extra: Record<string, string> = {}): Crede
   return { emulator: { url, auth: { type: 'oidc', ...extra } } };
 }
 
-/** Runs the `login` command, approving its code on the provider's pages when it prints it. */
-function runLoginCommand(url: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the `login` command, approving (or declining) its code on the provider's pages when it prints it. */
+function runLoginCommand(url: string, env: NodeJS.ProcessEnv, answer: 'approve' | 'deny' = 'approve'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'login', url], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -42,7 +42,7 @@ function runLoginCommand(url: string, env: NodeJS.ProcessEnv): Promise<{ code: n
       const prompt = /open (\S+)\s+and enter the code (\S+)/.exec(stdout);
       if (prompt && !approval) {
         const verificationUri = prompt[1].split('?')[0];
-        approval = approveDeviceCode({ verificationUri, userCode: prompt[2], login: 'carol' });
+        approval = answer === 'approve' ? approveDeviceCode({ verificationUri, userCode: prompt[2], login: 'carol' }) : denyDeviceCode({ verificationUri, userCode: prompt[2] });
         approval.catch(reject);
       }
     });
@@ -74,6 +74,25 @@ describe('OIDC login with a real OpenID provider', () => {
     const refreshToken = await storedToken(env.OPENEO_TEMPORAL_TOKEN_STORE, provider);
     assert.ok(refreshToken, 'a refresh token is stored');
     assert.ok(!run.stdout.includes(refreshToken!) && !run.stderr.includes(refreshToken!), 'the token is never printed');
+  });
+
+  it("says why the provider refused a declined login, in the provider's words, with what to do", async () => {
+    const env = await tokenEnv();
+    const run = await runLoginCommand(emulator.url, env, 'deny');
+    assert.equal(run.code, 1);
+    const issuer = provider.issuer.replace(/[.]/g, '\\.');
+    assert.match(run.stderr, new RegExp(`^error: the OpenID provider ${issuer} refused the login: access_denied \\(End-User aborted interaction\\)$`, 'm'));
+    assert.match(run.stderr, /^ {2}hint: the sign-in was declined on the provider's page: run `openeo-temporal login` again and approve it$/m);
+    assert.doesNotMatch(run.stderr, /server responded with an error/);
+    await assert.rejects(stat(env.OPENEO_TEMPORAL_TOKEN_STORE), 'no token stored');
+  });
+
+  it("words Keycloak's refusal of offline tokens with what to ask for", () => {
+    // What Keycloak (CDSE's identity server) answers a user whose account may not have refresh tokens.
+    const refusal = { error: 'not_allowed', error_description: 'Offline tokens not allowed for the user or client' };
+    const text = deviceLoginRefusal('https://identity.example.org/realms/x', refusal);
+    assert.equal(text.split('\n')[0], 'the OpenID provider https://identity.example.org/realms/x refused the login: not_allowed (Offline tokens not allowed for the user or client)');
+    assert.match(text.split('\n')[1], /^ {2}hint: .*offline_access.*service account/);
   });
 
   it('lets a worker use the stored login, refreshing the short-lived access token as often as needed', async () => {

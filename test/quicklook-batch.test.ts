@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import type { QuicklookInfo } from '../activities/quicklook';
@@ -35,6 +35,18 @@ function corruptResults(context: RequestHookContext, response: OutgoingResponse)
   }
 }
 
+/** Jobs of batches with this in their id get results whose asset keys are paths, duplicates or the quicklook's key. */
+const HOSTILE_KEYS = 'hostile-keys';
+
+/** One result file under three keys a consumer must not use as file names as they are. */
+function hostileKeys(response: OutgoingResponse): void {
+  const document = JSON.parse(response.body.toString('utf8')) as ResultsDocument;
+  const [asset] = Object.values(document.assets);
+  document.assets = { '../../escape.tif': asset, 'other/escape.tif': asset, quicklook: asset };
+  response.body = Buffer.from(JSON.stringify(document));
+  response.headers['Content-Length'] = response.body.length;
+}
+
 /** The tile's record, as its workflow returned it. */
 async function tileRecords(h: Harness, batchId: string): Promise<TileRecord[]> {
   const tiles = await h.client.tiles(batchId);
@@ -57,7 +69,9 @@ describe('quicklooks of a batch', () => {
       requestHook: {
         beforeRoute(context) {
           const job = context.params.job_id ? h.emulator.admin.job(context.params.job_id) : undefined;
-          if (!job?.title?.includes(CORRUPT) || !context.route.startsWith('GET /openeo/1.2/jobs/{job_id}/results')) return;
+          if (!context.route.startsWith('GET /openeo/1.2/jobs/{job_id}/results')) return;
+          if (job?.title?.includes(HOSTILE_KEYS) && context.route.endsWith('/results')) return { beforeSend: hostileKeys };
+          if (!job?.title?.includes(CORRUPT)) return;
           return { beforeSend: (response) => corruptResults(context, response) };
         },
       },
@@ -108,5 +122,24 @@ describe('quicklooks of a batch', () => {
     assert.ok(onDisk.includes('openEO.tif') && !onDisk.some((file) => file.startsWith('quicklook')), `on disk: ${onDisk}`);
     const tiff = await readFile(join(record.outputDir, 'openEO.tif'));
     assert.ok(tiff.every((byte) => byte === GARBAGE), 'the downloaded file is the garbage the backend sent');
+  });
+
+  it('names the STAC item\'s assets as their files: safe, unique, never the quicklook\'s key', async () => {
+    const { handle } = await h.client.start(h.spec({ batchId: HOSTILE_KEYS, cols: 1, rows: 1 }));
+    assert.equal((await handle.result()).counts.finished, 1);
+
+    const [record] = await tileRecords(h, HOSTILE_KEYS);
+    const itemsDir = join(h.workDir, 'output', HOSTILE_KEYS, 'items');
+    const item = JSON.parse(await readFile(join(itemsDir, `${record.tileId}.json`), 'utf8')) as { assets: Record<string, { href: string }> };
+    // The keys the files got: the last path segment, a prefix for a second file of that name,
+    // and a made-up name for one that would take the quicklook's key.
+    assert.deepEqual(Object.keys(item.assets).sort(), ['1-escape.tif', 'asset-2', 'escape.tif', 'quicklook']);
+    for (const [key, asset] of Object.entries(item.assets)) {
+      assert.match(key, /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, `key ${key} is a plain file name`);
+      const file = resolve(itemsDir, asset.href);
+      assert.ok(file.startsWith(record.outputDir + sep), `${key}: ${asset.href} stays in the tile's folder`);
+      if (key !== 'quicklook') assert.equal(basename(file), key, 'an asset\'s key is its file\'s name');
+      await stat(file);
+    }
   });
 });

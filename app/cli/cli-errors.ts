@@ -12,6 +12,13 @@ import { BatchFailedError, failureReason } from '../batch-failure';
 import { OpenEOBatchClient } from '../client';
 import { temporalTarget } from '../temporal-connection';
 
+/**
+ * How a command ends, for scripts: 0 done (a batch's tiles may still have failed: see its
+ * counts), 1 the command or the batch as a whole failed, 3 the batch was cancelled.
+ */
+export const EXIT_FAILED = 1;
+export const EXIT_CANCELLED = 3;
+
 /** Connects to Temporal; a server that does not answer is named, with how to get one. */
 export async function connectClient(options: { taskQueue?: string } = {}): Promise<OpenEOBatchClient> {
   const target = temporalTarget();

@@ -5,7 +5,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { OpenEOBatchClient } from '../client';
 import { ensureTemporalCli } from '../../tools/devserver';
 import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags } from '../../tools/emulator';
@@ -13,12 +15,13 @@ import type { TileFeature } from '../../core/spec/tile-types';
 import { createOpenEOWorker } from '../worker';
 import { runDemo, startLocalDevServer } from './demo';
 import { cliTemporalUiUrl, DEV_DATA_DIR, uiLinkLine } from './ui-link';
-import { followBatch, summaryText, tileTable } from './progress';
+import { cancelledText, followBatch, summaryText, tileTable } from './progress';
 import { registerLoginCommand } from './login';
 import { registerExportCommand } from './export';
 import { registerPlanCommand } from './plan';
 import { readSpecFile } from './spec-file';
-import { connectClient, describeCliError } from './cli-errors';
+import { connectClient, describeCliError, EXIT_CANCELLED, EXIT_FAILED } from './cli-errors';
+import { BatchCancelledError } from '../batch-failure';
 import { terminalLogFunction } from './terminal-log';
 import { registerDashboardCommand } from './dashboard';
 import { LOCAL_SERVICE_ACCOUNT, withLocalOidcProvider, type EmulatorOidcFlags } from './emulator-oidc';
@@ -49,8 +52,15 @@ async function batchUiLine(client: OpenEOBatchClient, batchId: string, uiUrl: st
   return uiLinkLine(await cliTemporalUiUrl(uiUrl), client.client.options.namespace, batchId);
 }
 
+/** The installed package's version: its package.json is three folders above `dist/app/cli`. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 const program = new Command('openeo-temporal')
   .description('Durable, tiled openEO batch processing on Temporal')
+  .version(packageVersion(), '-V, --version', 'print the version of openeo-temporal')
   .showHelpAfterError();
 
 program
@@ -281,7 +291,12 @@ program.parseAsync(process.argv).then(
     if (!longRunning) process.exit();
   },
   (err: unknown) => {
+    // A cancelled batch did not fail: its end is told like a finished one's, with a code of its own.
+    if (err instanceof BatchCancelledError) {
+      console.log(cancelledText(err));
+      process.exit(EXIT_CANCELLED);
+    }
     console.error(describeCliError(err));
-    process.exit(1);
+    process.exit(EXIT_FAILED);
   },
 );

@@ -7,6 +7,7 @@ import type { BatchSummary, StatusCounts, TileError } from '../../core/records';
 import { doneCount, idleProgress, type BatchProgress } from '../../core/progress';
 import { etaMs, formatEta, startEta, type EtaClock } from './eta';
 import { formatCosts } from '../../core/costs';
+import type { BatchCancelledError } from '../batch-failure';
 
 export function countsLine(c: StatusCounts): string {
   const postprocessed = c.postprocessed ? ` · postprocessed ${c.postprocessed}` : '';
@@ -103,6 +104,15 @@ export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 
   if (summary.failedTiles.length > 20) lines.push(`  … and ${summary.failedTiles.length - 20} more failed tiles`);
   // Object storage (`s3://…`) is shown as it is; a local folder as an absolute path.
   lines.push(`  results: ${/^s3:\/\//i.test(summary.outputDir) ? summary.outputDir : resolve(summary.outputDir)}`);
+  return lines.join('\n');
+}
+
+/** A cancelled batch: when and by whom (as far as known), and where its tiles stand. */
+export function cancelledText(err: BatchCancelledError): string {
+  const { closedAt, requestedBy, requestedAt, summary } = err.cancellation;
+  const request = requestedBy || requestedAt ? ` (requested${requestedBy ? ` by ${requestedBy}` : ''}${requestedAt ? ` at ${requestedAt.toISOString()}` : ''})` : '';
+  const lines = [`batch ${err.batchId} was cancelled${closedAt ? ` at ${closedAt.toISOString()}` : ''}${request}`];
+  if (summary) lines.push(`  ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`);
   return lines.join('\n');
 }
 

@@ -3,7 +3,7 @@
  * conformance, collections, processes, file formats, Basic and OIDC login
  * information, and `/me`.
  */
-import { API_PREFIX, API_VERSION, BACKEND_VERSION, CONFORMS_TO, STAC_VERSION } from './constants';
+import { ADMIN_PREFIX, API_PREFIX, API_VERSION, BACKEND_VERSION, CONFORMS_TO, STAC_VERSION } from './constants';
 import { COLLECTIONS, FILE_FORMATS, PROCESSES } from './catalog';
 import type { EmulatorCore } from './context';
 import { ApiError } from './errors';
@@ -18,6 +18,28 @@ function oidcIssuerListing(p: OidcIssuerOptions): Record<string, unknown> {
     title: p.title ?? 'Local OpenID provider',
     scopes: p.scopes ?? ['openid'],
     ...(p.default_clients ? { default_clients: structuredClone(p.default_clients) } : {}),
+  };
+}
+
+/** Where the stand-in provider's issuer points: the emulator itself, which says there is none. */
+export const NO_OIDC_PROVIDER_PATH = `${ADMIN_PREFIX}/no-openid-provider`;
+
+/** What a client that looks for an OpenID provider at an emulator without one is told. */
+const NO_OIDC_PROVIDER_MESSAGE =
+  'This emulator runs no OpenID provider: log in with Basic (GET /credentials/basic), or start it with `--oidc-provider local` (or `--oidc-issuer <url>`).';
+
+/**
+ * Without a provider the emulator takes Basic login only, but the spec wants at least one
+ * provider in the answer. It lists a stand-in that says so (id `none`); its issuer is the
+ * emulator, whose discovery document there answers 404 with the same words.
+ */
+function noProviderListing(context: RouteContext): Record<string, unknown> {
+  return {
+    id: 'none',
+    issuer: `${context.origin}${NO_OIDC_PROVIDER_PATH}`,
+    title: 'No OpenID provider (Basic login only)',
+    description: NO_OIDC_PROVIDER_MESSAGE,
+    scopes: ['openid'],
   };
 }
 
@@ -110,15 +132,24 @@ export function discoveryRoutes(core: EmulatorCore, allRoutes: () => readonly Ro
       method: 'GET',
       path: `${API_PREFIX}/credentials/oidc`,
       auth: false,
-      // The spec requires at least one provider in the answer, so the endpoint is only advertised with one.
+      // Advertised only with a real provider; without one it lists the stand-in (see noProviderListing).
       listed: core.settings.oidcProviders.length + core.settings.oidcIssuers.length > 0,
-      handler: (context) =>
-        context.writer.json(200, {
-          providers: [
-            ...core.settings.oidcProviders.map((p) => ({ ...structuredClone(p), scopes: p.scopes ?? ['openid'] })),
-            ...core.settings.oidcIssuers.map(oidcIssuerListing),
-          ],
-        }),
+      handler: (context) => {
+        const providers = [
+          ...core.settings.oidcProviders.map((p) => ({ ...structuredClone(p), scopes: p.scopes ?? ['openid'] })),
+          ...core.settings.oidcIssuers.map(oidcIssuerListing),
+        ];
+        context.writer.json(200, { providers: providers.length > 0 ? providers : [noProviderListing(context)] });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${NO_OIDC_PROVIDER_PATH}/.well-known/openid-configuration`,
+      auth: false,
+      listed: false,
+      handler: () => {
+        throw new ApiError('NotFound', NO_OIDC_PROVIDER_MESSAGE);
+      },
     },
     {
       method: 'GET',

@@ -1,5 +1,5 @@
 /**
- * What a user does in a browser to approve a device login, done over HTTP against the
+ * What a user does in a browser to approve (or decline) a device login, done over HTTP against the
  * provider's own pages: open the verification page, type the user code, confirm, sign in and
  * consent. A tiny form-following browser with a cookie jar, enough for the provider's pages.
  */
@@ -40,13 +40,19 @@ function attribute(tag: string, name: string): string | undefined {
   return match ? match[1].replace(/&amp;/g, '&') : undefined;
 }
 
+/** Buttons outside the form that belong to it by their `form="<id>"` attribute. */
+function buttonsOf(html: string, formId: string | undefined): string[] {
+  if (!formId) return [];
+  return (html.match(/<button\b[^>]*>/gi) ?? []).filter((button) => attribute(button, 'form') === formId);
+}
+
 /** The first POST form of a page with its named inputs (and a named submit button's value). */
 function firstForm(html: string, pageUrl: string): HtmlForm | undefined {
   const form = /<form\b[^>]*>([\s\S]*?)<\/form>/i.exec(html);
   if (!form) return undefined;
   const openTag = /<form\b[^>]*>/i.exec(form[0])![0];
   const fields: Record<string, string> = {};
-  for (const input of form[1].match(/<(input|button)\b[^>]*>/gi) ?? []) {
+  for (const input of [...(form[1].match(/<(input|button)\b[^>]*>/gi) ?? []), ...buttonsOf(html, attribute(openTag, 'id'))]) {
     const name = attribute(input, 'name');
     if (name && !(name in fields)) fields[name] = attribute(input, 'value') ?? '';
   }
@@ -79,6 +85,18 @@ async function navigate(jar: CookieJar, url: string, init: RequestInit = {}): Pr
  * Resolves when the provider says the device is signed in.
  */
 export async function approveDeviceCode(approval: DeviceApproval): Promise<void> {
+  return answerDeviceCode(approval, 'confirm');
+}
+
+/**
+ * Declines a pending device login like a user would: types the user code, then presses abort on
+ * the confirmation. The device's login then ends in `access_denied`.
+ */
+export async function denyDeviceCode(approval: Pick<DeviceApproval, 'verificationUri' | 'userCode'>): Promise<void> {
+  return answerDeviceCode(approval, 'abort');
+}
+
+async function answerDeviceCode(approval: DeviceApproval, answer: 'confirm' | 'abort'): Promise<void> {
   const jar = new CookieJar();
   const typed: Record<string, string> = {
     user_code: approval.userCode,
@@ -92,14 +110,23 @@ export async function approveDeviceCode(approval: DeviceApproval): Promise<void>
       if (/success|signed in|you may close|your sign-in/i.test(page.html)) return;
       throw new Error(`the provider's page at ${page.url} has no form and no success message`);
     }
-    // An abort button shares the form with confirm: a user presses confirm.
-    delete form.fields.abort;
+    // An abort button shares the form with confirm: the user presses one of them.
+    const aborting = answer === 'abort' && 'abort' in form.fields;
+    delete form.fields[aborting ? 'confirm' : 'abort'];
     for (const name of Object.keys(form.fields)) if (name in typed) form.fields[name] = typed[name];
-    page = await navigate(jar, form.action, {
+    const submit = navigate(jar, form.action, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(form.fields).toString(),
     });
+    if (aborting) {
+      // The provider answers an abort with an error page (the request was interrupted): expected.
+      await submit.catch((err: unknown) => {
+        if (!(err instanceof Error && / answered HTTP 4\d\d/.test(err.message))) throw err;
+      });
+      return;
+    }
+    page = await submit;
   }
-  throw new Error('the device approval did not finish within 10 pages');
+  throw new Error(`the device ${answer === 'abort' ? 'denial' : 'approval'} did not finish within 10 pages`);
 }

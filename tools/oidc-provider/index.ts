@@ -1,10 +1,10 @@
 /**
  * A local OpenID provider (the `oidc-provider` package) for tests and offline tries of
- * `openeo-temporal login`, with what a test needs to play the user: approve a device code on
- * the provider's own pages, and revoke a refresh token at its revocation endpoint.
+ * `openeo-temporal login`, with what a test needs to play the user: approve or decline a device
+ * code on the provider's own pages, and revoke a refresh token at its revocation endpoint.
  */
 export { startOidcProvider, OIDC_SCOPES, type GrantCounts, type OidcClientConfig, type OidcProviderOptions, type RunningOidcProvider } from './provider';
-export { approveDeviceCode, type DeviceApproval } from './browser';
+export { approveDeviceCode, denyDeviceCode, type DeviceApproval } from './browser';
 
 /**
  * Revokes a token at the provider's revocation endpoint (RFC 7009), as the public client that

@@ -7,6 +7,7 @@ import { discoverVersionedUrl } from '../discovery';
 import { discoverProvider, openid } from './openid';
 import { defaultClientFor, listOidcProviders, pickProvider, scopesFor, type OidcProvider } from './providers';
 import { RefreshTokenStore } from './token-store';
+import { BackendLoginError, deviceLoginRefusal, isOAuthError, oauthReason } from './errors';
 
 /** What the user must see to approve the login. */
 export interface DeviceLoginPrompt {
@@ -48,27 +49,43 @@ async function whoAmI(apiUrl: string, providerId: string, accessToken: string): 
   return body.user_id;
 }
 
+/**
+ * A provider's refusal (`access_denied`, Keycloak's `not_allowed`, …) with its code, its
+ * description and what to do; openid-client's own message says only that there was an error.
+ */
+async function inProviderWords<T>(issuer: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    if (isOAuthError(err)) throw new BackendLoginError(deviceLoginRefusal(issuer, err));
+    throw err;
+  }
+}
+
 /** Runs the device-code flow; resolves once the user approved it and the refresh token is stored. */
 export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLoginResult> {
   const client = await openid();
   const apiUrl = await discoverVersionedUrl(options.backendUrl, 30_000);
   const provider = pickProvider(await listOidcProviders(apiUrl), options.backendName, options.providerId);
   const clientId = options.clientId ?? defaultClientFor(provider, 'device')?.id;
-  if (!clientId) throw new Error(`backend "${options.backendName}": provider "${provider.id}" lists no default client for the device flow; give a client id (--client-id)`);
-  const config = await discoverProvider(provider.issuer, clientId);
-  const verifier = client.randomPKCECodeVerifier();
-  const authorization = await client.initiateDeviceAuthorization(config, {
-    scope: scopesFor(provider, true).join(' '),
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
+  // The title says what the provider is (the emulator's stand-in says it is none).
+  const named = `provider "${provider.id}"${provider.title ? ` (${provider.title})` : ''}`;
+  if (!clientId) throw new Error(`backend "${options.backendName}": ${named} lists no default client for the device flow; give a client id (--client-id)`);
+  const config = await discoverProvider(provider.issuer, clientId).catch((err: unknown) => {
+    throw new Error(`cannot read the OpenID configuration of ${provider.issuer}: ${oauthReason(err)}`, { cause: err });
   });
+  const verifier = client.randomPKCECodeVerifier();
+  const challenge = await client.calculatePKCECodeChallenge(verifier);
+  const authorization = await inProviderWords(provider.issuer, () =>
+    client.initiateDeviceAuthorization(config, { scope: scopesFor(provider, true).join(' '), code_challenge: challenge, code_challenge_method: 'S256' }),
+  );
   options.onPrompt({
     verificationUri: authorization.verification_uri,
     verificationUriComplete: authorization.verification_uri_complete,
     userCode: authorization.user_code,
     expiresInSeconds: authorization.expires_in,
   });
-  const tokens = await client.pollDeviceAuthorizationGrant(config, authorization, { code_verifier: verifier });
+  const tokens = await inProviderWords(provider.issuer, () => client.pollDeviceAuthorizationGrant(config, authorization, { code_verifier: verifier }));
   if (!tokens.refresh_token) {
     throw new Error(`provider "${provider.id}" gave no refresh token (scopes ${scopesFor(provider, true).join(' ')}): the worker could not renew the login`);
   }

@@ -46,3 +46,27 @@ export function isRefusal(err: unknown): boolean {
   const e = (typeof err === 'object' && err !== null ? err : {}) as OAuthErrorLike;
   return typeof e.error === 'string' && REFUSALS.has(e.error);
 }
+
+/** What a user can do when the provider refuses a device login, by its error code. */
+const DEVICE_LOGIN_HINTS: Record<string, string> = {
+  access_denied: "the sign-in was declined on the provider's page: run `openeo-temporal login` again and approve it",
+  // Keycloak's answer when the user or client may not have offline (refresh) tokens.
+  not_allowed:
+    'the provider gives this user or client no refresh token (scope offline_access), which workers need to renew the login: ask its administrators to allow offline access, or use a service account (OIDC client id and secret)',
+  expired_token: 'the code expired before it was approved: run `openeo-temporal login` again and approve it in time',
+  invalid_client: 'the provider does not know the client: give the right one with --client-id',
+  unauthorized_client: 'the client may not use the device flow: give another with --client-id',
+  invalid_scope: "the provider refused the scopes the backend lists: check the backend's /credentials/oidc, or ask its administrators",
+};
+
+/** The provider's reason for refusing a device login, and what to do, on two lines. */
+export function deviceLoginRefusal(issuer: string, err: unknown): string {
+  const code = (err as OAuthErrorLike).error;
+  const hint = (typeof code === 'string' && DEVICE_LOGIN_HINTS[code]) || 'run `openeo-temporal login` again; if it keeps failing, the provider says why above';
+  return `the OpenID provider ${issuer} refused the login: ${oauthReason(err)}\n  hint: ${hint}`;
+}
+
+/** True for an OAuth error answer (an `error` code from the provider), whatever the code. */
+export function isOAuthError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && typeof (err as OAuthErrorLike).error === 'string';
+}
