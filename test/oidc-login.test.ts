@@ -14,7 +14,7 @@ import { withLocalOidcProvider, type EmulatorOidcFlags } from '../app/cli/emulat
 import { approveDeviceCode, denyDeviceCode, revokeToken, type RunningOidcProvider } from '../tools/oidc-provider';
 import { OpenEOConnections } from '../core/openeo/connections';
 import { credentialsFromEnv, findCredentials, type CredentialStore } from '../core/openeo/credentials';
-import { BackendLoginError, deviceLoginRefusal } from '../core/openeo/oidc/errors';
+import { BackendLoginError, deviceLoginRefusal, isRefusal } from '../core/openeo/oidc/errors';
 import { RefreshTokenStore } from '../core/openeo/oidc/token-store';
 import { emulatorOidc, loginAsUser, PROVIDER_ID, startProvider, tokenEnv } from './support/oidc';
 
@@ -93,6 +93,8 @@ describe('OIDC login with a real OpenID provider', () => {
     const text = deviceLoginRefusal('https://identity.example.org/realms/x', refusal);
     assert.equal(text.split('\n')[0], 'the OpenID provider https://identity.example.org/realms/x refused the login: not_allowed (Offline tokens not allowed for the user or client)');
     assert.match(text.split('\n')[1], /^ {2}hint: .*offline_access.*service account/);
+    // A worker's refresh that meets it needs a new login, like any refusal: retrying cannot help.
+    assert.equal(isRefusal(refusal), true);
   });
 
   it('lets a worker use the stored login, refreshing the short-lived access token as often as needed', async () => {

@@ -24,8 +24,11 @@ export class OidcProviderUnavailableError extends Error {
   }
 }
 
-/** OAuth error codes that mean "the grant or the client is refused", not "try later". */
-const REFUSALS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope', 'unsupported_grant_type', 'access_denied', 'invalid_request']);
+/**
+ * OAuth error codes that mean "the grant or the client is refused", not "try later";
+ * `not_allowed` is Keycloak's for a user or client that may not have offline (refresh) tokens.
+ */
+const REFUSALS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope', 'unsupported_grant_type', 'access_denied', 'invalid_request', 'not_allowed']);
 
 interface OAuthErrorLike {
   error?: unknown;
