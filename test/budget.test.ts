@@ -109,6 +109,18 @@ describe('a budget in credits', () => {
     assert.deepEqual(placeTiles(book, queue, false), [], 'the lined-up tile is committed: nothing more fits');
   });
 
+  it("counts a job's costs once its tile says the job ended, before the download is done", () => {
+    const book = budgetedBook({ credits: 2 }, [{ name: 'a', url: 'http://a.test', parallelJobs: 2 }]);
+    const queue = ['t1', 't2', 't3', 't4'].map((id) => tile(id));
+    assert.equal(placeTiles(book, queue, false).length, 2, 'nothing known yet: both slots take a tile');
+    book.markJobEnded('t1', 'finished', undefined, 1.5);
+    // 1.5 reported + 1.5 expected of t2 + 1.5 of the next: far past 2, though t1 still downloads.
+    assert.deepEqual(placeTiles(book, queue, false), []);
+    assert.match(book.budgetStop('a') ?? '', /^budget: 3\.00 of 2\.00 credits spent or committed \(1\.50 reported, 1\.50 expected/);
+    book.recordEnd({ tileId: 't1', status: 'finished', costs: 1.5 });
+    assert.match(book.budgetStop('a') ?? '', /^budget: 3\.00 of 2\.00 credits .*\(1\.50 reported/, 'counted once when the tile ends');
+  });
+
   it('changes nothing without a budget, or before its patch holds', () => {
     const book = new WindowBook(initialWindowState({ start: 0, end: 10 }, [backends[0]], { credits: 1 }), 10);
     endTiles(book, 'a', 2, 5);

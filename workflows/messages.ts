@@ -11,8 +11,11 @@ import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../core/o
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
-/** A tile's openEO job ended on the backend: its slot is free while results download. */
-export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError }]>('tileJobEnded');
+/**
+ * A tile's openEO job ended on the backend: its slot is free while results download. `costs`:
+ * what the tile's jobs cost, when the backend said (the budget counts them from now on).
+ */
+export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError; costs?: number }]>('tileJobEnded');
 /** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
 export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
 

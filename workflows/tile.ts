@@ -82,7 +82,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
 
   /** The job finished: its slot is free, and its results are downloaded and verified. */
   const downloadFinished = async () => {
-    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished' }));
+    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'finished', ...costsOf(record) }));
     // The tile and STAC settings ride along as data, for the item the activity writes.
     const downloaded = await transfers.downloadResults({ ...output(), tile, stac: input.stac });
     // The description read for job.json has the usage a listing's summary may lack.
@@ -139,7 +139,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
         break;
       }
       if (job.status === 'canceled' && !timedOutIn) {
-        await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'canceled' }));
+        await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'canceled', ...costsOf(record) }));
         record.status = 'canceled';
         record.error = { code: 'JobCanceled', message: 'the openEO job was canceled on the backend' };
         break;
@@ -156,7 +156,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
       // the backend still runs after our cancel keeps it too, so no second job joins it.
       const stillRunning = outcome.timedOutIn !== undefined && !cancelTook(outcome.cancelled);
       if (record.attempts < journal.lastAttempt && !stillRunning) continue;
-      await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'error', error: record.error }));
+      await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus: 'error', error: record.error, ...costsOf(record) }));
       record.status = 'error';
       break;
     }
@@ -178,6 +178,11 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   }
   await finish(journal);
   return record;
+}
+
+/** The costs the tile's jobs reported so far, for its window's budget (nothing when none did). */
+function costsOf(record: TileRecord): { costs?: number } {
+  return record.costs === undefined ? {} : { costs: record.costs };
 }
 
 /**

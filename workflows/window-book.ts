@@ -86,8 +86,17 @@ export class WindowBook {
   /** What the budget projects from: reported costs and the tiles in flight per backend. */
   private spendingNow(): SpendingNow {
     const inFlight: Record<string, number> = {};
-    for (const t of Object.values(this.state.inFlight)) inFlight[t.backend] = (inFlight[t.backend] ?? 0) + 1;
-    return { spend: this.state.spend ?? {}, costs: this.state.costs, inFlight };
+    // A tile whose job ended with its costs (it still downloads) has spent them, no longer expected.
+    const spend = Object.fromEntries(Object.entries(this.state.spend ?? {}).map(([name, s]) => [name, { ...s }]));
+    let costs = this.state.costs;
+    for (const t of Object.values(this.state.inFlight)) {
+      if (t.costs === undefined) inFlight[t.backend] = (inFlight[t.backend] ?? 0) + 1;
+      else {
+        recordSpend(spend, t.backend, t.costs);
+        costs = addCosts(costs, t.costs);
+      }
+    }
+    return { spend, costs, inFlight };
   }
 
   /** Why one more tile may not start on `backend` for the budget, if it may not. */
@@ -164,10 +173,11 @@ export class WindowBook {
    * job's outcome counts for the backend's error streak now, so a failing backend is paused
    * before another tile can take the freed slot.
    */
-  markJobEnded(tileId: string, jobStatus: string, error?: TileRecord['error']): boolean {
+  markJobEnded(tileId: string, jobStatus: string, error?: TileRecord['error'], costs?: number): boolean {
     const tile = this.state.inFlight[tileId];
     if (!tile || !tile.holdsSlot) return false;
     tile.holdsSlot = false;
+    if (costs !== undefined) tile.costs = costs;
     tile.waiting = false;
     this.lines.handOn(tileId);
     this.noteOutcome(tile.backend, jobStatus === 'error' ? 'error' : 'finished', error);

@@ -27,6 +27,8 @@ export interface InFlightTile {
   next?: string;
   /** A lined-up tile whose job was not started for it: it waits for the window's word. */
   needsWord?: boolean;
+  /** What the tile's ended job cost, as its tile reported when the job ended (for the budget). */
+  costs?: number;
 }
 
 /** A tile that failed on some backends and waits for another. */

@@ -106,8 +106,8 @@ class SlidingWindow {
       if (again || this.book.recordEnd(record)) this.touch();
       this.sendWords();
     });
-    setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
-      if (this.book.markJobEnded(tileId, jobStatus, error)) this.touch();
+    setHandler(tileJobEnded, ({ tileId, jobStatus, error, costs }) => {
+      if (this.book.markJobEnded(tileId, jobStatus, error, costs)) this.touch();
       this.sendWords();
     });
     setHandler(tileNeedsWord, ({ tileId }) => {

@@ -1,0 +1,88 @@
+/**
+ * A budget in credits on a real batch: the emulator charges each job (0.5 credits a start plus
+ * 0.1 a running second), the batch stops starting jobs before the budget would be passed, shows
+ * why, and finishes once the budget is raised. Also across the partitions of a partitioned batch.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import type { BatchProgress } from '../core/progress';
+import { eventually } from './support/eventually';
+import { startHarness, type Harness } from './support/harness';
+
+/** Jobs of the batch the emulator started (a lined-up job is created ahead, and started later). */
+function startedJobs(h: Harness, batchId: string): number {
+  return h.emulator.admin.jobs().filter((j) => j.title?.startsWith(`${batchId}/`) && j.runs > 0).length;
+}
+
+/** Waits until the budget holds the batch back and nothing of it runs any more. */
+async function heldBack(h: Harness, batchId: string): Promise<BatchProgress> {
+  let progress: BatchProgress | undefined;
+  await eventually(async () => {
+    progress = await h.client.progress(batchId);
+    return /^budget: /.test(progress.problem ?? '') && progress.counts.running === 0;
+  }, 'the budget holds the batch back and its tiles in flight ended');
+  return progress!;
+}
+
+describe('a budget in credits', () => {
+  let h: Harness;
+  before(async () => {
+    // Each job costs about 0.5 + 0.1 × 0.4 s = 0.54 credits.
+    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 400 } });
+    await h.startWorker();
+  });
+  after(async () => h?.teardown());
+
+  it('stops starting jobs before the budget would be passed, says why, and finishes once it is raised', async () => {
+    const spec = h.spec({ batchId: 'budget', cols: 4, rows: 2, budget: { credits: 2.5 } });
+    const { handle } = await h.client.start(spec);
+    const progress = await heldBack(h, 'budget');
+
+    // Two jobs and two lined up start before any cost is known (nothing to project from); then
+    // 4 × 0.54 = 2.16 is spent or committed, and a fifth job would pass 2.5.
+    const started = startedJobs(h, 'budget');
+    assert.ok(started <= 4 && started >= 1, `at most 4 of 8 jobs started within a budget of 2.5 credits, saw ${started}`);
+    assert.ok(progress.costs <= 2.5, `reported costs within the budget: ${progress.costs}`);
+    assert.equal(progress.counts.not_started, 8 - started);
+    assert.match(progress.problem ?? '', /^budget: \d+\.\d\d of 2\.50 credits spent or committed .*openeo-temporal budget <batchId> --credits/);
+    assert.match(progress.pausedBackends.emulator ?? '', /^budget: /);
+    const metadata: { currentDetails?: string } = await handle.query('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /\*\*Waiting\*\*: budget: .* of 2\.50 credits spent or committed/);
+
+    // Held back it stays: no job starts while the budget is where it was.
+    await sleep(1_000);
+    assert.equal(startedJobs(h, 'budget'), started, 'no job started while the budget holds the batch back');
+
+    await assert.rejects(h.client.setBudget('budget', { credits: 0 }), (err: Error) => /credits: give a number of credits greater than 0/.test(String((err.cause as Error | undefined)?.message ?? err.message)));
+    assert.deepEqual(await h.client.setBudget('budget', { credits: 10 }), { credits: 10 });
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 8);
+    assert.equal(startedJobs(h, 'budget'), 8);
+    assert.ok(summary.costs > 2.5 && summary.costs <= 10, `all 8 jobs paid within the raised budget: ${summary.costs}`);
+  });
+
+  it('holds across the partitions of a partitioned batch', async () => {
+    // Four partitions of two tiles each: the second and later ones start with what the first spent.
+    const spec = h.spec({
+      batchId: 'budget-parts',
+      cols: 4,
+      rows: 2,
+      budget: { backends: { emulator: 2.5 } },
+      scheduling: { partitionAboveTiles: 1, tilesPerPartition: 2 },
+    });
+    const { handle } = await h.client.start(spec);
+    const progress = await heldBack(h, 'budget-parts');
+    const started = startedJobs(h, 'budget-parts');
+    assert.ok(started <= 4 && started >= 2, `at most 4 of 8 jobs started within a budget of 2.5 credits, saw ${started}`);
+    assert.ok(progress.costs <= 2.5, `reported costs within the budget: ${progress.costs}`);
+    assert.match(progress.pausedBackends.emulator ?? '', /^budget: \d+\.\d\d of 2\.50 credits on emulator spent or committed/);
+
+    await sleep(1_000);
+    assert.equal(startedJobs(h, 'budget-parts'), started, 'no job started while the budget holds the batch back');
+    assert.deepEqual(await h.client.setBudget('budget-parts', { backends: { emulator: 10 } }), { backends: { emulator: 10 } });
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 8);
+    assert.equal(startedJobs(h, 'budget-parts'), 8);
+  });
+});
