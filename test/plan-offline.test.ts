@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { durationText } from '../app/cli/plan-text';
+import { durationText, planText } from '../app/cli/plan-text';
 import { planBatch } from '../app/plan';
 import { noTilePinned, placeBatch } from '../app/plan-placement';
 import { parseBatchSpec } from '../core/spec/validate';
@@ -80,6 +80,16 @@ describe('an offline plan', () => {
     assert.deepEqual(plan.tiles?.features.slice(0, 5).map((f) => f.properties.backend), ['b', 'a', 'b', 'a', 'b']);
     assert.equal(plan.tiles?.features[0].properties.tileId, 'E590000-N5660000');
     assert.match(plan.unchecked.join(), /offline/);
+  });
+
+  it('says the projected cost is unknown (no job to estimate) and shows the budget that bounds it', async () => {
+    const plan = await planBatch({ ...example, backends: twoBackends, budget: { credits: 40, backends: { b: 25 } } }, { offline: true });
+    assert.equal(plan.costs?.projected, undefined);
+    assert.deepEqual(plan.costs?.budget, { credits: 40, backends: { b: 25 } });
+    const text = planText(plan, 'spec.json');
+    assert.match(text, /\n {2}costs: {4}projected cost unknown: a backend estimates only a job that exists/);
+    assert.match(text, /\n {2}budget: {3}40 credits, b: 25 credits; no job starts that would pass it/);
+    assert.doesNotMatch(planText(await planBatch(example, { offline: true }), 'spec.json'), /budget:/);
   });
 
   it('measures an AOI given without its crs (EPSG:4326 by default)', async () => {
