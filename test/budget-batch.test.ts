@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { planBatch } from '../app/plan';
+import { runPilot } from '../app/plan-pilot';
 import type { BatchProgress } from '../core/progress';
 import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
@@ -84,5 +86,18 @@ describe('a budget in credits', () => {
     const summary = await handle.result();
     assert.equal(summary.counts.finished, 8);
     assert.equal(startedJobs(h, 'budget-parts'), 8);
+  });
+
+  it("projects a batch's cost from a pilot of its first tiles", async () => {
+    const spec = h.spec({ batchId: 'budget-plan', cols: 4, rows: 2 });
+    const plan = await planBatch(spec, { offline: true });
+    assert.match(plan.costs?.how ?? '', /^projected cost unknown/);
+    const piloted = await runPilot(h.client, spec, plan, 2, 'budget-plan-pilot');
+    assert.equal(startedJobs(h, 'budget-plan-pilot'), 2, 'the pilot ran two jobs');
+    assert.equal(startedJobs(h, 'budget-plan'), 0, 'and no job of the batch itself');
+    // Each job costs about 0.54 credits: 8 tiles about 4.3.
+    const projected = piloted.costs?.projected ?? 0;
+    assert.ok(projected >= 8 * 0.5 && projected <= 8 * 0.7, `projected ${projected} for 8 tiles`);
+    assert.match(piloted.costs?.how ?? '', /^pilot budget-plan-pilot: 2 of 2 tiles ran a job and reported [\d.]+ credits; their mean \([\d.]+\) × 8 tiles$/);
   });
 });
