@@ -121,6 +121,13 @@ describe('a budget in credits', () => {
     assert.match(book.budgetStop('a') ?? '', /^budget: 3\.00 of 2\.00 credits .*\(1\.50 reported/, 'counted once when the tile ends');
   });
 
+  it('counts the jobs of a tile moved to another backend after a failure', () => {
+    const book = budgetedBook({ backends: { a: 1 } });
+    book.markStarted('t1', 'a', tile('t1'));
+    assert.ok(book.takeForRetryElsewhere({ tileId: 't1', status: 'error', attempts: 1, error: { code: 'Failed', message: 'x' }, costs: 1 }, 2));
+    assert.match(book.budgetStop('a') ?? '', /^budget: 1\.00 of 1\.00 credits on a/);
+  });
+
   it('changes nothing without a budget, or before its patch holds', () => {
     const book = new WindowBook(initialWindowState({ start: 0, end: 10 }, [backends[0]], { credits: 1 }), 10);
     endTiles(book, 'a', 2, 5);

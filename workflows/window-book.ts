@@ -149,7 +149,7 @@ export class WindowBook {
    * After a failed job: if the tile has attempts left and another allowed backend exists, takes
    * it out of flight (uncounted) and returns it, to be started again elsewhere.
    */
-  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error'>, maxAttempts: number): Tile | undefined {
+  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error' | 'costs'>, maxAttempts: number): Tile | undefined {
     const inFlight = this.state.inFlight[record.tileId];
     if (!inFlight?.tile || record.status !== 'error' || record.attempts >= maxAttempts || isTileLocalFailure(record.error)) return undefined;
     const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
@@ -157,6 +157,8 @@ export class WindowBook {
     if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
     this.lines.leave(record.tileId);
     delete this.state.inFlight[record.tileId];
+    // The failed jobs were paid for: the budget counts them, though the tile has not ended.
+    recordSpend((this.state.spend ??= {}), inFlight.backend, record.costs);
     this.state.retries[record.tileId] = { attempts: record.attempts, failedOn };
     return inFlight.tile;
   }
