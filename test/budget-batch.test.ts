@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { planBatch } from '../app/plan';
 import { runPilot } from '../app/plan-pilot';
 import type { BatchProgress } from '../core/progress';
+import { runCli } from './support/cli';
 import { eventually } from './support/eventually';
 import { startHarness, type Harness } from './support/harness';
 
@@ -82,7 +83,11 @@ describe('a budget in credits', () => {
 
     await sleep(1_000);
     assert.equal(startedJobs(h, 'budget-parts'), started, 'no job started while the budget holds the batch back');
-    assert.deepEqual(await h.client.setBudget('budget-parts', { backends: { emulator: 10 } }), { backends: { emulator: 10 } });
+    const status = await runCli(h, ['status', 'budget-parts']);
+    assert.match(status.stdout, /\n {2}backend emulator paused: budget: \d+\.\d\d of 2\.50 credits on emulator spent or committed/, status.stdout + status.stderr);
+    const raised = await runCli(h, ['budget', 'budget-parts', '--backend', 'emulator', '--credits', '10']);
+    assert.equal(raised.code, 0, raised.stderr);
+    assert.equal(raised.stdout.trim(), 'batch budget-parts budget: emulator: 10 credits');
     const summary = await handle.result();
     assert.equal(summary.counts.finished, 8);
     assert.equal(startedJobs(h, 'budget-parts'), 8);
