@@ -15,10 +15,10 @@ import { exportBatch, type ExportOptions, type TileExport } from './export';
 import { MAX_TILES } from '../core/spec/limits';
 import { checkBeforeStart, planBatch, type BatchPlan, type PlanOptions } from './plan';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
-import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setParallelJobs } from '../workflows/messages';
+import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setBudget, setParallelJobs } from '../workflows/messages';
 import { idleProgress, progressBeforeStart, withPartition, type BatchProgress } from '../core/progress';
 import { tileIdOf } from '../core/ids';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
 import type { TileFeature } from '../core/spec/tile-types';
 import type { batchWorkflow } from '../workflows/batch';
 import { asBatchFailure, BatchCancelledError, failureReason, isCancelledBatch } from './batch-failure';
@@ -201,6 +201,15 @@ export class OpenEOBatchClient {
   /** Lets a backend that the batch paused after repeated failures take tiles again. */
   async resumeBackend(batchId: string, backend: string): Promise<void> {
     await this.handle(batchId).executeUpdate(resumeBackend, { args: [{ backend }] });
+  }
+
+  /**
+   * Changes the batch's budget in credits (`credits` for the batch, `backends` for those named;
+   * the others keep theirs): tiles held back by the old one start once the new one allows.
+   * Returns the budget as it is now.
+   */
+  async setBudget(batchId: string, budget: BudgetSpec): Promise<BudgetSpec> {
+    return this.handle(batchId).executeUpdate(setBudget, { args: [budget] });
   }
 
   /** Adds tiles (GeoJSON features in EPSG:4326) to a running batch; returns their ids. */

@@ -58,6 +58,16 @@ export interface PlanEstimate {
   how: string;
 }
 
+/** What the batch would cost, as far as a plan can know it, and its budget. */
+export interface PlanCosts {
+  /** Credits the whole batch is projected to cost, when known. */
+  projected?: number;
+  /** How the projection was made, or why there is none. */
+  how: string;
+  /** The spec's budget, when it has one. */
+  budget?: BatchSpec['budget'];
+}
+
 export interface BatchPlan {
   batchId?: string;
   /** Nothing stands in the way: `start` would start this batch as it is. */
@@ -73,6 +83,8 @@ export interface BatchPlan {
   jobs?: { expected: number; atMost: number };
   backends: BackendPlan[];
   estimate?: PlanEstimate;
+  /** Absent when the spec cannot be read. */
+  costs?: PlanCosts;
   /** Everything `start` would refuse, each with its field and fix. */
   problems: SpecErrorDetails[];
   /** Checks that could not be made, and why (a host this machine cannot reach, a busy backend). */
@@ -126,6 +138,17 @@ function estimateOf(spec: BatchSpec, placement: Placement, typicalJobMinutes?: n
   const minutes = Math.max(rounds * typicalJobMinutes, ...startLimited);
   const quota = minutes > rounds * typicalJobMinutes ? '; maxJobStartsPerMinute makes the starts take longer than the jobs' : '';
   return { rounds, minutes, how: `${how}, ${typicalJobMinutes} min each${quota}; waiting in backend queues, failed jobs run again and downloads come on top` };
+}
+
+/**
+ * A plan creates no job, and openEO estimates only a job that exists (`GET /jobs/{id}/estimate`),
+ * so the projected cost is unknown; the budget, if any, is what bounds it.
+ */
+function costsOf(spec: BatchSpec): PlanCosts {
+  const how =
+    'projected cost unknown: a backend estimates only a job that exists (GET /jobs/{job_id}/estimate), and a plan creates none; ' +
+    'run a few tiles as a small batch and multiply their mean costs by the tiles';
+  return { how, ...(spec.budget ? { budget: spec.budget } : {}) };
 }
 
 /** The batch id, also of a spec the schema refuses. */
@@ -210,6 +233,7 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
       unchecked: checks[i]?.unchecked ?? [],
     })),
     ...(spec && placement ? { estimate: estimateOf(spec, placement, options.typicalJobMinutes) } : {}),
+    ...(spec ? { costs: costsOf(spec) } : {}),
     problems,
     unchecked,
     ...(carryTiles && tiles ? { tiles: plannedTiles(tiles, placement?.backendOf ?? (() => undefined)) } : {}),

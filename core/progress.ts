@@ -78,6 +78,9 @@ export function withPartition(batch: BatchProgress, partition: BatchProgress): B
     inFlight: partition.inFlight,
     failedTiles: [...batch.failedTiles, ...partition.failedTiles],
     costs: addCosts(batch.costs, partition.costs),
+    // What holds the running partition back (a backend paused there, its budget) holds the batch back.
+    pausedBackends: { ...batch.pausedBackends, ...partition.pausedBackends },
+    ...(batch.problem ?? partition.problem ? { problem: batch.problem ?? partition.problem } : {}),
   };
 }
 

@@ -9,8 +9,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { durationText } from '../app/cli/plan-text';
+import { durationText, planText } from '../app/cli/plan-text';
 import { planBatch } from '../app/plan';
+import { pilotSpec, projectedFromPilot } from '../app/plan-pilot';
+import { emptyCounts } from '../core/records';
 import { noTilePinned, placeBatch } from '../app/plan-placement';
 import { parseBatchSpec } from '../core/spec/validate';
 import { planTiles, type TileFeatureCollection } from '../core/spec/tiling';
@@ -80,6 +82,27 @@ describe('an offline plan', () => {
     assert.deepEqual(plan.tiles?.features.slice(0, 5).map((f) => f.properties.backend), ['b', 'a', 'b', 'a', 'b']);
     assert.equal(plan.tiles?.features[0].properties.tileId, 'E590000-N5660000');
     assert.match(plan.unchecked.join(), /offline/);
+  });
+
+  it('says the projected cost is unknown (no job to estimate) and shows the budget that bounds it', async () => {
+    const plan = await planBatch({ ...example, backends: twoBackends, budget: { credits: 40, backends: { b: 25 } } }, { offline: true });
+    assert.equal(plan.costs?.projected, undefined);
+    assert.deepEqual(plan.costs?.budget, { credits: 40, backends: { b: 25 } });
+    const text = planText(plan, 'spec.json');
+    assert.match(text, /\n {2}costs: {4}projected cost unknown: a backend estimates only a job that exists/);
+    assert.match(text, /\n {2}budget: {3}40 credits, b: 25 credits; no job starts that would pass it/);
+    assert.doesNotMatch(planText(await planBatch(example, { offline: true }), 'spec.json'), /budget:/);
+  });
+
+  it("projects nothing from a pilot whose backends reported no costs, and refuses a pilot of a batch with periods", async () => {
+    const summary = { batchId: 'p', totalTiles: 2, counts: { ...emptyCounts(), finished: 2 }, failedTiles: [], outputDir: '/out', costs: 0 };
+    assert.deepEqual(projectedFromPilot(summary, 100), { how: 'projected cost unknown: pilot p: 2 of 2 tiles ran a job and reported 0 credits' });
+    assert.equal(projectedFromPilot({ ...summary, costs: 3 }, 100).projected, 150);
+    const plan = await planBatch({ ...example, backends: twoBackends, budget: { credits: 5 } }, { offline: true });
+    const pilot = pilotSpec({ ...example, backends: twoBackends, budget: { credits: 5 } }, plan, 3, 'p');
+    assert.equal(pilot.budget, undefined, "the pilot is not held back by the batch's budget");
+    assert.deepEqual((pilot.tiles as unknown as { features: { properties: { backend: string } }[] }).features.map((f) => f.properties.backend), ['b', 'a', 'b']);
+    assert.throws(() => pilotSpec({ ...example, periods: { every: 'year', start: '2023-01-01', end: '2025-01-01' } }, plan, 3, 'p'), /--pilot: a batch with periods/);
   });
 
   it('measures an AOI given without its crs (EPSG:4326 by default)', async () => {

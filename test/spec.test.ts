@@ -84,6 +84,19 @@ describe('batch spec', () => {
     ]);
   });
 
+  it('takes a budget in credits, in all and per backend, and refuses one that names no backend of the batch or no limit', () => {
+    const name = example.backends[0].name;
+    assert.deepEqual(parseBatchSpec({ ...example, budget: { credits: 40, backends: { [name]: 25.5 } } }).budget, { credits: 40, backends: { [name]: 25.5 } });
+    assert.equal(parseBatchSpec(example).budget, undefined);
+    assert.deepEqual(problems({ ...example, budget: { credits: 0 } }), ['budget.credits: must be more than 0 credits (leave it out for no limit)']);
+    assert.deepEqual(problems({ ...example, budget: { backends: { elsewhere: 10 } } }), [`budget.backends.elsewhere: names backend "elsewhere", which is not one of the batch's backends`]);
+    assert.deepEqual(problems({ ...example, budget: {} }), ['budget: sets no limit']);
+    assert.throws(
+      () => parseBatchSpec({ ...example, budget: { backends: { elsewhere: 10 } } }),
+      (err: unknown) => err instanceof InvalidSpecError && err.issues[0].fix === `use one of "${name}"`,
+    );
+  });
+
   it('refuses a parameter mapping to a property the tiles lack, before any job', () => {
     assert.throws(
       () => checkSpecOffline({ ...example, parameterMapping: { geometry: 'geometry', year: 'acquisition_year' } }),

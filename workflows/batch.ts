@@ -126,7 +126,7 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     spec: batch,
     sourceTiles: totalTiles,
     tileFingerprint: prepared.tileFingerprint,
-    state: carried?.window ? decodeWindowState(carried.window) : initialWindowState({ start: 0, end: totalTiles }, batch.backends),
+    state: carried?.window ? decodeWindowState(carried.window) : initialWindowState({ start: 0, end: totalTiles }, batch.backends, batch.budget),
     handlers,
     continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, window }),
   });

@@ -4,7 +4,8 @@
  * without a server.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
+import { changedBudget } from './budget';
 import type { BatchControl } from './messages';
 
 /**
@@ -22,6 +23,8 @@ export interface BatchSettings {
   paused: boolean;
   /** Backends paused for this batch, with the reason shown to users. */
   pausedBackends: Record<string, string>;
+  /** Credits the batch may spend, when it has a budget (see `budget.ts`). */
+  budget?: BudgetSpec;
   /** Tiles that failed in a row, per backend (only a window keeps it). */
   errorStreak?: Record<string, number>;
 }
@@ -47,8 +50,21 @@ function checkCount(field: string, value: unknown, min: number, max: number): vo
   }
 }
 
+function checkCredits(field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidChange(`${field}: give a number of credits greater than 0`);
+}
+
+/** Checks a budget change: some limit, each a positive number of credits. */
+function checkBudgetValues(budget: BudgetSpec | undefined): void {
+  if (typeof budget !== 'object' || budget === null) throw invalidChange('budget: give {"credits": <number>} and/or {"backends": {"<name>": <number>}}');
+  if (budget.credits !== undefined) checkCredits('credits', budget.credits);
+  for (const [name, credits] of Object.entries(budget.backends ?? {})) checkCredits(`backends.${name}`, credits);
+  if (budget.credits === undefined && Object.keys(budget.backends ?? {}).length === 0) throw invalidChange('budget: sets no limit; give credits for the batch, or for a backend');
+}
+
 /** Checks the numbers a change carries: whole, and within what a window can do. */
 export function checkControlValues(control: SettingsControl): void {
+  if (control.type === 'setBudget') return checkBudgetValues(control.budget);
   if (control.type !== 'setParallelJobs') return;
   checkCount('parallelJobs', control.parallelJobs, 0, MAX_PARALLEL_JOBS);
   if (control.maxQueued !== undefined) checkCount('maxQueued', control.maxQueued, 1, MAX_PARALLEL_JOBS);
@@ -61,6 +77,7 @@ export function checkControlValues(control: SettingsControl): void {
 export function checkControl(settings: BatchSettings, control: SettingsControl): void {
   checkControlValues(control);
   if (control.type === 'setParallelJobs' || control.type === 'resumeBackend') backendNamed(settings, control.backend);
+  if (control.type === 'setBudget') for (const name of Object.keys(control.budget.backends ?? {})) backendNamed(settings, name);
 }
 
 /** Applies a live change; throws (rejecting the update) when it makes no sense. */
@@ -78,6 +95,9 @@ export function applyControl(settings: BatchSettings, control: SettingsControl):
       return;
     case 'resume':
       settings.paused = false;
+      return;
+    case 'setBudget':
+      settings.budget = changedBudget(settings.budget, control.budget);
       return;
     case 'resumeBackend':
       delete settings.pausedBackends[control.backend];

@@ -10,7 +10,7 @@
  */
 import { condition, log, setHandler } from '@temporalio/workflow';
 import { progressBeforeStart, type BatchProgress } from '../core/progress';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
 import { periodTileId } from '../core/spec/tile-periods';
 import type { Tile } from '../core/spec/tile-types';
 import { checkAddedTiles, explicitId, type PendingTiles } from './added-tiles';
@@ -23,6 +23,7 @@ import {
   pauseBatch,
   resumeBackend,
   resumeBatch,
+  setBudget,
   setParallelJobs,
   type BatchControl,
 } from './messages';
@@ -90,6 +91,15 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
   setHandler(resumeBackend, async ({ backend }) => void (await settingsUpdate({ type: 'resumeBackend', backend })), {
     validator: ({ backend }) => check({ type: 'resumeBackend', backend }),
   });
+  setHandler(
+    setBudget,
+    async (budget) => {
+      const controller = await ready();
+      await controller.apply({ type: 'setBudget', budget });
+      return controller.settings().budget as BudgetSpec;
+    },
+    { validator: (budget) => check({ type: 'setBudget', budget }) },
+  );
   // Explicit ids of added tiles accepted but not applied yet: a second update may not take them too.
   const reserved = new Set<string>();
   const pending = (): PendingTiles => {

@@ -5,14 +5,17 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { BatchProgress } from '../core/progress';
 import { TILE_PROGRESS_QUERY, type TileError, type TileRecord } from '../core/records';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
 import type { Tile, TileFeature } from '../core/spec/tile-types';
 import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../core/openeo/login-failure';
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
-/** A tile's openEO job ended on the backend: its slot is free while results download. */
-export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError }]>('tileJobEnded');
+/**
+ * A tile's openEO job ended on the backend: its slot is free while results download. `costs`:
+ * what the tile's jobs cost, when the backend said (the budget counts them from now on).
+ */
+export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError; costs?: number }]>('tileJobEnded');
 /** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
 export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
 
@@ -33,6 +36,7 @@ export type BatchControl =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'resumeBackend'; backend: string }
+  | { type: 'setBudget'; budget: BudgetSpec }
   | { type: 'addTiles'; features: TileFeature[] };
 
 /** The partition's copy of a settings change sent to its batch. */
@@ -47,6 +51,11 @@ export const pauseBatch = defineUpdate<void>('pauseBatch');
 export const resumeBatch = defineUpdate<void>('resumeBatch');
 /** Start tiles on a backend the batch paused after repeated failures. */
 export const resumeBackend = defineUpdate<void, [{ backend: string }]>('resumeBackend');
+/**
+ * Change the batch's budget in credits: `credits` replaces the batch's, `backends` sets those
+ * backends' limits (the others keep theirs). Returns the budget as it is now.
+ */
+export const setBudget = defineUpdate<BudgetSpec, [BudgetSpec]>('setBudget');
 /** Add tiles (GeoJSON features in EPSG:4326) to the running batch; returns their ids. */
 export const addTiles = defineUpdate<string[], [{ features: TileFeature[] }]>('addTiles');
 

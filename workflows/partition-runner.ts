@@ -168,6 +168,9 @@ class PartitionRunner {
       pausedBackends: state.pausedBackends,
       added: state.added.slice(0, handedOver),
       addedBefore: state.addedCount - handedOver,
+      // One partition runs at a time: handed what the batch spent so far, its window holds the batch's budget.
+      ...(state.budget ? { budget: state.budget } : {}),
+      ...(state.spend ? { spend: state.spend } : {}),
     };
     this.starting = true;
     this.forwarded = [];

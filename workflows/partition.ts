@@ -5,7 +5,8 @@
 import { continueAsNew } from '@temporalio/workflow';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { FailedTile, StatusCounts } from '../core/records';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
+import type { Spend } from './budget';
 import type { Tile } from '../core/spec/tile-types';
 import { registerBatchHandlers } from './handlers';
 import { runWindow } from './window';
@@ -22,6 +23,10 @@ export interface PartitionInput {
   added: Tile[];
   /** Tiles added to the batch before this partition, for the ids of new ones. */
   addedBefore: number;
+  /** The batch's budget now; absent when it has none. */
+  budget?: BudgetSpec;
+  /** What the partitions before this one spent, so the budget holds for the whole batch. */
+  spend?: Spend;
 }
 
 export interface PartitionResult {
@@ -37,6 +42,8 @@ export interface PartitionResult {
   controlsTaken?: number;
   /** Added tiles the partition received but never started (none in practice): the batch runs them later. */
   unstarted?: Tile[];
+  /** What the batch spent per backend, this partition's tiles included. */
+  spend?: Spend;
 }
 
 /** The window a partition starts with: its range, with the batch's current settings and added tiles. */
@@ -47,6 +54,8 @@ export function partitionWindowState(input: PartitionInput): WindowState {
   state.added = [...input.added];
   state.addedCount = input.added.length;
   state.controlsTaken = 0;
+  if (input.budget) state.budget = input.budget;
+  if (input.spend) state.spend = input.spend;
   return state;
 }
 
@@ -75,5 +84,6 @@ export async function partitionWorkflow(input: PartitionInput, carried?: WindowS
     addedCount: s.addedCount,
     ...(s.controlsTaken === undefined ? {} : { controlsTaken: s.controlsTaken }),
     unstarted: s.added,
+    ...(s.spend ? { spend: s.spend } : {}),
   };
 }

@@ -8,6 +8,7 @@ import { batchOutputDir, type BatchProgress, type BatchTally } from '../core/pro
 import { emptyCounts, type StatusCounts } from '../core/records';
 import type { PreparedBatch } from '../core/spec/prepare';
 import type { Tile } from '../core/spec/tile-types';
+import type { Spend } from './budget';
 import { applyControl, type BatchSettings, type SettingsControl } from './controls';
 import type { PartitionResult } from './partition';
 import { MAX_LISTED_FAILURES } from './window-book';
@@ -24,6 +25,8 @@ export interface PartitionsState extends BatchTally, BatchSettings {
   addedCount: number;
   /** Tiles the ended partitions were responsible for. */
   doneTiles: number;
+  /** What the ended partitions spent per backend, handed to the next one for the budget. */
+  spend?: Spend;
 }
 
 export function initialPartitionsState(prepared: PreparedBatch): PartitionsState {
@@ -41,6 +44,7 @@ export function initialPartitionsState(prepared: PreparedBatch): PartitionsState
     added: [],
     addedCount: 0,
     doneTiles: 0,
+    ...(spec.budget ? { budget: spec.budget } : {}),
   };
 }
 
@@ -73,6 +77,7 @@ export function addPartitionResult(state: PartitionsState, index: number, result
   }
   state.pausedBackends = result.pausedBackends;
   for (const control of unseen) applyControl(state, control);
+  if (result.spend) state.spend = result.spend;
   state.doneTiles += result.totalTiles;
   state.next = Math.max(state.next + 1, index + 1);
 }

@@ -54,7 +54,8 @@ export function lineUpTiles(book: WindowBook, queue: Tile[], keepTiles: boolean)
   const room = () => book.hasRoomInFlight() && [...spots.values()].some((s) => s.ahead.length > 0);
   for (let i = 0; i < queue.length && room(); ) {
     const tile = queue[i];
-    const spot = book.eligibleBackends(tile).map((backend) => spots.get(backend.name)!).find((s) => s.ahead.length > 0);
+    // A lined-up tile's job starts by itself when the job ahead ends: the budget is asked now.
+    const spot = book.eligibleBackends(tile).map((backend) => spots.get(backend.name)!).find((s) => s.ahead.length > 0 && book.budgetAllows(s.backend));
     if (!spot) {
       i++;
       continue;

@@ -86,7 +86,8 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   let jobEndTold = false;
   const tellJobEnded = async (jobStatus: 'finished' | 'canceled' | 'error') => {
     jobEndTold = true;
-    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus, ...(jobStatus === 'error' ? { error: record.error } : {}) }));
+    // The costs so far count against the batch's budget from the moment the job ends.
+    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: tile.id, jobStatus, ...(jobStatus === 'error' ? { error: record.error } : {}), ...costsOf(record) }));
   };
 
   /** The tile's results are in its folder, verified: it has finished (post-processing aside). */
@@ -228,6 +229,11 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
   }
   await finish(journal);
   return record;
+}
+
+/** The costs the tile's jobs reported so far, for its window's budget (nothing when none did). */
+function costsOf(record: TileRecord): { costs?: number } {
+  return record.costs === undefined ? {} : { costs: record.costs };
 }
 
 /**

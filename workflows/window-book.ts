@@ -11,6 +11,7 @@ import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import { periodIds } from '../core/spec/tile-periods';
 import type { Tile } from '../core/spec/tile-types';
 import type { PendingTiles } from './added-tiles';
+import { budgetStop, recordSpend, type SpendingNow } from './budget';
 import { Lines } from './lines';
 import type { WindowState } from './window-state';
 
@@ -46,6 +47,11 @@ export function isTileLocalFailure(error: TileRecord['error']): boolean {
 export class WindowBook {
   /** Tiles lined up behind in-flight ones. */
   readonly lines = new Lines(this);
+  /**
+   * The budget holds back tiles: set by the window when the batch has a budget and its patch
+   * holds (see `BUDGET_PATCH`); off in plans and in batches without a budget.
+   */
+  budgeted = false;
 
   constructor(
     readonly state: WindowState,
@@ -71,10 +77,37 @@ export class WindowBook {
 
   /** Free slots of a backend, zero while it is paused or its queue is full. */
   freeSlots(backend: BackendSpec): number {
-    if (this.state.paused || backend.name in this.state.pausedBackends) return 0;
+    if (this.state.paused || backend.name in this.state.pausedBackends || this.budgetStop(backend.name) !== undefined) return 0;
     const free = backend.parallelJobs - this.slotsInUse(backend.name);
     if (backend.maxQueued === undefined) return Math.max(0, free);
     return Math.max(0, Math.min(free, backend.maxQueued - this.waitingOn(backend.name)));
+  }
+
+  /** What the budget projects from: reported costs and the tiles in flight per backend. */
+  private spendingNow(): SpendingNow {
+    const inFlight: Record<string, number> = {};
+    // A tile whose job ended with its costs (it still downloads) has spent them, no longer expected.
+    const spend = Object.fromEntries(Object.entries(this.state.spend ?? {}).map(([name, s]) => [name, { ...s }]));
+    let costs = this.state.costs;
+    for (const t of Object.values(this.state.inFlight)) {
+      if (t.costs === undefined) inFlight[t.backend] = (inFlight[t.backend] ?? 0) + 1;
+      else {
+        recordSpend(spend, t.backend, t.costs);
+        costs = addCosts(costs, t.costs);
+      }
+    }
+    return { spend, costs, inFlight };
+  }
+
+  /** Why one more tile may not start on `backend` for the budget, if it may not. */
+  budgetStop(backend: string): string | undefined {
+    if (!this.budgeted || !this.state.budget) return undefined;
+    return budgetStop(this.state.budget, this.spendingNow(), backend);
+  }
+
+  /** The backend's slots are not held back by the budget. */
+  budgetAllows(backend: BackendSpec): boolean {
+    return this.budgetStop(backend.name) === undefined;
   }
 
   hasCapacity(): boolean {
@@ -116,7 +149,7 @@ export class WindowBook {
    * After a failed job: if the tile has attempts left and another allowed backend exists, takes
    * it out of flight (uncounted) and returns it, to be started again elsewhere.
    */
-  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error'>, maxAttempts: number): Tile | undefined {
+  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error' | 'costs'>, maxAttempts: number): Tile | undefined {
     const inFlight = this.state.inFlight[record.tileId];
     if (!inFlight?.tile || record.status !== 'error' || record.attempts >= maxAttempts || isTileLocalFailure(record.error)) return undefined;
     const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
@@ -124,6 +157,8 @@ export class WindowBook {
     if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
     this.lines.leave(record.tileId);
     delete this.state.inFlight[record.tileId];
+    // The failed jobs were paid for: the budget counts them, though the tile has not ended.
+    recordSpend((this.state.spend ??= {}), inFlight.backend, record.costs);
     this.state.retries[record.tileId] = { attempts: record.attempts, failedOn };
     return inFlight.tile;
   }
@@ -140,10 +175,11 @@ export class WindowBook {
    * job's outcome counts for the backend's error streak now, so a failing backend is paused
    * before another tile can take the freed slot.
    */
-  markJobEnded(tileId: string, jobStatus: string, error?: TileRecord['error']): boolean {
+  markJobEnded(tileId: string, jobStatus: string, error?: TileRecord['error'], costs?: number): boolean {
     const tile = this.state.inFlight[tileId];
     if (!tile || !tile.holdsSlot) return false;
     tile.holdsSlot = false;
+    if (costs !== undefined) tile.costs = costs;
     tile.waiting = false;
     this.lines.handOn(tileId);
     this.noteOutcome(tile.backend, jobStatus === 'error' ? 'error' : 'finished', error);
@@ -161,6 +197,8 @@ export class WindowBook {
     delete this.state.inFlight[record.tileId];
     delete this.state.retries[record.tileId];
     this.countEnd(record);
+    // Plain data, no command: kept with or without a budget, so a budget set later knows the costs per backend.
+    recordSpend((this.state.spend ??= {}), tile.backend, record.costs);
     // A tile that never got a job to its end (e.g. the backend refused it) counts for the streak now.
     if (tile.holdsSlot && (record.status === 'finished' || record.status === 'error') && !isTileLocalFailure(record.error)) this.noteOutcome(tile.backend, record.status, record.error);
     return true;
@@ -211,6 +249,11 @@ export class WindowBook {
   /** The window's progress as the batch query and the Temporal UI show it. */
   progress(batchId: string, spec: BatchSpec, totalTiles: number, problem?: string): BatchProgress {
     const { state } = this;
+    const budgetPauses = this.budgetPauses();
+    // Every backend held back, one at least by the budget: the batch as a whole waits for a higher one.
+    const held = state.backends.every((b) => b.name in state.pausedBackends || b.name in budgetPauses);
+    const budgetProblem = held ? Object.values(budgetPauses)[0] : undefined;
+    problem ??= budgetProblem;
     return {
       batchId,
       totalTiles,
@@ -221,10 +264,21 @@ export class WindowBook {
       inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
       run: state.run,
       paused: state.paused,
-      pausedBackends: state.pausedBackends,
+      pausedBackends: { ...state.pausedBackends, ...budgetPauses },
       backends: state.backends,
       ...(problem ? { problem } : {}),
     };
+  }
+
+  /** Backends the budget holds back, with the reason (the batch's own pause shows apart). */
+  private budgetPauses(): Record<string, string> {
+    const pauses: Record<string, string> = {};
+    if (!this.budgeted) return pauses;
+    for (const backend of this.state.backends) {
+      const stop = backend.name in this.state.pausedBackends ? undefined : this.budgetStop(backend.name);
+      if (stop) pauses[backend.name] = stop;
+    }
+    return pauses;
   }
 
   /** Tiles known and not ended (in flight, fetched and waiting, added and waiting), for checking added ones. */

@@ -5,7 +5,8 @@
  */
 import type { BatchTally } from '../core/progress';
 import { emptyCounts } from '../core/records';
-import type { BackendSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
+import type { Spend } from './budget';
 import type { Tile } from '../core/spec/tile-types';
 import type { BatchSettings } from './controls';
 
@@ -26,6 +27,8 @@ export interface InFlightTile {
   next?: string;
   /** A lined-up tile whose job was not started for it: it waits for the window's word. */
   needsWord?: boolean;
+  /** What the tile's ended job cost, as its tile reported when the job ended (for the budget). */
+  costs?: number;
 }
 
 /** A tile that failed on some backends and waits for another. */
@@ -69,9 +72,14 @@ export interface WindowState extends BatchTally, BatchSettings {
    * that it took (see `COUNTED_CONTROLS_PATCH`). Absent where not counted from the start.
    */
   controlsTaken?: number;
+  /**
+   * Credits ended tiles reported, per backend, for the budget's projection. A partition's window
+   * starts with what the partitions before it spent. Absent in state carried by older code.
+   */
+  spend?: Spend;
 }
 
-export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[]): WindowState {
+export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[], budget?: BudgetSpec): WindowState {
   return {
     version: WINDOW_STATE_VERSION,
     firstTileIndex: range.start,
@@ -90,6 +98,7 @@ export function initialWindowState(range: { start: number; end: number }, backen
     errorStreak: {},
     retries: {},
     run: 1,
+    ...(budget ? { budget } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import type { Tile } from '../core/spec/tile-types';
 import { loginPauseReason } from '../core/openeo/login-failure';
 import { durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
+import { BUDGET_PATCH } from './budget';
 import { AddedTiles } from './added-tiles';
 import type { BatchHandlers } from './handlers';
 import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
@@ -105,8 +106,8 @@ class SlidingWindow {
       if (again || this.book.recordEnd(record)) this.touch();
       this.sendWords();
     });
-    setHandler(tileJobEnded, ({ tileId, jobStatus, error }) => {
-      if (this.book.markJobEnded(tileId, jobStatus, error)) this.touch();
+    setHandler(tileJobEnded, ({ tileId, jobStatus, error, costs }) => {
+      if (this.book.markJobEnded(tileId, jobStatus, error, costs)) this.touch();
       this.sendWords();
     });
     setHandler(tileNeedsWord, ({ tileId }) => {
@@ -205,6 +206,8 @@ class SlidingWindow {
     const state = this.state;
     const keepTiles = this.input.spec.retryOnOtherBackend;
     const starts: Promise<void>[] = [];
+    // Asked only once a budget is set: batches without one run (and replay) as before.
+    if (!this.book.budgeted && state.budget !== undefined) this.book.budgeted = patched(BUDGET_PATCH);
     while (!state.paused && this.book.hasCapacity()) {
       for (const queue of [state.deferred, state.added]) {
         for (const start of placeTiles(this.book, queue, keepTiles)) starts.push(this.startTile(start));

@@ -41,6 +41,12 @@ function integer(value: string): number {
   return n;
 }
 
+function credits(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of credits greater than 0, such as 100');
+  return n;
+}
+
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of seconds');
@@ -245,6 +251,19 @@ program
     if (opts.backend) await client.resumeBackend(batchId, opts.backend);
     else await client.resume(batchId);
     console.log(`batch ${batchId}${opts.backend ? `: backend ${opts.backend}` : ''} resumed`);
+  });
+
+program
+  .command('budget')
+  .description("change a batch's budget in credits; tiles held back by the old one start once the new one allows")
+  .argument('<batchId>')
+  .requiredOption('--credits <n>', 'credits the batch (or, with --backend, that backend) may spend', credits)
+  .option('--backend <name>', "set this backend's limit instead of the batch's")
+  .action(async (batchId: string, opts: { credits: number; backend?: string }) => {
+    const change = opts.backend ? { backends: { [opts.backend]: opts.credits } } : { credits: opts.credits };
+    const budget = await (await connectClient()).setBudget(batchId, change);
+    const limits = [...(budget.credits !== undefined ? [`${budget.credits} credits`] : []), ...Object.entries(budget.backends ?? {}).map(([name, n]) => `${name}: ${n} credits`)];
+    console.log(`batch ${batchId} budget: ${limits.join(', ')}`);
   });
 
 program

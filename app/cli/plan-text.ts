@@ -19,6 +19,16 @@ function backendLines(plan: BatchPlan): string[] {
   });
 }
 
+function costLines(costs: NonNullable<BatchPlan['costs']>): string[] {
+  const lines = [`  costs:    ${costs.projected !== undefined ? `about ${n(costs.projected)} credits: ` : ''}${costs.how}`];
+  const { budget } = costs;
+  if (budget) {
+    const limits = [...(budget.credits !== undefined ? [`${n(budget.credits)} credits`] : []), ...Object.entries(budget.backends ?? {}).map(([name, credits]) => `${name}: ${n(credits)} credits`)];
+    lines.push(`  budget:   ${limits.join(', ')}; no job starts that would pass it (raise it with \`openeo-temporal budget\`)`);
+  }
+  return lines;
+}
+
 function summaryLines(plan: BatchPlan, tilesFile?: string): string[] {
   const lines: string[] = [];
   if (plan.totalTiles === undefined) lines.push('  tiles:    cannot be derived (see the problems)');
@@ -33,6 +43,7 @@ function summaryLines(plan: BatchPlan, tilesFile?: string): string[] {
     const time = plan.estimate.minutes !== undefined ? `about ${durationText(plan.estimate.minutes)}: ` : '';
     lines.push(`  duration: ${time}${plan.estimate.how}${plan.estimate.minutes === undefined ? ' (--job-minutes)' : ''}`);
   }
+  if (plan.costs) lines.push(...costLines(plan.costs));
   if (tilesFile) lines.push(`  tiles written to ${tilesFile} (GeoJSON, EPSG:4326, with each tile's backend)`);
   else if (plan.tiles) lines.push('  write the tiles with --tiles-out tiles.geojson');
   return lines;

@@ -203,6 +203,24 @@ const pollingSchema = z.strictObject({
   maxIntervalSeconds: secondsSchema.default(60),
 });
 
+/** Credits: a budget of zero or less could never start a job, so it is refused. */
+const creditsSchema = z.number().finite().positive('must be more than 0 credits (leave it out for no limit)');
+
+/**
+ * What the batch may spend, in the backends' credits: no new job starts once the credits
+ * reported so far plus what the jobs in flight are expected to cost would pass it (see
+ * `workflows/budget.ts`). `credits` holds for the whole batch, `backends` for each named one.
+ */
+export const budgetSchema = z
+  .strictObject({
+    credits: creditsSchema.optional(),
+    backends: z.record(z.string(), creditsSchema).optional(),
+  })
+  .refine((b) => b.credits !== undefined || Object.keys(b.backends ?? {}).length > 0, {
+    message: 'sets no limit',
+    params: { fix: 'give "credits" for the whole batch ({"credits": 100}), a limit per backend ({"backends": {"<name>": 40}}), or leave budget out' },
+  });
+
 export const batchSpecSchema = z
   .strictObject({
     /** Names the batch: the workflow id, the output folder and the children's id prefix. */
@@ -269,6 +287,8 @@ export const batchSpecSchema = z
         postprocessOnly: z.record(z.string(), z.looseObject({ tileId: z.string(), outputDir: z.string(), files: z.array(z.string()) })).optional(),
       })
       .optional(),
+    /** Credits the batch may spend, in all and per backend. */
+    budget: budgetSchema.optional(),
     scheduling: schedulingSchema.default({
       maxEventsPerRun: 4_000,
       partitionAboveTiles: 20_000,
@@ -294,6 +314,15 @@ export const batchSpecSchema = z
       });
     }
     checkOutputPath(spec, ctx);
+    for (const name of Object.keys(spec.budget?.backends ?? {})) {
+      if (seen.has(name)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['budget', 'backends', name],
+        message: `names backend "${name}", which is not one of the batch's backends`,
+        params: { fix: `use one of ${[...seen].map((n) => `"${n}"`).join(', ')}` },
+      });
+    }
     if (spec.polling.initialIntervalSeconds > spec.polling.maxIntervalSeconds) {
       ctx.addIssue({
         code: 'custom',
@@ -313,6 +342,7 @@ export type ProcessSpec = NonNullable<BatchSpec['process']>;
 export type TilesSpec = BatchSpec['tiles'];
 export type PollingSpec = BatchSpec['polling'];
 export type SchedulingSpec = BatchSpec['scheduling'];
+export type BudgetSpec = NonNullable<BatchSpec['budget']>;
 export type TimeoutsSpec = BatchSpec['timeouts'];
 export type TileFileSpec = z.output<typeof tileFileSchema>;
 export type PeriodsSpecInput = z.output<typeof periodsSchema>;
