@@ -100,9 +100,21 @@ export async function jobsTitled(connection: Connection, title: string, createdS
   return oldestFirst(found).map((job) => ({ id: job.id, status: job.status, created: job.created }));
 }
 
-/** Jobs sorted by their creation time, oldest first. */
-export function oldestFirst<T extends { created?: string }>(jobs: T[]): T[] {
-  return [...jobs].sort((a, b) => (a.created ?? '').localeCompare(b.created ?? ''));
+/** A job's `created` in epoch ms; a job without a readable one counts as older than any dated job. */
+function creationTime(job: { created?: string }): number {
+  const time = Date.parse(job.created ?? '');
+  return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
+}
+
+/**
+ * Jobs oldest first, by (`created`, `id`). Two jobs created in the same instant (a late create and
+ * its retry's, on a fast backend) are ordered by id, so the tile that keeps the first job and the
+ * batch end's sweep that deletes the others pick the same one whatever order the listing gave.
+ * Times are compared as instants, not as text: backends write `created` with and without
+ * fractions of seconds.
+ */
+export function oldestFirst<T extends { id: string; created?: string }>(jobs: T[]): T[] {
+  return [...jobs].sort((a, b) => creationTime(a) - creationTime(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**

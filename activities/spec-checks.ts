@@ -1,16 +1,21 @@
 /**
  * Checking a batch before anything is created: the spec, its tile file or URL, its remote
  * process (the namespace answers, the parameters match), that this worker can reach and
- * log in to every backend, and that the STAC API, if any, takes transactions. Spec problems are reported together, in one failure.
+ * log in to every backend, what every backend says about the first tile's job (the checks
+ * `plan` reports, see backend-preflight.ts), and that the STAC API, if any, takes transactions.
+ * Spec problems are reported together, in one failure.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import type { OpenEOConnections } from '../core/openeo/connections';
 import type { SpecErrorDetails } from '../core/spec/errors';
+import type { ProcessDefinition } from '../core/spec/remote-process';
+import type { TilePlan } from '../core/spec/tile-types';
 import { checkTilesOffline, inspectSpecOffline, type PreparedBatch } from '../core/spec/prepare';
 import { InvalidSpecError } from '../core/spec/validate';
 import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
+import { preflightBatchJob, tilesOfSource } from './backend-preflight';
 import { checkRemoteProcess, processPartOf } from './process-checks';
 import { registeredNames } from './job-factory';
 import { checkStacApi } from './stac/preflight';
@@ -23,18 +28,41 @@ function invalid(issues: SpecErrorDetails[]): ApplicationFailure {
   return ApplicationFailure.nonRetryable(err.message, err.code, { issues: err.issues });
 }
 
+/** A batch as checked so far, and its tiles (for the backends' checks of the first tile's job). */
+interface CheckedBatch {
+  prepared: PreparedBatch;
+  tiles?: TilePlan;
+}
+
 /** Reads file or URL tiles and checks them; their problems join `problems`. */
-async function withTileFile(prepared: PreparedBatch, problems: SpecErrorDetails[]): Promise<PreparedBatch> {
+async function withTileFile(checked: CheckedBatch, problems: SpecErrorDetails[]): Promise<CheckedBatch> {
+  const { prepared } = checked;
   const { tiles } = prepared.spec;
-  if (!isTileFile(tiles)) return prepared;
+  if (!isTileFile(tiles)) return checked;
   const loaded = await loadTiles(tiles);
   try {
-    return { ...prepared, totalTiles: checkTilesOffline(prepared.spec, loaded.collection), tileFingerprint: loaded.fingerprint };
+    const totalTiles = checkTilesOffline(prepared.spec, loaded.collection);
+    return { prepared: { ...prepared, totalTiles, tileFingerprint: loaded.fingerprint }, tiles: tilesOfSource(prepared.spec, loaded.collection) };
   } catch (err) {
     if (!(err instanceof InvalidSpecError)) throw err;
     problems.push(...err.issues);
-    return prepared;
+    return checked;
   }
+}
+
+/**
+ * What each backend says about the first tile's job (collections, formats, `POST /validation`):
+ * the checks `plan` reports, so a batch `plan` says `start` would refuse is refused here, before
+ * any job. A check a backend cannot answer is a warning, not a refusal.
+ */
+async function checkBackendJobs(connections: OpenEOConnections, { prepared, tiles }: CheckedBatch, definition: ProcessDefinition | undefined): Promise<void> {
+  const problems: SpecErrorDetails[] = [];
+  for (const i of prepared.spec.backends.keys()) {
+    const preflight = await preflightBatchJob(connections, prepared.spec, i, tiles, definition);
+    problems.push(...preflight.problems);
+    for (const what of preflight.unchecked) Context.current().log.warn(`backends[${i}] (${prepared.spec.backends[i].name}) not checked: ${what}`);
+  }
+  if (problems.length > 0) throw invalid(problems);
 }
 
 /** The hooks this worker registered, by name: a spec may only name these. */
@@ -86,22 +114,25 @@ export function createSpecCheckActivities(connections: OpenEOConnections, hooks:
   return {
     /**
      * Validates the spec, reads and checks file or URL tiles, checks the remote process's
-     * namespace and parameters, and checks that this worker can reach and log in to every
-     * backend (`GET /me`). Fails without retry on anything the user must fix.
+     * namespace and parameters, checks that this worker can reach and log in to every
+     * backend (`GET /me`), and asks each backend about the first tile's job (collections,
+     * formats, validation). Fails without retry on anything the user must fix.
      */
     async prepareBatch(input: unknown): Promise<PreparedBatch> {
       const inspection = inspectSpecOffline(input);
       const problems = [...inspection.problems];
-      const prepared = inspection.spec && (await withTileFile({ spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, problems));
+      const checked = inspection.spec && (await withTileFile({ prepared: { spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, tiles: inspection.tiles }, problems));
       const processPart = inspection.spec ?? processPartOf(input);
       const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
       problems.push(...remote.problems);
       if (inspection.spec) problems.push(...unknownHooks(inspection.spec, hooks));
       // The backend fetches the definition over its own network: what this worker cannot reach, it may.
       if (remote.unchecked) Context.current().log.warn(`process.namespace not checked: ${remote.unchecked}`);
-      if (problems.length > 0 || !prepared) throw invalid(problems);
+      if (problems.length > 0 || !checked) throw invalid(problems);
+      const { prepared } = checked;
       await checkOutputStore(prepared.spec.outputDir);
       for (const [i, backend] of prepared.spec.backends.entries()) await checkBackendLogin(connections, backend, i);
+      await checkBackendJobs(connections, checked, remote.definition);
       // Results of a batch whose STAC API cannot take them would pile up unpushed: refuse it now.
       if (prepared.spec.stac?.api) await checkStacApi(prepared.spec.stac.api.url);
       return prepared;

@@ -6,6 +6,7 @@
  * credential sources.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { tilesOfSource } from '../activities/backend-preflight';
 import { checkRemoteProcess, processPartOf } from '../activities/process-checks';
 import { isTileFile, loadTiles } from '../activities/tile-source';
 import { stacApiIssue } from '../activities/stac/preflight';
@@ -17,7 +18,6 @@ import { checkTilesOffline, inspectSpecOffline } from '../core/spec/prepare';
 import type { ProcessDefinition } from '../core/spec/remote-process';
 import type { BatchSpec, BatchSpecInput, TileFileSpec } from '../core/spec/schema';
 import { periodsOrProblem } from '../core/spec/periods';
-import { expandPeriods, planTiles, withPeriods } from '../core/spec/tiling';
 import type { TileFeatureCollection, TilePlan, TileSource } from '../core/spec/tile-types';
 import { InvalidSpecError } from '../core/spec/validate';
 import { checkBackends, type BackendChecks } from './plan-backends';
@@ -111,15 +111,7 @@ async function readTileFile(spec: BatchSpec, file: TileFileSpec, problems: SpecE
     if (!(err instanceof InvalidSpecError)) throw err;
     problems.push(...err.issues);
   }
-  return { source: collection, tiles: safePlan(collection, spec) };
-}
-
-function safePlan(source: TileSource, spec: BatchSpec): TilePlan | undefined {
-  try {
-    return withPeriods(planTiles(source), spec.periods && expandPeriods(spec.periods));
-  } catch {
-    return undefined;
-  }
+  return { source: collection, tiles: tilesOfSource(spec, collection) };
 }
 
 /** How the tiles split into places and periods, for a batch with periods. */
@@ -157,15 +149,6 @@ function batchIdOf(input: unknown): { batchId?: string } {
   return typeof batchId === 'string' ? { batchId } : {};
 }
 
-/** The first tile the batch would send to each backend. */
-function firstTiles(tiles: TilePlan | undefined, placement: Placement | undefined): (backend: string) => ReturnType<TilePlan['tileAt']> | undefined {
-  return (backend) => {
-    if (!tiles || !placement) return undefined;
-    for (let i = 0; i < tiles.count; i++) if (placement.backendOf(i) === backend) return tiles.tileAt(i);
-    return undefined;
-  };
-}
-
 /**
  * Checks that need the network: the remote process's namespace (also of a spec that is wrong
  * elsewhere), then every backend (of a spec the schema accepts).
@@ -174,7 +157,6 @@ async function onlineChecks(
   input: unknown,
   spec: BatchSpec | undefined,
   tiles: TilePlan | undefined,
-  placement: Placement | undefined,
   options: PlanOptions,
   problems: SpecErrorDetails[],
   unchecked: string[],
@@ -186,14 +168,15 @@ async function onlineChecks(
   if (!spec) return [];
   const definition: ProcessDefinition | undefined = remote.definition;
   const connections = new OpenEOConnections(options.credentials ?? credentialsFromEnv(), options.connectionOptions);
-  const checks = await checkBackends(connections, spec, firstTiles(tiles, placement), definition, problems);
+  const checks = await checkBackends(connections, spec, tiles, definition, problems);
   checks.forEach((check, i) => unchecked.push(...check.unchecked.map((what) => `backends[${i}] (${spec.backends[i].name}): ${what}`)));
   return checks;
 }
 
 /**
  * Plans a batch: checks the spec as `start` and the worker would (every problem at once),
- * derives its tiles and where they would go, and asks each backend about the first tile's job.
+ * derives its tiles and where they would go, and asks each backend about the first tile's job
+ * there, by the checks the batch itself makes before any job (so what `plan` finds, `start` refuses).
  * Never creates a job or starts a workflow.
  */
 export async function planBatch(input: BatchSpecInput | unknown, options: PlanOptions = {}): Promise<BatchPlan> {
@@ -206,7 +189,7 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
   if (spec && isTileFile(spec.tiles)) ({ source, tiles } = await readTileFile(spec, spec.tiles, problems));
   const maxTiles = spec?.maxTiles ?? DEFAULT_MAX_TILES;
   const placement = spec && tiles ? placeBatch(spec, tiles, (source !== undefined && 'aoi' in source) || noTilePinned(tiles)) : undefined;
-  const checks = !options.offline ? await onlineChecks(input, spec, tiles, placement, options, problems, unchecked) : [];
+  const checks = !options.offline ? await onlineChecks(input, spec, tiles, options, problems, unchecked) : [];
   if (options.offline) unchecked.push('offline plan: the remote process and the backends were not asked');
   // Hooks live on the workers: the batch's own check looks them up there, before any job.
   if (spec?.jobFactory) {

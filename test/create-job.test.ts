@@ -10,8 +10,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobActivities, type CancelledJob, type SubmittedJob } from '../activities/openeo-jobs';
 import { OpenEOConnections } from '../core/openeo/connections';
-import { startEmulator, type RunningEmulator } from '../tools/emulator';
-import type { RequestHookContext } from '../tools/emulator/hooks';
+import { ManualClock, startEmulator, type RunningEmulator } from '../tools/emulator';
+import type { RequestHookContext, RequestHookOutcome } from '../tools/emulator/hooks';
 import { EMULATOR_USER } from './support/harness';
 
 const graph = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } };
@@ -41,12 +41,15 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   let emulator: RunningEmulator;
   let lateJob: string | undefined;
   let injectLateCreate = false;
+  // The emulator's clock: the late create lands a millisecond before the activity's own, however fast the machine.
+  const clock = new ManualClock(Date.now());
   /** Jobs whose start the emulator refuses with a 400, as a backend refuses a job it cannot run. */
   const refuseStartOf = new Set<string>();
   const routes: string[] = [];
   before(async () => {
     emulator = await startEmulator({
       users: [EMULATOR_USER],
+      clock,
       requestHook: {
         // Just before the activity's own create is handled, an earlier create "arrives late".
         async beforeRoute(context: RequestHookContext) {
@@ -59,6 +62,7 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
           if (injectLateCreate && context.req.method === 'POST' && context.route === 'POST /openeo/1.2/jobs') {
             injectLateCreate = false;
             lateJob = await createDirectly(emulator, 'batch/tile-1 attempt 1');
+            clock.advance(1);
           }
         },
       },
@@ -158,4 +162,59 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
     await new MockActivityEnvironment().run(activities().cancelJob, { backend, jobId: kept });
     assert.equal(emulator.admin.jobs().find((j) => j.id === kept)?.status, 'created', 'without withdrawUnstarted, a created job stays');
   });
+});
+
+/**
+ * A listing hook that hands the user's jobs back sorted by id, as a backend with an order of its
+ * own may: largest first or smallest first.
+ */
+function listingById(descending: boolean): RequestHookOutcome {
+  return {
+    beforeSend(response, res) {
+      const listing = JSON.parse(response.body.toString('utf8')) as { jobs: { id: string }[] };
+      listing.jobs.sort((a, b) => (a.id < b.id ? -1 : 1) * (descending ? -1 : 1));
+      const body = Buffer.from(JSON.stringify(listing));
+      const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => name.toLowerCase() !== 'content-length'));
+      res.writeHead(response.status, { ...headers, 'Content-Length': body.length });
+      res.end(body);
+      return body.length;
+    },
+  };
+}
+
+describe('createJob keeps the same one of two jobs created in the same instant, whatever the listing order', () => {
+  for (const descending of [true, false]) {
+    it(`on a retry, keeps the job with the smaller id and deletes the other (listing ${descending ? 'largest' : 'smallest'} id first)`, async () => {
+      let injectLateCreate = true;
+      let lateJob: string | undefined;
+      const deleted: string[] = [];
+      // A clock that never moves: every job has the same `created`, as two creates in one millisecond do.
+      const emulator = await startEmulator({
+        users: [EMULATOR_USER],
+        clock: new ManualClock(),
+        requestHook: {
+          async beforeRoute(context: RequestHookContext) {
+            if (context.route === 'GET /openeo/1.2/jobs') return listingById(descending);
+            if (context.route === 'DELETE /openeo/1.2/jobs/{job_id}') deleted.push(context.params.job_id ?? '');
+            if (injectLateCreate && context.route === 'POST /openeo/1.2/jobs') {
+              injectLateCreate = false;
+              lateJob = await createDirectly(emulator, 'batch/tile-1 attempt 1');
+            }
+          },
+        },
+      });
+      try {
+        const activities = createJobActivities(new OpenEOConnections({ emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } }));
+        const input = { backend: { name: 'emulator', url: emulator.url }, jobTitle: 'batch/tile-1 attempt 1', processGraph: graph };
+        const kept = (await new MockActivityEnvironment({ attempt: 2 }).run(activities.createJob, input)) as string;
+        assert.ok(lateJob);
+        assert.equal(deleted.length, 1, 'one of the two jobs is deleted');
+        assert.ok(kept !== deleted[0] && [kept, deleted[0]].includes(lateJob), "the two jobs are the late one and the retry's own");
+        assert.ok(kept < deleted[0], `the kept job ${kept} has a smaller id than the deleted ${deleted[0]}`);
+        assert.deepEqual(emulator.admin.jobs().map((j) => j.id), [kept]);
+      } finally {
+        await emulator.close();
+      }
+    });
+  }
 });

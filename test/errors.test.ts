@@ -43,11 +43,17 @@ describe('backend errors, classified', () => {
         },
       },
     });
-    const { handle } = await h.client.start(spec);
-    const summary = await handle.result();
-    assert.equal(summary.counts.error, 1);
-    assert.equal(summary.failedTiles[0].error.code, 'ProcessGraphInvalid');
-    assert.deepEqual(requests(h.emulator, 'POST /openeo/1.2/jobs'), { 400: 1 }, 'one request: a client error is not retried');
+    // A backend without POST /validation: the batch's check cannot see the problem, so the job's create meets it.
+    h.emulator.admin.setFaults({ routes: [{ route: 'POST /validation', fault: { type: 'status', status: 501, code: 'FeatureUnsupported' } }] });
+    try {
+      const { handle } = await h.client.start(spec);
+      const summary = await handle.result();
+      assert.equal(summary.counts.error, 1);
+      assert.equal(summary.failedTiles[0].error.code, 'ProcessGraphInvalid');
+      assert.deepEqual(requests(h.emulator, 'POST /openeo/1.2/jobs'), { 400: 1 }, 'one request: a client error is not retried');
+    } finally {
+      h.emulator.admin.setFaults({});
+    }
   });
 
   it('waits out ConcurrentJobLimit on start: the job stays created and starts later', async () => {

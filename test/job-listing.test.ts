@@ -203,4 +203,17 @@ describe('job listing: never-started twins at a batch end', () => {
     ];
     assert.deepEqual(unstartedTwins(jobs, 'b1').map((j) => j.id).sort(), ['factory-late', 'late']);
   });
+
+  it('of twins created in the same instant, keeps the smaller id in either listing order', () => {
+    const a = job('j-0a', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00.000Z');
+    const b = job('j-0b', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00.000Z');
+    for (const listing of [[a, b], [b, a]]) assert.deepEqual(unstartedTwins(listing, 'b1').map((j) => j.id), ['j-0b']);
+  });
+
+  it('orders creation times as instants, not as text', () => {
+    // A backend that writes whole seconds without fractions: 10:00:00Z is before 10:00:00.500Z.
+    const whole = job('whole-second', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00Z');
+    const later = job('later', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00.500Z');
+    for (const listing of [[whole, later], [later, whole]]) assert.deepEqual(unstartedTwins(listing, 'b1').map((j) => j.id), ['later']);
+  });
 });

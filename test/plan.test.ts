@@ -193,6 +193,61 @@ describe('plan and the front door', () => {
     assert.equal(jobsCreated(), 0);
   });
 
+  /** An inline graph that loads `collection` and saves GTiff, otherwise fine on the emulator. */
+  function collectionSpec(batchId: string, collection: string): BatchSpecInput {
+    const processGraph = {
+      load: { process_id: 'load_collection', arguments: { id: collection, spatial_extent: { from_parameter: 'geometry' }, temporal_extent: ['2024-06-01', '2024-07-01'] } },
+      save: { process_id: 'save_result', arguments: { data: { from_node: 'load' }, format: 'GTiff' }, result: true },
+    };
+    return h.spec({ batchId, cols: 2, rows: 1, process: { processGraph }, parameterDefaults: {} });
+  }
+
+  it('refuses a collection the backend does not have in plan and in the batch alike, before any job, also when started without the client', async () => {
+    const spec = collectionSpec('no-collection', 'NO_SUCH_COLLECTION');
+    const plan = await h.client.plan(spec, { credentials });
+    assert.equal(plan.ok, false);
+    const missing = plan.problems.find((p) => p.code === 'collection_not_found');
+    assert.equal(missing?.field, 'backends[0]');
+    assert.match(missing?.problem ?? '', /has no collection "NO_SUCH_COLLECTION", which the process loads \(load_collection id; GET \/collections\/NO_SUCH_COLLECTION answered HTTP 404 CollectionNotFound/);
+
+    const before = jobsCreated();
+    // Started as the plain Temporal CLI would: only the batch's own check stands before the jobs.
+    const handle = await h.temporal.workflow.start('batchWorkflow', { taskQueue: h.taskQueue, workflowId: 'no-collection', args: [spec] });
+    await assert.rejects(handle.result(), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      const cause = err.cause as Error & { type?: string };
+      assert.equal(cause.type, 'InvalidBatchSpec');
+      assert.match(cause.message, /backends\[0\]: backend "emulator" has no collection "NO_SUCH_COLLECTION"/);
+      // Every problem plan names, the batch names.
+      for (const problem of plan.problems) assert.ok(cause.message.includes(problem.problem), `${problem.problem} in ${cause.message}`);
+      return true;
+    });
+    assert.equal(jobsCreated(), before, 'no job was created');
+    assert.deepEqual(h.emulator.admin.jobs().filter((j) => j.title?.startsWith('no-collection/')), []);
+  });
+
+  it('says a collection could not be checked when the backend answers its lookup with 404 JobNotFound, and neither plan nor the batch refuses', async () => {
+    // A backend that answers paths it does not know with 404 JobNotFound: that says nothing about the collection.
+    h.emulator.admin.setFaults({ routes: [{ route: 'GET /collections/{collection_id}', fault: { type: 'status', status: 404, code: 'JobNotFound', message: 'no such job' } }] });
+    try {
+      const spec = collectionSpec('unknown-answer', 'SENTINEL2_L2A');
+      const plan = await h.client.plan(spec, { credentials });
+      assert.deepEqual(plan.problems, []);
+      assert.equal(plan.ok, true);
+      assert.ok(
+        plan.unchecked.some((u) => /^backends\[0\] \(emulator\): collection "SENTINEL2_L2A" could not be checked \(GET \/collections\/SENTINEL2_L2A answered HTTP 404 JobNotFound/.test(u)),
+        plan.unchecked.join('\n'),
+      );
+      assert.ok(!plan.backends[0].checked.includes('collections'), plan.backends[0].checked.join());
+
+      const { handle } = await h.client.start(spec);
+      const summary = await handle.result();
+      assert.equal(summary.counts.finished, 2);
+    } finally {
+      h.emulator.admin.setFaults({});
+    }
+  });
+
   it('refuses a batch above maxTiles until confirmed; start --yes runs it', async () => {
     const specFile = join(h.workDir, 'confirm.json');
     await writeFile(specFile, JSON.stringify(h.spec({ batchId: 'confirm-size', cols: 2, rows: 2, maxTiles: 3 })));

@@ -9,7 +9,7 @@ import { batchOutputDir, type BatchProgress } from '../core/progress';
 import type { StatusCounts, TileRecord } from '../core/records';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import { periodIds } from '../core/spec/tile-periods';
-import type { Tile } from '../core/spec/tile-types';
+import { allowedBackends, type Tile } from '../core/spec/tile-types';
 import type { PendingTiles } from './added-tiles';
 import { budgetStop, recordSpend, type SpendingNow } from './budget';
 import { Lines } from './lines';
@@ -28,13 +28,8 @@ export const MAX_TILES_IN_FLIGHT = 2_000;
 /** At most this many failed tiles are listed with their reason; all are counted. */
 export const MAX_LISTED_FAILURES = 1000;
 
-/** The backends a tile may use: its `backend` property, its `backends` list, or any. */
-export function allowedBackends(tile: Tile): string[] | undefined {
-  const { backend, backends } = tile.properties;
-  if (typeof backend === 'string') return [backend];
-  if (Array.isArray(backends) && backends.every((b) => typeof b === 'string')) return backends as string[];
-  return undefined;
-}
+// Where a tile may go is read the same way by the batch's placement and by its checks before any job.
+export { allowedBackends };
 
 /**
  * A failure of the user's own hooks (job factory, post-processor): not the backend's doing, so it

@@ -109,6 +109,14 @@ export interface Tile {
   properties: TileProperties;
 }
 
+/** The backends a tile may use: its `backend` property, its `backends` list, or any. */
+export function allowedBackends(tile: Tile): string[] | undefined {
+  const { backend, backends } = tile.properties;
+  if (typeof backend === 'string') return [backend];
+  if (Array.isArray(backends) && backends.every((b) => typeof b === 'string')) return backends as string[];
+  return undefined;
+}
+
 /**
  * A validated tile source: how many tiles it has and how to build any one of
  * them by position, so a page never requires building the others.
