@@ -5,7 +5,8 @@
  * whose job a factory built and whose files a post-processor wrote, a batch with periods
  * that took added places, and tiles lined up behind others (one handed its slot, one given it by
  * its window's word after the job ahead failed, one moved to a free slot from behind a stuck job),
- * and a tile whose job was deleted on the backend while it waited in the queue.
+ * a tile whose job was deleted on the backend while it waited in the queue, and a batch held back
+ * by its budget until the budget was raised.
  *
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
@@ -166,6 +167,13 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       await deleteJobAsUser(emulator, stuck);
       await vanished.result();
       await save('tile-job-vanished', tileWorkflowId('vanished', 'E590000-N5660000'));
+
+      // A budget that holds the batch back after its first tiles, then raised: it finishes.
+      const budgeted = (await client.start(gridSpec(emulator, output, 3, 2, { batchId: 'budgeted', budget: { credits: 1 } }))).handle;
+      while (!/^budget: /.test((await client.progress('budgeted')).problem ?? '')) await sleep(200);
+      await client.setBudget('budgeted', { credits: 100 });
+      await budgeted.result();
+      await save('batch-with-budget', 'budgeted');
 
       const waiting = gridSpec(slow, output, 1, 1, { batchId: 'waiting' });
       waiting.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
