@@ -50,3 +50,11 @@ export function batchHeadline(spec: BatchSpecInput, batchId: string): BatchHeadl
   ].join('\n\n');
   return { summary, details };
 }
+
+/**
+ * The batch's current details with its headline under them: a batch started without a static
+ * summary and details (the plain Temporal CLI) still says on its page what it is.
+ */
+export function detailsWithHeadline(details: string, spec: BatchSpecInput, batchId: string): string {
+  return `${details}\n\n---\n\n${batchHeadline(spec, batchId).details}`;
+}

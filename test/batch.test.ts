@@ -124,6 +124,24 @@ describe('a tiled batch on a real dev server and the emulator', () => {
     assert.equal((await emulatorStats(h)).jobs.created, 0);
   });
 
+  it('names itself on its page when started without the client: summary and details from the client, the same in its current details from the worker', async () => {
+    const spec = h.spec({ batchId: 'plain-start', cols: 1, rows: 1, title: 'Plain start' });
+    const plain = await h.temporal.workflow.start('batchWorkflow', { taskQueue: h.taskQueue, workflowId: 'plain-start', args: [spec] });
+    await plain.result();
+    const description = await plain.describe();
+    assert.equal(await description.staticSummary(), undefined, 'the plain Temporal client gave no summary');
+    const metadata = await plain.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    assert.match(metadata.currentDetails ?? '', /\*\*1 \/ 1 tiles done\*\*/);
+    assert.match(metadata.currentDetails ?? '', /\*\*Batch\*\* plain-start: Plain start\n\n\*\*Process\*\*: `bap_composite`/);
+    assert.match(metadata.currentDetails ?? '', /\*\*Backends\*\*: emulator \(2 at once\)/);
+
+    const viaClient = await h.client.start({ ...spec, batchId: 'client-start' });
+    await viaClient.handle.result();
+    const started = await viaClient.handle.describe();
+    assert.equal(await started.staticSummary(), 'openEO batch Plain start: `bap_composite` from https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json on emulator');
+    assert.match((await started.staticDetails()) ?? '', /\*\*Tiles\*\*: a grid of 5000 \(EPSG:32631 units\) tiles over the area/);
+  });
+
   it('replays the recorded histories of a batch and its tiles deterministically', async () => {
     const workflowIds = ['four-tiles', ...(await h.client.tiles('four-tiles')).map((t) => t.workflowId)];
     const histories = await Promise.all(

@@ -4,6 +4,7 @@
  * Temporal's history limits, and because one partition runs at a time, the backends' slots are
  * never shared, so `parallelJobs` stays exact. The price is a short tail at each partition's end.
  */
+import { detailsWithHeadline } from '../core/batch-headline';
 import {
   ParentClosePolicy,
   allHandlersFinished,
@@ -157,7 +158,7 @@ class PartitionRunner {
     const { batchId, prepared } = this.input;
     const { state } = this;
     const range = partitionRange(index, prepared.spec.scheduling.tilesPerPartition, prepared.totalTiles);
-    setCurrentDetails(`**Partition ${index + 1} / ${Math.max(state.count, index + 1)}** (tiles ${range.start}–${range.end - 1}); open it for the tiles' progress`);
+    setCurrentDetails(detailsWithHeadline(`**Partition ${index + 1} / ${Math.max(state.count, index + 1)}** (tiles ${range.start}–${range.end - 1}); open it for the tiles' progress`, prepared.spec, batchId));
     const handedOver = state.added.length;
     const partitionInput: PartitionInput = {
       batchId,

@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { progressDetails, type BatchProgress } from '../core/progress';
+import { detailsWithHeadline } from '../core/batch-headline';
 import type { BackendSpec, BatchSpec } from '../core/spec/schema';
 import { pagePlaces } from '../core/spec/tile-periods';
 import type { Tile } from '../core/spec/tile-types';
@@ -152,7 +153,10 @@ class SlidingWindow {
   }
 
   show(): void {
-    setCurrentDetails(progressDetails(this.progress(), (backend) => this.book.slotsInUse(backend)));
+    const details = progressDetails(this.progress(), (backend) => this.book.slotsInUse(backend));
+    // The batch's own window also names the batch; a partition's page has its own summary.
+    const own = workflowInfo().workflowId === this.input.batchId;
+    setCurrentDetails(own ? detailsWithHeadline(details, this.input.spec, this.input.batchId) : details);
   }
 
   private async apply(control: BatchControl): Promise<BackendSpec[] | string[]> {
