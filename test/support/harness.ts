@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenEOBatchClient } from '../../app/client';
-import { startDevServer, type DevServer } from '../../tools/devserver';
+import { startDevServer } from '../../tools/devserver';
+import { claimSharedNamespace } from '../../harness/shared-temporal';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
 import type { BatchSpecInput } from '../../core/spec/schema';
@@ -17,8 +18,17 @@ import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../app/worker';
 
 export const EMULATOR_USER = { username: 'tester', password: 'test-password' };
 
+/** The Temporal service a harness's workflows run on: a namespace of the run's shared server, or a dev server of its own. */
+export interface TestTemporal {
+  address: string;
+  namespace: string;
+  /** The Temporal UI, when asked for (`ui: true` always gets a server of its own). */
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
 export interface Harness {
-  server: DevServer;
+  server: TestTemporal;
   /** The backend named "emulator" in specs. */
   emulator: RunningEmulator;
   /** Further backends, by the name specs give them; the worker has credentials for all. */
@@ -47,7 +57,7 @@ export async function startHarness(
   serverOptions: { ui?: boolean } = {},
 ): Promise<Harness> {
   const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-test-'));
-  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: serverOptions.ui ?? false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const server = await temporalFor(workDir, serverOptions.ui ?? false);
   const emulator = await startEmulator({
     users: [EMULATOR_USER],
     jobDurations: { queuedMs: 50, runningMs: 150 },
@@ -111,6 +121,7 @@ export async function startHarness(
       await Promise.allSettled(running.map((r) => r.done));
       await workerConnection.close();
       for (const extra of extraConnections) await extra.close();
+      if (server.shared) await endLeftoverWorkflows(temporal);
       await connection.close();
       await emulator.close();
       for (const extra of Object.values(backends)) await extra.close();
@@ -118,4 +129,30 @@ export async function startHarness(
       await rm(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A namespace on the test run's shared server when there is one (see harness/shared-temporal.ts),
+ * else a dev server of the harness's own, as when a test file runs alone.
+ */
+async function temporalFor(workDir: string, ui: boolean): Promise<TestTemporal & { shared: boolean }> {
+  const shared = ui ? undefined : await claimSharedNamespace();
+  if (shared) return { ...shared, shared: true, stop: async () => {} };
+  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  return Object.assign(server, { shared: false });
+}
+
+/**
+ * A server of the harness's own ends with it, and so do its workflows; on the shared server,
+ * workflows a test left running (a quota workflow, a batch it stopped watching) are ended, so
+ * their timers do not keep the server busy for the rest of the run.
+ */
+async function endLeftoverWorkflows(temporal: Client): Promise<void> {
+  try {
+    for await (const workflow of temporal.workflow.list({ query: 'ExecutionStatus="Running"' })) {
+      await temporal.workflow.getHandle(workflow.workflowId, workflow.runId).terminate('test harness torn down').catch(() => undefined);
+    }
+  } catch {
+    // Best effort: a leftover workflow only costs the shared server a little time.
+  }
 }
