@@ -13,11 +13,11 @@
  * names contain one of the given words (e.g. `--only batch,cli`), for a quick loop on a few files.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
-import { startDevServer, type DevServer } from '../tools/devserver';
+import { startDevServer, temporalCacheDir, type DevServer } from '../tools/devserver';
 import { SHARED_TEMPORAL_ENV, namespacePool } from './shared-temporal';
 import { TEST_TIMES_ENV, type TestTime } from './test-times-line';
 
@@ -59,11 +59,30 @@ function parseArgs(argv: string[]): RunOptions {
   return { tiers, concurrency, only };
 }
 
+/** Where each tier's file times from the last run are kept, to start the longest files first. */
+function lastTimesFile(tier: Tier): string {
+  return join(temporalCacheDir(), 'test-times', `${tier}.json`);
+}
+
+/**
+ * A tier's files, the longest first by the last run's times (files new since then first of
+ * all): with files run N at a time, a long file started last would run alone at the end.
+ */
 async function tierFiles(tier: Tier, only: string[] | undefined): Promise<string[]> {
   const dir = join(TEST_ROOT, tier);
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.test.js'));
   const wanted = only ? names.filter((n) => only.some((word) => n.includes(word))) : names;
-  return wanted.sort().map((n) => join(dir, n));
+  const last = JSON.parse(await readFile(lastTimesFile(tier), 'utf8').catch(() => '{}')) as Record<string, number>;
+  const seconds = (name: string) => last[name] ?? Number.POSITIVE_INFINITY;
+  return wanted.sort((a, b) => seconds(b) - seconds(a) || a.localeCompare(b)).map((n) => join(dir, n));
+}
+
+async function keepTimes(tier: Tier, times: FileTime[]): Promise<void> {
+  const file = lastTimesFile(tier);
+  const kept = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, number>;
+  for (const t of times) kept[basename(t.file)] = Math.round(t.seconds * 10) / 10;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(kept, null, 1)}\n`);
 }
 
 /** The run's shared dev server, with a pool of namespaces for the harnesses. */
@@ -115,6 +134,7 @@ async function runTier(tier: Tier, options: RunOptions, workDir: string, env: No
   const startedAt = Date.now();
   const code = await runNodeTest(files, tier, options.concurrency, timesFile, env);
   const times = fileTimes(await readFile(timesFile, 'utf8').catch(() => ''));
+  await keepTimes(tier, times);
   return { code, report: summary(tier, times, (Date.now() - startedAt) / 1000) };
 }
 
