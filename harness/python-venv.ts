@@ -5,10 +5,11 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { temporalCacheDir } from '../tools/devserver';
+import { withFileLock } from '../tools/devserver/file-lock';
 
 const run = promisify(execFile);
 /** The pinned packages of every venv (pandas 3, stac-fastapi-pgstac) need Python 3.11 or later. */
@@ -58,6 +59,15 @@ export async function installedVenvPython(spec: VenvSpec): Promise<string | unde
 export async function venvPython(spec: VenvSpec, log: (line: string) => void = () => undefined): Promise<string> {
   const installed = await installedVenvPython(spec);
   if (installed) return installed;
+  const { dir } = await venvDir(spec);
+  // Test files run two at a time: one installs, another that wants the same venv waits for it.
+  await mkdir(join(dir, '..'), { recursive: true });
+  return withFileLock(`${dir}.lock`, async () => (await installedVenvPython(spec)) ?? createVenv(spec, log), {
+    onWait: (pid) => log(`waiting for process ${pid ?? '?'} to finish installing the ${spec.name} venv`),
+  });
+}
+
+async function createVenv(spec: VenvSpec, log: (line: string) => void): Promise<string> {
   const { dir, python, requirements } = await venvDir(spec);
   log(`creating a Python ${python.version} venv (${spec.name}) in ${dir}`);
   await rm(dir, { recursive: true, force: true });
