@@ -32,6 +32,12 @@ function roundPauses(failedRounds: number): number[] {
   return Array.from({ length: failedRounds }, (_, n) => Math.min(5 * MINUTE, 10 * SECOND * 2 ** n));
 }
 
+/**
+ * Wall time also passes in test time (between a retry's timer firing and the stub reading the
+ * clock): a few seconds of it on a loaded machine.
+ */
+const SLACK = 5 * SECOND;
+
 /** Attempts in one round of a batch-level call (BATCH_RETRY's maximumAttempts). */
 const ATTEMPTS_PER_ROUND = 3;
 
@@ -161,17 +167,17 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
 
     const failedPrepares = prepareCalls.filter((t) => t < specOutageEnds).length;
     const failedPages = pageCalls.filter((t) => t < pagesOutageEnds).length;
-    assert.equal(failedPrepares % ATTEMPTS_PER_ROUND, 0, 'a round gives up after its three attempts');
-    assert.equal(failedPages % ATTEMPTS_PER_ROUND, 0);
+    // A round gives up after its three attempts; the outage may end during the last round's retries.
+    const failedRounds = (failedCalls: number) => Math.floor(failedCalls / ATTEMPTS_PER_ROUND);
     // Each durably() starts again at 10 s; these are the batch workflow's only timers.
-    const pauses = [...roundPauses(failedPrepares / ATTEMPTS_PER_ROUND), ...roundPauses(failedPages / ATTEMPTS_PER_ROUND)];
+    const pauses = [...roundPauses(failedRounds(failedPrepares)), ...roundPauses(failedRounds(failedPages))];
     assert.deepEqual(await timerDurationsMs(env, 'outage'), pauses);
     // 3 h of rounds 5 min apart (plus the first few, shorter), not a handful of long waits nor thousands of short ones.
-    assert.ok(failedPrepares / ATTEMPTS_PER_ROUND >= 30 && failedPrepares / ATTEMPTS_PER_ROUND <= 40, `${failedPrepares / ATTEMPTS_PER_ROUND} rounds in 3 h`);
-    // The cap shows: the first round after each outage comes at most one pause (and a round's retries) after its end.
+    assert.ok(failedRounds(failedPrepares) >= 30 && failedRounds(failedPrepares) <= 40, `${failedRounds(failedPrepares)} rounds in 3 h`);
+    // The cap shows: the first call after each outage comes at most one pause (and a round's 6 s of retries) after its end.
     const firstWorking = (calls: number[], end: number) => calls.find((t) => t >= end)! - end;
-    assert.ok(firstWorking(prepareCalls, specOutageEnds) <= 5 * MINUTE + 10 * SECOND);
-    assert.ok(firstWorking(pageCalls, pagesOutageEnds) <= 5 * MINUTE + 10 * SECOND);
+    assert.ok(firstWorking(prepareCalls, specOutageEnds) <= 5 * MINUTE + 15 * SECOND);
+    assert.ok(firstWorking(pageCalls, pagesOutageEnds) <= 5 * MINUTE + 15 * SECOND);
   });
 
   it('a tile whose status checks fail for 10 hours keeps its one job, retries them at most retryMaxIntervalSeconds apart, and finishes', async () => {
@@ -203,9 +209,9 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
     const gaps = checks.slice(1).map((t, i) => t - checks[i]);
     // From 2 s doubling to 10 min, then every 10 min: about 70 checks in 10 h (the default 2 min would make ~300).
     assert.ok(checks.length >= 60 && checks.length <= 75, `${checks.length} status checks in 10 h`);
-    assert.ok(Math.max(...gaps) <= 600 * SECOND + SECOND, 'never longer apart than retryMaxIntervalSeconds');
+    assert.ok(Math.max(...gaps) <= 600 * SECOND + SLACK, 'never longer apart than retryMaxIntervalSeconds');
     assert.ok(gaps.slice(-10).every((gap) => gap >= 600 * SECOND), 'backed off to retryMaxIntervalSeconds, not hammering the backend');
-    assert.ok(checks.at(-1)! - outageEnds <= 600 * SECOND + SECOND, 'the first check after the outage works');
+    assert.ok(checks.at(-1)! - outageEnds <= 600 * SECOND + SLACK, 'the first check after the outage works');
   });
 
   it('a job that queues for 2 days and runs for 3 finishes inside its phase limits, its status checked at most an hour apart', async () => {
@@ -234,8 +240,8 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
     assert.deepEqual(job.answers, ['running', 'finished'], 'the workflow heard of each status change once');
     // Each phase checked from 2 s on, doubling, then hourly: about 140 checks in 5 days (at the default 2 min, 3,600).
     assert.ok(job.checks.length >= 130 && job.checks.length <= 150, `${job.checks.length} status checks in 5 days`);
-    assert.ok(job.longestGap() <= HOUR + SECOND);
-    assert.ok(job.checks.at(-1)! - (createdAt + 5 * DAY) <= HOUR + SECOND, 'the end is seen within one interval');
+    assert.ok(job.longestGap() <= HOUR + SLACK);
+    assert.ok(job.checks.at(-1)! - (createdAt + 5 * DAY) <= HOUR + SLACK, 'the end is seen within one interval');
     // A phase's limit is a timer beside its wait: the queue's 3 days (less what passed since the create), the run's 4.
     const timers = await timerDurationsMs(env, workflowId);
     assert.equal(timers.length, 2);
