@@ -41,6 +41,12 @@ export interface ChaosOptions {
    * @default false
    */
   killsOnceTilesRun?: boolean;
+  /**
+   * Tiles (by id) whose every job fails, so that a tile ends in error after all its attempts
+   * in every run, not only when the random job failures happen to hit one tile twice.
+   * @default []
+   */
+  failingTiles?: string[];
   seed: number;
   log?: (line: string) => void;
 }
@@ -166,7 +172,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         { route: '* /jobs*', probability: 0.03, fault: { type: 'reset' } },
         { route: 'GET /jobs/{job_id}/results/assets/{asset_key}', probability: 0.15, fault: { type: 'truncate' } },
       ],
-      jobs: { errorProbability: 0.1 },
+      jobs: {
+        errorProbability: 0.1,
+        ...(options.failingTiles?.length ? { rules: options.failingTiles.map((tileId) => ({ titleContains: `${batchId}/${tileId} `, failFirst: options.maxAttempts })) } : {}),
+      },
     },
   });
   let worker: ChildProcess | undefined;
