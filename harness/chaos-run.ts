@@ -33,6 +33,20 @@ export interface ChaosOptions {
   killAfterMs: number[];
   /** After this kill (0-based), the worker comes back as the next release (a patched change). */
   upgradeAtKill?: number;
+  /**
+   * Count the first kill's wait from when the batch's first tile runs, not from its start. A kill
+   * while the batch still checks its spec costs that check's whole start-to-close timeout (five
+   * minutes, it has no heartbeat) before another worker takes it up: a short run cannot spend it,
+   * and it meets no tile anyway.
+   * @default false
+   */
+  killsOnceTilesRun?: boolean;
+  /**
+   * Tiles (by id) whose every job fails, so that a tile ends in error after all its attempts
+   * in every run, not only when the random job failures happen to hit one tile twice.
+   * @default []
+   */
+  failingTiles?: string[];
   seed: number;
   log?: (line: string) => void;
 }
@@ -110,6 +124,17 @@ async function untilFinished(client: OpenEOBatchClient, batchId: string, count: 
   }
 }
 
+/** Waits until a tile of the batch has started its work (running, or already ended). */
+async function untilTilesRun(client: OpenEOBatchClient, batchId: string): Promise<void> {
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    const progress = await client.progress(batchId).catch(() => undefined);
+    if (progress && progress.counts.running + progress.counts.finished + progress.counts.error > 0) return;
+    if (Date.now() > deadline) throw new Error('no tile of the chaos batch ran within 10 minutes');
+    await sleep(200);
+  }
+}
+
 /** Tile workflows whose history records the upgrade's patch marker. */
 async function countPatched(client: OpenEOBatchClient, workflowIds: string[]): Promise<number> {
   let count = 0;
@@ -147,7 +172,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         { route: '* /jobs*', probability: 0.03, fault: { type: 'reset' } },
         { route: 'GET /jobs/{job_id}/results/assets/{asset_key}', probability: 0.15, fault: { type: 'truncate' } },
       ],
-      jobs: { errorProbability: 0.1 },
+      jobs: {
+        errorProbability: 0.1,
+        ...(options.failingTiles?.length ? { rules: options.failingTiles.map((tileId) => ({ titleContains: `${batchId}/${tileId} `, failFirst: options.maxAttempts })) } : {}),
+      },
     },
   });
   let worker: ChildProcess | undefined;
@@ -169,6 +197,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       timeouts: { heartbeatSeconds: 3, activitySeconds: 10, retryMaxIntervalSeconds: 5 },
     });
 
+    if (options.killsOnceTilesRun) await untilTilesRun(new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue), batchId);
     for (const [i, wait] of options.killAfterMs.entries()) {
       await sleep(wait);
       // The upgrade must meet tiles that ran on the released build, however slow the machine.

@@ -9,7 +9,7 @@
  * expired) it counts at the release (or expiry) time. The backend's own sliding windows always
  * see a request at or before that time, so a grant here can never push the backend over.
  */
-import { checkQuotaLimits, type QuotaLimits } from './limits';
+import { checkQuotaLimits, jobStartWindowMs, type QuotaLimits } from './limits';
 
 /** A plain request, or the request that starts a job (it counts against both kinds of limit). */
 export type LeaseKind = 'request' | 'start';
@@ -142,8 +142,9 @@ export class QuotaLedger {
       if (this.countSince(now - windowMs, () => true) >= allowed) return this.windowRefusal('requestsPerSecond', windowMs, allowed, () => true, now);
     }
     const isStart = (kind: LeaseKind) => kind === 'start';
-    if (request.kind === 'start' && maxJobStartsPerMinute !== undefined && this.countSince(now - MINUTE_MS, isStart) >= maxJobStartsPerMinute) {
-      return this.windowRefusal('jobStartsPerMinute', MINUTE_MS, maxJobStartsPerMinute, isStart, now);
+    const startWindowMs = jobStartWindowMs(request.limits);
+    if (request.kind === 'start' && maxJobStartsPerMinute !== undefined && this.countSince(now - startWindowMs, isStart) >= maxJobStartsPerMinute) {
+      return this.windowRefusal('jobStartsPerMinute', startWindowMs, maxJobStartsPerMinute, isStart, now);
     }
     return undefined;
   }

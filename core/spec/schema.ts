@@ -4,7 +4,7 @@
  * can send, and it must never hold a secret: credentials live on the worker.
  */
 import { z } from 'zod';
-import { MIN_REQUESTS_PER_SECOND } from '../quota/limits';
+import { JOB_START_WINDOW_SECONDS, MIN_REQUESTS_PER_SECOND } from '../quota/limits';
 import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
 import { stacSchema } from './stac';
 import { checkOutputPath, DEFAULT_OUTPUT_PATH, outputDirSchema } from './output-schema';
@@ -54,6 +54,17 @@ export const backendSchema = z.strictObject({
     .min(MIN_REQUESTS_PER_SECOND, 'must be at least 0.0167, one request a minute (leave it out for no limit)')
     .optional(),
   maxJobStartsPerMinute: wholeLimit.optional(),
+  /**
+   * The window `maxJobStartsPerMinute` counts job starts in, in seconds: 60 unless the backend's
+   * start quota is per a shorter window (or a test scales time down). At most 60; it shapes
+   * `maxJobStartsPerMinute` only and means nothing without it.
+   */
+  jobStartWindowSeconds: z
+    .number()
+    .finite()
+    .min(1, 'must be at least 1 second')
+    .max(JOB_START_WINDOW_SECONDS, `must be at most ${JOB_START_WINDOW_SECONDS} seconds (leave it out for a minute)`)
+    .optional(),
 });
 
 const processSchema = z.union([
@@ -304,6 +315,9 @@ export const batchSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['backends', i, 'name'], message: `backend name "${b.name}" is used twice; give each backend its own name` });
       }
       seen.add(b.name);
+      if (b.jobStartWindowSeconds !== undefined && b.maxJobStartsPerMinute === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['backends', i, 'jobStartWindowSeconds'], message: 'is the window of maxJobStartsPerMinute, which this backend does not set' });
+      }
     });
     if (spec.process === undefined && spec.jobFactory === undefined) {
       ctx.addIssue({

@@ -64,6 +64,27 @@ describe('emulator quotas', () => {
     });
   });
 
+  it('counts starts in a scaled-down window when given one: the same rule, in 10 s instead of 60', async () => {
+    const clock = new ManualClock(Date.parse('2025-01-01T00:00:00Z'));
+    await withEmulator({ clock, maxJobStartsPerMinutePerUser: 2, jobStartWindowMs: 10_000, jobDurations: { queuedMs: 0, runningMs: 0 } }, async (emulator) => {
+      const token = await login(emulator);
+      const jobs = [];
+      for (let i = 0; i < 3; i++) jobs.push(await createJob(emulator, token));
+      for (const job of jobs.slice(0, 2)) {
+        assert.equal((await api(emulator, `/jobs/${job}/results`, { method: 'POST', token })).status, 202);
+        clock.advance(3_000);
+      }
+      const refused = await api(emulator, `/jobs/${jobs[2]}/results`, { method: 'POST', token });
+      assertApiError(refused, 429, 'TooManyRequests');
+      // The first start was at 0 s; it is now 6 s: 4 s to wait.
+      assert.equal(refused.headers.get('retry-after'), '4');
+      clock.advance(4_000);
+      assert.equal((await api(emulator, `/jobs/${jobs[2]}/results`, { method: 'POST', token })).status, 202);
+      assert.equal(emulator.admin.stats().quotas.jobStartsPerMinutePerUser.demo.max, 2);
+    });
+    await assert.rejects(startEmulator({ jobStartWindowMs: 0 }), /jobStartWindowMs/);
+  });
+
   it('counts the peaks without limits too, and restarts them on reset', async () => {
     await withEmulator({}, async (emulator) => {
       const token = await login(emulator);

@@ -89,6 +89,21 @@ describe('quota ledger: job starts per minute', () => {
     assert.ok(ask(ledger, limits, 160_001, 'start').granted);
   });
 
+  it('counts starts in a shorter window when the limits give one, with the same rule', () => {
+    const ledger = new QuotaLedger();
+    const limits = { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 };
+    for (const at of [0, 1_000]) {
+      const start = ask(ledger, limits, at, 'start');
+      assert.ok(start.granted);
+      ledger.release(start.id, at + 50);
+    }
+    const wait = refused(ask(ledger, limits, 2_000, 'start'));
+    // The first start (released at 50 ms) counts until 10,050 ms, not 60,050 ms.
+    assert.equal(wait.retryAfterMs, 50 + 10_000 - 2_000 + 1);
+    refused(ask(ledger, limits, 10_049, 'start'));
+    assert.ok(ask(ledger, limits, 10_050, 'start').granted);
+  });
+
   it('does not hold plain requests back for the start quota', () => {
     const ledger = new QuotaLedger();
     const limits = { maxJobStartsPerMinute: 1 };
@@ -165,6 +180,9 @@ describe('quota plumbing', () => {
   it('reads limits from a backend only when it has some', () => {
     assert.equal(quotaLimitsOf({ name: 'a', url: 'http://a.test', parallelJobs: 2 }), undefined);
     assert.deepEqual(quotaLimitsOf({ name: 'a', url: 'http://a.test', maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 }), { maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 });
+    assert.deepEqual(quotaLimitsOf({ name: 'a', url: 'http://a.test', maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 }), { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 });
+    // A window alone limits nothing: no quota workflow for it.
+    assert.equal(quotaLimitsOf({ name: 'a', url: 'http://a.test', jobStartWindowSeconds: 10 }), undefined);
   });
 
   it('tells a job start from other requests', () => {
@@ -208,5 +226,12 @@ describe('quota fields of the batch spec', () => {
     assert.match(text, /backends\[0\]\.maxConcurrentRequests: must be at least 1 \(leave it out for no limit\)/);
     assert.match(text, /backends\[0\]\.maxJobStartsPerMinute: must be a whole number/);
     assert.match(text, /backends\[0\]\.maxRequestsPerSecond: must be at least 0\.0167/);
+  });
+
+  it('takes a start window of 1 to 60 s, and only beside maxJobStartsPerMinute', () => {
+    assert.equal(parseBatchSpec(withBackend({ maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 })).backends[0].jobStartWindowSeconds, 10);
+    assert.throws(() => parseBatchSpec(withBackend({ maxJobStartsPerMinute: 2, jobStartWindowSeconds: 120 })), /backends\[0\]\.jobStartWindowSeconds: must be at most 60 seconds/);
+    assert.throws(() => parseBatchSpec(withBackend({ jobStartWindowSeconds: 10 })), /backends\[0\]\.jobStartWindowSeconds: is the window of maxJobStartsPerMinute/);
+    assert.match(leaseRequestProblem({ leaseId: 'l', kind: 'start', limits: { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 0.5 }, ttlMs: 1 }) ?? '', /jobStartWindowSeconds/);
   });
 });

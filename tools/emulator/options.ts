@@ -157,6 +157,12 @@ export interface EmulatorOptions {
    */
   maxJobStartsPerMinutePerUser?: number;
   /**
+   * The window `maxJobStartsPerMinutePerUser` (and its peak in the stats) counts starts in, in
+   * milliseconds: a test can scale a minute down and keep the quota's proportions.
+   * @default 60_000
+   */
+  jobStartWindowMs?: number;
+  /**
    * Rules that make jobs end in `error`.
    * @default {} (no job fails unless its process graph is unresolvable)
    */

@@ -1,5 +1,6 @@
 /**
- * Per-user quotas like CDSE's: openEO requests in flight at once, and job starts in any 60 s.
+ * Per-user quotas like CDSE's: openEO requests in flight at once, and job starts in any 60 s
+ * (`jobStartWindowMs`, shorter for tests on a scaled clock).
  * A request over a quota is answered 429 `TooManyRequests` with `Retry-After`, before its
  * handler runs. Whether limited or not, the peaks are counted in the stats, so a test can prove
  * that a client kept to a quota it was given.
@@ -17,11 +18,12 @@ import type { StatsRecorder } from './stats';
 
 /** The route key of a job start. */
 const START_ROUTE = `POST ${API_PREFIX}/jobs/{job_id}/results`;
-const WINDOW_MS = 60_000;
 
 export interface QuotaLimitsPerUser {
   maxConcurrentRequestsPerUser: number | undefined;
   maxJobStartsPerMinutePerUser: number | undefined;
+  /** The window job starts are counted in: 60 s, as CDSE's, unless a test scales it down. */
+  jobStartWindowMs: number;
 }
 
 interface QuotaDeps {
@@ -32,7 +34,7 @@ interface QuotaDeps {
 
 export class QuotaGuard implements RequestHook {
   private readonly inFlight = new Map<string, number>();
-  /** Per user: when each admitted job start arrived, within the last 60 s. */
+  /** Per user: when each admitted job start arrived, within the last window. */
   private readonly starts = new Map<string, number[]>();
 
   constructor(
@@ -76,8 +78,8 @@ export class QuotaGuard implements RequestHook {
     if (!isStart || maxStarts === undefined) return undefined;
     const recent = this.recentStarts(user);
     if (recent.length < maxStarts) return undefined;
-    const waitMs = recent[recent.length - maxStarts] + WINDOW_MS - this.deps.now();
-    return { quota: 'jobStarts', message: `At most ${maxStarts} job starts per minute per user are allowed.`, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    const waitMs = recent[recent.length - maxStarts] + this.limits.jobStartWindowMs - this.deps.now();
+    return { quota: 'jobStarts', message: `At most ${maxStarts} job starts per ${this.windowWords()} per user are allowed.`, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 
   /** Counts the request in flight until its response is finished or its connection dropped. */
@@ -103,9 +105,15 @@ export class QuotaGuard implements RequestHook {
     this.deps.stats.observeJobStartsPerMinute(user, recent.length);
   }
 
-  /** The user's starts in the last 60 s, oldest first (older ones are dropped). */
+  /** "minute", or the scaled window's length. */
+  private windowWords(): string {
+    const ms = this.limits.jobStartWindowMs;
+    return ms === 60_000 ? 'minute' : `${ms / 1000} s`;
+  }
+
+  /** The user's starts in the last window, oldest first (older ones are dropped). */
   private recentStarts(user: string): number[] {
-    const since = this.deps.now() - WINDOW_MS;
+    const since = this.deps.now() - this.limits.jobStartWindowMs;
     const recent = (this.starts.get(user) ?? []).filter((at) => at > since);
     this.starts.set(user, recent);
     return recent;

@@ -32,6 +32,7 @@ export interface ResolvedEmulatorOptions {
   listingOrder: 'newest-first' | 'oldest-first';
   maxConcurrentRequestsPerUser: number | undefined;
   maxJobStartsPerMinutePerUser: number | undefined;
+  jobStartWindowMs: number;
   failure: Required<Pick<FailurePolicyOptions, 'failTitlesContaining' | 'errorProbability' | 'seed'>> & {
     failJobHooks: Array<(job: JobFailureContext) => JobFailure | null>;
   };
@@ -145,6 +146,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     listingOrder: oneOf('listingOrder', options.listingOrder, ['newest-first', 'oldest-first'], 'newest-first'),
     maxConcurrentRequestsPerUser: optionalPositiveInteger('maxConcurrentRequestsPerUser', options.maxConcurrentRequestsPerUser),
     maxJobStartsPerMinutePerUser: optionalPositiveInteger('maxJobStartsPerMinutePerUser', options.maxJobStartsPerMinutePerUser),
+    jobStartWindowMs: optionalPositiveInteger('jobStartWindowMs', options.jobStartWindowMs) ?? 60_000,
     failure: {
       failTitlesContaining: [...(failure.failTitlesContaining ?? [])],
       errorProbability: probability,

@@ -52,7 +52,7 @@ export interface EmulatorStats {
   quotas: {
     /** Per user: requests carrying the user's token in flight (current) and the most at once (max). */
     concurrentRequestsPerUser: Record<string, Gauge>;
-    /** Per user: job starts in the last 60 s (current) and the most in any 60 s (max). */
+    /** Per user: job starts in the last 60 s (current) and the most in any 60 s (max); the emulator's `jobStartWindowMs` when set. */
     jobStartsPerMinutePerUser: Record<string, Gauge>;
     /** Requests answered 429 `TooManyRequests` for a quota, per quota. */
     refused: { total: number; concurrentRequests: number; jobStarts: number };
@@ -97,7 +97,7 @@ export class StatsRecorder {
     update((this.stats.quotas.concurrentRequestsPerUser[user] ??= { current: 0, max: 0 }), inFlight);
   }
 
-  /** A user started a job: `inLastMinute` starts in the last 60 s, this one included. */
+  /** A user started a job: `inLastMinute` starts in the last 60 s (or `jobStartWindowMs`), this one included. */
   observeJobStartsPerMinute(user: string, inLastMinute: number): void {
     update((this.stats.quotas.jobStartsPerMinutePerUser[user] ??= { current: 0, max: 0 }), inLastMinute);
   }
