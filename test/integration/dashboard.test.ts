@@ -79,7 +79,7 @@ describe('the live map of a batch', () => {
       await page.mouse.click(finished.x, finished.y);
       const panel = page.locator('#panel');
       await panel.getByText(`tile ${finished.tileId}`).waitFor();
-      assert.equal(await panel.locator('a').getAttribute('href'), `http://127.0.0.1:8233/namespaces/default/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`);
+      assert.equal(await panel.locator('a').getAttribute('href'), `http://127.0.0.1:8233/namespaces/${h.server.namespace}/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`);
       assert.match(await panel.innerText(), new RegExp(`openEO job\\s+${jobId}`));
       assert.match(await panel.innerText(), /quicklook\.png/, 'the files, the quicklook among them');
       if (SCREENSHOTS) {

@@ -64,7 +64,7 @@ describe('the Temporal UI', () => {
     }, 'all tiles but the stuck one ended');
     const page = await browser.newPage();
     try {
-      await page.goto(`${ui}/namespaces/default/workflows/ui`);
+      await page.goto(`${ui}/namespaces/${h.server.namespace}/workflows/ui`);
       // Current details are on the "User Metadata" tab.
       await page.getByText('User Metadata', { exact: true }).first().click();
       await eventually(async () => /5 \/ 6 tiles done.*finished 4, error 1, canceled 0, skipped 0, running 1, not started 0/.test(await allText(page)), "the batch's current details show its progress");
@@ -80,7 +80,7 @@ describe('the Temporal UI', () => {
       for (const status of ['finished', 'error', 'running'] as const) {
         const expected = tiles.filter((t) => t.status === status).map((t) => t.workflowId).sort();
         const query = `OpenEOBatchId="ui" AND OpenEOTileStatus="${status}"`;
-        await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);
+        await page.goto(`${ui}/namespaces/${h.server.namespace}/workflows?query=${encodeURIComponent(query)}`);
         let listed: string[] = [];
         await eventually(async () => (listed = await listedTileWorkflows(page, 'ui')).length === expected.length, `the UI lists the ${status} tiles`);
         assert.deepEqual(listed, expected, `the tile workflows with OpenEOTileStatus="${status}"`);
