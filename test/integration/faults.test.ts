@@ -132,8 +132,10 @@ describe('faults, timeouts and cancellation', () => {
   });
 
   it('shows the sweep for duplicates while it lasts, and a batch cancelled then ends cancelled', async () => {
-    // The sweep's listing takes 20 s: time to look at the batch and cancel it meanwhile.
-    sweep.admin.setFaults({ routes: [{ route: 'GET /jobs', fault: { type: 'latency', ms: 20_000 } }] });
+    // The sweep's listing takes 10 s: time to look at the batch and cancel it meanwhile (it takes
+    // under a second). Not longer: the cancelled sweep's request still holds the worker's shutdown
+    // at the end of the file until the listing answers.
+    sweep.admin.setFaults({ routes: [{ route: 'GET /jobs', fault: { type: 'latency', ms: 10_000 } }] });
     sweep.admin.resetStats();
     try {
       const spec = h.spec({ batchId: 'cancel-in-sweep', cols: 1, rows: 1 });
