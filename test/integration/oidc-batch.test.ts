@@ -45,7 +45,11 @@ describe('batches with OIDC logins', () => {
   let queue = 0;
   before(async () => {
     provider = await startProvider();
-    h = await startHarness({ ...emulatorOidc(provider), maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: JOB_SECONDS * 1000 } });
+    h = await startHarness(
+      { ...emulatorOidc(provider), maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: JOB_SECONDS * 1000 } },
+      // The same logins, with short jobs: for tests about who logs in, not about tokens running out.
+      { quick: { ...emulatorOidc(provider), jobDurations: { queuedMs: 50, runningMs: 150 } } },
+    );
   });
   after(async () => {
     await h.teardown();
@@ -109,11 +113,12 @@ describe('batches with OIDC logins', () => {
 
   it('keeps two service accounts with one client id apart: the wrong secret fails on its own, in either order', async () => {
     const { clientId, clientSecret } = provider.serviceAccount;
-    const account = (secret: string) => ({ url: h.emulator.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
+    const quick = h.backends.quick;
+    const account = (secret: string) => ({ url: quick.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
     const client = await workerWith({ right: account(clientSecret), wrong: account(`${clientSecret}-wrong`) }, await tokenEnv());
     const run = async (backend: string, batchId: string) => {
       const spec = h.spec({ batchId, cols: 1, rows: 1 });
-      spec.backends = [{ name: backend, url: h.emulator.url, parallelJobs: 1 }];
+      spec.backends = [{ name: backend, url: quick.url, parallelJobs: 1 }];
       return client.wait((await client.start(spec)).batchId);
     };
     const failsOnItsOwn = (batchId: string) => (err: unknown) => {
@@ -128,7 +133,7 @@ describe('batches with OIDC logins', () => {
     await assert.rejects(run('wrong', 'oidc-secret-wrong-first'), failsOnItsOwn('oidc-secret-wrong-first'));
     assert.equal((await run('right', 'oidc-secret-right')).counts.finished, 1);
     await assert.rejects(run('wrong', 'oidc-secret-wrong-after'), failsOnItsOwn('oidc-secret-wrong-after'));
-    const jobs = h.emulator.admin.jobs().filter((job) => job.title?.startsWith('oidc-secret-'));
+    const jobs = quick.admin.jobs().filter((job) => job.title?.startsWith('oidc-secret-'));
     assert.deepEqual(
       jobs.map((job) => [job.title?.split('/')[0], job.owner]),
       [['oidc-secret-right', clientId]],
