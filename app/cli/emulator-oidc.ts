@@ -3,7 +3,7 @@
  * the emulator, so `openeo-temporal login` and a worker with `…_AUTH=oidc` can be tried offline.
  */
 import type { EmulatorCliFlags } from '../../tools/emulator';
-import { OIDC_SCOPES, startOidcProvider, type RunningOidcProvider } from '../../tools/oidc-provider';
+import { OIDC_SCOPES, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../tools/oidc-provider';
 
 export interface EmulatorOidcFlags {
   oidcProvider?: string;
@@ -16,13 +16,18 @@ export const LOCAL_SERVICE_ACCOUNT = { clientId: 'service-account', clientSecret
 
 /**
  * Starts the local provider when asked, and points the emulator flags at it. Returns the
- * provider (to close it), or undefined without `--oidc-provider local`.
+ * provider (to close it), or undefined without `--oidc-provider local`. `tuning` is for tests
+ * that approve logins at once (e.g. `devicePollSeconds`); the flags decide everything else.
  */
-export async function withLocalOidcProvider(flags: EmulatorCliFlags & EmulatorOidcFlags): Promise<RunningOidcProvider | undefined> {
+export async function withLocalOidcProvider(
+  flags: EmulatorCliFlags & EmulatorOidcFlags,
+  tuning: Pick<OidcProviderOptions, 'devicePollSeconds'> = {},
+): Promise<RunningOidcProvider | undefined> {
   if (flags.oidcProvider === undefined) return undefined;
   if (flags.oidcProvider !== 'local') throw new Error(`--oidc-provider must be "local", got '${flags.oidcProvider}'; for another provider use --oidc-issuer <url>`);
   if (flags.oidcIssuer !== undefined) throw new Error('--oidc-provider local and --oidc-issuer exclude each other: pick one');
   const provider = await startOidcProvider({
+    ...tuning,
     host: flags.host,
     port: flags.oidcPort ?? 0,
     accessTokenSeconds: flags.oidcTokenLifetimeSeconds ?? 300,

@@ -37,7 +37,9 @@ describe('the live map of a batch', () => {
   let h: Harness;
   let browser: HeadlessBrowser;
   before(async () => {
-    h = await startHarness({ jobDurations: { queuedMs: 800, runningMs: 2_500 } });
+    // Jobs of 1.3 s, two at a time: the 12-tile batch runs about 8 s, long enough for the page to
+    // see tiles wait and then change colour live.
+    h = await startHarness({ jobDurations: { queuedMs: 300, runningMs: 1_000 } });
     h.emulator.admin.setFaults({ jobs: { rules: [{ titleContains: BROKEN_TILE, failFirst: 99, code: 'TileBroken' }] } });
     await h.startWorker();
     browser = await launchBrowser();

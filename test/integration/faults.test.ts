@@ -22,6 +22,7 @@ describe('faults, timeouts and cancellation', () => {
   let h: Harness;
   let slow: RunningEmulator;
   let medium: RunningEmulator;
+  let sweep: RunningEmulator;
   before(async () => {
     h = await startHarness({
       maxRunningJobsPerUser: 20,
@@ -39,10 +40,13 @@ describe('faults, timeouts and cancellation', () => {
       // A backend whose jobs run for a minute: long enough to time out or cancel them.
       slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } },
       // Jobs that outlast a create held up on the backend for a while.
-      medium: { jobDurations: { queuedMs: 50, runningMs: 25_000 } },
+      medium: { jobDurations: { queuedMs: 50, runningMs: 10_000 } },
+      // Short jobs, and a listing held up for the sweep at the batch end.
+      sweep: { jobDurations: { queuedMs: 50, runningMs: 150 } },
     });
     slow = h.backends.slow;
     medium = h.backends.medium;
+    sweep = h.backends.sweep;
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -110,10 +114,10 @@ describe('faults, timeouts and cancellation', () => {
   });
 
   it('deletes at the batch end the never-started job of a create that reached the backend after its retry', async () => {
-    // The first create waits 15 s on the backend. The tile's call gives up after 2 s; its retry
-    // finds no job of that title yet and creates the job again, which runs 25 s. The first
-    // create lands meanwhile: a second job of the title, never started.
-    medium.admin.setFaults({ routes: [{ route: 'POST /jobs', onCalls: [1], fault: { type: 'latency', ms: 15_000 } }] });
+    // The first create waits 8 s on the backend. The tile's call gives up after 2 s; its retry
+    // (about 1 s later) finds no job of that title yet and creates the job again, which runs
+    // 10 s. The first create lands meanwhile: a second job of the title, never started.
+    medium.admin.setFaults({ routes: [{ route: 'POST /jobs', onCalls: [1], fault: { type: 'latency', ms: 8_000 } }] });
     const spec = h.spec({ batchId: 'late-create', cols: 1, rows: 1, timeouts: { activitySeconds: 2 } });
     spec.backends = [{ name: 'medium', url: medium.url, parallelJobs: 1 }];
     const summary = await (await h.client.start(spec)).handle.result();
@@ -128,20 +132,22 @@ describe('faults, timeouts and cancellation', () => {
   });
 
   it('shows the sweep for duplicates while it lasts, and a batch cancelled then ends cancelled', async () => {
-    // The sweep's listing takes 20 s: time to look at the batch and cancel it meanwhile.
-    medium.admin.setFaults({ routes: [{ route: 'GET /jobs', fault: { type: 'latency', ms: 20_000 } }] });
-    medium.admin.resetStats();
+    // The sweep's listing takes 10 s: time to look at the batch and cancel it meanwhile (it takes
+    // under a second). Not longer: the cancelled sweep's request still holds the worker's shutdown
+    // at the end of the file until the listing answers.
+    sweep.admin.setFaults({ routes: [{ route: 'GET /jobs', fault: { type: 'latency', ms: 10_000 } }] });
+    sweep.admin.resetStats();
     try {
       const spec = h.spec({ batchId: 'cancel-in-sweep', cols: 1, rows: 1 });
-      spec.backends = [{ name: 'medium', url: medium.url, parallelJobs: 1 }];
+      spec.backends = [{ name: 'sweep', url: sweep.url, parallelJobs: 1 }];
       const { handle } = await h.client.start(spec);
-      await eventually(async () => (medium.admin.stats().faults.total ?? 0) >= 1, 'the sweep listing the jobs', 120_000);
+      await eventually(async () => (sweep.admin.stats().faults.total ?? 0) >= 1, 'the sweep listing the jobs', 120_000);
       const metadata: { currentDetails?: string } = await handle.query('__temporal_workflow_metadata');
-      assert.match(metadata.currentDetails ?? '', /looking for never-started duplicate jobs on medium/);
+      assert.match(metadata.currentDetails ?? '', /looking for never-started duplicate jobs on sweep/);
       await handle.cancel();
       await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /cancel/i.test(String(err.cause)), 'the batch ends cancelled');
     } finally {
-      medium.admin.setFaults({});
+      sweep.admin.setFaults({});
     }
   });
 

@@ -14,7 +14,7 @@ describe('a tile moved to another backend', () => {
   let h: Harness;
   before(async () => {
     h = await startHarness({}, { failing: { faults: { jobs: { rules: [{ titleContains: 'lingering/', failFirst: 99 }] } } } });
-    await h.startWorker({ workflowsPath: require.resolve('./support/lingering-workflows') });
+    await h.startWorker({ workflowsPath: require.resolve('../support/lingering-workflows') });
   });
   after(async () => h?.teardown());
 

@@ -1,6 +1,6 @@
 /**
  * Batches on a backend that accepts only OIDC, with a real OpenID provider whose access tokens
- * live 3 seconds: jobs that outlast many tokens, a refresh token revoked mid-batch (the backend
+ * live 2 seconds: jobs that outlast many tokens, a refresh token revoked mid-batch (the backend
  * pauses, a new login and `resume --backend` finish the batch), logins refused before any job
  * exists, with the reason shown, and no token or secret in the batch's history.
  */
@@ -17,7 +17,7 @@ import { summaryText } from '../../app/cli/progress';
 import { revokeToken, type RunningOidcProvider } from '../../tools/oidc-provider';
 import type { CredentialStore } from '../../core/openeo/credentials';
 import { startHarness, type Harness } from '../support/harness';
-import { emulatorOidc, loginAsUser, startProvider, tokenEnv } from '../support/oidc';
+import { ACCESS_TOKEN_SECONDS, emulatorOidc, loginAsUser, startProvider, tokenEnv } from '../support/oidc';
 
 const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
 
@@ -36,13 +36,20 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
+/** How long the emulator runs a job: longer than two access tokens live. */
+const JOB_SECONDS = 2.5 * ACCESS_TOKEN_SECONDS;
+
 describe('batches with OIDC logins', () => {
   let provider: RunningOidcProvider;
   let h: Harness;
   let queue = 0;
   before(async () => {
-    provider = await startProvider({ accessTokenSeconds: 3 });
-    h = await startHarness({ ...emulatorOidc(provider), maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 10_000 } });
+    provider = await startProvider();
+    h = await startHarness(
+      { ...emulatorOidc(provider), maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: JOB_SECONDS * 1000 } },
+      // The same logins, with short jobs: for tests about who logs in, not about tokens running out.
+      { quick: { ...emulatorOidc(provider), jobDurations: { queuedMs: 50, runningMs: 150 } } },
+    );
   });
   after(async () => {
     await h.teardown();
@@ -54,7 +61,7 @@ describe('batches with OIDC logins', () => {
   /** A worker on its own task queue with these credentials, and a client for that queue. */
   async function workerWith(credentials: CredentialStore, env: NodeJS.ProcessEnv, logger?: DefaultLogger): Promise<OpenEOBatchClient> {
     const taskQueue = `${h.taskQueue}-oidc-${++queue}`;
-    await h.startWorker({ taskQueue, credentials, env, loginRetryDelayMs: 2000, ...(logger ? { logger } : {}) });
+    await h.startWorker({ taskQueue, credentials, env, loginRetryDelayMs: 500, ...(logger ? { logger } : {}) });
     return new OpenEOBatchClient(h.temporal, taskQueue);
   }
 
@@ -75,10 +82,10 @@ describe('batches with OIDC logins', () => {
     assert.deepEqual(summary.failedTiles, []);
     const refreshes = (provider.grants().refresh_token ?? 0) - refreshesBefore;
     const seconds = (Date.now() - started) / 1000;
-    t.diagnostic(`batch of ${seconds.toFixed(0)} s with 3 s access tokens: ${refreshes} refreshes, ${countForbidden() - forbiddenBefore} requests answered 403`);
+    t.diagnostic(`batch of ${seconds.toFixed(0)} s with ${ACCESS_TOKEN_SECONDS} s access tokens: ${refreshes} refreshes, ${countForbidden() - forbiddenBefore} requests answered 403`);
     // Renewals follow the requests, which come in bursts (each job's start, its first progress
-    // readings, the look aimed just after its end): the ends of the two rounds of 10 s jobs, at
-    // about 10 s and 20 s, each come long after the token before them expired.
+    // readings, the look aimed just after its end): the ends of the two rounds of 5 s jobs, at
+    // about 5 s and 10 s, each come long after the token before them expired.
     assert.ok(refreshes >= 2, `refreshed ${refreshes} times in ${seconds} s`);
 
     // Nothing secret in the history: no refresh token, no access token, no bearer header.
@@ -106,11 +113,12 @@ describe('batches with OIDC logins', () => {
 
   it('keeps two service accounts with one client id apart: the wrong secret fails on its own, in either order', async () => {
     const { clientId, clientSecret } = provider.serviceAccount;
-    const account = (secret: string) => ({ url: h.emulator.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
+    const quick = h.backends.quick;
+    const account = (secret: string) => ({ url: quick.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
     const client = await workerWith({ right: account(clientSecret), wrong: account(`${clientSecret}-wrong`) }, await tokenEnv());
     const run = async (backend: string, batchId: string) => {
       const spec = h.spec({ batchId, cols: 1, rows: 1 });
-      spec.backends = [{ name: backend, url: h.emulator.url, parallelJobs: 1 }];
+      spec.backends = [{ name: backend, url: quick.url, parallelJobs: 1 }];
       return client.wait((await client.start(spec)).batchId);
     };
     const failsOnItsOwn = (batchId: string) => (err: unknown) => {
@@ -125,7 +133,7 @@ describe('batches with OIDC logins', () => {
     await assert.rejects(run('wrong', 'oidc-secret-wrong-first'), failsOnItsOwn('oidc-secret-wrong-first'));
     assert.equal((await run('right', 'oidc-secret-right')).counts.finished, 1);
     await assert.rejects(run('wrong', 'oidc-secret-wrong-after'), failsOnItsOwn('oidc-secret-wrong-after'));
-    const jobs = h.emulator.admin.jobs().filter((job) => job.title?.startsWith('oidc-secret-'));
+    const jobs = quick.admin.jobs().filter((job) => job.title?.startsWith('oidc-secret-'));
     assert.deepEqual(
       jobs.map((job) => [job.title?.split('/')[0], job.owner]),
       [['oidc-secret-right', clientId]],

@@ -52,8 +52,9 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     s3 = await startS3Server();
     // The worker (in this process) reads the standard AWS variables, as a real one would.
     Object.assign(process.env, s3.env);
-    // "slow" runs jobs for 20 s: time to take the storage down between a batch's check and its downloads.
-    h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 20_000 } } });
+    // "slow" runs jobs for 8 s: time to take the storage down between a batch's check and its
+    // downloads (its S3 port closes at once; the process is gone within 2 s).
+    h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 8_000 } } });
     // A post-processor's file goes to the bucket too, and into the tile's item.
     await h.startWorker({ postprocessors: { count: async ({ files, writeFile }) => void (await writeFile('count.json', JSON.stringify({ files: files.length }))) } });
   });
@@ -113,7 +114,7 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     });
     const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
     const { handle } = await h.client.start(spec);
-    // The batch checked the bucket before its first job; the jobs run for 20 s.
+    // The batch checked the bucket before its first job; the jobs run for 8 s.
     await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length === 2, 'both jobs created');
     await s3.takeDown();
     try {

@@ -57,8 +57,9 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
   before(async () => {
     python = (await installedStacPython()) ?? (await stacPython((line) => console.log(line)));
     api = await startStacApi(python);
-    // "slow" runs jobs for 20 s: time to take the STAC API down between a batch's check and its downloads.
-    h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 20_000 } } });
+    // "slow" runs jobs for 6 s: time to take the STAC API down (it stops in well under a second)
+    // between a batch's check and its downloads.
+    h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 6_000 } } });
     await h.startWorker();
   });
   after(async () => {
@@ -140,7 +141,7 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     });
     const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
     const { handle } = await h.client.start(spec);
-    // The batch checked the API before its first job; the jobs run for 20 s.
+    // The batch checked the API before its first job; the jobs run for 6 s.
     await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length === 2, 'both jobs created');
     await api.takeDown();
     try {

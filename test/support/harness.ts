@@ -15,6 +15,7 @@ import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../..
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
 import type { BatchSpecInput } from '../../core/spec/schema';
 import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../app/worker';
+import { sharedWorkflowBundle } from './workflow-bundle';
 
 export const EMULATOR_USER = { username: 'tester', password: 'test-password' };
 
@@ -98,6 +99,7 @@ export async function startHarness(
         taskQueue,
         credentials,
         ...options,
+        plugins: [...(options.plugins ?? []), sharedWorkflowBundle],
       });
       running.push({ worker, done: worker.run() });
       return worker;

@@ -12,8 +12,20 @@ import { deviceLogin, type DeviceLoginResult } from '../../core/openeo/oidc/devi
 /** The provider id the emulator lists, as `oidc/<id>/<token>` bearer tokens name it. */
 export const PROVIDER_ID = 'local';
 
+/**
+ * How long the test provider's access tokens live. Not 1 s: a JWT's `iat` and `exp` are whole
+ * seconds, so a 1 s token may be expired the moment it is handed out; a 2 s one holds at least 1 s.
+ */
+export const ACCESS_TOKEN_SECONDS = 2;
+
+/** A wait that takes a token just handed out past its lifetime (and so past its renewal time). */
+export const PAST_TOKEN_LIFETIME_MS = ACCESS_TOKEN_SECONDS * 1000 + 300;
+
+/** Device logins poll this often: the test approves the code at once. */
+export const DEVICE_POLL_SECONDS = 0.1;
+
 export async function startProvider(options: OidcProviderOptions = {}): Promise<RunningOidcProvider> {
-  return startOidcProvider({ accessTokenSeconds: 3, ...options });
+  return startOidcProvider({ accessTokenSeconds: ACCESS_TOKEN_SECONDS, devicePollSeconds: DEVICE_POLL_SECONDS, ...options });
 }
 
 /** Emulator options that list the provider (with its device-flow default client) and check its tokens. */

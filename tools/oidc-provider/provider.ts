@@ -30,6 +30,12 @@ export interface OidcProviderOptions {
   /** @default 86_400 */
   refreshTokenSeconds?: number;
   /**
+   * The `interval` a device login is told to poll at (RFC 8628), in seconds: tests approve the
+   * code at once, so they need not wait the 5 s a client assumes when the provider names none.
+   * @default none named (clients wait 5 s between polls)
+   */
+  devicePollSeconds?: number;
+  /**
    * The public client openEO clients use for the device flow.
    * @default "openeo-temporal"
    */
@@ -160,6 +166,13 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     count(failedGrants, ctx);
     log(`token request refused: ${error.message}`);
   });
+  const devicePollSeconds = options.devicePollSeconds;
+  if (devicePollSeconds !== undefined) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200) (ctx.body as { interval?: number }).interval = devicePollSeconds;
+    });
+  }
   server.on('request', provider.callback());
 
   return {
