@@ -55,7 +55,7 @@ const MIN_RATE_SAMPLES = 2;
  * wider margin keeps an early estimate (readings close together give a rate a little fast) from
  * making the look land before the end, which then counts as overdue and backs off; a narrower
  * one sees the end sooner. 3.5 % (5 % before 0.6.0) sees a 10 s job's end about 0.05 s sooner
- * and still lands after the end in the simulated runs of `test/tracker-sharing.test.ts`.
+ * and still lands after the end in the simulated runs of `test/unit/tracker-sharing.test.ts`.
  */
 const AIM_MARGIN = 0.035;
 /** …but never more than this many initial intervals after it. */

@@ -1,5 +1,5 @@
 /**
- * Records the workflow histories that every later build must replay (`test/replay.test.ts`):
+ * Records the workflow histories that every later build must replay (`test/unit/replay.test.ts`):
  * a finished batch and a tile of it, a batch that continued as new mid-window, a partitioned
  * batch and a partition, a tile waiting for its job, a tile retried after a failed job, a tile
  * whose job a factory built and whose files a post-processor wrote, a batch with periods

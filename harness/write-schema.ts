@@ -1,6 +1,6 @@
 /**
  * Writes the batch spec's JSON Schema (`npm run schema`), generated from the zod schema. Run it
- * after changing `core/spec/schema.ts` and commit the file; `test/json-schema.test.ts` fails
+ * after changing `core/spec/schema.ts` and commit the file; `test/unit/json-schema.test.ts` fails
  * while it is stale.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
