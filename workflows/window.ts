@@ -27,7 +27,7 @@ import { AddedTiles } from './added-tiles';
 import type { BatchHandlers } from './handlers';
 import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
 import { lineUpTiles, placeTiles, type TileStart } from './placement';
-import { SlotWords } from './slot-words';
+import { SlotWords, WORDS_AGAIN_PATCH, tilesOwedWord } from './slot-words';
 import { cancelTilesInFlight, startTileWorkflow } from './tile-starts';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook } from './window-book';
 import type { WindowState } from './window-state';
@@ -136,6 +136,12 @@ class SlidingWindow {
   /** Tells lined-up tiles that their slot is theirs now. */
   private sendWords(): void {
     this.words.send(this.book.lines.takeWordsDue());
+  }
+
+  /** A run that took over tiles in flight says the word again to those it may be owed to (see {@link WORDS_AGAIN_PATCH}). */
+  sayWordsAgain(): void {
+    const owed = tilesOwedWord(this.state.inFlight);
+    if (owed.length > 0 && patched(WORDS_AGAIN_PATCH)) this.words.send(owed);
   }
 
   /** Words still on their way have gone out. */
@@ -281,6 +287,7 @@ export function historyIsLong(maxEventsPerRun: number): boolean {
 export async function runWindow(input: WindowInput): Promise<WindowResult> {
   const window = new SlidingWindow(input);
   window.listen();
+  window.sayWordsAgain();
   try {
     for (;;) {
       await window.fill();

@@ -9,13 +9,14 @@
  */
 import '../../harness/quiet-logs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/common';
 import { WORKFLOWS_PATH } from '../../app/plugin';
 import { createActivities, type OpenEOActivities } from '../../activities';
 import { SEARCH_ATTRIBUTES } from '../../core/search-attributes';
 import { ensureTimeSkippingServer } from '../../harness/time-skipping-server';
+import { workflowBundleOf } from './workflow-bundle';
 
 /**
  * Starts the test server (fetching it once, see `ensureTimeSkippingServer`) with the search
@@ -32,16 +33,6 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The package's workflows, bundled once per test process (each worker would bundle again). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  return bundle;
-}
-
-const quietBundlerLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => console.error(message) };
-
 /** The activities a test stubs: any of the worker's, by name. */
 export type StubActivities = Partial<Record<keyof OpenEOActivities, (...args: never[]) => Promise<unknown>>>;
 
@@ -51,7 +42,7 @@ export async function stubbedWorker(env: TestWorkflowEnvironment, taskQueue: str
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundleOf(WORKFLOWS_PATH),
     activities,
   });
 }

@@ -8,7 +8,8 @@ import { bundleWorkflowCode, DefaultLogger, type WorkerOptions, type WorkerPlugi
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
 
-function bundleOf(workflowsPath: string): Promise<WorkflowBundle> {
+/** The workflows at `workflowsPath`, bundled once per test process. */
+export function workflowBundleOf(workflowsPath: string): Promise<WorkflowBundle> {
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
     bundle = bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
@@ -30,6 +31,6 @@ export const sharedWorkflowBundle: WorkerPlugin = {
     const { workflowsPath, ...rest } = options;
     const ownBundle = options.workflowBundle || options.bundlerOptions || options.interceptors?.workflowModules?.length || options.dataConverter;
     if (!workflowsPath || ownBundle) return options;
-    return { ...rest, workflowBundle: await bundleOf(workflowsPath) };
+    return { ...rest, workflowBundle: await workflowBundleOf(workflowsPath) };
   },
 };
