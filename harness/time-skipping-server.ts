@@ -7,13 +7,11 @@
  * Run as a script (`node dist/harness/time-skipping-server.js`) it fetches the jars if needed and
  * prints the launcher's path: `npm test` and `.ci/run` call it before the tests.
  */
-import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, readdirSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { withFileLock } from '../tools/devserver/file-lock';
-import { temporalCacheDir } from '../tools/devserver/temporal-cli';
+import { runStreaming as run, temporalCacheDir } from '../tools/devserver/temporal-cli';
 
 /** The Maven artifact `io.temporal:temporal-test-server` (it speaks the protocol of SDK 1.24). */
 export const TEST_SERVER_VERSION = '1.31.0';
@@ -130,28 +128,6 @@ function launcherScript(): string {
 # Temporal's time-skipping test server ${TEST_SERVER_VERSION}, fetched by harness/time-skipping-server.ts.
 exec java -Xmx512m -XX:+UseSerialGC \${OPENEO_TEMPORAL_TEST_SERVER_JAVA_OPTS:-} -cp "$(dirname "$0")/lib/*" ${TEST_SERVER_MAIN_CLASS} "$@"
 `;
-}
-
-interface CommandResult {
-  exitCode: number | null;
-  /** Last output lines, kept to explain a failure. */
-  tail: string[];
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const tail: string[] = [];
-    const onLine = (line: string) => {
-      log(line);
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-    };
-    createInterface({ input: child.stdout }).on('line', onLine);
-    createInterface({ input: child.stderr }).on('line', onLine);
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, tail }));
-  });
 }
 
 async function assertAvailable(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {

@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import type { TileFeature } from '../../core/spec/tile-types';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
-import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
+import { rideOutBackendOutage } from '../support/backend-outage';
+import { startHarness, type Harness } from '../support/harness';
 
 function square(i: number): TileFeature {
   const d = 0.01;
@@ -84,34 +85,6 @@ describe('a backend outage in the middle of a batch, on a scaled clock', () => {
   after(async () => h?.teardown());
 
   it('rides out an outage longer than every timeout: every tile finished, one job per attempt, parallelJobs kept', async () => {
-    const parallelJobs = 3;
-    const spec = h.spec({ batchId: 'backend-outage', cols: 3, rows: 3, timeouts: TIMEOUTS });
-    spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs }];
-    const { handle } = await h.client.start(spec);
-    await eventually(async () => {
-      const { counts } = await handle.query(batchProgress);
-      return counts.finished >= parallelJobs && counts.running === parallelJobs;
-    }, 'the first tiles finished and the next ones run', 120_000);
-    h.emulator.admin.setFaults({ outage: { fromNowMs: 0, durationMs: OUTAGE_MS } });
-    const outageEnds = Date.now() + OUTAGE_MS;
-
-    // The running jobs finish on the backend meanwhile; the batch cannot see it, and waits.
-    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS - 4_000));
-    assert.ok(Date.now() < outageEnds, 'checked while the backend was still down');
-    assert.equal((await handle.describe()).status.name, 'RUNNING', 'the outage did not end the batch');
-    assert.equal((await handle.query(batchProgress)).counts.error, 0, 'no tile gave up during the outage');
-    assert.ok((h.emulator.admin.stats().faults.byType.outage ?? 0) > 0, 'the backend refused requests');
-
-    const summary = await handle.result();
-    assert.equal(summary.counts.finished, 9, JSON.stringify(summary.failedTiles));
-    const stats = h.emulator.admin.stats();
-    const titles = Object.entries(stats.jobs.createdByTitle).filter(([title]) => title.startsWith('backend-outage/'));
-    assert.equal(titles.length, 9, `one job per tile: ${JSON.stringify(titles)}`);
-    for (const [title, jobs] of titles) {
-      assert.equal(jobs, 1, `exactly one job for ${title}`);
-      assert.match(title, / attempt 1$/, 'no attempt was spent on the outage');
-    }
-    const started = stats.startedJobsPerUser[EMULATOR_USER.username];
-    assert.ok(started && started.max <= parallelJobs, `at most ${parallelJobs} jobs queued or running at once: ${JSON.stringify(stats.startedJobsPerUser)}`);
+    await rideOutBackendOutage(h, { outageMs: OUTAGE_MS, checkBeforeEndMs: 4_000, timeouts: TIMEOUTS });
   });
 });

@@ -121,13 +121,14 @@ export async function ensureTemporalCli(options: TemporalCliOptions = {}): Promi
   );
 }
 
-interface CommandResult {
+export interface CommandResult {
   exitCode: number | null;
   /** Last output lines, kept to explain a failure. */
   tail: string[];
 }
 
-function runStreaming(
+/** Runs a command, passing each line of its output to `log`; resolves with its exit code and last lines. */
+export function runStreaming(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
