@@ -32,7 +32,7 @@ export default tseslint.config(
   { files: ['**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   // The map page's scripts: plain browser JS (no build step), Leaflet as the global L.
   {
-    files: ['app/dashboard/static/**/*.js'],
+    files: ['src/app/dashboard/static/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
@@ -42,7 +42,7 @@ export default tseslint.config(
       ),
     },
   },
-  { files: ['core/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('core', 'workflows', 'activities', 'app', 'tools')) } },
+  { files: ['src/core/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('core', 'workflows', 'activities', 'app', 'tools')) } },
   {
     files: ['workflows/**'],
     rules: {
@@ -57,8 +57,8 @@ export default tseslint.config(
   },
   { files: ['activities/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('activities', 'workflows', 'app', 'tools')) } },
   // The library's entry points stay free of the tools; only the command line uses them.
-  { files: ['app/**'], ignores: ['app/cli/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('the library (app/)', 'tools')) } },
-  { files: ['tools/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('tools', 'workflows', 'activities', 'app')) } },
-  { files: ['test/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid([['**/bench', '**/bench/**'], 'tests do not import the bench: shared code lives in harness/']) } },
-  { files: ['bench/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid([['**/test', '**/test/**'], 'the bench does not import tests: shared code lives in harness/']) } },
+  { files: ['src/app/**'], ignores: ['src/app/cli/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('the library (src/app/)', 'tools')) } },
+  { files: ['src/tools/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid(upward('tools', 'workflows', 'activities', 'app')) } },
+  { files: ['test/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid([['**/bench', '**/bench/**'], 'tests do not import the bench: shared code lives in test/harness/']) } },
+  { files: ['bench/**'], rules: { '@typescript-eslint/no-restricted-imports': forbid([['**/test/unit/**', '**/test/integration/**', '**/test/soak/**', '**/test/support/**'], 'the bench does not import tests: shared code lives in test/harness/']) } },
 );

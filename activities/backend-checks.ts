@@ -5,12 +5,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../core/openeo/connections';
-import { envPrefix } from '../core/openeo/credentials';
-import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../core/openeo/errors';
-import { BackendLoginError } from '../core/openeo/oidc/errors';
-import type { SpecErrorDetails } from '../core/spec/errors';
-import { InvalidSpecError } from '../core/spec/validate';
+import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../src/core/openeo/connections';
+import { envPrefix } from '../src/core/openeo/credentials';
+import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../src/core/openeo/errors';
+import { BackendLoginError } from '../src/core/openeo/oidc/errors';
+import type { SpecErrorDetails } from '../src/core/batch-spec/errors';
+import { InvalidSpecError } from '../src/core/batch-spec/validate';
 
 /** Network answers that mean "no backend here" rather than "busy". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);

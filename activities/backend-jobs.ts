@@ -6,8 +6,8 @@
  */
 import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { BackendRef } from '../core/openeo/connections';
-import { TERMINAL_JOB_STATUSES } from '../core/records';
+import type { BackendRef } from '../src/core/openeo/connections';
+import { TERMINAL_JOB_STATUSES } from '../src/core/records';
 import { heartbeatInterval, isAnswer, isRefusal, keyOf, planNextLook, type Followed } from './followed-wait';
 import type { JobLookups, JobStatusReading, TrackerOptions, WaitCompletions } from './tracker-types';
 import { trimHistory, type PollObservation } from './polling';

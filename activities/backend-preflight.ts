@@ -6,15 +6,15 @@
  * the batch's `prepareBatch` refuses on the same problems before any job. No Temporal context needed.
  */
 import type { Connection } from '@openeo/js-client';
-import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
-import { describeFailure, type OpenEOFailure } from '../core/openeo/errors';
-import { tileArguments, tileProcessGraph, type ProcessGraph } from '../core/spec/arguments';
-import type { SpecErrorDetails } from '../core/spec/errors';
-import { collectionIdsOf, outputFormatsOf } from '../core/spec/graph-contents';
-import type { ProcessDefinition } from '../core/spec/remote-process';
-import type { BatchSpec } from '../core/spec/schema';
-import { expandPeriods, planTiles, withPeriods } from '../core/spec/tiling';
-import { allowedBackends, type Tile, type TilePlan, type TileSource } from '../core/spec/tile-types';
+import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connections';
+import { describeFailure, type OpenEOFailure } from '../src/core/openeo/errors';
+import { tileArguments, tileProcessGraph, type ProcessGraph } from '../src/core/batch-spec/arguments';
+import type { SpecErrorDetails } from '../src/core/batch-spec/errors';
+import { collectionIdsOf, outputFormatsOf } from '../src/core/batch-spec/graph-contents';
+import type { ProcessDefinition } from '../src/core/batch-spec/remote-process';
+import type { BatchSpec } from '../src/core/batch-spec/schema';
+import { expandPeriods, planTiles, withPeriods } from '../src/core/batch-spec/tiling';
+import { allowedBackends, type Tile, type TilePlan, type TileSource } from '../src/core/batch-spec/tile-types';
 
 /** What the first tile's job would ask of the backend. */
 export interface JobRequirements {

@@ -3,7 +3,7 @@
  * openEO calls (`isTransient`): trouble that may pass is retried, and everything else fails the
  * tile at once with a reason a user can act on, instead of 30 retries over most of an hour.
  */
-import { isTransient, type OpenEOFailure } from '../core/openeo/errors';
+import { isTransient, type OpenEOFailure } from '../src/core/openeo/errors';
 
 /** An HTTP status, a network failure or an integrity problem met while downloading. */
 export class DownloadError extends Error {

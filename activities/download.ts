@@ -5,7 +5,7 @@
  * `Range` request.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { leaseForRequest } from '../core/openeo/request-gate';
+import { leaseForRequest } from '../src/core/openeo/request-gate';
 import { DownloadError, errorFromResponse } from './download-errors';
 import { startReading } from './body-reader';
 import { checksumHash, fileMatches, hashFile, sizeOf, type AssetExpectation } from './store/checksum';

@@ -5,7 +5,7 @@
  * backends' job limits). The tile keeps the oldest job of its title, so each such job is a newer
  * twin of a title that has several jobs, still `created`.
  */
-import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
+import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connections';
 import { callOpenEO } from './failures';
 import { jobHandle, oldestFirst, readJobListing, type ListedJob } from './job-requests';
 

@@ -6,7 +6,7 @@
  * recent copy is as good as a fresh one; a worker that did not read it (or read it too long
  * ago) simply asks.
  */
-import type { BackendRef } from '../core/openeo/connections';
+import type { BackendRef } from '../src/core/openeo/connections';
 
 /** Descriptions kept at most, and for how long: enough for the downloads a tracker's round starts. */
 const KEPT = 1_000;

@@ -7,8 +7,8 @@
  * also when a later page fails.
  */
 import type { Connection } from '@openeo/js-client';
-import { sameOrigin } from '../core/openeo/credentials';
-import { describeFailure } from '../core/openeo/errors';
+import { sameOrigin } from '../src/core/openeo/credentials';
+import { describeFailure } from '../src/core/openeo/errors';
 
 export interface LogEntry {
   id?: string;

@@ -4,9 +4,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from '@openeo/js-client';
-import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../core/openeo/connections';
-import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../core/openeo/errors';
-import { BackendLoginError } from '../core/openeo/oidc/errors';
+import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../src/core/openeo/connections';
+import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../src/core/openeo/errors';
+import { BackendLoginError } from '../src/core/openeo/oidc/errors';
 import { loginReporterOf } from './login-failures';
 
 /**

@@ -3,7 +3,7 @@
  * next look, and how often it heartbeats. Pure, so `BackendJobs` stays the loop.
  */
 import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError, ActivityPausedError } from '@temporalio/client';
-import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
+import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../src/core/records';
 import type { FollowRequest } from './tracker-types';
 import { nextLook } from './polling';
 

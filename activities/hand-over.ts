@@ -12,8 +12,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { CompleteAsyncError } from '@temporalio/common';
-import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
-import { TERMINAL_JOB_STATUSES, TILE_PROGRESS_QUERY, type OpenEOJobStatus, type TileRecord } from '../core/records';
+import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connections';
+import { TERMINAL_JOB_STATUSES, TILE_PROGRESS_QUERY, type OpenEOJobStatus, type TileRecord } from '../src/core/records';
 import { callOpenEO } from './failures';
 import type { JobTracker } from './job-tracker';
 import { createOrRecover, describe, earlierTryOf, jobHandle, jobsTitled, queueJob, snapshot } from './job-requests';

@@ -4,8 +4,8 @@
  */
 import type { Logger } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
-import { OpenEOConnections, type ConnectionOptions } from '../core/openeo/connections';
-import type { CredentialStore } from '../core/openeo/credentials';
+import { OpenEOConnections, type ConnectionOptions } from '../src/core/openeo/connections';
+import type { CredentialStore } from '../src/core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
 import type { JobDescription } from './job-requests';
@@ -17,8 +17,8 @@ import { createResultActivities } from './results';
 import { EndedJobDescriptions } from './ended-jobs';
 import { LoginFailureReporter, useLoginReporter } from './login-failures';
 import { quotaGateOptions, withBackendQuotas } from './quota-scope';
-import type { JobFactory } from '../core/hooks/job-factory';
-import type { Postprocessor } from '../core/hooks/postprocess';
+import type { JobFactory } from '../src/core/hooks/job-factory';
+import type { Postprocessor } from '../src/core/hooks/postprocess';
 import { createJobFactoryActivities } from './job-factory';
 import { createPostprocessActivities } from './postprocess';
 import { createTileExtrasActivities } from './stac/tile-extras';

@@ -4,10 +4,10 @@
  * in the tile's history, so it holds the job's definition only, never a secret.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { InvalidJobPlanError, loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryHelpers, type TileJobPlan } from '../core/hooks/job-factory';
-import type { BackendRef } from '../core/openeo/connections';
-import { tileArguments, tileProcessGraph, type Tile } from '../core/spec/arguments';
-import type { BatchSpec } from '../core/spec/schema';
+import { InvalidJobPlanError, loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryHelpers, type TileJobPlan } from '../src/core/hooks/job-factory';
+import type { BackendRef } from '../src/core/openeo/connections';
+import { tileArguments, tileProcessGraph, type Tile } from '../src/core/batch-spec/arguments';
+import type { BatchSpec } from '../src/core/batch-spec/schema';
 import { Context } from '@temporalio/activity';
 
 export interface PlanTileJobInput {

@@ -4,9 +4,9 @@
  * and the description the workflows keep a snapshot of.
  */
 import { Job, type Connection } from '@openeo/js-client';
-import type { BackendRef } from '../core/openeo/connections';
-import type { OpenEOJobStatus, UsageMetric } from '../core/records';
-import type { ProcessGraph } from '../core/spec/arguments';
+import type { BackendRef } from '../src/core/openeo/connections';
+import type { OpenEOJobStatus, UsageMetric } from '../src/core/records';
+import type { ProcessGraph } from '../src/core/batch-spec/arguments';
 
 /** One tile attempt's job, as the activities create it. */
 export interface CreateJobInput {

@@ -7,9 +7,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { BackendRef } from '../core/openeo/connections';
-import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../core/openeo/login-failure';
-import type { BackendLoginError } from '../core/openeo/oidc/errors';
+import type { BackendRef } from '../src/core/openeo/connections';
+import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../src/core/openeo/login-failure';
+import type { BackendLoginError } from '../src/core/openeo/oidc/errors';
 
 /** How long an activity waits before it tries a failed login again. */
 export const DEFAULT_LOGIN_RETRY_DELAY_MS = 5 * 60_000;

@@ -5,9 +5,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CompleteAsyncError } from '@temporalio/common';
-import type { BackendRef, OpenEOConnections } from '../core/openeo/connections';
-import type { OpenEOJobStatus } from '../core/records';
-import { TERMINAL_JOB_STATUSES } from '../core/records';
+import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connections';
+import type { OpenEOJobStatus } from '../src/core/records';
+import { TERMINAL_JOB_STATUSES } from '../src/core/records';
 import { callOpenEO } from './failures';
 import { createOrRecover, describe, earlierTryOf, jobHandle, queueJob, snapshot, type CreateJobInput, type JobDescription, type JobSnapshot } from './job-requests';
 import { JobTracker, type JobLookups } from './job-tracker';

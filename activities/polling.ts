@@ -16,7 +16,7 @@
  * - if the job outlives the estimate, or its progress stops moving, the wait grows again from
  *   the initial interval, so a stuck job is neither hammered nor forgotten.
  */
-import type { OpenEOJobStatus } from '../core/records';
+import type { OpenEOJobStatus } from '../src/core/records';
 
 /** One look at a job, as the worker saw it. */
 export interface PollObservation {

@@ -6,9 +6,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MAX_POSTPROCESS_RESULT_BYTES, type PostprocessOutcome, type Postprocessor } from '../core/hooks/postprocess';
-import type { TileRecord } from '../core/records';
-import type { Tile } from '../core/spec/tile-types';
+import { MAX_POSTPROCESS_RESULT_BYTES, type PostprocessOutcome, type Postprocessor } from '../src/core/hooks/postprocess';
+import type { TileRecord } from '../src/core/records';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import { registeredNames } from './job-factory';
 import { tileFiles, writeTileFile } from './tile-files';
 

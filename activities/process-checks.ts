@@ -7,9 +7,9 @@
  * match). A URL this machine cannot reach is left unchecked: the backend fetches the
  * definition itself, over its own network.
  */
-import type { SpecErrorDetails } from '../core/spec/errors';
-import { parameterProblems, processFromDocument, type ProcessDefinition } from '../core/spec/remote-process';
-import { processCallSchema, type BatchSpec } from '../core/spec/schema';
+import type { SpecErrorDetails } from '../src/core/batch-spec/errors';
+import { parameterProblems, processFromDocument, type ProcessDefinition } from '../src/core/batch-spec/remote-process';
+import { processCallSchema, type BatchSpec } from '../src/core/batch-spec/schema';
 
 /** How long the namespace URL may take to answer. */
 export const NAMESPACE_TIMEOUT_MS = 10_000;

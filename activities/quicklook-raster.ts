@@ -5,7 +5,7 @@
  * so a large result never sits in memory whole.
  */
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
-import { resolveCrs, type ResolvedCrs } from '../core/spec/crs';
+import { resolveCrs, type ResolvedCrs } from '../src/core/batch-spec/crs';
 import { chooseBands, quicklookSize, type BandChoice } from './quicklook-render';
 
 /** Source pixels per band read at once; bounds the memory of one read. */

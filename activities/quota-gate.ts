@@ -10,9 +10,9 @@ import { Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import type { GatedBackend, GatedRequest, RequestGate, RequestLease } from '../core/openeo/request-gate';
-import { SLOT_RETRY_MS, type LeaseAnswer, type LeaseRequest } from '../core/quota/ledger';
-import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, checkQuotaLimits, quotaLimitsOf, quotaWorkflowId, type QuotaLimits } from '../core/quota/limits';
+import type { GatedBackend, GatedRequest, RequestGate, RequestLease } from '../src/core/openeo/request-gate';
+import { SLOT_RETRY_MS, type LeaseAnswer, type LeaseRequest } from '../src/core/quota/ledger';
+import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, checkQuotaLimits, quotaLimitsOf, quotaWorkflowId, type QuotaLimits } from '../src/core/quota/limits';
 
 export interface QuotaGateOptions {
   /** A request's lease ends by itself after this long: longer than any request may take. */

@@ -3,7 +3,7 @@
  * (`backend`, or a spec's `backends`) with quotas gets its requests leased, every other call
  * runs as before, at no cost.
  */
-import { runWithRequestGates } from '../core/openeo/request-gate';
+import { runWithRequestGates } from '../src/core/openeo/request-gate';
 import { gatedBackendsOf, type QuotaGateOptions } from './quota-gate';
 
 /** Any activity: its arguments are whatever the workflow sends. */

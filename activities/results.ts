@@ -6,10 +6,10 @@
 import { Context, log } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 
-import type { OpenEOConnections } from '../core/openeo/connections';
+import type { OpenEOConnections } from '../src/core/openeo/connections';
 import type { EndedJobDescriptions } from './ended-jobs';
-import type { TileError, UncheckedChecksum } from '../core/records';
-import { sameOrigin } from '../core/openeo/credentials';
+import type { TileError, UncheckedChecksum } from '../src/core/records';
+import { sameOrigin } from '../src/core/openeo/credentials';
 import type { AssetFetchContext } from './asset-downloads';
 import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
@@ -17,7 +17,7 @@ import { makeQuicklook, quicklookSource, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type D
 import { jobHandle, snapshot, type JobDescription } from './job-requests';
 import type { JobRef, JobSnapshot } from './openeo-jobs';
 import { localFolder, stageFromStore, storeAsset, storeDocument, storeFailure, tileFolder, type TileFolder } from './tile-output';
-import { stacSettings, type StacSettings } from '../core/spec/stac-settings';
+import { stacSettings, type StacSettings } from '../src/core/batch-spec/stac-settings';
 import { publishTileStac, type TileFile } from './stac/publish';
 import type { ItemTile } from './stac/item';
 import { stacStoreIn } from './stac/result-store';

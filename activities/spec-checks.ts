@@ -7,12 +7,12 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
-import type { OpenEOConnections } from '../core/openeo/connections';
-import type { SpecErrorDetails } from '../core/spec/errors';
-import type { ProcessDefinition } from '../core/spec/remote-process';
-import type { TilePlan } from '../core/spec/tile-types';
-import { checkTilesOffline, inspectSpecOffline, type PreparedBatch } from '../core/spec/prepare';
-import { InvalidSpecError } from '../core/spec/validate';
+import type { OpenEOConnections } from '../src/core/openeo/connections';
+import type { SpecErrorDetails } from '../src/core/batch-spec/errors';
+import type { ProcessDefinition } from '../src/core/batch-spec/remote-process';
+import type { TilePlan } from '../src/core/batch-spec/tile-types';
+import { checkTilesOffline, inspectSpecOffline, type PreparedBatch } from '../src/core/batch-spec/prepare';
+import { InvalidSpecError } from '../src/core/batch-spec/validate';
 import { isTileFile, loadTiles } from './tile-source';
 import { checkBackendLogin } from './backend-checks';
 import { preflightBatchJob, tilesOfSource } from './backend-preflight';

@@ -6,7 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { basename, join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import type { TileFile } from '../core/hooks/postprocess';
+import type { TileFile } from '../src/core/hooks/postprocess';
 import { resultStore } from './store';
 
 /** The files a tile's record lists, in its folder (`record.outputDir`: a path or `s3://…`). */

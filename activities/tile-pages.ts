@@ -5,11 +5,11 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { tileWorkflowId } from '../core/ids';
-import { SpecError } from '../core/spec/errors';
-import type { PeriodsSpecInput, TilesSpec } from '../core/spec/schema';
-import type { Tile, TileFeatureCollection, TileSource } from '../core/spec/tile-types';
-import { addedPeriodTiles, featureSlicePeriodTiles, featureSliceTiles, tilePage } from '../core/spec/tiling';
+import { tileWorkflowId } from '../src/core/ids';
+import { SpecError } from '../src/core/batch-spec/errors';
+import type { PeriodsSpecInput, TilesSpec } from '../src/core/batch-spec/schema';
+import type { Tile, TileFeatureCollection, TileSource } from '../src/core/batch-spec/tile-types';
+import { addedPeriodTiles, featureSlicePeriodTiles, featureSliceTiles, tilePage } from '../src/core/batch-spec/tiling';
 import { checkFingerprint, isTileFile, loadTiles } from './tile-source';
 
 export interface TilePageInput {

@@ -6,8 +6,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import type { TileFileSpec, TilesSpec } from '../core/spec/schema';
-import type { TileFeatureCollection } from '../core/spec/tile-types';
+import type { TileFileSpec, TilesSpec } from '../src/core/batch-spec/schema';
+import type { TileFeatureCollection } from '../src/core/batch-spec/tile-types';
 
 export interface LoadedTiles {
   collection: TileFeatureCollection;

@@ -3,8 +3,8 @@
  * waits, and what a wait asks of it. Shared by the tracker (`job-tracker.ts`), its loop per
  * backend (`backend-jobs.ts`) and the rules of one wait (`followed-wait.ts`).
  */
-import type { BackendRef } from '../core/openeo/connections';
-import type { OpenEOJobStatus } from '../core/records';
+import type { BackendRef } from '../src/core/openeo/connections';
+import type { OpenEOJobStatus } from '../src/core/records';
 import type { PollObservation, PollSettings } from './polling';
 
 /** What the tracker reads of a job, from `GET /jobs/{id}` or a listing. */

@@ -1,8 +1,8 @@
 /** Running one batch, timed and bounded. */
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BatchSummary } from '../core/records';
-import type { BatchSpecInput } from '../core/spec/schema';
+import type { BatchSummary } from '../src/core/records';
+import type { BatchSpecInput } from '../src/core/batch-spec/schema';
 import type { BenchBackend } from './world';
 
 export interface TimedBatch {

@@ -2,7 +2,7 @@
  * Messages between the benchmark and its worker child process. The worker runs in its own
  * process so that its memory figure is the worker's alone, not the emulator's or the client's.
  */
-import type { CredentialStore } from '../core/openeo/credentials';
+import type { CredentialStore } from '../src/core/openeo/credentials';
 
 /** What the child needs to start a worker; sent as JSON in its environment. */
 export interface WorkerChildConfig {

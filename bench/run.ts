@@ -7,7 +7,7 @@
  * most of the time, and running it in parallel keeps the whole benchmark within ~20 minutes.
  */
 import { parseOptions } from './args';
-import { chaosFigures, runChaos } from '../harness/chaos-run';
+import { chaosFigures, runChaos } from '../test/harness/chaos-run';
 import { Report } from './report';
 import { exportScenario } from './scenarios/export';
 import { dashboardScenario } from './scenarios/dashboard';

@@ -1,6 +1,6 @@
 /** Batch specs for the benchmark: square-ish grids of tiles over an AOI in EPSG:32631. */
-import type { BatchSpecInput } from '../core/spec/schema';
-import { BAP_COMPOSITE_NAMESPACE } from '../tools/emulator';
+import type { BatchSpecInput } from '../src/core/batch-spec/schema';
+import { BAP_COMPOSITE_NAMESPACE } from '../src/tools/emulator';
 
 export interface GridOptions {
   batchId: string;

@@ -1,5 +1,5 @@
 /** The issue's targets, judged from the scenarios' figures. */
-import type { ChaosResult } from '../harness/chaos-run';
+import type { ChaosResult } from '../test/harness/chaos-run';
 import type { Report } from './report';
 import type { ExportedBatch } from './scenarios/export';
 import type { DashboardFigures } from './scenarios/dashboard';

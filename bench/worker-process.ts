@@ -4,7 +4,7 @@
  * the worker's peak RSS.
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createOpenEOWorker } from '../app/worker';
+import { createOpenEOWorker } from '../src/app/worker';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerChildConfig } from './protocol';
 
 /** Often enough to catch short peaks, rarely enough to cost nothing measurable. */

@@ -9,10 +9,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenEOBatchClient } from '../app/client';
-import { startDevServer, type DevServer } from '../tools/devserver';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../tools/emulator';
-import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../core/search-attributes';
+import { OpenEOBatchClient } from '../src/app/client';
+import { startDevServer, type DevServer } from '../src/tools/devserver';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/tools/emulator';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../src/core/search-attributes';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerChildConfig } from './protocol';
 
 const USER = { username: 'bench', password: 'bench-password' };

@@ -5,7 +5,7 @@
  */
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
-import type { BatchSpec } from '../core/spec/schema';
+import type { BatchSpec } from '../src/core/batch-spec/schema';
 
 /** Retries of the batch's own calls in one round (see `durably` for what comes after). */
 const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 };

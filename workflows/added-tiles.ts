@@ -3,9 +3,9 @@
  * numbered after every tile the batch has, one update at a time. Used by a window and by the
  * partition runner alike, whichever holds the batch's tiles.
  */
-import { periodTileId } from '../core/spec/tile-periods';
-import type { PeriodsSpecInput } from '../core/spec/schema';
-import type { Tile, TileFeature } from '../core/spec/tile-types';
+import { periodTileId } from '../src/core/batch-spec/tile-periods';
+import type { PeriodsSpecInput } from '../src/core/batch-spec/schema';
+import type { Tile, TileFeature } from '../src/core/batch-spec/tile-types';
 import { activityCause, tilePageActivities } from './activity-options';
 import { invalidChange } from './controls';
 

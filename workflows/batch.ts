@@ -4,10 +4,10 @@
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
 import { ApplicationFailure, continueAsNew, getCurrentDetails, isCancellation, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import { summaryOf } from '../core/progress';
-import type { BatchSummary } from '../core/records';
-import type { PreparedBatch } from '../core/spec/prepare';
-import type { BatchSpec, BatchSpecInput } from '../core/spec/schema';
+import { summaryOf } from '../src/core/progress';
+import type { BatchSummary } from '../src/core/records';
+import type { PreparedBatch } from '../src/core/batch-spec/prepare';
+import type { BatchSpec, BatchSpecInput } from '../src/core/batch-spec/schema';
 import { durably, specActivities, sweepActivities } from './activity-options';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
 import { runPartitions } from './partition-runner';

@@ -4,8 +4,8 @@
  * spent before it starts a tile: the credits ended tiles reported, plus the expected cost of
  * every tile in flight, plus the one about to start. Pure, so it is tested without a server.
  */
-import { addCosts, formatCosts, roundCosts } from '../core/costs';
-import type { BudgetSpec } from '../core/spec/schema';
+import { addCosts, formatCosts, roundCosts } from '../src/core/costs';
+import type { BudgetSpec } from '../src/core/batch-spec/schema';
 
 /**
  * Patch id of the budget: a window with a budget holds back tiles that would pass it. Called

@@ -4,7 +4,7 @@
  * without a server.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
+import type { BackendSpec, BudgetSpec } from '../src/core/batch-spec/schema';
 import { changedBudget } from './budget';
 import type { BatchControl } from './messages';
 

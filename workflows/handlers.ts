@@ -9,10 +9,10 @@
  * `allHandlersFinished` before they return or continue as new.
  */
 import { condition, log, setHandler } from '@temporalio/workflow';
-import { progressBeforeStart, type BatchProgress } from '../core/progress';
-import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
-import { periodTileId } from '../core/spec/tile-periods';
-import type { Tile } from '../core/spec/tile-types';
+import { progressBeforeStart, type BatchProgress } from '../src/core/progress';
+import type { BackendSpec, BudgetSpec } from '../src/core/batch-spec/schema';
+import { periodTileId } from '../src/core/batch-spec/tile-periods';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import { checkAddedTiles, explicitId, type PendingTiles } from './added-tiles';
 import { checkControl, checkControlValues, type BatchSettings, type SettingsControl } from './controls';
 import {

@@ -4,8 +4,8 @@
  * the window's state (`behind`, `next` and `needsWord` of in-flight tiles), so they cross
  * continue-as-new as they are; this class keeps both ends of each line consistent.
  */
-import type { BackendSpec } from '../core/spec/schema';
-import type { Tile } from '../core/spec/tile-types';
+import type { BackendSpec } from '../src/core/batch-spec/schema';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import type { WindowState } from './window-state';
 
 /** What the lines need to know of the window's slots (the window's book). */

@@ -3,11 +3,11 @@
  * world. Module-level constants, so the client, the CLI and the workflows share one definition.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { BatchProgress } from '../core/progress';
-import { TILE_PROGRESS_QUERY, type TileError, type TileRecord } from '../core/records';
-import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
-import type { Tile, TileFeature } from '../core/spec/tile-types';
-import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../core/openeo/login-failure';
+import type { BatchProgress } from '../src/core/progress';
+import { TILE_PROGRESS_QUERY, type TileError, type TileRecord } from '../src/core/records';
+import type { BackendSpec, BudgetSpec } from '../src/core/batch-spec/schema';
+import type { Tile, TileFeature } from '../src/core/batch-spec/tile-types';
+import { BACKEND_LOGIN_FAILED_SIGNAL, type BackendLoginFailure } from '../src/core/openeo/login-failure';
 
 /** A tile tells its window that it ended (finished, error or canceled), with its record. */
 export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');

@@ -4,7 +4,7 @@
  * Temporal's history limits, and because one partition runs at a time, the backends' slots are
  * never shared, so `parallelJobs` stays exact. The price is a short tail at each partition's end.
  */
-import { detailsWithHeadline } from '../core/batch-headline';
+import { detailsWithHeadline } from '../src/core/batch-headline';
 import {
   ParentClosePolicy,
   allHandlersFinished,
@@ -15,11 +15,11 @@ import {
   startChild,
   type SignalDefinition,
 } from '@temporalio/workflow';
-import { partitionWorkflowId } from '../core/ids';
-import type { PreparedBatch } from '../core/spec/prepare';
-import type { BackendSpec } from '../core/spec/schema';
-import { periodIds } from '../core/spec/tile-periods';
-import type { Tile } from '../core/spec/tile-types';
+import { partitionWorkflowId } from '../src/core/ids';
+import type { PreparedBatch } from '../src/core/batch-spec/prepare';
+import type { BackendSpec } from '../src/core/batch-spec/schema';
+import { periodIds } from '../src/core/batch-spec/tile-periods';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import { AddedTiles, type PendingTiles } from './added-tiles';
 import { applyControl, type SettingsControl } from './controls';
 import type { BatchController, BatchHandlers } from './handlers';

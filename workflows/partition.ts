@@ -3,11 +3,11 @@
  * started by the batch's partition runner (see `partition-runner.ts`).
  */
 import { continueAsNew } from '@temporalio/workflow';
-import type { PreparedBatch } from '../core/spec/prepare';
-import type { FailedTile, StatusCounts } from '../core/records';
-import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
+import type { PreparedBatch } from '../src/core/batch-spec/prepare';
+import type { FailedTile, StatusCounts } from '../src/core/records';
+import type { BackendSpec, BudgetSpec } from '../src/core/batch-spec/schema';
 import type { Spend } from './budget';
-import type { Tile } from '../core/spec/tile-types';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import { registerBatchHandlers } from './handlers';
 import { runWindow } from './window';
 import { decodeWindowState, initialWindowState, type WindowState } from './window-state';

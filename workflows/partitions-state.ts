@@ -3,11 +3,11 @@
  * partition's result adds to it. Plain data and pure functions, so they are tested without a
  * server; `partition-runner.ts` runs the partitions.
  */
-import { addCosts } from '../core/costs';
-import { batchOutputDir, type BatchProgress, type BatchTally } from '../core/progress';
-import { emptyCounts, type StatusCounts } from '../core/records';
-import type { PreparedBatch } from '../core/spec/prepare';
-import type { Tile } from '../core/spec/tile-types';
+import { addCosts } from '../src/core/costs';
+import { batchOutputDir, type BatchProgress, type BatchTally } from '../src/core/progress';
+import { emptyCounts, type StatusCounts } from '../src/core/records';
+import type { PreparedBatch } from '../src/core/batch-spec/prepare';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import type { Spend } from './budget';
 import { applyControl, type BatchSettings, type SettingsControl } from './controls';
 import type { PartitionResult } from './partition';

@@ -2,8 +2,8 @@
  * Placement: which waiting tile starts next, and on which backend. Pure over the window's book,
  * so it is tested without a server.
  */
-import type { BackendSpec } from '../core/spec/schema';
-import type { Tile } from '../core/spec/tile-types';
+import type { BackendSpec } from '../src/core/batch-spec/schema';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import type { WindowBook } from './window-book';
 
 /** A tile to start now, on the backend that has a slot for it. */

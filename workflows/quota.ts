@@ -9,8 +9,8 @@
  * credential.
  */
 import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
-import { QuotaLedger, leaseRequestProblem, type LeaseAnswer, type LeaseRequest, type QuotaState } from '../core/quota/ledger';
-import { ACQUIRE_LEASE_UPDATE, QUOTA_VIEW_QUERY, RELEASE_LEASE_SIGNAL } from '../core/quota/limits';
+import { QuotaLedger, leaseRequestProblem, type LeaseAnswer, type LeaseRequest, type QuotaState } from '../src/core/quota/ledger';
+import { ACQUIRE_LEASE_UPDATE, QUOTA_VIEW_QUERY, RELEASE_LEASE_SIGNAL } from '../src/core/quota/limits';
 
 export const acquireLease = defineUpdate<LeaseAnswer, [LeaseRequest]>(ACQUIRE_LEASE_UPDATE);
 export const releaseLease = defineSignal<[string]>(RELEASE_LEASE_SIGNAL);

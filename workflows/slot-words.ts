@@ -6,7 +6,7 @@
  * continue-as-new.
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { tileWorkflowId } from '../core/ids';
+import { tileWorkflowId } from '../src/core/ids';
 import { slotGiven } from './messages';
 import type { WindowState } from './window-state';
 

@@ -6,11 +6,11 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailur
 import type { OpenEOActivities } from '../activities';
 import type { HandOver } from '../activities/hand-over';
 import type { CancelledJob, CreateJobInput, JobSnapshot, SubmittedJob } from '../activities/openeo-jobs';
-import type { BackendRef } from '../core/openeo/connections';
-import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../core/records';
-import { OPENEO_JOB_ID } from '../core/search-attributes';
-import type { ProcessGraph } from '../core/spec/arguments';
-import type { BatchSpec } from '../core/spec/schema';
+import type { BackendRef } from '../src/core/openeo/connections';
+import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../src/core/records';
+import { OPENEO_JOB_ID } from '../src/core/search-attributes';
+import type { ProcessGraph } from '../src/core/batch-spec/arguments';
+import type { BatchSpec } from '../src/core/batch-spec/schema';
 import type { TileActivities } from './activity-options';
 import type { TileJournal } from './tile-journal';
 

@@ -4,9 +4,9 @@
  * batches without hooks are unchanged.
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
-import type { TileJobPlan } from '../core/hooks/job-factory';
-import type { TileRecord } from '../core/records';
-import type { BatchSpec } from '../core/spec/schema';
+import type { TileJobPlan } from '../src/core/hooks/job-factory';
+import type { TileRecord } from '../src/core/records';
+import type { BatchSpec } from '../src/core/batch-spec/schema';
 import { hookActivities, tileActivities } from './activity-options';
 import type { JobDefinition } from './tile-attempt';
 import type { TileWorkflowInput } from './tile-input';

@@ -2,12 +2,12 @@
  * What the batch hands a tile workflow: one JSON document in the child's history, so every field
  * added later is optional and an older input still reads the same.
  */
-import type { BackendRef } from '../core/openeo/connections';
-import type { QuotaLimits } from '../core/quota/limits';
-import type { TileRecord } from '../core/records';
-import type { Tile } from '../core/spec/arguments';
-import type { BatchSpec } from '../core/spec/schema';
-import type { StacSettings } from '../core/spec/stac-settings';
+import type { BackendRef } from '../src/core/openeo/connections';
+import type { QuotaLimits } from '../src/core/quota/limits';
+import type { TileRecord } from '../src/core/records';
+import type { Tile } from '../src/core/batch-spec/arguments';
+import type { BatchSpec } from '../src/core/batch-spec/schema';
+import type { StacSettings } from '../src/core/batch-spec/stac-settings';
 
 /** Everything a tile needs, as the batch hands it over. */
 export interface TileWorkflowInput {

@@ -4,8 +4,8 @@
  * Pure (the clock is the workflow's), so it is tested without a server.
  */
 import type { JobSnapshot } from '../activities/openeo-jobs';
-import type { TileRecord } from '../core/records';
-import { addCosts } from '../core/costs';
+import type { TileRecord } from '../src/core/records';
+import { addCosts } from '../src/core/costs';
 
 function nowIso(): string {
   // The workflow clock: deterministic on replay.

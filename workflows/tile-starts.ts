@@ -5,13 +5,13 @@
  */
 import { ParentClosePolicy, condition, getExternalWorkflowHandle, sleep, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
-import { tileWorkflowId } from '../core/ids';
-import { quotaLimitsOf } from '../core/quota/limits';
-import type { TileRecord } from '../core/records';
-import { BACKEND, BATCH_ID, TILE_STATUS } from '../core/search-attributes';
-import type { BackendSpec, BatchSpec } from '../core/spec/schema';
-import { stacSettings } from '../core/spec/stac-settings';
-import type { Tile } from '../core/spec/tile-types';
+import { tileWorkflowId } from '../src/core/ids';
+import { quotaLimitsOf } from '../src/core/quota/limits';
+import type { TileRecord } from '../src/core/records';
+import { BACKEND, BATCH_ID, TILE_STATUS } from '../src/core/search-attributes';
+import type { BackendSpec, BatchSpec } from '../src/core/batch-spec/schema';
+import { stacSettings } from '../src/core/batch-spec/stac-settings';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import type { TileStart } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
 import type { WindowBook } from './window-book';

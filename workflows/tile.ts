@@ -19,11 +19,11 @@ import {
 } from '@temporalio/workflow';
 import type { CancelledJob, JobSnapshot } from '../activities/openeo-jobs';
 import type { DownloadedResults } from '../activities/results';
-import type { TileError, TileRecord } from '../core/records';
-import { tileWorkflowId } from '../core/ids';
-import { TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
-import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph } from '../core/spec/arguments';
-import { tilePeriodId } from '../core/spec/output-path';
+import type { TileError, TileRecord } from '../src/core/records';
+import { tileWorkflowId } from '../src/core/ids';
+import { TILE_RECORD_MEMO, TILE_STATUS } from '../src/core/search-attributes';
+import { tileArguments, tileJobOptions, tileProcessGraph, type ProcessGraph } from '../src/core/batch-spec/arguments';
+import { tilePeriodId } from '../src/core/batch-spec/output-path';
 import { tileActivities } from './activity-options';
 import { slotGiven, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, tileProgress } from './messages';
 import { LEAN_TILE_PATCH, runAttempt, type AttemptContext, type JobDefinition } from './tile-attempt';

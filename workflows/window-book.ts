@@ -4,12 +4,12 @@
  * Its state is plain data (`window-state.ts`), so it crosses continue-as-new as is; its logic is
  * pure, so it is tested without a server.
  */
-import { addCosts } from '../core/costs';
-import { batchOutputDir, type BatchProgress } from '../core/progress';
-import type { StatusCounts, TileRecord } from '../core/records';
-import type { BackendSpec, BatchSpec } from '../core/spec/schema';
-import { periodIds } from '../core/spec/tile-periods';
-import { allowedBackends, type Tile } from '../core/spec/tile-types';
+import { addCosts } from '../src/core/costs';
+import { batchOutputDir, type BatchProgress } from '../src/core/progress';
+import type { StatusCounts, TileRecord } from '../src/core/records';
+import type { BackendSpec, BatchSpec } from '../src/core/batch-spec/schema';
+import { periodIds } from '../src/core/batch-spec/tile-periods';
+import { allowedBackends, type Tile } from '../src/core/batch-spec/tile-types';
 import type { PendingTiles } from './added-tiles';
 import { budgetStop, recordSpend, type SpendingNow } from './budget';
 import { Lines } from './lines';

@@ -3,11 +3,11 @@
  * between them), what has ended, and the live settings. Plain data with a version, so a run of
  * a newer build decodes the state an older one carried.
  */
-import type { BatchTally } from '../core/progress';
-import { emptyCounts } from '../core/records';
-import type { BackendSpec, BudgetSpec } from '../core/spec/schema';
+import type { BatchTally } from '../src/core/progress';
+import { emptyCounts } from '../src/core/records';
+import type { BackendSpec, BudgetSpec } from '../src/core/batch-spec/schema';
 import type { Spend } from './budget';
-import type { Tile } from '../core/spec/tile-types';
+import type { Tile } from '../src/core/batch-spec/tile-types';
 import type { BatchSettings } from './controls';
 
 export interface InFlightTile {

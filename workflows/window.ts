@@ -14,12 +14,12 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { progressDetails, type BatchProgress } from '../core/progress';
-import { detailsWithHeadline } from '../core/batch-headline';
-import type { BackendSpec, BatchSpec } from '../core/spec/schema';
-import { pagePlaces } from '../core/spec/tile-periods';
-import type { Tile } from '../core/spec/tile-types';
-import { loginPauseReason } from '../core/openeo/login-failure';
+import { progressDetails, type BatchProgress } from '../src/core/progress';
+import { detailsWithHeadline } from '../src/core/batch-headline';
+import type { BackendSpec, BatchSpec } from '../src/core/batch-spec/schema';
+import { pagePlaces } from '../src/core/batch-spec/tile-periods';
+import type { Tile } from '../src/core/batch-spec/tile-types';
+import { loginPauseReason } from '../src/core/openeo/login-failure';
 import { durably, tilePageActivities } from './activity-options';
 import { applyControl } from './controls';
 import { BUDGET_PATCH } from './budget';

@@ -7,7 +7,7 @@
  * can see is missing. The last writer's check then sees every item whose
  * own writer has finished, so no finished tile's item is left out of the final collection.
  */
-import type { StacSettings } from '../../core/spec/stac-settings';
+import type { StacSettings } from '../../src/core/batch-spec/stac-settings';
 import { extendCollection, type StacCollection } from './collection';
 import type { StacItem } from './item';
 import { COLLECTION_KEY, ITEMS_PREFIX, itemKey, type StacStore } from './store';

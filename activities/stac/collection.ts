@@ -3,7 +3,7 @@
  * item's bbox and time, its providers are the backends that ran the jobs, and it links to each
  * item. Pure; built whole from items, or grown by the items a stored collection does not link yet.
  */
-import type { StacSettings } from '../../core/spec/stac-settings';
+import type { StacSettings } from '../../src/core/batch-spec/stac-settings';
 import { STAC_VERSION, type StacItem, type StacLink } from './item';
 
 export interface StacCollection {

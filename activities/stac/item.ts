@@ -4,7 +4,7 @@
  * file with its real href, `file:` and `proj:` fields. Pure: every fact comes in as a parameter.
  */
 import { bbox as turfBbox } from '@turf/turf';
-import type { MultiPolygonGeometry, PolygonGeometry } from '../../core/spec/tile-types';
+import type { MultiPolygonGeometry, PolygonGeometry } from '../../src/core/batch-spec/tile-types';
 import type { ProjectionFields } from './raster-info';
 
 export const STAC_VERSION = '1.1.0';

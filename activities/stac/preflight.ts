@@ -5,8 +5,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { SpecErrorDetails } from '../../core/spec/errors';
-import { InvalidSpecError } from '../../core/spec/validate';
+import type { SpecErrorDetails } from '../../src/core/batch-spec/errors';
+import { InvalidSpecError } from '../../src/core/batch-spec/validate';
 import { StacApiClient, StacApiError } from './api';
 
 const FIELD = 'stac.api.url';

@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { StacSettings } from '../../core/spec/stac-settings';
+import type { StacSettings } from '../../src/core/batch-spec/stac-settings';
 import { StacApiClient, stacPushFailure } from './api';
 import { writeItemAndCollection } from './catalog';
 import type { StacCollection } from './collection';

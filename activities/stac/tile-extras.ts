@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { extname } from 'node:path';
-import { stacSettings, type StacSettings } from '../../core/spec/stac-settings';
+import { stacSettings, type StacSettings } from '../../src/core/batch-spec/stac-settings';
 import { resultStore } from '../store';
 import { addItemAssets, type TileFile } from './publish';
 import { stacStoreIn } from './result-store';

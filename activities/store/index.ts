@@ -2,7 +2,7 @@
  * `resultStore(outputDir)`: the store for a spec's `outputDir` (or a tile record's folder), a
  * local folder or `s3://bucket/prefix`. Everything that writes or reads results goes through it.
  */
-import { parseS3Url } from '../../core/spec/output-schema';
+import { parseS3Url } from '../../src/core/batch-spec/output-schema';
 import { localStore } from './local';
 import { s3Store } from './s3';
 import type { ResultStore } from './types';

@@ -6,9 +6,9 @@
  * and, with the batch resumed, that it keeps taking in updates.
  */
 import type { Page } from 'playwright-core';
-import { createDashboard } from '../../app/dashboard';
-import { launchBrowser } from '../../harness/browser';
-import { pageStats, serveDashboard } from '../../harness/dashboard-page';
+import { createDashboard } from '../../src/app/dashboard';
+import { launchBrowser } from '../../test/harness/browser';
+import { pageStats, serveDashboard } from '../../test/harness/dashboard-page';
 import { batchProgress } from '../../workflows/messages';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';

@@ -10,8 +10,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { OpenEOBatchClient } from '../../app/client';
-import { EXPORT_FORMATS, type ExportFormat } from '../../app/export';
+import { OpenEOBatchClient } from '../../src/app/client';
+import { EXPORT_FORMATS, type ExportFormat } from '../../src/app/export';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
 import type { BenchWorld } from '../world';

@@ -10,8 +10,8 @@
  * start (the worker's first workflow tasks, its first login to the backend) is a figure of its own.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TileRecord } from '../../core/records';
-import type { BatchSpecInput } from '../../core/spec/schema';
+import type { TileRecord } from '../../src/core/records';
+import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import { runBatch } from '../batches';
 import { measureHistories } from '../histories';
 import type { Report } from '../report';

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TileRecord } from '../../core/records';
+import type { TileRecord } from '../../src/core/records';
 import { runBatch } from '../batches';
 import { ASSET_ROUTE, jobLags, STATUS_ROUTE } from '../lags';
 import type { Report } from '../report';

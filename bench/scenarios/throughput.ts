@@ -7,7 +7,7 @@ import { finishedSoFar, runBatchFor } from '../batches';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
 import type { BenchBackend, BenchWorld, WorkerChild } from '../world';
-import type { BatchSpecInput } from '../../core/spec/schema';
+import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import { allLegs, readLongRun, writeLongRun, type Leg, type LongRun } from '../long-run';
 import { availableParallelism } from 'node:os';
 import { cpuMeter } from '../cpu';

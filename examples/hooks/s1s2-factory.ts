@@ -5,7 +5,7 @@
  *
  * In your own project, import from 'openeo-temporal' instead of '../../app'.
  */
-import type { JobFactory, JobFactoryContext, Tile } from '../../app';
+import type { JobFactory, JobFactoryContext, Tile } from '../../src/app';
 
 /** `[start, end)` for the tile: its period, else `parameterDefaults.temporal_extent`. */
 function timeRange(tile: Tile, context: JobFactoryContext): [string, string] {

@@ -8,7 +8,7 @@
  * In your own project, import from 'openeo-temporal' instead of '../../app'.
  */
 import { fromArrayBuffer } from 'geotiff';
-import type { Postprocessor, TileFile } from '../../app';
+import type { Postprocessor, TileFile } from '../../src/app';
 
 export interface BandStatistics {
   band: number;

@@ -4,7 +4,7 @@
  *
  * In your own project, import from 'openeo-temporal' instead of '../../app'.
  */
-import { createOpenEOWorker } from '../../app';
+import { createOpenEOWorker } from '../../src/app';
 import { jobFactories, postprocessors } from './hooks';
 
 async function main(): Promise<void> {

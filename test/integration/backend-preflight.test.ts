@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { preflightBackend } from '../../activities/backend-preflight';
-import { OpenEOConnections } from '../../core/openeo/connections';
-import type { FaultAction } from '../../tools/emulator/faults/config';
+import { OpenEOConnections } from '../../src/core/openeo/connections';
+import type { FaultAction } from '../../src/tools/emulator/faults/config';
 import { EMULATOR_USER } from '../support/harness';
 import { withEmulator } from '../support/emulator-api';
 

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readChangedTiles } from '../../app/batch-records';
-import { TILE_RECORD_MEMO } from '../../core/search-attributes';
-import type { TileFeature } from '../../core/spec/tile-types';
+import { readChangedTiles } from '../../src/app/batch-records';
+import { TILE_RECORD_MEMO } from '../../src/core/search-attributes';
+import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';

@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { fromArrayBuffer } from 'geotiff';
-import type { EmulatorStats } from '../../tools/emulator/stats';
-import { WORKFLOWS_PATH } from '../../app/plugin';
-import { InvalidSpecError } from '../../core/spec/validate';
+import type { EmulatorStats } from '../../src/tools/emulator/stats';
+import { WORKFLOWS_PATH } from '../../src/app/plugin';
+import { InvalidSpecError } from '../../src/core/batch-spec/validate';
 import { startHarness, type Harness } from '../support/harness';
 
 async function emulatorStats(h: Harness): Promise<EmulatorStats> {

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { planBatch } from '../../app/plan';
-import { runPilot } from '../../app/plan-pilot';
-import type { BatchProgress } from '../../core/progress';
+import { planBatch } from '../../src/app/plan';
+import { runPilot } from '../../src/app/plan/pilot';
+import type { BatchProgress } from '../../src/core/progress';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TileRecord } from '../../core/records';
+import type { TileRecord } from '../../src/core/records';
 import { startHarness, type Harness } from '../support/harness';
 
 /** The tile records of a batch, as their workflows returned them. */

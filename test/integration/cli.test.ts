@@ -8,11 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { ensureTemporalCli } from '../../tools/devserver';
+import { ensureTemporalCli } from '../../src/tools/devserver';
 import { startHarness, type Harness } from '../support/harness';
 
 const run = promisify(execFile);
-const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
 /** Runs the project's CLI against the test's dev server; resolves even when it exits non-zero. */
 async function openeoTemporal(h: Harness, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobActivities, type CancelledJob, type SubmittedJob } from '../../activities/openeo-jobs';
-import { OpenEOConnections } from '../../core/openeo/connections';
-import { ManualClock, startEmulator, type RunningEmulator } from '../../tools/emulator';
-import type { RequestHookContext, RequestHookOutcome } from '../../tools/emulator/hooks';
+import { OpenEOConnections } from '../../src/core/openeo/connections';
+import { ManualClock, startEmulator, type RunningEmulator } from '../../src/tools/emulator';
+import type { RequestHookContext, RequestHookOutcome } from '../../src/tools/emulator/hooks';
 import { EMULATOR_USER } from '../support/harness';
 
 const graph = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } };

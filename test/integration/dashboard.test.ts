@@ -9,15 +9,15 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Request } from 'playwright-core';
-import { OpenEOBatchClient } from '../../app/client';
-import { createDashboard, createPlanMap, STATUS_COLOURS } from '../../app/dashboard';
-import { launchBrowser, type HeadlessBrowser } from '../../harness/browser';
-import { drawnTiles, pageStats, rgbOfColours, serveDashboard, type DrawnTile } from '../../harness/dashboard-page';
+import { OpenEOBatchClient } from '../../src/app/client';
+import { createDashboard, createPlanMap, STATUS_COLOURS } from '../../src/app/dashboard';
+import { launchBrowser, type HeadlessBrowser } from '../harness/browser';
+import { drawnTiles, pageStats, rgbOfColours, serveDashboard, type DrawnTile } from '../harness/dashboard-page';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
 
 const BROKEN_TILE = 'E595000-N5665000';
-const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 const SCREENSHOTS = process.env.OPENEO_TEMPORAL_SCREENSHOTS;
 
 /** Every request the page makes, to check none leaves the dashboard. */

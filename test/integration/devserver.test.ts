@@ -19,8 +19,8 @@ import {
   readDevServerState,
   startDevServer,
   startOrReuseDevServer,
-} from '../../tools/devserver';
-import { findFreePorts } from '../../tools/devserver/free-port';
+} from '../../src/tools/devserver';
+import { findFreePorts } from '../../src/tools/devserver/free-port';
 
 // Real `temporal` binary, real dev servers (each start takes 1–3 s). The tests share one
 // data directory and run in order: later ones check what earlier ones left in the SQLite file.
@@ -167,7 +167,7 @@ describe('dev server', () => {
 
   it('leaves a detached server running after its starter exits', SLOW, async () => {
     const detachedDir = path.join(dataDir, 'detached');
-    const modulePath = path.resolve(__dirname, '../../tools/devserver');
+    const modulePath = path.resolve(__dirname, '../../src/tools/devserver');
     const script = `
       require(${JSON.stringify(modulePath)})
         .startOrReuseDevServer({ dataDir: ${JSON.stringify(detachedDir)}, cliPath: ${JSON.stringify(cliPath)}, ui: false, detached: true })

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { OpenEO, type Job } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 
-import { ManualClock, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
+import { ManualClock, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/tools/emulator';
 import { api, assertApiError, login, withEmulator, type ApiResponse } from '../support/emulator-api';
 
 // ---------------------------------------------------------------- helpers

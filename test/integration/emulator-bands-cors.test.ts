@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { fromArrayBuffer } from 'geotiff';
 
-import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RunningEmulator } from '../../tools/emulator';
+import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 import { api, assertApiError, login } from '../support/emulator-api';
 
 const GEOMETRY = { type: 'Polygon', coordinates: [[[4.35, 51.18], [4.45, 51.18], [4.45, 51.24], [4.35, 51.18]]] };

@@ -19,8 +19,8 @@ import {
   startEmulator,
   type FaultConfig,
   type RunningEmulator,
-} from '../../tools/emulator';
-import { compileRoutePattern, RouteFaultSelector } from '../../tools/emulator/faults/route-rules';
+} from '../../src/tools/emulator';
+import { compileRoutePattern, RouteFaultSelector } from '../../src/tools/emulator/faults/route-rules';
 import { api, assertApiError, login, withEmulator } from '../support/emulator-api';
 
 // ---------------------------------------------------------------- helpers

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { OpenEO, type Connection } from '@openeo/js-client';
 
-import { BAP_COMPOSITE_NAMESPACE, emulatorOptionsFromFlags, ManualClock, startEmulator, type RunningEmulator } from '../../tools/emulator';
+import { BAP_COMPOSITE_NAMESPACE, emulatorOptionsFromFlags, ManualClock, startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 import { api, assertApiError, login, withEmulator } from '../support/emulator-api';
 
 const AREA = { west: 4.35, south: 51.18, east: 4.45, north: 51.24 };

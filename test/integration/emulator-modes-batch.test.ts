@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fromArrayBuffer } from 'geotiff';
 
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
-import type { CredentialStore } from '../../core/openeo/credentials';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/tools/emulator';
+import type { CredentialStore } from '../../src/core/openeo/credentials';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 
 /** The modes besides the harness's own emulator (which runs with collection results). */

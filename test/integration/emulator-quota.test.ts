@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { emulatorOptionsFromFlags, ManualClock, startEmulator } from '../../tools/emulator';
+import { emulatorOptionsFromFlags, ManualClock, startEmulator } from '../../src/tools/emulator';
 import { api, assertApiError, login, withEmulator } from '../support/emulator-api';
 
 const PROCESS = { process_graph: { add: { process_id: 'add', arguments: { x: 1, y: 2 }, result: true } } };

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { ManualClock, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
+import { ManualClock, startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/tools/emulator';
 import { api, login } from '../support/emulator-api';
 
 // ---------------------------------------------------------------- helpers

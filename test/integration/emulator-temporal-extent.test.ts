@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startEmulator, type RunningEmulator } from '../../tools/emulator';
+import { startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 import { EMULATOR_USER } from '../support/harness';
 
 describe('the emulator and temporal_extent', () => {

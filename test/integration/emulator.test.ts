@@ -11,7 +11,7 @@ import { OpenEO } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 import proj4 from 'proj4';
 
-import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RequestHook, type RunningEmulator } from '../../tools/emulator';
+import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RequestHook, type RunningEmulator } from '../../src/tools/emulator';
 import { api, login, withEmulator, type ApiResponse } from '../support/emulator-api';
 
 // ---------------------------------------------------------------- helpers

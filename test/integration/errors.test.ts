@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningEmulator } from '../../tools/emulator';
+import type { RunningEmulator } from '../../src/tools/emulator';
 import { startHarness, type Harness } from '../support/harness';
 
 function requests(emulator: RunningEmulator, route: string): Record<string, number> {

@@ -12,15 +12,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { Geometry } from 'wkx';
-import type { TileRow } from '../../app/batch-records';
-import { JOB_DATABASE_COLUMNS } from '../../app/export';
+import type { TileRow } from '../../src/app/batch-records';
+import { JOB_DATABASE_COLUMNS } from '../../src/app/export';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
 import { arrowRow, parseCsv, readGeoParquetObjects, readParquetTable } from '../support/read-exports';
 
 const run = promisify(execFile);
-const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 const BATCH = 'exported';
 const FAILED = 'E595000-N5660000';
 const FINISHED = 'E590000-N5660000';

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { RunningEmulator } from '../../tools/emulator';
-import type { TileRecord } from '../../core/records';
+import type { RunningEmulator } from '../../src/tools/emulator';
+import type { TileRecord } from '../../src/core/records';
 import { eventually } from '../support/eventually';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 

@@ -11,11 +11,11 @@ import { OpenEO, type Connection } from '@openeo/js-client';
 
 import { unstartedTwins } from '../../activities/duplicate-jobs';
 import { createOrRecover, jobsTitled } from '../../activities/job-requests';
-import type { RunningEmulator } from '../../tools/emulator';
-import { seededRandom } from '../../tools/emulator/failure';
-import { ACTIVE_STATUSES, JobStore, type JobRecord, type JobStatus, type ListingOrder } from '../../tools/emulator/jobs';
-import { JobLog } from '../../tools/emulator/logs';
-import type { ProcessGraph } from '../../tools/emulator/process-graph';
+import type { RunningEmulator } from '../../src/tools/emulator';
+import { seededRandom } from '../../src/tools/emulator/failure';
+import { ACTIVE_STATUSES, JobStore, type JobRecord, type JobStatus, type ListingOrder } from '../../src/tools/emulator/jobs';
+import { JobLog } from '../../src/tools/emulator/logs';
+import type { ProcessGraph } from '../../src/tools/emulator/process-graph';
 import { withEmulator } from '../support/emulator-api';
 
 const OWNERS = ['ana', 'ben'];

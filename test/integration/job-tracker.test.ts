@@ -5,7 +5,7 @@
  * jobs, that a retried wait picks up its predecessor's observations, and that cancelled or
  * hopeless waits are let go.
  */
-import '../../harness/quiet-logs';
+import '../harness/quiet-logs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,9 +17,9 @@ import { EndedJobDescriptions } from '../../activities/ended-jobs';
 import type { JobDescription } from '../../activities/job-requests';
 import { createJobActivities, trackerLookups, type JobRef, type JobSnapshot } from '../../activities/openeo-jobs';
 import { observationsFrom, type PollObservation } from '../../activities/polling';
-import { OpenEOConnections } from '../../core/openeo/connections';
-import type { OpenEOJobStatus } from '../../core/records';
-import { startEmulator, type RunningEmulator } from '../../tools/emulator';
+import { OpenEOConnections } from '../../src/core/openeo/connections';
+import type { OpenEOJobStatus } from '../../src/core/records';
+import { startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 
 const USER = { username: 'tracked', password: 'tracked-password' };
 const RUNNING_MS = 3000;

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Context } from '@temporalio/activity';
 import { SimplePlugin } from '@temporalio/plugin';
-import { tileWorkflowId } from '../../core/ids';
+import { tileWorkflowId } from '../../src/core/ids';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { partitionWorkflowId } from '../../core/ids';
-import type { TileFeature } from '../../core/spec/tile-types';
+import { partitionWorkflowId } from '../../src/core/ids';
+import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 import { addTiles, batchProgress, pauseBatch, resumeBatch, setParallelJobs } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningEmulator } from '../../tools/emulator';
-import { tileWorkflowId } from '../../core/ids';
+import type { RunningEmulator } from '../../src/tools/emulator';
+import { tileWorkflowId } from '../../src/core/ids';
 import { startHarness, type Harness } from '../support/harness';
 import { LINGER_MS } from '../support/lingering-workflows';
 

@@ -11,15 +11,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DefaultLogger } from '@temporalio/worker';
-import { OpenEOBatchClient } from '../../app/client';
-import { BatchFailedError } from '../../app/batch-failure';
-import { summaryText } from '../../app/cli/progress';
-import { revokeToken, type RunningOidcProvider } from '../../tools/oidc-provider';
-import type { CredentialStore } from '../../core/openeo/credentials';
+import { OpenEOBatchClient } from '../../src/app/client';
+import { BatchFailedError } from '../../src/app/batch-failure';
+import { summaryText } from '../../src/app/cli/progress';
+import { revokeToken, type RunningOidcProvider } from '../../src/tools/oidc-provider';
+import type { CredentialStore } from '../../src/core/openeo/credentials';
 import { startHarness, type Harness } from '../support/harness';
 import { ACCESS_TOKEN_SECONDS, emulatorOidc, loginAsUser, startProvider, tokenEnv } from '../support/oidc';
 
-const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
 async function storedRefreshToken(path: string, provider: RunningOidcProvider): Promise<string> {
   const data = JSON.parse(await readFile(path, 'utf8')) as Record<string, Record<string, { refresh_token: string }>>;

@@ -9,16 +9,16 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags, type RunningEmulator } from '../../tools/emulator';
-import { withLocalOidcProvider, type EmulatorOidcFlags } from '../../app/cli/emulator-oidc';
-import { approveDeviceCode, denyDeviceCode, revokeToken, type RunningOidcProvider } from '../../tools/oidc-provider';
-import { OpenEOConnections } from '../../core/openeo/connections';
-import { credentialsFromEnv, findCredentials, type CredentialStore } from '../../core/openeo/credentials';
-import { BackendLoginError, deviceLoginRefusal, isRefusal } from '../../core/openeo/oidc/errors';
-import { RefreshTokenStore } from '../../core/openeo/oidc/token-store';
+import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags, type RunningEmulator } from '../../src/tools/emulator';
+import { withLocalOidcProvider, type EmulatorOidcFlags } from '../../src/app/cli/emulator-oidc';
+import { approveDeviceCode, denyDeviceCode, revokeToken, type RunningOidcProvider } from '../../src/tools/oidc-provider';
+import { OpenEOConnections } from '../../src/core/openeo/connections';
+import { credentialsFromEnv, findCredentials, type CredentialStore } from '../../src/core/openeo/credentials';
+import { BackendLoginError, deviceLoginRefusal, isRefusal } from '../../src/core/openeo/oidc/errors';
+import { RefreshTokenStore } from '../../src/core/openeo/oidc/token-store';
 import { DEVICE_POLL_SECONDS, emulatorOidc, loginAsUser, PAST_TOKEN_LIFETIME_MS, PROVIDER_ID, startProvider, tokenEnv } from '../support/oidc';
 
-const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
 /** Our store's refresh token for the provider's public client. */
 async function storedToken(path: string, provider: RunningOidcProvider): Promise<string | undefined> {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TileFeature } from '../../core/spec/tile-types';
+import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
 import { rideOutBackendOutage } from '../support/backend-outage';

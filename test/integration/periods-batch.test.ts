@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunningEmulator } from '../../tools/emulator';
+import type { RunningEmulator } from '../../src/tools/emulator';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 
 // Rounded to 7 decimals, as tiles' coordinates are (4.4 + 0.05 is 4.45 there, not 4.450000000000001).

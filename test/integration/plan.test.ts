@@ -13,15 +13,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { BatchPlan, PlannedTiles } from '../../app/plan';
-import type { CredentialStore } from '../../core/openeo/credentials';
-import type { BatchSpecInput } from '../../core/spec/schema';
-import { InvalidSpecError } from '../../core/spec/validate';
-import { BAP_COMPOSITE_UDP, DEFAULT_UDP_REGISTRY } from '../../tools/emulator';
+import type { BatchPlan, PlannedTiles } from '../../src/app/plan';
+import type { CredentialStore } from '../../src/core/openeo/credentials';
+import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
+import { InvalidSpecError } from '../../src/core/batch-spec/validate';
+import { BAP_COMPOSITE_UDP, DEFAULT_UDP_REGISTRY } from '../../src/tools/emulator';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 
 const run = promisify(execFile);
-const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
 /** The BAP composite's definition as its namespace URL serves it (the parameters as published). */
 const BAP_DEFINITION = {

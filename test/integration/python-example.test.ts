@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TileRecord } from '../../core/records';
+import type { TileRecord } from '../../src/core/records';
 import type { TileWorkflowInput } from '../../workflows/tile';
 import { startHarness, type Harness } from '../support/harness';
 import { examplePython, PYTHON_EXAMPLE } from '../support/python';

@@ -11,8 +11,8 @@ import { basename, join, resolve, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import type { QuicklookInfo } from '../../activities/quicklook';
-import type { TileRecord } from '../../core/records';
-import type { OutgoingResponse, RequestHookContext } from '../../tools/emulator';
+import type { TileRecord } from '../../src/core/records';
+import type { OutgoingResponse, RequestHookContext } from '../../src/tools/emulator';
 import { startHarness, type Harness } from '../support/harness';
 
 /** Jobs of batches with this in their id get result files of garbage (with matching checksums). */

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import type { LeaseAnswer, LeaseRequest } from '../../core/quota/ledger';
-import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, quotaWorkflowId } from '../../core/quota/limits';
+import type { LeaseAnswer, LeaseRequest } from '../../src/core/quota/ledger';
+import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, quotaWorkflowId } from '../../src/core/quota/limits';
 import { EMULATOR_USER, type Harness } from '../support/harness';
 import { runQuotaBatch, startQuotaHarness } from '../support/quota-batch';
 

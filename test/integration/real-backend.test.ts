@@ -9,13 +9,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { RequestHookContext, RequestHookOutcome, RunningEmulator } from '../../tools/emulator';
-import { OpenEOConnections } from '../../core/openeo/connections';
+import type { RequestHookContext, RequestHookOutcome, RunningEmulator } from '../../src/tools/emulator';
+import { OpenEOConnections } from '../../src/core/openeo/connections';
 import { readJobLogs } from '../../activities/error-logs';
-import type { TileRecord } from '../../core/records';
+import type { TileRecord } from '../../src/core/records';
 import { tileProgress } from '../../workflows/messages';
 import { Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../app/plugin';
+import { WORKFLOWS_PATH } from '../../src/app/plugin';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 
 const LOGS_ROUTE = 'GET /openeo/1.2/jobs/{job_id}/logs';

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Job } from '@openeo/js-client';
 import { downloadAsset } from '../../activities/download';
-import { OpenEOConnections } from '../../core/openeo/connections';
-import { runWithRequestGates, type GatedRequest, type RequestGate, type RequestLease } from '../../core/openeo/request-gate';
-import { startEmulator, type RunningEmulator } from '../../tools/emulator';
+import { OpenEOConnections } from '../../src/core/openeo/connections';
+import { runWithRequestGates, type GatedRequest, type RequestGate, type RequestLease } from '../../src/core/openeo/request-gate';
+import { startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 
 /** Hands out `limit` leases at a time, first come first served, and remembers what it was asked. */
 class LocalGate implements RequestGate {

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { resultStore, s3ClientConfig, StoreError } from '../../activities/store';
 import { PART_SIZE } from '../../activities/store/s3-multipart';
-import { s3Unavailable, startS3Server, type S3Server } from '../../harness/s3-server';
+import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
 
 const sha256 = (bytes: Buffer) => `1220${createHash('sha256').update(bytes).digest('hex')}`;
 

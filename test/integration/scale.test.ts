@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EmulatorStats } from '../../tools/emulator/stats';
+import type { EmulatorStats } from '../../src/tools/emulator/stats';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
 

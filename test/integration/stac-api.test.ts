@@ -1,6 +1,6 @@
 /**
  * A batch that pushes its STAC to a real STAC API: stac-fastapi-pgstac with the Transactions
- * extension over PostgreSQL + PostGIS (harness/stac-api.ts), a real Temporal dev server and the
+ * extension over PostgreSQL + PostGIS (test/harness/stac-api.ts), a real Temporal dev server and the
  * emulator. The collection and every item are read back through the API's search; a push
  * repeated does not duplicate an item; an API that is down, or takes no transactions, refuses
  * the batch before any openEO job; an API that goes down in the middle of a batch is waited for,
@@ -12,15 +12,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { tilePage, type TileSource } from '../../core/spec/tiling';
+import { tilePage, type TileSource } from '../../src/core/batch-spec/tiling';
 import { StacApiClient, type CollectionDocument } from '../../activities/stac/api';
 import { publishTileStac } from '../../activities/stac/publish';
 import type { StacItem } from '../../activities/stac/item';
-import { stacSettings } from '../../core/spec/stac-settings';
-import { InvalidSpecError } from '../../core/spec/validate';
-import { postgresWithPostgis, startStacApi, type StacApiServer } from '../../harness/stac-api';
-import { installedStacPython, stacPython } from '../../harness/stac-python';
-import { validateStac } from '../../harness/stac-validator';
+import { stacSettings } from '../../src/core/batch-spec/stac-settings';
+import { InvalidSpecError } from '../../src/core/batch-spec/validate';
+import { postgresWithPostgis, startStacApi, type StacApiServer } from '../harness/stac-api';
+import { installedStacPython, stacPython } from '../harness/stac-python';
+import { validateStac } from '../harness/stac-validator';
 import { downloadsWaitingOn } from '../support/downloads-waiting';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';

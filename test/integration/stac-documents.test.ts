@@ -1,7 +1,7 @@
 /**
  * The STAC documents a finished tile leaves behind, built from real files (GeoTIFFs written by
  * the emulator's encoder, read back by geotiff.js) and validated offline by pystac (core, and
- * the projection and file extensions; see harness/stac_validate.py for what checks what).
+ * the projection and file extensions; see test/harness/stac_validate.py for what checks what).
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { stacSettings } from '../../core/spec/stac-settings';
+import { stacSettings } from '../../src/core/batch-spec/stac-settings';
 import { publishTileStac, type TileStacInput } from '../../activities/stac/publish';
 import { FILE_EXTENSION, PROJECTION_EXTENSION, type ItemTile } from '../../activities/stac/item';
-import { encodeGeoTiff, syntheticPixels } from '../../tools/emulator/geotiff';
-import { installedStacPython, stacPython } from '../../harness/stac-python';
-import { validateStac } from '../../harness/stac-validator';
+import { encodeGeoTiff, syntheticPixels } from '../../src/tools/emulator/geotiff';
+import { installedStacPython, stacPython } from '../harness/stac-python';
+import { validateStac } from '../harness/stac-validator';
 
 const GEOTIFF = 'image/tiff; application=geotiff';
 /** A 5 km tile in UTM 31N near Antwerp, 40 × 50 pixels of 125 × 100 m. */

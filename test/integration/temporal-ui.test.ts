@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { launchBrowser, type HeadlessBrowser } from '../../harness/browser';
+import { launchBrowser, type HeadlessBrowser } from '../harness/browser';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';

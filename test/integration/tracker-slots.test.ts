@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
-import { tileWorkflowId } from '../../core/ids';
-import { tilePage, type TileSource } from '../../core/spec/tiling';
+import { tileWorkflowId } from '../../src/core/ids';
+import { tilePage, type TileSource } from '../../src/core/batch-spec/tiling';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
 

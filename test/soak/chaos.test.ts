@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chaosFigures, runChaos } from '../../harness/chaos-run';
+import { chaosFigures, runChaos } from '../harness/chaos-run';
 
 const MAX_ATTEMPTS = 2;
 

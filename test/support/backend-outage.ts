@@ -7,7 +7,7 @@
  * length.
  */
 import assert from 'node:assert/strict';
-import type { BatchSpecInput } from '../../core/spec/schema';
+import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from './eventually';
 import { EMULATOR_USER, type Harness } from './harness';

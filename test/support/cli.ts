@@ -3,7 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Harness } from './harness';
 
-export const CLI = join(__dirname, '..', '..', 'app', 'cli', 'main.js');
+export const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
 export interface CliRun {
   code: number;

@@ -1,5 +1,5 @@
 /** Seeing a batch wait out an outage: its tiles' downloads retrying on the failure it causes. */
-import { tileWorkflowId } from '../../core/ids';
+import { tileWorkflowId } from '../../src/core/ids';
 import { eventually } from './eventually';
 import type { Harness } from './harness';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/tools/emulator';
 
 /** Result of a raw API call: status, headers and parsed JSON (if any). */
 export interface ApiResponse {

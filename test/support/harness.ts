@@ -2,19 +2,19 @@
  * The world an integration test runs in: a real Temporal dev server (from the built CLI), the
  * openEO emulator over real HTTP, and a worker with the openEO plugin.
  */
-import '../../harness/quiet-logs';
+import '../harness/quiet-logs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OpenEOBatchClient } from '../../app/client';
-import { startDevServer } from '../../tools/devserver';
-import { claimSharedNamespace } from '../../harness/shared-temporal';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../tools/emulator';
-import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
-import type { BatchSpecInput } from '../../core/spec/schema';
-import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../app/worker';
+import { OpenEOBatchClient } from '../../src/app/client';
+import { startDevServer } from '../../src/tools/devserver';
+import { claimSharedNamespace } from '../harness/shared-temporal';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/tools/emulator';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes';
+import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
+import { createOpenEOWorker, type OpenEOWorkerOptions } from '../../src/app/worker';
 import { sharedWorkflowBundle } from './workflow-bundle';
 
 export const EMULATOR_USER = { username: 'tester', password: 'test-password' };
@@ -134,7 +134,7 @@ export async function startHarness(
 }
 
 /**
- * A namespace on the test run's shared server when there is one (see harness/shared-temporal.ts),
+ * A namespace on the test run's shared server when there is one (see test/harness/shared-temporal.ts),
  * else a dev server of the harness's own, as when a test file runs alone.
  */
 async function temporalFor(workDir: string, ui: boolean): Promise<TestTemporal & { shared: boolean }> {

@@ -5,7 +5,7 @@
  */
 import { sleep } from '@temporalio/workflow';
 import { tileWorkflow as packagedTileWorkflow, type TileWorkflowInput } from '../../workflows/tile';
-import type { TileRecord } from '../../core/records';
+import type { TileRecord } from '../../src/core/records';
 
 export { batchWorkflow, partitionWorkflow, quotaWorkflow } from '../../workflows';
 

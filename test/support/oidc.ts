@@ -5,9 +5,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EmulatorOptions } from '../../tools/emulator';
-import { approveDeviceCode, OIDC_SCOPES, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../tools/oidc-provider';
-import { deviceLogin, type DeviceLoginResult } from '../../core/openeo/oidc/device-login';
+import type { EmulatorOptions } from '../../src/tools/emulator';
+import { approveDeviceCode, OIDC_SCOPES, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../src/tools/oidc-provider';
+import { deviceLogin, type DeviceLoginResult } from '../../src/core/openeo/oidc/device-login';
 
 /** The provider id the emulator lists, as `oidc/<id>/<token>` bearer tokens name it. */
 export const PROVIDER_ID = 'local';

@@ -4,7 +4,7 @@
  * repository (next to the Temporal CLI) and reused while the requirements and Python stay the same.
  */
 import { join } from 'node:path';
-import { venvPython } from '../../harness/python-venv';
+import { venvPython } from '../harness/python-venv';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const PYTHON_EXAMPLE = join(ROOT, 'examples', 'python', 'batch.py');

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { LeaseAnswer } from '../../core/quota/ledger';
-import { quotaWorkflowId } from '../../core/quota/limits';
-import type { EmulatorStats } from '../../tools/emulator/stats';
+import type { LeaseAnswer } from '../../src/core/quota/ledger';
+import { quotaWorkflowId } from '../../src/core/quota/limits';
+import type { EmulatorStats } from '../../src/tools/emulator/stats';
 import { EMULATOR_USER, startHarness, type Harness } from './harness';
 
 export const MAX_REQUESTS = 2;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 
-import { countTiles, SpecError, tilePage, type TileSource } from '../../core/spec/tiling';
+import { countTiles, SpecError, tilePage, type TileSource } from '../../src/core/batch-spec/tiling';
 
 /** Asserts that both entry points reject the source with a SpecError for `field` whose message matches `pattern`. */
 export function assertSpecError(source: TileSource, field: string, pattern?: RegExp): SpecError {

@@ -1,21 +1,21 @@
 /**
  * Workflow tests in test time: Temporal's time-skipping test server (see
- * harness/time-skipping-server.ts), and workers that run the package's workflows against stubbed
+ * test/harness/time-skipping-server.ts), and workers that run the package's workflows against stubbed
  * activities. A workflow that sleeps for hours ends as soon as nothing else is left to do.
  *
  * The server's clock stands still while any activity is in flight (it skips only when every
  * workflow waits on a timer or a retry's backoff): a stub answers at once, and one that should
  * take test time fails retryably, so that its retries are spaced by the server.
  */
-import '../../harness/quiet-logs';
+import '../harness/quiet-logs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/common';
-import { WORKFLOWS_PATH } from '../../app/plugin';
+import { WORKFLOWS_PATH } from '../../src/app/plugin';
 import { createActivities, type OpenEOActivities } from '../../activities';
-import { SEARCH_ATTRIBUTES } from '../../core/search-attributes';
-import { ensureTimeSkippingServer } from '../../harness/time-skipping-server';
+import { SEARCH_ATTRIBUTES } from '../../src/core/search-attributes';
+import { ensureTimeSkippingServer } from '../harness/time-skipping-server';
 import { workflowBundleOf } from './workflow-bundle';
 
 /**

@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Tile } from '../../core/spec/tile-types';
+import type { Tile } from '../../src/core/batch-spec/tile-types';
 import { budgetStop, changedBudget, expectedCost, recordSpend, type Spend } from '../../workflows/budget';
 import { applyControl, checkControl } from '../../workflows/controls';
 import { lineUpTiles, placeTiles } from '../../workflows/placement';
 import { WindowBook } from '../../workflows/window-book';
 import { initialWindowState } from '../../workflows/window-state';
-import { withPartition, idleProgress } from '../../core/progress';
-import { emptyCounts } from '../../core/records';
+import { withPartition, idleProgress } from '../../src/core/progress';
+import { emptyCounts } from '../../src/core/records';
 
 const backends = [
   { name: 'a', url: 'http://a.test', parallelJobs: 3 },

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ApplicationFailure, ActivityFailure, RetryState } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { etaMs, formatEta, startEta } from '../../app/cli/eta';
-import { parseAddress, temporalUiUrl, uiLinkLine, workflowUiLink } from '../../app/cli/ui-link';
-import { errorSummary, formatLogLine } from '../../app/cli/terminal-log';
-import { describeCliError } from '../../app/cli/cli-errors';
-import { BatchFailedError } from '../../app/batch-failure';
-import { barPayload, pausedNote } from '../../app/cli/progress';
-import { emptyCounts } from '../../core/records';
-import type { BatchProgress } from '../../core/progress';
+import { etaMs, formatEta, startEta } from '../../src/app/cli/eta';
+import { parseAddress, temporalUiUrl, uiLinkLine, workflowUiLink } from '../../src/app/cli/ui-link';
+import { errorSummary, formatLogLine } from '../../src/app/cli/terminal-log';
+import { describeCliError } from '../../src/app/cli/cli-errors';
+import { BatchFailedError } from '../../src/app/batch-failure';
+import { barPayload, pausedNote } from '../../src/app/cli/progress';
+import { emptyCounts } from '../../src/core/records';
+import type { BatchProgress } from '../../src/core/progress';
 
 describe('ETA', () => {
   it('extrapolates the rate since we started watching', () => {

@@ -1,16 +1,16 @@
 /** Costs add up without float noise wherever they are summed, and read as credits to the cent. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addCosts, formatCosts, roundCosts } from '../../core/costs';
-import { idleProgress, summaryOf, withPartition } from '../../core/progress';
-import { emptyCounts } from '../../core/records';
+import { addCosts, formatCosts, roundCosts } from '../../src/core/costs';
+import { idleProgress, summaryOf, withPartition } from '../../src/core/progress';
+import { emptyCounts } from '../../src/core/records';
 import { WindowBook } from '../../workflows/window-book';
 import { initialWindowState } from '../../workflows/window-state';
 import { addPartitionResult, initialPartitionsState } from '../../workflows/partitions-state';
 import type { PartitionResult } from '../../workflows/partition';
-import { parseBatchSpec } from '../../core/spec/validate';
+import { parseBatchSpec } from '../../src/core/batch-spec/validate';
 import { TileJournal } from '../../workflows/tile-journal';
-import { summaryText } from '../../app/cli/progress';
+import { summaryText } from '../../src/app/cli/progress';
 
 const backends = [{ name: 'a', url: 'http://a.test', parallelJobs: 12 }];
 const spec = {

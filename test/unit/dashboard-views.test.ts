@@ -7,12 +7,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
-import { contentSecurityPolicy } from '../../app/dashboard/assets';
-import { estimateEta } from '../../app/dashboard/eta';
-import { outlinesForMap } from '../../app/dashboard/outline';
-import { quicklookBounds } from '../../app/dashboard/previews';
-import { mapStatus, outlineBounds, temporalWorkflowUrl, tileView } from '../../app/dashboard/tile-view';
-import type { TileRow } from '../../app/batch-records';
+import { contentSecurityPolicy } from '../../src/app/dashboard/assets';
+import { estimateEta } from '../../src/app/dashboard/eta';
+import { outlinesForMap } from '../../src/app/dashboard/outline';
+import { quicklookBounds } from '../../src/app/dashboard/previews';
+import { mapStatus, outlineBounds, temporalWorkflowUrl, tileView } from '../../src/app/dashboard/tile-view';
+import type { TileRow } from '../../src/app/batch-records';
 
 test("running tiles are coloured by the backend's job status, failed starts apart from failed jobs", () => {
   assert.equal(mapStatus({ status: 'not_started' }), 'not_started');

@@ -11,7 +11,7 @@ import {
   ensureTemporalCli,
   findTemporalCli,
   temporalCacheDir,
-} from '../../tools/devserver';
+} from '../../src/tools/devserver';
 
 // Lookup order and the build flow, without the network: `go` is replaced by a script
 // that behaves like a Go too old for the CLI's go.mod unless GOTOOLCHAIN asks for a newer one.

@@ -8,18 +8,18 @@ import { describe, it } from 'node:test';
 
 import { fromArrayBuffer } from 'geotiff';
 
-import { findArea, findProjectedExtent, findTemporalExtent } from '../../tools/emulator/area';
-import { ManualClock } from '../../tools/emulator/clock';
-import { ApiError } from '../../tools/emulator/errors';
-import { FailurePolicy, seededRandom } from '../../tools/emulator/failure';
-import { encodeGeoTiff } from '../../tools/emulator/geotiff';
-import { JobLog } from '../../tools/emulator/logs';
-import { resolveRemoteProcesses, validateProcess, type ProcessGraph } from '../../tools/emulator/process-graph';
-import { composeHooks, type RequestHookContext } from '../../tools/emulator/hooks';
-import { SeededRandom } from '../../tools/emulator/random';
-import { parseRange } from '../../tools/emulator/result-routes';
-import { Router, type Route } from '../../tools/emulator/router';
-import { BAP_COMPOSITE_NAMESPACE, DEFAULT_UDP_REGISTRY } from '../../tools/emulator/udp-registry';
+import { findArea, findProjectedExtent, findTemporalExtent } from '../../src/tools/emulator/area';
+import { ManualClock } from '../../src/tools/emulator/clock';
+import { ApiError } from '../../src/tools/emulator/errors';
+import { FailurePolicy, seededRandom } from '../../src/tools/emulator/failure';
+import { encodeGeoTiff } from '../../src/tools/emulator/geotiff';
+import { JobLog } from '../../src/tools/emulator/logs';
+import { resolveRemoteProcesses, validateProcess, type ProcessGraph } from '../../src/tools/emulator/process-graph';
+import { composeHooks, type RequestHookContext } from '../../src/tools/emulator/hooks';
+import { SeededRandom } from '../../src/tools/emulator/random';
+import { parseRange } from '../../src/tools/emulator/result-routes';
+import { Router, type Route } from '../../src/tools/emulator/router';
+import { BAP_COMPOSITE_NAMESPACE, DEFAULT_UDP_REGISTRY } from '../../src/tools/emulator/udp-registry';
 
 function graph(nodes: Record<string, unknown>): ProcessGraph {
   return validateProcess({ process_graph: nodes });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { inspectSpecOffline } from '../../core/spec/prepare';
+import { inspectSpecOffline } from '../../src/core/batch-spec/prepare';
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 

@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Geometry } from 'wkx';
-import { jobDatabaseCsv } from '../../app/export/csv';
-import { jobDatabaseGeoJson } from '../../app/export/geojson';
-import { flatOutline, outlineWkb, outlineWkt } from '../../app/export/geometry';
-import { geoMetadata, jobDatabaseGeoParquet } from '../../app/export/geoparquet';
-import { encodeJobDatabase, formatOfPath, parseExportFormat } from '../../app/export';
-import { JOB_DATABASE_COLUMNS, jobDatabaseRow, type JobDatabaseRow } from '../../app/export/job-database';
+import { jobDatabaseCsv } from '../../src/app/export/csv';
+import { jobDatabaseGeoJson } from '../../src/app/export/geojson';
+import { flatOutline, outlineWkb, outlineWkt } from '../../src/app/export/geometry';
+import { geoMetadata, jobDatabaseGeoParquet } from '../../src/app/export/geoparquet';
+import { encodeJobDatabase, formatOfPath, parseExportFormat } from '../../src/app/export';
+import { JOB_DATABASE_COLUMNS, jobDatabaseRow, type JobDatabaseRow } from '../../src/app/export/job-database';
 import { arrowRow, parseCsv, readGeoParquetObjects, readParquetTable } from '../support/read-exports';
 
 const SQUARE = { type: 'Polygon' as const, coordinates: [[[4.1, 51.1], [4.2, 51.1], [4.2, 51.2], [4.1, 51.2], [4.1, 51.1]]] };

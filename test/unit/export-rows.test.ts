@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TileRow } from '../../app/batch-records';
-import { JOB_DATABASE_COLUMNS, jobDatabaseRow, jobManagerStatus, rfc3339Seconds, tidyNumber, usageText } from '../../app/export/job-database';
-import type { OpenEOJobStatus, TileStatus } from '../../core/records';
+import type { TileRow } from '../../src/app/batch-records';
+import { JOB_DATABASE_COLUMNS, jobDatabaseRow, jobManagerStatus, rfc3339Seconds, tidyNumber, usageText } from '../../src/app/export/job-database';
+import type { OpenEOJobStatus, TileStatus } from '../../src/core/records';
 
 const OUTLINE = { type: 'Polygon' as const, coordinates: [[[4.1, 51.1], [4.2, 51.1], [4.2, 51.2], [4.1, 51.2], [4.1, 51.1]]] };
 

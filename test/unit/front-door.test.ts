@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { SpecErrorDetails } from '../../core/spec/errors';
-import { collectionIdsOf, outputFormatsOf } from '../../core/spec/graph-contents';
-import { checkSpecOffline, inspectSpecOffline } from '../../core/spec/prepare';
-import { parameterProblems, processFromDocument } from '../../core/spec/remote-process';
-import { InvalidSpecError } from '../../core/spec/validate';
+import type { SpecErrorDetails } from '../../src/core/batch-spec/errors';
+import { collectionIdsOf, outputFormatsOf } from '../../src/core/batch-spec/graph-contents';
+import { checkSpecOffline, inspectSpecOffline } from '../../src/core/batch-spec/prepare';
+import { parameterProblems, processFromDocument } from '../../src/core/batch-spec/remote-process';
+import { InvalidSpecError } from '../../src/core/batch-spec/validate';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 

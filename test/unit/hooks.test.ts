@@ -14,17 +14,17 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createJobFactoryActivities, type PlanTileJobInput } from '../../activities/job-factory';
 import { createPostprocessActivities } from '../../activities/postprocess';
-import { loadHooksModule } from '../../app/cli/hooks-module';
-import { hasQuicklook, mapStatus, STATUS_COLOURS } from '../../app/dashboard/tile-view';
-import { jobDatabaseRow, jobManagerStatus } from '../../app/export/job-database';
-import { loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryContext } from '../../core/hooks/job-factory';
-import { MAX_POSTPROCESS_RESULT_BYTES } from '../../core/hooks/postprocess';
-import { doneCount, progressDetails, idleProgress } from '../../core/progress';
-import { decodeCounts, emptyCounts, type TileRecord } from '../../core/records';
-import { tileProcessGraph } from '../../core/spec/arguments';
-import { InvalidSpecError, parseBatchSpec } from '../../core/spec/validate';
-import { planBatch } from '../../app/plan';
-import type { Tile } from '../../core/spec/tile-types';
+import { loadHooksModule } from '../../src/app/cli/hooks-module';
+import { hasQuicklook, mapStatus, STATUS_COLOURS } from '../../src/app/dashboard/tile-view';
+import { jobDatabaseRow, jobManagerStatus } from '../../src/app/export/job-database';
+import { loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryContext } from '../../src/core/hooks/job-factory';
+import { MAX_POSTPROCESS_RESULT_BYTES } from '../../src/core/hooks/postprocess';
+import { doneCount, progressDetails, idleProgress } from '../../src/core/progress';
+import { decodeCounts, emptyCounts, type TileRecord } from '../../src/core/records';
+import { tileProcessGraph } from '../../src/core/batch-spec/arguments';
+import { InvalidSpecError, parseBatchSpec } from '../../src/core/batch-spec/validate';
+import { planBatch } from '../../src/app/plan';
+import type { Tile } from '../../src/core/batch-spec/tile-types';
 import { definitionFrom } from '../../workflows/tile-hooks';
 import { WindowBook } from '../../workflows/window-book';
 import { initialWindowState } from '../../workflows/window-state';
@@ -139,7 +139,7 @@ describe('the post-processing activity', () => {
   });
   after(async () => rm(dir, { recursive: true, force: true }));
   const record = (): TileRecord => ({ batchId: 'b', tileId: 'T1', status: 'finished', attempts: 1, outputDir: dir, files: ['result.tif'] });
-  const run = (postprocess: (input: Parameters<import('../../core/hooks/postprocess').Postprocessor>[0]) => unknown) =>
+  const run = (postprocess: (input: Parameters<import('../../src/core/hooks/postprocess').Postprocessor>[0]) => unknown) =>
     new MockActivityEnvironment().run(createPostprocessActivities({ p: postprocess }).postprocessTile, { batchId: 'b', postprocess: 'p', tile, record: record() });
 
   it('reads the tile\'s files, writes new ones whole, and returns its result', async () => {

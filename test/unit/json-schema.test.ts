@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { BATCH_SPEC_SCHEMA_FILE, batchSpecJsonSchema, batchSpecJsonSchemaText } from '../../core/spec/json-schema';
-import { parseBatchSpec } from '../../core/spec/validate';
+import { BATCH_SPEC_SCHEMA_FILE, batchSpecJsonSchema, batchSpecJsonSchemaText } from '../../src/core/batch-spec/json-schema';
+import { parseBatchSpec } from '../../src/core/batch-spec/validate';
 
 const ROOT = join(__dirname, '..', '..', '..');
 

@@ -60,34 +60,34 @@ test('the workflow bundle reaches no Node built-in and no package but the workfl
     assert.ok(!builtins.has(module) && !module.startsWith('node:'), `${importer} brings the Node built-in ${module} into workflow code`);
     assert.ok(allowed.has(module), `${importer} brings the package ${module} into workflow code`);
   }
-  const outside = [...files].map((f) => relative(ROOT, f)).filter((f) => !f.startsWith('workflows/') && !f.startsWith('core/'));
-  assert.deepEqual(outside, [], 'workflow code reaches only workflows/ and core/');
+  const outside = [...files].map((f) => relative(ROOT, f)).filter((f) => !f.startsWith('workflows/') && !f.startsWith('src/core/'));
+  assert.deepEqual(outside, [], 'workflow code reaches only workflows/ and src/core/');
 });
 
 test('core reaches nothing above it', () => {
-  const entries = execFileSync('git', ['ls-files', 'core/*.ts', 'core/**/*.ts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const entries = execFileSync('git', ['ls-files', 'src/core/*.ts', 'src/core/**/*.ts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
   assert.ok(entries.length > 10, 'core has its files');
   for (const entry of entries) {
     for (const file of closure(join(ROOT, entry)).files) {
-      assert.ok(relative(ROOT, file).startsWith('core/'), `${entry} reaches ${relative(ROOT, file)}`);
+      assert.ok(relative(ROOT, file).startsWith('src/core/'), `${entry} reaches ${relative(ROOT, file)}`);
     }
   }
 });
 
 test("the library's entry point leaves the emulator and the dev-server tools out", () => {
-  const { files } = closure(join(ROOT, 'app', 'index.ts'));
-  const tools = [...files].map((f) => relative(ROOT, f)).filter((f) => f.startsWith('tools/'));
+  const { files } = closure(join(ROOT, 'src', 'app', 'index.ts'));
+  const tools = [...files].map((f) => relative(ROOT, f)).filter((f) => f.startsWith('src/tools/'));
   assert.deepEqual(tools, []);
 });
 
 test('the published package holds the library, the tools and the examples, not tests or the bench', () => {
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })) as { files: { path: string }[] }[];
   const paths = pack.files.map((f) => f.path);
-  const top = new Set(paths.map((p) => (p.startsWith('dist/') ? p.split('/').slice(0, 2).join('/') : p.split('/')[0])));
-  assert.deepEqual([...top].sort(), ['README.md', 'app', 'dist/activities', 'dist/app', 'dist/core', 'dist/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'tools'].sort());
-  for (const entry of ['dist/app/index.js', 'dist/app/cli/main.js', 'dist/workflows/index.js', 'dist/tools/emulator/index.js', 'dist/tools/devserver/index.js', 'tools/emulator/README.md', 'schema/batch-spec.schema.json', 'app/dashboard/static/index.html', 'app/dashboard/static/dashboard.js']) {
+  const top = new Set(paths.map((p) => (p.startsWith('dist/') ? p.split('/').slice(0, p.startsWith('dist/src/') ? 3 : 2).join('/') : p.split('/')[0])));
+  assert.deepEqual([...top].sort(), ['README.md', 'dist/activities', 'dist/src/app', 'dist/src/core', 'dist/src/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'src'].sort());
+  for (const entry of ['dist/src/app/index.js', 'dist/src/app/cli/main.js', 'dist/workflows/index.js', 'dist/src/tools/emulator/index.js', 'dist/src/tools/devserver/index.js', 'src/tools/emulator/README.md', 'schema/batch-spec.schema.json', 'src/app/dashboard/static/index.html', 'src/app/dashboard/static/dashboard.js']) {
     assert.ok(paths.includes(entry), `the package has ${entry}`);
   }
   assert.ok(!paths.some((p) => p.endsWith('.map')), 'no source maps (their sources are not shipped)');
-  assert.deepEqual(paths.filter((p) => p.startsWith('app/') && !p.startsWith('app/dashboard/static/')), [], 'of the sources, only the map page (served as it is)');
+  assert.deepEqual(paths.filter((p) => p.startsWith('src/') && !p.startsWith('src/app/dashboard/static/') && p !== 'src/tools/emulator/README.md'), [], 'of the sources, only the map page (served as it is)');
 });

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { text } from 'node:stream/consumers';
 import { resultStore, StoreError } from '../../activities/store';
-import { DEFAULT_OUTPUT_PATH, outputPathProblems, placeOf, tileFolderKey, tilePeriodId } from '../../core/spec/output-path';
-import { InvalidSpecError, parseBatchSpec } from '../../core/spec/validate';
+import { DEFAULT_OUTPUT_PATH, outputPathProblems, placeOf, tileFolderKey, tilePeriodId } from '../../src/core/batch-spec/output-path';
+import { InvalidSpecError, parseBatchSpec } from '../../src/core/batch-spec/validate';
 
 const spec = {
   backends: [{ name: 'emu', url: 'http://localhost:1' }],

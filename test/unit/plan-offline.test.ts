@@ -9,13 +9,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { durationText, planText } from '../../app/cli/plan-text';
-import { planBatch } from '../../app/plan';
-import { pilotSpec, projectedFromPilot } from '../../app/plan-pilot';
-import { emptyCounts } from '../../core/records';
-import { noTilePinned, placeBatch } from '../../app/plan-placement';
-import { parseBatchSpec } from '../../core/spec/validate';
-import { planTiles, type TileFeatureCollection } from '../../core/spec/tiling';
+import { durationText, planText } from '../../src/app/cli/plan-text';
+import { planBatch } from '../../src/app/plan';
+import { pilotSpec, projectedFromPilot } from '../../src/app/plan/pilot';
+import { emptyCounts } from '../../src/core/records';
+import { noTilePinned, placeBatch } from '../../src/app/plan/placement';
+import { parseBatchSpec } from '../../src/core/batch-spec/validate';
+import { planTiles, type TileFeatureCollection } from '../../src/core/batch-spec/tiling';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 const twoBackends = [

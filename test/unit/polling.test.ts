@@ -14,7 +14,7 @@ import {
   type PollObservation,
   type PollSettings,
 } from '../../activities/polling';
-import type { OpenEOJobStatus } from '../../core/records';
+import type { OpenEOJobStatus } from '../../src/core/records';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

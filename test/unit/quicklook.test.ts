@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import proj4 from 'proj4';
 import { makeQuicklook, quicklookSource, type QuicklookInfo } from '../../activities/quicklook';
-import { encodeGeoTiff, syntheticPixels } from '../../tools/emulator/geotiff';
+import { encodeGeoTiff, syntheticPixels } from '../../src/tools/emulator/geotiff';
 
 const UTM31N = '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs';
 const TILE = { west: 590000, south: 5660000, east: 595000, north: 5665000 };

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitAfterRefusal } from '../../activities/quota-gate';
-import { requestKind } from '../../core/openeo/request-gate';
-import { QuotaLedger, SLOT_RETRY_MS, leaseRequestProblem, rateWindow, type LeaseAnswer, type LeaseKind, type LeaseRequest } from '../../core/quota/ledger';
-import { QUOTA_WORKFLOW_TYPE, quotaLimitsOf, quotaWorkflowId, type QuotaLimits } from '../../core/quota/limits';
-import { InvalidSpecError, parseBatchSpec } from '../../core/spec/validate';
+import { requestKind } from '../../src/core/openeo/request-gate';
+import { QuotaLedger, SLOT_RETRY_MS, leaseRequestProblem, rateWindow, type LeaseAnswer, type LeaseKind, type LeaseRequest } from '../../src/core/quota/ledger';
+import { QUOTA_WORKFLOW_TYPE, quotaLimitsOf, quotaWorkflowId, type QuotaLimits } from '../../src/core/quota/limits';
+import { InvalidSpecError, parseBatchSpec } from '../../src/core/batch-spec/validate';
 import * as workflows from '../../workflows';
 
 let next = 0;

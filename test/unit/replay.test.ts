@@ -8,9 +8,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { Worker } from '@temporalio/worker';
-import '../../harness/quiet-logs';
-import { readHistory } from '../../harness/history-files';
-import { WORKFLOWS_PATH } from '../../app/plugin';
+import '../harness/quiet-logs';
+import { readHistory } from '../harness/history-files';
+import { WORKFLOWS_PATH } from '../../src/app/plugin';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
 

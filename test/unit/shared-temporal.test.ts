@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SHARED_TEMPORAL_ENV, claimSharedNamespace, namespacePool } from '../../harness/shared-temporal';
+import { SHARED_TEMPORAL_ENV, claimSharedNamespace, namespacePool } from '../harness/shared-temporal';
 
 async function withClaims(size: number, body: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
   const claims = await mkdtemp(join(tmpdir(), 'openeo-temporal-claims-'));

@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { planText } from '../../app/cli/plan-text';
-import { planBatch } from '../../app/plan';
-import { tileArguments } from '../../core/spec/arguments';
-import { SpecError } from '../../core/spec/errors';
-import { expandPeriods, type Period, type PeriodsSpec } from '../../core/spec/periods';
-import { checkSpecOffline, inspectSpecOffline } from '../../core/spec/prepare';
-import { pagePlaces } from '../../core/spec/tile-periods';
-import { addedPeriodTiles, featureSlicePeriodTiles, tilePage, type Tile, type TileFeatureCollection } from '../../core/spec/tiling';
+import { planText } from '../../src/app/cli/plan-text';
+import { planBatch } from '../../src/app/plan';
+import { tileArguments } from '../../src/core/batch-spec/arguments';
+import { SpecError } from '../../src/core/batch-spec/errors';
+import { expandPeriods, type Period, type PeriodsSpec } from '../../src/core/batch-spec/periods';
+import { checkSpecOffline, inspectSpecOffline } from '../../src/core/batch-spec/prepare';
+import { pagePlaces } from '../../src/core/batch-spec/tile-periods';
+import { addedPeriodTiles, featureSlicePeriodTiles, tilePage, type Tile, type TileFeatureCollection } from '../../src/core/batch-spec/tiling';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 const withPeriods = (periods: unknown, extra: Record<string, unknown> = {}) => ({

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tileArguments, tileProcessGraph, type Tile } from '../../core/spec/arguments';
-import { checkSpecOffline } from '../../core/spec/prepare';
-import { InvalidSpecError, parseBatchSpec } from '../../core/spec/validate';
+import { tileArguments, tileProcessGraph, type Tile } from '../../src/core/batch-spec/arguments';
+import { checkSpecOffline } from '../../src/core/batch-spec/prepare';
+import { InvalidSpecError, parseBatchSpec } from '../../src/core/batch-spec/validate';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 

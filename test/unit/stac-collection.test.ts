@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { stacSettings } from '../../core/spec/stac-settings';
+import { stacSettings } from '../../src/core/batch-spec/stac-settings';
 import { SharedRefresh, writeItemAndCollection, type RestClock } from '../../activities/stac/catalog';
 import type { StacCollection } from '../../activities/stac/collection';
 import { stacItem, type StacItem } from '../../activities/stac/item';

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InvalidTileJobOptionsError, tileJobOptions } from '../../core/spec/arguments';
-import { inspectSpecOffline } from '../../core/spec/prepare';
-import type { Tile } from '../../core/spec/tiling';
+import { InvalidTileJobOptionsError, tileJobOptions } from '../../src/core/batch-spec/arguments';
+import { inspectSpecOffline } from '../../src/core/batch-spec/prepare';
+import type { Tile } from '../../src/core/batch-spec/tiling';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 

@@ -11,8 +11,8 @@ import { describe, it } from 'node:test';
 import { area, booleanIntersects, booleanWithin, buffer, featureCollection, intersect, polygon } from '@turf/turf';
 import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import proj4 from 'proj4';
-import { inspectSpecOffline } from '../../core/spec/prepare';
-import { planTiles, tilePage, type AreaTiling, type GridTileProperties, type Tile } from '../../core/spec/tiling';
+import { inspectSpecOffline } from '../../src/core/batch-spec/prepare';
+import { planTiles, tilePage, type AreaTiling, type GridTileProperties, type Tile } from '../../src/core/batch-spec/tiling';
 
 const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { countTiles, tilePage, type TileSource } from '../../core/spec/tiling';
+import { countTiles, tilePage, type TileSource } from '../../src/core/batch-spec/tiling';
 import { assertSpecError } from '../support/tiling';
 
 /** A lon/lat square with its lower-left corner at (lon, lat). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { countTiles, resolveCrs, SpecError, type AoiTiling, type TileSource } from '../../core/spec/tiling';
+import { countTiles, resolveCrs, SpecError, type AoiTiling, type TileSource } from '../../src/core/batch-spec/tiling';
 import { assertSpecError } from '../support/tiling';
 
 const valid: AoiTiling = {

@@ -5,7 +5,7 @@ import { area, difference, featureCollection, intersect, polygon, union } from '
 import type { Feature, Polygon } from 'geojson';
 import proj4 from 'proj4';
 
-import { countTiles, tilePage, type AoiTiling, type GridTileProperties, type Tile } from '../../core/spec/tiling';
+import { countTiles, tilePage, type AoiTiling, type GridTileProperties, type Tile } from '../../src/core/batch-spec/tiling';
 
 const UTM31N = '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs';
 const WGS84 = '+proj=longlat +datum=WGS84 +no_defs';

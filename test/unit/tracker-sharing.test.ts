@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { JobTracker, type JobLookups, type JobStatusReading, type TrackerClock, type WaitCompletions } from '../../activities/job-tracker';
-import type { OpenEOJobStatus } from '../../core/records';
+import type { OpenEOJobStatus } from '../../src/core/records';
 
 /** Timers on a simulated clock, fired in time order by `run`. */
 class SimulatedClock implements TrackerClock {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { lineUpTiles } from '../../workflows/placement';
 import { WindowBook } from '../../workflows/window-book';
 import { initialWindowState } from '../../workflows/window-state';
-import type { Tile } from '../../core/spec/tile-types';
+import type { Tile } from '../../src/core/batch-spec/tile-types';
 
 const backends = [
   { name: 'a', url: 'http://a.test', parallelJobs: 2 },

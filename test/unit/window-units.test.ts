@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { doneCount, idleProgress, progressBeforeStart, progressDetails, summaryOf, withPartition, type BatchProgress } from '../../core/progress';
-import { emptyCounts } from '../../core/records';
-import type { Tile } from '../../core/spec/tile-types';
+import { doneCount, idleProgress, progressBeforeStart, progressDetails, summaryOf, withPartition, type BatchProgress } from '../../src/core/progress';
+import { emptyCounts } from '../../src/core/records';
+import type { Tile } from '../../src/core/batch-spec/tile-types';
 import { applyControl, checkControl, MAX_PARALLEL_JOBS, type BatchSettings } from '../../workflows/controls';
 import { checkAddedTiles, MAX_ADDED_WAITING } from '../../workflows/added-tiles';
 import { decodePartitionsState } from '../../workflows/partitions-state';
@@ -16,7 +16,7 @@ import { placeTiles } from '../../workflows/placement';
 import { TileJournal } from '../../workflows/tile-journal';
 import { WindowBook } from '../../workflows/window-book';
 import { decodeWindowState, initialWindowState, WINDOW_STATE_VERSION } from '../../workflows/window-state';
-import type { TileFeature } from '../../core/spec/tile-types';
+import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 
 const backends = () => [
   { name: 'a', url: 'http://a.test', parallelJobs: 2 },

@@ -1,0 +1,145 @@
+/**
+ * A batch's "job database", read back from Temporal: one row per tile, with its outline, our
+ * status and the backend's, job id, attempts, timings, usage, costs, files and error. The map
+ * page and the exports are built on it.
+ *
+ * Where each part comes from:
+ * - every tile's outline: the batch's spec (its first argument), tiled again the way the
+ *   worker tiles it, plus the inputs of tile workflows that are not in it (added tiles, which
+ *   are listed once they start: until then only the batch workflow holds them);
+ * - tiles that ended: their record in the tile workflow's memo, from one visibility listing
+ *   (tiles that ended before that memo existed: their workflow result);
+ * - tiles that run: the `tileProgress` query, for the backend's live status (needs a worker;
+ *   without one, what visibility knows).
+ */
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { createTilePageActivities } from '../../activities/tile-pages';
+import { tileIdOf } from '../core/ids';
+import type { TileRecord, TileStatus } from '../core/records';
+import { BACKEND, OPENEO_JOB_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
+import type { BatchSpec, BatchSpecInput } from '../core/batch-spec/schema';
+import type { Tile } from '../core/batch-spec/tile-types';
+import { parseBatchSpec } from '../core/batch-spec/validate';
+import { tileProgress } from '../../workflows/messages';
+import type { TileWorkflowInput } from '../../workflows/tile';
+import { latestTileExecutions, startInput } from './batch-lookup';
+
+/** One tile of a batch: its record (as the tile workflow keeps it) and where it is. */
+export interface TileRow extends TileRecord {
+  /** Tile outline in EPSG:4326; null when its source cannot be read from here. */
+  geometry: Tile['geometry'] | null;
+  /** The tile workflow, once the tile started. */
+  workflowId?: string;
+  runId?: string;
+}
+
+export interface BatchRecords {
+  batchId: string;
+  /** The spec as the batch runs it (defaults filled in). */
+  spec: BatchSpec;
+  tiles: TileRow[];
+  /** Why some outlines are missing (e.g. the tile file is not readable on this machine). */
+  problem?: string;
+}
+
+/** How many workflows are asked at once for a query or a result. */
+const CONCURRENCY = 16;
+
+/** Every tile of the batch, in the spec's order, then tiles added while it ran. */
+export async function readBatchRecords(client: Client, batchId: string): Promise<BatchRecords> {
+  const spec = await batchSpec(client, batchId);
+  const [{ tiles: sourceTiles, problem }, executions] = await Promise.all([specTiles(spec), latestTileExecutions(client, batchId)]);
+  const started = new Map(executions.map((wf) => [tileIdOf(batchId, wf.workflowId), wf]));
+  const rows: TileRow[] = sourceTiles.map((tile) => {
+    const wf = started.get(tile.id);
+    started.delete(tile.id);
+    return wf ? { ...visibleRecord(batchId, wf), geometry: tile.geometry } : notStarted(batchId, tile);
+  });
+  // Tiles that are not in the spec's source: added while the batch ran (or a source that moved).
+  const added = [...started.values()].map((wf) => ({ ...visibleRecord(batchId, wf), geometry: null }));
+  await fillAddedOutlines(client, added);
+  const all = [...rows, ...added];
+  await fillRecords(client, all);
+  return { batchId, spec, tiles: all, ...(problem ? { problem } : {}) };
+}
+
+/**
+ * Rows of the tiles that ran or ended since `since` (a refreshing page asks for these only):
+ * outlines are not filled in, the caller has them from the first read.
+ */
+export async function readChangedTiles(client: Client, batchId: string, since: Date): Promise<TileRow[]> {
+  const executions = await latestTileExecutions(client, batchId, { closedSince: since });
+  const rows: TileRow[] = executions.map((wf) => ({ ...visibleRecord(batchId, wf), geometry: null }));
+  await fillRecords(client, rows);
+  return rows;
+}
+
+/** The spec of the batch's latest run: every run starts with it, checked, as first argument. */
+async function batchSpec(client: Client, batchId: string): Promise<BatchSpec> {
+  const { runId } = await client.workflow.getHandle(batchId).describe();
+  const input = await startInput<BatchSpecInput>(client, batchId, runId);
+  // The first run has the spec as the user gave it; parsing fills in the defaults later runs carry.
+  return parseBatchSpec({ ...input, batchId });
+}
+
+/** The spec's tiles, tiled as the worker tiles them; none (and why) when the source is unreadable here. */
+async function specTiles(spec: BatchSpec): Promise<{ tiles: Tile[]; problem?: string }> {
+  try {
+    const periods = spec.periods ? { periods: spec.periods } : {};
+    return { tiles: await createTilePageActivities().listTiles({ tiles: spec.tiles, offset: 0, limit: Number.MAX_SAFE_INTEGER, ...periods }) };
+  } catch (err) {
+    return { tiles: [], problem: `the batch's tiles cannot be read here: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function notStarted(batchId: string, tile: Tile): TileRow {
+  return { batchId, tileId: tile.id, status: 'not_started', attempts: 0, geometry: tile.geometry };
+}
+
+/** What visibility alone says of a tile workflow (its memo has the whole record once it ended). */
+function visibleRecord(batchId: string, wf: WorkflowExecutionInfo): Omit<TileRow, 'geometry'> {
+  const memo = wf.memo?.[TILE_RECORD_MEMO] as TileRecord | undefined;
+  const base = { workflowId: wf.workflowId, runId: wf.runId };
+  if (memo) return { ...memo, ...base };
+  const status = wf.typedSearchAttributes.get(TILE_STATUS) as TileStatus | undefined;
+  return {
+    ...base,
+    batchId,
+    tileId: tileIdOf(batchId, wf.workflowId),
+    // A tile that was cancelled or terminated before it could say so is canceled.
+    status: wf.status.name === 'RUNNING' ? 'running' : status && status !== 'running' ? status : 'canceled',
+    backend: wf.typedSearchAttributes.get(BACKEND),
+    openeoJobId: wf.typedSearchAttributes.get(OPENEO_JOB_ID),
+    attempts: 0,
+    createdAt: wf.startTime.toISOString(),
+  };
+}
+
+/** Completes rows that visibility knew only in part: live records of running tiles, results of old ones. */
+async function fillRecords(client: Client, rows: TileRow[]): Promise<void> {
+  const partial = rows.filter((row) => row.workflowId && (row.status === 'running' || row.attempts === 0));
+  await inBatches(partial, async (row) => {
+    const handle = client.workflow.getHandle(row.workflowId!, row.runId);
+    try {
+      const record: TileRecord = row.status === 'running' ? await handle.query(tileProgress) : await handle.result();
+      Object.assign(row, record);
+    } catch {
+      // No worker to answer, or a tile terminated without a result: visibility's view stands.
+    }
+  });
+}
+
+/** Outlines of tiles added while the batch ran, from their workflows' inputs. */
+async function fillAddedOutlines(client: Client, rows: TileRow[]): Promise<void> {
+  await inBatches(rows, async (row) => {
+    try {
+      row.geometry = (await startInput<TileWorkflowInput>(client, row.workflowId!, row.runId)).tile.geometry;
+    } catch {
+      // Its history is gone (retention): the row stays without an outline.
+    }
+  });
+}
+
+async function inBatches<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(work));
+}

@@ -1,0 +1,249 @@
+/**
+ * The typed client API: start a batch, follow it, list its tiles, cancel it. For services that
+ * embed openeo-temporal, and used by the project's own CLI.
+ */
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { BatchSummary, TileStatus } from '../core/records';
+import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from '../core/search-attributes';
+import type { BatchSpecInput } from '../core/batch-spec/schema';
+import { batchHeadline } from '../core/batch-headline';
+import { specForFailedTiles } from './rerun';
+import { specForPostprocess, type PostprocessRerunOptions } from './postprocess-rerun';
+import { latestTileExecutions } from './batch-lookup';
+import { readBatchRecords, type BatchRecords } from './batch-records';
+import { exportBatch, type ExportOptions, type TileExport } from './export';
+import { MAX_TILES } from '../core/batch-spec/limits';
+import { checkBeforeStart, planBatch, type BatchPlan, type PlanOptions } from './plan';
+import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
+import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setBudget, setParallelJobs } from '../../workflows/messages';
+import { idleProgress, progressBeforeStart, withPartition, type BatchProgress } from '../core/progress';
+import { tileIdOf } from '../core/ids';
+import type { BackendSpec, BudgetSpec } from '../core/batch-spec/schema';
+import type { TileFeature } from '../core/batch-spec/tile-types';
+import type { batchWorkflow } from '../../workflows/batch';
+import { asBatchFailure, BatchCancelledError, failureReason, isCancelledBatch } from './batch-failure';
+import { describeCancellation } from './batch-cancellation';
+import type { TileError } from '../core/records';
+
+/** The batch's page in the Temporal UI: its summary and details (see src/core/batch-headline.ts). */
+function staticHeadline(spec: BatchSpecInput, batchId: string): { staticSummary: string; staticDetails: string } {
+  const { summary, details } = batchHeadline(spec, batchId);
+  return { staticSummary: summary, staticDetails: details };
+}
+
+/** A tile as visibility knows it: enough for a status table without asking every workflow. */
+export interface TileListing {
+  tileId: string;
+  workflowId: string;
+  status: TileStatus;
+  backend?: string;
+  openeoJobId?: string;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+export interface StartedBatch {
+  batchId: string;
+  handle: WorkflowHandle<typeof batchWorkflow>;
+}
+
+export class OpenEOBatchClient {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string = DEFAULT_TASK_QUEUE,
+  ) {}
+
+  /** Connects with the environment's Temporal settings (see `temporalTarget`). */
+  static async connect(options: { temporal?: TemporalTarget; taskQueue?: string } = {}): Promise<OpenEOBatchClient> {
+    const target = options.temporal ?? temporalTarget();
+    const connection = await Connection.connect(target.connectionOptions);
+    return new OpenEOBatchClient(new Client({ connection, namespace: target.namespace }), options.taskQueue);
+  }
+
+  /**
+   * Validates the spec here (so mistakes surface before anything starts: every problem at once,
+   * the remote process's namespace included) and starts the batch. The batch id is the spec's
+   * `batchId`, else `options.batchId`; it becomes the workflow id. A batch with more tiles than
+   * its `maxTiles` starts only with `confirmSize` (which raises `maxTiles` to the hard limit).
+   */
+  async start(spec: BatchSpecInput, options: { batchId?: string; confirmSize?: boolean } = {}): Promise<StartedBatch> {
+    const batchId = spec.batchId ?? options.batchId;
+    if (!batchId) throw new Error('batchId: give the spec a "batchId" or pass one when starting');
+    const input = { ...spec, batchId, ...(options.confirmSize ? { maxTiles: MAX_TILES } : {}) };
+    await checkBeforeStart(input);
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      workflowId: batchId,
+      taskQueue: this.taskQueue,
+      args: [input],
+      ...staticHeadline(input, batchId),
+    });
+    return { batchId, handle };
+  }
+
+  /**
+   * Checks a batch and works out its tiles, backends and size without starting anything (no
+   * workflow, no openEO job); see {@link planBatch}. Needs no Temporal server.
+   */
+  plan(spec: BatchSpecInput, options: PlanOptions = {}): Promise<BatchPlan> {
+    return planBatch(spec, options);
+  }
+
+  handle(batchId: string): WorkflowHandle<typeof batchWorkflow> {
+    return this.client.workflow.getHandle<typeof batchWorkflow>(batchId);
+  }
+
+  /**
+   * Live progress of a running batch, or the summary of a closed one. For a partitioned batch,
+   * the running partition's live counts are folded into the batch's.
+   */
+  async progress(batchId: string): Promise<BatchProgress & { closed: boolean; failure?: TileError }> {
+    const handle = this.handle(batchId);
+    const description = await handle.describe();
+    if (description.status.name === 'COMPLETED') return { ...idleProgress(await handle.result()), closed: true };
+    if (['FAILED', 'TERMINATED', 'TIMED_OUT'].includes(description.status.name)) {
+      // A batch that failed as a whole (bad spec, refused login): its reason, not its counts.
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => failureReason(err),
+      );
+      return { ...progressBeforeStart(batchId), closed: true, ...(failure ? { failure } : {}) };
+    }
+    const progress = await handle.query(batchProgress);
+    const current = progress.partitions?.current;
+    const live = current ? withPartition(progress, await this.client.workflow.getHandle(current).query(batchProgress)) : progress;
+    return { ...live, closed: description.status.name !== 'RUNNING' };
+  }
+
+  /**
+   * Waits for the batch to end, calling `onProgress` every `intervalMs` meanwhile. A batch that
+   * failed as a whole throws a `BatchFailedError` that says why; a cancelled one throws a
+   * `BatchCancelledError` with when, by whom and its tiles' counts, as far as they are known.
+   */
+  async wait(batchId: string, onProgress?: (p: BatchProgress) => void, intervalMs = 1000): Promise<BatchSummary> {
+    const handle = this.handle(batchId);
+    let ended = false;
+    let lastSeen: BatchProgress | undefined;
+    const result = handle
+      .result()
+      .catch(async (err: unknown) => {
+        if (!isCancelledBatch(err)) throw asBatchFailure(batchId, err);
+        const cancellation = await describeCancellation(this.client, batchId, () => this.progress(batchId), lastSeen);
+        throw new BatchCancelledError(batchId, cancellation, { cause: err });
+      })
+      .finally(() => {
+        ended = true;
+      });
+    // Handled below (raced, then returned); this keeps a failure meanwhile from counting as unhandled.
+    result.catch(() => undefined);
+    while (!ended && onProgress) {
+      try {
+        lastSeen = await this.progress(batchId);
+        onProgress(lastSeen);
+      } catch (err) {
+        // The first run may not have processed its first task yet; anything else is real.
+        if (err instanceof WorkflowNotFoundError) throw err;
+      }
+      await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+    }
+    return result;
+  }
+
+  /** Every tile workflow of the batch, from Temporal's visibility store (no worker needed). */
+  async tiles(batchId: string): Promise<TileListing[]> {
+    const tiles: TileListing[] = [];
+    // A tile retried by retry-failed has several executions; the latest one is the tile's state.
+    for (const wf of await latestTileExecutions(this.client, batchId)) {
+      const status = wf.typedSearchAttributes.get(TILE_STATUS) as TileStatus | undefined;
+      tiles.push({
+        tileId: tileIdOf(batchId, wf.workflowId),
+        workflowId: wf.workflowId,
+        // A tile that was cancelled or terminated before it could say so is canceled.
+        status: status && !(wf.status.name !== 'RUNNING' && status === 'running') ? status : wf.status.name === 'RUNNING' ? 'running' : 'canceled',
+        backend: wf.typedSearchAttributes.get(BACKEND),
+        openeoJobId: wf.typedSearchAttributes.get(OPENEO_JOB_ID),
+        startTime: wf.startTime,
+        closeTime: wf.closeTime,
+      });
+    }
+    return tiles.sort((a, b) => a.tileId.localeCompare(b.tileId));
+  }
+
+  /**
+   * Every tile of the batch with its whole record and outline (EPSG:4326), not-started tiles
+   * included: the batch's job database, for maps and exports.
+   */
+  async records(batchId: string): Promise<BatchRecords> {
+    return readBatchRecords(this.client, batchId);
+  }
+
+  /**
+   * The batch as a job database like the openEO Python job manager's: one row per tile, in CSV,
+   * GeoJSON or GeoParquet (see `JOB_DATABASE_COLUMNS`); written to `options.out` when given.
+   */
+  async exportTiles(batchId: string, options: ExportOptions): Promise<TileExport> {
+    return exportBatch(this.client, batchId, options);
+  }
+
+  /** Changes how many jobs a backend may have at once; returns the backends as configured now. */
+  async setParallelJobs(batchId: string, backend: string, parallelJobs: number, maxQueued?: number): Promise<BackendSpec[]> {
+    return this.handle(batchId).executeUpdate(setParallelJobs, { args: [{ backend, parallelJobs, ...(maxQueued !== undefined ? { maxQueued } : {}) }] });
+  }
+
+  /** Stops starting new tiles; tiles in flight go on. */
+  async pause(batchId: string): Promise<void> {
+    await this.handle(batchId).executeUpdate(pauseBatch);
+  }
+
+  async resume(batchId: string): Promise<void> {
+    await this.handle(batchId).executeUpdate(resumeBatch);
+  }
+
+  /** Lets a backend that the batch paused after repeated failures take tiles again. */
+  async resumeBackend(batchId: string, backend: string): Promise<void> {
+    await this.handle(batchId).executeUpdate(resumeBackend, { args: [{ backend }] });
+  }
+
+  /**
+   * Changes the batch's budget in credits (`credits` for the batch, `backends` for those named;
+   * the others keep theirs): tiles held back by the old one start once the new one allows.
+   * Returns the budget as it is now.
+   */
+  async setBudget(batchId: string, budget: BudgetSpec): Promise<BudgetSpec> {
+    return this.handle(batchId).executeUpdate(setBudget, { args: [budget] });
+  }
+
+  /** Adds tiles (GeoJSON features in EPSG:4326) to a running batch; returns their ids. */
+  async addTiles(batchId: string, features: TileFeature[]): Promise<string[]> {
+    return this.handle(batchId).executeUpdate(addTiles, { args: [{ features }] });
+  }
+
+  /**
+   * Runs the failed tiles of an ended batch again, as a new run of the same batch id (same
+   * output folders); their new jobs continue each tile's attempt count.
+   */
+  async retryFailed(batchId: string): Promise<StartedBatch & { tiles: number }> {
+    const { spec, tiles } = await specForFailedTiles(this.client, batchId);
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      workflowId: batchId,
+      taskQueue: this.taskQueue,
+      args: [spec],
+      ...staticHeadline(spec, batchId),
+    });
+    return { batchId, handle, tiles };
+  }
+
+  /**
+   * Runs the post-processing of an ended batch's tiles again (those whose post-processing
+   * failed, or `tiles`), with no new openEO job and no new download.
+   */
+  async postprocess(batchId: string, options: PostprocessRerunOptions = {}): Promise<StartedBatch & { tiles: number }> {
+    const { spec, tiles } = await specForPostprocess(this.client, batchId, options);
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', { workflowId: batchId, taskQueue: this.taskQueue, args: [spec], ...staticHeadline(spec, batchId) });
+    return { batchId, handle, tiles };
+  }
+
+  /** Cancels the batch; each in-flight tile cancels its openEO job before it ends. */
+  async cancel(batchId: string): Promise<void> {
+    await this.handle(batchId).cancel();
+  }
+}
