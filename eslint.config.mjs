@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules, promises that are awaited or handled, and the
-// project's layers (see "How it works" in the README): each folder imports only from the
+// project's layers (see docs/architecture.md): each folder imports only from the
 // layers beneath it, and workflow code never reaches Node or the network.
 import js from '@eslint/js';
 import { builtinModules } from 'node:module';

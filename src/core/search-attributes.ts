@@ -2,7 +2,7 @@
  * Custom search attributes: they make tiles findable in the Temporal UI and CLI, e.g.
  * `temporal workflow list --query 'OpenEOBatchId="antwerp-bap" AND OpenEOTileStatus="error"'`.
  * The dev server registers them at start; a real cluster needs them created once
- * (`temporal operator search-attribute create`, see the README).
+ * (`temporal operator search-attribute create`, see docs/operations.md).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 

@@ -11,7 +11,7 @@
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
  * Run it once per release, on the release's code, and commit the files: from then on a change
- * to workflow code that cannot replay them goes behind `patched()` (see the README's upgrades).
+ * to workflow code that cannot replay them goes behind `patched()` (see docs/operations.md, upgrades).
  */
 import './quiet-logs';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';

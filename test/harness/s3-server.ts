@@ -2,7 +2,7 @@
  * A real S3-compatible server for tests: SeaweedFS's `weed server` (master, volume, filer and
  * S3 gateway in one process) on free ports in a temporary folder, with one S3 identity and one
  * bucket. `weed` is built once from Go modules into the tool cache by `.ci/run` (or by hand, see
- * the README); MinIO is not used (AGPL).
+ * docs/testing.md); MinIO is not used (AGPL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,7 +29,7 @@ export function weedPath(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function s3Unavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (existsSync(weedPath(env))) return undefined;
-  const message = `SeaweedFS's weed is not at ${weedPath(env)}: build it as .ci/run does (see the README, "Results in object storage")`;
+  const message = `SeaweedFS's weed is not at ${weedPath(env)}: build it as .ci/run does (see docs/testing.md, "Counterparts")`;
   if (env.CI === 'true') throw new Error(message);
   process.stderr.write(`\n*** SKIPPING S3 TESTS: ${message} ***\n\n`);
   return message;

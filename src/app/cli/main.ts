@@ -150,7 +150,7 @@ program
   .command('worker')
   .description('run a worker (Temporal settings from TEMPORAL_* variables, backend credentials from OPENEO_BACKEND_*)')
   .option('--task-queue <name>', 'task queue to poll', 'openeo')
-  .option('--hooks <module>', 'a JS module exporting jobFactories and/or postprocessors (see the README)')
+  .option('--hooks <module>', 'a JS module exporting jobFactories and/or postprocessors (see docs/hooks.md)')
   .action(async (opts: { taskQueue: string; hooks?: string }) => {
     const worker = await createOpenEOWorker({ taskQueue: opts.taskQueue, ...(opts.hooks ? await loadHooksModule(opts.hooks) : {}) });
     console.log(`worker polling task queue "${opts.taskQueue}"; Ctrl-C stops it`);

@@ -49,7 +49,7 @@ export type ColumnKind = 'text' | 'real' | 'count' | 'texts' | 'geometry';
 export interface JobDatabaseColumn {
   name: keyof JobDatabaseRow;
   kind: ColumnKind;
-  /** What it holds (the README's table says the same). */
+  /** What it holds (docs/export.md's table says the same). */
   meaning: string;
 }
 

@@ -44,8 +44,8 @@ export const backendSchema = z.strictObject({
   /** At most this many of the batch's jobs wait (created or queued) in the backend's queue. */
   maxQueued: z.number().int().min(1).optional(),
   /**
-   * Quotas of the backend, held across every worker of the deployment (see "Backend quotas" in
-   * the README): openEO requests in flight at once, requests per second, job starts per minute.
+   * Quotas of the backend, held across every worker of the deployment (see
+   * docs/quotas.md): openEO requests in flight at once, requests per second, job starts per minute.
    */
   maxConcurrentRequests: wholeLimit.optional(),
   maxRequestsPerSecond: z

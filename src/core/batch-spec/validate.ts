@@ -40,7 +40,7 @@ function toDetails(issue: z.core.$ZodIssue): SpecErrorDetails {
     case 'unrecognized_keys':
       return { field, code: 'unknown_field', problem: `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`, fix: 'remove them or check their spelling' };
     case 'invalid_union':
-      return { field, code: 'invalid_choice', problem: 'does not match any allowed form', fix: UNION_FIXES[field] ?? 'check the README for the allowed forms' };
+      return { field, code: 'invalid_choice', problem: 'does not match any allowed form', fix: UNION_FIXES[field] ?? 'check docs/spec.md for the allowed forms' };
     case 'invalid_type':
       return { field, code: 'invalid_type', problem: issue.input === undefined ? 'is missing' : issue.message, fix: `set it to a ${issue.expected}` };
     case 'custom':
