@@ -80,11 +80,11 @@ test("the library's entry point leaves the emulator and the dev-server tools out
   assert.deepEqual(tools, []);
 });
 
-test('the published package holds the library, the tools and the examples, not tests or the bench', () => {
+test('the published package holds the library, the tools, the examples and the docs, not tests or the bench', () => {
   const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })) as { files: { path: string }[] }[];
   const paths = pack.files.map((f) => f.path);
   const top = new Set(paths.map((p) => (p.startsWith('dist/') ? p.split('/').slice(0, p.startsWith('dist/src/') ? 3 : 2).join('/') : p.split('/')[0])));
-  assert.deepEqual([...top].sort(), ['README.md', 'dist/activities', 'dist/src/app', 'dist/src/core', 'dist/src/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'src'].sort());
+  assert.deepEqual([...top].sort(), ['CHANGELOG.md', 'README.md', 'dist/activities', 'docs', 'dist/src/app', 'dist/src/core', 'dist/src/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'src'].sort());
   for (const entry of ['dist/src/app/index.js', 'dist/src/app/cli/main.js', 'dist/workflows/index.js', 'dist/src/tools/emulator/index.js', 'dist/src/tools/devserver/index.js', 'src/tools/emulator/README.md', 'schema/batch-spec.schema.json', 'src/app/dashboard/static/index.html', 'src/app/dashboard/static/dashboard.js']) {
     assert.ok(paths.includes(entry), `the package has ${entry}`);
   }
