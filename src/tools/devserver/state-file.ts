@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { isProcessAlive } from './file-lock';
 
 /** Contents of `<dataDir>/devserver.json`, written once a dev server is healthy. */
@@ -41,11 +42,8 @@ export async function readDevServerState(dataDir: string): Promise<DevServerStat
 }
 
 export async function writeDevServerState(dataDir: string, state: DevServerState): Promise<void> {
-  const { stateFile } = devServerFiles(dataDir);
-  // Write-then-rename so a concurrent reader never sees a truncated file.
-  const temporary = `${stateFile}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n');
-  await rename(temporary, stateFile);
+  // Atomically, so a concurrent reader never sees a truncated file.
+  await writeFileAtomic(devServerFiles(dataDir).stateFile, JSON.stringify(state, null, 2) + '\n');
 }
 
 /** Removes the state file, but only if it still describes `pid` (a newer server may have replaced it). */
