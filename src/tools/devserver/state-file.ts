@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import { isProcessAlive } from './file-lock';
 
 /** Contents of `<dataDir>/devserver.json`, written once a dev server is healthy. */
 export interface DevServerState {
@@ -50,6 +49,17 @@ export async function writeDevServerState(dataDir: string, state: DevServerState
 export async function removeDevServerState(dataDir: string, pid: number): Promise<void> {
   const state = await readDevServerState(dataDir);
   if (state?.pid === pid) await rm(devServerFiles(dataDir).stateFile, { force: true });
+}
+
+/** True when a process with this pid exists (signal 0 only checks, it sends nothing). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM means the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
