@@ -5,8 +5,9 @@
  * emulator and a fresh worker on those files and carries the batch on. The figures are the sums
  * (time, CPU, tiles) and extremes (peak RSS) over every leg.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../src/core/write-atomically';
 
 /** One bench process's share of the batch. */
 export interface Leg {
@@ -57,11 +58,9 @@ export async function readLongRun(dir: string, tiles: number, batchId: string): 
   return run as LongRun;
 }
 
-/** Writes the record (to a temporary file renamed into place, so a crash keeps the last one). */
+/** Writes the record atomically, so a crash keeps the last one. */
 export async function writeLongRun(dir: string, run: LongRun): Promise<void> {
-  const file = fileOf(dir, run.tiles);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(run, null, 1)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomically(fileOf(dir, run.tiles), `${JSON.stringify(run, null, 1)}\n`);
 }
 
 const sum = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));

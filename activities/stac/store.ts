@@ -1,12 +1,12 @@
 /**
  * Where a batch's STAC documents are kept: `collection.json` and `items/<itemId>.json` under the
  * batch's output folder. Every write goes through {@link StacStore}, so another store (object
- * storage) can take the local folder's place; a document is replaced whole (a temporary file,
- * then a rename), so a reader never sees half of one.
+ * storage) can take the local folder's place; a document is replaced whole (writeFileAtomically),
+ * so a reader never sees half of one.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { writeFileAtomically } from '../../src/core/write-atomically';
 
 export const COLLECTION_KEY = 'collection.json';
 export const ITEMS_PREFIX = 'items/';
@@ -43,15 +43,7 @@ export function localStacStore(root: string): StacStore {
     async writeJson(key, doc) {
       const path = pathOf(key);
       await mkdir(dirname(path), { recursive: true });
-      // A name of its own per write: two workers writing the same key never share a temporary file.
-      const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        await writeFile(temporary, `${JSON.stringify(doc, null, 2)}\n`);
-        await rename(temporary, path);
-      } catch (err) {
-        await rm(temporary, { force: true });
-        throw err;
-      }
+      await writeFileAtomically(path, `${JSON.stringify(doc, null, 2)}\n`);
     },
     async readJson(key) {
       try {

@@ -63,7 +63,7 @@ export async function venvPython(spec: VenvSpec, log: (line: string) => void = (
   // Test files run two at a time: one installs, another that wants the same venv waits for it.
   await mkdir(join(dir, '..'), { recursive: true });
   return withFileLock(`${dir}.lock`, async () => (await installedVenvPython(spec)) ?? createVenv(spec, log), {
-    onWait: (pid) => log(`waiting for process ${pid ?? '?'} to finish installing the ${spec.name} venv`),
+    onWait: () => log(`waiting for another process to finish installing the ${spec.name} venv`),
   });
 }
 

@@ -8,10 +8,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { findFreePorts } from '../../src/tools/devserver/free-port';
 import { terminate } from './child-process';
 
 const run = promisify(execFile);
@@ -25,15 +25,6 @@ export interface StacApiServer {
   /** Serves the API again at the same URL, with what it held. */
   bringBack(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** The bin folder of the newest PostgreSQL that has PostGIS installed, or why there is none. */
@@ -87,7 +78,7 @@ export async function startStacApi(python: string, options: { startTimeoutMs?: n
   const postgres = postgresWithPostgis();
   if ('missing' in postgres) throw new Error(postgres.missing);
   const dir = await mkdtemp(join(tmpdir(), 'stac-api-'));
-  const pgPort = await freePort();
+  const [pgPort] = await findFreePorts(1);
   let api: ChildProcess | undefined;
   const cleanUp = async () => {
     await terminate(api);
@@ -98,7 +89,7 @@ export async function startStacApi(python: string, options: { startTimeoutMs?: n
     await startCluster(postgres.bin, dir, pgPort);
     const dsn = `postgresql://postgres@127.0.0.1:${pgPort}/postgres`;
     await run(join(dirname(python), 'pypgstac'), ['migrate', '--dsn', dsn], { maxBuffer: 16 * 1024 * 1024 });
-    const apiPort = await freePort();
+    const [apiPort] = await findFreePorts(1);
     const env = {
       ...process.env,
       PGUSER: 'postgres',

@@ -62,7 +62,7 @@ export async function ensureTimeSkippingServer(options: TimeSkippingServerOption
     async () => {
       if (!isInstalled(dir)) await fetchTestServer(dir, env, log);
     },
-    { onWait: (pid) => log(`another process (pid ${pid ?? '?'}) is fetching the Temporal test server; waiting for it`) },
+    { onWait: () => log('another process is fetching the Temporal test server; waiting for it') },
   );
   return timeSkippingServerLauncher(env);
 }

@@ -709,9 +709,15 @@ describe('emulator: result assets', () => {
     const image = await tiff.getImage();
     assert.equal(image.getWidth(), 64);
     assert.equal(image.getHeight(), 64);
-    // Antwerp (4.35–4.45 E) lies in UTM zone 31 north.
-    assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
+    assert.equal(image.getBitsPerSample(), 16);
+    assert.equal(image.getSampleFormat(), 1, 'unsigned integer');
+    // Antwerp (4.35–4.45 E) lies in UTM zone 31 north: a projected CRS in metres, pixels as areas.
+    assert.deepEqual(image.getGeoKeys(), { GTModelTypeGeoKey: 1, GTRasterTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32631, ProjLinearUnitsGeoKey: 9001 });
     const [west, south, east, north] = image.getBoundingBox();
+    // Georeferenced by ModelTiepoint and ModelPixelScale, north up.
+    assert.ok(image.fileDirectory.hasTag('ModelTiepoint') && image.fileDirectory.hasTag('ModelPixelScale'));
+    const [xSize, ySize] = image.getResolution();
+    assert.ok(xSize > 0 && ySize < 0, `resolution ${xSize}, ${ySize}`);
     const corners = [[ANTWERP.west, ANTWERP.south], [ANTWERP.east, ANTWERP.south], [ANTWERP.east, ANTWERP.north], [ANTWERP.west, ANTWERP.north]];
     const projected = corners.map((corner) => proj4('EPSG:4326', '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs', corner));
     const xs = projected.map(([x]) => x);

@@ -7,7 +7,6 @@
  * and the items arrive once it is back.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { publishTileStac } from '../../activities/stac/publish';
 import type { StacItem } from '../../activities/stac/item';
 import { stacSettings } from '../../src/core/batch-spec/stac-settings';
 import { InvalidSpecError } from '../../src/core/batch-spec/validate';
+import { findFreePorts } from '../../src/tools/devserver/free-port';
 import { postgresWithPostgis, startStacApi, type StacApiServer } from '../harness/stac-api';
 import { installedStacPython, stacPython } from '../harness/stac-python';
 import { validateStac } from '../harness/stac-validator';
@@ -37,10 +37,7 @@ async function search(api: StacApiServer, query: string): Promise<SearchPage> {
 
 /** An address where nothing listens. */
 async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
+  const [port] = await findFreePorts(1);
   return `http://127.0.0.1:${port}/stac`;
 }
 

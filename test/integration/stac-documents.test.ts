@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { stacSettings } from '../../src/core/batch-spec/stac-settings';
 import { publishTileStac, type TileStacInput } from '../../activities/stac/publish';
 import { FILE_EXTENSION, PROJECTION_EXTENSION, type ItemTile } from '../../activities/stac/item';
+import { findFreePorts } from '../../src/tools/devserver/free-port';
 import { encodeGeoTiff, syntheticPixels } from '../../src/tools/emulator/geotiff';
 import { installedStacPython, stacPython } from '../harness/stac-python';
 import { validateStac } from '../harness/stac-validator';
@@ -129,10 +129,7 @@ describe('STAC documents of finished tiles', () => {
   });
 
   it('a STAC API that does not answer fails the push for a retry, with the item and collection already on disk', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
+    const [port] = await findFreePorts(1);
     const batchDir = join(dir, 'api-down');
     const input = await tileInput(batchDir, tile('t-5'));
     input.settings = stacSettings('b1', { api: { url: `http://127.0.0.1:${port}/stac` } });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import {
   findTemporalCli,
   temporalCacheDir,
 } from '../../src/tools/devserver';
+import { withFileLock } from '../../src/tools/devserver/file-lock';
 
 // Lookup order and the build flow, without the network: `go` is replaced by a script
 // that behaves like a Go too old for the CLI's go.mod unless GOTOOLCHAIN asks for a newer one.
@@ -119,5 +120,59 @@ describe('ensureTemporalCli building from Go modules', () => {
     assert.ok(lines.includes('building the Temporal CLI from Go modules, this takes a few minutes, once'));
     assert.ok(lines.some((line) => line.includes('go: downloading')), 'build output is streamed to log');
     assert.ok(lines.some((line) => line.startsWith('another process')), 'the second caller waited for the lock');
+  });
+});
+
+describe('withFileLock', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('runs one holder at a time, tells a waiter once, and frees the lock when the task fails', async () => {
+    const lockPath = path.join(scratch, 'serial.lock');
+    const events: string[] = [];
+    let waits = 0;
+    const task = (name: string) => async () => {
+      events.push(`${name} in`);
+      await sleep(300);
+      events.push(`${name} out`);
+      if (name === 'a') throw new Error('task a failed');
+      return name;
+    };
+    const [a, b] = await Promise.allSettled([
+      withFileLock(lockPath, task('a'), { pollMs: 50 }),
+      withFileLock(lockPath, task('b'), { pollMs: 50, onWait: () => waits++ }),
+    ]);
+    assert.equal(a.status, 'rejected');
+    assert.deepEqual(b, { status: 'fulfilled', value: 'b' });
+    assert.deepEqual(events, ['a in', 'a out', 'b in', 'b out']);
+    assert.equal(waits, 1);
+    await assert.rejects(stat(lockPath), { code: 'ENOENT' });
+  });
+
+  it('takes over a lock its dead holder stopped refreshing, and an older version\'s lock file', async () => {
+    const minuteAgo = new Date(Date.now() - 60_000);
+    const leftByCrash = path.join(scratch, 'crashed.lock');
+    await mkdir(leftByCrash);
+    await utimes(leftByCrash, minuteAgo, minuteAgo);
+    const legacyFile = path.join(scratch, 'legacy.lock');
+    await writeFile(legacyFile, '12345');
+    await utimes(legacyFile, minuteAgo, minuteAgo);
+    for (const lockPath of [leftByCrash, legacyFile]) {
+      let waited = false;
+      const started = Date.now();
+      assert.equal(await withFileLock(lockPath, async () => 'ran', { onWait: () => (waited = true), timeoutMs: 5_000 }), 'ran');
+      assert.equal(waited, false, `${lockPath} was taken over at once`);
+      assert.ok(Date.now() - started < 2_000);
+    }
+  });
+
+  it('gives up on a live holder after timeoutMs, naming the lock', async () => {
+    const lockPath = path.join(scratch, 'held.lock');
+    await mkdir(lockPath); // fresh: a holder that refreshes it
+    const started = Date.now();
+    await assert.rejects(
+      withFileLock(lockPath, async () => 'never', { timeoutMs: 400, pollMs: 50 }),
+      (error: Error) => error.message.includes('Timed out waiting for the lock') && error.message.includes(lockPath),
+    );
+    assert.ok(Date.now() - started >= 400);
   });
 });

@@ -283,6 +283,28 @@ describe('emulator internals: GeoTIFF encoder', () => {
     assert.deepEqual([...band], [...pixels]);
   });
 
+  it('writes a multi-band UTM raster a GeoTIFF reader takes apart again: bands, dtype, CRS, grid, nodata, names', async () => {
+    const bands = [Uint16Array.from([1, 2, 3, 4, 5, 6]), Uint16Array.from([60000, 0, 7, 8, 9, 10]), Uint16Array.from([11, 12, 13, 14, 15, 16])];
+    const bandNames = ['B04', 'B03', 'NDVI'];
+    const bbox = { west: 590000, south: 5660000, east: 590030, north: 5660020 };
+    const bytes = encodeGeoTiff({ width: 3, height: 2, pixels: bands, bandNames, bbox, epsg: 32631, noData: 0 });
+    const image = await (await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).getImage();
+    assert.equal(image.getSamplesPerPixel(), 3);
+    for (let band = 0; band < 3; band++) {
+      assert.equal(image.getBitsPerSample(band), 16);
+      assert.equal(image.getSampleFormat(band), 1, 'unsigned integer');
+      assert.equal((await image.getGDALMetadata(band))?.DESCRIPTION, bandNames[band]);
+    }
+    assert.deepEqual(image.getGeoKeys(), { GTModelTypeGeoKey: 1, GTRasterTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32631, ProjLinearUnitsGeoKey: 9001 });
+    // ModelTiepoint puts the upper-left corner at (west, north); ModelPixelScale gives 10 m pixels.
+    assert.deepEqual(image.getOrigin(), [590000, 5660020, 0]);
+    assert.deepEqual(image.getResolution(), [10, -10, 0]);
+    assert.deepEqual(image.getBoundingBox(), [590000, 5660000, 590030, 5660020]);
+    assert.equal(image.getGDALNoData(), 0);
+    const read = (await image.readRasters()) as unknown as Uint16Array[];
+    assert.deepEqual(read.map((band) => [...band]), bands.map((band) => [...band]));
+  });
+
   it('rejects a pixel count that does not match the size', () => {
     assert.throws(() => encodeGeoTiff({ width: 2, height: 2, pixels: new Uint16Array(3), bbox: { west: 0, south: 0, east: 1, north: 1 } }), RangeError);
   });

@@ -4,7 +4,7 @@
  * reads a batch's records).
  */
 import type { Client } from '@temporalio/client';
-import { rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../../core/write-atomically';
 import { readBatchRecords } from '../batch-records';
 import { jobDatabaseCsv } from './csv';
 import { jobDatabaseGeoJson } from './geojson';
@@ -70,10 +70,8 @@ export async function exportBatch(client: Client, batchId: string, options: Expo
   const bytes = await encodeJobDatabase(jobDatabaseRows(records.tiles), format);
   const result: TileExport = { format, bytes, rows: records.tiles.length, ...(records.problem ? { problem: records.problem } : {}) };
   if (options.out) {
-    // Written beside the target, then renamed: a reader never sees half a file.
-    const partial = `${options.out}.part`;
-    await writeFile(partial, bytes);
-    await rename(partial, options.out);
+    // A reader never sees half a file.
+    await writeFileAtomically(options.out, bytes);
     result.path = options.out;
   }
   return result;

@@ -1,7 +1,6 @@
 import { type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive } from './file-lock';
-import { removeDevServerState } from './state-file';
+import { isProcessAlive, removeDevServerState } from './state-file';
 
 /** Where a running dev server can be reached. */
 export interface DevServerInfo {

@@ -254,7 +254,7 @@ export async function startOrReuseDevServer(options: DevServerOptions): Promise<
     // A first start may include building the CLI, so wait well beyond one server start.
     {
       timeoutMs: startTimeoutMs + 30 * 60_000,
-      onWait: (pid) => options.log?.(`waiting for pid ${pid ?? '?'}, which is starting a dev server on ${files.dataDir}`),
+      onWait: () => options.log?.(`waiting for another process, which is starting a dev server on ${files.dataDir}`),
     },
   );
 }

@@ -1,5 +1,6 @@
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { lock } from 'proper-lockfile';
 
 /** Options for {@link withFileLock}. */
 export interface FileLockOptions {
@@ -9,7 +10,7 @@ export interface FileLockOptions {
    */
   timeoutMs?: number;
   /** Told once when this process has to wait for another holder. */
-  onWait?: (holderPid: number | undefined) => void;
+  onWait?: () => void;
   /**
    * Pause between attempts while waiting.
    * @default 500
@@ -17,91 +18,68 @@ export interface FileLockOptions {
   pollMs?: number;
 }
 
-/** True when a process with this pid exists (signal 0 only checks, it sends nothing). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM means the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readHolderPid(lockPath: string): Promise<number | undefined> {
-  try {
-    const pid = Number.parseInt((await readFile(lockPath, 'utf8')).trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Grace for a lock file whose pid is not written yet (its creator may be between open and write). */
-const UNWRITTEN_LOCK_GRACE_MS = 10_000;
-
-async function isStaleLock(lockPath: string, holderPid: number | undefined): Promise<boolean> {
-  if (holderPid !== undefined) return !isProcessAlive(holderPid);
-  try {
-    return Date.now() - (await stat(lockPath)).mtimeMs > UNWRITTEN_LOCK_GRACE_MS;
-  } catch {
-    return false; // gone already: the next attempt to create it will tell
-  }
-}
+/**
+ * A holder refreshes its lock's mtime every STALE_MS / 2; a lock older than this is one whose
+ * holder died (or hung), and the next caller takes it over.
+ */
+const STALE_MS = 10_000;
 
 /**
- * Runs `task` while holding an exclusive lock file, so that concurrent processes
- * (two terminals running `openeo-temporal dev`, parallel test files) do the
- * same expensive work only once: the second one waits and then usually finds
- * the result already there.
+ * Runs `task` while holding an exclusive lock, so that concurrent processes (two terminals
+ * running `openeo-temporal dev`, parallel test files) do the same expensive work only once:
+ * the second one waits and then usually finds the result already there.
  *
- * The lock file holds the owner's pid; a lock left behind by a dead process is
- * taken over instead of being waited on forever.
+ * The lock is proper-lockfile's: a directory at `lockPath` whose mtime its holder keeps fresh.
+ * A lock left behind by a dead process is taken over once stale (10 s) instead of being
+ * waited on forever; one held by a process that exits, even on a signal, is removed then.
  */
 export async function withFileLock<T>(
   lockPath: string,
   task: () => Promise<T>,
   options: FileLockOptions = {},
 ): Promise<T> {
+  const release = await acquire(lockPath, options);
+  try {
+    return await task();
+  } finally {
+    // Rejects only when the lock was already lost, which onCompromised has reported.
+    await release().catch(() => undefined);
+  }
+}
+
+async function acquire(lockPath: string, options: FileLockOptions): Promise<() => Promise<void>> {
   const { timeoutMs = 30 * 60_000, pollMs = 500, onWait } = options;
   const deadline = Date.now() + timeoutMs;
   let toldWaiting = false;
-
   for (;;) {
     try {
-      const handle = await open(lockPath, 'wx');
-      try {
-        await handle.writeFile(String(process.pid));
-      } finally {
-        await handle.close();
-      }
-      break;
+      return await lock(lockPath, {
+        lockfilePath: lockPath,
+        realpath: false, // the lock is not beside a file of its own
+        stale: STALE_MS,
+        // The library's default throws from a timer, which would crash the process. Whoever
+        // took the lock over may now do the same work; every task here ends in an atomic step.
+        onCompromised: (error) => process.emitWarning(`lost the lock ${lockPath}: ${error.message}`),
+      });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-
-    const holderPid = await readHolderPid(lockPath);
-    if (await isStaleLock(lockPath, holderPid)) {
-      // Re-read right before removing: another waiter may already have replaced the stale lock.
-      if ((await readHolderPid(lockPath)) === holderPid) await rm(lockPath, { force: true });
-      continue;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') {
+        // A lock file (not directory) of earlier versions, found stale: remove it and try again.
+        await rm(lockPath, { force: true });
+        continue;
+      }
+      if (code !== 'ELOCKED') throw error;
     }
     if (Date.now() > deadline) {
       throw new Error(
-        `Timed out waiting for the lock ${lockPath} (held by pid ${holderPid ?? 'unknown'}). ` +
-          `If no other openeo-temporal process is running, delete that file and retry.`,
+        `Timed out waiting for the lock ${lockPath}. ` +
+          `If no other openeo-temporal process is running, delete that directory and retry.`,
       );
     }
     if (!toldWaiting) {
       toldWaiting = true;
-      onWait?.(holderPid);
+      onWait?.();
     }
     await sleep(pollMs);
-  }
-
-  try {
-    return await task();
-  } finally {
-    await rm(lockPath, { force: true });
   }
 }

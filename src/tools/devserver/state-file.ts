@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isProcessAlive } from './file-lock';
+import writeFileAtomic from 'write-file-atomic';
 
 /** Contents of `<dataDir>/devserver.json`, written once a dev server is healthy. */
 export interface DevServerState {
@@ -41,17 +41,25 @@ export async function readDevServerState(dataDir: string): Promise<DevServerStat
 }
 
 export async function writeDevServerState(dataDir: string, state: DevServerState): Promise<void> {
-  const { stateFile } = devServerFiles(dataDir);
-  // Write-then-rename so a concurrent reader never sees a truncated file.
-  const temporary = `${stateFile}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(state, null, 2) + '\n');
-  await rename(temporary, stateFile);
+  // Atomically, so a concurrent reader never sees a truncated file.
+  await writeFileAtomic(devServerFiles(dataDir).stateFile, JSON.stringify(state, null, 2) + '\n');
 }
 
 /** Removes the state file, but only if it still describes `pid` (a newer server may have replaced it). */
 export async function removeDevServerState(dataDir: string, pid: number): Promise<void> {
   const state = await readDevServerState(dataDir);
   if (state?.pid === pid) await rm(devServerFiles(dataDir).stateFile, { force: true });
+}
+
+/** True when a process with this pid exists (signal 0 only checks, it sends nothing). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM means the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**

@@ -115,8 +115,7 @@ export async function ensureTemporalCli(options: TemporalCliOptions = {}): Promi
       return buildTemporalCli(binDir, env, log);
     },
     {
-      onWait: (pid) =>
-        log(`another process (pid ${pid ?? '?'}) is building the Temporal CLI; waiting for it`),
+      onWait: () => log('another process is building the Temporal CLI; waiting for it'),
     },
   );
 }

@@ -1,10 +1,11 @@
 /**
  * Reading and writing the emulator's state file. Writes are debounced (a
  * burst of job changes becomes one write), serialized (never two writers on
- * one file) and atomic (a temporary file renamed into place), so a crash
- * leaves either the previous or the new state, never half of one.
+ * one file) and atomic (write-file-atomic: a temporary file renamed into
+ * place), so a crash leaves either the previous or the new state, never half of one.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 
 /** Reads and parses the file; `undefined` when it does not exist yet. */
 export async function readStateFile(path: string): Promise<unknown> {
@@ -26,7 +27,6 @@ export async function readStateFile(path: string): Promise<unknown> {
 export class StateFileWriter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
-  private writes = 0;
 
   /**
    * @param path the state file
@@ -73,14 +73,8 @@ export class StateFileWriter {
   }
 
   private async write(): Promise<void> {
-    this.writes += 1;
-    const temporary = `${this.path}.${process.pid}.${this.writes}.tmp`;
-    try {
-      await writeFile(temporary, `${JSON.stringify(this.snapshot())}\n`, { mode: 0o600 });
-      await rename(temporary, this.path);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    // The tools import nothing of the library, so not src/core's writeFileAtomically; a fresh
+    // options object each time, as the library writes into it.
+    await writeFileAtomic(this.path, `${JSON.stringify(this.snapshot())}\n`, { mode: 0o600 });
   }
 }

@@ -5,11 +5,11 @@
  *
  *     { "<issuer without trailing slash>": { "<client id>": { "date": "…", "refresh_token": "…" } } }
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomically } from '../../write-atomically';
 import { BackendLoginError } from './errors';
 
 type TokenFile = Record<string, Record<string, { date?: string; refresh_token?: string }>>;
@@ -103,9 +103,6 @@ export class RefreshTokenStore {
     const key = normalizeIssuer(issuer);
     data[key] = { ...data[key], [clientId]: { date: new Date().toISOString(), refresh_token: refreshToken } };
     await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(temporary, JSON.stringify(data, null, 2), { mode: 0o600 });
-    await chmod(temporary, 0o600);
-    await rename(temporary, this.path);
+    await writeFileAtomically(this.path, JSON.stringify(data, null, 2), { mode: 0o600 });
   }
 }
