@@ -4,7 +4,7 @@
  * workflows import it.
  */
 import { addCosts } from './costs';
-import { decodeCounts, emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
+import { decodeCounts, emptyCounts, ENDED_TILE_STATUSES, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
 import { batchFolderKey, DEFAULT_OUTPUT_PATH } from './batch-spec/output-path';
 import type { BackendSpec } from './batch-spec/schema';
 
@@ -23,10 +23,10 @@ export interface BatchProgress extends BatchSummary {
   problem?: string;
 }
 
-/** Tiles that reached an end: finished (and post-processed), failed, canceled or skipped. */
+/** Tiles that reached an end (see `ENDED_TILE_STATUSES`). */
 export function doneCount(counts: StatusCounts): number {
   // Counts from builds before `postprocessed` lack it.
-  return counts.finished + (counts.postprocessed ?? 0) + counts.error + counts.canceled + counts.skipped;
+  return ENDED_TILE_STATUSES.reduce((done, status) => done + (counts[status] ?? 0), 0);
 }
 
 /** The folder that holds all of a batch's results: `<outputDir>/<batchId>` for the default `outputPath`. */
