@@ -4,7 +4,15 @@
  * workflows import it.
  */
 import { addCosts } from './costs';
-import { decodeCounts, emptyCounts, ENDED_TILE_STATUSES, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
+import {
+  decodeCounts,
+  emptyCounts,
+  ENDED_TILE_STATUSES,
+  type BatchSummary,
+  type FailedTile,
+  type StatusCounts,
+  type TileStatus,
+} from './records';
 import { batchFolderKey, DEFAULT_OUTPUT_PATH } from './batch-spec/output-path';
 import type { BackendSpec } from './batch-spec/schema';
 

@@ -49,7 +49,11 @@ describe('the progress line of start --wait', () => {
   it('shows the pauses after the costs, and no ETA while nothing can start', () => {
     // Two tiles ended in the 10 minutes since the first started: 12 tiles an hour, 4 left: 20 minutes.
     const now = new Date('2024-06-01T12:00:00Z');
-    const ended = [1, 2].map((m) => ({ status: 'finished' as const, createdAt: minutesBefore(now, 10), finishedAt: minutesBefore(now, m) }));
+    const ended = [1, 2].map((m) => ({
+      status: 'finished' as const,
+      createdAt: minutesBefore(now, 10),
+      finishedAt: minutesBefore(now, m),
+    }));
     const one = barPayload(progress({ pausedBackends: { emulator: loginReason } }), ended, now);
     assert.equal(one.paused, ` · emulator paused: ${loginReason}`);
     assert.equal(one.timeLeft, '20m 00s', 'the other backend still starts tiles');

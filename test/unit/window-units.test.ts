@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { assembleProgress, doneCount, idleProgress, progressBeforeStart, progressDetails, summaryOf, withPartition, type BatchProgress } from '../../src/core/progress';
+import {
+  assembleProgress,
+  doneCount,
+  idleProgress,
+  progressBeforeStart,
+  progressDetails,
+  summaryOf,
+  withPartition,
+  type BatchProgress,
+} from '../../src/core/progress';
 import { emptyCounts } from '../../src/core/records';
 import type { Tile } from '../../src/core/batch-spec/tile-types';
 import { applyControl, checkControl, MAX_PARALLEL_JOBS, type BatchSettings } from '../../workflows/controls';
@@ -203,8 +212,10 @@ describe('progress', () => {
     const keys = (p: BatchProgress) => Object.keys(p).join(',');
     const base = 'batchId,totalTiles,counts,failedTiles,outputDir,costs,inFlight,run,paused,pausedBackends,backends';
     assert.equal(keys(assembleProgress(summary)), base);
-    assert.equal(keys(assembleProgress(summary, { problem: undefined, partitions: undefined })), base, 'no empty optional parts');
-    const partitioned = assembleProgress(summary, { partitions: { done: 1, total: 3 }, problem: 'waits', paused: true });
+    const unset = assembleProgress(summary, { problem: undefined, partitions: undefined });
+    assert.equal(keys(unset), base, 'no empty optional parts');
+    const partitions = { done: 1, total: 3 };
+    const partitioned = assembleProgress(summary, { partitions, problem: 'waits', paused: true });
     assert.equal(keys(partitioned), `${base},partitions,problem`);
     assert.equal(partitioned.paused, true);
     assert.deepEqual(progressBeforeStart('b1', 'the tile URL does not answer').problem, 'the tile URL does not answer');

@@ -94,6 +94,10 @@
       .join(', ');
   }
 
+  function rate(eta) {
+    return `${app.formatNumber(eta.tilesPerHour, 0)} tiles/h`;
+  }
+
   /** The header's figures for a summary. */
   app.renderSummary = function renderSummary(summary, mode) {
     document.getElementById('title').textContent = summary.title;
@@ -111,7 +115,7 @@
       el('span', { id: 'done' }, el('span', { className: 'bar' }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })), ` ${app.formatNumber(done, 0)} / ${app.formatNumber(total, 0)} tiles done (${(share * 100).toFixed(1)} %)`),
       p && p.closed ? el('span', {}, 'ended') : undefined,
       p && p.paused ? el('span', { className: 'paused' }, 'paused') : undefined,
-      summary.eta ? el('span', { id: 'eta' }, `ETA ${summary.eta.text} (${app.formatNumber(summary.eta.tilesPerHour, 0)} tiles/h)`) : undefined,
+      summary.eta ? el('span', { id: 'eta' }, `ETA ${summary.eta.text} (${rate(summary.eta)})`) : undefined,
       el('span', { id: 'costs' }, `costs ${app.formatNumber(summary.costs)} credits`),
       ...Object.entries((p && p.pausedBackends) || {}).map(([backend, reason]) => el('span', { className: 'paused' }, `${backend} paused: ${reason}`)),
     ];
