@@ -60,7 +60,7 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
     return controller!;
   };
   // Until a window attaches, the batch is still checking its spec: nothing has started.
-  setHandler(batchProgress, () => controller?.progress() ?? { ...progressBeforeStart(batchId), ...(problem ? { problem } : {}) });
+  setHandler(batchProgress, () => controller?.progress() ?? progressBeforeStart(batchId, problem));
 
   if (role === 'partition') {
     // A signal cannot be refused, and a failure thrown here would fail the partition, so it is logged.

@@ -4,7 +4,7 @@
  * server; `partition-runner.ts` runs the partitions.
  */
 import { addCosts } from '../src/core/costs';
-import { batchOutputDir, type BatchProgress, type BatchTally } from '../src/core/progress';
+import { assembleProgress, summaryOf, type BatchProgress, type BatchTally } from '../src/core/progress';
 import { emptyCounts, type StatusCounts } from '../src/core/records';
 import type { PreparedBatch } from '../src/core/batch-spec/prepare';
 import type { Tile } from '../src/core/batch-spec/tile-types';
@@ -87,18 +87,11 @@ export function partitionsProgress(batchId: string, prepared: PreparedBatch, sta
   const { spec, totalTiles } = prepared;
   const counts = { ...state.ended };
   counts.not_started += Math.max(0, totalTiles + state.addedCount - state.doneTiles);
-  return {
-    batchId,
-    totalTiles: totalTiles + state.addedCount,
-    counts,
-    failedTiles: state.failedTiles,
-    outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
-    costs: state.costs,
-    inFlight: [],
-    run: 0,
+  const tally = { ended: counts, failedTiles: state.failedTiles, costs: state.costs };
+  return assembleProgress(summaryOf(batchId, spec, tally, totalTiles + state.addedCount), {
     paused: state.paused,
     pausedBackends: state.pausedBackends,
     backends: state.backends,
     partitions: { done: state.next, total: state.count, current },
-  };
+  });
 }

@@ -5,7 +5,7 @@
  * pure, so it is tested without a server.
  */
 import { addCosts } from '../src/core/costs';
-import { batchOutputDir, type BatchProgress } from '../src/core/progress';
+import { assembleProgress, summaryOf, type BatchProgress } from '../src/core/progress';
 import type { StatusCounts, TileRecord } from '../src/core/records';
 import type { BackendSpec, BatchSpec } from '../src/core/batch-spec/schema';
 import { periodIds } from '../src/core/batch-spec/tile-periods';
@@ -249,20 +249,15 @@ export class WindowBook {
     const held = state.backends.every((b) => b.name in state.pausedBackends || b.name in budgetPauses);
     const budgetProblem = held ? Object.values(budgetPauses)[0] : undefined;
     problem ??= budgetProblem;
-    return {
-      batchId,
-      totalTiles,
-      counts: this.counts(totalTiles),
-      failedTiles: state.failedTiles,
-      outputDir: batchOutputDir(spec.outputDir, batchId, spec.outputPath),
-      costs: state.costs,
+    const tally = { ended: this.counts(totalTiles), failedTiles: state.failedTiles, costs: state.costs };
+    return assembleProgress(summaryOf(batchId, spec, tally, totalTiles), {
       inFlight: Object.entries(state.inFlight).map(([tileId, t]) => ({ tileId, backend: t.backend })),
       run: state.run,
       paused: state.paused,
       pausedBackends: { ...state.pausedBackends, ...budgetPauses },
       backends: state.backends,
-      ...(problem ? { problem } : {}),
-    };
+      problem,
+    });
   }
 
   /** Backends the budget holds back, with the reason (the batch's own pause shows apart). */

@@ -74,6 +74,20 @@ export async function readChangedTiles(client: Client, batchId: string, since: D
   return rows;
 }
 
+/**
+ * The records of the tiles that ended since `since` (the rate the ETA goes by): one visibility
+ * listing; only tiles from builds that kept no record in the memo are asked for their result.
+ */
+export async function readEndedTiles(client: Client, batchId: string, since: Date): Promise<TileRecord[]> {
+  // Running tiles are listed too: a retried tile's latest execution may be running again.
+  const executions = await latestTileExecutions(client, batchId, { closedSince: since });
+  const rows: TileRow[] = executions
+    .filter((wf) => wf.status.name !== 'RUNNING')
+    .map((wf) => ({ ...visibleRecord(batchId, wf), geometry: null }));
+  await fillRecords(client, rows);
+  return rows;
+}
+
 /** The spec of the batch's latest run: every run starts with it, checked, as first argument. */
 async function batchSpec(client: Client, batchId: string): Promise<BatchSpec> {
   const { runId } = await client.workflow.getHandle(batchId).describe();

@@ -4,7 +4,15 @@
  * workflows import it.
  */
 import { addCosts } from './costs';
-import { decodeCounts, emptyCounts, type BatchSummary, type FailedTile, type StatusCounts, type TileStatus } from './records';
+import {
+  decodeCounts,
+  emptyCounts,
+  ENDED_TILE_STATUSES,
+  type BatchSummary,
+  type FailedTile,
+  type StatusCounts,
+  type TileStatus,
+} from './records';
 import { batchFolderKey, DEFAULT_OUTPUT_PATH } from './batch-spec/output-path';
 import type { BackendSpec } from './batch-spec/schema';
 
@@ -23,10 +31,10 @@ export interface BatchProgress extends BatchSummary {
   problem?: string;
 }
 
-/** Tiles that reached an end: finished (and post-processed), failed, canceled or skipped. */
+/** Tiles that reached an end (see `ENDED_TILE_STATUSES`). */
 export function doneCount(counts: StatusCounts): number {
   // Counts from builds before `postprocessed` lack it.
-  return counts.finished + (counts.postprocessed ?? 0) + counts.error + counts.canceled + counts.skipped;
+  return ENDED_TILE_STATUSES.reduce((done, status) => done + (counts[status] ?? 0), 0);
 }
 
 /** The folder that holds all of a batch's results: `<outputDir>/<batchId>` for the default `outputPath`. */
@@ -54,14 +62,37 @@ export function summaryOf(
   return { batchId, totalTiles, counts: tally.ended, failedTiles: tally.failedTiles, outputDir, costs: tally.costs };
 }
 
-/** A batch, or one that ended, with nothing in flight and nothing paused. */
-export function idleProgress(summary: BatchSummary): BatchProgress {
-  return { ...summary, inFlight: [], run: 0, paused: false, pausedBackends: {}, backends: [] };
+/** What a progress holds beyond the batch's summary: what is in flight, paused and waited for. */
+export type ProgressLive = Omit<BatchProgress, keyof BatchSummary>;
+
+/**
+ * A batch's progress: its summary and what is live, nothing in flight and nothing paused unless
+ * `live` says so. Every progress is put together here: the window's, the partition runner's, the
+ * client's (the running partition folded in), and those of batches that ended or did not start.
+ */
+export function assembleProgress(summary: BatchSummary, live: Partial<ProgressLive> = {}): BatchProgress {
+  const { partitions, problem } = live;
+  return {
+    ...summary,
+    inFlight: live.inFlight ?? [],
+    run: live.run ?? 0,
+    paused: live.paused ?? false,
+    pausedBackends: live.pausedBackends ?? {},
+    backends: live.backends ?? [],
+    ...(partitions ? { partitions } : {}),
+    ...(problem ? { problem } : {}),
+  };
 }
 
-/** A batch that is still checking its spec: nothing has started. */
-export function progressBeforeStart(batchId: string): BatchProgress {
-  return idleProgress({ batchId, totalTiles: 0, counts: emptyCounts(), failedTiles: [], outputDir: '', costs: 0 });
+/** A batch, or one that ended, with nothing in flight and nothing paused. */
+export function idleProgress(summary: BatchSummary): BatchProgress {
+  return assembleProgress(summary);
+}
+
+/** A batch that is still checking its spec: nothing has started; `problem` is what it waits for. */
+export function progressBeforeStart(batchId: string, problem?: string): BatchProgress {
+  const summary = { batchId, totalTiles: 0, counts: emptyCounts(), failedTiles: [], outputDir: '', costs: 0 };
+  return assembleProgress(summary, problem ? { problem } : {});
 }
 
 /**
@@ -72,16 +103,17 @@ export function withPartition(batch: BatchProgress, partition: BatchProgress): B
   const counts = decodeCounts(batch.counts);
   for (const status of Object.keys(partition.counts) as TileStatus[]) counts[status] = (counts[status] ?? 0) + partition.counts[status];
   counts.not_started -= partition.totalTiles;
-  return {
-    ...batch,
-    counts,
-    inFlight: partition.inFlight,
-    failedTiles: [...batch.failedTiles, ...partition.failedTiles],
-    costs: addCosts(batch.costs, partition.costs),
-    // What holds the running partition back (a backend paused there, its budget) holds the batch back.
-    pausedBackends: { ...batch.pausedBackends, ...partition.pausedBackends },
-    ...(batch.problem ?? partition.problem ? { problem: batch.problem ?? partition.problem } : {}),
-  };
+  const failedTiles = [...batch.failedTiles, ...partition.failedTiles];
+  return assembleProgress(
+    { ...batch, counts, failedTiles, costs: addCosts(batch.costs, partition.costs) },
+    {
+      ...batch,
+      inFlight: partition.inFlight,
+      // What holds the running partition back (a backend paused there, its budget) holds the batch back.
+      pausedBackends: { ...batch.pausedBackends, ...partition.pausedBackends },
+      problem: batch.problem ?? partition.problem,
+    },
+  );
 }
 
 /** The batch's current details in the Temporal UI (markdown): counts, then each backend's slots. */

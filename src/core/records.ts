@@ -12,6 +12,13 @@ export type TileStatus = 'not_started' | 'running' | 'finished' | 'error' | 'can
 /** Every status, in the order views list them. */
 export const TILE_STATUSES: readonly TileStatus[] = ['not_started', 'running', 'finished', 'postprocessed', 'error', 'canceled', 'skipped'];
 
+/** The statuses of a tile that reached its end: finished (and post-processed), failed, canceled or skipped. */
+export const ENDED_TILE_STATUSES: readonly TileStatus[] = ['finished', 'postprocessed', 'error', 'canceled', 'skipped'];
+
+export function isEnded(status: TileStatus): boolean {
+  return ENDED_TILE_STATUSES.includes(status);
+}
+
 /** openEO batch job statuses, as the backend reports them (API 1.2). */
 export type OpenEOJobStatus = 'created' | 'queued' | 'running' | 'canceled' | 'finished' | 'error';
 

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readChangedTiles } from '../../src/app/batch-records';
+import { readChangedTiles, readEndedTiles } from '../../src/app/batch-records';
+import { isEnded } from '../../src/core/records';
 import { TILE_RECORD_MEMO } from '../../src/core/search-attributes';
 import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 import { batchProgress } from '../../workflows/messages';
@@ -76,5 +77,9 @@ describe("a batch's records", () => {
     assert.ok(closedSince.length < 7, 'some tiles ended before');
     assert.deepEqual(changed.map((t) => t.tileId).sort(), closedSince.map((t) => t.tileId).sort(), 'only the tiles that ended since');
     assert.ok(changed.every((t) => t.status !== 'running' && t.attempts > 0), 'with their records');
+    // What the ETA's rate reads: the same tiles, each with when it ended.
+    const endedSince = await readEndedTiles(h.temporal, 'records', since);
+    assert.deepEqual(endedSince.map((t) => t.tileId).sort(), closedSince.map((t) => t.tileId).sort());
+    assert.ok(endedSince.every((t) => isEnded(t.status) && t.finishedAt !== undefined), 'with when they ended');
   });
 });

@@ -1,4 +1,4 @@
-/** The command line's pure pieces: ETA, the Temporal UI's address, log lines and error lines. */
+/** The command line's pure pieces: the progress line, the Temporal UI's address, log lines and error lines. */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ApplicationFailure, ActivityFailure, RetryState } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { etaMs, formatEta, startEta } from '../../src/app/cli/eta';
 import { parseAddress, temporalUiUrl, uiLinkLine, workflowUiLink } from '../../src/app/cli/ui-link';
 import { errorSummary, formatLogLine } from '../../src/app/cli/terminal-log';
 import { describeCliError } from '../../src/app/cli/cli-errors';
@@ -17,21 +16,9 @@ import { barPayload, pausedNote } from '../../src/app/cli/progress';
 import { emptyCounts } from '../../src/core/records';
 import type { BatchProgress } from '../../src/core/progress';
 
-describe('ETA', () => {
-  it('extrapolates the rate since we started watching', () => {
-    const clock = startEta(1_000, 2);
-    assert.equal(etaMs(clock, 1_000, 2, 12), undefined, 'nothing ended yet: unknown');
-    assert.equal(etaMs(clock, 11_000, 4, 12), 40_000, '2 tiles in 10 s, 8 to go');
-    assert.equal(etaMs(clock, 11_000, 12, 12), 0);
-  });
-
-  it('reads as seconds, minutes or hours', () => {
-    assert.equal(formatEta(undefined), '--');
-    assert.equal(formatEta(44_200), '45s');
-    assert.equal(formatEta(200_000), '3m 20s');
-    assert.equal(formatEta(2 * 3600_000 + 5 * 60_000), '2h 05m');
-  });
-});
+function minutesBefore(now: Date, minutes: number): string {
+  return new Date(now.getTime() - minutes * 60_000).toISOString();
+}
 
 describe('the progress line of start --wait', () => {
   const loginReason = 'the worker cannot log in to this backend: no refresh token; log in first: run `openeo-temporal login emulator`';
@@ -60,13 +47,21 @@ describe('the progress line of start --wait', () => {
   });
 
   it('shows the pauses after the costs, and no ETA while nothing can start', () => {
-    const one = barPayload(progress({ pausedBackends: { emulator: loginReason } }), '3m 20s');
+    // Two tiles ended in the 10 minutes since the first started: 12 tiles an hour, 4 left: 20 minutes.
+    const now = new Date('2024-06-01T12:00:00Z');
+    const ended = [1, 2].map((m) => ({
+      status: 'finished' as const,
+      createdAt: minutesBefore(now, 10),
+      finishedAt: minutesBefore(now, m),
+    }));
+    const one = barPayload(progress({ pausedBackends: { emulator: loginReason } }), ended, now);
     assert.equal(one.paused, ` · emulator paused: ${loginReason}`);
-    assert.equal(one.timeLeft, '3m 20s', 'the other backend still starts tiles');
-    const all = barPayload(progress({ pausedBackends: { emulator: loginReason, cdse: loginReason } }), '3m 20s');
+    assert.equal(one.timeLeft, '20m 00s', 'the other backend still starts tiles');
+    const all = barPayload(progress({ pausedBackends: { emulator: loginReason, cdse: loginReason } }), ended, now);
     assert.equal(all.timeLeft, '--');
-    assert.equal(barPayload(progress({ paused: true }), '45s').timeLeft, '--');
-    assert.equal(barPayload(progress({}), '45s').paused, '');
+    assert.equal(barPayload(progress({ paused: true }), ended, now).timeLeft, '--');
+    assert.equal(barPayload(progress({}), ended, now).paused, '');
+    assert.equal(barPayload(progress({}), [], now).timeLeft, '--', 'nothing ended yet: unknown');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The map's pure parts: which colour a tile gets, the ETA, where a preview goes, the page's
+ * The map's pure parts: which colour a tile gets, where a preview goes, the page's
  * content security policy (offline unless a basemap is set). No server.
  */
 import assert from 'node:assert/strict';
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'node:test';
 import { contentSecurityPolicy } from '../../src/app/dashboard/assets';
-import { estimateEta } from '../../src/app/dashboard/eta';
 import { outlinesForMap } from '../../src/app/dashboard/outline';
 import { quicklookBounds } from '../../src/app/dashboard/previews';
 import { mapStatus, outlineBounds, temporalWorkflowUrl, tileView } from '../../src/app/dashboard/tile-view';
@@ -27,21 +26,6 @@ test("running tiles are coloured by the backend's job status, failed starts apar
   assert.equal(mapStatus({ status: 'error' }), 'start_failed', 'no job could be created');
   assert.equal(mapStatus({ status: 'skipped' }), 'skipped');
   assert.equal(mapStatus({ status: 'canceled', backendStatus: 'running' }), 'canceled');
-});
-
-test('the ETA follows the rate of the last minutes', () => {
-  const now = new Date('2024-06-01T12:00:00Z');
-  const at = (minutesAgo: number) => new Date(now.getTime() - minutesAgo * 60_000).toISOString();
-  const tiles = [
-    // Started 10 minutes ago; 4 tiles ended since, 6 to go: 0.4 tiles a minute → 15 minutes.
-    ...[9, 7, 5, 1].map((m) => ({ status: 'finished' as const, createdAt: at(10), finishedAt: at(m) })),
-    ...Array.from({ length: 6 }, () => ({ status: 'not_started' as const })),
-  ];
-  assert.deepEqual(estimateEta(tiles, now), { seconds: 15 * 60, tilesPerHour: 24 });
-  // An hour later nothing more ended: no recent rate, no promise.
-  assert.equal(estimateEta(tiles, new Date(now.getTime() + 60 * 60_000)), undefined);
-  assert.deepEqual(estimateEta([{ status: 'finished', finishedAt: at(1) }], now), { seconds: 0, tilesPerHour: 0 }, 'all done');
-  assert.equal(estimateEta([{ status: 'running', createdAt: at(1) }], now), undefined, 'nothing ended yet');
 });
 
 const square: NonNullable<TileRow['geometry']> = { type: 'Polygon', coordinates: [[[4, 51], [4.2, 51], [4.2, 51.1], [4, 51.1], [4, 51]]] };

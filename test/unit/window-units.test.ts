@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { doneCount, idleProgress, progressBeforeStart, progressDetails, summaryOf, withPartition, type BatchProgress } from '../../src/core/progress';
+import {
+  assembleProgress,
+  doneCount,
+  idleProgress,
+  progressBeforeStart,
+  progressDetails,
+  summaryOf,
+  withPartition,
+  type BatchProgress,
+} from '../../src/core/progress';
 import { emptyCounts } from '../../src/core/records';
 import type { Tile } from '../../src/core/batch-spec/tile-types';
 import { applyControl, checkControl, MAX_PARALLEL_JOBS, type BatchSettings } from '../../workflows/controls';
@@ -196,6 +205,20 @@ describe('progress', () => {
     assert.equal(under('{backend}/{batchId}/{tileId}/{asset}'), 's3://bucket/out', "a batch that spans the backends' folders");
     const idle = idleProgress(summary);
     assert.deepEqual([idle.inFlight, idle.paused, idle.run], [[], false, 0]);
+  });
+
+  it('puts every progress together the same way: the summary, then what is live, optional parts only when set', () => {
+    const summary = summaryOf('b1', { outputDir: '/out' }, { ended: emptyCounts(), failedTiles: [], costs: 0 }, 0);
+    const keys = (p: BatchProgress) => Object.keys(p).join(',');
+    const base = 'batchId,totalTiles,counts,failedTiles,outputDir,costs,inFlight,run,paused,pausedBackends,backends';
+    assert.equal(keys(assembleProgress(summary)), base);
+    const unset = assembleProgress(summary, { problem: undefined, partitions: undefined });
+    assert.equal(keys(unset), base, 'no empty optional parts');
+    const partitions = { done: 1, total: 3 };
+    const partitioned = assembleProgress(summary, { partitions, problem: 'waits', paused: true });
+    assert.equal(keys(partitioned), `${base},partitions,problem`);
+    assert.equal(partitioned.paused, true);
+    assert.deepEqual(progressBeforeStart('b1', 'the tile URL does not answer').problem, 'the tile URL does not answer');
   });
 });
 

@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import type { OpenEOBatchClient, TileListing } from '../client';
 import type { BatchSummary, StatusCounts, TileError } from '../../core/records';
 import { doneCount, idleProgress, type BatchProgress } from '../../core/progress';
-import { etaMs, formatEta, startEta, type EtaClock } from './eta';
+import { estimateEta, etaBatch, formatEta, RATE_WINDOW_MS, type EtaTile } from '../eta';
+import { readEndedTiles } from '../batch-records';
 import { formatCosts } from '../../core/costs';
 import type { BatchCancelledError } from '../batch-failure';
 
@@ -24,30 +25,30 @@ export function pausedNote(p: Pick<BatchProgress, 'paused' | 'pausedBackends'>):
   return notes.map((note) => ` · ${note}`).join('');
 }
 
-/** True when no new tile can start: the batch is paused, or every one of its backends is. */
-function nothingStarts(p: BatchProgress): boolean {
-  return p.paused || (p.backends.length > 0 && p.backends.every((b) => b.name in p.pausedBackends));
-}
-
-/** What the bar shows beside its count: tiles in flight and failed, time left, costs so far, pauses. */
-export function barPayload(p: BatchProgress, timeLeft: string): Record<string, string> {
+/**
+ * What the bar shows beside its count: tiles in flight and failed, time left (see `estimateEta`,
+ * from the tiles that ended recently), costs so far, pauses.
+ */
+export function barPayload(p: BatchProgress, ended: Iterable<EtaTile>, now: Date): Record<string, string> {
   // Not `eta`: cli-progress fills a token of that name itself (bare seconds), over the payload's.
-  // While nothing can start, the rate so far says nothing about the time left.
   return {
     counts: `running ${p.counts.running}, error ${p.counts.error}`,
-    timeLeft: nothingStarts(p) ? '--' : timeLeft,
+    timeLeft: formatEta(estimateEta(etaBatch(p), ended, now)?.seconds),
     costs: `${formatCosts(p.costs)} credits`,
     paused: pausedNote(p),
   };
 }
 
 /**
- * A progress bar fed by batch progress snapshots; `stop()` leaves the last state on screen. Its
- * total is the batch's own: a batch reads its tile file or URL before it knows how many tiles
- * it has (and tiles may be added while it runs), so the bar appears once the batch says, and
- * follows the total as it changes.
+ * A progress bar fed by batch progress snapshots and the tiles that ended recently; `stop()`
+ * leaves the last state on screen. Its total is the batch's own: a batch reads its tile file or
+ * URL before it knows how many tiles it has (and tiles may be added while it runs), so the bar
+ * appears once the batch says, and follows the total as it changes.
  */
-export function progressBar(now: () => number = Date.now): { update(p: BatchProgress): void; stop(): void } {
+export function progressBar(now: () => number = Date.now): {
+  update(p: BatchProgress, ended: Iterable<EtaTile>): void;
+  stop(): void;
+} {
   const bar = new SingleBar(
     {
       format: 'tiles [{bar}] {value}/{total} | {counts} | ETA {timeLeft} | costs {costs}{paused}',
@@ -57,23 +58,64 @@ export function progressBar(now: () => number = Date.now): { update(p: BatchProg
     },
     Presets.shades_classic,
   );
-  let clock: EtaClock | undefined;
+  let started = false;
   return {
-    update(p) {
+    update(p, ended) {
       if (p.totalTiles <= 0) return;
       const done = doneCount(p.counts);
-      if (!clock) {
-        clock = startEta(now(), done);
-        bar.start(p.totalTiles, done, barPayload(p, '--'));
+      const payload = barPayload(p, ended, new Date(now()));
+      if (!started) {
+        started = true;
+        bar.start(p.totalTiles, done, payload);
         return;
       }
       bar.setTotal(p.totalTiles);
-      bar.update(done, barPayload(p, formatEta(etaMs(clock, now(), done, p.totalTiles))));
+      bar.update(done, payload);
     },
     stop: () => {
-      if (clock) bar.stop();
+      if (started) bar.stop();
     },
   };
+}
+
+/** How often the bar reads again which tiles ended recently (one visibility listing each time). */
+const ENDED_REFRESH_MS = 10_000;
+
+/**
+ * The batch's tiles that ended within the ETA's window, as last read. Read in the background at
+ * most every `ENDED_REFRESH_MS`, so the bar's one-second ticks do not list the batch each time;
+ * a failed reading keeps the last one.
+ */
+class RecentlyEnded {
+  tiles: EtaTile[] = [];
+  private readAt = -Infinity;
+  private reading?: Promise<void>;
+
+  constructor(
+    private readonly read: (since: Date) => Promise<EtaTile[]>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  refresh(): void {
+    const now = this.now();
+    if (this.reading || now - this.readAt < ENDED_REFRESH_MS) return;
+    this.readAt = now;
+    this.reading = this.read(new Date(now - RATE_WINDOW_MS))
+      .then(
+        (tiles) => {
+          this.tiles = tiles;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        this.reading = undefined;
+      });
+  }
+
+  /** Resolves once no reading is under way (before the connection closes). */
+  async settled(): Promise<void> {
+    await this.reading;
+  }
 }
 
 /**
@@ -82,12 +124,17 @@ export function progressBar(now: () => number = Date.now): { update(p: BatchProg
  */
 export async function followBatch(client: OpenEOBatchClient, batchId: string): Promise<BatchSummary> {
   const bar = progressBar();
+  const ended = new RecentlyEnded((since) => readEndedTiles(client.client, batchId, since));
   try {
-    const summary = await client.wait(batchId, (p) => bar.update(p));
-    bar.update(idleProgress(summary));
+    const summary = await client.wait(batchId, (p) => {
+      ended.refresh();
+      bar.update(p, ended.tiles);
+    });
+    bar.update(idleProgress(summary), []);
     return summary;
   } finally {
     bar.stop();
+    await ended.settled();
   }
 }
 

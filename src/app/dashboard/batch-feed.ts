@@ -6,7 +6,8 @@
  */
 import { readChangedTiles, type TileRow } from '../batch-records';
 import type { OpenEOBatchClient } from '../client';
-import { estimateEta } from './eta';
+import { estimateEta, etaBatch, type EtaBatch } from '../eta';
+import { isEnded } from '../../core/records';
 import type { ProgressView, Snapshot, Summary, TileFeed, Update } from './feed';
 import { outlinesForMap } from './outline';
 import { quicklookBounds } from './previews';
@@ -184,28 +185,49 @@ export class BatchFeed implements TileFeed {
   }
 
   private summaryOf(read: ProgressRead, tilesProblem: string | undefined): Summary {
-    const progress = 'view' in read ? read : undefined;
-    const problem = tilesProblem ?? ('problem' in read ? read.problem : undefined);
-    const tileCosts = [...this.rows.values()].reduce((sum, row) => sum + (row.costs ?? 0), 0);
-    const eta = progress?.closed ? undefined : estimateEta(this.rows.values(), new Date());
-    return {
-      title: this.batchId,
-      tileCount: this.rows.size,
-      costs: progress?.costs ?? tileCosts,
-      ...(progress ? { progress: progress.view } : {}),
-      ...(eta ? { eta } : {}),
-      ...(problem ? { problem } : {}),
-      updatedAt: new Date().toISOString(),
-    };
+    return batchSummary(this.batchId, read, [...this.rows.values()], tilesProblem, new Date());
   }
+}
+
+/**
+ * The batch's figures for its pages: from its progress when the batch answered, else from the
+ * tiles on the map. Its ETA is the one the terminal's progress bar shows (`estimateEta`).
+ */
+export function batchSummary(
+  batchId: string,
+  read: ProgressRead,
+  rows: TileRow[],
+  tilesProblem: string | undefined,
+  now: Date,
+): Summary {
+  const progress = 'view' in read ? read : undefined;
+  const problem = tilesProblem ?? ('problem' in read ? read.problem : undefined);
+  const tileCosts = rows.reduce((sum, row) => sum + (row.costs ?? 0), 0);
+  const tiles = progress?.eta ?? mapTiles(rows);
+  const eta = progress?.closed ? undefined : estimateEta(tiles, rows, now);
+  return {
+    title: batchId,
+    tileCount: rows.length,
+    done: tiles.done,
+    costs: progress?.costs ?? tileCosts,
+    ...(progress ? { progress: progress.view } : {}),
+    ...(eta ? { eta } : {}),
+    ...(problem ? { problem } : {}),
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** The batch as the map's tiles tell it, when the batch does not answer (no tile is known to be held back). */
+function mapTiles(rows: TileRow[]): EtaBatch {
+  return { totalTiles: rows.length, done: rows.filter((row) => isEnded(row.status)).length, stalled: false };
 }
 
 type Progress = Awaited<ReturnType<OpenEOBatchClient['progress']>>;
 
 /** The batch's progress as the page shows it, or why it could not be read. */
-type ProgressRead = ReturnType<typeof progressView> | { problem: string };
+export type ProgressRead = ReturnType<typeof progressView> | { problem: string };
 
-function progressView(p: Progress): { view: ProgressView; costs: number; closed: boolean } {
+export function progressView(p: Progress): { view: ProgressView; costs: number; closed: boolean; eta: EtaBatch } {
   const view: ProgressView = {
     totalTiles: p.totalTiles,
     counts: { ...p.counts },
@@ -215,7 +237,7 @@ function progressView(p: Progress): { view: ProgressView; costs: number; closed:
     ...(p.problem ? { problem: p.problem } : {}),
     ...(p.failure ? { failure: p.failure } : {}),
   };
-  return { view, costs: p.costs, closed: p.closed };
+  return { view, costs: p.costs, closed: p.closed, eta: etaBatch(p) };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -5,7 +5,7 @@
  */
 import type { TileRow } from '../batch-records';
 import type { TileView } from './tile-view';
-import type { Eta } from './eta';
+import type { Eta } from '../eta';
 import { outlinesForMap } from './outline';
 
 /** A batch's progress as the page shows it (a subset of `BatchProgress`, plus its state). */
@@ -24,6 +24,8 @@ export interface Summary {
   title: string;
   /** Tiles on the map. */
   tileCount: number;
+  /** Tiles that ended, as the batch or (without its progress) the map counts them. */
+  done?: number;
   /** Credits so far, as the batch or (without its progress) the tiles' records count them. */
   costs: number;
   progress?: ProgressView;

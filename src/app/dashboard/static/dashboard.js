@@ -31,7 +31,7 @@
       const data = JSON.parse(message.data);
       tileMap.apply(data.tiles);
       panels.refresh(new Set(data.tiles.map((t) => t.tileId)));
-      app.renderSummary(data.summary, tileMap.counts(), config.mode);
+      app.renderSummary(data.summary, config.mode);
       app.stats[kind === 'snapshot' ? 'snapshots' : 'updates']++;
       const updated = new Date(data.summary.updatedAt).toLocaleTimeString();
       live.textContent = config.mode === 'plan' ? `plan: ${tileMap.tiles.size} tiles` : `live · updated ${updated}`;

@@ -94,8 +94,12 @@
       .join(', ');
   }
 
-  /** The header's figures for a summary; `mapCounts` are the map's, when the batch gives none. */
-  app.renderSummary = function renderSummary(summary, mapCounts, mode) {
+  function rate(eta) {
+    return `${app.formatNumber(eta.tilesPerHour, 0)} tiles/h`;
+  }
+
+  /** The header's figures for a summary. */
+  app.renderSummary = function renderSummary(summary, mode) {
     document.getElementById('title').textContent = summary.title;
     document.title = `${summary.title} — openeo-temporal`;
     if (mode === 'plan') {
@@ -104,13 +108,14 @@
     }
     const p = summary.progress;
     const total = p ? p.totalTiles : summary.tileCount;
-    const done = p ? p.counts.finished + (p.counts.postprocessed || 0) + p.counts.error + p.counts.canceled + p.counts.skipped : ['finished', 'postprocessed', 'error', 'canceled', 'skipped', 'start_failed'].reduce((n, s) => n + (mapCounts[s] || 0), 0);
+    // The server counts the ended tiles and works out the ETA: the page shows its figures as they are.
+    const done = summary.done || 0;
     const share = total > 0 ? done / total : 0;
     const parts = [
       el('span', { id: 'done' }, el('span', { className: 'bar' }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })), ` ${app.formatNumber(done, 0)} / ${app.formatNumber(total, 0)} tiles done (${(share * 100).toFixed(1)} %)`),
       p && p.closed ? el('span', {}, 'ended') : undefined,
       p && p.paused ? el('span', { className: 'paused' }, 'paused') : undefined,
-      summary.eta ? el('span', { id: 'eta' }, `ETA ${app.formatDuration(summary.eta.seconds)} (${app.formatNumber(summary.eta.tilesPerHour, 0)} tiles/h)`) : undefined,
+      summary.eta ? el('span', { id: 'eta' }, `ETA ${summary.eta.text} (${rate(summary.eta)})`) : undefined,
       el('span', { id: 'costs' }, `costs ${app.formatNumber(summary.costs)} credits`),
       ...Object.entries((p && p.pausedBackends) || {}).map(([backend, reason]) => el('span', { className: 'paused' }, `${backend} paused: ${reason}`)),
     ];
