@@ -24,13 +24,30 @@ import { workflowBundleOf } from './workflow-bundle';
  */
 export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
   const path = await ensureTimeSkippingServer({ log: (line) => console.error(line) });
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  const env = await withStartAttempts(() =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }),
+  );
   const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
     searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, keyword])),
   });
   return env;
+}
+
+/**
+ * The SDK gives the server's JVM a fixed few seconds to open its port, which a loaded machine can
+ * miss: a start that failed is tried again (the server it left behind has been killed by then).
+ */
+async function withStartAttempts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.error(`the time-skipping server did not start (attempt ${attempt} of ${attempts}): ${String(err)}`);
+    }
+  }
 }
 
 /** The activities a test stubs: any of the worker's, by name. */
