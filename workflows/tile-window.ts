@@ -2,7 +2,16 @@
  * What a tile says to the window that started it: that its job ended, that it waits for its slot,
  * and its finished record. A window that is gone is not the tile's error.
  */
-import { condition, getExternalWorkflowHandle, patched, setCurrentDetails, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { tileWorkflowId } from '../src/core/ids';
 import { TILE_RECORD_MEMO, TILE_STATUS } from '../src/core/search-attributes';
 import { slotGiven, tileCompleted, tileNeedsWord } from './messages';
