@@ -47,6 +47,13 @@ export interface BatchHandlers {
   noteProblem(problem: string | undefined): void;
 }
 
+/** The controller once a window or the partition runner attaches, and a wait for it. */
+interface Attachment {
+  current(): BatchController | undefined;
+  /** Resolves once a controller is attached (at once when one is). */
+  ready(): Promise<BatchController>;
+}
+
 /**
  * The batch's handlers. A partition serves the progress query and takes the changes its batch
  * forwards by signal; users send changes to the batch, which numbers added tiles for all.
@@ -55,29 +62,43 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
   let controller: BatchController | undefined;
   let problem: string | undefined;
   const noteProblem = (p: string | undefined) => void (problem = p);
-  const ready = async (): Promise<BatchController> => {
-    await condition(() => controller !== undefined);
-    return controller!;
+  const attachment: Attachment = {
+    current: () => controller,
+    ready: async (): Promise<BatchController> => {
+      await condition(() => controller !== undefined);
+      return controller!;
+    },
   };
   // Until a window attaches, the batch is still checking its spec: nothing has started.
   setHandler(batchProgress, () => controller?.progress() ?? progressBeforeStart(batchId, problem));
 
   if (role === 'partition') {
-    // A signal cannot be refused, and a failure thrown here would fail the partition, so it is logged.
-    setHandler(controlPartition, async (c) => {
-      try {
-        await (await ready()).apply(c);
-      } catch (err) {
-        log.warn('a change forwarded by the batch could not be applied', { change: c.type, error: String(err) });
-      }
-    });
-    setHandler(partitionTilesAdded, async ({ tiles }) => (await ready()).receiveTiles?.(tiles));
+    registerForwardedChanges(attachment);
     return { attach: (c) => void (controller = c), noteProblem };
   }
+  registerSettingsUpdates(attachment);
+  registerAddTiles(attachment);
+  return { attach: (c) => void (controller = c), noteProblem };
+}
 
+/** A partition's handlers of what its batch forwards: changes and the tiles it numbered. */
+function registerForwardedChanges({ ready }: Attachment): void {
+  // A signal cannot be refused, and a failure thrown here would fail the partition, so it is logged.
+  setHandler(controlPartition, async (c) => {
+    try {
+      await (await ready()).apply(c);
+    } catch (err) {
+      log.warn('a change forwarded by the batch could not be applied', { change: c.type, error: String(err) });
+    }
+  });
+  setHandler(partitionTilesAdded, async ({ tiles }) => (await ready()).receiveTiles?.(tiles));
+}
+
+/** The batch's updates of its settings: parallel jobs, pause and resume, the budget. */
+function registerSettingsUpdates({ current, ready }: Attachment): void {
   /** Checks a change against the settings once they are known; its numbers before. */
   const check = (control: SettingsControl): void => {
-    const settings = controller?.settings();
+    const settings = current()?.settings();
     if (settings) checkControl(settings, control);
     else checkControlValues(control);
   };
@@ -100,10 +121,14 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
     },
     { validator: (budget) => check({ type: 'setBudget', budget }) },
   );
+}
+
+/** The batch's update that adds tiles, checked against the tiles it knows and those on their way. */
+function registerAddTiles({ current, ready }: Attachment): void {
   // Explicit ids of added tiles accepted but not applied yet: a second update may not take them too.
   const reserved = new Set<string>();
   const pending = (): PendingTiles => {
-    const now: PendingTiles = controller?.pendingTiles() ?? { ids: new Set<string>(), addedWaiting: 0 };
+    const now: PendingTiles = current()?.pendingTiles() ?? { ids: new Set<string>(), addedWaiting: 0 };
     const { periodIds } = now;
     const held = periodIds ? [...reserved].flatMap((id) => periodIds.map((period) => periodTileId(id, period))) : [...reserved];
     return { ...now, ids: new Set([...now.ids, ...held]) };
@@ -121,5 +146,4 @@ export function registerBatchHandlers(batchId: string, role: 'batch' | 'partitio
     },
     { validator: ({ features }) => checkAddedTiles(features, pending()) },
   );
-  return { attach: (c) => void (controller = c), noteProblem };
 }

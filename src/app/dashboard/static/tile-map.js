@@ -10,29 +10,55 @@
   /** Preview images shown at once at most (each up to 512 × 512 px); with more in view the legend says to zoom in. */
   const MAX_PREVIEWS = 150;
 
+  /** The map of a batch's tiles: `apply` takes in tiles as they come, `counts` says how many have each status. */
   app.createTileMap = function createTileMap(element, config) {
+    const map = createMap(element, config);
+    const outlines = createOutlines(map, config);
+    const legend = createLegend(map, config.colours);
+    const previews = createPreviews(map, outlines.tiles, legend);
+    let framed = false;
+    map.on('moveend', previews.schedule);
+    legend.onPreviewsToggle(previews.switchTo);
+
+    return {
+      map,
+      group: outlines.group,
+      tiles: outlines.tiles,
+      /** Takes in a snapshot's or an update's tiles. */
+      apply(views) {
+        // Framed before they are drawn, so 10,000 outlines are projected once, not again for the new view.
+        if (!framed) framed = frame(map, views);
+        for (const view of views) outlines.upsert(view);
+        legend.update(outlines.counts());
+        previews.schedule();
+      },
+      counts: outlines.counts,
+    };
+  };
+
+  /** The Leaflet map, with the basemap if there is one and a pane for the previews. */
+  function createMap(element, config) {
     const map = L.map(element, { preferCanvas: true, zoomSnap: 0.25, attributionControl: Boolean(config.basemap) });
     if (config.basemap) L.tileLayer(config.basemap, { maxZoom: 19 }).addTo(map);
     map.setView([30, 0], 2);
     // Previews lie above the tiles but let the mouse through to them (tooltips, clicks).
     map.createPane('previews').style.zIndex = 450;
+    return map;
+  }
+
+  /**
+   * The tiles' outlines on one canvas, filled with their status colours. `tiles` holds each
+   * tile's latest view and its polygon, by tile id.
+   */
+  function createOutlines(map, config) {
     const renderer = L.canvas({ padding: 0.3 });
     const group = L.featureGroup().addTo(map);
-    const previewLayer = L.layerGroup().addTo(map);
     // Over a basemap the tiles let it show through; on the plain background they are opaque.
     const fillOpacity = config.basemap ? 0.55 : 1;
     const tiles = new Map();
-    const overlays = new Map();
-    const legend = createLegend(map, config.colours);
-    let previewsOn = true;
-    let fitted = false;
 
     function style(view) {
       return { renderer, color: '#ffffff', weight: 0.6, opacity: 0.9, fillColor: config.colours[view.mapStatus], fillOpacity };
-    }
-
-    function latLngsOf(geometry) {
-      return L.GeoJSON.coordsToLatLngs(geometry.coordinates, geometry.type === 'MultiPolygon' ? 2 : 1);
     }
 
     /** Draws a tile, or updates one already drawn (changed rows come without their outline). */
@@ -51,43 +77,54 @@
       group.addLayer(layer);
     }
 
-    /**
-     * Frames the first tiles, once (later the user's view is kept). Done before they are drawn,
-     * so 10,000 outlines are projected once, not again for the new view.
-     */
-    function fitOnce(views) {
-      if (fitted) return;
-      let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
-      for (const view of views) {
-        if (!view.geometry) continue;
-        const rings = view.geometry.type === 'MultiPolygon' ? view.geometry.coordinates.flat() : view.geometry.coordinates;
-        for (const ring of rings) {
-          for (const [lon, lat] of ring) {
-            west = Math.min(west, lon);
-            east = Math.max(east, lon);
-            south = Math.min(south, lat);
-            north = Math.max(north, lat);
-          }
-        }
-      }
-      if (west > east) return;
-      fitted = true;
-      map.fitBounds([[south, west], [north, east]], { padding: [20, 20], animate: false });
-    }
-
     function counts() {
       const byStatus = {};
       for (const { view } of tiles.values()) byStatus[view.mapStatus] = (byStatus[view.mapStatus] || 0) + 1;
       return byStatus;
     }
 
-    function boundsOf(preview) {
-      const [west, south, east, north] = preview.bounds;
-      return L.latLngBounds([south, west], [north, east]);
+    return { group, tiles, upsert, counts };
+  }
+
+  function latLngsOf(geometry) {
+    return L.GeoJSON.coordsToLatLngs(geometry.coordinates, geometry.type === 'MultiPolygon' ? 2 : 1);
+  }
+
+  /**
+   * Frames the first tiles, once (later the user's view is kept). Returns false when none of
+   * them has an outline yet, so the next ones are framed instead.
+   */
+  function frame(map, views) {
+    let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const view of views) {
+      if (!view.geometry) continue;
+      const rings = view.geometry.type === 'MultiPolygon' ? view.geometry.coordinates.flat() : view.geometry.coordinates;
+      for (const ring of rings) {
+        for (const [lon, lat] of ring) {
+          west = Math.min(west, lon);
+          east = Math.max(east, lon);
+          south = Math.min(south, lat);
+          north = Math.max(north, lat);
+        }
+      }
     }
+    if (west > east) return false;
+    map.fitBounds([[south, west], [north, east]], { padding: [20, 20], animate: false });
+    return true;
+  }
+
+  /**
+   * The quicklooks of finished tiles in view, laid over their tiles; the legend's switch turns
+   * them off. Refreshed at most once a frame, however often the map moves or tiles change.
+   */
+  function createPreviews(map, tiles, legend) {
+    const previewLayer = L.layerGroup().addTo(map);
+    const overlays = new Map();
+    let previewsOn = true;
+    let queued = false;
 
     /** Shows the previews of finished tiles in view (none when there are too many to show). */
-    function refreshPreviews() {
+    function refresh() {
       const inView = map.getBounds();
       const wanted = previewsOn ? [...tiles.values()].filter((t) => t.view.preview && inView.intersects(boundsOf(t.view.preview))) : [];
       const shown = wanted.length <= MAX_PREVIEWS ? wanted : [];
@@ -106,35 +143,26 @@
       legend.note(wanted.length > MAX_PREVIEWS ? `${wanted.length} previews in view: zoom in to see them` : '');
     }
 
-    let previewsQueued = false;
-    function schedulePreviews() {
-      if (previewsQueued) return;
-      previewsQueued = true;
-      requestAnimationFrame(() => {
-        previewsQueued = false;
-        refreshPreviews();
-      });
-    }
-    map.on('moveend', schedulePreviews);
-    legend.onPreviewsToggle((on) => {
-      previewsOn = on;
-      refreshPreviews();
-    });
-
     return {
-      map,
-      group,
-      tiles,
-      /** Takes in a snapshot's or an update's tiles. */
-      apply(views) {
-        fitOnce(views);
-        for (const view of views) upsert(view);
-        legend.update(counts());
-        schedulePreviews();
+      schedule() {
+        if (queued) return;
+        queued = true;
+        requestAnimationFrame(() => {
+          queued = false;
+          refresh();
+        });
       },
-      counts,
+      switchTo(on) {
+        previewsOn = on;
+        refresh();
+      },
     };
-  };
+  }
+
+  function boundsOf(preview) {
+    const [west, south, east, north] = preview.bounds;
+    return L.latLngBounds([south, west], [north, east]);
+  }
 
   /** The legend: each status's colour and how many tiles have it; a switch for the previews. */
   function createLegend(map, colours) {

@@ -1,0 +1,69 @@
+/**
+ * What a tile says to the window that started it: that its job ended, that it waits for its slot,
+ * and its finished record. A window that is gone is not the tile's error.
+ */
+import {
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { tileWorkflowId } from '../src/core/ids';
+import { TILE_RECORD_MEMO, TILE_STATUS } from '../src/core/search-attributes';
+import { slotGiven, tileCompleted, tileNeedsWord } from './messages';
+import { LEAN_TILE_PATCH, type AttemptContext } from './tile-attempt';
+import type { TileJournal } from './tile-journal';
+
+/**
+ * How a lined-up tile waits for its slot when its job was not started for it: it asks its window,
+ * which answers once the tile ahead gave the slot up (at once if it has).
+ */
+export function lineUpBehind(batchId: string, tileId: string, aheadTileId: string): NonNullable<AttemptContext['lineUp']> {
+  let slotIsOurs = false;
+  setHandler(slotGiven, () => {
+    slotIsOurs = true;
+  });
+  return {
+    aheadWorkflowId: tileWorkflowId(batchId, aheadTileId),
+    slotIsOurs: () => slotIsOurs,
+    awaitSlot: async () => {
+      await tellParent((parent) => parent.signal(tileNeedsWord, { tileId }));
+      await condition(() => slotIsOurs);
+    },
+  };
+}
+
+/**
+ * Patch id: the finished record is also kept in the tile workflow's memo, so one visibility
+ * listing gives every ended tile's row (map, exports) without reading each history.
+ */
+export const RECORD_MEMO_PATCH = 'tile-record-memo';
+
+/** Stamps the end, makes it searchable, and tells the batch (which may have ended already). */
+export async function finish(journal: TileJournal): Promise<void> {
+  const details = journal.finish();
+  upsertSearchAttributes([{ key: TILE_STATUS, value: journal.record.status }]);
+  if (patched(RECORD_MEMO_PATCH)) upsertMemo({ [TILE_RECORD_MEMO]: journal.record });
+  setCurrentDetails(details);
+  await tellParent((parent) => parent.signal(tileCompleted, journal.record), true);
+}
+
+/**
+ * Signals the window that started this tile; a window that is gone is not an error. Since
+ * {@link LEAN_TILE_PATCH} a tile that goes on afterwards does not wait for the signal to be
+ * taken: it goes out with the tile's next step (e.g. the download) in the same workflow task.
+ * The tile's last signal is always waited for: the server drops a signal whose sender has
+ * closed by the time it would be delivered.
+ */
+export async function tellParent(send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>, last = false): Promise<void> {
+  const parent = workflowInfo().parent;
+  if (!parent) return;
+  const sent = send(getExternalWorkflowHandle(parent.workflowId)).catch(() => {
+    // The batch ended or was terminated: the record stays in this workflow's result.
+  });
+  if (last || !patched(LEAN_TILE_PATCH)) await sent;
+}
