@@ -21,7 +21,13 @@ export interface PlanMapOptions {
 /** Tiles as `openeo-temporal plan` makes them: an id and an outline in EPSG:4326. */
 export type PlannedTile = Pick<TileFeature, 'geometry' | 'properties'> & { type?: 'Feature'; id?: string | number };
 
-/** A list of tiles, or a GeoJSON FeatureCollection of them. */
+/**
+ * A list of tiles, or a GeoJSON FeatureCollection of them.
+ *
+ * @inline
+ * @property type - The GeoJSON object type, when given.
+ * @property features - The tiles.
+ */
 export type PlannedTiles = readonly PlannedTile[] | { type?: 'FeatureCollection'; features: readonly PlannedTile[] };
 
 export function createPlanMap(tiles: PlannedTiles, options: PlanMapOptions = {}): DashboardHandler {

@@ -58,7 +58,11 @@ export interface PlanEstimate {
   how: string;
 }
 
-/** What the batch would cost, as far as a plan can know it, and its budget. */
+/**
+ * What the batch would cost, as far as a plan can know it, and its budget.
+ *
+ * @inline
+ */
 export interface PlanCosts {
   /** Credits the whole batch is projected to cost, when known. */
   projected?: number;

@@ -30,7 +30,11 @@ export interface SkipTile {
   skip: string;
 }
 
-/** Small builders a factory may use; all pure. */
+/**
+ * Small builders a factory may use; all pure.
+ *
+ * @inlineType ProcessGraph
+ */
 export interface JobFactoryHelpers {
   /** A one-node process graph calling `process` with `args` (as the spec's `process` would). */
   processGraphFor(process: ProcessRef, args: Record<string, unknown>): ProcessGraph;
@@ -91,7 +95,11 @@ function periodOf(tile: Tile): [string, string] | undefined {
   return typeof period?.start === 'string' && typeof period.end === 'string' ? [period.start, period.end] : undefined;
 }
 
-/** A `load_collection` → steps → `save_result` graph over the tile. */
+/**
+ * A `load_collection` → steps → `save_result` graph over the tile.
+ *
+ * @inlineType ProcessGraph
+ */
 export function loadCollectionGraph(tile: Tile, options: LoadCollectionOptions): ProcessGraph {
   const graph: ProcessGraph = {
     load1: {

@@ -14,9 +14,15 @@ import { BackendLoginError } from './errors';
 
 type TokenFile = Record<string, Record<string, { date?: string; refresh_token?: string }>>;
 
-/** A refresh token found in a store, and which file it came from (for messages). */
+/**
+ * A refresh token found in a store, and which file it came from (for messages).
+ *
+ * @inline
+ */
 export interface StoredRefreshToken {
+  /** The refresh token. */
   refreshToken: string;
+  /** The token store file it was read from. */
   path: string;
 }
 
