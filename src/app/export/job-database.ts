@@ -197,6 +197,7 @@ export function jobDatabaseRow(tile: TileRow): JobDatabaseRow {
   };
 }
 
+/** Tiles as job-database rows, in the same order (see {@link JOB_DATABASE_COLUMNS}). */
 export function jobDatabaseRows(tiles: readonly TileRow[]): JobDatabaseRow[] {
   return tiles.map(jobDatabaseRow);
 }

@@ -125,7 +125,14 @@ export interface TileProperties extends Record<string, unknown> {
   /** Native CRS of `bbox`. */
   crs: string;
   /** The tile's time range when the batch has `periods` (absent otherwise). */
-  period?: { id: string; start: string; end: string };
+  period?: {
+    /** The period's id, the suffix of the tile's id. */
+    id: string;
+    /** Its start: an ISO date or date-time. */
+    start: string;
+    /** Its end (exclusive), in the same form. */
+    end: string;
+  };
 }
 
 /** Properties of a tile cut from an AOI grid. */
