@@ -47,7 +47,8 @@ export interface TileError {
 }
 
 /**
- * A downloaded file kept on its size alone: its `file:checksum` could not be parsed, or names a hash function the worker lacks.
+ * A downloaded file kept on its size alone: its `file:checksum` could not be parsed, or names a
+ * hash function the worker lacks.
  *
  * @inline
  */

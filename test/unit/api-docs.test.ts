@@ -18,7 +18,8 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const MAX_NAMED = 100;
 
 function listed(findings: string[]): string {
-  const more = findings.length > MAX_NAMED ? `\n  … and ${findings.length - MAX_NAMED} more (\`npm run docs\` lists them all)` : '';
+  const hidden = findings.length - MAX_NAMED;
+  const more = hidden > 0 ? `\n  … and ${hidden} more (\`npm run docs\` lists them all)` : '';
   return `  ${findings.slice(0, MAX_NAMED).join('\n  ')}${more}`;
 }
 
@@ -35,12 +36,14 @@ test('every public export has a doc comment, and the types it names are document
     }
   }
 
-  const app = await Application.bootstrapWithPlugins({ options: join(ROOT, 'typedoc.json') }, [new TypeDocReader(), new TSConfigReader()]);
+  const options = { options: join(ROOT, 'typedoc.json') };
+  const app = await Application.bootstrapWithPlugins(options, [new TypeDocReader(), new TSConfigReader()]);
   const findings = new Findings();
   app.logger = findings;
   const project = await app.convert();
   assert.ok(project, `TypeDoc could not read the entry points:\n${listed(findings.messages)}`);
   app.validate(project);
   const problems = findings.messages;
-  assert.equal(problems.length, 0, `${problems.length} problems with the public API's doc comments (see typedoc.json):\n${listed(problems)}`);
+  const heading = `${problems.length} problems with the public API's doc comments (see typedoc.json)`;
+  assert.equal(problems.length, 0, `${heading}:\n${listed(problems)}`);
 });

@@ -24,7 +24,8 @@ export interface ProcessNode {
   /** Where the process comes from: absent or null for a predefined process, `user` or a URL for a user-defined one. */
   namespace?: string | null;
   /**
-   * The process's arguments by parameter name; `{ from_node }` and `{ from_parameter }` refer to other nodes and parameters.
+   * The process's arguments by parameter name; `{ from_node }` and `{ from_parameter }` refer to
+   * other nodes and parameters.
    */
   arguments: Record<string, unknown>;
   /** Marks the node whose output is the graph's result (exactly one has it). */
