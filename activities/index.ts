@@ -25,6 +25,10 @@ import { createTileExtrasActivities } from './stac/tile-extras';
 
 export type { PreparedBatch } from './spec-checks';
 
+/**
+ * What the activities are created with: the worker's credentials, its connection settings and
+ * the hooks it registers; each option has a default that suits a worker of its own.
+ */
 export interface ActivityDependencies extends ConnectionOptions {
   /** Credentials per backend name; see `credentialsFromEnv`. */
   credentials: CredentialStore;
@@ -68,6 +72,10 @@ export interface ActivityDependencies extends ConnectionOptions {
   postprocessors?: Record<string, Postprocessor>;
 }
 
+/**
+ * Every activity of openeo-temporal, for a worker that registers them itself; most use
+ * {@link createOpenEOWorker} or {@link createOpenEOPlugin} instead, which call this.
+ */
 export function createActivities(deps: ActivityDependencies) {
   return createWorkerActivities(deps).activities;
 }

@@ -36,9 +36,15 @@ export interface CancelledJob extends JobSnapshot {
   cancelTaken?: boolean;
 }
 
-/** How a cancel is confirmed: `checks` looks at the job's status, 1×, 2×, 4×… `intervalMs` apart. */
+/**
+ * How a cancel is confirmed: `checks` looks at the job's status, 1×, 2×, 4×… `intervalMs` apart.
+ *
+ * @inline
+ */
 export interface CancelConfirmation {
+  /** How many times, at most, the job's status is read before the tile reports that the backend still runs it. */
   checks: number;
+  /** The first wait between two reads, in milliseconds; each later wait doubles. */
   intervalMs: number;
 }
 

@@ -1,4 +1,8 @@
-/** The workflows a worker registers: deterministic code only, no I/O (see activities/). */
+/**
+ * The workflows a worker registers: deterministic code only, no I/O (see activities/).
+ *
+ * @module openeo-temporal/workflows
+ */
 export { batchWorkflow } from './batch';
 export { partitionWorkflow } from './partition';
 export { tileWorkflow } from './tile';

@@ -8,7 +8,9 @@ import type { BatchSummary, TileError } from '../core/records';
 /** A batch that failed before or instead of running its tiles. */
 export class BatchFailedError extends Error {
   constructor(
+    /** The batch that failed. */
     readonly batchId: string,
+    /** Why it failed: the failure's code (e.g. `InvalidBatchSpec`) and message. */
     readonly reason: TileError,
     options?: { cause?: unknown },
   ) {
@@ -19,9 +21,11 @@ export class BatchFailedError extends Error {
 
 /** What is known of a cancelled batch's end; each part only when it could be found out. */
 export interface BatchCancellation {
+  /** When the batch's workflow closed. */
   closedAt?: Date;
   /** The identity of the client that asked for the cancel (Temporal's `<pid>@<host>` by default). */
   requestedBy?: string;
+  /** When the cancel was asked for. */
   requestedAt?: Date;
   /** The tiles' counts at the end (or as last seen). */
   summary?: BatchSummary;
@@ -30,7 +34,9 @@ export interface BatchCancellation {
 /** A batch that was cancelled: it did not fail, someone ended it. */
 export class BatchCancelledError extends Error {
   constructor(
+    /** The batch that was cancelled. */
     readonly batchId: string,
+    /** When and by whom it was cancelled, and its tiles' counts, as far as they are known. */
     readonly cancellation: BatchCancellation,
     options?: { cause?: unknown },
   ) {

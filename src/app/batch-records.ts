@@ -24,19 +24,32 @@ import { tileProgress } from '../../workflows/messages';
 import type { TileWorkflowInput } from '../../workflows/tile';
 import { latestTileExecutions, startInput } from './batch-lookup';
 
-/** One tile of a batch: its record (as the tile workflow keeps it) and where it is. */
+/**
+ * One tile of a batch: its record (as the tile workflow keeps it) and where it is.
+ *
+ * @inline
+ */
 export interface TileRow extends TileRecord {
   /** Tile outline in EPSG:4326; null when its source cannot be read from here. */
   geometry: Tile['geometry'] | null;
   /** The tile workflow, once the tile started. */
   workflowId?: string;
+  /** The run of that workflow the record comes from. */
   runId?: string;
 }
 
+/**
+ * A batch's tiles as the client reads them back from Temporal: every tile's record and outline,
+ * in the spec's order, then the tiles added while the batch ran.
+ *
+ * @inline
+ */
 export interface BatchRecords {
+  /** The batch's id (its workflow id). */
   batchId: string;
   /** The spec as the batch runs it (defaults filled in). */
   spec: BatchSpec;
+  /** Every tile, started or not. */
   tiles: TileRow[];
   /** Why some outlines are missing (e.g. the tile file is not readable on this machine). */
   problem?: string;

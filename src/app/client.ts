@@ -33,23 +33,53 @@ function staticHeadline(spec: BatchSpecInput, batchId: string): { staticSummary:
 
 /** A tile as visibility knows it: enough for a status table without asking every workflow. */
 export interface TileListing {
+  /** The tile's id in its batch. */
   tileId: string;
+  /** The tile workflow's id. */
   workflowId: string;
+  /**
+   * The tile's status as its workflow last reported it; a tile whose workflow closed without saying so counts
+   * as `canceled`.
+   */
   status: TileStatus;
+  /** The backend the tile runs or ran on, once it has one. */
   backend?: string;
+  /** The id of the tile's current (or last) openEO job. */
   openeoJobId?: string;
+  /** When the tile workflow started. */
   startTime: Date;
+  /** When the tile workflow closed; absent while it runs. */
   closeTime?: Date;
 }
 
+/** A batch that was just started: its id and its workflow's handle. */
 export interface StartedBatch {
+  /** The batch's id, which is also its workflow id. */
   batchId: string;
+  /** The batch workflow's handle; its `result()` is the batch's {@link BatchSummary}. */
   handle: WorkflowHandle<typeof batchWorkflow>;
 }
 
+/**
+ * The typed client of openEO batches on Temporal: starts a batch, follows it, lists and exports
+ * its tiles, steers it while it runs (pause, parallel jobs, budget, added tiles), re-runs failed
+ * tiles and cancels it. It needs a Temporal server; a worker ({@link createOpenEOWorker}) does the
+ * work. Make one with {@link OpenEOBatchClient.connect}, or from a Temporal `Client` of your own.
+ *
+ * ```ts
+ * const client = await OpenEOBatchClient.connect();
+ * const { batchId } = await client.start(spec);
+ * const summary = await client.wait(batchId, (p) => console.log(p.counts));
+ * ```
+ */
 export class OpenEOBatchClient {
   constructor(
+    /** The Temporal client that batches are started and read with. */
     readonly client: Client,
+    /**
+     * The task queue batches start on; the workers must poll the same one.
+     * @default DEFAULT_TASK_QUEUE ('openeo')
+     */
     readonly taskQueue: string = DEFAULT_TASK_QUEUE,
   ) {}
 
@@ -88,6 +118,7 @@ export class OpenEOBatchClient {
     return planBatch(spec, options);
   }
 
+  /** The batch workflow's Temporal handle, for what this client does not wrap (e.g. `describe()`). */
   handle(batchId: string): WorkflowHandle<typeof batchWorkflow> {
     return this.client.workflow.getHandle<typeof batchWorkflow>(batchId);
   }
@@ -95,6 +126,8 @@ export class OpenEOBatchClient {
   /**
    * Live progress of a running batch, or the summary of a closed one. For a partitioned batch,
    * the running partition's live counts are folded into the batch's.
+   * @returns the progress, with `closed` set once the batch's workflow has closed, and `failure`
+   * saying why when the batch failed as a whole.
    */
   async progress(batchId: string): Promise<BatchProgress & { closed: boolean; failure?: TileError }> {
     const handle = this.handle(batchId);
@@ -194,6 +227,7 @@ export class OpenEOBatchClient {
     await this.handle(batchId).executeUpdate(pauseBatch);
   }
 
+  /** Starts new tiles again after {@link OpenEOBatchClient.pause}. */
   async resume(batchId: string): Promise<void> {
     await this.handle(batchId).executeUpdate(resumeBatch);
   }
@@ -220,6 +254,7 @@ export class OpenEOBatchClient {
   /**
    * Runs the failed tiles of an ended batch again, as a new run of the same batch id (same
    * output folders); their new jobs continue each tile's attempt count.
+   * @returns the new run, and `tiles`: how many tiles it runs again.
    */
   async retryFailed(batchId: string): Promise<StartedBatch & { tiles: number }> {
     const { spec, tiles } = await specForFailedTiles(this.client, batchId);
@@ -235,6 +270,7 @@ export class OpenEOBatchClient {
   /**
    * Runs the post-processing of an ended batch's tiles again (those whose post-processing
    * failed, or `tiles`), with no new openEO job and no new download.
+   * @returns the new run, and `tiles`: how many tiles it post-processes again.
    */
   async postprocess(batchId: string, options: PostprocessRerunOptions = {}): Promise<StartedBatch & { tiles: number }> {
     const { spec, tiles } = await specForPostprocess(this.client, batchId, options);

@@ -1,4 +1,10 @@
-/** The public API of openeo-temporal. */
+/**
+ * The public API of openeo-temporal: the client that starts and steers batches, the worker and
+ * its plugin, the batch spec and its checks, the hooks a deployment registers, exports and the
+ * dashboard.
+ *
+ * @module openeo-temporal
+ */
 export { OpenEOBatchClient, type TileListing, type StartedBatch } from './client';
 export { EXPORT_FORMATS, JOB_DATABASE_COLUMNS, encodeJobDatabase, jobDatabaseRows, jobManagerStatus, type ExportFormat, type ExportOptions, type JobDatabaseRow, type JobManagerStatus, type TileExport } from './export';
 export { createOpenEOPlugin, WORKFLOWS_PATH, type OpenEOPluginOptions } from './plugin';

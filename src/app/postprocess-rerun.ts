@@ -11,6 +11,7 @@ import type { TileRecord } from '../core/records';
 import type { BatchSpec } from '../core/batch-spec/schema';
 import type { TileWorkflowInput } from '../../workflows/tile';
 
+/** Options of {@link OpenEOBatchClient.postprocess}: which tiles' post-processing runs again. */
 export interface PostprocessRerunOptions {
   /** These tiles (by id); each must have downloaded results. */
   tiles?: string[];

@@ -9,8 +9,11 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
 /** The task queue the worker listens on and batches are started on, unless told otherwise. */
 export const DEFAULT_TASK_QUEUE = 'openeo';
 
+/** Where a Temporal server is and which namespace to use: what a client or a worker connects with. */
 export interface TemporalTarget {
+  /** The server's address, TLS and API key, as Temporal's connections take them. */
   connectionOptions: NativeConnectionOptions;
+  /** The Temporal namespace batches run in. */
   namespace: string;
 }
 

@@ -16,17 +16,32 @@ import {
 import { batchFolderKey, DEFAULT_OUTPUT_PATH } from './batch-spec/output-path';
 import type { BackendSpec } from './batch-spec/schema';
 
+/** A running batch's progress: its summary so far, with what is in flight, paused and configured now. */
 export interface BatchProgress extends BatchSummary {
   /** The tiles in flight, with their backend (of the current partition, for partitioned batches). */
-  inFlight: { tileId: string; backend: string }[];
+  inFlight: {
+    /** The tile's id. */
+    tileId: string;
+    /** The backend its job runs on. */
+    backend: string;
+  }[];
   /** Workflow runs so far (continue-as-new starts a new run). */
   run: number;
+  /** The batch is paused: it starts no new tiles. */
   paused: boolean;
   /** Backends paused for this batch, with the reason. */
   pausedBackends: Record<string, string>;
+  /** The backends as configured now, changes made while the batch runs included. */
   backends: BackendSpec[];
   /** For partitioned batches: partitions done and in all, and the running one's workflow id. */
-  partitions?: { done: number; total: number; current?: string };
+  partitions?: {
+    /** Partitions that ended. */
+    done: number;
+    /** Partitions in all. */
+    total: number;
+    /** The running partition's workflow id. */
+    current?: string;
+  };
   /** What the batch is waiting for right now (e.g. a tile URL that does not answer), if anything. */
   problem?: string;
 }

@@ -11,6 +11,7 @@ import { STATUS_COLOURS, tileView } from './tile-view';
 /** The name the plan is served under, as if it were a batch. */
 export const PLAN_ID = 'plan';
 
+/** Options of {@link createPlanMap}. */
 export interface PlanMapOptions {
   /** Shown as the page's title. @default 'plan' */
   title?: string;
@@ -19,11 +20,24 @@ export interface PlanMapOptions {
 }
 
 /** Tiles as `openeo-temporal plan` makes them: an id and an outline in EPSG:4326. */
-export type PlannedTile = Pick<TileFeature, 'geometry' | 'properties'> & { type?: 'Feature'; id?: string | number };
+export type PlannedTile = Pick<TileFeature, 'geometry' | 'properties'> & {
+  /** The GeoJSON object type, when given. */
+  type?: 'Feature';
+  /** The tile's id; its position in the list when left out. */
+  id?: string | number;
+};
 
-/** A list of tiles, or a GeoJSON FeatureCollection of them. */
+/**
+ * A list of tiles, or a GeoJSON FeatureCollection of them.
+ *
+ * @inline
+ */
 export type PlannedTiles = readonly PlannedTile[] | { type?: 'FeatureCollection'; features: readonly PlannedTile[] };
 
+/**
+ * A map page of planned tiles, before any batch exists (what `openeo-temporal plan --map` serves):
+ * the dashboard's page with every tile not started and nothing live. Serve it with `http.createServer`.
+ */
 export function createPlanMap(tiles: PlannedTiles, options: PlanMapOptions = {}): DashboardHandler {
   const list = 'features' in tiles ? tiles.features : tiles;
   const title = options.title ?? PLAN_ID;

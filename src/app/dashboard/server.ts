@@ -20,7 +20,9 @@ import { STATUS_COLOURS } from './tile-view';
 export const DEFAULT_TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
 const DEFAULT_INTERVAL_MS = 2_000;
 
+/** Options of {@link createDashboard}. */
 export interface DashboardOptions {
+  /** The client the dashboard reads batches with. */
   client: OpenEOBatchClient;
   /** Show this batch only; without it the page lists the namespace's batches to choose from. */
   batchId?: string;
@@ -36,7 +38,10 @@ export interface DashboardOptions {
  * A request handler; `close()` ends the open pages' streams and stops reading Temporal (it
  * resolves once no call is under way, so the client's connection may be closed then).
  */
-export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { close(): Promise<void> };
+export type DashboardHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  /** Ends the open pages' streams and stops reading Temporal; resolves once no call is under way. */
+  close(): Promise<void>;
+};
 
 /** What a page is set up with (`/api/config`). */
 export interface PageConfig {

@@ -13,16 +13,22 @@ import { jobDatabaseRows, type JobDatabaseRow } from './job-database';
 
 export { JOB_DATABASE_COLUMNS, jobDatabaseRow, jobDatabaseRows, jobManagerStatus, type JobDatabaseRow, type JobManagerStatus } from './job-database';
 
+/** The formats a batch exports to: CSV, GeoJSON and GeoParquet (`parquet`). */
 export const EXPORT_FORMATS = ['csv', 'geojson', 'parquet'] as const;
+/** One of {@link EXPORT_FORMATS}. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
+/** Options of {@link OpenEOBatchClient.exportTiles}. */
 export interface ExportOptions {
+  /** The format to encode the rows in. */
   format: ExportFormat;
   /** Write the export to this file (replaced whole, never left half-written). */
   out?: string;
 }
 
+/** A batch's tiles, exported: the encoded bytes and what went into them. */
 export interface TileExport {
+  /** The format the rows are encoded in. */
   format: ExportFormat;
   /** The encoded export: UTF-8 text for CSV and GeoJSON, a Parquet file for parquet. */
   bytes: Uint8Array;

@@ -18,36 +18,71 @@ import type { TileRow } from '../batch-records';
  */
 export type JobManagerStatus = 'not_started' | 'created' | 'queued' | 'running' | 'finished' | 'error' | 'skipped' | 'start_failed' | 'canceled';
 
+/**
+ * A tile's outline: a GeoJSON Polygon or MultiPolygon, in EPSG:4326.
+ *
+ * @inline
+ */
 export type TileOutline = PolygonGeometry | MultiPolygonGeometry;
 
 /** One tile as a job-database row. `null` is a missing value (empty in CSV, null in GeoJSON and Parquet). */
 export interface JobDatabaseRow {
+  /** The openEO job id of the tile's latest job. */
   id: string | null;
+  /** The backend the tile ran on. */
   backend_name: string | null;
+  /** The job manager's status, made of ours and the backend's (see {@link jobManagerStatus}). */
   status: JobManagerStatus;
+  /** When the tile's first job was created (RFC 3339, UTC). */
   start_time: string | null;
+  /** When one of the tile's jobs was first seen running (RFC 3339, UTC). */
   running_start_time: string | null;
+  /** The latest job's CPU usage as `<value> <unit>`, e.g. "225 cpu-seconds". */
   cpu: string | null;
+  /** The latest job's memory usage as `<value> <unit>`, e.g. "1200 mb-seconds". */
   memory: string | null;
+  /** The latest job's duration as `<value> <unit>`, e.g. "95 seconds". */
   duration: string | null;
+  /** Credits of all the tile's jobs together. */
   costs: number | null;
+  /** The tile's id (the columns from here on are ours, not the job manager's). */
   tile_id: string;
+  /** The latest job's status as the backend reports it. */
   backend_status: OpenEOJobStatus | null;
+  /** openEO jobs submitted for the tile. */
   attempts: number;
+  /** Why the tile failed: the backend's error code, or ours. */
   error_code: string | null;
+  /** The message that goes with `error_code`; for a skipped tile, why it was skipped. */
   error_message: string | null;
+  /** The tile's folder in the result store: a path on the worker, or an `s3://` URL. */
   output_dir: string | null;
+  /** Files written for the tile, relative to `output_dir`. */
   files: string[];
+  /** What happened to the tile that its status does not say, e.g. a job that disappeared from its backend. */
   notes: string[];
+  /** Files kept on their size alone, each as `<file>: <why its checksum could not be checked>`. */
   unchecked_checksums: string[];
+  /** The tile's outline, in EPSG:4326 (lon/lat). */
   geometry: TileOutline | null;
 }
 
-/** How a column is stored: the writers pick their encoding from this. */
+/**
+ * How a column is stored: the writers pick their encoding from this.
+ *
+ * @inline
+ */
 export type ColumnKind = 'text' | 'real' | 'count' | 'texts' | 'geometry';
 
+/**
+ * One column of the job database: its name, how it is stored, and what it means.
+ *
+ * @inline
+ */
 export interface JobDatabaseColumn {
+  /** The column's name, a key of {@link JobDatabaseRow}. */
   name: keyof JobDatabaseRow;
+  /** How the column is stored. */
   kind: ColumnKind;
   /** What it holds (docs/export.md's table says the same). */
   meaning: string;
@@ -162,6 +197,7 @@ export function jobDatabaseRow(tile: TileRow): JobDatabaseRow {
   };
 }
 
+/** Tiles as job-database rows, in the same order (see {@link JOB_DATABASE_COLUMNS}). */
 export function jobDatabaseRows(tiles: readonly TileRow[]): JobDatabaseRow[] {
   return tiles.map(jobDatabaseRow);
 }

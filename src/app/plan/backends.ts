@@ -12,9 +12,11 @@ import type { ProcessDefinition } from '../../core/batch-spec/remote-process';
 import type { BatchSpec } from '../../core/batch-spec/schema';
 import type { TilePlan } from '../../core/batch-spec/tile-types';
 
-/** What was checked on one backend, and what could not be. */
+/** What a plan checked on one backend, and what it could not. */
 export interface BackendChecks {
+  /** The checks the backend passed (its login, then what it said about the first tile's job). */
   checked: string[];
+  /** Checks that could not be made there, each with why. */
   unchecked: string[];
 }
 

@@ -26,6 +26,7 @@ import { plannedTiles, tilesAreaKm2, type PlannedTiles } from './tiles';
 
 export type { PlannedTiles, PlannedTileFeature } from './tiles';
 
+/** Options of {@link planBatch}. */
 export interface PlanOptions {
   /** Backend credentials; default: the worker's `OPENEO_BACKEND_*` variables. */
   credentials?: CredentialStore;
@@ -41,14 +42,19 @@ export interface PlanOptions {
 
 /** One backend in the plan: its share of the tiles and what was checked there. */
 export interface BackendPlan extends BackendChecks {
+  /** The backend's name in the spec. */
   name: string;
+  /** Its openEO API URL. */
   url: string;
+  /** Jobs it may have at once, as the spec sets it. */
   parallelJobs: number;
+  /** Tiles the batch would send there. */
   tiles: number;
   /** Rounds in which this backend runs jobs, up to `parallelJobs` at once. */
   rounds: number;
 }
 
+/** How long the batch would take, roughly. */
 export interface PlanEstimate {
   /** Rounds of jobs of the whole batch: in a round every backend runs up to `parallelJobs` jobs. */
   rounds: number;
@@ -58,7 +64,11 @@ export interface PlanEstimate {
   how: string;
 }
 
-/** What the batch would cost, as far as a plan can know it, and its budget. */
+/**
+ * What the batch would cost, as far as a plan can know it, and its budget.
+ *
+ * @inline
+ */
 export interface PlanCosts {
   /** Credits the whole batch is projected to cost, when known. */
   projected?: number;
@@ -68,20 +78,42 @@ export interface PlanCosts {
   budget?: BatchSpec['budget'];
 }
 
+/**
+ * What `start` would check and decide for a spec, worked out without starting anything:
+ * see {@link planBatch}.
+ */
 export interface BatchPlan {
+  /** The spec's batch id, when it has one. */
   batchId?: string;
   /** Nothing stands in the way: `start` would start this batch as it is. */
   ok: boolean;
   /** Absent when the tiles cannot be derived (the problems say why). */
   totalTiles?: number;
   /** With periods: the places and the periods each runs in (tiles = places × periods). */
-  periods?: { places: number; periods: number; first: string; last: string };
+  periods?: {
+    /** Places: the tiles before pairing with periods. */
+    places: number;
+    /** Periods each place runs in. */
+    periods: number;
+    /** The first period's id. */
+    first: string;
+    /** The last period's id. */
+    last: string;
+  };
   /** Area the tiles cover, km² (overlaps counted twice). */
   areaKm2?: number;
+  /** The spec's limit on its tiles: more, and `start` refuses the batch unless confirmed. */
   maxTiles: number;
   /** One openEO job per tile, up to `maxAttempts` per tile when jobs fail. */
-  jobs?: { expected: number; atMost: number };
+  jobs?: {
+    /** Jobs when none fails: one per tile. */
+    expected: number;
+    /** Jobs when every tile uses all its `maxAttempts`. */
+    atMost: number;
+  };
+  /** Every backend of the spec: its share of the tiles and what was checked there. */
   backends: BackendPlan[];
+  /** How long the batch would take; absent when its tiles are not known. */
   estimate?: PlanEstimate;
   /** Absent when the spec cannot be read. */
   costs?: PlanCosts;

@@ -9,12 +9,24 @@ import type { AoiTiling, TileFeature, TilePlan, TileSource } from '../../core/ba
 
 /** A planned tile: its geometry, its properties, its id and the backend the batch would send it to. */
 export interface PlannedTileFeature extends TileFeature {
+  /** The tile's id. */
   id: string;
-  properties: Record<string, unknown> & { tileId: string; index: number; backend?: string };
+  /** The tile's properties, with its id, its position and the backend it would go to. */
+  properties: Record<string, unknown> & {
+    /** The tile's id. */
+    tileId: string;
+    /** The tile's position in the batch's tiles (0-based). */
+    index: number;
+    /** The backend the batch would send it to; absent when the plan could not place it. */
+    backend?: string;
+  };
 }
 
+/** A plan's tiles as a GeoJSON FeatureCollection in EPSG:4326. */
 export interface PlannedTiles {
+  /** The GeoJSON object type. */
   type: 'FeatureCollection';
+  /** The tiles, in the batch's order. */
   features: PlannedTileFeature[];
 }
 

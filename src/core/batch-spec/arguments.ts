@@ -7,12 +7,30 @@ import type { Tile } from './tile-types';
 
 export type { Tile };
 
+/**
+ * An openEO process graph: its nodes by node id.
+ *
+ * @inline
+ */
 export type ProcessGraph = Record<string, ProcessNode>;
+/**
+ * One node of a process graph: a process call and its arguments.
+ *
+ * @inline
+ */
 export interface ProcessNode {
+  /** The process the node calls. */
   process_id: string;
+  /** Where the process comes from: absent or null for a predefined process, `user` or a URL for a user-defined one. */
   namespace?: string | null;
+  /**
+   * The process's arguments by parameter name; `{ from_node }` and `{ from_parameter }` refer to
+   * other nodes and parameters.
+   */
   arguments: Record<string, unknown>;
+  /** Marks the node whose output is the graph's result (exactly one has it). */
   result?: boolean;
+  /** What the node does, for people reading the graph. */
   description?: string;
 }
 

@@ -6,7 +6,11 @@
  * caller can react to `code` without parsing the message.
  */
 
-/** What went wrong in a spec, where, and how to fix it. */
+/**
+ * What went wrong in a spec, where, and how to fix it.
+ *
+ * @inline
+ */
 export interface SpecErrorDetails {
   /** Dotted path of the offending field, e.g. `tiles.features[3].geometry`. */
   field: string;

@@ -17,6 +17,7 @@ import { InvalidSpecError, readBatchSpec } from './validate';
 
 /** A spec that passed every check, with defaults filled in, and its number of tiles. */
 export interface PreparedBatch {
+  /** The spec, every default filled in. */
   spec: BatchSpec;
   /** Known offline for AOI and inline tiles; for file and URL tiles once the worker read them. */
   totalTiles: number;
@@ -32,6 +33,7 @@ export interface SpecInspection {
   tiles?: TilePlan;
   /** What the tiles were derived from: the spec's AOI or inline collection, defaults filled in. */
   source?: TileSource;
+  /** Every problem found, each with its field and fix; empty when the spec passes. */
   problems: SpecErrorDetails[];
 }
 

@@ -32,8 +32,12 @@ const wholeLimit = z
 export const backendSchema = z.strictObject({
   /** The worker looks up this backend's credentials by name. */
   name: safeName,
+  /** The backend's openEO API URL, e.g. https://openeo.dataspace.copernicus.eu. */
   url: httpUrl,
-  /** How many of this batch's openEO jobs may be created, queued or running at once. */
+  /**
+   * How many of this batch's openEO jobs may be created, queued or running at once.
+   * @default 2
+   */
   parallelJobs: z
     .number()
     .int()
@@ -44,15 +48,17 @@ export const backendSchema = z.strictObject({
   /** At most this many of the batch's jobs wait (created or queued) in the backend's queue. */
   maxQueued: z.number().int().min(1).optional(),
   /**
-   * Quotas of the backend, held across every worker of the deployment (see
-   * docs/quotas.md): openEO requests in flight at once, requests per second, job starts per minute.
+   * A quota of the backend, held across every worker of the deployment (see
+   * docs/quotas.md): openEO requests in flight at once. No limit when left out.
    */
   maxConcurrentRequests: wholeLimit.optional(),
+  /** A quota of the backend: openEO requests per second, at least one a minute (0.0167). No limit when left out. */
   maxRequestsPerSecond: z
     .number()
     .finite()
     .min(MIN_REQUESTS_PER_SECOND, 'must be at least 0.0167, one request a minute (leave it out for no limit)')
     .optional(),
+  /** A quota of the backend: job starts per minute (or per `jobStartWindowSeconds`). No limit when left out. */
   maxJobStartsPerMinute: wholeLimit.optional(),
   /**
    * The window `maxJobStartsPerMinute` counts job starts in, in seconds: 60 unless the backend's
@@ -96,35 +102,87 @@ const parameterMappingSchema = z.record(z.string(), z.string()).default({ geomet
 export const processCallSchema = z.object({ process: processSchema.optional(), parameterDefaults: parameterDefaultsSchema, parameterMapping: parameterMappingSchema });
 
 const aoiSchema = z.strictObject({
+  /** The area's smallest x, in `crs`. */
   west: z.number().finite(),
+  /** The area's smallest y, in `crs`. */
   south: z.number().finite(),
+  /** The area's largest x, in `crs`. */
   east: z.number().finite(),
+  /** The area's largest y, in `crs`. */
   north: z.number().finite(),
+  /**
+   * The CRS of the bounds and of the grid: `EPSG:<code>` or a proj4 string.
+   * @default 'EPSG:4326'
+   */
   crs: z.string().min(1).default('EPSG:4326'),
 });
 
 const featureCollectionSchema = z.looseObject({
+  /** The GeoJSON object type. */
   type: z.literal('FeatureCollection'),
-  features: z.array(z.looseObject({ type: z.literal('Feature') })).min(1, 'the FeatureCollection has no features'),
+  /** The tiles, one GeoJSON Feature each (Polygon or MultiPolygon, in lon/lat). */
+  features: z
+    .array(
+      z.looseObject({
+        /** The GeoJSON object type. */
+        type: z.literal('Feature'),
+      }),
+    )
+    .min(1, 'the FeatureCollection has no features'),
 });
 
 /** Tiles in a file the workers can read, or at a URL: GeoJSON, or GeoJSON lines (one feature per line). */
 const tileFileSchema = z.union([
-  z.strictObject({ file: z.string().min(1), format: z.enum(['geojson', 'geojsonl']).optional() }),
-  z.strictObject({ url: httpUrl, format: z.enum(['geojson', 'geojsonl']).optional() }),
+  z.strictObject({
+    /** Path of the tile file on the workers (relative to their working directory, or absolute). */
+    file: z.string().min(1),
+    /** `geojson` (a FeatureCollection) or `geojsonl` (one Feature per line); from the file name when left out. */
+    format: z.enum(['geojson', 'geojsonl']).optional(),
+  }),
+  z.strictObject({
+    /** URL the workers download the tiles from. */
+    url: httpUrl,
+    /** `geojson` (a FeatureCollection) or `geojsonl` (one Feature per line); from the URL when left out. */
+    format: z.enum(['geojson', 'geojsonl']).optional(),
+  }),
 ]);
 
-const areaGeometrySchema = z.looseObject({ type: z.enum(['Polygon', 'MultiPolygon']), coordinates: z.array(z.unknown()) });
+const areaGeometrySchema = z.looseObject({
+  /** The GeoJSON geometry type. */
+  type: z.enum(['Polygon', 'MultiPolygon']),
+  /** The geometry's coordinates, as GeoJSON has them. */
+  coordinates: z.array(z.unknown()),
+});
 
 /** An area's outline: a (Multi)Polygon, a Feature of one, or a FeatureCollection of them. */
 const areaSchema = z.union([
   areaGeometrySchema,
-  z.looseObject({ type: z.literal('Feature'), geometry: areaGeometrySchema }),
-  z.looseObject({ type: z.literal('FeatureCollection'), features: z.array(z.looseObject({ type: z.literal('Feature'), geometry: areaGeometrySchema })).min(1) }),
+  z.looseObject({
+    /** The GeoJSON object type. */
+    type: z.literal('Feature'),
+    /** The area's outline. */
+    geometry: areaGeometrySchema,
+  }),
+  z.looseObject({
+    /** The GeoJSON object type. */
+    type: z.literal('FeatureCollection'),
+    /** The area's parts: the area is their union. */
+    features: z
+      .array(
+        z.looseObject({
+          /** The GeoJSON object type. */
+          type: z.literal('Feature'),
+          /** This part's outline. */
+          geometry: areaGeometrySchema,
+        }),
+      )
+      .min(1),
+  }),
 ]);
 
 export const tilesSchema = z.union([
   z.strictObject({
+    /** The area of interest: a bounding box, split into square tiles. */
     aoi: aoiSchema,
     /** Tile edge length in the units of `aoi.crs` (metres for UTM). */
     tileSize: z.number().finite().positive('the tile size must be greater than 0'),
@@ -132,11 +190,17 @@ export const tilesSchema = z.union([
   z.strictObject({
     /** The area's outline, in lon/lat unless its GeoJSON `crs` member names another CRS. */
     aoi: areaSchema,
-    /** The grid's CRS: the grid is laid over the outline's bounding box in it. */
+    /**
+     * The grid's CRS: the grid is laid over the outline's bounding box in it.
+     * @default 'EPSG:4326'
+     */
     crs: z.string().min(1).default('EPSG:4326'),
     /** Tile edge length in the units of `crs`. */
     tileSize: z.number().finite().positive('the tile size must be greater than 0'),
-    /** Tiles are cut to the area (cell ∩ area) instead of whole cells. */
+    /**
+     * Tiles are cut to the area (cell ∩ area) instead of whole cells.
+     * @default false
+     */
     clip: z.boolean().default(false),
   }),
   featureCollectionSchema,
@@ -154,12 +218,31 @@ const periodInstant = z
  * start and end; listed ranges get the ids `p1`, `p2`, … unless they name their own.
  */
 export const periodsSchema = z.union([
-  z.strictObject({ every: z.enum(['month', 'quarter', 'year']), start: periodDate, end: periodDate }),
   z.strictObject({
+    /** The calendar step: one period per month, quarter or year. */
+    every: z.enum(['month', 'quarter', 'year']),
+    /** The first day, an ISO date; the first period is clipped to start here. */
+    start: periodDate,
+    /** The day after the last, an ISO date (exclusive); the last period is clipped to end here. */
+    end: periodDate,
+  }),
+  z.strictObject({
+    /** The time ranges, each `[start, end]` or `{ id?, start, end }`: ISO dates or RFC 3339 date-times. */
     ranges: z
       .array(z.union([
         z.tuple([periodInstant, periodInstant]),
-        z.strictObject({ id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "use letters, digits, '-' or '.' (no '_')").max(40).optional(), start: periodInstant, end: periodInstant }),
+        z.strictObject({
+          /** The period's id in tile ids: `p1`, `p2`, … by position when left out. */
+          id: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "use letters, digits, '-' or '.' (no '_')")
+            .max(40)
+            .optional(),
+          /** The range's start: an ISO date or an RFC 3339 date-time. */
+          start: periodInstant,
+          /** The range's end (exclusive), in the same forms as `start`. */
+          end: periodInstant,
+        }),
       ]))
       .min(1, 'give at least one range, such as ["2024-01-01", "2024-04-01"]'),
   }),
@@ -174,11 +257,18 @@ const timeoutsSchema = z.strictObject({
   /**
    * A waiting or downloading activity that stops heartbeating this long is retried elsewhere:
    * how soon a crashed worker's work moves on.
+   * @default 60
    */
   heartbeatSeconds: secondsSchema.default(60),
-  /** Longest a single openEO call activity (create, start, cancel, logs) may take before it is retried. */
+  /**
+   * Longest a single openEO call activity (create, start, cancel, logs) may take before it is retried.
+   * @default 120
+   */
   activitySeconds: secondsSchema.default(120),
-  /** Retries of a failing call wait longer each time (from 2 s, doubling), up to this. */
+  /**
+   * Retries of a failing call wait longer each time (from 2 s, doubling), up to this.
+   * @default 120
+   */
   retryMaxIntervalSeconds: secondsSchema.default(120),
 });
 
@@ -187,29 +277,44 @@ const schedulingSchema = z.strictObject({
   /**
    * A window continues as new after this many history events, or earlier when the server
    * suggests it (a default server does at 4,096 events; it warns at 10,240).
+   * @default 4000
    */
   maxEventsPerRun: z.number().int().min(100).max(40_000).default(4_000),
-  /** Batches with more tiles than this run as a sequence of partition workflows. */
+  /**
+   * Batches with more tiles than this run as a sequence of partition workflows.
+   * @default 20000
+   */
   partitionAboveTiles: z.number().int().min(1).default(20_000),
-  /** Tiles per partition. */
+  /**
+   * Tiles per partition.
+   * @default 5000
+   */
   tilesPerPartition: z.number().int().min(1).default(5_000),
-  /** A backend on which this many tiles fail in a row is paused for the batch. */
+  /**
+   * A backend on which this many tiles fail in a row is paused for the batch.
+   * @default 10
+   */
   pauseBackendAfterErrors: z.number().int().min(1).default(10),
   /**
    * While all of a backend's `parallelJobs` are taken, line one tile up behind each: its job is
    * created ahead and started the moment the job ahead finishes, so no slot sits idle. A slot
    * that frees with no other tile to take it goes to a lined-up tile, so none waits behind a long
    * job meanwhile. `false`: a job is created only when its slot is free.
+   * @default true
    */
   lineUpJobs: z.boolean().default(true),
 });
 
 const pollingSchema = z.strictObject({
-  /** First wait between two status checks of a job; later waits grow towards the maximum. */
+  /**
+   * First wait between two status checks of a job; later waits grow towards the maximum.
+   * @default 5
+   */
   initialIntervalSeconds: secondsSchema.default(5),
   /**
    * Longest wait between two status checks while the job's end is not known; once its progress
    * has predicted the same end twice, the one check aimed just after that end may come later.
+   * @default 60
    */
   maxIntervalSeconds: secondsSchema.default(60),
 });
@@ -224,7 +329,9 @@ const creditsSchema = z.number().finite().positive('must be more than 0 credits 
  */
 export const budgetSchema = z
   .strictObject({
+    /** Credits the whole batch may spend. No limit when left out. */
     credits: creditsSchema.optional(),
+    /** Credits each named backend may spend. No limit for a backend left out. */
     backends: z.record(z.string(), creditsSchema).optional(),
   })
   .refine((b) => b.credits !== undefined || Object.keys(b.backends ?? {}).length > 0, {
@@ -236,11 +343,22 @@ export const batchSpecSchema = z
   .strictObject({
     /** Names the batch: the workflow id, the output folder and the children's id prefix. */
     batchId: safeName.optional(),
+    /** A title for people: the batch's summary in the Temporal UI shows it. */
     title: z.string().max(200).optional(),
+    /** The openEO backends the batch's jobs run on, at least one. */
     backends: z.array(backendSchema).min(1, 'name at least one openEO backend'),
     /** What every tile's job runs; optional when `jobFactory` builds each tile's job. */
     process: processSchema.optional(),
+    /**
+     * Values for process parameters that are the same for every tile.
+     * @default {}
+     */
     parameterDefaults: parameterDefaultsSchema,
+    /**
+     * Process parameter ← tile property: which tile property fills which parameter. The special
+     * property `geometry` is the tile's EPSG:4326 geometry.
+     * @default { geometry: 'geometry' }
+     */
     parameterMapping: parameterMappingSchema,
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
     jobOptions: z.record(z.string(), z.unknown()).optional(),
@@ -253,6 +371,10 @@ export const batchSpecSchema = z
     postprocess: safeName.optional(),
     /** A tile property holding an object of job options for that tile, merged over `jobOptions` (the tile's win). */
     jobOptionsProperty: z.string().min(1).optional(),
+    /**
+     * The tiles, one openEO job each: an area split into a grid (by bounds or by outline), a GeoJSON
+     * FeatureCollection, or a GeoJSON (lines) file or URL.
+     */
     tiles: tilesSchema,
     /** Time ranges: every tile runs once per period, as `<tileId>_<periodId>`. */
     periods: periodsSchema.optional(),
@@ -260,6 +382,7 @@ export const batchSpecSchema = z
      * Tiles the batch may have. A larger batch is refused before it starts until the user
      * confirms it (`start --yes`) or raises this, so a slip in the tiling never starts a
      * million jobs.
+     * @default 10000
      */
     maxTiles: z
       .number()
@@ -270,17 +393,29 @@ export const batchSpecSchema = z
     /**
      * Where results land: a folder on the worker's file system, or `s3://bucket/prefix` (object
      * storage shared by every worker; credentials from the worker's AWS variables).
+     * @default './output'
      */
     outputDir: outputDirSchema.default('./output'),
-    /** Where a tile's files go under `outputDir`: placeholders, see `output-path.ts`. */
+    /**
+     * Where a tile's files go under `outputDir`: placeholders, see `output-path.ts`.
+     * @default '{batchId}/{tileId}/{asset}'
+     */
     outputPath: z.string().min(1).default(DEFAULT_OUTPUT_PATH),
     /** The STAC Collection of the results (written for every batch) and the STAC API it is pushed to. */
     stac: stacSchema.optional(),
+    /** How often a job's status is checked while it waits or runs. */
     polling: pollingSchema.default({ initialIntervalSeconds: 5, maxIntervalSeconds: 60 }),
-    /** openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted. */
+    /**
+     * openEO jobs per tile at most: a job that ends in error (or times out) is resubmitted.
+     * @default 2
+     */
     maxAttempts: z.number().int().min(1).max(10).default(2),
-    /** Resubmit a failed job on another backend the tile may use, when there is one. */
+    /**
+     * Resubmit a failed job on another backend the tile may use, when there is one.
+     * @default false
+     */
     retryOnOtherBackend: z.boolean().default(false),
+    /** Limits per job phase and per activity; a job past one is cancelled on the backend, then retried or failed. */
     timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 120 }),
     /**
      * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
@@ -288,6 +423,7 @@ export const batchSpecSchema = z
      */
     rerun: z
       .strictObject({
+        /** Jobs each re-run tile had before, by tile id: its attempts continue from there. */
         previousAttempts: z.record(z.string(), z.number().int().min(0)),
         /** Tiles whose job finished but whose download failed: their results are fetched again, no new job. */
         finishedJobs: z.record(z.string(), z.string()).optional(),
@@ -295,11 +431,24 @@ export const batchSpecSchema = z
          * Set by `postprocess`: tiles whose results are on disk, by tile id, with their record;
          * only their post-processing runs again (no job, no download).
          */
-        postprocessOnly: z.record(z.string(), z.looseObject({ tileId: z.string(), outputDir: z.string(), files: z.array(z.string()) })).optional(),
+        postprocessOnly: z
+          .record(
+            z.string(),
+            z.looseObject({
+              /** The tile's id. */
+              tileId: z.string(),
+              /** The tile's folder, where its results are. */
+              outputDir: z.string(),
+              /** Its files, relative to `outputDir`. */
+              files: z.array(z.string()),
+            }),
+          )
+          .optional(),
       })
       .optional(),
     /** Credits the batch may spend, in all and per backend. */
     budget: budgetSchema.optional(),
+    /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
     scheduling: schedulingSchema.default({
       maxEventsPerRun: 4_000,
       partitionAboveTiles: 20_000,
@@ -346,10 +495,23 @@ export const batchSpecSchema = z
     }
   });
 
-/** A batch spec as users write it (defaults may be missing). */
+/**
+ * A batch spec as users write it (defaults may be missing).
+ *
+ * @useDeclaredType
+ */
 export type BatchSpecInput = z.input<typeof batchSpecSchema>;
-/** A batch spec after validation, every default filled in. */
+/**
+ * A batch spec after validation, every default filled in.
+ *
+ * @useDeclaredType
+ */
 export type BatchSpec = z.output<typeof batchSpecSchema>;
+/**
+ * One of a spec's `backends`, after validation: where its jobs run, and its limits.
+ *
+ * @useDeclaredType
+ */
 export type BackendSpec = z.output<typeof backendSchema>;
 /** The process a spec names; a spec may leave it out when a job factory builds every job. */
 export type ProcessSpec = NonNullable<BatchSpec['process']>;

@@ -20,7 +20,9 @@ const apiUrl = z
 export const stacSchema = z.strictObject({
   /** Id of the Collection (in `collection.json`, every Item and the STAC API). @default the batch id */
   collectionId: collectionId.optional(),
+  /** The Collection's title; the Collection has none when it is left out. */
   title: z.string().min(1).max(200).optional(),
+  /** The Collection's description. @default a sentence naming the batch and saying there is one item per tile */
   description: z.string().min(1).max(4_000).optional(),
   /** SPDX license id or expression, or `other`. @default "other" */
   license: z.string().min(1).max(200).optional(),
@@ -31,6 +33,7 @@ export const stacSchema = z.strictObject({
    */
   api: z
     .strictObject({
+      /** The STAC API's landing page, e.g. https://stac.example.org/api. */
       url: apiUrl,
       /** The Collection's id in the API. @default `stac.collectionId`, else the batch id */
       collectionId: collectionId.optional(),

@@ -7,26 +7,50 @@
  * are structurally compatible with the `geojson` typings used by turf.
  */
 
-/** A GeoJSON position: `[longitude, latitude]` (extra members such as height are ignored). */
+/**
+ * A GeoJSON position: `[longitude, latitude]` (extra members such as height are ignored).
+ *
+ * @inline
+ */
 export type Position = number[];
 
-/** GeoJSON Polygon: an exterior ring followed by optional holes, each ring closed. */
+/**
+ * GeoJSON Polygon: an exterior ring followed by optional holes, each ring closed.
+ *
+ * @inline
+ */
 export interface PolygonGeometry {
+  /** The GeoJSON geometry type. */
   type: 'Polygon';
+  /** The rings: the exterior first, then the holes; each ring a closed list of positions. */
   coordinates: Position[][];
 }
 
-/** GeoJSON MultiPolygon. */
+/**
+ * GeoJSON MultiPolygon.
+ *
+ * @inline
+ */
 export interface MultiPolygonGeometry {
+  /** The GeoJSON geometry type. */
   type: 'MultiPolygon';
+  /** The polygons, each a list of rings as in a Polygon's `coordinates`. */
   coordinates: Position[][][];
 }
 
-/** A bounding box in some CRS; in EPSG:4326 west/east are longitudes, south/north latitudes. */
+/**
+ * A bounding box in some CRS; in EPSG:4326 west/east are longitudes, south/north latitudes.
+ *
+ * @inline
+ */
 export interface BoundingBox {
+  /** The smallest x (easting or longitude). */
   west: number;
+  /** The smallest y (northing or latitude). */
   south: number;
+  /** The largest x. */
   east: number;
+  /** The largest y. */
   north: number;
 }
 
@@ -63,11 +87,19 @@ export interface AreaTiling {
   clip?: boolean;
 }
 
-/** One feature of a user-supplied tile collection; geometry in EPSG:4326. */
+/**
+ * One feature of a user-supplied tile collection; geometry in EPSG:4326.
+ *
+ * @inline
+ */
 export interface TileFeature {
+  /** The GeoJSON object type. */
   type: 'Feature';
+  /** The feature's id: the tile's id when given (else `properties.id`, else `tile-<index>`). */
   id?: string | number;
+  /** The tile's outline, in lon/lat. */
   geometry: PolygonGeometry | MultiPolygonGeometry;
+  /** The tile's own properties, which the spec's `parameterMapping` can pass to its job. */
   properties?: Record<string, unknown> | null;
 }
 
@@ -80,7 +112,11 @@ export interface TileFeatureCollection {
 /** Where the tiles of a job come from. */
 export type TileSource = AoiTiling | AreaTiling | TileFeatureCollection;
 
-/** Properties every tile carries, whatever its source. */
+/**
+ * Properties every tile carries, whatever its source.
+ *
+ * @inline
+ */
 export interface TileProperties extends Record<string, unknown> {
   /** Position of the tile in the source's deterministic order (0-based). */
   index: number;
@@ -89,7 +125,14 @@ export interface TileProperties extends Record<string, unknown> {
   /** Native CRS of `bbox`. */
   crs: string;
   /** The tile's time range when the batch has `periods` (absent otherwise). */
-  period?: { id: string; start: string; end: string };
+  period?: {
+    /** The period's id, the suffix of the tile's id. */
+    id: string;
+    /** Its start: an ISO date or date-time. */
+    start: string;
+    /** Its end (exclusive), in the same form. */
+    end: string;
+  };
 }
 
 /** Properties of a tile cut from an AOI grid. */
@@ -106,6 +149,7 @@ export interface Tile {
   id: string;
   /** Tile outline in EPSG:4326 (lon/lat); grid tiles are always Polygons. */
   geometry: PolygonGeometry | MultiPolygonGeometry;
+  /** The tile's properties: these, and whatever its source gave it (a feature's own properties). */
   properties: TileProperties;
 }
 

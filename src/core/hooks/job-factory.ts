@@ -9,28 +9,57 @@ import type { Tile } from '../batch-spec/tile-types';
 
 /** A remote (UDP) or predefined process, called with arguments. */
 export interface ProcessRef {
+  /** The process's id, e.g. `ndvi` or the UDP's name. */
   processId: string;
   /** A UDP's URL, or a backend namespace such as "user"; leave it out for a predefined process. */
   namespace?: string;
 }
 
-/** What a factory returns for a tile that gets a job. */
-export type JobPlan = ({ processGraph: ProcessGraph; process?: undefined } | { process: ProcessRef; processGraph?: undefined }) & {
+/**
+ * What a factory returns for a tile that gets a job: either a whole `processGraph`, or a
+ * `process` to call with `arguments`; optionally a title, a description and job options.
+ *
+ * @inlineType ProcessGraph
+ */
+export type JobPlan = (
+  | {
+      /** The job's whole process graph. */
+      processGraph: ProcessGraph;
+      /** Not with `processGraph`. */
+      process?: undefined;
+    }
+  | {
+      /** The process the job calls, with `arguments`. */
+      process: ProcessRef;
+      /** Not with `process`. */
+      processGraph?: undefined;
+    }
+) & {
   /** With `process`: its arguments (the tile's own parameters, as the factory computed them). */
   arguments?: Record<string, unknown>;
   /** Shown as the job's title on the backend, before the key that identifies the tile's attempt. */
   title?: string;
+  /** Shown as the job's description on the backend. */
   description?: string;
   /** openEO job options for this tile, merged over the spec's `jobOptions` (top-level keys). */
   jobOptions?: Record<string, unknown>;
 };
 
-/** What a factory returns for a tile that needs no job; the tile ends `skipped` with the reason. */
+/**
+ * What a factory returns for a tile that needs no job; the tile ends `skipped` with the reason.
+ *
+ * @inline
+ */
 export interface SkipTile {
+  /** Why the tile needs no job: kept as the tile's `skipReason`. */
   skip: string;
 }
 
-/** Small builders a factory may use; all pure. */
+/**
+ * Small builders a factory may use; all pure.
+ *
+ * @inlineType ProcessGraph
+ */
 export interface JobFactoryHelpers {
   /** A one-node process graph calling `process` with `args` (as the spec's `process` would). */
   processGraphFor(process: ProcessRef, args: Record<string, unknown>): ProcessGraph;
@@ -42,30 +71,49 @@ export interface JobFactoryHelpers {
   skip(reason: string): SkipTile;
 }
 
+/** Options of {@link JobFactoryHelpers.loadCollection} and {@link loadCollectionGraph}. */
 export interface LoadCollectionOptions {
+  /** The collection's id on the backend, e.g. `SENTINEL2_L2A`. */
   collection: string;
   /** GeoJSON (EPSG:4326) or a bounding box; the tile's geometry by default. */
   spatialExtent?: unknown;
   /** `[start, end)` as ISO dates; the tile's period when it has one. */
   temporalExtent?: [string, string] | null;
+  /** The bands to load; all of them when left out. */
   bands?: string[];
   /**
    * Processes applied in order between loading and saving, each `{ process_id, arguments }`
    * with its input cube under `data` (filled in), e.g. `{ process_id: 'sar_backscatter', arguments: { coefficient: 'sigma0-ellipsoid' } }`.
    */
-  steps?: { process_id: string; arguments?: Record<string, unknown> }[];
+  steps?: {
+    /** The process to apply. */
+    process_id: string;
+    /** Its arguments besides `data`. */
+    arguments?: Record<string, unknown>;
+  }[];
   /** @default "GTiff" */
   format?: string;
 }
 
+/**
+ * What a job factory is told besides the tile: its batch, its backend, which attempt this is,
+ * and helpers to build a graph.
+ */
 export interface JobFactoryContext {
+  /** The batch the tile belongs to. */
   batchId: string;
   /** The backend the tile runs on. */
-  backend: { name: string; url: string };
+  backend: {
+    /** Its name in the spec. */
+    name: string;
+    /** Its openEO API URL. */
+    url: string;
+  };
   /** Number of the job this call is for (1 for the tile's first; resubmissions call the factory again). */
   attempt: number;
   /** The spec's `parameterDefaults`. */
   parameterDefaults: Record<string, unknown>;
+  /** Builders of common graphs, and of the answer that skips the tile. */
   helpers: JobFactoryHelpers;
 }
 
@@ -75,13 +123,24 @@ export interface JobFactoryContext {
  */
 export type JobFactory = (tile: Tile, context: JobFactoryContext) => Promise<JobPlan | SkipTile> | JobPlan | SkipTile;
 
-/** The factory's answer as the tile workflow receives it (and its history records it). */
+/**
+ * The factory's answer as the tile workflow receives it (and its history records it).
+ *
+ * @inlineType ProcessGraph
+ */
 export type TileJobPlan =
-  | { skip: string }
   | {
+      /** Why the tile needs no job. */
+      skip: string;
+    }
+  | {
+      /** The job's process graph. */
       processGraph: ProcessGraph;
+      /** The job's title on the backend. */
       title?: string;
+      /** The job's description on the backend. */
       description?: string;
+      /** openEO job options, merged over the spec's `jobOptions`. */
       jobOptions?: Record<string, unknown>;
     };
 
@@ -91,7 +150,11 @@ function periodOf(tile: Tile): [string, string] | undefined {
   return typeof period?.start === 'string' && typeof period.end === 'string' ? [period.start, period.end] : undefined;
 }
 
-/** A `load_collection` → steps → `save_result` graph over the tile. */
+/**
+ * A `load_collection` → steps → `save_result` graph over the tile.
+ *
+ * @inlineType ProcessGraph
+ */
 export function loadCollectionGraph(tile: Tile, options: LoadCollectionOptions): ProcessGraph {
   const graph: ProcessGraph = {
     load1: {

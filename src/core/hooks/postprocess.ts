@@ -18,8 +18,14 @@ export interface TileFile {
   read(): Promise<Buffer>;
 }
 
+/**
+ * What a post-processing hook is called with: the tile, its record and files, and ways to add a
+ * file, report that it is alive and notice a cancel.
+ */
 export interface PostprocessInput {
+  /** The batch the tile belongs to. */
   batchId: string;
+  /** The tile: its id, outline and properties. */
   tile: Tile;
   /** The tile's record as it stands after the download (status `finished`). */
   record: TileRecord;

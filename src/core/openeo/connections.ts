@@ -25,6 +25,11 @@ export class BackendConfigError extends Error {
   }
 }
 
+/**
+ * How the worker's openEO connections behave: request timeouts, and where login state is read.
+ *
+ * @inline
+ */
 export interface ConnectionOptions {
   /**
    * Timeout of every HTTP request the js-client sends to a backend. The js-client itself waits

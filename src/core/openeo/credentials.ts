@@ -6,26 +6,42 @@
 
 /** How the worker authenticates to one backend. */
 export type BackendAuth =
-  | { type: 'basic'; username: string; password: string }
+  | {
+      /** HTTP basic login. */
+      type: 'basic';
+      /** The backend account's user name. */
+      username: string;
+      /** Its password. */
+      password: string;
+    }
   /** A ready bearer token as openEO writes it: `oidc/<provider>/<access token>` or `basic//<token>`. */
-  | { type: 'bearer'; token: string }
+  | {
+      /** A fixed bearer token. */
+      type: 'bearer';
+      /** The token, as openEO writes it. */
+      token: string;
+    }
   /**
    * OpenID Connect, with tokens refreshed for as long as the batch runs. With `clientSecret`, a
    * service account (client-credentials grant); without, the refresh token stored by
    * `openeo-temporal login` (or the openEO Python client's).
    */
   | {
+      /** OpenID Connect login. */
       type: 'oidc';
       /** The provider `id` the backend lists at `/credentials/oidc`. @default the backend's first */
       providerId?: string;
       /** @default the provider's default client that supports refresh tokens */
       clientId?: string;
+      /** A service account's client secret; with it, the worker logs in with the client-credentials grant. */
       clientSecret?: string;
     };
 
+/** How the worker logs in to one backend, and the URL those credentials are bound to. */
 export interface BackendCredentials {
   /** The backend these credentials are for; requests to any other origin never carry them. */
   url: string;
+  /** How to log in. */
   auth: BackendAuth;
 }
 

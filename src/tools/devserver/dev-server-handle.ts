@@ -6,7 +6,9 @@ import { isProcessAlive, removeDevServerState } from './state-file';
 export interface DevServerInfo {
   /** gRPC address, `127.0.0.1:PORT`. */
   address: string;
+  /** The namespace the server was set up with. */
   namespace: string;
+  /** The server's process id. */
   pid: number;
   /** Absolute data directory (SQLite file, log, devserver.json). */
   dataDir: string;

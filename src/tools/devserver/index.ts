@@ -1,4 +1,8 @@
-/** Local Temporal dev server: obtaining the `temporal` CLI and running `temporal server start-dev`. */
+/**
+ * Local Temporal dev server: obtaining the `temporal` CLI and running `temporal server start-dev`.
+ *
+ * @module openeo-temporal/devserver
+ */
 export {
   TEMPORAL_CLI_VERSION,
   TEMPORAL_CLI_GO_PACKAGE,

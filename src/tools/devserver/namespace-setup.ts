@@ -26,6 +26,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** What the namespace should look like; see {@link ensureNamespaceSetup}. */
 export interface NamespaceSetup {
+  /** The namespace to create if it does not exist. */
   namespace: string;
   /** How long closed workflow histories are kept. @default 30 */
   retentionDays?: number;

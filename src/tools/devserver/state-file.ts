@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 
 /** Contents of `<dataDir>/devserver.json`, written once a dev server is healthy. */
 export interface DevServerState {
+  /** The server's process id. */
   pid: number;
   /** gRPC frontend, `127.0.0.1:PORT`. */
   address: string;
@@ -12,7 +13,9 @@ export interface DevServerState {
   uiUrl?: string;
   /** Namespace the server was started for (others may have been added since). */
   namespace: string;
+  /** The SQLite file the server keeps its state in. */
   dbFile: string;
+  /** The file the server's output goes to. */
   logFile: string;
   /** ISO timestamp. */
   startedAt: string;
@@ -22,14 +25,20 @@ export interface DevServerState {
 export function devServerFiles(dataDir: string) {
   const dir = path.resolve(dataDir);
   return {
+    /** The data directory, absolute. */
     dataDir: dir,
+    /** The server's SQLite database. */
     dbFile: path.join(dir, 'temporal.sqlite'),
+    /** The server's log. */
     logFile: path.join(dir, 'temporal.log'),
+    /** The running server's {@link DevServerState}. */
     stateFile: path.join(dir, 'devserver.json'),
+    /** Held while a process starts a server here, so two never start at once. */
     lockFile: path.join(dir, 'devserver.lock'),
   };
 }
 
+/** The recorded state of the dev server in `dataDir`; undefined when there is none, or it is half-written. */
 export async function readDevServerState(dataDir: string): Promise<DevServerState | undefined> {
   try {
     const parsed = JSON.parse(await readFile(devServerFiles(dataDir).stateFile, 'utf8')) as Partial<DevServerState>;

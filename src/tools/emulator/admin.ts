@@ -16,17 +16,25 @@ import type { EmulatorStats } from './stats';
 
 /** What the admin API reveals about a job (across all users). */
 export interface AdminJobView {
+  /** The job's id. */
   id: string;
+  /** The user who created it. */
   owner: string;
+  /** Its title, as created. */
   title: string | null;
+  /** Its status now. */
   status: JobStatus;
+  /** Its progress, 0–100. */
   progress: number;
   /** How many times the job was started. */
   runs: number;
+  /** When it was created (RFC 3339). */
   created: string;
+  /** When it last changed (RFC 3339). */
   updated: string;
   /** Extra top-level properties of the create request. */
   options: Record<string, unknown>;
+  /** The job's footprint in EPSG:4326, when its process graph gave one. */
   area: BBox | null;
   /** Code of the last error log entry, when the job is in `error`. */
   errorCode: string | undefined;

@@ -10,9 +10,13 @@ import { walkNodes } from './process-graph';
 
 /** An axis-aligned bounding box in EPSG:4326 degrees. */
 export interface BBox {
+  /** Smallest longitude. */
   west: number;
+  /** Smallest latitude. */
   south: number;
+  /** Largest longitude. */
   east: number;
+  /** Largest latitude. */
   north: number;
 }
 

@@ -9,10 +9,15 @@ import type { EmulatorOptions } from './options';
 
 /** Parsed command-line flags (commander's camel-cased names). */
 export interface EmulatorCliFlags {
+  /** `--port`: the port to listen on (0: a free one); see {@link EmulatorOptions.port}. */
   port: number;
+  /** `--host`: the address to listen on; see {@link EmulatorOptions.host}. */
   host?: string;
+  /** `--queued-seconds`: least time a started job spends queued; see {@link JobDurations.queuedMs}. */
   queuedSeconds: number;
+  /** `--running-seconds`: time a job runs before it ends; see {@link JobDurations.runningMs}. */
   runningSeconds: number;
+  /** `--max-running`: jobs one user may have running at once; see {@link EmulatorOptions.maxRunningJobsPerUser}. */
   maxRunning: number;
   /** Requests one user may have in flight at once (429 beyond). */
   maxConcurrentRequests?: number;
@@ -26,16 +31,27 @@ export interface EmulatorCliFlags {
   errorRate?: number;
   /** Seed of the fault injection (overrides the file's). */
   seed?: number;
+  /** `--concurrency-mode`: `queue` or `reject`; see {@link EmulatorOptions.concurrencyMode}. */
   concurrencyMode?: string;
+  /** `--results`: `item` or `collection`; see {@link EmulatorOptions.resultsMode}. */
   results?: string;
+  /** `--failed-job-results`: `spec` or `cdse`; see {@link EmulatorOptions.failedJobResults}. */
   failedJobResults?: string;
+  /** `--result-checksum`: `sha2-256`, `md5` or `malformed`; see {@link EmulatorOptions.resultChecksum}. */
   resultChecksum?: string;
+  /** `--graph-checks`: `create`, `start` or `run`; see {@link EmulatorOptions.graphChecks}. */
   graphChecks?: string;
+  /** `--asset-origin`: `same` or `separate`; see {@link EmulatorOptions.assetOrigin}. */
   assetOrigin?: string;
+  /** `--asset-port`: the separate asset origin's port; see {@link EmulatorOptions.assetPort}. */
   assetPort?: number;
+  /** `--assets-require-token`; see {@link EmulatorOptions.assetsRequireToken}. */
   assetsRequireToken?: boolean;
+  /** `--state-file`: where jobs and tokens outlive a restart; see {@link EmulatorOptions.stateFile}. */
   stateFile?: string;
+  /** `--token-lifetime-seconds`; see {@link EmulatorOptions.tokenLifetimeMs}. */
   tokenLifetimeSeconds?: number;
+  /** `--link-ttl-seconds`: how long signed result links work; see {@link EmulatorOptions.resultLinkTtlMs}. */
   linkTtlSeconds?: number;
   /** Issuer URL of an OpenID provider whose tokens the emulator accepts (checked against it). */
   oidcIssuer?: string;

@@ -8,7 +8,9 @@
 export interface Clock {
   /** Current time in epoch milliseconds. */
   now(): number;
+  /** Calls `callback` once, `ms` milliseconds from now; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer that has not fired yet. */
   clearTimeout(handle: unknown): void;
 }
 

@@ -38,6 +38,7 @@ export interface RunningEmulator {
   readonly url: string;
   /** Versioned API base URL, e.g. `http://127.0.0.1:43123/openeo/1.2`. */
   readonly apiUrl: string;
+  /** The port the API listens on. */
   readonly port: number;
   /** Root URL of the separate asset origin; `undefined` with `assetOrigin: 'same'`. */
   readonly assetUrl: string | undefined;

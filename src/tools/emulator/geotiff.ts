@@ -86,7 +86,9 @@ function geoKeysFor(epsg: number): number[][] {
 
 /** Input of {@link encodeGeoTiff}. */
 export interface GeoTiffRaster {
+  /** Columns of pixels. */
   width: number;
+  /** Rows of pixels. */
   height: number;
   /** Row-major pixel values, `width * height` of them; one array per band for several bands. */
   pixels: Uint16Array | readonly Uint16Array[];

@@ -11,5 +11,6 @@ export interface GraphProblem {
   code: ErrorCode;
   /** Names the node, the parameter and the fix. */
   message: string;
+  /** The id of the process graph node the problem is in. */
   nodeId: string;
 }

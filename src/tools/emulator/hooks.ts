@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What a hook sees about the request it may interfere with. */
 export interface RequestHookContext {
+  /** The incoming request. */
   readonly req: IncomingMessage;
   /** The raw response; a hook may write to it (then report `handled`) or destroy its socket. */
   readonly res: ServerResponse;
@@ -23,7 +24,9 @@ export interface RequestHookContext {
 
 /** A fully prepared response, just before it reaches the socket. */
 export interface OutgoingResponse {
+  /** The HTTP status. */
   status: number;
+  /** The response headers. */
   headers: Record<string, string | number>;
   /** The complete body (empty for HEAD and 204 responses). */
   body: Buffer;
@@ -47,6 +50,10 @@ export interface RequestHookOutcome {
 
 /** Runs before every route handler (including admin and unmatched routes). */
 export interface RequestHook {
+  /**
+   * Looks at a request before its route handler does: may answer it, break it, or ask to see the
+   * response before it is written.
+   */
   beforeRoute(context: RequestHookContext): RequestHookOutcome | void | Promise<RequestHookOutcome | void>;
 }
 

@@ -7,6 +7,8 @@
  * // …
  * await emulator.close();
  * ```
+ *
+ * @module openeo-temporal/emulator
  */
 export { startEmulator, type RunningEmulator } from './emulator';
 export type {

@@ -7,7 +7,11 @@ import type { FailureVerdict } from './failure';
 import type { JobLog, LogLevel } from './logs';
 import type { ProcessGraph } from './process-graph';
 
-/** openEO batch-job status. */
+/**
+ * openEO batch-job status.
+ *
+ * @inline
+ */
 export type JobStatus = 'created' | 'queued' | 'running' | 'canceled' | 'finished' | 'error';
 
 /** Statuses that count as "active" (they hold or wait for back-end capacity). */

@@ -17,7 +17,14 @@ export interface OidcIssuerOptions {
   /** Scopes openEO clients should ask for. @default ["openid"] */
   scopes?: string[];
   /** Clients usable without a secret, listed to openEO clients (e.g. one for the device flow). */
-  default_clients?: Array<{ id: string; grant_types: string[]; redirect_urls?: string[] }>;
+  default_clients?: Array<{
+    /** The client id. */
+    id: string;
+    /** The OAuth grant types it may use, as openEO names them. */
+    grant_types: string[];
+    /** Where the provider may send the user back after a login in the browser. */
+    redirect_urls?: string[];
+  }>;
   /** Expected `aud` of JWT access tokens. @default not checked */
   audience?: string;
 }

@@ -13,7 +13,9 @@ export type GraphCheckPhase = 'create' | 'start' | 'run';
 
 /** An account that can log in through HTTP Basic authentication. */
 export interface EmulatorUser {
+  /** The user name. */
   username: string;
+  /** The password. */
   password: string;
 }
 
@@ -34,9 +36,13 @@ export interface JobDurations {
 
 /** What the emulator knows about a job when deciding whether it fails. */
 export interface JobFailureContext {
+  /** The job's id. */
   readonly id: string;
+  /** The user who created it. */
   readonly owner: string;
+  /** Its title, as created. */
   readonly title: string | null;
+  /** Its description, as created. */
   readonly description: string | null;
   /** The `process` object exactly as submitted. */
   readonly process: Readonly<Record<string, unknown>>;
@@ -45,7 +51,14 @@ export interface JobFailureContext {
 }
 
 /** A failure verdict: a message (code `Internal`) or an explicit code and message. */
-export type JobFailure = string | { code: string; message: string };
+export type JobFailure =
+  | string
+  | {
+      /** The error code in the job's log, e.g. `Internal`. */
+      code: string;
+      /** The error message in the job's log. */
+      message: string;
+    };
 
 /** Ways to make jobs end in `error`; all configured rules are checked. */
 export interface FailurePolicyOptions {
@@ -77,17 +90,26 @@ export interface OidcProviderInfo {
   id: string;
   /** Issuer URL (no trailing slash). */
   issuer: string;
+  /** A name to show users. */
   title: string;
   /** @default ["openid"] */
   scopes?: string[];
   /** Clients usable without a secret, as listed to openEO clients. @default none */
-  default_clients?: Array<{ id: string; grant_types: string[]; redirect_urls?: string[] }>;
+  default_clients?: Array<{
+    /** The client id. */
+    id: string;
+    /** The OAuth grant types it may use, as openEO names them. */
+    grant_types: string[];
+    /** Where the provider may send the user back after a login in the browser. */
+    redirect_urls?: string[];
+  }>;
 }
 
 /** An access token the emulator accepts as `Bearer oidc/<provider>/<token>`. */
 export interface OidcTokenGrant {
   /** Id of a configured provider (see `oidcProviders`). */
   provider: string;
+  /** The access token itself (what follows `oidc/<provider>/` in the bearer token). */
   token: string;
   /** The openEO user the token belongs to (the owner of the jobs it creates). */
   user: string;

@@ -12,7 +12,11 @@ addFormats(ajv);
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
-/** A parameter's `schema`: one JSON Schema, or a list of alternatives (any of them). */
+/**
+ * A parameter's `schema`: one JSON Schema, or a list of alternatives (any of them).
+ *
+ * @inline
+ */
 export type ParameterSchema = Record<string, unknown> | ReadonlyArray<Record<string, unknown>>;
 
 function validatorFor(schema: ParameterSchema): ValidateFunction {

@@ -6,7 +6,9 @@
 
 /** Current and peak value of a concurrency gauge. */
 export interface Gauge {
+  /** The value now. */
   current: number;
+  /** The highest value since counting started. */
   max: number;
 }
 
@@ -14,12 +16,16 @@ export interface Gauge {
 export interface EmulatorStats {
   /** When counting started (emulator start or last reset). */
   since: string;
+  /** Requests received. */
   requests: {
+    /** Requests in all. */
     total: number;
     /** Route key (e.g. `GET /openeo/1.2/jobs/{job_id}`) → HTTP status (or `aborted`) → count. */
     byRoute: Record<string, Record<string, number>>;
   };
+  /** Jobs created, and their status changes. */
   jobs: {
+    /** Jobs created in all. */
     created: number;
     /** Job title (`(untitled)` for none) → number of jobs created with it. */
     createdByTitle: Record<string, number>;
@@ -34,6 +40,7 @@ export interface EmulatorStats {
   runningJobsPerUser: Record<string, Gauge>;
   /** Peak number of running jobs over all users together. */
   maxRunningJobsTotal: number;
+  /** Response body bytes sent. */
   bytesServed: {
     /** Response body bytes of all responses. */
     total: number;
@@ -42,6 +49,7 @@ export interface EmulatorStats {
   };
   /** Faults injected (see the fault configuration). */
   faults: {
+    /** Faults injected in all. */
     total: number;
     /** Fault type (`status`, `reset`, `outage`, `job-error`, …) → count. */
     byType: Record<string, number>;
@@ -55,10 +63,18 @@ export interface EmulatorStats {
     /** Per user: job starts in the last 60 s (current) and the most in any 60 s (max); the emulator's `jobStartWindowMs` when set. */
     jobStartsPerMinutePerUser: Record<string, Gauge>;
     /** Requests answered 429 `TooManyRequests` for a quota, per quota. */
-    refused: { total: number; concurrentRequests: number; jobStarts: number };
+    refused: {
+      /** All refused requests. */
+      total: number;
+      /** Refused for too many requests in flight. */
+      concurrentRequests: number;
+      /** Refused for too many job starts in the window. */
+      jobStarts: number;
+    };
   };
   /** Requests to the separate asset origin (when `assetOrigin` is `separate`). */
   assetOrigin: {
+    /** Requests the asset origin received. */
     requests: number;
     /** Of these, requests that carried an `Authorization` header: tokens that leaked to storage. */
     withAuthorization: number;

@@ -10,9 +10,11 @@ import type { ParameterSchema } from './parameter-schema';
 
 /** One declared parameter of a remote process. */
 export interface UdpParameter {
+  /** The parameter's name. */
   name: string;
   /** Parameters without `optional: true` must be passed as an argument. */
   optional?: boolean;
+  /** The value an optional parameter takes when the call leaves it out. */
   default?: unknown;
   /** The JSON Schema (or list of alternatives) an argument must satisfy; anything goes without one. */
   schema?: ParameterSchema;
@@ -20,7 +22,9 @@ export interface UdpParameter {
 
 /** The part of a remote process definition the emulator checks calls against. */
 export interface UdpDefinition {
+  /** The process's id. */
   id: string;
+  /** The process's parameters. */
   parameters: UdpParameter[];
   /**
    * Name of the parameter that lists the bands of the process's result (its

@@ -4,13 +4,21 @@
  * consent. A tiny form-following browser with a cookie jar, enough for the provider's pages.
  */
 
-/** The fields a user would type; the rest of each form (hidden fields) is submitted as is. */
+/**
+ * What {@link approveDeviceCode} and {@link denyDeviceCode} need to play the user: where to go,
+ * the code to type, and whom to sign in as.
+ */
 export interface DeviceApproval {
   /** The verification URL the login command printed. */
   verificationUri: string;
+  /** The code the login command printed. */
   userCode: string;
-  /** Any user name works on the local provider; it becomes the token's subject. */
+  /**
+   * Any user name works on the local provider; it becomes the token's subject.
+   * @default "alice"
+   */
   login?: string;
+  /** Any password works on the local provider. @default "any-password" */
   password?: string;
 }
 

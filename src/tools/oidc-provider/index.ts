@@ -2,6 +2,8 @@
  * A local OpenID provider (the `oidc-provider` package) for tests and offline tries of
  * `openeo-temporal login`, with what a test needs to play the user: approve or decline a device
  * code on the provider's own pages, and revoke a refresh token at its revocation endpoint.
+ *
+ * @module openeo-temporal/oidc-provider
  */
 export { startOidcProvider, OIDC_SCOPES, type GrantCounts, type OidcClientConfig, type OidcProviderOptions, type RunningOidcProvider } from './provider';
 export { approveDeviceCode, denyDeviceCode, type DeviceApproval } from './browser';

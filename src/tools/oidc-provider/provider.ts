@@ -10,24 +10,26 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KoaContextWithOIDC } from 'oidc-provider' with { 'resolution-mode': 'import' };
 
-/** A client the provider knows. Without a secret it is a public client (device flow). */
+/** A client registered at the local provider. */
 export interface OidcClientConfig {
+  /** The client's id. */
   clientId: string;
   /** A confidential client (service account): it uses the client-credentials grant. */
   clientSecret?: string;
 }
 
+/** Options of {@link startOidcProvider}; every one has a default that suits a test. */
 export interface OidcProviderOptions {
-  /** @default 0 (a free port) */
+  /** The port to listen on. @default 0 (a free port) */
   port?: number;
-  /** @default "127.0.0.1" */
+  /** The address to listen on. @default "127.0.0.1" */
   host?: string;
   /**
    * Lifetime of access tokens (device-flow and client-credentials tokens alike).
    * @default 3
    */
   accessTokenSeconds?: number;
-  /** @default 86_400 */
+  /** Lifetime of refresh tokens, in seconds. @default 86_400 (a day) */
   refreshTokenSeconds?: number;
   /**
    * The `interval` a device login is told to poll at (RFC 8628), in seconds: tests approve the
@@ -52,10 +54,13 @@ export interface OidcProviderOptions {
 /** How many tokens the provider handed out, by grant type. */
 export type GrantCounts = Record<string, number>;
 
+/** A local provider that is running: its issuer, its clients, what it handed out, and `close()`. */
 export interface RunningOidcProvider {
   /** The issuer URL, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   readonly issuer: string;
+  /** The public client's id, for the device flow. */
   readonly publicClientId: string;
+  /** The service account's id and secret, for the client-credentials grant. */
   readonly serviceAccount: Required<OidcClientConfig>;
   /** The audience (`aud`) of its access tokens: a backend checks it. */
   readonly audience: string;
@@ -63,6 +68,7 @@ export interface RunningOidcProvider {
   grants(): GrantCounts;
   /** Failed token requests by grant type, e.g. a revoked refresh token. */
   failedGrants(): GrantCounts;
+  /** Stops the provider's server. */
   close(): Promise<void>;
 }
 

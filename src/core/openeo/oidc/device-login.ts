@@ -11,16 +11,21 @@ import { BackendLoginError, deviceLoginRefusal, isOAuthError, oauthReason } from
 
 /** What the user must see to approve the login. */
 export interface DeviceLoginPrompt {
+  /** The URL where the user types the code. */
   verificationUri: string;
   /** The URL with the code filled in, when the provider offers one. */
   verificationUriComplete?: string;
+  /** The code to type there. */
   userCode: string;
+  /** How long the code stays valid, in seconds. */
   expiresInSeconds: number;
 }
 
+/** Options of {@link deviceLogin}: which backend, provider and client to log in with. */
 export interface DeviceLoginOptions {
   /** For messages: the backend's name in batch specs. */
   backendName: string;
+  /** The backend's openEO API URL. */
   backendUrl: string;
   /** @default the backend's first provider */
   providerId?: string;
@@ -32,8 +37,11 @@ export interface DeviceLoginOptions {
   onPrompt(prompt: DeviceLoginPrompt): void;
 }
 
+/** A finished device login: which provider and client it used, and where the refresh token went. */
 export interface DeviceLoginResult {
+  /** The OpenID provider the user logged in with. */
   provider: OidcProvider;
+  /** The client the login used; refreshing its token needs the same one. */
   clientId: string;
   /** The token store the refresh token was saved in. */
   storePath: string;

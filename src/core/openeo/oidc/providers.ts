@@ -4,17 +4,35 @@
  * `scopes` to ask for, and `default_clients` usable without registering one.
  */
 
+/**
+ * A client the backend registered at the provider for every user (openEO's `default_clients`).
+ *
+ * @inline
+ */
 export interface OidcDefaultClient {
+  /** The client id. */
   id: string;
+  /** The OAuth grant types the client may use, as openEO names them. */
   grant_types: string[];
+  /** Where the provider may send the user back after a login in the browser. */
   redirect_urls?: string[];
 }
 
+/**
+ * An OpenID Connect provider a backend lists for logging in (openEO's `GET /credentials/oidc`).
+ *
+ * @inline
+ */
 export interface OidcProvider {
+  /** The backend's id for the provider: the middle part of `oidc/<id>/<token>` bearer tokens. */
   id: string;
+  /** The provider's issuer URL. */
   issuer: string;
+  /** A name to show users. */
   title?: string;
+  /** The scopes to ask the provider for. */
   scopes?: string[];
+  /** Clients that anyone can log in with, without registering their own. */
   default_clients?: OidcDefaultClient[];
 }
 

@@ -14,9 +14,15 @@ import { BackendLoginError } from './errors';
 
 type TokenFile = Record<string, Record<string, { date?: string; refresh_token?: string }>>;
 
-/** A refresh token found in a store, and which file it came from (for messages). */
+/**
+ * A refresh token found in a store, and which file it came from (for messages).
+ *
+ * @inline
+ */
 export interface StoredRefreshToken {
+  /** The refresh token. */
   refreshToken: string;
+  /** The token store file it was read from. */
   path: string;
 }
 
@@ -70,8 +76,15 @@ async function readTokenFile(path: string): Promise<TokenFile> {
   }
 }
 
+/**
+ * The OIDC refresh tokens that `openeo-temporal login` saves and workers log in with, by issuer and
+ * client: read from our private store, else from the openEO Python client's; new and rotated
+ * tokens are saved in ours only.
+ */
 export class RefreshTokenStore {
+  /** Our store's file (see {@link ourTokenStorePath}). */
   readonly path: string;
+  /** The Python client's token file, when there is one to read (see {@link pythonTokenStorePath}). */
   readonly pythonPath: string | undefined;
   /** Saves of this process, one after another: each rewrites the whole file. */
   private saving: Promise<void> = Promise.resolve();

@@ -8,17 +8,49 @@ import { z } from 'zod';
 /** What happens to a request a rule picked. */
 export type FaultAction =
   /** Answer with this HTTP status and an openEO error body (502/504 without `code`: a gateway's HTML page). */
-  | { type: 'status'; status: number; code?: string; message?: string; retryAfterSeconds?: number }
+  | {
+      /** The kind of fault. */
+      type: 'status';
+      /** The HTTP status to answer with, 400–599. */
+      status: number;
+      /** The openEO error code in the body. */
+      code?: string;
+      /** The error message in the body. */
+      message?: string;
+      /** Sent as the `Retry-After` header, in seconds. */
+      retryAfterSeconds?: number;
+    }
   /** Wait this long, then handle the request normally. */
-  | { type: 'latency'; ms: number }
+  | {
+      /** The kind of fault. */
+      type: 'latency';
+      /** How long to wait, in milliseconds. */
+      ms: number;
+    }
   /** Never answer; the connection stays open until the client gives up. */
-  | { type: 'hang' }
+  | {
+      /** The kind of fault. */
+      type: 'hang';
+    }
   /** Reset the connection (TCP RST) before answering. */
-  | { type: 'reset' }
+  | {
+      /** The kind of fault. */
+      type: 'reset';
+    }
   /** Send the headers (promising the full length) and `bytes` of the body, then close the connection. */
-  | { type: 'truncate'; bytes?: number }
+  | {
+      /** The kind of fault. */
+      type: 'truncate';
+      /** Body bytes sent before the connection closes. */
+      bytes?: number;
+    }
   /** Send the headers and `bytes` of the body, then reset the connection (TCP RST). */
-  | { type: 'reset-mid-body'; bytes?: number };
+  | {
+      /** The kind of fault. */
+      type: 'reset-mid-body';
+      /** Body bytes sent before the reset. */
+      bytes?: number;
+    };
 
 /** Names of the fault types, e.g. for counters. */
 export type FaultType = FaultAction['type'];
@@ -39,6 +71,7 @@ export interface RouteFaultRule {
   onCalls?: number[];
   /** Fire at most this many times. @default unlimited */
   maxTimes?: number;
+  /** What happens to a request the rule picks. */
   fault: FaultAction;
 }
 
@@ -70,8 +103,22 @@ export interface JobFaultConfig {
  * `fromNowMs` after the configuration is applied.
  */
 export type OutageConfig =
-  | { startMs: number; endMs: number; fault?: FaultAction }
-  | { fromNowMs?: number; durationMs: number; fault?: FaultAction };
+  | {
+      /** When the outage begins, in milliseconds after the emulator started. */
+      startMs: number;
+      /** When it ends, in milliseconds after the emulator started. */
+      endMs: number;
+      /** What failing requests get. @default a 503 answer */
+      fault?: FaultAction;
+    }
+  | {
+      /** When the outage begins, in milliseconds after the configuration is applied. @default 0 */
+      fromNowMs?: number;
+      /** How long it lasts, in milliseconds. */
+      durationMs: number;
+      /** What failing requests get. @default a 503 answer */
+      fault?: FaultAction;
+    };
 
 /** The complete fault configuration; every part is optional. */
 export interface FaultConfig {
@@ -79,7 +126,9 @@ export interface FaultConfig {
   seed?: number;
   /** Request faults; the first rule that fires wins. @default [] */
   routes?: RouteFaultRule[];
+  /** Faults of batch jobs. @default none */
   jobs?: JobFaultConfig;
+  /** A window in which every request fails. @default none */
   outage?: OutageConfig;
 }
 
@@ -156,6 +205,7 @@ void _schemaMatches;
 
 /** Invalid fault configuration, with every problem and where it is. */
 export class FaultConfigError extends Error {
+  /** @param problems - every problem found, each naming its field. */
   constructor(readonly problems: string[]) {
     super(`invalid fault configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'FaultConfigError';
