@@ -6,6 +6,7 @@
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
+import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
 
 /** Retries of the batch's own calls in one round (see `durably` for what comes after). */
 const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 };
@@ -23,14 +24,15 @@ export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToClo
 
 /** A tile's activities, with the batch's timeouts. */
 export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
-  const heartbeatTimeout = (timeouts?.heartbeatSeconds ?? 60) * 1000;
-  const maximumInterval = (timeouts?.retryMaxIntervalSeconds ?? 120) * 1000;
+  const seconds = timeoutsOrDefaults(timeouts);
+  const heartbeatTimeout = seconds.heartbeatSeconds * 1000;
+  const maximumInterval = seconds.retryMaxIntervalSeconds * 1000;
   // No attempt limit: an outage pauses a tile, it never ends it (its openEO job would be left
   // running). Only a failure retrying cannot fix, which activities mark non-retryable, ends it.
   const retry = { initialInterval: Math.min(2000, maximumInterval), backoffCoefficient: 2, maximumInterval };
   return {
     /** Single openEO calls: create, start, cancel, logs. */
-    quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
+    quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
     /** A job may queue and run for days; the heartbeat notices a lost worker. */
     waiting: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry }),
     /**
@@ -53,12 +55,13 @@ export const HOOK_ATTEMPTS = 3;
 
 /** The users' hooks, with the batch's timeouts: a few attempts each (see {@link HOOK_ATTEMPTS}). */
 export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
+  const seconds = timeoutsOrDefaults(timeouts);
   const retry = { initialInterval: 2000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: HOOK_ATTEMPTS };
   return {
     /** A job factory answers like an openEO call would. */
-    planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
+    planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
     /** A post-processor may read large files: it heartbeats, as downloads do. */
-    postprocessing: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * (timeouts?.heartbeatSeconds ?? 60) * 1000, retry }),
+    postprocessing: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * seconds.heartbeatSeconds * 1000, retry }),
   };
 }
 
