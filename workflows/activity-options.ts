@@ -8,28 +8,19 @@ import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
 
-/** A few quick tries of a batch-level call that no `durably` drives; then its caller decides. */
+/** Retries of the batch's own calls in one round (see `durably` for what comes after). */
 const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 };
-/**
- * The calls `durably` drives get one attempt per round: its rounds are their one retry policy.
- * Temporal's retries inside each round as well would only hide the reason for a while, then
- * stack a burst of attempts before every one of durably's pauses.
- */
-const ONE_ATTEMPT_PER_ROUND: ActivityOptions['retry'] = { maximumAttempts: 1 };
 /** The longest pause between two rounds of a batch-level call that keeps failing. */
 const MAX_ROUND_PAUSE_MS = 5 * 60_000;
 
-/** Checking a spec may read a tile file and connect to every backend; `durably` retries it. */
-export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '5m', retry: ONE_ATTEMPT_PER_ROUND });
+/** Checking a spec may read a tile file and connect to every backend. */
+export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '5m', retry: BATCH_RETRY });
 
 /** The batch's end: one pass over each backend's job list (see activities/duplicate-jobs.ts). */
 export const sweepActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30m', retry: BATCH_RETRY });
 
-/** Pages of tiles, read while the batch runs; `durably` retries them. */
-export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '2m', retry: ONE_ATTEMPT_PER_ROUND });
-
-/** Tiles added while the batch runs: an update's caller hears of a failure after a few tries. */
-export const addedTileActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '2m', retry: BATCH_RETRY });
+/** Pages of tiles and tiles added while the batch runs. */
+export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '2m', retry: BATCH_RETRY });
 
 /** A tile's activities, with the batch's timeouts. */
 export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
@@ -86,9 +77,7 @@ export function activityCause(err: unknown): unknown {
  * Calls a batch-level activity until it succeeds: an outage (a tile URL's host down, a tile
  * file missing on one worker, a busy backend) pauses the batch, it never ends it. A failure
  * that retrying cannot fix (non-retryable, e.g. a spec problem) is thrown. `onProblem` shows
- * the reason while it lasts, and `undefined` once the call works again. The rounds, 10 s·2ⁿ
- * apart and at most 5 min, are the call's one retry policy: call it with an activity that has
- * one attempt per round (`specActivities`, `tilePageActivities`).
+ * the reason while it lasts, and `undefined` once the call works again.
  */
 export async function durably<T>(call: () => Promise<T>, onProblem: (problem: string | undefined) => void): Promise<T> {
   for (let round = 0; ; round++) {

@@ -6,7 +6,7 @@
 import { periodTileId } from '../src/core/batch-spec/tile-periods';
 import type { PeriodsSpecInput } from '../src/core/batch-spec/schema';
 import type { Tile, TileFeature } from '../src/core/batch-spec/tile-types';
-import { activityCause, addedTileActivities } from './activity-options';
+import { activityCause, tilePageActivities } from './activity-options';
 import { invalidChange } from './controls';
 
 /** Tiles that may wait in the added queue; more must wait for a new batch. */
@@ -75,7 +75,7 @@ export class AddedTiles {
       checkAddedTiles(features, this.holder.pendingTiles());
       const { batchId, periods } = this;
       const request = { features, firstIndex: this.holder.nextAddedIndex(), batchId, ...(periods ? { periods } : {}) };
-      const tiles = await addedTileActivities.normalizeAddedTiles(request).catch((err: unknown) => {
+      const tiles = await tilePageActivities.normalizeAddedTiles(request).catch((err: unknown) => {
         throw activityCause(err);
       });
       // Awaited only when the holder hands on: a window's queue takes them in this very turn.
