@@ -7,11 +7,17 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyAct
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
+import { BATCH_CALL_ROUNDS, roundPauseMs } from '../src/core/batch-call-rounds';
 
-/** Retries of the batch's own calls in one round (see `durably` for what comes after). */
-const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 };
-/** The longest pause between two rounds of a batch-level call that keeps failing. */
-const MAX_ROUND_PAUSE_MS = 5 * 60_000;
+/**
+ * The batch's own calls: a few quick attempts. For the calls `durably` drives that is one round,
+ * and durably's pauses come after it: one policy in two layers, see src/core/batch-call-rounds.ts.
+ */
+const BATCH_RETRY: ActivityOptions['retry'] = {
+  initialInterval: BATCH_CALL_ROUNDS.firstRetryMs,
+  maximumInterval: BATCH_CALL_ROUNDS.maxRetryMs,
+  maximumAttempts: BATCH_CALL_ROUNDS.attemptsPerRound,
+};
 
 /** Checking a spec may read a tile file and connect to every backend. */
 export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '5m', retry: BATCH_RETRY });
@@ -77,7 +83,8 @@ export function activityCause(err: unknown): unknown {
  * Calls a batch-level activity until it succeeds: an outage (a tile URL's host down, a tile
  * file missing on one worker, a busy backend) pauses the batch, it never ends it. A failure
  * that retrying cannot fix (non-retryable, e.g. a spec problem) is thrown. `onProblem` shows
- * the reason while it lasts, and `undefined` once the call works again.
+ * the reason while it lasts, and `undefined` once the call works again. Each round is the
+ * activity's own few attempts (`BATCH_RETRY`); see src/core/batch-call-rounds.ts.
  */
 export async function durably<T>(call: () => Promise<T>, onProblem: (problem: string | undefined) => void): Promise<T> {
   for (let round = 0; ; round++) {
@@ -89,7 +96,7 @@ export async function durably<T>(call: () => Promise<T>, onProblem: (problem: st
       const cause = activityCause(err);
       if (!(err instanceof ActivityFailure) || (cause instanceof ApplicationFailure && cause.nonRetryable)) throw cause;
       onProblem(`${cause instanceof Error ? cause.message : String(cause)}; trying again`);
-      await sleep(Math.min(MAX_ROUND_PAUSE_MS, 10_000 * 2 ** round));
+      await sleep(roundPauseMs(round));
     }
   }
 }
