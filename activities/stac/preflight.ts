@@ -8,7 +8,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { isLastAttemptOfRound } from '../../src/core/batch-call-rounds';
 import type { SpecErrorDetails } from '../../src/core/batch-spec/errors';
 import { InvalidSpecError } from '../../src/core/batch-spec/validate';
-import { StacApiClient, StacApiError } from './api';
+import { HttpError } from '../../src/core/http/request';
+import { StacApiClient } from './api';
 
 const FIELD = 'stac.api.url';
 
@@ -18,8 +19,8 @@ export async function stacApiProblem(url: string): Promise<{ problem: string; re
     const problem = await new StacApiClient(url).transactionProblem();
     return problem === undefined ? undefined : { problem: `the STAC API at ${url}: ${problem}`, retryable: false };
   } catch (err) {
-    if (!(err instanceof StacApiError)) throw err;
-    return { problem: `${err.message}; check the URL and that the STAC API is up`, retryable: err.retryable };
+    if (!(err instanceof HttpError)) throw err;
+    return { problem: `${err.message}; check the URL and that the STAC API is up`, retryable: err.transient };
   }
 }
 
