@@ -110,6 +110,13 @@ describe('HTTP requests with a timeout (httpJson)', () => {
     assert.equal(describeFailure(err).code, 'ECONNREFUSED');
   });
 
+  it('keeps a request fetch refuses to send (port 9) without a network code: an openEO call does not retry it', async () => {
+    const err = await failure('http://127.0.0.1:9/x');
+    assert.equal(err.message, 'http://127.0.0.1:9/x did not answer (bad port)');
+    assert.equal(err.code, undefined);
+    assert.ok(!isTransient(describeFailure(err)));
+  });
+
   it('gives up after the timeout, saying so', async () => {
     const err = await failure(`${base}/slow`, 200);
     assert.equal(err.problem, 'timeout');

@@ -140,9 +140,9 @@ function noAnswer(err: unknown, label: string, timeoutMs: number): HttpError {
   }
   const code = [e?.cause?.code, e?.code].find((c): c is string => typeof c === 'string');
   const message = [e?.cause?.message, e?.message].find((m): m is string => typeof m === 'string' && m !== '');
-  const reason = code ?? message ?? String(err);
-  // Without a network code it is still no answer: classified with the network errors.
-  return new HttpError('unreachable', label, reason, { code: code ?? 'ERR_NETWORK', cause: err });
+  // Without a network code (`bad port`, an invalid URL) there is no code to classify it by: an
+  // openEO call calls it permanent (describeFailure), as it did the bare `fetch failed`.
+  return new HttpError('unreachable', label, code ?? message ?? String(err), { ...(code ? { code } : {}), cause: err });
 }
 
 /**
