@@ -5,6 +5,7 @@
  * everything else fails the tile at once.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { classifiedFailure } from './failures';
 import { classifyDownload, DownloadError, type DownloadVerdict } from './download-errors';
 import { downloadAsset, type DownloadOptions } from './download';
 
@@ -41,16 +42,13 @@ export function redactUrl(url: string): string {
 /** The failure the activity ends with: retried by Temporal only when retrying can help. */
 function assetFailure(asset: AssetToFetch, href: string, ctx: AssetFetchContext, err: unknown, verdict: DownloadVerdict, code: string): ApplicationFailure {
   const reason = err instanceof Error ? err.message : String(err);
-  const message = `could not download asset "${asset.key}" of job ${ctx.jobId} from ${redactUrl(href)}: ${reason}`;
-  const details = [{ asset: asset.key, url: redactUrl(href), status: err instanceof DownloadError ? (err.status ?? null) : null }];
-  if (verdict !== 'retry') return ApplicationFailure.nonRetryable(message, code, ...details);
-  const retryAfter = err instanceof DownloadError ? err.retryAfterSeconds : undefined;
-  return ApplicationFailure.create({
-    message,
+  const download = err instanceof DownloadError ? err : undefined;
+  return classifiedFailure({
+    message: `could not download asset "${asset.key}" of job ${ctx.jobId} from ${redactUrl(href)}: ${reason}`,
     type: code,
-    details,
-    // Honour the server's Retry-After instead of our own backoff when it gives one.
-    ...(retryAfter !== undefined ? { nextRetryDelay: Math.max(1, retryAfter) * 1000 } : {}),
+    details: [{ asset: asset.key, url: redactUrl(href), status: download?.status ?? null }],
+    retryable: verdict === 'retry',
+    retryAfterSeconds: download?.retryAfterSeconds,
   });
 }
 

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { BackendConfigError, type BackendRef, type OpenEOConnections } from '../src/core/openeo/connections';
 import { envPrefix } from '../src/core/openeo/credentials';
+import { isLastAttemptOfRound } from '../src/core/batch-call-rounds';
 import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from '../src/core/openeo/errors';
 import { BackendLoginError } from '../src/core/openeo/oidc/errors';
 import type { SpecErrorDetails } from '../src/core/batch-spec/errors';
@@ -14,7 +15,6 @@ import { InvalidSpecError } from '../src/core/batch-spec/validate';
 
 /** Network answers that mean "no backend here" rather than "busy". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-const UNREACHABLE_ATTEMPTS = 3;
 /** Codes backends answer for a refused login. */
 const LOGIN_REFUSED_CODES = new Set(['CredentialsInvalid', 'AuthenticationRequired', 'AuthenticationSchemeInvalid', 'TokenInvalid', 'TokenExpired']);
 
@@ -109,8 +109,8 @@ export async function checkBackendLogin(connections: OpenEOConnections, backend:
   const failure = await backendAccessFailure(connections, backend, i);
   if (!failure) return;
   // A busy backend (5xx, 429, a reset) is worth the full retry policy; a host that refuses
-  // or does not exist fails the batch after a few tries.
-  const giveUp = !failure.transient || (failure.unreachable && Context.current().info.attempt >= UNREACHABLE_ATTEMPTS);
+  // or does not exist fails the batch at the last attempt of the spec check's first round.
+  const giveUp = !failure.transient || (failure.unreachable && isLastAttemptOfRound(Context.current().info.attempt));
   throw ApplicationFailure.create({
     message: failure.message,
     type: failure.type,

@@ -3,6 +3,7 @@
  * openEO calls (`isTransient`): trouble that may pass is retried, and everything else fails the
  * tile at once with a reason a user can act on, instead of 30 retries over most of an hour.
  */
+import { parseRetryAfter } from '../src/core/http/retry-after';
 import { isTransient, type OpenEOFailure } from '../src/core/openeo/errors';
 
 /** An HTTP status, a network failure or an integrity problem met while downloading. */
@@ -32,14 +33,6 @@ export class DownloadError extends Error {
 /** How much of an error body we read for its openEO `code` and `message`. */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
-function retryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
-
 async function errorBody(response: Response): Promise<{ code?: string; message?: string }> {
   try {
     const text = (await response.text()).slice(0, ERROR_BODY_LIMIT);
@@ -59,7 +52,7 @@ export async function errorFromResponse(response: Response): Promise<DownloadErr
   const body = await errorBody(response);
   const code = body.code ?? `HTTP${response.status}`;
   const message = `answered HTTP ${response.status}${body.code ? ` ${body.code}` : ''}${body.message ? `: ${body.message}` : ''}`;
-  return new DownloadError(code, message, response.status, retryAfter(response.headers.get('retry-after')));
+  return new DownloadError(code, message, response.status, parseRetryAfter(response.headers.get('retry-after')));
 }
 
 /**

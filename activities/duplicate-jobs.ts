@@ -5,6 +5,7 @@
  * backends' job limits). The tile keeps the oldest job of its title, so each such job is a newer
  * twin of a title that has several jobs, still `created`.
  */
+import { isBatchJobTitle } from '../src/core/job-title';
 import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connections';
 import { callOpenEO } from './failures';
 import { jobHandle, oldestFirst, readJobListing, type ListedJob } from './job-requests';
@@ -22,13 +23,6 @@ export interface SweptJobs {
   listed: number;
   /** Titles of the deleted jobs, one entry per job. */
   deleted: string[];
-}
-
-/** Whether the title is one the batch gave a tile attempt's job (see `jobTitle`; a job factory may put its own title first). */
-function isBatchJobTitle(title: string, batchId: string): boolean {
-  const separator = title.lastIndexOf(' — ');
-  const key = separator < 0 ? title : title.slice(separator + ' — '.length);
-  return key.startsWith(`${batchId}/`) && / attempt \d+$/.test(key);
 }
 
 /**

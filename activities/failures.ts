@@ -9,20 +9,44 @@ import { describeFailure, isAuthFailure, isTransient, type OpenEOFailure } from 
 import { BackendLoginError } from '../src/core/openeo/oidc/errors';
 import { loginReporterOf } from './login-failures';
 
+/** What an activity failed with, and whether a later attempt may get past it. */
+export interface ClassifiedFailure {
+  message: string;
+  /** The failure's `type`: an openEO error code, or our own (`AssetNotFound`). */
+  type: string;
+  details: unknown[];
+  retryable: boolean;
+  /** Seconds the server asked us to wait (`Retry-After`), for a retryable failure. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The `ApplicationFailure` an activity ends with: non-retryable when retrying cannot help, else
+ * retried by Temporal, after the server's `Retry-After` (at least 1 s) instead of our own backoff
+ * when it gave one.
+ */
+export function classifiedFailure(failure: ClassifiedFailure): ApplicationFailure {
+  const { message, type, details, retryAfterSeconds } = failure;
+  if (!failure.retryable) return ApplicationFailure.nonRetryable(message, type, ...details);
+  return ApplicationFailure.create({
+    message,
+    type,
+    details,
+    ...(retryAfterSeconds !== undefined ? { nextRetryDelay: Math.max(1, retryAfterSeconds) * 1000 } : {}),
+  });
+}
+
 /**
  * The failure's `type` is the openEO error code, so workflows (and users reading history)
  * see `ProcessParameterRequired`, not a stack trace. Details carry the HTTP status.
  */
 export function toActivityFailure(backend: BackendRef, what: string, failure: OpenEOFailure): ApplicationFailure {
-  const message = `could not ${what} on backend "${backend.name}": ${failure.code}: ${failure.message}`;
-  const details = [{ status: failure.status ?? null, code: failure.code }];
-  if (!isTransient(failure)) return ApplicationFailure.nonRetryable(message, failure.code, ...details);
-  return ApplicationFailure.create({
-    message,
+  return classifiedFailure({
+    message: `could not ${what} on backend "${backend.name}": ${failure.code}: ${failure.message}`,
     type: failure.code,
-    details,
-    // Honour the backend's Retry-After instead of our own backoff when it gives one.
-    ...(failure.retryAfterSeconds !== undefined ? { nextRetryDelay: Math.max(1, failure.retryAfterSeconds) * 1000 } : {}),
+    details: [{ status: failure.status ?? null, code: failure.code }],
+    retryable: isTransient(failure),
+    retryAfterSeconds: failure.retryAfterSeconds,
   });
 }
 

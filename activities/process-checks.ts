@@ -8,6 +8,7 @@
  * definition itself, over its own network.
  */
 import type { SpecErrorDetails } from '../src/core/batch-spec/errors';
+import { HttpError, httpJson } from '../src/core/http/request';
 import { parameterProblems, processFromDocument, type ProcessDefinition } from '../src/core/batch-spec/remote-process';
 import { processCallSchema, type BatchSpec } from '../src/core/batch-spec/schema';
 
@@ -34,36 +35,26 @@ function namespaceProblem(code: string, problem: string, fix: string): RemotePro
   return { problems: [{ field: 'process.namespace', code, problem, fix }] };
 }
 
-/** A network error's reason in a few words: `ENOTFOUND`, `timed out`, … */
-function networkReason(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${NAMESPACE_TIMEOUT_MS / 1000} s`;
-  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+async function readDocument(url: string, timeoutMs: number): Promise<{ document: unknown } | RemoteProcessCheck> {
+  try {
+    return { document: await httpJson(url, { timeoutMs }) };
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    return unreadDocument(url, err);
+  }
 }
 
-async function readDocument(url: string, timeoutMs: number): Promise<{ document: unknown } | RemoteProcessCheck> {
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    return { problems: [], unchecked: `cannot reach ${url} from here (${networkReason(err)})` };
-  }
-  if (response.status === 429 || response.status >= 500) {
-    return { problems: [], unchecked: `${url} answers HTTP ${response.status} for now` };
-  }
-  if (!response.ok) {
-    const what = response.status === 404 || response.status === 410 ? 'not found' : 'refused';
-    return namespaceProblem('namespace_not_found', `${url} answers HTTP ${response.status} (${what}), so no backend can load the process from it`,
-      'check the URL of the process definition: it must answer with its JSON (for a file on GitHub, the raw file URL)');
-  }
-  const text = await response.text();
-  try {
-    return { document: JSON.parse(text) as unknown };
-  } catch {
-    const type = response.headers.get('content-type') ?? 'no content type';
-    return namespaceProblem('namespace_not_json', `${url} does not answer JSON (${type})`,
+/** What a namespace URL that gave no definition means for the spec: a problem, or a check left undone. */
+function unreadDocument(url: string, err: HttpError): RemoteProcessCheck {
+  if (err.problem === 'not-json') {
+    return namespaceProblem('namespace_not_json', `${url} does not answer JSON (${err.reason})`,
       'give the URL of the JSON document itself, not a web page about it (for a file on GitHub, the raw file URL)');
   }
+  if (err.status === undefined) return { problems: [], unchecked: `cannot reach ${url} from here (${err.reason})` };
+  if (err.transient) return { problems: [], unchecked: `${url} answers HTTP ${err.status} for now` };
+  const what = err.status === 404 || err.status === 410 ? 'not found' : 'refused';
+  return namespaceProblem('namespace_not_found', `${url} answers HTTP ${err.status} (${what}), so no backend can load the process from it`,
+    'check the URL of the process definition: it must answer with its JSON (for a file on GitHub, the raw file URL)');
 }
 
 /**

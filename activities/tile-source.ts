@@ -7,7 +7,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { TileFileSpec, TilesSpec } from '../src/core/batch-spec/schema';
+import { HttpError, httpRequest } from '../src/core/http/request';
 import type { TileFeatureCollection } from '../src/core/batch-spec/tile-types';
+
+/** How long a tile URL may take to send the whole source. */
+const TILE_URL_TIMEOUT_MS = 60_000;
 
 export interface LoadedTiles {
   collection: TileFeatureCollection;
@@ -69,12 +73,12 @@ async function readSource(spec: TileFileSpec, duringBatch: boolean): Promise<{ b
       throw unreadable(`tiles.file: cannot read ${spec.file} on the worker (${(err as Error).message})`, 'give a path every worker can read', duringBatch);
     }
   }
-  const response = await fetch(spec.url, { signal: AbortSignal.timeout(60_000) });
+  const response = await httpRequest(spec.url, { timeoutMs: TILE_URL_TIMEOUT_MS, label: `tiles.url: ${spec.url}` });
   if (!response.ok) {
-    const message = `tiles.url: ${spec.url} answered HTTP ${response.status}`;
+    const err = await HttpError.fromAnswer(response, `tiles.url: ${spec.url}`);
     // A busy server may recover; a missing file is a spec problem, unless the batch already runs.
-    if (response.status >= 500 || response.status === 429) throw ApplicationFailure.retryable(message, 'TileSourceUnavailable');
-    throw unreadable(message, 'check the URL', duringBatch);
+    if (err.transient) throw ApplicationFailure.retryable(err.message, 'TileSourceUnavailable');
+    throw unreadable(err.message, 'check the URL', duringBatch);
   }
   const bytes = Buffer.from(await response.arrayBuffer());
   return { bytes, version: createHash('sha256').update(bytes).digest('hex') };

@@ -6,11 +6,18 @@
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
+import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
+import { BATCH_CALL_ROUNDS, roundPauseMs } from '../src/core/batch-call-rounds';
 
-/** Retries of the batch's own calls in one round (see `durably` for what comes after). */
-const BATCH_RETRY: ActivityOptions['retry'] = { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 };
-/** The longest pause between two rounds of a batch-level call that keeps failing. */
-const MAX_ROUND_PAUSE_MS = 5 * 60_000;
+/**
+ * The batch's own calls: a few quick attempts. For the calls `durably` drives that is one round,
+ * and durably's pauses come after it: one policy in two layers, see src/core/batch-call-rounds.ts.
+ */
+const BATCH_RETRY: ActivityOptions['retry'] = {
+  initialInterval: BATCH_CALL_ROUNDS.firstRetryMs,
+  maximumInterval: BATCH_CALL_ROUNDS.maxRetryMs,
+  maximumAttempts: BATCH_CALL_ROUNDS.attemptsPerRound,
+};
 
 /** Checking a spec may read a tile file and connect to every backend. */
 export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '5m', retry: BATCH_RETRY });
@@ -23,14 +30,15 @@ export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToClo
 
 /** A tile's activities, with the batch's timeouts. */
 export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
-  const heartbeatTimeout = (timeouts?.heartbeatSeconds ?? 60) * 1000;
-  const maximumInterval = (timeouts?.retryMaxIntervalSeconds ?? 120) * 1000;
+  const seconds = timeoutsOrDefaults(timeouts);
+  const heartbeatTimeout = seconds.heartbeatSeconds * 1000;
+  const maximumInterval = seconds.retryMaxIntervalSeconds * 1000;
   // No attempt limit: an outage pauses a tile, it never ends it (its openEO job would be left
   // running). Only a failure retrying cannot fix, which activities mark non-retryable, ends it.
   const retry = { initialInterval: Math.min(2000, maximumInterval), backoffCoefficient: 2, maximumInterval };
   return {
     /** Single openEO calls: create, start, cancel, logs. */
-    quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
+    quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
     /** A job may queue and run for days; the heartbeat notices a lost worker. */
     waiting: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry }),
     /**
@@ -53,12 +61,13 @@ export const HOOK_ATTEMPTS = 3;
 
 /** The users' hooks, with the batch's timeouts: a few attempts each (see {@link HOOK_ATTEMPTS}). */
 export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
+  const seconds = timeoutsOrDefaults(timeouts);
   const retry = { initialInterval: 2000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: HOOK_ATTEMPTS };
   return {
     /** A job factory answers like an openEO call would. */
-    planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: (timeouts?.activitySeconds ?? 120) * 1000, retry }),
+    planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
     /** A post-processor may read large files: it heartbeats, as downloads do. */
-    postprocessing: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * (timeouts?.heartbeatSeconds ?? 60) * 1000, retry }),
+    postprocessing: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * seconds.heartbeatSeconds * 1000, retry }),
   };
 }
 
@@ -74,7 +83,8 @@ export function activityCause(err: unknown): unknown {
  * Calls a batch-level activity until it succeeds: an outage (a tile URL's host down, a tile
  * file missing on one worker, a busy backend) pauses the batch, it never ends it. A failure
  * that retrying cannot fix (non-retryable, e.g. a spec problem) is thrown. `onProblem` shows
- * the reason while it lasts, and `undefined` once the call works again.
+ * the reason while it lasts, and `undefined` once the call works again. Each round is the
+ * activity's own few attempts (`BATCH_RETRY`); see src/core/batch-call-rounds.ts.
  */
 export async function durably<T>(call: () => Promise<T>, onProblem: (problem: string | undefined) => void): Promise<T> {
   for (let round = 0; ; round++) {
@@ -86,7 +96,7 @@ export async function durably<T>(call: () => Promise<T>, onProblem: (problem: st
       const cause = activityCause(err);
       if (!(err instanceof ActivityFailure) || (cause instanceof ApplicationFailure && cause.nonRetryable)) throw cause;
       onProblem(`${cause instanceof Error ? cause.message : String(cause)}; trying again`);
-      await sleep(Math.min(MAX_ROUND_PAUSE_MS, 10_000 * 2 ** round));
+      await sleep(roundPauseMs(round));
     }
   }
 }

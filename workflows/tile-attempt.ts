@@ -10,6 +10,7 @@ import type { BackendRef } from '../src/core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../src/core/records';
 import { OPENEO_JOB_ID } from '../src/core/search-attributes';
 import type { ProcessGraph } from '../src/core/batch-spec/arguments';
+import { tileJobTitle } from '../src/core/job-title';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import type { TileActivities } from './activity-options';
 import type { TileJournal } from './tile-journal';
@@ -43,11 +44,6 @@ export interface AttemptContext {
    * whether the window gave it one.
    */
   lineUp?: { aheadWorkflowId: string; awaitSlot(): Promise<void>; slotIsOurs(): boolean };
-}
-
-/** The job's title, also its key: a create whose answer was lost finds its job by it. */
-export function jobTitle(batchId: string, tileId: string, attempt: number): string {
-  return `${batchId}/${tileId} attempt ${attempt}`;
 }
 
 /** Waits for the job's next status, or `'timeout'` after `limitMs` (the activity is cancelled). */
@@ -182,11 +178,9 @@ async function handOverOrMove(ctx: AttemptContext & { lineUp: NonNullable<Attemp
 export async function runAttempt(ctx: AttemptContext, job: JobDefinition): Promise<AttemptOutcome> {
   const { backend, journal } = ctx;
   const { quick, waiting } = ctx.activities;
-  const key = jobTitle(ctx.batchId, journal.record.tileId, journal.record.attempts);
   const create = {
     backend,
-    // A factory's title goes first; the key stays whole, so a lost create is still found by it.
-    jobTitle: job.title ? `${job.title} — ${key}` : key,
+    jobTitle: tileJobTitle(ctx.batchId, journal.record.tileId, journal.record.attempts, job.title),
     processGraph: job.processGraph,
     jobOptions: job.jobOptions,
     ...(job.description ? { description: job.description } : {}),

@@ -5,6 +5,9 @@
  * activity retries. Credentials come from the worker's environment only.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { HttpError, httpRequest, type HttpRequestOptions } from '../../src/core/http/request';
+
+type HttpMethod = NonNullable<HttpRequestOptions['method']>;
 
 /** Conformance classes of the Transactions extension (STAC API's, and OGC API Features part 4's). */
 const TRANSACTION_CONFORMANCE = /\/(extensions\/transaction|conf\/simpletx)$/;
@@ -28,18 +31,6 @@ export function unionExtent(ours: CollectionDocument['extent'], theirs: Collecti
   return { spatial: { bbox: [bbox] }, temporal: { interval: [[earliest, latest]] } };
 }
 
-/** A STAC API answered, or could not be reached; `retryable` says whether waiting may help. */
-export class StacApiError extends Error {
-  override name = 'StacApiError';
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
 /** Headers for the API: `STAC_API_TOKEN` on the worker becomes a bearer token. */
 export function stacApiHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const token = env.STAC_API_TOKEN;
@@ -57,27 +48,20 @@ export class StacApiClient {
     private readonly timeoutMs = 30_000,
   ) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<Response> {
-    const target = path === '' ? this.url : joinUrl(this.url, path);
-    let response: Response;
-    try {
-      response = await fetch(target, {
-        method,
-        headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...this.headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new StacApiError(`the STAC API at ${this.url} did not answer ${method} /${path} (${cause})`, true);
-    }
-    return response;
+  /** How messages name a request: the API, then the method and path. */
+  private label(method: HttpMethod, path: string): string {
+    return `the STAC API at ${this.url}: ${method} /${path}`;
   }
 
-  private async fail(method: string, path: string, response: Response): Promise<never> {
-    const text = (await response.text().catch(() => '')).slice(0, 300);
-    const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
-    throw new StacApiError(`the STAC API at ${this.url} answered ${method} /${path} with ${response.status}: ${text}`, retryable, response.status);
+  /** The answer, whatever its status; an `HttpError` when none came. */
+  private request(method: HttpMethod, path: string, json?: unknown): Promise<Response> {
+    const target = path === '' ? this.url : joinUrl(this.url, path);
+    const headers = { Accept: 'application/json', ...this.headers };
+    return httpRequest(target, { method, headers, json, timeoutMs: this.timeoutMs, label: this.label(method, path) });
+  }
+
+  private async fail(method: HttpMethod, path: string, response: Response): Promise<never> {
+    throw await HttpError.fromAnswer(response, this.label(method, path));
   }
 
   /** Why this URL cannot take our pushes, or undefined when its landing page offers transactions. */
@@ -129,7 +113,7 @@ export class StacApiClient {
 
 /** The activity failure for a push that did not go through: retried unless retrying cannot help. */
 export function stacPushFailure(err: unknown): ApplicationFailure {
-  if (!(err instanceof StacApiError)) return ApplicationFailure.fromError(err);
-  if (err.retryable) return ApplicationFailure.create({ message: err.message, type: 'StacApiUnavailable' });
+  if (!(err instanceof HttpError)) return ApplicationFailure.fromError(err);
+  if (err.transient) return ApplicationFailure.create({ message: err.message, type: 'StacApiUnavailable' });
   return ApplicationFailure.nonRetryable(err.message, 'StacApiRefused');
 }

@@ -5,13 +5,13 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { isLastAttemptOfRound } from '../../src/core/batch-call-rounds';
 import type { SpecErrorDetails } from '../../src/core/batch-spec/errors';
 import { InvalidSpecError } from '../../src/core/batch-spec/validate';
-import { StacApiClient, StacApiError } from './api';
+import { HttpError } from '../../src/core/http/request';
+import { StacApiClient } from './api';
 
 const FIELD = 'stac.api.url';
-/** Tries of an API that does not answer before the batch is refused. */
-const UNREACHABLE_ATTEMPTS = 3;
 
 /** Why the STAC API at `url` cannot take this batch's pushes, or undefined when it can. */
 export async function stacApiProblem(url: string): Promise<{ problem: string; retryable: boolean } | undefined> {
@@ -19,8 +19,8 @@ export async function stacApiProblem(url: string): Promise<{ problem: string; re
     const problem = await new StacApiClient(url).transactionProblem();
     return problem === undefined ? undefined : { problem: `the STAC API at ${url}: ${problem}`, retryable: false };
   } catch (err) {
-    if (!(err instanceof StacApiError)) throw err;
-    return { problem: `${err.message}; check the URL and that the STAC API is up`, retryable: err.retryable };
+    if (!(err instanceof HttpError)) throw err;
+    return { problem: `${err.message}; check the URL and that the STAC API is up`, retryable: err.transient };
   }
 }
 
@@ -38,7 +38,7 @@ export async function stacApiIssue(url: string): Promise<SpecErrorDetails | unde
 export async function checkStacApi(url: string): Promise<void> {
   const found = await stacApiProblem(url);
   if (!found) return;
-  if (found.retryable && Context.current().info.attempt < UNREACHABLE_ATTEMPTS) {
+  if (found.retryable && !isLastAttemptOfRound(Context.current().info.attempt)) {
     throw ApplicationFailure.create({ message: `${FIELD}: ${found.problem}`, type: 'StacApiUnreachable' });
   }
   const err = new InvalidSpecError([issueOf(found.problem)]);

@@ -137,7 +137,7 @@ describe('STAC documents of finished tiles', () => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.type, 'StacApiUnavailable');
       assert.equal(err.nonRetryable, false, 'the activity retries until the API is back');
-      assert.match(err.message, /did not answer POST \/collections/);
+      assert.match(err.message, /POST \/collections did not answer/);
       return true;
     });
     assert.equal(JSON.parse(await readFile(join(batchDir, 'items', 't-5.json'), 'utf8')).id, 't-5');

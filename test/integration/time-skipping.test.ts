@@ -27,7 +27,7 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** `durably`'s pause after failed round n (workflows/activity-options.ts): 10 s·2ⁿ, at most 5 min. */
+/** `durably`'s pause after failed round n (src/core/batch-call-rounds.ts): 10 s·2ⁿ, at most 5 min. */
 function roundPauses(failedRounds: number): number[] {
   return Array.from({ length: failedRounds }, (_, n) => Math.min(5 * MINUTE, 10 * SECOND * 2 ** n));
 }
@@ -38,7 +38,7 @@ function roundPauses(failedRounds: number): number[] {
  */
 const SLACK = 5 * SECOND;
 
-/** Attempts in one round of a batch-level call (BATCH_RETRY's maximumAttempts). */
+/** Attempts in one round of a batch-level call (src/core/batch-call-rounds.ts). */
 const ATTEMPTS_PER_ROUND = 3;
 
 const BACKEND = { name: 'stub', url: 'http://stub.invalid' };

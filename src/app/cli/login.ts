@@ -3,7 +3,7 @@
  * machine (same user, same token store) use from then on.
  */
 import type { Command } from 'commander';
-import { envPrefix } from '../../core/openeo/credentials';
+import { envPrefix, oidcVariables } from '../../core/openeo/credentials';
 import { deviceLogin } from '../../core/openeo/oidc/device-login';
 
 /** A backend name (its URL from `OPENEO_BACKEND_<NAME>_URL`) or a URL. */
@@ -25,11 +25,12 @@ export function registerLoginCommand(program: Command): void {
     .action(async (target: string, opts: { provider?: string; clientId?: string }) => {
       const { name, url } = resolveBackend(target);
       const prefix = envPrefix(name);
+      const fromEnv = oidcVariables(prefix);
       const result = await deviceLogin({
         backendName: name,
         backendUrl: url,
-        providerId: opts.provider ?? (process.env[`${prefix}OIDC_PROVIDER`] || undefined),
-        clientId: opts.clientId ?? (process.env[`${prefix}OIDC_CLIENT_ID`] || undefined),
+        providerId: opts.provider ?? fromEnv.providerId,
+        clientId: opts.clientId ?? fromEnv.clientId,
         onPrompt: (p) => {
           console.log(`To log in to ${name}, open ${p.verificationUriComplete ?? p.verificationUri}`);
           console.log(`  and enter the code ${p.userCode} (valid for ${Math.round(p.expiresInSeconds / 60)} minutes). Waiting…`);

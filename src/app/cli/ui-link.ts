@@ -4,6 +4,7 @@
  * UI for a Cloud address, the UI of a local dev server. For any other server we print no link
  * rather than a wrong one.
  */
+import { httpRequest } from '../../core/http/request';
 import { readDevServerState } from '../../tools/devserver';
 import { temporalTarget } from '../temporal-connection';
 
@@ -39,7 +40,7 @@ export interface UiLookup {
 
 async function answersHttp(url: string): Promise<boolean> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const response = await httpRequest(url, { timeoutMs: 2_000 });
     await response.body?.cancel();
     return true;
   } catch {

@@ -8,6 +8,7 @@ import { JOB_START_WINDOW_SECONDS, MIN_REQUESTS_PER_SECOND } from '../quota/limi
 import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
 import { stacSchema } from './stac';
 import { checkOutputPath, DEFAULT_OUTPUT_PATH, outputDirSchema } from './output-schema';
+import { TIMEOUT_DEFAULTS } from './timeout-defaults';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -259,17 +260,17 @@ const timeoutsSchema = z.strictObject({
    * how soon a crashed worker's work moves on.
    * @default 60
    */
-  heartbeatSeconds: secondsSchema.default(60),
+  heartbeatSeconds: secondsSchema.default(TIMEOUT_DEFAULTS.heartbeatSeconds),
   /**
    * Longest a single openEO call activity (create, start, cancel, logs) may take before it is retried.
    * @default 120
    */
-  activitySeconds: secondsSchema.default(120),
+  activitySeconds: secondsSchema.default(TIMEOUT_DEFAULTS.activitySeconds),
   /**
    * Retries of a failing call wait longer each time (from 2 s, doubling), up to this.
    * @default 120
    */
-  retryMaxIntervalSeconds: secondsSchema.default(120),
+  retryMaxIntervalSeconds: secondsSchema.default(TIMEOUT_DEFAULTS.retryMaxIntervalSeconds),
 });
 
 /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
@@ -416,7 +417,7 @@ export const batchSpecSchema = z
      */
     retryOnOtherBackend: z.boolean().default(false),
     /** Limits per job phase and per activity; a job past one is cancelled on the backend, then retried or failed. */
-    timeouts: timeoutsSchema.default({ heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 120 }),
+    timeouts: timeoutsSchema.default({ ...TIMEOUT_DEFAULTS }),
     /**
      * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
      * Their tile workflows may run again under the same ids; job attempts continue the count.

@@ -53,6 +53,22 @@ export function envPrefix(backendName: string): string {
   return `OPENEO_BACKEND_${backendName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
 }
 
+/** A backend's own OIDC variables: `<prefix>OIDC_PROVIDER`, `…_CLIENT_ID`, `…_CLIENT_SECRET`. */
+export interface OidcVariables {
+  providerId?: string;
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/**
+ * The one reader of a backend's `OIDC_*` variables (`prefix` from {@link envPrefix}), for the
+ * workers' credentials and for `openeo-temporal login`; unset and empty ones are left out.
+ */
+export function oidcVariables(prefix: string, env: NodeJS.ProcessEnv = process.env): OidcVariables {
+  const read = (name: string) => env[`${prefix}OIDC_${name}`] || undefined;
+  return { providerId: read('PROVIDER'), clientId: read('CLIENT_ID'), clientSecret: read('CLIENT_SECRET') };
+}
+
 /**
  * Reads credentials from the environment. For a backend named `cdse` (or `CDSE`; `cdse-fed` is
  * `CDSE_FED`):
@@ -80,9 +96,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): Creden
 function authFromEnv(prefix: string, env: NodeJS.ProcessEnv): BackendAuth {
   const v = (name: string) => env[`${prefix}${name}`] || undefined;
   const pythonServiceAccount = env.OPENEO_AUTH_METHOD === 'client_credentials';
+  const oidc = oidcVariables(prefix, env);
   const method =
     v('AUTH')?.toLowerCase() ??
-    (v('TOKEN') ? 'token' : v('USERNAME') || v('PASSWORD') ? 'basic' : v('OIDC_PROVIDER') || v('OIDC_CLIENT_ID') || pythonServiceAccount ? 'oidc' : undefined);
+    (v('TOKEN') ? 'token' : v('USERNAME') || v('PASSWORD') ? 'basic' : oidc.providerId || oidc.clientId || pythonServiceAccount ? 'oidc' : undefined);
   switch (method) {
     case 'token':
       if (!v('TOKEN')) throw new Error(`${prefix}AUTH is token, but ${prefix}TOKEN is not set: set it to oidc/<provider>/<access token>`);
@@ -106,9 +123,10 @@ function authFromEnv(prefix: string, env: NodeJS.ProcessEnv): BackendAuth {
  */
 function oidcFromEnv(prefix: string, env: NodeJS.ProcessEnv): BackendAuth {
   const python = env.OPENEO_AUTH_METHOD === 'client_credentials';
-  const providerId = env[`${prefix}OIDC_PROVIDER`] || (python ? env.OPENEO_AUTH_PROVIDER_ID : undefined) || undefined;
-  const clientId = env[`${prefix}OIDC_CLIENT_ID`] || (python ? env.OPENEO_AUTH_CLIENT_ID : undefined) || undefined;
-  const clientSecret = env[`${prefix}OIDC_CLIENT_SECRET`] || (python ? env.OPENEO_AUTH_CLIENT_SECRET : undefined) || undefined;
+  const own = oidcVariables(prefix, env);
+  const providerId = own.providerId || (python ? env.OPENEO_AUTH_PROVIDER_ID : undefined) || undefined;
+  const clientId = own.clientId || (python ? env.OPENEO_AUTH_CLIENT_ID : undefined) || undefined;
+  const clientSecret = own.clientSecret || (python ? env.OPENEO_AUTH_CLIENT_SECRET : undefined) || undefined;
   if (clientSecret && !clientId) throw new Error(`${prefix}OIDC_CLIENT_SECRET is set without ${prefix}OIDC_CLIENT_ID: set the service account's client id too`);
   return { type: 'oidc', ...(providerId ? { providerId } : {}), ...(clientId ? { clientId } : {}), ...(clientSecret ? { clientSecret } : {}) };
 }

@@ -5,6 +5,7 @@
  * failure is an error (retried by the activity); only a missing document (404) means the URL
  * itself is the versioned API.
  */
+import { httpJson, isHttpStatus } from '../http/request';
 import { leaseForRequest } from './request-gate';
 
 interface WellKnownVersion {
@@ -21,7 +22,10 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** An HTTP answer from the well-known document that is not a usable version list. */
+/**
+ * A well-known document that lists no version we speak (HTTP trouble is an `HttpError`). Its
+ * `response` makes `describeFailure` call it a 400: a problem retrying cannot fix.
+ */
 export class DiscoveryError extends Error {
   constructor(
     message: string,
@@ -36,20 +40,20 @@ export class DiscoveryError extends Error {
 export async function discoverVersionedUrl(url: string, timeoutMs: number): Promise<string> {
   const wellKnown = `${url.replace(/\/+$/, '')}/.well-known/openeo`;
   const lease = await leaseForRequest('GET', wellKnown);
+  let document: { versions?: WellKnownVersion[] };
   try {
-    return await versionedUrlFrom(url, wellKnown, await fetch(wellKnown, { signal: AbortSignal.timeout(timeoutMs), headers: { Accept: 'application/json' } }));
+    document = await httpJson(wellKnown, { timeoutMs });
+  } catch (err) {
+    // No well-known document: the URL is the versioned API itself.
+    if (isHttpStatus(err, 404)) return url;
+    throw err;
   } finally {
     await lease?.release();
   }
+  return newestVersionUrl(wellKnown, document);
 }
 
-async function versionedUrlFrom(url: string, wellKnown: string, response: Response): Promise<string> {
-  if (response.status === 404) return url;
-  if (!response.ok) {
-    const headers = Object.fromEntries(response.headers.entries());
-    throw new DiscoveryError(`${wellKnown} answered HTTP ${response.status}`, { status: response.status, headers });
-  }
-  const document = (await response.json()) as { versions?: WellKnownVersion[] };
+function newestVersionUrl(wellKnown: string, document: { versions?: WellKnownVersion[] }): string {
   const versions = (document.versions ?? [])
     .filter((v) => /^1\./.test(v.api_version) && v.production !== false)
     .sort((a, b) => compareVersions(a.api_version, b.api_version));

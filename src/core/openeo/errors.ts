@@ -2,6 +2,7 @@
  * What went wrong in a call to openEO, and whether trying again can help. One place decides
  * this for every activity, so that a flaky backend is retried and a bad process graph is not.
  */
+import { parseRetryAfter } from '../http/retry-after';
 
 /** A failed openEO call, reduced to what is safe to keep in history (no headers, no tokens). */
 export interface OpenEOFailure {
@@ -29,14 +30,6 @@ interface ErrorLike {
 
 function asErrorLike(err: unknown): ErrorLike {
   return typeof err === 'object' && err !== null ? (err as ErrorLike) : { message: String(err) };
-}
-
-function parseRetryAfter(value: unknown): number | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(String(value));
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
 /**

@@ -3,6 +3,7 @@
  * lists. The user opens a URL, types a code and signs in; the refresh token lands in the
  * private token store, where workers find it.
  */
+import { HttpError, httpJson } from '../../http/request';
 import { discoverVersionedUrl } from '../discovery';
 import { discoverProvider, openid } from './openid';
 import { defaultClientFor, listOidcProviders, pickProvider, scopesFor, type OidcProvider } from './providers';
@@ -51,10 +52,17 @@ export interface DeviceLoginResult {
 
 /** `GET /me` with the new token: proves the backend accepts it, and names the user. */
 async function whoAmI(apiUrl: string, providerId: string, accessToken: string): Promise<string | undefined> {
-  const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/me`, { headers: { Authorization: `Bearer oidc/${providerId}/${accessToken}` } });
-  const body = (await response.json().catch(() => ({}))) as { user_id?: string; code?: string; message?: string };
-  if (!response.ok) throw new Error(`the backend refused the new login: ${body.code ?? `HTTP ${response.status}`}: ${body.message ?? ''}`);
-  return body.user_id;
+  const url = `${apiUrl.replace(/\/+$/, '')}/me`;
+  try {
+    const me = await httpJson<{ user_id?: string }>(url, { timeoutMs: 30_000, headers: { Authorization: `Bearer oidc/${providerId}/${accessToken}` } });
+    return me.user_id;
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    if (err.problem === 'status') throw new Error(`the backend refused the new login: ${err.reason}`, { cause: err });
+    // An answer we cannot read still accepted the token: only the user's name is unknown.
+    if (err.problem === 'not-json') return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * each has an `id` (the middle part of `oidc/<id>/<token>` bearer tokens), an `issuer`, the
  * `scopes` to ask for, and `default_clients` usable without registering one.
  */
+import { httpJson, isHttpStatus } from '../../http/request';
 
 /**
  * A client the backend registered at the provider for every user (openEO's `default_clients`).
@@ -42,10 +43,14 @@ export const DEVICE_GRANTS = ['urn:ietf:params:oauth:grant-type:device_code+pkce
 /** The providers a backend lists; `apiUrl` is its versioned API URL. */
 export async function listOidcProviders(apiUrl: string, timeoutMs = 30_000): Promise<OidcProvider[]> {
   const url = `${apiUrl.replace(/\/+$/, '')}/credentials/oidc`;
-  const response = await fetch(url, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-  if (response.status === 404) return [];
-  if (!response.ok) throw Object.assign(new Error(`${url} answered HTTP ${response.status}`), { response: { status: response.status, headers: {} } });
-  const body = (await response.json()) as { providers?: OidcProvider[] };
+  let body: { providers?: OidcProvider[] };
+  try {
+    body = await httpJson(url, { timeoutMs });
+  } catch (err) {
+    // A backend without OIDC login may not have the endpoint at all.
+    if (isHttpStatus(err, 404)) return [];
+    throw err;
+  }
   return (body.providers ?? []).filter((p) => typeof p.id === 'string' && typeof p.issuer === 'string');
 }
 
