@@ -40,7 +40,14 @@ export function redactUrl(url: string): string {
 }
 
 /** The failure the activity ends with: retried by Temporal only when retrying can help. */
-function assetFailure(asset: AssetToFetch, href: string, ctx: AssetFetchContext, err: unknown, verdict: DownloadVerdict, code: string): ApplicationFailure {
+function assetFailure(
+  asset: AssetToFetch,
+  href: string,
+  ctx: AssetFetchContext,
+  err: unknown,
+  verdict: DownloadVerdict,
+  code: string,
+): ApplicationFailure {
   const reason = err instanceof Error ? err.message : String(err);
   const download = err instanceof DownloadError ? err : undefined;
   return classifiedFailure({
@@ -81,7 +88,14 @@ export async function fetchAsset(asset: AssetToFetch, ctx: AssetFetchContext): P
         continue;
       }
       const final = verdict === 'download-again' ? `${code} after ${wrongBytes} full downloads` : undefined;
-      throw assetFailure(asset, href, ctx, final ? new DownloadError(code, `${(err as Error).message} (${final})`) : err, verdict, code);
+      throw assetFailure(
+        asset,
+        href,
+        ctx,
+        final ? new DownloadError(code, `${(err as Error).message} (${final})`) : err,
+        verdict,
+        code,
+      );
     }
   }
 }

@@ -16,7 +16,13 @@ import { InvalidSpecError } from '../src/core/batch-spec/validate';
 /** Network answers that mean "no backend here" rather than "busy". */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 /** Codes backends answer for a refused login. */
-const LOGIN_REFUSED_CODES = new Set(['CredentialsInvalid', 'AuthenticationRequired', 'AuthenticationSchemeInvalid', 'TokenInvalid', 'TokenExpired']);
+const LOGIN_REFUSED_CODES = new Set([
+  'CredentialsInvalid',
+  'AuthenticationRequired',
+  'AuthenticationSchemeInvalid',
+  'TokenInvalid',
+  'TokenExpired',
+]);
 
 /** What to change on the worker when the backend refuses its login. */
 function loginFix(connections: OpenEOConnections, backend: BackendRef): string {
@@ -38,7 +44,12 @@ async function whoAmI(connections: OpenEOConnections, backend: BackendRef): Prom
       await (await connections.get(backend)).describeAccount();
       return;
     } catch (err) {
-      if (retry === 0 && !(err instanceof BackendLoginError) && !(err instanceof BackendConfigError) && isAuthFailure(describeFailure(err))) {
+      if (
+        retry === 0 &&
+        !(err instanceof BackendLoginError) &&
+        !(err instanceof BackendConfigError) &&
+        isAuthFailure(describeFailure(err))
+      ) {
         await connections.forget(backend);
         continue;
       }
@@ -71,24 +82,38 @@ export interface BackendAccessFailure {
   unreachable: boolean;
 }
 
-function definite(type: BackendAccessFailure['type'], field: string, problem: string, message = `${field}: ${problem}`, issues?: SpecErrorDetails[]): BackendAccessFailure {
+function definite(
+  type: BackendAccessFailure['type'],
+  field: string,
+  problem: string,
+  message = `${field}: ${problem}`,
+  issues?: SpecErrorDetails[],
+): BackendAccessFailure {
   return { type, field, problem, message, transient: false, unreachable: false, ...(issues ? { issues } : {}) };
 }
 
 /** Connects and logs in to the backend (`GET /me`); classifies what went wrong, if anything. */
-export async function backendAccessFailure(connections: OpenEOConnections, backend: BackendRef, i: number): Promise<BackendAccessFailure | undefined> {
+export async function backendAccessFailure(
+  connections: OpenEOConnections,
+  backend: BackendRef,
+  i: number,
+): Promise<BackendAccessFailure | undefined> {
   try {
     await whoAmI(connections, backend);
     return undefined;
   } catch (err) {
     if (err instanceof BackendConfigError) {
-      const invalid = new InvalidSpecError([{ field: `backends[${i}]`, problem: err.message, fix: 'configure the worker for this backend', code: err.code }]);
+      const invalid = new InvalidSpecError([
+        { field: `backends[${i}]`, problem: err.message, fix: 'configure the worker for this backend', code: err.code },
+      ]);
       return definite('InvalidBatchSpec', `backends[${i}]`, err.message, invalid.message, invalid.issues);
     }
-    const loginFailed = (reason: string) => definite('BackendLoginFailed', `backends[${i}]`, `cannot log in to backend "${backend.name}": ${reason}`);
+    const loginFailed = (reason: string) =>
+      definite('BackendLoginFailed', `backends[${i}]`, `cannot log in to backend "${backend.name}": ${reason}`);
     if (err instanceof BackendLoginError) return loginFailed(err.message);
     const failure = describeFailure(err);
-    if (refusedLogin(failure)) return loginFailed(`${failure.code}: ${failure.message}; ${loginFix(connections, backend)}`);
+    if (refusedLogin(failure))
+      return loginFailed(`${failure.code}: ${failure.message}; ${loginFix(connections, backend)}`);
     const problem = `cannot connect to backend "${backend.name}" at ${backend.url}: ${failure.code}: ${failure.message}; check the URL and that the backend is up`;
     return {
       type: 'BackendUnreachable',

@@ -123,7 +123,8 @@ export class BackendJobs {
     if (this.busy || this.released || this.jobs.size === 0) return;
     const { clock, maxHeartbeatIntervalMs: max } = this.options;
     let next = Infinity;
-    for (const job of this.jobs.values()) next = Math.min(next, job.due, job.lastHeartbeat + heartbeatInterval(job, max));
+    for (const job of this.jobs.values())
+      next = Math.min(next, job.due, job.lastHeartbeat + heartbeatInterval(job, max));
     this.timer = clock.after(Math.max(0, next - clock.now()), () => void this.tick());
   }
 
@@ -163,7 +164,9 @@ export class BackendJobs {
         if (isLoginFailure(err)) return this.loginFailed(due, err);
         // A backend whose listing fails is read job by job for a while (each look costs one request either way).
         this.listingPausedUntil = clock.now() + LISTING_PAUSE_MS;
-        this.options.log?.(`listing the jobs of ${this.backend.name} failed (${reasonOf(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`);
+        this.options.log?.(
+          `listing the jobs of ${this.backend.name} failed (${reasonOf(err)}); reading them one by one for ${LISTING_PAUSE_MS / 60_000} minutes`,
+        );
       }
       const at = Math.round((sent + clock.now()) / 2);
       // Every followed job the listing shows is observed, due or not.
@@ -171,7 +174,11 @@ export class BackendJobs {
       await inParallel(shown, SETTLING_AT_ONCE, (job) => this.observe(job, listed.get(job.jobId)!, at));
     }
     // One read per job, for every wait on it (a hand-over beside its tile's wait shares it).
-    const alone = [...new Set(due.filter((job) => !listed.has(job.jobId) && this.jobs.get(keyOf(job)) === job).map((job) => job.jobId))];
+    const alone = [
+      ...new Set(
+        due.filter((job) => !listed.has(job.jobId) && this.jobs.get(keyOf(job)) === job).map((job) => job.jobId),
+      ),
+    ];
     await inParallel(alone, READING_AT_ONCE, async (jobId) => {
       const sent = clock.now();
       const waits = [...this.jobs.values()].filter((job) => job.jobId === jobId);
@@ -261,7 +268,9 @@ export class BackendJobs {
       return;
     }
     const pause = Math.min(...waits.map((job) => this.backOff(job)));
-    this.options.log?.(`job ${jobId} on ${this.backend.name}: ${reasonOf(err)}; looking again in ${Math.round(pause / 1000)} s`);
+    this.options.log?.(
+      `job ${jobId} on ${this.backend.name}: ${reasonOf(err)}; looking again in ${Math.round(pause / 1000)} s`,
+    );
   }
 
   /**
@@ -275,7 +284,9 @@ export class BackendJobs {
     if (this.loginFailure !== undefined) return;
     this.loginFailure = err.message;
     const jobs = this.jobCount();
-    this.options.log?.(`backend ${this.backend.name}: ${err.message}; its ${jobs} followed job${jobs === 1 ? ' is' : 's are'} looked at again, further apart up to polling.maxIntervalSeconds, until the login works`);
+    this.options.log?.(
+      `backend ${this.backend.name}: ${err.message}; its ${jobs} followed job${jobs === 1 ? ' is' : 's are'} looked at again, further apart up to polling.maxIntervalSeconds, until the login works`,
+    );
   }
 
   /** A look worked: a login that failed before works again. */
@@ -288,7 +299,10 @@ export class BackendJobs {
   /** The pause before a wait's next look after a failed one: doubling, within the wait's polling bounds. */
   private backOff(job: Followed<unknown>): number {
     job.failures += 1;
-    const pause = Math.min(job.polling.maxIntervalMs, Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1));
+    const pause = Math.min(
+      job.polling.maxIntervalMs,
+      Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1),
+    );
     job.notBefore = this.options.clock.now() + pause;
     planNextLook(job);
     return pause;
@@ -311,7 +325,12 @@ export class BackendJobs {
   /** A wait's heartbeat details: what a later attempt goes on from (`observationsFrom`). */
   private detailsOf(job: Followed<unknown>): unknown {
     const last = job.history[job.history.length - 1];
-    return { status: last?.status ?? job.knownStatus, progress: last?.progress, observations: job.history, trackedBy: 'job-tracker' };
+    return {
+      status: last?.status ?? job.knownStatus,
+      progress: last?.progress,
+      observations: job.history,
+      trackedBy: 'job-tracker',
+    };
   }
 
   /** The server no longer wants this wait: cancelled, timed out, completed elsewhere, or paused. */
@@ -323,7 +342,9 @@ export class BackendJobs {
       this.drop(job);
     } else {
       // The server is unreachable: heartbeat again next round; the timeout decides.
-      this.options.log?.(`heartbeat of the wait for job ${job.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.log?.(
+        `heartbeat of the wait for job ${job.jobId}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 
@@ -333,7 +354,9 @@ export class BackendJobs {
       await call();
     } catch (err) {
       if (err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError) return;
-      this.options.log?.(`could not settle the wait for job ${job.jobId}: ${err instanceof Error ? err.message : String(err)}`);
+      this.options.log?.(
+        `could not settle the wait for job ${job.jobId}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 }

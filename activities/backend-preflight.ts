@@ -26,12 +26,18 @@ export interface JobRequirements {
 
 /** The defaults a process definition declares for its parameters. */
 function declaredDefaults(definition: ProcessDefinition | undefined): Record<string, unknown> {
-  const defaults = (definition?.parameters ?? []).filter((p) => p.default !== undefined).map((p) => [p.name, p.default]);
+  const defaults = (definition?.parameters ?? [])
+    .filter((p) => p.default !== undefined)
+    .map((p) => [p.name, p.default]);
   return Object.fromEntries(defaults);
 }
 
 /** What the job of `tile` asks of a backend: its graph, and the collections and formats in it (or in its UDP). */
-export function jobRequirements(spec: BatchSpec, tile: Tile | undefined, definition: ProcessDefinition | undefined): JobRequirements {
+export function jobRequirements(
+  spec: BatchSpec,
+  tile: Tile | undefined,
+  definition: ProcessDefinition | undefined,
+): JobRequirements {
   const { process } = spec;
   // Without a process a job factory builds every job: there is nothing to check before it runs.
   if (!process) return { processGraph: undefined, collections: [], formats: [] };
@@ -134,7 +140,10 @@ async function checkFormats({ backend, field, connection, result }: Check, forma
   result.checked.push('file formats');
 }
 
-async function validate({ backend, field, connection, result }: Check, processGraph: ProcessGraph | undefined): Promise<void> {
+async function validate(
+  { backend, field, connection, result }: Check,
+  processGraph: ProcessGraph | undefined,
+): Promise<void> {
   if (!processGraph) {
     result.unchecked.push('validation: no tile to build a process graph from');
     return;
@@ -143,7 +152,10 @@ async function validate({ backend, field, connection, result }: Check, processGr
     result.unchecked.push('the backend offers no POST /validation');
     return;
   }
-  const errors = (await connection.validateProcess({ process_graph: processGraph })) as Array<{ code?: string; message?: string }>;
+  const errors = (await connection.validateProcess({ process_graph: processGraph })) as Array<{
+    code?: string;
+    message?: string;
+  }>;
   for (const error of errors) {
     result.problems.push({
       field,
@@ -159,7 +171,12 @@ async function validate({ backend, field, connection, result }: Check, processGr
  * Asks the backend about the job's collections, formats and graph. Call it once the login
  * works (see `backendAccessFailure`); a check the backend cannot answer is listed as unchecked.
  */
-export async function preflightBackend(connections: OpenEOConnections, backend: BackendRef, i: number, job: JobRequirements): Promise<BackendPreflight> {
+export async function preflightBackend(
+  connections: OpenEOConnections,
+  backend: BackendRef,
+  i: number,
+  job: JobRequirements,
+): Promise<BackendPreflight> {
   const result: BackendPreflight = { problems: [], unchecked: [], checked: [] };
   const check: Check = { backend, field: `backends[${i}]`, connection: await connections.get(backend), result };
   const steps: Array<[string, () => Promise<void>]> = [
@@ -182,7 +199,18 @@ export async function preflightBackend(connections: OpenEOConnections, backend: 
  * The backend checks of a batch's job on `spec.backends[i]`: the job of the first tile that may
  * run there (see `firstTileFor`). Call it once the login works.
  */
-export function preflightBatchJob(connections: OpenEOConnections, spec: BatchSpec, i: number, tiles: TilePlan | undefined, definition: ProcessDefinition | undefined): Promise<BackendPreflight> {
+export function preflightBatchJob(
+  connections: OpenEOConnections,
+  spec: BatchSpec,
+  i: number,
+  tiles: TilePlan | undefined,
+  definition: ProcessDefinition | undefined,
+): Promise<BackendPreflight> {
   const backend = spec.backends[i];
-  return preflightBackend(connections, backend, i, jobRequirements(spec, firstTileFor(tiles, backend.name), definition));
+  return preflightBackend(
+    connections,
+    backend,
+    i,
+    jobRequirements(spec, firstTileFor(tiles, backend.name), definition),
+  );
 }

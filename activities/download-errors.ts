@@ -22,10 +22,12 @@ export class DownloadError extends Error {
   /** A failure below HTTP: a reset, a timeout, a cut body. */
   static network(err: unknown): DownloadError {
     if (err instanceof DownloadError) return err;
-    const e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
+    const e = err as
+      { name?: unknown; message?: unknown; code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
     if (e?.name === 'AbortError') return new DownloadError('IdleTimeout', 'no data arrived in time (timeout)');
     const code = [e?.cause?.code, e?.code].find((c): c is string => typeof c === 'string') ?? 'NetworkError';
-    const reason = [e?.cause?.message, e?.message].find((m): m is string => typeof m === 'string' && m !== '') ?? String(err);
+    const reason =
+      [e?.cause?.message, e?.message].find((m): m is string => typeof m === 'string' && m !== '') ?? String(err);
     return new DownloadError(code, `the connection failed (${reason})`);
   }
 }

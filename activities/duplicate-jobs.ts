@@ -37,7 +37,11 @@ export function unstartedTwins(jobs: ListedJob[], batchId: string): ListedJob[] 
     twins.push(job);
     byTitle.set(job.title, twins);
   }
-  return [...byTitle.values()].flatMap((twins) => oldestFirst(twins).slice(1).filter((job) => job.status === 'created'));
+  return [...byTitle.values()].flatMap((twins) =>
+    oldestFirst(twins)
+      .slice(1)
+      .filter((job) => job.status === 'created'),
+  );
 }
 
 export function createDuplicateSweepActivities(connections: OpenEOConnections) {
@@ -50,7 +54,8 @@ export function createDuplicateSweepActivities(connections: OpenEOConnections) {
         const batchJobs: ListedJob[] = [];
         await readJobListing(connection, SWEEP_PAGE, (job) => {
           listed += 1;
-          if (job.title && isBatchJobTitle(job.title, input.batchId)) batchJobs.push({ id: job.id, title: job.title, status: job.status, created: job.created });
+          if (job.title && isBatchJobTitle(job.title, input.batchId))
+            batchJobs.push({ id: job.id, title: job.title, status: job.status, created: job.created });
         });
         const twins = unstartedTwins(batchJobs, input.batchId);
         for (const twin of twins) await jobHandle(connection, twin.id).deleteJob();

@@ -51,7 +51,9 @@ interface RawGet {
 /** The page's `rel=next` link, absolute, or undefined. */
 function nextLink(page: LogsPage, base: string): string | undefined {
   if (!Array.isArray(page.links)) return undefined;
-  const next = (page.links as { rel?: unknown; href?: unknown }[]).find((link) => link?.rel === 'next' && typeof link.href === 'string');
+  const next = (page.links as { rel?: unknown; href?: unknown }[]).find(
+    (link) => link?.rel === 'next' && typeof link.href === 'string',
+  );
   try {
     return next ? new URL(next.href as string, base).toString() : undefined;
   } catch {
@@ -64,19 +66,28 @@ function entryKey(entry: LogEntry): string {
   return typeof entry.id === 'string' ? `id:${entry.id}` : `entry:${JSON.stringify(entry)}`;
 }
 
-export async function readJobLogs(connection: Connection, jobId: string, limits: LogPagingLimits = DEFAULT_LOG_LIMITS): Promise<JobLogs> {
+export async function readJobLogs(
+  connection: Connection,
+  jobId: string,
+  limits: LogPagingLimits = DEFAULT_LOG_LIMITS,
+): Promise<JobLogs> {
   const raw = connection as unknown as RawGet;
   const base = connection.getBaseUrl();
   const path = `/jobs/${encodeURIComponent(jobId)}/logs`;
   const entries: LogEntry[] = [];
   const seen = new Set<string>();
   const requested = new Set<string>();
-  const done = (complete: boolean, stoppedBecause: string, pages: number): JobLogs => ({ entries, pages, complete, stoppedBecause });
+  const done = (complete: boolean, stoppedBecause: string, pages: number): JobLogs => ({
+    entries,
+    pages,
+    complete,
+    stoppedBecause,
+  });
   // The first page, then either a next link (a full URL) or an offset into the same endpoint.
   let request: { url: string; query?: Record<string, unknown> } = { url: path, query: { limit: limits.pageSize } };
   // A backend that gave a next link once pages by links: a page without one is its last.
   let pagesByLinks = false;
-  for (let pages = 0; ; ) {
+  for (let pages = 0; ;) {
     if (pages >= limits.maxPages) return done(false, `read the maximum of ${limits.maxPages} pages`, pages);
     const key = `${request.url} ${JSON.stringify(request.query ?? {})}`;
     if (requested.has(key)) return done(true, 'the backend pointed to a page already read', pages);
@@ -91,12 +102,15 @@ export async function readJobLogs(connection: Connection, jobId: string, limits:
       return done(false, `page ${pages + 1} failed: ${failure.code}: ${failure.message}`, pages);
     }
     pages += 1;
-    const logs = (Array.isArray(page.logs) ? page.logs : []).filter((e): e is LogEntry => typeof e === 'object' && e !== null);
+    const logs = (Array.isArray(page.logs) ? page.logs : []).filter(
+      (e): e is LogEntry => typeof e === 'object' && e !== null,
+    );
     if (logs.length === 0) return done(true, 'the last page was empty', pages);
     const fresh = logs.filter((entry) => !seen.has(entryKey(entry)));
     if (fresh.length === 0) return done(true, 'the backend sent a page already read', pages);
     for (const entry of fresh) {
-      if (entries.length >= limits.maxEntries) return done(false, `read the maximum of ${limits.maxEntries} entries`, pages);
+      if (entries.length >= limits.maxEntries)
+        return done(false, `read the maximum of ${limits.maxEntries} entries`, pages);
       seen.add(entryKey(entry));
       entries.push(entry);
     }

@@ -2,7 +2,12 @@
  * One wait the tracker follows, and its rules: which status answers it, when it is due for its
  * next look, and how often it heartbeats. Pure, so `BackendJobs` stays the loop.
  */
-import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError, ActivityPausedError } from '@temporalio/client';
+import {
+  ActivityCancelledError,
+  ActivityCompletionError,
+  ActivityNotFoundError,
+  ActivityPausedError,
+} from '@temporalio/client';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../src/core/records';
 import type { FollowRequest } from './tracker-types';
 import { nextLook } from './polling';
@@ -33,7 +38,12 @@ export function keyOf(job: FollowRequest<unknown>): string {
 
 /** The server's answer to a heartbeat of a wait it no longer wants. */
 export function isRefusal(err: unknown): boolean {
-  return err instanceof ActivityCancelledError || err instanceof ActivityNotFoundError || err instanceof ActivityCompletionError || err instanceof ActivityPausedError;
+  return (
+    err instanceof ActivityCancelledError ||
+    err instanceof ActivityNotFoundError ||
+    err instanceof ActivityCompletionError ||
+    err instanceof ActivityPausedError
+  );
 }
 
 /** Works out when the job is due for its next look (0: at once), from its observations. */

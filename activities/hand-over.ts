@@ -53,9 +53,11 @@ async function jobAhead(workflowId: string): Promise<JobAhead> {
       return { none: `the tile ahead could not be asked (${err instanceof Error ? err.message : String(err)})` };
     }
     // A tile ahead that ended after its job finished gave its slot on: to this tile.
-    if (record.status !== 'running' && record.backendStatus === 'finished' && record.openeoJobId !== undefined) return { jobId: record.openeoJobId, status: 'finished' };
+    if (record.status !== 'running' && record.backendStatus === 'finished' && record.openeoJobId !== undefined)
+      return { jobId: record.openeoJobId, status: 'finished' };
     if (record.status !== 'running') return { none: `the tile ahead ended ${record.status}` };
-    if (record.openeoJobId !== undefined && record.backendStatus !== undefined) return { jobId: record.openeoJobId, status: record.backendStatus };
+    if (record.openeoJobId !== undefined && record.backendStatus !== undefined)
+      return { jobId: record.openeoJobId, status: record.backendStatus };
     ctx.heartbeat();
     await ctx.sleep(AHEAD_ASKED_EVERY_MS);
   }
@@ -68,7 +70,11 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
    * would run it again. A start that fails is no failure of the hand-over: the tile starts the
    * job itself once its window gives it the slot.
    */
-  async function startIfAheadFinished({ backend, jobId }: JobAt, aheadStatus: OpenEOJobStatus, retried: boolean): Promise<HandOver> {
+  async function startIfAheadFinished(
+    { backend, jobId }: JobAt,
+    aheadStatus: OpenEOJobStatus,
+    retried: boolean,
+  ): Promise<HandOver> {
     if (aheadStatus !== 'finished') return { jobId, started: false, reason: `the job ahead ended ${aheadStatus}` };
     try {
       return await callOpenEO(connections, backend, 'start the lined-up job', async (connection): Promise<HandOver> => {
@@ -81,7 +87,11 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
         return { jobId, started: true, job: { status: 'queued' } };
       });
     } catch (err) {
-      return { jobId, started: false, reason: `starting the lined-up job failed: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        jobId,
+        started: false,
+        reason: `starting the lined-up job failed: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
   }
 
@@ -95,10 +105,13 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
     async startJobAfter(input: StartAfterInput): Promise<HandOver> {
       const ctx = Context.current();
       const retried = ctx.info.attempt > 1;
-      const created = await callOpenEO(connections, input.backend, 'create the job', (connection) => createOrRecover(connection, input, earlierTryOf(ctx.info)));
+      const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
+        createOrRecover(connection, input, earlierTryOf(ctx.info)),
+      );
       const mine = { backend: input.backend, jobId: created.id };
       // An earlier attempt started it already: its answer was lost.
-      if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, started: true, job: { status: created.status } };
+      if (created.status !== undefined && created.status !== 'created')
+        return { jobId: created.id, started: true, job: { status: created.status } };
       const ahead = await jobAhead(input.aheadWorkflowId);
       if ('none' in ahead) return { jobId: created.id, started: false, reason: ahead.none };
       if (TERMINAL_JOB_STATUSES.includes(ahead.status)) return startIfAheadFinished(mine, ahead.status, retried);

@@ -9,7 +9,12 @@ import type { CredentialStore } from '../src/core/openeo/credentials';
 import { createSpecCheckActivities } from './spec-checks';
 import { createTilePageActivities } from './tile-pages';
 import type { JobDescription } from './job-requests';
-import { createJobActivities, DEFAULT_CANCEL_CONFIRMATION, trackerLookups, type CancelConfirmation } from './openeo-jobs';
+import {
+  createJobActivities,
+  DEFAULT_CANCEL_CONFIRMATION,
+  trackerLookups,
+  type CancelConfirmation,
+} from './openeo-jobs';
 import { createDuplicateSweepActivities } from './duplicate-jobs';
 import { createHandOverActivities } from './hand-over';
 import { JobTracker } from './job-tracker';
@@ -93,7 +98,10 @@ export function createWorkerActivities(deps: ActivityDependencies) {
   const log = (message: string) => (deps.logger ?? Runtime.instance().logger).warn(message);
   const tracker = new JobTracker(trackerLookups(connections, ended), { log });
   const activities = {
-    ...createSpecCheckActivities(connections, { jobFactories: deps.jobFactories ?? {}, postprocessors: deps.postprocessors ?? {} }),
+    ...createSpecCheckActivities(connections, {
+      jobFactories: deps.jobFactories ?? {},
+      postprocessors: deps.postprocessors ?? {},
+    }),
     ...createTilePageActivities(),
     ...createJobActivities(connections, deps.cancelConfirmation ?? DEFAULT_CANCEL_CONFIRMATION, tracker),
     ...createHandOverActivities(connections, tracker),
@@ -103,7 +111,10 @@ export function createWorkerActivities(deps: ActivityDependencies) {
     ...createPostprocessActivities(deps.postprocessors ?? {}),
     ...createTileExtrasActivities(),
   };
-  return { activities: withBackendQuotas(activities, quotaGateOptions(deps)), releaseWaits: (reason?: string) => tracker.release(reason) };
+  return {
+    activities: withBackendQuotas(activities, quotaGateOptions(deps)),
+    releaseWaits: (reason?: string) => tracker.release(reason),
+  };
 }
 
 /** The activity interface workflows proxy (imported as a type only). */

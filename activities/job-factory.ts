@@ -4,7 +4,14 @@
  * in the tile's history, so it holds the job's definition only, never a secret.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { InvalidJobPlanError, loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryHelpers, type TileJobPlan } from '../src/core/hooks/job-factory';
+import {
+  InvalidJobPlanError,
+  loadCollectionGraph,
+  normalizeJobPlan,
+  type JobFactory,
+  type JobFactoryHelpers,
+  type TileJobPlan,
+} from '../src/core/hooks/job-factory';
 import type { BackendRef } from '../src/core/openeo/connections';
 import { tileArguments, tileProcessGraph, type Tile } from '../src/core/batch-spec/arguments';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
@@ -34,8 +41,14 @@ function helpersFor(input: PlanTileJobInput): JobFactoryHelpers {
   return {
     processGraphFor: (process, args) => tileProcessGraph(process, args),
     specProcessGraph: () => {
-      if (!input.process) throw new Error('specProcessGraph(): the spec has no "process"; give one in the spec, or build the graph with processGraphFor() or loadCollection()');
-      return tileProcessGraph(input.process, tileArguments(input.tile, input.parameterDefaults, input.parameterMapping));
+      if (!input.process)
+        throw new Error(
+          'specProcessGraph(): the spec has no "process"; give one in the spec, or build the graph with processGraphFor() or loadCollection()',
+        );
+      return tileProcessGraph(
+        input.process,
+        tileArguments(input.tile, input.parameterDefaults, input.parameterMapping),
+      );
     },
     loadCollection: (options) => loadCollectionGraph(input.tile, options),
     skip: (reason) => ({ skip: reason }),
@@ -54,16 +67,30 @@ export function createJobFactoryActivities(factories: Record<string, JobFactory>
       const where = `job factory "${input.jobFactory}" for tile "${input.tile.id}"`;
       if (!factory) {
         // Another worker on the queue may have it: retryable, within the workflow's few attempts.
-        throw ApplicationFailure.retryable(`${where}: no such factory on this worker (registered: ${registeredNames(factories)}); register it with createOpenEOPlugin({ jobFactories })`, JOB_FACTORY_FAILED);
+        throw ApplicationFailure.retryable(
+          `${where}: no such factory on this worker (registered: ${registeredNames(factories)}); register it with createOpenEOPlugin({ jobFactories })`,
+          JOB_FACTORY_FAILED,
+        );
       }
       const helpers = helpersFor(input);
-      const context = { batchId: input.batchId, backend: { name: input.backend.name, url: input.backend.url }, attempt: input.attempt, parameterDefaults: input.parameterDefaults, helpers };
+      const context = {
+        batchId: input.batchId,
+        backend: { name: input.backend.name, url: input.backend.url },
+        attempt: input.attempt,
+        parameterDefaults: input.parameterDefaults,
+        helpers,
+      };
       let answer: unknown;
       try {
         answer = await factory(input.tile, context);
       } catch (err) {
-        Context.current().log.warn(`${where} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        throw ApplicationFailure.retryable(`${where} failed: ${err instanceof Error ? err.message : String(err)}`, JOB_FACTORY_FAILED);
+        Context.current().log.warn(
+          `${where} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+        throw ApplicationFailure.retryable(
+          `${where} failed: ${err instanceof Error ? err.message : String(err)}`,
+          JOB_FACTORY_FAILED,
+        );
       }
       try {
         return normalizeJobPlan(answer, helpers);

@@ -76,7 +76,12 @@ const TITLE_LOOKUP_PAGE = 200;
  * order, so a listing seen in any other order (or without `created`) is read to its end: a user
  * with tens of thousands of jobs then costs many pages, never a wrong answer.
  */
-export async function readJobListing(connection: Connection, pageSize: number, visit: (job: ListedJob) => void, createdSince?: number): Promise<void> {
+export async function readJobListing(
+  connection: Connection,
+  pageSize: number,
+  visit: (job: ListedJob) => void,
+  createdSince?: number,
+): Promise<void> {
   const pages = connection.paginateJobs(pageSize);
   let newestFirst = true;
   let previous = Number.POSITIVE_INFINITY;
@@ -94,7 +99,11 @@ export async function readJobListing(connection: Connection, pageSize: number, v
 }
 
 /** The backend's jobs with this title, oldest first; `createdSince` bounds the listing read (see `readJobListing`). */
-export async function jobsTitled(connection: Connection, title: string, createdSince?: number): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
+export async function jobsTitled(
+  connection: Connection,
+  title: string,
+  createdSince?: number,
+): Promise<{ id: string; status?: OpenEOJobStatus; created?: string }[]> {
   const found: ListedJob[] = [];
   await readJobListing(connection, TITLE_LOOKUP_PAGE, (job) => job.title === title && found.push(job), createdSince);
   return oldestFirst(found).map((job) => ({ id: job.id, status: job.status, created: job.created }));
@@ -122,7 +131,11 @@ export function oldestFirst<T extends { id: string; created?: string }>(jobs: T[
  * have been carried out by the backend after our retry created the job again. Extra jobs were
  * never started, so deleting them loses nothing.
  */
-async function keepOldestJob(connection: Connection, title: string, createdSince?: number): Promise<{ id: string; status?: OpenEOJobStatus } | undefined> {
+async function keepOldestJob(
+  connection: Connection,
+  title: string,
+  createdSince?: number,
+): Promise<{ id: string; status?: OpenEOJobStatus } | undefined> {
   const [oldest, ...extra] = await jobsTitled(connection, title, createdSince);
   for (const job of extra) await jobHandle(connection, job.id).deleteJob();
   return oldest;
@@ -172,7 +185,8 @@ async function postJob(connection: Connection, input: CreateJobInput): Promise<s
   });
   const id = response.headers['openeo-identifier'];
   // Without the header the job may exist all the same: the retry finds it by its title.
-  if (typeof id !== 'string') throw new Error('the backend created the job without answering its id (no OpenEO-Identifier header)');
+  if (typeof id !== 'string')
+    throw new Error('the backend created the job without answering its id (no OpenEO-Identifier header)');
   return id;
 }
 
@@ -193,7 +207,11 @@ export function earlierTryOf(info: { attempt: number; scheduledTimestampMs: numb
  * Creates the job, or after an earlier try finds the one it created (by its unique title) and
  * keeps only the oldest of that title.
  */
-export async function createOrRecover(connection: Connection, input: CreateJobInput, retry?: EarlierTry): Promise<CreatedJob> {
+export async function createOrRecover(
+  connection: Connection,
+  input: CreateJobInput,
+  retry?: EarlierTry,
+): Promise<CreatedJob> {
   // Backends' clocks may differ from ours: the lookup reads back well before the first try.
   const createdSince = retry?.firstTry === undefined ? undefined : retry.firstTry - CLOCK_SKEW_ALLOWANCE_MS;
   if (retry) {

@@ -17,7 +17,14 @@ import { BackendJobs, stoppedFailure } from './backend-jobs';
 import type { Followed } from './followed-wait';
 import type { FollowRequest, JobLookups, TrackerClock, TrackerOptions, WaitCompletions } from './tracker-types';
 
-export type { FollowRequest, JobLookups, JobStatusReading, TrackerClock, TrackerOptions, WaitCompletions } from './tracker-types';
+export type {
+  FollowRequest,
+  JobLookups,
+  JobStatusReading,
+  TrackerClock,
+  TrackerOptions,
+  WaitCompletions,
+} from './tracker-types';
 
 const SYSTEM_CLOCK: TrackerClock = {
   now: () => Date.now(),
@@ -39,7 +46,12 @@ export class JobTracker {
     private readonly lookups: JobLookups,
     options: TrackerOptions = {},
   ) {
-    this.options = { listFrom: options.listFrom ?? 2, maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000, log: options.log, clock: options.clock ?? SYSTEM_CLOCK };
+    this.options = {
+      listFrom: options.listFrom ?? 2,
+      maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000,
+      log: options.log,
+      clock: options.clock ?? SYSTEM_CLOCK,
+    };
   }
 
   /** Jobs followed now, over all backends. */
@@ -69,6 +81,14 @@ export class JobTracker {
       this.backends.set(key, jobs);
     }
     const now = this.options.clock.now();
-    jobs.add({ ...request, since: now, lastHeartbeat: now, failures: 0, notBefore: 0, due: 0, aimedAtEnd: false } as Followed<unknown>);
+    jobs.add({
+      ...request,
+      since: now,
+      lastHeartbeat: now,
+      failures: 0,
+      notBefore: 0,
+      due: 0,
+      aimedAtEnd: false,
+    } as Followed<unknown>);
   }
 }

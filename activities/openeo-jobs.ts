@@ -9,7 +9,17 @@ import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connectio
 import type { OpenEOJobStatus } from '../src/core/records';
 import { TERMINAL_JOB_STATUSES } from '../src/core/records';
 import { callOpenEO } from './failures';
-import { createOrRecover, describe, earlierTryOf, jobHandle, queueJob, snapshot, type CreateJobInput, type JobDescription, type JobSnapshot } from './job-requests';
+import {
+  createOrRecover,
+  describe,
+  earlierTryOf,
+  jobHandle,
+  queueJob,
+  snapshot,
+  type CreateJobInput,
+  type JobDescription,
+  type JobSnapshot,
+} from './job-requests';
 import { JobTracker, type JobLookups } from './job-tracker';
 import { observationsFrom, trimHistory } from './polling';
 import type { EndedJobDescriptions } from './ended-jobs';
@@ -93,7 +103,10 @@ function attemptDeadline(): number {
  */
 function leaveToRetryIfTimedOut(jobId: string, deadline: number): void {
   if (Date.now() < deadline) return;
-  throw ApplicationFailure.retryable(`the attempt that created job ${jobId} outlived its start-to-close timeout, so it leaves the start to its retry`, 'AttemptTimedOut');
+  throw ApplicationFailure.retryable(
+    `the attempt that created job ${jobId} outlived its start-to-close timeout, so it leaves the start to its retry`,
+    'AttemptTimedOut',
+  );
 }
 
 /** A failure of the start, carrying the id of the job that was created (see `jobIdOfFailure`). */
@@ -122,10 +135,15 @@ function listingLimit(following: number): number {
  * The tracker's requests, through the same connections, gates and error classification as every
  * call. A job read alone that turns out finished leaves its description in `ended`, for its download.
  */
-export function trackerLookups(connections: OpenEOConnections, ended?: EndedJobDescriptions<JobDescription>): JobLookups {
+export function trackerLookups(
+  connections: OpenEOConnections,
+  ended?: EndedJobDescriptions<JobDescription>,
+): JobLookups {
   return {
     one: async (backend, jobId) => {
-      const job = await callOpenEO(connections, backend, 'check the job status', (connection) => describe(connection, jobId));
+      const job = await callOpenEO(connections, backend, 'check the job status', (connection) =>
+        describe(connection, jobId),
+      );
       if (job.status === 'finished') ended?.remember(backend, jobId, job);
       return job;
     },
@@ -154,7 +172,11 @@ export function createJobActivities(
     let job = afterRequest;
     for (let check = 0; STILL_ACTIVE.includes(job.status) && check < confirmation.checks; check++) {
       await sleepWithHeartbeats(confirmation.intervalMs * 2 ** check, { cancel: 'requested', status: job.status });
-      job = snapshot(await callOpenEO(connections, input.backend, 'check the cancelled job', (connection) => describe(connection, input.jobId)));
+      job = snapshot(
+        await callOpenEO(connections, input.backend, 'check the cancelled job', (connection) =>
+          describe(connection, input.jobId),
+        ),
+      );
     }
     return { ...job, cancelTaken: !STILL_ACTIVE.includes(job.status) };
   }
@@ -196,9 +218,14 @@ export function createJobActivities(
       const deadline = attemptDeadline();
       const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
         // A called-off hand-over made its job after the tile lined up (tiles of 0.7.0 do not say when).
-        createOrRecover(connection, input, input.mayExist === true ? { firstTry: input.linedUpAt } : earlierTryOf(Context.current().info)),
+        createOrRecover(
+          connection,
+          input,
+          input.mayExist === true ? { firstTry: input.linedUpAt } : earlierTryOf(Context.current().info),
+        ),
       );
-      if (created.status !== undefined && created.status !== 'created') return { jobId: created.id, job: { status: created.status } };
+      if (created.status !== undefined && created.status !== 'created')
+        return { jobId: created.id, job: { status: created.status } };
       leaveToRetryIfTimedOut(created.id, deadline);
       try {
         await callOpenEO(connections, input.backend, 'start the job', (connection) => queueJob(connection, created.id));
@@ -246,7 +273,10 @@ export function createJobActivities(
           await jobHandle(connection, input.jobId).deleteJob();
           return { job: current, requested: false };
         }
-        return { job: snapshot((await jobHandle(connection, input.jobId).stopJob()) as unknown as JobDescription), requested: true };
+        return {
+          job: snapshot((await jobHandle(connection, input.jobId).stopJob()) as unknown as JobDescription),
+          requested: true,
+        };
       });
       return requested ? confirmCancel(input, job) : { ...job, cancelTaken: true };
     },

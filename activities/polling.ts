@@ -203,7 +203,10 @@ export function nextPollDelay(history: readonly PollObservation[], settings: Pol
 /** {@link nextPollDelay}, and whether that look is aimed just past the estimated end. */
 export function nextLook(history: readonly PollObservation[], settings: PollSettings): NextLook {
   const s = resolve(settings);
-  const guess = (ms: number): NextLook => ({ delayMs: Math.round(Math.min(s.max, Math.max(s.initial, ms))), aimedAtEnd: false });
+  const guess = (ms: number): NextLook => ({
+    delayMs: Math.round(Math.min(s.max, Math.max(s.initial, ms))),
+    aimedAtEnd: false,
+  });
   const atEnd = (ms: number): NextLook => ({ delayMs: Math.round(ms), aimedAtEnd: true });
   if (history.length === 0) return guess(s.initial);
   const phase = currentPhase(history);
@@ -220,7 +223,8 @@ export function nextLook(history: readonly PollObservation[], settings: PollSett
   // The end is near: one look just after it, however soon that is.
   if (remaining * s.safety < s.initial) return atEnd(Math.min(s.max, Math.max(MIN_WAIT_MS, aimed)));
   // The estimates agree: one look just after the end, however far that is (within reason).
-  if (estimatesAgree(history, s)) return atEnd(Math.max(s.initial, Math.min(aimed, Math.max(s.max, LEAP * phaseSpan(history)))));
+  if (estimatesAgree(history, s))
+    return atEnd(Math.max(s.initial, Math.min(aimed, Math.max(s.max, LEAP * phaseSpan(history)))));
   // Otherwise close in on it.
   return guess(remaining * s.safety);
 }
@@ -236,7 +240,14 @@ export function trimHistory(history: readonly PollObservation[], keep = MAX_KEPT
   return [phase[0], ...phase.slice(phase.length - (keep - 1))];
 }
 
-const STATUSES: ReadonlySet<string> = new Set<OpenEOJobStatus>(['created', 'queued', 'running', 'canceled', 'finished', 'error']);
+const STATUSES: ReadonlySet<string> = new Set<OpenEOJobStatus>([
+  'created',
+  'queued',
+  'running',
+  'canceled',
+  'finished',
+  'error',
+]);
 
 /**
  * Observations read back from an earlier attempt's heartbeat details, or none when the details
@@ -248,8 +259,19 @@ export function observationsFrom(details: unknown): PollObservation[] {
   const valid: PollObservation[] = [];
   for (const item of list as unknown[]) {
     const o = item as Partial<PollObservation> | null;
-    if (!o || typeof o.at !== 'number' || !Number.isFinite(o.at) || typeof o.status !== 'string' || !STATUSES.has(o.status)) return [];
-    valid.push(typeof o.progress === 'number' ? { at: o.at, status: o.status, progress: o.progress } : { at: o.at, status: o.status });
+    if (
+      !o ||
+      typeof o.at !== 'number' ||
+      !Number.isFinite(o.at) ||
+      typeof o.status !== 'string' ||
+      !STATUSES.has(o.status)
+    )
+      return [];
+    valid.push(
+      typeof o.progress === 'number'
+        ? { at: o.at, status: o.status, progress: o.progress }
+        : { at: o.at, status: o.status },
+    );
   }
   // Out-of-order times would make every rate meaningless.
   return valid.every((o, i) => i === 0 || o.at >= valid[i - 1].at) ? valid : [];

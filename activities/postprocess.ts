@@ -6,7 +6,11 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { MAX_POSTPROCESS_RESULT_BYTES, type PostprocessOutcome, type Postprocessor } from '../src/core/hooks/postprocess';
+import {
+  MAX_POSTPROCESS_RESULT_BYTES,
+  type PostprocessOutcome,
+  type Postprocessor,
+} from '../src/core/hooks/postprocess';
 import type { TileRecord } from '../src/core/records';
 import type { Tile } from '../src/core/batch-spec/tile-types';
 import { registeredNames } from './job-factory';
@@ -29,7 +33,10 @@ function checkedResult(result: unknown, where: string): unknown {
   try {
     json = JSON.stringify(result);
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`${where} returned a result that is not JSON (${(err as Error).message})`, POSTPROCESS_FAILED);
+    throw ApplicationFailure.nonRetryable(
+      `${where} returned a result that is not JSON (${(err as Error).message})`,
+      POSTPROCESS_FAILED,
+    );
   }
   if (json === undefined) return undefined;
   const bytes = Buffer.byteLength(json);
@@ -53,10 +60,14 @@ export function createPostprocessActivities(postprocessors: Record<string, Postp
       const where = `post-processor "${input.postprocess}" for tile "${input.tile.id}"`;
       const postprocessor = postprocessors[input.postprocess];
       if (!postprocessor) {
-        throw ApplicationFailure.retryable(`${where}: no such post-processor on this worker (registered: ${registeredNames(postprocessors)}); register it with createOpenEOPlugin({ postprocessors })`, POSTPROCESS_FAILED);
+        throw ApplicationFailure.retryable(
+          `${where}: no such post-processor on this worker (registered: ${registeredNames(postprocessors)}); register it with createOpenEOPlugin({ postprocessors })`,
+          POSTPROCESS_FAILED,
+        );
       }
       const { outputDir, files = [] } = input.record;
-      if (!outputDir) throw ApplicationFailure.nonRetryable(`${where}: the tile has no results folder`, POSTPROCESS_FAILED);
+      if (!outputDir)
+        throw ApplicationFailure.nonRetryable(`${where}: the tile has no results folder`, POSTPROCESS_FAILED);
       const written: string[] = [];
       let result: unknown;
       // The worker is alive while the hook runs, whether or not the hook heartbeats itself: a
@@ -78,7 +89,10 @@ export function createPostprocessActivities(postprocessors: Record<string, Postp
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         ctx.log.warn(`${where} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-        throw ApplicationFailure.retryable(`${where} failed: ${err instanceof Error ? err.message : String(err)}`, POSTPROCESS_FAILED);
+        throw ApplicationFailure.retryable(
+          `${where} failed: ${err instanceof Error ? err.message : String(err)}`,
+          POSTPROCESS_FAILED,
+        );
       } finally {
         clearInterval(alive);
       }

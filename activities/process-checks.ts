@@ -47,14 +47,20 @@ async function readDocument(url: string, timeoutMs: number): Promise<{ document:
 /** What a namespace URL that gave no definition means for the spec: a problem, or a check left undone. */
 function unreadDocument(url: string, err: HttpError): RemoteProcessCheck {
   if (err.problem === 'not-json') {
-    return namespaceProblem('namespace_not_json', `${url} does not answer JSON (${err.reason})`,
-      'give the URL of the JSON document itself, not a web page about it (for a file on GitHub, the raw file URL)');
+    return namespaceProblem(
+      'namespace_not_json',
+      `${url} does not answer JSON (${err.reason})`,
+      'give the URL of the JSON document itself, not a web page about it (for a file on GitHub, the raw file URL)',
+    );
   }
   if (err.status === undefined) return { problems: [], unchecked: `cannot reach ${url} from here (${err.reason})` };
   if (err.transient) return { problems: [], unchecked: `${url} answers HTTP ${err.status} for now` };
   const what = err.status === 404 || err.status === 410 ? 'not found' : 'refused';
-  return namespaceProblem('namespace_not_found', `${url} answers HTTP ${err.status} (${what}), so no backend can load the process from it`,
-    'check the URL of the process definition: it must answer with its JSON (for a file on GitHub, the raw file URL)');
+  return namespaceProblem(
+    'namespace_not_found',
+    `${url} answers HTTP ${err.status} (${what}), so no backend can load the process from it`,
+    'check the URL of the process definition: it must answer with its JSON (for a file on GitHub, the raw file URL)',
+  );
 }
 
 /**
@@ -62,13 +68,22 @@ function unreadDocument(url: string, err: HttpError): RemoteProcessCheck {
  * a process graph, a process without a URL namespace, or no process (a job factory builds every
  * job), has nothing to check here.
  */
-export async function checkRemoteProcess(spec: SpecProcessPart, options: { timeoutMs?: number } = {}): Promise<RemoteProcessCheck> {
+export async function checkRemoteProcess(
+  spec: SpecProcessPart,
+  options: { timeoutMs?: number } = {},
+): Promise<RemoteProcessCheck> {
   const { process } = spec;
-  if (!process || !('processId' in process) || !process.namespace || !/^https?:\/\//i.test(process.namespace)) return { problems: [] };
+  if (!process || !('processId' in process) || !process.namespace || !/^https?:\/\//i.test(process.namespace))
+    return { problems: [] };
   const read = await readDocument(process.namespace, options.timeoutMs ?? NAMESPACE_TIMEOUT_MS);
   if (!('document' in read)) return read;
   const found = processFromDocument(read.document, process.processId, process.namespace);
   if ('problem' in found) return { problems: [found.problem] };
-  const call = { processId: process.processId, namespace: process.namespace, parameterDefaults: spec.parameterDefaults, parameterMapping: spec.parameterMapping };
+  const call = {
+    processId: process.processId,
+    namespace: process.namespace,
+    parameterDefaults: spec.parameterDefaults,
+    parameterMapping: spec.parameterMapping,
+  };
   return { problems: parameterProblems(call, found.definition), definition: found.definition };
 }

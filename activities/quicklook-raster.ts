@@ -53,7 +53,9 @@ function converterFor(crs: string): ResolvedCrs {
   try {
     return resolveCrs(crs);
   } catch {
-    throw new QuicklookError(`its CRS ${crs} is not one the worker can reproject (EPSG:4326, 3857, 3035 or a UTM zone)`);
+    throw new QuicklookError(
+      `its CRS ${crs} is not one the worker can reproject (EPSG:4326, 3857, 3035 or a UTM zone)`,
+    );
   }
 }
 
@@ -64,9 +66,15 @@ function cornersOf(image: GeoTIFFImage, crs: string): Corners {
   const [resX, resY] = image.getResolution();
   const right = originX + image.getWidth() * resX;
   const bottom = originY + image.getHeight() * resY;
-  const native: [number, number][] = [[originX, originY], [right, originY], [right, bottom], [originX, bottom]];
+  const native: [number, number][] = [
+    [originX, originY],
+    [right, originY],
+    [right, bottom],
+    [originX, bottom],
+  ];
   const corners = native.map(([x, y]) => converter.toWgs84(x, y));
-  if (!corners.flat().every(Number.isFinite)) throw new QuicklookError(`its corners do not reproject from ${crs} to EPSG:4326`);
+  if (!corners.flat().every(Number.isFinite))
+    throw new QuicklookError(`its corners do not reproject from ${crs} to EPSG:4326`);
   return corners as Corners;
 }
 
@@ -85,14 +93,27 @@ const REDUCED_RESOLUTION = 1;
 const MASK = 4;
 
 /** The smallest image of the file (the full one or an overview) still at least `size` large. */
-async function imageFor(tiff: GeoTIFF, full: GeoTIFFImage, size: { width: number; height: number }): Promise<GeoTIFFImage> {
+async function imageFor(
+  tiff: GeoTIFF,
+  full: GeoTIFFImage,
+  size: { width: number; height: number },
+): Promise<GeoTIFFImage> {
   let best = full;
   const count = await tiff.getImageCount();
   for (let index = 1; index < count; index++) {
     const image = await tiff.getImage(index);
     const subfile = Number(image.fileDirectory.getValue('NewSubfileType') ?? 0);
-    const overview = (subfile & REDUCED_RESOLUTION) !== 0 && (subfile & MASK) === 0 && image.getSamplesPerPixel() === full.getSamplesPerPixel();
-    if (overview && image.getWidth() >= size.width && image.getHeight() >= size.height && image.getWidth() < best.getWidth()) best = image;
+    const overview =
+      (subfile & REDUCED_RESOLUTION) !== 0 &&
+      (subfile & MASK) === 0 &&
+      image.getSamplesPerPixel() === full.getSamplesPerPixel();
+    if (
+      overview &&
+      image.getWidth() >= size.width &&
+      image.getHeight() >= size.height &&
+      image.getWidth() < best.getWidth()
+    )
+      best = image;
   }
   return best;
 }
@@ -107,14 +128,20 @@ function sourceIndex(index: number, sourceLength: number, outputLength: number):
  * over bands of source rows of at most `readBudget` pixels, from the coarsest overview that is
  * still fine enough; the picture does not depend on how the reads are cut.
  */
-async function readDownsampled(tiff: GeoTIFF, full: GeoTIFFImage, bands: number[], size: { width: number; height: number }, options: ReadOptions): Promise<Float64Array[]> {
+async function readDownsampled(
+  tiff: GeoTIFF,
+  full: GeoTIFFImage,
+  bands: number[],
+  size: { width: number; height: number },
+  options: ReadOptions,
+): Promise<Float64Array[]> {
   const image = await imageFor(tiff, full, size);
   const sourceWidth = image.getWidth();
   const sourceHeight = image.getHeight();
   const rowsPerRead = Math.max(1, Math.floor((options.readBudget ?? DEFAULT_READ_BUDGET) / sourceWidth));
   const columns = Array.from({ length: size.width }, (_, x) => sourceIndex(x, sourceWidth, size.width));
   const planes = bands.map(() => new Float64Array(size.width * size.height));
-  for (let row = 0; row < size.height; ) {
+  for (let row = 0; row < size.height;) {
     const top = sourceIndex(row, sourceHeight, size.height);
     let end = row + 1;
     while (end < size.height && sourceIndex(end, sourceHeight, size.height) - top < rowsPerRead) end++;
@@ -155,7 +182,15 @@ export async function readQuicklookRaster(path: string, options: ReadOptions = {
     const choice = chooseBands(bandCount, allNames);
     const size = quicklookSize(image.getWidth(), image.getHeight(), options.maxSide);
     const planes = await readDownsampled(tiff, image, choice.bands, size, options);
-    return { ...size, planes, choice, names: choice.bands.map((band) => allNames[band]), noData: image.getGDALNoData(), crs, corners };
+    return {
+      ...size,
+      planes,
+      choice,
+      names: choice.bands.map((band) => allNames[band]),
+      noData: image.getGDALNoData(),
+      crs,
+      corners,
+    };
   } finally {
     await tiff.close();
   }

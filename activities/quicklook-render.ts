@@ -12,7 +12,11 @@ export const QUICKLOOK_MAX_SIDE = 512;
 export const STRETCH_PERCENTILES = { low: 2, high: 98 } as const;
 
 /** The quicklook's size: the raster's, scaled down (never up) so the long side fits `maxSide`. */
-export function quicklookSize(width: number, height: number, maxSide = QUICKLOOK_MAX_SIDE): { width: number; height: number } {
+export function quicklookSize(
+  width: number,
+  height: number,
+  maxSide = QUICKLOOK_MAX_SIDE,
+): { width: number; height: number } {
   if (!(width >= 1 && height >= 1)) throw new RangeError(`a raster needs a positive size, got ${width}×${height}`);
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
@@ -40,9 +44,14 @@ function bandNamed(names: readonly (string | undefined)[], synonyms: readonly st
  * 1–3 for three or more bands; the first band in grey for one or two bands.
  */
 export function chooseBands(bandCount: number, names: readonly (string | undefined)[] = []): BandChoice {
-  if (!Number.isInteger(bandCount) || bandCount < 1) throw new RangeError(`a raster needs at least one band, got ${bandCount}`);
+  if (!Number.isInteger(bandCount) || bandCount < 1)
+    throw new RangeError(`a raster needs at least one band, got ${bandCount}`);
   if (bandCount < 3) return { mode: 'grey', bands: [0] };
-  const named = [bandNamed(names, COLOUR_NAMES.red), bandNamed(names, COLOUR_NAMES.green), bandNamed(names, COLOUR_NAMES.blue)];
+  const named = [
+    bandNamed(names, COLOUR_NAMES.red),
+    bandNamed(names, COLOUR_NAMES.green),
+    bandNamed(names, COLOUR_NAMES.blue),
+  ];
   if (named.every((index) => index >= 0 && index < bandCount)) return { mode: 'rgb', bands: named };
   return { mode: 'rgb', bands: [0, 1, 2] };
 }
@@ -75,7 +84,10 @@ export function percentileStretch(values: ArrayLike<number>, noData: number | nu
   for (let i = 0; i < values.length; i++) if (isData(values[i], noData)) data.push(values[i]);
   if (data.length === 0) return null;
   const sorted = Float64Array.from(data).sort();
-  return { low: percentileOfSorted(sorted, STRETCH_PERCENTILES.low), high: percentileOfSorted(sorted, STRETCH_PERCENTILES.high) };
+  return {
+    low: percentileOfSorted(sorted, STRETCH_PERCENTILES.low),
+    high: percentileOfSorted(sorted, STRETCH_PERCENTILES.high),
+  };
 }
 
 /**
@@ -101,8 +113,14 @@ export interface RenderedQuicklook {
  * Renders the shown bands (three for RGB, one for grey) of `width × height` pixels. A pixel
  * missing in any shown band is transparent.
  */
-export function renderQuicklook(planes: readonly ArrayLike<number>[], width: number, height: number, noData: number | null): RenderedQuicklook {
-  if (planes.length !== 1 && planes.length !== 3) throw new RangeError(`a quicklook shows 1 or 3 bands, got ${planes.length}`);
+export function renderQuicklook(
+  planes: readonly ArrayLike<number>[],
+  width: number,
+  height: number,
+  noData: number | null,
+): RenderedQuicklook {
+  if (planes.length !== 1 && planes.length !== 3)
+    throw new RangeError(`a quicklook shows 1 or 3 bands, got ${planes.length}`);
   const pixels = width * height;
   for (const plane of planes) {
     if (plane.length !== pixels) throw new RangeError(`expected ${pixels} values per band, got ${plane.length}`);

@@ -82,10 +82,16 @@ export interface QuicklookTarget {
 const keyIn = (target: QuicklookTarget, name: string) => (target.folder ? `${target.folder}/${name}` : name);
 
 /** Makes the quicklook files of the GeoTIFF `source` in `tileDir`, stored in `target`. */
-async function writeQuicklook(tileDir: string, source: string, target: QuicklookTarget, options: QuicklookOptions): Promise<QuicklookInfo> {
+async function writeQuicklook(
+  tileDir: string,
+  source: string,
+  target: QuicklookTarget,
+  options: QuicklookOptions,
+): Promise<QuicklookInfo> {
   const raster = await readQuicklookRaster(join(tileDir, source), options);
   const picture = renderQuicklook(raster.planes, raster.width, raster.height, raster.noData);
-  if (picture.stretch.every((range) => range === null)) throw new QuicklookError('it holds no data values (every pixel is nodata)');
+  if (picture.stretch.every((range) => range === null))
+    throw new QuicklookError('it holds no data values (every pixel is nodata)');
   const info: QuicklookInfo = {
     image: QUICKLOOK_IMAGE,
     source,
@@ -102,7 +108,9 @@ async function writeQuicklook(tileDir: string, source: string, target: Quicklook
     })),
   };
   await target.store.put(keyIn(target, QUICKLOOK_IMAGE), encodePng(picture), { contentType: 'image/png' });
-  await target.store.put(keyIn(target, QUICKLOOK_INFO), `${JSON.stringify(info, null, 2)}\n`, { contentType: 'application/json' });
+  await target.store.put(keyIn(target, QUICKLOOK_INFO), `${JSON.stringify(info, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
   return info;
 }
 
@@ -116,7 +124,11 @@ export interface QuicklookOptions extends ReadOptions {
  * says why there is none. Never throws: a result that cannot be shown leaves no quicklook files
  * behind (not even an earlier attempt's).
  */
-export async function makeQuicklook(tileDir: string, assets: readonly DownloadedAsset[], options: QuicklookOptions = {}): Promise<QuicklookOutcome> {
+export async function makeQuicklook(
+  tileDir: string,
+  assets: readonly DownloadedAsset[],
+  options: QuicklookOptions = {},
+): Promise<QuicklookOutcome> {
   const source = quicklookSource(assets);
   const target = options.target ?? { store: localStore(tileDir), folder: '' };
   try {

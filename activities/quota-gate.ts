@@ -12,7 +12,15 @@ import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { GatedBackend, GatedRequest, RequestGate, RequestLease } from '../src/core/openeo/request-gate';
 import { SLOT_RETRY_MS, type LeaseAnswer, type LeaseRequest } from '../src/core/quota/ledger';
-import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, checkQuotaLimits, quotaLimitsOf, quotaWorkflowId, type QuotaLimits } from '../src/core/quota/limits';
+import {
+  ACQUIRE_LEASE_UPDATE,
+  QUOTA_WORKFLOW_TYPE,
+  RELEASE_LEASE_SIGNAL,
+  checkQuotaLimits,
+  quotaLimitsOf,
+  quotaWorkflowId,
+  type QuotaLimits,
+} from '../src/core/quota/limits';
 
 export interface QuotaGateOptions {
   /** A request's lease ends by itself after this long: longer than any request may take. */
@@ -27,7 +35,11 @@ const MAX_TEMPORAL_ERRORS = 5;
 const MAX_SLOT_WAIT_MS = 2_000;
 
 /** How long to wait after a refusal: the workflow's hint, spread out so waiting workers do not ask in step. */
-export function waitAfterRefusal(answer: Extract<LeaseAnswer, { granted: false }>, refusals: number, random: () => number = Math.random): number {
+export function waitAfterRefusal(
+  answer: Extract<LeaseAnswer, { granted: false }>,
+  refusals: number,
+  random: () => number = Math.random,
+): number {
   if (answer.reason === 'concurrentRequests') {
     const backoff = Math.min(MAX_SLOT_WAIT_MS, SLOT_RETRY_MS * 1.5 ** Math.max(0, refusals - 1));
     return Math.round(backoff * (0.75 + random() / 2));
@@ -60,13 +72,14 @@ class TemporalQuotaGate implements RequestGate {
       limits: this.limits,
       ttlMs: gated.transfer ? this.options.transferLeaseMs : this.options.requestLeaseMs,
     };
-    for (let refusals = 0, errors = 0; ; ) {
+    for (let refusals = 0, errors = 0; ;) {
       let answer: LeaseAnswer;
       try {
         answer = await this.ask(request);
         errors = 0;
       } catch (err) {
-        if (Context.current().cancellationSignal.aborted || ++errors >= MAX_TEMPORAL_ERRORS) throw this.unavailable(err);
+        if (Context.current().cancellationSignal.aborted || ++errors >= MAX_TEMPORAL_ERRORS)
+          throw this.unavailable(err);
         await Context.current().sleep(SLOT_RETRY_MS * errors);
         continue;
       }
@@ -74,7 +87,11 @@ class TemporalQuotaGate implements RequestGate {
       const wait = waitAfterRefusal(answer, ++refusals);
       // Rather than run into the activity's timeout, end this attempt: Temporal retries it then.
       if (wait + this.options.requestLeaseMs > timeLeft()) {
-        throw ApplicationFailure.create({ message: `backend quota ${answer.reason} reached; trying again in ${wait} ms`, type: 'QuotaWait', nextRetryDelay: wait });
+        throw ApplicationFailure.create({
+          message: `backend quota ${answer.reason} reached; trying again in ${wait} ms`,
+          type: 'QuotaWait',
+          nextRetryDelay: wait,
+        });
       }
       await Context.current().sleep(wait);
     }
@@ -89,7 +106,10 @@ class TemporalQuotaGate implements RequestGate {
       args: [{ backendUrl: this.backendUrl }],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
-    return client.workflow.executeUpdateWithStart<Workflow, LeaseAnswer, [LeaseRequest]>(ACQUIRE_LEASE_UPDATE, { args: [request], startWorkflowOperation });
+    return client.workflow.executeUpdateWithStart<Workflow, LeaseAnswer, [LeaseRequest]>(ACQUIRE_LEASE_UPDATE, {
+      args: [request],
+      startWorkflowOperation,
+    });
   }
 
   private async release(leaseId: string): Promise<void> {
@@ -102,7 +122,10 @@ class TemporalQuotaGate implements RequestGate {
 
   private unavailable(err: unknown): ApplicationFailure {
     const reason = err instanceof Error ? err.message : String(err);
-    return ApplicationFailure.retryable(`could not get a lease from the quota workflow ${this.workflowId}: ${reason}`, 'QuotaUnavailable');
+    return ApplicationFailure.retryable(
+      `could not get a lease from the quota workflow ${this.workflowId}: ${reason}`,
+      'QuotaUnavailable',
+    );
   }
 }
 

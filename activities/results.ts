@@ -16,7 +16,15 @@ import { callOpenEO } from './failures';
 import { makeQuicklook, quicklookSource, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
 import { jobHandle, snapshot, type JobDescription } from './job-requests';
 import type { JobRef, JobSnapshot } from './openeo-jobs';
-import { localFolder, stageFromStore, storeAsset, storeDocument, storeFailure, tileFolder, type TileFolder } from './tile-output';
+import {
+  localFolder,
+  stageFromStore,
+  storeAsset,
+  storeDocument,
+  storeFailure,
+  tileFolder,
+  type TileFolder,
+} from './tile-output';
 import { stacSettings, type StacSettings } from '../src/core/batch-spec/stac-settings';
 import { publishTileStac, type TileFile } from './stac/publish';
 import type { ItemTile } from './stac/item';
@@ -78,7 +86,11 @@ const OWN_FILES = new Set(['job.json', 'error-logs.json', QUICKLOOK_IMAGE, QUICK
  * asset's key in the tile's STAC item, since consumers of the item use keys as file names.
  */
 export function assetFileName(key: string, index: number, taken: Set<string>): string {
-  const last = key.split(/[\\/]/).filter((part) => part !== '' && part !== '.' && part !== '..').pop() ?? '';
+  const last =
+    key
+      .split(/[\\/]/)
+      .filter((part) => part !== '' && part !== '.' && part !== '..')
+      .pop() ?? '';
   let name = last.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
   if (!name || OWN_FILES.has(name)) name = `asset-${index}`;
   while (taken.has(name)) name = `${index}-${name}`;
@@ -96,10 +108,18 @@ async function dropStaging(tile: TileFolder): Promise<void> {
  * (`<outputDir>/<batchId>/`), read from the files on this machine (the tile's folder, or the
  * staged copies of object storage, whose hrefs are then the objects' URLs).
  */
-async function publishStac(input: TileOutputInput & TileStacContext & { tile: ItemTile }, tile: TileFolder, resultTime: string, files: TileFile[]): Promise<void> {
+async function publishStac(
+  input: TileOutputInput & TileStacContext & { tile: ItemTile },
+  tile: TileFolder,
+  resultTime: string,
+  files: TileFile[],
+): Promise<void> {
   const { store } = tile;
   // Object storage: sizes from the objects themselves (the quicklook, for one, is never staged).
-  if (store.remote) files = await Promise.all(files.map(async (file) => ({ ...file, size: (await store.head(tile.key(file.file)))?.size })));
+  if (store.remote)
+    files = await Promise.all(
+      files.map(async (file) => ({ ...file, size: (await store.head(tile.key(file.file)))?.size })),
+    );
   const stac = {
     batchId: input.batchId,
     batchDir: store.location(input.batchId),
@@ -154,7 +174,12 @@ async function assetsAllHeld(tile: TileFolder, results: ResultsDocument): Promis
  * Brings a finished job's assets into the tile's folder (those there and verified are kept),
  * then makes the quicklook and the STAC item: everything a tile's results need after `job.json`.
  */
-async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFolder, documents: JobDocuments, context: AssetFetchContext): Promise<DownloadedResults> {
+async function bringHome(
+  input: TileOutputInput & TileStacContext,
+  tile: TileFolder,
+  documents: JobDocuments,
+  context: AssetFetchContext,
+): Promise<DownloadedResults> {
   const { job: description, results } = documents;
   const taken = new Set<string>();
   const files: string[] = [];
@@ -169,12 +194,22 @@ async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFol
     const reason = await uncheckedReason(expect.checksum);
     if (reason !== undefined) {
       unchecked.push({ file: name, reason });
-      log.warn(`the checksum of ${name} of tile ${input.tileId} of batch ${input.batchId} could not be checked: the file is kept ${expect.size === undefined ? 'unchecked' : 'on its size alone'}`, { reason });
+      log.warn(
+        `the checksum of ${name} of tile ${input.tileId} of batch ${input.batchId} could not be checked: the file is kept ${expect.size === undefined ? 'unchecked' : 'on its size alone'}`,
+        { reason },
+      );
     }
     files.push(name);
     assets.push({ file: name, type: asset.type, roles: asset.roles });
     // The item states only a checksum this file was verified against, never a malformed one.
-    stacFiles.push({ key: name, file: name, type: asset.type, title: asset.title, roles: asset.roles, checksum: reason === undefined ? asset['file:checksum'] : undefined });
+    stacFiles.push({
+      key: name,
+      file: name,
+      type: asset.type,
+      title: asset.title,
+      roles: asset.roles,
+      checksum: reason === undefined ? asset['file:checksum'] : undefined,
+    });
   }
   // Made here, after every file is verified, so the tile needs no step of its own for it.
   await stageFromStore(tile, quicklookSource(assets));
@@ -182,18 +217,40 @@ async function bringHome(input: TileOutputInput & TileStacContext, tile: TileFol
     target: tile,
     onRows: (rows) => Context.current().heartbeat({ quicklook: rows }),
   });
-  if (quicklook.status === 'failed') log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
-  if (quicklook.status === 'made') stacFiles.push({ key: QUICKLOOK_ASSET_KEY, file: QUICKLOOK_IMAGE, type: 'image/png', title: 'Quicklook', roles: ['overview'] });
+  if (quicklook.status === 'failed')
+    log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
+  if (quicklook.status === 'made')
+    stacFiles.push({
+      key: QUICKLOOK_ASSET_KEY,
+      file: QUICKLOOK_IMAGE,
+      type: 'image/png',
+      title: 'Quicklook',
+      roles: ['overview'],
+    });
   if (input.tile) {
     const resultTime = results.properties?.datetime ?? description.updated ?? new Date().toISOString();
-    await publishStac(input as TileOutputInput & Required<Pick<TileStacContext, 'tile'>> & TileStacContext, tile, resultTime, stacFiles);
+    await publishStac(
+      input as TileOutputInput & Required<Pick<TileStacContext, 'tile'>> & TileStacContext,
+      tile,
+      resultTime,
+      stacFiles,
+    );
   }
   await dropStaging(tile);
   files.push(...quicklook.files, 'job.json');
-  return { tileDir: tile.location, files, bytes, ...(unchecked.length > 0 ? { uncheckedChecksums: unchecked } : {}), job: snapshot(description) };
+  return {
+    tileDir: tile.location,
+    files,
+    bytes,
+    ...(unchecked.length > 0 ? { uncheckedChecksums: unchecked } : {}),
+    job: snapshot(description),
+  };
 }
 
-export function createResultActivities(connections: OpenEOConnections, options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions<JobDescription> }) {
+export function createResultActivities(
+  connections: OpenEOConnections,
+  options: { downloadIdleTimeoutMs: number; ended?: EndedJobDescriptions<JobDescription> },
+) {
   /** How assets of one job are fetched: headers per URL, and fresh links when one is refused. */
   const fetchContext = (input: TileOutputInput): AssetFetchContext => ({
     jobId: input.jobId,
@@ -202,8 +259,11 @@ export function createResultActivities(connections: OpenEOConnections, options: 
     renewLink: async (key, refused) => {
       // A refused token on the backend's own origin is dropped, so the next call logs in again.
       if (sameOrigin(refused, input.backend.url)) await connections.forget(input.backend);
-      const fresh = await callOpenEO(connections, input.backend, 'fetch fresh result links', async (connection) =>
-        (await jobHandle(connection, input.jobId).getResultsAsStac()) as ResultsDocument,
+      const fresh = await callOpenEO(
+        connections,
+        input.backend,
+        'fetch fresh result links',
+        async (connection) => (await jobHandle(connection, input.jobId).getResultsAsStac()) as ResultsDocument,
       );
       return fresh.assets?.[key]?.href;
     },
@@ -224,7 +284,8 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       const tile = tileFolder(input);
       const [description, results] = await callOpenEO(connections, backend, 'fetch the results', async (connection) => {
         // The description, unless this worker's tracker just read it; the results document is one more request.
-        const job = options.ended?.take(backend, jobId) ?? ((await connection.getJob(jobId)) as unknown as JobDescription);
+        const job =
+          options.ended?.take(backend, jobId) ?? ((await connection.getJob(jobId)) as unknown as JobDescription);
         return [job, (await jobHandle(connection, jobId).getResultsAsStac()) as ResultsDocument];
       });
       await storeDocument(tile, 'job.json', { job: description, results });
@@ -258,7 +319,8 @@ export function createResultActivities(connections: OpenEOConnections, options: 
       });
       // error-logs.json is the latest attempt's; error-logs.attempt-<n>.json keeps every attempt's.
       await storeDocument(tile, 'error-logs.json', logs.entries);
-      if (input.attempt !== undefined) await storeDocument(tile, `error-logs.attempt-${input.attempt}.json`, logs.entries);
+      if (input.attempt !== undefined)
+        await storeDocument(tile, `error-logs.attempt-${input.attempt}.json`, logs.entries);
       await storeDocument(tile, 'job.json', { job: description, logs: logReport(logs) });
       const first = logs.entries.find((entry) => entry.level === 'error');
       const error = {
@@ -272,5 +334,10 @@ export function createResultActivities(connections: OpenEOConnections, options: 
 
 /** How the logs were read, without the entries themselves. */
 function logReport(logs: JobLogs): Omit<JobLogs, 'entries'> & { entries: number } {
-  return { entries: logs.entries.length, pages: logs.pages, complete: logs.complete, stoppedBecause: logs.stoppedBecause };
+  return {
+    entries: logs.entries.length,
+    pages: logs.pages,
+    complete: logs.complete,
+    stoppedBecause: logs.stoppedBecause,
+  };
 }

@@ -42,7 +42,10 @@ async function withTileFile(checked: CheckedBatch, problems: SpecErrorDetails[])
   const loaded = await loadTiles(tiles);
   try {
     const totalTiles = checkTilesOffline(prepared.spec, loaded.collection);
-    return { prepared: { ...prepared, totalTiles, tileFingerprint: loaded.fingerprint }, tiles: tilesOfSource(prepared.spec, loaded.collection) };
+    return {
+      prepared: { ...prepared, totalTiles, tileFingerprint: loaded.fingerprint },
+      tiles: tilesOfSource(prepared.spec, loaded.collection),
+    };
   } catch (err) {
     if (!(err instanceof InvalidSpecError)) throw err;
     problems.push(...err.issues);
@@ -55,12 +58,17 @@ async function withTileFile(checked: CheckedBatch, problems: SpecErrorDetails[])
  * the checks `plan` reports, so a batch `plan` says `start` would refuse is refused here, before
  * any job. A check a backend cannot answer is a warning, not a refusal.
  */
-async function checkBackendJobs(connections: OpenEOConnections, { prepared, tiles }: CheckedBatch, definition: ProcessDefinition | undefined): Promise<void> {
+async function checkBackendJobs(
+  connections: OpenEOConnections,
+  { prepared, tiles }: CheckedBatch,
+  definition: ProcessDefinition | undefined,
+): Promise<void> {
   const problems: SpecErrorDetails[] = [];
   for (const i of prepared.spec.backends.keys()) {
     const preflight = await preflightBatchJob(connections, prepared.spec, i, tiles, definition);
     problems.push(...preflight.problems);
-    for (const what of preflight.unchecked) Context.current().log.warn(`backends[${i}] (${prepared.spec.backends[i].name}) not checked: ${what}`);
+    for (const what of preflight.unchecked)
+      Context.current().log.warn(`backends[${i}] (${prepared.spec.backends[i].name}) not checked: ${what}`);
   }
   if (problems.length > 0) throw invalid(problems);
 }
@@ -74,7 +82,12 @@ export interface HookNames {
 /** A spec naming a hook no worker registered, found before any openEO job. */
 function unknownHooks(spec: { jobFactory?: string; postprocess?: string }, hooks: HookNames): SpecErrorDetails[] {
   const problems: SpecErrorDetails[] = [];
-  const check = (field: 'jobFactory' | 'postprocess', name: string | undefined, registry: Record<string, unknown>, option: string) => {
+  const check = (
+    field: 'jobFactory' | 'postprocess',
+    name: string | undefined,
+    registry: Record<string, unknown>,
+    option: string,
+  ) => {
     if (name === undefined || Object.hasOwn(registry, name)) return;
     problems.push({
       field,
@@ -110,7 +123,10 @@ async function checkOutputStore(outputDir: string): Promise<void> {
   }
 }
 
-export function createSpecCheckActivities(connections: OpenEOConnections, hooks: HookNames = { jobFactories: {}, postprocessors: {} }) {
+export function createSpecCheckActivities(
+  connections: OpenEOConnections,
+  hooks: HookNames = { jobFactories: {}, postprocessors: {} },
+) {
   return {
     /**
      * Validates the spec, reads and checks file or URL tiles, checks the remote process's
@@ -121,7 +137,12 @@ export function createSpecCheckActivities(connections: OpenEOConnections, hooks:
     async prepareBatch(input: unknown): Promise<PreparedBatch> {
       const inspection = inspectSpecOffline(input);
       const problems = [...inspection.problems];
-      const checked = inspection.spec && (await withTileFile({ prepared: { spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, tiles: inspection.tiles }, problems));
+      const checked =
+        inspection.spec &&
+        (await withTileFile(
+          { prepared: { spec: inspection.spec, totalTiles: inspection.tiles?.count ?? 0 }, tiles: inspection.tiles },
+          problems,
+        ));
       const processPart = inspection.spec ?? processPartOf(input);
       const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
       problems.push(...remote.problems);

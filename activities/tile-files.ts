@@ -26,7 +26,13 @@ export function tileFiles(tileDir: string, names: readonly string[]): TileFile[]
 
 /** A plain file name: no folders, nothing hidden, nothing that climbs out of the tile's folder. */
 export function checkTileFileName(name: string): void {
-  if (name !== basename(name) || name.includes('\\') || name.startsWith('.') || name === '' || /[^A-Za-z0-9._-]/.test(name)) {
+  if (
+    name !== basename(name) ||
+    name.includes('\\') ||
+    name.startsWith('.') ||
+    name === '' ||
+    /[^A-Za-z0-9._-]/.test(name)
+  ) {
     throw ApplicationFailure.nonRetryable(
       `cannot write "${name}" into the tile's folder: use a plain file name of letters, digits, ".", "_" or "-" (no folders, not starting with ".")`,
       'UnsafePath',

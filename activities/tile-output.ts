@@ -46,7 +46,10 @@ export function tileFolder(place: TileOutputPlace): TileFolder {
       jobId: place.jobId,
     });
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`tile "${place.tileId}" of batch "${place.batchId}": ${(err as Error).message}`, 'UnsafePath');
+    throw ApplicationFailure.nonRetryable(
+      `tile "${place.tileId}" of batch "${place.batchId}": ${(err as Error).message}`,
+      'UnsafePath',
+    );
   }
   const store = resultStore(place.outputDir);
   return { store, folder, location: store.location(folder), key: (name) => `${folder}/${name}` };
@@ -58,7 +61,10 @@ export function tileFolder(place: TileOutputPlace): TileFolder {
  */
 export function storeFailure(what: string, tile: TileFolder, err: unknown): ApplicationFailure {
   const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return ApplicationFailure.create({ message: `could not store ${what} in outputDir ${tile.store.root}: ${reason}`, type: 'ResultStoreUnavailable' });
+  return ApplicationFailure.create({
+    message: `could not store ${what} in outputDir ${tile.store.root}: ${reason}`,
+    type: 'ResultStoreUnavailable',
+  });
 }
 
 /** Writes a small document of the tile (job.json, logs), retrying through the activity on outages. */
@@ -74,7 +80,11 @@ export async function storeDocument(tile: TileFolder, name: string, value: unkno
  * Brings one asset into the store unless it is there already, verified; returns the bytes
  * downloaded from the backend (0 when nothing had to be fetched).
  */
-export async function storeAsset(tile: TileFolder, asset: Omit<AssetToFetch, 'target'> & { name: string; type?: string }, context: AssetFetchContext): Promise<number> {
+export async function storeAsset(
+  tile: TileFolder,
+  asset: Omit<AssetToFetch, 'target'> & { name: string; type?: string },
+  context: AssetFetchContext,
+): Promise<number> {
   const key = tile.key(asset.name);
   if (await tile.store.holds(key, asset.expect)) return 0;
   const staging = tile.store.stagingPath(key);
@@ -84,10 +94,15 @@ export async function storeAsset(tile: TileFolder, asset: Omit<AssetToFetch, 'ta
     bytes = await fetchAsset({ key: asset.key, href: asset.href, expect: asset.expect, target: staging }, context);
   }
   try {
-    await tile.store.putFile(key, staging, { ...asset.expect, contentType: asset.type, onProgress: (sent) => context.onProgress(asset.key, sent) });
+    await tile.store.putFile(key, staging, {
+      ...asset.expect,
+      contentType: asset.type,
+      onProgress: (sent) => context.onProgress(asset.key, sent),
+    });
   } catch (err) {
     // A staged file that is not what the backend promised is fetched again on the next try.
-    if (err instanceof StoreError && (err.code === 'ChecksumMismatch' || err.code === 'SizeMismatch')) await releaseStaged(tile.store, key);
+    if (err instanceof StoreError && (err.code === 'ChecksumMismatch' || err.code === 'SizeMismatch'))
+      await releaseStaged(tile.store, key);
     throw storeFailure(`asset "${asset.key}"`, tile, err);
   }
   return bytes;

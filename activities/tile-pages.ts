@@ -45,7 +45,10 @@ async function refuseKnownIds(batchId: string, tiles: Tile[]): Promise<void> {
       if (err instanceof WorkflowNotFoundError) continue;
       throw err;
     }
-    throw ApplicationFailure.nonRetryable(`features[${i}]: tile id "${tile.id}" is already a tile of this batch; give the added tile another id`, 'InvalidTiles');
+    throw ApplicationFailure.nonRetryable(
+      `features[${i}]: tile id "${tile.id}" is already a tile of this batch; give the added tile another id`,
+      'InvalidTiles',
+    );
   }
 }
 
@@ -64,7 +67,8 @@ export function createTilePageActivities() {
           ? addedPeriodTiles(input.features, input.periods, input.firstIndex)
           : featureSliceTiles({ type: 'FeatureCollection', features: input.features }, input.firstIndex);
       } catch (err) {
-        if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
+        if (err instanceof SpecError)
+          throw ApplicationFailure.nonRetryable(err.message.replace(/^tiles\./, ''), 'InvalidTiles');
         throw err;
       }
       if (input.batchId !== undefined) await refuseKnownIds(input.batchId, tiles);

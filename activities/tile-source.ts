@@ -44,7 +44,10 @@ function parse(text: string, spec: TileFileSpec): TileFeatureCollection {
         try {
           return JSON.parse(line) as TileFeatureCollection['features'][number];
         } catch {
-          throw ApplicationFailure.nonRetryable(`tiles: line ${lineNo} of ${where} is not valid JSON; each line must be one GeoJSON Feature`, 'InvalidBatchSpec');
+          throw ApplicationFailure.nonRetryable(
+            `tiles: line ${lineNo} of ${where} is not valid JSON; each line must be one GeoJSON Feature`,
+            'InvalidBatchSpec',
+          );
         }
       });
     return { type: 'FeatureCollection', features };
@@ -52,7 +55,10 @@ function parse(text: string, spec: TileFileSpec): TileFeatureCollection {
   try {
     return JSON.parse(text) as TileFeatureCollection;
   } catch (err) {
-    throw ApplicationFailure.nonRetryable(`tiles: ${where} is not valid JSON (${(err as Error).message}); give a GeoJSON FeatureCollection`, 'InvalidBatchSpec');
+    throw ApplicationFailure.nonRetryable(
+      `tiles: ${where} is not valid JSON (${(err as Error).message}); give a GeoJSON FeatureCollection`,
+      'InvalidBatchSpec',
+    );
   }
 }
 
@@ -61,7 +67,9 @@ function parse(text: string, spec: TileFileSpec): TileFeatureCollection {
  * it runs, an outage (a file missing on one worker, a URL's host down) to wait out.
  */
 function unreadable(message: string, fix: string, duringBatch: boolean): ApplicationFailure {
-  return duringBatch ? ApplicationFailure.retryable(message, 'TileSourceUnavailable') : ApplicationFailure.nonRetryable(`${message}; ${fix}`, 'InvalidBatchSpec');
+  return duringBatch
+    ? ApplicationFailure.retryable(message, 'TileSourceUnavailable')
+    : ApplicationFailure.nonRetryable(`${message}; ${fix}`, 'InvalidBatchSpec');
 }
 
 async function readSource(spec: TileFileSpec, duringBatch: boolean): Promise<{ bytes: Buffer; version: string }> {
@@ -70,7 +78,11 @@ async function readSource(spec: TileFileSpec, duringBatch: boolean): Promise<{ b
       const info = await stat(spec.file);
       return { bytes: await readFile(spec.file), version: `${info.size}:${info.mtimeMs}` };
     } catch (err) {
-      throw unreadable(`tiles.file: cannot read ${spec.file} on the worker (${(err as Error).message})`, 'give a path every worker can read', duringBatch);
+      throw unreadable(
+        `tiles.file: cannot read ${spec.file} on the worker (${(err as Error).message})`,
+        'give a path every worker can read',
+        duringBatch,
+      );
     }
   }
   const response = await httpRequest(spec.url, { timeoutMs: TILE_URL_TIMEOUT_MS, label: `tiles.url: ${spec.url}` });
@@ -95,7 +107,10 @@ export async function loadTiles(spec: TileFileSpec, options: { duringBatch?: boo
   if (cached && 'url' in spec) return cached.loaded;
   const { bytes, version } = await readSource(spec, options.duringBatch ?? false);
   if (cached && cached.version === version) return cached.loaded;
-  const loaded = { collection: parse(bytes.toString('utf8'), spec), fingerprint: createHash('sha256').update(bytes).digest('hex') };
+  const loaded = {
+    collection: parse(bytes.toString('utf8'), spec),
+    fingerprint: createHash('sha256').update(bytes).digest('hex'),
+  };
   cache.set(location, { version, loaded });
   // A worker serves few batches at once; keep memory bounded all the same.
   if (cache.size > 4) cache.delete(cache.keys().next().value as string);

@@ -3,7 +3,16 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['throughput', 'makespan', 'polling', 'waiting', 'workers', 'chaos', 'export', 'dashboard'] as const;
+export const SCENARIOS = [
+  'throughput',
+  'makespan',
+  'polling',
+  'waiting',
+  'workers',
+  'chaos',
+  'export',
+  'dashboard',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -91,31 +100,45 @@ export function parseOptions(argv: string[]): BenchOptions {
   const tiles = (values.tiles ?? (values.quick ? '1000' : '1000,10000')).split(',').map((t) => Number(t.trim()));
   for (const t of tiles) {
     if (!validGrid(t)) {
-      throw new Error(`--tiles: ${t} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`);
+      throw new Error(
+        `--tiles: ${t} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`,
+      );
     }
   }
   const scenarios = new Set<Scenario>(values.only ? [] : SCENARIOS);
   for (const s of values.only?.split(',') ?? []) {
-    if (!(SCENARIOS as readonly string[]).includes(s.trim())) throw new Error(`--only: unknown scenario "${s}"\n${USAGE}`);
+    if (!(SCENARIOS as readonly string[]).includes(s.trim()))
+      throw new Error(`--only: unknown scenario "${s}"\n${USAGE}`);
     scenarios.add(s.trim() as Scenario);
   }
   if (values.quick || values['skip-long']) scenarios.delete('polling');
   const pollingJobSeconds = Number(values['polling-job-seconds'] ?? 600);
   if (!(pollingJobSeconds > 0 && pollingJobSeconds <= 3600)) throw new Error(`--polling-job-seconds: 1–3600\n${USAGE}`);
   const chaosTiles = Number(values['chaos-tiles'] ?? (values.quick ? 50 : 200));
-  if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0) throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
+  if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0)
+    throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
   const exportTiles = Number(values['export-tiles'] ?? (values.quick ? 1000 : 10_000));
-  if (!validGrid(exportTiles)) throw new Error(`--export-tiles: ${exportTiles} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`);
+  if (!validGrid(exportTiles))
+    throw new Error(
+      `--export-tiles: ${exportTiles} is not a tile count the grid can make (1–100, or a multiple of 100 up to 100,000)\n${USAGE}`,
+    );
   const waitingTiles = Number(values['waiting-tiles'] ?? 500);
-  if (!validGrid(waitingTiles)) throw new Error(`--waiting-tiles: ${waitingTiles} is not a tile count the grid can make\n${USAGE}`);
+  if (!validGrid(waitingTiles))
+    throw new Error(`--waiting-tiles: ${waitingTiles} is not a tile count the grid can make\n${USAGE}`);
   const workersTiles = Number(values['workers-tiles'] ?? (values.quick ? 300 : 1000));
-  if (!validGrid(workersTiles)) throw new Error(`--workers-tiles: ${workersTiles} is not a tile count the grid can make\n${USAGE}`);
+  if (!validGrid(workersTiles))
+    throw new Error(`--workers-tiles: ${workersTiles} is not a tile count the grid can make\n${USAGE}`);
   const stopAfter = values['stop-after-minutes'] === undefined ? undefined : Number(values['stop-after-minutes']);
-  if (stopAfter !== undefined && !(stopAfter > 0 && stopAfter <= 24 * 60)) throw new Error(`--stop-after-minutes: 1–1440\n${USAGE}`);
+  if (stopAfter !== undefined && !(stopAfter > 0 && stopAfter <= 24 * 60))
+    throw new Error(`--stop-after-minutes: 1–1440\n${USAGE}`);
   const maxHeap = values['worker-max-heap-mib'] === undefined ? undefined : Number(values['worker-max-heap-mib']);
-  if (maxHeap !== undefined && !(Number.isInteger(maxHeap) && maxHeap >= 64 && maxHeap <= 16_384)) throw new Error(`--worker-max-heap-mib: a whole number of MiB, 64–16384\n${USAGE}`);
+  if (maxHeap !== undefined && !(Number.isInteger(maxHeap) && maxHeap >= 64 && maxHeap <= 16_384))
+    throw new Error(`--worker-max-heap-mib: a whole number of MiB, 64–16384\n${USAGE}`);
   const preload = values['worker-preload'];
-  if (preload !== undefined && !existsSync(preload)) throw new Error(`--worker-preload: ${preload} does not exist; give the path of a shared library (e.g. /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)\n${USAGE}`);
+  if (preload !== undefined && !existsSync(preload))
+    throw new Error(
+      `--worker-preload: ${preload} does not exist; give the path of a shared library (e.g. /usr/lib/x86_64-linux-gnu/libjemalloc.so.2)\n${USAGE}`,
+    );
   const stateDir = values['state-dir'];
   if (stateDir !== undefined && (scenarios.size !== 1 || !scenarios.has('throughput'))) {
     throw new Error(`--state-dir: only the throughput scenario carries a batch over; add --only throughput\n${USAGE}`);

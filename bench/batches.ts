@@ -38,7 +38,12 @@ export interface BoundedBatchOptions {
  * and terminated, unless told to leave it running. Its tiles in flight run out on their own:
  * they are abandoned children.
  */
-export async function runBatchFor(backend: BenchBackend, spec: BatchSpecInput, limitMs: number, options: BoundedBatchOptions = {}): Promise<BoundedBatch> {
+export async function runBatchFor(
+  backend: BenchBackend,
+  spec: BatchSpecInput,
+  limitMs: number,
+  options: BoundedBatchOptions = {},
+): Promise<BoundedBatch> {
   const startedAt = Date.now();
   const handle = options.attach ? backend.client.handle(spec.batchId!) : (await backend.client.start(spec)).handle;
   let timer: NodeJS.Timeout | undefined;

@@ -51,7 +51,12 @@ const millis = (event: HistoryEvent | undefined) => {
 /** Adds a history's workflow tasks and activities to `steps`: scheduled → started → closed. */
 function addSteps(events: HistoryEvent[], steps: StepSums): void {
   const byId = new Map(events.map((e) => [Number(e.eventId), e]));
-  const add = (step: string, scheduled: HistoryEvent | undefined, started: HistoryEvent | undefined, closed: HistoryEvent) => {
+  const add = (
+    step: string,
+    scheduled: HistoryEvent | undefined,
+    started: HistoryEvent | undefined,
+    closed: HistoryEvent,
+  ) => {
     if (!scheduled || !started) return;
     const sum = steps.get(step) ?? { n: 0, queue: 0, run: 0 };
     sum.n += 1;
@@ -78,28 +83,49 @@ function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-async function eventsOf(temporal: Client, workflowId: string, runId?: string, types?: Map<string, number>, steps?: StepSums): Promise<number> {
+async function eventsOf(
+  temporal: Client,
+  workflowId: string,
+  runId?: string,
+  types?: Map<string, number>,
+  steps?: StepSums,
+): Promise<number> {
   const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
   if (steps) addSteps(history.events ?? [], steps);
   for (const event of types ? (history.events ?? []) : []) {
-    const name = (proto.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
+    const name = (proto.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(
+      /^EVENT_TYPE_/,
+      '',
+    );
     types!.set(name, (types!.get(name) ?? 0) + 1);
   }
   return history.events?.length ?? 0;
 }
 
 /** Every run matching `query`, oldest first, with its history length fetched (not from visibility). */
-async function runsOf(temporal: Client, query: string): Promise<{ workflowId: string; runId: string; events: number }[]> {
+async function runsOf(
+  temporal: Client,
+  query: string,
+): Promise<{ workflowId: string; runId: string; events: number }[]> {
   const found: { workflowId: string; runId: string; start: number }[] = [];
-  for await (const wf of temporal.workflow.list({ query })) found.push({ workflowId: wf.workflowId, runId: wf.runId, start: wf.startTime.getTime() });
+  for await (const wf of temporal.workflow.list({ query }))
+    found.push({ workflowId: wf.workflowId, runId: wf.runId, start: wf.startTime.getTime() });
   found.sort((a, b) => a.start - b.start);
   const runs: { workflowId: string; runId: string; events: number }[] = [];
-  for (const run of found) runs.push({ workflowId: run.workflowId, runId: run.runId, events: await eventsOf(temporal, run.workflowId, run.runId) });
+  for (const run of found)
+    runs.push({
+      workflowId: run.workflowId,
+      runId: run.runId,
+      events: await eventsOf(temporal, run.workflowId, run.runId),
+    });
   return runs;
 }
 
 /** Runs of `<batchId>/partition-N`; by exact ids when visibility cannot do STARTS_WITH. */
-async function partitionRuns(temporal: Client, batchId: string): Promise<{ workflowId: string; runId: string; events: number }[]> {
+async function partitionRuns(
+  temporal: Client,
+  batchId: string,
+): Promise<{ workflowId: string; runId: string; events: number }[]> {
   try {
     return await runsOf(temporal, `WorkflowId STARTS_WITH ${quote(`${batchId}/partition-`)}`);
   } catch {
@@ -119,7 +145,12 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
  * Measures a finished batch. Waits (bounded) until visibility lists all `expectedTiles` closed
  * tiles, since visibility may trail the workflows themselves.
  */
-export async function measureHistories(temporal: Client, batchId: string, expectedTiles: number, sampleSize = 50): Promise<HistoryFigures> {
+export async function measureHistories(
+  temporal: Client,
+  batchId: string,
+  expectedTiles: number,
+  sampleSize = 50,
+): Promise<HistoryFigures> {
   const tileQuery = `OpenEOBatchId = ${quote(batchId)} AND ExecutionStatus != 'Running'`;
   for (let i = 0; i < 60; i++) {
     if ((await temporal.workflow.count(tileQuery)).count >= expectedTiles) break;
@@ -143,7 +174,9 @@ export async function measureHistories(temporal: Client, batchId: string, expect
   const steps: StepSums = new Map();
   for (const tile of sample) sampled.push(await eventsOf(temporal, tile.workflowId, tile.runId, types, steps));
   const perTile = (n: number) => Math.round((n / Math.max(1, sample.length)) * 100) / 100;
-  const sampleEventTypes = Object.fromEntries([...types].sort((a, b) => b[1] - a[1]).map(([type, n]) => [type, perTile(n)]));
+  const sampleEventTypes = Object.fromEntries(
+    [...types].sort((a, b) => b[1] - a[1]).map(([type, n]) => [type, perTile(n)]),
+  );
 
   const listed = tiles.map((t) => t.events);
   const candidates = [
@@ -166,7 +199,10 @@ export async function measureHistories(temporal: Client, batchId: string, expect
     sampleEventsMean: mean(sampled),
     sampleEventTypes,
     sampleSteps: Object.fromEntries(
-      [...steps].map(([step, sum]) => [step, { perTile: perTile(sum.n), queueMs: Math.round(sum.queue / sum.n), runMs: Math.round(sum.run / sum.n) }]),
+      [...steps].map(([step, sum]) => [
+        step,
+        { perTile: perTile(sum.n), queueMs: Math.round(sum.queue / sum.n), runMs: Math.round(sum.run / sum.n) },
+      ]),
     ),
     longestRunEvents: longest.events,
     longestRun: longest.name,

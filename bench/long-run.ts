@@ -53,7 +53,9 @@ export async function readLongRun(dir: string, tiles: number, batchId: string): 
     throw new Error(`--state-dir: ${fileOf(dir, tiles)} is not the record of batch ${batchId}; give another directory`);
   }
   if (run.legs.some((leg) => leg.ended)) {
-    throw new Error(`--state-dir: the ${tiles}-tile batch in ${dir} already ended; its figures were reported then. Give a new directory to run another`);
+    throw new Error(
+      `--state-dir: the ${tiles}-tile batch in ${dir} already ended; its figures were reported then. Give a new directory to run another`,
+    );
   }
   return run as LongRun;
 }
@@ -63,7 +65,8 @@ export async function writeLongRun(dir: string, run: LongRun): Promise<void> {
   await writeFileAtomically(fileOf(dir, run.tiles), `${JSON.stringify(run, null, 1)}\n`);
 }
 
-const sum = (values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0));
+const sum = (values: (number | undefined)[]) =>
+  values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + (v ?? 0), 0);
 
 /** The legs so far as one run: time and CPU added up, RSS samples in order, the highest peaks. */
 export function allLegs(run: LongRun) {

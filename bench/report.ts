@@ -22,7 +22,12 @@ export class Report {
   /** Records `key` in the JSON and prints `label: value unit`. */
   figure(key: string, label: string, value: FigureValue, unit = ''): void {
     this.figures[key] = value;
-    const shown = typeof value === 'number' ? formatNumber(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    const shown =
+      typeof value === 'number'
+        ? formatNumber(value)
+        : typeof value === 'object' && value !== null
+          ? JSON.stringify(value)
+          : String(value);
     this.print(`  ${label}: ${shown}${unit ? ` ${unit}` : ''}`);
   }
 
@@ -39,7 +44,12 @@ export class Report {
   }
 
   json(extra: Record<string, FigureValue> = {}): string {
-    return JSON.stringify({ ...extra, figures: this.figures, targets: this.targets as unknown as FigureValue, notes: this.notes });
+    return JSON.stringify({
+      ...extra,
+      figures: this.figures,
+      targets: this.targets as unknown as FigureValue,
+      notes: this.notes,
+    });
   }
 }
 

@@ -27,7 +27,13 @@ import { startWorld, type BenchWorld } from './world';
 const MAKESPANS: MakespanSettings[] = [
   { key: 'makespan16', tiles: 16, parallelJobs: 2, runningMs: 10_000 },
   { key: 'makespan16ahead', tiles: 16, parallelJobs: 2, runningMs: 10_000, startAhead: 1 },
-  { key: 'makespan64', tiles: 64, parallelJobs: 4, runningMs: 5_000, polling: { initialIntervalSeconds: 0.5, maxIntervalSeconds: 5 } },
+  {
+    key: 'makespan64',
+    tiles: 64,
+    parallelJobs: 4,
+    runningMs: 5_000,
+    polling: { initialIntervalSeconds: 0.5, maxIntervalSeconds: 5 },
+  },
 ];
 
 async function scenario<T>(name: string, report: Report, body: () => Promise<T>): Promise<T | undefined> {
@@ -55,13 +61,26 @@ async function main(): Promise<void> {
     // The benchmark's SQLite file is thrown away afterwards; fsync per commit would make the
     // disk, not the orchestration, the thing measured (and 10,000 tiles take ~3× longer).
     const sqlitePragmas = options.durableSqlite ? [] : ['synchronous=OFF'];
-    const workerLaunch = { ...(options.workerMaxHeapMiB ? { maxHeapMiB: options.workerMaxHeapMiB } : {}), ...(options.workerPreload ? { preload: options.workerPreload } : {}) };
-    world = await startWorld((line) => console.log(line), { sqlitePragmas, workerLaunch, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
+    const workerLaunch = {
+      ...(options.workerMaxHeapMiB ? { maxHeapMiB: options.workerMaxHeapMiB } : {}),
+      ...(options.workerPreload ? { preload: options.workerPreload } : {}),
+    };
+    world = await startWorld((line) => console.log(line), {
+      sqlitePragmas,
+      workerLaunch,
+      ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    });
     const w = world;
-    report.note('worker: the project worker (createOpenEOWorker) in a child process per scenario; RSS is that process alone');
-    report.note(`worker launch: ${options.workerMaxHeapMiB ? `node --max-old-space-size=${options.workerMaxHeapMiB}` : "Node's default heap limit"}${options.workerPreload ? `, LD_PRELOAD=${options.workerPreload}` : ''}`);
+    report.note(
+      'worker: the project worker (createOpenEOWorker) in a child process per scenario; RSS is that process alone',
+    );
+    report.note(
+      `worker launch: ${options.workerMaxHeapMiB ? `node --max-old-space-size=${options.workerMaxHeapMiB}` : "Node's default heap limit"}${options.workerPreload ? `, LD_PRELOAD=${options.workerPreload}` : ''}`,
+    );
     const sqliteFile = options.stateDir ? `the SQLite file kept in ${options.stateDir}` : 'a temporary SQLite file';
-    report.note(`dev server: headless start-dev on ${sqliteFile}${sqlitePragmas.length ? ` with PRAGMA ${sqlitePragmas.join(', ')}` : ' (durable)'}`);
+    report.note(
+      `dev server: headless start-dev on ${sqliteFile}${sqlitePragmas.length ? ` with PRAGMA ${sqlitePragmas.join(', ')}` : ' (durable)'}`,
+    );
     const runPolling = () =>
       scenario('polling cost: one 10-minute job', report, async () => {
         const figures = await pollingCost(w, report, options.pollingJobSeconds * 1000);
@@ -70,40 +89,69 @@ async function main(): Promise<void> {
     const polling = options.scenarios.has('polling') && !options.serial ? runPolling() : undefined;
     if (options.scenarios.has('throughput')) {
       for (const tiles of options.tiles) {
-        const figures = await scenario(`throughput: ${tiles} instant tiles, parallelJobs 100`, report, () => throughput(w, tiles, report, options.stopAfterMinutes));
+        const figures = await scenario(`throughput: ${tiles} instant tiles, parallelJobs 100`, report, () =>
+          throughput(w, tiles, report, options.stopAfterMinutes),
+        );
         if (figures) results.throughput.push(figures);
       }
     }
     if (options.scenarios.has('export')) {
       // The largest throughput batch (every tile ended) is exported too, when it ran.
       const ended = [...results.throughput].sort((a, b) => b.tiles - a.tiles)[0];
-      results.exports = await scenario(`export: ${options.exportTiles} tiles in CSV, GeoJSON and GeoParquet`, report, () =>
-        exportScenario(w, options.exportTiles, report, ended ? `bench-throughput-${ended.tiles}` : undefined),
+      results.exports = await scenario(
+        `export: ${options.exportTiles} tiles in CSV, GeoJSON and GeoParquet`,
+        report,
+        () => exportScenario(w, options.exportTiles, report, ended ? `bench-throughput-${ended.tiles}` : undefined),
       );
     }
     if (options.scenarios.has('makespan')) {
       for (const settings of MAKESPANS) {
-        const figures = await scenario(`makespan: ${settings.tiles} tiles × ${settings.runningMs / 1000} s, parallelJobs ${settings.parallelJobs}`, report, () => makespan(w, report, settings));
+        const figures = await scenario(
+          `makespan: ${settings.tiles} tiles × ${settings.runningMs / 1000} s, parallelJobs ${settings.parallelJobs}`,
+          report,
+          () => makespan(w, report, settings),
+        );
         if (figures) results.makespan.push(figures);
       }
     }
     if (options.scenarios.has('waiting')) {
-      results.waiting = await scenario(`waiting: worker slots held by ${options.waitingTiles} waiting jobs`, report, () => waitingSlots(w, report, options.waitingTiles));
+      results.waiting = await scenario(
+        `waiting: worker slots held by ${options.waitingTiles} waiting jobs`,
+        report,
+        () => waitingSlots(w, report, options.waitingTiles),
+      );
     }
     if (options.scenarios.has('workers')) {
-      results.workers = await scenario(`workers: ${options.workersTiles} tiles on 3 worker processes`, report, () => manyWorkers(w, report, options.workersTiles));
+      results.workers = await scenario(`workers: ${options.workersTiles} tiles on 3 worker processes`, report, () =>
+        manyWorkers(w, report, options.workersTiles),
+      );
     }
     if (options.scenarios.has('chaos')) {
       const maxAttempts = 2;
-      await scenario(`chaos: ${options.chaosTiles} tiles under faults, 3 worker kills, a server restart`, report, async () => {
-        // Its own dev server and emulator: the kills and the restart must not touch the others.
-        const r = await runChaos({ tiles: options.chaosTiles, parallelJobs: 20, maxAttempts, killAfterMs: [5_000, 8_000, 6_000], seed: 7, log: (line) => console.log(`  ${line}`) });
-        report.figure('chaos', 'chaos run', chaosFigures(r));
-        results.chaos = { ...r, maxAttempts };
-      });
+      await scenario(
+        `chaos: ${options.chaosTiles} tiles under faults, 3 worker kills, a server restart`,
+        report,
+        async () => {
+          // Its own dev server and emulator: the kills and the restart must not touch the others.
+          const r = await runChaos({
+            tiles: options.chaosTiles,
+            parallelJobs: 20,
+            maxAttempts,
+            killAfterMs: [5_000, 8_000, 6_000],
+            seed: 7,
+            log: (line) => console.log(`  ${line}`),
+          });
+          report.figure('chaos', 'chaos run', chaosFigures(r));
+          results.chaos = { ...r, maxAttempts };
+        },
+      );
     }
     if (options.scenarios.has('dashboard')) {
-      results.dashboard = await scenario('dashboard: the live map of a 10,000-tile batch in headless Chromium', report, () => dashboardScenario(w, report));
+      results.dashboard = await scenario(
+        'dashboard: the live map of a 10,000-tile batch in headless Chromium',
+        report,
+        () => dashboardScenario(w, report),
+      );
     }
     if (polling) await polling;
     else if (options.scenarios.has('polling')) await runPolling();
@@ -116,7 +164,14 @@ async function main(): Promise<void> {
   report.figure('benchWallSeconds', 'benchmark wall time', wallSeconds, 's');
   console.log(
     report.json({
-      options: { tiles: options.tiles, exportTiles: options.exportTiles, waitingTiles: options.waitingTiles, workersTiles: options.workersTiles, scenarios: [...options.scenarios], serial: options.serial },
+      options: {
+        tiles: options.tiles,
+        exportTiles: options.exportTiles,
+        waitingTiles: options.waitingTiles,
+        workersTiles: options.workersTiles,
+        scenarios: [...options.scenarios],
+        serial: options.serial,
+      },
     }),
   );
 }

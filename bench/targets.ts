@@ -53,9 +53,19 @@ function judgeScale(results: Results, report: Report): void {
   const largest = [...results.throughput].sort((a, b) => b.tiles - a.tiles)[0];
   const target = '10,000 tiles finish, no workflow run over 10,240 events';
   if (big) {
-    report.target(target, big.finished === 10_000 && big.histories.longestRunEvents <= HISTORY_LIMIT, `${big.finished} finished; longest run ${big.histories.longestRunEvents} events (${big.histories.longestRun})`);
+    report.target(
+      target,
+      big.finished === 10_000 && big.histories.longestRunEvents <= HISTORY_LIMIT,
+      `${big.finished} finished; longest run ${big.histories.longestRunEvents} events (${big.histories.longestRun})`,
+    );
   } else {
-    report.target(target, undefined, largest ? `not run; largest batch ${largest.tiles} tiles, longest run ${largest.histories.longestRunEvents} events` : 'not run');
+    report.target(
+      target,
+      undefined,
+      largest
+        ? `not run; largest batch ${largest.tiles} tiles, longest run ${largest.histories.longestRunEvents} events`
+        : 'not run',
+    );
   }
   const huge = results.throughput.find((t) => t.tiles === 100_000);
   const hugeTarget = `100,000 tiles finish: worker peak RSS ≤ ${MAX_WORKER_RSS_MB_100K} MiB, no workflow run over 10,240 events`;
@@ -70,7 +80,9 @@ function judgeScale(results: Results, report: Report): void {
   }
   report.target(
     hugeTarget,
-    huge.finished === 100_000 && huge.workerPeakRssMb <= MAX_WORKER_RSS_MB_100K && huge.histories.longestRunEvents <= HISTORY_LIMIT,
+    huge.finished === 100_000 &&
+      huge.workerPeakRssMb <= MAX_WORKER_RSS_MB_100K &&
+      huge.histories.longestRunEvents <= HISTORY_LIMIT,
     `${huge.finished} finished in ${(huge.wallSeconds / 3600).toFixed(2)} h${huge.legs > 1 ? ` over ${huge.legs} bench runs, a fresh worker each` : ''}; worker peak RSS ${huge.workerPeakRssMb.toFixed(0)} MiB; longest run ${huge.histories.longestRunEvents} events (${huge.histories.longestRun})`,
   );
 }
@@ -80,11 +92,16 @@ function judgeHistoryGrowth(results: Results, report: Report): void {
   const largest = [...results.throughput].sort((a, b) => b.tiles - a.tiles)[0];
   const short = results.makespan.length ? Math.max(...results.makespan.map((m) => m.tileEventsMax)) : undefined;
   const target = 'tile history does not grow with job duration';
-  if (!poll || (!largest && short === undefined)) return report.target(target, undefined, 'needs the polling scenario and the throughput or makespan scenario');
+  if (!poll || (!largest && short === undefined))
+    return report.target(target, undefined, 'needs the polling scenario and the throughput or makespan scenario');
   const instant = largest ? Math.max(largest.histories.tileEventsMax, largest.histories.sampleEventsMax) : undefined;
-  const pass = (instant === undefined || poll.tileEvents <= instant + EVENTS_PER_WAIT) && (short === undefined || poll.tileEvents <= short);
+  const pass =
+    (instant === undefined || poll.tileEvents <= instant + EVENTS_PER_WAIT) &&
+    (short === undefined || poll.tileEvents <= short);
   const compared = [
-    instant === undefined ? '' : `instant jobs max ${instant} (+${EVENTS_PER_WAIT} allowed: the one wait activity an instant job skips)`,
+    instant === undefined
+      ? ''
+      : `instant jobs max ${instant} (+${EVENTS_PER_WAIT} allowed: the one wait activity an instant job skips)`,
     short === undefined ? '' : `short jobs max ${short}`,
   ].filter(Boolean);
   report.target(target, pass, `${poll.runningMs / 1000} s job: ${poll.tileEvents} events; ${compared.join('; ')}`);
@@ -93,11 +110,16 @@ function judgeHistoryGrowth(results: Results, report: Report): void {
 function judgeMakespans(runs: MakespanFigures[], report: Report): void {
   for (const key of ['makespan16', 'makespan64']) {
     const m = runs.find((r) => r.key === key);
-    const shape = key === 'makespan16' ? '16 tiles, parallelJobs 2, 10 s jobs, default settings' : '64 tiles, parallelJobs 4, 5 s jobs';
+    const shape =
+      key === 'makespan16'
+        ? '16 tiles, parallelJobs 2, 10 s jobs, default settings'
+        : '64 tiles, parallelJobs 4, 5 s jobs';
     report.target(
       `makespan / ideal ≤ ${MAX_MAKESPAN_RATIO}, ${shape}`,
       m ? m.ratio <= MAX_MAKESPAN_RATIO : undefined,
-      m ? `${m.makespanSeconds.toFixed(1)} s / ${m.idealSeconds} s = ${m.ratio.toFixed(3)} (idle slot time per tile ${m.slotIdlePerTileSeconds.toFixed(2)} s)` : 'not run',
+      m
+        ? `${m.makespanSeconds.toFixed(1)} s / ${m.idealSeconds} s = ${m.ratio.toFixed(3)} (idle slot time per tile ${m.slotIdlePerTileSeconds.toFixed(2)} s)`
+        : 'not run',
     );
   }
   const m64 = runs.find((r) => r.key === 'makespan64');
@@ -117,7 +139,8 @@ function judgeMakespans(runs: MakespanFigures[], report: Report): void {
 
 function judgeLongJob(poll: Results['polling'], report: Report): void {
   const target = `≤ ${MAX_REQUESTS_LONG_JOB} openEO requests for one 10-minute job`;
-  if (!poll || poll.runningMs !== LONG_RUNNING_MS) return report.target(target, undefined, poll ? `job ran ${poll.runningMs / 1000} s, not 600 s` : 'not run');
+  if (!poll || poll.runningMs !== LONG_RUNNING_MS)
+    return report.target(target, undefined, poll ? `job ran ${poll.runningMs / 1000} s, not 600 s` : 'not run');
   const lag = poll.resultsLagSeconds;
   report.target(
     target,
@@ -139,7 +162,9 @@ function judgeInstantThroughput(throughput: ThroughputFigures[], report: Report)
   report.target(
     `instant-job throughput, 1,000 tiles on the dev server ≥ ${MIN_INSTANT_TILES_PER_S} tiles/s`,
     t ? t.tilesPerSecond >= MIN_INSTANT_TILES_PER_S : undefined,
-    t ? `${t.tilesPerSecond.toFixed(1)} tiles/s (${t.wallSeconds.toFixed(1)} s; ${t.histories.sampleEventsMean.toFixed(1)} events per tile; ${cpuText(t.cpuMsPerTile)})` : 'not run',
+    t
+      ? `${t.tilesPerSecond.toFixed(1)} tiles/s (${t.wallSeconds.toFixed(1)} s; ${t.histories.sampleEventsMean.toFixed(1)} events per tile; ${cpuText(t.cpuMsPerTile)})`
+      : 'not run',
   );
 }
 
@@ -147,7 +172,9 @@ function judgeWaiting(w: WaitingFigures | undefined, report: Report): void {
   report.target(
     'worker slots held by 500 waiting jobs: 0',
     w ? w.tiles >= 500 && w.tilesWaiting === w.tiles && w.slotsInUse === 0 : undefined,
-    w ? `${w.slotsInUse} slots held while ${w.tilesWaiting} of ${w.tiles} tiles waited on ${w.jobsRunning} running jobs (worker RSS ${w.workerRssMb.toFixed(0)} MiB)` : 'not run',
+    w
+      ? `${w.slotsInUse} slots held while ${w.tilesWaiting} of ${w.tiles} tiles waited on ${w.jobsRunning} running jobs (worker RSS ${w.workerRssMb.toFixed(0)} MiB)`
+      : 'not run',
   );
 }
 
@@ -159,10 +186,13 @@ const MIN_SLOT_BOUND_SCALE = 2.4;
 
 function judgeWorkers(results: Results, report: Report): void {
   const w = results.workers;
-  const target = 'one batch on 3 worker processes: throughput scales where the workers are the limit, and a killed worker costs nothing but time';
+  const target =
+    'one batch on 3 worker processes: throughput scales where the workers are the limit, and a killed worker costs nothing but time';
   if (!w) return report.target(target, undefined, 'not run');
   const single = results.throughput.find((t) => t.tiles === w.tiles);
-  const scale = single ? ` (${(w.tilesPerSecond / single.tilesPerSecond).toFixed(2)} × one worker's ${single.tilesPerSecond.toFixed(1)})` : '';
+  const scale = single
+    ? ` (${(w.tilesPerSecond / single.tilesPerSecond).toFixed(2)} × one worker's ${single.tilesPerSecond.toFixed(1)})`
+    : '';
   const slots = w.slotBound;
   report.target(
     target,
@@ -188,13 +218,26 @@ function judgeChaos(c: Results['chaos'], report: Report): void {
 
 function judgeExports(exports: ExportedBatch[] | undefined, report: Report): void {
   const big = exports?.filter((e) => e.tiles >= 10_000) ?? [];
-  const times = (e: ExportedBatch) => Object.entries(e.seconds).map(([format, s]) => `${format} ${s.toFixed(1)} s`).join(', ');
+  const times = (e: ExportedBatch) =>
+    Object.entries(e.seconds)
+      .map(([format, s]) => `${format} ${s.toFixed(1)} s`)
+      .join(', ');
   if (big.length === 0) {
-    report.target(EXPORT_TARGET, undefined, exports?.length ? `not run at 10,000 tiles; ${exports.map((e) => `${e.batchId}, ${e.tiles} tiles: ${times(e)}`).join('; ')}` : 'not run');
+    report.target(
+      EXPORT_TARGET,
+      undefined,
+      exports?.length
+        ? `not run at 10,000 tiles; ${exports.map((e) => `${e.batchId}, ${e.tiles} tiles: ${times(e)}`).join('; ')}`
+        : 'not run',
+    );
     return;
   }
   const pass = big.every((e) => Object.values(e.seconds).every((s) => s <= MAX_EXPORT_SECONDS));
-  report.target(EXPORT_TARGET, pass, big.map((e) => `${e.batchId} (${e.ended} of ${e.tiles} tiles ended): ${times(e)}`).join('; '));
+  report.target(
+    EXPORT_TARGET,
+    pass,
+    big.map((e) => `${e.batchId} (${e.ended} of ${e.tiles} tiles ended): ${times(e)}`).join('; '),
+  );
 }
 
 function judgeDashboard(d: DashboardFigures | undefined, report: Report): void {
@@ -204,7 +247,10 @@ function judgeDashboard(d: DashboardFigures | undefined, report: Report): void {
   const keepsUp = d.liveUpdates > 0 && d.finishedOnPage > 0 && d.finishedInBatch - d.finishedOnPage <= 200;
   report.target(
     target,
-    d.tilesDrawn === d.tiles && d.firstPaintMs / 1000 <= MAX_MAP_FIRST_PAINT_S && d.jsHeapMb <= MAX_MAP_HEAP_MB && keepsUp,
+    d.tilesDrawn === d.tiles &&
+      d.firstPaintMs / 1000 <= MAX_MAP_FIRST_PAINT_S &&
+      d.jsHeapMb <= MAX_MAP_HEAP_MB &&
+      keepsUp,
     `${d.tilesDrawn} tiles painted ${(d.firstPaintMs / 1000).toFixed(1)} s after navigation (snapshot received at ${(d.snapshotMs / 1000).toFixed(1)} s); ` +
       `JS heap ${d.jsHeapMb.toFixed(1)} MiB; live: ${d.liveUpdates} updates, ${d.finishedOnPage} finished on the page vs ${d.finishedInBatch} in the batch`,
   );

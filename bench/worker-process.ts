@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     sample();
     if (message.type === 'reset-peak') peak = process.memoryUsage().rss;
     else if (message.type === 'memory') send({ type: 'memory', rss: process.memoryUsage().rss, peakRss: peak });
-    else if (message.type === 'slots') send({ type: 'slots', activitiesInFlight: worker.getStatus().numInFlightNonLocalActivities });
+    else if (message.type === 'slots')
+      send({ type: 'slots', activitiesInFlight: worker.getStatus().numInFlightNonLocalActivities });
     else if (message.type === 'shutdown') worker.shutdown();
   });
   await running;
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  send({ type: 'failed', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exitCode = 1;
   process.disconnect?.();
 });

@@ -74,7 +74,11 @@ export interface BenchWorld {
 }
 
 /** Waits for the child's first message of `type`, or fails on exit, failure or timeout. */
-function nextMessage<T extends FromWorker['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<FromWorker, { type: T }>> {
+function nextMessage<T extends FromWorker['type']>(
+  child: ChildProcess,
+  type: T,
+  timeoutMs: number,
+): Promise<Extract<FromWorker, { type: T }>> {
   return new Promise((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
@@ -109,10 +113,17 @@ export interface WorkerLaunch {
   preload?: string;
 }
 
-async function startWorkerChild(config: WorkerChildConfig, launch: WorkerLaunch): Promise<{ child: ChildProcess; handle: WorkerChild }> {
+async function startWorkerChild(
+  config: WorkerChildConfig,
+  launch: WorkerLaunch,
+): Promise<{ child: ChildProcess; handle: WorkerChild }> {
   const child = fork(require.resolve('./worker-process'), [], {
     execArgv: launch.maxHeapMiB ? [`--max-old-space-size=${launch.maxHeapMiB}`] : [],
-    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config), ...(launch.preload ? { LD_PRELOAD: launch.preload } : {}) },
+    env: {
+      ...process.env,
+      [WORKER_CONFIG_ENV]: JSON.stringify(config),
+      ...(launch.preload ? { LD_PRELOAD: launch.preload } : {}),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   // A worker that died (killed on purpose, or crashed) must not take the bench down with it: a
@@ -189,7 +200,11 @@ async function keptEmulator(workDir: string, name: string): Promise<EmulatorOpti
     (text) => Number(text.trim()),
     () => undefined,
   );
-  return { stateFile: join(workDir, `emulator-${name}.json`), stateSaveDelayMs: KEPT_EMULATOR_SAVE_DELAY_MS, ...(port ? { port } : {}) };
+  return {
+    stateFile: join(workDir, `emulator-${name}.json`),
+    stateSaveDelayMs: KEPT_EMULATOR_SAVE_DELAY_MS,
+    ...(port ? { port } : {}),
+  };
 }
 
 /** A temporary work directory, or the kept one. */

@@ -3,7 +3,14 @@
  * (spec checks, tile pages) and a tile's calls (openEO jobs, downloads) differ; each kind is
  * defined once here.
  */
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  sleep,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
@@ -45,9 +52,18 @@ export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
      * A lined-up tile's hand-over (`startJobAfter`). Calling it off waits until the activity has
      * ended, so whatever job it made is known before the tile goes on.
      */
-    handOvers: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry, cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }),
+    handOvers: proxyActivities<OpenEOActivities>({
+      startToCloseTimeout: '30d',
+      heartbeatTimeout,
+      retry,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
     /** Result downloads. */
-    transfers: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * heartbeatTimeout, retry }),
+    transfers: proxyActivities<OpenEOActivities>({
+      startToCloseTimeout: '6h',
+      heartbeatTimeout: 2 * heartbeatTimeout,
+      retry,
+    }),
   };
 }
 
@@ -62,12 +78,21 @@ export const HOOK_ATTEMPTS = 3;
 /** The users' hooks, with the batch's timeouts: a few attempts each (see {@link HOOK_ATTEMPTS}). */
 export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
   const seconds = timeoutsOrDefaults(timeouts);
-  const retry = { initialInterval: 2000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: HOOK_ATTEMPTS };
+  const retry = {
+    initialInterval: 2000,
+    backoffCoefficient: 2,
+    maximumInterval: 30_000,
+    maximumAttempts: HOOK_ATTEMPTS,
+  };
   return {
     /** A job factory answers like an openEO call would. */
     planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
     /** A post-processor may read large files: it heartbeats, as downloads do. */
-    postprocessing: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '6h', heartbeatTimeout: 2 * seconds.heartbeatSeconds * 1000, retry }),
+    postprocessing: proxyActivities<OpenEOActivities>({
+      startToCloseTimeout: '6h',
+      heartbeatTimeout: 2 * seconds.heartbeatSeconds * 1000,
+      retry,
+    }),
   };
 }
 

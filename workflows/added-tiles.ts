@@ -28,20 +28,27 @@ export function explicitId(feature: TileFeature): string | undefined {
 
 /** Rejects added tiles that cannot wait now, or whose ids clash with each other or with pending tiles. */
 export function checkAddedTiles(features: TileFeature[], pending: PendingTiles): void {
-  if (!Array.isArray(features) || features.length === 0) throw invalidChange('features: give at least one GeoJSON Feature');
+  if (!Array.isArray(features) || features.length === 0)
+    throw invalidChange('features: give at least one GeoJSON Feature');
   const perPlace = pending.periodIds?.length ?? 1;
   if (pending.addedWaiting + features.length * perPlace > MAX_ADDED_WAITING) {
     const each = perPlace > 1 ? ` (each feature is ${perPlace} tiles, one per period)` : '';
-    throw invalidChange(`features: at most ${MAX_ADDED_WAITING} added tiles may wait at once (${pending.addedWaiting} wait now)${each}; add fewer now and more later`);
+    throw invalidChange(
+      `features: at most ${MAX_ADDED_WAITING} added tiles may wait at once (${pending.addedWaiting} wait now)${each}; add fewer now and more later`,
+    );
   }
   const seen = new Set<string>();
   for (const [i, feature] of features.entries()) {
     const id = explicitId(feature);
     if (id === undefined) continue;
-    if (seen.has(id)) throw invalidChange(`features[${i}]: tile id "${id}" is given twice; give each added tile its own id`);
+    if (seen.has(id))
+      throw invalidChange(`features[${i}]: tile id "${id}" is given twice; give each added tile its own id`);
     const tileIds = pending.periodIds ? pending.periodIds.map((period) => periodTileId(id, period)) : [id];
     const taken = tileIds.find((t) => pending.ids.has(t));
-    if (taken !== undefined) throw invalidChange(`features[${i}]: tile id "${taken}" is already a tile of this batch; give the added tile another id`);
+    if (taken !== undefined)
+      throw invalidChange(
+        `features[${i}]: tile id "${taken}" is already a tile of this batch; give the added tile another id`,
+      );
     seen.add(id);
   }
 }

@@ -3,7 +3,16 @@
  * than its `parallelJobs`. Small and medium batches run one sliding window (continuing as new
  * as often as needed); very large ones run partitions, each a window over a range of tiles.
  */
-import { ApplicationFailure, continueAsNew, getCurrentDetails, isCancellation, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  getCurrentDetails,
+  isCancellation,
+  log,
+  patched,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { summaryOf } from '../src/core/progress';
 import type { BatchSummary } from '../src/core/records';
 import type { PreparedBatch } from '../src/core/batch-spec/prepare';
@@ -79,13 +88,21 @@ async function sweepDuplicateJobs(batchId: string, batch: BatchSpec): Promise<nu
   for (const backend of batch.backends) {
     setCurrentDetails(`**Finishing**: looking for never-started duplicate jobs on ${backend.name}`);
     try {
-      const swept = await sweepActivities.sweepDuplicateJobs({ backend: { name: backend.name, url: backend.url }, batchId });
+      const swept = await sweepActivities.sweepDuplicateJobs({
+        backend: { name: backend.name, url: backend.url },
+        batchId,
+      });
       deleted += swept.deleted.length;
-      if (swept.deleted.length > 0) log.info(`deleted ${swept.deleted.length} never-started duplicate job(s) on ${backend.name}`, { titles: swept.deleted.slice(0, 20) });
+      if (swept.deleted.length > 0)
+        log.info(`deleted ${swept.deleted.length} never-started duplicate job(s) on ${backend.name}`, {
+          titles: swept.deleted.slice(0, 20),
+        });
     } catch (err) {
       // A batch cancelled meanwhile ends cancelled, as it would a moment earlier.
       if (isCancellation(err)) throw err;
-      log.warn(`could not look for duplicate jobs on ${backend.name}: ${err instanceof Error ? err.message : String(err)}`);
+      log.warn(
+        `could not look for duplicate jobs on ${backend.name}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
   setCurrentDetails(final);
@@ -126,7 +143,9 @@ export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOv
     spec: batch,
     sourceTiles: totalTiles,
     tileFingerprint: prepared.tileFingerprint,
-    state: carried?.window ? decodeWindowState(carried.window) : initialWindowState({ start: 0, end: totalTiles }, batch.backends, batch.budget),
+    state: carried?.window
+      ? decodeWindowState(carried.window)
+      : initialWindowState({ start: 0, end: totalTiles }, batch.backends, batch.budget),
     handlers,
     continueAsNew: (window) => continueAsNew<typeof batchWorkflow>(batch, { ...carry, window }),
   });

@@ -36,7 +36,10 @@ export function recordSpend(spend: Spend, backend: string, costs: number | undef
 export function expectedCost(spend: Spend, backend: string): number {
   const own = spend[backend];
   if (own && own.tiles > 0) return own.credits / own.tiles;
-  const all = Object.values(spend).reduce((sum, s) => ({ credits: sum.credits + s.credits, tiles: sum.tiles + s.tiles }), { credits: 0, tiles: 0 });
+  const all = Object.values(spend).reduce(
+    (sum, s) => ({ credits: sum.credits + s.credits, tiles: sum.tiles + s.tiles }),
+    { credits: 0, tiles: 0 },
+  );
   return all.tiles > 0 ? all.credits / all.tiles : 0;
 }
 
@@ -55,10 +58,16 @@ export interface SpendingNow {
 /** Credits reported and committed (expected of the tiles in flight), for the batch or one backend. */
 function spentAndCommitted(now: SpendingNow, backend?: string): { spent: number; committed: number } {
   if (backend !== undefined) {
-    return { spent: now.spend[backend]?.credits ?? 0, committed: (now.inFlight[backend] ?? 0) * expectedCost(now.spend, backend) };
+    return {
+      spent: now.spend[backend]?.credits ?? 0,
+      committed: (now.inFlight[backend] ?? 0) * expectedCost(now.spend, backend),
+    };
   }
   const reported = addCosts(...Object.values(now.spend).map((s) => s.credits));
-  const committed = Object.entries(now.inFlight).reduce((sum, [name, tiles]) => sum + tiles * expectedCost(now.spend, name), 0);
+  const committed = Object.entries(now.inFlight).reduce(
+    (sum, [name, tiles]) => sum + tiles * expectedCost(now.spend, name),
+    0,
+  );
   return { spent: Math.max(reported, now.costs), committed };
 }
 
@@ -78,12 +87,19 @@ export function budgetStop(budget: BudgetSpec, now: SpendingNow, backend: string
     if (limit === undefined) continue;
     const { spent, committed } = spentAndCommitted(now, on);
     const projected = spent + committed;
-    if (roundCosts(projected) >= limit || roundCosts(projected + next) > limit) return stopReason(limit, spent, committed, next, on);
+    if (roundCosts(projected) >= limit || roundCosts(projected + next) > limit)
+      return stopReason(limit, spent, committed, next, on);
   }
   return undefined;
 }
 
-function stopReason(limit: number, spent: number, committed: number, next: number, backend: string | undefined): string {
+function stopReason(
+  limit: number,
+  spent: number,
+  committed: number,
+  next: number,
+  backend: string | undefined,
+): string {
   const whose = backend === undefined ? 'credits' : `credits on ${backend}`;
   const how = backend === undefined ? '--credits <more>' : `--backend ${backend} --credits <more>`;
   return (

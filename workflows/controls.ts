@@ -34,7 +34,10 @@ export type SettingsControl = Exclude<BatchControl, { type: 'addTiles' }>;
 
 function backendNamed(settings: BatchSettings, name: string): BackendSpec {
   const backend = settings.backends.find((b) => b.name === name);
-  if (!backend) throw invalidChange(`backend "${name}" is not part of this batch; it has ${settings.backends.map((b) => b.name).join(', ')}`);
+  if (!backend)
+    throw invalidChange(
+      `backend "${name}" is not part of this batch; it has ${settings.backends.map((b) => b.name).join(', ')}`,
+    );
   return backend;
 }
 
@@ -46,20 +49,25 @@ export const MAX_PARALLEL_JOBS = 2_000;
 
 function checkCount(field: string, value: unknown, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidChange(`${field}: give a whole number from ${min} to ${max}${max === MAX_PARALLEL_JOBS ? ` (Temporal allows a workflow ${MAX_PARALLEL_JOBS} pending child workflows)` : ''}`);
+    throw invalidChange(
+      `${field}: give a whole number from ${min} to ${max}${max === MAX_PARALLEL_JOBS ? ` (Temporal allows a workflow ${MAX_PARALLEL_JOBS} pending child workflows)` : ''}`,
+    );
   }
 }
 
 function checkCredits(field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw invalidChange(`${field}: give a number of credits greater than 0`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw invalidChange(`${field}: give a number of credits greater than 0`);
 }
 
 /** Checks a budget change: some limit, each a positive number of credits. */
 function checkBudgetValues(budget: BudgetSpec | undefined): void {
-  if (typeof budget !== 'object' || budget === null) throw invalidChange('budget: give {"credits": <number>} and/or {"backends": {"<name>": <number>}}');
+  if (typeof budget !== 'object' || budget === null)
+    throw invalidChange('budget: give {"credits": <number>} and/or {"backends": {"<name>": <number>}}');
   if (budget.credits !== undefined) checkCredits('credits', budget.credits);
   for (const [name, credits] of Object.entries(budget.backends ?? {})) checkCredits(`backends.${name}`, credits);
-  if (budget.credits === undefined && Object.keys(budget.backends ?? {}).length === 0) throw invalidChange('budget: sets no limit; give credits for the batch, or for a backend');
+  if (budget.credits === undefined && Object.keys(budget.backends ?? {}).length === 0)
+    throw invalidChange('budget: sets no limit; give credits for the batch, or for a backend');
 }
 
 /** Checks the numbers a change carries: whole, and within what a window can do. */
@@ -77,7 +85,8 @@ export function checkControlValues(control: SettingsControl): void {
 export function checkControl(settings: BatchSettings, control: SettingsControl): void {
   checkControlValues(control);
   if (control.type === 'setParallelJobs' || control.type === 'resumeBackend') backendNamed(settings, control.backend);
-  if (control.type === 'setBudget') for (const name of Object.keys(control.budget.backends ?? {})) backendNamed(settings, name);
+  if (control.type === 'setBudget')
+    for (const name of Object.keys(control.budget.backends ?? {})) backendNamed(settings, name);
 }
 
 /** Applies a live change; throws (rejecting the update) when it makes no sense. */

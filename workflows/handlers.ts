@@ -130,7 +130,9 @@ function registerAddTiles({ current, ready }: Attachment): void {
   const pending = (): PendingTiles => {
     const now: PendingTiles = current()?.pendingTiles() ?? { ids: new Set<string>(), addedWaiting: 0 };
     const { periodIds } = now;
-    const held = periodIds ? [...reserved].flatMap((id) => periodIds.map((period) => periodTileId(id, period))) : [...reserved];
+    const held = periodIds
+      ? [...reserved].flatMap((id) => periodIds.map((period) => periodTileId(id, period)))
+      : [...reserved];
     return { ...now, ids: new Set([...now.ids, ...held]) };
   };
   setHandler(

@@ -32,7 +32,13 @@ export class Lines {
    * when the job ahead ends. Call before the child starts, so no report is missed.
    */
   add(tileId: string, backend: string, aheadId: string, keepTile?: Tile): void {
-    this.inFlight[tileId] = { backend, holdsSlot: false, waiting: false, behind: aheadId, ...(keepTile ? { tile: keepTile } : {}) };
+    this.inFlight[tileId] = {
+      backend,
+      holdsSlot: false,
+      waiting: false,
+      behind: aheadId,
+      ...(keepTile ? { tile: keepTile } : {}),
+    };
     this.inFlight[aheadId].next = tileId;
   }
 

@@ -15,7 +15,8 @@ export const tileCompleted = defineSignal<[TileRecord]>('tileCompleted');
  * A tile's openEO job ended on the backend: its slot is free while results download. `costs`:
  * what the tile's jobs cost, when the backend said (the budget counts them from now on).
  */
-export const tileJobEnded = defineSignal<[{ tileId: string; jobStatus: string; error?: TileError; costs?: number }]>('tileJobEnded');
+export const tileJobEnded =
+  defineSignal<[{ tileId: string; jobStatus: string; error?: TileError; costs?: number }]>('tileJobEnded');
 /** A tile's openEO job left the backend's queue (sent only for backends with `maxQueued`). */
 export const tileJobRunning = defineSignal<[{ tileId: string }]>('tileJobRunning');
 
@@ -45,7 +46,10 @@ export const controlPartition = defineSignal<[Exclude<BatchControl, { type: 'add
 export const partitionTilesAdded = defineSignal<[{ tiles: Tile[] }]>('partitionTilesAdded');
 
 /** Change how many jobs a backend may have at once; returns the backends as configured now. */
-export const setParallelJobs = defineUpdate<BackendSpec[], [{ backend: string; parallelJobs: number; maxQueued?: number }]>('setParallelJobs');
+export const setParallelJobs = defineUpdate<
+  BackendSpec[],
+  [{ backend: string; parallelJobs: number; maxQueued?: number }]
+>('setParallelJobs');
 /** Stop starting new tiles (running ones go on); resume with `resumeBatch`. */
 export const pauseBatch = defineUpdate<void>('pauseBatch');
 export const resumeBatch = defineUpdate<void>('resumeBatch');

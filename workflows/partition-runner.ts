@@ -101,14 +101,19 @@ class PartitionRunner {
       progress: () => partitionsProgress(this.input.batchId, this.input.prepared, this.state, this.current),
       settings: () => this.state,
       pendingTiles: () => this.pendingTiles(),
-      apply: (control) => (control.type === 'addTiles' ? this.additions.add(control.features) : this.changeSettings(control)),
+      apply: (control) =>
+        control.type === 'addTiles' ? this.additions.add(control.features) : this.changeSettings(control),
     };
   }
 
   /** Added tiles waiting for a partition (the running one's tiles are checked by the activity). */
   private pendingTiles(): PendingTiles {
     const periods = periodIds(this.input.prepared.spec.periods);
-    return { ids: new Set(this.state.added.map((t) => t.id)), addedWaiting: this.state.added.length, ...(periods ? { periodIds: periods } : {}) };
+    return {
+      ids: new Set(this.state.added.map((t) => t.id)),
+      addedWaiting: this.state.added.length,
+      ...(periods ? { periodIds: periods } : {}),
+    };
   }
 
   private async changeSettings(control: SettingsControl): Promise<BackendSpec[]> {
@@ -158,7 +163,13 @@ class PartitionRunner {
     const { batchId, prepared } = this.input;
     const { state } = this;
     const range = partitionRange(index, prepared.spec.scheduling.tilesPerPartition, prepared.totalTiles);
-    setCurrentDetails(detailsWithHeadline(`**Partition ${index + 1} / ${Math.max(state.count, index + 1)}** (tiles ${range.start}–${range.end - 1}); open it for the tiles' progress`, prepared.spec, batchId));
+    setCurrentDetails(
+      detailsWithHeadline(
+        `**Partition ${index + 1} / ${Math.max(state.count, index + 1)}** (tiles ${range.start}–${range.end - 1}); open it for the tiles' progress`,
+        prepared.spec,
+        batchId,
+      ),
+    );
     const handedOver = state.added.length;
     const partitionInput: PartitionInput = {
       batchId,
@@ -194,7 +205,10 @@ class PartitionRunner {
     this.current = undefined;
     // What the partition took too late for its result, then what never reached it (it had closed),
     // still holds for the batch and the next partitions.
-    addPartitionResult(state, index, result, this.ownSettings, [...this.unseenBy(result), ...this.undelivered.splice(0)]);
+    addPartitionResult(state, index, result, this.ownSettings, [
+      ...this.unseenBy(result),
+      ...this.undelivered.splice(0),
+    ]);
     state.added.unshift(...(result.unstarted ?? []));
   }
 
@@ -218,7 +232,9 @@ class PartitionRunner {
 /** Runs the partitions in order and adds up their results. */
 export async function runPartitions(input: PartitionsInput): Promise<PartitionsState & { totalTiles: number }> {
   const { spec, totalTiles } = input.prepared;
-  const state0 = input.state ? decodePartitionsState(input.prepared, input.state) : initialPartitionsState(input.prepared);
+  const state0 = input.state
+    ? decodePartitionsState(input.prepared, input.state)
+    : initialPartitionsState(input.prepared);
   const runner = new PartitionRunner(input, state0, patched(OWN_SETTINGS_PATCH), patched(COUNTED_CONTROLS_PATCH));
   const { state } = runner;
   input.handlers.attach(runner.controller());

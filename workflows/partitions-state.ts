@@ -55,7 +55,11 @@ export function decodePartitionsState(prepared: PreparedBatch, carried: Partial<
 }
 
 /** The source tiles of partition `index`. */
-export function partitionRange(index: number, perPartition: number, totalTiles: number): { start: number; end: number } {
+export function partitionRange(
+  index: number,
+  perPartition: number,
+  totalTiles: number,
+): { start: number; end: number } {
   const start = Math.min(index * perPartition, totalTiles);
   return { start, end: Math.min(totalTiles, start + perPartition) };
 }
@@ -67,7 +71,13 @@ export function partitionRange(index: number, perPartition: number, totalTiles: 
  * are the changes its result does not show (taken too late for it, or never delivered): applied
  * on top, in the order they were made.
  */
-export function addPartitionResult(state: PartitionsState, index: number, result: PartitionResult, ownSettings = false, unseen: SettingsControl[] = []): void {
+export function addPartitionResult(
+  state: PartitionsState,
+  index: number,
+  result: PartitionResult,
+  ownSettings = false,
+  unseen: SettingsControl[] = [],
+): void {
   for (const status of Object.keys(result.ended) as (keyof StatusCounts)[]) state.ended[status] += result.ended[status];
   state.failedTiles.push(...result.failedTiles.slice(0, MAX_LISTED_FAILURES - state.failedTiles.length));
   state.costs = addCosts(state.costs, result.costs);
@@ -83,7 +93,12 @@ export function addPartitionResult(state: PartitionsState, index: number, result
 }
 
 /** The partition runner's progress: ended partitions counted, the rest not started. */
-export function partitionsProgress(batchId: string, prepared: PreparedBatch, state: PartitionsState, current: string | undefined): BatchProgress {
+export function partitionsProgress(
+  batchId: string,
+  prepared: PreparedBatch,
+  state: PartitionsState,
+  current: string | undefined,
+): BatchProgress {
   const { spec, totalTiles } = prepared;
   const counts = { ...state.ended };
   counts.not_started += Math.max(0, totalTiles + state.addedCount - state.doneTiles);

@@ -23,12 +23,19 @@ export interface TileStart {
  */
 export function placeTiles(book: WindowBook, queue: Tile[], keepTiles: boolean): TileStart[] {
   const starts: TileStart[] = [];
-  for (let i = 0; i < queue.length && book.hasCapacity(); ) {
+  for (let i = 0; i < queue.length && book.hasCapacity();) {
     const tile = queue[i];
     const unknown = book.unknownBackendOf(tile);
     if (unknown !== undefined) {
       queue.splice(i, 1);
-      book.countEnd({ tileId: tile.id, status: 'error', error: { code: 'UnknownBackend', message: `the tile asks for backend "${unknown}", which the batch does not list` } });
+      book.countEnd({
+        tileId: tile.id,
+        status: 'error',
+        error: {
+          code: 'UnknownBackend',
+          message: `the tile asks for backend "${unknown}", which the batch does not list`,
+        },
+      });
       continue;
     }
     const backend = book.pickBackendFor(tile);
@@ -49,13 +56,18 @@ export function placeTiles(book: WindowBook, queue: Tile[], keepTiles: boolean):
  * ahead finishes. Tiles that cannot line up stay in the queue, in order.
  */
 export function lineUpTiles(book: WindowBook, queue: Tile[], keepTiles: boolean): TileStart[] {
-  const spots = new Map(book.state.backends.map((backend) => [backend.name, { backend, ahead: book.lines.spots(backend) }]));
+  const spots = new Map(
+    book.state.backends.map((backend) => [backend.name, { backend, ahead: book.lines.spots(backend) }]),
+  );
   const starts: TileStart[] = [];
   const room = () => book.hasRoomInFlight() && [...spots.values()].some((s) => s.ahead.length > 0);
-  for (let i = 0; i < queue.length && room(); ) {
+  for (let i = 0; i < queue.length && room();) {
     const tile = queue[i];
     // A lined-up tile's job starts by itself when the job ahead ends: the budget is asked now.
-    const spot = book.eligibleBackends(tile).map((backend) => spots.get(backend.name)!).find((s) => s.ahead.length > 0 && book.budgetAllows(s.backend));
+    const spot = book
+      .eligibleBackends(tile)
+      .map((backend) => spots.get(backend.name)!)
+      .find((s) => s.ahead.length > 0 && book.budgetAllows(s.backend));
     if (!spot) {
       i++;
       continue;

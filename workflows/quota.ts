@@ -8,8 +8,23 @@
  * Its input and history hold lease ids, kinds, limits and times: never a URL with a token or a
  * credential.
  */
-import { allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, defineUpdate, setHandler, workflowInfo } from '@temporalio/workflow';
-import { QuotaLedger, leaseRequestProblem, type LeaseAnswer, type LeaseRequest, type QuotaState } from '../src/core/quota/ledger';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  QuotaLedger,
+  leaseRequestProblem,
+  type LeaseAnswer,
+  type LeaseRequest,
+  type QuotaState,
+} from '../src/core/quota/ledger';
 import { ACQUIRE_LEASE_UPDATE, QUOTA_VIEW_QUERY, RELEASE_LEASE_SIGNAL } from '../src/core/quota/limits';
 
 export const acquireLease = defineUpdate<LeaseAnswer, [LeaseRequest]>(ACQUIRE_LEASE_UPDATE);
@@ -39,16 +54,20 @@ export async function quotaWorkflow(input: QuotaWorkflowInput): Promise<void> {
   const ledger = new QuotaLedger(input.state);
   const maxEvents = input.maxEventsPerRun ?? 4_000;
   let touched = 0;
-  setHandler(acquireLease, (request) => {
-    touched += 1;
-    return ledger.acquire(request, Date.now());
-  }, {
-    validator: (request) => {
-      // A malformed request is refused before it reaches history.
-      const problem = leaseRequestProblem(request);
-      if (problem) throw new Error(`invalid lease request: ${problem}`);
+  setHandler(
+    acquireLease,
+    (request) => {
+      touched += 1;
+      return ledger.acquire(request, Date.now());
     },
-  });
+    {
+      validator: (request) => {
+        // A malformed request is refused before it reaches history.
+        const problem = leaseRequestProblem(request);
+        if (problem) throw new Error(`invalid lease request: ${problem}`);
+      },
+    },
+  );
   setHandler(releaseLease, (leaseId) => {
     touched += 1;
     ledger.release(leaseId, Date.now());

@@ -2,7 +2,17 @@
  * One attempt of a tile: create its openEO job, start it, and follow it to its end, cancelling
  * it on the backend when it stays queued or runs past the batch's limits.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  isCancellation,
+  patched,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { HandOver } from '../activities/hand-over';
 import type { CancelledJob, CreateJobInput, JobSnapshot, SubmittedJob } from '../activities/openeo-jobs';
@@ -19,7 +29,9 @@ import type { TileJournal } from './tile-journal';
  * How one attempt's job ended: its last snapshot, or a phase that ran past its limit, with the
  * backend's answer to our cancel (its status after the cancel, and whether the cancel took).
  */
-export type AttemptOutcome = { job: JobSnapshot; timedOutIn?: undefined } | { job: JobSnapshot; timedOutIn: 'queue' | 'run'; cancelled: CancelledJob };
+export type AttemptOutcome =
+  | { job: JobSnapshot; timedOutIn?: undefined }
+  | { job: JobSnapshot; timedOutIn: 'queue' | 'run'; cancelled: CancelledJob };
 
 /** What one attempt's job is made of. */
 export interface JobDefinition {
@@ -91,12 +103,17 @@ function jobMade(journal: TileJournal, jobId: string): void {
 /** The id of the job a failed `submitJob` made, from the failure's details. */
 function jobIdOfFailure(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as { jobId?: unknown } | undefined) : undefined;
+  const details =
+    cause instanceof ApplicationFailure ? (cause.details?.[0] as { jobId?: unknown } | undefined) : undefined;
   return typeof details?.jobId === 'string' ? details.jobId : undefined;
 }
 
 /** Creates and starts the job in one activity. */
-async function submit(quick: TileActivities['quick'], create: CreateJobInput, journal: TileJournal): Promise<SubmittedJob> {
+async function submit(
+  quick: TileActivities['quick'],
+  create: CreateJobInput,
+  journal: TileJournal,
+): Promise<SubmittedJob> {
   try {
     const submitted = await quick.submitJob(create);
     jobMade(journal, submitted.jobId);
@@ -110,7 +127,11 @@ async function submit(quick: TileActivities['quick'], create: CreateJobInput, jo
 }
 
 /** Creates, then starts the job: two activities, as tiles did before {@link LEAN_TILE_PATCH}. */
-async function createThenStart(quick: TileActivities['quick'], create: CreateJobInput, journal: TileJournal): Promise<SubmittedJob> {
+async function createThenStart(
+  quick: TileActivities['quick'],
+  create: CreateJobInput,
+  journal: TileJournal,
+): Promise<SubmittedJob> {
   const jobId = await quick.createJob(create);
   jobMade(journal, jobId);
   return { jobId, job: await quick.startJob({ backend: create.backend, jobId }) };
@@ -123,7 +144,10 @@ async function createThenStart(quick: TileActivities['quick'], create: CreateJob
  * starts the job itself. A window that gives the tile a free slot before the job ahead ended
  * (nothing else was left to take it) calls the hand-over off: the tile starts its job at once.
  */
-async function lineUp(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<SubmittedJob> {
+async function lineUp(
+  ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> },
+  create: CreateJobInput,
+): Promise<SubmittedJob> {
   const { quick } = ctx.activities;
   // Workflow time, so the same on replay: the hand-over's job (if any) was created after it.
   const linedUpAt = Date.now();
@@ -147,11 +171,19 @@ async function lineUp(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext
  * activity to end, so the job it was creating is on the backend by then: a tile cancelled meanwhile
  * withdraws it by its title, with no create still on its way.
  */
-async function handOverOrMove(ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> }, create: CreateJobInput): Promise<HandOver | 'moved'> {
+async function handOverOrMove(
+  ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> },
+  create: CreateJobInput,
+): Promise<HandOver | 'moved'> {
   const { quick, handOvers } = ctx.activities;
-  const polling = { initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000, maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000 };
+  const polling = {
+    initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000,
+    maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000,
+  };
   const handOverScope = new CancellationScope();
-  const handingOver = handOverScope.run(() => handOvers.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling }));
+  const handingOver = handOverScope.run(() =>
+    handOvers.startJobAfter({ ...create, aheadWorkflowId: ctx.lineUp.aheadWorkflowId, ...polling }),
+  );
   try {
     const first = await Promise.race([handingOver, condition(ctx.lineUp.slotIsOurs)]);
     if (first !== undefined) return first;
@@ -161,7 +193,8 @@ async function handOverOrMove(ctx: AttemptContext & { lineUp: NonNullable<Attemp
     // way the job it may have made is found by its title.
     const ended = await handingOver.catch(() => 'moved' as const);
     // A tile cancelled meanwhile withdraws the job the hand-over may have made (below).
-    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the tile was cancelled while its hand-over was called off');
+    if (CancellationScope.current().consideredCancelled)
+      throw new CancelledFailure('the tile was cancelled while its hand-over was called off');
     return ended;
   } catch (err) {
     if (isCancellation(err)) {

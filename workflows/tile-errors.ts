@@ -25,8 +25,16 @@ export function cancelNotTaken(cancelled: CancelledJob): string {
 }
 
 /** The error of an attempt whose job ran past a phase limit and was cancelled (or not). */
-export function timeoutError(jobId: string, phase: 'queue' | 'run', timeouts: TileWorkflowInput['timeouts'], cancelled: CancelledJob): TileError {
-  const limit = phase === 'run' ? `cancelRunningJobAfterSeconds (${timeouts?.cancelRunningJobAfterSeconds} s)` : `maxQueuedSeconds (${timeouts?.maxQueuedSeconds} s)`;
+export function timeoutError(
+  jobId: string,
+  phase: 'queue' | 'run',
+  timeouts: TileWorkflowInput['timeouts'],
+  cancelled: CancelledJob,
+): TileError {
+  const limit =
+    phase === 'run'
+      ? `cancelRunningJobAfterSeconds (${timeouts?.cancelRunningJobAfterSeconds} s)`
+      : `maxQueuedSeconds (${timeouts?.maxQueuedSeconds} s)`;
   const code = phase === 'run' ? 'JobRanTooLong' : 'JobQueuedTooLong';
   if (!cancelTook(cancelled)) return { code, message: `job ${jobId} ran past ${limit}: ${cancelNotTaken(cancelled)}` };
   return { code, message: `job ${jobId} was cancelled after ${limit}` };

@@ -11,15 +11,25 @@ import { hookActivities, tileActivities } from './activity-options';
 import type { JobDefinition } from './tile-attempt';
 import type { TileWorkflowInput } from './tile-input';
 
-
 /** The factory's plan as a job definition: its job options over the batch's. */
-export function definitionFrom(plan: Exclude<TileJobPlan, { skip: string }>, batchJobOptions: BatchSpec['jobOptions']): JobDefinition {
+export function definitionFrom(
+  plan: Exclude<TileJobPlan, { skip: string }>,
+  batchJobOptions: BatchSpec['jobOptions'],
+): JobDefinition {
   const jobOptions = plan.jobOptions || batchJobOptions ? { ...batchJobOptions, ...plan.jobOptions } : undefined;
-  return { processGraph: plan.processGraph, ...(jobOptions ? { jobOptions } : {}), ...(plan.title ? { title: plan.title } : {}), ...(plan.description ? { description: plan.description } : {}) };
+  return {
+    processGraph: plan.processGraph,
+    ...(jobOptions ? { jobOptions } : {}),
+    ...(plan.title ? { title: plan.title } : {}),
+    ...(plan.description ? { description: plan.description } : {}),
+  };
 }
 
 /** Asks the spec's job factory for this attempt's job (or a skip). Its failure fails the tile. */
-export async function planJob(input: TileWorkflowInput & { jobFactory: string }, attempt: number): Promise<TileJobPlan> {
+export async function planJob(
+  input: TileWorkflowInput & { jobFactory: string },
+  attempt: number,
+): Promise<TileJobPlan> {
   const { planning } = hookActivities(input.timeouts);
   return planning.planTileJob({
     batchId: input.batchId,
@@ -37,18 +47,29 @@ export async function planJob(input: TileWorkflowInput & { jobFactory: string },
 function postprocessError(err: unknown): TileRecord['error'] {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const message = cause instanceof Error ? cause.message : String(cause);
-  return { code: 'PostprocessFailed', message: `${message}; the downloaded files are kept: run \`openeo-temporal postprocess <batchId>\` to try again` };
+  return {
+    code: 'PostprocessFailed',
+    message: `${message}; the downloaded files are kept: run \`openeo-temporal postprocess <batchId>\` to try again`,
+  };
 }
 
 /**
  * Runs the spec's post-processor on a tile whose files are downloaded. The record ends
  * `postprocessed` with the result, or `error` (`PostprocessFailed`) with its files kept.
  */
-export async function postprocessTile(input: TileWorkflowInput & { postprocess: string }, record: TileRecord): Promise<void> {
+export async function postprocessTile(
+  input: TileWorkflowInput & { postprocess: string },
+  record: TileRecord,
+): Promise<void> {
   const { postprocessing } = hookActivities(input.timeouts);
   let written: string[];
   try {
-    const outcome = await postprocessing.postprocessTile({ batchId: input.batchId, postprocess: input.postprocess, tile: input.tile, record: { ...record } });
+    const outcome = await postprocessing.postprocessTile({
+      batchId: input.batchId,
+      postprocess: input.postprocess,
+      tile: input.tile,
+      record: { ...record },
+    });
     ({ written } = outcome);
     record.files = [...(record.files ?? []).filter((f) => !written.includes(f)), ...written];
     if (outcome.result !== undefined) record.postprocessResult = outcome.result;
@@ -78,9 +99,20 @@ export const STAC_EXTRAS_PATCH = 'stac-postprocess-assets';
 async function addToStacItem(input: TileWorkflowInput, record: TileRecord, files: string[]): Promise<void> {
   const { transfers } = tileActivities(input.timeouts);
   try {
-    await transfers.addTileFilesToStac({ batchId: input.batchId, outputDir: input.outputDir, tileId: input.tile.id, tileDir: record.outputDir!, files, stac: input.stac });
+    await transfers.addTileFilesToStac({
+      batchId: input.batchId,
+      outputDir: input.outputDir,
+      tileId: input.tile.id,
+      tileDir: record.outputDir!,
+      files,
+      stac: input.stac,
+    });
   } catch (err) {
     if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-    log.warn('the post-processor\'s files were not added to the STAC item', { tileId: input.tile.id, files, error: err.cause?.message ?? err.message });
+    log.warn("the post-processor's files were not added to the STAC item", {
+      tileId: input.tile.id,
+      files,
+      error: err.cause?.message ?? err.message,
+    });
   }
 }

@@ -41,7 +41,13 @@ export class TileRun {
   constructor(private readonly input: TileWorkflowInput) {
     const { batchId, tile, backend } = input;
     const firstAttempt = input.firstAttempt ?? 1;
-    this.journal = new TileJournal(batchId, tile.id, backend.name, firstAttempt, firstAttempt - 1 + (input.maxAttempts ?? 1));
+    this.journal = new TileJournal(
+      batchId,
+      tile.id,
+      backend.name,
+      firstAttempt,
+      firstAttempt - 1 + (input.maxAttempts ?? 1),
+    );
     this.record = this.journal.record;
     this.activities = tileActivities(input.timeouts);
     setHandler(tileProgress, () => this.record);
@@ -60,14 +66,22 @@ export class TileRun {
   /** Notes what the backend says of the job; the batch hears when the tile's first job runs. */
   observe(job: JobSnapshot): void {
     const { tile } = this.input;
-    if (this.journal.observe(job) && this.input.reportRunning) void tellParent((parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
+    if (this.journal.observe(job) && this.input.reportRunning)
+      void tellParent((parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
     this.show();
   }
 
   /** The current job's results, as the activities that download them or save its logs know it. */
   private output() {
     const { batchId, tile, backend } = this.input;
-    return { backend, jobId: this.record.openeoJobId!, ...this.place, batchId, tileId: tile.id, attempt: this.record.attempts };
+    return {
+      backend,
+      jobId: this.record.openeoJobId!,
+      ...this.place,
+      batchId,
+      tileId: tile.id,
+      attempt: this.record.attempts,
+    };
   }
 
   /** Tells the batch the attempt's job ended: its slot is free. */
@@ -75,7 +89,14 @@ export class TileRun {
     const { record } = this;
     this.jobEndTold = true;
     // The costs so far count against the batch's budget from the moment the job ends.
-    await tellParent((parent) => parent.signal(tileJobEnded, { tileId: this.input.tile.id, jobStatus, ...(jobStatus === 'error' ? { error: record.error } : {}), ...costsOf(record) }));
+    await tellParent((parent) =>
+      parent.signal(tileJobEnded, {
+        tileId: this.input.tile.id,
+        jobStatus,
+        ...(jobStatus === 'error' ? { error: record.error } : {}),
+        ...costsOf(record),
+      }),
+    );
   }
 
   /** The tile's results are in its folder, verified: it has finished (post-processing aside). */
@@ -96,7 +117,13 @@ export class TileRun {
   private async downloadFinished(): Promise<void> {
     await this.tellJobEnded('finished');
     // The tile and STAC settings ride along as data, for the item the activity writes.
-    await this.keepResults(await this.activities.transfers.downloadResults({ ...this.output(), tile: this.input.tile, stac: this.input.stac }));
+    await this.keepResults(
+      await this.activities.transfers.downloadResults({
+        ...this.output(),
+        tile: this.input.tile,
+        stac: this.input.stac,
+      }),
+    );
   }
 
   /** retry-failed of a tile whose job finished but whose download failed: no new job, only the download. */
@@ -110,7 +137,10 @@ export class TileRun {
   async runJobs(): Promise<void> {
     const { input, record } = this;
     // A job factory builds each job itself, from the tile's properties as they are.
-    const processGraph = input.jobFactory === undefined && input.process ? tileProcessGraph(input.process, tileArguments(input.tile, input.parameterDefaults, input.parameterMapping)) : undefined;
+    const processGraph =
+      input.jobFactory === undefined && input.process
+        ? tileProcessGraph(input.process, tileArguments(input.tile, input.parameterDefaults, input.parameterMapping))
+        : undefined;
     for (;;) {
       record.attempts += 1;
       const definition = await this.jobFor(processGraph);
@@ -189,7 +219,11 @@ export class TileRun {
     this.attempt.lineUp = undefined;
     const jobId = record.openeoJobId;
     if (!jobVanished(err) || jobId === undefined || !patched(VANISHED_JOB_PATCH)) throw err;
-    const leftBehind = await this.activities.transfers.resultsLeftBehind({ ...this.output(), tile: this.input.tile, stac: this.input.stac });
+    const leftBehind = await this.activities.transfers.resultsLeftBehind({
+      ...this.output(),
+      tile: this.input.tile,
+      stac: this.input.stac,
+    });
     if (leftBehind) {
       journal.note(vanishedNote(jobId, backend, 'finished from its files'));
       if (!this.jobEndTold) await this.tellJobEnded('finished');
@@ -216,9 +250,17 @@ export class TileRun {
     record.status = 'canceled';
     await CancellationScope.nonCancellable(async () => {
       if (record.openeoJobId) {
-        const cancelled = await this.activities.quick.cancelJob({ backend: this.input.backend, jobId: record.openeoJobId, withdrawUnstarted: true });
+        const cancelled = await this.activities.quick.cancelJob({
+          backend: this.input.backend,
+          jobId: record.openeoJobId,
+          withdrawUnstarted: true,
+        });
         this.observe(cancelled);
-        if (!cancelTook(cancelled)) record.error = { code: 'CancelNotConfirmed', message: `job ${record.openeoJobId}: ${cancelNotTaken(cancelled)}` };
+        if (!cancelTook(cancelled))
+          record.error = {
+            code: 'CancelNotConfirmed',
+            message: `job ${record.openeoJobId}: ${cancelNotTaken(cancelled)}`,
+          };
       }
       await finish(this.journal);
     });

@@ -22,7 +22,14 @@ const RESTART_WAIT = '1 second';
 const RESTART_TRIES = 120;
 
 /** The input of a tile's workflow, as the window starts it. */
-export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, tile: Tile, backend: BackendSpec, behind?: string): TileWorkflowInput {
+export function tileInput(
+  batchId: string,
+  spec: BatchSpec,
+  state: WindowState,
+  tile: Tile,
+  backend: BackendSpec,
+  behind?: string,
+): TileWorkflowInput {
   return {
     batchId,
     tile,
@@ -40,12 +47,16 @@ export function tileInput(batchId: string, spec: BatchSpec, state: WindowState, 
     // With retryOnOtherBackend the window moves a failed tile itself, one job per start.
     maxAttempts: spec.retryOnOtherBackend ? 1 : spec.maxAttempts,
     firstAttempt: (state.retries[tile.id]?.attempts ?? spec.rerun?.previousAttempts[tile.id] ?? 0) + 1,
-    ...(spec.rerun?.finishedJobs?.[tile.id] !== undefined && !(tile.id in state.retries) ? { finishedJobId: spec.rerun.finishedJobs[tile.id] } : {}),
+    ...(spec.rerun?.finishedJobs?.[tile.id] !== undefined && !(tile.id in state.retries)
+      ? { finishedJobId: spec.rerun.finishedJobs[tile.id] }
+      : {}),
     timeouts: spec.timeouts,
     // Only specs that name hooks carry them: tiles of other batches start as before.
     ...(spec.jobFactory !== undefined ? { jobFactory: spec.jobFactory } : {}),
     ...(spec.postprocess !== undefined ? { postprocess: spec.postprocess } : {}),
-    ...(spec.rerun?.postprocessOnly?.[tile.id] !== undefined ? { postprocessOnly: spec.rerun.postprocessOnly[tile.id] as unknown as TileRecord } : {}),
+    ...(spec.rerun?.postprocessOnly?.[tile.id] !== undefined
+      ? { postprocessOnly: spec.rerun.postprocessOnly[tile.id] as unknown as TileRecord }
+      : {}),
     // Data only (no new command): the tile's download activity writes and pushes its STAC item.
     stac: stacSettings(batchId, spec.stac),
     ...(behind !== undefined ? { behind: { tileId: behind } } : {}),
@@ -62,7 +73,12 @@ export type TileStartOutcome = 'started' | 'ran-before' | 'still-open';
  * Starts a tile's workflow. A tile moved to another backend (or retried, or re-run) reuses its
  * workflow id, so it waits for its previous workflow to close, trying again every second.
  */
-export async function startTileWorkflow(batchId: string, spec: BatchSpec, state: WindowState, { tile, backend, behind }: TileStart): Promise<TileStartOutcome> {
+export async function startTileWorkflow(
+  batchId: string,
+  spec: BatchSpec,
+  state: WindowState,
+  { tile, backend, behind }: TileStart,
+): Promise<TileStartOutcome> {
   const again = spec.rerun !== undefined || tile.id in state.retries;
   for (let tries = 1; ; tries++) {
     if (await tryStartTile(tileInput(batchId, spec, state, tile, backend, behind), backend, again)) return 'started';

@@ -22,7 +22,11 @@ import type { TileJournal } from './tile-journal';
  * How a lined-up tile waits for its slot when its job was not started for it: it asks its window,
  * which answers once the tile ahead gave the slot up (at once if it has).
  */
-export function lineUpBehind(batchId: string, tileId: string, aheadTileId: string): NonNullable<AttemptContext['lineUp']> {
+export function lineUpBehind(
+  batchId: string,
+  tileId: string,
+  aheadTileId: string,
+): NonNullable<AttemptContext['lineUp']> {
   let slotIsOurs = false;
   setHandler(slotGiven, () => {
     slotIsOurs = true;
@@ -59,7 +63,10 @@ export async function finish(journal: TileJournal): Promise<void> {
  * The tile's last signal is always waited for: the server drops a signal whose sender has
  * closed by the time it would be delivered.
  */
-export async function tellParent(send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>, last = false): Promise<void> {
+export async function tellParent(
+  send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>,
+  last = false,
+): Promise<void> {
   const parent = workflowInfo().parent;
   if (!parent) return;
   const sent = send(getExternalWorkflowHandle(parent.workflowId)).catch(() => {

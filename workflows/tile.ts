@@ -52,9 +52,19 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
  * `postprocess` re-run of a tile whose results are on disk: its earlier record comes back, its job
  * is not touched (its slot is given back at once), and only the post-processing runs.
  */
-async function postprocessAgain(input: TileWorkflowInput & { postprocess: string }, journal: TileJournal, earlier: TileRecord): Promise<void> {
+async function postprocessAgain(
+  input: TileWorkflowInput & { postprocess: string },
+  journal: TileJournal,
+  earlier: TileRecord,
+): Promise<void> {
   const { record } = journal;
-  Object.assign(record, { ...earlier, status: 'running', error: undefined, postprocessResult: undefined, finishedAt: undefined });
+  Object.assign(record, {
+    ...earlier,
+    status: 'running',
+    error: undefined,
+    postprocessResult: undefined,
+    finishedAt: undefined,
+  });
   await tellParent((parent) => parent.signal(tileJobEnded, { tileId: record.tileId, jobStatus: 'finished' }));
   await postprocessTile(input, record);
 }

@@ -19,9 +19,14 @@ export function jobVanished(err: unknown): boolean {
 }
 
 /** What the tile's record says of a vanished job, and what the tile did about it. */
-export function vanishedNote(jobId: string, backend: string, outcome: 'finished from its files' | 'new job' | 'no attempts left'): string {
+export function vanishedNote(
+  jobId: string,
+  backend: string,
+  outcome: 'finished from its files' | 'new job' | 'no attempts left',
+): string {
   const what = `job ${jobId} disappeared from backend "${backend}"`;
-  if (outcome === 'finished from its files') return `${what}; its results were already complete and verified in the tile's folder, so the tile finished from them`;
+  if (outcome === 'finished from its files')
+    return `${what}; its results were already complete and verified in the tile's folder, so the tile finished from them`;
   if (outcome === 'new job') return `${what}; a new job was made for the tile`;
   return `${what}; the tile had no attempts left (maxAttempts)`;
 }

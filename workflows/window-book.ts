@@ -72,7 +72,8 @@ export class WindowBook {
 
   /** Free slots of a backend, zero while it is paused or its queue is full. */
   freeSlots(backend: BackendSpec): number {
-    if (this.state.paused || backend.name in this.state.pausedBackends || this.budgetStop(backend.name) !== undefined) return 0;
+    if (this.state.paused || backend.name in this.state.pausedBackends || this.budgetStop(backend.name) !== undefined)
+      return 0;
     const free = backend.parallelJobs - this.slotsInUse(backend.name);
     if (backend.maxQueued === undefined) return Math.max(0, free);
     return Math.max(0, Math.min(free, backend.maxQueued - this.waitingOn(backend.name)));
@@ -144,9 +145,18 @@ export class WindowBook {
    * After a failed job: if the tile has attempts left and another allowed backend exists, takes
    * it out of flight (uncounted) and returns it, to be started again elsewhere.
    */
-  takeForRetryElsewhere(record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error' | 'costs'>, maxAttempts: number): Tile | undefined {
+  takeForRetryElsewhere(
+    record: Pick<TileRecord, 'tileId' | 'status' | 'attempts' | 'error' | 'costs'>,
+    maxAttempts: number,
+  ): Tile | undefined {
     const inFlight = this.state.inFlight[record.tileId];
-    if (!inFlight?.tile || record.status !== 'error' || record.attempts >= maxAttempts || isTileLocalFailure(record.error)) return undefined;
+    if (
+      !inFlight?.tile ||
+      record.status !== 'error' ||
+      record.attempts >= maxAttempts ||
+      isTileLocalFailure(record.error)
+    )
+      return undefined;
     const failedOn = [...(this.state.retries[record.tileId]?.failedOn ?? []), inFlight.backend];
     const allowed = allowedBackends(inFlight.tile) ?? this.state.backends.map((b) => b.name);
     if (!allowed.some((name) => !failedOn.includes(name))) return undefined;
@@ -195,7 +205,12 @@ export class WindowBook {
     // Plain data, no command: kept with or without a budget, so a budget set later knows the costs per backend.
     recordSpend((this.state.spend ??= {}), tile.backend, record.costs);
     // A tile that never got a job to its end (e.g. the backend refused it) counts for the streak now.
-    if (tile.holdsSlot && (record.status === 'finished' || record.status === 'error') && !isTileLocalFailure(record.error)) this.noteOutcome(tile.backend, record.status, record.error);
+    if (
+      tile.holdsSlot &&
+      (record.status === 'finished' || record.status === 'error') &&
+      !isTileLocalFailure(record.error)
+    )
+      this.noteOutcome(tile.backend, record.status, record.error);
     return true;
   }
 
@@ -204,7 +219,10 @@ export class WindowBook {
     this.state.ended[record.status] += 1;
     this.state.costs = addCosts(this.state.costs, record.costs ?? 0);
     if (record.status === 'error' && this.state.failedTiles.length < MAX_LISTED_FAILURES) {
-      this.state.failedTiles.push({ tileId: record.tileId, error: record.error ?? { code: 'Unknown', message: 'no reason given' } });
+      this.state.failedTiles.push({
+        tileId: record.tileId,
+        error: record.error ?? { code: 'Unknown', message: 'no reason given' },
+      });
     }
   }
 
@@ -229,7 +247,11 @@ export class WindowBook {
 
   /** True when no tile is left to start (in flight ones may still run). */
   nothingLeftToStart(): boolean {
-    return this.state.nextTileIndex >= this.state.endTileIndex && this.state.deferred.length === 0 && this.state.added.length === 0;
+    return (
+      this.state.nextTileIndex >= this.state.endTileIndex &&
+      this.state.deferred.length === 0 &&
+      this.state.added.length === 0
+    );
   }
 
   /** Counts over the window's tiles: ended by status, in flight as running, the rest not started. */

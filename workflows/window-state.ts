@@ -79,7 +79,11 @@ export interface WindowState extends BatchTally, BatchSettings {
   spend?: Spend;
 }
 
-export function initialWindowState(range: { start: number; end: number }, backends: BackendSpec[], budget?: BudgetSpec): WindowState {
+export function initialWindowState(
+  range: { start: number; end: number },
+  backends: BackendSpec[],
+  budget?: BudgetSpec,
+): WindowState {
   return {
     version: WINDOW_STATE_VERSION,
     firstTileIndex: range.start,
@@ -106,7 +110,9 @@ export function initialWindowState(range: { start: number; end: number }, backen
  * A window state carried by any earlier run, with defaults for what older code did not carry:
  * a batch that continued as new under an older build goes on under this one.
  */
-export function decodeWindowState(carried: Partial<WindowState> & Pick<WindowState, 'firstTileIndex' | 'endTileIndex' | 'backends'>): WindowState {
+export function decodeWindowState(
+  carried: Partial<WindowState> & Pick<WindowState, 'firstTileIndex' | 'endTileIndex' | 'backends'>,
+): WindowState {
   const fresh = initialWindowState({ start: carried.firstTileIndex, end: carried.endTileIndex }, carried.backends);
   return { ...fresh, ...carried, ended: { ...emptyCounts(), ...carried.ended }, version: WINDOW_STATE_VERSION };
 }

@@ -25,7 +25,14 @@ import { applyControl } from './controls';
 import { BUDGET_PATCH } from './budget';
 import { AddedTiles } from './added-tiles';
 import type { BatchHandlers } from './handlers';
-import { backendLoginFailed, tileCompleted, tileJobEnded, tileJobRunning, tileNeedsWord, type BatchControl } from './messages';
+import {
+  backendLoginFailed,
+  tileCompleted,
+  tileJobEnded,
+  tileJobRunning,
+  tileNeedsWord,
+  type BatchControl,
+} from './messages';
 import { lineUpTiles, placeTiles, type TileStart } from './placement';
 import { SlotWords, WORDS_AGAIN_PATCH, tilesOwedWord } from './slot-words';
 import { cancelTilesInFlight, startTileWorkflow } from './tile-starts';
@@ -102,7 +109,9 @@ class SlidingWindow {
     const { spec } = this.input;
     setHandler(tileCompleted, (record) => {
       const previous = spec.rerun?.previousAttempts[record.tileId] ?? 0;
-      const again = spec.retryOnOtherBackend ? this.book.takeForRetryElsewhere(record, previous + spec.maxAttempts) : undefined;
+      const again = spec.retryOnOtherBackend
+        ? this.book.takeForRetryElsewhere(record, previous + spec.maxAttempts)
+        : undefined;
       if (again) this.state.deferred.unshift(again);
       if (again || this.book.recordEnd(record)) this.touch();
       this.sendWords();
@@ -120,7 +129,8 @@ class SlidingWindow {
     });
     // Tiles in flight wait for a new login by themselves; no new tile starts there meanwhile.
     setHandler(backendLoginFailed, (failure) => {
-      if (failure.backend in this.state.pausedBackends || !this.state.backends.some((b) => b.name === failure.backend)) return;
+      if (failure.backend in this.state.pausedBackends || !this.state.backends.some((b) => b.name === failure.backend))
+        return;
       this.state.pausedBackends[failure.backend] = loginPauseReason(failure);
       this.touch();
     });
@@ -191,7 +201,15 @@ class SlidingWindow {
     if (outcome === 'started') return;
     const tileId = start.tile.id;
     if (outcome === 'ran-before') this.book.recordEnd({ tileId, status: 'skipped' });
-    else this.book.recordEnd({ tileId, status: 'error', error: { code: 'TileStillRunning', message: `the tile's previous workflow did not close; it was not started again` } });
+    else
+      this.book.recordEnd({
+        tileId,
+        status: 'error',
+        error: {
+          code: 'TileStillRunning',
+          message: `the tile's previous workflow did not close; it was not started again`,
+        },
+      });
     this.touch();
   }
 
@@ -202,9 +220,19 @@ class SlidingWindow {
     const state = this.state;
     // An inline collection is sliced here, so history never holds it whole for every page.
     // With periods a page's tiles are pairs: the slice holds the places they need.
-    const tiles = 'features' in spec.tiles ? { ...spec.tiles, features: spec.tiles.features.slice(...pagePlaces(periods, state.nextTileIndex, room)) } : spec.tiles;
+    const tiles =
+      'features' in spec.tiles
+        ? { ...spec.tiles, features: spec.tiles.features.slice(...pagePlaces(periods, state.nextTileIndex, room)) }
+        : spec.tiles;
     const page = await durably(
-      () => tilePageActivities.listTiles({ tiles, offset: state.nextTileIndex, limit: room, fingerprint: tileFingerprint, ...(periods ? { periods } : {}) }),
+      () =>
+        tilePageActivities.listTiles({
+          tiles,
+          offset: state.nextTileIndex,
+          limit: room,
+          fingerprint: tileFingerprint,
+          ...(periods ? { periods } : {}),
+        }),
       (problem) => this.noteProblem(problem),
     );
     state.nextTileIndex += page.length;
@@ -230,7 +258,8 @@ class SlidingWindow {
     }
     // Only windows past the line-up patch have lined-up tiles to move.
     if (this.book.lines.any()) this.moveLinedUp();
-    if (this.mayLineUp() && patched(LINE_UP_PATCH)) starts.push(...(await this.lineUp()).map((start) => this.startTile(start)));
+    if (this.mayLineUp() && patched(LINE_UP_PATCH))
+      starts.push(...(await this.lineUp()).map((start) => this.startTile(start)));
     await Promise.all(starts);
     this.show();
   }
@@ -254,7 +283,8 @@ class SlidingWindow {
   private async lineUp(): Promise<TileStart[]> {
     const state = this.state;
     const keepTiles = this.input.spec.retryOnOtherBackend;
-    if (state.deferred.length === 0 && state.added.length === 0 && this.pageRoom() > 0) state.deferred.push(...(await this.nextPage(this.pageRoom())));
+    if (state.deferred.length === 0 && state.added.length === 0 && this.pageRoom() > 0)
+      state.deferred.push(...(await this.nextPage(this.pageRoom())));
     return [state.deferred, state.added].flatMap((queue) => lineUpTiles(this.book, queue, keepTiles));
   }
 
@@ -306,7 +336,8 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
       await window.nextChange();
     }
   } catch (err) {
-    if (isCancellation(err)) await CancellationScope.nonCancellable(() => cancelTilesInFlight(input.batchId, window.book));
+    if (isCancellation(err))
+      await CancellationScope.nonCancellable(() => cancelTilesInFlight(input.batchId, window.book));
     throw err;
   }
   window.show();

@@ -19,15 +19,25 @@ export interface CollectionDocument {
 }
 
 /** The extent around both: the union of the overall bboxes, the earliest start and latest end. */
-export function unionExtent(ours: CollectionDocument['extent'], theirs: CollectionDocument['extent'] | undefined): CollectionDocument['extent'] {
+export function unionExtent(
+  ours: CollectionDocument['extent'],
+  theirs: CollectionDocument['extent'] | undefined,
+): CollectionDocument['extent'] {
   const a = ours.spatial.bbox[0];
   const b = theirs?.spatial?.bbox?.[0];
-  const bbox = b?.length === 4 && a.length === 4 ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])] : a;
+  const bbox =
+    b?.length === 4 && a.length === 4
+      ? [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]
+      : a;
   const [start, end] = ours.temporal.interval[0];
   const [otherStart, otherEnd] = theirs?.temporal?.interval?.[0] ?? [null, null];
   // RFC 3339 in UTC sorts as text; a null end stays open.
   const earliest = [start, otherStart].filter((t): t is string => t !== null).sort()[0] ?? null;
-  const latest = [end, otherEnd].filter((t): t is string => t !== null).sort().pop() ?? null;
+  const latest =
+    [end, otherEnd]
+      .filter((t): t is string => t !== null)
+      .sort()
+      .pop() ?? null;
   return { spatial: { bbox: [bbox] }, temporal: { interval: [[earliest, latest]] } };
 }
 
@@ -67,7 +77,8 @@ export class StacApiClient {
   /** Why this URL cannot take our pushes, or undefined when its landing page offers transactions. */
   async transactionProblem(): Promise<string | undefined> {
     const response = await this.request('GET', '');
-    if (!response.ok) return `its landing page answered ${response.status}; give the STAC API's landing page (the URL that lists "conformsTo")`;
+    if (!response.ok)
+      return `its landing page answered ${response.status}; give the STAC API's landing page (the URL that lists "conformsTo")`;
     const landing = (await response.json().catch(() => undefined)) as { conformsTo?: unknown } | undefined;
     const classes = Array.isArray(landing?.conformsTo) ? (landing.conformsTo as unknown[]).map(String) : [];
     if (!classes.some((c) => TRANSACTION_CONFORMANCE.test(c))) {
@@ -100,7 +111,10 @@ export class StacApiClient {
     const current = await this.request('GET', path);
     if (!current.ok) return this.fail('GET', path, current);
     const existing = (await current.json()) as Partial<CollectionDocument>;
-    const updated = await this.request('PUT', path, { ...collection, extent: unionExtent(collection.extent, existing.extent) });
+    const updated = await this.request('PUT', path, {
+      ...collection,
+      extent: unionExtent(collection.extent, existing.extent),
+    });
     if (!updated.ok) return this.fail('PUT', path, updated);
     return 'updated';
   }

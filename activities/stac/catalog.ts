@@ -96,7 +96,12 @@ export class SharedRefresh {
 const refreshes = new Map<string, SharedRefresh>();
 
 /** Writes the item of a tile, then brings the collection up to date; returns the collection written last. */
-export async function writeItemAndCollection(store: StacStore, batchId: string, settings: StacSettings, item: StacItem): Promise<StacCollection> {
+export async function writeItemAndCollection(
+  store: StacStore,
+  batchId: string,
+  settings: StacSettings,
+  item: StacItem,
+): Promise<StacCollection> {
   await store.writeJson(itemKey(item.id), item);
   if (store.place === undefined) return refreshCollection(store, batchId, settings);
   const place = `${store.place} ${batchId}`;
@@ -113,7 +118,11 @@ export async function writeItemAndCollection(store: StacStore, batchId: string, 
  * Brings `collection.json` up to date with the items present, until it links every item it can
  * see: each round reads only the items the stored collection does not link yet.
  */
-export async function refreshCollection(store: StacStore, batchId: string, settings: StacSettings): Promise<StacCollection> {
+export async function refreshCollection(
+  store: StacStore,
+  batchId: string,
+  settings: StacSettings,
+): Promise<StacCollection> {
   for (let round = 1; ; round++) {
     const stored = (await store.readJson(COLLECTION_KEY)) as StacCollection | undefined;
     const linked = linkedIds(stored);
@@ -123,6 +132,7 @@ export async function refreshCollection(store: StacStore, batchId: string, setti
     const written = linkedIds(await store.readJson(COLLECTION_KEY));
     const seen = await store.list(ITEMS_PREFIX);
     if (seen.every((key) => written.has(idFromKey(key)))) return collection;
-    if (round >= MAX_REBUILDS) throw new Error(`collection.json of batch ${batchId} still misses items after ${round} rebuilds`);
+    if (round >= MAX_REBUILDS)
+      throw new Error(`collection.json of batch ${batchId} still misses items after ${round} rebuilds`);
   }
 }

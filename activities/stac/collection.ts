@@ -46,8 +46,11 @@ function temporalExtent(items: readonly StacItem[]): (string | null)[] {
 
 function providersOf(items: readonly StacItem[]): StacCollection['providers'] {
   const backends = new Map<string, string>();
-  for (const item of items) backends.set(String(item.properties['openeo:backend']), String(item.properties['openeo:backend_url']));
-  return [...backends].sort(([a], [b]) => a.localeCompare(b)).map(([name, url]) => ({ name, roles: ['processor', 'host'], url }));
+  for (const item of items)
+    backends.set(String(item.properties['openeo:backend']), String(item.properties['openeo:backend_url']));
+  return [...backends]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, url]) => ({ name, roles: ['processor', 'host'], url }));
 }
 
 export interface CollectionInput {
@@ -104,7 +107,9 @@ export function stacCollection(input: CollectionInput): StacCollection {
     stac_extensions: [],
     id: settings.collectionId,
     ...(settings.title !== undefined ? { title: settings.title } : {}),
-    description: settings.description ?? `Results of the openeo-temporal batch ${batchId}: one item per tile${items.some((i) => i.properties.start_datetime) ? ' and period' : ''}.`,
+    description:
+      settings.description ??
+      `Results of the openeo-temporal batch ${batchId}: one item per tile${items.some((i) => i.properties.start_datetime) ? ' and period' : ''}.`,
     license: settings.license,
     providers: providersOf(items),
     extent: { spatial: { bbox: [spatialExtent(items)] }, temporal: { interval: [temporalExtent(items)] } },

@@ -25,7 +25,12 @@ export async function stacApiProblem(url: string): Promise<{ problem: string; re
 }
 
 function issueOf(problem: string): SpecErrorDetails {
-  return { field: FIELD, problem, fix: 'give the landing page of a STAC API with the Transactions extension, or leave out stac.api', code: 'stac_api_unusable' };
+  return {
+    field: FIELD,
+    problem,
+    fix: 'give the landing page of a STAC API with the Transactions extension, or leave out stac.api',
+    code: 'stac_api_unusable',
+  };
 }
 
 /** The spec problem of an unusable STAC API (for the client's checks before start), or undefined. */

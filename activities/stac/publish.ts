@@ -64,7 +64,9 @@ function relativeHref(batchDir: string, path: string): string {
   return relative(join(batchDir, 'items'), path).split(sep).join(posix.sep);
 }
 
-async function itemAssets(input: Pick<TileStacInput, 'files' | 'tileDir' | 'batchDir' | 'hrefFor'>): Promise<ItemAssetInput[]> {
+async function itemAssets(
+  input: Pick<TileStacInput, 'files' | 'tileDir' | 'batchDir' | 'hrefFor'>,
+): Promise<ItemAssetInput[]> {
   return Promise.all(
     input.files.map(async (file) => {
       const path = join(input.tileDir, file.file);
@@ -89,7 +91,10 @@ function forApi(item: StacItem, collectionId: string, batchDir: string): StacIte
   const assets = Object.fromEntries(
     Object.entries(item.assets).map(([key, asset]) => {
       const href = String(asset.href);
-      return [key, { ...asset, href: /^[a-z][a-z0-9+.-]*:/i.test(href) ? href : pathToFileURL(resolve(itemsDir, href)).href }];
+      return [
+        key,
+        { ...asset, href: /^[a-z][a-z0-9+.-]*:/i.test(href) ? href : pathToFileURL(resolve(itemsDir, href)).href },
+      ];
     }),
   );
   return { ...item, collection: collectionId, assets, links: [] };
@@ -101,7 +106,11 @@ function collectionForApi(collection: StacCollection, collectionId: string): Sta
 }
 
 /** Pushes the collection, then the item; both idempotent. */
-async function push(input: TileStacInput, item: StacItem, collection: StacCollection): Promise<TileStacOutcome['pushed']> {
+async function push(
+  input: TileStacInput,
+  item: StacItem,
+  collection: StacCollection,
+): Promise<TileStacOutcome['pushed']> {
   const api = input.settings.api;
   if (!api) return undefined;
   const client = new StacApiClient(api.url);
@@ -115,7 +124,9 @@ async function push(input: TileStacInput, item: StacItem, collection: StacCollec
 }
 
 /** Files that join a tile after its download (a post-processor's), for its item. */
-export type AddedFilesInput = Pick<TileStacInput, 'batchDir' | 'tileDir' | 'settings' | 'files' | 'hrefFor'> & { itemId: string };
+export type AddedFilesInput = Pick<TileStacInput, 'batchDir' | 'tileDir' | 'settings' | 'files' | 'hrefFor'> & {
+  itemId: string;
+};
 
 /**
  * Adds files to a tile's item as assets (replacing an asset of the same key) and pushes the item
@@ -130,15 +141,20 @@ export async function addItemAssets(input: AddedFilesInput, store: StacStore): P
   await store.writeJson(itemKey(item.id), item);
   const api = input.settings.api;
   if (api) {
-    await new StacApiClient(api.url).upsertItem(api.collectionId, forApi(item, api.collectionId, input.batchDir)).catch((err: unknown) => {
-      throw stacPushFailure(err);
-    });
+    await new StacApiClient(api.url)
+      .upsertItem(api.collectionId, forApi(item, api.collectionId, input.batchDir))
+      .catch((err: unknown) => {
+        throw stacPushFailure(err);
+      });
   }
   return item;
 }
 
 /** Writes the tile's item and the collection, and pushes both when the spec names a STAC API. */
-export async function publishTileStac(input: TileStacInput, store: StacStore = localStacStore(input.batchDir)): Promise<TileStacOutcome> {
+export async function publishTileStac(
+  input: TileStacInput,
+  store: StacStore = localStacStore(input.batchDir),
+): Promise<TileStacOutcome> {
   const item = stacItem({
     tile: input.tile,
     collectionId: input.settings.collectionId,

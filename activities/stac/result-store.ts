@@ -25,7 +25,9 @@ export function stacStoreIn(store: ResultStore, prefix: string): StacStore {
       const folder = keyOf(listPrefix.replace(/\/+$/, ''));
       const keys = await store.list(folder);
       // Only the documents themselves: a local store's temporary files end otherwise.
-      return keys.filter((key) => key.startsWith(`${folder}/`) && key.endsWith('.json')).map((key) => key.slice(prefix.length + 1));
+      return keys
+        .filter((key) => key.startsWith(`${folder}/`) && key.endsWith('.json'))
+        .map((key) => key.slice(prefix.length + 1));
     },
   };
 }

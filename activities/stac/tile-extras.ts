@@ -52,7 +52,10 @@ export function createTileExtrasActivities() {
       let files = input.files.map(extraFile);
       try {
         // Object storage: sizes from the objects (nothing of them is on this machine).
-        if (tileStore.remote) files = await Promise.all(files.map(async (file) => ({ ...file, size: (await tileStore.head(file.file))?.size })));
+        if (tileStore.remote)
+          files = await Promise.all(
+            files.map(async (file) => ({ ...file, size: (await tileStore.head(file.file))?.size })),
+          );
         const item = await addItemAssets(
           {
             itemId: input.tileId,
@@ -68,7 +71,10 @@ export function createTileExtrasActivities() {
       } catch (err) {
         if (err instanceof ApplicationFailure) throw err;
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        throw ApplicationFailure.create({ message: `could not add ${input.files.join(', ')} to the STAC item of tile "${input.tileId}" in ${root.location(input.batchId)}/items: ${reason}`, type: 'ResultStoreUnavailable' });
+        throw ApplicationFailure.create({
+          message: `could not add ${input.files.join(', ')} to the STAC item of tile "${input.tileId}" in ${root.location(input.batchId)}/items: ${reason}`,
+          type: 'ResultStoreUnavailable',
+        });
       }
     },
   };

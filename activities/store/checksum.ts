@@ -53,7 +53,9 @@ function digestLength(algorithm: string): number {
 /** Reads a `file:checksum`; never throws, since a bad value must not fail a tile. */
 export async function parseChecksum(checksum: unknown): Promise<ParsedChecksum> {
   if (typeof checksum !== 'string' || !/^(?:[0-9a-f]{2})+$/i.test(checksum)) {
-    return { unchecked: `file:checksum ${typeof checksum === 'string' ? shown(checksum) : `of type ${typeof checksum}`} is not a multihash in hex` };
+    return {
+      unchecked: `file:checksum ${typeof checksum === 'string' ? shown(checksum) : `of type ${typeof checksum}`} is not a multihash in hex`,
+    };
   }
   // multiformats is published as ES modules only: loaded with import(), which Node caches.
   const { decode } = await import('multiformats/hashes/digest');
@@ -65,10 +67,15 @@ export async function parseChecksum(checksum: unknown): Promise<ParsedChecksum> 
     return { unchecked: `file:checksum ${shown(checksum)} is not a valid multihash (${(err as Error).message})` };
   }
   const algorithm = NODE_ALGORITHMS.get(code);
-  if (algorithm === undefined) return { unchecked: `file:checksum ${shown(checksum)} names hash function 0x${code.toString(16)}, which this worker cannot compute` };
+  if (algorithm === undefined)
+    return {
+      unchecked: `file:checksum ${shown(checksum)} names hash function 0x${code.toString(16)}, which this worker cannot compute`,
+    };
   // A shorter digest is a truncated one, which checks little; a longer one is wrong.
   if (digest.length !== digestLength(algorithm)) {
-    return { unchecked: `file:checksum ${shown(checksum)} holds a ${digest.length}-byte ${algorithm} digest; ${algorithm} digests have ${digestLength(algorithm)} bytes` };
+    return {
+      unchecked: `file:checksum ${shown(checksum)} holds a ${digest.length}-byte ${algorithm} digest; ${algorithm} digests have ${digestLength(algorithm)} bytes`,
+    };
   }
   return { algorithm, expected: Buffer.from(digest).toString('hex') };
 }
@@ -84,7 +91,9 @@ export async function uncheckedReason(checksum: unknown): Promise<string | undef
  * A running hash for `checksum` and the digest it must end with; undefined when there is none or
  * it cannot be checked (then only the size is).
  */
-export async function checksumHash(checksum: string | undefined): Promise<{ hash: Hash; expected: string } | undefined> {
+export async function checksumHash(
+  checksum: string | undefined,
+): Promise<{ hash: Hash; expected: string } | undefined> {
   if (checksum === undefined || checksum === null) return undefined;
   const parsed = await parseChecksum(checksum);
   return 'unchecked' in parsed ? undefined : { hash: createHash(parsed.algorithm), expected: parsed.expected };

@@ -18,11 +18,13 @@ function temporaryBeside(path: string): string {
 /** Checks a local file against the expected size and checksum; throws a `StoreError` on a mismatch. */
 export async function verifyFile(path: string, options: PutOptions): Promise<number> {
   const { size } = await stat(path);
-  if (options.size !== undefined && size !== options.size) throw new StoreError('SizeMismatch', `expected ${options.size} bytes, the file has ${size}`);
+  if (options.size !== undefined && size !== options.size)
+    throw new StoreError('SizeMismatch', `expected ${options.size} bytes, the file has ${size}`);
   const check = await checksumHash(options.checksum);
   if (check) {
     await hashFile(path, check.hash);
-    if (check.hash.digest('hex') !== check.expected) throw new StoreError('ChecksumMismatch', `the file's checksum does not match file:checksum`);
+    if (check.hash.digest('hex') !== check.expected)
+      throw new StoreError('ChecksumMismatch', `the file's checksum does not match file:checksum`);
   }
   return size;
 }
@@ -36,7 +38,9 @@ async function keysUnder(dir: string, key: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const keyOf = (name: string) => (key === '' ? name : `${key}/${name}`);
   const files = entries.filter((entry) => !entry.isDirectory()).map((entry) => keyOf(entry.name));
-  const folders = await Promise.all(entries.filter((entry) => entry.isDirectory()).map((entry) => keysUnder(join(dir, entry.name), keyOf(entry.name))));
+  const folders = await Promise.all(
+    entries.filter((entry) => entry.isDirectory()).map((entry) => keysUnder(join(dir, entry.name), keyOf(entry.name))),
+  );
   return files.concat(folders.flat());
 }
 

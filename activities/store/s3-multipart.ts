@@ -46,8 +46,10 @@ function metadataOf(options: PutOptions, checked: boolean): Record<string, strin
 
 /** Throws when the bytes sent are not the expected ones. */
 function verifySent(sent: number, digest: string | undefined, options: PutOptions, expected: string | undefined): void {
-  if (options.size !== undefined && sent !== options.size) throw new StoreError('SizeMismatch', `expected ${options.size} bytes, sent ${sent}`);
-  if (digest !== undefined && digest !== expected) throw new StoreError('ChecksumMismatch', `the file's checksum does not match file:checksum`);
+  if (options.size !== undefined && sent !== options.size)
+    throw new StoreError('SizeMismatch', `expected ${options.size} bytes, sent ${sent}`);
+  if (digest !== undefined && digest !== expected)
+    throw new StoreError('ChecksumMismatch', `the file's checksum does not match file:checksum`);
 }
 
 /** Stores a buffer with one `PutObject`, verified first and checked by the server (Content-MD5). */
@@ -75,9 +77,17 @@ async function pendingUploads(target: UploadTarget): Promise<{ id: string; initi
   let keyMarker: string | undefined;
   let idMarker: string | undefined;
   for (;;) {
-    const page = await target.client.send(new ListMultipartUploadsCommand({ Bucket: target.bucket, Prefix: target.key, KeyMarker: keyMarker, UploadIdMarker: idMarker }));
+    const page = await target.client.send(
+      new ListMultipartUploadsCommand({
+        Bucket: target.bucket,
+        Prefix: target.key,
+        KeyMarker: keyMarker,
+        UploadIdMarker: idMarker,
+      }),
+    );
     for (const upload of page.Uploads ?? []) {
-      if (upload.Key === target.key && upload.UploadId) found.push({ id: upload.UploadId, initiated: upload.Initiated?.getTime() ?? 0 });
+      if (upload.Key === target.key && upload.UploadId)
+        found.push({ id: upload.UploadId, initiated: upload.Initiated?.getTime() ?? 0 });
     }
     if (!page.IsTruncated) return found.sort((a, b) => b.initiated - a.initiated);
     keyMarker = page.NextKeyMarker;
@@ -86,19 +96,27 @@ async function pendingUploads(target: UploadTarget): Promise<{ id: string; initi
 }
 
 /** Parts an upload already holds: part number → MD5 (hex) and size. */
-async function uploadedParts(target: UploadTarget, uploadId: string): Promise<Map<number, { etag: string; size: number }>> {
+async function uploadedParts(
+  target: UploadTarget,
+  uploadId: string,
+): Promise<Map<number, { etag: string; size: number }>> {
   const parts = new Map<number, { etag: string; size: number }>();
   let marker: string | undefined;
   for (;;) {
-    const page = await target.client.send(new ListPartsCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, PartNumberMarker: marker }));
-    for (const part of page.Parts ?? []) if (part.PartNumber) parts.set(part.PartNumber, { etag: unquote(part.ETag), size: part.Size ?? -1 });
+    const page = await target.client.send(
+      new ListPartsCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, PartNumberMarker: marker }),
+    );
+    for (const part of page.Parts ?? [])
+      if (part.PartNumber) parts.set(part.PartNumber, { etag: unquote(part.ETag), size: part.Size ?? -1 });
     if (!page.IsTruncated) return parts;
     marker = page.NextPartNumberMarker;
   }
 }
 
 async function abortUpload(target: UploadTarget, uploadId: string): Promise<void> {
-  await target.client.send(new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }));
+  await target.client.send(
+    new AbortMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId }),
+  );
 }
 
 /** The upload to continue: the newest unfinished one (older ones are aborted), or a new one. */
@@ -107,7 +125,12 @@ async function resumeOrCreate(target: UploadTarget, options: PutOptions, checked
   for (const upload of stale) await abortUpload(target, upload.id);
   if (newest) return newest.id;
   const created = await target.client.send(
-    new CreateMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, ContentType: options.contentType, Metadata: metadataOf(options, checked) }),
+    new CreateMultipartUploadCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      ContentType: options.contentType,
+      Metadata: metadataOf(options, checked),
+    }),
   );
   if (!created.UploadId) throw new Error(`the object store started no upload for ${target.key}`);
   return created.UploadId;
@@ -134,7 +157,15 @@ async function sendParts(target: UploadTarget, uploadId: string, path: string, s
         parts.push({ PartNumber: number, ETag: `"${earlier.etag}"` });
       } else {
         const answer = await target.client.send(
-          new UploadPartCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, PartNumber: number, Body: bytes, ContentLength: bytesRead, ContentMD5: digest.toString('base64') }),
+          new UploadPartCommand({
+            Bucket: target.bucket,
+            Key: target.key,
+            UploadId: uploadId,
+            PartNumber: number,
+            Body: bytes,
+            ContentLength: bytesRead,
+            ContentMD5: digest.toString('base64'),
+          }),
         );
         parts.push({ PartNumber: number, ETag: answer.ETag ?? `"${digest.toString('hex')}"` });
       }
@@ -168,7 +199,12 @@ export async function uploadFile(target: UploadTarget, path: string, options: Pu
     throw err;
   }
   await target.client.send(
-    new CompleteMultipartUploadCommand({ Bucket: target.bucket, Key: target.key, UploadId: uploadId, MultipartUpload: { Parts: sent.parts } }),
+    new CompleteMultipartUploadCommand({
+      Bucket: target.bucket,
+      Key: target.key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: sent.parts },
+    }),
   );
   return sent.sent;
 }

@@ -30,9 +30,14 @@ export function s3ClientConfig(env: NodeJS.ProcessEnv = process.env): S3ClientCo
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || (endpoint ? 'us-east-1' : undefined);
   // Keys in these variables are used as they are; without them the SDK's own chain (profiles,
   // instance roles, …) finds the credentials.
-  const credentials = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-    ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
-    : undefined;
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
+      : undefined;
   return {
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
@@ -121,7 +126,9 @@ export function s3Store(bucket: string, prefix: string, env: NodeJS.ProcessEnv =
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: start + under, ContinuationToken: token }));
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: start + under, ContinuationToken: token }),
+        );
         for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key.slice(start.length));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
@@ -135,7 +142,9 @@ export function s3Store(bucket: string, prefix: string, env: NodeJS.ProcessEnv =
       const signal = AbortSignal.timeout(30_000);
       try {
         await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal });
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(probe) }), { abortSignal: signal }).catch(() => undefined);
+        await client
+          .send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(probe) }), { abortSignal: signal })
+          .catch(() => undefined);
         await putWhole(target(probe), Buffer.from('ok'), {});
         await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(probe) }), { abortSignal: signal });
       } catch (err) {

@@ -31,7 +31,12 @@ export interface DashboardFigures {
 
 /** Tiles the page shows finished. */
 function finishedOnPage(page: Page): Promise<number> {
-  return page.evaluate(() => (globalThis as unknown as { openeoDashboard: { tileMap: { counts(): Record<string, number> } } }).openeoDashboard.tileMap.counts().finished ?? 0);
+  return page.evaluate(
+    () =>
+      (
+        globalThis as unknown as { openeoDashboard: { tileMap: { counts(): Record<string, number> } } }
+      ).openeoDashboard.tileMap.counts().finished ?? 0,
+  );
 }
 
 const TILES = 10_000;
@@ -39,28 +44,59 @@ const ENDED_BEFORE_PAUSE = 300;
 const LIVE_SECONDS = 30;
 
 export async function dashboardScenario(world: BenchWorld, report: Report): Promise<DashboardFigures> {
-  const backend = await world.startBackend('dashboard', { jobDurations: { queuedMs: 500, runningMs: 2_000 }, maxRunningJobsPerUser: 100_000, rasterSize: 8 });
+  const backend = await world.startBackend('dashboard', {
+    jobDurations: { queuedMs: 500, runningMs: 2_000 },
+    maxRunningJobsPerUser: 100_000,
+    rasterSize: 8,
+  });
   const browser = await launchBrowser();
   const batchId = 'bench-dashboard';
   let dashboard: Awaited<ReturnType<typeof serveDashboard>> | undefined;
   try {
-    const spec = gridSpec({ batchId, backend: { name: backend.name, url: backend.emulator.url }, parallelJobs: 100, tiles: TILES, tileSize: 1000, outputDir: backend.outputDir });
+    const spec = gridSpec({
+      batchId,
+      backend: { name: backend.name, url: backend.emulator.url },
+      parallelJobs: 100,
+      tiles: TILES,
+      tileSize: 1000,
+      outputDir: backend.outputDir,
+    });
     const { handle } = await backend.client.start(spec);
-    await until(async () => (await handle.query(batchProgress)).counts.finished >= ENDED_BEFORE_PAUSE, 10 * 60_000, `${ENDED_BEFORE_PAUSE} tiles finish`);
+    await until(
+      async () => (await handle.query(batchProgress)).counts.finished >= ENDED_BEFORE_PAUSE,
+      10 * 60_000,
+      `${ENDED_BEFORE_PAUSE} tiles finish`,
+    );
     await backend.client.pause(batchId);
-    await until(async () => (await handle.query(batchProgress)).counts.running === 0, 5 * 60_000, 'the paused batch has no tile in flight');
+    await until(
+      async () => (await handle.query(batchProgress)).counts.running === 0,
+      5 * 60_000,
+      'the paused batch has no tile in flight',
+    );
     const counts = (await handle.query(batchProgress)).counts;
-    report.note(`dashboard: a ${TILES}-tile batch paused after ${counts.finished} tiles finished (${counts.not_started} not started) is opened in headless Chromium (1280×800, no GPU)`);
+    report.note(
+      `dashboard: a ${TILES}-tile batch paused after ${counts.finished} tiles finished (${counts.not_started} not started) is opened in headless Chromium (1280×800, no GPU)`,
+    );
 
     dashboard = await serveDashboard(createDashboard({ client: backend.client, batchId }));
     const page = await browser.newPage();
     await page.goto(dashboard.url);
-    await page.waitForFunction(() => typeof (globalThis as unknown as { openeoDashboard: { stats: { firstPaintMs?: unknown } } }).openeoDashboard.stats.firstPaintMs === 'number', undefined, { timeout: 5 * 60_000 });
+    await page.waitForFunction(
+      () =>
+        typeof (globalThis as unknown as { openeoDashboard: { stats: { firstPaintMs?: unknown } } }).openeoDashboard
+          .stats.firstPaintMs === 'number',
+      undefined,
+      { timeout: 5 * 60_000 },
+    );
     const stats = await pageStats(page);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     const metrics = new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
-    const tilesDrawn = await page.evaluate(() => (globalThis as unknown as { openeoDashboard: { tileMap: { tiles: Map<string, unknown> } } }).openeoDashboard.tileMap.tiles.size);
+    const tilesDrawn = await page.evaluate(
+      () =>
+        (globalThis as unknown as { openeoDashboard: { tileMap: { tiles: Map<string, unknown> } } }).openeoDashboard
+          .tileMap.tiles.size,
+    );
 
     // What of the first paint is the dashboard reading the batch: the same reading once more.
     const readingStarted = Date.now();
@@ -71,8 +107,13 @@ export async function dashboardScenario(world: BenchWorld, report: Report): Prom
     await backend.client.resume(batchId);
     await new Promise((resolve) => setTimeout(resolve, LIVE_SECONDS * 1000));
     const live = await pageStats(page);
-    const [finishedInBatch, finishedShown] = [(await handle.query(batchProgress)).counts.finished, await finishedOnPage(page)];
-    const liveHeap = new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value])).get('JSHeapUsedSize') ?? 0;
+    const [finishedInBatch, finishedShown] = [
+      (await handle.query(batchProgress)).counts.finished,
+      await finishedOnPage(page),
+    ];
+    const liveHeap =
+      new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value])).get('JSHeapUsedSize') ??
+      0;
     await handle.terminate('benchmark: the dashboard scenario measured what it needed');
 
     const figures: DashboardFigures = {
@@ -86,13 +127,36 @@ export async function dashboardScenario(world: BenchWorld, report: Report): Prom
       finishedInBatch,
     };
     report.figure('dashboard.tilesDrawn', 'dashboard: tiles drawn', tilesDrawn);
-    report.figure('dashboard.snapshotSeconds', 'dashboard: navigation → snapshot of all tiles received', figures.snapshotMs / 1000, 's');
-    report.figure('dashboard.firstPaintSeconds', 'dashboard: navigation → all tiles painted', figures.firstPaintMs / 1000, 's');
-    report.figure('dashboard.recordsSeconds', "dashboard: of which reading the batch's records (client.records, read again)", recordsSeconds, 's');
+    report.figure(
+      'dashboard.snapshotSeconds',
+      'dashboard: navigation → snapshot of all tiles received',
+      figures.snapshotMs / 1000,
+      's',
+    );
+    report.figure(
+      'dashboard.firstPaintSeconds',
+      'dashboard: navigation → all tiles painted',
+      figures.firstPaintMs / 1000,
+      's',
+    );
+    report.figure(
+      'dashboard.recordsSeconds',
+      "dashboard: of which reading the batch's records (client.records, read again)",
+      recordsSeconds,
+      's',
+    );
     report.figure('dashboard.jsHeapMb', 'dashboard: page JS heap with all tiles', figures.jsHeapMb, 'MiB');
     report.figure('dashboard.domNodes', 'dashboard: DOM nodes', metrics.get('Nodes') ?? 0);
-    report.figure('dashboard.liveUpdates', `dashboard: updates in ${LIVE_SECONDS} s of the resumed batch (page JS heap then ${(liveHeap / MB).toFixed(1)} MiB)`, live.updates);
-    report.figure('dashboard.finished', `dashboard: tiles finished after ${LIVE_SECONDS} s live, on the page / in the batch`, [finishedShown, finishedInBatch]);
+    report.figure(
+      'dashboard.liveUpdates',
+      `dashboard: updates in ${LIVE_SECONDS} s of the resumed batch (page JS heap then ${(liveHeap / MB).toFixed(1)} MiB)`,
+      live.updates,
+    );
+    report.figure(
+      'dashboard.finished',
+      `dashboard: tiles finished after ${LIVE_SECONDS} s live, on the page / in the batch`,
+      [finishedShown, finishedInBatch],
+    );
     return figures;
   } finally {
     await browser.close();

@@ -34,7 +34,12 @@ const ENDED_SHARE = 0.1;
 const EXTENSIONS: Record<ExportFormat, string> = { csv: 'csv', geojson: 'geojson', parquet: 'parquet' };
 
 /** Exports `batchId` in every format and reports the times; checks each export has every tile. */
-async function measureExports(client: OpenEOBatchClient, world: BenchWorld, batchId: string, report: Report): Promise<ExportedBatch> {
+async function measureExports(
+  client: OpenEOBatchClient,
+  world: BenchWorld,
+  batchId: string,
+  report: Report,
+): Promise<ExportedBatch> {
   let started = Date.now();
   const records = await client.records(batchId);
   const readSeconds = (Date.now() - started) / 1000;
@@ -47,11 +52,20 @@ async function measureExports(client: OpenEOBatchClient, world: BenchWorld, batc
   const megabytes = {} as Record<ExportFormat, number>;
   for (const format of EXPORT_FORMATS) {
     started = Date.now();
-    const result = await client.exportTiles(batchId, { format, out: join(world.workDir, `${batchId}.${EXTENSIONS[format]}`) });
+    const result = await client.exportTiles(batchId, {
+      format,
+      out: join(world.workDir, `${batchId}.${EXTENSIONS[format]}`),
+    });
     seconds[format] = (Date.now() - started) / 1000;
     megabytes[format] = result.bytes.byteLength / MB;
-    if (result.rows !== tiles) throw new Error(`the ${format} export of ${batchId} has ${result.rows} rows, not ${tiles}`);
-    report.figure(key(`${format}Seconds`), `${batchId}: ${format} export (read, encode, write; ${megabytes[format].toFixed(1)} MiB)`, seconds[format], 's');
+    if (result.rows !== tiles)
+      throw new Error(`the ${format} export of ${batchId} has ${result.rows} rows, not ${tiles}`);
+    report.figure(
+      key(`${format}Seconds`),
+      `${batchId}: ${format} export (read, encode, write; ${megabytes[format].toFixed(1)} MiB)`,
+      seconds[format],
+      's',
+    );
   }
   return { batchId, tiles, ended, readSeconds, seconds, megabytes };
 }
@@ -71,10 +85,17 @@ async function pausedBatch(client: OpenEOBatchClient, batchId: string, tiles: nu
     if (Date.now() > deadline) throw new Error(`${batchId}: tiles in flight did not end after the pause`);
     await sleep(1000);
   }
-  report.note(`${batchId}: paused after ${target} of ${tiles} tiles finished; the tiles in flight ended before the exports`);
+  report.note(
+    `${batchId}: paused after ${target} of ${tiles} tiles finished; the tiles in flight ended before the exports`,
+  );
 }
 
-export async function exportScenario(world: BenchWorld, tiles: number, report: Report, endedBatch?: string): Promise<ExportedBatch[]> {
+export async function exportScenario(
+  world: BenchWorld,
+  tiles: number,
+  report: Report,
+  endedBatch?: string,
+): Promise<ExportedBatch[]> {
   const backend = await world.startBackend(`export${tiles}`, {
     jobDurations: { queuedMs: 0, runningMs: 0 },
     maxRunningJobsPerUser: 100_000,
@@ -83,12 +104,22 @@ export async function exportScenario(world: BenchWorld, tiles: number, report: R
   const batchId = `bench-export-${tiles}`;
   const measured: ExportedBatch[] = [];
   try {
-    const spec = gridSpec({ batchId, backend: { name: backend.name, url: backend.emulator.url }, parallelJobs: PARALLEL_JOBS, tiles, tileSize: 1000, outputDir: backend.outputDir });
+    const spec = gridSpec({
+      batchId,
+      backend: { name: backend.name, url: backend.emulator.url },
+      parallelJobs: PARALLEL_JOBS,
+      tiles,
+      tileSize: 1000,
+      outputDir: backend.outputDir,
+    });
     await backend.client.start(spec);
     await pausedBatch(backend.client, batchId, tiles, report);
     measured.push(await measureExports(backend.client, world, batchId, report));
     // A small batch may have had every tile in flight at the pause, and ended by itself.
-    await backend.client.handle(batchId).terminate('benchmark: exported').catch(() => undefined);
+    await backend.client
+      .handle(batchId)
+      .terminate('benchmark: exported')
+      .catch(() => undefined);
   } finally {
     await backend.close();
   }

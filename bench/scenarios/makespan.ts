@@ -78,7 +78,10 @@ function jobRequests(byRoute: Record<string, Record<string, number>>): Record<st
 }
 
 export async function makespan(world: BenchWorld, report: Report, s: MakespanSettings): Promise<MakespanFigures> {
-  const backend = await world.startBackend(s.key, { jobDurations: { queuedMs: 0, runningMs: s.runningMs }, maxRunningJobsPerUser: s.parallelJobs });
+  const backend = await world.startBackend(s.key, {
+    jobDurations: { queuedMs: 0, runningMs: s.runningMs },
+    maxRunningJobsPerUser: s.parallelJobs,
+  });
   try {
     const grid = {
       batchId: `bench-${s.key}`,
@@ -90,10 +93,19 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
       ...(s.polling ? { polling: s.polling } : {}),
     };
     const spec = gridSpec(grid);
-    const polling = s.polling ? `polling initial ${s.polling.initialIntervalSeconds} s, max ${s.polling.maxIntervalSeconds} s` : 'default settings';
-    const ahead = s.startAhead ? `, ${s.startAhead} more started ahead (spec parallelJobs ${s.parallelJobs + s.startAhead}, queued on the emulator)` : '';
-    report.note(`${s.key}: ${s.tiles} tiles, parallelJobs ${s.parallelJobs}${ahead}, jobs run ${s.runningMs / 1000} s (queued 0 s, emulator limit ${s.parallelJobs} running), ${polling}`);
-    const coldStartupSeconds = await warmUp(backend, gridSpec({ ...grid, batchId: `${grid.batchId}-warm-up`, tiles: 1 }));
+    const polling = s.polling
+      ? `polling initial ${s.polling.initialIntervalSeconds} s, max ${s.polling.maxIntervalSeconds} s`
+      : 'default settings';
+    const ahead = s.startAhead
+      ? `, ${s.startAhead} more started ahead (spec parallelJobs ${s.parallelJobs + s.startAhead}, queued on the emulator)`
+      : '';
+    report.note(
+      `${s.key}: ${s.tiles} tiles, parallelJobs ${s.parallelJobs}${ahead}, jobs run ${s.runningMs / 1000} s (queued 0 s, emulator limit ${s.parallelJobs} running), ${polling}`,
+    );
+    const coldStartupSeconds = await warmUp(
+      backend,
+      gridSpec({ ...grid, batchId: `${grid.batchId}-warm-up`, tiles: 1 }),
+    );
     backend.emulator.admin.resetStats();
     const run = await runBatch(backend, spec, 15 * 60_000);
     const runningSeconds = s.runningMs / 1000;
@@ -103,29 +115,75 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
     const byRoute = jobRequests(backend.emulator.admin.stats().requests.byRoute);
     const requests = Object.values(byRoute).reduce((a, b) => a + b, 0);
     const phases = jobPhases(backend.emulator.admin.jobs(), s, run.startedAt, run.startedAt + run.wallMs);
-    const { lags, noticed } = await resultsLags(world, backend.emulator.admin.jobs(), await backend.client.tiles(spec.batchId!));
+    const { lags, noticed } = await resultsLags(
+      world,
+      backend.emulator.admin.jobs(),
+      await backend.client.tiles(spec.batchId!),
+    );
     const histories = await measureHistories(world.temporal, spec.batchId!, s.tiles, s.tiles);
     const k = (name: string) => `${s.key}.${name}`;
     const label = `${s.key}`;
     report.figure(k('finished'), `${label}: tiles finished`, run.summary.counts.finished);
     report.figure(k('seconds'), `${label}: wall time (start request → batch result)`, makespanSeconds, 's');
-    report.figure(k('idealSeconds'), `${label}: ideal ceil(${s.tiles}/${s.parallelJobs}) × ${runningSeconds} s`, idealSeconds, 's');
+    report.figure(
+      k('idealSeconds'),
+      `${label}: ideal ceil(${s.tiles}/${s.parallelJobs}) × ${runningSeconds} s`,
+      idealSeconds,
+      's',
+    );
     report.figure(k('ratio'), `${label}: ratio to ideal`, makespanSeconds / idealSeconds);
-    report.figure(k('slotIdlePerTileSeconds'), `${label}: idle slot time per tile (${s.parallelJobs} × makespan / ${s.tiles} − ${runningSeconds} s)`, slotIdle, 's');
+    report.figure(
+      k('slotIdlePerTileSeconds'),
+      `${label}: idle slot time per tile (${s.parallelJobs} × makespan / ${s.tiles} − ${runningSeconds} s)`,
+      slotIdle,
+      's',
+    );
     report.figure(k('startupSeconds'), `${label}: start request → first job running`, phases.startupSeconds, 's');
-    report.figure(k('coldStartupSeconds'), `${label}: the same on the scenario's fresh worker (a one-tile warm-up batch, cancelled once its job ran)`, coldStartupSeconds, 's');
+    report.figure(
+      k('coldStartupSeconds'),
+      `${label}: the same on the scenario's fresh worker (a one-tile warm-up batch, cancelled once its job ran)`,
+      coldStartupSeconds,
+      's',
+    );
     report.figure(k('tailSeconds'), `${label}: last job finished → batch result`, phases.tailSeconds, 's');
-    report.figure(k('handoverPerTileSeconds'), `${label}: idle slot time per tile between first start and last end (hand-over)`, phases.handoverPerTileSeconds, 's');
+    report.figure(
+      k('handoverPerTileSeconds'),
+      `${label}: idle slot time per tile between first start and last end (hand-over)`,
+      phases.handoverPerTileSeconds,
+      's',
+    );
     const noticedMean = noticed.length ? noticed.reduce((a, b) => a + b, 0) / noticed.length : null;
-    report.figure(k('endNoticedMeanSeconds'), `${label}: job finished → its wait completed (the end noticed), mean over ${noticed.length} jobs`, noticedMean, 's');
+    report.figure(
+      k('endNoticedMeanSeconds'),
+      `${label}: job finished → its wait completed (the end noticed), mean over ${noticed.length} jobs`,
+      noticedMean,
+      's',
+    );
     report.figure(k('requestsPerTile'), `${label}: openEO requests on job routes per tile`, requests / s.tiles);
     report.figure(k('requestsByRoute'), `${label}: openEO requests on job routes`, byRoute);
     const p95 = quantile(lags, 0.95);
-    report.figure(k('resultsLagP95Seconds'), `${label}: job finished → results on disk (tile record finished), p95 over ${lags.length} jobs`, p95 ?? null, 's');
-    report.figure(k('resultsLagMaxSeconds'), `${label}: job finished → results on disk, max`, lags.length ? Math.max(...lags) : null, 's');
-    report.figure(k('tileEvents'), `${label}: events per tile workflow (mean/max over all ${s.tiles})`, [histories.sampleEventsMean, histories.sampleEventsMax]);
+    report.figure(
+      k('resultsLagP95Seconds'),
+      `${label}: job finished → results on disk (tile record finished), p95 over ${lags.length} jobs`,
+      p95 ?? null,
+      's',
+    );
+    report.figure(
+      k('resultsLagMaxSeconds'),
+      `${label}: job finished → results on disk, max`,
+      lags.length ? Math.max(...lags) : null,
+      's',
+    );
+    report.figure(k('tileEvents'), `${label}: events per tile workflow (mean/max over all ${s.tiles})`, [
+      histories.sampleEventsMean,
+      histories.sampleEventsMax,
+    ]);
     report.figure(k('tileEventTypes'), `${label}: events per tile by type (mean)`, histories.sampleEventTypes);
-    report.figure(k('tileSteps'), `${label}: a sampled tile's steps, per tile and mean ms waiting for a worker / working`, histories.sampleSteps);
+    report.figure(
+      k('tileSteps'),
+      `${label}: a sampled tile's steps, per tile and mean ms waiting for a worker / working`,
+      histories.sampleSteps,
+    );
     return {
       key: s.key,
       tiles: s.tiles,
@@ -156,9 +214,11 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
 async function warmUp(backend: BenchBackend, spec: BatchSpecInput): Promise<number> {
   const startedAt = Date.now();
   const { handle } = await backend.client.start(spec);
-  const isRunning = () => backend.emulator.admin.jobs().some((j) => j.title?.startsWith(`${spec.batchId}/`) && j.status === 'running');
+  const isRunning = () =>
+    backend.emulator.admin.jobs().some((j) => j.title?.startsWith(`${spec.batchId}/`) && j.status === 'running');
   while (!isRunning()) {
-    if (Date.now() - startedAt > 120_000) throw new Error(`the warm-up batch ${spec.batchId} started no job within 2 minutes`);
+    if (Date.now() - startedAt > 120_000)
+      throw new Error(`the warm-up batch ${spec.batchId} started no job within 2 minutes`);
     await sleep(10);
   }
   const seconds = (Date.now() - startedAt) / 1000;
@@ -171,7 +231,12 @@ async function warmUp(backend: BenchBackend, spec: BatchSpecInput): Promise<numb
  * Where the time outside the jobs went. The emulator runs every job exactly `runningMs`, so a
  * finished job ran from `updated − runningMs` to `updated`.
  */
-function jobPhases(jobs: { status: string; updated: string }[], s: MakespanSettings, startedAt: number, endedAt: number) {
+function jobPhases(
+  jobs: { status: string; updated: string }[],
+  s: MakespanSettings,
+  startedAt: number,
+  endedAt: number,
+) {
   const ends = jobs.filter((j) => j.status === 'finished').map((j) => Date.parse(j.updated));
   if (ends.length === 0) return { startupSeconds: 0, tailSeconds: 0, handoverPerTileSeconds: 0 };
   const firstStart = Math.min(...ends) - s.runningMs;
@@ -188,7 +253,9 @@ function jobPhases(jobs: { status: string; updated: string }[], s: MakespanSetti
 async function endNoticedAt(world: BenchWorld, workflowId: string): Promise<number | undefined> {
   const events = (await world.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   const waits = new Set(
-    events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForJobStatusChange').map((e) => Number(e.eventId)),
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForJobStatusChange')
+      .map((e) => Number(e.eventId)),
   );
   const done = events.filter((e) => waits.has(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? -1)));
   const time = done[done.length - 1]?.eventTime;
@@ -199,7 +266,11 @@ async function endNoticedAt(world: BenchWorld, workflowId: string): Promise<numb
  * Per finished job, seconds from its end on the emulator to its tile's record saying finished
  * (results on disk), and to its wait completing in the tile's history (the end noticed).
  */
-async function resultsLags(world: BenchWorld, jobs: { id: string; status: string; updated: string }[], tiles: { workflowId: string }[]) {
+async function resultsLags(
+  world: BenchWorld,
+  jobs: { id: string; status: string; updated: string }[],
+  tiles: { workflowId: string }[],
+) {
   const endOf = new Map(jobs.filter((j) => j.status === 'finished').map((j) => [j.id, Date.parse(j.updated)]));
   const lags: number[] = [];
   const noticed: number[] = [];

@@ -27,8 +27,16 @@ export interface PollingCostFigures {
 
 export const LONG_RUNNING_MS = 600_000;
 
-export async function pollingCost(world: BenchWorld, report: Report, runningMs = LONG_RUNNING_MS): Promise<PollingCostFigures> {
-  const backend = await world.startBackend('longjob', { jobDurations: { queuedMs: 0, runningMs } }, { logRequests: true });
+export async function pollingCost(
+  world: BenchWorld,
+  report: Report,
+  runningMs = LONG_RUNNING_MS,
+): Promise<PollingCostFigures> {
+  const backend = await world.startBackend(
+    'longjob',
+    { jobDurations: { queuedMs: 0, runningMs } },
+    { logRequests: true },
+  );
   try {
     const spec = gridSpec({
       batchId: 'bench-polling',
@@ -38,14 +46,19 @@ export async function pollingCost(world: BenchWorld, report: Report, runningMs =
       tileSize: 5000,
       outputDir: backend.outputDir,
     });
-    report.note(`polling: 1 tile, job runs ${runningMs / 1000} s (queued 0 s), the spec's default polling (initial 5 s, max 60 s)`);
+    report.note(
+      `polling: 1 tile, job runs ${runningMs / 1000} s (queued 0 s), the spec's default polling (initial 5 s, max 60 s)`,
+    );
     backend.emulator.admin.resetStats();
     backend.requests.length = 0;
     await runBatch(backend, spec, runningMs + 10 * 60_000);
 
     const stats = backend.emulator.admin.stats();
     const byRoute = Object.fromEntries(
-      Object.entries(stats.requests.byRoute).map(([route, perStatus]) => [route, Object.values(perStatus).reduce((a, b) => a + b, 0)]),
+      Object.entries(stats.requests.byRoute).map(([route, perStatus]) => [
+        route,
+        Object.values(perStatus).reduce((a, b) => a + b, 0),
+      ]),
     );
     const forTheJob = Object.entries(byRoute)
       .filter(([route]) => route.includes('/jobs'))
@@ -53,7 +66,9 @@ export async function pollingCost(world: BenchWorld, report: Report, runningMs =
     const [job] = backend.emulator.admin.jobs();
     const lag = jobLags(backend).find((l) => l.jobId === job?.id);
     const started = backend.requests.find((r) => r.jobId === job?.id && r.route.startsWith('POST'))?.at ?? 0;
-    const polls = backend.requests.filter((r) => r.jobId === job?.id && r.route === STATUS_ROUTE).map((r) => (r.at - started) / 1000);
+    const polls = backend.requests
+      .filter((r) => r.jobId === job?.id && r.route === STATUS_ROUTE)
+      .map((r) => (r.at - started) / 1000);
 
     const [tile] = await backend.client.tiles(spec.batchId!);
     const record: TileRecord = await world.temporal.workflow.getHandle(tile.workflowId).result();
@@ -63,14 +78,31 @@ export async function pollingCost(world: BenchWorld, report: Report, runningMs =
     const recordLag = record.finishedAt && lag ? (Date.parse(record.finishedAt) - lag.finishedAt) / 1000 : undefined;
     const assetLag = lag?.assetLagMs === undefined ? undefined : lag.assetLagMs / 1000;
 
-    report.figure('polling.requestsTotal', 'polling: openEO requests in total (incl. connecting and validating)', stats.requests.total);
+    report.figure(
+      'polling.requestsTotal',
+      'polling: openEO requests in total (incl. connecting and validating)',
+      stats.requests.total,
+    );
     report.figure('polling.requestsForTheJob', 'polling: openEO requests on /jobs routes (the tile itself)', forTheJob);
     report.figure('polling.byRoute', 'polling: requests by route', byRoute);
-    report.figure('polling.statusPolls', 'polling: status requests (GET /jobs/{id}) incl. start and download', polls.length);
-    report.figure('polling.pollTimes', 'polling: status requests, seconds after start', polls.map((s) => Math.round(s * 10) / 10));
+    report.figure(
+      'polling.statusPolls',
+      'polling: status requests (GET /jobs/{id}) incl. start and download',
+      polls.length,
+    );
+    report.figure(
+      'polling.pollTimes',
+      'polling: status requests, seconds after start',
+      polls.map((s) => Math.round(s * 10) / 10),
+    );
     report.figure('polling.resultsLagSeconds', 'polling: job finished → result asset requested', assetLag ?? null, 's');
     report.figure('polling.jobJsonLagSeconds', 'polling: job finished → job.json written', jobJsonLag ?? null, 's');
-    report.figure('polling.tileRecordLagSeconds', 'polling: job finished → tile record finishedAt', recordLag ?? null, 's');
+    report.figure(
+      'polling.tileRecordLagSeconds',
+      'polling: job finished → tile record finishedAt',
+      recordLag ?? null,
+      's',
+    );
     report.figure('polling.tileEvents', 'polling: events in the tile workflow history', tileEvents);
     if (!byRoute[ASSET_ROUTE]) report.note('polling: no asset was downloaded');
     return {

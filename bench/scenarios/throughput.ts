@@ -61,22 +61,47 @@ function perTile(cpu: Record<keyof CpuPerTile, number | undefined>, tiles: numbe
  * CPU per tile, and the throughput it allows: the machine's cores divided by the CPU one tile
  * costs over every process. Where that ceiling sits is what limits tiles per second.
  */
-function reportCpu(report: Report, k: (name: string) => string, tiles: number, cpu: Record<keyof CpuPerTile, number | undefined>): void {
+function reportCpu(
+  report: Report,
+  k: (name: string) => string,
+  tiles: number,
+  cpu: Record<keyof CpuPerTile, number | undefined>,
+): void {
   const figures = perTile(cpu, tiles);
-  report.figure(k('cpuMsPerTile'), `${tiles} tiles: CPU per tile, ms (dev server, worker, bench with the emulator)`, figures);
+  report.figure(
+    k('cpuMsPerTile'),
+    `${tiles} tiles: CPU per tile, ms (dev server, worker, bench with the emulator)`,
+    figures,
+  );
   const total = (figures.server ?? 0) + (figures.worker ?? 0) + (figures.bench ?? 0);
   const cores = availableParallelism();
-  if (total > 0) report.figure(k('cpuCeilingTilesPerSecond'), `${tiles} tiles: most tiles/s ${cores} cores allow at that CPU per tile`, (cores * 1000) / total, 'tiles/s');
+  if (total > 0)
+    report.figure(
+      k('cpuCeilingTilesPerSecond'),
+      `${tiles} tiles: most tiles/s ${cores} cores allow at that CPU per tile`,
+      (cores * 1000) / total,
+      'tiles/s',
+    );
 }
 
 /**
  * One bench process's run of the batch: started, or carried on when an earlier bench left it
  * running in the kept state directory; to its end or the time limit.
  */
-async function runLeg(world: BenchWorld, backend: BenchBackend, spec: BatchSpecInput, limitMinutes: number, carryOn: boolean): Promise<Leg> {
+async function runLeg(
+  world: BenchWorld,
+  backend: BenchBackend,
+  spec: BatchSpecInput,
+  limitMinutes: number,
+  carryOn: boolean,
+): Promise<Leg> {
   const finishedBefore = carryOn ? await finishedSoFar(backend, spec.batchId!) : 0;
   backend.worker.resetPeak();
-  const [serverCpu, workerCpu, benchCpu] = await Promise.all([cpuMeter(world.server.pid), cpuMeter(backend.worker.pid), cpuMeter(process.pid)]);
+  const [serverCpu, workerCpu, benchCpu] = await Promise.all([
+    cpuMeter(world.server.pid),
+    cpuMeter(backend.worker.pid),
+    cpuMeter(process.pid),
+  ]);
   const rss = rssEveryMinute(backend.worker);
   const run = await runBatchFor(backend, spec, limitMinutes * 60_000, { attach: carryOn, leaveRunning: world.kept });
   const workerRssMbPerMinute = rss.stop();
@@ -96,7 +121,12 @@ async function runLeg(world: BenchWorld, backend: BenchBackend, spec: BatchSpecI
 }
 
 /** This leg, and with a kept state directory every earlier leg of the same batch. */
-async function legsOf(world: BenchWorld, tiles: number, batchId: string, runThisLeg: (carryOn: boolean) => Promise<Leg>): Promise<LongRun> {
+async function legsOf(
+  world: BenchWorld,
+  tiles: number,
+  batchId: string,
+  runThisLeg: (carryOn: boolean) => Promise<Leg>,
+): Promise<LongRun> {
   if (!world.kept) return { version: 1, batchId, tiles, legs: [await runThisLeg(false)] };
   const record = await readLongRun(world.workDir, tiles, batchId);
   record.legs.push(await runThisLeg(record.legs.length > 0));
@@ -104,7 +134,12 @@ async function legsOf(world: BenchWorld, tiles: number, batchId: string, runThis
   return record;
 }
 
-export async function throughput(world: BenchWorld, tiles: number, report: Report, stopAfterMinutes?: number): Promise<ThroughputFigures> {
+export async function throughput(
+  world: BenchWorld,
+  tiles: number,
+  report: Report,
+  stopAfterMinutes?: number,
+): Promise<ThroughputFigures> {
   const backend = await world.startBackend(`instant${tiles}`, {
     jobDurations: { queuedMs: 0, runningMs: 0 },
     maxRunningJobsPerUser: 100_000,
@@ -122,32 +157,85 @@ export async function throughput(world: BenchWorld, tiles: number, report: Repor
     });
     // 10,000 tiles take minutes; past the time given (or hours) the batch is measured as far as it got.
     const limitMinutes = stopAfterMinutes ?? 24 * 60;
-    const record = await legsOf(world, tiles, spec.batchId!, (carryOn) => runLeg(world, backend, spec, limitMinutes, carryOn));
+    const record = await legsOf(world, tiles, spec.batchId!, (carryOn) =>
+      runLeg(world, backend, spec, limitMinutes, carryOn),
+    );
     const whole = allLegs(record);
     const key = `throughput${tiles}`;
     const k = (name: string) => `${key}.${name}`;
     const done = whole.finished;
-    const stopped = whole.ended ? '' : world.kept ? ` (leg ${whole.legs} left running after ${limitMinutes} min)` : ` (stopped after ${limitMinutes} min)`;
-    if (whole.legs > 1) report.note(`${tiles} tiles: ${whole.legs} legs, a fresh worker each (${record.legs.map((leg) => `${leg.finishedBefore}→${leg.finishedAfter} in ${(leg.wallSeconds / 60).toFixed(0)} min`).join(', ')}); figures add up every leg`);
+    const stopped = whole.ended
+      ? ''
+      : world.kept
+        ? ` (leg ${whole.legs} left running after ${limitMinutes} min)`
+        : ` (stopped after ${limitMinutes} min)`;
+    if (whole.legs > 1)
+      report.note(
+        `${tiles} tiles: ${whole.legs} legs, a fresh worker each (${record.legs.map((leg) => `${leg.finishedBefore}→${leg.finishedAfter} in ${(leg.wallSeconds / 60).toFixed(0)} min`).join(', ')}); figures add up every leg`,
+      );
     report.figure(k('tiles'), `${tiles} tiles: tiles finished${stopped}`, done);
     report.figure(k('wallSeconds'), `${tiles} tiles: wall time${stopped}`, whole.wallSeconds, 's');
     report.figure(k('tilesPerSecond'), `${tiles} tiles: throughput`, done / whole.wallSeconds, 'tiles/s');
-    if (!whole.ended && done > 0) report.figure(k('projectedHours'), `${tiles} tiles: the whole batch at that rate`, (tiles * whole.wallSeconds) / done / 3600, 'h');
-    report.figure(k('workerRssMbPerMinute'), `${tiles} tiles: worker RSS once a minute, MiB`, whole.workerRssMbPerMinute);
+    if (!whole.ended && done > 0)
+      report.figure(
+        k('projectedHours'),
+        `${tiles} tiles: the whole batch at that rate`,
+        (tiles * whole.wallSeconds) / done / 3600,
+        'h',
+      );
+    report.figure(
+      k('workerRssMbPerMinute'),
+      `${tiles} tiles: worker RSS once a minute, MiB`,
+      whole.workerRssMbPerMinute,
+    );
     reportCpu(report, k, Math.max(1, done), whole.cpuSeconds);
-    report.figure(k('workerPeakRssMb'), `${tiles} tiles: worker peak RSS while running (child process)`, whole.workerPeakRssMb, 'MiB');
-    report.figure(k('workerStartupPeakRssMb'), `${tiles} tiles: worker peak RSS at start-up (bundling workflows)`, whole.workerStartupPeakRssMb, 'MiB');
+    report.figure(
+      k('workerPeakRssMb'),
+      `${tiles} tiles: worker peak RSS while running (child process)`,
+      whole.workerPeakRssMb,
+      'MiB',
+    );
+    report.figure(
+      k('workerStartupPeakRssMb'),
+      `${tiles} tiles: worker peak RSS at start-up (bundling workflows)`,
+      whole.workerStartupPeakRssMb,
+      'MiB',
+    );
     const histories = await measureHistories(world.temporal, spec.batchId!, done);
     report.figure(k('batchRuns'), `${tiles} tiles: batch workflow runs (continue-as-new)`, histories.batchRuns);
     report.figure(k('batchEventsPerRun'), `${tiles} tiles: events per batch run`, histories.batchEventsPerRun);
     if (histories.partitionRuns > 0) {
-      report.figure(k('partitionRuns'), `${tiles} tiles: partition workflow runs (max events)`, [histories.partitionRuns, histories.partitionEventsMax]);
+      report.figure(k('partitionRuns'), `${tiles} tiles: partition workflow runs (max events)`, [
+        histories.partitionRuns,
+        histories.partitionEventsMax,
+      ]);
     }
-    report.figure(k('tileEventsMax'), `${tiles} tiles: events per tile workflow, max over all ${histories.tiles}`, histories.tileEventsMax);
-    report.figure(k('tileEventsMean'), `${tiles} tiles: events per tile workflow, mean over all`, histories.tileEventsMean);
-    report.figure(k('sampleEvents'), `${tiles} tiles: events per tile, fetched sample of ${histories.sampleSize} (mean/max)`, [histories.sampleEventsMean, histories.sampleEventsMax]);
-    report.figure(k('tileSteps'), `${tiles} tiles: a sampled tile's steps, per tile and mean ms waiting for a worker / working`, histories.sampleSteps);
-    report.figure(k('longestRunEvents'), `${tiles} tiles: longest history of any workflow run (${histories.longestRun})`, histories.longestRunEvents, 'events');
+    report.figure(
+      k('tileEventsMax'),
+      `${tiles} tiles: events per tile workflow, max over all ${histories.tiles}`,
+      histories.tileEventsMax,
+    );
+    report.figure(
+      k('tileEventsMean'),
+      `${tiles} tiles: events per tile workflow, mean over all`,
+      histories.tileEventsMean,
+    );
+    report.figure(
+      k('sampleEvents'),
+      `${tiles} tiles: events per tile, fetched sample of ${histories.sampleSize} (mean/max)`,
+      [histories.sampleEventsMean, histories.sampleEventsMax],
+    );
+    report.figure(
+      k('tileSteps'),
+      `${tiles} tiles: a sampled tile's steps, per tile and mean ms waiting for a worker / working`,
+      histories.sampleSteps,
+    );
+    report.figure(
+      k('longestRunEvents'),
+      `${tiles} tiles: longest history of any workflow run (${histories.longestRun})`,
+      histories.longestRunEvents,
+      'events',
+    );
     return {
       tiles,
       finished: done,

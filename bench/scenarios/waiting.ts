@@ -32,9 +32,20 @@ async function waitingTiles(world: BenchWorld, workflowIds: string[]): Promise<n
 }
 
 export async function waitingSlots(world: BenchWorld, report: Report, tiles: number): Promise<WaitingFigures> {
-  const backend = await world.startBackend(`waiting${tiles}`, { jobDurations: { queuedMs: 0, runningMs: RUNNING_MS }, maxRunningJobsPerUser: tiles, rasterSize: 8 });
+  const backend = await world.startBackend(`waiting${tiles}`, {
+    jobDurations: { queuedMs: 0, runningMs: RUNNING_MS },
+    maxRunningJobsPerUser: tiles,
+    rasterSize: 8,
+  });
   try {
-    const spec = gridSpec({ batchId: `bench-waiting-${tiles}`, backend: { name: backend.name, url: backend.emulator.url }, parallelJobs: tiles, tiles, tileSize: 1000, outputDir: backend.outputDir });
+    const spec = gridSpec({
+      batchId: `bench-waiting-${tiles}`,
+      backend: { name: backend.name, url: backend.emulator.url },
+      parallelJobs: tiles,
+      tiles,
+      tileSize: 1000,
+      outputDir: backend.outputDir,
+    });
     report.note(`waiting: ${tiles} tiles, parallelJobs ${tiles}, every job runs an hour; slots counted once all wait`);
     const { handle } = await backend.client.start(spec);
     const deadline = Date.now() + 15 * 60_000;

@@ -41,12 +41,23 @@ async function slotBoundRun(world: BenchWorld, workers: number): Promise<number>
       jobDurations: { queuedMs: 0, runningMs: 0 },
       maxRunningJobsPerUser: 100_000,
       rasterSize: 8,
-      faults: { routes: [{ route: 'GET /jobs/{job_id}/results/assets/{asset_key}', fault: { type: 'latency', ms: SLOW_DOWNLOAD_MS } }] },
+      faults: {
+        routes: [
+          { route: 'GET /jobs/{job_id}/results/assets/{asset_key}', fault: { type: 'latency', ms: SLOW_DOWNLOAD_MS } },
+        ],
+      },
     },
     { workers, activitySlots: SLOTS_PER_WORKER },
   );
   try {
-    const spec = gridSpec({ batchId: `bench-slots-${workers}`, backend: { name: backend.name, url: backend.emulator.url }, parallelJobs: 100, tiles: SLOT_BOUND_TILES, tileSize: 1000, outputDir: backend.outputDir });
+    const spec = gridSpec({
+      batchId: `bench-slots-${workers}`,
+      backend: { name: backend.name, url: backend.emulator.url },
+      parallelJobs: 100,
+      tiles: SLOT_BOUND_TILES,
+      tileSize: 1000,
+      outputDir: backend.outputDir,
+    });
     const run = await runBatch(backend, spec, 30 * 60_000);
     return SLOT_BOUND_TILES / (run.wallMs / 1000);
   } finally {
@@ -67,14 +78,37 @@ async function slotBound(world: BenchWorld, report: Report): Promise<SlotBound> 
 }
 
 /** Instant tiles on {@link WORKERS} workers, then again with one of them killed. */
-async function instantOnMany(world: BenchWorld, report: Report, tiles: number): Promise<Omit<WorkersFigures, 'slotBound'>> {
-  const backend = await world.startBackend(`workers${tiles}`, { jobDurations: { queuedMs: 0, runningMs: 0 }, maxRunningJobsPerUser: 100_000, rasterSize: 8 }, { workers: WORKERS });
+async function instantOnMany(
+  world: BenchWorld,
+  report: Report,
+  tiles: number,
+): Promise<Omit<WorkersFigures, 'slotBound'>> {
+  const backend = await world.startBackend(
+    `workers${tiles}`,
+    { jobDurations: { queuedMs: 0, runningMs: 0 }, maxRunningJobsPerUser: 100_000, rasterSize: 8 },
+    { workers: WORKERS },
+  );
   try {
-    const spec = (batchId: string) => gridSpec({ batchId, backend: { name: backend.name, url: backend.emulator.url }, parallelJobs: 100, tiles, tileSize: 1000, outputDir: backend.outputDir });
-    report.note(`workers: ${tiles} instant tiles, parallelJobs 100, on ${WORKERS} worker processes; then again with one killed a third of the way`);
+    const spec = (batchId: string) =>
+      gridSpec({
+        batchId,
+        backend: { name: backend.name, url: backend.emulator.url },
+        parallelJobs: 100,
+        tiles,
+        tileSize: 1000,
+        outputDir: backend.outputDir,
+      });
+    report.note(
+      `workers: ${tiles} instant tiles, parallelJobs 100, on ${WORKERS} worker processes; then again with one killed a third of the way`,
+    );
     const all = await runBatch(backend, spec('bench-workers'), 60 * 60_000);
     const tilesPerSecond = tiles / (all.wallMs / 1000);
-    report.figure('workers.tilesPerSecond', `workers: ${tiles} tiles on ${WORKERS} workers, throughput`, tilesPerSecond, 'tiles/s');
+    report.figure(
+      'workers.tilesPerSecond',
+      `workers: ${tiles} tiles on ${WORKERS} workers, throughput`,
+      tilesPerSecond,
+      'tiles/s',
+    );
 
     const batchId = 'bench-workers-killed';
     const jobsBefore = backend.emulator.admin.jobs().length;
@@ -85,8 +119,17 @@ async function instantOnMany(world: BenchWorld, report: Report, tiles: number): 
     const run = await runBatch(backend, spec(batchId), 60 * 60_000);
     await killing;
     const jobs = backend.emulator.admin.jobs().length - jobsBefore;
-    const killed = { tilesPerSecond: tiles / (run.wallMs / 1000), finished: run.summary.counts.finished, jobs, wallSeconds: run.wallMs / 1000 };
-    report.figure('workers.killed', `workers: the same with one of ${WORKERS} killed (SIGKILL) a third of the way`, killed);
+    const killed = {
+      tilesPerSecond: tiles / (run.wallMs / 1000),
+      finished: run.summary.counts.finished,
+      jobs,
+      wallSeconds: run.wallMs / 1000,
+    };
+    report.figure(
+      'workers.killed',
+      `workers: the same with one of ${WORKERS} killed (SIGKILL) a third of the way`,
+      killed,
+    );
     return { tiles, workers: WORKERS, tilesPerSecond, killed };
   } finally {
     await backend.close();

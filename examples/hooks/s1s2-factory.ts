@@ -37,7 +37,11 @@ export const s1s2: JobFactory = (tile, context) => {
   }
   if (sensor === 'S2') {
     return {
-      processGraph: helpers.loadCollection({ collection: 'SENTINEL2_L2A', bands: ['B04', 'B03', 'B02'], temporalExtent }),
+      processGraph: helpers.loadCollection({
+        collection: 'SENTINEL2_L2A',
+        bands: ['B04', 'B03', 'B02'],
+        temporalExtent,
+      }),
       title: `S2 extraction ${tile.id}`,
       description: `Sentinel-2 L2A red, green, blue over tile ${tile.id}, ${temporalExtent.join(' to ')}`,
     };

@@ -40,14 +40,25 @@ class Accumulator {
 
   result(band: number): BandStatistics {
     const some = this.count > 0;
-    return { band, min: some ? this.min : null, max: some ? this.max : null, mean: some ? this.sum / this.count : null, validPixels: this.count };
+    return {
+      band,
+      min: some ? this.min : null,
+      max: some ? this.max : null,
+      mean: some ? this.sum / this.count : null,
+      validPixels: this.count,
+    };
   }
 }
 
 /** Per-band statistics of one GeoTIFF. */
-export async function geotiffStatistics(file: TileFile, heartbeat: () => void = () => undefined): Promise<BandStatistics[]> {
+export async function geotiffStatistics(
+  file: TileFile,
+  heartbeat: () => void = () => undefined,
+): Promise<BandStatistics[]> {
   const data = await file.read();
-  const tiff = await fromArrayBuffer(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+  const tiff = await fromArrayBuffer(
+    data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
+  );
   const image = await tiff.getImage();
   const [width, height, bands] = [image.getWidth(), image.getHeight(), image.getSamplesPerPixel()];
   const noData = image.getGDALNoData();
@@ -62,7 +73,8 @@ export async function geotiffStatistics(file: TileFile, heartbeat: () => void = 
 
 export const tileStatistics: Postprocessor = async ({ files, writeFile, heartbeat }) => {
   const stats: Record<string, BandStatistics[]> = {};
-  for (const file of files.filter((f) => /\.tiff?$/i.test(f.name))) stats[file.name] = await geotiffStatistics(file, () => heartbeat({ file: file.name }));
+  for (const file of files.filter((f) => /\.tiff?$/i.test(f.name)))
+    stats[file.name] = await geotiffStatistics(file, () => heartbeat({ file: file.name }));
   await writeFile('stats.json', `${JSON.stringify(stats, null, 2)}\n`);
   return stats;
 };

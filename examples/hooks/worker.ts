@@ -8,7 +8,11 @@ import { createOpenEOWorker } from '../../src/app';
 import { jobFactories, postprocessors } from './hooks';
 
 async function main(): Promise<void> {
-  const worker = await createOpenEOWorker({ taskQueue: process.env.OPENEO_TASK_QUEUE ?? 'openeo', jobFactories, postprocessors });
+  const worker = await createOpenEOWorker({
+    taskQueue: process.env.OPENEO_TASK_QUEUE ?? 'openeo',
+    jobFactories,
+    postprocessors,
+  });
   console.log('worker with job factory "s1s2" and post-processor "stats"; Ctrl-C stops it');
   await worker.run();
 }

@@ -64,7 +64,10 @@ export async function describeCancellation(
   finalCounts: () => Promise<BatchSummary>,
   lastSeen?: BatchSummary,
 ): Promise<BatchCancellation> {
-  const description = await client.workflow.getHandle(batchId).describe().catch(() => undefined);
+  const description = await client.workflow
+    .getHandle(batchId)
+    .describe()
+    .catch(() => undefined);
   const noRequest: CancelRequest = {};
   const [request, counts] = await Promise.all([
     description ? cancelRequest(client, batchId, description.runId).catch(() => noRequest) : noRequest,

@@ -21,9 +21,14 @@ function quoted(batchId: string): string {
  * The latest execution of every tile workflow of a batch, from visibility. `closedSince` lists
  * only tiles still running or closed since then (a page refreshing itself asks for no more).
  */
-export async function latestTileExecutions(client: Client, batchId: string, options: { closedSince?: Date } = {}): Promise<WorkflowExecutionInfo[]> {
+export async function latestTileExecutions(
+  client: Client,
+  batchId: string,
+  options: { closedSince?: Date } = {},
+): Promise<WorkflowExecutionInfo[]> {
   let query = `OpenEOBatchId = ${quoted(batchId)} AND WorkflowType = 'tileWorkflow'`;
-  if (options.closedSince) query += ` AND (ExecutionStatus = 'Running' OR CloseTime >= '${options.closedSince.toISOString()}')`;
+  if (options.closedSince)
+    query += ` AND (ExecutionStatus = 'Running' OR CloseTime >= '${options.closedSince.toISOString()}')`;
   const latest = new Map<string, WorkflowExecutionInfo>();
   for await (const wf of client.workflow.list({ query })) {
     const seen = latest.get(wf.workflowId);

@@ -61,7 +61,10 @@ const CONCURRENCY = 16;
 /** Every tile of the batch, in the spec's order, then tiles added while it ran. */
 export async function readBatchRecords(client: Client, batchId: string): Promise<BatchRecords> {
   const spec = await batchSpec(client, batchId);
-  const [{ tiles: sourceTiles, problem }, executions] = await Promise.all([specTiles(spec), latestTileExecutions(client, batchId)]);
+  const [{ tiles: sourceTiles, problem }, executions] = await Promise.all([
+    specTiles(spec),
+    latestTileExecutions(client, batchId),
+  ]);
   const started = new Map(executions.map((wf) => [tileIdOf(batchId, wf.workflowId), wf]));
   const rows: TileRow[] = sourceTiles.map((tile) => {
     const wf = started.get(tile.id);
@@ -113,9 +116,19 @@ async function batchSpec(client: Client, batchId: string): Promise<BatchSpec> {
 async function specTiles(spec: BatchSpec): Promise<{ tiles: Tile[]; problem?: string }> {
   try {
     const periods = spec.periods ? { periods: spec.periods } : {};
-    return { tiles: await createTilePageActivities().listTiles({ tiles: spec.tiles, offset: 0, limit: Number.MAX_SAFE_INTEGER, ...periods }) };
+    return {
+      tiles: await createTilePageActivities().listTiles({
+        tiles: spec.tiles,
+        offset: 0,
+        limit: Number.MAX_SAFE_INTEGER,
+        ...periods,
+      }),
+    };
   } catch (err) {
-    return { tiles: [], problem: `the batch's tiles cannot be read here: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      tiles: [],
+      problem: `the batch's tiles cannot be read here: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }
 

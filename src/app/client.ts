@@ -15,7 +15,15 @@ import { exportBatch, type ExportOptions, type TileExport } from './export';
 import { MAX_TILES } from '../core/batch-spec/limits';
 import { checkBeforeStart, planBatch, type BatchPlan, type PlanOptions } from './plan';
 import { DEFAULT_TASK_QUEUE, temporalTarget, type TemporalTarget } from './temporal-connection';
-import { addTiles, batchProgress, pauseBatch, resumeBackend, resumeBatch, setBudget, setParallelJobs } from '../../workflows/messages';
+import {
+  addTiles,
+  batchProgress,
+  pauseBatch,
+  resumeBackend,
+  resumeBatch,
+  setBudget,
+  setParallelJobs,
+} from '../../workflows/messages';
 import { idleProgress, progressBeforeStart, withPartition, type BatchProgress } from '../core/progress';
 import { tileIdOf } from '../core/ids';
 import type { BackendSpec, BudgetSpec } from '../core/batch-spec/schema';
@@ -143,7 +151,9 @@ export class OpenEOBatchClient {
     }
     const progress = await handle.query(batchProgress);
     const current = progress.partitions?.current;
-    const live = current ? withPartition(progress, await this.client.workflow.getHandle(current).query(batchProgress)) : progress;
+    const live = current
+      ? withPartition(progress, await this.client.workflow.getHandle(current).query(batchProgress))
+      : progress;
     return { ...live, closed: description.status.name !== 'RUNNING' };
   }
 
@@ -191,7 +201,12 @@ export class OpenEOBatchClient {
         tileId: tileIdOf(batchId, wf.workflowId),
         workflowId: wf.workflowId,
         // A tile that was cancelled or terminated before it could say so is canceled.
-        status: status && !(wf.status.name !== 'RUNNING' && status === 'running') ? status : wf.status.name === 'RUNNING' ? 'running' : 'canceled',
+        status:
+          status && !(wf.status.name !== 'RUNNING' && status === 'running')
+            ? status
+            : wf.status.name === 'RUNNING'
+              ? 'running'
+              : 'canceled',
         backend: wf.typedSearchAttributes.get(BACKEND),
         openeoJobId: wf.typedSearchAttributes.get(OPENEO_JOB_ID),
         startTime: wf.startTime,
@@ -218,8 +233,15 @@ export class OpenEOBatchClient {
   }
 
   /** Changes how many jobs a backend may have at once; returns the backends as configured now. */
-  async setParallelJobs(batchId: string, backend: string, parallelJobs: number, maxQueued?: number): Promise<BackendSpec[]> {
-    return this.handle(batchId).executeUpdate(setParallelJobs, { args: [{ backend, parallelJobs, ...(maxQueued !== undefined ? { maxQueued } : {}) }] });
+  async setParallelJobs(
+    batchId: string,
+    backend: string,
+    parallelJobs: number,
+    maxQueued?: number,
+  ): Promise<BackendSpec[]> {
+    return this.handle(batchId).executeUpdate(setParallelJobs, {
+      args: [{ backend, parallelJobs, ...(maxQueued !== undefined ? { maxQueued } : {}) }],
+    });
   }
 
   /** Stops starting new tiles; tiles in flight go on. */
@@ -274,7 +296,12 @@ export class OpenEOBatchClient {
    */
   async postprocess(batchId: string, options: PostprocessRerunOptions = {}): Promise<StartedBatch & { tiles: number }> {
     const { spec, tiles } = await specForPostprocess(this.client, batchId, options);
-    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', { workflowId: batchId, taskQueue: this.taskQueue, args: [spec], ...staticHeadline(spec, batchId) });
+    const handle = await this.client.workflow.start<typeof batchWorkflow>('batchWorkflow', {
+      workflowId: batchId,
+      taskQueue: this.taskQueue,
+      args: [spec],
+      ...staticHeadline(spec, batchId),
+    });
     return { batchId, handle, tiles };
   }
 

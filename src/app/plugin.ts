@@ -26,7 +26,10 @@ export type OpenEOPluginOptions = Partial<ActivityDependencies>;
  * @experimental Temporal plugins are experimental in the SDK.
  */
 export function createOpenEOPlugin(options: OpenEOPluginOptions = {}): SimplePlugin {
-  const { activities, releaseWaits } = createWorkerActivities({ ...options, credentials: options.credentials ?? credentialsFromEnv() });
+  const { activities, releaseWaits } = createWorkerActivities({
+    ...options,
+    credentials: options.credentials ?? credentialsFromEnv(),
+  });
   return new SimplePlugin({
     name: 'openeo-temporal',
     workflowsPath: (existing) => existing ?? WORKFLOWS_PATH,

@@ -30,27 +30,53 @@ function wanted(record: TileRecord, options: PostprocessRerunOptions): boolean {
   return failedPostprocess;
 }
 
-export async function specForPostprocess(client: Client, batchId: string, options: PostprocessRerunOptions = {}): Promise<{ spec: BatchSpec; tiles: number }> {
+export async function specForPostprocess(
+  client: Client,
+  batchId: string,
+  options: PostprocessRerunOptions = {},
+): Promise<{ spec: BatchSpec; tiles: number }> {
   const description = await client.workflow.getHandle(batchId).describe();
-  if (description.status.name === 'RUNNING') throw new Error(`batch ${batchId} is still running: post-process its tiles again once it has ended`);
+  if (description.status.name === 'RUNNING')
+    throw new Error(`batch ${batchId} is still running: post-process its tiles again once it has ended`);
   const spec = await startInput<BatchSpec>(client, batchId, description.runId);
-  if (!spec.postprocess) throw new Error(`batch ${batchId} has no post-processor: its spec names none in "postprocess"`);
+  if (!spec.postprocess)
+    throw new Error(`batch ${batchId} has no post-processor: its spec names none in "postprocess"`);
   const features: { type: 'Feature'; [key: string]: unknown }[] = [];
   const postprocessOnly: NonNullable<NonNullable<BatchSpec['rerun']>['postprocessOnly']> = {};
   for (const wf of await latestTileExecutions(client, batchId)) {
     if (wf.status.name === 'RUNNING') continue;
     const record: TileRecord = await client.workflow.getHandle(wf.workflowId, wf.runId).result();
     if (!wanted(record, options)) continue;
-    if (!hasResults(record) || record.outputDir === undefined || record.files === undefined) throw new Error(`tile ${record.tileId} of batch ${batchId} has no downloaded results (status ${record.status}): use retry-failed for it`);
-    if (features.length >= MAX_RERUN_TILES) throw new Error(`more than ${MAX_RERUN_TILES} tiles to post-process: choose some with --tiles`);
+    if (!hasResults(record) || record.outputDir === undefined || record.files === undefined)
+      throw new Error(
+        `tile ${record.tileId} of batch ${batchId} has no downloaded results (status ${record.status}): use retry-failed for it`,
+      );
+    if (features.length >= MAX_RERUN_TILES)
+      throw new Error(`more than ${MAX_RERUN_TILES} tiles to post-process: choose some with --tiles`);
     const { tile } = await startInput<TileWorkflowInput>(client, wf.workflowId, wf.runId);
     // The tile goes back to the backend that ran its job, where its window slot is counted.
-    features.push({ type: 'Feature', id: tile.id, geometry: tile.geometry, properties: { ...tile.properties, backend: record.backend } });
+    features.push({
+      type: 'Feature',
+      id: tile.id,
+      geometry: tile.geometry,
+      properties: { ...tile.properties, backend: record.backend },
+    });
     postprocessOnly[tile.id] = { ...record, tileId: record.tileId, outputDir: record.outputDir, files: record.files };
   }
   const missing = (options.tiles ?? []).filter((id) => !(id in postprocessOnly));
-  if (missing.length > 0) throw new Error(`batch ${batchId} has no ended tile ${missing.map((id) => `"${id}"`).join(', ')}${options.failed ? ' whose post-processing failed' : ''}`);
-  if (features.length === 0) throw new Error(`batch ${batchId} has no tiles whose post-processing failed: name tiles with --tiles to post-process them again`);
-  const previousAttempts = Object.fromEntries(Object.values(postprocessOnly).map((r) => [r.tileId, Number(r.attempts ?? 0)]));
-  return { spec: { ...spec, tiles: { type: 'FeatureCollection', features }, rerun: { previousAttempts, postprocessOnly } }, tiles: features.length };
+  if (missing.length > 0)
+    throw new Error(
+      `batch ${batchId} has no ended tile ${missing.map((id) => `"${id}"`).join(', ')}${options.failed ? ' whose post-processing failed' : ''}`,
+    );
+  if (features.length === 0)
+    throw new Error(
+      `batch ${batchId} has no tiles whose post-processing failed: name tiles with --tiles to post-process them again`,
+    );
+  const previousAttempts = Object.fromEntries(
+    Object.values(postprocessOnly).map((r) => [r.tileId, Number(r.attempts ?? 0)]),
+  );
+  return {
+    spec: { ...spec, tiles: { type: 'FeatureCollection', features }, rerun: { previousAttempts, postprocessOnly } },
+    tiles: features.length,
+  };
 }

@@ -23,10 +23,14 @@ export async function specForFailedTiles(client: Client, batchId: string): Promi
   const previousAttempts: Record<string, number> = { ...spec.rerun?.previousAttempts };
   const finishedJobs: Record<string, string> = {};
   // A retried tile has several executions; only its latest says whether it still failed.
-  const latest = (await latestTileExecutions(client, batchId)).filter((wf) => wf.typedSearchAttributes.get(TILE_STATUS) === 'error');
+  const latest = (await latestTileExecutions(client, batchId)).filter(
+    (wf) => wf.typedSearchAttributes.get(TILE_STATUS) === 'error',
+  );
   for (const wf of latest) {
     if (features.length >= MAX_RERUN_TILES) {
-      throw new Error(`batch ${batchId} has more than ${MAX_RERUN_TILES} failed tiles: start a new batch for them from a tile file`);
+      throw new Error(
+        `batch ${batchId} has more than ${MAX_RERUN_TILES} failed tiles: start a new batch for them from a tile file`,
+      );
     }
     const { tile } = await startInput<TileWorkflowInput>(client, wf.workflowId, wf.runId);
     const record: TileRecord = await client.workflow.getHandle(wf.workflowId, wf.runId).result();
@@ -36,5 +40,12 @@ export async function specForFailedTiles(client: Client, batchId: string): Promi
     if (record.backendStatus === 'finished' && record.openeoJobId) finishedJobs[tile.id] = record.openeoJobId;
   }
   if (features.length === 0) throw new Error(`batch ${batchId} has no failed tiles`);
-  return { spec: { ...spec, tiles: { type: 'FeatureCollection', features }, rerun: { previousAttempts, ...(Object.keys(finishedJobs).length > 0 ? { finishedJobs } : {}) } }, tiles: features.length };
+  return {
+    spec: {
+      ...spec,
+      tiles: { type: 'FeatureCollection', features },
+      rerun: { previousAttempts, ...(Object.keys(finishedJobs).length > 0 ? { finishedJobs } : {}) },
+    },
+    tiles: features.length,
+  };
 }

@@ -25,7 +25,12 @@ function tilesLine(tiles: BatchSpecInput['tiles']): string {
   if ('file' in tiles) return `tiles from the file ${tiles.file}`;
   if ('url' in tiles) return `tiles from ${tiles.url}`;
   if ('features' in tiles) return `${(tiles.features as unknown[]).length} tile(s) given as features`;
-  const crs = 'crs' in tiles && typeof tiles.crs === 'string' ? tiles.crs : 'aoi' in tiles && 'crs' in tiles.aoi ? String(tiles.aoi.crs) : 'EPSG:4326';
+  const crs =
+    'crs' in tiles && typeof tiles.crs === 'string'
+      ? tiles.crs
+      : 'aoi' in tiles && 'crs' in tiles.aoi
+        ? String(tiles.aoi.crs)
+        : 'EPSG:4326';
   return `a grid of ${tiles.tileSize} (${crs} units) tiles over the area`;
 }
 

@@ -116,7 +116,8 @@ export function progressBeforeStart(batchId: string, problem?: string): BatchPro
  */
 export function withPartition(batch: BatchProgress, partition: BatchProgress): BatchProgress {
   const counts = decodeCounts(batch.counts);
-  for (const status of Object.keys(partition.counts) as TileStatus[]) counts[status] = (counts[status] ?? 0) + partition.counts[status];
+  for (const status of Object.keys(partition.counts) as TileStatus[])
+    counts[status] = (counts[status] ?? 0) + partition.counts[status];
   counts.not_started -= partition.totalTiles;
   const failedTiles = [...batch.failedTiles, ...partition.failedTiles];
   return assembleProgress(

@@ -10,7 +10,15 @@
 export type TileStatus = 'not_started' | 'running' | 'finished' | 'error' | 'canceled' | 'skipped' | 'postprocessed';
 
 /** Every status, in the order views list them. */
-export const TILE_STATUSES: readonly TileStatus[] = ['not_started', 'running', 'finished', 'postprocessed', 'error', 'canceled', 'skipped'];
+export const TILE_STATUSES: readonly TileStatus[] = [
+  'not_started',
+  'running',
+  'finished',
+  'postprocessed',
+  'error',
+  'canceled',
+  'skipped',
+];
 
 /** The statuses of a tile that reached its end: finished (and post-processed), failed, canceled or skipped. */
 export const ENDED_TILE_STATUSES: readonly TileStatus[] = ['finished', 'postprocessed', 'error', 'canceled', 'skipped'];

@@ -14,7 +14,9 @@ export const OPENEO_JOB_ID = defineSearchAttributeKey('OpenEOJobId', SearchAttri
 export const SEARCH_ATTRIBUTES = [BATCH_ID, TILE_STATUS, BACKEND, OPENEO_JOB_ID] as const;
 
 /** The same attributes as the dev server's `--search-attribute Name=Type` flags want them. */
-export const DEV_SERVER_SEARCH_ATTRIBUTES = Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, 'Keyword'] as const));
+export const DEV_SERVER_SEARCH_ATTRIBUTES = Object.fromEntries(
+  SEARCH_ATTRIBUTES.map((key) => [key.name, 'Keyword'] as const),
+);
 
 /** Memo key under which an ended tile workflow keeps its `TileRecord` (listed with visibility). */
 export const TILE_RECORD_MEMO = 'openeoTileRecord';

@@ -15,7 +15,11 @@ export interface AtomicWriteOptions {
  * Replaces `path` with `data` atomically. Writes to the same path from this process are queued,
  * each with a temporary name of its own; a failed write leaves the old file and no temporary one.
  */
-export async function writeFileAtomically(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomically(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   // A fresh options object per call: the library records the old file's mode and owner in the
   // object it is given, which would leak into the caller's next write.
   const bytes = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -37,7 +37,9 @@ export interface HeadlessBrowser {
 export async function launchBrowser(options: { width?: number; height?: number } = {}): Promise<HeadlessBrowser> {
   const executablePath = chromiumPath();
   if (!existsSync(executablePath)) {
-    throw new Error(`Chromium is not installed at ${executablePath}: install it (as root) with \`${INSTALL_CHROMIUM}\`, or set CHROMIUM_PATH to a Chromium binary`);
+    throw new Error(
+      `Chromium is not installed at ${executablePath}: install it (as root) with \`${INSTALL_CHROMIUM}\`, or set CHROMIUM_PATH to a Chromium binary`,
+    );
   }
   const profile = await mkdtemp(join(tmpdir(), 'openeo-temporal-chromium-'));
   try {

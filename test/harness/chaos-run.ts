@@ -22,7 +22,8 @@ import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes';
 import { UPGRADE_PATCH } from './upgrade-patch';
 
 const USER = { username: 'chaos', password: 'chaos-password' };
-const BAP_UDP = 'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json';
+const BAP_UDP =
+  'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json';
 
 export interface ChaosOptions {
   /** Tiles in the batch: columns of 5 km tiles, 5 rows. */
@@ -71,7 +72,12 @@ export interface ChaosResult {
 }
 
 /** Starts a worker process and resolves once it polls. */
-async function startWorker(server: DevServer, emulator: RunningEmulator, taskQueue: string, upgraded = false): Promise<ChildProcess> {
+async function startWorker(
+  server: DevServer,
+  emulator: RunningEmulator,
+  taskQueue: string,
+  upgraded = false,
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, [join(__dirname, 'chaos-worker.js')], {
     env: {
       ...process.env,
@@ -104,10 +110,13 @@ async function checksumMismatches(outputDir: string, batchId: string, tileIds: s
   const bad: string[] = [];
   for (const tileId of tileIds) {
     const dir = join(outputDir, batchId, tileId);
-    const metadata = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as { results: { assets: Record<string, { 'file:checksum': string }> } };
+    const metadata = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as {
+      results: { assets: Record<string, { 'file:checksum': string }> };
+    };
     for (const [key, asset] of Object.entries(metadata.results.assets)) {
       const file = await readFile(join(dir, key.split('/').pop()!));
-      if (`1220${createHash('sha256').update(file).digest('hex')}` !== asset['file:checksum']) bad.push(`${tileId}/${key}`);
+      if (`1220${createHash('sha256').update(file).digest('hex')}` !== asset['file:checksum'])
+        bad.push(`${tileId}/${key}`);
     }
   }
   return bad;
@@ -150,7 +159,9 @@ function marksUpgradePatch(event: temporal.api.history.v1.IHistoryEvent): boolea
   const marker = event.markerRecordedEventAttributes;
   if (marker?.markerName !== 'core_patch') return false;
   // The patch id is in the marker's details (key `patch-data`, JSON `{ id, deprecated }`).
-  return Object.values(marker.details ?? {}).some((payloads) => payloads.payloads?.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(UPGRADE_PATCH)));
+  return Object.values(marker.details ?? {}).some((payloads) =>
+    payloads.payloads?.some((p) => p.data && Buffer.from(p.data).toString('utf8').includes(UPGRADE_PATCH)),
+  );
 }
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
@@ -159,7 +170,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const batchId = 'chaos';
   const taskQueue = `chaos-${process.pid}`;
   const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-chaos-'));
-  let server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  let server = await startDevServer({
+    dataDir: join(workDir, 'temporal'),
+    ui: false,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+  });
   const emulator = await startEmulator({
     users: [USER],
     maxRunningJobsPerUser: options.parallelJobs * 2,
@@ -174,7 +189,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       ],
       jobs: {
         errorProbability: 0.1,
-        ...(options.failingTiles?.length ? { rules: options.failingTiles.map((tileId) => ({ titleContains: `${batchId}/${tileId} `, failFirst: options.maxAttempts })) } : {}),
+        ...(options.failingTiles?.length
+          ? {
+              rules: options.failingTiles.map((tileId) => ({
+                titleContains: `${batchId}/${tileId} `,
+                failFirst: options.maxAttempts,
+              })),
+            }
+          : {}),
       },
     },
   });
@@ -189,7 +211,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       backends: [{ name: 'emulator', url: emulator.url, parallelJobs: options.parallelJobs }],
       process: { processId: 'bap_composite', namespace: BAP_UDP },
       parameterDefaults: { temporal_extent: ['2024-06-01', '2024-09-01'] },
-      tiles: { aoi: { west: 590000, south: 5660000, east: 590000 + cols * 5000, north: 5685000, crs: 'EPSG:32631' }, tileSize: 5000 },
+      tiles: {
+        aoi: { west: 590000, south: 5660000, east: 590000 + cols * 5000, north: 5685000, crs: 'EPSG:32631' },
+        tileSize: 5000,
+      },
       outputDir: join(workDir, 'output'),
       polling: { initialIntervalSeconds: 0.2, maxIntervalSeconds: 1 },
       maxAttempts: options.maxAttempts,
@@ -197,18 +222,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       timeouts: { heartbeatSeconds: 3, activitySeconds: 10, retryMaxIntervalSeconds: 5 },
     });
 
-    if (options.killsOnceTilesRun) await untilTilesRun(new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue), batchId);
+    if (options.killsOnceTilesRun)
+      await untilTilesRun(
+        new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue),
+        batchId,
+      );
     for (const [i, wait] of options.killAfterMs.entries()) {
       await sleep(wait);
       // The upgrade must meet tiles that ran on the released build, however slow the machine.
-      if (i === options.upgradeAtKill) await untilFinished(new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue), batchId, Math.ceil(options.tiles / 5));
+      if (i === options.upgradeAtKill)
+        await untilFinished(
+          new OpenEOBatchClient(new Client({ connection, namespace: server.namespace }), taskQueue),
+          batchId,
+          Math.ceil(options.tiles / 5),
+        );
       await kill(worker);
       log(`killed the worker (${i + 1} of ${options.killAfterMs.length})`);
       if (i === 1) {
         await connection.close();
         const port = Number(server.address.split(':')[1]);
         await server.stop();
-        server = await startDevServer({ dataDir: server.dataDir, port, ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+        server = await startDevServer({
+          dataDir: server.dataDir,
+          port,
+          ui: false,
+          searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+        });
         connection = await Connection.connect({ address: server.address });
         log('restarted the Temporal dev server');
       }
@@ -233,12 +272,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       stats,
       jobsPerTitle: stats.jobs.createdByTitle,
       attemptsPerTile,
-      activeJobs: emulator.admin.jobs().filter((j) => j.status === 'queued' || j.status === 'running').map((j) => j.title ?? j.id),
+      activeJobs: emulator.admin
+        .jobs()
+        .filter((j) => j.status === 'queued' || j.status === 'running')
+        .map((j) => j.title ?? j.id),
       checksumMismatches: await checksumMismatches(join(workDir, 'output'), batchId, finished),
       finishedTilesListed: finished.length,
       kills: options.killAfterMs.length,
       serverRestarts: options.killAfterMs.length > 1 ? 1 : 0,
-      tilesOnUpgradedBuild: options.upgradeAtKill === undefined ? 0 : await countPatched(client, tiles.map((t) => t.workflowId)),
+      tilesOnUpgradedBuild:
+        options.upgradeAtKill === undefined
+          ? 0
+          : await countPatched(
+              client,
+              tiles.map((t) => t.workflowId),
+            ),
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
@@ -253,13 +301,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 /** One line with the run's figures, as the test and the benchmark print them. */
 export function chaosFigures(r: ChaosResult): string {
   const jobs = [...r.attemptsPerTile.values()].reduce((a, b) => a + b, 0);
-  const faults = Object.entries(r.stats.faults.byType).map(([type, n]) => `${type} ${n}`).join(', ');
+  const faults = Object.entries(r.stats.faults.byType)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
   const reasons: Record<string, number> = {};
   for (const failed of r.summary.failedTiles) reasons[failed.error.code] = (reasons[failed.error.code] ?? 0) + 1;
   return (
     `faults injected ${r.stats.faults.total} (${faults}), requests ${r.stats.requests.total}, worker kills survived ${r.kills}, ` +
     `server restarts ${r.serverRestarts}, tiles finished ${r.summary.counts.finished}, error ${r.summary.counts.error}` +
-    `${r.summary.counts.error ? ` (${Object.entries(reasons).map(([code, n]) => `${code} ${n}`).join(', ')})` : ''}, ` +
+    `${
+      r.summary.counts.error
+        ? ` (${Object.entries(reasons)
+            .map(([code, n]) => `${code} ${n}`)
+            .join(', ')})`
+        : ''
+    }, ` +
     `jobs per tile ${(jobs / Math.max(1, r.attemptsPerTile.size)).toFixed(2)}, ` +
     `${r.tilesOnUpgradedBuild ? `tiles on the upgraded build ${r.tilesOnUpgradedBuild}, ` : ''}wall time ${r.wallSeconds.toFixed(0)} s`
   );

@@ -39,7 +39,10 @@ interface Canvas {
   width: number;
   height: number;
   getBoundingClientRect(): Box;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> }; fillStyle: string } | null;
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> };
+    fillStyle: string;
+  } | null;
 }
 interface PageTile {
   view: { tileId: string; mapStatus: string; openeoJobId?: string };
@@ -49,7 +52,13 @@ interface PageGlobals {
   document: { querySelector(selector: string): Canvas | null; createElement(tag: 'canvas'): Canvas };
   openeoDashboard: {
     /** Set once the page knows which batch it shows. */
-    tileMap?: { tiles: Map<string, PageTile>; map: { latLngToContainerPoint(p: unknown): { x: number; y: number }; getContainer(): { getBoundingClientRect(): Box } } };
+    tileMap?: {
+      tiles: Map<string, PageTile>;
+      map: {
+        latLngToContainerPoint(p: unknown): { x: number; y: number };
+        getContainer(): { getBoundingClientRect(): Box };
+      };
+    };
     stats: PageStats;
   };
 }
@@ -100,7 +109,10 @@ export async function drawnTiles(page: Page): Promise<DrawnTile[]> {
 }
 
 /** CSS colour names as `[r, g, b]`, as the browser resolves them. */
-export async function rgbOfColours(page: Page, colours: Record<string, string>): Promise<Record<string, [number, number, number]>> {
+export async function rgbOfColours(
+  page: Page,
+  colours: Record<string, string>,
+): Promise<Record<string, [number, number, number]>> {
   return page.evaluate((named) => {
     const context = (globalThis as unknown as PageGlobals).document.createElement('canvas').getContext('2d')!;
     const out: Record<string, [number, number, number]> = {};

@@ -12,11 +12,16 @@ function main(): void {
   if (existsSync(path)) return;
   const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get') && !process.env.CHROMIUM_PATH;
   if (!canInstall) {
-    console.error(`Chromium is missing (${path}); the browser tests need it. Install it with:\n  sudo sh -c '${INSTALL_CHROMIUM}'\n(or set CHROMIUM_PATH to a Chromium binary)`);
+    console.error(
+      `Chromium is missing (${path}); the browser tests need it. Install it with:\n  sudo sh -c '${INSTALL_CHROMIUM}'\n(or set CHROMIUM_PATH to a Chromium binary)`,
+    );
     process.exit(1);
   }
-  console.log('Chromium is missing: installing Debian\'s chromium package for the browser tests');
-  execFileSync('sh', ['-c', INSTALL_CHROMIUM], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  console.log("Chromium is missing: installing Debian's chromium package for the browser tests");
+  execFileSync('sh', ['-c', INSTALL_CHROMIUM], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   if (!existsSync(path)) {
     console.error(`apt-get installed chromium, but ${path} is still missing; set CHROMIUM_PATH to its binary`);
     process.exit(1);

@@ -17,11 +17,18 @@ export interface HistoryFile {
 }
 
 export async function writeHistory(file: string, recorded: HistoryFile): Promise<void> {
-  const history = HistoryType.toObject(HistoryType.fromObject(recorded.history), { enums: String, longs: String, bytes: String });
+  const history = HistoryType.toObject(HistoryType.fromObject(recorded.history), {
+    enums: String,
+    longs: String,
+    bytes: String,
+  });
   await writeFile(file, `${JSON.stringify({ workflowId: recorded.workflowId, history }, null, 1)}\n`);
 }
 
 export async function readHistory(file: string): Promise<HistoryFile> {
-  const { workflowId, history } = JSON.parse(await readFile(file, 'utf8')) as { workflowId: string; history: Record<string, unknown> };
+  const { workflowId, history } = JSON.parse(await readFile(file, 'utf8')) as {
+    workflowId: string;
+    history: Record<string, unknown>;
+  };
   return { workflowId, history: HistoryType.fromObject(history) };
 }

@@ -23,7 +23,9 @@ export interface VenvSpec {
 
 /** The first Python 3.11+ found: $OPENEO_TEMPORAL_PYTHON, else python3 and friends on PATH. */
 async function findPython(spec: VenvSpec): Promise<{ path: string; version: string }> {
-  const candidates = process.env.OPENEO_TEMPORAL_PYTHON ? [process.env.OPENEO_TEMPORAL_PYTHON] : ['python3', 'python3.13', 'python3.12', 'python3.11', 'python'];
+  const candidates = process.env.OPENEO_TEMPORAL_PYTHON
+    ? [process.env.OPENEO_TEMPORAL_PYTHON]
+    : ['python3', 'python3.13', 'python3.12', 'python3.11', 'python'];
   for (const path of candidates) {
     try {
       const { stdout } = await run(path, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])']);
@@ -34,7 +36,9 @@ async function findPython(spec: VenvSpec): Promise<{ path: string; version: stri
       // Not there: try the next one.
     }
   }
-  throw new Error(`the ${spec.name} venv needs Python ${MIN_VERSION.join('.')} or later: put python3 on PATH or set OPENEO_TEMPORAL_PYTHON`);
+  throw new Error(
+    `the ${spec.name} venv needs Python ${MIN_VERSION.join('.')} or later: put python3 on PATH or set OPENEO_TEMPORAL_PYTHON`,
+  );
 }
 
 /** The venv folder for the current Python and requirements (whether or not it exists yet). */
@@ -48,7 +52,10 @@ async function venvDir(spec: VenvSpec) {
 /** The venv's Python when it is completely installed, else undefined (nothing is installed). */
 export async function installedVenvPython(spec: VenvSpec): Promise<string | undefined> {
   const { dir } = await venvDir(spec);
-  const ready = await access(join(dir, '.installed')).then(() => true, () => false);
+  const ready = await access(join(dir, '.installed')).then(
+    () => true,
+    () => false,
+  );
   return ready ? join(dir, 'bin', 'python') : undefined;
 }
 
@@ -73,7 +80,11 @@ async function createVenv(spec: VenvSpec, log: (line: string) => void): Promise<
   await rm(dir, { recursive: true, force: true });
   await run(python.path, ['-m', 'venv', dir]);
   const executable = join(dir, 'bin', 'python');
-  await run(executable, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '-r', spec.requirementsFile], { maxBuffer: 16 * 1024 * 1024 });
+  await run(
+    executable,
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', '-r', spec.requirementsFile],
+    { maxBuffer: 16 * 1024 * 1024 },
+  );
   await writeFile(join(dir, '.installed'), requirements);
   return executable;
 }

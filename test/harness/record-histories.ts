@@ -33,12 +33,27 @@ const USER = { username: 'recorder', password: 'recorder-password' };
 const TASK_QUEUE = 'record-histories';
 
 /** A batch of `cols × rows` 5 km tiles near Antwerp against `emulator`. */
-function gridSpec(emulator: RunningEmulator, outputDir: string, cols: number, rows: number, extra: Partial<BatchSpecInput> = {}): BatchSpecInput {
+function gridSpec(
+  emulator: RunningEmulator,
+  outputDir: string,
+  cols: number,
+  rows: number,
+  extra: Partial<BatchSpecInput> = {},
+): BatchSpecInput {
   return {
     backends: [{ name: 'emulator', url: emulator.url, parallelJobs: 2 }],
     process: { processId: 'bap_composite', namespace: BAP_COMPOSITE_NAMESPACE },
     parameterDefaults: { temporal_extent: ['2024-06-01', '2024-09-01'] },
-    tiles: { aoi: { west: 590000, south: 5660000, east: 590000 + cols * 5000, north: 5660000 + rows * 5000, crs: 'EPSG:32631' }, tileSize: 5000 },
+    tiles: {
+      aoi: {
+        west: 590000,
+        south: 5660000,
+        east: 590000 + cols * 5000,
+        north: 5660000 + rows * 5000,
+        crs: 'EPSG:32631',
+      },
+      tileSize: 5000,
+    },
     outputDir,
     polling: { initialIntervalSeconds: 0.05, maxIntervalSeconds: 0.2 },
     ...extra,
@@ -49,15 +64,27 @@ function gridSpec(emulator: RunningEmulator, outputDir: string, cols: number, ro
 async function recordPeriodsWithAddedPlaces(client: OpenEOBatchClient, spec: BatchSpecInput): Promise<void> {
   const { handle } = await client.start(spec);
   await client.pause(String(spec.batchId));
-  const square = [[4.5, 51.05], [4.55, 51.05], [4.55, 51.1], [4.5, 51.1], [4.5, 51.05]];
-  await client.addTiles(String(spec.batchId), [{ type: 'Feature', id: 'added', geometry: { type: 'Polygon', coordinates: [square] }, properties: {} }]);
+  const square = [
+    [4.5, 51.05],
+    [4.55, 51.05],
+    [4.55, 51.1],
+    [4.5, 51.1],
+    [4.5, 51.05],
+  ];
+  await client.addTiles(String(spec.batchId), [
+    { type: 'Feature', id: 'added', geometry: { type: 'Polygon', coordinates: [square] }, properties: {} },
+  ]);
   await client.resume(String(spec.batchId));
   await handle.result();
 }
 
 export async function recordHistories(outDir: string, log: (line: string) => void = console.log): Promise<string[]> {
   const workDir = await mkdtemp(join(tmpdir(), 'openeo-temporal-record-'));
-  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const server = await startDevServer({
+    dataDir: join(workDir, 'temporal'),
+    ui: false,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+  });
   const emulator = await startEmulator({
     users: [USER],
     jobDurations: { queuedMs: 50, runningMs: 200 },
@@ -71,14 +98,25 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
   const client = new OpenEOBatchClient(temporal, TASK_QUEUE);
   const workerConnection = await NativeConnection.connect({ address: server.address });
   const credentials = Object.fromEntries(
-    [['emulator', emulator] as const, ['slow', slow] as const].map(([name, e]) => [name, { url: e.url, auth: { type: 'basic' as const, ...USER } }]),
+    [['emulator', emulator] as const, ['slow', slow] as const].map(([name, e]) => [
+      name,
+      { url: e.url, auth: { type: 'basic' as const, ...USER } },
+    ]),
   );
   const worker = await createOpenEOWorker({
     temporal: { connectionOptions: { address: server.address }, namespace: server.namespace },
     connection: workerConnection,
     taskQueue: TASK_QUEUE,
     credentials,
-    jobFactories: { june: (_tile, { helpers }) => ({ processGraph: helpers.loadCollection({ collection: 'SENTINEL2_L2A', bands: ['B04'], temporalExtent: ['2024-06-01', '2024-07-01'] }) }) },
+    jobFactories: {
+      june: (_tile, { helpers }) => ({
+        processGraph: helpers.loadCollection({
+          collection: 'SENTINEL2_L2A',
+          bands: ['B04'],
+          temporalExtent: ['2024-06-01', '2024-07-01'],
+        }),
+      }),
+    },
     postprocessors: {
       count: async ({ files, writeFile }) => {
         await writeFile('count.json', JSON.stringify({ files: files.length }));
@@ -108,14 +146,30 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       await save('batch-finished', 'finished');
       await save('tile-finished', (await client.tiles('finished'))[0].workflowId);
 
-      const continued = gridSpec(emulator, output, 6, 5, { batchId: 'continued', scheduling: { maxEventsPerRun: 100, partitionAboveTiles: 20_000, tilesPerPartition: 5_000, pauseBackendAfterErrors: 10 } });
+      const continued = gridSpec(emulator, output, 6, 5, {
+        batchId: 'continued',
+        scheduling: {
+          maxEventsPerRun: 100,
+          partitionAboveTiles: 20_000,
+          tilesPerPartition: 5_000,
+          pauseBackendAfterErrors: 10,
+        },
+      });
       continued.backends[0].parallelJobs = 4;
       await (await client.start(continued)).handle.result();
       const runs = await runsOf(`WorkflowId = 'continued'`);
       await save('batch-continued-as-new', 'continued', runs[0].runId);
       await save('batch-after-continue-as-new', 'continued', runs[1].runId);
 
-      const partitioned = gridSpec(emulator, output, 4, 2, { batchId: 'partitioned', scheduling: { maxEventsPerRun: 4_000, partitionAboveTiles: 4, tilesPerPartition: 4, pauseBackendAfterErrors: 10 } });
+      const partitioned = gridSpec(emulator, output, 4, 2, {
+        batchId: 'partitioned',
+        scheduling: {
+          maxEventsPerRun: 4_000,
+          partitionAboveTiles: 4,
+          tilesPerPartition: 4,
+          pauseBackendAfterErrors: 10,
+        },
+      });
       await (await client.start(partitioned)).handle.result();
       await save('batch-partitioned', 'partitioned');
       await save('partition', 'partitioned/partition-0');
@@ -128,12 +182,15 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       await (await client.start(hooked)).handle.result();
       await save('tile-with-hooks', (await client.tiles('hooked'))[0].workflowId);
 
-      await recordPeriodsWithAddedPlaces(client, gridSpec(emulator, output, 1, 1, {
-        batchId: 'periods',
-        parameterDefaults: {},
-        parameterMapping: { geometry: 'geometry', temporal_extent: 'temporal_extent' },
-        periods: { every: 'month', start: '2024-06-01', end: '2024-08-01' },
-      }));
+      await recordPeriodsWithAddedPlaces(
+        client,
+        gridSpec(emulator, output, 1, 1, {
+          batchId: 'periods',
+          parameterDefaults: {},
+          parameterMapping: { geometry: 'geometry', temporal_extent: 'temporal_extent' },
+          periods: { every: 'month', start: '2024-06-01', end: '2024-08-01' },
+        }),
+      );
       await save('batch-periods-added-places', 'periods');
 
       // One slot. The first tile's job fails: the second, lined up behind it, waits for its
@@ -148,7 +205,10 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
 
       // Two slots. The first tile's job stays queued for ever: the third tile, lined up behind
       // it, moves to the slot the second and fourth tiles leave, and starts its job there.
-      emulator.admin.setFaults({ ...emulator.admin.faults(), jobs: { rules: [{ titleContains: 'moved/E590000-N5660000', stuckIn: 'queued' }] } });
+      emulator.admin.setFaults({
+        ...emulator.admin.faults(),
+        jobs: { rules: [{ titleContains: 'moved/E590000-N5660000', stuckIn: 'queued' }] },
+      });
       const moved = gridSpec(emulator, output, 4, 1, { batchId: 'moved' });
       moved.backends[0].parallelJobs = 2;
       const movedBatch = (await client.start(moved)).handle;
@@ -160,8 +220,12 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
 
       // The first job never leaves the queue and is deleted there, as its user might: the tile
       // makes a second job, which finishes.
-      emulator.admin.setFaults({ ...emulator.admin.faults(), jobs: { rules: [{ titleContains: 'vanished/E590000-N5660000 attempt 1', stuckIn: 'queued' }] } });
-      const vanished = (await client.start(gridSpec(emulator, output, 1, 1, { batchId: 'vanished', maxAttempts: 2 }))).handle;
+      emulator.admin.setFaults({
+        ...emulator.admin.faults(),
+        jobs: { rules: [{ titleContains: 'vanished/E590000-N5660000 attempt 1', stuckIn: 'queued' }] },
+      });
+      const vanished = (await client.start(gridSpec(emulator, output, 1, 1, { batchId: 'vanished', maxAttempts: 2 })))
+        .handle;
       let stuck: string | undefined;
       while (!(stuck = emulator.admin.jobs().find((job) => job.title?.startsWith('vanished/'))?.id)) await sleep(200);
       await deleteJobAsUser(emulator, stuck);
@@ -169,7 +233,9 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       await save('tile-job-vanished', tileWorkflowId('vanished', 'E590000-N5660000'));
 
       // A budget that holds the batch back after its first tiles, then raised: it finishes.
-      const budgeted = (await client.start(gridSpec(emulator, output, 3, 2, { batchId: 'budgeted', budget: { credits: 1 } }))).handle;
+      const budgeted = (
+        await client.start(gridSpec(emulator, output, 3, 2, { batchId: 'budgeted', budget: { credits: 1 } }))
+      ).handle;
       while (!/^budget: /.test((await client.progress('budgeted')).problem ?? '')) await sleep(200);
       await client.setBudget('budgeted', { credits: 100 });
       await budgeted.result();
@@ -201,7 +267,10 @@ async function deleteJobAsUser(emulator: RunningEmulator, jobId: string): Promis
   const basic = Buffer.from(`${USER.username}:${USER.password}`).toString('base64');
   const login = await fetch(`${emulator.apiUrl}/credentials/basic`, { headers: { Authorization: `Basic ${basic}` } });
   const { access_token: token } = (await login.json()) as { access_token: string };
-  const deleted = await fetch(`${emulator.apiUrl}/jobs/${jobId}`, { method: 'DELETE', headers: { Authorization: `Bearer basic//${token}` } });
+  const deleted = await fetch(`${emulator.apiUrl}/jobs/${jobId}`, {
+    method: 'DELETE',
+    headers: { Authorization: `Bearer basic//${token}` },
+  });
   if (deleted.status !== 204) throw new Error(`could not delete job ${jobId}: HTTP ${deleted.status}`);
 }
 

@@ -50,7 +50,12 @@ export interface S3Server {
 const ACCESS_KEY = 'openeo-temporal-test';
 const SECRET_KEY = 'openeo-temporal-test-secret';
 
-async function waitForS3(env: NodeJS.ProcessEnv, child: ChildProcess, log: () => string, timeoutMs = 120_000): Promise<void> {
+async function waitForS3(
+  env: NodeJS.ProcessEnv,
+  child: ChildProcess,
+  log: () => string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const client = new S3Client(s3ClientConfig(env));
   const deadline = Date.now() + timeoutMs;
   try {
@@ -60,7 +65,11 @@ async function waitForS3(env: NodeJS.ProcessEnv, child: ChildProcess, log: () =>
         await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(5_000) });
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`SeaweedFS's S3 gateway did not answer within ${timeoutMs} ms: ${(err as Error).message}\n${log()}`, { cause: err });
+        if (Date.now() > deadline)
+          throw new Error(
+            `SeaweedFS's S3 gateway did not answer within ${timeoutMs} ms: ${(err as Error).message}\n${log()}`,
+            { cause: err },
+          );
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
@@ -146,7 +155,13 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   const bucket = options.bucket ?? 'results';
   const dir = await mkdtemp(join(tmpdir(), 'openeo-temporal-s3-'));
   const config = join(dir, 's3.json');
-  const identities = [{ name: 'tests', credentials: [{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }];
+  const identities = [
+    {
+      name: 'tests',
+      credentials: [{ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }],
+      actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'],
+    },
+  ];
   await writeFile(config, JSON.stringify({ identities }));
   let output = '';
   let child: ChildProcess | undefined;
@@ -154,10 +169,18 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
   // A fresh data folder for each attempt: a server that failed half-way may have recorded its ports.
   let dataDir = join(dir, 'data-1');
   await mkdir(dataDir);
-  const env = () => ({ AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET_KEY, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${ports.s3}` });
+  const env = () => ({
+    AWS_ACCESS_KEY_ID: ACCESS_KEY,
+    AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${ports.s3}`,
+  });
   const serve = async () => {
     output = '';
-    const started = spawn(weedPath(), weedArgs(dataDir, config, ports), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(weedPath(), weedArgs(dataDir, config, ports), {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = started;
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8_000);

@@ -31,9 +31,12 @@ export interface StacApiServer {
 export function postgresWithPostgis(): { bin: string } | { missing: string } {
   const versions = existsSync(POSTGRES_ROOT) ? readdirSync(POSTGRES_ROOT) : [];
   for (const version of versions.sort((a, b) => Number(b) - Number(a))) {
-    if (existsSync(`/usr/share/postgresql/${version}/extension/postgis.control`)) return { bin: join(POSTGRES_ROOT, version, 'bin') };
+    if (existsSync(`/usr/share/postgresql/${version}/extension/postgis.control`))
+      return { bin: join(POSTGRES_ROOT, version, 'bin') };
   }
-  return { missing: `no PostgreSQL with PostGIS under ${POSTGRES_ROOT}: apt-get install postgresql-15-postgis-3 (.ci/run does)` };
+  return {
+    missing: `no PostgreSQL with PostGIS under ${POSTGRES_ROOT}: apt-get install postgresql-15-postgis-3 (.ci/run does)`,
+  };
 }
 
 /** Runs a PostgreSQL tool as the `postgres` user when we are root (it refuses root), else as ourselves. */
@@ -51,7 +54,18 @@ async function startCluster(bin: string, dir: string, port: number): Promise<voi
   const data = join(dir, 'data');
   await asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-  await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'postgres.log'), '-w', '-t', '120', '-o', options, 'start']);
+  await asPostgres(join(bin, 'pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'postgres.log'),
+    '-w',
+    '-t',
+    '120',
+    '-o',
+    options,
+    'start',
+  ]);
 }
 
 async function stopCluster(bin: string, dir: string): Promise<void> {
@@ -63,7 +77,10 @@ async function waitForApi(url: string, api: ChildProcess, output: () => string, 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (api.exitCode !== null) throw new Error(`stac-fastapi-pgstac exited with ${api.exitCode}:\n${output()}`);
-    const ok = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -103,7 +120,22 @@ export async function startStacApi(python: string, options: { startTimeoutMs?: n
     const url = `http://127.0.0.1:${apiPort}`;
     const serve = async () => {
       let output = '';
-      api = spawn(python, ['-m', 'uvicorn', '--factory', 'stac_fastapi.pgstac.app:create_app', '--host', '127.0.0.1', '--port', String(apiPort), '--log-level', 'warning'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      api = spawn(
+        python,
+        [
+          '-m',
+          'uvicorn',
+          '--factory',
+          'stac_fastapi.pgstac.app:create_app',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(apiPort),
+          '--log-level',
+          'warning',
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));
       api.stdout?.on('data', keep);
       api.stderr?.on('data', keep);

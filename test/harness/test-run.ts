@@ -54,7 +54,8 @@ function parseArgs(argv: string[]): RunOptions {
     else if ((TIERS as readonly string[]).includes(arg)) tiers.push(arg as Tier);
     else throw new Error(`unknown argument "${arg}": give tiers (${TIERS.join(', ')}) and optionally --concurrency N`);
   }
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency (or OPENEO_TEMPORAL_TEST_CONCURRENCY) must be a whole number ≥ 1');
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error('--concurrency (or OPENEO_TEMPORAL_TEST_CONCURRENCY) must be a whole number ≥ 1');
   if (tiers.length === 0) throw new Error(`name at least one tier: ${TIERS.join(', ')}`);
   return { tiers, concurrency, only };
 }
@@ -88,10 +89,21 @@ async function keepTimes(tier: Tier, times: FileTime[]): Promise<void> {
 /** The run's shared dev server, with a pool of namespaces for the harnesses. */
 async function startSharedTemporal(workDir: string): Promise<DevServer> {
   const extraArgs = namespacePool().flatMap((namespace) => ['--namespace', namespace]);
-  return startDevServer({ dataDir: join(workDir, 'temporal'), ui: false, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES, extraArgs });
+  return startDevServer({
+    dataDir: join(workDir, 'temporal'),
+    ui: false,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+    extraArgs,
+  });
 }
 
-function runNodeTest(files: string[], tier: Tier, concurrency: number, timesFile: string, env: NodeJS.ProcessEnv): Promise<number> {
+function runNodeTest(
+  files: string[],
+  tier: Tier,
+  concurrency: number,
+  timesFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const args = [
     '--test',
     `--test-concurrency=${concurrency}`,
@@ -123,11 +135,21 @@ function summary(tier: Tier, times: FileTime[], wallSeconds: number): string {
   const slowest = [...times].sort((a, b) => b.seconds - a.seconds).slice(0, 10);
   const tests = times.reduce((n, t) => n + t.passed + t.failed, 0);
   const failed = times.reduce((n, t) => n + t.failed, 0);
-  const lines = slowest.map((t) => `  ${t.seconds.toFixed(1).padStart(7)} s  ${relative(TEST_ROOT, t.file).replace(/\.js$/, '.ts')}`);
-  return [`${tier}: ${times.length} files, ${tests} tests, ${failed} failed, ${wallSeconds.toFixed(0)} s wall; slowest files:`, ...lines].join('\n');
+  const lines = slowest.map(
+    (t) => `  ${t.seconds.toFixed(1).padStart(7)} s  ${relative(TEST_ROOT, t.file).replace(/\.js$/, '.ts')}`,
+  );
+  return [
+    `${tier}: ${times.length} files, ${tests} tests, ${failed} failed, ${wallSeconds.toFixed(0)} s wall; slowest files:`,
+    ...lines,
+  ].join('\n');
 }
 
-async function runTier(tier: Tier, options: RunOptions, workDir: string, env: NodeJS.ProcessEnv): Promise<{ code: number; report: string }> {
+async function runTier(
+  tier: Tier,
+  options: RunOptions,
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; report: string }> {
   const files = await tierFiles(tier, options.only);
   if (files.length === 0) return { code: 0, report: `${tier}: no test files` };
   const timesFile = join(workDir, `${tier}-times.json`);

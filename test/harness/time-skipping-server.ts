@@ -78,7 +78,15 @@ async function fetchTestServer(dir: string, env: NodeJS.ProcessEnv, log: (line: 
     const pom = path.join(staging, 'pom.xml');
     await writeFile(pom, fetchPom());
     log(`fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} with Maven, once`);
-    const args = ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${path.join(staging, 'lib')}`];
+    const args = [
+      '-q',
+      '-B',
+      '-f',
+      pom,
+      'dependency:copy-dependencies',
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${path.join(staging, 'lib')}`,
+    ];
     const result = await run('mvn', args, env, log);
     if (result.exitCode !== 0) {
       throw new Error(

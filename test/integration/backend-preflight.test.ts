@@ -20,7 +20,9 @@ async function checkCollections(fault?: FaultAction) {
   await withEmulator({ users: [EMULATOR_USER] }, async (emulator) => {
     if (fault) emulator.admin.setFaults({ routes: [{ route: 'GET /collections/{collection_id}', fault }] });
     const backend = { name: 'emulator', url: emulator.url };
-    const connections = new OpenEOConnections({ emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } });
+    const connections = new OpenEOConnections({
+      emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
+    });
     result = await preflightBackend(connections, backend, 0, REQUIREMENTS);
   });
   assert.ok(result);
@@ -30,17 +32,31 @@ async function checkCollections(fault?: FaultAction) {
 describe('backend preflight: collection lookups', () => {
   it('names a collection the backend answers 404 CollectionNotFound for, with the field and the fix', async () => {
     const result = await checkCollections();
-    assert.deepEqual(result.problems.map((p) => [p.field, p.code]), [['backends[0]', 'collection_not_found']]);
-    assert.match(result.problems[0].problem, /backend "emulator" has no collection "NO_SUCH_COLLECTION", which the process loads \(load_collection id; GET \/collections\/NO_SUCH_COLLECTION answered HTTP 404 CollectionNotFound/);
+    assert.deepEqual(
+      result.problems.map((p) => [p.field, p.code]),
+      [['backends[0]', 'collection_not_found']],
+    );
+    assert.match(
+      result.problems[0].problem,
+      /backend "emulator" has no collection "NO_SUCH_COLLECTION", which the process loads \(load_collection id; GET \/collections\/NO_SUCH_COLLECTION answered HTTP 404 CollectionNotFound/,
+    );
     assert.match(result.problems[0].fix, /GET \/collections, or run these tiles on another backend/);
     assert.deepEqual(result.checked, ['collections']);
     assert.deepEqual(result.unchecked, ['validation: no tile to build a process graph from']);
   });
 
   for (const [what, fault, answer] of [
-    ['a 404 JobNotFound', { type: 'status', status: 404, code: 'JobNotFound', message: 'no such job' }, 'HTTP 404 JobNotFound'],
+    [
+      'a 404 JobNotFound',
+      { type: 'status', status: 404, code: 'JobNotFound', message: 'no such job' },
+      'HTTP 404 JobNotFound',
+    ],
     ['a 500', { type: 'status', status: 500 }, 'HTTP 500 Internal'],
-    ['a 501 of a backend without the endpoint', { type: 'status', status: 501, code: 'FeatureUnsupported', message: 'not implemented' }, 'HTTP 501 FeatureUnsupported'],
+    [
+      'a 501 of a backend without the endpoint',
+      { type: 'status', status: 501, code: 'FeatureUnsupported', message: 'not implemented' },
+      'HTTP 501 FeatureUnsupported',
+    ],
   ] as const) {
     it(`says a collection could not be checked when the lookup answers ${what}, and refuses nothing`, async () => {
       const result = await checkCollections(fault);

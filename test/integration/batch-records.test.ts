@@ -16,7 +16,18 @@ import { startHarness, type Harness } from '../support/harness';
 const ADDED: TileFeature = {
   type: 'Feature',
   id: 'added-1',
-  geometry: { type: 'Polygon', coordinates: [[[4.5, 51.5], [4.52, 51.5], [4.52, 51.52], [4.5, 51.52], [4.5, 51.5]]] },
+  geometry: {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [4.5, 51.5],
+        [4.52, 51.5],
+        [4.52, 51.52],
+        [4.5, 51.52],
+        [4.5, 51.5],
+      ],
+    ],
+  },
   properties: {},
 };
 
@@ -24,7 +35,9 @@ describe("a batch's records", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness({ jobDurations: { queuedMs: 300, runningMs: 2_000 } });
-    h.emulator.admin.setFaults({ jobs: { rules: [{ titleContains: 'E595000-N5660000', failFirst: 99, code: 'TileBroken' }] } });
+    h.emulator.admin.setFaults({
+      jobs: { rules: [{ titleContains: 'E595000-N5660000', failFirst: 99, code: 'TileBroken' }] },
+    });
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -42,12 +55,25 @@ describe("a batch's records", () => {
     const live = await h.client.records('records');
     // An added tile is listed once its workflow starts (until then only the batch holds it).
     assert.ok(live.tiles.length >= 6, 'the six tiles of the grid');
-    assert.ok(live.tiles.every((t) => t.geometry !== null), 'every tile has its outline');
-    assert.ok(live.tiles.some((t) => t.status === 'not_started'), 'tiles that wait are listed too');
+    assert.ok(
+      live.tiles.every((t) => t.geometry !== null),
+      'every tile has its outline',
+    );
+    assert.ok(
+      live.tiles.some((t) => t.status === 'not_started'),
+      'tiles that wait are listed too',
+    );
     const running = live.tiles.find((t) => t.status === 'running');
-    assert.ok(running?.openeoJobId === undefined || running.backendStatus !== undefined, `a running tile with a job says what the backend says: ${JSON.stringify(running)}`);
+    assert.ok(
+      running?.openeoJobId === undefined || running.backendStatus !== undefined,
+      `a running tile with a job says what the backend says: ${JSON.stringify(running)}`,
+    );
     await h.client.resume('records');
-    await eventually(async () => (await h.client.records('records')).tiles.some((t) => t.status === 'running' && t.backendStatus !== undefined), 'the backend status of a running job');
+    await eventually(
+      async () =>
+        (await h.client.records('records')).tiles.some((t) => t.status === 'running' && t.backendStatus !== undefined),
+      'the backend status of a running job',
+    );
     await eventually(async () => (await handle.query(batchProgress)).counts.finished >= 2, 'two tiles ended');
     const since = new Date();
 
@@ -61,25 +87,46 @@ describe("a batch's records", () => {
     assert.equal(failed?.backendStatus, 'error');
     const finished = byId.get('E590000-N5660000');
     assert.equal(finished?.status, 'finished');
-    assert.ok(finished?.openeoJobId && finished.attempts === 1 && finished.files && finished.files.length > 0 && finished.outputDir, JSON.stringify(finished));
+    assert.ok(
+      finished?.openeoJobId &&
+        finished.attempts === 1 &&
+        finished.files &&
+        finished.files.length > 0 &&
+        finished.outputDir,
+      JSON.stringify(finished),
+    );
     assert.ok((finished?.costs ?? 0) > 0, 'costs are in the record');
     const ring = (finished?.geometry as { coordinates: number[][][] }).coordinates[0]!;
-    assert.ok(ring.every(([lon, lat]) => lon! > 4 && lon! < 5 && lat! > 51 && lat! < 51.2), `the outline is the tile's, in lon/lat: ${JSON.stringify(ring)}`);
+    assert.ok(
+      ring.every(([lon, lat]) => lon! > 4 && lon! < 5 && lat! > 51 && lat! < 51.2),
+      `the outline is the tile's, in lon/lat: ${JSON.stringify(ring)}`,
+    );
     assert.deepEqual(byId.get('added-1')?.geometry, ADDED.geometry, 'an added tile keeps its own outline');
     assert.equal(byId.get('added-1')?.status, 'finished');
 
     // Ended tiles come from visibility: the record is in the tile workflow's memo.
     const listed = h.temporal.workflow.list({ query: `WorkflowId = '${finished.workflowId}'` });
-    for await (const wf of listed) assert.equal((wf.memo?.[TILE_RECORD_MEMO] as { status?: string } | undefined)?.status, 'finished');
+    for await (const wf of listed)
+      assert.equal((wf.memo?.[TILE_RECORD_MEMO] as { status?: string } | undefined)?.status, 'finished');
 
     const changed = await readChangedTiles(h.temporal, 'records', since);
     const closedSince = (await h.client.tiles('records')).filter((t) => t.closeTime && t.closeTime >= since);
     assert.ok(closedSince.length < 7, 'some tiles ended before');
-    assert.deepEqual(changed.map((t) => t.tileId).sort(), closedSince.map((t) => t.tileId).sort(), 'only the tiles that ended since');
-    assert.ok(changed.every((t) => t.status !== 'running' && t.attempts > 0), 'with their records');
+    assert.deepEqual(
+      changed.map((t) => t.tileId).sort(),
+      closedSince.map((t) => t.tileId).sort(),
+      'only the tiles that ended since',
+    );
+    assert.ok(
+      changed.every((t) => t.status !== 'running' && t.attempts > 0),
+      'with their records',
+    );
     // What the ETA's rate reads: the same tiles, each with when it ended.
     const endedSince = await readEndedTiles(h.temporal, 'records', since);
     assert.deepEqual(endedSince.map((t) => t.tileId).sort(), closedSince.map((t) => t.tileId).sort());
-    assert.ok(endedSince.every((t) => isEnded(t.status) && t.finishedAt !== undefined), 'with when they ended');
+    assert.ok(
+      endedSince.every((t) => isEnded(t.status) && t.finishedAt !== undefined),
+      'with when they ended',
+    );
   });
 });

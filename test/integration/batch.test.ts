@@ -24,7 +24,10 @@ async function emulatorStats(h: Harness): Promise<EmulatorStats> {
 describe('a tiled batch on a real dev server and the emulator', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ maxRunningJobsPerUser: 10, failure: { failTitlesContaining: ['broken-batch/E595000-N5660000'] } });
+    h = await startHarness({
+      maxRunningJobsPerUser: 10,
+      failure: { failTitlesContaining: ['broken-batch/E595000-N5660000'] },
+    });
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -40,7 +43,10 @@ describe('a tiled batch on a real dev server and the emulator', () => {
     const entries = await readdir(join(h.workDir, 'output', 'four-tiles'));
     const tileDirs = entries.filter((name) => name !== 'collection.json' && name !== 'items').sort();
     assert.equal(tileDirs.length, 4);
-    assert.deepEqual((await readdir(join(h.workDir, 'output', 'four-tiles', 'items'))).sort(), tileDirs.map((id) => `${id}.json`));
+    assert.deepEqual(
+      (await readdir(join(h.workDir, 'output', 'four-tiles', 'items'))).sort(),
+      tileDirs.map((id) => `${id}.json`),
+    );
     for (const tileId of tileDirs) {
       const dir = join(h.workDir, 'output', 'four-tiles', tileId);
       const files = await readdir(dir);
@@ -54,7 +60,10 @@ describe('a tiled batch on a real dev server and the emulator', () => {
       const [tileWest, tileSouth] = tileId.match(/\d+/g)!.map(Number);
       const expected = [tileWest, tileSouth, tileWest + 5000, tileSouth + 5000];
       const bbox = image.getBoundingBox();
-      assert.ok(bbox.every((value, i) => Math.abs(value - expected[i]) < 1), `${tileId} bbox ${bbox}`);
+      assert.ok(
+        bbox.every((value, i) => Math.abs(value - expected[i]) < 1),
+        `${tileId} bbox ${bbox}`,
+      );
       const metadata = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8'));
       assert.equal(metadata.job.status, 'finished');
       assert.match(metadata.job.title, new RegExp(`four-tiles/${tileId} `));
@@ -69,16 +78,28 @@ describe('a tiled batch on a real dev server and the emulator', () => {
 
     assert.equal(summary.counts.error, 1);
     assert.equal(summary.counts.finished, 3);
-    assert.deepEqual(summary.failedTiles.map((t) => t.tileId), ['E595000-N5660000']);
+    assert.deepEqual(
+      summary.failedTiles.map((t) => t.tileId),
+      ['E595000-N5660000'],
+    );
     const dir = join(h.workDir, 'output', 'broken-batch', 'E595000-N5660000');
-    const logs = JSON.parse(await readFile(join(dir, 'error-logs.json'), 'utf8')) as { level: string; message: string }[];
+    const logs = JSON.parse(await readFile(join(dir, 'error-logs.json'), 'utf8')) as {
+      level: string;
+      message: string;
+    }[];
     const errorEntry = logs.find((entry) => entry.level === 'error');
     assert.ok(errorEntry, 'the error log has an error entry');
     assert.equal(summary.failedTiles[0].error.message, errorEntry.message);
     const tiles = await h.client.tiles('broken-batch');
     assert.equal(tiles.length, 4);
-    assert.deepEqual(tiles.filter((t) => t.status === 'error').map((t) => t.tileId), ['E595000-N5660000']);
-    assert.ok(tiles.every((t) => t.openeoJobId), 'every tile lists its openEO job id');
+    assert.deepEqual(
+      tiles.filter((t) => t.status === 'error').map((t) => t.tileId),
+      ['E595000-N5660000'],
+    );
+    assert.ok(
+      tiles.every((t) => t.openeoJobId),
+      'every tile lists its openEO job id',
+    );
   });
 
   it('never has more than parallelJobs jobs of a backend queued or running at once, and at most one more lined up per slot', async () => {
@@ -113,7 +134,11 @@ describe('a tiled batch on a real dev server and the emulator', () => {
     await fetch(`${h.emulator.url}/_emulator/reset-stats`, { method: 'POST' });
     const spec = h.spec();
     (spec.tiles as { tileSize: number }).tileSize = -5;
-    const handle = await h.temporal.workflow.start('batchWorkflow', { taskQueue: h.taskQueue, workflowId: 'bad-direct', args: [spec] });
+    const handle = await h.temporal.workflow.start('batchWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: 'bad-direct',
+      args: [spec],
+    });
     await assert.rejects(handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
       const cause = err.cause as Error & { type?: string };
@@ -126,30 +151,50 @@ describe('a tiled batch on a real dev server and the emulator', () => {
 
   it('names itself on its page when started without the client: summary and details from the client, the same in its current details from the worker', async () => {
     const spec = h.spec({ batchId: 'plain-start', cols: 1, rows: 1, title: 'Plain start' });
-    const plain = await h.temporal.workflow.start('batchWorkflow', { taskQueue: h.taskQueue, workflowId: 'plain-start', args: [spec] });
+    const plain = await h.temporal.workflow.start('batchWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: 'plain-start',
+      args: [spec],
+    });
     await plain.result();
     const description = await plain.describe();
     assert.equal(await description.staticSummary(), undefined, 'the plain Temporal client gave no summary');
     const metadata = await plain.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     assert.match(metadata.currentDetails ?? '', /\*\*1 \/ 1 tiles done\*\*/);
-    assert.match(metadata.currentDetails ?? '', /\*\*Batch\*\* plain-start: Plain start\n\n\*\*Process\*\*: `bap_composite`/);
+    assert.match(
+      metadata.currentDetails ?? '',
+      /\*\*Batch\*\* plain-start: Plain start\n\n\*\*Process\*\*: `bap_composite`/,
+    );
     assert.match(metadata.currentDetails ?? '', /\*\*Backends\*\*: emulator \(2 at once\)/);
 
     const viaClient = await h.client.start({ ...spec, batchId: 'client-start' });
     await viaClient.handle.result();
     const started = await viaClient.handle.describe();
-    assert.equal(await started.staticSummary(), 'openEO batch Plain start: `bap_composite` from https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json on emulator');
-    assert.match((await started.staticDetails()) ?? '', /\*\*Tiles\*\*: a grid of 5000 \(EPSG:32631 units\) tiles over the area/);
+    assert.equal(
+      await started.staticSummary(),
+      'openEO batch Plain start: `bap_composite` from https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json on emulator',
+    );
+    assert.match(
+      (await started.staticDetails()) ?? '',
+      /\*\*Tiles\*\*: a grid of 5000 \(EPSG:32631 units\) tiles over the area/,
+    );
   });
 
   it('replays the recorded histories of a batch and its tiles deterministically', async () => {
     const workflowIds = ['four-tiles', ...(await h.client.tiles('four-tiles')).map((t) => t.workflowId)];
     const histories = await Promise.all(
-      workflowIds.map(async (workflowId) => ({ workflowId, history: await h.temporal.workflow.getHandle(workflowId).fetchHistory() })),
+      workflowIds.map(async (workflowId) => ({
+        workflowId,
+        history: await h.temporal.workflow.getHandle(workflowId).fetchHistory(),
+      })),
     );
     const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(result);
-    assert.deepEqual(results.map((r) => r.error), histories.map(() => undefined));
+    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories))
+      results.push(result);
+    assert.deepEqual(
+      results.map((r) => r.error),
+      histories.map(() => undefined),
+    );
     assert.equal(histories.length, 5);
   });
 });

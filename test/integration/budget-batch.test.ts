@@ -45,10 +45,16 @@ describe('a budget in credits', () => {
     // Two jobs and two lined up start before any cost is known (nothing to project from); then
     // 4 × 0.54 = 2.16 is spent or committed, and a fifth job would pass 2.5.
     const started = startedJobs(h, 'budget');
-    assert.ok(started <= 4 && started >= 1, `at most 4 of 8 jobs started within a budget of 2.5 credits, saw ${started}`);
+    assert.ok(
+      started <= 4 && started >= 1,
+      `at most 4 of 8 jobs started within a budget of 2.5 credits, saw ${started}`,
+    );
     assert.ok(progress.costs <= 2.5, `reported costs within the budget: ${progress.costs}`);
     assert.equal(progress.counts.not_started, 8 - started);
-    assert.match(progress.problem ?? '', /^budget: \d+\.\d\d of 2\.50 credits spent or committed .*openeo-temporal budget <batchId> --credits/);
+    assert.match(
+      progress.problem ?? '',
+      /^budget: \d+\.\d\d of 2\.50 credits spent or committed .*openeo-temporal budget <batchId> --credits/,
+    );
     assert.match(progress.pausedBackends.emulator ?? '', /^budget: /);
     const metadata: { currentDetails?: string } = await handle.query('__temporal_workflow_metadata');
     assert.match(metadata.currentDetails ?? '', /\*\*Waiting\*\*: budget: .* of 2\.50 credits spent or committed/);
@@ -57,7 +63,11 @@ describe('a budget in credits', () => {
     await sleep(1_000);
     assert.equal(startedJobs(h, 'budget'), started, 'no job started while the budget holds the batch back');
 
-    await assert.rejects(h.client.setBudget('budget', { credits: 0 }), (err: Error) => /credits: give a number of credits greater than 0/.test(String((err.cause as Error | undefined)?.message ?? err.message)));
+    await assert.rejects(h.client.setBudget('budget', { credits: 0 }), (err: Error) =>
+      /credits: give a number of credits greater than 0/.test(
+        String((err.cause as Error | undefined)?.message ?? err.message),
+      ),
+    );
     assert.deepEqual(await h.client.setBudget('budget', { credits: 10 }), { credits: 10 });
     const summary = await handle.result();
     assert.equal(summary.counts.finished, 8);
@@ -77,14 +87,24 @@ describe('a budget in credits', () => {
     const { handle } = await h.client.start(spec);
     const progress = await heldBack(h, 'budget-parts');
     const started = startedJobs(h, 'budget-parts');
-    assert.ok(started <= 4 && started >= 2, `at most 4 of 8 jobs started within a budget of 2.5 credits, saw ${started}`);
+    assert.ok(
+      started <= 4 && started >= 2,
+      `at most 4 of 8 jobs started within a budget of 2.5 credits, saw ${started}`,
+    );
     assert.ok(progress.costs <= 2.5, `reported costs within the budget: ${progress.costs}`);
-    assert.match(progress.pausedBackends.emulator ?? '', /^budget: \d+\.\d\d of 2\.50 credits on emulator spent or committed/);
+    assert.match(
+      progress.pausedBackends.emulator ?? '',
+      /^budget: \d+\.\d\d of 2\.50 credits on emulator spent or committed/,
+    );
 
     await sleep(1_000);
     assert.equal(startedJobs(h, 'budget-parts'), started, 'no job started while the budget holds the batch back');
     const status = await runCli(h, ['status', 'budget-parts']);
-    assert.match(status.stdout, /\n {2}backend emulator paused: budget: \d+\.\d\d of 2\.50 credits on emulator spent or committed/, status.stdout + status.stderr);
+    assert.match(
+      status.stdout,
+      /\n {2}backend emulator paused: budget: \d+\.\d\d of 2\.50 credits on emulator spent or committed/,
+      status.stdout + status.stderr,
+    );
     const raised = await runCli(h, ['budget', 'budget-parts', '--backend', 'emulator', '--credits', '10']);
     assert.equal(raised.code, 0, raised.stderr);
     assert.equal(raised.stdout.trim(), 'batch budget-parts budget: emulator: 10 credits');
@@ -103,6 +123,9 @@ describe('a budget in credits', () => {
     // Each job costs about 0.54 credits: 8 tiles about 4.3.
     const projected = piloted.costs?.projected ?? 0;
     assert.ok(projected >= 8 * 0.5 && projected <= 8 * 0.7, `projected ${projected} for 8 tiles`);
-    assert.match(piloted.costs?.how ?? '', /^pilot budget-plan-pilot: 2 of 2 tiles ran a job and reported [\d.]+ credits; their mean \([\d.]+\) × 8 tiles$/);
+    assert.match(
+      piloted.costs?.how ?? '',
+      /^pilot budget-plan-pilot: 2 of 2 tiles ran a job and reported [\d.]+ credits; their mean \([\d.]+\) × 8 tiles$/,
+    );
   });
 });

@@ -22,7 +22,16 @@ describe('chaos, smaller: faults, two worker kills, a server restart and an upgr
     // its five-minute timeout). The first, as soon as four tiles have finished on the released
     // build, brings the worker back as the upgraded one while tiles are left to start on it; the
     // second kills that one 2.5 s later and restarts the server.
-    const r = await runChaos({ tiles: TILES, parallelJobs: 4, maxAttempts: MAX_ATTEMPTS, killAfterMs: [0, 2_500], upgradeAtKill: 0, killsOnceTilesRun: true, failingTiles: [FAILING_TILE], seed: 2026 });
+    const r = await runChaos({
+      tiles: TILES,
+      parallelJobs: 4,
+      maxAttempts: MAX_ATTEMPTS,
+      killAfterMs: [0, 2_500],
+      upgradeAtKill: 0,
+      killsOnceTilesRun: true,
+      failingTiles: [FAILING_TILE],
+      seed: 2026,
+    });
 
     // Every tile ended, as finished or as error after all its attempts.
     assert.equal(r.summary.totalTiles, TILES);
@@ -33,16 +42,26 @@ describe('chaos, smaller: faults, two worker kills, a server restart and an upgr
     assert.ok([...r.attemptsPerTile.values()].every((n) => n >= 1 && n <= MAX_ATTEMPTS));
     // Faults really happened (more than one per tile, as in the soak run), and a failed tile used all its attempts.
     assert.ok(r.stats.faults.total > TILES, `faults were injected: ${r.stats.faults.total}`);
-    assert.ok(r.summary.failedTiles.some((failed) => failed.tileId === FAILING_TILE), `${FAILING_TILE} ended in error: ${JSON.stringify(r.summary.failedTiles)}`);
+    assert.ok(
+      r.summary.failedTiles.some((failed) => failed.tileId === FAILING_TILE),
+      `${FAILING_TILE} ended in error: ${JSON.stringify(r.summary.failedTiles)}`,
+    );
     for (const failed of r.summary.failedTiles) {
-      assert.equal(r.attemptsPerTile.get(failed.tileId), MAX_ATTEMPTS, `${failed.tileId} ended after fewer attempts: ${failed.error.code}: ${failed.error.message}`);
+      assert.equal(
+        r.attemptsPerTile.get(failed.tileId),
+        MAX_ATTEMPTS,
+        `${failed.tileId} ended after fewer attempts: ${failed.error.code}: ${failed.error.message}`,
+      );
     }
     // No job left queued or running on the backend, and every finished tile's files are whole.
     assert.deepEqual(r.activeJobs, []);
     assert.equal(r.finishedTilesListed, r.summary.counts.finished);
     assert.deepEqual(r.checksumMismatches, []);
     // Tiles started before the upgrade replayed their old path on the new build; later ones took the new one.
-    assert.ok(r.tilesOnUpgradedBuild > 0 && r.tilesOnUpgradedBuild < TILES, `tiles on the upgraded build: ${r.tilesOnUpgradedBuild}`);
+    assert.ok(
+      r.tilesOnUpgradedBuild > 0 && r.tilesOnUpgradedBuild < TILES,
+      `tiles on the upgraded build: ${r.tilesOnUpgradedBuild}`,
+    );
     console.log(`chaos figures: ${chaosFigures(r)}`);
   });
 });

@@ -15,34 +15,45 @@ import { startHarness, type Harness } from '../support/harness';
 /** The tile records of a batch, as their workflows returned them. */
 async function tileRecords(h: Harness, batchId: string): Promise<TileRecord[]> {
   const tiles = await h.client.tiles(batchId);
-  return Promise.all(tiles.map(async (tile) => (await h.temporal.workflow.getHandle(tile.workflowId).result()) as TileRecord));
+  return Promise.all(
+    tiles.map(async (tile) => (await h.temporal.workflow.getHandle(tile.workflowId).result()) as TileRecord),
+  );
 }
 
 /** The `file:checksum` of the result file in the tile's STAC item (`<outputDir>/<batchId>/items/`). */
 async function itemChecksum(h: Harness, batchId: string): Promise<string | undefined> {
   const items = join(h.workDir, 'output', batchId, 'items');
   const [name] = await readdir(items);
-  const item = JSON.parse(await readFile(join(items, name!), 'utf8')) as { assets: Record<string, { 'file:checksum'?: string }> };
+  const item = JSON.parse(await readFile(join(items, name!), 'utf8')) as {
+    assets: Record<string, { 'file:checksum'?: string }>;
+  };
   return item.assets['openEO.tif']!['file:checksum'];
 }
 
 /** The `file:checksum` the backend published for the tile's result, from the tile's job.json. */
 async function publishedChecksum(record: TileRecord): Promise<string> {
-  const metadata = JSON.parse(await readFile(join(record.outputDir!, 'job.json'), 'utf8')) as { results: { assets: Record<string, { 'file:checksum': string }> } };
+  const metadata = JSON.parse(await readFile(join(record.outputDir!, 'job.json'), 'utf8')) as {
+    results: { assets: Record<string, { 'file:checksum': string }> };
+  };
   return metadata.results.assets['openEO.tif']!['file:checksum'];
 }
 
 describe('checksums of a batch', () => {
   let h: Harness;
   before(async () => {
-    h = await startHarness({ resultChecksum: 'md5' }, { catalogue: { resultChecksum: 'malformed', jobDurations: { queuedMs: 50, runningMs: 150 } } });
+    h = await startHarness(
+      { resultChecksum: 'md5' },
+      { catalogue: { resultChecksum: 'malformed', jobDurations: { queuedMs: 50, runningMs: 150 } } },
+    );
     await h.startWorker();
   });
   after(async () => h?.teardown());
 
   /** Runs a one-tile batch on `backend` and returns its tile's record. */
   async function oneTile(batchId: string, backend: { name: string; url: string }): Promise<TileRecord> {
-    const { handle } = await h.client.start(h.spec({ batchId, cols: 1, rows: 1, backends: [{ ...backend, parallelJobs: 1 }] }));
+    const { handle } = await h.client.start(
+      h.spec({ batchId, cols: 1, rows: 1, backends: [{ ...backend, parallelJobs: 1 }] }),
+    );
     await handle.result();
     const [record] = await tileRecords(h, batchId);
     assert.ok(record);
@@ -70,8 +81,17 @@ describe('checksums of a batch', () => {
     assert.equal(record.uncheckedChecksums[0]!.file, 'openEO.tif');
     assert.match(record.uncheckedChecksums[0]!.reason, /is not a valid multihash/);
     // The size was checked: the file on disk is as long as the backend said.
-    const metadata = JSON.parse(await readFile(join(record.outputDir!, 'job.json'), 'utf8')) as { results: { assets: Record<string, { 'file:size': number }> } };
-    assert.equal((await readFile(join(record.outputDir!, 'openEO.tif'))).length, metadata.results.assets['openEO.tif']!['file:size']);
-    assert.equal(await itemChecksum(h, 'malformed-checksums'), undefined, 'the STAC item states no checksum the file was not verified against');
+    const metadata = JSON.parse(await readFile(join(record.outputDir!, 'job.json'), 'utf8')) as {
+      results: { assets: Record<string, { 'file:size': number }> };
+    };
+    assert.equal(
+      (await readFile(join(record.outputDir!, 'openEO.tif'))).length,
+      metadata.results.assets['openEO.tif']!['file:size'],
+    );
+    assert.equal(
+      await itemChecksum(h, 'malformed-checksums'),
+      undefined,
+      'the STAC item states no checksum the file was not verified against',
+    );
   });
 });

@@ -34,7 +34,10 @@ describe('what the command line shows', () => {
   };
   before(async () => {
     // `slow` runs its jobs for a minute: long enough to cancel a batch while they run.
-    h = await startHarness({ maxRunningJobsPerUser: 10 }, { slow: { jobDurations: { queuedMs: 50, runningMs: 60_000 } } });
+    h = await startHarness(
+      { maxRunningJobsPerUser: 10 },
+      { slow: { jobDurations: { queuedMs: 50, runningMs: 60_000 } } },
+    );
     await h.startWorker();
   });
   after(async () => h?.teardown());
@@ -44,29 +47,50 @@ describe('what the command line shows', () => {
     const run = await runCli(h, ['start', file, '--task-queue', h.taskQueue, '--wait']);
     assert.equal(run.code, 0, run.stderr);
     const bar = lastBarLine(run);
-    assert.match(bar, / 12\/12 \| running 0, error 0 \| ETA (?:\d+s|\d+m \d{2}s|\d+h \d{2}m|--) \| costs \d+\.\d\d credits$/, bar);
-    for (const line of run.stderr.split('\n').filter((l) => l.startsWith('tiles ['))) assert.match(line, /\d+\/12 /, 'the total is never 0');
+    assert.match(
+      bar,
+      / 12\/12 \| running 0, error 0 \| ETA (?:\d+s|\d+m \d{2}s|\d+h \d{2}m|--) \| costs \d+\.\d\d credits$/,
+      bar,
+    );
+    for (const line of run.stderr.split('\n').filter((l) => l.startsWith('tiles [')))
+      assert.match(line, /\d+\/12 /, 'the total is never 0');
     assert.match(run.stdout, /costs reported by the backends: \d+\.\d\d credits/);
 
     const status = JSON.parse((await runCli(h, ['status', 'bar', '--json'])).stdout) as { progress: { costs: number } };
     const tiles = await Promise.all(
-      (await h.client.tiles('bar')).map((t) => h.temporal.workflow.getHandle(t.workflowId).result() as Promise<TileRecord>),
+      (await h.client.tiles('bar')).map(
+        (t) => h.temporal.workflow.getHandle(t.workflowId).result() as Promise<TileRecord>,
+      ),
     );
     assert.ok(status.progress.costs > 0, 'the emulator reports costs');
-    assert.match(String(status.progress.costs), /^\d+(\.\d{1,6})?$/, `costs ${status.progress.costs} carry float noise`);
+    assert.match(
+      String(status.progress.costs),
+      /^\d+(\.\d{1,6})?$/,
+      `costs ${status.progress.costs} carry float noise`,
+    );
     assert.equal(status.progress.costs, addCosts(...tiles.map((t) => t.costs ?? 0)));
   });
 
   it('links to the Temporal UI that is configured, and to none it cannot know', async () => {
     const file = await specFile('linked', h.spec({ batchId: 'linked', cols: 1, rows: 1 }));
-    const configured = await runCli(h, ['start', file, '--task-queue', h.taskQueue], { TEMPORAL_UI_URL: 'https://temporal.example.org/' });
+    const configured = await runCli(h, ['start', file, '--task-queue', h.taskQueue], {
+      TEMPORAL_UI_URL: 'https://temporal.example.org/',
+    });
     assert.equal(configured.code, 0, configured.stderr);
-    assert.ok(configured.stdout.includes(`https://temporal.example.org/namespaces/${h.server.namespace}/workflows/linked`), configured.stdout);
+    assert.ok(
+      configured.stdout.includes(`https://temporal.example.org/namespaces/${h.server.namespace}/workflows/linked`),
+      configured.stdout,
+    );
     await h.temporal.workflow.getHandle('linked').result();
 
     const file2 = await specFile('flagged', h.spec({ batchId: 'flagged', cols: 1, rows: 1 }));
-    const withFlag = await runCli(h, ['start', file2, '--task-queue', h.taskQueue, '--ui-url', 'https://ui.test'], { TEMPORAL_UI_URL: 'https://temporal.example.org' });
-    assert.ok(withFlag.stdout.includes(`https://ui.test/namespaces/${h.server.namespace}/workflows/flagged`), withFlag.stdout);
+    const withFlag = await runCli(h, ['start', file2, '--task-queue', h.taskQueue, '--ui-url', 'https://ui.test'], {
+      TEMPORAL_UI_URL: 'https://temporal.example.org',
+    });
+    assert.ok(
+      withFlag.stdout.includes(`https://ui.test/namespaces/${h.server.namespace}/workflows/flagged`),
+      withFlag.stdout,
+    );
     await h.temporal.workflow.getHandle('flagged').result();
 
     // The test's dev server runs without a UI: a link to localhost:8233 would be wrong.
@@ -86,27 +110,47 @@ describe('what the command line shows', () => {
       OPENEO_BACKEND_EMULATOR_PASSWORD: 'not-the-password',
     });
     try {
-      const badFile = await specFile('bad-file', h.spec({ batchId: 'bad-file', tiles: { file: join(h.workDir, 'missing.geojson') } }));
+      const badFile = await specFile(
+        'bad-file',
+        h.spec({ batchId: 'bad-file', tiles: { file: join(h.workDir, 'missing.geojson') } }),
+      );
       const refused = await runCli(h, ['start', badFile, '--task-queue', taskQueue, '--wait']);
       assert.equal(refused.code, 1);
       assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
-      assert.match(refused.stderr, /^error: batch bad-file failed: InvalidBatchSpec: tiles\.file: cannot read .*missing\.geojson/);
+      assert.match(
+        refused.stderr,
+        /^error: batch bad-file failed: InvalidBatchSpec: tiles\.file: cannot read .*missing\.geojson/,
+      );
 
       const login = await specFile('bad-login', h.spec({ batchId: 'bad-login', cols: 1, rows: 1 }));
       const loginRefused = await runCli(h, ['start', login, '--task-queue', taskQueue, '--wait']);
       assert.equal(loginRefused.code, 1);
       assert.equal(loginRefused.stderr.trim().split('\n').length, 1, loginRefused.stderr);
-      assert.match(loginRefused.stderr, /^error: batch bad-login failed: BackendLoginFailed: .*cannot log in to backend "emulator"/);
+      assert.match(
+        loginRefused.stderr,
+        /^error: batch bad-login failed: BackendLoginFailed: .*cannot log in to backend "emulator"/,
+      );
 
-      await eventually(async () => /Workflow failed: batchWorkflow bad-login/.test(worker.output()), 'the worker logged the refused login');
+      await eventually(
+        async () => /Workflow failed: batchWorkflow bad-login/.test(worker.output()),
+        'the worker logged the refused login',
+      );
       const log = worker.output();
       assertNoStack(log);
       for (const batch of ['bad-file', 'bad-login']) {
-        const lines = log.split('\n').filter((line) => line.includes(` of ${batch}:`) || line.includes(`batchWorkflow ${batch}:`));
+        const lines = log
+          .split('\n')
+          .filter((line) => line.includes(` of ${batch}:`) || line.includes(`batchWorkflow ${batch}:`));
         assert.equal(lines.length, 2, `one line for the refusing activity, one for the batch:\n${log}`);
       }
-      assert.match(log, /\[WARN\] Activity failed: prepareBatch \(attempt 1\) of bad-file: InvalidBatchSpec: tiles\.file: cannot read/);
-      assert.match(log, /\[WARN\] Workflow failed: batchWorkflow bad-login: backends\[0\]: cannot log in to backend "emulator"/);
+      assert.match(
+        log,
+        /\[WARN\] Activity failed: prepareBatch \(attempt 1\) of bad-file: InvalidBatchSpec: tiles\.file: cannot read/,
+      );
+      assert.match(
+        log,
+        /\[WARN\] Workflow failed: batchWorkflow bad-login: backends\[0\]: cannot log in to backend "emulator"/,
+      );
       assert.doesNotMatch(log, /not-the-password/, 'no secret in the log');
     } finally {
       await worker.stop();
@@ -118,7 +162,8 @@ describe('what the command line shows', () => {
     spec.backends = [{ name: 'slow', url: h.backends.slow.url, parallelJobs: 2 }];
     const file = await specFile('called-off', spec);
     const following = runCli(h, ['start', file, '--task-queue', h.taskQueue, '--wait']);
-    const running = () => h.backends.slow.admin.jobs().filter((job) => job.title?.startsWith('called-off/') && job.status === 'running');
+    const running = () =>
+      h.backends.slow.admin.jobs().filter((job) => job.title?.startsWith('called-off/') && job.status === 'running');
     await eventually(async () => running().length === 2, 'both jobs of the batch run');
     const cancel = await runCli(h, ['cancel', 'called-off']);
     assert.equal(cancel.code, 0, cancel.stderr);
@@ -129,14 +174,19 @@ describe('what the command line shows', () => {
     const closedAt = (await h.temporal.workflow.getHandle('called-off').describe()).closeTime?.toISOString();
     assert.ok(closedAt);
     // Who asked: the identity of the `cancel` command's client, `<pid>@<host>`.
-    assert.match(run.stdout, new RegExp(`^batch called-off was cancelled at ${closedAt} \\(requested by \\d+@\\S+ at \\S+Z\\)$`, 'm'));
+    assert.match(
+      run.stdout,
+      new RegExp(`^batch called-off was cancelled at ${closedAt} \\(requested by \\d+@\\S+ at \\S+Z\\)$`, 'm'),
+    );
     assert.match(run.stdout, /^ {2}2\/2 tiles done$/m);
     assert.match(run.stdout, /^ {2}finished 0 · error 0 · canceled 2 · skipped 0 · running 0 · not started 0$/m);
     assertNoStack(run.stderr);
   });
 
   it('prints its version with --version', async () => {
-    const { version } = JSON.parse(await readFile(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     const run = await runCli(h, ['--version']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), version);
@@ -160,7 +210,10 @@ describe('what the command line shows', () => {
 
     const unreachable = await runCli(h, ['status', 'bar'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(unreachable.code, 1);
-    assert.match(unreachable.stderr, /^error: cannot connect to the Temporal server at 127\.0\.0\.1:1 .*openeo-temporal dev/);
+    assert.match(
+      unreachable.stderr,
+      /^error: cannot connect to the Temporal server at 127\.0\.0\.1:1 .*openeo-temporal dev/,
+    );
     assertNoStack(unreachable.stderr);
   });
 });

@@ -40,8 +40,20 @@ describe('command lines', () => {
     await writeFile(specFile, JSON.stringify(h.spec({ batchId: 'from-temporal-cli', cols: 2, rows: 1 })));
     const temporal = await ensureTemporalCli();
     await run(temporal, [
-      'workflow', 'start', '--address', h.server.address, '--namespace', h.server.namespace,
-      '--task-queue', h.taskQueue, '--type', 'batchWorkflow', '--workflow-id', 'from-temporal-cli', '--input-file', specFile,
+      'workflow',
+      'start',
+      '--address',
+      h.server.address,
+      '--namespace',
+      h.server.namespace,
+      '--task-queue',
+      h.taskQueue,
+      '--type',
+      'batchWorkflow',
+      '--workflow-id',
+      'from-temporal-cli',
+      '--input-file',
+      specFile,
     ]);
     const summary = await h.temporal.workflow.getHandle('from-temporal-cli').result();
     assert.equal(summary.totalTiles, 2);
@@ -64,10 +76,13 @@ describe('command lines', () => {
 
     const json = await openeoTemporal(h, ['status', 'from-our-cli', '--json']);
     const parsed = JSON.parse(json.stdout) as { tiles: { tileId: string; status: string }[] };
-    assert.deepEqual(parsed.tiles.map((t) => [t.tileId, t.status]), [
-      ['E590000-N5660000', 'finished'],
-      ['E590000-N5665000', 'finished'],
-    ]);
+    assert.deepEqual(
+      parsed.tiles.map((t) => [t.tileId, t.status]),
+      [
+        ['E590000-N5660000', 'finished'],
+        ['E590000-N5665000', 'finished'],
+      ],
+    );
   });
 
   it('steers a running batch with pause, resume and set-parallel-jobs', async () => {

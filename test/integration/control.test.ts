@@ -35,7 +35,18 @@ function square(id: string, lon: number, lat: number, properties: Record<string,
   return {
     type: 'Feature',
     id,
-    geometry: { type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] },
+    geometry: {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [lon, lat],
+          [lon + d, lat],
+          [lon + d, lat + d],
+          [lon, lat + d],
+          [lon, lat],
+        ],
+      ],
+    },
     properties,
   } as TileFeature;
 }
@@ -45,10 +56,13 @@ describe('steering a running batch', () => {
   let second: RunningEmulator;
   before(async () => {
     const jobDurations = { queuedMs: 50, runningMs: 400 };
-    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations }, {
-      second: { maxRunningJobsPerUser: 20, jobDurations, failure: { failTitlesContaining: ['flaky-backend/'] } },
-      single: { maxRunningJobsPerUser: 1, jobDurations },
-    });
+    h = await startHarness(
+      { maxRunningJobsPerUser: 20, jobDurations },
+      {
+        second: { maxRunningJobsPerUser: 20, jobDurations, failure: { failTitlesContaining: ['flaky-backend/'] } },
+        single: { maxRunningJobsPerUser: 1, jobDurations },
+      },
+    );
     second = h.backends.second;
     await h.startWorker();
   });
@@ -68,10 +82,16 @@ describe('steering a running batch', () => {
     await handle.signal(tileCompleted, { batchId: 'resize', tileId: finished.tileId, status: 'error', attempts: 1 });
 
     // A change that makes no sense fails the update, with the reason, and the batch goes on.
-    await assert.rejects(handle.executeUpdate(setParallelJobs, { args: [{ backend: 'nowhere', parallelJobs: 4 }] }), (err: Error) => {
-      assert.match(String((err.cause as Error | undefined)?.message ?? err.message), /backend "nowhere" is not part of this batch/);
-      return true;
-    });
+    await assert.rejects(
+      handle.executeUpdate(setParallelJobs, { args: [{ backend: 'nowhere', parallelJobs: 4 }] }),
+      (err: Error) => {
+        assert.match(
+          String((err.cause as Error | undefined)?.message ?? err.message),
+          /backend "nowhere" is not part of this batch/,
+        );
+        return true;
+      },
+    );
     const backends = await handle.executeUpdate(setParallelJobs, { args: [{ backend: 'emulator', parallelJobs: 4 }] });
     assert.equal(backends[0].parallelJobs, 4);
     const waiting = (await h.client.progress('resize')).counts.not_started;
@@ -79,7 +99,15 @@ describe('steering a running batch', () => {
     await handle.executeUpdate(resumeBatch);
     const summary = await handle.result();
 
-    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 24, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
+    assert.deepEqual(summary.counts, {
+      not_started: 0,
+      running: 0,
+      finished: 24,
+      error: 0,
+      canceled: 0,
+      skipped: 0,
+      postprocessed: 0,
+    });
     const max = await maxStarted(h.emulator);
     assert.ok(max <= 4, `never more than 4 jobs at once, saw ${max}`);
     assert.ok(max >= 3, `the raised limit is used, saw at most ${max}`);
@@ -87,7 +115,10 @@ describe('steering a running batch', () => {
 
   it('starts nothing while paused, and finishes after resume', async () => {
     const { handle } = await h.client.start(h.spec({ batchId: 'pause', cols: 3, rows: 3 }));
-    await eventually(async () => (await stats(h.emulator)).jobs.createdByTitle['pause/E590000-N5660000 attempt 1'] === 1, 'the first job exists');
+    await eventually(
+      async () => (await stats(h.emulator)).jobs.createdByTitle['pause/E590000-N5660000 attempt 1'] === 1,
+      'the first job exists',
+    );
     await handle.executeUpdate(pauseBatch);
     await eventually(async () => (await h.client.progress('pause')).counts.running === 0, 'running tiles ended');
     const createdWhilePaused = jobsOf(await stats(h.emulator), 'pause/');
@@ -102,12 +133,19 @@ describe('steering a running batch', () => {
 
   it('runs tiles added to a running batch', async () => {
     const { handle } = await h.client.start(h.spec({ batchId: 'grow', cols: 2, rows: 1 }));
-    const ids = await handle.executeUpdate(addTiles, { args: [{ features: [square('extra-1', 4.5, 51.1), square('extra-2', 4.6, 51.1)] }] });
+    const ids = await handle.executeUpdate(addTiles, {
+      args: [{ features: [square('extra-1', 4.5, 51.1), square('extra-2', 4.6, 51.1)] }],
+    });
     assert.deepEqual(ids, ['extra-1', 'extra-2']);
     const summary = await handle.result();
     assert.equal(summary.totalTiles, 4);
     assert.equal(summary.counts.finished, 4);
-    assert.deepEqual((await h.client.tiles('grow')).map((t) => t.tileId).sort(), ['E590000-N5660000', 'E595000-N5660000', 'extra-1', 'extra-2']);
+    assert.deepEqual((await h.client.tiles('grow')).map((t) => t.tileId).sort(), [
+      'E590000-N5660000',
+      'E595000-N5660000',
+      'extra-1',
+      'extra-2',
+    ]);
   });
 
   it('sends pinned tiles to their backend and spreads the others over both', async () => {
@@ -147,26 +185,49 @@ describe('steering a running batch', () => {
         { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
       ];
       const summary = await (await h.client.start(spec)).handle.result();
-      assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
-      const titles = (e: RunningEmulator) => e.admin.jobs().filter((j) => j.title?.startsWith('moved/')).map((j) => [j.title, j.status]);
+      assert.deepEqual(summary.counts, {
+        not_started: 0,
+        running: 0,
+        finished: 1,
+        error: 0,
+        canceled: 0,
+        skipped: 0,
+        postprocessed: 0,
+      });
+      const titles = (e: RunningEmulator) =>
+        e.admin
+          .jobs()
+          .filter((j) => j.title?.startsWith('moved/'))
+          .map((j) => [j.title, j.status]);
       assert.deepEqual(titles(second), [['moved/E590000-N5660000 attempt 1', 'error']]);
       assert.deepEqual(titles(h.emulator), [['moved/E590000-N5660000 attempt 2', 'finished']]);
-      assert.deepEqual((await h.client.tiles('moved')).map((t) => [t.tileId, t.backend, t.status]), [['E590000-N5660000', 'emulator', 'finished']]);
+      assert.deepEqual(
+        (await h.client.tiles('moved')).map((t) => [t.tileId, t.backend, t.status]),
+        [['E590000-N5660000', 'emulator', 'finished']],
+      );
     } finally {
       second.admin.setFaults(saved);
     }
   });
 
   it('reads tiles from a URL, a page at a time', async () => {
-    const collection = { type: 'FeatureCollection', features: [0, 1, 2].map((i) => square(`url-${i}`, 4.3 + i * 0.05, 51.3)) };
+    const collection = {
+      type: 'FeatureCollection',
+      features: [0, 1, 2].map((i) => square(`url-${i}`, 4.3 + i * 0.05, 51.3)),
+    };
     const server = createServer((_req, res) => res.end(JSON.stringify(collection)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const { port } = server.address() as { port: number };
-      const summary = await (await h.client.start(h.spec({ batchId: 'from-url', tiles: { url: `http://127.0.0.1:${port}/tiles.geojson` } }))).handle.result();
+      const summary = await (
+        await h.client.start(h.spec({ batchId: 'from-url', tiles: { url: `http://127.0.0.1:${port}/tiles.geojson` } }))
+      ).handle.result();
       assert.equal(summary.totalTiles, 3);
       assert.equal(summary.counts.finished, 3);
-      assert.deepEqual((await h.client.tiles('from-url')).map((t) => t.tileId), ['url-0', 'url-1', 'url-2']);
+      assert.deepEqual(
+        (await h.client.tiles('from-url')).map((t) => t.tileId),
+        ['url-0', 'url-1', 'url-2'],
+      );
     } finally {
       server.close();
     }
@@ -186,7 +247,13 @@ describe('steering a running batch', () => {
   it('pauses a backend that keeps failing, with a reason, while the other finishes the batch', async () => {
     // One attempt per tile: the failing backend's two failures come before the other backend
     // can take every tile left (with two attempts each, under load, it sometimes did).
-    const spec = h.spec({ batchId: 'flaky-backend', cols: 4, rows: 2, maxAttempts: 1, scheduling: { pauseBackendAfterErrors: 2 } });
+    const spec = h.spec({
+      batchId: 'flaky-backend',
+      cols: 4,
+      rows: 2,
+      maxAttempts: 1,
+      scheduling: { pauseBackendAfterErrors: 2 },
+    });
     spec.backends = [
       { name: 'second', url: second.url, parallelJobs: 1 },
       { name: 'emulator', url: h.emulator.url, parallelJobs: 1 },
@@ -208,5 +275,7 @@ describe('steering a running batch', () => {
 });
 
 function jobsOf(s: EmulatorStats, prefix: string): number {
-  return Object.entries(s.jobs.createdByTitle).filter(([title]) => title.startsWith(prefix)).reduce((n, [, c]) => n + c, 0);
+  return Object.entries(s.jobs.createdByTitle)
+    .filter(([title]) => title.startsWith(prefix))
+    .reduce((n, [, c]) => n + c, 0);
 }

@@ -19,13 +19,20 @@ const graph = { load: { process_id: 'load_collection', arguments: { id: 'SENTINE
 /** An activity attempt scheduled just now, with a 2-minute start-to-close timeout. */
 function attemptNow(attempt = 1): MockActivityEnvironment {
   const now = Date.now();
-  return new MockActivityEnvironment({ attempt, scheduledTimestampMs: now, currentAttemptScheduledTimestampMs: now, startToCloseTimeoutMs: 120_000 });
+  return new MockActivityEnvironment({
+    attempt,
+    scheduledTimestampMs: now,
+    currentAttemptScheduledTimestampMs: now,
+    startToCloseTimeoutMs: 120_000,
+  });
 }
 
 /** Creates a job over raw HTTP, as a create request that arrived late would. */
 async function createDirectly(emulator: RunningEmulator, title: string): Promise<string> {
   const login = await fetch(`${emulator.url}/openeo/1.2/credentials/basic`, {
-    headers: { Authorization: `Basic ${Buffer.from(`${EMULATOR_USER.username}:${EMULATOR_USER.password}`).toString('base64')}` },
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${EMULATOR_USER.username}:${EMULATOR_USER.password}`).toString('base64')}`,
+    },
   });
   const { access_token: token } = (await login.json()) as { access_token: string };
   const created = await fetch(`${emulator.url}/openeo/1.2/jobs`, {
@@ -54,9 +61,14 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
         // Just before the activity's own create is handled, an earlier create "arrives late".
         async beforeRoute(context: RequestHookContext) {
           routes.push(context.route);
-          if (context.route === 'POST /openeo/1.2/jobs/{job_id}/results' && refuseStartOf.has(context.params.job_id ?? '')) {
+          if (
+            context.route === 'POST /openeo/1.2/jobs/{job_id}/results' &&
+            refuseStartOf.has(context.params.job_id ?? '')
+          ) {
             context.res.writeHead(400, { 'Content-Type': 'application/json' });
-            context.res.end(JSON.stringify({ id: context.requestId, code: 'ProcessGraphInvalid', message: 'refused by the test' }));
+            context.res.end(
+              JSON.stringify({ id: context.requestId, code: 'ProcessGraphInvalid', message: 'refused by the test' }),
+            );
             return { handled: true };
           }
           if (injectLateCreate && context.req.method === 'POST' && context.route === 'POST /openeo/1.2/jobs') {
@@ -71,22 +83,40 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   after(async () => emulator?.close());
 
   const activities = () =>
-    createJobActivities(new OpenEOConnections({ emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } }));
-  const input = (title: string) => ({ backend: { name: 'emulator', url: emulator.url }, jobTitle: title, processGraph: graph });
+    createJobActivities(
+      new OpenEOConnections({ emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } }),
+    );
+  const input = (title: string) => ({
+    backend: { name: 'emulator', url: emulator.url },
+    jobTitle: title,
+    processGraph: graph,
+  });
 
   it('on a retry, returns the job an earlier attempt created instead of creating another', async () => {
     const earlier = await createDirectly(emulator, 'batch/tile-0 attempt 1');
-    const id = await new MockActivityEnvironment({ attempt: 2 }).run(activities().createJob, input('batch/tile-0 attempt 1'));
+    const id = await new MockActivityEnvironment({ attempt: 2 }).run(
+      activities().createJob,
+      input('batch/tile-0 attempt 1'),
+    );
     assert.equal(id, earlier);
     assert.equal(emulator.admin.jobs().filter((j) => j.title === 'batch/tile-0 attempt 1').length, 1);
   });
 
   it('on a retry, keeps the oldest job when a late create lands beside its own, and deletes the other', async () => {
     injectLateCreate = true;
-    const id = await new MockActivityEnvironment({ attempt: 2 }).run(activities().createJob, input('batch/tile-1 attempt 1'));
+    const id = await new MockActivityEnvironment({ attempt: 2 }).run(
+      activities().createJob,
+      input('batch/tile-1 attempt 1'),
+    );
     assert.ok(lateJob);
     assert.equal(id, lateJob, 'the older job is kept');
-    assert.deepEqual(emulator.admin.jobs().filter((j) => j.title === 'batch/tile-1 attempt 1').map((j) => j.id), [lateJob]);
+    assert.deepEqual(
+      emulator.admin
+        .jobs()
+        .filter((j) => j.title === 'batch/tile-1 attempt 1')
+        .map((j) => j.id),
+      [lateJob],
+    );
   });
 
   const START = 'POST /openeo/1.2/jobs/{job_id}/results';
@@ -115,7 +145,10 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   it('a retried submitJob starts a job an earlier try created but did not start', async () => {
     const earlier = await createDirectly(emulator, 'batch/tile-4 attempt 1');
     const from = routes.length;
-    const submitted = (await attemptNow(2).run(activities().submitJob, input('batch/tile-4 attempt 1'))) as SubmittedJob;
+    const submitted = (await attemptNow(2).run(
+      activities().submitJob,
+      input('batch/tile-4 attempt 1'),
+    )) as SubmittedJob;
     assert.equal(submitted.jobId, earlier);
     assert.equal(startsOf(from), 1);
     assert.notEqual(emulator.admin.jobs().find((j) => j.id === earlier)?.status, 'created');
@@ -124,15 +157,23 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   it('an attempt past its start-to-close timeout leaves the job it created unstarted, for its retry', async () => {
     const from = routes.length;
     // A 1 ms timeout: Temporal gives up on the attempt before its create is answered.
-    const err = await new MockActivityEnvironment({ startToCloseTimeoutMs: 1 }).run(activities().submitJob, input('batch/tile-8 attempt 1')).then(
-      () => assert.fail('the attempt should not start its job'),
-      (e: unknown) => e,
-    );
+    const err = await new MockActivityEnvironment({ startToCloseTimeoutMs: 1 })
+      .run(activities().submitJob, input('batch/tile-8 attempt 1'))
+      .then(
+        () => assert.fail('the attempt should not start its job'),
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof ApplicationFailure, String(err));
     assert.equal(err.type, 'AttemptTimedOut');
     assert.equal(err.nonRetryable, false);
     assert.equal(startsOf(from), 0);
-    assert.deepEqual(emulator.admin.jobs().filter((j) => j.title === 'batch/tile-8 attempt 1').map((j) => j.status), ['created']);
+    assert.deepEqual(
+      emulator.admin
+        .jobs()
+        .filter((j) => j.title === 'batch/tile-8 attempt 1')
+        .map((j) => j.status),
+      ['created'],
+    );
     // Its retry finds that job and starts it.
     const retried = (await attemptNow(2).run(activities().submitJob, input('batch/tile-8 attempt 1'))) as SubmittedJob;
     assert.equal(startsOf(from), 1);
@@ -142,10 +183,12 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   it('a start refused for good fails with the id of the job that was created', async () => {
     const earlier = await createDirectly(emulator, 'batch/tile-5 attempt 1');
     refuseStartOf.add(earlier);
-    const err = await attemptNow(2).run(activities().submitJob, input('batch/tile-5 attempt 1')).then(
-      () => assert.fail('the start should be refused'),
-      (e: unknown) => e,
-    );
+    const err = await attemptNow(2)
+      .run(activities().submitJob, input('batch/tile-5 attempt 1'))
+      .then(
+        () => assert.fail('the start should be refused'),
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof ApplicationFailure, String(err));
     assert.equal(err.nonRetryable, true);
     assert.deepEqual(err.details, [{ jobId: earlier }]);
@@ -155,12 +198,24 @@ describe('createJob never leaves two jobs for one tile attempt', () => {
   it("a cancelled tile's cancelJob deletes its job that never started, and leaves a started one to be stopped", async () => {
     const unstarted = await createDirectly(emulator, 'batch/tile-6 attempt 1');
     const backend = { name: 'emulator', url: emulator.url };
-    const withdrawn = (await new MockActivityEnvironment().run(activities().cancelJob, { backend, jobId: unstarted, withdrawUnstarted: true })) as CancelledJob;
+    const withdrawn = (await new MockActivityEnvironment().run(activities().cancelJob, {
+      backend,
+      jobId: unstarted,
+      withdrawUnstarted: true,
+    })) as CancelledJob;
     assert.equal(withdrawn.cancelTaken, true);
-    assert.equal(emulator.admin.jobs().find((j) => j.id === unstarted), undefined, 'the job that never ran is deleted');
+    assert.equal(
+      emulator.admin.jobs().find((j) => j.id === unstarted),
+      undefined,
+      'the job that never ran is deleted',
+    );
     const kept = await createDirectly(emulator, 'batch/tile-7 attempt 1');
     await new MockActivityEnvironment().run(activities().cancelJob, { backend, jobId: kept });
-    assert.equal(emulator.admin.jobs().find((j) => j.id === kept)?.status, 'created', 'without withdrawUnstarted, a created job stays');
+    assert.equal(
+      emulator.admin.jobs().find((j) => j.id === kept)?.status,
+      'created',
+      'without withdrawUnstarted, a created job stays',
+    );
   });
 });
 
@@ -174,7 +229,9 @@ function listingById(descending: boolean): RequestHookOutcome {
       const listing = JSON.parse(response.body.toString('utf8')) as { jobs: { id: string }[] };
       listing.jobs.sort((a, b) => (a.id < b.id ? -1 : 1) * (descending ? -1 : 1));
       const body = Buffer.from(JSON.stringify(listing));
-      const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => name.toLowerCase() !== 'content-length'));
+      const headers = Object.fromEntries(
+        Object.entries(response.headers).filter(([name]) => name.toLowerCase() !== 'content-length'),
+      );
       res.writeHead(response.status, { ...headers, 'Content-Length': body.length });
       res.end(body);
       return body.length;
@@ -204,14 +261,26 @@ describe('createJob keeps the same one of two jobs created in the same instant, 
         },
       });
       try {
-        const activities = createJobActivities(new OpenEOConnections({ emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } }));
-        const input = { backend: { name: 'emulator', url: emulator.url }, jobTitle: 'batch/tile-1 attempt 1', processGraph: graph };
+        const activities = createJobActivities(
+          new OpenEOConnections({ emulator: { url: emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } }),
+        );
+        const input = {
+          backend: { name: 'emulator', url: emulator.url },
+          jobTitle: 'batch/tile-1 attempt 1',
+          processGraph: graph,
+        };
         const kept = (await new MockActivityEnvironment({ attempt: 2 }).run(activities.createJob, input)) as string;
         assert.ok(lateJob);
         assert.equal(deleted.length, 1, 'one of the two jobs is deleted');
-        assert.ok(kept !== deleted[0] && [kept, deleted[0]].includes(lateJob), "the two jobs are the late one and the retry's own");
+        assert.ok(
+          kept !== deleted[0] && [kept, deleted[0]].includes(lateJob),
+          "the two jobs are the late one and the retry's own",
+        );
         assert.ok(kept < deleted[0], `the kept job ${kept} has a smaller id than the deleted ${deleted[0]}`);
-        assert.deepEqual(emulator.admin.jobs().map((j) => j.id), [kept]);
+        assert.deepEqual(
+          emulator.admin.jobs().map((j) => j.id),
+          [kept],
+        );
       } finally {
         await emulator.close();
       }

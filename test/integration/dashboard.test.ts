@@ -40,7 +40,9 @@ describe('the live map of a batch', () => {
     // Jobs of 1.3 s, two at a time: the 12-tile batch runs about 8 s, long enough for the page to
     // see tiles wait and then change colour live.
     h = await startHarness({ jobDurations: { queuedMs: 300, runningMs: 1_000 } });
-    h.emulator.admin.setFaults({ jobs: { rules: [{ titleContains: BROKEN_TILE, failFirst: 99, code: 'TileBroken' }] } });
+    h.emulator.admin.setFaults({
+      jobs: { rules: [{ titleContains: BROKEN_TILE, failFirst: 99, code: 'TileBroken' }] },
+    });
     await h.startWorker();
     browser = await launchBrowser();
   });
@@ -53,7 +55,9 @@ describe('the live map of a batch', () => {
     const spec = h.spec({ batchId: 'map', cols: 4, rows: 3, maxAttempts: 1 });
     spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs: 2 }];
     await h.client.start(spec);
-    const dashboard = await serveDashboard(createDashboard({ client: h.client, batchId: 'map', intervalMs: 500, uiUrl: 'http://127.0.0.1:8233' }));
+    const dashboard = await serveDashboard(
+      createDashboard({ client: h.client, batchId: 'map', intervalMs: 500, uiUrl: 'http://127.0.0.1:8233' }),
+    );
     const page = await browser.newPage();
     const requests = recordRequests(page);
     try {
@@ -71,7 +75,10 @@ describe('the live map of a batch', () => {
       const finished = await waitForTile(page, (t) => t.mapStatus === 'finished', 'a tile finishes on the map');
       const preview = page.locator(`img.preview[src*="/tiles/${encodeURIComponent(finished.tileId)}/quicklook.png"]`);
       await preview.waitFor({ timeout: 30_000 });
-      await eventually(async () => (await preview.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0, 'the preview image loads');
+      await eventually(
+        async () => (await preview.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0,
+        'the preview image loads',
+      );
 
       // Hovering a tile shows its job id; clicking it opens its record, with its page in the Temporal UI.
       const jobId = (await h.client.records('map')).tiles.find((t) => t.tileId === finished.tileId)?.openeoJobId;
@@ -81,7 +88,10 @@ describe('the live map of a batch', () => {
       await page.mouse.click(finished.x, finished.y);
       const panel = page.locator('#panel');
       await panel.getByText(`tile ${finished.tileId}`).waitFor();
-      assert.equal(await panel.locator('a').getAttribute('href'), `http://127.0.0.1:8233/namespaces/${h.server.namespace}/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`);
+      assert.equal(
+        await panel.locator('a').getAttribute('href'),
+        `http://127.0.0.1:8233/namespaces/${h.server.namespace}/workflows/${encodeURIComponent(`map/tile-${finished.tileId}`)}`,
+      );
       assert.match(await panel.innerText(), new RegExp(`openEO job\\s+${jobId}`));
       assert.match(await panel.innerText(), /quicklook\.png/, 'the files, the quicklook among them');
       if (SCREENSHOTS) {
@@ -91,21 +101,41 @@ describe('the live map of a batch', () => {
       }
 
       await h.client.handle('map').result();
-      const ended = await waitForTile(page, (t) => t.tileId === waiting.tileId && (t.mapStatus === 'finished' || t.mapStatus === 'error'), `tile ${waiting.tileId} ends on the map`);
+      const ended = await waitForTile(
+        page,
+        (t) => t.tileId === waiting.tileId && (t.mapStatus === 'finished' || t.mapStatus === 'error'),
+        `tile ${waiting.tileId} ends on the map`,
+      );
       assert.deepEqual(ended.rgb, colours[ended.mapStatus], 'the waiting tile took its new colour');
-      await eventually(async () => (await drawnTiles(page)).every((t) => t.mapStatus === 'finished' || t.mapStatus === 'error'), 'every tile ended on the map');
+      await eventually(
+        async () => (await drawnTiles(page)).every((t) => t.mapStatus === 'finished' || t.mapStatus === 'error'),
+        'every tile ended on the map',
+      );
       const tiles = await drawnTiles(page);
-      for (const tile of tiles) assert.deepEqual(tile.rgb, colours[tile.mapStatus], `tile ${tile.tileId} is drawn ${STATUS_COLOURS[tile.mapStatus as keyof typeof STATUS_COLOURS]}`);
+      for (const tile of tiles)
+        assert.deepEqual(
+          tile.rgb,
+          colours[tile.mapStatus],
+          `tile ${tile.tileId} is drawn ${STATUS_COLOURS[tile.mapStatus as keyof typeof STATUS_COLOURS]}`,
+        );
       assert.equal(tiles.find((t) => t.tileId === BROKEN_TILE)?.mapStatus, 'error', 'the broken tile is dark red');
       assert.equal(tiles.filter((t) => t.mapStatus === 'finished').length, 11);
       const records = new Map((await h.client.records('map')).tiles.map((t) => [t.tileId, t]));
-      for (const tile of tiles) assert.equal(tile.openeoJobId, records.get(tile.tileId)?.openeoJobId, `tile ${tile.tileId}'s job id`);
-      await eventually(async () => /12 \/ 12 tiles done/.test(await page.locator('#done').innerText()), 'the header counts 12 of 12 tiles done');
+      for (const tile of tiles)
+        assert.equal(tile.openeoJobId, records.get(tile.tileId)?.openeoJobId, `tile ${tile.tileId}'s job id`);
+      await eventually(
+        async () => /12 \/ 12 tiles done/.test(await page.locator('#done').innerText()),
+        'the header counts 12 of 12 tiles done',
+      );
 
       const stats = await pageStats(page);
       assert.equal(stats.snapshots, 1, 'one snapshot: the page never reloaded nor reconnected');
       assert.ok(stats.updates > 3, `the page took in updates (${stats.updates})`);
-      assert.equal(await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce), true, 'the page was not reloaded');
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as { loadedOnce?: boolean }).loadedOnce),
+        true,
+        'the page was not reloaded',
+      );
       assertAllLocal(requests, dashboard.url);
     } finally {
       await page.close();
@@ -127,10 +157,26 @@ describe('the live map of a batch', () => {
       const image = await get(`api/batches/map/tiles/${encodeURIComponent(finished.tileId)}/quicklook.png`);
       assert.equal(image.status, 200);
       assert.equal(image.headers.get('content-type'), 'image/png');
-      assert.deepEqual([...new Uint8Array(await image.arrayBuffer()).slice(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
-      assert.equal((await get(`api/batches/map/tiles/${BROKEN_TILE}/quicklook.png`)).status, 404, 'a failed tile has no quicklook');
-      assert.equal((await get(`api/batches/map/tiles/${encodeURIComponent('../../etc')}/quicklook.png`)).status, 404, 'no path outside the records');
-      assert.equal((await get(`api/batches/map/tiles/${encodeURIComponent(finished.tileId)}/job.json`)).status, 404, 'no other file of the tile');
+      assert.deepEqual(
+        [...new Uint8Array(await image.arrayBuffer()).slice(1, 4)],
+        [...Buffer.from('PNG')],
+        'a PNG file',
+      );
+      assert.equal(
+        (await get(`api/batches/map/tiles/${BROKEN_TILE}/quicklook.png`)).status,
+        404,
+        'a failed tile has no quicklook',
+      );
+      assert.equal(
+        (await get(`api/batches/map/tiles/${encodeURIComponent('../../etc')}/quicklook.png`)).status,
+        404,
+        'no path outside the records',
+      );
+      assert.equal(
+        (await get(`api/batches/map/tiles/${encodeURIComponent(finished.tileId)}/job.json`)).status,
+        404,
+        'no other file of the tile',
+      );
       assert.equal((await get('api/batches/other/events')).status, 404, 'a dashboard of one batch shows no other');
       assert.equal((await get('api/batches')).status, 404, 'nor lists them');
       assert.equal(broken.status, 'error');
@@ -157,7 +203,10 @@ describe('the live map of a batch', () => {
       const url = new URL('api/batches/map/events', dashboard.url);
       const [first, second] = await Promise.all([events(url, 6), events(url, 6)]);
       assert.deepEqual([first[0]?.event, second[0]?.event], ['snapshot', 'snapshot']);
-      assert.ok([...first, ...second].slice(1).some((e) => e.event === 'update'), 'then updates');
+      assert.ok(
+        [...first, ...second].slice(1).some((e) => e.event === 'update'),
+        'then updates',
+      );
       // Two pages took in 5 updates each: about 6 readings, not 12.
       assert.ok(client.readings <= 8, `${client.readings} readings for two pages`);
     } finally {
@@ -181,13 +230,23 @@ describe('the live map of a batch', () => {
 
   it('serves the map from the command line, and refuses a basemap that is not a URL', async () => {
     const env = { ...process.env, TEMPORAL_ADDRESS: h.server.address, TEMPORAL_NAMESPACE: h.server.namespace };
-    const child = spawn(process.execPath, [CLI, 'dashboard', 'map', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'dashboard', 'map', '--port', '0'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      await eventually(async () => /on the map: http:\/\/127\.0\.0\.1:\d+\//.test(output), 'the command prints its URL');
+      await eventually(
+        async () => /on the map: http:\/\/127\.0\.0\.1:\d+\//.test(output),
+        'the command prints its URL',
+      );
       const url = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
-      assert.deepEqual(await (await fetch(new URL('api/config', url))).json(), { mode: 'batch', batchId: 'map', colours: { ...STATUS_COLOURS } });
+      assert.deepEqual(await (await fetch(new URL('api/config', url))).json(), {
+        mode: 'batch',
+        batchId: 'map',
+        colours: { ...STATUS_COLOURS },
+      });
       assert.match(await (await fetch(url)).text(), /<div id="map">/);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -195,7 +254,12 @@ describe('the live map of a batch', () => {
       await exited;
     }
     const refused = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile(process.execPath, [CLI, 'dashboard', '--basemap', 'tiles/{z}/{x}/{y}.png', '--port', '0'], { env }, (err, _stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }));
+      execFile(
+        process.execPath,
+        [CLI, 'dashboard', '--basemap', 'tiles/{z}/{x}/{y}.png', '--port', '0'],
+        { env },
+        (err, _stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stderr }),
+      );
     });
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /basemap: "tiles\/\{z\}\/\{x\}\/\{y\}\.png" is not an http\(s\) URL template/);
@@ -223,18 +287,32 @@ describe('the map of planned tiles', () => {
     const features = [0, 1, 2, 3, 4].map((i) => ({
       type: 'Feature' as const,
       id: `plan-${i}`,
-      geometry: { type: 'Polygon' as const, coordinates: [[[4 + i * 0.1, 51], [4.1 + i * 0.1, 51], [4.1 + i * 0.1, 51.1], [4 + i * 0.1, 51.1], [4 + i * 0.1, 51]]] },
+      geometry: {
+        type: 'Polygon' as const,
+        coordinates: [
+          [
+            [4 + i * 0.1, 51],
+            [4.1 + i * 0.1, 51],
+            [4.1 + i * 0.1, 51.1],
+            [4 + i * 0.1, 51.1],
+            [4 + i * 0.1, 51],
+          ],
+        ],
+      },
       properties: {},
     }));
     const browser = await launchBrowser();
-    const dashboard = await serveDashboard(createPlanMap({ type: 'FeatureCollection', features }, { title: 'antwerp plan' }));
+    const dashboard = await serveDashboard(
+      createPlanMap({ type: 'FeatureCollection', features }, { title: 'antwerp plan' }),
+    );
     try {
       const page = await browser.newPage();
       const requests = recordRequests(page);
       await page.goto(dashboard.url);
       await eventually(async () => (await drawnTiles(page)).length === 5, 'the 5 planned tiles are drawn');
       const colours = await rgbOfColours(page, STATUS_COLOURS);
-      for (const tile of await drawnTiles(page)) assert.deepEqual(tile.rgb, colours.not_started, `${tile.tileId} is light grey`);
+      for (const tile of await drawnTiles(page))
+        assert.deepEqual(tile.rgb, colours.not_started, `${tile.tileId} is light grey`);
       assert.equal(await page.locator('#title').innerText(), 'antwerp plan');
       assert.equal(await page.locator('.legend [data-status="not_started"] .count').innerText(), '5');
       assertAllLocal(requests, dashboard.url);

@@ -45,16 +45,25 @@ async function withClient<T>(server: DevServer, use: (client: Client, connection
 }
 
 async function start(extra: Partial<Parameters<typeof startDevServer>[0]> = {}): Promise<DevServer> {
-  const server = await startDevServer({ dataDir, cliPath, namespace: NAMESPACE, searchAttributes: SEARCH_ATTRIBUTES, ...extra });
+  const server = await startDevServer({
+    dataDir,
+    cliPath,
+    namespace: NAMESPACE,
+    searchAttributes: SEARCH_ATTRIBUTES,
+    ...extra,
+  });
   started.push(server);
   return server;
 }
 
-before(async () => {
-  // On a fresh machine this builds the CLI once (minutes); afterwards it is a cache lookup.
-  cliPath = await ensureTemporalCli({ log: (line) => console.log(`[temporal-cli] ${line}`) });
-  dataDir = await mkdtemp(path.join(tmpdir(), 'devserver-test-'));
-}, { timeout: 30 * 60_000 });
+before(
+  async () => {
+    // On a fresh machine this builds the CLI once (minutes); afterwards it is a cache lookup.
+    cliPath = await ensureTemporalCli({ log: (line) => console.log(`[temporal-cli] ${line}`) });
+    dataDir = await mkdtemp(path.join(tmpdir(), 'devserver-test-'));
+  },
+  { timeout: 30 * 60_000 },
+);
 
 after(async () => {
   for (const server of started) if (server.running) await server.stop();
@@ -111,7 +120,12 @@ describe('dev server', () => {
   });
 
   it('is reused instead of started twice', SLOW, async () => {
-    const reused = await startOrReuseDevServer({ dataDir, cliPath, namespace: NAMESPACE, searchAttributes: SEARCH_ATTRIBUTES });
+    const reused = await startOrReuseDevServer({
+      dataDir,
+      cliPath,
+      namespace: NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTES,
+    });
     assert.equal(reused.reused, true);
     assert.equal(reused.address, first.address);
     assert.equal(reused.pid, first.pid);

@@ -22,13 +22,21 @@ const ANTWERP = { west: 4.35, south: 51.18, east: 4.45, north: 51.24 };
 function tileProcess(box: Record<string, unknown> = ANTWERP): Record<string, unknown> {
   return {
     process_graph: {
-      load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: box, temporal_extent: ['2024-05-01', '2024-06-01'] } },
+      load: {
+        process_id: 'load_collection',
+        arguments: { id: 'SENTINEL2_L2A', spatial_extent: box, temporal_extent: ['2024-05-01', '2024-06-01'] },
+      },
       save: { process_id: 'save_result', arguments: { data: { from_node: 'load' }, format: 'GTiff' }, result: true },
     },
   };
 }
 
-async function createJob(emulator: RunningEmulator, token: string, title: string, process = tileProcess()): Promise<string> {
+async function createJob(
+  emulator: RunningEmulator,
+  token: string,
+  title: string,
+  process = tileProcess(),
+): Promise<string> {
   const response = await api(emulator, '/jobs', { method: 'POST', token, body: { title, process } });
   assert.equal(response.status, 201, response.text);
   return response.headers.get('openeo-identifier') as string;
@@ -39,7 +47,9 @@ async function startJob(emulator: RunningEmulator, token: string, id: string): P
 }
 
 /** An emulator on a manual clock, so job phases advance only when the test says so. */
-async function manualEmulator(options: EmulatorOptions = {}): Promise<{ emulator: RunningEmulator; clock: ManualClock }> {
+async function manualEmulator(
+  options: EmulatorOptions = {},
+): Promise<{ emulator: RunningEmulator; clock: ManualClock }> {
   const clock = new ManualClock();
   const emulator = await startEmulator({ clock, jobDurations: { queuedMs: 0, runningMs: 10_000 }, ...options });
   return { emulator, clock };
@@ -55,10 +65,21 @@ describe('emulator API: discovery', () => {
       assert.equal(conformance.status, 200);
       assert.deepEqual(conformance.body.conformsTo, capabilities.body.conformsTo);
       assert.ok(conformance.body.conformsTo.includes('https://api.openeo.org/1.2.0'));
-      assert.ok(conformance.body.conformsTo.includes('https://api.openeo.org/extensions/remote-process-definition/0.1.0'));
+      assert.ok(
+        conformance.body.conformsTo.includes('https://api.openeo.org/extensions/remote-process-definition/0.1.0'),
+      );
       const link = capabilities.body.links.find((l: { rel: string }) => l.rel === 'conformance');
       assert.equal(link.href, `${emulator.apiUrl}/conformance`);
-      for (const field of ['api_version', 'backend_version', 'stac_version', 'id', 'title', 'description', 'endpoints', 'links']) {
+      for (const field of [
+        'api_version',
+        'backend_version',
+        'stac_version',
+        'id',
+        'title',
+        'description',
+        'endpoints',
+        'links',
+      ]) {
         assert.ok(field in capabilities.body, `capabilities lack ${field}`);
       }
     });
@@ -66,7 +87,9 @@ describe('emulator API: discovery', () => {
 
   it('lists, without an OpenID provider, a stand-in that says so, as a valid provider entry', async () => {
     await withEmulator({}, async (emulator) => {
-      const { providers } = (await api(emulator, '/credentials/oidc')).body as { providers: { id: string; issuer: string; title: string; scopes: string[] }[] };
+      const { providers } = (await api(emulator, '/credentials/oidc')).body as {
+        providers: { id: string; issuer: string; title: string; scopes: string[] }[];
+      };
       // openEO API 1.2: at least one provider, each with an id of 1-20 word characters, an issuer URL
       // without a trailing slash, a title, and scopes that include `openid`.
       assert.equal(providers.length, 1);
@@ -108,15 +131,30 @@ describe('emulator API: job metadata', () => {
       assert.deepEqual(job.process, moved);
       assert.deepEqual(emulator.admin.job(id)?.area, { west: 5, south: 50, east: 5.1, north: 50.1 });
       assert.deepEqual(emulator.admin.job(id)?.options, { job_options: { memory: '4G' } });
-      assertApiError(await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { process: {} } }), 400, 'ProcessGraphMissing');
+      assertApiError(
+        await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { process: {} } }),
+        400,
+        'ProcessGraphMissing',
+      );
 
       assert.equal((await startJob(emulator, token, id)).status, 202);
-      assertApiError(await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { title: 'x' } }), 400, 'JobLocked');
+      assertApiError(
+        await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { title: 'x' } }),
+        400,
+        'JobLocked',
+      );
       clock.advance(1000);
       assert.equal(emulator.admin.job(id)?.status, 'running');
-      assertApiError(await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { title: 'x' } }), 400, 'JobLocked');
+      assertApiError(
+        await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { title: 'x' } }),
+        400,
+        'JobLocked',
+      );
       clock.advance(1000);
-      assert.equal((await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { title: 'done' } })).status, 204);
+      assert.equal(
+        (await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { title: 'done' } })).status,
+        204,
+      );
 
       // The js-client's updateJob uses the same endpoint.
       const connection = await OpenEO.connect(emulator.url);
@@ -153,7 +191,10 @@ describe('emulator API: job metadata', () => {
 
       const connection = await OpenEO.connect(emulator.url);
       await connection.authenticateBasic('demo', 'demo-password');
-      assert.deepEqual(await (await connection.getJob(id)).estimateJob(), { ...estimate, expires: (await api(emulator, `/jobs/${id}/estimate`, { token })).body.expires });
+      assert.deepEqual(await (await connection.getJob(id)).estimateJob(), {
+        ...estimate,
+        expires: (await api(emulator, `/jobs/${id}/estimate`, { token })).body.expires,
+      });
     } finally {
       await emulator.close();
     }
@@ -190,10 +231,20 @@ describe('emulator API: job metadata', () => {
 
       // Logs: an empty offset means from the start; level and limit narrow the answer.
       const all = (await api(emulator, `/jobs/${id}/logs?offset=`, { token })).body;
-      assert.deepEqual(all.logs.map((e: { id: string }) => e.id), all.logs.map((_: unknown, i: number) => String(i + 1)));
-      assert.ok(all.logs.every((e: Record<string, unknown>) => ['id', 'level', 'message', 'time'].every((k) => typeof e[k] === 'string')));
+      assert.deepEqual(
+        all.logs.map((e: { id: string }) => e.id),
+        all.logs.map((_: unknown, i: number) => String(i + 1)),
+      );
+      assert.ok(
+        all.logs.every((e: Record<string, unknown>) =>
+          ['id', 'level', 'message', 'time'].every((k) => typeof e[k] === 'string'),
+        ),
+      );
       const limited = (await api(emulator, `/jobs/${id}/logs?offset=1&limit=1&level=info`, { token })).body;
-      assert.deepEqual(limited.logs.map((e: { id: string }) => e.id), ['2']);
+      assert.deepEqual(
+        limited.logs.map((e: { id: string }) => e.id),
+        ['2'],
+      );
       assert.equal(limited.links[0].rel, 'next');
     } finally {
       await emulator.close();
@@ -217,7 +268,10 @@ describe('emulator API: results', () => {
       }
       assert.deepEqual(collection.extent.spatial.bbox, [[ANTWERP.west, ANTWERP.south, ANTWERP.east, ANTWERP.north]]);
       assert.deepEqual(collection.extent.temporal.interval, [['2024-05-01T00:00:00.000Z', '2024-06-01T00:00:00.000Z']]);
-      assert.deepEqual(collection.links.map((l: { rel: string }) => l.rel), ['self', 'canonical']);
+      assert.deepEqual(
+        collection.links.map((l: { rel: string }) => l.rel),
+        ['self', 'canonical'],
+      );
       const [asset] = Object.values<Record<string, unknown>>(collection.assets);
       assert.deepEqual(asset.bbox, [ANTWERP.west, ANTWERP.south, ANTWERP.east, ANTWERP.north]);
       assert.equal((asset.geometry as { type: string }).type, 'Polygon');
@@ -236,7 +290,11 @@ describe('emulator API: results', () => {
 
   it('answers results of a failed job with 400 JobNotFinished in cdse mode', async () => {
     await withEmulator(
-      { failedJobResults: 'cdse', jobDurations: { queuedMs: 0, runningMs: 0 }, failure: { failTitlesContaining: ['bad'] } },
+      {
+        failedJobResults: 'cdse',
+        jobDurations: { queuedMs: 0, runningMs: 0 },
+        failure: { failTitlesContaining: ['bad'] },
+      },
       async (emulator) => {
         const token = await login(emulator);
         const id = await createJob(emulator, token, 'bad tile');
@@ -270,47 +328,62 @@ describe('emulator API: results', () => {
 
 describe('emulator API: asset origins', () => {
   it('serves signed links from a second origin that needs no token, and not from the API origin', async () => {
-    await withEmulator({ assetOrigin: 'separate', assetsRequireToken: true, jobDurations: { queuedMs: 0, runningMs: 0 } }, async (emulator) => {
-      assert.ok(emulator.assetUrl && emulator.assetUrl !== emulator.url);
-      const token = await login(emulator);
-      const id = await createJob(emulator, token, 'separate');
-      await startJob(emulator, token, id);
-      const item = (await api(emulator, `/jobs/${id}/results`, { token })).body;
-      const asset = Object.values<Record<string, unknown>>(item.assets)[0];
-      const href = asset.href as string;
-      assert.ok(href.startsWith(`${emulator.assetUrl}/`), href);
+    await withEmulator(
+      { assetOrigin: 'separate', assetsRequireToken: true, jobDurations: { queuedMs: 0, runningMs: 0 } },
+      async (emulator) => {
+        assert.ok(emulator.assetUrl && emulator.assetUrl !== emulator.url);
+        const token = await login(emulator);
+        const id = await createJob(emulator, token, 'separate');
+        await startJob(emulator, token, id);
+        const item = (await api(emulator, `/jobs/${id}/results`, { token })).body;
+        const asset = Object.values<Record<string, unknown>>(item.assets)[0];
+        const href = asset.href as string;
+        assert.ok(href.startsWith(`${emulator.assetUrl}/`), href);
 
-      const full = await fetch(href);
-      assert.equal(full.status, 200);
-      assert.equal((await full.arrayBuffer()).byteLength, asset['file:size']);
-      const head = await fetch(href, { method: 'HEAD' });
-      assert.equal(head.headers.get('accept-ranges'), 'bytes');
-      assert.equal(Number(head.headers.get('content-length')), asset['file:size']);
-      const part = await fetch(href, { headers: { Range: 'bytes=0-9' } });
-      assert.equal(part.status, 206);
-      assert.equal((await part.arrayBuffer()).byteLength, 10);
-      assert.deepEqual(emulator.admin.stats().assetOrigin, { requests: 3, withAuthorization: 0 });
+        const full = await fetch(href);
+        assert.equal(full.status, 200);
+        assert.equal((await full.arrayBuffer()).byteLength, asset['file:size']);
+        const head = await fetch(href, { method: 'HEAD' });
+        assert.equal(head.headers.get('accept-ranges'), 'bytes');
+        assert.equal(Number(head.headers.get('content-length')), asset['file:size']);
+        const part = await fetch(href, { headers: { Range: 'bytes=0-9' } });
+        assert.equal(part.status, 206);
+        assert.equal((await part.arrayBuffer()).byteLength, 10);
+        assert.deepEqual(emulator.admin.stats().assetOrigin, { requests: 3, withAuthorization: 0 });
 
-      const onApiOrigin = href.replace(emulator.assetUrl, emulator.url);
-      assertApiError(await api(emulator, onApiOrigin), 404, 'NotFound');
-      // The counter notices a client that sends its token to storage.
-      await fetch(href, { headers: { Authorization: `Bearer basic//${token}` } });
-      assert.equal(emulator.admin.stats().assetOrigin.withAuthorization, 1);
-    });
+        const onApiOrigin = href.replace(emulator.assetUrl, emulator.url);
+        assertApiError(await api(emulator, onApiOrigin), 404, 'NotFound');
+        // The counter notices a client that sends its token to storage.
+        await fetch(href, { headers: { Authorization: `Bearer basic//${token}` } });
+        assert.equal(emulator.admin.stats().assetOrigin.withAuthorization, 1);
+      },
+    );
   });
 });
 
 describe('emulator API: concurrency modes', () => {
   it('rejects a start beyond the limit with ConcurrentJobLimit in reject mode (CDSE)', async () => {
-    const { emulator, clock } = await manualEmulator({ concurrencyMode: 'reject', maxRunningJobsPerUser: 2, jobDurations: { queuedMs: 100, runningMs: 1000 } });
+    const { emulator, clock } = await manualEmulator({
+      concurrencyMode: 'reject',
+      maxRunningJobsPerUser: 2,
+      jobDurations: { queuedMs: 100, runningMs: 1000 },
+    });
     try {
       const token = await login(emulator);
-      const ids = [await createJob(emulator, token, 'a'), await createJob(emulator, token, 'b'), await createJob(emulator, token, 'c')];
+      const ids = [
+        await createJob(emulator, token, 'a'),
+        await createJob(emulator, token, 'b'),
+        await createJob(emulator, token, 'c'),
+      ];
       assert.equal((await startJob(emulator, token, ids[0])).status, 202);
       assert.equal((await startJob(emulator, token, ids[1])).status, 202);
       // Queued jobs count too: both are still queued here.
       assertApiError(await startJob(emulator, token, ids[2]), 400, 'ConcurrentJobLimit');
-      assert.equal((await startJob(emulator, token, ids[0])).status, 202, 'starting a queued job again is a no-op, not a rejection');
+      assert.equal(
+        (await startJob(emulator, token, ids[0])).status,
+        202,
+        'starting a queued job again is a no-op, not a rejection',
+      );
       clock.advance(100);
       assertApiError(await startJob(emulator, token, ids[2]), 400, 'ConcurrentJobLimit');
       clock.advance(1000);
@@ -349,7 +422,10 @@ describe('emulator API: tokens', () => {
       assert.equal(registered.status, 204);
       assert.equal((await api(emulator, '/me', { bearer: 'oidc/egi/short' })).body.user_id, 'bob');
       assertApiError(
-        await api(emulator, `${emulator.url}/_emulator/oidc-tokens`, { method: 'POST', body: { provider: 'nope', token: 't', user: 'x' } }),
+        await api(emulator, `${emulator.url}/_emulator/oidc-tokens`, {
+          method: 'POST',
+          body: { provider: 'nope', token: 't', user: 'x' },
+        }),
         400,
         'RequestBodyInvalid',
       );

@@ -12,12 +12,27 @@ import { fromArrayBuffer } from 'geotiff';
 import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 import { api, assertApiError, login } from '../support/emulator-api';
 
-const GEOMETRY = { type: 'Polygon', coordinates: [[[4.35, 51.18], [4.45, 51.18], [4.45, 51.24], [4.35, 51.18]]] };
+const GEOMETRY = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [4.35, 51.18],
+      [4.45, 51.18],
+      [4.45, 51.24],
+      [4.35, 51.18],
+    ],
+  ],
+};
 const RASTER_SIZE = 16;
 
 /** `node` saved as GeoTIFF. */
 function saved(nodes: Record<string, unknown>, last: string): Record<string, unknown> {
-  return { process_graph: { ...nodes, save: { process_id: 'save_result', arguments: { data: { from_node: last }, format: 'GTiff' }, result: true } } };
+  return {
+    process_graph: {
+      ...nodes,
+      save: { process_id: 'save_result', arguments: { data: { from_node: last }, format: 'GTiff' }, result: true },
+    },
+  };
 }
 
 function bapCall(extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -45,7 +60,9 @@ describe('emulator results: one GeoTIFF band per band of the result', () => {
   after(() => emulator.close());
 
   /** Runs `process` to the end; returns the job's estimate and its single asset with the downloaded bytes. */
-  async function run(process: Record<string, unknown>): Promise<{ asset: Asset; bytes: Buffer; estimate: { size: number } }> {
+  async function run(
+    process: Record<string, unknown>,
+  ): Promise<{ asset: Asset; bytes: Buffer; estimate: { size: number } }> {
     const created = await api(emulator, '/jobs', { method: 'POST', token, body: { process } });
     assert.equal(created.status, 201, created.text);
     const id = created.headers.get('openeo-identifier');
@@ -60,10 +77,13 @@ describe('emulator results: one GeoTIFF band per band of the result', () => {
   }
 
   async function bandsOfFile(bytes: Buffer): Promise<{ rasters: Uint16Array[]; names: unknown[] }> {
-    const image = await (await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).getImage();
+    const image = await (
+      await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+    ).getImage();
     const rasters = (await image.readRasters()) as unknown as Uint16Array[];
     const names: unknown[] = [];
-    for (let sample = 0; sample < image.getSamplesPerPixel(); sample++) names.push((await image.getGDALMetadata(sample))?.DESCRIPTION);
+    for (let sample = 0; sample < image.getSamplesPerPixel(); sample++)
+      names.push((await image.getGDALMetadata(sample))?.DESCRIPTION);
     return { rasters, names };
   }
 
@@ -94,7 +114,15 @@ describe('emulator results: one GeoTIFF band per band of the result', () => {
     const filtered = await run(
       saved(
         {
-          load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null, bands: ['B02', 'B03', 'B04', 'B08'] } },
+          load: {
+            process_id: 'load_collection',
+            arguments: {
+              id: 'SENTINEL2_L2A',
+              spatial_extent: null,
+              temporal_extent: null,
+              bands: ['B02', 'B03', 'B04', 'B08'],
+            },
+          },
           pick: { process_id: 'filter_bands', arguments: { data: { from_node: 'load' }, bands: ['B08', 'B04'] } },
           clip: { process_id: 'filter_spatial', arguments: { data: { from_node: 'pick' }, geometries: GEOMETRY } },
         },
@@ -107,12 +135,22 @@ describe('emulator results: one GeoTIFF band per band of the result', () => {
   });
 
   it('keeps single-band processes single-band: a reduced band dimension has one unnamed band', async () => {
-    const reducer = { process_graph: { first: { process_id: 'array_element', arguments: { data: { from_parameter: 'data' }, index: 0 }, result: true } } };
+    const reducer = {
+      process_graph: {
+        first: { process_id: 'array_element', arguments: { data: { from_parameter: 'data' }, index: 0 }, result: true },
+      },
+    };
     const { asset, bytes, estimate } = await run(
       saved(
         {
-          load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null, bands: ['B04', 'B08'] } },
-          reduce: { process_id: 'reduce_dimension', arguments: { data: { from_node: 'load' }, dimension: 'bands', reducer } },
+          load: {
+            process_id: 'load_collection',
+            arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null, bands: ['B04', 'B08'] },
+          },
+          reduce: {
+            process_id: 'reduce_dimension',
+            arguments: { data: { from_node: 'load' }, dimension: 'bands', reducer },
+          },
         },
         'reduce',
       ),
@@ -138,20 +176,27 @@ describe('emulator CORS: browsers may call every endpoint', () => {
   function assertCorsHeaders(headers: Headers): void {
     assert.equal(headers.get('access-control-allow-origin'), '*');
     const exposed = (headers.get('access-control-expose-headers') ?? '').split(',').map((h) => h.trim());
-    for (const name of ['Location', 'OpenEO-Identifier', 'OpenEO-Costs', 'Link']) assert.ok(exposed.includes(name), `${name} is exposed`);
-    for (const name of ['Content-Type', 'Content-Length']) assert.ok(!exposed.includes(name), `${name} must not be listed`);
+    for (const name of ['Location', 'OpenEO-Identifier', 'OpenEO-Costs', 'Link'])
+      assert.ok(exposed.includes(name), `${name} is exposed`);
+    for (const name of ['Content-Type', 'Content-Length'])
+      assert.ok(!exposed.includes(name), `${name} must not be listed`);
   }
 
   it('answers a preflight with 204, the endpoint methods and the allowed request headers, without authentication', async () => {
     const response = await fetch(`${emulator.apiUrl}/jobs/some-job`, {
       method: 'OPTIONS',
-      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'authorization, content-type' },
+      headers: {
+        Origin: ORIGIN,
+        'Access-Control-Request-Method': 'PATCH',
+        'Access-Control-Request-Headers': 'authorization, content-type',
+      },
     });
     assert.equal(response.status, 204);
     assert.equal(await response.text(), '');
     assertCorsHeaders(response.headers);
     const methods = (response.headers.get('access-control-allow-methods') ?? '').split(',').map((m) => m.trim());
-    for (const method of ['OPTIONS', 'GET', 'PATCH', 'DELETE']) assert.ok(methods.includes(method), `${method} allowed: ${methods.join()}`);
+    for (const method of ['OPTIONS', 'GET', 'PATCH', 'DELETE'])
+      assert.ok(methods.includes(method), `${method} allowed: ${methods.join()}`);
     assert.ok(!methods.includes('PUT'), 'only implemented methods are listed');
     const headers = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase();
     assert.match(headers, /authorization/);
@@ -160,8 +205,15 @@ describe('emulator CORS: browsers may call every endpoint', () => {
 
   it('exposes Location and OpenEO-Identifier on job creation, and CORS headers on errors too', async () => {
     const token = await login(emulator);
-    const process = { process_graph: { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } } };
-    const created = await api(emulator, '/jobs', { method: 'POST', token, body: { process }, headers: { Origin: ORIGIN } });
+    const process = {
+      process_graph: { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } },
+    };
+    const created = await api(emulator, '/jobs', {
+      method: 'POST',
+      token,
+      body: { process },
+      headers: { Origin: ORIGIN },
+    });
     assert.equal(created.status, 201);
     assertCorsHeaders(created.headers);
     const unauthenticated = await api(emulator, '/jobs', { headers: { Origin: ORIGIN } });
@@ -171,7 +223,10 @@ describe('emulator CORS: browsers may call every endpoint', () => {
 
   it('sends CORS headers from the separate asset origin, and 404 for a preflight to nowhere', async () => {
     assert.ok(emulator.assetUrl);
-    const preflight = await fetch(`${emulator.assetUrl}/openeo/1.2/jobs/j-1/results/assets/openEO.tif`, { method: 'OPTIONS', headers: { Origin: ORIGIN } });
+    const preflight = await fetch(`${emulator.assetUrl}/openeo/1.2/jobs/j-1/results/assets/openEO.tif`, {
+      method: 'OPTIONS',
+      headers: { Origin: ORIGIN },
+    });
     assert.equal(preflight.status, 204);
     assertCorsHeaders(preflight.headers);
     const nowhere = await api(emulator, '/no-such-endpoint', { method: 'OPTIONS', headers: { Origin: ORIGIN } });

@@ -27,7 +27,10 @@ import { api, assertApiError, login, withEmulator } from '../support/emulator-ap
 
 const PROCESS = {
   process_graph: {
-    load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: { west: 4.3, south: 51.1, east: 4.4, north: 51.2 } } },
+    load: {
+      process_id: 'load_collection',
+      arguments: { id: 'SENTINEL2_L2A', spatial_extent: { west: 4.3, south: 51.1, east: 4.4, north: 51.2 } },
+    },
     save: { process_id: 'save_result', arguments: { data: { from_node: 'load' }, format: 'GTiff' }, result: true },
   },
 };
@@ -52,7 +55,12 @@ const INSTANT = { queuedMs: 0, runningMs: 0 };
 describe('emulator faults: configuration', () => {
   it('names every problem of an invalid configuration with its path', () => {
     assert.throws(
-      () => parseFaultConfig({ routes: [{ route: 'jobs', fault: { type: 'status', status: 200 } }], jobs: { rules: [{ titleContains: 'x' }] }, extra: 1 }),
+      () =>
+        parseFaultConfig({
+          routes: [{ route: 'jobs', fault: { type: 'status', status: 200 } }],
+          jobs: { rules: [{ titleContains: 'x' }] },
+          extra: 1,
+        }),
       (error: unknown) => {
         assert.ok(error instanceof FaultConfigError);
         const text = error.problems.join('\n');
@@ -103,7 +111,14 @@ describe('emulator faults: configuration', () => {
     assert.deepEqual(a, ['hang', null, 'reset', null, null, 'reset']);
     const b = Array.from({ length: 4 }, () => selector.pick('GET /openeo/1.2/b')?.type ?? null);
     assert.deepEqual(b, ['latency', 'latency', null, null]);
-    assert.deepEqual(selector.exportState().map((s) => [s.calls, s.fired]), [[6, 2], [6, 1], [4, 2]]);
+    assert.deepEqual(
+      selector.exportState().map((s) => [s.calls, s.fired]),
+      [
+        [6, 2],
+        [6, 1],
+        [4, 2],
+      ],
+    );
   });
 });
 
@@ -111,7 +126,9 @@ describe('emulator faults: configuration', () => {
 
 describe('emulator faults: request faults', () => {
   it('answers 503 InfrastructureBusy on every Nth call of a route, with an openEO error body, and counts it', async () => {
-    const faults: FaultConfig = { routes: [{ route: 'GET /collections', everyNth: 2, fault: { type: 'status', status: 503 } }] };
+    const faults: FaultConfig = {
+      routes: [{ route: 'GET /collections', everyNth: 2, fault: { type: 'status', status: 503 } }],
+    };
     await withEmulator({ faults }, async (emulator) => {
       assert.deepEqual(await statuses(emulator, '/collections', 4), [200, 503, 200, 503]);
       assert.equal((await api(emulator, '/collections')).status, 200);
@@ -126,7 +143,10 @@ describe('emulator faults: request faults', () => {
 
   it('fails the same requests at the configured rate in every run with the same seed', async () => {
     const run = async (seed: number) => {
-      const faults: FaultConfig = { seed, routes: [{ route: 'GET /collections', probability: 0.1, fault: { type: 'status', status: 503 } }] };
+      const faults: FaultConfig = {
+        seed,
+        routes: [{ route: 'GET /collections', probability: 0.1, fault: { type: 'status', status: 503 } }],
+      };
       const emulator = await startEmulator({ faults });
       try {
         return await statuses(emulator, '/collections', 150);
@@ -147,7 +167,11 @@ describe('emulator faults: request faults', () => {
         { route: 'GET /collections', onCalls: [1], fault: { type: 'status', status: 429, retryAfterSeconds: 3 } },
         { route: 'GET /collections', onCalls: [2], fault: { type: 'status', status: 429 } },
         { route: 'GET /collections', onCalls: [3], fault: { type: 'status', status: 502 } },
-        { route: 'GET /collections', onCalls: [4], fault: { type: 'status', status: 500, code: 'Internal', message: 'boom' } },
+        {
+          route: 'GET /collections',
+          onCalls: [4],
+          fault: { type: 'status', status: 500, code: 'Internal', message: 'boom' },
+        },
       ],
     };
     await withEmulator({ faults }, async (emulator) => {
@@ -178,14 +202,17 @@ describe('emulator faults: request faults', () => {
   });
 
   it('delays requests by the configured latency', async () => {
-    await withEmulator({ faults: { routes: [{ route: 'GET /processes', fault: { type: 'latency', ms: 150 } }] } }, async (emulator) => {
-      const started = Date.now();
-      assert.equal((await api(emulator, '/processes')).status, 200);
-      assert.ok(Date.now() - started >= 140, `took ${Date.now() - started} ms`);
-      const quick = Date.now();
-      await api(emulator, '/collections');
-      assert.ok(Date.now() - quick < 140);
-    });
+    await withEmulator(
+      { faults: { routes: [{ route: 'GET /processes', fault: { type: 'latency', ms: 150 } }] } },
+      async (emulator) => {
+        const started = Date.now();
+        assert.equal((await api(emulator, '/processes')).status, 200);
+        assert.ok(Date.now() - started >= 140, `took ${Date.now() - started} ms`);
+        const quick = Date.now();
+        await api(emulator, '/collections');
+        assert.ok(Date.now() - quick < 140);
+      },
+    );
   });
 
   it('hangs past the client timeout, and the emulator still closes promptly', async () => {
@@ -195,7 +222,9 @@ describe('emulator faults: request faults', () => {
     // The hung request is counted as aborted once the client gave up.
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(emulator.admin.stats().requests.byRoute['GET /openeo/1.2/jobs'].aborted, 1);
-    const pending = fetch(`${emulator.apiUrl}/jobs`, { headers: { Authorization: `Bearer basic//${token}` } }).catch(() => 'dropped');
+    const pending = fetch(`${emulator.apiUrl}/jobs`, { headers: { Authorization: `Bearer basic//${token}` } }).catch(
+      () => 'dropped',
+    );
     const closing = Date.now();
     await emulator.close();
     assert.equal(await pending, 'dropped');
@@ -203,10 +232,13 @@ describe('emulator faults: request faults', () => {
   });
 
   it('resets connections before answering', async () => {
-    await withEmulator({ faults: { routes: [{ route: 'GET /processes', fault: { type: 'reset' } }] } }, async (emulator) => {
-      await assert.rejects(fetch(`${emulator.apiUrl}/processes`));
-      assert.equal(emulator.admin.stats().faults.byType.reset, 1);
-    });
+    await withEmulator(
+      { faults: { routes: [{ route: 'GET /processes', fault: { type: 'reset' } }] } },
+      async (emulator) => {
+        await assert.rejects(fetch(`${emulator.apiUrl}/processes`));
+        assert.equal(emulator.admin.stats().faults.byType.reset, 1);
+      },
+    );
   });
 
   it('truncates bodies: the headers promise more than arrives', async () => {
@@ -221,7 +253,13 @@ describe('emulator faults: request faults', () => {
 
   it('resets in the middle of an asset download, and a Range request resumes it', async () => {
     const faults: FaultConfig = {
-      routes: [{ route: 'GET /jobs/{job_id}/results/assets/{asset_key}', maxTimes: 1, fault: { type: 'reset-mid-body', bytes: 3000 } }],
+      routes: [
+        {
+          route: 'GET /jobs/{job_id}/results/assets/{asset_key}',
+          maxTimes: 1,
+          fault: { type: 'reset-mid-body', bytes: 3000 },
+        },
+      ],
     };
     await withEmulator({ faults, jobDurations: INSTANT, assetOrigin: 'separate' }, async (emulator) => {
       const token = await login(emulator);
@@ -249,23 +287,29 @@ describe('emulator faults: request faults', () => {
   });
 
   it('never touches the admin API, and lets a test replace the faults at run time', async () => {
-    await withEmulator({ faults: { routes: [{ route: '*', fault: { type: 'status', status: 500 } }] } }, async (emulator) => {
-      assert.equal((await api(emulator, '/')).status, 500);
-      const current = await api(emulator, `${emulator.url}/_emulator/faults`);
-      assert.equal(current.status, 200);
-      assert.deepEqual(current.body, { routes: [{ route: '*', fault: { type: 'status', status: 500 } }] });
+    await withEmulator(
+      { faults: { routes: [{ route: '*', fault: { type: 'status', status: 500 } }] } },
+      async (emulator) => {
+        assert.equal((await api(emulator, '/')).status, 500);
+        const current = await api(emulator, `${emulator.url}/_emulator/faults`);
+        assert.equal(current.status, 200);
+        assert.deepEqual(current.body, { routes: [{ route: '*', fault: { type: 'status', status: 500 } }] });
 
-      const invalid = await api(emulator, `${emulator.url}/_emulator/faults`, { method: 'PUT', body: { routes: [{ route: '*' }] } });
-      assertApiError(invalid, 400, 'RequestBodyInvalid');
-      assert.match(invalid.body.message, /routes\.0\.fault/);
-      assert.equal((await api(emulator, '/')).status, 500, 'an invalid config leaves the old one in place');
+        const invalid = await api(emulator, `${emulator.url}/_emulator/faults`, {
+          method: 'PUT',
+          body: { routes: [{ route: '*' }] },
+        });
+        assertApiError(invalid, 400, 'RequestBodyInvalid');
+        assert.match(invalid.body.message, /routes\.0\.fault/);
+        assert.equal((await api(emulator, '/')).status, 500, 'an invalid config leaves the old one in place');
 
-      const replaced = await api(emulator, `${emulator.url}/_emulator/faults`, { method: 'PUT', body: {} });
-      assert.equal(replaced.status, 200);
-      assert.equal((await api(emulator, '/')).status, 200);
-      emulator.admin.setFaults({ routes: [{ route: 'GET /', fault: { type: 'status', status: 503 } }] });
-      assert.equal((await api(emulator, '/')).status, 503);
-    });
+        const replaced = await api(emulator, `${emulator.url}/_emulator/faults`, { method: 'PUT', body: {} });
+        assert.equal(replaced.status, 200);
+        assert.equal((await api(emulator, '/')).status, 200);
+        emulator.admin.setFaults({ routes: [{ route: 'GET /', fault: { type: 'status', status: 503 } }] });
+        assert.equal((await api(emulator, '/')).status, 503);
+      },
+    );
   });
 });
 
@@ -305,7 +349,9 @@ describe('emulator faults: outage window', () => {
 
 describe('emulator faults: job faults', () => {
   it('fails the first N jobs whose title matches, then lets a resubmitted attempt succeed', async () => {
-    const faults: FaultConfig = { jobs: { rules: [{ titleContains: 'E595000-N5660000', failFirst: 1, code: 'TileBroken' }] } };
+    const faults: FaultConfig = {
+      jobs: { rules: [{ titleContains: 'E595000-N5660000', failFirst: 1, code: 'TileBroken' }] },
+    };
     await withEmulator({ faults, jobDurations: INSTANT }, async (emulator) => {
       const token = await login(emulator);
       const outcome = async (title: string) => {
@@ -322,7 +368,10 @@ describe('emulator faults: job faults', () => {
 
   it('fails runs at random with a seeded, reproducible pattern', async () => {
     const pattern = async (seed: number) => {
-      const emulator = await startEmulator({ faults: { seed, jobs: { errorProbability: 0.5 } }, jobDurations: INSTANT });
+      const emulator = await startEmulator({
+        faults: { seed, jobs: { errorProbability: 0.5 } },
+        jobDurations: INSTANT,
+      });
       try {
         const token = await login(emulator);
         const outcomes: string[] = [];
@@ -351,22 +400,25 @@ describe('emulator faults: job faults', () => {
         ],
       },
     };
-    await withEmulator({ clock, faults, maxRunningJobsPerUser: 1, jobDurations: { queuedMs: 100, runningMs: 1000 } }, async (emulator) => {
-      const token = await login(emulator);
-      const queued = await createJob(emulator, token, 'stuck-q');
-      const created = await createJob(emulator, token, 'stuck-c');
-      const normal = await createJob(emulator, token, 'normal');
-      for (const id of [queued, created, normal]) {
-        assert.equal((await api(emulator, `/jobs/${id}/results`, { method: 'POST', token })).status, 202);
-      }
-      clock.advance(3_600_000);
-      assert.equal(emulator.admin.job(queued)?.status, 'queued');
-      assert.equal(emulator.admin.job(created)?.status, 'created');
-      assert.equal(emulator.admin.job(normal)?.status, 'finished', 'the stuck job does not hold the queue');
-      assert.equal((await api(emulator, `/jobs/${queued}/results`, { method: 'DELETE', token })).status, 204);
-      assert.equal(emulator.admin.job(queued)?.status, 'created');
-      assert.deepEqual(emulator.admin.stats().faults.byType, { 'job-stuck-queued': 1, 'job-stuck-created': 1 });
-    });
+    await withEmulator(
+      { clock, faults, maxRunningJobsPerUser: 1, jobDurations: { queuedMs: 100, runningMs: 1000 } },
+      async (emulator) => {
+        const token = await login(emulator);
+        const queued = await createJob(emulator, token, 'stuck-q');
+        const created = await createJob(emulator, token, 'stuck-c');
+        const normal = await createJob(emulator, token, 'normal');
+        for (const id of [queued, created, normal]) {
+          assert.equal((await api(emulator, `/jobs/${id}/results`, { method: 'POST', token })).status, 202);
+        }
+        clock.advance(3_600_000);
+        assert.equal(emulator.admin.job(queued)?.status, 'queued');
+        assert.equal(emulator.admin.job(created)?.status, 'created');
+        assert.equal(emulator.admin.job(normal)?.status, 'finished', 'the stuck job does not hold the queue');
+        assert.equal((await api(emulator, `/jobs/${queued}/results`, { method: 'DELETE', token })).status, 204);
+        assert.equal(emulator.admin.job(queued)?.status, 'created');
+        assert.deepEqual(emulator.admin.stats().faults.byType, { 'job-stuck-queued': 1, 'job-stuck-created': 1 });
+      },
+    );
   });
 });
 
@@ -378,7 +430,17 @@ describe('emulator faults: command-line flags', () => {
   it('merges the fault file with --fail-rate, --error-rate and --seed', async () => {
     const file: FaultConfig = { seed: 1, routes: [{ route: 'GET /jobs', everyNth: 5, fault: { type: 'hang' } }] };
     const options = await emulatorOptionsFromFlags(
-      { ...base, faults: 'faults.json', failRate: 0.1, errorRate: 0.2, seed: 9, concurrencyMode: 'reject', results: 'collection', assetOrigin: 'separate', stateFile: 's.json' },
+      {
+        ...base,
+        faults: 'faults.json',
+        failRate: 0.1,
+        errorRate: 0.2,
+        seed: 9,
+        concurrencyMode: 'reject',
+        results: 'collection',
+        assetOrigin: 'separate',
+        stateFile: 's.json',
+      },
       async (path) => (path === 'faults.json' ? JSON.stringify(file) : ''),
     );
     assert.deepEqual(options.faults, {
@@ -395,9 +457,18 @@ describe('emulator faults: command-line flags', () => {
   });
 
   it('rejects unknown modes, rates outside [0, 1] and invalid fault files', async () => {
-    await assert.rejects(emulatorOptionsFromFlags({ ...base, results: 'feature' }), /--results must be one of item, collection/);
+    await assert.rejects(
+      emulatorOptionsFromFlags({ ...base, results: 'feature' }),
+      /--results must be one of item, collection/,
+    );
     await assert.rejects(emulatorOptionsFromFlags({ ...base, failRate: 2 }), /--fail-rate/);
-    await assert.rejects(emulatorOptionsFromFlags({ ...base, faults: 'f.json' }, async () => '{not json'), /cannot read the fault configuration f\.json/);
-    await assert.rejects(emulatorOptionsFromFlags({ ...base, faults: 'f.json' }, async () => '{"routes": 1}'), FaultConfigError);
+    await assert.rejects(
+      emulatorOptionsFromFlags({ ...base, faults: 'f.json' }, async () => '{not json'),
+      /cannot read the fault configuration f\.json/,
+    );
+    await assert.rejects(
+      emulatorOptionsFromFlags({ ...base, faults: 'f.json' }, async () => '{"routes": 1}'),
+      FaultConfigError,
+    );
   });
 });

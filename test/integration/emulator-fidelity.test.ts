@@ -10,17 +10,41 @@ import { after, before, describe, it } from 'node:test';
 
 import { OpenEO, type Connection } from '@openeo/js-client';
 
-import { BAP_COMPOSITE_NAMESPACE, emulatorOptionsFromFlags, ManualClock, startEmulator, type RunningEmulator } from '../../src/tools/emulator';
+import {
+  BAP_COMPOSITE_NAMESPACE,
+  emulatorOptionsFromFlags,
+  ManualClock,
+  startEmulator,
+  type RunningEmulator,
+} from '../../src/tools/emulator';
 import { api, assertApiError, login, withEmulator } from '../support/emulator-api';
 
 const AREA = { west: 4.35, south: 51.18, east: 4.45, north: 51.24 };
-const GEOMETRY = { type: 'Polygon', coordinates: [[[4.35, 51.18], [4.45, 51.18], [4.45, 51.24], [4.35, 51.18]]] };
+const GEOMETRY = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [4.35, 51.18],
+      [4.45, 51.18],
+      [4.45, 51.24],
+      [4.35, 51.18],
+    ],
+  ],
+};
 
 /** load_collection → save_result with the given load arguments and format. */
 function loadAndSave(load: Record<string, unknown>, format = 'GTiff'): Record<string, unknown> {
   return {
     process_graph: {
-      load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: AREA, temporal_extent: ['2024-05-01', '2024-06-01'], ...load } },
+      load: {
+        process_id: 'load_collection',
+        arguments: {
+          id: 'SENTINEL2_L2A',
+          spatial_extent: AREA,
+          temporal_extent: ['2024-05-01', '2024-06-01'],
+          ...load,
+        },
+      },
       save: { process_id: 'save_result', arguments: { data: { from_node: 'load' }, format }, result: true },
     },
   };
@@ -63,11 +87,14 @@ describe('emulator fidelity: job creation rejects what real back-ends reject', (
     const message = await rejectedCreate(loadAndSave({ id: 'SENTINEL2_L9Z' }), 404, 'CollectionNotFound');
     assert.match(message, /'SENTINEL2_L9Z'/);
     assert.match(message, /node 'load'/);
-    await assert.rejects(connection.createJob(loadAndSave({ id: 'SENTINEL2_L9Z' })), (error: { code: string; response: { status: number } }) => {
-      assert.equal(error.code, 'CollectionNotFound');
-      assert.equal(error.response.status, 404);
-      return true;
-    });
+    await assert.rejects(
+      connection.createJob(loadAndSave({ id: 'SENTINEL2_L9Z' })),
+      (error: { code: string; response: { status: number } }) => {
+        assert.equal(error.code, 'CollectionNotFound');
+        assert.equal(error.response.status, 404);
+        return true;
+      },
+    );
   });
 
   it('answers ProcessParameterInvalid naming the bands parameter and the unknown band', async () => {
@@ -76,7 +103,16 @@ describe('emulator fidelity: job creation rejects what real back-ends reject', (
     assert.match(message, /'B99'/);
     assert.doesNotMatch(message, /'B04'/, 'only the unknown band is named as the problem');
     // Band names and common names that the collection lists are fine.
-    assert.equal((await api(emulator, '/jobs', { method: 'POST', token, body: { process: loadAndSave({ bands: ['B04', 'nir', 'SCL'] }) } })).status, 201);
+    assert.equal(
+      (
+        await api(emulator, '/jobs', {
+          method: 'POST',
+          token,
+          body: { process: loadAndSave({ bands: ['B04', 'nir', 'SCL'] }) },
+        })
+      ).status,
+      201,
+    );
   });
 
   it('answers FormatUnsuitable for a save_result format that GET /file_formats does not list', async () => {
@@ -86,11 +122,18 @@ describe('emulator fidelity: job creation rejects what real back-ends reject', (
     assert.match(message, /'PNG'/);
     assert.match(message, /GTiff/, 'the message lists the allowed formats');
     // Format names match case-insensitively, as on the openeo-python-driver back-ends.
-    assert.equal((await api(emulator, '/jobs', { method: 'POST', token, body: { process: loadAndSave({}, 'gtiff') } })).status, 201);
+    assert.equal(
+      (await api(emulator, '/jobs', { method: 'POST', token, body: { process: loadAndSave({}, 'gtiff') } })).status,
+      201,
+    );
   });
 
   it('answers ProcessParameterUnsupported for an argument the UDP does not declare', async () => {
-    const message = await rejectedCreate(bapCall({ ...VALID_BAP_ARGS, resolution: 10 }), 400, 'ProcessParameterUnsupported');
+    const message = await rejectedCreate(
+      bapCall({ ...VALID_BAP_ARGS, resolution: 10 }),
+      400,
+      'ProcessParameterUnsupported',
+    );
     assert.match(message, /'resolution'/);
     assert.match(message, /bap_composite/);
   });
@@ -113,23 +156,42 @@ describe('emulator fidelity: job creation rejects what real back-ends reject', (
       ['bands', ['B04', 'B99']],
     ];
     for (const [name, value] of cases) {
-      const message = await rejectedCreate(bapCall({ ...VALID_BAP_ARGS, [name]: value }), 400, 'ProcessParameterInvalid');
-      assert.match(message, new RegExp(`parameter '${name}' in process 'bap_composite'`), `${name} = ${JSON.stringify(value)}: ${message}`);
+      const message = await rejectedCreate(
+        bapCall({ ...VALID_BAP_ARGS, [name]: value }),
+        400,
+        'ProcessParameterInvalid',
+      );
+      assert.match(
+        message,
+        new RegExp(`parameter '${name}' in process 'bap_composite'`),
+        `${name} = ${JSON.stringify(value)}: ${message}`,
+      );
     }
-    await assert.rejects(connection.createJob(bapCall({ ...VALID_BAP_ARGS, max_cloud_cover: 'low' })), { code: 'ProcessParameterInvalid' });
+    await assert.rejects(connection.createJob(bapCall({ ...VALID_BAP_ARGS, max_cloud_cover: 'low' })), {
+      code: 'ProcessParameterInvalid',
+    });
   });
 
   it('accepts values that are only known when the process runs, and valid optional arguments', async () => {
     const deferred = loadAndSave({ id: { from_parameter: 'collection' }, bands: [{ from_parameter: 'band' }] });
     assert.equal((await api(emulator, '/jobs', { method: 'POST', token, body: { process: deferred } })).status, 201);
-    const full = bapCall({ ...VALID_BAP_ARGS, temporal_extent: ['2024-06-01T00:00:00Z', null], bands: ['B08', 'B11'], max_cloud_cover: 40 });
+    const full = bapCall({
+      ...VALID_BAP_ARGS,
+      temporal_extent: ['2024-06-01T00:00:00Z', null],
+      bands: ['B08', 'B11'],
+      max_cloud_cover: 40,
+    });
     assert.equal((await api(emulator, '/jobs', { method: 'POST', token, body: { process: full } })).status, 201);
   });
 
   it('rejects a PATCH with a bad process and keeps the job as it was', async () => {
     const created = await api(emulator, '/jobs', { method: 'POST', token, body: { process: loadAndSave({}) } });
     const id = created.headers.get('openeo-identifier');
-    const patched = await api(emulator, `/jobs/${id}`, { method: 'PATCH', token, body: { process: loadAndSave({ id: 'NOPE' }) } });
+    const patched = await api(emulator, `/jobs/${id}`, {
+      method: 'PATCH',
+      token,
+      body: { process: loadAndSave({ id: 'NOPE' }) },
+    });
     assertApiError(patched, 404, 'CollectionNotFound');
     assert.deepEqual((await api(emulator, `/jobs/${id}`, { token })).body.process, loadAndSave({}));
   });
@@ -137,8 +199,14 @@ describe('emulator fidelity: job creation rejects what real back-ends reject', (
   it('lists the bands of every collection as real back-ends do, including the BAP UDP collection', async () => {
     const collection = (await api(emulator, '/collections/SENTINEL2_L2A')).body;
     const values: string[] = collection['cube:dimensions'].bands.values;
-    assert.ok(['B02', 'B03', 'B04', 'B08', 'B8A', 'B11', 'B12', 'SCL'].every((band) => values.includes(band)), values.join());
-    assert.deepEqual(collection.summaries['eo:bands'].map((band: { name: string }) => band.name), values);
+    assert.ok(
+      ['B02', 'B03', 'B04', 'B08', 'B8A', 'B11', 'B12', 'SCL'].every((band) => values.includes(band)),
+      values.join(),
+    );
+    assert.deepEqual(
+      collection.summaries['eo:bands'].map((band: { name: string }) => band.name),
+      values,
+    );
     const listed = (await api(emulator, '/collections')).body.collections;
     for (const each of listed) assert.ok(each['cube:dimensions'].bands.values.length > 0, `${each.id} lists its bands`);
   });
@@ -162,7 +230,11 @@ describe('emulator fidelity: POST /validation', () => {
 
   it('is listed in the capabilities and answers an empty list for a valid process, without a job', async () => {
     const capabilities = await api(emulator, '/');
-    assert.ok(capabilities.body.endpoints.some((e: { path: string; methods: string[] }) => e.path === '/validation' && e.methods.includes('POST')));
+    assert.ok(
+      capabilities.body.endpoints.some(
+        (e: { path: string; methods: string[] }) => e.path === '/validation' && e.methods.includes('POST'),
+      ),
+    );
     assert.deepEqual(await validate(bapCall(VALID_BAP_ARGS)), []);
     assert.equal(emulator.admin.jobs().length, 0);
   });
@@ -171,13 +243,28 @@ describe('emulator fidelity: POST /validation', () => {
     const graph = {
       process_graph: {
         load: { process_id: 'load_collection', arguments: { id: 'NOPE' } },
-        bap: { process_id: 'bap_composite', namespace: BAP_COMPOSITE_NAMESPACE, arguments: { geometry: GEOMETRY, temporal_extent: 'summer', extra: 1 } },
-        save: { process_id: 'save_result', arguments: { data: { from_node: 'bap' }, format: 'JPEG2000' }, result: true },
+        bap: {
+          process_id: 'bap_composite',
+          namespace: BAP_COMPOSITE_NAMESPACE,
+          arguments: { geometry: GEOMETRY, temporal_extent: 'summer', extra: 1 },
+        },
+        save: {
+          process_id: 'save_result',
+          arguments: { data: { from_node: 'bap' }, format: 'JPEG2000' },
+          result: true,
+        },
       },
     };
     const errors = await validate(graph);
     // The dry run also finds load_collection without its required extents.
-    assert.deepEqual(errors.map((e) => e.code).sort(), ['CollectionNotFound', 'FormatUnsuitable', 'ProcessParameterInvalid', 'ProcessParameterRequired', 'ProcessParameterRequired', 'ProcessParameterUnsupported']);
+    assert.deepEqual(errors.map((e) => e.code).sort(), [
+      'CollectionNotFound',
+      'FormatUnsuitable',
+      'ProcessParameterInvalid',
+      'ProcessParameterRequired',
+      'ProcessParameterRequired',
+      'ProcessParameterUnsupported',
+    ]);
     assert.ok(errors.some((e) => /'temporal_extent'/.test(e.message)));
     assert.ok(errors.some((e) => /'extra'/.test(e.message)));
     // The js-client's validateProcess sees the same list.
@@ -193,16 +280,34 @@ describe('emulator fidelity: POST /validation', () => {
     nodes.smooth = { process_id: 'smooth_everything', arguments: { data: { from_node: 'ndvi' } } };
     nodes.filter = {
       process_id: 'filter_spatial',
-      arguments: { data: { from_node: 'smooth' }, callback: { process_graph: { x: { process_id: 'lte', arguments: { x: 1 }, result: true } } } },
+      arguments: {
+        data: { from_node: 'smooth' },
+        callback: { process_graph: { x: { process_id: 'lte', arguments: { x: 1 }, result: true } } },
+      },
     };
     delete nodes.load.arguments.temporal_extent;
     const errors = await validate(graph);
     const found = errors.map((e) => `${e.code} ${e.message}`);
-    assert.ok(found.some((e) => /^ProcessUnsupported .*'smooth_everything' is not available/.test(e)), found.join('\n'));
-    assert.ok(found.some((e) => /^ProcessParameterRequired .*'load_collection' parameter 'temporal_extent'/.test(e)), found.join('\n'));
-    assert.ok(found.some((e) => /^ProcessParameterUnsupported .*'ndvi' does not support parameter 'scale'/.test(e)), found.join('\n'));
-    assert.ok(found.some((e) => /^ProcessParameterRequired .*'filter_spatial' parameter 'geometries'/.test(e)), found.join('\n'));
-    assert.ok(found.some((e) => /^ProcessParameterRequired .*'lte' parameter 'y' is required \(node 'x'\)/.test(e)), 'callbacks are checked too');
+    assert.ok(
+      found.some((e) => /^ProcessUnsupported .*'smooth_everything' is not available/.test(e)),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((e) => /^ProcessParameterRequired .*'load_collection' parameter 'temporal_extent'/.test(e)),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((e) => /^ProcessParameterUnsupported .*'ndvi' does not support parameter 'scale'/.test(e)),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((e) => /^ProcessParameterRequired .*'filter_spatial' parameter 'geometries'/.test(e)),
+      found.join('\n'),
+    );
+    assert.ok(
+      found.some((e) => /^ProcessParameterRequired .*'lte' parameter 'y' is required \(node 'x'\)/.test(e)),
+      'callbacks are checked too',
+    );
     assert.equal(errors.length, 6, found.join('\n'));
     // Job creation takes the graph as it is, as on back-ends that check only when the job runs.
     const token = await login(emulator);
@@ -210,9 +315,18 @@ describe('emulator fidelity: POST /validation', () => {
   });
 
   it('reports a malformed graph in the list, and answers 400 only when there is no graph', async () => {
-    const noResult = await validate({ process_graph: { a: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' } } } });
-    assert.deepEqual(noResult.map((e) => e.code), ['ProcessGraphInvalid']);
-    assertApiError(await api(emulator, '/validation', { method: 'POST', body: { title: 'no graph' } }), 400, 'ProcessGraphMissing');
+    const noResult = await validate({
+      process_graph: { a: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' } } },
+    });
+    assert.deepEqual(
+      noResult.map((e) => e.code),
+      ['ProcessGraphInvalid'],
+    );
+    assertApiError(
+      await api(emulator, '/validation', { method: 'POST', body: { title: 'no graph' } }),
+      400,
+      'ProcessGraphMissing',
+    );
   });
 });
 
@@ -220,7 +334,11 @@ describe('emulator fidelity: when graph problems surface (graphChecks)', () => {
   it('start: creation succeeds, the start request is refused and the job stays created (as on CDSE)', async () => {
     await withEmulator({ graphChecks: 'start' }, async (emulator) => {
       const token = await login(emulator);
-      const created = await api(emulator, '/jobs', { method: 'POST', token, body: { process: loadAndSave({ id: 'NOPE' }) } });
+      const created = await api(emulator, '/jobs', {
+        method: 'POST',
+        token,
+        body: { process: loadAndSave({ id: 'NOPE' }) },
+      });
       assert.equal(created.status, 201, created.text);
       const id = created.headers.get('openeo-identifier');
       const started = await api(emulator, `/jobs/${id}/results`, { method: 'POST', token });
@@ -231,24 +349,34 @@ describe('emulator fidelity: when graph problems surface (graphChecks)', () => {
 
   it('run: the job starts and ends in error with the problem in its log', async () => {
     const clock = new ManualClock();
-    await withEmulator({ graphChecks: 'run', clock, jobDurations: { queuedMs: 0, runningMs: 1000 } }, async (emulator) => {
-      const token = await login(emulator);
-      const created = await api(emulator, '/jobs', { method: 'POST', token, body: { process: loadAndSave({}, 'PNG') } });
-      assert.equal(created.status, 201, created.text);
-      const id = created.headers.get('openeo-identifier');
-      assert.equal((await api(emulator, `/jobs/${id}/results`, { method: 'POST', token })).status, 202);
-      clock.advance(2000);
-      assert.equal((await api(emulator, `/jobs/${id}`, { token })).body.status, 'error');
-      const logs = (await api(emulator, `/jobs/${id}/logs?level=error`, { token })).body.logs;
-      assert.equal(logs[0].code, 'FormatUnsuitable');
-      assert.match(logs[0].message, /'PNG'/);
-    });
+    await withEmulator(
+      { graphChecks: 'run', clock, jobDurations: { queuedMs: 0, runningMs: 1000 } },
+      async (emulator) => {
+        const token = await login(emulator);
+        const created = await api(emulator, '/jobs', {
+          method: 'POST',
+          token,
+          body: { process: loadAndSave({}, 'PNG') },
+        });
+        assert.equal(created.status, 201, created.text);
+        const id = created.headers.get('openeo-identifier');
+        assert.equal((await api(emulator, `/jobs/${id}/results`, { method: 'POST', token })).status, 202);
+        clock.advance(2000);
+        assert.equal((await api(emulator, `/jobs/${id}`, { token })).body.status, 'error');
+        const logs = (await api(emulator, `/jobs/${id}/logs?level=error`, { token })).body.logs;
+        assert.equal(logs[0].code, 'FormatUnsuitable');
+        assert.match(logs[0].message, /'PNG'/);
+      },
+    );
   });
 
   it('refuses an unknown mode with the option named, in code and on the command line', async () => {
     await assert.rejects(startEmulator({ graphChecks: 'later' as never }), /graphChecks/);
     const flags = { port: 0, queuedSeconds: 1, runningSeconds: 1, maxRunning: 1 };
     assert.equal((await emulatorOptionsFromFlags({ ...flags, graphChecks: 'start' })).graphChecks, 'start');
-    await assert.rejects(emulatorOptionsFromFlags({ ...flags, graphChecks: 'never' }), /--graph-checks must be one of create, start, run/);
+    await assert.rejects(
+      emulatorOptionsFromFlags({ ...flags, graphChecks: 'never' }),
+      /--graph-checks must be one of create, start, run/,
+    );
   });
 });

@@ -22,7 +22,10 @@ const MODES: Record<string, EmulatorOptions> = {
   cdse: { concurrencyMode: 'reject', maxRunningJobsPerUser: 2, resultsMode: 'collection', failedJobResults: 'cdse' },
   faulty: {
     // 10% of job status requests fail with 503, and the second one always, so the retry path surely runs.
-    faults: { seed: 7, routes: [{ route: 'GET /jobs/{job_id}', probability: 0.1, onCalls: [2], fault: { type: 'status', status: 503 } }] },
+    faults: {
+      seed: 7,
+      routes: [{ route: 'GET /jobs/{job_id}', probability: 0.1, onCalls: [2], fault: { type: 'status', status: 503 } }],
+    },
   },
   oidc: {
     oidcProviders: [{ id: 'test', issuer: 'https://issuer.example.org', title: 'Test issuer' }],
@@ -37,7 +40,11 @@ describe('the worker against every emulator mode', () => {
   before(async () => {
     h = await startHarness({ resultsMode: 'collection' });
     for (const [name, options] of Object.entries(MODES)) {
-      emulators[name] = await startEmulator({ users: [EMULATOR_USER], jobDurations: { queuedMs: 50, runningMs: 150 }, ...options });
+      emulators[name] = await startEmulator({
+        users: [EMULATOR_USER],
+        jobDurations: { queuedMs: 50, runningMs: 150 },
+        ...options,
+      });
     }
     const basic = { type: 'basic' as const, ...EMULATOR_USER };
     const credentials: CredentialStore = { emulator: { url: h.emulator.url, auth: basic } };
@@ -66,7 +73,11 @@ describe('the worker against every emulator mode', () => {
     const root = join(h.workDir, 'output', batchId);
     const tiles = (await readdir(root)).filter((name) => name !== 'collection.json' && name !== 'items').sort();
     assert.deepEqual(tiles, ['E590000-N5660000', 'E595000-N5660000']);
-    assert.deepEqual((await readdir(join(root, 'items'))).sort(), tiles.map((id) => `${id}.json`), 'one STAC item per tile');
+    assert.deepEqual(
+      (await readdir(join(root, 'items'))).sort(),
+      tiles.map((id) => `${id}.json`),
+      'one STAC item per tile',
+    );
     for (const tile of tiles) {
       const files = await readdir(join(root, tile));
       const tif = files.find((f) => f.endsWith('.tif'));
@@ -78,13 +89,18 @@ describe('the worker against every emulator mode', () => {
       const [tileWest, tileSouth] = tile.match(/\d+/g)!.map(Number);
       const expected = [tileWest, tileSouth, tileWest + 5000, tileSouth + 5000];
       const bbox = image.getBoundingBox();
-      assert.ok(bbox.every((value, i) => Math.abs(value - expected[i]) < 1), `${tile} bbox ${bbox}`);
+      assert.ok(
+        bbox.every((value, i) => Math.abs(value - expected[i]) < 1),
+        `${tile} bbox ${bbox}`,
+      );
     }
   }
 
   it('downloads results given as a STAC Collection', async () => {
     await runBatch('emulator', h.emulator.url);
-    const metadata = JSON.parse(await readFile(join(h.workDir, 'output', 'mode-emulator', 'E590000-N5660000', 'job.json'), 'utf8'));
+    const metadata = JSON.parse(
+      await readFile(join(h.workDir, 'output', 'mode-emulator', 'E590000-N5660000', 'job.json'), 'utf8'),
+    );
     assert.equal(metadata.results.type, 'Collection');
   });
 
@@ -97,14 +113,19 @@ describe('the worker against every emulator mode', () => {
 
   it('sends the token to same-origin asset links that require it', async () => {
     await runBatch('token', emulators.token.url);
-    const byRoute = emulators.token.admin.stats().requests.byRoute['GET /openeo/1.2/jobs/{job_id}/results/assets/{asset_key}'];
+    const byRoute =
+      emulators.token.admin.stats().requests.byRoute['GET /openeo/1.2/jobs/{job_id}/results/assets/{asset_key}'];
     assert.deepEqual(byRoute, { '200': 2 });
   });
 
   it('stays within a CDSE-style limit that rejects jobs beyond it', async () => {
     await runBatch('cdse', emulators.cdse.url);
     const stats = emulators.cdse.admin.stats();
-    assert.equal(stats.requests.byRoute['POST /openeo/1.2/jobs/{job_id}/results']['400'], undefined, 'no ConcurrentJobLimit');
+    assert.equal(
+      stats.requests.byRoute['POST /openeo/1.2/jobs/{job_id}/results']['400'],
+      undefined,
+      'no ConcurrentJobLimit',
+    );
     assert.ok(stats.runningJobsPerUser[EMULATOR_USER.username].max <= 2);
   });
 

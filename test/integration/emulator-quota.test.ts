@@ -17,7 +17,10 @@ async function createJob(emulator: Parameters<typeof api>[0], token: string): Pr
 
 describe('emulator quotas', () => {
   it('answers 429 TooManyRequests with Retry-After beyond the concurrent requests of a user, and counts the peak', async () => {
-    const options = { maxConcurrentRequestsPerUser: 2, faults: { routes: [{ route: 'GET /jobs', fault: { type: 'latency' as const, ms: 400 } }] } };
+    const options = {
+      maxConcurrentRequestsPerUser: 2,
+      faults: { routes: [{ route: 'GET /jobs', fault: { type: 'latency' as const, ms: 400 } }] },
+    };
     await withEmulator(options, async (emulator) => {
       const token = await login(emulator);
       const answers = await Promise.all([1, 2, 3, 4].map(() => api(emulator, '/jobs', { token })));
@@ -35,53 +38,68 @@ describe('emulator quotas', () => {
   });
 
   it('counts requests without a token nowhere: discovery and the admin API are never refused', async () => {
-    await withEmulator({ maxConcurrentRequestsPerUser: 1, faults: { routes: [{ route: 'GET /', fault: { type: 'latency' as const, ms: 200 } }] } }, async (emulator) => {
-      const answers = await Promise.all([1, 2, 3].map(() => api(emulator, '/')));
-      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200]);
-      assert.deepEqual(emulator.admin.stats().quotas.concurrentRequestsPerUser, {});
-    });
+    await withEmulator(
+      {
+        maxConcurrentRequestsPerUser: 1,
+        faults: { routes: [{ route: 'GET /', fault: { type: 'latency' as const, ms: 200 } }] },
+      },
+      async (emulator) => {
+        const answers = await Promise.all([1, 2, 3].map(() => api(emulator, '/')));
+        assert.deepEqual(
+          answers.map((a) => a.status),
+          [200, 200, 200],
+        );
+        assert.deepEqual(emulator.admin.stats().quotas.concurrentRequestsPerUser, {});
+      },
+    );
   });
 
   it('refuses the 13th job start in a minute until the first leaves the window, and counts the most starts in any 60 s', async () => {
     const clock = new ManualClock(Date.parse('2025-01-01T00:00:00Z'));
-    await withEmulator({ clock, maxJobStartsPerMinutePerUser: 3, jobDurations: { queuedMs: 0, runningMs: 0 } }, async (emulator) => {
-      const token = await login(emulator);
-      const jobs = [];
-      for (let i = 0; i < 5; i++) jobs.push(await createJob(emulator, token));
-      for (const job of jobs.slice(0, 3)) {
-        assert.equal((await api(emulator, `/jobs/${job}/results`, { method: 'POST', token })).status, 202);
-        clock.advance(10_000);
-      }
-      const refused = await api(emulator, `/jobs/${jobs[3]}/results`, { method: 'POST', token });
-      assertApiError(refused, 429, 'TooManyRequests');
-      // The first start was at 0 s; it is now 30 s: 30 s to wait.
-      assert.equal(refused.headers.get('retry-after'), '30');
-      clock.advance(30_000);
-      assert.equal((await api(emulator, `/jobs/${jobs[3]}/results`, { method: 'POST', token })).status, 202);
-      const { quotas } = emulator.admin.stats();
-      assert.equal(quotas.jobStartsPerMinutePerUser.demo.max, 3);
-      assert.deepEqual(quotas.refused, { total: 1, concurrentRequests: 0, jobStarts: 1 });
-    });
+    await withEmulator(
+      { clock, maxJobStartsPerMinutePerUser: 3, jobDurations: { queuedMs: 0, runningMs: 0 } },
+      async (emulator) => {
+        const token = await login(emulator);
+        const jobs = [];
+        for (let i = 0; i < 5; i++) jobs.push(await createJob(emulator, token));
+        for (const job of jobs.slice(0, 3)) {
+          assert.equal((await api(emulator, `/jobs/${job}/results`, { method: 'POST', token })).status, 202);
+          clock.advance(10_000);
+        }
+        const refused = await api(emulator, `/jobs/${jobs[3]}/results`, { method: 'POST', token });
+        assertApiError(refused, 429, 'TooManyRequests');
+        // The first start was at 0 s; it is now 30 s: 30 s to wait.
+        assert.equal(refused.headers.get('retry-after'), '30');
+        clock.advance(30_000);
+        assert.equal((await api(emulator, `/jobs/${jobs[3]}/results`, { method: 'POST', token })).status, 202);
+        const { quotas } = emulator.admin.stats();
+        assert.equal(quotas.jobStartsPerMinutePerUser.demo.max, 3);
+        assert.deepEqual(quotas.refused, { total: 1, concurrentRequests: 0, jobStarts: 1 });
+      },
+    );
   });
 
   it('counts starts in a scaled-down window when given one: the same rule, in 10 s instead of 60', async () => {
     const clock = new ManualClock(Date.parse('2025-01-01T00:00:00Z'));
-    await withEmulator({ clock, maxJobStartsPerMinutePerUser: 2, jobStartWindowMs: 10_000, jobDurations: { queuedMs: 0, runningMs: 0 } }, async (emulator) => {
-      const token = await login(emulator);
-      const jobs = [];
-      for (let i = 0; i < 3; i++) jobs.push(await createJob(emulator, token));
-      for (const job of jobs.slice(0, 2)) {
-        assert.equal((await api(emulator, `/jobs/${job}/results`, { method: 'POST', token })).status, 202);
-        clock.advance(3_000);
-      }
-      const refused = await api(emulator, `/jobs/${jobs[2]}/results`, { method: 'POST', token });
-      assertApiError(refused, 429, 'TooManyRequests');
-      // The first start was at 0 s; it is now 6 s: 4 s to wait.
-      assert.equal(refused.headers.get('retry-after'), '4');
-      clock.advance(4_000);
-      assert.equal((await api(emulator, `/jobs/${jobs[2]}/results`, { method: 'POST', token })).status, 202);
-      assert.equal(emulator.admin.stats().quotas.jobStartsPerMinutePerUser.demo.max, 2);
-    });
+    await withEmulator(
+      { clock, maxJobStartsPerMinutePerUser: 2, jobStartWindowMs: 10_000, jobDurations: { queuedMs: 0, runningMs: 0 } },
+      async (emulator) => {
+        const token = await login(emulator);
+        const jobs = [];
+        for (let i = 0; i < 3; i++) jobs.push(await createJob(emulator, token));
+        for (const job of jobs.slice(0, 2)) {
+          assert.equal((await api(emulator, `/jobs/${job}/results`, { method: 'POST', token })).status, 202);
+          clock.advance(3_000);
+        }
+        const refused = await api(emulator, `/jobs/${jobs[2]}/results`, { method: 'POST', token });
+        assertApiError(refused, 429, 'TooManyRequests');
+        // The first start was at 0 s; it is now 6 s: 4 s to wait.
+        assert.equal(refused.headers.get('retry-after'), '4');
+        clock.advance(4_000);
+        assert.equal((await api(emulator, `/jobs/${jobs[2]}/results`, { method: 'POST', token })).status, 202);
+        assert.equal(emulator.admin.stats().quotas.jobStartsPerMinutePerUser.demo.max, 2);
+      },
+    );
     await assert.rejects(startEmulator({ jobStartWindowMs: 0 }), /jobStartWindowMs/);
   });
 
@@ -98,10 +116,20 @@ describe('emulator quotas', () => {
   });
 
   it('takes its quotas from the command line, and refuses nonsense with the option named', async () => {
-    const options = await emulatorOptionsFromFlags({ port: 0, queuedSeconds: 1, runningSeconds: 1, maxRunning: 2, maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 });
+    const options = await emulatorOptionsFromFlags({
+      port: 0,
+      queuedSeconds: 1,
+      runningSeconds: 1,
+      maxRunning: 2,
+      maxConcurrentRequests: 2,
+      maxJobStartsPerMinute: 12,
+    });
     assert.equal(options.maxConcurrentRequestsPerUser, 2);
     assert.equal(options.maxJobStartsPerMinutePerUser, 12);
-    await assert.rejects(startEmulator({ maxConcurrentRequestsPerUser: 0 }), /maxConcurrentRequestsPerUser must be a whole number of at least 1/);
+    await assert.rejects(
+      startEmulator({ maxConcurrentRequestsPerUser: 0 }),
+      /maxConcurrentRequestsPerUser must be a whole number of at least 1/,
+    );
     await assert.rejects(startEmulator({ maxJobStartsPerMinutePerUser: 2.5 }), /maxJobStartsPerMinutePerUser/);
   });
 });

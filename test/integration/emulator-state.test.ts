@@ -18,7 +18,10 @@ import { api, login } from '../support/emulator-api';
 
 const PROCESS = {
   process_graph: {
-    load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: { west: 4.3, south: 51.1, east: 4.4, north: 51.2 } } },
+    load: {
+      process_id: 'load_collection',
+      arguments: { id: 'SENTINEL2_L2A', spatial_extent: { west: 4.3, south: 51.1, east: 4.4, north: 51.2 } },
+    },
     save: { process_id: 'save_result', arguments: { data: { from_node: 'load' }, format: 'GTiff' }, result: true },
   },
 };
@@ -47,7 +50,12 @@ describe('emulator state file', () => {
   it('keeps jobs, logs, tokens and links across a restart, and resumes queued and running jobs', async () => {
     const clock = new ManualClock();
     const stateFile = join(dir, 'restart.json');
-    const options: EmulatorOptions = { clock, stateFile, maxRunningJobsPerUser: 1, jobDurations: { queuedMs: 0, runningMs: 1000 } };
+    const options: EmulatorOptions = {
+      clock,
+      stateFile,
+      maxRunningJobsPerUser: 1,
+      jobDurations: { queuedMs: 0, runningMs: 1000 },
+    };
     const first = await startEmulator(options);
     const token = await login(first);
     const done = await createAndStart(first, token, 'done');
@@ -56,7 +64,10 @@ describe('emulator state file', () => {
     const queued = await createAndStart(first, token, 'queued');
     const idle = await createAndStart(first, token, 'idle', false);
     clock.advance(400);
-    assert.deepEqual([done, running, queued, idle].map((id) => status(first, id)), ['finished', 'running', 'queued', 'created']);
+    assert.deepEqual(
+      [done, running, queued, idle].map((id) => status(first, id)),
+      ['finished', 'running', 'queued', 'created'],
+    );
     const results = (await api(first, `/jobs/${done}/results`, { token })).body;
     const asset = Object.values<{ href: string; 'file:checksum': string }>(results.assets)[0];
     const logsBefore = (await api(first, `/jobs/${done}/logs`, { token })).body.logs;
@@ -65,7 +76,11 @@ describe('emulator state file', () => {
     const saved = JSON.parse(await readFile(stateFile, 'utf8'));
     assert.equal(saved.format, 'openeo-emulator-state');
     assert.equal(saved.jobs.length, 4);
-    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('restart.json')), ['restart.json'], 'no temporary files left');
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.startsWith('restart.json')),
+      ['restart.json'],
+      'no temporary files left',
+    );
 
     // Same port, so the signed link handed out before the restart still points here.
     const second = await startEmulator({ ...options, port: first.port });
@@ -73,22 +88,37 @@ describe('emulator state file', () => {
       assert.equal((await api(second, '/me', { token })).body?.user_id, 'demo', 'the token survived');
       const job = (await api(second, `/jobs/${running}`, { token })).body;
       assert.deepEqual([job.status, job.progress], ['running', 40], 'the running job continues from its elapsed time');
-      assert.deepEqual([queued, idle].map((id) => status(second, id)), ['queued', 'created']);
+      assert.deepEqual(
+        [queued, idle].map((id) => status(second, id)),
+        ['queued', 'created'],
+      );
 
       const bytes = Buffer.from(await (await fetch(asset.href)).arrayBuffer());
-      assert.equal(`1220${createHash('sha256').update(bytes).digest('hex')}`, asset['file:checksum'], 'same file, same link');
+      assert.equal(
+        `1220${createHash('sha256').update(bytes).digest('hex')}`,
+        asset['file:checksum'],
+        'same file, same link',
+      );
       const logsAfter = (await api(second, `/jobs/${done}/logs`, { token })).body.logs;
       assert.deepEqual(logsAfter, logsBefore);
 
       clock.advance(600);
-      assert.deepEqual([running, queued].map((id) => status(second, id)), ['finished', 'running'], 'the queue moves on');
+      assert.deepEqual(
+        [running, queued].map((id) => status(second, id)),
+        ['finished', 'running'],
+        'the queue moves on',
+      );
       clock.advance(1000);
       assert.equal(status(second, queued), 'finished');
       const newer = await createAndStart(second, token, 'after restart', false);
       const listed = (await api(second, '/jobs', { token })).body.jobs.map((j: { id: string }) => j.id);
       assert.deepEqual(listed, [newer, idle, queued, running, done], 'creation order continues');
       const entries = (await api(second, `/jobs/${running}/logs`, { token })).body.logs;
-      assert.deepEqual(entries.map((e: { id: string }) => Number(e.id)), entries.map((_: unknown, i: number) => i + 1), 'log ids keep counting');
+      assert.deepEqual(
+        entries.map((e: { id: string }) => Number(e.id)),
+        entries.map((_: unknown, i: number) => i + 1),
+        'log ids keep counting',
+      );
     } finally {
       await second.close();
     }
@@ -128,7 +158,10 @@ describe('emulator state file', () => {
     const token = await login(first);
     const failed = await createAndStart(first, token, 'tile-7 attempt 1');
     assert.equal(status(first, failed), 'error');
-    assert.deepEqual([(await api(first, '/collections')).status, (await api(first, '/collections')).status], [200, 200]);
+    assert.deepEqual(
+      [(await api(first, '/collections')).status, (await api(first, '/collections')).status],
+      [200, 200],
+    );
     await first.close();
 
     const second = await startEmulator(options);
@@ -149,7 +182,10 @@ describe('emulator state file', () => {
     await writeFile(broken, '{"format": ');
     await assert.rejects(startEmulator({ stateFile: broken }), /not valid JSON/);
     assert.equal(await readFile(foreign, 'utf8'), '{"hello": "world"}');
-    await assert.rejects(startEmulator({ stateFile: join(dir, 'missing-dir', 'state.json') }), /cannot write the emulator state file/);
+    await assert.rejects(
+      startEmulator({ stateFile: join(dir, 'missing-dir', 'state.json') }),
+      /cannot write the emulator state file/,
+    );
   });
 
   it('waits the save delay before writing a change, and writes at close in any case', async () => {
@@ -163,7 +199,10 @@ describe('emulator state file', () => {
     assert.deepEqual(onDisk.jobs, [], 'only the start-up state is on disk');
     await emulator.close();
     const atClose = JSON.parse(await readFile(stateFile, 'utf8'));
-    assert.deepEqual(atClose.jobs.map((j: { id: string }) => j.id), [id]);
+    assert.deepEqual(
+      atClose.jobs.map((j: { id: string }) => j.id),
+      [id],
+    );
     await assert.rejects(startEmulator({ stateSaveDelayMs: -1 }), /stateSaveDelayMs must be a non-negative number/);
   });
 });

@@ -14,7 +14,9 @@ describe('the emulator and temporal_extent', () => {
   before(async () => {
     emulator = await startEmulator({ users: [EMULATOR_USER] });
     const login = await fetch(`${emulator.url}/openeo/1.2/credentials/basic`, {
-      headers: { Authorization: `Basic ${Buffer.from(`${EMULATOR_USER.username}:${EMULATOR_USER.password}`).toString('base64')}` },
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${EMULATOR_USER.username}:${EMULATOR_USER.password}`).toString('base64')}`,
+      },
     });
     token = ((await login.json()) as { access_token: string }).access_token;
   });
@@ -23,7 +25,10 @@ describe('the emulator and temporal_extent', () => {
   /** The error codes `POST /validation` gives a load_collection with this temporal extent. */
   async function codesFor(temporalExtent: unknown): Promise<string[]> {
     const graph = {
-      load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: temporalExtent } },
+      load: {
+        process_id: 'load_collection',
+        arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: temporalExtent },
+      },
       save: { process_id: 'save_result', arguments: { data: { from_node: 'load' }, format: 'GTiff' }, result: true },
     };
     const response = await fetch(`${emulator.url}/openeo/1.2/validation`, {
@@ -36,7 +41,14 @@ describe('the emulator and temporal_extent', () => {
   }
 
   it('accepts dates, date-times, one open end, null and a value known only at run time', async () => {
-    for (const value of [['2024-01-01', '2024-02-01'], ['2024-01-01T00:00:00Z', '2024-01-01T12:00:00+02:00'], ['2024-01-01', null], [null, '2024-01-01'], null, { from_parameter: 'temporal_extent' }]) {
+    for (const value of [
+      ['2024-01-01', '2024-02-01'],
+      ['2024-01-01T00:00:00Z', '2024-01-01T12:00:00+02:00'],
+      ['2024-01-01', null],
+      [null, '2024-01-01'],
+      null,
+      { from_parameter: 'temporal_extent' },
+    ]) {
       assert.deepEqual(await codesFor(value), [], JSON.stringify(value));
     }
   });

@@ -11,7 +11,13 @@ import { OpenEO } from '@openeo/js-client';
 import { fromArrayBuffer } from 'geotiff';
 import proj4 from 'proj4';
 
-import { BAP_COMPOSITE_NAMESPACE, ManualClock, startEmulator, type RequestHook, type RunningEmulator } from '../../src/tools/emulator';
+import {
+  BAP_COMPOSITE_NAMESPACE,
+  ManualClock,
+  startEmulator,
+  type RequestHook,
+  type RunningEmulator,
+} from '../../src/tools/emulator';
 import { api, login, withEmulator, type ApiResponse } from '../support/emulator-api';
 
 // ---------------------------------------------------------------- helpers
@@ -133,7 +139,16 @@ describe('emulator: discovery', () => {
     const response = await api(emulator, '/');
     assert.equal(response.status, 200);
     const capabilities = response.body;
-    for (const field of ['api_version', 'backend_version', 'stac_version', 'id', 'title', 'description', 'endpoints', 'links']) {
+    for (const field of [
+      'api_version',
+      'backend_version',
+      'stac_version',
+      'id',
+      'title',
+      'description',
+      'endpoints',
+      'links',
+    ]) {
       assert.ok(field in capabilities, `capabilities lack ${field}`);
     }
     assert.equal(capabilities.api_version, '1.2.0');
@@ -164,11 +179,26 @@ describe('emulator: discovery', () => {
   it('enables the js-client features the tiling workflow uses', async () => {
     const connection = await OpenEO.connect(emulator.url);
     const capabilities = connection.capabilities();
-    for (const feature of ['createJob', 'describeJob', 'updateJob', 'estimateJob', 'startJob', 'stopJob', 'listResults', 'debugJob', 'listJobs', 'deleteJob', 'authenticateBasic']) {
+    for (const feature of [
+      'createJob',
+      'describeJob',
+      'updateJob',
+      'estimateJob',
+      'startJob',
+      'stopJob',
+      'listResults',
+      'debugJob',
+      'listJobs',
+      'deleteJob',
+      'authenticateBasic',
+    ]) {
       assert.ok(capabilities.hasFeature(feature), `feature ${feature} not detected`);
     }
     assert.equal(capabilities.hasFeature('authenticateOIDC'), false, 'no OIDC provider is configured');
-    assert.equal(capabilities.hasConformance('https://api.openeo.org/extensions/remote-process-definition/0.1.0'), true);
+    assert.equal(
+      capabilities.hasConformance('https://api.openeo.org/extensions/remote-process-definition/0.1.0'),
+      true,
+    );
   });
 
   it('describes collections, processes and file formats', async () => {
@@ -218,15 +248,25 @@ describe('emulator: authentication', () => {
     const missing = await api(emulator, '/credentials/basic');
     assertApiError(missing, 401, 'AuthenticationRequired');
     const basic = Buffer.from('alice:wrong').toString('base64');
-    assertApiError(await api(emulator, '/credentials/basic', { headers: { Authorization: `Basic ${basic}` } }), 403, 'CredentialsInvalid');
+    assertApiError(
+      await api(emulator, '/credentials/basic', { headers: { Authorization: `Basic ${basic}` } }),
+      403,
+      'CredentialsInvalid',
+    );
     const unknownUser = Buffer.from('mallory:a-secret').toString('base64');
-    assertApiError(await api(emulator, '/credentials/basic', { headers: { Authorization: `Basic ${unknownUser}` } }), 403, 'CredentialsInvalid');
+    assertApiError(
+      await api(emulator, '/credentials/basic', { headers: { Authorization: `Basic ${unknownUser}` } }),
+      403,
+      'CredentialsInvalid',
+    );
   });
 
   it('checks Bearer tokens: missing 401, unknown 403, valid 200 with the user id', async () => {
     assertApiError(await api(emulator, '/jobs'), 401, 'AuthenticationRequired');
     assertApiError(await api(emulator, '/jobs', { token: 'not-a-token' }), 403, 'TokenInvalid');
-    const withoutPrefix = await api(emulator, '/me', { headers: { Authorization: `Bearer ${await login(emulator, 'alice', 'a-secret')}` } });
+    const withoutPrefix = await api(emulator, '/me', {
+      headers: { Authorization: `Bearer ${await login(emulator, 'alice', 'a-secret')}` },
+    });
     assertApiError(withoutPrefix, 403, 'TokenInvalid');
     const me = await api(emulator, '/me', { token: await login(emulator, 'alice', 'a-secret') });
     assert.equal(me.status, 200);
@@ -255,7 +295,10 @@ describe('emulator: authentication', () => {
     const bobsList = await api(emulator, '/jobs', { token: bob });
     assert.deepEqual(bobsList.body.jobs, []);
     const alicesList = await api(emulator, '/jobs', { token: alice });
-    assert.deepEqual(alicesList.body.jobs.map((j: { id: string }) => j.id), [id]);
+    assert.deepEqual(
+      alicesList.body.jobs.map((j: { id: string }) => j.id),
+      [id],
+    );
   });
 });
 
@@ -304,18 +347,23 @@ describe('emulator: job lifecycle through @openeo/js-client', () => {
     assert.deepEqual(item.bbox, [ANTWERP.west, ANTWERP.south, ANTWERP.east, ANTWERP.north]);
     assert.deepEqual(item.geometry, {
       type: 'Polygon',
-      coordinates: [[
-        [ANTWERP.west, ANTWERP.south],
-        [ANTWERP.east, ANTWERP.south],
-        [ANTWERP.east, ANTWERP.north],
-        [ANTWERP.west, ANTWERP.north],
-        [ANTWERP.west, ANTWERP.south],
-      ]],
+      coordinates: [
+        [
+          [ANTWERP.west, ANTWERP.south],
+          [ANTWERP.east, ANTWERP.south],
+          [ANTWERP.east, ANTWERP.north],
+          [ANTWERP.west, ANTWERP.north],
+          [ANTWERP.west, ANTWERP.south],
+        ],
+      ],
     });
     assert.equal(item.properties.datetime, '2024-05-01T00:00:00.000Z');
     const assets = Object.values(item.assets) as Array<Record<string, unknown>>;
     assert.equal(assets.length, 1);
-    assert.match(String(assets[0].href), /^http:\/\/127\.0\.0\.1:\d+\/openeo\/1\.2\/jobs\/.+\/results\/assets\/.+\?expires=\d+&signature=[0-9a-f]{64}$/);
+    assert.match(
+      String(assets[0].href),
+      /^http:\/\/127\.0\.0\.1:\d+\/openeo\/1\.2\/jobs\/.+\/results\/assets\/.+\?expires=\d+&signature=[0-9a-f]{64}$/,
+    );
     assert.equal(assets[0].type, 'image/tiff; application=geotiff');
     assert.deepEqual(assets[0].roles, ['data']);
     assert.match(String(assets[0]['file:checksum']), /^1220[0-9a-f]{64}$/);
@@ -323,7 +371,9 @@ describe('emulator: job lifecycle through @openeo/js-client', () => {
     const logs = job.debugJob();
     const first = await logs.nextLogs();
     assert.ok(first.length >= 4);
-    assert.ok(first.every((entry) => typeof entry.id === 'string' && typeof (entry as { time?: unknown }).time === 'string'));
+    assert.ok(
+      first.every((entry) => typeof entry.id === 'string' && typeof (entry as { time?: unknown }).time === 'string'),
+    );
     assert.deepEqual(await logs.nextLogs(), [], 'offset must skip entries already received');
 
     const listed = await connection.listJobs();
@@ -347,7 +397,14 @@ describe('emulator: job endpoints over raw HTTP', () => {
     const response = await api(emulator, '/jobs', {
       method: 'POST',
       token,
-      body: { title: null, description: null, plan: null, budget: null, process: tileProcess(ANTWERP), job_options: { memory: '2G' } },
+      body: {
+        title: null,
+        description: null,
+        plan: null,
+        budget: null,
+        process: tileProcess(ANTWERP),
+        job_options: { memory: '2G' },
+      },
     });
     assert.equal(response.status, 201);
     assert.equal(response.text, '');
@@ -363,22 +420,44 @@ describe('emulator: job endpoints over raw HTTP', () => {
   });
 
   it('rejects requests without a process graph (ProcessGraphMissing)', async () => {
-    assertApiError(await api(emulator, '/jobs', { method: 'POST', token, body: { title: 'x' } }), 400, 'ProcessGraphMissing');
-    assertApiError(await api(emulator, '/jobs', { method: 'POST', token, body: { process: {} } }), 400, 'ProcessGraphMissing');
+    assertApiError(
+      await api(emulator, '/jobs', { method: 'POST', token, body: { title: 'x' } }),
+      400,
+      'ProcessGraphMissing',
+    );
+    assertApiError(
+      await api(emulator, '/jobs', { method: 'POST', token, body: { process: {} } }),
+      400,
+      'ProcessGraphMissing',
+    );
   });
 
   it('rejects graphs without exactly one result node (ProcessGraphInvalid)', async () => {
     const none = { process_graph: { a: { process_id: 'load_collection', arguments: {} } } };
-    assertApiError(await api(emulator, '/jobs', { method: 'POST', token, body: { process: none } }), 400, 'ProcessGraphInvalid');
+    assertApiError(
+      await api(emulator, '/jobs', { method: 'POST', token, body: { process: none } }),
+      400,
+      'ProcessGraphInvalid',
+    );
     const two = {
       process_graph: {
         a: { process_id: 'load_collection', arguments: {}, result: true },
         b: { process_id: 'save_result', arguments: { data: { from_node: 'a' } }, result: true },
       },
     };
-    assertApiError(await api(emulator, '/jobs', { method: 'POST', token, body: { process: two } }), 400, 'ProcessGraphInvalid');
-    const dangling = { process_graph: { b: { process_id: 'save_result', arguments: { data: { from_node: 'zz' } }, result: true } } };
-    assertApiError(await api(emulator, '/jobs', { method: 'POST', token, body: { process: dangling } }), 400, 'ProcessGraphInvalid');
+    assertApiError(
+      await api(emulator, '/jobs', { method: 'POST', token, body: { process: two } }),
+      400,
+      'ProcessGraphInvalid',
+    );
+    const dangling = {
+      process_graph: { b: { process_id: 'save_result', arguments: { data: { from_node: 'zz' } }, result: true } },
+    };
+    assertApiError(
+      await api(emulator, '/jobs', { method: 'POST', token, body: { process: dangling } }),
+      400,
+      'ProcessGraphInvalid',
+    );
   });
 
   it('reports JobNotFinished until the job is finished', async () => {
@@ -398,14 +477,20 @@ describe('emulator: job endpoints over raw HTTP', () => {
       const queuedId = await createJob(manual, manualToken, tileProcess(ANTWERP), 'cancel-queued');
       await startJob(manual, manualToken, queuedId);
       assert.equal((await api(manual, `/jobs/${queuedId}`, { token: manualToken })).body.status, 'queued');
-      assert.equal((await api(manual, `/jobs/${queuedId}/results`, { method: 'DELETE', token: manualToken })).status, 204);
+      assert.equal(
+        (await api(manual, `/jobs/${queuedId}/results`, { method: 'DELETE', token: manualToken })).status,
+        204,
+      );
       assert.equal((await api(manual, `/jobs/${queuedId}`, { token: manualToken })).body.status, 'created');
 
       const runningId = await createJob(manual, manualToken, tileProcess(ANTWERP), 'cancel-running');
       await startJob(manual, manualToken, runningId);
       clock.advance(1_000);
       assert.equal((await api(manual, `/jobs/${runningId}`, { token: manualToken })).body.status, 'running');
-      assert.equal((await api(manual, `/jobs/${runningId}/results`, { method: 'DELETE', token: manualToken })).status, 204);
+      assert.equal(
+        (await api(manual, `/jobs/${runningId}/results`, { method: 'DELETE', token: manualToken })).status,
+        204,
+      );
       const canceled = await api(manual, `/jobs/${runningId}`, { token: manualToken });
       assert.equal(canceled.body.status, 'canceled');
       assert.ok('usage' in canceled.body);
@@ -436,7 +521,10 @@ describe('emulator: job endpoints over raw HTTP', () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await createJob(fresh, t, tileProcess(ANTWERP), `page-${i}`));
       const all = await api(fresh, '/jobs', { token: t });
-      assert.deepEqual(all.body.jobs.map((j: { id: string }) => j.id), [...ids].reverse());
+      assert.deepEqual(
+        all.body.jobs.map((j: { id: string }) => j.id),
+        [...ids].reverse(),
+      );
       assert.ok(!all.body.links.some((l: { rel: string }) => l.rel === 'next'));
       assert.ok(all.body.jobs.every((j: Record<string, unknown>) => !('process' in j)));
 
@@ -466,7 +554,10 @@ describe('emulator: per-user running limit', () => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push(await createJob(emulator, token, tileProcess(ANTWERP), `limit-${i}`));
       for (const id of ids) await startJob(emulator, token, id);
-      assert.deepEqual(ids.map((id) => emulator.admin.job(id)?.status), ['running', 'running', 'queued']);
+      assert.deepEqual(
+        ids.map((id) => emulator.admin.job(id)?.status),
+        ['running', 'running', 'queued'],
+      );
       const third = await api(emulator, `/jobs/${ids[2]}`, { token });
       assert.equal(third.body.status, 'queued');
       assert.equal(third.body.progress, 0);
@@ -528,7 +619,7 @@ describe('emulator: failing jobs and remote processes', () => {
     const bad = await waitForStatus(emulator, token, badId, ['finished', 'error']);
     assert.equal((await api(emulator, `/jobs/${okId}`, { token })).body.status, 'finished');
     assert.equal(bad.status, 'error');
-    assert.ok(bad.progress as number < 100);
+    assert.ok((bad.progress as number) < 100);
 
     const errors = await api(emulator, `/jobs/${badId}/logs?level=error`, { token });
     assert.equal(errors.body.logs.length, 1);
@@ -549,14 +640,34 @@ describe('emulator: failing jobs and remote processes', () => {
   });
 
   it('rejects a UDP call without a required argument at creation, with ProcessParameterRequired naming it', async () => {
-    const process = bapProcess({ geometry: { type: 'Polygon', coordinates: [[[4, 51], [5, 51], [5, 52], [4, 51]]] } });
-    const response = await api(emulator, '/jobs', { method: 'POST', token, body: { title: 'bap-missing-time', process } });
+    const process = bapProcess({
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [4, 51],
+            [5, 51],
+            [5, 52],
+            [4, 51],
+          ],
+        ],
+      },
+    });
+    const response = await api(emulator, '/jobs', {
+      method: 'POST',
+      token,
+      body: { title: 'bap-missing-time', process },
+    });
     assertApiError(response, 400, 'ProcessParameterRequired');
     assert.match(response.body.message, /temporal_extent/);
   });
 
   it('rejects an unknown namespace URL at creation with ProcessNamespaceInvalid', async () => {
-    const response = await api(emulator, '/jobs', { method: 'POST', token, body: { process: bapProcess({}, 'https://example.invalid/udp.json') } });
+    const response = await api(emulator, '/jobs', {
+      method: 'POST',
+      token,
+      body: { process: bapProcess({}, 'https://example.invalid/udp.json') },
+    });
     assertApiError(response, 400, 'ProcessNamespaceInvalid');
   });
 
@@ -564,7 +675,19 @@ describe('emulator: failing jobs and remote processes', () => {
     const runEmulator = await startEmulator({ jobDurations: FAST, graphChecks: 'run' });
     try {
       const runToken = await login(runEmulator);
-      const process = bapProcess({ geometry: { type: 'Polygon', coordinates: [[[4, 51], [5, 51], [5, 52], [4, 51]]] } });
+      const process = bapProcess({
+        geometry: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [4, 51],
+              [5, 51],
+              [5, 52],
+              [4, 51],
+            ],
+          ],
+        },
+      });
       const id = await createJob(runEmulator, runToken, process, 'bap-missing-time');
       await startJob(runEmulator, runToken, id);
       await waitForStatus(runEmulator, runToken, id, ['error']);
@@ -575,10 +698,18 @@ describe('emulator: failing jobs and remote processes', () => {
       assert.equal(entries[0].code, 'ProcessParameterRequired');
       assert.match(entries[0].message, /temporal_extent/);
 
-      const unknown = await createJob(runEmulator, runToken, bapProcess({}, 'https://example.invalid/udp.json'), 'bap-unknown');
+      const unknown = await createJob(
+        runEmulator,
+        runToken,
+        bapProcess({}, 'https://example.invalid/udp.json'),
+        'bap-unknown',
+      );
       await startJob(runEmulator, runToken, unknown);
       await waitForStatus(runEmulator, runToken, unknown, ['error']);
-      assert.equal((await api(runEmulator, `/jobs/${unknown}/results`, { token: runToken })).body.code, 'ProcessNamespaceInvalid');
+      assert.equal(
+        (await api(runEmulator, `/jobs/${unknown}/results`, { token: runToken })).body.code,
+        'ProcessNamespaceInvalid',
+      );
     } finally {
       await runEmulator.close();
     }
@@ -587,9 +718,30 @@ describe('emulator: failing jobs and remote processes', () => {
   it('runs a complete UDP call and takes the area from its geometry argument', async () => {
     const geometry = {
       type: 'FeatureCollection',
-      features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[4.1, 50.9], [4.3, 50.9], [4.3, 51.05], [4.1, 50.9]]] } }],
+      features: [
+        {
+          type: 'Feature',
+          properties: {},
+          geometry: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [4.1, 50.9],
+                [4.3, 50.9],
+                [4.3, 51.05],
+                [4.1, 50.9],
+              ],
+            ],
+          },
+        },
+      ],
     };
-    const id = await createJob(emulator, token, bapProcess({ geometry, temporal_extent: ['2024-06-01', '2024-09-01'] }), 'bap-ok');
+    const id = await createJob(
+      emulator,
+      token,
+      bapProcess({ geometry, temporal_extent: ['2024-06-01', '2024-09-01'] }),
+      'bap-ok',
+    );
     await startJob(emulator, token, id);
     await waitForStatus(emulator, token, id, ['finished']);
     const results = await api(emulator, `/jobs/${id}/results`, { token });
@@ -606,7 +758,10 @@ describe('emulator: logs pagination', () => {
       const id = await createJob(emulator, token, tileProcess(ANTWERP), 'logs', { log_level: 'debug' });
       await startJob(emulator, token, id);
       const all = await api(emulator, `/jobs/${id}/logs`, { token });
-      assert.ok(all.body.logs.some((e: { level: string }) => e.level === 'debug'), 'debug entries kept with log_level debug');
+      assert.ok(
+        all.body.logs.some((e: { level: string }) => e.level === 'debug'),
+        'debug entries kept with log_level debug',
+      );
       assert.deepEqual(all.body.links, []);
 
       const pagedIds: string[] = [];
@@ -618,13 +773,19 @@ describe('emulator: logs pagination', () => {
         pagedIds.push(...page.body.logs.map((e: { id: string }) => e.id));
         url = page.body.links.find((l: { rel: string }) => l.rel === 'next')?.href;
       }
-      assert.deepEqual(pagedIds, all.body.logs.map((e: { id: string }) => e.id));
+      assert.deepEqual(
+        pagedIds,
+        all.body.logs.map((e: { id: string }) => e.id),
+      );
 
       const info = await api(emulator, `/jobs/${id}/logs?level=info`, { token });
       assert.equal(info.body.level, 'info');
       assert.ok(info.body.logs.length > 0 && info.body.logs.every((e: { level: string }) => e.level !== 'debug'));
       const afterSecond = await api(emulator, `/jobs/${id}/logs?offset=2`, { token });
-      assert.deepEqual(afterSecond.body.logs.map((e: { id: string }) => e.id), pagedIds.slice(2));
+      assert.deepEqual(
+        afterSecond.body.logs.map((e: { id: string }) => e.id),
+        pagedIds.slice(2),
+      );
     } finally {
       await emulator.close();
     }
@@ -712,19 +873,37 @@ describe('emulator: result assets', () => {
     assert.equal(image.getBitsPerSample(), 16);
     assert.equal(image.getSampleFormat(), 1, 'unsigned integer');
     // Antwerp (4.35–4.45 E) lies in UTM zone 31 north: a projected CRS in metres, pixels as areas.
-    assert.deepEqual(image.getGeoKeys(), { GTModelTypeGeoKey: 1, GTRasterTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32631, ProjLinearUnitsGeoKey: 9001 });
+    assert.deepEqual(image.getGeoKeys(), {
+      GTModelTypeGeoKey: 1,
+      GTRasterTypeGeoKey: 1,
+      ProjectedCSTypeGeoKey: 32631,
+      ProjLinearUnitsGeoKey: 9001,
+    });
     const [west, south, east, north] = image.getBoundingBox();
     // Georeferenced by ModelTiepoint and ModelPixelScale, north up.
     assert.ok(image.fileDirectory.hasTag('ModelTiepoint') && image.fileDirectory.hasTag('ModelPixelScale'));
     const [xSize, ySize] = image.getResolution();
     assert.ok(xSize > 0 && ySize < 0, `resolution ${xSize}, ${ySize}`);
-    const corners = [[ANTWERP.west, ANTWERP.south], [ANTWERP.east, ANTWERP.south], [ANTWERP.east, ANTWERP.north], [ANTWERP.west, ANTWERP.north]];
-    const projected = corners.map((corner) => proj4('EPSG:4326', '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs', corner));
+    const corners = [
+      [ANTWERP.west, ANTWERP.south],
+      [ANTWERP.east, ANTWERP.south],
+      [ANTWERP.east, ANTWERP.north],
+      [ANTWERP.west, ANTWERP.north],
+    ];
+    const projected = corners.map((corner) =>
+      proj4('EPSG:4326', '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs', corner),
+    );
     const xs = projected.map(([x]) => x);
     const ys = projected.map(([, y]) => y);
     // The raster is the envelope of the area's outline: it holds every corner, and not much more.
-    assert.ok(Math.abs(west - Math.min(...xs)) < 1 && Math.abs(east - Math.max(...xs)) < 1, `x ${west}..${east} vs ${xs}`);
-    assert.ok(Math.abs(south - Math.min(...ys)) < 1 && Math.abs(north - Math.max(...ys)) < 1, `y ${south}..${north} vs ${ys}`);
+    assert.ok(
+      Math.abs(west - Math.min(...xs)) < 1 && Math.abs(east - Math.max(...xs)) < 1,
+      `x ${west}..${east} vs ${xs}`,
+    );
+    assert.ok(
+      Math.abs(south - Math.min(...ys)) < 1 && Math.abs(north - Math.max(...ys)) < 1,
+      `y ${south}..${north} vs ${ys}`,
+    );
     const [band] = (await image.readRasters()) as unknown as Uint16Array[];
     assert.equal(band.length, 64 * 64);
     assert.ok(new Set(band).size > 1, 'raster should not be constant');

@@ -18,19 +18,22 @@ describe('backend errors, classified', () => {
   let shortTokens: RunningEmulator;
   before(async () => {
     const jobDurations = { queuedMs: 50, runningMs: 300 };
-    h = await startHarness({ maxRunningJobsPerUser: 20, jobDurations }, {
-      // CDSE-like: a start beyond one running job is refused with ConcurrentJobLimit.
-      strict: { concurrencyMode: 'reject', maxRunningJobsPerUser: 1, jobDurations },
-      // Tokens live 400 ms, so a batch outlives several; only the test about renewal uses it.
-      short: { maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations },
-    });
+    h = await startHarness(
+      { maxRunningJobsPerUser: 20, jobDurations },
+      {
+        // CDSE-like: a start beyond one running job is refused with ConcurrentJobLimit.
+        strict: { concurrencyMode: 'reject', maxRunningJobsPerUser: 1, jobDurations },
+        // Tokens live 400 ms, so a batch outlives several; only the test about renewal uses it.
+        short: { maxRunningJobsPerUser: 20, tokenLifetimeMs: 400, jobDurations },
+      },
+    );
     strict = h.backends.strict;
     shortTokens = h.backends.short;
     await h.startWorker();
   });
   after(async () => h?.teardown());
 
-  it('fails a tile with an invalid process graph at once, with the backend\'s code, without retrying', async () => {
+  it("fails a tile with an invalid process graph at once, with the backend's code, without retrying", async () => {
     h.emulator.admin.resetStats();
     const spec = h.spec({
       batchId: 'invalid-graph',
@@ -38,19 +41,29 @@ describe('backend errors, classified', () => {
       rows: 1,
       process: {
         processGraph: {
-          a: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: { from_parameter: 'geometry' } }, result: true },
+          a: {
+            process_id: 'load_collection',
+            arguments: { id: 'SENTINEL2_L2A', spatial_extent: { from_parameter: 'geometry' } },
+            result: true,
+          },
           b: { process_id: 'save_result', arguments: { data: { from_node: 'a' }, format: 'GTiff' }, result: true },
         },
       },
     });
     // A backend without POST /validation: the batch's check cannot see the problem, so the job's create meets it.
-    h.emulator.admin.setFaults({ routes: [{ route: 'POST /validation', fault: { type: 'status', status: 501, code: 'FeatureUnsupported' } }] });
+    h.emulator.admin.setFaults({
+      routes: [{ route: 'POST /validation', fault: { type: 'status', status: 501, code: 'FeatureUnsupported' } }],
+    });
     try {
       const { handle } = await h.client.start(spec);
       const summary = await handle.result();
       assert.equal(summary.counts.error, 1);
       assert.equal(summary.failedTiles[0].error.code, 'ProcessGraphInvalid');
-      assert.deepEqual(requests(h.emulator, 'POST /openeo/1.2/jobs'), { 400: 1 }, 'one request: a client error is not retried');
+      assert.deepEqual(
+        requests(h.emulator, 'POST /openeo/1.2/jobs'),
+        { 400: 1 },
+        'one request: a client error is not retried',
+      );
     } finally {
       h.emulator.admin.setFaults({});
     }
@@ -79,7 +92,16 @@ describe('backend errors, classified', () => {
 
   it('honours Retry-After on 429 and still finishes', async () => {
     const saved = h.emulator.admin.faults();
-    h.emulator.admin.setFaults({ seed: 3, routes: [{ route: 'POST /jobs/{job_id}/results', onCalls: [1], fault: { type: 'status', status: 429, retryAfterSeconds: 6 } }] });
+    h.emulator.admin.setFaults({
+      seed: 3,
+      routes: [
+        {
+          route: 'POST /jobs/{job_id}/results',
+          onCalls: [1],
+          fault: { type: 'status', status: 429, retryAfterSeconds: 6 },
+        },
+      ],
+    });
     try {
       const started = Date.now();
       const { handle } = await h.client.start(h.spec({ batchId: 'rate-limited', cols: 1, rows: 1 }));

@@ -58,7 +58,12 @@ describe('exports of a batch', () => {
     await eventually(async () => {
       const rows = parseCsv(Buffer.from((await h.client.exportTiles(BATCH, { format: 'csv' })).bytes).toString('utf8'));
       const active = rows.filter((r) => ['created', 'queued', 'running'].includes(r.status!));
-      return rows.length === 6 && active.length === 1 && active[0]!.id !== '' && rows.some((r) => r.status === 'not_started' && r.id === '');
+      return (
+        rows.length === 6 &&
+        active.length === 1 &&
+        active[0]!.id !== '' &&
+        rows.some((r) => r.status === 'not_started' && r.id === '')
+      );
     }, 'an export shows one job in flight and tiles not started');
     await handle.result();
     tiles = new Map((await h.client.records(BATCH)).tiles.map((t) => [t.tileId, t]));
@@ -72,7 +77,10 @@ describe('exports of a batch', () => {
     assert.equal(result.rows, 6);
     const rows = parseCsv(await readFile(out, 'utf8'));
     assert.equal(rows.length, 6);
-    assert.deepEqual(Object.keys(rows[0]!), JOB_DATABASE_COLUMNS.map((c) => c.name));
+    assert.deepEqual(
+      Object.keys(rows[0]!),
+      JOB_DATABASE_COLUMNS.map((c) => c.name),
+    );
     const byTile = new Map(rows.map((r) => [r.tile_id, r]));
     const failed = byTile.get(FAILED)!;
     assert.equal(failed.status, 'error');
@@ -88,13 +96,21 @@ describe('exports of a batch', () => {
     assert.match(finished.duration!, /^[\d.]+ seconds$/);
     assert.ok(Number(finished.costs) > 0 && Number(finished.costs) === record.costs, `costs ${finished.costs}`);
     assert.deepEqual(JSON.parse(finished.files!), record.files);
-    for (const row of rows) assert.deepEqual(Geometry.parse(row.geometry!).toGeoJSON(), tiles.get(row.tile_id!)!.geometry, `the WKT of ${row.tile_id} is its outline`);
+    for (const row of rows)
+      assert.deepEqual(
+        Geometry.parse(row.geometry!).toGeoJSON(),
+        tiles.get(row.tile_id!)!.geometry,
+        `the WKT of ${row.tile_id} is its outline`,
+      );
   });
 
   it('exports GeoJSON whose geometries are the tiles’ outlines', async () => {
     const result = await h.client.exportTiles(BATCH, { format: 'geojson' });
     assert.equal(result.path, undefined, 'nothing written without out');
-    const collection = JSON.parse(Buffer.from(result.bytes).toString('utf8')) as { type: string; features: { id: string; geometry: unknown; properties: Record<string, unknown> }[] };
+    const collection = JSON.parse(Buffer.from(result.bytes).toString('utf8')) as {
+      type: string;
+      features: { id: string; geometry: unknown; properties: Record<string, unknown> }[];
+    };
     assert.equal(collection.type, 'FeatureCollection');
     assert.equal(collection.features.length, 6);
     for (const feature of collection.features) {
@@ -111,7 +127,10 @@ describe('exports of a batch', () => {
     const bytes = new Uint8Array(await readFile(out));
     const table = readParquetTable(bytes);
     assert.equal(table.numRows, 6);
-    assert.deepEqual(table.schema.fields.map((f) => f.name), JOB_DATABASE_COLUMNS.map((c) => c.name));
+    assert.deepEqual(
+      table.schema.fields.map((f) => f.name),
+      JOB_DATABASE_COLUMNS.map((c) => c.name),
+    );
     const rows = Array.from({ length: table.numRows }, (_, i) => arrowRow(table, i));
     const failed = rows.find((r) => r.tile_id === FAILED)!;
     assert.deepEqual([failed.status, failed.error_code, failed.attempts], ['error', 'TileBroken', 1]);
@@ -119,7 +138,10 @@ describe('exports of a batch', () => {
     assert.equal(finished.id, tiles.get(FINISHED)!.openeoJobId);
     assert.equal(finished.costs, tiles.get(FINISHED)!.costs);
 
-    const geo = JSON.parse(table.schema.metadata.get('geo') ?? 'null') as { primary_column: string; columns: Record<string, { encoding: string; geometry_types: string[] }> };
+    const geo = JSON.parse(table.schema.metadata.get('geo') ?? 'null') as {
+      primary_column: string;
+      columns: Record<string, { encoding: string; geometry_types: string[] }>;
+    };
     assert.equal(geo.primary_column, 'geometry');
     assert.deepEqual(geo.columns.geometry, { encoding: 'WKB', geometry_types: ['Polygon'] });
 
@@ -135,7 +157,10 @@ describe('exports of a batch', () => {
 
     const refused = await cli(h, ['export', BATCH, '--format', 'parquet']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /--out: a Parquet export is a binary file: give the file to write, e\.g\. --out jobs\.parquet/);
+    assert.match(
+      refused.stderr,
+      /--out: a Parquet export is a binary file: give the file to write, e\.g\. --out jobs\.parquet/,
+    );
     assert.equal(refused.stdout, '');
 
     const unknown = await cli(h, ['export', BATCH, '--format', 'xlsx']);
@@ -149,17 +174,31 @@ describe('exports of a batch', () => {
     assert.equal(readParquetTable(new Uint8Array(await readFile(file))).numRows, 6);
   });
 
-  it('is read by geopandas.read_parquet as a GeoDataFrame', { skip: PYTHON ? false : 'set OPENEO_TEMPORAL_TEST_PYTHON to a Python with geopandas' }, async () => {
-    const script = [
-      'import json, sys, geopandas',
-      'df = geopandas.read_parquet(sys.argv[1])',
-      'row = df[df.tile_id == sys.argv[2]].iloc[0]',
-      'print(json.dumps({"kind": type(df).__name__, "crs": str(df.crs), "rows": len(df), "status": row.status, "code": row.error_code, "geometry": row.geometry.__geo_interface__}))',
-    ].join('\n');
-    const { stdout } = await run(PYTHON!, ['-c', script, join(h.workDir, 'jobs.parquet'), FAILED]);
-    const seen = JSON.parse(stdout) as { kind: string; crs: string; rows: number; status: string; code: string; geometry: { coordinates: number[][][] } };
-    assert.deepEqual([seen.kind, seen.crs, seen.rows, seen.status, seen.code], ['GeoDataFrame', 'OGC:CRS84', 6, 'error', 'TileBroken']);
-    const outline = tiles.get(FAILED)!.geometry as { coordinates: number[][][] };
-    assert.deepEqual(seen.geometry.coordinates, outline.coordinates);
-  });
+  it(
+    'is read by geopandas.read_parquet as a GeoDataFrame',
+    { skip: PYTHON ? false : 'set OPENEO_TEMPORAL_TEST_PYTHON to a Python with geopandas' },
+    async () => {
+      const script = [
+        'import json, sys, geopandas',
+        'df = geopandas.read_parquet(sys.argv[1])',
+        'row = df[df.tile_id == sys.argv[2]].iloc[0]',
+        'print(json.dumps({"kind": type(df).__name__, "crs": str(df.crs), "rows": len(df), "status": row.status, "code": row.error_code, "geometry": row.geometry.__geo_interface__}))',
+      ].join('\n');
+      const { stdout } = await run(PYTHON!, ['-c', script, join(h.workDir, 'jobs.parquet'), FAILED]);
+      const seen = JSON.parse(stdout) as {
+        kind: string;
+        crs: string;
+        rows: number;
+        status: string;
+        code: string;
+        geometry: { coordinates: number[][][] };
+      };
+      assert.deepEqual(
+        [seen.kind, seen.crs, seen.rows, seen.status, seen.code],
+        ['GeoDataFrame', 'OGC:CRS84', 6, 'error', 'TileBroken'],
+      );
+      const outline = tiles.get(FAILED)!.geometry as { coordinates: number[][][] };
+      assert.deepEqual(seen.geometry.coordinates, outline.coordinates);
+    },
+  );
 });

@@ -24,26 +24,29 @@ describe('faults, timeouts and cancellation', () => {
   let medium: RunningEmulator;
   let sweep: RunningEmulator;
   before(async () => {
-    h = await startHarness({
-      maxRunningJobsPerUser: 20,
-      faults: {
-        jobs: {
-          rules: [
-            { titleContains: 'resubmit/E590000-N5660000 attempt 1', failFirst: 1 },
-            { titleContains: 'stuck/', stuckIn: 'queued' },
-            // Fails the first two jobs of this tile: a batch with maxAttempts 2 ends it as error.
-            { titleContains: 'retry-later/E595000-N5660000', failFirst: 2 },
-          ],
+    h = await startHarness(
+      {
+        maxRunningJobsPerUser: 20,
+        faults: {
+          jobs: {
+            rules: [
+              { titleContains: 'resubmit/E590000-N5660000 attempt 1', failFirst: 1 },
+              { titleContains: 'stuck/', stuckIn: 'queued' },
+              // Fails the first two jobs of this tile: a batch with maxAttempts 2 ends it as error.
+              { titleContains: 'retry-later/E595000-N5660000', failFirst: 2 },
+            ],
+          },
         },
       },
-    }, {
-      // A backend whose jobs run for a minute: long enough to time out or cancel them.
-      slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } },
-      // Jobs that outlast a create held up on the backend for a while.
-      medium: { jobDurations: { queuedMs: 50, runningMs: 10_000 } },
-      // Short jobs, and a listing held up for the sweep at the batch end.
-      sweep: { jobDurations: { queuedMs: 50, runningMs: 150 } },
-    });
+      {
+        // A backend whose jobs run for a minute: long enough to time out or cancel them.
+        slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 } },
+        // Jobs that outlast a create held up on the backend for a while.
+        medium: { jobDurations: { queuedMs: 50, runningMs: 10_000 } },
+        // Short jobs, and a listing held up for the sweep at the batch end.
+        sweep: { jobDurations: { queuedMs: 50, runningMs: 150 } },
+      },
+    );
     slow = h.backends.slow;
     medium = h.backends.medium;
     sweep = h.backends.sweep;
@@ -51,37 +54,52 @@ describe('faults, timeouts and cancellation', () => {
   });
   after(async () => h?.teardown());
 
-  it('resubmits a failed job and keeps the failed attempt\'s logs', async () => {
+  it("resubmits a failed job and keeps the failed attempt's logs", async () => {
     const { handle } = await h.client.start(h.spec({ batchId: 'resubmit', cols: 2, rows: 1 }));
     const summary = await handle.result();
     assert.equal(summary.counts.finished, 2);
     const record: TileRecord = await h.temporal.workflow.getHandle('resubmit/tile-E590000-N5660000').result();
     assert.equal(record.attempts, 2);
-    assert.deepEqual(jobsTitled(h.emulator, 'resubmit/E590000-N5660000').map((j) => [j.title, j.status]).sort(), [
-      ['resubmit/E590000-N5660000 attempt 1', 'error'],
-      ['resubmit/E590000-N5660000 attempt 2', 'finished'],
-    ]);
+    assert.deepEqual(
+      jobsTitled(h.emulator, 'resubmit/E590000-N5660000')
+        .map((j) => [j.title, j.status])
+        .sort(),
+      [
+        ['resubmit/E590000-N5660000 attempt 1', 'error'],
+        ['resubmit/E590000-N5660000 attempt 2', 'finished'],
+      ],
+    );
     const files = await readdir(join(h.workDir, 'output', 'resubmit', 'E590000-N5660000'));
     assert.ok(files.includes('error-logs.attempt-1.json'), files.join(', '));
     assert.ok(files.some((f) => f.endsWith('.tif')));
   });
 
   it('re-runs only the failed tiles of an ended batch with retry-failed, continuing their attempts', async () => {
-    const first = await (await h.client.start(h.spec({ batchId: 'retry-later', cols: 2, rows: 1, maxAttempts: 2 }))).handle.result();
+    const first = await (
+      await h.client.start(h.spec({ batchId: 'retry-later', cols: 2, rows: 1, maxAttempts: 2 }))
+    ).handle.result();
     assert.equal(first.counts.error, 1);
-    assert.deepEqual(first.failedTiles.map((t) => t.tileId), ['E595000-N5660000']);
+    assert.deepEqual(
+      first.failedTiles.map((t) => t.tileId),
+      ['E595000-N5660000'],
+    );
 
     const { handle, tiles } = await h.client.retryFailed('retry-later');
     assert.equal(tiles, 1);
     const second = await handle.result();
     assert.equal(second.totalTiles, 1);
     assert.equal(second.counts.finished, 1);
-    assert.deepEqual(jobsTitled(h.emulator, 'retry-later/').map((j) => j.title).sort(), [
-      'retry-later/E590000-N5660000 attempt 1',
-      'retry-later/E595000-N5660000 attempt 1',
-      'retry-later/E595000-N5660000 attempt 2',
-      'retry-later/E595000-N5660000 attempt 3',
-    ]);
+    assert.deepEqual(
+      jobsTitled(h.emulator, 'retry-later/')
+        .map((j) => j.title)
+        .sort(),
+      [
+        'retry-later/E590000-N5660000 attempt 1',
+        'retry-later/E595000-N5660000 attempt 1',
+        'retry-later/E595000-N5660000 attempt 2',
+        'retry-later/E595000-N5660000 attempt 3',
+      ],
+    );
     const record: TileRecord = await h.temporal.workflow.getHandle('retry-later/tile-E595000-N5660000').result();
     assert.equal(record.status, 'finished');
     await assert.rejects(h.client.retryFailed('retry-later'), /no failed tiles/);
@@ -99,14 +117,21 @@ describe('faults, timeouts and cancellation', () => {
     h.emulator.admin.resetStats();
     // The job is created, then the connection is reset before the client reads the answer.
     const saved = h.emulator.admin.faults();
-    h.emulator.admin.setFaults({ routes: [{ route: 'POST /jobs', onCalls: [1], fault: { type: 'reset-mid-body', bytes: 0 } }] });
+    h.emulator.admin.setFaults({
+      routes: [{ route: 'POST /jobs', onCalls: [1], fault: { type: 'reset-mid-body', bytes: 0 } }],
+    });
     try {
-      const summary = await (await h.client.start(h.spec({ batchId: 'lost-answer', cols: 1, rows: 1 }))).handle.result();
+      const summary = await (
+        await h.client.start(h.spec({ batchId: 'lost-answer', cols: 1, rows: 1 }))
+      ).handle.result();
       assert.equal(summary.counts.finished, 1);
       const stats = h.emulator.admin.stats();
       assert.equal(stats.faults.total, 1, 'the answer was lost once');
       // One listing is the batch end's look for duplicates; the others are the retry's.
-      assert.ok((stats.requests.byRoute['GET /openeo/1.2/jobs']?.['200'] ?? 0) >= 2, 'the retry looked for the job by its title');
+      assert.ok(
+        (stats.requests.byRoute['GET /openeo/1.2/jobs']?.['200'] ?? 0) >= 2,
+        'the retry looked for the job by its title',
+      );
       assert.deepEqual(stats.jobs.createdByTitle, { 'lost-answer/E590000-N5660000 attempt 1': 1 });
     } finally {
       h.emulator.admin.setFaults(saved);
@@ -128,7 +153,11 @@ describe('faults, timeouts and cancellation', () => {
     // The timed-out attempt, whose create answered last, must not start its job as well.
     assert.deepEqual(stats.requests.byRoute['POST /openeo/1.2/jobs/{job_id}/results'], { 202: 1 }, 'one job started');
     assert.equal(summary.duplicateJobsDeleted, 1);
-    assert.deepEqual(jobsTitled(medium, 'late-create/').map((j) => j.status), ['finished'], 'only the started job is left');
+    assert.deepEqual(
+      jobsTitled(medium, 'late-create/').map((j) => j.status),
+      ['finished'],
+      'only the started job is left',
+    );
   });
 
   it('shows the sweep for duplicates while it lasts, and a batch cancelled then ends cancelled', async () => {
@@ -145,29 +174,47 @@ describe('faults, timeouts and cancellation', () => {
       const metadata: { currentDetails?: string } = await handle.query('__temporal_workflow_metadata');
       assert.match(metadata.currentDetails ?? '', /looking for never-started duplicate jobs on sweep/);
       await handle.cancel();
-      await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError && /cancel/i.test(String(err.cause)), 'the batch ends cancelled');
+      await assert.rejects(
+        handle.result(),
+        (err: unknown) => err instanceof WorkflowFailedError && /cancel/i.test(String(err.cause)),
+        'the batch ends cancelled',
+      );
     } finally {
       sweep.admin.setFaults({});
     }
   });
 
   it('cancels a job stuck in the queue past maxQueuedSeconds, and fails the tile after its attempts', async () => {
-    const { handle } = await h.client.start(h.spec({ batchId: 'stuck', cols: 1, rows: 1, maxAttempts: 2, timeouts: { maxQueuedSeconds: 0.5 } }));
+    const { handle } = await h.client.start(
+      h.spec({ batchId: 'stuck', cols: 1, rows: 1, maxAttempts: 2, timeouts: { maxQueuedSeconds: 0.5 } }),
+    );
     const summary = await handle.result();
     assert.equal(summary.counts.error, 1);
     assert.equal(summary.failedTiles[0].error.code, 'JobQueuedTooLong');
     const jobs = jobsTitled(h.emulator, 'stuck/');
     assert.equal(jobs.length, 2, 'one job per attempt');
-    assert.ok(jobs.every((j) => j.status === 'created'), `cancelled out of the queue: ${jobs.map((j) => j.status)}`);
+    assert.ok(
+      jobs.every((j) => j.status === 'created'),
+      `cancelled out of the queue: ${jobs.map((j) => j.status)}`,
+    );
   });
 
   it('cancels a job running past cancelRunningJobAfterSeconds', async () => {
-    const spec = h.spec({ batchId: 'too-long', cols: 1, rows: 1, maxAttempts: 1, timeouts: { cancelRunningJobAfterSeconds: 1 } });
+    const spec = h.spec({
+      batchId: 'too-long',
+      cols: 1,
+      rows: 1,
+      maxAttempts: 1,
+      timeouts: { cancelRunningJobAfterSeconds: 1 },
+    });
     spec.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
     const { handle } = await h.client.start(spec);
     const summary = await handle.result();
     assert.equal(summary.failedTiles[0].error.code, 'JobRanTooLong');
-    assert.deepEqual(jobsTitled(slow, 'too-long/').map((j) => j.status), ['canceled']);
+    assert.deepEqual(
+      jobsTitled(slow, 'too-long/').map((j) => j.status),
+      ['canceled'],
+    );
   });
 
   it('cancelling a batch cancels every running tile, leaves no job running on the backend, and deletes the jobs lined up', async () => {
@@ -176,7 +223,10 @@ describe('faults, timeouts and cancellation', () => {
     const { handle } = await h.client.start(spec);
     const deadline = Date.now() + 20_000;
     // Three jobs run; the other three tiles are lined up behind them, their jobs created.
-    while (jobsTitled(slow, 'cancel-me/').filter((j) => j.status === 'running').length < 3 || jobsTitled(slow, 'cancel-me/').length < 6) {
+    while (
+      jobsTitled(slow, 'cancel-me/').filter((j) => j.status === 'running').length < 3 ||
+      jobsTitled(slow, 'cancel-me/').length < 6
+    ) {
       assert.ok(Date.now() < deadline, 'three jobs running, three lined up');
       await sleep(100);
     }
@@ -184,9 +234,16 @@ describe('faults, timeouts and cancellation', () => {
     await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
     // The lined-up tiles withdrew their jobs (never started) before they reported their end.
     const jobs = jobsTitled(slow, 'cancel-me/');
-    assert.deepEqual(jobs.map((j) => j.status), ['canceled', 'canceled', 'canceled'], 'the three running jobs cancelled, no other job left');
+    assert.deepEqual(
+      jobs.map((j) => j.status),
+      ['canceled', 'canceled', 'canceled'],
+      'the three running jobs cancelled, no other job left',
+    );
     const tiles = await h.client.tiles('cancel-me');
-    assert.deepEqual(tiles.map((t) => t.status), Array(6).fill('canceled'));
+    assert.deepEqual(
+      tiles.map((t) => t.status),
+      Array(6).fill('canceled'),
+    );
   });
 
   it('cancelling also reaches tiles started by an earlier run of the batch', async () => {
@@ -211,19 +268,37 @@ describe('faults, timeouts and cancellation', () => {
     }
     await h.client.cancel('cancel-after-can');
     await assert.rejects(handle.result());
-    assert.deepEqual(jobsTitled(slow, 'cancel-after-can/').map((j) => j.status), ['canceled', 'canceled']);
+    assert.deepEqual(
+      jobsTitled(slow, 'cancel-after-can/').map((j) => j.status),
+      ['canceled', 'canceled'],
+    );
   });
 
   it('fetches fresh links when a signed result link has expired', async () => {
     h.emulator.admin.resetStats();
     const saved = h.emulator.admin.faults();
-    h.emulator.admin.setFaults({ ...saved, routes: [{ route: 'GET /jobs/{job_id}/results/assets/{asset_key}', onCalls: [1], fault: { type: 'status', status: 410, code: 'ResultLinkExpired' } }] });
+    h.emulator.admin.setFaults({
+      ...saved,
+      routes: [
+        {
+          route: 'GET /jobs/{job_id}/results/assets/{asset_key}',
+          onCalls: [1],
+          fault: { type: 'status', status: 410, code: 'ResultLinkExpired' },
+        },
+      ],
+    });
     try {
-      const summary = await (await h.client.start(h.spec({ batchId: 'expired-link', cols: 1, rows: 1 }))).handle.result();
+      const summary = await (
+        await h.client.start(h.spec({ batchId: 'expired-link', cols: 1, rows: 1 }))
+      ).handle.result();
       assert.equal(summary.counts.finished, 1);
       const byRoute = h.emulator.admin.stats().requests.byRoute;
       assert.equal(byRoute['GET /openeo/1.2/jobs/{job_id}/results/assets/{asset_key}']?.['410'], 1);
-      assert.equal(byRoute['GET /openeo/1.2/jobs/{job_id}/results']?.['200'], 2, 'the results document was fetched again for a fresh link');
+      assert.equal(
+        byRoute['GET /openeo/1.2/jobs/{job_id}/results']?.['200'],
+        2,
+        'the results document was fetched again for a fresh link',
+      );
     } finally {
       h.emulator.admin.setFaults(saved);
     }
@@ -232,11 +307,21 @@ describe('faults, timeouts and cancellation', () => {
   it('refuses a backend it cannot reach, naming it, before any job exists', async () => {
     const spec = h.spec({ batchId: 'unreachable' });
     spec.backends = [{ name: 'emulator', url: 'http://127.0.0.1:9', parallelJobs: 1 }];
-    await h.startWorker({ taskQueue: `${h.taskQueue}-unreachable`, credentials: { emulator: { url: 'http://127.0.0.1:9', auth: { type: 'basic', ...EMULATOR_USER } } } });
-    const handle = await h.temporal.workflow.start('batchWorkflow', { taskQueue: `${h.taskQueue}-unreachable`, workflowId: 'unreachable', args: [spec] });
+    await h.startWorker({
+      taskQueue: `${h.taskQueue}-unreachable`,
+      credentials: { emulator: { url: 'http://127.0.0.1:9', auth: { type: 'basic', ...EMULATOR_USER } } },
+    });
+    const handle = await h.temporal.workflow.start('batchWorkflow', {
+      taskQueue: `${h.taskQueue}-unreachable`,
+      workflowId: 'unreachable',
+      args: [spec],
+    });
     await assert.rejects(handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
-      assert.match(String(err.cause?.message), /backends\[0\]\.url: cannot connect to backend "emulator" at http:\/\/127\.0\.0\.1:9/);
+      assert.match(
+        String(err.cause?.message),
+        /backends\[0\]\.url: cannot connect to backend "emulator" at http:\/\/127\.0\.0\.1:9/,
+      );
       return true;
     });
   });

@@ -22,22 +22,49 @@ import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 /** A square tile near Antwerp, `i` tiles east of the first, with its properties. */
 function feature(id: string, i: number, properties: Record<string, unknown>) {
   const [w, s] = [4.3 + i * 0.05, 51.2];
-  return { type: 'Feature' as const, id, properties, geometry: { type: 'Polygon', coordinates: [[[w, s], [w + 0.05, s], [w + 0.05, s + 0.05], [w, s + 0.05], [w, s]]] } };
+  return {
+    type: 'Feature' as const,
+    id,
+    properties,
+    geometry: {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [w, s],
+          [w + 0.05, s],
+          [w + 0.05, s + 0.05],
+          [w, s + 0.05],
+          [w, s],
+        ],
+      ],
+    },
+  };
 }
 
 /** Throws for the tile whose property `broken` is set; an S2 job otherwise. */
 const flaky: JobFactory = (tile, { helpers }) => {
   if (tile.properties.broken) throw new Error(`no scene list for ${tile.id}`);
-  return { processGraph: helpers.loadCollection({ collection: 'SENTINEL2_L2A', bands: ['B04'], temporalExtent: ['2024-06-01', '2024-07-01'] }) };
+  return {
+    processGraph: helpers.loadCollection({
+      collection: 'SENTINEL2_L2A',
+      bands: ['B04'],
+      temporalExtent: ['2024-06-01', '2024-07-01'],
+    }),
+  };
 };
 
 describe('job factories and post-processors', () => {
   let h: Harness;
   let flagFile: string;
   let token: string;
-  const tileRecord = (batchId: string, tileId: string): Promise<TileRecord> => h.temporal.workflow.getHandle(`${batchId}/tile-${tileId}`).result();
+  const tileRecord = (batchId: string, tileId: string): Promise<TileRecord> =>
+    h.temporal.workflow.getHandle(`${batchId}/tile-${tileId}`).result();
   const jobsOf = (batchId: string) => h.emulator.admin.jobs().filter((j) => j.title?.includes(`${batchId}/`));
-  const spec = (batchId: string, features: ReturnType<typeof feature>[], extra: Partial<BatchSpecInput>): BatchSpecInput => ({
+  const spec = (
+    batchId: string,
+    features: ReturnType<typeof feature>[],
+    extra: Partial<BatchSpecInput>,
+  ): BatchSpecInput => ({
     ...h.spec({ batchId }),
     tiles: { type: 'FeatureCollection', features },
     ...extra,
@@ -58,9 +85,20 @@ describe('job factories and post-processors', () => {
   after(async () => h?.teardown());
 
   it('builds a Sentinel-1 or Sentinel-2 job per tile, skips a tile with its reason, and post-processes with statistics', async () => {
-    const features = [feature('coast', 0, { sensor: 'S1' }), feature('fields', 1, { sensor: 'S2' }), feature('sea', 2, { sensor: 'none' })];
+    const features = [
+      feature('coast', 0, { sensor: 'S1' }),
+      feature('fields', 1, { sensor: 'S2' }),
+      feature('sea', 2, { sensor: 'none' }),
+    ];
     // No process of its own: the factory builds every job.
-    const { handle } = await h.client.start(spec('s1s2', features, { process: undefined, jobFactory: 's1s2', postprocess: 'stats', jobOptions: { 'driver-memory': '2g' } }));
+    const { handle } = await h.client.start(
+      spec('s1s2', features, {
+        process: undefined,
+        jobFactory: 's1s2',
+        postprocess: 'stats',
+        jobOptions: { 'driver-memory': '2g' },
+      }),
+    );
     const summary = await handle.result();
     assert.deepEqual([summary.counts.postprocessed, summary.counts.skipped, summary.counts.error], [2, 1, 0]);
 
@@ -70,13 +108,29 @@ describe('job factories and post-processors', () => {
     const s2 = jobs.find((j) => j.title?.endsWith('s1s2/fields attempt 1'))!;
     assert.equal(s1.title, 'S1 backscatter coast — s1s2/coast attempt 1');
     // The factory's job options over the batch's.
-    assert.deepEqual([s1.options['executor-memory'], s1.options['driver-memory'], s2.options['executor-memory'], s2.options['driver-memory']], ['4g', '2g', undefined, '2g']);
-    const graphOf = async (id: string) => (await api(h.emulator, `/jobs/${id}`, { token })).body.process.process_graph as Record<string, { process_id: string; arguments: Record<string, unknown> }>;
+    assert.deepEqual(
+      [
+        s1.options['executor-memory'],
+        s1.options['driver-memory'],
+        s2.options['executor-memory'],
+        s2.options['driver-memory'],
+      ],
+      ['4g', '2g', undefined, '2g'],
+    );
+    const graphOf = async (id: string) =>
+      (await api(h.emulator, `/jobs/${id}`, { token })).body.process.process_graph as Record<
+        string,
+        { process_id: string; arguments: Record<string, unknown> }
+      >;
     const s1Graph = await graphOf(s1.id);
     assert.equal(s1Graph.load1.arguments.id, 'SENTINEL1_GRD');
     assert.ok(Object.values(s1Graph).some((n) => n.process_id === 'sar_backscatter'));
     // As a real backend listing SENTINEL1_GRD would, the emulator knows sar_backscatter and its arguments.
-    const validation = await api(h.emulator, '/validation', { method: 'POST', token, body: { process_graph: s1Graph } });
+    const validation = await api(h.emulator, '/validation', {
+      method: 'POST',
+      token,
+      body: { process_graph: s1Graph },
+    });
     assert.deepEqual(validation.body.errors, [], validation.text);
     assert.equal((await graphOf(s2.id)).load1.arguments.id, 'SENTINEL2_L2A');
 
@@ -88,7 +142,10 @@ describe('job factories and post-processors', () => {
     const coast = await tileRecord('s1s2', 'coast');
     assert.equal(coast.status, 'postprocessed');
     assert.ok(coast.files?.includes('stats.json'), String(coast.files));
-    const stats = JSON.parse(await readFile(join(coast.outputDir!, 'stats.json'), 'utf8')) as Record<string, BandStatistics[]>;
+    const stats = JSON.parse(await readFile(join(coast.outputDir!, 'stats.json'), 'utf8')) as Record<
+      string,
+      BandStatistics[]
+    >;
     const [tif, bands] = Object.entries(stats)[0];
     assert.match(tif, /\.tif$/);
     assert.equal(bands.length, 2, 'one entry per band: VV and VH');
@@ -99,7 +156,9 @@ describe('job factories and post-processors', () => {
     assert.deepEqual(coast.postprocessResult, stats, 'the small result is kept in the record');
 
     // The statistics join the tile's STAC item, beside its results.
-    const item = JSON.parse(await readFile(join(h.spec().outputDir as string, 's1s2', 'items', 'coast.json'), 'utf8')) as { assets: Record<string, Record<string, unknown>> };
+    const item = JSON.parse(
+      await readFile(join(h.spec().outputDir as string, 's1s2', 'items', 'coast.json'), 'utf8'),
+    ) as { assets: Record<string, Record<string, unknown>> };
     const asset = item.assets['stats.json'];
     assert.ok(asset, `assets: ${Object.keys(item.assets).join(', ')}`);
     assert.equal(asset.href, '../coast/stats.json');
@@ -115,8 +174,14 @@ describe('job factories and post-processors', () => {
     assert.deepEqual([summary.counts.finished, summary.counts.error], [1, 1]);
     assert.equal(summary.failedTiles[0].tileId, 'bad');
     assert.equal(summary.failedTiles[0].error.code, 'JobFactoryFailed');
-    assert.match(summary.failedTiles[0].error.message, /job factory "flaky" for tile "bad" failed: no scene list for bad/);
-    assert.deepEqual(jobsOf('flaky').map((j) => j.title), ['flaky/good attempt 1']);
+    assert.match(
+      summary.failedTiles[0].error.message,
+      /job factory "flaky" for tile "bad" failed: no scene list for bad/,
+    );
+    assert.deepEqual(
+      jobsOf('flaky').map((j) => j.title),
+      ['flaky/good attempt 1'],
+    );
   });
 
   it('refuses a spec naming a factory no worker registered, before any job', async () => {
@@ -124,7 +189,10 @@ describe('job factories and post-processors', () => {
     const { handle } = await h.client.start(spec('unknown-factory', [feature('a', 0, {})], { jobFactory: 's1s3' }));
     await assert.rejects(handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
-      assert.match(String(err.cause?.message), /jobFactory: no job factory "s1s3" is registered on the worker \(registered: "s1s2", "flaky"\)/);
+      assert.match(
+        String(err.cause?.message),
+        /jobFactory: no job factory "s1s3" is registered on the worker \(registered: "s1s2", "flaky"\)/,
+      );
       return true;
     });
     assert.equal(h.emulator.admin.jobs().length, before, 'no openEO job was created');
@@ -154,12 +222,22 @@ describe('job factories and post-processors', () => {
     assert.equal(record.openeoJobId, failed.openeoJobId);
     assert.deepEqual(record.postprocessResult, { files: failed.files!.length });
     assert.ok(record.files!.includes('picky.txt') && record.files!.includes(tif));
-    const item = JSON.parse(await readFile(join(h.spec().outputDir as string, 'picky', 'items', 'p1.json'), 'utf8')) as { assets: Record<string, { type?: string }> };
+    const item = JSON.parse(
+      await readFile(join(h.spec().outputDir as string, 'picky', 'items', 'p1.json'), 'utf8'),
+    ) as { assets: Record<string, { type?: string }> };
     assert.equal(item.assets['picky.txt']?.type, 'text/plain', 'a re-run adds its files to the item too');
     assert.equal(jobsOf('picky').length, jobsBefore, 'no new openEO job');
     // The map and the exports read the tile's new record.
     const listing = async () => JSON.stringify((await h.client.tiles('picky')).map((t) => [t.tileId, t.status]).sort());
-    await eventually(async () => (await listing()) === JSON.stringify([['p1', 'postprocessed'], ['p2', 'error']]), 'the listing shows p1 postprocessed');
+    await eventually(
+      async () =>
+        (await listing()) ===
+        JSON.stringify([
+          ['p1', 'postprocessed'],
+          ['p2', 'error'],
+        ]),
+      'the listing shows p1 postprocessed',
+    );
 
     // The default picks the tiles whose post-processing failed: p2.
     const rest = await h.client.postprocess('picky');

@@ -13,7 +13,13 @@ import { unstartedTwins } from '../../activities/duplicate-jobs';
 import { createOrRecover, jobsTitled } from '../../activities/job-requests';
 import type { RunningEmulator } from '../../src/tools/emulator';
 import { seededRandom } from '../../src/tools/emulator/failure';
-import { ACTIVE_STATUSES, JobStore, type JobRecord, type JobStatus, type ListingOrder } from '../../src/tools/emulator/jobs';
+import {
+  ACTIVE_STATUSES,
+  JobStore,
+  type JobRecord,
+  type JobStatus,
+  type ListingOrder,
+} from '../../src/tools/emulator/jobs';
 import { JobLog } from '../../src/tools/emulator/logs';
 import type { ProcessGraph } from '../../src/tools/emulator/process-graph';
 import { withEmulator } from '../support/emulator-api';
@@ -41,9 +47,18 @@ function newJob(store: JobStore, owner: string, title: string): JobRecord {
 }
 
 /** The page a full scan gives: what the store's index must agree with. */
-function scannedPage(jobs: JobRecord[], owner: string, order: ListingOrder, after: number | undefined, limit: number | undefined) {
-  const own = jobs.filter((job) => job.owner === owner).sort((a, b) => (order === 'newest-first' ? b.seq - a.seq : a.seq - b.seq));
-  const rest = after === undefined ? own : own.filter((job) => (order === 'newest-first' ? job.seq < after : job.seq > after));
+function scannedPage(
+  jobs: JobRecord[],
+  owner: string,
+  order: ListingOrder,
+  after: number | undefined,
+  limit: number | undefined,
+) {
+  const own = jobs
+    .filter((job) => job.owner === owner)
+    .sort((a, b) => (order === 'newest-first' ? b.seq - a.seq : a.seq - b.seq));
+  const rest =
+    after === undefined ? own : own.filter((job) => (order === 'newest-first' ? job.seq < after : job.seq > after));
   const page = limit === undefined ? rest : rest.slice(0, limit);
   return { ids: page.map((job) => job.id), more: page.length < rest.length };
 }
@@ -66,7 +81,11 @@ function assertAgreesWithScan(store: JobStore, jobs: JobRecord[], random: () => 
       for (const after of cursors) {
         for (const limit of [undefined, 1, 7, 1000]) {
           const page = store.page(owner, order, after, limit);
-          assert.deepEqual({ ids: page.jobs.map((job) => job.id), more: page.more }, scannedPage(jobs, owner, order, after, limit), `${owner} ${order} after ${after} limit ${limit}`);
+          assert.deepEqual(
+            { ids: page.jobs.map((job) => job.id), more: page.more },
+            scannedPage(jobs, owner, order, after, limit),
+            `${owner} ${order} after ${after} limit ${limit}`,
+          );
         }
       }
     }
@@ -81,7 +100,8 @@ describe('job listing: the emulator store', () => {
     for (let step = 0; step < 400; step++) {
       const roll = random();
       if (roll < 0.5 || jobs.length === 0) jobs.push(newJob(store, OWNERS[Math.floor(random() * 2)], `job-${step}`));
-      else if (roll < 0.85) store.setStatus(jobs[Math.floor(random() * jobs.length)], STATUSES[Math.floor(random() * STATUSES.length)]);
+      else if (roll < 0.85)
+        store.setStatus(jobs[Math.floor(random() * jobs.length)], STATUSES[Math.floor(random() * STATUSES.length)]);
       else {
         const [gone] = jobs.splice(Math.floor(random() * jobs.length), 1);
         store.delete(gone);
@@ -99,7 +119,10 @@ describe('job listing: the emulator store', () => {
     restored.restore(shuffled[0]);
     assertAgreesWithScan(restored, jobs, random);
     const next = newJob(restored, 'ana', 'after-restore');
-    assert.ok(jobs.every((job) => job.seq < next.seq), 'a job created after a restore is numbered after every restored job');
+    assert.ok(
+      jobs.every((job) => job.seq < next.seq),
+      'a job created after a restore is numbered after every restored job',
+    );
   });
 });
 
@@ -111,10 +134,19 @@ async function connect(emulator: RunningEmulator): Promise<Connection> {
 
 /** `GET /jobs` requests the emulator answered so far. */
 function listings(emulator: RunningEmulator): number {
-  return Object.values(emulator.admin.stats().requests.byRoute['GET /openeo/1.2/jobs'] ?? {}).reduce((sum, n) => sum + n, 0);
+  return Object.values(emulator.admin.stats().requests.byRoute['GET /openeo/1.2/jobs'] ?? {}).reduce(
+    (sum, n) => sum + n,
+    0,
+  );
 }
 
-const PROCESS = { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null }, result: true } };
+const PROCESS = {
+  load: {
+    process_id: 'load_collection',
+    arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null },
+    result: true,
+  },
+};
 
 /**
  * 500 jobs titled `t-0` … `t-499`, with a pause after `t-399`; answers the time in that pause
@@ -129,7 +161,11 @@ async function createJobs(emulator: RunningEmulator): Promise<number> {
       between = Date.now();
       await sleep(20);
     }
-    await createOrRecover(connection, { backend: { name: 'emulator', url: emulator.url }, jobTitle: `t-${i}`, processGraph: PROCESS });
+    await createOrRecover(connection, {
+      backend: { name: 'emulator', url: emulator.url },
+      jobTitle: `t-${i}`,
+      processGraph: PROCESS,
+    });
   }
   return between;
 }
@@ -143,7 +179,11 @@ describe('job listing: a job found again by its title', () => {
       let before = listings(emulator);
       const recent = await jobsTitled(connection, 't-440', between);
       assert.equal(recent.length, 1);
-      assert.equal(listings(emulator) - before, 1, 'the first page (t-499 … t-300) already reaches a job older than the bound');
+      assert.equal(
+        listings(emulator) - before,
+        1,
+        'the first page (t-499 … t-300) already reaches a job older than the bound',
+      );
 
       before = listings(emulator);
       const old = await jobsTitled(connection, 't-3');
@@ -172,16 +212,28 @@ describe('job listing: a job found again by its title', () => {
       await sleep(5);
       await createOrRecover(connection, { backend, jobTitle: 'other', processGraph: PROCESS });
       // A retry whose earlier try's job exists finds it instead of creating another.
-      const again = await createOrRecover(connection, { backend, jobTitle: 'twice', processGraph: PROCESS }, { firstTry: since });
+      const again = await createOrRecover(
+        connection,
+        { backend, jobTitle: 'twice', processGraph: PROCESS },
+        { firstTry: since },
+      );
       assert.equal(again.id, first.id);
-      assert.deepEqual((await jobsTitled(connection, 'twice', since)).map((job) => job.id), [first.id]);
+      assert.deepEqual(
+        (await jobsTitled(connection, 'twice', since)).map((job) => job.id),
+        [first.id],
+      );
       assert.equal(emulator.admin.jobs().length, 2);
     });
   });
 });
 
 describe('job listing: never-started twins at a batch end', () => {
-  const job = (id: string, title: string | null, status: JobStatus, created: string) => ({ id, title, status, created });
+  const job = (id: string, title: string | null, status: JobStatus, created: string) => ({
+    id,
+    title,
+    status,
+    created,
+  });
 
   it('picks the never-started jobs after the oldest of each of the batch titles that has several', () => {
     const jobs = [
@@ -201,19 +253,38 @@ describe('job listing: never-started twins at a batch end', () => {
       job('users-own-2', 'b1/T1 notes', 'created', '2026-01-01T10:00:01Z'),
       job('untitled', null, 'created', '2026-01-01T10:00:00Z'),
     ];
-    assert.deepEqual(unstartedTwins(jobs, 'b1').map((j) => j.id).sort(), ['factory-late', 'late']);
+    assert.deepEqual(
+      unstartedTwins(jobs, 'b1')
+        .map((j) => j.id)
+        .sort(),
+      ['factory-late', 'late'],
+    );
   });
 
   it('of twins created in the same instant, keeps the smaller id in either listing order', () => {
     const a = job('j-0a', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00.000Z');
     const b = job('j-0b', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00.000Z');
-    for (const listing of [[a, b], [b, a]]) assert.deepEqual(unstartedTwins(listing, 'b1').map((j) => j.id), ['j-0b']);
+    for (const listing of [
+      [a, b],
+      [b, a],
+    ])
+      assert.deepEqual(
+        unstartedTwins(listing, 'b1').map((j) => j.id),
+        ['j-0b'],
+      );
   });
 
   it('orders creation times as instants, not as text', () => {
     // A backend that writes whole seconds without fractions: 10:00:00Z is before 10:00:00.500Z.
     const whole = job('whole-second', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00Z');
     const later = job('later', 'b1/T1 attempt 1', 'created', '2026-01-01T10:00:00.500Z');
-    for (const listing of [[whole, later], [later, whole]]) assert.deepEqual(unstartedTwins(listing, 'b1').map((j) => j.id), ['later']);
+    for (const listing of [
+      [whole, later],
+      [later, whole],
+    ])
+      assert.deepEqual(
+        unstartedTwins(listing, 'b1').map((j) => j.id),
+        ['later'],
+      );
   });
 });

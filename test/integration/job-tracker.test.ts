@@ -105,9 +105,21 @@ describe('the job tracker on the emulator', () => {
     return { backend, jobId };
   }
 
-  const count = (route: string) => Object.values(emulator.admin.stats().requests.byRoute[route] ?? {}).reduce((a, b) => a + b, 0);
-  const tracker = (options: ConstructorParameters<typeof JobTracker>[1] = {}) => new JobTracker(trackerLookups(connections), options);
-  const follow = (t: JobTracker, sink: Recorder, job: JobRef, extra: { knownStatus?: OpenEOJobStatus; initialIntervalMs?: number; maxIntervalMs?: number; history?: PollObservation[] } = {}) => {
+  const count = (route: string) =>
+    Object.values(emulator.admin.stats().requests.byRoute[route] ?? {}).reduce((a, b) => a + b, 0);
+  const tracker = (options: ConstructorParameters<typeof JobTracker>[1] = {}) =>
+    new JobTracker(trackerLookups(connections), options);
+  const follow = (
+    t: JobTracker,
+    sink: Recorder,
+    job: JobRef,
+    extra: {
+      knownStatus?: OpenEOJobStatus;
+      initialIntervalMs?: number;
+      maxIntervalMs?: number;
+      history?: PollObservation[];
+    } = {},
+  ) => {
     const taskToken = newToken();
     t.follow(sink, {
       taskToken,
@@ -141,7 +153,10 @@ describe('the job tracker on the emulator', () => {
     const ended = new EndedJobDescriptions<JobDescription>();
     const t = new JobTracker(trackerLookups(connections, ended));
     const outcomes = await Promise.all(jobs.map((job) => follow(t, sink, job)));
-    assert.deepEqual(outcomes.map((o) => o.result?.status), ['finished', 'finished', 'finished', 'finished']);
+    assert.deepEqual(
+      outcomes.map((o) => o.result?.status),
+      ['finished', 'finished', 'finished', 'finished'],
+    );
     const [listings, singles] = [count(LIST_ROUTE), count(STATUS_ROUTE)];
     assert.ok(listings >= 1, 'the looks before the ends read the jobs with a listing');
     // A look aimed at an end reads that job alone: one request, as a listing would be, and its
@@ -150,7 +165,10 @@ describe('the job tracker on the emulator', () => {
     // Every download reads a description unless the tracker kept the one its last look read.
     const kept = jobs.filter((job) => ended.take(backend, job.jobId)?.status === 'finished').length;
     const requests = listings + singles + (jobs.length - kept);
-    assert.ok(requests <= 2 * jobs.length, `${requests} requests for ${jobs.length} jobs: ${listings} listings, ${singles} alone, ${jobs.length - kept} descriptions`);
+    assert.ok(
+      requests <= 2 * jobs.length,
+      `${requests} requests for ${jobs.length} jobs: ${listings} listings, ${singles} alone, ${jobs.length - kept} descriptions`,
+    );
     assert.equal(t.following, 0, 'nothing is followed once every wait is completed');
   });
 
@@ -172,7 +190,11 @@ describe('the job tracker on the emulator', () => {
     const runningSince = Date.now();
     await sleep(900);
     // What the first attempt saw before its worker died: the job's real, linear progress.
-    const history: PollObservation[] = [100, 400, 700].map((ms) => ({ at: runningSince + ms, status: 'running', progress: (ms / RUNNING_MS) * 100 }));
+    const history: PollObservation[] = [100, 400, 700].map((ms) => ({
+      at: runningSince + ms,
+      status: 'running',
+      progress: (ms / RUNNING_MS) * 100,
+    }));
     emulator.admin.resetStats();
     const outcome = await follow(tracker(), new Recorder(), job, { history });
     assert.equal(outcome.result?.status, 'finished');
@@ -191,8 +213,8 @@ describe('the job tracker on the emulator', () => {
     const second = follow(t, next, job);
     // Its first heartbeat carries the observation the previous wait made.
     const carried = () => next.heartbeats.some((h) => observationsFrom(h.details).some((o) => o.at < secondFrom));
-    for (const deadline = Date.now() + 5000; Date.now() < deadline && !carried(); ) await sleep(100);
-    assert.ok(carried(), 'the second wait heartbeats the first wait\'s observation');
+    for (const deadline = Date.now() + 5000; Date.now() < deadline && !carried();) await sleep(100);
+    assert.ok(carried(), "the second wait heartbeats the first wait's observation");
     assert.equal((await second).result?.status, 'finished');
   });
 
@@ -200,7 +222,10 @@ describe('the job tracker on the emulator', () => {
     const job = await runningJob('reported-late');
     const t0 = Date.now();
     // The job is in fact still running: the tracker trusts the backend, not the old details.
-    const outcome = await follow(tracker(), new Recorder(), job, { initialIntervalMs: 2000, history: [{ at: t0, status: 'finished', progress: 100 }] });
+    const outcome = await follow(tracker(), new Recorder(), job, {
+      initialIntervalMs: 2000,
+      history: [{ at: t0, status: 'finished', progress: 100 }],
+    });
     assert.equal(outcome.result?.status, 'finished');
     const firstLook = statusTimes.find((r) => r.jobId === job.jobId && r.at >= t0);
     assert.ok(firstLook && firstLook.at - t0 < 1000, 'the first look comes without the initial wait');
@@ -226,6 +251,15 @@ describe('the job tracker on the emulator', () => {
 
   it('ignores heartbeat details it did not write', () => {
     assert.deepEqual(observationsFrom({ status: 'running', progress: 50 }), []);
-    assert.deepEqual(observationsFrom({ observations: [{ at: 2, status: 'running' }, { at: 1, status: 'running' }] }), [], 'times out of order');
+    assert.deepEqual(
+      observationsFrom({
+        observations: [
+          { at: 2, status: 'running' },
+          { at: 1, status: 'running' },
+        ],
+      }),
+      [],
+      'times out of order',
+    );
   });
 });

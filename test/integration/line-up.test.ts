@@ -27,7 +27,9 @@ interface HandOverSeen {
   gotWord: boolean;
 }
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Harness['temporal']['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+type HistoryEvent = NonNullable<
+  Awaited<ReturnType<ReturnType<Harness['temporal']['workflow']['getHandle']>['fetchHistory']>>['events']
+>[number];
 
 /** The activity's result, as the default data converter wrote it (JSON). */
 function resultOf(event: HistoryEvent): unknown {
@@ -37,18 +39,27 @@ function resultOf(event: HistoryEvent): unknown {
 
 /** Tile ids of a `cols × rows` spec of the harness: 5 km tiles from E590000, N5660000. */
 function tileIds(cols: number, rows: number): string[] {
-  return Array.from({ length: cols * rows }, (_, i) => `E${590000 + 5000 * (i % cols)}-N${5660000 + 5000 * Math.floor(i / cols)}`);
+  return Array.from(
+    { length: cols * rows },
+    (_, i) => `E${590000 + 5000 * (i % cols)}-N${5660000 + 5000 * Math.floor(i / cols)}`,
+  );
 }
 
 async function handOvers(h: Harness, batchId: string, tileIds: string[]): Promise<HandOverSeen[]> {
   const seen: HandOverSeen[] = [];
   for (const tileId of tileIds) {
     const events = (await h.temporal.workflow.getHandle(tileWorkflowId(batchId, tileId)).fetchHistory()).events ?? [];
-    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startJobAfter');
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startJobAfter',
+    );
     if (!scheduled) continue;
-    const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+    const completed = events.find(
+      (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled.eventId),
+    );
     const answer = completed ? (resultOf(completed) as { started: boolean; reason?: string }) : undefined;
-    const calledOff = events.some((e) => String(e.activityTaskCanceledEventAttributes?.scheduledEventId) === String(scheduled.eventId));
+    const calledOff = events.some(
+      (e) => String(e.activityTaskCanceledEventAttributes?.scheduledEventId) === String(scheduled.eventId),
+    );
     const gotWord = events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'slotGiven');
     seen.push({ tileId, started: answer?.started, reason: answer?.reason, calledOff, gotWord });
   }
@@ -85,12 +96,21 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
     // Every tile but the first two starts lined up, and (nothing failing) its job is started for it.
     assert.equal(seen.length, 6, `tiles lined up: ${JSON.stringify(seen)}`);
     const handedOver = seen.filter((s) => s.started === true);
-    assert.ok(handedOver.length >= 4, `jobs started by the worker that saw the job ahead finish: ${JSON.stringify(seen)}`);
+    assert.ok(
+      handedOver.length >= 4,
+      `jobs started by the worker that saw the job ahead finish: ${JSON.stringify(seen)}`,
+    );
   });
 
   it('keeps a lined-up tile waiting while the failed job ahead is resubmitted in its slot', async () => {
     h.emulator.admin.resetStats();
-    const spec = h.spec({ batchId: 'line-up-failing', cols: 3, rows: 1, maxAttempts: 2, scheduling: { lineUpJobs: true } });
+    const spec = h.spec({
+      batchId: 'line-up-failing',
+      cols: 3,
+      rows: 1,
+      maxAttempts: 2,
+      scheduling: { lineUpJobs: true },
+    });
     const { handle } = await h.client.start(spec);
     const summary = await handle.result();
 
@@ -104,13 +124,16 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
     assert.equal(seen.length, 1, 'the third tile lines up behind the first');
     assert.equal(seen[0].started, false);
     assert.match(seen[0].reason ?? '', /ended error/);
-    assert.equal(seen[0].gotWord, true, 'it started its job on its window\'s word');
+    assert.equal(seen[0].gotWord, true, "it started its job on its window's word");
   });
 
   it('moves a tile lined up behind a stuck job to the slot another tile left, and starts its job there', async () => {
     const saved = h.emulator.admin.faults();
     const stuck = 'line-up-stuck/E590000-N5660000';
-    h.emulator.admin.setFaults({ ...saved, jobs: { ...saved.jobs, rules: [...(saved.jobs?.rules ?? []), { titleContains: stuck, stuckIn: 'queued' }] } });
+    h.emulator.admin.setFaults({
+      ...saved,
+      jobs: { ...saved.jobs, rules: [...(saved.jobs?.rules ?? []), { titleContains: stuck, stuckIn: 'queued' }] },
+    });
     try {
       h.emulator.admin.resetStats();
       const spec = h.spec({ batchId: 'line-up-stuck', cols: 4, rows: 1, scheduling: { lineUpJobs: true } });
@@ -125,8 +148,11 @@ describe('lined-up tiles on a backend that refuses starts over its limit', () =>
       assert.equal(stats.requests.byRoute[STARTS]?.['400'], undefined, 'no start refused for the running limit');
 
       const [moved] = await handOvers(h, 'line-up-stuck', ['E600000-N5660000']);
-      assert.ok(moved.calledOff && moved.started === undefined, `its hand-over was called off before the job ahead ended: ${JSON.stringify(moved)}`);
-      assert.equal(moved.gotWord, true, 'on its window\'s word');
+      assert.ok(
+        moved.calledOff && moved.started === undefined,
+        `its hand-over was called off before the job ahead ended: ${JSON.stringify(moved)}`,
+      );
+      assert.equal(moved.gotWord, true, "on its window's word");
     } finally {
       await h.client.cancel('line-up-stuck').catch(() => undefined);
       h.emulator.admin.setFaults(saved);
@@ -151,11 +177,15 @@ async function handOverWhoseWorkerDies(): Promise<never> {
   throw new Error('too late: the server timed this attempt out');
 }
 
-describe('a lined-up tile moved while its hand-over\'s worker dies', () => {
+describe("a lined-up tile moved while its hand-over's worker dies", () => {
   let h: Harness;
   before(async () => {
     h = await startHarness({ jobDurations: { queuedMs: 50, runningMs: 700 } });
-    await h.startWorker({ plugins: [new SimplePlugin({ name: 'hand-over-worker-dies', activities: { startJobAfter: handOverWhoseWorkerDies } })] });
+    await h.startWorker({
+      plugins: [
+        new SimplePlugin({ name: 'hand-over-worker-dies', activities: { startJobAfter: handOverWhoseWorkerDies } }),
+      ],
+    });
   });
   after(async () => h?.teardown());
 
@@ -163,9 +193,21 @@ describe('a lined-up tile moved while its hand-over\'s worker dies', () => {
     const saved = h.emulator.admin.faults();
     const batchId = 'line-up-dying-hand-over';
     const [stuck, , moved] = tileIds(3, 1);
-    h.emulator.admin.setFaults({ ...saved, jobs: { ...saved.jobs, rules: [...(saved.jobs?.rules ?? []), { titleContains: `${batchId}/${stuck}`, stuckIn: 'queued' }] } });
+    h.emulator.admin.setFaults({
+      ...saved,
+      jobs: {
+        ...saved.jobs,
+        rules: [...(saved.jobs?.rules ?? []), { titleContains: `${batchId}/${stuck}`, stuckIn: 'queued' }],
+      },
+    });
     try {
-      const spec = h.spec({ batchId, cols: 3, rows: 1, scheduling: { lineUpJobs: true }, timeouts: { heartbeatSeconds: HEARTBEAT_SECONDS, activitySeconds: 30, retryMaxIntervalSeconds: 5 } });
+      const spec = h.spec({
+        batchId,
+        cols: 3,
+        rows: 1,
+        scheduling: { lineUpJobs: true },
+        timeouts: { heartbeatSeconds: HEARTBEAT_SECONDS, activitySeconds: 30, retryMaxIntervalSeconds: 5 },
+      });
       const { handle } = await h.client.start(spec);
       // The third tile lines up behind the stuck job, then moves to the slot the second one left.
       await eventually(async () => {
@@ -177,7 +219,9 @@ describe('a lined-up tile moved while its hand-over\'s worker dies', () => {
       assert.equal(movedTile?.status, 'finished', JSON.stringify(movedTile));
       const events = (await h.temporal.workflow.getHandle(tileWorkflowId(batchId, moved)).fetchHistory()).events ?? [];
       assert.ok(
-        events.some((e) => e.activityTaskTimedOutEventAttributes !== undefined && e.activityTaskTimedOutEventAttributes !== null),
+        events.some(
+          (e) => e.activityTaskTimedOutEventAttributes !== undefined && e.activityTaskTimedOutEventAttributes !== null,
+        ),
         'its hand-over timed out after it was called off',
       );
     } finally {

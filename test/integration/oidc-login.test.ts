@@ -9,14 +9,32 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { emulatorOptionsFromFlags, startEmulator, type EmulatorCliFlags, type RunningEmulator } from '../../src/tools/emulator';
+import {
+  emulatorOptionsFromFlags,
+  startEmulator,
+  type EmulatorCliFlags,
+  type RunningEmulator,
+} from '../../src/tools/emulator';
 import { withLocalOidcProvider, type EmulatorOidcFlags } from '../../src/app/cli/emulator-oidc';
-import { approveDeviceCode, denyDeviceCode, revokeToken, type RunningOidcProvider } from '../../src/tools/oidc-provider';
+import {
+  approveDeviceCode,
+  denyDeviceCode,
+  revokeToken,
+  type RunningOidcProvider,
+} from '../../src/tools/oidc-provider';
 import { OpenEOConnections } from '../../src/core/openeo/connections';
 import { credentialsFromEnv, findCredentials, type CredentialStore } from '../../src/core/openeo/credentials';
 import { BackendLoginError, deviceLoginRefusal, isRefusal } from '../../src/core/openeo/oidc/errors';
 import { RefreshTokenStore } from '../../src/core/openeo/oidc/token-store';
-import { DEVICE_POLL_SECONDS, emulatorOidc, loginAsUser, PAST_TOKEN_LIFETIME_MS, PROVIDER_ID, startProvider, tokenEnv } from '../support/oidc';
+import {
+  DEVICE_POLL_SECONDS,
+  emulatorOidc,
+  loginAsUser,
+  PAST_TOKEN_LIFETIME_MS,
+  PROVIDER_ID,
+  startProvider,
+  tokenEnv,
+} from '../support/oidc';
 
 const CLI = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
@@ -31,7 +49,11 @@ function oidcCredentials(url: string, extra: Record<string, string> = {}): Crede
 }
 
 /** Runs the `login` command, approving (or declining) its code on the provider's pages when it prints it. */
-function runLoginCommand(url: string, env: NodeJS.ProcessEnv, answer: 'approve' | 'deny' = 'approve'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runLoginCommand(
+  url: string,
+  env: NodeJS.ProcessEnv,
+  answer: 'approve' | 'deny' = 'approve',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'login', url], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -42,7 +64,10 @@ function runLoginCommand(url: string, env: NodeJS.ProcessEnv, answer: 'approve' 
       const prompt = /open (\S+)\s+and enter the code (\S+)/.exec(stdout);
       if (prompt && !approval) {
         const verificationUri = prompt[1].split('?')[0];
-        approval = answer === 'approve' ? approveDeviceCode({ verificationUri, userCode: prompt[2], login: 'carol' }) : denyDeviceCode({ verificationUri, userCode: prompt[2] });
+        approval =
+          answer === 'approve'
+            ? approveDeviceCode({ verificationUri, userCode: prompt[2], login: 'carol' })
+            : denyDeviceCode({ verificationUri, userCode: prompt[2] });
         approval.catch(reject);
       }
     });
@@ -81,8 +106,17 @@ describe('OIDC login with a real OpenID provider', () => {
     const run = await runLoginCommand(emulator.url, env, 'deny');
     assert.equal(run.code, 1);
     const issuer = provider.issuer.replace(/[.]/g, '\\.');
-    assert.match(run.stderr, new RegExp(`^error: the OpenID provider ${issuer} refused the login: access_denied \\(End-User aborted interaction\\)$`, 'm'));
-    assert.match(run.stderr, /^ {2}hint: the sign-in was declined on the provider's page: run `openeo-temporal login` again and approve it$/m);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^error: the OpenID provider ${issuer} refused the login: access_denied \\(End-User aborted interaction\\)$`,
+        'm',
+      ),
+    );
+    assert.match(
+      run.stderr,
+      /^ {2}hint: the sign-in was declined on the provider's page: run `openeo-temporal login` again and approve it$/m,
+    );
     assert.doesNotMatch(run.stderr, /server responded with an error/);
     await assert.rejects(stat(env.OPENEO_TEMPORAL_TOKEN_STORE), 'no token stored');
   });
@@ -91,7 +125,10 @@ describe('OIDC login with a real OpenID provider', () => {
     // What Keycloak (CDSE's identity server) answers a user whose account may not have refresh tokens.
     const refusal = { error: 'not_allowed', error_description: 'Offline tokens not allowed for the user or client' };
     const text = deviceLoginRefusal('https://identity.example.org/realms/x', refusal);
-    assert.equal(text.split('\n')[0], 'the OpenID provider https://identity.example.org/realms/x refused the login: not_allowed (Offline tokens not allowed for the user or client)');
+    assert.equal(
+      text.split('\n')[0],
+      'the OpenID provider https://identity.example.org/realms/x refused the login: not_allowed (Offline tokens not allowed for the user or client)',
+    );
     assert.match(text.split('\n')[1], /^ {2}hint: .*offline_access.*service account/);
     // A worker's refresh that meets it needs a new login, like any refusal: retrying cannot help.
     assert.equal(isRefusal(refusal), true);
@@ -155,14 +192,21 @@ describe('OIDC login with a real OpenID provider', () => {
     const pythonStore = join(env.XDG_DATA_HOME, 'openeo-python-client', 'refresh-tokens.json');
     await mkdir(dirname(pythonStore), { recursive: true });
     // As the Python client writes it: the issuer without a trailing slash, then the client id.
-    const layout = { [provider.issuer]: { [provider.publicClientId]: { date: '2025-01-01T00:00:00Z', refresh_token: refreshToken } } };
+    const layout = {
+      [provider.issuer]: { [provider.publicClientId]: { date: '2025-01-01T00:00:00Z', refresh_token: refreshToken } },
+    };
     await writeFile(pythonStore, JSON.stringify(layout), { mode: 0o644 });
     assert.equal(new RefreshTokenStore(env).pythonPath, pythonStore);
 
     const backend = { name: 'emulator', url: emulator.url };
-    await assert.rejects(new OpenEOConnections(oidcCredentials(emulator.url), { env }).get(backend), /could be read by others \(mode 644\): run chmod 600/);
+    await assert.rejects(
+      new OpenEOConnections(oidcCredentials(emulator.url), { env }).get(backend),
+      /could be read by others \(mode 644\): run chmod 600/,
+    );
     await chmod(pythonStore, 0o600);
-    const me = (await (await new OpenEOConnections(oidcCredentials(emulator.url), { env }).get(backend)).describeAccount()) as { user_id: string };
+    const me = (await (
+      await new OpenEOConnections(oidcCredentials(emulator.url), { env }).get(backend)
+    ).describeAccount()) as { user_id: string };
     assert.equal(me.user_id, 'alice');
     assert.ok(await storedToken(env.OPENEO_TEMPORAL_TOKEN_STORE, provider), 'the rotated token went to our store');
   });
@@ -174,10 +218,15 @@ describe('OIDC login with a real OpenID provider', () => {
     const good = new OpenEOConnections(oidcCredentials(emulator.url, { clientId, clientSecret }), { env });
     const me = (await (await good.get(backend)).describeAccount()) as { user_id: string };
     assert.equal(me.user_id, clientId);
-    const bad = new OpenEOConnections(oidcCredentials(emulator.url, { clientId, clientSecret: 'wrong-secret' }), { env });
+    const bad = new OpenEOConnections(oidcCredentials(emulator.url, { clientId, clientSecret: 'wrong-secret' }), {
+      env,
+    });
     await assert.rejects(bad.get(backend), (err: unknown) => {
       assert.ok(err instanceof BackendLoginError);
-      assert.match(err.message, /refused the client service-account: invalid_client.*OPENEO_BACKEND_EMULATOR_OIDC_CLIENT_SECRET/);
+      assert.match(
+        err.message,
+        /refused the client service-account: invalid_client.*OPENEO_BACKEND_EMULATOR_OIDC_CLIENT_SECRET/,
+      );
       assert.ok(!err.message.includes('wrong-secret'));
       return true;
     });
@@ -185,16 +234,27 @@ describe('OIDC login with a real OpenID provider', () => {
 
   it('keeps two service accounts with one client id apart in one worker: each logs in with its own secret, in either order', async () => {
     const { clientId, clientSecret } = provider.serviceAccount;
-    const account = (secret: string) => ({ url: emulator.url, auth: { type: 'oidc' as const, clientId, clientSecret: secret } });
-    const connections = new OpenEOConnections({ right: account(clientSecret), wrong: account('wrong-secret') }, { env: await tokenEnv() });
+    const account = (secret: string) => ({
+      url: emulator.url,
+      auth: { type: 'oidc' as const, clientId, clientSecret: secret },
+    });
+    const connections = new OpenEOConnections(
+      { right: account(clientSecret), wrong: account('wrong-secret') },
+      { env: await tokenEnv() },
+    );
     const wrongOnItsOwn = (err: unknown) => {
       assert.ok(err instanceof BackendLoginError);
-      assert.match(err.message, /refused the client service-account: invalid_client.*; check the service account's OPENEO_BACKEND_WRONG_OIDC_CLIENT_ID and OPENEO_BACKEND_WRONG_OIDC_CLIENT_SECRET$/);
+      assert.match(
+        err.message,
+        /refused the client service-account: invalid_client.*; check the service account's OPENEO_BACKEND_WRONG_OIDC_CLIENT_ID and OPENEO_BACKEND_WRONG_OIDC_CLIENT_SECRET$/,
+      );
       return true;
     };
     // The wrong one first, the right one, the wrong one again: neither login stands in for the other.
     await assert.rejects(connections.get({ name: 'wrong', url: emulator.url }), wrongOnItsOwn);
-    const me = (await (await connections.get({ name: 'right', url: emulator.url })).describeAccount()) as { user_id: string };
+    const me = (await (await connections.get({ name: 'right', url: emulator.url })).describeAccount()) as {
+      user_id: string;
+    };
     assert.equal(me.user_id, clientId);
     await assert.rejects(connections.get({ name: 'wrong', url: emulator.url }), wrongOnItsOwn);
   });
@@ -219,11 +279,20 @@ describe('OIDC login with a real OpenID provider', () => {
 
 describe('the emulator with --oidc-provider local', () => {
   it('starts a local provider, lists it at /credentials/oidc with a default client, and accepts its logins', async () => {
-    const flags: EmulatorCliFlags & EmulatorOidcFlags = { port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcProvider: 'local', oidcTokenLifetimeSeconds: 5 };
+    const flags: EmulatorCliFlags & EmulatorOidcFlags = {
+      port: 0,
+      queuedSeconds: 0,
+      runningSeconds: 0,
+      maxRunning: 2,
+      oidcProvider: 'local',
+      oidcTokenLifetimeSeconds: 5,
+    };
     const local = await withLocalOidcProvider(flags, { devicePollSeconds: DEVICE_POLL_SECONDS });
     const emulator = await startEmulator(await emulatorOptionsFromFlags(flags));
     try {
-      const listing = (await (await fetch(`${emulator.apiUrl}/credentials/oidc`)).json()) as { providers: { id: string; issuer: string; default_clients: { id: string; grant_types: string[] }[] }[] };
+      const listing = (await (await fetch(`${emulator.apiUrl}/credentials/oidc`)).json()) as {
+        providers: { id: string; issuer: string; default_clients: { id: string; grant_types: string[] }[] }[];
+      };
       assert.equal(listing.providers.length, 1);
       assert.equal(listing.providers[0].id, 'local');
       assert.equal(listing.providers[0].issuer, local!.issuer);
@@ -237,8 +306,14 @@ describe('the emulator with --oidc-provider local', () => {
   });
 
   it('refuses flags that do not fit together', async () => {
-    await assert.rejects(withLocalOidcProvider({ port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcProvider: 'keycloak' }), /--oidc-provider must be "local"/);
-    await assert.rejects(emulatorOptionsFromFlags({ port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcClientId: 'x' }), /need --oidc-issuer/);
+    await assert.rejects(
+      withLocalOidcProvider({ port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcProvider: 'keycloak' }),
+      /--oidc-provider must be "local"/,
+    );
+    await assert.rejects(
+      emulatorOptionsFromFlags({ port: 0, queuedSeconds: 0, runningSeconds: 0, maxRunning: 2, oidcClientId: 'x' }),
+      /need --oidc-issuer/,
+    );
   });
 });
 
@@ -257,11 +332,20 @@ describe('credentials for backend names with capitals or dashes', () => {
     for (const name of ['cdse-fed', 'CDSE_FED', 'Cdse-Fed']) {
       assert.deepEqual(findCredentials(store, name)?.auth, { type: 'oidc', providerId: 'CDSE' }, name);
     }
-    assert.deepEqual(findCredentials(store, 'CDSE')?.auth, { type: 'oidc', clientId: 'svc', clientSecret: 'svc-secret' });
+    assert.deepEqual(findCredentials(store, 'CDSE')?.auth, {
+      type: 'oidc',
+      clientId: 'svc',
+      clientSecret: 'svc-secret',
+    });
     assert.equal(findCredentials(store, 'cdse-other'), undefined);
     const connections = new OpenEOConnections(store);
-    assert.doesNotThrow(() => connections.checkConfigured({ name: 'cdse-fed', url: 'https://openeofed.dataspace.copernicus.eu' }));
-    assert.throws(() => connections.checkConfigured({ name: 'cdse-other', url: 'https://x.example' }), /OPENEO_BACKEND_CDSE_OTHER_URL and OPENEO_BACKEND_CDSE_OTHER_AUTH=oidc/);
+    assert.doesNotThrow(() =>
+      connections.checkConfigured({ name: 'cdse-fed', url: 'https://openeofed.dataspace.copernicus.eu' }),
+    );
+    assert.throws(
+      () => connections.checkConfigured({ name: 'cdse-other', url: 'https://x.example' }),
+      /OPENEO_BACKEND_CDSE_OTHER_URL and OPENEO_BACKEND_CDSE_OTHER_AUTH=oidc/,
+    );
   });
 
   it("takes the Python client's OPENEO_AUTH_* variables for a service account", () => {
@@ -272,11 +356,22 @@ describe('credentials for backend names with capitals or dashes', () => {
       OPENEO_AUTH_CLIENT_ID: 'py-client',
       OPENEO_AUTH_CLIENT_SECRET: 'py-secret',
     });
-    assert.deepEqual(store.x.auth, { type: 'oidc', providerId: 'CDSE', clientId: 'py-client', clientSecret: 'py-secret' });
+    assert.deepEqual(store.x.auth, {
+      type: 'oidc',
+      providerId: 'CDSE',
+      clientId: 'py-client',
+      clientSecret: 'py-secret',
+    });
   });
 
   it('names the variables to set when a backend has a URL but no way to log in', () => {
-    assert.throws(() => credentialsFromEnv({ OPENEO_BACKEND_X_URL: 'https://x.example' }), /set OPENEO_BACKEND_X_AUTH=oidc/);
-    assert.throws(() => credentialsFromEnv({ OPENEO_BACKEND_X_URL: 'https://x.example', OPENEO_BACKEND_X_AUTH: 'magic' }), /use oidc, basic or token/);
+    assert.throws(
+      () => credentialsFromEnv({ OPENEO_BACKEND_X_URL: 'https://x.example' }),
+      /set OPENEO_BACKEND_X_AUTH=oidc/,
+    );
+    assert.throws(
+      () => credentialsFromEnv({ OPENEO_BACKEND_X_URL: 'https://x.example', OPENEO_BACKEND_X_AUTH: 'magic' }),
+      /use oidc, basic or token/,
+    );
   });
 });

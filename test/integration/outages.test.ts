@@ -20,7 +20,23 @@ function square(i: number): TileFeature {
   const d = 0.01;
   const lon = 4 + (i % 20) * d;
   const lat = 51 + Math.floor(i / 20) * d;
-  return { type: 'Feature', id: `t${i}`, geometry: { type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] }, properties: {} };
+  return {
+    type: 'Feature',
+    id: `t${i}`,
+    geometry: {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [lon, lat],
+          [lon + d, lat],
+          [lon + d, lat + d],
+          [lon, lat + d],
+          [lon, lat],
+        ],
+      ],
+    },
+    properties: {},
+  };
 }
 
 describe('outages never end a batch', () => {
@@ -34,13 +50,24 @@ describe('outages never end a batch', () => {
   it('waits for a tile file that went missing mid-batch, showing why, and finishes once it is back', async () => {
     // More than one page of tiles (100), so the second page is read while the batch runs.
     const file = join(h.workDir, 'tiles.geojson');
-    await writeFile(file, JSON.stringify({ type: 'FeatureCollection', features: Array.from({ length: 104 }, (_, i) => square(i)) }));
+    await writeFile(
+      file,
+      JSON.stringify({ type: 'FeatureCollection', features: Array.from({ length: 104 }, (_, i) => square(i)) }),
+    );
     const { handle } = await h.client.start(h.spec({ batchId: 'file-outage', tiles: { file } }));
     await eventually(async () => (await handle.query(batchProgress)).counts.finished >= 40, '40 tiles finished');
     await rename(file, `${file}.away`);
-    await eventually(async () => /reading tiles: .*cannot read .*tiles\.geojson/.test((await handle.query(batchProgress)).problem ?? ''), 'the batch shows why it waits', 120_000);
+    await eventually(
+      async () =>
+        /reading tiles: .*cannot read .*tiles\.geojson/.test((await handle.query(batchProgress)).problem ?? ''),
+      'the batch shows why it waits',
+      120_000,
+    );
     // The first page's tiles end meanwhile; the next page waits for the file.
-    await eventually(async () => (await handle.query(batchProgress)).counts.finished === 100, 'the first page finished');
+    await eventually(
+      async () => (await handle.query(batchProgress)).counts.finished === 100,
+      'the first page finished',
+    );
     assert.equal((await handle.describe()).status.name, 'RUNNING');
     await rename(`${file}.away`, file);
     const summary = await handle.result();
@@ -51,7 +78,16 @@ describe('outages never end a batch', () => {
   it('keeps following a job through more failed status checks than any attempt limit, instead of leaving it running', async () => {
     const saved = h.emulator.admin.faults();
     // 40 answers in a row are 503: more than the 30 tries a tile had before it gave up.
-    h.emulator.admin.setFaults({ seed: 1, routes: [{ route: 'GET /jobs/{job_id}', onCalls: Array.from({ length: 40 }, (_, i) => i + 1), fault: { type: 'status', status: 503 } }] });
+    h.emulator.admin.setFaults({
+      seed: 1,
+      routes: [
+        {
+          route: 'GET /jobs/{job_id}',
+          onCalls: Array.from({ length: 40 }, (_, i) => i + 1),
+          fault: { type: 'status', status: 503 },
+        },
+      ],
+    });
     h.emulator.admin.resetStats();
     try {
       const spec = h.spec({ batchId: 'status-outage', cols: 1, rows: 1, timeouts: { retryMaxIntervalSeconds: 0.2 } });

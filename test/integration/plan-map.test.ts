@@ -12,7 +12,9 @@ import { CLI } from '../support/cli';
 import { eventually } from '../support/eventually';
 
 /** The first server-sent event of a stream, parsed. */
-async function firstEvent(url: string): Promise<{ event: string; data: { tiles: { tileId: string; status: string }[] } }> {
+async function firstEvent(
+  url: string,
+): Promise<{ event: string; data: { tiles: { tileId: string; status: string }[] } }> {
   const response = await fetch(url);
   const reader = response.body!.getReader();
   let text = '';
@@ -26,7 +28,12 @@ async function firstEvent(url: string): Promise<{ event: string; data: { tiles: 
     await reader.cancel();
   }
   const block = text.split('\n\n').find((b) => b.includes('data:')) ?? '';
-  const field = (name: string) => block.split('\n').filter((l) => l.startsWith(`${name}:`)).map((l) => l.slice(name.length + 1).trim()).join('\n');
+  const field = (name: string) =>
+    block
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}:`))
+      .map((l) => l.slice(name.length + 1).trim())
+      .join('\n');
   return { event: field('event'), data: JSON.parse(field('data')) as { tiles: { tileId: string; status: string }[] } };
 }
 
@@ -39,13 +46,19 @@ describe('plan --map', () => {
 
   it('shows the planned tiles on the map page until stopped', async () => {
     const specPath = join(dir, 'spec.json');
-    await writeFile(specPath, JSON.stringify({
-      batchId: 'planned',
-      backends: [{ name: 'somewhere', url: 'http://127.0.0.1:9/openeo', parallelJobs: 2 }],
-      process: { processId: 'bap_composite', namespace: 'https://example.invalid/bap_composite.json' },
-      tiles: { aoi: { west: 590000, south: 5660000, east: 605000, north: 5670000, crs: 'EPSG:32631' }, tileSize: 5000 },
-      outputDir: join(dir, 'output'),
-    }));
+    await writeFile(
+      specPath,
+      JSON.stringify({
+        batchId: 'planned',
+        backends: [{ name: 'somewhere', url: 'http://127.0.0.1:9/openeo', parallelJobs: 2 }],
+        process: { processId: 'bap_composite', namespace: 'https://example.invalid/bap_composite.json' },
+        tiles: {
+          aoi: { west: 590000, south: 5660000, east: 605000, north: 5670000, crs: 'EPSG:32631' },
+          tileSize: 5000,
+        },
+        outputDir: join(dir, 'output'),
+      }),
+    );
     const child = spawn(process.execPath, [CLI, 'plan', specPath, '--offline', '--map', '--port', '0']);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));

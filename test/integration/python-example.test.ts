@@ -25,7 +25,12 @@ describe('the Python example', () => {
   /** Runs `python batch.py <args>` against the harness; resolves with its exit code and output. */
   const example = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      const env = { ...process.env, TEMPORAL_ADDRESS: h.server.address, TEMPORAL_NAMESPACE: h.server.namespace, PYTHONDONTWRITEBYTECODE: '1' };
+      const env = {
+        ...process.env,
+        TEMPORAL_ADDRESS: h.server.address,
+        TEMPORAL_NAMESPACE: h.server.namespace,
+        PYTHONDONTWRITEBYTECODE: '1',
+      };
       execFile(python, [PYTHON_EXAMPLE, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
@@ -49,7 +54,13 @@ describe('the Python example', () => {
 
     // What it printed is what the batch says.
     const summary = await h.client.progress('py-batch');
-    assert.match(run.stdout, new RegExp(`^batch py-batch ended: 6/6 done · finished ${summary.counts.finished} · error ${summary.counts.error}`, 'm'));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^batch py-batch ended: 6/6 done · finished ${summary.counts.finished} · error ${summary.counts.error}`,
+        'm',
+      ),
+    );
     const listed = await h.client.tiles('py-batch');
     assert.match(run.stdout, new RegExp(`^tile records: ${listed.length}$`, 'm'));
     const statuses = new Map<string, number>();
@@ -68,11 +79,17 @@ describe('the Python example', () => {
       const input = h.temporal.options.loadedDataConverter.payloadConverter.fromPayload<TileWorkflowInput>(payload!);
       const row = features.find((f) => f.properties.tileId === tile.tileId);
       assert.ok(row, `tile ${tile.tileId} is in the GeoDataFrame`);
-      assert.deepEqual([row.properties.status, row.properties.openeoJobId, row.properties.attempts], [record.status, record.openeoJobId, record.attempts]);
+      assert.deepEqual(
+        [row.properties.status, row.properties.openeoJobId, row.properties.attempts],
+        [record.status, record.openeoJobId, record.attempts],
+      );
       assert.equal(row.geometry.type, 'Polygon');
       const expected = (input.tile.geometry.coordinates as number[][][])[0];
       row.geometry.coordinates[0].forEach(([x, y], i) => {
-        assert.ok(Math.abs(x - expected[i][0]) < 1e-9 && Math.abs(y - expected[i][1]) < 1e-9, `tile ${tile.tileId}: vertex ${i} is the tile's`);
+        assert.ok(
+          Math.abs(x - expected[i][0]) < 1e-9 && Math.abs(y - expected[i][1]) < 1e-9,
+          `tile ${tile.tileId}: vertex ${i} is the tile's`,
+        );
       });
     }
 
@@ -84,9 +101,15 @@ describe('the Python example', () => {
 
   it('says why a batch the worker refuses failed', async () => {
     const specFile = join(h.workDir, 'py-refused.json');
-    await writeFile(specFile, JSON.stringify(h.spec({ batchId: 'py-refused', tiles: { file: join(h.workDir, 'missing.geojson') } })));
+    await writeFile(
+      specFile,
+      JSON.stringify(h.spec({ batchId: 'py-refused', tiles: { file: join(h.workDir, 'missing.geojson') } })),
+    );
     const run = await example(['run', specFile, '--task-queue', h.taskQueue]);
     assert.equal(run.code, 1, run.stdout);
-    assert.match(run.stderr, /^batch py-refused failed: InvalidBatchSpec: tiles\.file: cannot read .*missing\.geojson/m);
+    assert.match(
+      run.stderr,
+      /^batch py-refused failed: InvalidBatchSpec: tiles\.file: cannot read .*missing\.geojson/m,
+    );
   });
 });

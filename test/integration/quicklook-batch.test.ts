@@ -26,7 +26,8 @@ function corruptResults(context: RequestHookContext, response: OutgoingResponse)
   if (context.route.endsWith('/results')) {
     const document = JSON.parse(response.body.toString('utf8')) as ResultsDocument;
     for (const asset of Object.values(document.assets)) {
-      asset['file:checksum'] = `1220${createHash('sha256').update(Buffer.alloc(asset['file:size'], GARBAGE)).digest('hex')}`;
+      asset['file:checksum'] =
+        `1220${createHash('sha256').update(Buffer.alloc(asset['file:size'], GARBAGE)).digest('hex')}`;
     }
     response.body = Buffer.from(JSON.stringify(document));
     response.headers['Content-Length'] = response.body.length;
@@ -50,13 +51,17 @@ function hostileKeys(response: OutgoingResponse): void {
 /** The tile's record, as its workflow returned it. */
 async function tileRecords(h: Harness, batchId: string): Promise<TileRecord[]> {
   const tiles = await h.client.tiles(batchId);
-  return Promise.all(tiles.map(async (tile) => (await h.temporal.workflow.getHandle(tile.workflowId).result()) as TileRecord));
+  return Promise.all(
+    tiles.map(async (tile) => (await h.temporal.workflow.getHandle(tile.workflowId).result()) as TileRecord),
+  );
 }
 
 /** The tile geometry the worker sent as the BAP `geometry` argument, from the job metadata. */
 async function sentGeometry(tileDir: string): Promise<number[][]> {
   const metadata = JSON.parse(await readFile(join(tileDir, 'job.json'), 'utf8'));
-  const nodes = Object.values(metadata.job.process.process_graph) as { arguments: { geometry?: { coordinates: number[][][] } } }[];
+  const nodes = Object.values(metadata.job.process.process_graph) as {
+    arguments: { geometry?: { coordinates: number[][][] } };
+  }[];
   const geometry = nodes.find((node) => node.arguments.geometry)?.arguments.geometry;
   assert.ok(geometry, 'the job got the tile geometry');
   return geometry.coordinates[0];
@@ -70,7 +75,8 @@ describe('quicklooks of a batch', () => {
         beforeRoute(context) {
           const job = context.params.job_id ? h.emulator.admin.job(context.params.job_id) : undefined;
           if (!context.route.startsWith('GET /openeo/1.2/jobs/{job_id}/results')) return;
-          if (job?.title?.includes(HOSTILE_KEYS) && context.route.endsWith('/results')) return { beforeSend: hostileKeys };
+          if (job?.title?.includes(HOSTILE_KEYS) && context.route.endsWith('/results'))
+            return { beforeSend: hostileKeys };
           if (!job?.title?.includes(CORRUPT)) return;
           return { beforeSend: (response) => corruptResults(context, response) };
         },
@@ -80,7 +86,7 @@ describe('quicklooks of a batch', () => {
   });
   after(async () => h?.teardown());
 
-  it('puts a quicklook.png and its corners in EPSG:4326 next to each tile\'s results, and lists both in the tile record', async () => {
+  it("puts a quicklook.png and its corners in EPSG:4326 next to each tile's results, and lists both in the tile record", async () => {
     const { handle } = await h.client.start(h.spec({ batchId: 'quicklooks', cols: 2, rows: 1 }));
     assert.equal((await handle.result()).counts.finished, 2);
 
@@ -88,7 +94,10 @@ describe('quicklooks of a batch', () => {
     assert.equal(records.length, 2);
     for (const record of records) {
       assert.ok(record.outputDir && record.files, `${record.tileId} has its files`);
-      assert.ok(record.files.includes('quicklook.png') && record.files.includes('quicklook.json'), `${record.tileId}: ${record.files}`);
+      assert.ok(
+        record.files.includes('quicklook.png') && record.files.includes('quicklook.json'),
+        `${record.tileId}: ${record.files}`,
+      );
       const png = PNG.sync.read(await readFile(join(record.outputDir, 'quicklook.png')));
       // The emulator's rasters are 64 × 64: small enough to keep their size.
       assert.deepEqual([png.width, png.height], [64, 64]);
@@ -99,7 +108,10 @@ describe('quicklooks of a batch', () => {
       assert.equal(info.crs, 'EPSG:32631');
       assert.equal(info.mode, 'rgb');
       // The BAP composite's bands are B04, B03, B02: red, green and blue in that order.
-      assert.deepEqual(info.bands.map((band) => band.name), ['B04', 'B03', 'B02']);
+      assert.deepEqual(
+        info.bands.map((band) => band.name),
+        ['B04', 'B03', 'B02'],
+      );
       // Each corner of the picture is a corner of the tile geometry the job was sent (to ~1 m).
       const ring = await sentGeometry(record.outputDir);
       for (const corner of info.corners) {
@@ -119,18 +131,26 @@ describe('quicklooks of a batch', () => {
     assert.ok(record.outputDir && record.files);
     assert.ok(!record.files.some((file) => file.startsWith('quicklook')), `no quicklook listed: ${record.files}`);
     const onDisk = await readdir(record.outputDir);
-    assert.ok(onDisk.includes('openEO.tif') && !onDisk.some((file) => file.startsWith('quicklook')), `on disk: ${onDisk}`);
+    assert.ok(
+      onDisk.includes('openEO.tif') && !onDisk.some((file) => file.startsWith('quicklook')),
+      `on disk: ${onDisk}`,
+    );
     const tiff = await readFile(join(record.outputDir, 'openEO.tif'));
-    assert.ok(tiff.every((byte) => byte === GARBAGE), 'the downloaded file is the garbage the backend sent');
+    assert.ok(
+      tiff.every((byte) => byte === GARBAGE),
+      'the downloaded file is the garbage the backend sent',
+    );
   });
 
-  it('names the STAC item\'s assets as their files: safe, unique, never the quicklook\'s key', async () => {
+  it("names the STAC item's assets as their files: safe, unique, never the quicklook's key", async () => {
     const { handle } = await h.client.start(h.spec({ batchId: HOSTILE_KEYS, cols: 1, rows: 1 }));
     assert.equal((await handle.result()).counts.finished, 1);
 
     const [record] = await tileRecords(h, HOSTILE_KEYS);
     const itemsDir = join(h.workDir, 'output', HOSTILE_KEYS, 'items');
-    const item = JSON.parse(await readFile(join(itemsDir, `${record.tileId}.json`), 'utf8')) as { assets: Record<string, { href: string }> };
+    const item = JSON.parse(await readFile(join(itemsDir, `${record.tileId}.json`), 'utf8')) as {
+      assets: Record<string, { href: string }>;
+    };
     // The keys the files got: the last path segment, a prefix for a second file of that name,
     // and a made-up name for one that would take the quicklook's key.
     assert.deepEqual(Object.keys(item.assets).sort(), ['1-escape.tif', 'asset-2', 'escape.tif', 'quicklook']);
@@ -138,7 +158,7 @@ describe('quicklooks of a batch', () => {
       assert.match(key, /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, `key ${key} is a plain file name`);
       const file = resolve(itemsDir, asset.href);
       assert.ok(file.startsWith(record.outputDir + sep), `${key}: ${asset.href} stays in the tile's folder`);
-      if (key !== 'quicklook') assert.equal(basename(file), key, 'an asset\'s key is its file\'s name');
+      if (key !== 'quicklook') assert.equal(basename(file), key, "an asset's key is its file's name");
       await stat(file);
     }
   });

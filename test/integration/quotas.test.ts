@@ -9,7 +9,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { LeaseAnswer, LeaseRequest } from '../../src/core/quota/ledger';
-import { ACQUIRE_LEASE_UPDATE, QUOTA_WORKFLOW_TYPE, RELEASE_LEASE_SIGNAL, quotaWorkflowId } from '../../src/core/quota/limits';
+import {
+  ACQUIRE_LEASE_UPDATE,
+  QUOTA_WORKFLOW_TYPE,
+  RELEASE_LEASE_SIGNAL,
+  quotaWorkflowId,
+} from '../../src/core/quota/limits';
 import { EMULATOR_USER, type Harness } from '../support/harness';
 import { runQuotaBatch, startQuotaHarness } from '../support/quota-batch';
 
@@ -40,9 +45,13 @@ describe('backend quotas held across three workers', () => {
   });
   after(async () => h?.teardown());
 
-  it('keeps 16 tiles on 3 workers within 2 requests at once and 12 starts in the window, with no 429', { timeout: 240_000 }, async (t) => {
-    await runQuotaBatch(h, t, WINDOW_SECONDS);
-  });
+  it(
+    'keeps 16 tiles on 3 workers within 2 requests at once and 12 starts in the window, with no 429',
+    { timeout: 240_000 },
+    async (t) => {
+      await runQuotaBatch(h, t, WINDOW_SECONDS);
+    },
+  );
 
   it('keeps no secret in the quota workflow, and starts none for a backend without quotas', async () => {
     const quota = h.temporal.workflow.getHandle(quotaWorkflowId(h.emulator.url));
@@ -75,7 +84,9 @@ describe('backend quotas held across three workers', () => {
     assert.equal((await leaseWhenFree(handle, 'second')).granted, true);
     assert.deepEqual(await lease(handle, 'third'), { granted: false, reason: 'concurrentRequests', retryAfterMs: 200 });
     await assert.rejects(
-      handle.executeUpdate(ACQUIRE_LEASE_UPDATE, { args: [{ leaseId: 'bad', kind: 'request', limits: {}, ttlMs: -1 }] }),
+      handle.executeUpdate(ACQUIRE_LEASE_UPDATE, {
+        args: [{ leaseId: 'bad', kind: 'request', limits: {}, ttlMs: -1 }],
+      }),
       (err: Error) => /ttlMs/.test(`${err.message} ${err.cause instanceof Error ? err.cause.message : ''}`),
     );
 

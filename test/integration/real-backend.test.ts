@@ -46,19 +46,33 @@ function requests(emulator: RunningEmulator, route: string): number {
   return Object.values(emulator.admin.stats().requests.byRoute[route] ?? {}).reduce((a, b) => a + b, 0);
 }
 
-const entry = (id: number) => ({ id: String(id), level: 'error', code: 'Internal', message: `failure number ${id}`, time: '2024-01-01T00:00:00Z', links: [] });
+const entry = (id: number) => ({
+  id: String(id),
+  level: 'error',
+  code: 'Internal',
+  message: `failure number ${id}`,
+  time: '2024-01-01T00:00:00Z',
+  links: [],
+});
 
 describe('what real backends do', () => {
   let h: Harness;
   let slow: RunningEmulator;
   let storage: RunningEmulator;
   before(async () => {
-    h = await startHarness({ maxRunningJobsPerUser: 20, requestHook: hookFor('emulator') }, {
-      // Jobs run for a minute: long enough to time out and cancel.
-      slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 60_000 }, requestHook: hookFor('slow') },
-      // Result files on a second origin, as on object storage behind signed links.
-      storage: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 150 }, assetOrigin: 'separate' },
-    });
+    h = await startHarness(
+      { maxRunningJobsPerUser: 20, requestHook: hookFor('emulator') },
+      {
+        // Jobs run for a minute: long enough to time out and cancel.
+        slow: {
+          maxRunningJobsPerUser: 20,
+          jobDurations: { queuedMs: 50, runningMs: 60_000 },
+          requestHook: hookFor('slow'),
+        },
+        // Result files on a second origin, as on object storage behind signed links.
+        storage: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 150 }, assetOrigin: 'separate' },
+      },
+    );
     slow = h.backends.slow;
     storage = h.backends.storage;
     await h.startWorker({ cancelConfirmation: { checks: 2, intervalMs: 200 } });
@@ -70,8 +84,13 @@ describe('what real backends do', () => {
       h.emulator.admin.setFaults({ jobs: { rules: [{ titleContains: 'ignores-offset/', failFirst: 1 }] } });
       h.emulator.admin.resetStats();
       // The whole log, whatever offset is asked for, and no links: what the backend did.
-      const summary = await withQuirk('emulator', (c) => (c.route === LOGS_ROUTE ? answerJson(c, 200, { logs: [entry(1), entry(2)], links: [] }) : undefined), async () =>
-        (await h.client.start(h.spec({ batchId: 'ignores-offset', cols: 1, rows: 1, maxAttempts: 1 }))).handle.result(),
+      const summary = await withQuirk(
+        'emulator',
+        (c) => (c.route === LOGS_ROUTE ? answerJson(c, 200, { logs: [entry(1), entry(2)], links: [] }) : undefined),
+        async () =>
+          (
+            await h.client.start(h.spec({ batchId: 'ignores-offset', cols: 1, rows: 1, maxAttempts: 1 }))
+          ).handle.result(),
       );
       const logRequests = requests(h.emulator, LOGS_ROUTE);
       console.log(`log requests for one failed job whose backend ignores offset: ${logRequests}`);
@@ -81,7 +100,9 @@ describe('what real backends do', () => {
       const tileDir = join(h.workDir, 'output', 'ignores-offset', 'E590000-N5660000');
       const logs = JSON.parse(await readFile(join(tileDir, 'error-logs.json'), 'utf8')) as unknown[];
       assert.equal(logs.length, 2, 'each entry once');
-      const job = JSON.parse(await readFile(join(tileDir, 'job.json'), 'utf8')) as { logs: { complete: boolean; pages: number } };
+      const job = JSON.parse(await readFile(join(tileDir, 'job.json'), 'utf8')) as {
+        logs: { complete: boolean; pages: number };
+      };
       assert.deepEqual([job.logs.complete, job.logs.pages], [true, 1]);
     });
 
@@ -89,48 +110,77 @@ describe('what real backends do', () => {
       let connections: OpenEOConnections;
       const connect = () => connections.get({ name: 'emulator', url: h.emulator.url });
       before(() => {
-        connections = new OpenEOConnections({ emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } });
+        connections = new OpenEOConnections({
+          emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } },
+        });
       });
       /** A backend with its own cursor (`page`), ignoring offset: page n holds entries 2n-1, 2n. */
-      const cursorPages = (last: number, nextOf: (page: number) => number = (page) => page + 1): Quirk => (c) => {
-        if (c.route !== LOGS_ROUTE) return undefined;
-        const page = Number(new URL(c.req.url ?? '', 'http://x').searchParams.get('page') ?? 1);
-        const links = page < last ? [{ rel: 'next', href: `${h.emulator.url}/openeo/1.2/jobs/j-any/logs?page=${nextOf(page)}` }] : [];
-        return answerJson(c, 200, { logs: [entry(2 * page - 1), entry(2 * page)], links });
-      };
+      const cursorPages =
+        (last: number, nextOf: (page: number) => number = (page) => page + 1): Quirk =>
+        (c) => {
+          if (c.route !== LOGS_ROUTE) return undefined;
+          const page = Number(new URL(c.req.url ?? '', 'http://x').searchParams.get('page') ?? 1);
+          const links =
+            page < last
+              ? [{ rel: 'next', href: `${h.emulator.url}/openeo/1.2/jobs/j-any/logs?page=${nextOf(page)}` }]
+              : [];
+          return answerJson(c, 200, { logs: [entry(2 * page - 1), entry(2 * page)], links });
+        };
 
       it('follows the next links of a backend that pages with its own cursor', async () => {
         h.emulator.admin.resetStats();
-        const logs = await withQuirk('emulator', cursorPages(3), async () => readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 20, maxEntries: 1000 }));
-        assert.deepEqual(logs.entries.map((e) => e.id), ['1', '2', '3', '4', '5', '6']);
+        const logs = await withQuirk('emulator', cursorPages(3), async () =>
+          readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 20, maxEntries: 1000 }),
+        );
+        assert.deepEqual(
+          logs.entries.map((e) => e.id),
+          ['1', '2', '3', '4', '5', '6'],
+        );
         assert.equal(logs.complete, true);
         assert.equal(requests(h.emulator, LOGS_ROUTE), 3);
       });
 
       it('stops when the next link points to a page already read', async () => {
         h.emulator.admin.resetStats();
-        const logs = await withQuirk('emulator', cursorPages(100, () => 2), async () => readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 20, maxEntries: 1000 }));
-        assert.deepEqual(logs.entries.map((e) => e.id), ['1', '2', '3', '4']);
+        const logs = await withQuirk(
+          'emulator',
+          cursorPages(100, () => 2),
+          async () => readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 20, maxEntries: 1000 }),
+        );
+        assert.deepEqual(
+          logs.entries.map((e) => e.id),
+          ['1', '2', '3', '4'],
+        );
         assert.equal(requests(h.emulator, LOGS_ROUTE), 2);
       });
 
       it('caps the pages and the entries of an endless log, keeping what it read', async () => {
-        const pages = await withQuirk('emulator', cursorPages(Infinity), async () => readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 5, maxEntries: 1000 }));
+        const pages = await withQuirk('emulator', cursorPages(Infinity), async () =>
+          readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 5, maxEntries: 1000 }),
+        );
         assert.equal(pages.entries.length, 10);
         assert.equal(pages.complete, false);
         assert.match(pages.stoppedBecause, /5 pages/);
-        const entries = await withQuirk('emulator', cursorPages(Infinity), async () => readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 50, maxEntries: 7 }));
+        const entries = await withQuirk('emulator', cursorPages(Infinity), async () =>
+          readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 50, maxEntries: 7 }),
+        );
         assert.equal(entries.entries.length, 7);
         assert.equal(entries.complete, false);
       });
 
       it('keeps the pages read when a later page fails', async () => {
         const failing: Quirk = (c) => {
-          if (c.route === LOGS_ROUTE && c.req.url?.includes('page=2')) return answerJson(c, 500, { code: 'Internal', message: 'log store down' });
+          if (c.route === LOGS_ROUTE && c.req.url?.includes('page=2'))
+            return answerJson(c, 500, { code: 'Internal', message: 'log store down' });
           return cursorPages(3)(c);
         };
-        const logs = await withQuirk('emulator', failing, async () => readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 20, maxEntries: 1000 }));
-        assert.deepEqual(logs.entries.map((e) => e.id), ['1', '2']);
+        const logs = await withQuirk('emulator', failing, async () =>
+          readJobLogs(await connect(), 'j-any', { pageSize: 2, maxPages: 20, maxEntries: 1000 }),
+        );
+        assert.deepEqual(
+          logs.entries.map((e) => e.id),
+          ['1', '2'],
+        );
         assert.equal(logs.complete, false);
         assert.match(logs.stoppedBecause, /page 2 failed: Internal: log store down/);
       });
@@ -139,7 +189,12 @@ describe('what real backends do', () => {
 
   describe('result downloads', () => {
     /** Runs a one-tile batch while `faults` apply; returns the tile's error and its folder's files. */
-    async function failingDownload(batchId: string, emulator: RunningEmulator, faults: Parameters<RunningEmulator['admin']['setFaults']>[0], name = 'emulator') {
+    async function failingDownload(
+      batchId: string,
+      emulator: RunningEmulator,
+      faults: Parameters<RunningEmulator['admin']['setFaults']>[0],
+      name = 'emulator',
+    ) {
       const saved = emulator.admin.faults();
       emulator.admin.setFaults(faults);
       emulator.admin.resetStats();
@@ -155,13 +210,21 @@ describe('what real backends do', () => {
       }
     }
     const always = (status: number, code: string, message?: string) => ({
-      routes: [{ route: 'GET /jobs/{job_id}/results/assets/{asset_key}', fault: { type: 'status' as const, status, code, ...(message ? { message } : {}) } }],
+      routes: [
+        {
+          route: 'GET /jobs/{job_id}/results/assets/{asset_key}',
+          fault: { type: 'status' as const, status, code, ...(message ? { message } : {}) },
+        },
+      ],
     });
 
     it('fails a tile at once when an asset is gone (404), naming the asset and its URL without the signature', async () => {
       const { error, files } = await failingDownload('asset-404', h.emulator, always(404, 'NotFound'));
       assert.equal(error.code, 'AssetNotFound');
-      assert.match(error.message, /asset "[^"]+" of job \S+ from http:\/\/127\.0\.0\.1:\d+\/openeo\/1\.2\/jobs\/\S+\/results\/assets\/\S+: answered HTTP 404/);
+      assert.match(
+        error.message,
+        /asset "[^"]+" of job \S+ from http:\/\/127\.0\.0\.1:\d+\/openeo\/1\.2\/jobs\/\S+\/results\/assets\/\S+: answered HTTP 404/,
+      );
       assert.doesNotMatch(error.message, /signature|expires=|\?/);
       assert.equal(requests(h.emulator, ASSET_ROUTE), 1, 'not retried');
       assert.ok(files.includes('job.json'), `job.json is written although the download failed: ${files}`);
@@ -176,22 +239,38 @@ describe('what real backends do', () => {
       assert.equal(summary.counts.finished, 1, JSON.stringify(summary.failedTiles));
       assert.equal(h.emulator.admin.stats().jobs.created, jobs, 'no new job: the finished one is downloaded again');
       const files = await readdir(join(h.workDir, 'output', 'asset-404-retried', 'E590000-N5660000'));
-      assert.ok(files.some((f) => f.endsWith('.tif')), `the result file is there now: ${files}`);
+      assert.ok(
+        files.some((f) => f.endsWith('.tif')),
+        `the result file is there now: ${files}`,
+      );
     });
 
     it('fails a tile at once when the server says it cannot serve the asset (500 "not supported")', async () => {
-      const { error } = await failingDownload('asset-unsupported', h.emulator, always(500, 'Internal', 'Format GTiff is not supported for this asset'));
+      const { error } = await failingDownload(
+        'asset-unsupported',
+        h.emulator,
+        always(500, 'Internal', 'Format GTiff is not supported for this asset'),
+      );
       assert.equal(error.code, 'AssetUnsupported');
       assert.match(error.message, /not supported/);
       assert.equal(requests(h.emulator, ASSET_ROUTE), 1);
     });
 
     it('renews a refused signed link on a foreign origin once, then fails the tile as AssetForbidden', async () => {
-      const { error } = await failingDownload('asset-403', storage, always(403, 'AccessDenied', 'Request has expired or is forbidden'), 'storage');
+      const { error } = await failingDownload(
+        'asset-403',
+        storage,
+        always(403, 'AccessDenied', 'Request has expired or is forbidden'),
+        'storage',
+      );
       assert.equal(error.code, 'AssetForbidden');
       const stats = storage.admin.stats();
       assert.equal(requests(storage, ASSET_ROUTE), 2, 'the first link and the renewed one');
-      assert.equal(stats.requests.byRoute[RESULTS_ROUTE]?.['200'], 2, 'the results document was fetched again for a fresh link');
+      assert.equal(
+        stats.requests.byRoute[RESULTS_ROUTE]?.['200'],
+        2,
+        'the results document was fetched again for a fresh link',
+      );
       assert.equal(stats.assetOrigin.withAuthorization, 0, 'no token went to the storage origin');
     });
 
@@ -209,7 +288,9 @@ describe('what real backends do', () => {
           },
         };
       };
-      const summary = await withQuirk('emulator', corrupt, async () => (await h.client.start(h.spec({ batchId: 'asset-corrupt', cols: 1, rows: 1 }))).handle.result());
+      const summary = await withQuirk('emulator', corrupt, async () =>
+        (await h.client.start(h.spec({ batchId: 'asset-corrupt', cols: 1, rows: 1 }))).handle.result(),
+      );
       assert.equal(summary.counts.error, 1);
       assert.equal(summary.failedTiles[0].error.code, 'ChecksumMismatch');
       assert.match(summary.failedTiles[0].error.message, /after 3 full downloads/);
@@ -218,9 +299,19 @@ describe('what real backends do', () => {
 
     it('still retries a busy asset server (503) and finishes', async () => {
       const saved = h.emulator.admin.faults();
-      h.emulator.admin.setFaults({ routes: [{ route: 'GET /jobs/{job_id}/results/assets/{asset_key}', onCalls: [1], fault: { type: 'status', status: 503 } }] });
+      h.emulator.admin.setFaults({
+        routes: [
+          {
+            route: 'GET /jobs/{job_id}/results/assets/{asset_key}',
+            onCalls: [1],
+            fault: { type: 'status', status: 503 },
+          },
+        ],
+      });
       try {
-        const summary = await (await h.client.start(h.spec({ batchId: 'asset-busy', cols: 1, rows: 1 }))).handle.result();
+        const summary = await (
+          await h.client.start(h.spec({ batchId: 'asset-busy', cols: 1, rows: 1 }))
+        ).handle.result();
         assert.equal(summary.counts.finished, 1);
       } finally {
         h.emulator.admin.setFaults(saved);
@@ -238,7 +329,13 @@ describe('what real backends do', () => {
     };
 
     it('says the backend still reports running, and submits no second job beside it', async () => {
-      const spec = h.spec({ batchId: 'cancel-ignored', cols: 1, rows: 1, maxAttempts: 2, timeouts: { cancelRunningJobAfterSeconds: 1 } });
+      const spec = h.spec({
+        batchId: 'cancel-ignored',
+        cols: 1,
+        rows: 1,
+        maxAttempts: 2,
+        timeouts: { cancelRunningJobAfterSeconds: 1 },
+      });
       spec.backends = [{ name: 'slow', url: slow.url, parallelJobs: 1 }];
       const record = await withQuirk('slow', ignoreCancel, async () => {
         const { handle } = await h.client.start(spec);
@@ -251,7 +348,11 @@ describe('what real backends do', () => {
       assert.match(record.error?.message ?? '', /cancel requested; the backend still reports running/);
       assert.doesNotMatch(record.error?.message ?? '', /was cancelled/);
       const jobs = slow.admin.jobs().filter((j) => j.title?.startsWith('cancel-ignored/'));
-      assert.deepEqual(jobs.map((j) => j.status), ['running'], 'one job, still running on the backend');
+      assert.deepEqual(
+        jobs.map((j) => j.status),
+        ['running'],
+        'one job, still running on the backend',
+      );
     });
 
     it('a cancelled batch records that the backend still runs the job', async () => {
@@ -277,10 +378,19 @@ describe('what real backends do', () => {
 
     it('replays the histories of these tiles deterministically', async () => {
       const workflowIds = ['cancel-ignored/tile-E590000-N5660000', 'batch-cancel-ignored/tile-E590000-N5660000'];
-      const histories = await Promise.all(workflowIds.map(async (workflowId) => ({ workflowId, history: await h.temporal.workflow.getHandle(workflowId).fetchHistory() })));
+      const histories = await Promise.all(
+        workflowIds.map(async (workflowId) => ({
+          workflowId,
+          history: await h.temporal.workflow.getHandle(workflowId).fetchHistory(),
+        })),
+      );
       const results = [];
-      for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories)) results.push(result);
-      assert.deepEqual(results.map((r) => r.error), [undefined, undefined]);
+      for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories))
+        results.push(result);
+      assert.deepEqual(
+        results.map((r) => r.error),
+        [undefined, undefined],
+      );
     });
   });
 });

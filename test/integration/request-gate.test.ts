@@ -12,7 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import { Job } from '@openeo/js-client';
 import { downloadAsset } from '../../activities/download';
 import { OpenEOConnections } from '../../src/core/openeo/connections';
-import { runWithRequestGates, type GatedRequest, type RequestGate, type RequestLease } from '../../src/core/openeo/request-gate';
+import {
+  runWithRequestGates,
+  type GatedRequest,
+  type RequestGate,
+  type RequestLease,
+} from '../../src/core/openeo/request-gate';
 import { startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 
 /** Hands out `limit` leases at a time, first come first served, and remembers what it was asked. */
@@ -59,13 +64,21 @@ describe('request gate', () => {
     const connection = await connections.get(backend);
     const job = await connection.createJob(PROCESS, 'gated job');
     const gate = new LocalGate(1);
-    const gated = await runWithRequestGates([{ url: emulator.url, gate }], () => Promise.allSettled([1, 2, 3, 4, 5].map(() => connection.getJob(job.id))));
-    assert.deepEqual(gated.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const gated = await runWithRequestGates([{ url: emulator.url, gate }], () =>
+      Promise.allSettled([1, 2, 3, 4, 5].map(() => connection.getJob(job.id))),
+    );
+    assert.deepEqual(
+      gated.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+    );
     assert.equal(gate.asked.length, 5);
     assert.equal(emulator.admin.stats().quotas.refused.total, 0);
 
     const ungated = await Promise.allSettled([1, 2, 3, 4, 5].map(() => connection.getJob(job.id)));
-    assert.ok(ungated.some((r) => r.status === 'rejected'), 'without the gate the emulator refuses some');
+    assert.ok(
+      ungated.some((r) => r.status === 'rejected'),
+      'without the gate the emulator refuses some',
+    );
     assert.ok(emulator.admin.stats().quotas.refused.concurrentRequests > 0);
   });
 
@@ -85,7 +98,10 @@ describe('request gate', () => {
         const results = (await described.getResultsAsStac()) as { assets?: Record<string, { href: string }> };
         const [asset] = Object.values(results.assets ?? {});
         assert.ok(asset, 'the job has a result file');
-        await downloadAsset(asset.href, join(dir, 'result.tif'), { headers: await connections.authHeadersFor(backend, asset.href), idleTimeoutMs: 10_000 });
+        await downloadAsset(asset.href, join(dir, 'result.tif'), {
+          headers: await connections.authHeadersFor(backend, asset.href),
+          idleTimeoutMs: 10_000,
+        });
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -23,7 +23,10 @@ import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
 
 type JobDocument = { results: { assets: Record<string, { 'file:size': number }> } };
-type StacDocument = { links: Array<{ rel: string; href: string }>; assets: Record<string, { href: string; 'file:size'?: number; 'proj:code'?: string }> };
+type StacDocument = {
+  links: Array<{ rel: string; href: string }>;
+  assets: Record<string, { href: string; 'file:size'?: number; 'proj:code'?: string }>;
+};
 
 /** The batch's STAC catalogue is in the bucket too, and its hrefs point to the objects. */
 async function assertStacInBucket(outputDir: string, records: TileRecord[]): Promise<void> {
@@ -40,8 +43,15 @@ async function assertStacInBucket(outputDir: string, records: TileRecord[]): Pro
       const stored = await bucket.head(asset.href.slice(outputDir.length + 1));
       assert.equal(asset['file:size'], stored?.size, `${asset.href}: file:size is the object's`);
     }
-    assert.ok(assets.some((asset) => asset['proj:code']?.startsWith('EPSG:')), 'the GeoTIFF has its projection, read from the staged copy');
-    assert.equal(item.assets['count.json']?.href, `${record.outputDir}/count.json`, "the post-processor's file is an asset of the item");
+    assert.ok(
+      assets.some((asset) => asset['proj:code']?.startsWith('EPSG:')),
+      'the GeoTIFF has its projection, read from the staged copy',
+    );
+    assert.equal(
+      item.assets['count.json']?.href,
+      `${record.outputDir}/count.json`,
+      "the post-processor's file is an asset of the item",
+    );
   }
 }
 
@@ -56,7 +66,12 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     // downloads (its S3 port closes at once; the process is gone within 2 s).
     h = await startHarness({}, { slow: { jobDurations: { queuedMs: 100, runningMs: 8_000 } } });
     // A post-processor's file goes to the bucket too, and into the tile's item.
-    await h.startWorker({ postprocessors: { count: async ({ files, writeFile }) => void (await writeFile('count.json', JSON.stringify({ files: files.length }))) } });
+    await h.startWorker({
+      postprocessors: {
+        count: async ({ files, writeFile }) =>
+          void (await writeFile('count.json', JSON.stringify({ files: files.length }))),
+      },
+    });
   });
   after(async () => {
     await h?.teardown();
@@ -65,7 +80,16 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
 
   it('stores every asset, job.json and the quicklook at the templated keys, and the dashboard shows the quicklook', async () => {
     const outputDir = `s3://${s3.bucket}/batches`;
-    const { handle } = await h.client.start(h.spec({ batchId: 's3run', cols: 2, rows: 1, outputDir, outputPath: '{backend}/{batchId}/{tileId}/{asset}', postprocess: 'count' }));
+    const { handle } = await h.client.start(
+      h.spec({
+        batchId: 's3run',
+        cols: 2,
+        rows: 1,
+        outputDir,
+        outputPath: '{backend}/{batchId}/{tileId}/{asset}',
+        postprocess: 'count',
+      }),
+    );
     assert.equal((await handle.result()).counts.postprocessed, 2);
 
     const records = (await h.client.records('s3run')).tiles as TileRecord[];
@@ -74,14 +98,25 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     for (const record of records) {
       assert.equal(record.outputDir, `${outputDir}/emulator/s3run/${record.tileId}`);
       const files = record.files ?? [];
-      for (const name of ['job.json', 'quicklook.png', 'quicklook.json', 'count.json']) assert.ok(files.includes(name), `${record.tileId} lists ${name}: ${files}`);
-      const job = JSON.parse(await text((await bucket.get(`emulator/s3run/${record.tileId}/job.json`))!.body)) as JobDocument;
+      for (const name of ['job.json', 'quicklook.png', 'quicklook.json', 'count.json'])
+        assert.ok(files.includes(name), `${record.tileId} lists ${name}: ${files}`);
+      const job = JSON.parse(
+        await text((await bucket.get(`emulator/s3run/${record.tileId}/job.json`))!.body),
+      ) as JobDocument;
       const promised = Object.values(job.results.assets).map((asset) => asset['file:size']);
-      const assetFiles = files.filter((name) => !['job.json', 'quicklook.png', 'quicklook.json', 'count.json'].includes(name));
+      const assetFiles = files.filter(
+        (name) => !['job.json', 'quicklook.png', 'quicklook.json', 'count.json'].includes(name),
+      );
       assert.equal(assetFiles.length, promised.length, `${record.tileId}: one file per asset`);
-      const sizes = await Promise.all(assetFiles.map(async (name) => (await bucket.head(`emulator/s3run/${record.tileId}/${name}`))?.size));
+      const sizes = await Promise.all(
+        assetFiles.map(async (name) => (await bucket.head(`emulator/s3run/${record.tileId}/${name}`))?.size),
+      );
       assert.deepEqual(sizes.sort(), promised.sort(), `${record.tileId}: the sizes the backend promised`);
-      assert.deepEqual((await bucket.list(`emulator/s3run/${record.tileId}/`)).length, files.length, `${record.tileId}: nothing else in the bucket`);
+      assert.deepEqual(
+        (await bucket.list(`emulator/s3run/${record.tileId}/`)).length,
+        files.length,
+        `${record.tileId}: nothing else in the bucket`,
+      );
     }
     assert.ok(!existsSync(join(h.workDir, 'output')), 'nothing written to the local output folder');
     await assertStacInBucket(outputDir, records);
@@ -90,10 +125,14 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     try {
       const events = await fetch(new URL('api/batches/s3run/events', dashboard.url));
       await events.body?.cancel();
-      const image = await fetch(new URL(`api/batches/s3run/tiles/${encodeURIComponent(records[0]!.tileId)}/quicklook.png`, dashboard.url));
+      const image = await fetch(
+        new URL(`api/batches/s3run/tiles/${encodeURIComponent(records[0]!.tileId)}/quicklook.png`, dashboard.url),
+      );
       assert.equal(image.status, 200);
       const png = Buffer.from(await image.arrayBuffer());
-      const stored = await text((await bucket.get(`emulator/s3run/${records[0]!.tileId}/quicklook.png`))!.body.setEncoding('latin1'));
+      const stored = await text(
+        (await bucket.get(`emulator/s3run/${records[0]!.tileId}/quicklook.png`))!.body.setEncoding('latin1'),
+      );
       assert.equal(png.toString('latin1'), stored, 'the quicklook in the bucket');
     } finally {
       await dashboard.close();
@@ -115,11 +154,18 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
     const { handle } = await h.client.start(spec);
     // The batch checked the bucket before its first job; the jobs run for 8 s.
-    await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length === 2, 'both jobs created');
+    await eventually(
+      async () => slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length === 2,
+      'both jobs created',
+    );
     await s3.takeDown();
     try {
       await downloadsWaitingOn(h, 's3outage', tileIds, /could not store .* in outputDir s3:\/\//, 'the storage');
-      assert.equal((await h.client.progress('s3outage')).counts.finished ?? 0, 0, 'no tile ends while the storage is down');
+      assert.equal(
+        (await h.client.progress('s3outage')).counts.finished ?? 0,
+        0,
+        'no tile ends while the storage is down',
+      );
     } finally {
       await s3.bringBack();
     }
@@ -128,10 +174,18 @@ describe('a batch with outputDir s3://…', { skip: s3Unavailable() }, () => {
     const records = (await h.client.records('s3outage')).tiles as TileRecord[];
     const bucket = resultStore(outputDir);
     for (const record of records) {
-      for (const name of record.files ?? []) assert.ok(await bucket.head(`s3outage/${record.tileId}/${name}`), `${record.tileId}/${name} is in the bucket`);
-      assert.ok((record.files ?? []).some((name) => name.endsWith('.tif')), `${record.tileId} has its GeoTIFF`);
+      for (const name of record.files ?? [])
+        assert.ok(await bucket.head(`s3outage/${record.tileId}/${name}`), `${record.tileId}/${name} is in the bucket`);
+      assert.ok(
+        (record.files ?? []).some((name) => name.endsWith('.tif')),
+        `${record.tileId} has its GeoTIFF`,
+      );
     }
-    assert.equal(slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length, 2, 'one job per tile: the outage cost no job');
+    assert.equal(
+      slow.admin.jobs().filter((j) => j.title?.startsWith('s3outage/')).length,
+      2,
+      'one job per tile: the outage cost no job',
+    );
   });
 
   it('refuses a batch whose bucket the worker cannot write to, naming outputDir, before any openEO job', async () => {

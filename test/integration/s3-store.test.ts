@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer, text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
-import { CreateMultipartUploadCommand, GetObjectCommand, ListMultipartUploadsCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { resultStore, s3ClientConfig, StoreError } from '../../activities/store';
 import { PART_SIZE } from '../../activities/store/s3-multipart';
 import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
@@ -25,7 +31,9 @@ describe('result store on S3 (SeaweedFS)', { skip: s3Unavailable() }, () => {
   let bigFile: string;
   const store = (prefix = 'runs') => resultStore(`s3://${server.bucket}/${prefix}`, server.env);
   const pendingUploads = async (key: string) =>
-    ((await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: key }))).Uploads ?? []).filter((u) => u.Key === key);
+    ((await client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: key }))).Uploads ?? []).filter(
+      (u) => u.Key === key,
+    );
 
   before(async () => {
     server = await startS3Server();
@@ -55,7 +63,9 @@ describe('result store on S3 (SeaweedFS)', { skip: s3Unavailable() }, () => {
     const expect = { size: big.length, checksum: sha256(big) };
     assert.equal(await s.holds('b1/t1/big.tif', expect), false);
     const progress: number[] = [];
-    assert.deepEqual(await s.putFile('b1/t1/big.tif', bigFile, { ...expect, onProgress: (n) => progress.push(n) }), { size: big.length });
+    assert.deepEqual(await s.putFile('b1/t1/big.tif', bigFile, { ...expect, onProgress: (n) => progress.push(n) }), {
+      size: big.length,
+    });
     assert.deepEqual(progress, [PART_SIZE, 2 * PART_SIZE, big.length]);
     assert.ok((await buffer((await s.get('b1/t1/big.tif'))!.body)).equals(big));
     assert.equal(await s.holds('b1/t1/big.tif', expect), true);
@@ -66,9 +76,15 @@ describe('result store on S3 (SeaweedFS)', { skip: s3Unavailable() }, () => {
   it('leaves no object and no pending upload under the key when the checksum does not match', async () => {
     const s = store();
     const wrong = sha256(Buffer.from('something else'));
-    for (const [key, file] of [['b1/t2/big.tif', bigFile], ['b1/t2/small.json', join(dir, 'small.json')]] as const) {
+    for (const [key, file] of [
+      ['b1/t2/big.tif', bigFile],
+      ['b1/t2/small.json', join(dir, 'small.json')],
+    ] as const) {
       await writeFile(join(dir, 'small.json'), '{}');
-      await assert.rejects(s.putFile(key, file, { checksum: wrong }), (err: unknown) => err instanceof StoreError && err.code === 'ChecksumMismatch');
+      await assert.rejects(
+        s.putFile(key, file, { checksum: wrong }),
+        (err: unknown) => err instanceof StoreError && err.code === 'ChecksumMismatch',
+      );
       assert.equal(await s.head(key), undefined, key);
       assert.deepEqual(await pendingUploads(`runs/${key}`), [], key);
     }
@@ -81,8 +97,24 @@ describe('result store on S3 (SeaweedFS)', { skip: s3Unavailable() }, () => {
     // older attempt left another upload with nothing in it.
     await client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: key }));
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: key }));
-    await client.send(new UploadPartCommand({ Bucket: server.bucket, Key: key, UploadId, PartNumber: 1, Body: big.subarray(0, PART_SIZE) }));
-    await client.send(new UploadPartCommand({ Bucket: server.bucket, Key: key, UploadId, PartNumber: 2, Body: Buffer.alloc(PART_SIZE, 1) }));
+    await client.send(
+      new UploadPartCommand({
+        Bucket: server.bucket,
+        Key: key,
+        UploadId,
+        PartNumber: 1,
+        Body: big.subarray(0, PART_SIZE),
+      }),
+    );
+    await client.send(
+      new UploadPartCommand({
+        Bucket: server.bucket,
+        Key: key,
+        UploadId,
+        PartNumber: 2,
+        Body: Buffer.alloc(PART_SIZE, 1),
+      }),
+    );
     assert.equal((await pendingUploads(key)).length, 2);
 
     await s.putFile('b1/t3/big.tif', bigFile, { size: big.length, checksum: sha256(big) });
@@ -98,8 +130,15 @@ describe('result store on S3 (SeaweedFS)', { skip: s3Unavailable() }, () => {
   });
 
   it('fails the preflight check for a missing bucket or wrong credentials, saying where', async () => {
-    await assert.rejects(resultStore('s3://no-such-bucket/x', server.env).check(), (err: unknown) => err instanceof StoreError && err.code === 'Unreachable' && /s3:\/\/no-such-bucket\/x/.test(err.message));
+    await assert.rejects(
+      resultStore('s3://no-such-bucket/x', server.env).check(),
+      (err: unknown) =>
+        err instanceof StoreError && err.code === 'Unreachable' && /s3:\/\/no-such-bucket\/x/.test(err.message),
+    );
     const wrongKeys = { ...server.env, AWS_SECRET_ACCESS_KEY: 'wrong' };
-    await assert.rejects(resultStore(`s3://${server.bucket}/x`, wrongKeys).check(), (err: unknown) => err instanceof StoreError && err.code === 'Unreachable');
+    await assert.rejects(
+      resultStore(`s3://${server.bucket}/x`, wrongKeys).check(),
+      (err: unknown) => err instanceof StoreError && err.code === 'Unreachable',
+    );
   });
 });

@@ -15,7 +15,8 @@ async function stats(h: Harness): Promise<EmulatorStats> {
 /** Every run of every workflow whose id starts with `prefix`, from visibility. */
 async function runsOf(h: Harness, query: string): Promise<{ workflowId: string; status: string }[]> {
   const runs: { workflowId: string; status: string }[] = [];
-  for await (const wf of h.temporal.workflow.list({ query })) runs.push({ workflowId: wf.workflowId, status: wf.status.name });
+  for await (const wf of h.temporal.workflow.list({ query }))
+    runs.push({ workflowId: wf.workflowId, status: wf.status.name });
   return runs;
 }
 
@@ -58,12 +59,26 @@ describe('batches larger than one workflow run', () => {
     const summary = await handle.result();
 
     assert.equal(summary.totalTiles, 48);
-    assert.deepEqual(summary.counts, { not_started: 0, running: 0, finished: 48, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
+    assert.deepEqual(summary.counts, {
+      not_started: 0,
+      running: 0,
+      finished: 48,
+      error: 0,
+      canceled: 0,
+      skipped: 0,
+      postprocessed: 0,
+    });
     const perTile = jobsPerTile(await stats(h), 'many-runs');
     assert.equal(perTile.size, 48);
-    assert.ok([...perTile.values()].every((n) => n === 1), 'exactly one openEO job per tile');
+    assert.ok(
+      [...perTile.values()].every((n) => n === 1),
+      'exactly one openEO job per tile',
+    );
     const runs = await closedRunsOf(h, `WorkflowId = 'many-runs'`);
-    assert.ok(runs.filter((r) => r.status === 'CONTINUED_AS_NEW').length >= 2, `several runs, saw ${JSON.stringify(runs)}`);
+    assert.ok(
+      runs.filter((r) => r.status === 'CONTINUED_AS_NEW').length >= 2,
+      `several runs, saw ${JSON.stringify(runs)}`,
+    );
     for (const run of runs) {
       // No run may come near the history limit; the forced threshold keeps them tiny.
       assert.ok(run.status === 'COMPLETED' || run.status === 'CONTINUED_AS_NEW', `a run ended ${run.status}`);
@@ -88,14 +103,32 @@ describe('batches larger than one workflow run', () => {
     assert.equal(summary.counts.error + summary.counts.skipped + summary.counts.not_started, 0);
     const perTile = jobsPerTile(await stats(h), 'partitioned');
     assert.equal(perTile.size, 40);
-    assert.ok([...perTile.values()].every((n) => n === 1), 'exactly one openEO job per tile');
-    const partitions = await closedRunsOf(h, `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'`);
-    assert.deepEqual([...new Set(partitions.map((p) => p.workflowId))].sort(), [0, 1].map((i) => `partitioned/partition-${i}`));
-    assert.ok(partitions.some((p) => p.status === 'CONTINUED_AS_NEW'), 'a partition continued as new');
+    assert.ok(
+      [...perTile.values()].every((n) => n === 1),
+      'exactly one openEO job per tile',
+    );
+    const partitions = await closedRunsOf(
+      h,
+      `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'`,
+    );
+    assert.deepEqual(
+      [...new Set(partitions.map((p) => p.workflowId))].sort(),
+      [0, 1].map((i) => `partitioned/partition-${i}`),
+    );
+    assert.ok(
+      partitions.some((p) => p.status === 'CONTINUED_AS_NEW'),
+      'a partition continued as new',
+    );
     // Every partition run, continued ones too, has room to replay a long history on a new worker.
-    for await (const run of h.temporal.workflow.list({ query: `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'` })) {
+    for await (const run of h.temporal.workflow.list({
+      query: `WorkflowType = 'partitionWorkflow' AND WorkflowId STARTS_WITH 'partitioned/'`,
+    })) {
       const described = await h.temporal.workflow.getHandle(run.workflowId, run.runId).describe();
-      assert.equal(Number(described.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds), 60, `${run.workflowId} ${run.runId}`);
+      assert.equal(
+        Number(described.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds),
+        60,
+        `${run.workflowId} ${run.runId}`,
+      );
     }
     const tiles = await h.client.tiles('partitioned');
     assert.equal(tiles.length, 40);

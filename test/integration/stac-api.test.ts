@@ -65,11 +65,19 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
   });
 
   it('creates the collection and one item per tile, readable through the search (by collection and by bbox)', async () => {
-    const spec = h.spec({ batchId: 'stac-push', cols: 2, rows: 1, stac: { title: 'Pushed', license: 'CC-BY-4.0', api: { url: api.url, collectionId: 'pushed-results' } } });
+    const spec = h.spec({
+      batchId: 'stac-push',
+      cols: 2,
+      rows: 1,
+      stac: { title: 'Pushed', license: 'CC-BY-4.0', api: { url: api.url, collectionId: 'pushed-results' } },
+    });
     const { handle } = await h.client.start(spec);
     assert.equal((await handle.result()).counts.finished, 2);
 
-    const collection = (await (await fetch(`${api.url}/collections/pushed-results`)).json()) as { title?: string; license?: string };
+    const collection = (await (await fetch(`${api.url}/collections/pushed-results`)).json()) as {
+      title?: string;
+      license?: string;
+    };
     assert.equal(collection.title, 'Pushed');
     assert.equal(collection.license, 'CC-BY-4.0');
     const all = await search(api, 'collections=pushed-results&limit=50');
@@ -86,13 +94,19 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     const [w, s, e, n] = west.bbox;
     const inner = [w + (e - w) * 0.1, s + (n - s) * 0.4, w + (e - w) * 0.3, s + (n - s) * 0.6];
     const found = await search(api, `collections=pushed-results&bbox=${inner.join(',')}`);
-    assert.deepEqual(found.features.map((f) => f.id), [west.id]);
+    assert.deepEqual(
+      found.features.map((f) => f.id),
+      [west.id],
+    );
 
     // The local documents are there too, and valid.
     const batchDir = join(String(spec.outputDir), 'stac-push');
     const local = JSON.parse(await readFile(join(batchDir, 'collection.json'), 'utf8'));
-    const localItems = await Promise.all(tiles.map(async (t) => JSON.parse(await readFile(join(batchDir, 'items', `${t.tileId}.json`), 'utf8'))));
-    for (const result of await validateStac(python, [local, ...localItems])) assert.deepEqual(result.errors, [], `${result.type} ${result.id}`);
+    const localItems = await Promise.all(
+      tiles.map(async (t) => JSON.parse(await readFile(join(batchDir, 'items', `${t.tileId}.json`), 'utf8'))),
+    );
+    for (const result of await validateStac(python, [local, ...localItems]))
+      assert.deepEqual(result.errors, [], `${result.type} ${result.id}`);
   });
 
   it('pushing a tile again updates its item instead of adding one', async () => {
@@ -139,7 +153,10 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
     const { handle } = await h.client.start(spec);
     // The batch checked the API before its first job; the jobs run for 6 s.
-    await eventually(async () => slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length === 2, 'both jobs created');
+    await eventually(
+      async () => slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length === 2,
+      'both jobs created',
+    );
     await api.takeDown();
     try {
       // Each tile's job finishes and its download retries, waiting for the API.
@@ -154,20 +171,31 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
     assert.equal(summary.counts.finished, 2, JSON.stringify(summary));
     const pushed = await search(api, 'collections=outage-results&limit=50');
     assert.deepEqual(pushed.features.map((f) => f.id).sort(), [...tileIds].sort());
-    assert.equal(slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length, 2, 'one job per tile: the outage cost no job');
+    assert.equal(
+      slow.admin.jobs().filter((j) => j.title?.startsWith('stac-outage/')).length,
+      2,
+      'one job per tile: the outage cost no job',
+    );
   });
 
   it('refuses a batch whose STAC API is down, naming stac.api.url, before any openEO job', async () => {
     const url = await closedPort();
     const before = h.emulator.admin.jobs().length;
     // The client's own check first.
-    await assert.rejects(h.client.start(h.spec({ batchId: 'stac-down-client', stac: { api: { url } } })), (err: unknown) => {
-      assert.ok(err instanceof InvalidSpecError);
-      assert.match(err.message, /stac\.api\.url: .*did not answer/);
-      return true;
-    });
+    await assert.rejects(
+      h.client.start(h.spec({ batchId: 'stac-down-client', stac: { api: { url } } })),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidSpecError);
+        assert.match(err.message, /stac\.api\.url: .*did not answer/);
+        return true;
+      },
+    );
     // Started without the client, the worker refuses it too.
-    const handle = await h.temporal.workflow.start('batchWorkflow', { taskQueue: h.taskQueue, workflowId: 'stac-down', args: [h.spec({ stac: { api: { url } } })] });
+    const handle = await h.temporal.workflow.start('batchWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: 'stac-down',
+      args: [h.spec({ stac: { api: { url } } })],
+    });
     await assert.rejects(handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
       const cause = err.cause as Error & { type?: string };
@@ -180,10 +208,13 @@ describe('pushing a batch to a STAC API', { skip: missing && !process.env.CI ? m
 
   it('refuses a STAC URL without the Transactions extension', async () => {
     // The openEO emulator's landing page has a conformsTo list, without transactions.
-    await assert.rejects(h.client.start(h.spec({ batchId: 'stac-readonly', stac: { api: { url: `${h.emulator.url}` } } })), (err: unknown) => {
-      assert.ok(err instanceof InvalidSpecError);
-      assert.match(err.message, /stac\.api\.url: .*Transactions extension/);
-      return true;
-    });
+    await assert.rejects(
+      h.client.start(h.spec({ batchId: 'stac-readonly', stac: { api: { url: `${h.emulator.url}` } } })),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidSpecError);
+        assert.match(err.message, /stac\.api\.url: .*Transactions extension/);
+        return true;
+      },
+    );
   });
 });

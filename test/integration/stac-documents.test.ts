@@ -21,10 +21,22 @@ import { validateStac } from '../harness/stac-validator';
 const GEOTIFF = 'image/tiff; application=geotiff';
 /** A 5 km tile in UTM 31N near Antwerp, 40 × 50 pixels of 125 × 100 m. */
 const UTM_BOX = { west: 590000, south: 5660000, east: 595000, north: 5665000 };
-const square = (west: number, south: number, size = 0.07): number[][][] => [[[west, south], [west + size, south], [west + size, south + size], [west, south + size], [west, south]]];
+const square = (west: number, south: number, size = 0.07): number[][][] => [
+  [
+    [west, south],
+    [west + size, south],
+    [west + size, south + size],
+    [west, south + size],
+    [west, south],
+  ],
+];
 
 function tile(id: string, period?: { id: string; start: string; end: string }): ItemTile {
-  return { id, geometry: { type: 'Polygon', coordinates: square(4.3, 51.1) }, properties: { index: 0, ...(period ? { period } : {}) } };
+  return {
+    id,
+    geometry: { type: 'Polygon', coordinates: square(4.3, 51.1) },
+    properties: { index: 0, ...(period ? { period } : {}) },
+  };
 }
 
 /** Where the venv with pystac is: installed by `.ci/run`; outside CI a missing one is installed here. */
@@ -39,7 +51,14 @@ describe('STAC documents of finished tiles', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stac-documents-'));
-    tiff = encodeGeoTiff({ width: 40, height: 50, pixels: [syntheticPixels(40, 50, 'job/B04')], bandNames: ['B04'], bbox: UTM_BOX, epsg: 32631 });
+    tiff = encodeGeoTiff({
+      width: 40,
+      height: 50,
+      pixels: [syntheticPixels(40, 50, 'job/B04')],
+      bandNames: ['B04'],
+      bbox: UTM_BOX,
+      epsg: 32631,
+    });
     python = await validatorPython();
   });
   after(async () => {
@@ -61,7 +80,14 @@ describe('STAC documents of finished tiles', () => {
       job: { id: `job-${t.id}`, backend: 'emulator', backendUrl: 'http://127.0.0.1:1/openeo' },
       resultTime: '2024-05-02T10:00:00Z',
       files: [
-        { key: 'openEO.tif', file: 'openEO.tif', type: GEOTIFF, roles: ['data'], title: 'Result raster', checksum: `1220${createHash('sha256').update(tiff).digest('hex')}` },
+        {
+          key: 'openEO.tif',
+          file: 'openEO.tif',
+          type: GEOTIFF,
+          roles: ['data'],
+          title: 'Result raster',
+          checksum: `1220${createHash('sha256').update(tiff).digest('hex')}`,
+        },
         { key: 'notes', file: 'notes.json', type: 'application/json', roles: ['metadata'] },
       ],
     };
@@ -74,7 +100,9 @@ describe('STAC documents of finished tiles', () => {
     assert.deepEqual(JSON.parse(await readFile(join(batchDir, itemFile), 'utf8')), item);
     assert.equal(item.properties.datetime, '2024-05-02T10:00:00.000Z');
     assert.equal(item.properties['openeo:job_id'], 'job-t-0');
-    [4.3, 51.1, 4.37, 51.17].forEach((v, i) => assert.ok(Math.abs(item.bbox[i] - v) < 1e-9, `bbox[${i}] is ${item.bbox[i]}, not ${v}`));
+    [4.3, 51.1, 4.37, 51.17].forEach((v, i) =>
+      assert.ok(Math.abs(item.bbox[i] - v) < 1e-9, `bbox[${i}] is ${item.bbox[i]}, not ${v}`),
+    );
     assert.deepEqual(item.geometry, tile('t-0').geometry);
     const raster = item.assets['openEO.tif'];
     assert.equal(raster.href, '../t-0/openEO.tif');
@@ -94,13 +122,20 @@ describe('STAC documents of finished tiles', () => {
 
     const results = await validateStac(python, [item, collection]);
     for (const result of results) assert.deepEqual(result.errors, [], `${result.type} ${result.id}`);
-    assert.ok(results[0].extensions.includes(PROJECTION_EXTENSION) && results[0].extensions.includes(FILE_EXTENSION), 'the extensions were validated too');
+    assert.ok(
+      results[0].extensions.includes(PROJECTION_EXTENSION) && results[0].extensions.includes(FILE_EXTENSION),
+      'the extensions were validated too',
+    );
   });
 
   it('gives a tile with a period its interval (end exclusive becomes the last instant) and a null datetime', async () => {
     const batchDir = join(dir, 'periods');
-    const march = await publishTileStac(await tileInput(batchDir, tile('t-0_2024-03', { id: '2024-03', start: '2024-03-01', end: '2024-04-01' })));
-    const april = await publishTileStac(await tileInput(batchDir, tile('t-0_2024-04', { id: '2024-04', start: '2024-04-01', end: '2024-05-01' })));
+    const march = await publishTileStac(
+      await tileInput(batchDir, tile('t-0_2024-03', { id: '2024-03', start: '2024-03-01', end: '2024-04-01' })),
+    );
+    const april = await publishTileStac(
+      await tileInput(batchDir, tile('t-0_2024-04', { id: '2024-04', start: '2024-04-01', end: '2024-05-01' })),
+    );
     assert.equal(march.item.properties.datetime, null);
     assert.equal(march.item.properties.start_datetime, '2024-03-01T00:00:00.000Z');
     assert.equal(march.item.properties.end_datetime, '2024-03-31T23:59:59.999Z');
@@ -141,7 +176,12 @@ describe('STAC documents of finished tiles', () => {
       return true;
     });
     assert.equal(JSON.parse(await readFile(join(batchDir, 'items', 't-5.json'), 'utf8')).id, 't-5');
-    assert.equal(JSON.parse(await readFile(join(batchDir, 'collection.json'), 'utf8')).links.filter((l: { rel: string }) => l.rel === 'item').length, 1);
+    assert.equal(
+      JSON.parse(await readFile(join(batchDir, 'collection.json'), 'utf8')).links.filter(
+        (l: { rel: string }) => l.rel === 'item',
+      ).length,
+      1,
+    );
   });
 
   it('the validator rejects broken core and extension fields (it really checks them)', async () => {

@@ -17,7 +17,14 @@ const SCREENSHOTS = process.env.OPENEO_TEMPORAL_SCREENSHOTS;
 
 /** The text of every frame of the page (the UI renders current details in a frame of their own). */
 async function allText(page: Page): Promise<string> {
-  const texts = await Promise.all(page.frames().map((frame) => frame.locator('body').innerText().catch(() => '')));
+  const texts = await Promise.all(
+    page.frames().map((frame) =>
+      frame
+        .locator('body')
+        .innerText()
+        .catch(() => ''),
+    ),
+  );
   return texts.join('\n');
 }
 
@@ -67,24 +74,41 @@ describe('the Temporal UI', () => {
       await page.goto(`${ui}/namespaces/${h.server.namespace}/workflows/ui`);
       // Current details are on the "User Metadata" tab.
       await page.getByText('User Metadata', { exact: true }).first().click();
-      await eventually(async () => /5 \/ 6 tiles done.*finished 4, error 1, canceled 0, skipped 0, running 1, not started 0/.test(await allText(page)), "the batch's current details show its progress");
+      await eventually(
+        async () =>
+          /5 \/ 6 tiles done.*finished 4, error 1, canceled 0, skipped 0, running 1, not started 0/.test(
+            await allText(page),
+          ),
+        "the batch's current details show its progress",
+      );
       assert.match(await allText(page), /emulator: 1 \/ 3 jobs/, "with the backend's slots in use");
       // The batch's own summary and details, given when the client started it.
       const text = await allText(page);
-      assert.match(text, /openEO batch ui: `?bap_composite`? from https:\/\/\S+ on emulator/, 'the batch has a summary');
+      assert.match(
+        text,
+        /openEO batch ui: `?bap_composite`? from https:\/\/\S+ on emulator/,
+        'the batch has a summary',
+      );
       assert.match(text, /Backends:? emulator \(3 at once\)/, 'and details');
       assert.doesNotMatch(text, /No summary available|No details available/);
       if (SCREENSHOTS) await page.screenshot({ path: `${SCREENSHOTS}/temporal-ui-batch.png` });
 
       const tiles = await h.client.tiles('ui');
       for (const status of ['finished', 'error', 'running'] as const) {
-        const expected = tiles.filter((t) => t.status === status).map((t) => t.workflowId).sort();
+        const expected = tiles
+          .filter((t) => t.status === status)
+          .map((t) => t.workflowId)
+          .sort();
         const query = `OpenEOBatchId="ui" AND OpenEOTileStatus="${status}"`;
         await page.goto(`${ui}/namespaces/${h.server.namespace}/workflows?query=${encodeURIComponent(query)}`);
         let listed: string[] = [];
-        await eventually(async () => (listed = await listedTileWorkflows(page, 'ui')).length === expected.length, `the UI lists the ${status} tiles`);
+        await eventually(
+          async () => (listed = await listedTileWorkflows(page, 'ui')).length === expected.length,
+          `the UI lists the ${status} tiles`,
+        );
         assert.deepEqual(listed, expected, `the tile workflows with OpenEOTileStatus="${status}"`);
-        if (SCREENSHOTS && status === 'finished') await page.screenshot({ path: `${SCREENSHOTS}/temporal-ui-tiles-by-status.png` });
+        if (SCREENSHOTS && status === 'finished')
+          await page.screenshot({ path: `${SCREENSHOTS}/temporal-ui-tiles-by-status.png` });
       }
       assert.deepEqual(
         tiles.filter((t) => t.status === 'running').map((t) => t.tileId),

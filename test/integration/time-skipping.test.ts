@@ -20,7 +20,14 @@ import { checkSpecOffline } from '../../src/core/batch-spec/prepare';
 import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import { batchProgress } from '../../workflows/messages';
 import type { TileWorkflowInput } from '../../workflows/tile-input';
-import { startTimeSkipping, stubActivities, stubbedWorker, timerDurationsMs, type StubActivities, type StubbedActivities } from '../support/time-skipping';
+import {
+  startTimeSkipping,
+  stubActivities,
+  stubbedWorker,
+  timerDurationsMs,
+  type StubActivities,
+  type StubbedActivities,
+} from '../support/time-skipping';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -47,7 +54,22 @@ const BACKEND = { name: 'stub', url: 'http://stub.invalid' };
 function tileInput(batchId: string, overrides: Partial<TileWorkflowInput> = {}): TileWorkflowInput {
   return {
     batchId,
-    tile: { id: 'T1', geometry: { type: 'Polygon', coordinates: [[[4, 51], [4.1, 51], [4.1, 51.1], [4, 51.1], [4, 51]]] }, properties: { index: 0, bbox: { west: 4, south: 51, east: 4.1, north: 51.1 }, crs: 'EPSG:4326' } },
+    tile: {
+      id: 'T1',
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [4, 51],
+            [4.1, 51],
+            [4.1, 51.1],
+            [4, 51.1],
+            [4, 51],
+          ],
+        ],
+      },
+      properties: { index: 0, bbox: { west: 4, south: 51, east: 4.1, north: 51.1 }, crs: 'EPSG:4326' },
+    },
     backend: BACKEND,
     process: { processId: 'bap_composite' },
     parameterDefaults: {},
@@ -84,7 +106,8 @@ function statusOverTime(clock: () => Promise<number>, statusAt: (t: number, jobI
       const at = await clock();
       checks.push(at);
       const status = statusAt(at, input.jobId);
-      if (status === input.knownStatus) throw ApplicationFailure.retryable(`job ${input.jobId} is still ${status}`, 'JobUnchanged');
+      if (status === input.knownStatus)
+        throw ApplicationFailure.retryable(`job ${input.jobId} is still ${status}`, 'JobUnchanged');
       answers.push(status);
       answeredAt.push(at);
       return { status };
@@ -105,7 +128,10 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
   after(async () => env?.teardown());
 
   /** Runs `body` with a worker of the package's workflows and these stubs on a queue of its own. */
-  async function withWorker<T>(stubs: StubActivities, body: (taskQueue: string, stubbed: StubbedActivities) => Promise<T>): Promise<T> {
+  async function withWorker<T>(
+    stubs: StubActivities,
+    body: (taskQueue: string, stubbed: StubbedActivities) => Promise<T>,
+  ): Promise<T> {
     const taskQueue = `time-skipping-${++queues}`;
     const stubbed = stubActivities(stubs);
     const worker: Worker = await stubbedWorker(env, taskQueue, stubbed.activities);
@@ -134,12 +160,14 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
       {
         prepareBatch: async (input: unknown) => {
           prepareCalls.push(await now());
-          if (prepareCalls.at(-1)! < specOutageEnds) throw ApplicationFailure.retryable('tile source unreachable', 'SourceUnavailable');
+          if (prepareCalls.at(-1)! < specOutageEnds)
+            throw ApplicationFailure.retryable('tile source unreachable', 'SourceUnavailable');
           return checkSpecOffline(input);
         },
         listTiles: async (input: TilePageInput) => {
           pageCalls.push(await now());
-          if (pageCalls.at(-1)! < pagesOutageEnds) throw ApplicationFailure.retryable('tile page unreachable', 'SourceUnavailable');
+          if (pageCalls.at(-1)! < pagesOutageEnds)
+            throw ApplicationFailure.retryable('tile page unreachable', 'SourceUnavailable');
           return pages.listTiles(input);
         },
         submitJob: async () => ({ jobId: `job-${++jobs}`, job: { status: 'queued' } }),
@@ -148,7 +176,11 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
         sweepDuplicateJobs: async () => ({ listed: jobs, deleted: [] }),
       },
       async (taskQueue) => {
-        const handle = await env.client.workflow.start('batchWorkflow', { taskQueue, workflowId: 'outage', args: [spec] });
+        const handle = await env.client.workflow.start('batchWorkflow', {
+          taskQueue,
+          workflowId: 'outage',
+          args: [spec],
+        });
         await env.sleep(HOUR);
         const checking = await handle.query(batchProgress);
         await env.sleep(3 * HOUR);
@@ -156,8 +188,16 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
         const summary: BatchSummary = await handle.result();
         const ended = await handle.query(batchProgress);
 
-        assert.match(checking.problem ?? '', /^tile source unreachable; trying again$/, 'an hour in, the progress says why the batch waits');
-        assert.match(reading.problem ?? '', /^reading tiles: tile page unreachable; trying again$/, 'four hours in, the progress says why no tile has started');
+        assert.match(
+          checking.problem ?? '',
+          /^tile source unreachable; trying again$/,
+          'an hour in, the progress says why the batch waits',
+        );
+        assert.match(
+          reading.problem ?? '',
+          /^reading tiles: tile page unreachable; trying again$/,
+          'four hours in, the progress says why no tile has started',
+        );
         assert.equal(reading.counts.finished + reading.inFlight.length, 0);
         assert.equal(ended.problem, undefined, 'the problem is gone once the calls work again');
         assert.equal(summary.counts.finished, 2);
@@ -173,7 +213,10 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
     const pauses = [...roundPauses(failedRounds(failedPrepares)), ...roundPauses(failedRounds(failedPages))];
     assert.deepEqual(await timerDurationsMs(env, 'outage'), pauses);
     // 3 h of rounds 5 min apart (plus the first few, shorter), not a handful of long waits nor thousands of short ones.
-    assert.ok(failedRounds(failedPrepares) >= 30 && failedRounds(failedPrepares) <= 40, `${failedRounds(failedPrepares)} rounds in 3 h`);
+    assert.ok(
+      failedRounds(failedPrepares) >= 30 && failedRounds(failedPrepares) <= 40,
+      `${failedRounds(failedPrepares)} rounds in 3 h`,
+    );
     // The cap shows: the first call after each outage comes at most one pause (and a round's 6 s of retries) after its end.
     const firstWorking = (calls: number[], end: number) => calls.find((t) => t >= end)! - end;
     assert.ok(firstWorking(prepareCalls, specOutageEnds) <= 5 * MINUTE + 15 * SECOND);
@@ -186,17 +229,27 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
     const checks: number[] = [];
     const record: TileRecord = await withWorker(
       {
-        submitJob: async (create: CreateJobInput) => ({ jobId: `job-for-${create.jobTitle}`, job: { status: 'queued' } }),
+        submitJob: async (create: CreateJobInput) => ({
+          jobId: `job-for-${create.jobTitle}`,
+          job: { status: 'queued' },
+        }),
         waitForJobStatusChange: async (): Promise<JobSnapshot> => {
           checks.push(await now());
-          if (checks.at(-1)! < outageEnds) throw ApplicationFailure.retryable('backend answers 503', 'BackendUnavailable');
+          if (checks.at(-1)! < outageEnds)
+            throw ApplicationFailure.retryable('backend answers 503', 'BackendUnavailable');
           return { status: 'finished' };
         },
         downloadResults: downloaded,
       },
       async (taskQueue, { calls }) => {
-        const input = tileInput('checks-fail', { timeouts: { heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 600 } });
-        const result = await env.client.workflow.execute('tileWorkflow', { taskQueue, workflowId: 'checks-fail/tile-T1', args: [input] });
+        const input = tileInput('checks-fail', {
+          timeouts: { heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 600 },
+        });
+        const result = await env.client.workflow.execute('tileWorkflow', {
+          taskQueue,
+          workflowId: 'checks-fail/tile-T1',
+          args: [input],
+        });
         assert.equal(calls.submitJob, 1, 'no second job while its status cannot be read');
         assert.equal(calls.cancelJob, undefined);
         return result;
@@ -210,14 +263,25 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
     // From 2 s doubling to 10 min, then every 10 min: about 70 checks in 10 h (the default 2 min would make ~300).
     assert.ok(checks.length >= 60 && checks.length <= 75, `${checks.length} status checks in 10 h`);
     assert.ok(Math.max(...gaps) <= 600 * SECOND + SLACK, 'never longer apart than retryMaxIntervalSeconds');
-    assert.ok(gaps.slice(-10).every((gap) => gap >= 600 * SECOND), 'backed off to retryMaxIntervalSeconds, not hammering the backend');
+    assert.ok(
+      gaps.slice(-10).every((gap) => gap >= 600 * SECOND),
+      'backed off to retryMaxIntervalSeconds, not hammering the backend',
+    );
     assert.ok(checks.at(-1)! - outageEnds <= 600 * SECOND + SLACK, 'the first check after the outage works');
   });
 
   it('a job that queues for 2 days and runs for 3 finishes inside its phase limits, its status checked at most an hour apart', async () => {
     let createdAt = 0;
-    const job = statusOverTime(now, (t) => (t < createdAt + 2 * DAY ? 'queued' : t < createdAt + 5 * DAY ? 'running' : 'finished'));
-    const timeouts = { maxQueuedSeconds: 3 * DAY / SECOND, cancelRunningJobAfterSeconds: 4 * DAY / SECOND, heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: HOUR / SECOND };
+    const job = statusOverTime(now, (t) =>
+      t < createdAt + 2 * DAY ? 'queued' : t < createdAt + 5 * DAY ? 'running' : 'finished',
+    );
+    const timeouts = {
+      maxQueuedSeconds: (3 * DAY) / SECOND,
+      cancelRunningJobAfterSeconds: (4 * DAY) / SECOND,
+      heartbeatSeconds: 60,
+      activitySeconds: 120,
+      retryMaxIntervalSeconds: HOUR / SECOND,
+    };
     const workflowId = 'long-job/tile-T1';
     const record: TileRecord = await withWorker(
       {
@@ -229,7 +293,11 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
         downloadResults: downloaded,
       },
       async (taskQueue, { calls }) => {
-        const result: TileRecord = await env.client.workflow.execute('tileWorkflow', { taskQueue, workflowId, args: [tileInput('long-job', { timeouts })] });
+        const result: TileRecord = await env.client.workflow.execute('tileWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [tileInput('long-job', { timeouts })],
+        });
         assert.equal(calls.submitJob, 1);
         assert.equal(calls.cancelJob, undefined, 'no limit was reached');
         return result;
@@ -254,7 +322,13 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
     const cancels: { jobId: string; at: number }[] = [];
     // The first job never leaves the queue; the second runs at once and never ends.
     const jobs = statusOverTime(now, (_t, jobId) => (jobId === 'job-1' ? 'queued' : 'running'));
-    const timeouts = { maxQueuedSeconds: 6 * HOUR / SECOND, cancelRunningJobAfterSeconds: 8 * HOUR / SECOND, heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 1800 };
+    const timeouts = {
+      maxQueuedSeconds: (6 * HOUR) / SECOND,
+      cancelRunningJobAfterSeconds: (8 * HOUR) / SECOND,
+      heartbeatSeconds: 60,
+      activitySeconds: 120,
+      retryMaxIntervalSeconds: 1800,
+    };
     const record: TileRecord = await withWorker(
       {
         submitJob: async (create: CreateJobInput) => {
@@ -267,15 +341,32 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
           return { status: 'canceled', cancelTaken: true };
         },
       },
-      (taskQueue) => env.client.workflow.execute('tileWorkflow', { taskQueue, workflowId: 'stuck/tile-T1', args: [tileInput('stuck', { timeouts, maxAttempts: 2 })] }),
+      (taskQueue) =>
+        env.client.workflow.execute('tileWorkflow', {
+          taskQueue,
+          workflowId: 'stuck/tile-T1',
+          args: [tileInput('stuck', { timeouts, maxAttempts: 2 })],
+        }),
     );
-    assert.deepEqual(submits.map((s) => s.title), ['stuck/T1 attempt 1', 'stuck/T1 attempt 2']);
-    assert.deepEqual(cancels.map((c) => c.jobId), ['job-1', 'job-2']);
+    assert.deepEqual(
+      submits.map((s) => s.title),
+      ['stuck/T1 attempt 1', 'stuck/T1 attempt 2'],
+    );
+    assert.deepEqual(
+      cancels.map((c) => c.jobId),
+      ['job-1', 'job-2'],
+    );
     assert.deepEqual(jobs.answers, ['running'], 'the second job was seen running');
     const runningSeenAt = jobs.answeredAt[0];
     const near = (actual: number, expected: number) => Math.abs(actual - expected) < MINUTE;
-    assert.ok(near(cancels[0].at - submits[0].at, 6 * HOUR), `first job cancelled after ${(cancels[0].at - submits[0].at) / HOUR} h queued`);
-    assert.ok(near(cancels[1].at - runningSeenAt, 8 * HOUR), `second job cancelled after ${(cancels[1].at - runningSeenAt) / HOUR} h running`);
+    assert.ok(
+      near(cancels[0].at - submits[0].at, 6 * HOUR),
+      `first job cancelled after ${(cancels[0].at - submits[0].at) / HOUR} h queued`,
+    );
+    assert.ok(
+      near(cancels[1].at - runningSeenAt, 8 * HOUR),
+      `second job cancelled after ${(cancels[1].at - runningSeenAt) / HOUR} h running`,
+    );
     assert.equal(record.status, 'error');
     assert.equal(record.attempts, 2);
     assert.equal(record.error?.code, 'JobRanTooLong');

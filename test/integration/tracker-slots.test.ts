@@ -27,8 +27,19 @@ describe('waiting jobs and worker slots', () => {
 
   /** Tiles whose wait for their job is started (running on a worker), not queued for a slot. */
   async function waitsStarted(tileIds: string[], batchId = 'slots'): Promise<number> {
-    const described = await Promise.all(tileIds.map((id) => h.temporal.workflow.getHandle(tileWorkflowId(batchId, id)).describe().catch(() => undefined)));
-    return described.filter((d) => (d?.raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'waitForJobStatusChange' && a.state === STARTED)).length;
+    const described = await Promise.all(
+      tileIds.map((id) =>
+        h.temporal.workflow
+          .getHandle(tileWorkflowId(batchId, id))
+          .describe()
+          .catch(() => undefined),
+      ),
+    );
+    return described.filter((d) =>
+      (d?.raw.pendingActivities ?? []).some(
+        (a) => a.activityType?.name === 'waitForJobStatusChange' && a.state === STARTED,
+      ),
+    ).length;
   }
 
   it('has all 6 waits started at once on a worker with 2 activity slots', async () => {
@@ -54,15 +65,23 @@ describe('waiting jobs and worker slots', () => {
     spec.backends[0].parallelJobs = 2;
     const tileIds = tilePage(spec.tiles as TileSource, 0, 10).map((t) => t.id);
     const { handle } = await h.client.start(spec);
-    await eventually(async () => (await waitsStarted(tileIds, 'handover')) === 2, 'both tiles wait for their jobs on the first worker');
+    await eventually(
+      async () => (await waitsStarted(tileIds, 'handover')) === 2,
+      'both tiles wait for their jobs on the first worker',
+    );
     await h.startWorker();
     first.shutdown();
-    const late = setTimeout(180_000, undefined, { ref: false }).then(() => assert.fail('the batch still runs 3 minutes after the worker stopped'));
+    const late = setTimeout(180_000, undefined, { ref: false }).then(() =>
+      assert.fail('the batch still runs 3 minutes after the worker stopped'),
+    );
     const summary = await Promise.race([handle.result(), late]);
     assert.equal(summary.counts.finished, 2, JSON.stringify(summary));
     for (const id of tileIds) {
       const history = await h.temporal.workflow.getHandle(tileWorkflowId('handover', id)).fetchHistory();
-      const retried = (history.events ?? []).filter((e) => (e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type ?? '') === 'WorkerStopped');
+      const retried = (history.events ?? []).filter(
+        (e) =>
+          (e.activityTaskStartedEventAttributes?.lastFailure?.applicationFailureInfo?.type ?? '') === 'WorkerStopped',
+      );
       assert.ok(retried.length >= 1, `tile ${id}: a wait was handed on by the stopping worker`);
     }
   });

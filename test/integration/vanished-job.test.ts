@@ -55,7 +55,9 @@ describe('a job that disappears from its backend', () => {
   before(async () => {
     // Jobs that run for a few seconds: long enough to be deleted while they run.
     h = await startHarness({ jobDurations: { queuedMs: 50, runningMs: 3_000 }, maxRunningJobsPerUser: 20 });
-    const real = createActivities({ credentials: { emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } } });
+    const real = createActivities({
+      credentials: { emulator: { url: h.emulator.url, auth: { type: 'basic', ...EMULATOR_USER } } },
+    });
     const downloadResults = async (input: DownloadInput) => {
       const lost = lostDownloads.get(input.batchId);
       if (!lost || lost.done) return real.downloadResults(input);
@@ -67,7 +69,10 @@ describe('a job that disappears from its backend', () => {
         await rm(join(downloaded.tileDir, tif));
       }
       await deleteJob(h.emulator, input.jobId);
-      throw ApplicationFailure.retryable('the worker that downloaded the results died before it could report them', 'WorkerLost');
+      throw ApplicationFailure.retryable(
+        'the worker that downloaded the results died before it could report them',
+        'WorkerLost',
+      );
     };
     await h.startWorker({ plugins: [new SimplePlugin({ name: 'lost-downloads', activities: { downloadResults } })] });
   });
@@ -85,8 +90,14 @@ describe('a job that disappears from its backend', () => {
     assert.equal(record.attempts, 2);
     assert.equal(record.error, undefined);
     assert.equal(record.notes?.length, 1, JSON.stringify(record.notes));
-    assert.match(record.notes[0]!, new RegExp(`job ${first.id} disappeared from backend "emulator"; a new job was made`));
-    assert.deepEqual(jobsTitled(h.emulator, 'deleted-running/').map((job) => [job.title, job.status]), [[`deleted-running/${TILE} attempt 2`, 'finished']]);
+    assert.match(
+      record.notes[0]!,
+      new RegExp(`job ${first.id} disappeared from backend "emulator"; a new job was made`),
+    );
+    assert.deepEqual(
+      jobsTitled(h.emulator, 'deleted-running/').map((job) => [job.title, job.status]),
+      [[`deleted-running/${TILE} attempt 2`, 'finished']],
+    );
   });
 
   it('ends the tile with JobNotFound when the vanished job was its last attempt', async () => {
@@ -113,12 +124,22 @@ describe('a job that disappears from its backend', () => {
     const record = await tileRecord(h, 'lost-report', TILE);
     assert.equal(record.status, 'finished');
     assert.equal(record.attempts, 1, 'no new job');
-    assert.match(record.notes?.[0] ?? '', /disappeared from backend "emulator"; its results were already complete and verified in the tile's folder/);
-    assert.ok(record.files?.some((file) => file.endsWith('.tif')), String(record.files));
+    assert.match(
+      record.notes?.[0] ?? '',
+      /disappeared from backend "emulator"; its results were already complete and verified in the tile's folder/,
+    );
+    assert.ok(
+      record.files?.some((file) => file.endsWith('.tif')),
+      String(record.files),
+    );
     assert.ok(record.files?.includes('job.json'));
     const onDisk = await readdir(join(h.workDir, 'output', 'lost-report', TILE));
     for (const file of record.files ?? []) assert.ok(onDisk.includes(file), `${file} is in the tile's folder`);
-    assert.equal(h.emulator.admin.stats().jobs.createdByTitle[`lost-report/${TILE} attempt 2`], undefined, 'no second job was made');
+    assert.equal(
+      h.emulator.admin.stats().jobs.createdByTitle[`lost-report/${TILE} attempt 2`],
+      undefined,
+      'no second job was made',
+    );
   });
 
   it('makes a new job when the files a vanished job left are incomplete', async () => {
@@ -131,9 +152,18 @@ describe('a job that disappears from its backend', () => {
     const record = await tileRecord(h, 'lost-half', TILE);
     assert.equal(record.attempts, 2);
     assert.match(record.notes?.[0] ?? '', /a new job was made/);
-    assert.ok(record.files?.some((file) => file.endsWith('.tif')), String(record.files));
+    assert.ok(
+      record.files?.some((file) => file.endsWith('.tif')),
+      String(record.files),
+    );
     const onDisk = await readdir(join(h.workDir, 'output', 'lost-half', TILE));
-    assert.ok(onDisk.some((file) => file.endsWith('.tif')), onDisk.join(', '));
-    assert.deepEqual(jobsTitled(h.emulator, 'lost-half/').map((job) => [job.title, job.status]), [[`lost-half/${TILE} attempt 2`, 'finished']]);
+    assert.ok(
+      onDisk.some((file) => file.endsWith('.tif')),
+      onDisk.join(', '),
+    );
+    assert.deepEqual(
+      jobsTitled(h.emulator, 'lost-half/').map((job) => [job.title, job.status]),
+      [[`lost-half/${TILE} attempt 2`, 'finished']],
+    );
   });
 });

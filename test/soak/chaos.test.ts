@@ -14,7 +14,14 @@ const MAX_ATTEMPTS = 2;
 
 describe('chaos: faults, worker kills and a server restart', () => {
   it('ends every tile once, with one job per attempt, verified files and no job left running', async () => {
-    const r = await runChaos({ tiles: 50, parallelJobs: 10, maxAttempts: MAX_ATTEMPTS, killAfterMs: [2_500, 4_000, 3_000], upgradeAtKill: 2, seed: 2026 });
+    const r = await runChaos({
+      tiles: 50,
+      parallelJobs: 10,
+      maxAttempts: MAX_ATTEMPTS,
+      killAfterMs: [2_500, 4_000, 3_000],
+      upgradeAtKill: 2,
+      seed: 2026,
+    });
 
     // Every tile ended, as finished or as error after all its attempts.
     assert.equal(r.summary.totalTiles, 50);
@@ -26,14 +33,21 @@ describe('chaos: faults, worker kills and a server restart', () => {
     // Faults really happened, and a failed tile used all its attempts.
     assert.ok(r.stats.faults.total > 50, `faults were injected: ${r.stats.faults.total}`);
     for (const failed of r.summary.failedTiles) {
-      assert.equal(r.attemptsPerTile.get(failed.tileId), MAX_ATTEMPTS, `${failed.tileId} ended after fewer attempts: ${failed.error.code}: ${failed.error.message}`);
+      assert.equal(
+        r.attemptsPerTile.get(failed.tileId),
+        MAX_ATTEMPTS,
+        `${failed.tileId} ended after fewer attempts: ${failed.error.code}: ${failed.error.message}`,
+      );
     }
     // No job left queued or running on the backend, and every finished tile's files are whole.
     assert.deepEqual(r.activeJobs, []);
     assert.equal(r.finishedTilesListed, r.summary.counts.finished);
     assert.deepEqual(r.checksumMismatches, []);
     // Tiles started before the upgrade replayed their old path on the new build; later ones took the new one.
-    assert.ok(r.tilesOnUpgradedBuild > 0 && r.tilesOnUpgradedBuild < 50, `tiles on the upgraded build: ${r.tilesOnUpgradedBuild}`);
+    assert.ok(
+      r.tilesOnUpgradedBuild > 0 && r.tilesOnUpgradedBuild < 50,
+      `tiles on the upgraded build: ${r.tilesOnUpgradedBuild}`,
+    );
     console.log(`chaos figures: ${chaosFigures(r)}`);
   });
 });

@@ -18,6 +18,10 @@ describe('a backend outage in the middle of a batch', () => {
   after(async () => h?.teardown());
 
   it('rides out ten minutes without an answer: every tile finished, one job per attempt, parallelJobs kept', async () => {
-    await rideOutBackendOutage(h, { outageMs: 10 * 60_000, checkBeforeEndMs: 30_000, timeouts: { retryMaxIntervalSeconds: 10 } });
+    await rideOutBackendOutage(h, {
+      outageMs: 10 * 60_000,
+      checkBeforeEndMs: 30_000,
+      timeouts: { retryMaxIntervalSeconds: 10 },
+    });
   });
 });

@@ -15,7 +15,11 @@ describe('backend quotas held across three workers, a minute at a time', () => {
   });
   after(async () => h?.teardown());
 
-  it('keeps 16 tiles on 3 workers within 2 requests at once and 12 starts a minute, with no 429', { timeout: 240_000 }, async (t) => {
-    await runQuotaBatch(h, t, 60);
-  });
+  it(
+    'keeps 16 tiles on 3 workers within 2 requests at once and 12 starts a minute, with no 429',
+    { timeout: 240_000 },
+    async (t) => {
+      await runQuotaBatch(h, t, 60);
+    },
+  );
 });

@@ -22,14 +22,21 @@ export interface BackendOutage {
 const PARALLEL_JOBS = 3;
 const BATCH_ID = 'backend-outage';
 
-export async function rideOutBackendOutage(h: Harness, { outageMs, checkBeforeEndMs, timeouts }: BackendOutage): Promise<void> {
+export async function rideOutBackendOutage(
+  h: Harness,
+  { outageMs, checkBeforeEndMs, timeouts }: BackendOutage,
+): Promise<void> {
   const spec = h.spec({ batchId: BATCH_ID, cols: 3, rows: 3, timeouts });
   spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs: PARALLEL_JOBS }];
   const { handle } = await h.client.start(spec);
-  await eventually(async () => {
-    const { counts } = await handle.query(batchProgress);
-    return counts.finished >= PARALLEL_JOBS && counts.running === PARALLEL_JOBS;
-  }, 'the first tiles finished and the next ones run', 120_000);
+  await eventually(
+    async () => {
+      const { counts } = await handle.query(batchProgress);
+      return counts.finished >= PARALLEL_JOBS && counts.running === PARALLEL_JOBS;
+    },
+    'the first tiles finished and the next ones run',
+    120_000,
+  );
   h.emulator.admin.setFaults({ outage: { fromNowMs: 0, durationMs: outageMs } });
   const outageEnds = Date.now() + outageMs;
 
@@ -54,5 +61,8 @@ function assertOneJobPerTile(h: Harness): void {
     assert.match(title, / attempt 1$/, 'no attempt was spent on the outage');
   }
   const started = stats.startedJobsPerUser[EMULATOR_USER.username];
-  assert.ok(started && started.max <= PARALLEL_JOBS, `at most ${PARALLEL_JOBS} jobs queued or running at once: ${JSON.stringify(stats.startedJobsPerUser)}`);
+  assert.ok(
+    started && started.max <= PARALLEL_JOBS,
+    `at most ${PARALLEL_JOBS} jobs queued or running at once: ${JSON.stringify(stats.startedJobsPerUser)}`,
+  );
 }

@@ -13,7 +13,11 @@ export interface CliRun {
 
 /** The harness's Temporal settings, and nothing of the developer's UI settings. */
 function cliEnv(h: Harness, env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const base: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: h.server.address, TEMPORAL_NAMESPACE: h.server.namespace };
+  const base: NodeJS.ProcessEnv = {
+    ...process.env,
+    TEMPORAL_ADDRESS: h.server.address,
+    TEMPORAL_NAMESPACE: h.server.namespace,
+  };
   delete base.TEMPORAL_UI_URL;
   return { ...base, ...env };
 }
@@ -29,7 +33,11 @@ export function runCli(h: Harness, args: string[], env: Record<string, string | 
 }
 
 /** `openeo-temporal worker` as a process of its own; `output()` is all it printed so far. */
-export function spawnCliWorker(h: Harness, taskQueue: string, env: Record<string, string>): { process: ChildProcess; output(): string; stop(): Promise<void> } {
+export function spawnCliWorker(
+  h: Harness,
+  taskQueue: string,
+  env: Record<string, string>,
+): { process: ChildProcess; output(): string; stop(): Promise<void> } {
   const child = spawn(process.execPath, [CLI, 'worker', '--task-queue', taskQueue], { env: cliEnv(h, env) });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));

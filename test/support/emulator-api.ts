@@ -39,7 +39,8 @@ export async function api(emulator: RunningEmulator, path: string, init: ApiInit
     signal: init.signal,
   });
   const text = await response.text();
-  const body = text !== '' && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined;
+  const body =
+    text !== '' && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : undefined;
   return { status: response.status, headers: response.headers, body, text };
 }
 
@@ -60,7 +61,10 @@ export async function login(emulator: RunningEmulator, username = 'demo', passwo
 }
 
 /** Runs `body` against a fresh emulator started with `options`, and closes it afterwards. */
-export async function withEmulator(options: EmulatorOptions, body: (emulator: RunningEmulator) => Promise<void>): Promise<void> {
+export async function withEmulator(
+  options: EmulatorOptions,
+  body: (emulator: RunningEmulator) => Promise<void>,
+): Promise<void> {
   const emulator = await startEmulator(options);
   try {
     await body(emulator);

@@ -65,9 +65,13 @@ export async function startHarness(
     ...emulatorOptions,
   });
   const backends: Record<string, RunningEmulator> = {};
-  for (const [name, options] of Object.entries(extraBackends)) backends[name] = await startEmulator({ users: [EMULATOR_USER], ...options });
+  for (const [name, options] of Object.entries(extraBackends))
+    backends[name] = await startEmulator({ users: [EMULATOR_USER], ...options });
   const credentials = Object.fromEntries(
-    [['emulator', emulator] as const, ...Object.entries(backends)].map(([name, e]) => [name, { url: e.url, auth: { type: 'basic' as const, ...EMULATOR_USER } }]),
+    [['emulator', emulator] as const, ...Object.entries(backends)].map(([name, e]) => [
+      name,
+      { url: e.url, auth: { type: 'basic' as const, ...EMULATOR_USER } },
+    ]),
   );
   const taskQueue = `test-${process.pid}-${++queueCounter}`;
   const temporalTarget = { connectionOptions: { address: server.address }, namespace: server.namespace };
@@ -107,10 +111,20 @@ export async function startHarness(
     spec({ cols = 2, rows = 2, ...overrides } = {}) {
       return {
         backends: [{ name: 'emulator', url: emulator.url, parallelJobs: 2 }],
-        process: { processId: 'bap_composite', namespace: 'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json' },
+        process: {
+          processId: 'bap_composite',
+          namespace:
+            'https://github.com/ESA-APEx/apex_algorithms/raw/refs/heads/main/algorithm_catalog/vito/bap_composite/openeo_udp/bap_composite.json',
+        },
         parameterDefaults: { temporal_extent: ['2024-06-01', '2024-09-01'] },
         tiles: {
-          aoi: { west: 590000, south: 5660000, east: 590000 + cols * 5000, north: 5660000 + rows * 5000, crs: 'EPSG:32631' },
+          aoi: {
+            west: 590000,
+            south: 5660000,
+            east: 590000 + cols * 5000,
+            north: 5660000 + rows * 5000,
+            crs: 'EPSG:32631',
+          },
           tileSize: 5000,
         },
         outputDir: join(workDir, 'output'),
@@ -140,7 +154,11 @@ export async function startHarness(
 async function temporalFor(workDir: string, ui: boolean): Promise<TestTemporal & { shared: boolean }> {
   const shared = ui ? undefined : await claimSharedNamespace();
   if (shared) return { ...shared, shared: true, stop: async () => {} };
-  const server = await startDevServer({ dataDir: join(workDir, 'temporal'), ui, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const server = await startDevServer({
+    dataDir: join(workDir, 'temporal'),
+    ui,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+  });
   return Object.assign(server, { shared: false });
 }
 
@@ -152,7 +170,10 @@ async function temporalFor(workDir: string, ui: boolean): Promise<TestTemporal &
 async function endLeftoverWorkflows(temporal: Client): Promise<void> {
   try {
     for await (const workflow of temporal.workflow.list({ query: 'ExecutionStatus="Running"' })) {
-      await temporal.workflow.getHandle(workflow.workflowId, workflow.runId).terminate('test harness torn down').catch(() => undefined);
+      await temporal.workflow
+        .getHandle(workflow.workflowId, workflow.runId)
+        .terminate('test harness torn down')
+        .catch(() => undefined);
     }
   } catch {
     // Best effort: a leftover workflow only costs the shared server a little time.

@@ -6,7 +6,13 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmulatorOptions } from '../../src/tools/emulator';
-import { approveDeviceCode, OIDC_SCOPES, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../src/tools/oidc-provider';
+import {
+  approveDeviceCode,
+  OIDC_SCOPES,
+  startOidcProvider,
+  type OidcProviderOptions,
+  type RunningOidcProvider,
+} from '../../src/tools/oidc-provider';
 import { deviceLogin, type DeviceLoginResult } from '../../src/core/openeo/oidc/device-login';
 
 /** The provider id the emulator lists, as `oidc/<id>/<token>` bearer tokens name it. */
@@ -25,7 +31,11 @@ export const PAST_TOKEN_LIFETIME_MS = ACCESS_TOKEN_SECONDS * 1000 + 300;
 export const DEVICE_POLL_SECONDS = 0.1;
 
 export async function startProvider(options: OidcProviderOptions = {}): Promise<RunningOidcProvider> {
-  return startOidcProvider({ accessTokenSeconds: ACCESS_TOKEN_SECONDS, devicePollSeconds: DEVICE_POLL_SECONDS, ...options });
+  return startOidcProvider({
+    accessTokenSeconds: ACCESS_TOKEN_SECONDS,
+    devicePollSeconds: DEVICE_POLL_SECONDS,
+    ...options,
+  });
 }
 
 /** Emulator options that list the provider (with its device-flow default client) and check its tokens. */
@@ -39,7 +49,10 @@ export function emulatorOidc(provider: RunningOidcProvider): EmulatorOptions {
         scopes: OIDC_SCOPES,
         audience: provider.audience,
         default_clients: [
-          { id: provider.publicClientId, grant_types: ['urn:ietf:params:oauth:grant-type:device_code+pkce', 'refresh_token'] },
+          {
+            id: provider.publicClientId,
+            grant_types: ['urn:ietf:params:oauth:grant-type:device_code+pkce', 'refresh_token'],
+          },
         ],
       },
     ],
@@ -47,13 +60,23 @@ export function emulatorOidc(provider: RunningOidcProvider): EmulatorOptions {
 }
 
 /** An environment whose token stores are in a fresh temporary folder (ours and the Python client's). */
-export async function tokenEnv(): Promise<NodeJS.ProcessEnv & { OPENEO_TEMPORAL_TOKEN_STORE: string; XDG_DATA_HOME: string }> {
+export async function tokenEnv(): Promise<
+  NodeJS.ProcessEnv & { OPENEO_TEMPORAL_TOKEN_STORE: string; XDG_DATA_HOME: string }
+> {
   const dir = await mkdtemp(join(tmpdir(), 'openeo-temporal-tokens-'));
-  return { HOME: dir, XDG_DATA_HOME: join(dir, 'data'), OPENEO_TEMPORAL_TOKEN_STORE: join(dir, 'ours', 'refresh-tokens.json') };
+  return {
+    HOME: dir,
+    XDG_DATA_HOME: join(dir, 'data'),
+    OPENEO_TEMPORAL_TOKEN_STORE: join(dir, 'ours', 'refresh-tokens.json'),
+  };
 }
 
 /** `openeo-temporal login`'s device flow, with this test approving the code as the user would. */
-export async function loginAsUser(backendUrl: string, env: NodeJS.ProcessEnv, login = 'alice'): Promise<DeviceLoginResult> {
+export async function loginAsUser(
+  backendUrl: string,
+  env: NodeJS.ProcessEnv,
+  login = 'alice',
+): Promise<DeviceLoginResult> {
   let approval: Promise<void> | undefined;
   const result = await deviceLogin({
     backendName: 'emulator',

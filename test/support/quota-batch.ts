@@ -25,7 +25,12 @@ export async function emulatorStats(url: string): Promise<EmulatorStats> {
 
 /** Requests per route, for the test's diagnostics. */
 function requestsByRoute(stats: EmulatorStats): Record<string, number> {
-  return Object.fromEntries(Object.entries(stats.requests.byRoute).map(([route, byStatus]) => [route, Object.values(byStatus).reduce((a, b) => a + b, 0)]));
+  return Object.fromEntries(
+    Object.entries(stats.requests.byRoute).map(([route, byStatus]) => [
+      route,
+      Object.values(byStatus).reduce((a, b) => a + b, 0),
+    ]),
+  );
 }
 
 /** The emulator, with the start quota counted in `windowSeconds`, a plain second backend, and three workers. */
@@ -66,7 +71,16 @@ export async function runQuotaBatch(h: Harness, t: TestContext, windowSeconds: n
     batchId: 'quota-batch',
     cols: 4,
     rows: 4,
-    backends: [{ name: 'emulator', url: h.emulator.url, parallelJobs: 4, maxConcurrentRequests: MAX_REQUESTS, maxJobStartsPerMinute: MAX_STARTS, ...window }],
+    backends: [
+      {
+        name: 'emulator',
+        url: h.emulator.url,
+        parallelJobs: 4,
+        maxConcurrentRequests: MAX_REQUESTS,
+        maxJobStartsPerMinute: MAX_STARTS,
+        ...window,
+      },
+    ],
     polling: { initialIntervalSeconds: 0.5, maxIntervalSeconds: 1 },
   });
   const startedAt = Date.now();
@@ -78,15 +92,26 @@ export async function runQuotaBatch(h: Harness, t: TestContext, windowSeconds: n
   const stats = await emulatorStats(h.emulator.url);
   const user = EMULATOR_USER.username;
   const { quotas } = stats;
-  t.diagnostic(`batch took ${seconds.toFixed(1)} s; requests ${stats.requests.total}: ${JSON.stringify(requestsByRoute(stats))}`);
+  t.diagnostic(
+    `batch took ${seconds.toFixed(1)} s; requests ${stats.requests.total}: ${JSON.stringify(requestsByRoute(stats))}`,
+  );
   t.diagnostic(`quotas: ${JSON.stringify(quotas)}`);
   assert.equal(quotas.refused.total, 0, 'no request was refused for a quota');
-  assert.ok(quotas.concurrentRequestsPerUser[user].max <= MAX_REQUESTS, `at most ${MAX_REQUESTS} requests at once, saw ${quotas.concurrentRequestsPerUser[user].max}`);
-  assert.ok(quotas.jobStartsPerMinutePerUser[user].max <= MAX_STARTS, `at most ${MAX_STARTS} starts in any ${windowSeconds} s, saw ${quotas.jobStartsPerMinutePerUser[user].max}`);
+  assert.ok(
+    quotas.concurrentRequestsPerUser[user].max <= MAX_REQUESTS,
+    `at most ${MAX_REQUESTS} requests at once, saw ${quotas.concurrentRequestsPerUser[user].max}`,
+  );
+  assert.ok(
+    quotas.jobStartsPerMinutePerUser[user].max <= MAX_STARTS,
+    `at most ${MAX_STARTS} starts in any ${windowSeconds} s, saw ${quotas.jobStartsPerMinutePerUser[user].max}`,
+  );
   // The limits mattered: 16 starts cannot all fit in one window, so the batch took longer, and
   // the quota workflow told a start to wait (a slow machine alone could stretch the batch).
   assert.ok((stats.jobs.transitions.queued ?? 0) >= TILES);
-  assert.ok(seconds > windowSeconds, `${TILES} starts at ${MAX_STARTS} in ${windowSeconds} s take over ${windowSeconds} s, took ${seconds} s`);
+  assert.ok(
+    seconds > windowSeconds,
+    `${TILES} starts at ${MAX_STARTS} in ${windowSeconds} s take over ${windowSeconds} s, took ${seconds} s`,
+  );
   const refusals = await startRefusals(h);
   t.diagnostic(`starts held back by the quota workflow: ${refusals}`);
   assert.ok(refusals > 0, 'the quota workflow held a start back for the start window');

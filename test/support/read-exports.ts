@@ -23,7 +23,10 @@ export function readParquetTable(bytes: Uint8Array): Table {
 export function arrowRow(table: Table, index: number): Record<string, unknown> {
   const row = table.get(index)?.toJSON() ?? {};
   return Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [key, value && typeof value === 'object' && 'toArray' in value ? [...(value as Iterable<unknown>)] : value]),
+    Object.entries(row).map(([key, value]) => [
+      key,
+      value && typeof value === 'object' && 'toArray' in value ? [...(value as Iterable<unknown>)] : value,
+    ]),
   );
 }
 

@@ -19,6 +19,9 @@ export function assertSpecError(source: TileSource, field: string, pattern?: Reg
   assert.ok(caught.message.startsWith(`${field}: `), `message names the field: ${caught.message}`);
   assert.ok(caught.fix.length > 0 && caught.message.includes(caught.fix), 'message includes the fix');
   if (pattern) assert.match(caught.message, pattern);
-  assert.throws(() => tilePage(source, 0, 1), (e: unknown) => e instanceof SpecError && e.field === field);
+  assert.throws(
+    () => tilePage(source, 0, 1),
+    (e: unknown) => e instanceof SpecError && e.field === field,
+  );
   return caught;
 }

@@ -54,7 +54,11 @@ async function withStartAttempts<T>(start: () => Promise<T>, attempts = 3): Prom
 export type StubActivities = Partial<Record<keyof OpenEOActivities, (...args: never[]) => Promise<unknown>>>;
 
 /** A worker on `taskQueue` running the package's workflows with `activities` (call `runUntil`). */
-export async function stubbedWorker(env: TestWorkflowEnvironment, taskQueue: string, activities: StubActivities): Promise<Worker> {
+export async function stubbedWorker(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: StubActivities,
+): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

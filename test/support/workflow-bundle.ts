@@ -4,7 +4,13 @@
  * again after a stop, would pay that each time for the same code. This plugin hands every
  * worker of the process the bundle made for its first one.
  */
-import { bundleWorkflowCode, DefaultLogger, type WorkerOptions, type WorkerPlugin, type WorkflowBundle } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  type WorkerOptions,
+  type WorkerPlugin,
+  type WorkflowBundle,
+} from '@temporalio/worker';
 
 const bundles = new Map<string, Promise<WorkflowBundle>>();
 
@@ -29,7 +35,11 @@ export const sharedWorkflowBundle: WorkerPlugin = {
   name: 'test-shared-workflow-bundle',
   async configureWorker(options: WorkerOptions): Promise<WorkerOptions> {
     const { workflowsPath, ...rest } = options;
-    const ownBundle = options.workflowBundle || options.bundlerOptions || options.interceptors?.workflowModules?.length || options.dataConverter;
+    const ownBundle =
+      options.workflowBundle ||
+      options.bundlerOptions ||
+      options.interceptors?.workflowModules?.length ||
+      options.dataConverter;
     if (!workflowsPath || ownBundle) return options;
     return { ...rest, workflowBundle: await workflowBundleOf(workflowsPath) };
   },

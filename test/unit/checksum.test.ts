@@ -67,7 +67,11 @@ describe('file:checksum against real files', () => {
     assert.equal(md5, multihash('d501', 'md5'));
     assert.deepEqual(await parseChecksum(md5), { algorithm: 'md5', expected: digestOf('md5') });
     assert.equal(await fileMatches(file, { size: content.length, checksum: md5 }), true);
-    assert.equal(await fileMatches(file, { size: content.length, checksum: md5.toUpperCase() }), true, 'hex in capitals is the same multihash');
+    assert.equal(
+      await fileMatches(file, { size: content.length, checksum: md5.toUpperCase() }),
+      true,
+      'hex in capitals is the same multihash',
+    );
     assert.equal(await verifyFile(file, { size: content.length, checksum: md5 }), content.length);
   });
 
@@ -77,33 +81,59 @@ describe('file:checksum against real files', () => {
       assert.equal(await uncheckedReason(checksum), undefined, 'the worker can check it');
       assert.equal(await fileMatches(file, { size: content.length, checksum }), true);
       assert.equal(await fileMatches(file, { size: content.length, checksum: wrongDigest(checksum) }), false);
-      await assert.rejects(verifyFile(file, { size: content.length, checksum: wrongDigest(checksum) }), (err: unknown) => {
-        assert.ok(err instanceof StoreError);
-        assert.equal(err.code, 'ChecksumMismatch');
-        return true;
-      });
+      await assert.rejects(
+        verifyFile(file, { size: content.length, checksum: wrongDigest(checksum) }),
+        (err: unknown) => {
+          assert.ok(err instanceof StoreError);
+          assert.equal(err.code, 'ChecksumMismatch');
+          return true;
+        },
+      );
     });
   }
 
   const md5Text = digestOf('md5');
   const malformed: [what: string, checksum: string, reason: RegExp][] = [
-    ['d510 and the hex of the ASCII digest (published catalogues)', `d510${Buffer.from(md5Text, 'ascii').toString('hex')}`, /is not a valid multihash/],
+    [
+      'd510 and the hex of the ASCII digest (published catalogues)',
+      `d510${Buffer.from(md5Text, 'ascii').toString('hex')}`,
+      /is not a valid multihash/,
+    ],
     ['d510 and the MD5 digest (the code written as one byte)', `d510${md5Text}`, /is not a valid multihash/],
     ['"unknown"', 'unknown', /"unknown" is not a multihash in hex/],
     ['an odd number of hex digits', `1220${digestOf('sha256')}0`, /is not a multihash in hex/],
     ['a SHA-256 multihash cut short', `1220${digestOf('sha256')}`.slice(0, 40), /is not a valid multihash/],
     ['a code cut in the middle of its varint', 'd5', /is not a valid multihash/],
     ['an empty string', '', /is not a multihash in hex/],
-    ['a digest shorter than the function gives', `1210${digestOf('sha256').slice(0, 32)}`, /16-byte sha256 digest; sha256 digests have 32 bytes/],
-    ['a hash function Node lacks (blake3, 0x1e)', `1e20${digestOf('sha256')}`, /names hash function 0x1e, which this worker cannot compute/],
+    [
+      'a digest shorter than the function gives',
+      `1210${digestOf('sha256').slice(0, 32)}`,
+      /16-byte sha256 digest; sha256 digests have 32 bytes/,
+    ],
+    [
+      'a hash function Node lacks (blake3, 0x1e)',
+      `1e20${digestOf('sha256')}`,
+      /names hash function 0x1e, which this worker cannot compute/,
+    ],
   ];
   for (const [what, checksum, reason] of malformed) {
     it(`cannot check ${what}: says why, and checks the size alone`, async () => {
       assert.match((await uncheckedReason(checksum)) ?? '(none)', reason);
-      assert.equal(await fileMatches(file, { size: content.length, checksum }), true, 'the file of the promised size is kept');
-      assert.equal(await fileMatches(file, { size: content.length + 1, checksum }), false, 'a file of another size is not');
+      assert.equal(
+        await fileMatches(file, { size: content.length, checksum }),
+        true,
+        'the file of the promised size is kept',
+      );
+      assert.equal(
+        await fileMatches(file, { size: content.length + 1, checksum }),
+        false,
+        'a file of another size is not',
+      );
       assert.equal(await verifyFile(file, { size: content.length, checksum }), content.length);
-      await assert.rejects(verifyFile(file, { size: content.length - 1, checksum }), (err: unknown) => err instanceof StoreError && err.code === 'SizeMismatch');
+      await assert.rejects(
+        verifyFile(file, { size: content.length - 1, checksum }),
+        (err: unknown) => err instanceof StoreError && err.code === 'SizeMismatch',
+      );
     });
   }
 

@@ -50,7 +50,16 @@ describe('costs', () => {
     }
     assert.equal(book.state.costs, 14.4);
 
-    const partitions: PartitionResult = { ended: emptyCounts(), failedTiles: [], costs: 0.1, totalTiles: 0, backends, paused: false, pausedBackends: {}, addedCount: 0 };
+    const partitions: PartitionResult = {
+      ended: emptyCounts(),
+      failedTiles: [],
+      costs: 0.1,
+      totalTiles: 0,
+      backends,
+      paused: false,
+      pausedBackends: {},
+      addedCount: 0,
+    };
     const state = initialPartitionsState({ spec: parseBatchSpec(spec), totalTiles: 2 });
     addPartitionResult(state, 0, partitions);
     addPartitionResult(state, 1, { ...partitions, costs: 0.2 });
@@ -68,7 +77,14 @@ describe('costs', () => {
   });
 
   it('reads to the cent in the summary the CLI prints', () => {
-    const text = summaryText(summaryOf('b', { outputDir: '/out' }, { ended: { ...emptyCounts(), finished: 1 }, failedTiles: [], costs: 14.400000000000004 }, 1));
+    const text = summaryText(
+      summaryOf(
+        'b',
+        { outputDir: '/out' },
+        { ended: { ...emptyCounts(), finished: 1 }, failedTiles: [], costs: 14.400000000000004 },
+        1,
+      ),
+    );
     assert.match(text, /costs reported by the backends: 14\.40 credits/);
   });
 });

@@ -118,8 +118,14 @@ describe('ensureTemporalCli building from Go modules', () => {
       `install ${TEMPORAL_CLI_GO_PACKAGE}@${TEMPORAL_CLI_VERSION} GOTOOLCHAIN=${FALLBACK_GO_TOOLCHAIN}`,
     ]);
     assert.ok(lines.includes('building the Temporal CLI from Go modules, this takes a few minutes, once'));
-    assert.ok(lines.some((line) => line.includes('go: downloading')), 'build output is streamed to log');
-    assert.ok(lines.some((line) => line.startsWith('another process')), 'the second caller waited for the lock');
+    assert.ok(
+      lines.some((line) => line.includes('go: downloading')),
+      'build output is streamed to log',
+    );
+    assert.ok(
+      lines.some((line) => line.startsWith('another process')),
+      'the second caller waited for the lock',
+    );
   });
 });
 
@@ -148,7 +154,7 @@ describe('withFileLock', () => {
     await assert.rejects(stat(lockPath), { code: 'ENOENT' });
   });
 
-  it('takes over a lock its dead holder stopped refreshing, and an older version\'s lock file', async () => {
+  it("takes over a lock its dead holder stopped refreshing, and an older version's lock file", async () => {
     const minuteAgo = new Date(Date.now() - 60_000);
     const leftByCrash = path.join(scratch, 'crashed.lock');
     await mkdir(leftByCrash);
@@ -159,7 +165,10 @@ describe('withFileLock', () => {
     for (const lockPath of [leftByCrash, legacyFile]) {
       let waited = false;
       const started = Date.now();
-      assert.equal(await withFileLock(lockPath, async () => 'ran', { onWait: () => (waited = true), timeoutMs: 5_000 }), 'ran');
+      assert.equal(
+        await withFileLock(lockPath, async () => 'ran', { onWait: () => (waited = true), timeoutMs: 5_000 }),
+        'ran',
+      );
       assert.equal(waited, false, `${lockPath} was taken over at once`);
       assert.ok(Date.now() - started < 2_000);
     }

@@ -56,56 +56,101 @@ describe('verified downloads', () => {
 
   it('writes the file only when size and checksum match', async () => {
     const target = join(dir, 'ok.tif');
-    const bytes = await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 });
+    const bytes = await downloadAsset(`${base}/ok`, target, {
+      headers: {},
+      idleTimeoutMs: 5000,
+      size: body.length,
+      checksum: sha256,
+    });
     assert.equal(bytes, body.length);
     assert.deepEqual(await readFile(target), body);
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.part')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.endsWith('.part')),
+      [],
+    );
   });
 
   it('refuses a file whose checksum differs, leaving nothing in place', async () => {
     const target = join(dir, 'bad.tif');
     const wrong = `1220${'0'.repeat(64)}`;
-    await assert.rejects(downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: wrong }), (err: unknown) => {
-      assert.ok(err instanceof DownloadError);
-      assert.equal(err.code, 'ChecksumMismatch');
-      return true;
-    });
+    await assert.rejects(
+      downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: wrong }),
+      (err: unknown) => {
+        assert.ok(err instanceof DownloadError);
+        assert.equal(err.code, 'ChecksumMismatch');
+        return true;
+      },
+    );
     assert.ok(!(await readdir(dir)).some((f) => f.startsWith('bad.tif')));
   });
 
   it('verifies an MD5 multihash (d50110 and the digest) and writes the file', async () => {
     const target = join(dir, 'md5.tif');
     const md5 = `d50110${createHash('md5').update(body).digest('hex')}`;
-    assert.equal(await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: md5 }), body.length);
+    assert.equal(
+      await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: md5 }),
+      body.length,
+    );
     assert.deepEqual(await readFile(target), body);
     const wrong = `d50110${'0'.repeat(32)}`;
-    await assert.rejects(downloadAsset(`${base}/ok`, join(dir, 'md5-wrong.tif'), { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: wrong }), /checksum does not match/);
+    await assert.rejects(
+      downloadAsset(`${base}/ok`, join(dir, 'md5-wrong.tif'), {
+        headers: {},
+        idleTimeoutMs: 5000,
+        size: body.length,
+        checksum: wrong,
+      }),
+      /checksum does not match/,
+    );
   });
 
   it('keeps a file whose checksum is malformed on its size alone, and refuses one of another size', async () => {
     const malformed = `d510${Buffer.from(createHash('md5').update(body).digest('hex'), 'ascii').toString('hex')}`;
     const target = join(dir, 'malformed.tif');
-    assert.equal(await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: malformed }), body.length);
+    assert.equal(
+      await downloadAsset(`${base}/ok`, target, {
+        headers: {},
+        idleTimeoutMs: 5000,
+        size: body.length,
+        checksum: malformed,
+      }),
+      body.length,
+    );
     assert.deepEqual(await readFile(target), body);
-    await assert.rejects(downloadAsset(`${base}/ok`, join(dir, 'malformed-long.tif'), { headers: {}, idleTimeoutMs: 5000, size: body.length - 1, checksum: malformed }), (err: unknown) => {
-      assert.ok(err instanceof DownloadError);
-      assert.equal(err.code, 'SizeMismatch');
-      return true;
-    });
+    await assert.rejects(
+      downloadAsset(`${base}/ok`, join(dir, 'malformed-long.tif'), {
+        headers: {},
+        idleTimeoutMs: 5000,
+        size: body.length - 1,
+        checksum: malformed,
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof DownloadError);
+        assert.equal(err.code, 'SizeMismatch');
+        return true;
+      },
+    );
   });
 
   it('resumes a cut download with a Range request and verifies the whole', async () => {
     const target = join(dir, 'resumed.tif');
     await writeFile(`${target}.part`, body.subarray(0, 20_000));
     ranges.length = 0;
-    await downloadAsset(`${base}/ok`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 });
+    await downloadAsset(`${base}/ok`, target, {
+      headers: {},
+      idleTimeoutMs: 5000,
+      size: body.length,
+      checksum: sha256,
+    });
     assert.deepEqual(ranges, ['bytes=20000-']);
     assert.deepEqual(await readFile(target), body);
   });
 
   it('keeps a short file as a part to resume, and does not call it done', async () => {
     const target = join(dir, 'short.tif');
-    await assert.rejects(downloadAsset(`${base}/short`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 }));
+    await assert.rejects(
+      downloadAsset(`${base}/short`, target, { headers: {}, idleTimeoutMs: 5000, size: body.length, checksum: sha256 }),
+    );
     const files = await readdir(dir);
     assert.ok(!files.includes('short.tif'));
   });
@@ -126,7 +171,10 @@ describe('cuts while the part on disk is still being read', () => {
     const dir = await mkdtemp(join(tmpdir(), 'openeo-temporal-slow-cut-'));
     const server = createServer((req, res) => {
       const from = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? '')?.[1] ?? 0);
-      res.writeHead(206, { 'Content-Length': big.length - from, 'Content-Range': `bytes ${from}-${big.length - 1}/${big.length}` });
+      res.writeHead(206, {
+        'Content-Length': big.length - from,
+        'Content-Range': `bytes ${from}-${big.length - 1}/${big.length}`,
+      });
       res.write(big.subarray(from, from + 1000), () => setTimeout(() => res.socket?.end(), 30));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -137,7 +185,9 @@ describe('cuts while the part on disk is still being read', () => {
       const before = big.length - 10_000;
       await writeFile(`${target}.part`, big.subarray(0, before));
       const checksum = `1220${createHash('sha256').update(big).digest('hex')}`;
-      await assert.rejects(downloadAsset(url, target, { headers: {}, idleTimeoutMs: 5000, size: big.length, checksum }));
+      await assert.rejects(
+        downloadAsset(url, target, { headers: {}, idleTimeoutMs: 5000, size: big.length, checksum }),
+      );
       assert.equal((await stat(`${target}.part`)).size, before + 1000, 'the 1,000 bytes of the cut answer are on disk');
     } finally {
       server.close();
@@ -149,7 +199,15 @@ describe('cuts while the part on disk is still being read', () => {
 describe('hostile asset keys and ids', () => {
   it('keeps asset files inside the tile folder whatever the key says', () => {
     const taken = new Set<string>();
-    const names = ['../../etc/passwd', '/abs/path/x.tif', 'C:\\windows\\evil.tif', '..', 'a b?c*.tif', 'job.json', '.hidden'].map((key, i) => assetFileName(key, i, taken));
+    const names = [
+      '../../etc/passwd',
+      '/abs/path/x.tif',
+      'C:\\windows\\evil.tif',
+      '..',
+      'a b?c*.tif',
+      'job.json',
+      '.hidden',
+    ].map((key, i) => assetFileName(key, i, taken));
     assert.deepEqual(names, ['passwd', 'x.tif', 'evil.tif', 'asset-3', 'a_b_c_.tif', 'asset-5', 'hidden']);
     const tileDir = resolve('/data/out/batch/tile');
     for (const name of names) assert.ok(resolve(tileDir, name).startsWith(tileDir + sep), name);
@@ -158,7 +216,9 @@ describe('hostile asset keys and ids', () => {
   it('never lets an asset take the name of a file the worker writes itself', () => {
     const taken = new Set<string>();
     // `quicklook` is the item key of the worker's own quicklook.
-    const names = ['job.json', 'error-logs.json', 'previews/quicklook.png', 'quicklook.json', 'quicklook'].map((key, i) => assetFileName(key, i, taken));
+    const names = ['job.json', 'error-logs.json', 'previews/quicklook.png', 'quicklook.json', 'quicklook'].map(
+      (key, i) => assetFileName(key, i, taken),
+    );
     assert.deepEqual(names, ['asset-0', 'asset-1', 'asset-2', 'asset-3', 'asset-4']);
   });
 
@@ -168,7 +228,13 @@ describe('hostile asset keys and ids', () => {
   });
 
   it('refuses a batch or tile id that would climb out of the output folder', () => {
-    const place = (batchId: string, tileId: string) => ({ outputDir: '/data/out', batchId, tileId, backend: { name: 'b', url: 'http://b' }, jobId: 'j-1' });
+    const place = (batchId: string, tileId: string) => ({
+      outputDir: '/data/out',
+      batchId,
+      tileId,
+      backend: { name: 'b', url: 'http://b' },
+      jobId: 'j-1',
+    });
     assert.throws(() => tileFolder(place('..', 'x')), /leave/);
     assert.throws(() => tileFolder(place('batch', '../../etc')), /leave/);
     assert.equal(tileFolder(place('batch', 'E1-N2')).location, resolve('/data/out/batch/E1-N2'));

@@ -44,7 +44,9 @@ describe('emulator internals: job area', () => {
             process_graph: {
               inner: {
                 process_id: 'filter_spatial',
-                arguments: { geometries: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [10, -5] } } },
+                arguments: {
+                  geometries: { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [10, -5] } },
+                },
                 result: true,
               },
             },
@@ -64,8 +66,34 @@ describe('emulator internals: job area', () => {
           geometries: {
             type: 'GeometryCollection',
             geometries: [
-              { type: 'MultiPolygon', coordinates: [[[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[5, 5], [6, 5], [6, 7], [5, 5]]]] },
-              { type: 'LineString', coordinates: [[-2, 3], [0, 0]] },
+              {
+                type: 'MultiPolygon',
+                coordinates: [
+                  [
+                    [
+                      [0, 0],
+                      [1, 0],
+                      [1, 1],
+                      [0, 0],
+                    ],
+                  ],
+                  [
+                    [
+                      [5, 5],
+                      [6, 5],
+                      [6, 7],
+                      [5, 5],
+                    ],
+                  ],
+                ],
+              },
+              {
+                type: 'LineString',
+                coordinates: [
+                  [-2, 3],
+                  [0, 0],
+                ],
+              },
             ],
           },
           not_geo: { type: 'Polygon', coordinates: 'nope' },
@@ -80,7 +108,13 @@ describe('emulator internals: job area', () => {
   it('reprojects UTM bounding boxes (EPSG:32631 given as number, string or URI)', () => {
     for (const crs of [32631, 'EPSG:32631', 'http://www.opengis.net/def/crs/EPSG/0/32631']) {
       const area = findArea(
-        graph({ a: { process_id: 'x', arguments: { e: { west: 500000, south: 5600000, east: 510000, north: 5610000, crs } }, result: true } }),
+        graph({
+          a: {
+            process_id: 'x',
+            arguments: { e: { west: 500000, south: 5600000, east: 510000, north: 5610000, crs } },
+            result: true,
+          },
+        }),
       );
       assert.ok(area, `no area for crs ${crs}`);
       // Easting 500 km is the central meridian of zone 31 (3°E).
@@ -92,12 +126,20 @@ describe('emulator internals: job area', () => {
 
   it('has no area when none is given or the CRS is unknown', () => {
     assert.equal(findArea(graph({ a: { process_id: 'x', arguments: {}, result: true } })), null);
-    const unknownCrs = graph({ a: { process_id: 'x', arguments: { e: { west: 0, south: 0, east: 1, north: 1, crs: 'EPSG:2056' } }, result: true } });
+    const unknownCrs = graph({
+      a: {
+        process_id: 'x',
+        arguments: { e: { west: 0, south: 0, east: 1, north: 1, crs: 'EPSG:2056' } },
+        result: true,
+      },
+    });
     assert.equal(findArea(unknownCrs), null);
   });
 
   it('finds the temporal extent', () => {
-    const g = graph({ a: { process_id: 'load_collection', arguments: { temporal_extent: ['2024-01-01', null] }, result: true } });
+    const g = graph({
+      a: { process_id: 'load_collection', arguments: { temporal_extent: ['2024-01-01', null] }, result: true },
+    });
     assert.deepEqual(findTemporalExtent(g), ['2024-01-01', null]);
   });
 });
@@ -145,7 +187,9 @@ describe('emulator internals: process graph checks', () => {
       },
     });
     assert.equal(resolveRemoteProcesses(extra, DEFAULT_UDP_REGISTRY)?.code, 'ProcessParameterUnsupported');
-    const wrongId = graph({ bap: { process_id: 'other', namespace: BAP_COMPOSITE_NAMESPACE, arguments: {}, result: true } });
+    const wrongId = graph({
+      bap: { process_id: 'other', namespace: BAP_COMPOSITE_NAMESPACE, arguments: {}, result: true },
+    });
     assert.equal(resolveRemoteProcesses(wrongId, DEFAULT_UDP_REGISTRY)?.code, 'ProcessUnsupported');
   });
 
@@ -157,7 +201,12 @@ describe('emulator internals: process graph checks', () => {
         arguments: {
           process: {
             process_graph: {
-              bap: { process_id: 'bap_composite', namespace: BAP_COMPOSITE_NAMESPACE, arguments: { geometry: {} }, result: true },
+              bap: {
+                process_id: 'bap_composite',
+                namespace: BAP_COMPOSITE_NAMESPACE,
+                arguments: { geometry: {} },
+                result: true,
+              },
             },
           },
         },
@@ -195,7 +244,10 @@ describe('emulator internals: logs, routing, randomness', () => {
     assert.equal(log.append('info', 'dropped'), undefined);
     log.append('warning', 'kept');
     log.append('error', 'bad', { code: 'X' });
-    assert.deepEqual(log.query({ afterId: 0, minLevel: 'debug', limit: undefined }).entries.map((e) => e.message), ['kept', 'bad']);
+    assert.deepEqual(
+      log.query({ afterId: 0, minLevel: 'debug', limit: undefined }).entries.map((e) => e.message),
+      ['kept', 'bad'],
+    );
     assert.equal(log.lastError()?.code, 'X');
   });
 
@@ -221,7 +273,10 @@ describe('emulator internals: logs, routing, randomness', () => {
     const a = seededRandom(42);
     const b = seededRandom(42);
     const first = Array.from({ length: 5 }, () => a());
-    assert.deepEqual(first, Array.from({ length: 5 }, () => b()));
+    assert.deepEqual(
+      first,
+      Array.from({ length: 5 }, () => b()),
+    );
     assert.ok(first.every((x) => x >= 0 && x < 1));
     assert.notDeepEqual(first, Array.from({ length: 5 }, seededRandom(43)));
     assert.notEqual(seededRandom(0)(), 0);
@@ -229,7 +284,14 @@ describe('emulator internals: logs, routing, randomness', () => {
 });
 
 describe('emulator internals: failure policy', () => {
-  const job = (title: string | null) => ({ id: 'j-1', owner: 'demo', title, description: null, process: {}, options: {} });
+  const job = (title: string | null) => ({
+    id: 'j-1',
+    owner: 'demo',
+    title,
+    description: null,
+    process: {},
+    options: {},
+  });
   const settings = { failTitlesContaining: [] as string[], errorProbability: 0, seed: 1, failJobHooks: [] };
 
   it('never fails by default and always fails with probability 1', () => {
@@ -266,8 +328,16 @@ describe('emulator internals: failure policy', () => {
 describe('emulator internals: GeoTIFF encoder', () => {
   it('round-trips a non-square raster with its georeferencing', async () => {
     const pixels = Uint16Array.from([1, 2, 3, 40000, 5, 6]);
-    const bytes = encodeGeoTiff({ width: 3, height: 2, pixels, bbox: { west: -10, south: 20, east: -7, north: 22 }, noData: 0 });
-    const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const bytes = encodeGeoTiff({
+      width: 3,
+      height: 2,
+      pixels,
+      bbox: { west: -10, south: 20, east: -7, north: 22 },
+      noData: 0,
+    });
+    const tiff = await fromArrayBuffer(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    );
     const image = await tiff.getImage();
     assert.equal(image.getWidth(), 3);
     assert.equal(image.getHeight(), 2);
@@ -284,29 +354,52 @@ describe('emulator internals: GeoTIFF encoder', () => {
   });
 
   it('writes a multi-band UTM raster a GeoTIFF reader takes apart again: bands, dtype, CRS, grid, nodata, names', async () => {
-    const bands = [Uint16Array.from([1, 2, 3, 4, 5, 6]), Uint16Array.from([60000, 0, 7, 8, 9, 10]), Uint16Array.from([11, 12, 13, 14, 15, 16])];
+    const bands = [
+      Uint16Array.from([1, 2, 3, 4, 5, 6]),
+      Uint16Array.from([60000, 0, 7, 8, 9, 10]),
+      Uint16Array.from([11, 12, 13, 14, 15, 16]),
+    ];
     const bandNames = ['B04', 'B03', 'NDVI'];
     const bbox = { west: 590000, south: 5660000, east: 590030, north: 5660020 };
     const bytes = encodeGeoTiff({ width: 3, height: 2, pixels: bands, bandNames, bbox, epsg: 32631, noData: 0 });
-    const image = await (await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).getImage();
+    const image = await (
+      await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+    ).getImage();
     assert.equal(image.getSamplesPerPixel(), 3);
     for (let band = 0; band < 3; band++) {
       assert.equal(image.getBitsPerSample(band), 16);
       assert.equal(image.getSampleFormat(band), 1, 'unsigned integer');
       assert.equal((await image.getGDALMetadata(band))?.DESCRIPTION, bandNames[band]);
     }
-    assert.deepEqual(image.getGeoKeys(), { GTModelTypeGeoKey: 1, GTRasterTypeGeoKey: 1, ProjectedCSTypeGeoKey: 32631, ProjLinearUnitsGeoKey: 9001 });
+    assert.deepEqual(image.getGeoKeys(), {
+      GTModelTypeGeoKey: 1,
+      GTRasterTypeGeoKey: 1,
+      ProjectedCSTypeGeoKey: 32631,
+      ProjLinearUnitsGeoKey: 9001,
+    });
     // ModelTiepoint puts the upper-left corner at (west, north); ModelPixelScale gives 10 m pixels.
     assert.deepEqual(image.getOrigin(), [590000, 5660020, 0]);
     assert.deepEqual(image.getResolution(), [10, -10, 0]);
     assert.deepEqual(image.getBoundingBox(), [590000, 5660000, 590030, 5660020]);
     assert.equal(image.getGDALNoData(), 0);
     const read = (await image.readRasters()) as unknown as Uint16Array[];
-    assert.deepEqual(read.map((band) => [...band]), bands.map((band) => [...band]));
+    assert.deepEqual(
+      read.map((band) => [...band]),
+      bands.map((band) => [...band]),
+    );
   });
 
   it('rejects a pixel count that does not match the size', () => {
-    assert.throws(() => encodeGeoTiff({ width: 2, height: 2, pixels: new Uint16Array(3), bbox: { west: 0, south: 0, east: 1, north: 1 } }), RangeError);
+    assert.throws(
+      () =>
+        encodeGeoTiff({
+          width: 2,
+          height: 2,
+          pixels: new Uint16Array(3),
+          bbox: { west: 0, south: 0, east: 1, north: 1 },
+        }),
+      RangeError,
+    );
   });
 });
 
@@ -352,19 +445,41 @@ describe('emulator internals: clock, random streams, hooks, projected rasters', 
     const outcome = await hook.beforeRoute({} as RequestHookContext);
     assert.deepEqual(calls, ['first', 'second', 'third']);
     assert.equal(outcome?.handled, true);
-    const passThrough = await composeHooks([{ beforeRoute: () => ({ beforeSend: send }) }, undefined]).beforeRoute({} as RequestHookContext);
+    const passThrough = await composeHooks([{ beforeRoute: () => ({ beforeSend: send }) }, undefined]).beforeRoute(
+      {} as RequestHookContext,
+    );
     assert.equal(passThrough?.beforeSend, send);
   });
 
   it('finds the first projected bounding box and encodes a projected GeoTIFF', async () => {
     const g = graph({
-      a: { process_id: 'x', arguments: { geometry: { type: 'Point', coordinates: [4, 51] }, e: { west: 1, south: 2, east: 3, north: 4, crs: 32631 } }, result: true },
+      a: {
+        process_id: 'x',
+        arguments: {
+          geometry: { type: 'Point', coordinates: [4, 51] },
+          e: { west: 1, south: 2, east: 3, north: 4, crs: 32631 },
+        },
+        result: true,
+      },
     });
     assert.deepEqual(findProjectedExtent(g), { epsg: 32631, bbox: { west: 1, south: 2, east: 3, north: 4 } });
-    assert.equal(findProjectedExtent(graph({ a: { process_id: 'x', arguments: { e: { west: 1, south: 2, east: 3, north: 4 } }, result: true } })), null);
+    assert.equal(
+      findProjectedExtent(
+        graph({ a: { process_id: 'x', arguments: { e: { west: 1, south: 2, east: 3, north: 4 } }, result: true } }),
+      ),
+      null,
+    );
 
-    const bytes = encodeGeoTiff({ width: 2, height: 2, pixels: new Uint16Array(4), bbox: { west: 500000, south: 5600000, east: 500020, north: 5600020 }, epsg: 32631 });
-    const image = await (await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)).getImage();
+    const bytes = encodeGeoTiff({
+      width: 2,
+      height: 2,
+      pixels: new Uint16Array(4),
+      bbox: { west: 500000, south: 5600000, east: 500020, north: 5600020 },
+      epsg: 32631,
+    });
+    const image = await (
+      await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+    ).getImage();
     assert.equal(image.getGeoKeys()?.GTModelTypeGeoKey, 1);
     assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
     assert.deepEqual(image.getBoundingBox(), [500000, 5600000, 500020, 5600020]);

@@ -87,7 +87,11 @@ describe('one batch, one ETA', () => {
 
   it('the progress bar and the map page show the same figure', () => {
     // The bar gets the tiles that ended recently (`readEndedTiles`); the map has every row.
-    const bar = barPayload(progress, rows.filter((r) => r.finishedAt), now);
+    const bar = barPayload(
+      progress,
+      rows.filter((r) => r.finishedAt),
+      now,
+    );
     assert.equal(bar.timeLeft, '15m 00s');
     assert.equal(pageEta(progress), bar.timeLeft);
     assert.equal(batchSummary('b1', progressView(progress), rows, undefined, now).done, 4);

@@ -6,10 +6,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TileRow } from '../../src/app/batch-records';
-import { JOB_DATABASE_COLUMNS, jobDatabaseRow, jobManagerStatus, rfc3339Seconds, tidyNumber, usageText } from '../../src/app/export/job-database';
+import {
+  JOB_DATABASE_COLUMNS,
+  jobDatabaseRow,
+  jobManagerStatus,
+  rfc3339Seconds,
+  tidyNumber,
+  usageText,
+} from '../../src/app/export/job-database';
 import type { OpenEOJobStatus, TileStatus } from '../../src/core/records';
 
-const OUTLINE = { type: 'Polygon' as const, coordinates: [[[4.1, 51.1], [4.2, 51.1], [4.2, 51.2], [4.1, 51.2], [4.1, 51.1]]] };
+const OUTLINE = {
+  type: 'Polygon' as const,
+  coordinates: [
+    [
+      [4.1, 51.1],
+      [4.2, 51.1],
+      [4.2, 51.2],
+      [4.1, 51.2],
+      [4.1, 51.1],
+    ],
+  ],
+};
 
 const FINISHED: TileRow = {
   batchId: 'b',
@@ -24,7 +42,11 @@ const FINISHED: TileRow = {
   finishedAt: '2024-11-05T14:26:00.000Z',
   // Two jobs' credits summed in floating point.
   costs: 4.4 + 10.000000000000004,
-  usage: { cpu: { value: 225, unit: 'cpu-seconds' }, memory: { value: 1137013.0000000002, unit: 'mb-seconds' }, duration: { value: 154, unit: 'seconds' } },
+  usage: {
+    cpu: { value: 225, unit: 'cpu-seconds' },
+    memory: { value: 1137013.0000000002, unit: 'mb-seconds' },
+    duration: { value: 154, unit: 'seconds' },
+  },
   outputDir: '/out/b/E590000-N5660000',
   files: ['openEO.tif', 'job.json'],
   geometry: OUTLINE,
@@ -33,8 +55,29 @@ const FINISHED: TileRow = {
 describe('job-database rows', () => {
   it("has the job manager's columns first, in its names, then ours", () => {
     const names = JOB_DATABASE_COLUMNS.map((c) => c.name);
-    assert.deepEqual(names.slice(0, 9), ['id', 'backend_name', 'status', 'start_time', 'running_start_time', 'cpu', 'memory', 'duration', 'costs']);
-    for (const ours of ['tile_id', 'backend_status', 'attempts', 'error_code', 'error_message', 'output_dir', 'files', 'notes', 'geometry']) assert.ok(names.includes(ours as never), ours);
+    assert.deepEqual(names.slice(0, 9), [
+      'id',
+      'backend_name',
+      'status',
+      'start_time',
+      'running_start_time',
+      'cpu',
+      'memory',
+      'duration',
+      'costs',
+    ]);
+    for (const ours of [
+      'tile_id',
+      'backend_status',
+      'attempts',
+      'error_code',
+      'error_message',
+      'output_dir',
+      'files',
+      'notes',
+      'geometry',
+    ])
+      assert.ok(names.includes(ours as never), ours);
     assert.deepEqual(Object.keys(jobDatabaseRow(FINISHED)).sort(), [...names].sort(), 'a row has exactly the columns');
   });
 
@@ -59,14 +102,30 @@ describe('job-database rows', () => {
   });
 
   it('names the files whose checksum could not be checked, with the reason', () => {
-    const row = jobDatabaseRow({ ...FINISHED, uncheckedChecksums: [{ file: 'openEO.tif', reason: 'file:checksum "unknown" is not a multihash in hex' }] });
+    const row = jobDatabaseRow({
+      ...FINISHED,
+      uncheckedChecksums: [{ file: 'openEO.tif', reason: 'file:checksum "unknown" is not a multihash in hex' }],
+    });
     assert.deepEqual(row.unchecked_checksums, ['openEO.tif: file:checksum "unknown" is not a multihash in hex']);
   });
 
   it('gives a not-started tile nulls, no files, and its outline', () => {
     const row = jobDatabaseRow({ batchId: 'b', tileId: 't', status: 'not_started', attempts: 0, geometry: OUTLINE });
     assert.equal(row.status, 'not_started');
-    for (const column of ['id', 'backend_name', 'start_time', 'running_start_time', 'cpu', 'memory', 'duration', 'costs', 'backend_status', 'error_code', 'error_message', 'output_dir'] as const) {
+    for (const column of [
+      'id',
+      'backend_name',
+      'start_time',
+      'running_start_time',
+      'cpu',
+      'memory',
+      'duration',
+      'costs',
+      'backend_status',
+      'error_code',
+      'error_message',
+      'output_dir',
+    ] as const) {
       assert.equal(row[column], null, column);
     }
     assert.deepEqual(row.files, []);
@@ -74,7 +133,12 @@ describe('job-database rows', () => {
   });
 
   it("carries a failed tile's error code and message", () => {
-    const row = jobDatabaseRow({ ...FINISHED, status: 'error', backendStatus: 'error', error: { code: 'TileBroken', message: 'band B04, "quoted", missing' } });
+    const row = jobDatabaseRow({
+      ...FINISHED,
+      status: 'error',
+      backendStatus: 'error',
+      error: { code: 'TileBroken', message: 'band B04, "quoted", missing' },
+    });
     assert.equal(row.status, 'error');
     assert.equal(row.error_code, 'TileBroken');
     assert.equal(row.error_message, 'band B04, "quoted", missing');

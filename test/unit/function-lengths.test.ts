@@ -40,8 +40,12 @@ function nameOf(node: ts.FunctionLikeDeclaration, source: ts.SourceFile): string
 function isScriptWrapper(node: ts.Node): boolean {
   const call = node.parent?.parent;
   return (
-    ts.isFunctionExpression(node) && ts.isParenthesizedExpression(node.parent) && call !== undefined &&
-    ts.isCallExpression(call) && ts.isExpressionStatement(call.parent) && ts.isSourceFile(call.parent.parent)
+    ts.isFunctionExpression(node) &&
+    ts.isParenthesizedExpression(node.parent) &&
+    call !== undefined &&
+    ts.isCallExpression(call) &&
+    ts.isExpressionStatement(call.parent) &&
+    ts.isSourceFile(call.parent.parent)
   );
 }
 
@@ -51,8 +55,12 @@ function functionSpans(file: string, kind: ts.ScriptKind): FunctionSpan[] {
   const spans: FunctionSpan[] = [];
   const visit = (node: ts.Node): void => {
     if (
-      (ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isArrowFunction(node) ||
-        ts.isMethodDeclaration(node) || ts.isConstructorDeclaration(node) || ts.isAccessor(node)) &&
+      (ts.isFunctionDeclaration(node) ||
+        ts.isFunctionExpression(node) ||
+        ts.isArrowFunction(node) ||
+        ts.isMethodDeclaration(node) ||
+        ts.isConstructorDeclaration(node) ||
+        ts.isAccessor(node)) &&
       node.body &&
       !isScriptWrapper(node)
     ) {

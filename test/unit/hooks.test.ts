@@ -17,7 +17,12 @@ import { createPostprocessActivities } from '../../activities/postprocess';
 import { loadHooksModule } from '../../src/app/cli/hooks-module';
 import { hasQuicklook, mapStatus, STATUS_COLOURS } from '../../src/app/dashboard/tile-view';
 import { jobDatabaseRow, jobManagerStatus } from '../../src/app/export/job-database';
-import { loadCollectionGraph, normalizeJobPlan, type JobFactory, type JobFactoryContext } from '../../src/core/hooks/job-factory';
+import {
+  loadCollectionGraph,
+  normalizeJobPlan,
+  type JobFactory,
+  type JobFactoryContext,
+} from '../../src/core/hooks/job-factory';
 import { MAX_POSTPROCESS_RESULT_BYTES } from '../../src/core/hooks/postprocess';
 import { doneCount, progressDetails, idleProgress } from '../../src/core/progress';
 import { decodeCounts, emptyCounts, type TileRecord } from '../../src/core/records';
@@ -31,8 +36,25 @@ import { initialWindowState } from '../../workflows/window-state';
 
 const tile: Tile = {
   id: 'T1',
-  geometry: { type: 'Polygon', coordinates: [[[4, 51], [4.1, 51], [4.1, 51.1], [4, 51.1], [4, 51]]] },
-  properties: { index: 0, bbox: { west: 4, south: 51, east: 4.1, north: 51.1 }, crs: 'EPSG:4326', sensor: 'S2', period: { id: '2024-03', start: '2024-03-01', end: '2024-04-01' } },
+  geometry: {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [4, 51],
+        [4.1, 51],
+        [4.1, 51.1],
+        [4, 51.1],
+        [4, 51],
+      ],
+    ],
+  },
+  properties: {
+    index: 0,
+    bbox: { west: 4, south: 51, east: 4.1, north: 51.1 },
+    crs: 'EPSG:4326',
+    sensor: 'S2',
+    period: { id: '2024-03', start: '2024-03-01', end: '2024-04-01' },
+  },
 };
 const helpers = { processGraphFor: tileProcessGraph };
 
@@ -49,9 +71,20 @@ async function failureOf(run: () => Promise<unknown>): Promise<ApplicationFailur
 
 describe('job plans', () => {
   it('turns a process with arguments into a one-node graph, and keeps title, description and job options', () => {
-    const plan = normalizeJobPlan({ process: { processId: 'bap', namespace: 'https://x.test/bap.json' }, arguments: { year: 2024 }, title: 't', description: 'd', jobOptions: { m: '1g' } }, helpers);
+    const plan = normalizeJobPlan(
+      {
+        process: { processId: 'bap', namespace: 'https://x.test/bap.json' },
+        arguments: { year: 2024 },
+        title: 't',
+        description: 'd',
+        jobOptions: { m: '1g' },
+      },
+      helpers,
+    );
     assert.deepEqual(plan, {
-      processGraph: { bap1: { process_id: 'bap', namespace: 'https://x.test/bap.json', arguments: { year: 2024 }, result: true } },
+      processGraph: {
+        bap1: { process_id: 'bap', namespace: 'https://x.test/bap.json', arguments: { year: 2024 }, result: true },
+      },
       title: 't',
       description: 'd',
       jobOptions: { m: '1g' },
@@ -68,20 +101,42 @@ describe('job plans', () => {
     assert.throws(() => normalizeJobPlan(undefined, helpers), /return a job plan/);
     assert.throws(() => normalizeJobPlan({ skip: '' }, helpers), /"skip" must be a non-empty reason/);
     assert.throws(() => normalizeJobPlan({ processGraph: {} }, helpers), /non-empty "processGraph"/);
-    assert.throws(() => normalizeJobPlan({ process: { processId: 'x' }, jobOptions: 'big' }, helpers), /"jobOptions" must be an object/);
-    assert.throws(() => normalizeJobPlan({ process: { processId: 'x' }, title: 3 }, helpers), /"title" must be a string/);
+    assert.throws(
+      () => normalizeJobPlan({ process: { processId: 'x' }, jobOptions: 'big' }, helpers),
+      /"jobOptions" must be an object/,
+    );
+    assert.throws(
+      () => normalizeJobPlan({ process: { processId: 'x' }, title: 3 }, helpers),
+      /"title" must be a string/,
+    );
   });
 
   it('builds load_collection → steps → save_result over the tile and its period', () => {
-    const graph = loadCollectionGraph(tile, { collection: 'SENTINEL1_GRD', bands: ['VV'], steps: [{ process_id: 'sar_backscatter', arguments: { coefficient: 'sigma0-ellipsoid' } }] });
-    assert.deepEqual(graph.load1.arguments, { id: 'SENTINEL1_GRD', spatial_extent: tile.geometry, temporal_extent: ['2024-03-01', '2024-04-01'], bands: ['VV'] });
+    const graph = loadCollectionGraph(tile, {
+      collection: 'SENTINEL1_GRD',
+      bands: ['VV'],
+      steps: [{ process_id: 'sar_backscatter', arguments: { coefficient: 'sigma0-ellipsoid' } }],
+    });
+    assert.deepEqual(graph.load1.arguments, {
+      id: 'SENTINEL1_GRD',
+      spatial_extent: tile.geometry,
+      temporal_extent: ['2024-03-01', '2024-04-01'],
+      bands: ['VV'],
+    });
     assert.deepEqual(graph.step1.arguments, { coefficient: 'sigma0-ellipsoid', data: { from_node: 'load1' } });
-    assert.deepEqual(graph.save1, { process_id: 'save_result', arguments: { data: { from_node: 'step1' }, format: 'GTiff' }, result: true });
+    assert.deepEqual(graph.save1, {
+      process_id: 'save_result',
+      arguments: { data: { from_node: 'step1' }, format: 'GTiff' },
+      result: true,
+    });
   });
 
   it("merges the plan's job options over the batch's", () => {
     const processGraph = { a: { process_id: 'x', arguments: {} } };
-    assert.deepEqual(definitionFrom({ processGraph, jobOptions: { memory: '4g' } }, { memory: '2g', queue: 'q' }).jobOptions, { memory: '4g', queue: 'q' });
+    assert.deepEqual(
+      definitionFrom({ processGraph, jobOptions: { memory: '4g' } }, { memory: '2g', queue: 'q' }).jobOptions,
+      { memory: '4g', queue: 'q' },
+    );
     assert.equal(definitionFrom({ processGraph }, undefined).jobOptions, undefined);
   });
 });
@@ -108,12 +163,18 @@ describe('the job factory activity', () => {
     },
     silly: () => ({ process: {} }) as never,
   };
-  const run = (name: string) => new MockActivityEnvironment().run(createJobFactoryActivities(factories).planTileJob, input(name));
+  const run = (name: string) =>
+    new MockActivityEnvironment().run(createJobFactoryActivities(factories).planTileJob, input(name));
 
   it('gives the factory the batch, backend, attempt, defaults and helpers', async () => {
     const plan = await run('spy');
-    assert.deepEqual([seen?.batchId, seen?.backend, seen?.attempt, seen?.parameterDefaults], ['b', { name: 'cdse', url: 'https://openeo.example' }, 2, { year: 2024 }]);
-    assert.deepEqual(plan, { processGraph: { bap1: { process_id: 'bap', arguments: { year: 2024, geometry: tile.geometry }, result: true } } });
+    assert.deepEqual(
+      [seen?.batchId, seen?.backend, seen?.attempt, seen?.parameterDefaults],
+      ['b', { name: 'cdse', url: 'https://openeo.example' }, 2, { year: 2024 }],
+    );
+    assert.deepEqual(plan, {
+      processGraph: { bap1: { process_id: 'bap', arguments: { year: 2024, geometry: tile.geometry }, result: true } },
+    });
   });
 
   it('fails retryably with the message when the factory throws (the workflow allows a few attempts)', async () => {
@@ -127,7 +188,10 @@ describe('the job factory activity', () => {
     const silly = await failureOf(() => run('silly'));
     assert.equal(silly.nonRetryable, true);
     assert.match(silly.message, /returned no usable plan/);
-    assert.match((await failureOf(() => run('nope'))).message, /no such factory on this worker \(registered: "spy", "broken", "silly"\)/);
+    assert.match(
+      (await failureOf(() => run('nope'))).message,
+      /no such factory on this worker \(registered: "spy", "broken", "silly"\)/,
+    );
   });
 });
 
@@ -138,11 +202,25 @@ describe('the post-processing activity', () => {
     await writeFile(join(dir, 'result.tif'), 'pixels');
   });
   after(async () => rm(dir, { recursive: true, force: true }));
-  const record = (): TileRecord => ({ batchId: 'b', tileId: 'T1', status: 'finished', attempts: 1, outputDir: dir, files: ['result.tif'] });
-  const run = (postprocess: (input: Parameters<import('../../src/core/hooks/postprocess').Postprocessor>[0]) => unknown) =>
-    new MockActivityEnvironment().run(createPostprocessActivities({ p: postprocess }).postprocessTile, { batchId: 'b', postprocess: 'p', tile, record: record() });
+  const record = (): TileRecord => ({
+    batchId: 'b',
+    tileId: 'T1',
+    status: 'finished',
+    attempts: 1,
+    outputDir: dir,
+    files: ['result.tif'],
+  });
+  const run = (
+    postprocess: (input: Parameters<import('../../src/core/hooks/postprocess').Postprocessor>[0]) => unknown,
+  ) =>
+    new MockActivityEnvironment().run(createPostprocessActivities({ p: postprocess }).postprocessTile, {
+      batchId: 'b',
+      postprocess: 'p',
+      tile,
+      record: record(),
+    });
 
-  it('reads the tile\'s files, writes new ones whole, and returns its result', async () => {
+  it("reads the tile's files, writes new ones whole, and returns its result", async () => {
     const outcome = await run(async ({ files, writeFile: write }) => {
       const bytes = (await files[0].read()).length;
       await write('size.json', JSON.stringify({ bytes }));
@@ -154,18 +232,24 @@ describe('the post-processing activity', () => {
   });
 
   it('refuses file names that leave the folder, and results too large for a record, keeping the results', async () => {
-    assert.match((await failureOf(() => run(({ writeFile: write }) => write('../escape.txt', 'x')))).message, /cannot write "..\/escape.txt"/);
+    assert.match(
+      (await failureOf(() => run(({ writeFile: write }) => write('../escape.txt', 'x')))).message,
+      /cannot write "..\/escape.txt"/,
+    );
     const big = await failureOf(() => run(() => ({ text: 'x'.repeat(MAX_POSTPROCESS_RESULT_BYTES) })));
     assert.equal(big.type, 'PostprocessFailed');
     assert.equal(big.nonRetryable, true);
     assert.match(big.message, /write large outputs with writeFile/);
     const threw = await failureOf(() => run(() => Promise.reject(new Error('no band 4'))));
-    assert.deepEqual([threw.type, threw.nonRetryable, threw.message], ['PostprocessFailed', false, 'post-processor "p" for tile "T1" failed: no band 4']);
+    assert.deepEqual(
+      [threw.type, threw.nonRetryable, threw.message],
+      ['PostprocessFailed', false, 'post-processor "p" for tile "T1" failed: no band 4'],
+    );
     assert.ok((await readdir(dir)).includes('result.tif'));
   });
 });
 
-describe('tiles ended by hooks in the batch\'s books', () => {
+describe("tiles ended by hooks in the batch's books", () => {
   const backends = [
     { name: 'a', url: 'http://a.test', parallelJobs: 2 },
     { name: 'b', url: 'http://b.test', parallelJobs: 2 },
@@ -186,12 +270,24 @@ describe('tiles ended by hooks in the batch\'s books', () => {
   });
 
   it('draws a postprocessed tile in its own colour, with its preview, and exports it as finished with a skip reason where reasons go', () => {
-    const record = { status: 'postprocessed' as const, backendStatus: 'finished' as const, outputDir: '/o', files: ['quicklook.png'] };
+    const record = {
+      status: 'postprocessed' as const,
+      backendStatus: 'finished' as const,
+      outputDir: '/o',
+      files: ['quicklook.png'],
+    };
     assert.equal(mapStatus(record), 'postprocessed');
     assert.equal(STATUS_COLOURS.postprocessed, 'green');
     assert.equal(hasQuicklook(record), true);
     assert.equal(jobManagerStatus({ ...record, openeoJobId: 'j' }), 'finished');
-    const skipped = jobDatabaseRow({ batchId: 'b', tileId: 't', status: 'skipped', attempts: 0, skipReason: 'no data', geometry: null });
+    const skipped = jobDatabaseRow({
+      batchId: 'b',
+      tileId: 't',
+      status: 'skipped',
+      attempts: 0,
+      skipReason: 'no data',
+      geometry: null,
+    });
     assert.deepEqual([skipped.status, skipped.error_message], ['skipped', 'no data']);
   });
 
@@ -201,49 +297,110 @@ describe('tiles ended by hooks in the batch\'s books', () => {
     const counts = { ...emptyCounts(), finished: 1, postprocessed: 3 };
     assert.equal(doneCount(counts), 4);
     const summary = { batchId: 'b', totalTiles: 4, counts, failedTiles: [], outputDir: 'o', costs: 0 };
-    assert.match(progressDetails(idleProgress(summary), () => 0), /finished 1, postprocessed 3, error 0/);
-    assert.doesNotMatch(progressDetails(idleProgress({ ...summary, counts: emptyCounts() }), () => 0), /postprocessed/);
+    assert.match(
+      progressDetails(idleProgress(summary), () => 0),
+      /finished 1, postprocessed 3, error 0/,
+    );
+    assert.doesNotMatch(
+      progressDetails(idleProgress({ ...summary, counts: emptyCounts() }), () => 0),
+      /postprocessed/,
+    );
   });
 });
 
 describe('hooks in specs and on the command line', () => {
   it('takes hook names of the safe alphabet only', () => {
-    assert.equal(parseBatchSpec({ backends: [{ name: 'e', url: 'http://e.test' }], process: { processId: 'p' }, tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 's1s2', postprocess: 'stats' }).jobFactory, 's1s2');
-    assert.throws(() => parseBatchSpec({ backends: [{ name: 'e', url: 'http://e.test' }], process: { processId: 'p' }, tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 'my factory' }), /jobFactory/);
+    assert.equal(
+      parseBatchSpec({
+        backends: [{ name: 'e', url: 'http://e.test' }],
+        process: { processId: 'p' },
+        tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+        jobFactory: 's1s2',
+        postprocess: 'stats',
+      }).jobFactory,
+      's1s2',
+    );
+    assert.throws(
+      () =>
+        parseBatchSpec({
+          backends: [{ name: 'e', url: 'http://e.test' }],
+          process: { processId: 'p' },
+          tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+          jobFactory: 'my factory',
+        }),
+      /jobFactory/,
+    );
   });
 
   it('needs a process only when no job factory builds the jobs, and says so naming the field', () => {
-    const base = { backends: [{ name: 'e', url: 'http://e.test' }], tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 } };
+    const base = {
+      backends: [{ name: 'e', url: 'http://e.test' }],
+      tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+    };
     assert.equal(parseBatchSpec({ ...base, jobFactory: 's1s2' }).process, undefined);
-    assert.throws(() => parseBatchSpec(base), (err: unknown) => {
-      assert.ok(err instanceof InvalidSpecError);
-      assert.deepEqual(err.issues.map((i) => i.field), ['process']);
-      assert.match(err.message, /process: is missing, and no jobFactory builds the jobs instead/);
-      assert.match(err.message, /or a "jobFactory" registered on the workers/);
-      return true;
-    });
+    assert.throws(
+      () => parseBatchSpec(base),
+      (err: unknown) => {
+        assert.ok(err instanceof InvalidSpecError);
+        assert.deepEqual(
+          err.issues.map((i) => i.field),
+          ['process'],
+        );
+        assert.match(err.message, /process: is missing, and no jobFactory builds the jobs instead/);
+        assert.match(err.message, /or a "jobFactory" registered on the workers/);
+        return true;
+      },
+    );
   });
 
   it('loads the example hooks module for `worker --hooks`, and refuses a module without hooks', async () => {
     const hooks = await loadHooksModule(join(__dirname, '..', '..', 'examples', 'hooks', 'hooks.js'));
-    assert.deepEqual([Object.keys(hooks.jobFactories ?? {}), Object.keys(hooks.postprocessors ?? {})], [['s1s2'], ['stats']]);
-    await assert.rejects(loadHooksModule(join(__dirname, '..', '..', 'examples', 'hooks', 'tile-statistics.js')), /exports neither "jobFactories" nor "postprocessors"/);
+    assert.deepEqual(
+      [Object.keys(hooks.jobFactories ?? {}), Object.keys(hooks.postprocessors ?? {})],
+      [['s1s2'], ['stats']],
+    );
+    await assert.rejects(
+      loadHooksModule(join(__dirname, '..', '..', 'examples', 'hooks', 'tile-statistics.js')),
+      /exports neither "jobFactories" nor "postprocessors"/,
+    );
   });
 });
 
 describe('planning a batch with hooks', () => {
   it('says that the hooks are checked on the worker, not by plan', async () => {
     const plan = await planBatch(
-      { backends: [{ name: 'e', url: 'http://e.test' }], process: { processId: 'p' }, tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 's1s2', postprocess: 'stats' },
+      {
+        backends: [{ name: 'e', url: 'http://e.test' }],
+        process: { processId: 'p' },
+        tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+        jobFactory: 's1s2',
+        postprocess: 'stats',
+      },
       { offline: true },
     );
-    assert.ok(plan.unchecked.some((line) => line.startsWith('jobFactory: "s1s2" builds each tile\'s job on the worker')), plan.unchecked.join('\n'));
-    assert.ok(plan.unchecked.some((line) => line.startsWith('postprocess: "stats" runs on the worker')), plan.unchecked.join('\n'));
+    assert.ok(
+      plan.unchecked.some((line) => line.startsWith('jobFactory: "s1s2" builds each tile\'s job on the worker')),
+      plan.unchecked.join('\n'),
+    );
+    assert.ok(
+      plan.unchecked.some((line) => line.startsWith('postprocess: "stats" runs on the worker')),
+      plan.unchecked.join('\n'),
+    );
   });
 
   it('plans a batch whose only process is its job factory', async () => {
-    const plan = await planBatch({ backends: [{ name: 'e', url: 'http://e.test' }], tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 }, jobFactory: 's1s2' }, { offline: true });
+    const plan = await planBatch(
+      {
+        backends: [{ name: 'e', url: 'http://e.test' }],
+        tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+        jobFactory: 's1s2',
+      },
+      { offline: true },
+    );
     assert.deepEqual(plan.problems, []);
-    assert.ok(plan.unchecked.some((line) => line.includes('the spec has no process of its own')), plan.unchecked.join('\n'));
+    assert.ok(
+      plan.unchecked.some((line) => line.includes('the spec has no process of its own')),
+      plan.unchecked.join('\n'),
+    );
   });
 });

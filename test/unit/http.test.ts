@@ -42,8 +42,12 @@ describe('HTTP requests with a timeout (httpJson)', () => {
   before(async () => {
     server = createServer((req, res) => {
       if (req.url === '/ok') res.writeHead(200, { 'content-type': 'application/json' }).end('{"versions":[1]}');
-      else if (req.url === '/busy') res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' }).end('{"code":"ServiceUnavailable","message":"try later"}');
-      else if (req.url === '/gateway') res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad gateway</body></html>');
+      else if (req.url === '/busy')
+        res
+          .writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' })
+          .end('{"code":"ServiceUnavailable","message":"try later"}');
+      else if (req.url === '/gateway')
+        res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>Bad gateway</body></html>');
       else if (req.url === '/page') res.writeHead(200, { 'content-type': 'text/html' }).end('<html>a page</html>');
       else if (req.url === '/slow') hanging.push(res);
       else res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing');
@@ -80,7 +84,10 @@ describe('HTTP requests with a timeout (httpJson)', () => {
     assert.ok(err.transient);
     // Read like any failed openEO call.
     const described = describeFailure(err);
-    assert.deepEqual([described.status, described.code, described.retryAfterSeconds, isTransient(described)], [503, 'HTTP503', 7, true]);
+    assert.deepEqual(
+      [described.status, described.code, described.retryAfterSeconds, isTransient(described)],
+      [503, 'HTTP503', 7, true],
+    );
   });
 
   it("leaves a gateway's web page out of the message, and keeps a short text", async () => {

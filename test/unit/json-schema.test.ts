@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { BATCH_SPEC_SCHEMA_FILE, batchSpecJsonSchema, batchSpecJsonSchemaText } from '../../src/core/batch-spec/json-schema';
+import {
+  BATCH_SPEC_SCHEMA_FILE,
+  batchSpecJsonSchema,
+  batchSpecJsonSchemaText,
+} from '../../src/core/batch-spec/json-schema';
 import { parseBatchSpec } from '../../src/core/batch-spec/validate';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -24,16 +28,39 @@ function validator() {
 }
 
 const backends = [{ name: 'emulator', url: 'http://127.0.0.1:8123', parallelJobs: 2 }];
-const square = { type: 'Polygon', coordinates: [[[4.3, 51.1], [4.4, 51.1], [4.4, 51.2], [4.3, 51.2], [4.3, 51.1]]] };
+const square = {
+  type: 'Polygon',
+  coordinates: [
+    [
+      [4.3, 51.1],
+      [4.4, 51.1],
+      [4.4, 51.2],
+      [4.3, 51.2],
+      [4.3, 51.1],
+    ],
+  ],
+};
 const valid: Record<string, object> = {
   'a process graph over inline tiles': {
     backends,
-    process: { processGraph: { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } } },
-    tiles: { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'a', geometry: square, properties: { year: 2024 } }] },
+    process: {
+      processGraph: { load: { process_id: 'load_collection', arguments: { id: 'SENTINEL2_L2A' }, result: true } },
+    },
+    tiles: {
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', id: 'a', geometry: square, properties: { year: 2024 } }],
+    },
   },
-  'tiles from a file': { batchId: 'from-file', backends, process: { processId: 'ndvi' }, tiles: { file: 'tiles.geojsonl', format: 'geojsonl' } },
+  'tiles from a file': {
+    batchId: 'from-file',
+    backends,
+    process: { processId: 'ndvi' },
+    tiles: { file: 'tiles.geojsonl', format: 'geojsonl' },
+  },
   'tiles from a URL, with every section': {
-    backends: [{ ...backends[0], maxQueued: 1, maxConcurrentRequests: 2, maxRequestsPerSecond: 0.5, maxJobStartsPerMinute: 12 }],
+    backends: [
+      { ...backends[0], maxQueued: 1, maxConcurrentRequests: 2, maxRequestsPerSecond: 0.5, maxJobStartsPerMinute: 12 },
+    ],
     process: { processId: 'ndvi', namespace: 'https://example.org/ndvi.json' },
     tiles: { url: 'https://example.org/tiles.geojson' },
     polling: { initialIntervalSeconds: 1, maxIntervalSeconds: 10 },
@@ -43,12 +70,19 @@ const valid: Record<string, object> = {
     retryOnOtherBackend: true,
     jobOptions: { 'executor-memory': '4G' },
   },
-  'monthly periods over an outline, clipped': JSON.parse(readFileSync(join(ROOT, 'examples', 'monthly-polygon.json'), 'utf8')) as object,
+  'monthly periods over an outline, clipped': JSON.parse(
+    readFileSync(join(ROOT, 'examples', 'monthly-polygon.json'), 'utf8'),
+  ) as object,
   'listed periods and per-tile job options': {
     backends,
     process: { processId: 'ndvi' },
     parameterMapping: { geometry: 'geometry', temporal_extent: 'temporal_extent' },
-    periods: { ranges: [['2024-01-01', '2024-04-01'], { id: 'winter', start: '2024-12-01T00:00:00Z', end: '2025-03-01T00:00:00Z' }] },
+    periods: {
+      ranges: [
+        ['2024-01-01', '2024-04-01'],
+        { id: 'winter', start: '2024-12-01T00:00:00Z', end: '2025-03-01T00:00:00Z' },
+      ],
+    },
     jobOptionsProperty: 'jobOptions',
     tiles: { file: 'tiles.geojson' },
   },
@@ -56,15 +90,50 @@ const valid: Record<string, object> = {
 };
 const invalid: Record<string, object> = {
   'no backends': { backends: [], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
-  'parallelJobs 0': { backends: [{ ...backends[0], parallelJobs: 0 }], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
+  'parallelJobs 0': {
+    backends: [{ ...backends[0], parallelJobs: 0 }],
+    process: { processId: 'ndvi' },
+    tiles: { file: 'x' },
+  },
   'a misspelt field': { backend: backends, process: { processId: 'ndvi' }, tiles: { file: 'x' } },
   'a batch id with a slash': { batchId: 'a/b', backends, process: { processId: 'ndvi' }, tiles: { file: 'x' } },
-  'tiles both from a file and an AOI': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x', aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 } },
-  'a period step that is no step': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x' }, periods: { every: 'week', start: '2024-01-01', end: '2024-02-01' } },
-  'a period id with "_"': { backends, process: { processId: 'ndvi' }, tiles: { file: 'x' }, periods: { ranges: [{ id: 'a_b', start: '2024-01-01', end: '2024-02-01' }] } },
-  'an outline that is a line': { backends, process: { processId: 'ndvi' }, tiles: { aoi: { type: 'LineString', coordinates: [[4, 51], [5, 52]] }, tileSize: 0.1 } },
+  'tiles both from a file and an AOI': {
+    backends,
+    process: { processId: 'ndvi' },
+    tiles: { file: 'x', aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+  },
+  'a period step that is no step': {
+    backends,
+    process: { processId: 'ndvi' },
+    tiles: { file: 'x' },
+    periods: { every: 'week', start: '2024-01-01', end: '2024-02-01' },
+  },
+  'a period id with "_"': {
+    backends,
+    process: { processId: 'ndvi' },
+    tiles: { file: 'x' },
+    periods: { ranges: [{ id: 'a_b', start: '2024-01-01', end: '2024-02-01' }] },
+  },
+  'an outline that is a line': {
+    backends,
+    process: { processId: 'ndvi' },
+    tiles: {
+      aoi: {
+        type: 'LineString',
+        coordinates: [
+          [4, 51],
+          [5, 52],
+        ],
+      },
+      tileSize: 0.1,
+    },
+  },
   'neither a process nor a job factory': { backends, tiles: { file: 'x' } },
-  'a URL that is no URL': { backends: [{ name: 'b', url: 'openeo backend' }], process: { processId: 'ndvi' }, tiles: { file: 'x' } },
+  'a URL that is no URL': {
+    backends: [{ name: 'b', url: 'openeo backend' }],
+    process: { processId: 'ndvi' },
+    tiles: { file: 'x' },
+  },
 };
 
 describe('the batch spec as JSON Schema', () => {

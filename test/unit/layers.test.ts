@@ -21,7 +21,13 @@ function valueImports(file: string): string[] {
   for (const node of source.statements) {
     if (ts.isImportDeclaration(node)) {
       const clause = node.importClause;
-      const typeOnly = clause?.isTypeOnly || (clause && !clause.name && clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+      const typeOnly =
+        clause?.isTypeOnly ||
+        (clause &&
+          !clause.name &&
+          clause.namedBindings &&
+          ts.isNamedImports(clause.namedBindings) &&
+          clause.namedBindings.elements.every((e) => e.isTypeOnly));
       if (!typeOnly) found.push((node.moduleSpecifier as ts.StringLiteral).text);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && !node.isTypeOnly) {
       found.push((node.moduleSpecifier as ts.StringLiteral).text);
@@ -57,15 +63,25 @@ test('the workflow bundle reaches no Node built-in and no package but the workfl
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
   const allowed = new Set(['@temporalio/workflow', '@temporalio/common']);
   for (const [module, importer] of external) {
-    assert.ok(!builtins.has(module) && !module.startsWith('node:'), `${importer} brings the Node built-in ${module} into workflow code`);
+    assert.ok(
+      !builtins.has(module) && !module.startsWith('node:'),
+      `${importer} brings the Node built-in ${module} into workflow code`,
+    );
     assert.ok(allowed.has(module), `${importer} brings the package ${module} into workflow code`);
   }
-  const outside = [...files].map((f) => relative(ROOT, f)).filter((f) => !f.startsWith('workflows/') && !f.startsWith('src/core/'));
+  const outside = [...files]
+    .map((f) => relative(ROOT, f))
+    .filter((f) => !f.startsWith('workflows/') && !f.startsWith('src/core/'));
   assert.deepEqual(outside, [], 'workflow code reaches only workflows/ and src/core/');
 });
 
 test('core reaches nothing above it', () => {
-  const entries = execFileSync('git', ['ls-files', 'src/core/*.ts', 'src/core/**/*.ts'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const entries = execFileSync('git', ['ls-files', 'src/core/*.ts', 'src/core/**/*.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter(Boolean);
   assert.ok(entries.length > 10, 'core has its files');
   for (const entry of entries) {
     for (const file of closure(join(ROOT, entry)).files) {
@@ -81,13 +97,56 @@ test("the library's entry point leaves the emulator and the dev-server tools out
 });
 
 test('the published package holds the library, the tools, the examples and the docs, not tests or the bench', () => {
-  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' })) as { files: { path: string }[] }[];
+  const [pack] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }),
+  ) as { files: { path: string }[] }[];
   const paths = pack.files.map((f) => f.path);
-  const top = new Set(paths.map((p) => (p.startsWith('dist/') ? p.split('/').slice(0, p.startsWith('dist/src/') ? 3 : 2).join('/') : p.split('/')[0])));
-  assert.deepEqual([...top].sort(), ['CHANGELOG.md', 'README.md', 'dist/activities', 'docs', 'dist/src/app', 'dist/src/core', 'dist/src/tools', 'dist/workflows', 'examples', 'package.json', 'schema', 'src'].sort());
-  for (const entry of ['dist/src/app/index.js', 'dist/src/app/cli/main.js', 'dist/workflows/index.js', 'dist/src/tools/emulator/index.js', 'dist/src/tools/devserver/index.js', 'src/tools/emulator/README.md', 'schema/batch-spec.schema.json', 'src/app/dashboard/static/index.html', 'src/app/dashboard/static/dashboard.js']) {
+  const top = new Set(
+    paths.map((p) =>
+      p.startsWith('dist/')
+        ? p
+            .split('/')
+            .slice(0, p.startsWith('dist/src/') ? 3 : 2)
+            .join('/')
+        : p.split('/')[0],
+    ),
+  );
+  assert.deepEqual(
+    [...top].sort(),
+    [
+      'CHANGELOG.md',
+      'README.md',
+      'dist/activities',
+      'docs',
+      'dist/src/app',
+      'dist/src/core',
+      'dist/src/tools',
+      'dist/workflows',
+      'examples',
+      'package.json',
+      'schema',
+      'src',
+    ].sort(),
+  );
+  for (const entry of [
+    'dist/src/app/index.js',
+    'dist/src/app/cli/main.js',
+    'dist/workflows/index.js',
+    'dist/src/tools/emulator/index.js',
+    'dist/src/tools/devserver/index.js',
+    'src/tools/emulator/README.md',
+    'schema/batch-spec.schema.json',
+    'src/app/dashboard/static/index.html',
+    'src/app/dashboard/static/dashboard.js',
+  ]) {
     assert.ok(paths.includes(entry), `the package has ${entry}`);
   }
   assert.ok(!paths.some((p) => p.endsWith('.map')), 'no source maps (their sources are not shipped)');
-  assert.deepEqual(paths.filter((p) => p.startsWith('src/') && !p.startsWith('src/app/dashboard/static/') && p !== 'src/tools/emulator/README.md'), [], 'of the sources, only the map page (served as it is)');
+  assert.deepEqual(
+    paths.filter(
+      (p) => p.startsWith('src/') && !p.startsWith('src/app/dashboard/static/') && p !== 'src/tools/emulator/README.md',
+    ),
+    [],
+    'of the sources, only the map page (served as it is)',
+  );
 });

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { text } from 'node:stream/consumers';
 import { resultStore, StoreError } from '../../activities/store';
-import { DEFAULT_OUTPUT_PATH, outputPathProblems, placeOf, tileFolderKey, tilePeriodId } from '../../src/core/batch-spec/output-path';
+import {
+  DEFAULT_OUTPUT_PATH,
+  outputPathProblems,
+  placeOf,
+  tileFolderKey,
+  tilePeriodId,
+} from '../../src/core/batch-spec/output-path';
 import { InvalidSpecError, parseBatchSpec } from '../../src/core/batch-spec/validate';
 
 const spec = {
@@ -33,16 +39,19 @@ function issues(input: unknown): { field: string; problem: string; fix: string }
 const values = { batchId: 'b1', tileId: 'E1-N2', backend: 'cdse', jobId: 'j-42' };
 
 describe('output path template', () => {
-  it('defaults to today\'s layout, <batchId>/<tileId>/<file>', () => {
+  it("defaults to today's layout, <batchId>/<tileId>/<file>", () => {
     assert.equal(parseBatchSpec(spec).outputPath, DEFAULT_OUTPUT_PATH);
     assert.equal(tileFolderKey(DEFAULT_OUTPUT_PATH, values), 'b1/E1-N2');
   });
 
-  it('fills in every placeholder of the tile\'s folder', () => {
-    assert.equal(tileFolderKey('runs/{backend}/{batchId}/{tileId}/{period}/job-{jobId}/{asset}', { ...values, period: '2024-03' }), 'runs/cdse/b1/E1-N2/2024-03/job-j-42');
+  it("fills in every placeholder of the tile's folder", () => {
+    assert.equal(
+      tileFolderKey('runs/{backend}/{batchId}/{tileId}/{period}/job-{jobId}/{asset}', { ...values, period: '2024-03' }),
+      'runs/cdse/b1/E1-N2/2024-03/job-j-42',
+    );
   });
 
-  it('reduces a backend\'s job id to a safe folder name', () => {
+  it("reduces a backend's job id to a safe folder name", () => {
     assert.equal(tileFolderKey('{tileId}/{jobId}/{asset}', { ...values, jobId: '../a/b' }), 'E1-N2/.._a_b');
   });
 
@@ -75,10 +84,19 @@ describe('output path template', () => {
   });
 
   it('needs {tileId} and a last segment that is exactly {asset}', () => {
-    assert.match(issues({ ...spec, outputPath: '{batchId}/{asset}' })[0]!.problem, /must name each tile apart \(\{tileId\}\)/);
+    assert.match(
+      issues({ ...spec, outputPath: '{batchId}/{asset}' })[0]!.problem,
+      /must name each tile apart \(\{tileId\}\)/,
+    );
     assert.match(issues({ ...spec, outputPath: '{batchId}/{tileId}' })[0]!.problem, /must end with "\/\{asset\}"/);
-    assert.match(issues({ ...spec, outputPath: '{tileId}/{tileId}_{asset}' })[0]!.problem, /must end with "\/\{asset\}"/);
-    assert.match(issues({ ...spec, outputPath: '{tileId}/{date}/{asset}' })[0]!.problem, /unknown placeholder\(s\) \{date\}/);
+    assert.match(
+      issues({ ...spec, outputPath: '{tileId}/{tileId}_{asset}' })[0]!.problem,
+      /must end with "\/\{asset\}"/,
+    );
+    assert.match(
+      issues({ ...spec, outputPath: '{tileId}/{date}/{asset}' })[0]!.problem,
+      /unknown placeholder\(s\) \{date\}/,
+    );
   });
 
   it('with periods, takes {tileId} (which carries the period) or {place} with {period}', () => {
@@ -131,7 +149,10 @@ describe('local result store', () => {
     const source = join(dir, 'staged.tif');
     await writeFile(source, 'not the promised bytes');
     const wrong = `1220${'0'.repeat(64)}`;
-    await assert.rejects(store.putFile('b/t2/openEO.tif', source, { checksum: wrong }), (err: unknown) => err instanceof StoreError && err.code === 'ChecksumMismatch');
+    await assert.rejects(
+      store.putFile('b/t2/openEO.tif', source, { checksum: wrong }),
+      (err: unknown) => err instanceof StoreError && err.code === 'ChecksumMismatch',
+    );
     assert.deepEqual(await readdir(join(dir, 'b', 't2')), []);
     assert.equal(await store.head('b/t2/openEO.tif'), undefined);
   });

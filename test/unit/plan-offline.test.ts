@@ -23,10 +23,29 @@ const twoBackends = [
   { name: 'b', url: 'https://b.example.org', parallelJobs: 3 },
 ];
 
-function squares(count: number, properties: (i: number) => Record<string, unknown> = () => ({})): TileFeatureCollection {
+function squares(
+  count: number,
+  properties: (i: number) => Record<string, unknown> = () => ({}),
+): TileFeatureCollection {
   const features = Array.from({ length: count }, (_, i) => {
     const [w, s] = [4 + (i % 10) * 0.01, 51 + Math.floor(i / 10) * 0.01];
-    return { type: 'Feature' as const, id: `t${i}`, geometry: { type: 'Polygon' as const, coordinates: [[[w, s], [w + 0.01, s], [w + 0.01, s + 0.01], [w, s + 0.01], [w, s]]] }, properties: properties(i) };
+    return {
+      type: 'Feature' as const,
+      id: `t${i}`,
+      geometry: {
+        type: 'Polygon' as const,
+        coordinates: [
+          [
+            [w, s],
+            [w + 0.01, s],
+            [w + 0.01, s + 0.01],
+            [w, s + 0.01],
+            [w, s],
+          ],
+        ],
+      },
+      properties: properties(i),
+    };
   });
   return { type: 'FeatureCollection', features };
 }
@@ -40,7 +59,10 @@ describe('placement as the batch would do it', () => {
     assert.deepEqual(quick.tiles, { a: 6, b: 10 });
     assert.equal(quick.rounds, 4);
     assert.deepEqual(quick.roundsPerBackend, { a: 3, b: 4 });
-    assert.deepEqual(Array.from({ length: 16 }, (_, i) => quick.backendOf(i)), Array.from({ length: 16 }, (_, i) => full.backendOf(i)));
+    assert.deepEqual(
+      Array.from({ length: 16 }, (_, i) => quick.backendOf(i)),
+      Array.from({ length: 16 }, (_, i) => full.backendOf(i)),
+    );
     assert.deepEqual(full.tiles, quick.tiles);
   });
 
@@ -52,7 +74,11 @@ describe('placement as the batch would do it', () => {
     const placement = placeBatch(spec, tiles, false);
     for (let i = 0; i < 6; i++) assert.equal(placement.backendOf(i), 'a');
     assert.equal((placement.tiles.a ?? 0) + (placement.tiles.b ?? 0), 12);
-    assert.equal(placement.roundsPerBackend.a >= 3, true, 'six tiles pinned to a backend of two slots take three rounds');
+    assert.equal(
+      placement.roundsPerBackend.a >= 3,
+      true,
+      'six tiles pinned to a backend of two slots take three rounds',
+    );
   });
 
   it('runs partitions one after the other, and maxQueued does not hold a round back', () => {
@@ -76,16 +102,28 @@ describe('an offline plan', () => {
     // 20 × 20 km in UTM is a little less on the ground (the scale factor is 0.9996 at the centre).
     assert.ok(plan.areaKm2 !== undefined && plan.areaKm2 > 395 && plan.areaKm2 < 400, String(plan.areaKm2));
     assert.deepEqual(plan.jobs, { expected: 16, atMost: 32 });
-    assert.deepEqual(plan.backends.map((b) => [b.name, b.tiles, b.rounds]), [['a', 6, 3], ['b', 10, 4]]);
+    assert.deepEqual(
+      plan.backends.map((b) => [b.name, b.tiles, b.rounds]),
+      [
+        ['a', 6, 3],
+        ['b', 10, 4],
+      ],
+    );
     assert.equal(plan.estimate?.minutes, 120);
     assert.equal(plan.tiles?.features.length, 16);
-    assert.deepEqual(plan.tiles?.features.slice(0, 5).map((f) => f.properties.backend), ['b', 'a', 'b', 'a', 'b']);
+    assert.deepEqual(
+      plan.tiles?.features.slice(0, 5).map((f) => f.properties.backend),
+      ['b', 'a', 'b', 'a', 'b'],
+    );
     assert.equal(plan.tiles?.features[0].properties.tileId, 'E590000-N5660000');
     assert.match(plan.unchecked.join(), /offline/);
   });
 
   it('says the projected cost is unknown (no job to estimate) and shows the budget that bounds it', async () => {
-    const plan = await planBatch({ ...example, backends: twoBackends, budget: { credits: 40, backends: { b: 25 } } }, { offline: true });
+    const plan = await planBatch(
+      { ...example, backends: twoBackends, budget: { credits: 40, backends: { b: 25 } } },
+      { offline: true },
+    );
     assert.equal(plan.costs?.projected, undefined);
     assert.deepEqual(plan.costs?.budget, { credits: 40, backends: { b: 25 } });
     const text = planText(plan, 'spec.json');
@@ -94,26 +132,49 @@ describe('an offline plan', () => {
     assert.doesNotMatch(planText(await planBatch(example, { offline: true }), 'spec.json'), /budget:/);
   });
 
-  it("projects nothing from a pilot whose backends reported no costs, and refuses a pilot of a batch with periods", async () => {
-    const summary = { batchId: 'p', totalTiles: 2, counts: { ...emptyCounts(), finished: 2 }, failedTiles: [], outputDir: '/out', costs: 0 };
-    assert.deepEqual(projectedFromPilot(summary, 100), { how: 'projected cost unknown: pilot p: 2 of 2 tiles ran a job and reported 0 credits' });
+  it('projects nothing from a pilot whose backends reported no costs, and refuses a pilot of a batch with periods', async () => {
+    const summary = {
+      batchId: 'p',
+      totalTiles: 2,
+      counts: { ...emptyCounts(), finished: 2 },
+      failedTiles: [],
+      outputDir: '/out',
+      costs: 0,
+    };
+    assert.deepEqual(projectedFromPilot(summary, 100), {
+      how: 'projected cost unknown: pilot p: 2 of 2 tiles ran a job and reported 0 credits',
+    });
     assert.equal(projectedFromPilot({ ...summary, costs: 3 }, 100).projected, 150);
     const plan = await planBatch({ ...example, backends: twoBackends, budget: { credits: 5 } }, { offline: true });
     const pilot = pilotSpec({ ...example, backends: twoBackends, budget: { credits: 5 } }, plan, 3, 'p');
     assert.equal(pilot.budget, undefined, "the pilot is not held back by the batch's budget");
-    assert.deepEqual((pilot.tiles as unknown as { features: { properties: { backend: string } }[] }).features.map((f) => f.properties.backend), ['b', 'a', 'b']);
-    assert.throws(() => pilotSpec({ ...example, periods: { every: 'year', start: '2023-01-01', end: '2025-01-01' } }, plan, 3, 'p'), /--pilot: a batch with periods/);
+    assert.deepEqual(
+      (pilot.tiles as unknown as { features: { properties: { backend: string } }[] }).features.map(
+        (f) => f.properties.backend,
+      ),
+      ['b', 'a', 'b'],
+    );
+    assert.throws(
+      () => pilotSpec({ ...example, periods: { every: 'year', start: '2023-01-01', end: '2025-01-01' } }, plan, 3, 'p'),
+      /--pilot: a batch with periods/,
+    );
   });
 
   it('measures an AOI given without its crs (EPSG:4326 by default)', async () => {
-    const plan = await planBatch({ ...example, tiles: { aoi: { west: 4.4, south: 51.2, east: 4.5, north: 51.3 }, tileSize: 0.05 } }, { offline: true });
+    const plan = await planBatch(
+      { ...example, tiles: { aoi: { west: 4.4, south: 51.2, east: 4.5, north: 51.3 }, tileSize: 0.05 } },
+      { offline: true },
+    );
     assert.equal(plan.totalTiles, 4);
     // 0.1° × 0.1° at 51° N: about 11.1 km × 7.0 km.
     assert.ok(plan.areaKm2 !== undefined && plan.areaKm2 > 76 && plan.areaKm2 < 80, String(plan.areaKm2));
   });
 
   it('waits for job starts a quota allows, when they take longer than the jobs', async () => {
-    const plan = await planBatch({ ...example, backends: [{ ...twoBackends[0], parallelJobs: 16, maxJobStartsPerMinute: 2 }] }, { offline: true, typicalJobMinutes: 1 });
+    const plan = await planBatch(
+      { ...example, backends: [{ ...twoBackends[0], parallelJobs: 16, maxJobStartsPerMinute: 2 }] },
+      { offline: true, typicalJobMinutes: 1 },
+    );
     assert.equal(plan.estimate?.rounds, 1);
     assert.equal(plan.estimate?.minutes, 8);
     assert.match(plan.estimate?.how ?? '', /maxJobStartsPerMinute/);
@@ -123,7 +184,10 @@ describe('an offline plan', () => {
     const plan = await planBatch({ ...example, tiles: { ...example.tiles, tileSize: 100 } }, { offline: true });
     assert.equal(plan.ok, false);
     assert.equal(plan.totalTiles, 40_000);
-    assert.deepEqual(plan.problems.map((p) => p.field), ['maxTiles']);
+    assert.deepEqual(
+      plan.problems.map((p) => p.field),
+      ['maxTiles'],
+    );
     assert.equal(plan.tiles, undefined);
     assert.equal(plan.backends[0].tiles, 40_000);
   });
@@ -137,9 +201,15 @@ describe('an offline plan', () => {
       assert.equal(plan.ok, true, JSON.stringify(plan.problems));
       assert.equal(plan.totalTiles, 30);
       assert.ok(plan.tiles?.features.slice(0, 10).every((f) => f.properties.backend === 'b'));
-      assert.equal(plan.backends.reduce((sum, b) => sum + b.tiles, 0), 30);
+      assert.equal(
+        plan.backends.reduce((sum, b) => sum + b.tiles, 0),
+        30,
+      );
       const missing = await planBatch({ ...example, tiles: { file: join(dir, 'missing.geojson') } }, { offline: true });
-      assert.deepEqual(missing.problems.map((p) => p.field), ['tiles.file']);
+      assert.deepEqual(
+        missing.problems.map((p) => p.field),
+        ['tiles.file'],
+      );
       assert.match(missing.problems[0].problem, /cannot read .*missing\.geojson/);
     } finally {
       await rm(dir, { recursive: true, force: true });

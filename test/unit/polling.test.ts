@@ -63,7 +63,11 @@ function assertWithinBounds(played: Pick<Played, 'history' | 'delays'>, settings
   const { history, delays } = played;
   delays.forEach((d, i) => {
     assert.ok(d >= 100, `${d} ms is below 100 ms`);
-    if (d < settings.initialIntervalMs) assert.ok(i > 0 && delays[i - 1] >= settings.initialIntervalMs, `wait ${i}: ${d} ms, the second short wait in a row`);
+    if (d < settings.initialIntervalMs)
+      assert.ok(
+        i > 0 && delays[i - 1] >= settings.initialIntervalMs,
+        `wait ${i}: ${d} ms, the second short wait in a row`,
+      );
     if (d > settings.maxIntervalMs) {
       let first = i - 1;
       while (first > 0 && history[first - 1].status === history[i - 1].status) first -= 1;
@@ -96,7 +100,10 @@ describe('nextPollDelay', () => {
       const late = played.seenAt - duration;
       assert.ok(late <= 15 * SECOND, `${duration} ms job seen ${late} ms late`);
       // Never more than one poll per maximum interval, plus a handful to find the end.
-      assert.ok(played.history.length <= duration / DEFAULTS.maxIntervalMs + 12, `${duration} ms job: ${played.history.length} polls`);
+      assert.ok(
+        played.history.length <= duration / DEFAULTS.maxIntervalMs + 12,
+        `${duration} ms job: ${played.history.length} polls`,
+      );
       assertWithinBounds(played, DEFAULTS);
     }
   });
@@ -104,31 +111,49 @@ describe('nextPollDelay', () => {
   it('leaps to the end once successive estimates agree, past the maximum interval', () => {
     const played = play(linearJob(10 * MINUTE), DEFAULTS);
     // Two to learn the rate, one to confirm it, one just after the end.
-    assert.deepEqual(played.delays.slice(0, 3), [5000, 5000, 60_000], 'the rate, then its confirmation a maximum interval later');
+    assert.deepEqual(
+      played.delays.slice(0, 3),
+      [5000, 5000, 60_000],
+      'the rate, then its confirmation a maximum interval later',
+    );
     assert.ok(played.delays[3] > 8 * MINUTE, `then one leap (${played.delays[3]} ms)`);
-    assert.ok(played.seenAt - 10 * MINUTE <= 2 * DEFAULTS.initialIntervalMs, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    assert.ok(
+      played.seenAt - 10 * MINUTE <= 2 * DEFAULTS.initialIntervalMs,
+      `seen ${played.seenAt - 10 * MINUTE} ms late`,
+    );
     // Whenever the job started before the first look.
     for (let before = 0; before < 60 * SECOND; before += 7 * SECOND) {
       const job = linearJob(10 * MINUTE);
       const late = play((t) => job(t + before), DEFAULTS);
       assert.ok(late.history.length <= 4, `started ${before} ms before the first look: ${late.history.length} polls`);
-      assert.ok(late.seenAt + before - 10 * MINUTE <= 15 * SECOND, `started ${before} ms before: seen ${late.seenAt + before - 10 * MINUTE} ms late`);
+      assert.ok(
+        late.seenAt + before - 10 * MINUTE <= 15 * SECOND,
+        `started ${before} ms before: seen ${late.seenAt + before - 10 * MINUTE} ms late`,
+      );
     }
   });
 
   it('does not leap while the estimates disagree or progress stalls', () => {
     // The rate halves after 30 s: the estimates after the first minute disagree.
     const end = 1170 * SECOND;
-    const slowing: Job = (t) => (t >= end ? { status: 'finished' } : { status: 'running', progress: t < 30 * SECOND ? t / 6000 : 5 + (t - 30 * SECOND) / 12_000 });
+    const slowing: Job = (t) =>
+      t >= end
+        ? { status: 'finished' }
+        : { status: 'running', progress: t < 30 * SECOND ? t / 6000 : 5 + (t - 30 * SECOND) / 12_000 };
     const played = play(slowing, DEFAULTS);
-    assert.ok(played.delays.slice(0, 4).every((d) => d <= DEFAULTS.maxIntervalMs), `no leap before the estimates agree: ${played.delays.slice(0, 4).join(', ')}`);
+    assert.ok(
+      played.delays.slice(0, 4).every((d) => d <= DEFAULTS.maxIntervalMs),
+      `no leap before the estimates agree: ${played.delays.slice(0, 4).join(', ')}`,
+    );
     assert.ok(played.history.length <= 8, `${played.history.length} polls`);
     assert.ok(played.seenAt - end <= 15 * SECOND, `seen ${played.seenAt - end} ms late`);
     // Progress that stops: no leap from the look that saw it stop.
-    const stalls: Job = (t) => (t >= end ? { status: 'finished' } : { status: 'running', progress: Math.min(20, t / 6000) });
+    const stalls: Job = (t) =>
+      t >= end ? { status: 'finished' } : { status: 'running', progress: Math.min(20, t / 6000) };
     const stalled = play(stalls, DEFAULTS);
     stalled.history.forEach((o, i) => {
-      if (i > 0 && o.progress === stalled.history[i - 1].progress && i + 1 < stalled.delays.length) assert.ok(stalled.delays[i + 1] <= DEFAULTS.maxIntervalMs, `a leap after poll ${i}, which saw no progress`);
+      if (i > 0 && o.progress === stalled.history[i - 1].progress && i + 1 < stalled.delays.length)
+        assert.ok(stalled.delays[i + 1] <= DEFAULTS.maxIntervalMs, `a leap after poll ${i}, which saw no progress`);
     });
     assertWithinBounds(played, DEFAULTS);
   });
@@ -137,14 +162,21 @@ describe('nextPollDelay', () => {
     // An 8 s job first seen 1 s into its run: 2 readings 5 s apart give the rate, the end is 2 s away.
     const job = linearJob(8 * SECOND);
     const played = play((t) => job(t - 4 * SECOND), DEFAULTS);
-    assert.deepEqual(played.history.map((o) => o.status), ['running', 'running', 'finished']);
-    assert.ok(played.delays[2] < DEFAULTS.initialIntervalMs, `the last wait (${played.delays[2]} ms) is shorter than the initial interval`);
+    assert.deepEqual(
+      played.history.map((o) => o.status),
+      ['running', 'running', 'finished'],
+    );
+    assert.ok(
+      played.delays[2] < DEFAULTS.initialIntervalMs,
+      `the last wait (${played.delays[2]} ms) is shorter than the initial interval`,
+    );
     assert.ok(played.seenAt - 12 * SECOND <= 500, `seen ${played.seenAt - 12 * SECOND} ms late`);
     assertWithinBounds(played, DEFAULTS);
   });
 
   it('sees the end within 25 s when progress only moves in 10 % steps', () => {
-    const job: Job = (t) => (t >= 10 * MINUTE ? { status: 'finished' } : { status: 'running', progress: Math.floor(t / MINUTE) * 10 });
+    const job: Job = (t) =>
+      t >= 10 * MINUTE ? { status: 'finished' } : { status: 'running', progress: Math.floor(t / MINUTE) * 10 };
     const played = play(job, DEFAULTS);
     assert.ok(played.seenAt - 10 * MINUTE <= 25 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
     assertWithinBounds(played, DEFAULTS);
@@ -159,10 +191,15 @@ describe('nextPollDelay', () => {
 
   it('backs off ×1.5 from the initial to the maximum interval when there is no progress', () => {
     for (const progress of [undefined, 0]) {
-      const played = play((t) => (t < 30 * MINUTE ? { status: 'queued', progress } : { status: 'running' }), DEFAULTS, 'queued');
+      const played = play(
+        (t) => (t < 30 * MINUTE ? { status: 'queued', progress } : { status: 'running' }),
+        DEFAULTS,
+        'queued',
+      );
       const [first, second, third] = played.delays;
       assert.deepEqual([first, second, third], [5000, 5000, 7500]);
-      for (let i = 1; i < played.delays.length; i++) assert.ok(played.delays[i] >= played.delays[i - 1], 'never shrinks');
+      for (let i = 1; i < played.delays.length; i++)
+        assert.ok(played.delays[i] >= played.delays[i - 1], 'never shrinks');
       assert.equal(played.delays[played.delays.length - 1], DEFAULTS.maxIntervalMs);
       assertWithinBounds(played, DEFAULTS);
       // 30 minutes at one poll a minute, plus the ramp up.
@@ -178,7 +215,11 @@ describe('nextPollDelay', () => {
 
   it('keeps its bounds, whatever the progress does', () => {
     const random = prng(42);
-    for (const settings of [DEFAULTS, { initialIntervalMs: 500, maxIntervalMs: 5000 }, { initialIntervalMs: 7000, maxIntervalMs: 7000 }]) {
+    for (const settings of [
+      DEFAULTS,
+      { initialIntervalMs: 500, maxIntervalMs: 5000 },
+      { initialIntervalMs: 7000, maxIntervalMs: 7000 },
+    ]) {
       for (let run = 0; run < 200; run++) {
         const history: PollObservation[] = [];
         const delays: number[] = [];
@@ -229,7 +270,10 @@ describe('nextPollDelay', () => {
     const job: Job = (t) =>
       t >= 10 * MINUTE
         ? { status: 'finished' }
-        : { status: 'running', progress: t < 9 * MINUTE ? (t / (9 * MINUTE)) * 10 : 10 + ((t - 9 * MINUTE) / MINUTE) * 90 };
+        : {
+            status: 'running',
+            progress: t < 9 * MINUTE ? (t / (9 * MINUTE)) * 10 : 10 + ((t - 9 * MINUTE) / MINUTE) * 90,
+          };
     const played = play(job, DEFAULTS);
     // The slow start agrees with itself, so it is leapt over: the leap from the look at 70 s is
     // at most ten times the 65 s the job was seen running by then.
@@ -279,6 +323,14 @@ describe('observation history for heartbeats', () => {
     assert.deepEqual(observationsFrom({ status: 'running', progress: 5 }), []);
     assert.deepEqual(observationsFrom({ observations: [{ at: 'x', status: 'running' }] }), []);
     assert.deepEqual(observationsFrom({ observations: [{ at: 1, status: 'sleeping' }] }), []);
-    assert.deepEqual(observationsFrom({ observations: [{ at: 2, status: 'running' }, { at: 1, status: 'running' }] }), []);
+    assert.deepEqual(
+      observationsFrom({
+        observations: [
+          { at: 2, status: 'running' },
+          { at: 1, status: 'running' },
+        ],
+      }),
+      [],
+    );
   });
 });

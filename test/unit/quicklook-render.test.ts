@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseBands, isData, percentileStretch, quicklookSize, renderQuicklook, stretchToByte } from '../../activities/quicklook-render';
+import {
+  chooseBands,
+  isData,
+  percentileStretch,
+  quicklookSize,
+  renderQuicklook,
+  stretchToByte,
+} from '../../activities/quicklook-render';
 
 describe('quicklook size', () => {
   it('scales the long side down to 512 px and keeps the aspect ratio', () => {
@@ -49,7 +56,10 @@ describe('quicklook band choice', () => {
 describe('quicklook stretch', () => {
   it('stretches over the 2nd and 98th percentile, interpolated as numpy does', () => {
     // np.percentile(np.arange(1, 11), [2, 98]) == [1.18, 9.82]
-    const range = percentileStretch(Float64Array.from({ length: 10 }, (_, i) => i + 1), null);
+    const range = percentileStretch(
+      Float64Array.from({ length: 10 }, (_, i) => i + 1),
+      null,
+    );
     assert.ok(range);
     assert.ok(Math.abs(range.low - 1.18) < 1e-9 && Math.abs(range.high - 9.82) < 1e-9, JSON.stringify(range));
   });
@@ -108,7 +118,10 @@ describe('quicklook rendering', () => {
       const [r, g, b] = picture.rgba.subarray(i * 4, i * 4 + 3);
       assert.ok(r === g && g === b, `pixel ${i}: ${[r, g, b]}`);
     }
-    assert.deepEqual(picture.stretch.map((range) => Math.round(range!.low)), [2, 5002, -298]);
+    assert.deepEqual(
+      picture.stretch.map((range) => Math.round(range!.low)),
+      [2, 5002, -298],
+    );
   });
 
   it('colours a pixel by the bands in red, green, blue order', () => {
@@ -128,7 +141,10 @@ describe('quicklook rendering', () => {
     blue[7] = NaN;
     const picture = renderQuicklook([red, green, blue], width, height, -1);
     const alpha = Array.from({ length: width * height }, (_, i) => picture.rgba[i * 4 + 3]);
-    assert.deepEqual(alpha.map((a, i) => (a === 0 ? i : -1)).filter((i) => i >= 0), [5, 7]);
+    assert.deepEqual(
+      alpha.map((a, i) => (a === 0 ? i : -1)).filter((i) => i >= 0),
+      [5, 7],
+    );
   });
 
   it('refuses planes that do not fit the picture', () => {

@@ -18,9 +18,22 @@ const TILE = { west: 590000, south: 5660000, east: 595000, north: 5665000 };
 const GEOTIFF = 'image/tiff; application=geotiff';
 
 /** A uint16 GeoTIFF over `TILE` in UTM 31N unless told otherwise. */
-function tiff(width: number, height: number, bandNames: string[], options: { noData?: number; epsg?: number; pixels?: Uint16Array[] } = {}): Buffer {
+function tiff(
+  width: number,
+  height: number,
+  bandNames: string[],
+  options: { noData?: number; epsg?: number; pixels?: Uint16Array[] } = {},
+): Buffer {
   const pixels = options.pixels ?? bandNames.map((name) => syntheticPixels(width, height, `job/${name}`));
-  return encodeGeoTiff({ width, height, pixels, bandNames, bbox: TILE, epsg: options.epsg ?? 32631, ...(options.noData !== undefined ? { noData: options.noData } : {}) });
+  return encodeGeoTiff({
+    width,
+    height,
+    pixels,
+    bandNames,
+    bbox: TILE,
+    epsg: options.epsg ?? 32631,
+    ...(options.noData !== undefined ? { noData: options.noData } : {}),
+  });
 }
 
 /**
@@ -30,8 +43,17 @@ function tiff(width: number, height: number, bandNames: string[], options: { noD
 function withOverview(full: Buffer, width: number, height: number, pixels: Uint16Array): Buffer {
   const entries: [number, number, number][] = [
     // [tag, type (3 SHORT, 4 LONG), value]; every value fits in its entry.
-    [254, 4, 1], [256, 4, width], [257, 4, height], [258, 3, 16], [259, 3, 1], [262, 3, 1],
-    [273, 4, 0], [277, 3, 1], [278, 4, height], [279, 4, width * height * 2], [339, 3, 1],
+    [254, 4, 1],
+    [256, 4, width],
+    [257, 4, height],
+    [258, 3, 16],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 0],
+    [277, 3, 1],
+    [278, 4, height],
+    [279, 4, width * height * 2],
+    [339, 3, 1],
   ];
   const ifdAt = full.length + (full.length % 2);
   const stripAt = ifdAt + 2 + entries.length * 12 + 4;
@@ -93,14 +115,32 @@ describe('result quicklooks', () => {
     assert.ok(colours(png).size > 100, `a picture, not a flat colour (${colours(png).size} colours)`);
     const info = JSON.parse(await readFile(join(dir, 'quicklook.json'), 'utf8')) as QuicklookInfo;
     assert.equal(info.mode, 'rgb');
-    assert.deepEqual(info.bands.map((b) => [b.band, b.name]), [[3, 'B04'], [2, 'B03'], [1, 'B02']]);
+    assert.deepEqual(
+      info.bands.map((b) => [b.band, b.name]),
+      [
+        [3, 'B04'],
+        [2, 'B03'],
+        [1, 'B02'],
+      ],
+    );
     assert.equal(info.crs, 'EPSG:32631');
-    const expected = [[TILE.west, TILE.north], [TILE.east, TILE.north], [TILE.east, TILE.south], [TILE.west, TILE.south]].map((c) => proj4(UTM31N, 'EPSG:4326', c));
+    const expected = [
+      [TILE.west, TILE.north],
+      [TILE.east, TILE.north],
+      [TILE.east, TILE.south],
+      [TILE.west, TILE.south],
+    ].map((c) => proj4(UTM31N, 'EPSG:4326', c));
     info.corners.forEach((corner, i) => {
-      assert.ok(Math.abs(corner[0] - expected[i][0]) < 1e-7 && Math.abs(corner[1] - expected[i][1]) < 1e-7, `corner ${i}: ${corner} vs ${expected[i]}`);
+      assert.ok(
+        Math.abs(corner[0] - expected[i][0]) < 1e-7 && Math.abs(corner[1] - expected[i][1]) < 1e-7,
+        `corner ${i}: ${corner} vs ${expected[i]}`,
+      );
     });
     const [west, south, east, north] = info.bbox;
-    assert.ok(west < east && south < north && west > 4.2 && east < 4.4 && south > 51 && north < 51.2, `bbox ${info.bbox}`);
+    assert.ok(
+      west < east && south < north && west > 4.2 && east < 4.4 && south > 51 && north < 51.2,
+      `bbox ${info.bbox}`,
+    );
   });
 
   it('downsamples a large raster to 512 px on its long side, the same however many reads it takes', async () => {
@@ -122,17 +162,25 @@ describe('result quicklooks', () => {
     // The full raster rises from west to east, its overview from north to south: the picture tells which was read.
     const full = Uint16Array.from({ length: 1024 * 1024 }, (_, i) => 100 + (i % 1024));
     const overview = Uint16Array.from({ length: 256 * 256 }, (_, i) => 100 + Math.floor(i / 256));
-    const dir = await tileWith({ 'cog.tif': withOverview(tiff(1024, 1024, ['a'], { pixels: [full] }), 256, 256, overview) });
+    const dir = await tileWith({
+      'cog.tif': withOverview(tiff(1024, 1024, ['a'], { pixels: [full] }), 256, 256, overview),
+    });
     const greyAt = (png: PNG, x: number, y: number) => png.data[(y * png.width + x) * 4];
 
     assert.equal((await makeQuicklook(dir, [{ file: 'cog.tif', type: GEOTIFF }], { maxSide: 200 })).status, 'made');
     const small = decode(await readFile(join(dir, 'quicklook.png')));
     assert.deepEqual([small.width, small.height], [200, 200]);
-    assert.ok(greyAt(small, 0, 0) === greyAt(small, 199, 0) && greyAt(small, 0, 0) < greyAt(small, 0, 199), 'rises north to south: the overview');
+    assert.ok(
+      greyAt(small, 0, 0) === greyAt(small, 199, 0) && greyAt(small, 0, 0) < greyAt(small, 0, 199),
+      'rises north to south: the overview',
+    );
 
     assert.equal((await makeQuicklook(dir, [{ file: 'cog.tif', type: GEOTIFF }], { maxSide: 300 })).status, 'made');
     const larger = decode(await readFile(join(dir, 'quicklook.png')));
-    assert.ok(greyAt(larger, 0, 0) === greyAt(larger, 0, 299) && greyAt(larger, 0, 0) < greyAt(larger, 299, 0), 'rises west to east: the full raster');
+    assert.ok(
+      greyAt(larger, 0, 0) === greyAt(larger, 0, 299) && greyAt(larger, 0, 0) < greyAt(larger, 299, 0),
+      'rises west to east: the full raster',
+    );
   });
 
   it('shows a single band in grey (R = G = B)', async () => {
@@ -159,9 +207,13 @@ describe('result quicklooks', () => {
     assert.deepEqual(new Set(alpha.slice(20)), new Set([255]));
   });
 
-  it('makes none for a corrupt GeoTIFF, and removes an earlier attempt\'s quicklook', async () => {
+  it("makes none for a corrupt GeoTIFF, and removes an earlier attempt's quicklook", async () => {
     const broken = tiff(64, 64, ['a']).subarray(0, 200);
-    const dir = await tileWith({ 'openEO.tif': broken, 'quicklook.png': Buffer.from('old'), 'quicklook.json': Buffer.from('{}') });
+    const dir = await tileWith({
+      'openEO.tif': broken,
+      'quicklook.png': Buffer.from('old'),
+      'quicklook.json': Buffer.from('{}'),
+    });
     const outcome = await makeQuicklook(dir, [{ file: 'openEO.tif', type: GEOTIFF, roles: ['data'] }]);
     assert.equal(outcome.status, 'failed');
     assert.match(outcome.status === 'failed' ? outcome.reason : '', /openEO\.tif cannot be shown as a quicklook/);
@@ -184,7 +236,10 @@ describe('result quicklooks', () => {
 
   it('makes none when the results hold no GeoTIFF', async () => {
     const dir = await tileWith({ 'out.nc': Buffer.from('CDF') });
-    assert.deepEqual(await makeQuicklook(dir, [{ file: 'out.nc', type: 'application/x-netcdf', roles: ['data'] }]), { status: 'none', files: [] });
+    assert.deepEqual(await makeQuicklook(dir, [{ file: 'out.nc', type: 'application/x-netcdf', roles: ['data'] }]), {
+      status: 'none',
+      files: [],
+    });
   });
 
   it('shows the GeoTIFF with role data, else the first GeoTIFF', () => {

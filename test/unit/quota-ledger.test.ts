@@ -5,13 +5,27 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitAfterRefusal } from '../../activities/quota-gate';
 import { requestKind } from '../../src/core/openeo/request-gate';
-import { QuotaLedger, SLOT_RETRY_MS, leaseRequestProblem, rateWindow, type LeaseAnswer, type LeaseKind, type LeaseRequest } from '../../src/core/quota/ledger';
+import {
+  QuotaLedger,
+  SLOT_RETRY_MS,
+  leaseRequestProblem,
+  rateWindow,
+  type LeaseAnswer,
+  type LeaseKind,
+  type LeaseRequest,
+} from '../../src/core/quota/ledger';
 import { QUOTA_WORKFLOW_TYPE, quotaLimitsOf, quotaWorkflowId, type QuotaLimits } from '../../src/core/quota/limits';
 import { InvalidSpecError, parseBatchSpec } from '../../src/core/batch-spec/validate';
 import * as workflows from '../../workflows';
 
 let next = 0;
-function ask(ledger: QuotaLedger, limits: QuotaLimits, now: number, kind: LeaseKind = 'request', ttlMs = 30_000): LeaseAnswer & { id: string } {
+function ask(
+  ledger: QuotaLedger,
+  limits: QuotaLimits,
+  now: number,
+  kind: LeaseKind = 'request',
+  ttlMs = 30_000,
+): LeaseAnswer & { id: string } {
   const request: LeaseRequest = { leaseId: `lease-${++next}`, kind, limits, ttlMs };
   return { ...ledger.acquire(request, now), id: request.leaseId };
 }
@@ -45,7 +59,12 @@ describe('quota ledger: concurrent requests', () => {
 
   it('grants the same lease again when the same request is retried', () => {
     const ledger = new QuotaLedger();
-    const request: LeaseRequest = { leaseId: 'same', kind: 'request', limits: { maxConcurrentRequests: 1 }, ttlMs: 1_000 };
+    const request: LeaseRequest = {
+      leaseId: 'same',
+      kind: 'request',
+      limits: { maxConcurrentRequests: 1 },
+      ttlMs: 1_000,
+    };
     const first = ledger.acquire(request, 0);
     assert.deepEqual(ledger.acquire(request, 10), first);
     assert.equal(ledger.view(10).leases, 1);
@@ -166,21 +185,36 @@ describe('quota ledger: state and idleness', () => {
     assert.match(leaseRequestProblem({ ...good, ttlMs: 0 }) ?? '', /ttlMs/);
     assert.match(leaseRequestProblem({ ...good, kind: 'stop' as LeaseKind }) ?? '', /kind/);
     assert.match(leaseRequestProblem({ ...good, limits: { maxConcurrentRequests: 0 } }) ?? '', /maxConcurrentRequests/);
-    assert.match(leaseRequestProblem({ ...good, limits: { maxRequestsPerSecond: 0.001 } }) ?? '', /maxRequestsPerSecond/);
+    assert.match(
+      leaseRequestProblem({ ...good, limits: { maxRequestsPerSecond: 0.001 } }) ?? '',
+      /maxRequestsPerSecond/,
+    );
   });
 });
 
 describe('quota plumbing', () => {
   it('names one quota workflow per backend URL, registered under that type', () => {
-    assert.equal(quotaWorkflowId('https://openeo.dataspace.copernicus.eu/'), 'openeo-quota/https://openeo.dataspace.copernicus.eu');
-    assert.equal(quotaWorkflowId('https://openeo.dataspace.copernicus.eu'), quotaWorkflowId('https://openeo.dataspace.copernicus.eu/'));
+    assert.equal(
+      quotaWorkflowId('https://openeo.dataspace.copernicus.eu/'),
+      'openeo-quota/https://openeo.dataspace.copernicus.eu',
+    );
+    assert.equal(
+      quotaWorkflowId('https://openeo.dataspace.copernicus.eu'),
+      quotaWorkflowId('https://openeo.dataspace.copernicus.eu/'),
+    );
     assert.equal(typeof (workflows as Record<string, unknown>)[QUOTA_WORKFLOW_TYPE], 'function');
   });
 
   it('reads limits from a backend only when it has some', () => {
     assert.equal(quotaLimitsOf({ name: 'a', url: 'http://a.test', parallelJobs: 2 }), undefined);
-    assert.deepEqual(quotaLimitsOf({ name: 'a', url: 'http://a.test', maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 }), { maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 });
-    assert.deepEqual(quotaLimitsOf({ name: 'a', url: 'http://a.test', maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 }), { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 });
+    assert.deepEqual(
+      quotaLimitsOf({ name: 'a', url: 'http://a.test', maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 }),
+      { maxConcurrentRequests: 2, maxJobStartsPerMinute: 12 },
+    );
+    assert.deepEqual(
+      quotaLimitsOf({ name: 'a', url: 'http://a.test', maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 }),
+      { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 },
+    );
     // A window alone limits nothing: no quota workflow for it.
     assert.equal(quotaLimitsOf({ name: 'a', url: 'http://a.test', jobStartWindowSeconds: 10 }), undefined);
   });
@@ -193,20 +227,31 @@ describe('quota plumbing', () => {
   });
 
   it('waits as told for a window, and backs off (spread out) for a busy slot', () => {
-    assert.equal(waitAfterRefusal({ granted: false, reason: 'jobStartsPerMinute', retryAfterMs: 5_000 }, 1, () => 0), 5_000);
+    assert.equal(
+      waitAfterRefusal({ granted: false, reason: 'jobStartsPerMinute', retryAfterMs: 5_000 }, 1, () => 0),
+      5_000,
+    );
     const slot = { granted: false as const, reason: 'concurrentRequests' as const, retryAfterMs: SLOT_RETRY_MS };
     const waits = [1, 2, 3, 20].map((n) => waitAfterRefusal(slot, n, () => 0.5));
-    assert.deepEqual(waits, [...waits].sort((a, b) => a - b));
+    assert.deepEqual(
+      waits,
+      [...waits].sort((a, b) => a - b),
+    );
     assert.ok(waits[3] <= 2_000, `capped: ${waits[3]}`);
   });
 });
 
 describe('quota fields of the batch spec', () => {
   const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'antwerp-bap.json'), 'utf8'));
-  const withBackend = (extra: Record<string, unknown>) => ({ ...example, backends: [{ ...example.backends[0], ...extra }] });
+  const withBackend = (extra: Record<string, unknown>) => ({
+    ...example,
+    backends: [{ ...example.backends[0], ...extra }],
+  });
 
   it('accepts CDSE-like quotas and leaves them out by default', () => {
-    const spec = parseBatchSpec(withBackend({ maxConcurrentRequests: 2, maxJobStartsPerMinute: 12, maxRequestsPerSecond: 5 }));
+    const spec = parseBatchSpec(
+      withBackend({ maxConcurrentRequests: 2, maxJobStartsPerMinute: 12, maxRequestsPerSecond: 5 }),
+    );
     assert.equal(spec.backends[0].maxConcurrentRequests, 2);
     assert.equal(parseBatchSpec(example).backends[0].maxJobStartsPerMinute, undefined);
   });
@@ -229,9 +274,27 @@ describe('quota fields of the batch spec', () => {
   });
 
   it('takes a start window of 1 to 60 s, and only beside maxJobStartsPerMinute', () => {
-    assert.equal(parseBatchSpec(withBackend({ maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 })).backends[0].jobStartWindowSeconds, 10);
-    assert.throws(() => parseBatchSpec(withBackend({ maxJobStartsPerMinute: 2, jobStartWindowSeconds: 120 })), /backends\[0\]\.jobStartWindowSeconds: must be at most 60 seconds/);
-    assert.throws(() => parseBatchSpec(withBackend({ jobStartWindowSeconds: 10 })), /backends\[0\]\.jobStartWindowSeconds: is the window of maxJobStartsPerMinute/);
-    assert.match(leaseRequestProblem({ leaseId: 'l', kind: 'start', limits: { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 0.5 }, ttlMs: 1 }) ?? '', /jobStartWindowSeconds/);
+    assert.equal(
+      parseBatchSpec(withBackend({ maxJobStartsPerMinute: 2, jobStartWindowSeconds: 10 })).backends[0]
+        .jobStartWindowSeconds,
+      10,
+    );
+    assert.throws(
+      () => parseBatchSpec(withBackend({ maxJobStartsPerMinute: 2, jobStartWindowSeconds: 120 })),
+      /backends\[0\]\.jobStartWindowSeconds: must be at most 60 seconds/,
+    );
+    assert.throws(
+      () => parseBatchSpec(withBackend({ jobStartWindowSeconds: 10 })),
+      /backends\[0\]\.jobStartWindowSeconds: is the window of maxJobStartsPerMinute/,
+    );
+    assert.match(
+      leaseRequestProblem({
+        leaseId: 'l',
+        kind: 'start',
+        limits: { maxJobStartsPerMinute: 2, jobStartWindowSeconds: 0.5 },
+        ttlMs: 1,
+      }) ?? '',
+      /jobStartWindowSeconds/,
+    );
   });
 });

@@ -21,14 +21,34 @@ function fixtures(): { name: string; file: string }[] {
     .flatMap((release) =>
       readdirSync(join(FIXTURES, release.name))
         .filter((file) => file.endsWith('.json'))
-        .map((file) => ({ name: `${release.name}/${file.replace(/\.json$/, '')}`, file: join(FIXTURES, release.name, file) })),
+        .map((file) => ({
+          name: `${release.name}/${file.replace(/\.json$/, '')}`,
+          file: join(FIXTURES, release.name, file),
+        })),
     );
 }
 
 test('every committed workflow history replays on this build', async () => {
   const found = fixtures();
   const scenarios = new Set(found.map((f) => f.name.split('/')[1]));
-  for (const scenario of ['batch-finished', 'tile-finished', 'batch-continued-as-new', 'batch-after-continue-as-new', 'batch-partitioned', 'partition', 'tile-waiting-for-its-job', 'tile-retried-after-error', 'tile-with-hooks', 'batch-periods-added-places', 'batch-lined-up', 'tile-lined-up-given-word', 'tile-lined-up-handed-over', 'tile-lined-up-moved', 'tile-job-vanished', 'batch-with-budget']) {
+  for (const scenario of [
+    'batch-finished',
+    'tile-finished',
+    'batch-continued-as-new',
+    'batch-after-continue-as-new',
+    'batch-partitioned',
+    'partition',
+    'tile-waiting-for-its-job',
+    'tile-retried-after-error',
+    'tile-with-hooks',
+    'batch-periods-added-places',
+    'batch-lined-up',
+    'tile-lined-up-given-word',
+    'tile-lined-up-handed-over',
+    'tile-lined-up-moved',
+    'tile-job-vanished',
+    'batch-with-budget',
+  ]) {
     assert.ok(scenarios.has(scenario), `a recorded history of ${scenario}`);
   }
   const histories = await Promise.all(found.map(async ({ file }) => readHistory(file)));

@@ -12,7 +12,11 @@ import { SHARED_TEMPORAL_ENV, claimSharedNamespace, namespacePool } from '../har
 async function withClaims(size: number, body: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<void> {
   const claims = await mkdtemp(join(tmpdir(), 'openeo-temporal-claims-'));
   try {
-    await body({ [SHARED_TEMPORAL_ENV.address]: '127.0.0.1:7233', [SHARED_TEMPORAL_ENV.namespaces]: namespacePool(size).join(','), [SHARED_TEMPORAL_ENV.claims]: claims });
+    await body({
+      [SHARED_TEMPORAL_ENV.address]: '127.0.0.1:7233',
+      [SHARED_TEMPORAL_ENV.namespaces]: namespacePool(size).join(','),
+      [SHARED_TEMPORAL_ENV.claims]: claims,
+    });
   } finally {
     await rm(claims, { recursive: true, force: true });
   }

@@ -23,7 +23,21 @@ const settings = stacSettings('race', undefined);
 function itemFor(n: number): StacItem {
   const west = n * 0.1;
   return stacItem({
-    tile: { id: `tile-${n}`, geometry: { type: 'Polygon', coordinates: [[[west, 50], [west + 0.1, 50], [west + 0.1, 50.1], [west, 50.1], [west, 50]]] } },
+    tile: {
+      id: `tile-${n}`,
+      geometry: {
+        type: 'Polygon',
+        coordinates: [
+          [
+            [west, 50],
+            [west + 0.1, 50],
+            [west + 0.1, 50.1],
+            [west, 50.1],
+            [west, 50],
+          ],
+        ],
+      },
+    },
     collectionId: 'race',
     job: { id: `job-${n}`, backend: 'emulator', backendUrl: 'http://127.0.0.1:1' },
     resultTime: new Date(Date.UTC(2024, 0, 1 + n)).toISOString(),
@@ -82,10 +96,15 @@ describe('collection.json with tiles finishing at once', () => {
   it('loses no item when 30 tiles of one worker finish together', async () => {
     const batchDir = join(dir, 'one-worker');
     const store = localStacStore(batchDir);
-    await Promise.all(Array.from({ length: 30 }, (_, n) => writeItemAndCollection(store, 'race', settings, itemFor(n))));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, n) => writeItemAndCollection(store, 'race', settings, itemFor(n))),
+    );
     assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(30));
     const collection = JSON.parse(await readFile(join(batchDir, 'collection.json'), 'utf8'));
-    assert.deepEqual(collection.extent.spatial.bbox[0].map((v: number) => Number(v.toFixed(6))), [0, 50, 3, 50.1]);
+    assert.deepEqual(
+      collection.extent.spatial.bbox[0].map((v: number) => Number(v.toFixed(6))),
+      [0, 50, 3, 50.1],
+    );
     assert.deepEqual(collection.extent.temporal.interval, [['2024-01-01T00:00:00.000Z', '2024-01-30T00:00:00.000Z']]);
     // No temporary file is left behind.
     assert.deepEqual((await readdir(batchDir)).sort(), ['collection.json', 'items']);
@@ -95,14 +114,19 @@ describe('collection.json with tiles finishing at once', () => {
     const batchDir = join(dir, 'shared');
     const store = localStacStore(batchDir);
     let collectionWrites = 0;
-    const counting: StacStore = { ...store, writeJson: (key, doc) => ((collectionWrites += key === COLLECTION_KEY ? 1 : 0), store.writeJson(key, doc)) };
-    await Promise.all(Array.from({ length: 40 }, (_, n) => writeItemAndCollection(counting, 'race', settings, itemFor(n))));
+    const counting: StacStore = {
+      ...store,
+      writeJson: (key, doc) => ((collectionWrites += key === COLLECTION_KEY ? 1 : 0), store.writeJson(key, doc)),
+    };
+    await Promise.all(
+      Array.from({ length: 40 }, (_, n) => writeItemAndCollection(counting, 'race', settings, itemFor(n))),
+    );
     assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(40));
     // The first tile's refresh, then one for all that finished meanwhile (a few more if items trickle in).
     assert.ok(collectionWrites <= 5, `${collectionWrites} collection writes for 40 tiles`);
   });
 
-  it('rests three times a refresh\'s length before the next, so refreshes of a large collection do not run back to back', async () => {
+  it("rests three times a refresh's length before the next, so refreshes of a large collection do not run back to back", async () => {
     // A clock the test moves: each refresh "takes" the time it is given.
     let now = 0;
     const rests: number[] = [];
@@ -139,7 +163,10 @@ describe('collection.json with tiles finishing at once', () => {
     const reads: string[] = [];
     const counting: StacStore = { ...store, readJson: (key) => (reads.push(key), store.readJson(key)) };
     await writeItemAndCollection(counting, 'race', settings, itemFor(25));
-    assert.deepEqual(reads.filter((key) => key.startsWith('items/')), ['items/tile-25.json']);
+    assert.deepEqual(
+      reads.filter((key) => key.startsWith('items/')),
+      ['items/tile-25.json'],
+    );
     assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(26));
   });
 
@@ -156,7 +183,9 @@ describe('collection.json with tiles finishing at once', () => {
         .catch((err) => { console.error(err); process.exit(1); });
     `;
     const items = JSON.stringify(Array.from({ length: 36 }, (_, n) => itemFor(n)));
-    await Promise.all([0, 12, 24].map((first) => run(process.execPath, ['-e', script, batchDir, String(first), '12', items])));
+    await Promise.all(
+      [0, 12, 24].map((first) => run(process.execPath, ['-e', script, batchDir, String(first), '12', items])),
+    );
     assert.deepEqual((await linkedItems(batchDir)).sort(), expectedLinks(36));
     assert.equal((await readdir(join(batchDir, 'items'))).length, 36);
   });

@@ -28,7 +28,8 @@ describe("a tile's errors", () => {
     });
     assert.deepEqual(timeoutError('j1', 'run', timeouts, { status: 'running', cancelTaken: false }), {
       code: 'JobRanTooLong',
-      message: 'job j1 ran past cancelRunningJobAfterSeconds (3600 s): ' +
+      message:
+        'job j1 ran past cancelRunningJobAfterSeconds (3600 s): ' +
         'cancel requested; the backend still reports running',
     });
   });

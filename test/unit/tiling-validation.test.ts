@@ -48,8 +48,16 @@ describe('AOI tiling validation', () => {
   });
 
   it('rejects latitudes outside [-90, 90]', () => {
-    assertSpecError(withAoi({ west: 0, south: 80, east: 10, north: 95, crs: 'EPSG:4326' }, 1), 'tiles.aoi.north', /latitude 95/);
-    assertSpecError(withAoi({ west: 0, south: -91, east: 10, north: 0, crs: 'EPSG:4326' }, 1), 'tiles.aoi.south', /latitude -91/);
+    assertSpecError(
+      withAoi({ west: 0, south: 80, east: 10, north: 95, crs: 'EPSG:4326' }, 1),
+      'tiles.aoi.north',
+      /latitude 95/,
+    );
+    assertSpecError(
+      withAoi({ west: 0, south: -91, east: 10, north: 0, crs: 'EPSG:4326' }, 1),
+      'tiles.aoi.south',
+      /latitude -91/,
+    );
   });
 
   it('rejects an absurd number of tiles and says what to change', () => {
@@ -78,7 +86,10 @@ describe('AOI tiling validation', () => {
 
 describe('resolveCrs', () => {
   const near = (actual: number[], expected: number[], tolerance = 1e-9): void => {
-    assert.ok(actual.every((v, i) => Math.abs(v - expected[i]) < tolerance), `${actual} ≈ ${expected}`);
+    assert.ok(
+      actual.every((v, i) => Math.abs(v - expected[i]) < tolerance),
+      `${actual} ≈ ${expected}`,
+    );
   };
 
   it('builds UTM zones from the code: central meridian and hemisphere', () => {
@@ -110,7 +121,11 @@ describe('resolveCrs', () => {
 
   it('rejects unknown codes and junk with a SpecError for the given field', () => {
     for (const crs of ['EPSG:9999', 'EPSG:32600', 'EPSG:32661', 'EPSG:32761', 'WGS84', '+proj=nonsense', '']) {
-      assert.throws(() => resolveCrs(crs, 'job.crs'), (e: unknown) => e instanceof SpecError && e.field === 'job.crs' && e.code === 'unknown_crs', crs);
+      assert.throws(
+        () => resolveCrs(crs, 'job.crs'),
+        (e: unknown) => e instanceof SpecError && e.field === 'job.crs' && e.code === 'unknown_crs',
+        crs,
+      );
     }
   });
 });

@@ -5,7 +5,13 @@ import { area, difference, featureCollection, intersect, polygon, union } from '
 import type { Feature, Polygon } from 'geojson';
 import proj4 from 'proj4';
 
-import { countTiles, tilePage, type AoiTiling, type GridTileProperties, type Tile } from '../../src/core/batch-spec/tiling';
+import {
+  countTiles,
+  tilePage,
+  type AoiTiling,
+  type GridTileProperties,
+  type Tile,
+} from '../../src/core/batch-spec/tiling';
 
 const UTM31N = '+proj=utm +zone=31 +datum=WGS84 +units=m +no_defs';
 const WGS84 = '+proj=longlat +datum=WGS84 +no_defs';
@@ -97,7 +103,9 @@ describe('AOI tiling: Antwerp, UTM 31N, 20 km × 20 km in 5 km tiles', () => {
   });
 
   it('neighbouring tiles share bit-identical edge coordinates', () => {
-    const byCell = new Map(tiles.map((t) => [`${(t.properties as GridTileProperties).col},${(t.properties as GridTileProperties).row}`, t]));
+    const byCell = new Map(
+      tiles.map((t) => [`${(t.properties as GridTileProperties).col},${(t.properties as GridTileProperties).row}`, t]),
+    );
     const points = (t: Tile | undefined): Set<string> =>
       new Set((t?.geometry.coordinates as number[][][])[0].map((p) => p.join(',')));
     for (const [cell, tile] of byCell) {
@@ -135,7 +143,8 @@ describe('paging', () => {
     const all = tilePage(antwerp, 0, 16);
     for (const limit of [1, 3, 5, 16, 100]) {
       const pages: Tile[] = [];
-      for (let offset = 0; offset < countTiles(antwerp); offset += limit) pages.push(...tilePage(antwerp, offset, limit));
+      for (let offset = 0; offset < countTiles(antwerp); offset += limit)
+        pages.push(...tilePage(antwerp, offset, limit));
       assert.deepEqual(pages, all, `limit ${limit}`);
     }
   });
@@ -159,12 +168,25 @@ describe('paging', () => {
     };
     assert.equal(countTiles(europe), 1_000_000);
     const page = tilePage(europe, 500_000, 3);
-    assert.deepEqual(page.map((t) => t.id), ['E3500000-N2000000', 'E3500000-N2001000', 'E3500000-N2002000']);
-    assert.deepEqual([(page[0].properties as GridTileProperties).col, (page[0].properties as GridTileProperties).row], [500, 0]);
+    assert.deepEqual(
+      page.map((t) => t.id),
+      ['E3500000-N2000000', 'E3500000-N2001000', 'E3500000-N2002000'],
+    );
+    assert.deepEqual(
+      [(page[0].properties as GridTileProperties).col, (page[0].properties as GridTileProperties).row],
+      [500, 0],
+    );
     const last = tilePage(europe, 999_999, 10);
-    assert.deepEqual(last.map((t) => t.id), ['E3999000-N2999000']);
+    assert.deepEqual(
+      last.map((t) => t.id),
+      ['E3999000-N2999000'],
+    );
     // A tile depends only on the grid, not on which page it was requested from.
-    const single = tilePage({ aoi: { ...europe.aoi, west: 3500000, east: 3501000, north: 2001000 }, tileSize: 1000 }, 0, 1);
+    const single = tilePage(
+      { aoi: { ...europe.aoi, west: 3500000, east: 3501000, north: 2001000 }, tileSize: 1000 },
+      0,
+      1,
+    );
     assert.deepEqual(single[0].geometry, page[0].geometry);
   });
 });
@@ -174,20 +196,38 @@ describe('AOI tiling in degrees (EPSG:4326)', () => {
 
   it('lets the last column and row extend past the AOI, with compact degree ids', () => {
     const tiles = tilePage(tiling, 0, 100);
-    assert.deepEqual(tiles.map((t) => t.id), ['E4p5-N51', 'E4p6-N51', 'E4p7-N51']);
+    assert.deepEqual(
+      tiles.map((t) => t.id),
+      ['E4p5-N51', 'E4p6-N51', 'E4p7-N51'],
+    );
     assert.deepEqual(tiles[2].properties.bbox, { west: 4.7, south: 51, east: 4.8, north: 51.1 });
-    assert.deepEqual(tiles[0].geometry.coordinates, [[[4.5, 51], [4.6, 51], [4.6, 51.1], [4.5, 51.1], [4.5, 51]]]);
+    assert.deepEqual(tiles[0].geometry.coordinates, [
+      [
+        [4.5, 51],
+        [4.6, 51],
+        [4.6, 51.1],
+        [4.5, 51.1],
+        [4.5, 51],
+      ],
+    ]);
   });
 
   it('uses W/S for negative coordinates', () => {
-    const ids = tilePage({ aoi: { west: -0.5, south: -10.25, east: 0.5, north: -10, crs: 'EPSG:4326' }, tileSize: 0.25 }, 0, 100)
-      .map((t) => t.id);
+    const ids = tilePage(
+      { aoi: { west: -0.5, south: -10.25, east: 0.5, north: -10, crs: 'EPSG:4326' }, tileSize: 0.25 },
+      0,
+      100,
+    ).map((t) => t.id);
     assert.deepEqual(ids, ['W0p5-S10p25', 'W0p25-S10p25', 'E0-S10p25', 'E0p25-S10p25']);
     for (const id of ids) assert.match(id, /^[A-Za-z0-9._-]+$/);
   });
 
   it('clips tiles at 90°N instead of producing invalid latitudes', () => {
-    const tiles = tilePage({ aoi: { west: 0, south: 89.5, east: 1, north: 89.9, crs: 'EPSG:4326' }, tileSize: 1 }, 0, 10);
+    const tiles = tilePage(
+      { aoi: { west: 0, south: 89.5, east: 1, north: 89.9, crs: 'EPSG:4326' }, tileSize: 1 },
+      0,
+      10,
+    );
     assert.equal(tiles.length, 1);
     assert.equal(tiles[0].properties.bbox.north, 90);
   });

@@ -8,7 +8,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { JobTracker, type JobLookups, type JobStatusReading, type TrackerClock, type WaitCompletions } from '../../activities/job-tracker';
+import {
+  JobTracker,
+  type JobLookups,
+  type JobStatusReading,
+  type TrackerClock,
+  type WaitCompletions,
+} from '../../activities/job-tracker';
 import type { OpenEOJobStatus } from '../../src/core/records';
 
 /** Timers on a simulated clock, fired in time order by `run`. */
@@ -81,7 +87,11 @@ async function simulate(run: Run): Promise<Figures> {
     const now = clock.now();
     if (now >= job.endsAt) return { id, status: 'finished', progress: 100 };
     // As the emulator: linear, a tenth of a percent, never 100 while running.
-    return { id, status: 'running', progress: Math.min(99, Math.round(((now - job.startedAt) / run.runningMs) * 1000) / 10) };
+    return {
+      id,
+      status: 'running',
+      progress: Math.min(99, Math.round(((now - job.startedAt) / run.runningMs) * 1000) / 10),
+    };
   };
   const lookups: JobLookups = {
     one: async (_backend, id) => {
@@ -179,7 +189,11 @@ async function simulate(run: Run): Promise<Figures> {
   assert.equal(ended, run.tiles, 'every job was seen to end');
   await tracker.release('simulation over');
   const descriptions = run.tiles - endReadAlone.size;
-  return { requestsPerJob: (requests + descriptions) / run.tiles, noticeMs: notices.reduce((a, b) => a + b, 0) / notices.length, makespanMs: clock.now() };
+  return {
+    requestsPerJob: (requests + descriptions) / run.tiles,
+    noticeMs: notices.reduce((a, b) => a + b, 0) / notices.length,
+    makespanMs: clock.now(),
+  };
 }
 
 /*
@@ -192,12 +206,26 @@ async function simulate(run: Run): Promise<Figures> {
 const RUNS: { name: string; run: Run; maxRequestsPerJob: number }[] = [
   {
     name: '64 jobs of 5 s, 4 at a time, looks from 0.5 s: about two requests per job, ends seen within 0.1 s',
-    run: { tiles: 64, slots: 4, runningMs: 5_000, polling: { initialIntervalMs: 500, maxIntervalMs: 5_000 }, handOverMs: [150, 600], rewaitMs: 60 },
+    run: {
+      tiles: 64,
+      slots: 4,
+      runningMs: 5_000,
+      polling: { initialIntervalMs: 500, maxIntervalMs: 5_000 },
+      handOverMs: [150, 600],
+      rewaitMs: 60,
+    },
     maxRequestsPerJob: 2.2,
   },
   {
     name: '16 jobs of 10 s, 2 at a time, default polling: two requests per job, ends seen within 0.1 s',
-    run: { tiles: 16, slots: 2, runningMs: 10_000, polling: { initialIntervalMs: 5_000, maxIntervalMs: 60_000 }, handOverMs: [150, 600], rewaitMs: 60 },
+    run: {
+      tiles: 16,
+      slots: 2,
+      runningMs: 10_000,
+      polling: { initialIntervalMs: 5_000, maxIntervalMs: 60_000 },
+      handOverMs: [150, 600],
+      rewaitMs: 60,
+    },
     maxRequestsPerJob: 2,
   },
 ];
@@ -209,7 +237,10 @@ describe('the job tracker shares listings between the jobs it follows', () => {
     const ideal = (run.tiles / run.slots) * run.runningMs;
     // Each round costs only the notice (under 0.1 s), not the batch's hand-over of 150–600 ms.
     assert.ok(handedOn.makespanMs <= ideal * 1.03, `makespan ${handedOn.makespanMs} ms for an ideal of ${ideal} ms`);
-    assert.ok(handedOn.requestsPerJob <= RUNS[0].maxRequestsPerJob, `${handedOn.requestsPerJob} requests per job: the hand-overs' looks are the tiles' own`);
+    assert.ok(
+      handedOn.requestsPerJob <= RUNS[0].maxRequestsPerJob,
+      `${handedOn.requestsPerJob} requests per job: the hand-overs' looks are the tiles' own`,
+    );
     const byBatch = await simulate(run);
     assert.ok(byBatch.makespanMs > ideal * 1.03, `without lining up the same run takes ${byBatch.makespanMs} ms`);
   });
@@ -226,9 +257,11 @@ describe('the job tracker shares listings between the jobs it follows', () => {
 
 describe('what the job tracker logs while the worker cannot log in to a backend', () => {
   const backend = { name: 'simulated', url: 'http://simulated' };
-  const reason = 'could not log in to backend "simulated": the provider refused the refresh token; log in again: run `openeo-temporal login simulated`';
+  const reason =
+    'could not log in to backend "simulated": the provider refused the refresh token; log in again: run `openeo-temporal login simulated`';
   // What the token source says from the second look on: other words, the same lost login.
-  const later = 'could not log in to backend "simulated": the provider refused the stored refresh token (expired or revoked); log in again';
+  const later =
+    'could not log in to backend "simulated": the provider refused the stored refresh token (expired or revoked); log in again';
 
   /**
    * Two jobs, one with a hand-over waiting beside its tile's wait, on a backend whose login fails
@@ -240,7 +273,12 @@ describe('what the job tracker logs while the worker cannot log in to a backend'
     let looks = 0;
     const reading = (id: string): JobStatusReading => {
       looks += 1;
-      if (!loginWorks) throw ApplicationFailure.create({ message: looks === 1 ? reason : later, type: 'BackendLoginFailed', nextRetryDelay: 300_000 });
+      if (!loginWorks)
+        throw ApplicationFailure.create({
+          message: looks === 1 ? reason : later,
+          type: 'BackendLoginFailed',
+          nextRetryDelay: 300_000,
+        });
       return { id, status: 'finished' };
     };
     const lookups: JobLookups = {

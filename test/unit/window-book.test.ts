@@ -16,7 +16,11 @@ function book(pauseAfterErrors = 3): WindowBook {
 }
 
 function tile(id: string, properties: Record<string, unknown> = {}): Tile {
-  return { id, geometry: { type: 'Polygon', coordinates: [] }, properties: { index: 0, bbox: { west: 0, south: 0, east: 1, north: 1 }, crs: 'EPSG:4326', ...properties } };
+  return {
+    id,
+    geometry: { type: 'Polygon', coordinates: [] },
+    properties: { index: 0, bbox: { west: 0, south: 0, east: 1, north: 1 }, crs: 'EPSG:4326', ...properties },
+  };
 }
 
 describe('window bookkeeping', () => {
@@ -29,7 +33,15 @@ describe('window bookkeeping', () => {
     assert.equal(b.state.ended.finished, 1);
     assert.equal(b.state.ended.error, 0);
     assert.equal(b.state.costs, 2);
-    assert.deepEqual(b.counts(10), { not_started: 9, running: 0, finished: 1, error: 0, canceled: 0, skipped: 0, postprocessed: 0 });
+    assert.deepEqual(b.counts(10), {
+      not_started: 9,
+      running: 0,
+      finished: 1,
+      error: 0,
+      canceled: 0,
+      skipped: 0,
+      postprocessed: 0,
+    });
   });
 
   it('never hands out more slots than parallelJobs, and frees a slot when the job ends', () => {
@@ -47,7 +59,10 @@ describe('window bookkeeping', () => {
   });
 
   it('caps waiting jobs with maxQueued until one starts running', () => {
-    const b = new WindowBook(initialWindowState({ start: 0, end: 10 }, [{ name: 'a', url: 'http://a.test', parallelJobs: 5, maxQueued: 1 }]), 3);
+    const b = new WindowBook(
+      initialWindowState({ start: 0, end: 10 }, [{ name: 'a', url: 'http://a.test', parallelJobs: 5, maxQueued: 1 }]),
+      3,
+    );
     b.markStarted('t1', 'a');
     assert.equal(b.hasCapacity(), false);
     b.markRunning('t1');
@@ -57,7 +72,11 @@ describe('window bookkeeping', () => {
   it('sends pinned tiles only to their backends', () => {
     const b = book();
     b.markStarted('x', 'b');
-    assert.equal(b.pickBackendFor(tile('p', { backend: 'b' })), undefined, 'b is full; the tile waits rather than going to a');
+    assert.equal(
+      b.pickBackendFor(tile('p', { backend: 'b' })),
+      undefined,
+      'b is full; the tile waits rather than going to a',
+    );
     assert.equal(b.pickBackendFor(tile('q', { backends: ['a', 'b'] }))?.name, 'a');
     assert.equal(b.unknownBackendOf(tile('r', { backend: 'nowhere' })), 'nowhere');
   });
@@ -102,8 +121,19 @@ describe('window bookkeeping', () => {
     b.markStarted('t3', 'b');
     const queue = ['t4', 't5', 't6', 't7'].map((id) => tile(id));
     const lined = lineUpTiles(b, queue, false);
-    assert.deepEqual(lined.map((s) => [s.tile.id, s.backend.name, s.behind]), [['t4', 'a', 't1'], ['t5', 'a', 't2'], ['t6', 'b', 't3']]);
-    assert.deepEqual(queue.map((t) => t.id), ['t7'], 'one behind each, no more');
+    assert.deepEqual(
+      lined.map((s) => [s.tile.id, s.backend.name, s.behind]),
+      [
+        ['t4', 'a', 't1'],
+        ['t5', 'a', 't2'],
+        ['t6', 'b', 't3'],
+      ],
+    );
+    assert.deepEqual(
+      queue.map((t) => t.id),
+      ['t7'],
+      'one behind each, no more',
+    );
     assert.equal(b.slotsInUse('a'), 2, 'lined-up tiles hold no slot');
     assert.equal(b.waitingOn('a'), 2, 'nor count against maxQueued');
 

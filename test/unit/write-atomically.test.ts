@@ -29,7 +29,10 @@ describe('writeFileAtomically', () => {
     await Promise.all(versions.map((text) => writeFileAtomically(file, text, { mode: 0o600 })));
     assert.ok(versions.includes(await readFile(file, 'utf8')), 'the file is one of the versions, whole');
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    assert.deepEqual((await readdir(dir)).filter((name) => name.startsWith('token.json')), ['token.json']);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.startsWith('token.json')),
+      ['token.json'],
+    );
   });
 
   it('fails on a missing folder and leaves nothing behind', async () => {

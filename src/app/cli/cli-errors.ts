@@ -47,8 +47,13 @@ export function describeCliError(err: unknown): string {
   // The spec's problems, one per line, as the user needs them all.
   if (err instanceof InvalidSpecError) return err.message;
   if (err instanceof BatchFailedError) return `error: ${err.message}`;
-  if (err instanceof WorkflowNotFoundError) return `error: ${err.message}${err.message.includes(err.workflowId) ? '' : ` (batch ${err.workflowId})`}`;
-  if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowFailedError || err instanceof TemporalFailure) {
+  if (err instanceof WorkflowNotFoundError)
+    return `error: ${err.message}${err.message.includes(err.workflowId) ? '' : ` (batch ${err.workflowId})`}`;
+  if (
+    err instanceof WorkflowUpdateFailedError ||
+    err instanceof WorkflowFailedError ||
+    err instanceof TemporalFailure
+  ) {
     const reason = failureReason(err instanceof WorkflowUpdateFailedError ? (err.cause ?? err) : err);
     return `error: ${reason.code}: ${reason.message}`;
   }

@@ -21,7 +21,9 @@ export interface DemoOptions {
   uiPort: number;
 }
 
-export async function startLocalDevServer(options: Pick<DemoOptions, 'dataDir' | 'port' | 'uiPort'>): Promise<DevServer> {
+export async function startLocalDevServer(
+  options: Pick<DemoOptions, 'dataDir' | 'port' | 'uiPort'>,
+): Promise<DevServer> {
   return startOrReuseDevServer({
     dataDir: resolve(options.dataDir),
     port: options.port,
@@ -40,7 +42,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const spec = JSON.parse(await readFile(options.specPath, 'utf8')) as BatchSpecInput;
   const backend = spec.backends[0];
   const server = await startLocalDevServer(options);
-  console.log(`Temporal dev server ${server.reused ? '(reused)' : '(started)'}: ${server.address}, UI ${server.uiUrl ?? 'off'}`);
+  console.log(
+    `Temporal dev server ${server.reused ? '(reused)' : '(started)'}: ${server.address}, UI ${server.uiUrl ?? 'off'}`,
+  );
 
   // The demo's emulator plays the backend the spec names, on the port its URL gives.
   const emulator = await startEmulator({
@@ -50,7 +54,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   });
   console.log(`openEO emulator: ${emulator.url}`);
 
-  const credentials = { [backend.name]: { url: backend.url, auth: { type: 'basic' as const, username: 'demo', password: 'demo-password' } } };
+  const credentials = {
+    [backend.name]: { url: backend.url, auth: { type: 'basic' as const, username: 'demo', password: 'demo-password' } },
+  };
   const temporal = { connectionOptions: { address: server.address }, namespace: server.namespace };
   const worker = await createOpenEOWorker({ temporal, credentials });
   const client = await OpenEOBatchClient.connect({ temporal });
@@ -58,7 +64,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await worker.runUntil(async () => {
       const batchId = `${spec.batchId ?? 'demo'}-${timestamp()}`;
       const { handle } = await client.start({ ...spec, batchId });
-      console.log(`Batch ${batchId} started. Watch it in the Temporal UI:\n  ${workflowUiLink(server.uiUrl, server.namespace, handle.workflowId) ?? '(UI off)'}`);
+      console.log(
+        `Batch ${batchId} started. Watch it in the Temporal UI:\n  ${workflowUiLink(server.uiUrl, server.namespace, handle.workflowId) ?? '(UI off)'}`,
+      );
       console.log(summaryText(await followBatch(client, batchId)));
       console.log(`\nThe dev server keeps running (state in ${server.dataDir}); stop it with: kill ${server.pid}`);
     });

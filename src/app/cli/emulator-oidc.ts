@@ -3,7 +3,12 @@
  * the emulator, so `openeo-temporal login` and a worker with `…_AUTH=oidc` can be tried offline.
  */
 import type { EmulatorCliFlags } from '../../tools/emulator';
-import { OIDC_SCOPES, startOidcProvider, type OidcProviderOptions, type RunningOidcProvider } from '../../tools/oidc-provider';
+import {
+  OIDC_SCOPES,
+  startOidcProvider,
+  type OidcProviderOptions,
+  type RunningOidcProvider,
+} from '../../tools/oidc-provider';
 
 export interface EmulatorOidcFlags {
   oidcProvider?: string;
@@ -24,8 +29,12 @@ export async function withLocalOidcProvider(
   tuning: Pick<OidcProviderOptions, 'devicePollSeconds'> = {},
 ): Promise<RunningOidcProvider | undefined> {
   if (flags.oidcProvider === undefined) return undefined;
-  if (flags.oidcProvider !== 'local') throw new Error(`--oidc-provider must be "local", got '${flags.oidcProvider}'; for another provider use --oidc-issuer <url>`);
-  if (flags.oidcIssuer !== undefined) throw new Error('--oidc-provider local and --oidc-issuer exclude each other: pick one');
+  if (flags.oidcProvider !== 'local')
+    throw new Error(
+      `--oidc-provider must be "local", got '${flags.oidcProvider}'; for another provider use --oidc-issuer <url>`,
+    );
+  if (flags.oidcIssuer !== undefined)
+    throw new Error('--oidc-provider local and --oidc-issuer exclude each other: pick one');
   const provider = await startOidcProvider({
     ...tuning,
     host: flags.host,

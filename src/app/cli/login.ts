@@ -11,7 +11,10 @@ export function resolveBackend(target: string, env: NodeJS.ProcessEnv = process.
   if (/^https?:\/\//i.test(target)) return { name: new URL(target).hostname, url: target };
   const prefix = envPrefix(target);
   const url = env[`${prefix}URL`];
-  if (!url) throw new Error(`backend "${target}": set ${prefix}URL to its URL, or give the URL itself: openeo-temporal login https://…`);
+  if (!url)
+    throw new Error(
+      `backend "${target}": set ${prefix}URL to its URL, or give the URL itself: openeo-temporal login https://…`,
+    );
   return { name: target, url };
 }
 
@@ -20,8 +23,14 @@ export function registerLoginCommand(program: Command): void {
     .command('login')
     .description('log in to a backend with OpenID Connect (device code); workers then renew the login by themselves')
     .argument('<backend>', 'a backend name (URL from OPENEO_BACKEND_<NAME>_URL) or a backend URL')
-    .option('--provider <id>', 'OIDC provider id the backend lists (default: OPENEO_BACKEND_<NAME>_OIDC_PROVIDER, else its first)')
-    .option('--client-id <id>', 'OIDC client id (default: OPENEO_BACKEND_<NAME>_OIDC_CLIENT_ID, else the provider default client)')
+    .option(
+      '--provider <id>',
+      'OIDC provider id the backend lists (default: OPENEO_BACKEND_<NAME>_OIDC_PROVIDER, else its first)',
+    )
+    .option(
+      '--client-id <id>',
+      'OIDC client id (default: OPENEO_BACKEND_<NAME>_OIDC_CLIENT_ID, else the provider default client)',
+    )
     .action(async (target: string, opts: { provider?: string; clientId?: string }) => {
       const { name, url } = resolveBackend(target);
       const prefix = envPrefix(name);
@@ -33,10 +42,14 @@ export function registerLoginCommand(program: Command): void {
         clientId: opts.clientId ?? fromEnv.clientId,
         onPrompt: (p) => {
           console.log(`To log in to ${name}, open ${p.verificationUriComplete ?? p.verificationUri}`);
-          console.log(`  and enter the code ${p.userCode} (valid for ${Math.round(p.expiresInSeconds / 60)} minutes). Waiting…`);
+          console.log(
+            `  and enter the code ${p.userCode} (valid for ${Math.round(p.expiresInSeconds / 60)} minutes). Waiting…`,
+          );
         },
       });
-      console.log(`logged in to ${name}${result.userId ? ` as ${result.userId}` : ''} (provider ${result.provider.id}, client ${result.clientId})`);
+      console.log(
+        `logged in to ${name}${result.userId ? ` as ${result.userId}` : ''} (provider ${result.provider.id}, client ${result.clientId})`,
+      );
       console.log(`  refresh token saved in ${result.storePath}`);
       console.log(`  workers use it with ${prefix}URL=${url} and ${prefix}AUTH=oidc`);
     });

@@ -33,7 +33,9 @@ const DATA_DIR = DEV_DATA_DIR;
 // OPENEO_TEMPORAL_LOG_LEVEL=INFO (or DEBUG) brings the rest back.
 // One line per entry (a refused batch's reason, not its stack), except at DEBUG and TRACE.
 const logLevel = (process.env.OPENEO_TEMPORAL_LOG_LEVEL?.toUpperCase() ?? 'WARN') as LogLevel;
-Runtime.install({ logger: new DefaultLogger(logLevel, ['DEBUG', 'TRACE'].includes(logLevel) ? undefined : terminalLogFunction) });
+Runtime.install({
+  logger: new DefaultLogger(logLevel, ['DEBUG', 'TRACE'].includes(logLevel) ? undefined : terminalLogFunction),
+});
 
 function integer(value: string): number {
   const n = Number(value);
@@ -43,7 +45,8 @@ function integer(value: string): number {
 
 function credits(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number of credits greater than 0, such as 100');
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected a number of credits greater than 0, such as 100');
   return n;
 }
 
@@ -60,7 +63,9 @@ async function batchUiLine(client: OpenEOBatchClient, batchId: string, uiUrl: st
 
 /** The installed package's version: its package.json is four folders above `dist/src/app/cli`. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(resolve(__dirname, '..', '..', '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -91,7 +96,9 @@ program
 
 program
   .command('emulator')
-  .description('run the openEO API emulator: a local openEO backend to try batches offline (see src/tools/emulator/README.md)')
+  .description(
+    'run the openEO API emulator: a local openEO backend to try batches offline (see src/tools/emulator/README.md)',
+  )
   .option('--port <port>', 'HTTP port', integer, 8123)
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--queued-seconds <s>', 'how long a started job stays queued', seconds, 1)
@@ -102,7 +109,10 @@ program
   .option('--concurrency-mode <mode>', 'beyond --max-running: queue (wait) or reject (400 ConcurrentJobLimit, as CDSE)')
   .option('--results <mode>', 'results document: item or collection (as CDSE)')
   .option('--failed-job-results <mode>', 'results of a failed job: spec (424 + error) or cdse (400 JobNotFinished)')
-  .option('--result-checksum <form>', 'file:checksum of results: sha2-256, md5, or malformed (d510 + the MD5 digest as text, as some catalogues publish)')
+  .option(
+    '--result-checksum <form>',
+    'file:checksum of results: sha2-256, md5, or malformed (d510 + the MD5 digest as text, as some catalogues publish)',
+  )
   .option('--graph-checks <phase>', 'refuse bad process graphs at create (default), start (as CDSE) or run (job error)')
   .option('--asset-origin <mode>', 'serve result files from the API origin (same) or a second port (separate)')
   .option('--asset-port <port>', 'port of the separate asset origin (default: a free port)', integer)
@@ -114,7 +124,10 @@ program
   .option('--error-rate <p>', 'probability that a job run ends in error', Number)
   .option('--seed <n>', 'seed of the fault injection', integer)
   .option('--state-file <file>', 'keep jobs and tokens in this file across restarts')
-  .option('--oidc-provider <local>', 'also start a local OpenID provider and accept its tokens (try `openeo-temporal login`)')
+  .option(
+    '--oidc-provider <local>',
+    'also start a local OpenID provider and accept its tokens (try `openeo-temporal login`)',
+  )
   .option('--oidc-port <port>', 'port of the local OpenID provider (default: a free port)', integer)
   .option('--oidc-token-lifetime-seconds <s>', 'access-token lifetime of the local OpenID provider', seconds)
   .option('--oidc-issuer <url>', 'accept access tokens of this OpenID provider (checked with its JWKS or userinfo)')
@@ -125,9 +138,14 @@ program
   .action(async (flags: EmulatorCliFlags & EmulatorOidcFlags) => {
     const oidc = await withLocalOidcProvider(flags);
     const emulator = await startEmulator(await emulatorOptionsFromFlags(flags));
-    console.log(`openEO emulator listening on ${emulator.url} (user "demo", password "demo-password"); Ctrl-C stops it`);
+    console.log(
+      `openEO emulator listening on ${emulator.url} (user "demo", password "demo-password"); Ctrl-C stops it`,
+    );
     if (flags.oidcIssuer) console.log(`  OpenID provider "${flags.oidcProviderId ?? 'oidc'}": ${flags.oidcIssuer}`);
-    if (oidc) console.log(`  try: openeo-temporal login ${emulator.url}; service account ${LOCAL_SERVICE_ACCOUNT.clientId} / ${LOCAL_SERVICE_ACCOUNT.clientSecret}`);
+    if (oidc)
+      console.log(
+        `  try: openeo-temporal login ${emulator.url}; service account ${LOCAL_SERVICE_ACCOUNT.clientId} / ${LOCAL_SERVICE_ACCOUNT.clientSecret}`,
+      );
     if (emulator.assetUrl) console.log(`  result files from ${emulator.assetUrl}`);
     console.log(`  admin API: ${emulator.url}/_emulator/stats, ${emulator.url}/_emulator/faults`);
     // Stop cleanly so the state file gets its final write.
@@ -152,7 +170,10 @@ program
   .option('--task-queue <name>', 'task queue to poll', 'openeo')
   .option('--hooks <module>', 'a JS module exporting jobFactories and/or postprocessors (see docs/hooks.md)')
   .action(async (opts: { taskQueue: string; hooks?: string }) => {
-    const worker = await createOpenEOWorker({ taskQueue: opts.taskQueue, ...(opts.hooks ? await loadHooksModule(opts.hooks) : {}) });
+    const worker = await createOpenEOWorker({
+      taskQueue: opts.taskQueue,
+      ...(opts.hooks ? await loadHooksModule(opts.hooks) : {}),
+    });
     console.log(`worker polling task queue "${opts.taskQueue}"; Ctrl-C stops it`);
     await worker.run();
   });
@@ -165,15 +186,26 @@ program
   .option('--task-queue <name>', 'task queue of the workers', 'openeo')
   .option('--wait', 'follow the batch with a progress bar until it ends')
   .option('--yes', 'start it even when it has more tiles than its maxTiles')
-  .option('--ui-url <url>', 'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)')
-  .action(async (specPath: string, opts: { batchId?: string; taskQueue: string; wait?: boolean; yes?: boolean; uiUrl?: string }) => {
-    const client = await connectClient({ taskQueue: opts.taskQueue });
-    const { batchId } = await client.start(await readSpecFile(specPath), { batchId: opts.batchId, confirmSize: opts.yes });
-    console.log(`started batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`);
-    if (opts.wait) {
-      console.log(summaryText(await followBatch(client, batchId)));
-    }
-  });
+  .option(
+    '--ui-url <url>',
+    'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)',
+  )
+  .action(
+    async (
+      specPath: string,
+      opts: { batchId?: string; taskQueue: string; wait?: boolean; yes?: boolean; uiUrl?: string },
+    ) => {
+      const client = await connectClient({ taskQueue: opts.taskQueue });
+      const { batchId } = await client.start(await readSpecFile(specPath), {
+        batchId: opts.batchId,
+        confirmSize: opts.yes,
+      });
+      console.log(`started batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`);
+      if (opts.wait) {
+        console.log(summaryText(await followBatch(client, batchId)));
+      }
+    },
+  );
 
 program
   .command('status')
@@ -206,11 +238,16 @@ program
   .argument('<batchId>')
   .option('--task-queue <name>', 'task queue of the workers', 'openeo')
   .option('--wait', 'follow the retry with a progress bar until it ends')
-  .option('--ui-url <url>', 'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)')
+  .option(
+    '--ui-url <url>',
+    'the Temporal UI for links (default: $TEMPORAL_UI_URL, else derived for Temporal Cloud and a local dev server)',
+  )
   .action(async (batchId: string, opts: { taskQueue: string; wait?: boolean; uiUrl?: string }) => {
     const client = await connectClient({ taskQueue: opts.taskQueue });
     const { tiles } = await client.retryFailed(batchId);
-    console.log(`retrying ${tiles} failed tiles of batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`);
+    console.log(
+      `retrying ${tiles} failed tiles of batch ${batchId}\n  ${await batchUiLine(client, batchId, opts.uiUrl)}`,
+    );
     if (opts.wait) {
       console.log(summaryText(await followBatch(client, batchId)));
     }
@@ -226,7 +263,10 @@ program
   .option('--wait', 'follow it with a progress bar until it ends')
   .action(async (batchId: string, opts: { tiles?: string; failed?: boolean; taskQueue: string; wait?: boolean }) => {
     const client = await connectClient({ taskQueue: opts.taskQueue });
-    const tiles = opts.tiles?.split(',').map((id) => id.trim()).filter((id) => id !== '');
+    const tiles = opts.tiles
+      ?.split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== '');
     const started = await client.postprocess(batchId, { tiles, failed: opts.failed });
     console.log(`post-processing ${started.tiles} tiles of batch ${batchId} again`);
     if (opts.wait) console.log(summaryText(await followBatch(client, batchId)));
@@ -262,7 +302,10 @@ program
   .action(async (batchId: string, opts: { credits: number; backend?: string }) => {
     const change = opts.backend ? { backends: { [opts.backend]: opts.credits } } : { credits: opts.credits };
     const budget = await (await connectClient()).setBudget(batchId, change);
-    const limits = [...(budget.credits !== undefined ? [`${budget.credits} credits`] : []), ...Object.entries(budget.backends ?? {}).map(([name, n]) => `${name}: ${n} credits`)];
+    const limits = [
+      ...(budget.credits !== undefined ? [`${budget.credits} credits`] : []),
+      ...Object.entries(budget.backends ?? {}).map(([name, n]) => `${name}: ${n} credits`),
+    ];
     console.log(`batch ${batchId} budget: ${limits.join(', ')}`);
   });
 
@@ -275,7 +318,10 @@ program
   .option('--max-queued <n>', 'jobs waiting in the backend queue at most', integer)
   .action(async (batchId: string, backend: string, parallelJobs: number, opts: { maxQueued?: number }) => {
     const backends = await (await connectClient()).setParallelJobs(batchId, backend, parallelJobs, opts.maxQueued);
-    for (const b of backends) console.log(`${b.name}: parallelJobs ${b.parallelJobs}${b.maxQueued !== undefined ? `, maxQueued ${b.maxQueued}` : ''}`);
+    for (const b of backends)
+      console.log(
+        `${b.name}: parallelJobs ${b.parallelJobs}${b.maxQueued !== undefined ? `, maxQueued ${b.maxQueued}` : ''}`,
+      );
   });
 
 program

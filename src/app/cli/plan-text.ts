@@ -20,11 +20,18 @@ function backendLines(plan: BatchPlan): string[] {
 }
 
 function costLines(costs: NonNullable<BatchPlan['costs']>): string[] {
-  const lines = [`  costs:    ${costs.projected !== undefined ? `about ${n(costs.projected)} credits: ` : ''}${costs.how}`];
+  const lines = [
+    `  costs:    ${costs.projected !== undefined ? `about ${n(costs.projected)} credits: ` : ''}${costs.how}`,
+  ];
   const { budget } = costs;
   if (budget) {
-    const limits = [...(budget.credits !== undefined ? [`${n(budget.credits)} credits`] : []), ...Object.entries(budget.backends ?? {}).map(([name, credits]) => `${name}: ${n(credits)} credits`)];
-    lines.push(`  budget:   ${limits.join(', ')}; no job starts that would pass it (raise it with \`openeo-temporal budget\`)`);
+    const limits = [
+      ...(budget.credits !== undefined ? [`${n(budget.credits)} credits`] : []),
+      ...Object.entries(budget.backends ?? {}).map(([name, credits]) => `${name}: ${n(credits)} credits`),
+    ];
+    lines.push(
+      `  budget:   ${limits.join(', ')}; no job starts that would pass it (raise it with \`openeo-temporal budget\`)`,
+    );
   }
   return lines;
 }
@@ -32,16 +39,26 @@ function costLines(costs: NonNullable<BatchPlan['costs']>): string[] {
 function summaryLines(plan: BatchPlan, tilesFile?: string): string[] {
   const lines: string[] = [];
   if (plan.totalTiles === undefined) lines.push('  tiles:    cannot be derived (see the problems)');
-  else lines.push(`  tiles:    ${n(plan.totalTiles)} (maxTiles ${n(plan.maxTiles)})${plan.areaKm2 !== undefined ? `, covering ${n(Math.round(plan.areaKm2 * 10) / 10)} km²` : ''}`);
+  else
+    lines.push(
+      `  tiles:    ${n(plan.totalTiles)} (maxTiles ${n(plan.maxTiles)})${plan.areaKm2 !== undefined ? `, covering ${n(Math.round(plan.areaKm2 * 10) / 10)} km²` : ''}`,
+    );
   if (plan.periods) {
     const { places, periods, first, last } = plan.periods;
-    lines.push(`  periods:  ${n(places)} places × ${n(periods)} periods (${first}${periods > 1 ? ` … ${last}` : ''}): ${n(places)} jobs per period`);
+    lines.push(
+      `  periods:  ${n(places)} places × ${n(periods)} periods (${first}${periods > 1 ? ` … ${last}` : ''}): ${n(places)} jobs per period`,
+    );
   }
-  if (plan.jobs) lines.push(`  jobs:     ${n(plan.jobs.expected)} openEO jobs, up to ${n(plan.jobs.atMost)} if jobs fail and run again`);
+  if (plan.jobs)
+    lines.push(
+      `  jobs:     ${n(plan.jobs.expected)} openEO jobs, up to ${n(plan.jobs.atMost)} if jobs fail and run again`,
+    );
   if (plan.backends.length > 0) lines.push('  backends:', ...backendLines(plan));
   if (plan.estimate) {
     const time = plan.estimate.minutes !== undefined ? `about ${durationText(plan.estimate.minutes)}: ` : '';
-    lines.push(`  duration: ${time}${plan.estimate.how}${plan.estimate.minutes === undefined ? ' (--job-minutes)' : ''}`);
+    lines.push(
+      `  duration: ${time}${plan.estimate.how}${plan.estimate.minutes === undefined ? ' (--job-minutes)' : ''}`,
+    );
   }
   if (plan.costs) lines.push(...costLines(plan.costs));
   if (tilesFile) lines.push(`  tiles written to ${tilesFile} (GeoJSON, EPSG:4326, with each tile's backend)`);

@@ -40,14 +40,19 @@ function minutes(value: string): number {
 
 async function plan(specPath: string, flags: PlanFlags): Promise<void> {
   const spec = await readSpecFile(specPath);
-  let result = await planBatch(flags.batchId && spec.batchId === undefined ? { ...spec, batchId: flags.batchId } : spec, {
-    offline: flags.offline,
-    typicalJobMinutes: flags.jobMinutes,
-  });
+  let result = await planBatch(
+    flags.batchId && spec.batchId === undefined ? { ...spec, batchId: flags.batchId } : spec,
+    {
+      offline: flags.offline,
+      typicalJobMinutes: flags.jobMinutes,
+    },
+  );
   if (flags.pilot !== undefined) {
     // A unique id: a pilot run again must not meet the last one's workflow or folder.
     const pilotId = `${String(spec.batchId ?? flags.batchId ?? 'plan')}-pilot-${Date.now().toString(36)}`;
-    console.error(`running the first ${flags.pilot} tiles as batch ${pilotId} (real jobs, real credits) to project the costs…`);
+    console.error(
+      `running the first ${flags.pilot} tiles as batch ${pilotId} (real jobs, real credits) to project the costs…`,
+    );
     result = await runPilot(await connectClient({ taskQueue: flags.taskQueue }), spec, result, flags.pilot, pilotId);
   }
   if (flags.tilesOut && result.tiles) await writeFile(flags.tilesOut, JSON.stringify(result.tiles));
@@ -62,7 +67,12 @@ async function plan(specPath: string, flags: PlanFlags): Promise<void> {
   if (!result.ok) process.exitCode = 1;
   if (flags.map && result.tiles) {
     const title = `plan of ${String(spec.batchId ?? flags.batchId ?? specPath)}`;
-    await serveUntilStopped(createPlanMap(result.tiles, { title }), flags.host, flags.port, `the ${result.tiles.features.length} planned tiles`);
+    await serveUntilStopped(
+      createPlanMap(result.tiles, { title }),
+      flags.host,
+      flags.port,
+      `the ${result.tiles.features.length} planned tiles`,
+    );
   }
 }
 
@@ -75,11 +85,15 @@ export function registerPlanCommand(program: Command): void {
     .option('--json', 'print the plan as JSON (without the tiles; see --tiles-out)')
     .option('--job-minutes <minutes>', 'how long a typical job takes, for an estimated duration', minutes)
     .option('--offline', 'only the checks that need no network (no namespace, no backend)')
-    .option('--pilot <tiles>', 'run the first tiles as a small batch (real jobs, real credits; needs Temporal and a worker) and project the costs from them', tileCount)
+    .option(
+      '--pilot <tiles>',
+      'run the first tiles as a small batch (real jobs, real credits; needs Temporal and a worker) and project the costs from them',
+      tileCount,
+    )
     .option('--task-queue <name>', 'task queue of the workers, with --pilot', 'openeo')
     .option('--batch-id <id>', 'batch id, when the spec has none')
     .option('--map', 'then show the planned tiles on the map page (as `dashboard` does; Ctrl-C stops it)')
-    .option('--port <port>', 'the map page\'s HTTP port, with --map (0: a free one)', port, DEFAULT_DASHBOARD_PORT)
+    .option('--port <port>', "the map page's HTTP port, with --map (0: a free one)", port, DEFAULT_DASHBOARD_PORT)
     .option('--host <host>', 'the interface the map page listens on, with --map', '127.0.0.1')
     .action((specPath: string, flags: PlanFlags) => plan(specPath, flags));
 }

@@ -138,13 +138,20 @@ export async function followBatch(client: OpenEOBatchClient, batchId: string): P
   }
 }
 
-export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 'pausedBackends' | 'problem'>> & { failure?: TileError }): string {
+export function summaryText(
+  summary: BatchSummary & Partial<Pick<BatchProgress, 'pausedBackends' | 'problem'>> & { failure?: TileError },
+): string {
   if (summary.failure) return `batch ${summary.batchId} failed: ${summary.failure.code}: ${summary.failure.message}`;
-  const lines = [`batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`];
+  const lines = [
+    `batch ${summary.batchId}: ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`,
+    `  ${countsLine(summary.counts)}`,
+  ];
   if (summary.problem) lines.push(`  waiting: ${summary.problem}`);
-  for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {})) lines.push(`  backend ${backend} paused: ${reason}`);
+  for (const [backend, reason] of Object.entries(summary.pausedBackends ?? {}))
+    lines.push(`  backend ${backend} paused: ${reason}`);
   if (summary.costs > 0) lines.push(`  costs reported by the backends: ${formatCosts(summary.costs)} credits`);
-  if (summary.duplicateJobsDeleted) lines.push(`  never-started duplicate jobs deleted: ${summary.duplicateJobsDeleted}`);
+  if (summary.duplicateJobsDeleted)
+    lines.push(`  never-started duplicate jobs deleted: ${summary.duplicateJobsDeleted}`);
   for (const failed of summary.failedTiles.slice(0, 20)) {
     lines.push(`  error ${failed.tileId}: ${failed.error.code}: ${failed.error.message}`);
   }
@@ -157,16 +164,27 @@ export function summaryText(summary: BatchSummary & Partial<Pick<BatchProgress, 
 /** A cancelled batch: when and by whom (as far as known), and where its tiles stand. */
 export function cancelledText(err: BatchCancelledError): string {
   const { closedAt, requestedBy, requestedAt, summary } = err.cancellation;
-  const request = requestedBy || requestedAt ? ` (requested${requestedBy ? ` by ${requestedBy}` : ''}${requestedAt ? ` at ${requestedAt.toISOString()}` : ''})` : '';
+  const request =
+    requestedBy || requestedAt
+      ? ` (requested${requestedBy ? ` by ${requestedBy}` : ''}${requestedAt ? ` at ${requestedAt.toISOString()}` : ''})`
+      : '';
   const lines = [`batch ${err.batchId} was cancelled${closedAt ? ` at ${closedAt.toISOString()}` : ''}${request}`];
-  if (summary) lines.push(`  ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`);
+  if (summary)
+    lines.push(`  ${doneCount(summary.counts)}/${summary.totalTiles} tiles done`, `  ${countsLine(summary.counts)}`);
   return lines.join('\n');
 }
 
 export function tileTable(tiles: TileListing[]): string {
   const table = new Table({ head: ['tile', 'status', 'backend', 'openEO job', 'started', 'ended'] });
   for (const t of tiles) {
-    table.push([t.tileId, t.status, t.backend ?? '', t.openeoJobId ?? '', t.startTime.toISOString(), t.closeTime?.toISOString() ?? '']);
+    table.push([
+      t.tileId,
+      t.status,
+      t.backend ?? '',
+      t.openeoJobId ?? '',
+      t.startTime.toISOString(),
+      t.closeTime?.toISOString() ?? '',
+    ]);
   }
   return table.toString();
 }

@@ -6,6 +6,8 @@ export async function readSpecFile(path: string): Promise<BatchSpecInput> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as BatchSpecInput;
   } catch (err) {
-    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`cannot read the batch spec ${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
 }

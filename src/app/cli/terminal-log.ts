@@ -8,7 +8,18 @@
 import type { LogEntry, LogMetadata } from '@temporalio/worker';
 
 /** Metadata that says nothing to a person reading the log. */
-const NOISE = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken', 'runId', 'workflowRunId', 'isLocal', 'durationMs', 'activityId', 'error']);
+const NOISE = new Set([
+  'sdkComponent',
+  'taskQueue',
+  'namespace',
+  'taskToken',
+  'runId',
+  'workflowRunId',
+  'isLocal',
+  'durationMs',
+  'activityId',
+  'error',
+]);
 
 /**
  * The innermost reason of an error: an activity's or child's failure arrives wrapped. Matched by
@@ -17,7 +28,13 @@ const NOISE = new Set(['sdkComponent', 'taskQueue', 'namespace', 'taskToken', 'r
  */
 export function errorSummary(err: unknown): string {
   let reason = err;
-  while (reason instanceof Error && reason.name !== 'ApplicationFailure' && reason.name.endsWith('Failure') && reason.cause) reason = reason.cause;
+  while (
+    reason instanceof Error &&
+    reason.name !== 'ApplicationFailure' &&
+    reason.name.endsWith('Failure') &&
+    reason.cause
+  )
+    reason = reason.cause;
   if (!(reason instanceof Error)) return String(reason);
   const type = reason.name === 'ApplicationFailure' ? (reason as Error & { type?: string }).type : reason.name;
   // A workflow's failure reaches the log copied out of the workflow's sandbox: a plain Error
@@ -28,13 +45,14 @@ export function errorSummary(err: unknown): string {
 /** What is failing where: `batchWorkflow b1`, `prepareBatch (attempt 1) of b1`. */
 function subject(meta: LogMetadata): string | undefined {
   const { workflowType, workflowId, activityType, attempt } = meta as Record<string, unknown>;
-  if (activityType) return `${String(activityType)}${attempt ? ` (attempt ${String(attempt)})` : ''} of ${String(workflowId ?? '?')}`;
+  if (activityType)
+    return `${String(activityType)}${attempt ? ` (attempt ${String(attempt)})` : ''} of ${String(workflowId ?? '?')}`;
   if (workflowType || workflowId) return [workflowType, workflowId].filter(Boolean).map(String).join(' ');
   return undefined;
 }
 
 function value(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
 }
 
 /** One log entry as one line. */

@@ -10,7 +10,10 @@ import { temporalTarget } from '../temporal-connection';
 
 /** The UI page of one workflow. */
 export function workflowUiLink(uiUrl: string | undefined, namespace: string, workflowId: string): string | undefined {
-  return uiUrl && `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return (
+    uiUrl &&
+    `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`
+  );
 }
 
 const CLOUD_UI = 'https://cloud.temporal.io';
@@ -67,7 +70,10 @@ export async function temporalUiUrl(lookup: UiLookup): Promise<string | undefine
 
 /** The line the CLI prints under "started batch …": the link, or how to get one. */
 export function uiLinkLine(uiUrl: string | undefined, namespace: string, workflowId: string): string {
-  return workflowUiLink(uiUrl, namespace, workflowId) ?? 'Temporal UI: unknown for this server; set TEMPORAL_UI_URL (or --ui-url) to get a link';
+  return (
+    workflowUiLink(uiUrl, namespace, workflowId) ??
+    'Temporal UI: unknown for this server; set TEMPORAL_UI_URL (or --ui-url) to get a link'
+  );
 }
 
 /** Where `openeo-temporal dev` keeps its state, relative to the working directory. */

@@ -32,12 +32,17 @@ export function loadAssets(): Assets {
     ['/vendor/leaflet/leaflet.js', join(leaflet, 'leaflet.js')],
     ['/vendor/leaflet/leaflet.css', join(leaflet, 'leaflet.css')],
     // Leaflet's stylesheet names these (layer switcher, markers).
-    ...servable(join(leaflet, 'images')).map((name) => [`/vendor/leaflet/images/${name}`, join(leaflet, 'images', name)] as [string, string]),
+    ...servable(join(leaflet, 'images')).map(
+      (name) => [`/vendor/leaflet/images/${name}`, join(leaflet, 'images', name)] as [string, string],
+    ),
   ];
   const assets = new Map<string, Asset>();
   for (const [url, path] of files) assets.set(url, { body: readFileSync(path), type: TYPES[extname(path)]! });
   const page = assets.get('/static/index.html');
-  if (!page) throw new Error(`the dashboard's page is missing: ${join(STATIC_DIR, 'index.html')} (a broken install? reinstall openeo-temporal)`);
+  if (!page)
+    throw new Error(
+      `the dashboard's page is missing: ${join(STATIC_DIR, 'index.html')} (a broken install? reinstall openeo-temporal)`,
+    );
   assets.set('/', page);
   return assets;
 }
@@ -46,12 +51,22 @@ function servable(dir: string): string[] {
   try {
     return readdirSync(dir).filter((name) => TYPES[extname(name)] !== undefined);
   } catch (err) {
-    throw new Error(`the dashboard's files are missing in ${dir} (a broken install? reinstall openeo-temporal): ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(
+      `the dashboard's files are missing in ${dir} (a broken install? reinstall openeo-temporal): ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 
 export function sendAsset(asset: Asset, res: ServerResponse, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { 'content-type': asset.type, 'content-length': asset.body.length, 'cache-control': 'no-cache', ...headers }).end(asset.body);
+  res
+    .writeHead(200, {
+      'content-type': asset.type,
+      'content-length': asset.body.length,
+      'cache-control': 'no-cache',
+      ...headers,
+    })
+    .end(asset.body);
 }
 
 /**
@@ -66,6 +81,9 @@ export function contentSecurityPolicy(basemap?: string): string {
 /** `https://{s}.tile.example.org/{z}/{x}/{y}.png` → `https://*.tile.example.org`. */
 function basemapOrigin(template: string): string {
   const match = /^(https?:\/\/)([^/]+)/.exec(template);
-  if (!match) throw new Error(`basemap: "${template}" is not an http(s) URL template like https://tile.example.org/{z}/{x}/{y}.png`);
+  if (!match)
+    throw new Error(
+      `basemap: "${template}" is not an http(s) URL template like https://tile.example.org/{z}/{x}/{y}.png`,
+    );
   return `${match[1]}${match[2]!.replace(/\{s\}/g, '*')}`;
 }

@@ -139,7 +139,10 @@ export class BatchFeed implements TileFeed {
 
   private async readAll(): Promise<Changes> {
     const records = await this.client.records(this.batchId);
-    return { ...this.merge(await outlinesForMap(records.tiles)), ...(records.problem ? { problem: records.problem } : {}) };
+    return {
+      ...this.merge(await outlinesForMap(records.tiles)),
+      ...(records.problem ? { problem: records.problem } : {}),
+    };
   }
 
   private async readChanges(since: Date): Promise<Changes> {
@@ -157,7 +160,8 @@ export class BatchFeed implements TileFeed {
       const known = this.rows.get(read.tileId);
       const row = { ...read, geometry: read.geometry ?? known?.geometry ?? null };
       if (!known) added.add(row.tileId);
-      if (!known || JSON.stringify({ ...known, geometry: null }) !== JSON.stringify({ ...row, geometry: null })) changed.push(row);
+      if (!known || JSON.stringify({ ...known, geometry: null }) !== JSON.stringify({ ...row, geometry: null }))
+        changed.push(row);
       this.rows.set(row.tileId, row);
     }
     return { rows: changed, added };

@@ -42,14 +42,26 @@ export function createPlanMap(tiles: PlannedTiles, options: PlanMapOptions = {})
   const list = 'features' in tiles ? tiles.features : tiles;
   const title = options.title ?? PLAN_ID;
   const rows: TileRow[] = list.map((tile, i) => {
-    if (!tile.geometry) throw new Error(`tiles[${i}].geometry: a planned tile needs its outline (a GeoJSON Polygon in EPSG:4326)`);
-    return { batchId: title, tileId: tile.id === undefined ? String(i) : String(tile.id), status: 'not_started', attempts: 0, geometry: tile.geometry };
+    if (!tile.geometry)
+      throw new Error(`tiles[${i}].geometry: a planned tile needs its outline (a GeoJSON Polygon in EPSG:4326)`);
+    return {
+      batchId: title,
+      tileId: tile.id === undefined ? String(i) : String(tile.id),
+      status: 'not_started',
+      attempts: 0,
+      geometry: tile.geometry,
+    };
   });
   const view = (row: TileRow) => tileView(row, { uiUrl: '', namespace: '', previewUrl: () => '' }, true);
   const feed = new StaticFeed(title, rows, view);
   return handler(
     {
-      config: { mode: 'plan', batchId: PLAN_ID, ...(options.basemap ? { basemap: options.basemap } : {}), colours: { ...STATUS_COLOURS } },
+      config: {
+        mode: 'plan',
+        batchId: PLAN_ID,
+        ...(options.basemap ? { basemap: options.basemap } : {}),
+        colours: { ...STATUS_COLOURS },
+      },
       feed: (batchId) => (batchId === PLAN_ID ? feed : undefined),
       close: () => feed.close(),
     },

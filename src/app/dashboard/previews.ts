@@ -20,7 +20,8 @@ export async function quicklookBounds(row: Listed): Promise<Bounds | undefined> 
     if (!stored) return undefined;
     const info = JSON.parse(await text(stored.body)) as { bbox?: unknown };
     const bbox = info.bbox;
-    if (Array.isArray(bbox) && bbox.length === 4 && bbox.every((n) => typeof n === 'number' && Number.isFinite(n))) return bbox as Bounds;
+    if (Array.isArray(bbox) && bbox.length === 4 && bbox.every((n) => typeof n === 'number' && Number.isFinite(n)))
+      return bbox as Bounds;
   } catch {
     // Not readable from here (another machine's disk) or not JSON: the tile's outline places it.
   }
@@ -33,9 +34,14 @@ export async function sendQuicklook(row: Listed | undefined, res: ServerResponse
   const stored = await resultStore(row.outputDir!)
     .get(QUICKLOOK_IMAGE)
     .catch(() => undefined);
-  if (!stored) return notFound(res, `the quicklook is not reachable from here (${QUICKLOOK_IMAGE} in the tile's output folder)`);
+  if (!stored)
+    return notFound(res, `the quicklook is not reachable from here (${QUICKLOOK_IMAGE} in the tile's output folder)`);
   // A finished tile's quicklook never changes (a rerun makes a new record, with a new finish time).
-  res.writeHead(200, { 'content-type': 'image/png', 'content-length': stored.size, 'cache-control': 'private, max-age=3600' });
+  res.writeHead(200, {
+    'content-type': 'image/png',
+    'content-length': stored.size,
+    'cache-control': 'private, max-age=3600',
+  });
   stored.body.on('error', () => res.destroy()).pipe(res);
 }
 

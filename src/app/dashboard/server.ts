@@ -67,15 +67,25 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   const view = {
     uiUrl: options.uiUrl ?? DEFAULT_TEMPORAL_UI_URL,
     namespace: client.client.options.namespace,
-    previewUrl: (row: TileRow) => `${quicklookPath(row.batchId, row.tileId)}?v=${encodeURIComponent(row.finishedAt ?? '')}`,
+    previewUrl: (row: TileRow) =>
+      `${quicklookPath(row.batchId, row.tileId)}?v=${encodeURIComponent(row.finishedAt ?? '')}`,
   };
   return handler(
     {
-      config: { mode: 'batch', ...(options.batchId ? { batchId: options.batchId } : {}), ...(options.basemap ? { basemap: options.basemap } : {}), colours: { ...STATUS_COLOURS } },
+      config: {
+        mode: 'batch',
+        ...(options.batchId ? { batchId: options.batchId } : {}),
+        ...(options.basemap ? { basemap: options.basemap } : {}),
+        colours: { ...STATUS_COLOURS },
+      },
       feed(batchId) {
         if (options.batchId !== undefined && batchId !== options.batchId) return undefined;
         let feed = feeds.get(batchId);
-        if (!feed) feeds.set(batchId, (feed = new BatchFeed(client, batchId, { intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, view })));
+        if (!feed)
+          feeds.set(
+            batchId,
+            (feed = new BatchFeed(client, batchId, { intervalMs: options.intervalMs ?? DEFAULT_INTERVAL_MS, view })),
+          );
         return feed;
       },
       ...(options.batchId ? {} : { batches: () => listBatches(client.client) }),
@@ -115,13 +125,21 @@ export function handler(routes: Routes, basemap?: string): DashboardHandler {
   });
 }
 
-async function route(routes: Routes, assets: Assets, csp: string, streams: Set<() => void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(
+  routes: Routes,
+  assets: Assets,
+  csp: string,
+  streams: Set<() => void>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
   if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'only GET');
   const asset = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
   if (asset) return sendAsset(asset, res, asset.type.startsWith('text/html') ? { 'content-security-policy': csp } : {});
   if (url.pathname === '/api/config') return json(res, routes.config);
-  if (url.pathname === '/api/batches') return routes.batches ? json(res, await routes.batches()) : answer(res, 404, 'this dashboard shows one batch');
+  if (url.pathname === '/api/batches')
+    return routes.batches ? json(res, await routes.batches()) : answer(res, 404, 'this dashboard shows one batch');
   const parts = pathParts(url.pathname);
   if (!parts) return answer(res, 400, 'a malformed path');
   const [api, batches, batchId, what, tileId, file] = parts;
@@ -134,7 +152,12 @@ async function route(routes: Routes, assets: Assets, csp: string, streams: Set<(
 }
 
 /** A page's live updates: the snapshot, then each change, until the page goes away. */
-async function stream(feed: TileFeed, streams: Set<() => void>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function stream(
+  feed: TileFeed,
+  streams: Set<() => void>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   await feed.ready();
   const events = openEventStream(req, res);
   events.send('snapshot', feed.snapshot());
@@ -157,7 +180,9 @@ function pathParts(pathname: string): string[] | undefined {
 }
 
 function json(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' }).end(JSON.stringify(body));
+  res
+    .writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' })
+    .end(JSON.stringify(body));
 }
 
 function answer(res: ServerResponse, status: number, text: string): void {

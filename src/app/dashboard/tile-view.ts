@@ -10,7 +10,17 @@ import type { TileRecord } from '../../core/records';
  * its job (as the openEO Python client's job manager shows them), and `start_failed` for a tile
  * whose job never got to run.
  */
-export type MapStatus = 'not_started' | 'created' | 'queued' | 'running' | 'finished' | 'postprocessed' | 'error' | 'skipped' | 'start_failed' | 'canceled';
+export type MapStatus =
+  | 'not_started'
+  | 'created'
+  | 'queued'
+  | 'running'
+  | 'finished'
+  | 'postprocessed'
+  | 'error'
+  | 'skipped'
+  | 'start_failed'
+  | 'canceled';
 
 /** Colours users know from the Python client's job manager plots; canceled is ours. Legend order. */
 export const STATUS_COLOURS: Readonly<Record<MapStatus, string>> = {
@@ -66,7 +76,11 @@ export function temporalWorkflowUrl(uiUrl: string, namespace: string, workflowId
 
 /** Whether the tile's record lists a quicklook (only files listed in a record are ever served). */
 export function hasQuicklook(row: Pick<TileRecord, 'status' | 'files' | 'outputDir'>): boolean {
-  return (row.status === 'finished' || row.status === 'postprocessed') && row.outputDir !== undefined && (row.files ?? []).includes(QUICKLOOK_IMAGE);
+  return (
+    (row.status === 'finished' || row.status === 'postprocessed') &&
+    row.outputDir !== undefined &&
+    (row.files ?? []).includes(QUICKLOOK_IMAGE)
+  );
 }
 
 /** The bounding box of a tile's outline (where a preview goes when its quicklook does not say). */

@@ -63,10 +63,16 @@ export function geoMetadata(rows: readonly JobDatabaseRow[]): Record<string, unk
 export async function jobDatabaseGeoParquet(rows: readonly JobDatabaseRow[]): Promise<Uint8Array> {
   // hyparquet-writer is an ES module; this package is CommonJS, so it is imported dynamically.
   const { parquetWriteBuffer } = await import('hyparquet-writer');
-  const schema: SchemaElement[] = [{ name: 'root', num_children: JOB_DATABASE_COLUMNS.length }, ...JOB_DATABASE_COLUMNS.flatMap(schemaElements)];
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: JOB_DATABASE_COLUMNS.length },
+    ...JOB_DATABASE_COLUMNS.flatMap(schemaElements),
+  ];
   const buffer = parquetWriteBuffer({
     // The writer types column data loosely (DecodedArray); values match the schema above.
-    columnData: JOB_DATABASE_COLUMNS.map((column) => ({ name: column.name, data: columnValues(rows, column) as string[] })),
+    columnData: JOB_DATABASE_COLUMNS.map((column) => ({
+      name: column.name,
+      data: columnValues(rows, column) as string[],
+    })),
     schema,
     kvMetadata: [{ key: 'geo', value: JSON.stringify(geoMetadata(rows)) }],
     createdBy: 'openeo-temporal (hyparquet-writer)',

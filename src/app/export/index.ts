@@ -11,7 +11,14 @@ import { jobDatabaseGeoJson } from './geojson';
 import { jobDatabaseGeoParquet } from './geoparquet';
 import { jobDatabaseRows, type JobDatabaseRow } from './job-database';
 
-export { JOB_DATABASE_COLUMNS, jobDatabaseRow, jobDatabaseRows, jobManagerStatus, type JobDatabaseRow, type JobManagerStatus } from './job-database';
+export {
+  JOB_DATABASE_COLUMNS,
+  jobDatabaseRow,
+  jobDatabaseRows,
+  jobManagerStatus,
+  type JobDatabaseRow,
+  type JobManagerStatus,
+} from './job-database';
 
 /** The formats a batch exports to: CSV, GeoJSON and GeoParquet (`parquet`). */
 export const EXPORT_FORMATS = ['csv', 'geojson', 'parquet'] as const;
@@ -74,7 +81,12 @@ export async function exportBatch(client: Client, batchId: string, options: Expo
   const format = parseExportFormat(options.format);
   const records = await readBatchRecords(client, batchId);
   const bytes = await encodeJobDatabase(jobDatabaseRows(records.tiles), format);
-  const result: TileExport = { format, bytes, rows: records.tiles.length, ...(records.problem ? { problem: records.problem } : {}) };
+  const result: TileExport = {
+    format,
+    bytes,
+    rows: records.tiles.length,
+    ...(records.problem ? { problem: records.problem } : {}),
+  };
   if (options.out) {
     // A reader never sees half a file.
     await writeFileAtomically(options.out, bytes);

@@ -16,7 +16,8 @@ import type { TileRow } from '../batch-records';
  * The job manager's status vocabulary (its `status` column). `queued_for_start` is left out:
  * it names a moment of the job manager's own start thread, which has no counterpart here.
  */
-export type JobManagerStatus = 'not_started' | 'created' | 'queued' | 'running' | 'finished' | 'error' | 'skipped' | 'start_failed' | 'canceled';
+export type JobManagerStatus =
+  'not_started' | 'created' | 'queued' | 'running' | 'finished' | 'error' | 'skipped' | 'start_failed' | 'canceled';
 
 /**
  * A tile's outline: a GeoJSON Polygon or MultiPolygon, in EPSG:4326.
@@ -92,7 +93,11 @@ export interface JobDatabaseColumn {
 export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
   { name: 'id', kind: 'text', meaning: "the openEO job id (the tile's latest job)" },
   { name: 'backend_name', kind: 'text', meaning: 'the backend the tile ran on' },
-  { name: 'status', kind: 'text', meaning: "the job manager's status, derived from ours and the backend's (see jobManagerStatus)" },
+  {
+    name: 'status',
+    kind: 'text',
+    meaning: "the job manager's status, derived from ours and the backend's (see jobManagerStatus)",
+  },
   { name: 'start_time', kind: 'text', meaning: "when the tile's first job was created" },
   { name: 'running_start_time', kind: 'text', meaning: 'when a job of the tile was first seen running' },
   { name: 'cpu', kind: 'text', meaning: 'usage of the latest job, as "<value> <unit>" (usually cpu-seconds)' },
@@ -103,11 +108,23 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
   { name: 'backend_status', kind: 'text', meaning: "the latest job's status as the backend reports it" },
   { name: 'attempts', kind: 'count', meaning: 'openEO jobs submitted for the tile' },
   { name: 'error_code', kind: 'text', meaning: "why the tile failed: the backend's code or ours" },
-  { name: 'error_message', kind: 'text', meaning: 'the message that goes with error_code; for a skipped tile, why it was skipped' },
+  {
+    name: 'error_message',
+    kind: 'text',
+    meaning: 'the message that goes with error_code; for a skipped tile, why it was skipped',
+  },
   { name: 'output_dir', kind: 'text', meaning: "the tile's folder on the worker" },
   { name: 'files', kind: 'texts', meaning: 'files written there, relative to output_dir' },
-  { name: 'notes', kind: 'texts', meaning: 'what happened to the tile that its status does not say, such as a job that disappeared from the backend' },
-  { name: 'unchecked_checksums', kind: 'texts', meaning: 'files kept on their size alone, as "<file>: <why its file:checksum could not be checked>"' },
+  {
+    name: 'notes',
+    kind: 'texts',
+    meaning: 'what happened to the tile that its status does not say, such as a job that disappeared from the backend',
+  },
+  {
+    name: 'unchecked_checksums',
+    kind: 'texts',
+    meaning: 'files kept on their size alone, as "<file>: <why its file:checksum could not be checked>"',
+  },
   { name: 'geometry', kind: 'geometry', meaning: "the tile's outline, EPSG:4326 (lon/lat)" },
 ];
 
@@ -131,7 +148,9 @@ export const JOB_DATABASE_COLUMNS: readonly JobDatabaseColumn[] = [
  * A tile stays among the job manager's active statuses (not_started, created, queued, running)
  * until its work is done, so a notebook that waits for them to drain waits for our downloads too.
  */
-export function jobManagerStatus(record: Pick<TileRecord, 'status' | 'backendStatus' | 'openeoJobId'>): JobManagerStatus {
+export function jobManagerStatus(
+  record: Pick<TileRecord, 'status' | 'backendStatus' | 'openeoJobId'>,
+): JobManagerStatus {
   const backend = record.openeoJobId ? record.backendStatus : undefined;
   switch (record.status) {
     case 'running':

@@ -20,11 +20,20 @@ export interface BackendChecks {
   unchecked: string[];
 }
 
-async function checkOne(connections: OpenEOConnections, spec: BatchSpec, i: number, tiles: TilePlan | undefined, definition: ProcessDefinition | undefined, problems: SpecErrorDetails[]): Promise<BackendChecks> {
+async function checkOne(
+  connections: OpenEOConnections,
+  spec: BatchSpec,
+  i: number,
+  tiles: TilePlan | undefined,
+  definition: ProcessDefinition | undefined,
+  problems: SpecErrorDetails[],
+): Promise<BackendChecks> {
   const failure = await backendAccessFailure(connections, spec.backends[i], i);
   if (failure?.transient && !failure.unreachable) return { checked: [], unchecked: [`login: ${failure.problem}`] };
   if (failure) {
-    problems.push(...(failure.issues ?? [{ field: failure.field, problem: failure.problem, fix: '', code: failure.type }]));
+    problems.push(
+      ...(failure.issues ?? [{ field: failure.field, problem: failure.problem, fix: '', code: failure.type }]),
+    );
     return { checked: [], unchecked: ['everything else: no login'] };
   }
   const preflight = await preflightBatchJob(connections, spec, i, tiles, definition);

@@ -126,7 +126,11 @@ export interface BatchPlan {
 }
 
 /** File or URL tiles, read here (on this machine) as a worker would read them; their problems join `problems`. */
-async function readTileFile(spec: BatchSpec, file: TileFileSpec, problems: SpecErrorDetails[]): Promise<{ source?: TileSource; tiles?: TilePlan }> {
+async function readTileFile(
+  spec: BatchSpec,
+  file: TileFileSpec,
+  problems: SpecErrorDetails[],
+): Promise<{ source?: TileSource; tiles?: TilePlan }> {
   let collection: TileFeatureCollection;
   try {
     ({ collection } = await loadTiles(file));
@@ -151,17 +155,29 @@ function periodsOf(spec: BatchSpec | undefined, tiles: TilePlan | undefined): Ba
   if (!spec?.periods || !tiles?.places) return undefined;
   const periods = periodsOrProblem(spec.periods).periods;
   if (!periods) return undefined;
-  return { places: tiles.places.count, periods: periods.length, first: periods[0].id, last: periods[periods.length - 1].id };
+  return {
+    places: tiles.places.count,
+    periods: periods.length,
+    first: periods[0].id,
+    last: periods[periods.length - 1].id,
+  };
 }
 
 function estimateOf(spec: BatchSpec, placement: Placement, typicalJobMinutes?: number): PlanEstimate {
   const { rounds } = placement;
   const how = `${rounds} rounds of jobs: every backend runs up to parallelJobs jobs at once, each tile going where the batch would send it if all jobs took equally long`;
   if (typicalJobMinutes === undefined) return { rounds, how: `${how}; give a typical job duration for a time` };
-  const startLimited = spec.backends.map((b) => (b.maxJobStartsPerMinute ? (placement.tiles[b.name] ?? 0) / b.maxJobStartsPerMinute : 0));
+  const startLimited = spec.backends.map((b) =>
+    b.maxJobStartsPerMinute ? (placement.tiles[b.name] ?? 0) / b.maxJobStartsPerMinute : 0,
+  );
   const minutes = Math.max(rounds * typicalJobMinutes, ...startLimited);
-  const quota = minutes > rounds * typicalJobMinutes ? '; maxJobStartsPerMinute makes the starts take longer than the jobs' : '';
-  return { rounds, minutes, how: `${how}, ${typicalJobMinutes} min each${quota}; waiting in backend queues, failed jobs run again and downloads come on top` };
+  const quota =
+    minutes > rounds * typicalJobMinutes ? '; maxJobStartsPerMinute makes the starts take longer than the jobs' : '';
+  return {
+    rounds,
+    minutes,
+    how: `${how}, ${typicalJobMinutes} min each${quota}; waiting in backend queues, failed jobs run again and downloads come on top`,
+  };
 }
 
 /**
@@ -196,12 +212,15 @@ async function onlineChecks(
   const processPart = spec ?? processPartOf(input);
   const remote = processPart ? await checkRemoteProcess(processPart) : { problems: [] };
   problems.push(...remote.problems);
-  if (remote.unchecked) unchecked.push(`process.namespace: ${remote.unchecked}; the backend fetches it over its own network`);
+  if (remote.unchecked)
+    unchecked.push(`process.namespace: ${remote.unchecked}; the backend fetches it over its own network`);
   if (!spec) return [];
   const definition: ProcessDefinition | undefined = remote.definition;
   const connections = new OpenEOConnections(options.credentials ?? credentialsFromEnv(), options.connectionOptions);
   const checks = await checkBackends(connections, spec, tiles, definition, problems);
-  checks.forEach((check, i) => unchecked.push(...check.unchecked.map((what) => `backends[${i}] (${spec.backends[i].name}): ${what}`)));
+  checks.forEach((check, i) =>
+    unchecked.push(...check.unchecked.map((what) => `backends[${i}] (${spec.backends[i].name}): ${what}`)),
+  );
   return checks;
 }
 
@@ -220,15 +239,23 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
   let source = inspection.source;
   if (spec && isTileFile(spec.tiles)) ({ source, tiles } = await readTileFile(spec, spec.tiles, problems));
   const maxTiles = spec?.maxTiles ?? DEFAULT_MAX_TILES;
-  const placement = spec && tiles ? placeBatch(spec, tiles, (source !== undefined && 'aoi' in source) || noTilePinned(tiles)) : undefined;
+  const placement =
+    spec && tiles
+      ? placeBatch(spec, tiles, (source !== undefined && 'aoi' in source) || noTilePinned(tiles))
+      : undefined;
   const checks = !options.offline ? await onlineChecks(input, spec, tiles, options, problems, unchecked) : [];
   if (options.offline) unchecked.push('offline plan: the remote process and the backends were not asked');
   // Hooks live on the workers: the batch's own check looks them up there, before any job.
   if (spec?.jobFactory) {
-    const checked = spec.process ? "the checks above are of the spec's own process" : 'the spec has no process of its own, so no collection or format was checked';
-    unchecked.push(`jobFactory: "${spec.jobFactory}" builds each tile's job on the worker; ${checked}, and the worker checks the name before any job`);
+    const checked = spec.process
+      ? "the checks above are of the spec's own process"
+      : 'the spec has no process of its own, so no collection or format was checked';
+    unchecked.push(
+      `jobFactory: "${spec.jobFactory}" builds each tile's job on the worker; ${checked}, and the worker checks the name before any job`,
+    );
   }
-  if (spec?.postprocess) unchecked.push(`postprocess: "${spec.postprocess}" runs on the worker, which checks the name before any job`);
+  if (spec?.postprocess)
+    unchecked.push(`postprocess: "${spec.postprocess}" runs on the worker, which checks the name before any job`);
   const carryTiles = options.includeTiles !== false && tiles !== undefined && tiles.count <= maxTiles;
   return {
     ...batchIdOf(input),

@@ -32,7 +32,11 @@ function fillOnce(book: WindowBook, state: WindowState, tileAt: (index: number) 
   const starts: TileStart[] = [];
   while (book.hasCapacity()) {
     starts.push(...placeTiles(book, state.deferred, false));
-    const room = Math.min(TILE_PAGE_SIZE, MAX_DEFERRED - state.deferred.length, state.endTileIndex - state.nextTileIndex);
+    const room = Math.min(
+      TILE_PAGE_SIZE,
+      MAX_DEFERRED - state.deferred.length,
+      state.endTileIndex - state.nextTileIndex,
+    );
     if (!book.hasCapacity() || room <= 0) break;
     for (let i = 0; i < room; i++) state.deferred.push(tileAt(state.nextTileIndex++));
   }
@@ -51,7 +55,13 @@ function fillRound(book: WindowBook, state: WindowState, tileAt: (index: number)
 }
 
 /** Runs a window over `range` for at most `maxRounds` rounds; every job of a round ends before the next. */
-function simulate(backends: BackendSpec[], range: Range, tileAt: (index: number) => Tile, onRound: (round: TileStart[]) => void, maxRounds = Infinity): void {
+function simulate(
+  backends: BackendSpec[],
+  range: Range,
+  tileAt: (index: number) => Tile,
+  onRound: (round: TileStart[]) => void,
+  maxRounds = Infinity,
+): void {
   const state = initialWindowState(range, backends);
   // No backend is paused in a plan: every job is taken to succeed.
   const book = new WindowBook(state, Number.MAX_SAFE_INTEGER);
@@ -81,7 +91,12 @@ class PlacementBook {
  * Tiles that name no backend are placed the same way in every full round, so two rounds tell
  * the whole range: the first, and the last (partial) one.
  */
-function placeUnpinned(backends: BackendSpec[], range: Range, tileAt: (index: number) => Tile, book: PlacementBook): (index: number) => string | undefined {
+function placeUnpinned(
+  backends: BackendSpec[],
+  range: Range,
+  tileAt: (index: number) => Tile,
+  book: PlacementBook,
+): (index: number) => string | undefined {
   const backendNames = (round: TileStart[]) => round.map((s) => s.backend.name);
   let full: string[] = [];
   simulate(backends, range, tileAt, (round) => (full = backendNames(round)), 1);
@@ -89,16 +104,25 @@ function placeUnpinned(backends: BackendSpec[], range: Range, tileAt: (index: nu
   const fullRounds = full.length === 0 ? 0 : Math.floor(size / full.length);
   const restStart = range.start + fullRounds * full.length;
   let rest: string[] = [];
-  if (restStart < range.end) simulate(backends, { start: restStart, end: range.end }, tileAt, (round) => (rest = backendNames(round)), 1);
+  if (restStart < range.end)
+    simulate(backends, { start: restStart, end: range.end }, tileAt, (round) => (rest = backendNames(round)), 1);
   book.addRounds(full, fullRounds);
   book.addRounds(rest, 1);
   return (index) => (index < restStart ? full[(index - range.start) % full.length] : rest[index - restStart]);
 }
 
-function placePinned(backends: BackendSpec[], range: Range, tileAt: (index: number) => Tile, book: PlacementBook): (index: number) => string | undefined {
+function placePinned(
+  backends: BackendSpec[],
+  range: Range,
+  tileAt: (index: number) => Tile,
+  book: PlacementBook,
+): (index: number) => string | undefined {
   const placed = new Map<number, string>();
   simulate(backends, range, tileAt, (round) => {
-    book.addRounds(round.map((s) => s.backend.name), 1);
+    book.addRounds(
+      round.map((s) => s.backend.name),
+      1,
+    );
     for (const { tile, backend } of round) placed.set(tile.properties.index, backend.name);
   });
   return (index) => placed.get(index);
@@ -108,7 +132,9 @@ function placePinned(backends: BackendSpec[], range: Range, tileAt: (index: numb
 function rangesOf(spec: Pick<BatchSpec, 'scheduling'>, count: number): Range[] {
   const { partitionAboveTiles, tilesPerPartition } = spec.scheduling;
   if (count <= partitionAboveTiles) return [{ start: 0, end: count }];
-  return Array.from({ length: Math.ceil(count / tilesPerPartition) }, (_, k) => partitionRange(k, tilesPerPartition, count));
+  return Array.from({ length: Math.ceil(count / tilesPerPartition) }, (_, k) =>
+    partitionRange(k, tilesPerPartition, count),
+  );
 }
 
 /** True when no tile names a backend; grids never do. */
@@ -121,7 +147,11 @@ export function noTilePinned(tiles: TilePlan): boolean {
  * Where the batch would send each tile, assuming every job takes as long as any other and none
  * fails. `unpinned` (no tile names a backend) lets huge grids be placed from two rounds each.
  */
-export function placeBatch(spec: Pick<BatchSpec, 'backends' | 'scheduling'>, tiles: TilePlan, unpinned: boolean): Placement {
+export function placeBatch(
+  spec: Pick<BatchSpec, 'backends' | 'scheduling'>,
+  tiles: TilePlan,
+  unpinned: boolean,
+): Placement {
   const book = new PlacementBook();
   const tileAt = (index: number) => tiles.tileAt(index);
   const lookups = rangesOf(spec, tiles.count).map((range) => ({

@@ -33,19 +33,33 @@ function namedCrs(member: unknown): ResolvedCrs {
   if (/CRS84$/i.test(text)) return resolveCrs('EPSG:4326');
   const epsg = /EPSG:(?:[\d.]*:)?(\d+)$/i.exec(text);
   if (!epsg) {
-    throw specError(`${FIELD}.crs`, `cannot read the CRS ${JSON.stringify(member)}`,
-      'name it as {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3035"}}, or give lon/lat coordinates without a crs member', 'unknown_crs');
+    throw specError(
+      `${FIELD}.crs`,
+      `cannot read the CRS ${JSON.stringify(member)}`,
+      'name it as {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::3035"}}, or give lon/lat coordinates without a crs member',
+      'unknown_crs',
+    );
   }
   return resolveCrs(`EPSG:${epsg[1]}`, `${FIELD}.crs`);
 }
 
 function readRing(ring: unknown, field: string): Position[] {
   if (!Array.isArray(ring) || ring.length < 4) {
-    throw specError(field, 'is not a ring of at least 4 positions', 'give each ring as [[x, y], …] with the first position repeated at the end', 'invalid_geometry');
+    throw specError(
+      field,
+      'is not a ring of at least 4 positions',
+      'give each ring as [[x, y], …] with the first position repeated at the end',
+      'invalid_geometry',
+    );
   }
   const positions = ring.map((p: unknown, i): Position => {
     if (!Array.isArray(p) || p.length < 2 || !p.slice(0, 2).every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw specError(`${field}[${i}]`, `${JSON.stringify(p)} is not a position`, 'give positions as [x, y] numbers', 'invalid_geometry');
+      throw specError(
+        `${field}[${i}]`,
+        `${JSON.stringify(p)} is not a position`,
+        'give positions as [x, y] numbers',
+        'invalid_geometry',
+      );
     }
     return [p[0] as number, p[1] as number];
   });
@@ -57,7 +71,8 @@ function readRing(ring: unknown, field: string): Position[] {
 }
 
 function readPolygon(rings: unknown, field: string): Position[][] {
-  if (!Array.isArray(rings) || rings.length === 0) throw specError(field, 'has no rings', 'give the polygon as [outer ring, holes…]', 'invalid_geometry');
+  if (!Array.isArray(rings) || rings.length === 0)
+    throw specError(field, 'has no rings', 'give the polygon as [outer ring, holes…]', 'invalid_geometry');
   return rings.map((ring, i) => readRing(ring, `${field}[${i}]`));
 }
 
@@ -69,7 +84,8 @@ function readGeometry(geometry: unknown, field: string): Position[][][] {
   }
   const coordinates = geometry.coordinates;
   if (geometry.type === 'Polygon') return [readPolygon(coordinates, `${field}.coordinates`)];
-  if (!Array.isArray(coordinates) || coordinates.length === 0) throw specError(`${field}.coordinates`, 'has no polygons', SHAPES_FIX, 'invalid_geometry');
+  if (!Array.isArray(coordinates) || coordinates.length === 0)
+    throw specError(`${field}.coordinates`, 'has no polygons', SHAPES_FIX, 'invalid_geometry');
   return coordinates.map((rings, i) => readPolygon(rings, `${field}.coordinates[${i}]`));
 }
 
@@ -77,9 +93,11 @@ function readShapes(aoi: Record<string, unknown>): Position[][][] {
   if (aoi.type === 'Feature') return readGeometry(aoi.geometry, `${FIELD}.geometry`);
   if (aoi.type !== 'FeatureCollection') return readGeometry(aoi, FIELD);
   const features = aoi.features;
-  if (!Array.isArray(features) || features.length === 0) throw specError(`${FIELD}.features`, 'has no features', SHAPES_FIX, 'not_a_polygon');
+  if (!Array.isArray(features) || features.length === 0)
+    throw specError(`${FIELD}.features`, 'has no features', SHAPES_FIX, 'not_a_polygon');
   return features.flatMap((feature: unknown, i) => {
-    if (!isRecord(feature) || feature.type !== 'Feature') throw specError(`${FIELD}.features[${i}]`, 'is not a GeoJSON Feature', SHAPES_FIX, 'not_a_polygon');
+    if (!isRecord(feature) || feature.type !== 'Feature')
+      throw specError(`${FIELD}.features[${i}]`, 'is not a GeoJSON Feature', SHAPES_FIX, 'not_a_polygon');
     return readGeometry(feature.geometry, `${FIELD}.features[${i}].geometry`);
   });
 }
@@ -92,8 +110,12 @@ export function readArea(aoi: unknown): AreaOutline {
   polygons.forEach((rings, i) => {
     const crossing = selfIntersection({ type: 'Polygon', coordinates: rings });
     if (crossing) {
-      throw specError(FIELD, `the outline${polygons.length > 1 ? ` (polygon ${i})` : ''} crosses itself at [${crossing.map((c) => Number(c.toFixed(7))).join(', ')}]`,
-        'fix the outline (e.g. QGIS "Fix geometries", or shapely make_valid) so that no edge crosses another', 'self_intersecting');
+      throw specError(
+        FIELD,
+        `the outline${polygons.length > 1 ? ` (polygon ${i})` : ''} crosses itself at [${crossing.map((c) => Number(c.toFixed(7))).join(', ')}]`,
+        'fix the outline (e.g. QGIS "Fix geometries", or shapely make_valid) so that no edge crosses another',
+        'self_intersecting',
+      );
     }
   });
   return { polygons, crs };

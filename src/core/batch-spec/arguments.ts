@@ -62,11 +62,15 @@ function periodValue(tile: Tile, source: string): unknown {
 function missingSource(tile: Tile, parameter: string, property: string): MissingTilePropertyError {
   const field = `parameterMapping.${parameter}`;
   if ((PERIOD_SOURCES as readonly string[]).includes(property)) {
-    return new MissingTilePropertyError(field,
-      `tile "${tile.id}" has no period, which ${field} ("${property}") asks for; add "periods" to the spec (or a "${property}" property to every tile), or remove the mapping`);
+    return new MissingTilePropertyError(
+      field,
+      `tile "${tile.id}" has no period, which ${field} ("${property}") asks for; add "periods" to the spec (or a "${property}" property to every tile), or remove the mapping`,
+    );
   }
-  return new MissingTilePropertyError(field,
-    `tile "${tile.id}" has no property "${property}", which ${field} asks for; add it to every tile or remove the mapping`);
+  return new MissingTilePropertyError(
+    field,
+    `tile "${tile.id}" has no property "${property}", which ${field} asks for; add it to every tile or remove the mapping`,
+  );
 }
 
 /**
@@ -125,7 +129,8 @@ export function tileJobOptions(
   if (own === undefined || own === null) return batchOptions;
   if (!isPlainObject(own)) {
     throw new InvalidTileJobOptionsError(
-      `tile "${tile.id}": its property "${property}" (jobOptionsProperty) is ${JSON.stringify(own)}, not an object of job options; give an object such as {"executor-memory": "4g"}, or leave the property out`);
+      `tile "${tile.id}": its property "${property}" (jobOptionsProperty) is ${JSON.stringify(own)}, not an object of job options; give an object such as {"executor-memory": "4g"}, or leave the property out`,
+    );
   }
   return { ...batchOptions, ...own };
 }

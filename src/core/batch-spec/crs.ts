@@ -38,7 +38,10 @@ export const WGS84_DEFINITION = '+proj=longlat +datum=WGS84 +no_defs';
 const FIXED_DEFINITIONS: ReadonlyMap<number, string> = new Map([
   [4326, WGS84_DEFINITION],
   [3857, '+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=0 +x_0=0 +y_0=0 +k=1 +units=m +no_defs'],
-  [3035, '+proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs'],
+  [
+    3035,
+    '+proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80 +towgs84=0,0,0,0,0,0,0 +units=m +no_defs',
+  ],
 ]);
 
 const SUPPORTED_CRS_HINT =

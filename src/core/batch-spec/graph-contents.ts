@@ -27,18 +27,27 @@ function allNodes(graph: Record<string, unknown>): Node[] {
 
 /** A predefined process of the backend (not a UDP from a namespace). */
 function isPredefined(node: Node, processId: string): boolean {
-  return node.process_id === processId && (node.namespace === undefined || node.namespace === null || node.namespace === 'backend');
+  return (
+    node.process_id === processId &&
+    (node.namespace === undefined || node.namespace === null || node.namespace === 'backend')
+  );
 }
 
 /** A string argument, given directly or as `{from_parameter}` with a known string value. */
 function stringArgument(node: Node, name: string, parameters: Record<string, unknown>): string | undefined {
   const value = isRecord(node.arguments) ? node.arguments[name] : undefined;
   if (typeof value === 'string') return value;
-  const parameter = isRecord(value) && typeof value.from_parameter === 'string' ? parameters[value.from_parameter] : undefined;
+  const parameter =
+    isRecord(value) && typeof value.from_parameter === 'string' ? parameters[value.from_parameter] : undefined;
   return typeof parameter === 'string' ? parameter : undefined;
 }
 
-function distinctArguments(graph: Record<string, unknown>, processId: string, argument: string, parameters: Record<string, unknown>): string[] {
+function distinctArguments(
+  graph: Record<string, unknown>,
+  processId: string,
+  argument: string,
+  parameters: Record<string, unknown>,
+): string[] {
   const values = allNodes(graph)
     .filter((node) => isPredefined(node, processId))
     .map((node) => stringArgument(node, argument, parameters))

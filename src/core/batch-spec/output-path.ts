@@ -41,15 +41,27 @@ function placeholdersIn(template: string): string[] {
 
 function shapeProblem(template: string): OutputPathProblem | undefined {
   if (/^([/\\]|[A-Za-z]:)/.test(template) || template.includes('://')) {
-    return { problem: 'must be relative to outputDir, not an absolute path or URL', fix: `drop the leading part; ${EXAMPLE}` };
+    return {
+      problem: 'must be relative to outputDir, not an absolute path or URL',
+      fix: `drop the leading part; ${EXAMPLE}`,
+    };
   }
-  if (template.includes('\\')) return { problem: 'must separate folders with "/", not "\\"', fix: 'use "/" between folders' };
+  if (template.includes('\\'))
+    return { problem: 'must separate folders with "/", not "\\"', fix: 'use "/" between folders' };
   const segments = template.split('/');
   if (segments.some((segment) => segment === '..' || segment === '.')) {
-    return { problem: 'must not contain "." or ".." folders: results would land outside outputDir', fix: `remove them; ${EXAMPLE}` };
+    return {
+      problem: 'must not contain "." or ".." folders: results would land outside outputDir',
+      fix: `remove them; ${EXAMPLE}`,
+    };
   }
-  if (segments.some((segment) => segment === '')) return { problem: 'has an empty folder name (a leading, trailing or double "/")', fix: `remove the extra "/"; ${EXAMPLE}` };
-  if (template.replace(PLACEHOLDER, '').match(/[{}]/)) return { problem: 'has an unmatched "{" or "}"', fix: 'write each placeholder as {name}' };
+  if (segments.some((segment) => segment === ''))
+    return {
+      problem: 'has an empty folder name (a leading, trailing or double "/")',
+      fix: `remove the extra "/"; ${EXAMPLE}`,
+    };
+  if (template.replace(PLACEHOLDER, '').match(/[{}]/))
+    return { problem: 'has an unmatched "{" or "}"', fix: 'write each placeholder as {name}' };
   return undefined;
 }
 
@@ -61,27 +73,40 @@ export function outputPathProblems(template: string, hasPeriods: boolean): Outpu
   const used = placeholdersIn(template);
   const unknown = used.filter((name) => !(OUTPUT_PATH_PLACEHOLDERS as readonly string[]).includes(name));
   if (unknown.length > 0) {
-    problems.push({ problem: `unknown placeholder(s) ${unknown.map((n) => `{${n}}`).join(', ')}`, fix: `use only ${OUTPUT_PATH_PLACEHOLDERS.map((n) => `{${n}}`).join(', ')}` });
+    problems.push({
+      problem: `unknown placeholder(s) ${unknown.map((n) => `{${n}}`).join(', ')}`,
+      fix: `use only ${OUTPUT_PATH_PLACEHOLDERS.map((n) => `{${n}}`).join(', ')}`,
+    });
   }
   const segments = template.split('/');
   if (segments[segments.length - 1] !== '{asset}' || used.filter((name) => name === 'asset').length !== 1) {
-    problems.push({ problem: 'must end with "/{asset}" (the file name) and use {asset} nowhere else', fix: `put {asset} last; ${EXAMPLE}` });
+    problems.push({
+      problem: 'must end with "/{asset}" (the file name) and use {asset} nowhere else',
+      fix: `put {asset} last; ${EXAMPLE}`,
+    });
   }
   // With periods a tile id already carries its period (`<place>_<period>`): {tileId} alone is
   // unique, and so are {place} and {period} together.
   const unique = used.includes('tileId') || (used.includes('place') && (used.includes('period') || !hasPeriods));
   if (!unique) {
-    const fix = hasPeriods ? 'add {tileId}, or both {place} and {period}, e.g. "{batchId}/{place}/{period}/{asset}"' : `add {tileId}; ${EXAMPLE}`;
+    const fix = hasPeriods
+      ? 'add {tileId}, or both {place} and {period}, e.g. "{batchId}/{place}/{period}/{asset}"'
+      : `add {tileId}; ${EXAMPLE}`;
     problems.push({ problem: 'must name each tile apart ({tileId}), or tiles would overwrite each other', fix });
   }
-  if (!hasPeriods && used.includes('period')) problems.push({ problem: 'uses {period} but the batch has no periods', fix: 'remove {period} or add "periods" to the spec' });
+  if (!hasPeriods && used.includes('period'))
+    problems.push({
+      problem: 'uses {period} but the batch has no periods',
+      fix: 'remove {period} or add "periods" to the spec',
+    });
   return problems;
 }
 
 /** A value must stay one folder name: no separators, not `.`/`..`, not empty. */
 function safeSegmentValue(name: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new Error(`outputPath uses {${name}}, but this tile has no ${name}`);
-  if (/[/\\]/.test(value) || value === '.' || value === '..') throw new Error(`outputPath: {${name}} = "${value}" would leave its folder`);
+  if (/[/\\]/.test(value) || value === '.' || value === '..')
+    throw new Error(`outputPath: {${name}} = "${value}" would leave its folder`);
   return value;
 }
 

@@ -32,7 +32,12 @@ export const outputDirSchema = z
   .min(1)
   .superRefine((value, ctx) => {
     const problem = s3UrlProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { fix: 'give the bucket and an optional prefix: s3://<bucket>/<prefix>' } });
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: problem,
+        params: { fix: 'give the bucket and an optional prefix: s3://<bucket>/<prefix>' },
+      });
   });
 
 /** Adds the problems of `outputPath` to the spec's issues. `periods` is read tolerantly. */

@@ -44,8 +44,16 @@ function realDay(year: number, month: number, day: number): boolean {
 function instantOf(value: unknown, field: string, dateOnly: boolean): number {
   const text = typeof value === 'string' ? value : '';
   const match = DATE.exec(text) ?? (dateOnly ? null : DATE_TIME.exec(text));
-  const fix = dateOnly ? 'give a date as YYYY-MM-DD, such as 2024-01-01' : 'give a date (2024-01-01) or an RFC 3339 date-time (2024-01-01T00:00:00Z)';
-  if (!match) throw periodError(field, `${JSON.stringify(value) ?? String(value)} is not ${dateOnly ? 'an ISO date' : 'an ISO date or date-time'}`, fix, 'invalid_date');
+  const fix = dateOnly
+    ? 'give a date as YYYY-MM-DD, such as 2024-01-01'
+    : 'give a date (2024-01-01) or an RFC 3339 date-time (2024-01-01T00:00:00Z)';
+  if (!match)
+    throw periodError(
+      field,
+      `${JSON.stringify(value) ?? String(value)} is not ${dateOnly ? 'an ISO date' : 'an ISO date or date-time'}`,
+      fix,
+      'invalid_date',
+    );
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const [hour, minute, second] = [Number(match[4] ?? 0), Number(match[5] ?? 0), Number(match[6] ?? 0)];
   if (!realDay(year, month, day) || hour > 23 || minute > 59 || second > 59) {
@@ -56,8 +64,12 @@ function instantOf(value: unknown, field: string, dateOnly: boolean): number {
 
 function requireOrder(start: number, end: number, field: string, given: string): void {
   if (end <= start) {
-    throw periodError(field, `end must be after start (end is exclusive), got ${given}`,
-      'give an end later than the start, e.g. start 2024-01-01 and end 2025-01-01 for the year 2024', 'empty_period');
+    throw periodError(
+      field,
+      `end must be after start (end is exclusive), got ${given}`,
+      'give an end later than the start, e.g. start 2024-01-01 and end 2025-01-01 for the year 2024',
+      'empty_period',
+    );
   }
 }
 
@@ -83,7 +95,7 @@ function calendarPeriods(step: PeriodStep, startText: string, endText: string): 
   let year = first.getUTCFullYear();
   let month0 = Math.floor(first.getUTCMonth() / months) * months;
   const periods: Period[] = [];
-  for (let from = start; from < end; ) {
+  for (let from = start; from < end;) {
     const boundary = Date.UTC(year, month0 + months, 1);
     const to = Math.min(boundary, end);
     periods.push({ id: stepId(step, year, month0), start: isoDay(from), end: isoDay(to) });
@@ -97,8 +109,12 @@ function calendarPeriods(step: PeriodStep, startText: string, endText: string): 
 
 function readRangeId(raw: unknown, field: string): string {
   if (typeof raw !== 'string' || !PERIOD_ID_PATTERN.test(raw) || raw.length > MAX_PERIOD_ID_LENGTH) {
-    throw periodError(field, `period id ${JSON.stringify(raw)} is not usable in a tile id`,
-      `use up to ${MAX_PERIOD_ID_LENGTH} letters, digits, '-' or '.' (no '_': it separates the tile from the period)`, 'invalid_period_id');
+    throw periodError(
+      field,
+      `period id ${JSON.stringify(raw)} is not usable in a tile id`,
+      `use up to ${MAX_PERIOD_ID_LENGTH} letters, digits, '-' or '.' (no '_': it separates the tile from the period)`,
+      'invalid_period_id',
+    );
   }
   return raw;
 }
@@ -109,7 +125,11 @@ function listedPeriod(range: unknown, index: number): Period {
   const pair = Array.isArray(range) ? range : undefined;
   const object = !pair && typeof range === 'object' && range !== null ? (range as Record<string, unknown>) : undefined;
   if ((!pair || pair.length !== 2) && !object) {
-    throw periodError(field, 'expected [start, end] or { id, start, end }', 'give the range as ["2024-01-01", "2024-04-01"] or {"id": "winter", "start": …, "end": …}');
+    throw periodError(
+      field,
+      'expected [start, end] or { id, start, end }',
+      'give the range as ["2024-01-01", "2024-04-01"] or {"id": "winter", "start": …, "end": …}',
+    );
   }
   const [startText, endText] = pair ? pair : [object?.start, object?.end];
   const start = instantOf(startText, `${field}${pair ? '[0]' : '.start'}`, false);
@@ -121,14 +141,24 @@ function listedPeriod(range: unknown, index: number): Period {
 
 function listedPeriods(ranges: unknown): Period[] {
   if (!Array.isArray(ranges) || ranges.length === 0) {
-    throw periodError('periods.ranges', 'has no range, so the batch would have no tiles', 'list at least one range, such as ["2024-01-01", "2024-04-01"]', 'empty_period');
+    throw periodError(
+      'periods.ranges',
+      'has no range, so the batch would have no tiles',
+      'list at least one range, such as ["2024-01-01", "2024-04-01"]',
+      'empty_period',
+    );
   }
   const periods = ranges.map(listedPeriod);
   const seen = new Map<string, number>();
   periods.forEach((period, index) => {
     const previous = seen.get(period.id);
     if (previous !== undefined) {
-      throw periodError(`periods.ranges[${index}].id`, `period id "${period.id}" is also the id of periods.ranges[${previous}]`, 'give every range its own id', 'duplicate_period_id');
+      throw periodError(
+        `periods.ranges[${index}].id`,
+        `period id "${period.id}" is also the id of periods.ranges[${previous}]`,
+        'give every range its own id',
+        'duplicate_period_id',
+      );
     }
     seen.set(period.id, index);
   });
@@ -139,11 +169,19 @@ function listedPeriods(ranges: unknown): Period[] {
 export function expandPeriods(spec: PeriodsSpec): Period[] {
   const value: unknown = spec;
   if (typeof value !== 'object' || value === null) {
-    throw periodError('periods', 'expected { every, start, end } or { ranges }', 'give e.g. {"every": "month", "start": "2024-01-01", "end": "2025-01-01"}');
+    throw periodError(
+      'periods',
+      'expected { every, start, end } or { ranges }',
+      'give e.g. {"every": "month", "start": "2024-01-01", "end": "2025-01-01"}',
+    );
   }
   if ('ranges' in spec) return listedPeriods(spec.ranges);
   if (!(spec.every in MONTHS_PER_STEP)) {
-    throw periodError('periods.every', `${JSON.stringify(spec.every)} is not a step`, 'use "month", "quarter" or "year"');
+    throw periodError(
+      'periods.every',
+      `${JSON.stringify(spec.every)} is not a step`,
+      'use "month", "quarter" or "year"',
+    );
   }
   return calendarPeriods(spec.every, spec.start, spec.end);
 }

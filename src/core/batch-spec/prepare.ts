@@ -51,24 +51,28 @@ function inlineSizeProblems(spec: BatchSpec): SpecErrorDetails[] {
   if (!('features' in spec.tiles)) return [];
   const bytes = new TextEncoder().encode(JSON.stringify(spec.tiles)).length;
   if (bytes <= MAX_INLINE_TILES_BYTES) return [];
-  return [{
-    field: 'tiles',
-    problem: `the inline FeatureCollection has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_TILES_BYTES / 1024} KB can travel in a workflow input`,
-    fix: 'put the tiles in a GeoJSON file every worker can read ({"file": "tiles.geojson"}) or at a URL ({"url": "https://…/tiles.geojsonl"})',
-    code: 'inline_tiles_too_large',
-  }];
+  return [
+    {
+      field: 'tiles',
+      problem: `the inline FeatureCollection has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_TILES_BYTES / 1024} KB can travel in a workflow input`,
+      fix: 'put the tiles in a GeoJSON file every worker can read ({"file": "tiles.geojson"}) or at a URL ({"url": "https://…/tiles.geojsonl"})',
+      code: 'inline_tiles_too_large',
+    },
+  ];
 }
 
 /** An outline travels in the workflow input and every page request: keep it small. */
 function outlineSizeProblems(aoi: unknown): SpecErrorDetails[] {
   const bytes = new TextEncoder().encode(JSON.stringify(aoi)).length;
   if (bytes <= MAX_INLINE_AOI_BYTES) return [];
-  return [{
-    field: 'tiles.aoi',
-    problem: `the outline has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_AOI_BYTES / 1024} KB (it travels in the workflow input and with every page of tiles)`,
-    fix: 'simplify it to about the tile size (e.g. `mapshaper in.geojson -simplify 10% -o out.geojson`, or QGIS "Simplify"): the grid needs no more detail than its cells',
-    code: 'inline_aoi_too_large',
-  }];
+  return [
+    {
+      field: 'tiles.aoi',
+      problem: `the outline has ${Math.round(bytes / 1024)} KB, more than ${MAX_INLINE_AOI_BYTES / 1024} KB (it travels in the workflow input and with every page of tiles)`,
+      fix: 'simplify it to about the tile size (e.g. `mapshaper in.geojson -simplify 10% -o out.geojson`, or QGIS "Simplify"): the grid needs no more detail than its cells',
+      code: 'inline_aoi_too_large',
+    },
+  ];
 }
 
 function withoutPeriodSources(mapping: Record<string, string>): Record<string, string> {
@@ -94,7 +98,8 @@ function contextOf(spec: BatchSpec, periods?: readonly Period[]): TileCheckConte
  */
 export function periodProblems(spec: BatchSpec): { periods?: Period[]; problems: SpecErrorDetails[] } {
   const { periods, problem } = periodsOrProblem(spec.periods);
-  if (problem) return { problems: [{ field: problem.field, problem: problem.problem, fix: problem.fix, code: problem.code }] };
+  if (problem)
+    return { problems: [{ field: problem.field, problem: problem.problem, fix: problem.fix, code: problem.code }] };
   if (!periods) return { problems: [] };
   const sources: readonly string[] = PERIOD_SOURCES;
   // A job factory receives each tile's period itself and builds the job from it.
@@ -102,12 +107,14 @@ export function periodProblems(spec: BatchSpec): { periods?: Period[]; problems:
   if (Object.values(spec.parameterMapping).some((source) => sources.includes(source))) return { periods, problems: [] };
   return {
     periods,
-    problems: [{
-      field: 'parameterMapping',
-      code: 'period_unused',
-      problem: `the batch has ${periods.length} periods, but no parameter receives the period, so every tile would run the same job ${periods.length} times`,
-      fix: 'map the period to the process, e.g. "parameterMapping": {"geometry": "geometry", "temporal_extent": "temporal_extent"} ("period" gives the period id)',
-    }],
+    problems: [
+      {
+        field: 'parameterMapping',
+        code: 'period_unused',
+        problem: `the batch has ${periods.length} periods, but no parameter receives the period, so every tile would run the same job ${periods.length} times`,
+        fix: 'map the period to the process, e.g. "parameterMapping": {"geometry": "geometry", "temporal_extent": "temporal_extent"} ("period" gives the period id)',
+      },
+    ],
   };
 }
 
@@ -132,7 +139,9 @@ function rawMaxTiles(input: unknown): number {
 /** Schema problems and the tiles' own, without the schema's vague "tiles: no allowed form" when the tiles say more. */
 function merged(schemaIssues: SpecErrorDetails[], tileProblems: SpecErrorDetails[]): SpecErrorDetails[] {
   const specific = tileProblems.some((p) => p.field.startsWith('tiles'));
-  const issues = specific ? schemaIssues.filter((i) => !(i.field === 'tiles' && i.code === 'invalid_choice')) : schemaIssues;
+  const issues = specific
+    ? schemaIssues.filter((i) => !(i.field === 'tiles' && i.code === 'invalid_choice'))
+    : schemaIssues;
   const seen = new Set(issues.map((i) => `${i.field}\n${i.problem}`));
   return [...issues, ...tileProblems.filter((p) => !seen.has(`${p.field}\n${p.problem}`))];
 }
@@ -150,7 +159,12 @@ export function inspectSpecOffline(input: unknown): SpecInspection {
   if ('file' in spec.tiles || 'url' in spec.tiles) return { spec, problems: periods.problems };
   const source = spec.tiles as TileSource;
   const tiles = checkTileSource(source, contextOf(spec, periods.periods));
-  return { spec, tiles: tiles.plan, source, problems: [...periods.problems, ...inlineSizeProblems(spec), ...tiles.problems] };
+  return {
+    spec,
+    tiles: tiles.plan,
+    source,
+    problems: [...periods.problems, ...inlineSizeProblems(spec), ...tiles.problems],
+  };
 }
 
 /**

@@ -49,7 +49,11 @@ function notAProcess(url: string, what: string): SpecErrorDetails {
  * The process `processId` from a namespace document: a single process definition, or a list of
  * them (`{"processes": [...]}`, as the remote-process-definition extension allows).
  */
-export function processFromDocument(document: unknown, processId: string, url: string): { definition: ProcessDefinition } | { problem: SpecErrorDetails } {
+export function processFromDocument(
+  document: unknown,
+  processId: string,
+  url: string,
+): { definition: ProcessDefinition } | { problem: SpecErrorDetails } {
   if (!isRecord(document)) return { problem: notAProcess(url, 'not a JSON object') };
   const candidates = Array.isArray(document.processes) ? document.processes.filter(isRecord) : [document];
   const withIds = candidates.filter((p) => typeof p.id === 'string');
@@ -77,7 +81,10 @@ export function parameterProblems(call: ProcessCall, definition: ProcessDefiniti
   const declared = new Set(definition.parameters.map((p) => p.name));
   const names = [...declared].join(', ') || 'none';
   const problems: SpecErrorDetails[] = [];
-  for (const [section, given] of [['parameterDefaults', call.parameterDefaults], ['parameterMapping', call.parameterMapping]] as const) {
+  for (const [section, given] of [
+    ['parameterDefaults', call.parameterDefaults],
+    ['parameterMapping', call.parameterMapping],
+  ] as const) {
     for (const name of Object.keys(given).filter((n) => !declared.has(n))) {
       problems.push({
         field: `${section}.${name}`,

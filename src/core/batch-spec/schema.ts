@@ -83,7 +83,9 @@ const processSchema = z.union([
   }),
   z.strictObject({
     /** A complete openEO process graph, sent as is; tile parameters fill `from_parameter` refs. */
-    processGraph: z.record(z.string(), z.unknown()).refine((g) => Object.keys(g).length > 0, 'the process graph is empty'),
+    processGraph: z
+      .record(z.string(), z.unknown())
+      .refine((g) => Object.keys(g).length > 0, 'the process graph is empty'),
   }),
 ]);
 
@@ -100,7 +102,11 @@ const parameterMappingSchema = z.record(z.string(), z.string()).default({ geomet
  * The part of a spec that says which process its jobs call and with what: readable on its own,
  * so a remote process is checked even when other parts of the spec are wrong.
  */
-export const processCallSchema = z.object({ process: processSchema.optional(), parameterDefaults: parameterDefaultsSchema, parameterMapping: parameterMappingSchema });
+export const processCallSchema = z.object({
+  process: processSchema.optional(),
+  parameterDefaults: parameterDefaultsSchema,
+  parameterMapping: parameterMappingSchema,
+});
 
 const aoiSchema = z.strictObject({
   /** The area's smallest x, in `crs`. */
@@ -211,7 +217,10 @@ export const tilesSchema = z.union([
 const periodDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date such as 2024-01-01');
 const periodInstant = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/, 'use an ISO date (2024-01-01) or an RFC 3339 date-time (2024-01-01T00:00:00Z)');
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'use an ISO date (2024-01-01) or an RFC 3339 date-time (2024-01-01T00:00:00Z)',
+  );
 
 /**
  * Tiles × time ranges: every tile runs once per period (end exclusive, as openEO's
@@ -230,21 +239,23 @@ export const periodsSchema = z.union([
   z.strictObject({
     /** The time ranges, each `[start, end]` or `{ id?, start, end }`: ISO dates or RFC 3339 date-times. */
     ranges: z
-      .array(z.union([
-        z.tuple([periodInstant, periodInstant]),
-        z.strictObject({
-          /** The period's id in tile ids: `p1`, `p2`, … by position when left out. */
-          id: z
-            .string()
-            .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "use letters, digits, '-' or '.' (no '_')")
-            .max(40)
-            .optional(),
-          /** The range's start: an ISO date or an RFC 3339 date-time. */
-          start: periodInstant,
-          /** The range's end (exclusive), in the same forms as `start`. */
-          end: periodInstant,
-        }),
-      ]))
+      .array(
+        z.union([
+          z.tuple([periodInstant, periodInstant]),
+          z.strictObject({
+            /** The period's id in tile ids: `p1`, `p2`, … by position when left out. */
+            id: z
+              .string()
+              .regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, "use letters, digits, '-' or '.' (no '_')")
+              .max(40)
+              .optional(),
+            /** The range's start: an ISO date or an RFC 3339 date-time. */
+            start: periodInstant,
+            /** The range's end (exclusive), in the same forms as `start`. */
+            end: periodInstant,
+          }),
+        ]),
+      )
       .min(1, 'give at least one range, such as ["2024-01-01", "2024-04-01"]'),
   }),
 ]);
@@ -337,7 +348,9 @@ export const budgetSchema = z
   })
   .refine((b) => b.credits !== undefined || Object.keys(b.backends ?? {}).length > 0, {
     message: 'sets no limit',
-    params: { fix: 'give "credits" for the whole batch ({"credits": 100}), a limit per backend ({"backends": {"<name>": 40}}), or leave budget out' },
+    params: {
+      fix: 'give "credits" for the whole batch ({"credits": 100}), a limit per backend ({"backends": {"<name>": 40}}), or leave budget out',
+    },
   });
 
 export const batchSpecSchema = z
@@ -389,7 +402,10 @@ export const batchSpecSchema = z
       .number()
       .int('must be a whole number of tiles')
       .min(1)
-      .max(MAX_TILES, `at most ${MAX_TILES.toLocaleString('en-US')}, the hard limit of one batch (split larger areas over several batches)`)
+      .max(
+        MAX_TILES,
+        `at most ${MAX_TILES.toLocaleString('en-US')}, the hard limit of one batch (split larger areas over several batches)`,
+      )
       .default(DEFAULT_MAX_TILES),
     /**
      * Where results land: a folder on the worker's file system, or `s3://bucket/prefix` (object
@@ -462,11 +478,19 @@ export const batchSpecSchema = z
     const seen = new Set<string>();
     spec.backends.forEach((b, i) => {
       if (seen.has(b.name)) {
-        ctx.addIssue({ code: 'custom', path: ['backends', i, 'name'], message: `backend name "${b.name}" is used twice; give each backend its own name` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', i, 'name'],
+          message: `backend name "${b.name}" is used twice; give each backend its own name`,
+        });
       }
       seen.add(b.name);
       if (b.jobStartWindowSeconds !== undefined && b.maxJobStartsPerMinute === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['backends', i, 'jobStartWindowSeconds'], message: 'is the window of maxJobStartsPerMinute, which this backend does not set' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['backends', i, 'jobStartWindowSeconds'],
+          message: 'is the window of maxJobStartsPerMinute, which this backend does not set',
+        });
       }
     });
     if (spec.process === undefined && spec.jobFactory === undefined) {
@@ -474,7 +498,9 @@ export const batchSpecSchema = z
         code: 'custom',
         path: ['process'],
         message: 'is missing, and no jobFactory builds the jobs instead',
-        params: { fix: 'give the process every tile runs ({"processId": "...", "namespace": "<UDP URL>"} or {"processGraph": {...}}), or a "jobFactory" registered on the workers' },
+        params: {
+          fix: 'give the process every tile runs ({"processId": "...", "namespace": "<UDP URL>"} or {"processGraph": {...}}), or a "jobFactory" registered on the workers',
+        },
       });
     }
     checkOutputPath(spec, ctx);

@@ -13,8 +13,25 @@ import type { Feature, MultiPolygon, Polygon } from 'geojson';
 import { crsConverter, resolveCrs, type ResolvedCrs } from './crs';
 import { SpecError } from './errors';
 import { readArea } from './area-outline';
-import { EDGE_SEGMENTS, extentProblems, gridOf, gridTileAt, nativeRing, tileBounds, toLonLatRing, type Grid } from './tile-grid';
-import type { AoiTiling, AreaTiling, MultiPolygonGeometry, PolygonGeometry, Position, Tile, TilePlan } from './tile-types';
+import {
+  EDGE_SEGMENTS,
+  extentProblems,
+  gridOf,
+  gridTileAt,
+  nativeRing,
+  tileBounds,
+  toLonLatRing,
+  type Grid,
+} from './tile-grid';
+import type {
+  AoiTiling,
+  AreaTiling,
+  MultiPolygonGeometry,
+  PolygonGeometry,
+  Position,
+  Tile,
+  TilePlan,
+} from './tile-types';
 
 type AreaFeature = Feature<Polygon | MultiPolygon>;
 
@@ -48,15 +65,26 @@ export function planarArea(geometry: Polygon | MultiPolygon): number {
   return total;
 }
 
-function reproject(polygons: Position[][][], convert: (x: number, y: number) => [number, number], crs: ResolvedCrs): Position[][][] {
-  return polygons.map((rings) => rings.map((ring) => ring.map(([x, y]) => {
-    const point = convert(x, y);
-    if (!Number.isFinite(point[0]) || !Number.isFinite(point[1])) {
-      throw specError(`the outline's point (${x}, ${y}) cannot be converted to ${crs.name}`,
-        `use a grid CRS (tiles.crs) defined over the whole area, or check the outline's CRS`, 'outside_crs');
-    }
-    return point;
-  })));
+function reproject(
+  polygons: Position[][][],
+  convert: (x: number, y: number) => [number, number],
+  crs: ResolvedCrs,
+): Position[][][] {
+  return polygons.map((rings) =>
+    rings.map((ring) =>
+      ring.map(([x, y]) => {
+        const point = convert(x, y);
+        if (!Number.isFinite(point[0]) || !Number.isFinite(point[1])) {
+          throw specError(
+            `the outline's point (${x}, ${y}) cannot be converted to ${crs.name}`,
+            `use a grid CRS (tiles.crs) defined over the whole area, or check the outline's CRS`,
+            'outside_crs',
+          );
+        }
+        return point;
+      }),
+    ),
+  );
 }
 
 /** The bounding box of the outline in the grid's CRS, as a bounding-box tiling (for the size checks). */
@@ -69,7 +97,12 @@ function boundingTiling(area: AreaFeature, crs: ResolvedCrs, tileSize: number): 
 function areaGrid(tiling: AreaTiling): AreaGrid & { bounding: AoiTiling } {
   const crs = resolveCrs(tiling.crs ?? 'EPSG:4326', 'tiles.crs');
   if (typeof tiling.tileSize !== 'number' || !Number.isFinite(tiling.tileSize) || tiling.tileSize <= 0) {
-    throw specError(`must be a positive number, got ${JSON.stringify(tiling.tileSize)}`, `give the tile edge length in the units of ${crs.name}`, 'invalid_tile_size', 'tiles.tileSize');
+    throw specError(
+      `must be a positive number, got ${JSON.stringify(tiling.tileSize)}`,
+      `give the tile edge length in the units of ${crs.name}`,
+      'invalid_tile_size',
+      'tiles.tileSize',
+    );
   }
   const outline = readArea(tiling.aoi);
   const polygons = reproject(outline.polygons, crsConverter(outline.crs, crs), crs);
@@ -77,7 +110,12 @@ function areaGrid(tiling: AreaTiling): AreaGrid & { bounding: AoiTiling } {
   const bounding = boundingTiling(area, crs, tiling.tileSize);
   // The grid's lines fall on multiples of the tile size: round ids, and the same cells when the outline changes a little.
   const snap = (value: number) => Math.floor(value / tiling.tileSize + 1e-9) * tiling.tileSize;
-  const extent = { ...bounding.aoi, west: snap(bounding.aoi.west), south: snap(bounding.aoi.south), tileSize: tiling.tileSize };
+  const extent = {
+    ...bounding.aoi,
+    west: snap(bounding.aoi.west),
+    south: snap(bounding.aoi.south),
+    tileSize: tiling.tileSize,
+  };
   const problems = extentProblems(crs, extent);
   if (problems.length > 0) throw problems[0];
   const grid = gridOf(crs, extent);
@@ -123,14 +161,20 @@ function selectCells({ grid, area }: AreaGrid): Cells {
     const lastCol = Math.min(grid.cols - 1, Math.floor((bandEast - grid.west) / grid.tileSize));
     for (let col = firstCol; col <= lastCol; col++) {
       const cell = tileBounds(grid, col, row);
-      if (meets(bboxClip(band, [cell.west, cell.south, cell.east, cell.north]) as AreaFeature, cellArea)) picked.push(col * grid.rows + row);
+      if (meets(bboxClip(band, [cell.west, cell.south, cell.east, cell.north]) as AreaFeature, cellArea))
+        picked.push(col * grid.rows + row);
     }
   }
   return { cells: Int32Array.from(picked).sort(), bands };
 }
 
 /** The cell ∩ the area in EPSG:4326; the whole cell when it lies inside the area. */
-function clippedGeometry(grid: Grid, bands: Cells['bands'], cellIndex: number, cellTile: Tile): PolygonGeometry | MultiPolygonGeometry {
+function clippedGeometry(
+  grid: Grid,
+  bands: Cells['bands'],
+  cellIndex: number,
+  cellTile: Tile,
+): PolygonGeometry | MultiPolygonGeometry {
   const col = Math.floor(cellIndex / grid.rows);
   const row = cellIndex - col * grid.rows;
   const band = bands[row];
@@ -144,7 +188,9 @@ function clippedGeometry(grid: Grid, bands: Cells['bands'], cellIndex: number, c
   if (!cut) return cellTile.geometry;
   const parts = cut.geometry.type === 'Polygon' ? [cut.geometry.coordinates] : cut.geometry.coordinates;
   const lonLat = parts.map((rings) => rings.map((ring) => toLonLatRing(grid, ring, `tile ${cellTile.id}`)));
-  return lonLat.length === 1 ? { type: 'Polygon', coordinates: lonLat[0] } : { type: 'MultiPolygon', coordinates: lonLat };
+  return lonLat.length === 1
+    ? { type: 'Polygon', coordinates: lonLat[0] }
+    : { type: 'MultiPolygon', coordinates: lonLat };
 }
 
 /** Plans of recently planned areas: every page of tiles plans the area again, so the cells are found once. */
@@ -155,8 +201,11 @@ function buildPlan(tiling: AreaTiling): TilePlan {
   const { grid, area } = areaGrid(tiling);
   const { cells, bands } = selectCells({ grid, area });
   if (cells.length === 0) {
-    throw specError('no grid cell shares any area with the outline (is it a polygon of zero area?)',
-      'give the outline of an area (a Polygon or MultiPolygon with an inside)', 'empty_area');
+    throw specError(
+      'no grid cell shares any area with the outline (is it a polygon of zero area?)',
+      'give the outline of an area (a Polygon or MultiPolygon with an inside)',
+      'empty_area',
+    );
   }
   return {
     count: cells.length,

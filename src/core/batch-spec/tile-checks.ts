@@ -36,7 +36,12 @@ export interface TileCheck {
 /** Problems of one kind listed at most this often; the rest are counted in one more line. */
 const MAX_LISTED_PER_CODE = 10;
 
-const details = (err: SpecError): SpecErrorDetails => ({ field: err.field, problem: err.problem, fix: err.fix, code: err.code });
+const details = (err: SpecError): SpecErrorDetails => ({
+  field: err.field,
+  problem: err.problem,
+  fix: err.fix,
+  code: err.code,
+});
 
 /** A grid's tiles, over a bounding box or an outline: every tile has the same properties. */
 function isAoi(source: TileSource): boolean {
@@ -55,7 +60,12 @@ export function condense(problems: SpecErrorDetails[]): SpecErrorDetails[] {
   for (const [code, count] of seen) {
     if (count <= MAX_LISTED_PER_CODE) continue;
     const first = problems.find((p) => p.code === code) as SpecErrorDetails;
-    kept.push({ field: 'tiles', code, problem: `${count - MAX_LISTED_PER_CODE} more tiles have the problem above (${code})`, fix: first.fix });
+    kept.push({
+      field: 'tiles',
+      code,
+      problem: `${count - MAX_LISTED_PER_CODE} more tiles have the problem above (${code})`,
+      fix: first.fix,
+    });
   }
   return kept;
 }
@@ -112,7 +122,10 @@ function derive(source: TileSource): TileCheck {
     if (problems.length > 0) return { problems };
   }
   try {
-    return { plan: isAoi(source) ? planAoiTiling(source as AoiTiling) : planFeatureCollection(source as TileFeatureCollection), problems: [] };
+    return {
+      plan: isAoi(source) ? planAoiTiling(source as AoiTiling) : planFeatureCollection(source as TileFeatureCollection),
+      problems: [],
+    };
   } catch (err) {
     if (err instanceof SpecError) return { problems: [details(err)] };
     throw err;
@@ -135,7 +148,9 @@ function deriveArea(source: AreaTiling): TileCheck {
 function sizeProblem(plan: TilePlan, maxTiles: number): SpecErrorDetails {
   const n = (v: number) => v.toLocaleString('en-US');
   const count = plan.count;
-  const pairs = plan.places ? ` (${n(plan.places.count)} places × ${n(count / Math.max(1, plan.places.count))} periods)` : '';
+  const pairs = plan.places
+    ? ` (${n(plan.places.count)} places × ${n(count / Math.max(1, plan.places.count))} periods)`
+    : '';
   return {
     field: 'maxTiles',
     code: 'too_many_tiles_unconfirmed',
@@ -160,7 +175,12 @@ function tileProblems(tile: Tile, position: number, context: TileCheckContext): 
       tileJobOptions(tile, undefined, context.jobOptionsProperty);
     } catch (err) {
       if (!(err instanceof InvalidTileJobOptionsError)) throw err;
-      problems.push({ field: `tiles.features[${position}].properties.${context.jobOptionsProperty}`, problem: err.message, fix: 'give an object of openEO job options, or leave the property out', code: 'invalid_tile_job_options' });
+      problems.push({
+        field: `tiles.features[${position}].properties.${context.jobOptionsProperty}`,
+        problem: err.message,
+        fix: 'give an object of openEO job options, or leave the property out',
+        code: 'invalid_tile_job_options',
+      });
     }
   }
   const { backend, backends } = tile.properties;
@@ -168,7 +188,12 @@ function tileProblems(tile: Tile, position: number, context: TileCheckContext): 
   const names = context.backendNames;
   const unknown = names ? pinned.find((name) => typeof name !== 'string' || !names.has(name)) : undefined;
   if (unknown !== undefined && names) {
-    problems.push({ field: `tiles.features[${position}].properties`, problem: `tile "${tile.id}" asks for backend ${JSON.stringify(unknown)}, which the spec does not list`, fix: `use one of: ${[...names].join(', ')}`, code: 'unknown_backend' });
+    problems.push({
+      field: `tiles.features[${position}].properties`,
+      problem: `tile "${tile.id}" asks for backend ${JSON.stringify(unknown)}, which the spec does not list`,
+      fix: `use one of: ${[...names].join(', ')}`,
+      code: 'unknown_backend',
+    });
   }
   return problems;
 }
@@ -176,12 +201,14 @@ function tileProblems(tile: Tile, position: number, context: TileCheckContext): 
 function crossingProblem(tile: Tile, position: number): SpecErrorDetails[] {
   const crossing = selfIntersection(tile.geometry);
   if (!crossing) return [];
-  return [{
-    field: `tiles.features[${position}].geometry`,
-    code: 'self_intersecting',
-    problem: `tile "${tile.id}" is not a valid polygon: its outline crosses itself at [${crossing.map((c) => Number(c.toFixed(7))).join(', ')}]`,
-    fix: 'fix the polygon (e.g. QGIS "Fix geometries", or shapely make_valid) or split it into simple polygons',
-  }];
+  return [
+    {
+      field: `tiles.features[${position}].geometry`,
+      code: 'self_intersecting',
+      problem: `tile "${tile.id}" is not a valid polygon: its outline crosses itself at [${crossing.map((c) => Number(c.toFixed(7))).join(', ')}]`,
+      fix: 'fix the polygon (e.g. QGIS "Fix geometries", or shapely make_valid) or split it into simple polygons',
+    },
+  ];
 }
 
 /**

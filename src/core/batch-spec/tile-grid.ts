@@ -16,7 +16,15 @@ import { SpecError } from './errors';
 import { ID_DECIMALS, gridTileId } from './grid-ids';
 import { MAX_TILES } from './limits';
 import { antimeridianJump, roundLonLat } from './tile-geometry';
-import type { AoiTiling, BoundingBox, GridTileProperties, PolygonGeometry, Position, Tile, TilePlan } from './tile-types';
+import type {
+  AoiTiling,
+  BoundingBox,
+  GridTileProperties,
+  PolygonGeometry,
+  Position,
+  Tile,
+  TilePlan,
+} from './tile-types';
 
 export { MAX_TILES, gridTileId };
 
@@ -50,8 +58,12 @@ function specError(field: string, problem: string, fix: string, code: string): S
 
 function requireFinite(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw specError(field, `must be a finite number, got ${JSON.stringify(value) ?? String(value)}`,
-      'give the coordinate as a plain number in the AOI CRS', 'invalid_number');
+    throw specError(
+      field,
+      `must be a finite number, got ${JSON.stringify(value) ?? String(value)}`,
+      'give the coordinate as a plain number in the AOI CRS',
+      'invalid_number',
+    );
   }
   return value;
 }
@@ -69,9 +81,15 @@ function attempt<T>(problems: SpecError[], check: () => T): T | undefined {
 
 function requireTileSize(value: unknown, crs: ResolvedCrs | undefined): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    const units = crs ? `the units of ${crs.name} (${crs.geographic ? 'degrees' : 'e.g. metres'})` : "the units of the AOI's CRS";
-    throw specError('.tileSize', `must be a positive number, got ${JSON.stringify(value) ?? String(value)}`,
-      `give the tile edge length in ${units}`, 'invalid_tile_size');
+    const units = crs
+      ? `the units of ${crs.name} (${crs.geographic ? 'degrees' : 'e.g. metres'})`
+      : "the units of the AOI's CRS";
+    throw specError(
+      '.tileSize',
+      `must be a positive number, got ${JSON.stringify(value) ?? String(value)}`,
+      `give the tile edge length in ${units}`,
+      'invalid_tile_size',
+    );
   }
   return value;
 }
@@ -91,17 +109,36 @@ export function extentProblems(crs: ResolvedCrs, { west, south, east, north, til
   if (crs.geographic) attempt(problems, () => checkLonLatAoi(west, south, east, north));
   if (problems.length > 0) return problems;
   if (west >= east) {
-    problems.push(specError('.aoi', `west (${west}) must be less than east (${east})`,
-      'swap west and east, or give the AOI a non-zero width', 'invalid_aoi'));
+    problems.push(
+      specError(
+        '.aoi',
+        `west (${west}) must be less than east (${east})`,
+        'swap west and east, or give the AOI a non-zero width',
+        'invalid_aoi',
+      ),
+    );
   }
   if (south >= north) {
-    problems.push(specError('.aoi', `south (${south}) must be less than north (${north})`,
-      'swap south and north, or give the AOI a non-zero height', 'invalid_aoi'));
+    problems.push(
+      specError(
+        '.aoi',
+        `south (${south}) must be less than north (${north})`,
+        'swap south and north, or give the AOI a non-zero height',
+        'invalid_aoi',
+      ),
+    );
   }
   // Below this, neighbouring tiles could round to the same id.
   const minTileSize = 10 * 10 ** -ID_DECIMALS[crs.geographic ? 'geographic' : 'projected'];
   if (tileSize < minTileSize) {
-    problems.push(specError('.tileSize', `${tileSize} is too small`, `use a tileSize of at least ${minTileSize}`, 'invalid_tile_size'));
+    problems.push(
+      specError(
+        '.tileSize',
+        `${tileSize} is too small`,
+        `use a tileSize of at least ${minTileSize}`,
+        'invalid_tile_size',
+      ),
+    );
   }
   return problems;
 }
@@ -113,10 +150,12 @@ export function gridOf(crs: ResolvedCrs, { west, south, east, north, tileSize }:
   const count = cols * rows;
   if (count > MAX_TILES) {
     const suggested = tileSize * Math.sqrt(count / MAX_TILES);
-    return specError('.tileSize',
+    return specError(
+      '.tileSize',
       `the AOI would be split into ${cols} × ${rows} = ${count} tiles, more than the limit of ${MAX_TILES}`,
       `use a larger tileSize (at least about ${Number(suggested.toPrecision(3))}) or split the AOI into several jobs`,
-      'too_many_tiles');
+      'too_many_tiles',
+    );
   }
   const grid: Grid = { crs, west, south, tileSize, cols, rows };
   const problems: SpecError[] = [];
@@ -131,7 +170,11 @@ export function gridOf(crs: ResolvedCrs, { west, south, east, north, tileSize }:
 function collectGrid(tiling: AoiTiling): { grid?: Grid; problems: SpecError[] } {
   const aoi: unknown = tiling.aoi;
   if (typeof aoi !== 'object' || aoi === null) {
-    return { problems: [specError('.aoi', 'missing AOI', 'give tiles.aoi as { west, south, east, north, crs }', 'invalid_aoi')] };
+    return {
+      problems: [
+        specError('.aoi', 'missing AOI', 'give tiles.aoi as { west, south, east, north, crs }', 'invalid_aoi'),
+      ],
+    };
   }
   const problems: SpecError[] = [];
   const crs = attempt(problems, () => resolveCrs(tiling.aoi.crs, `${FIELD}.aoi.crs`));
@@ -140,7 +183,15 @@ function collectGrid(tiling: AoiTiling): { grid?: Grid; problems: SpecError[] } 
   const east = attempt(problems, () => requireFinite(tiling.aoi.east, '.aoi.east'));
   const north = attempt(problems, () => requireFinite(tiling.aoi.north, '.aoi.north'));
   const tileSize = attempt(problems, () => requireTileSize(tiling.tileSize, crs));
-  if (!crs || west === undefined || south === undefined || east === undefined || north === undefined || tileSize === undefined) return { problems };
+  if (
+    !crs ||
+    west === undefined ||
+    south === undefined ||
+    east === undefined ||
+    north === undefined ||
+    tileSize === undefined
+  )
+    return { problems };
   const extent = { west, south, east, north, tileSize };
   problems.push(...extentProblems(crs, extent));
   if (problems.length > 0) return { problems };
@@ -163,19 +214,33 @@ export function aoiTilingProblems(tiling: AoiTiling): SpecError[] {
 /** Longitude/latitude AOIs: openEO cannot take a box across the antimeridian, so ask for two AOIs. */
 function checkLonLatAoi(west: number, south: number, east: number, north: number): void {
   const splitFix = 'if the AOI crosses the antimeridian (180°), split it into two AOIs, one on each side of 180°';
-  for (const [name, lon] of [['west', west], ['east', east]] as const) {
+  for (const [name, lon] of [
+    ['west', west],
+    ['east', east],
+  ] as const) {
     if (lon < -180 || lon > 180) {
       throw specError(`.aoi.${name}`, `longitude ${lon} is outside [-180, 180]`, splitFix, 'antimeridian');
     }
   }
   if (west > east) {
-    throw specError('.aoi', `west (${west}) is greater than east (${east}), so the AOI crosses the antimeridian`,
-      'split it into two AOIs, one from west to 180 and one from -180 to east', 'antimeridian');
+    throw specError(
+      '.aoi',
+      `west (${west}) is greater than east (${east}), so the AOI crosses the antimeridian`,
+      'split it into two AOIs, one from west to 180 and one from -180 to east',
+      'antimeridian',
+    );
   }
-  for (const [name, lat] of [['south', south], ['north', north]] as const) {
+  for (const [name, lat] of [
+    ['south', south],
+    ['north', north],
+  ] as const) {
     if (lat < -90 || lat > 90) {
-      throw specError(`.aoi.${name}`, `latitude ${lat} is outside [-90, 90]`,
-        'give latitudes between -90 and 90 (and check that west/south/east/north are not swapped)', 'invalid_latitude');
+      throw specError(
+        `.aoi.${name}`,
+        `latitude ${lat} is outside [-90, 90]`,
+        'give latitudes between -90 and 90 (and check that west/south/east/north are not swapped)',
+        'invalid_latitude',
+      );
     }
   }
 }
@@ -232,16 +297,24 @@ export function toLonLatRing(grid: Grid, ring: Position[], what: string): Positi
   for (const [x, y] of ring) {
     const [lon, lat] = grid.crs.toWgs84(x, y);
     if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lat) > 90) {
-      throw specError('.aoi', `${what} contains the point (${x}, ${y}), which ${grid.crs.name} cannot map to longitude/latitude`,
-        `keep the AOI inside the area where ${grid.crs.name} is defined, or use a CRS suited to the area`, 'outside_crs');
+      throw specError(
+        '.aoi',
+        `${what} contains the point (${x}, ${y}), which ${grid.crs.name} cannot map to longitude/latitude`,
+        `keep the AOI inside the area where ${grid.crs.name} is defined, or use a CRS suited to the area`,
+        'outside_crs',
+      );
     }
     const point = [roundLonLat(lon), roundLonLat(lat)];
     const last = out[out.length - 1];
     if (!last || last[0] !== point[0] || last[1] !== point[1]) out.push(point);
   }
   if (antimeridianJump(out) >= 0) {
-    throw specError('.aoi', `${what} crosses the antimeridian (180°) or a pole once converted to EPSG:4326`,
-      'split the AOI into parts that each stay on one side of 180°', 'antimeridian');
+    throw specError(
+      '.aoi',
+      `${what} crosses the antimeridian (180°) or a pole once converted to EPSG:4326`,
+      'split the AOI into parts that each stay on one side of 180°',
+      'antimeridian',
+    );
   }
   return out;
 }

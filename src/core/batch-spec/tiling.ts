@@ -18,8 +18,21 @@ import { placeRange, tileInPeriod, withPeriods } from './tile-periods';
 import type { AoiTiling, AreaTiling, Tile, TileFeatureCollection, TilePlan, TileSource } from './tile-types';
 
 export type {
-  Aoi, AoiTiling, AreaGeoJson, AreaTiling, BoundingBox, GridTileProperties, MultiPolygonGeometry, PolygonGeometry, Position, Tile,
-  TileFeature, TileFeatureCollection, TilePlan, TileProperties, TileSource,
+  Aoi,
+  AoiTiling,
+  AreaGeoJson,
+  AreaTiling,
+  BoundingBox,
+  GridTileProperties,
+  MultiPolygonGeometry,
+  PolygonGeometry,
+  Position,
+  Tile,
+  TileFeature,
+  TileFeatureCollection,
+  TilePlan,
+  TileProperties,
+  TileSource,
 } from './tile-types';
 export { EDGE_SEGMENTS, MAX_TILES, gridTileId } from './tile-grid';
 export { resolveCrs, type ResolvedCrs } from './crs';
@@ -45,7 +58,11 @@ export function planTiles(source: TileSource): TilePlan {
   if (isAreaTiling(source)) return planAreaTiling(source);
   if (isAoiTiling(source)) return planAoiTiling(source as AoiTiling);
   const candidate: unknown = source;
-  if (typeof candidate === 'object' && candidate !== null && (candidate as { type?: unknown }).type === 'FeatureCollection') {
+  if (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    (candidate as { type?: unknown }).type === 'FeatureCollection'
+  ) {
     return planFeatureCollection(source as TileFeatureCollection);
   }
   throw new SpecError({
@@ -74,8 +91,10 @@ export function tilePage(source: TileSource, offset: number, limit: number, peri
 }
 
 function checkPage(offset: number, limit: number): void {
-  if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`tile offset must be a non-negative integer, got ${offset}`);
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`tile limit must be a non-negative integer, got ${limit}`);
+  if (!Number.isSafeInteger(offset) || offset < 0)
+    throw new RangeError(`tile offset must be a non-negative integer, got ${offset}`);
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new RangeError(`tile limit must be a non-negative integer, got ${limit}`);
 }
 
 function pageOf(plan: TilePlan, offset: number, limit: number): Tile[] {
@@ -98,12 +117,20 @@ export function featureSliceTiles(slice: TileFeatureCollection, indexOffset: num
  * Tiles `offset … offset+limit-1` of an inline collection paired with periods, from `slice`: the
  * collection's places `placeRange(offset, limit, periods.length)` (what a workflow hands over).
  */
-export function featureSlicePeriodTiles(slice: TileFeatureCollection, periods: PeriodsSpec, offset: number, limit: number): Tile[] {
+export function featureSlicePeriodTiles(
+  slice: TileFeatureCollection,
+  periods: PeriodsSpec,
+  offset: number,
+  limit: number,
+): Tile[] {
   checkPage(offset, limit);
   const expanded: Period[] = expandPeriods(periods);
   const [firstPlace] = placeRange(offset, limit, expanded.length);
   const places = planFeatureCollection(slice, firstPlace);
-  const pairs = withPeriods({ count: firstPlace + places.count, tileAt: (i) => places.tileAt(i - firstPlace) }, expanded);
+  const pairs = withPeriods(
+    { count: firstPlace + places.count, tileAt: (i) => places.tileAt(i - firstPlace) },
+    expanded,
+  );
   return pageOf(pairs, offset, limit);
 }
 
@@ -112,9 +139,15 @@ export function featureSlicePeriodTiles(slice: TileFeatureCollection, periods: P
  * batch's own tiles are. Pairs are numbered from `firstIndex`; default place ids continue the
  * batch's place numbering, so they never meet a place the batch already has.
  */
-export function addedPeriodTiles(features: TileFeatureCollection['features'], periods: PeriodsSpec, firstIndex: number): Tile[] {
+export function addedPeriodTiles(
+  features: TileFeatureCollection['features'],
+  periods: PeriodsSpec,
+  firstIndex: number,
+): Tile[] {
   const expanded = expandPeriods(periods);
   const firstPlace = Math.ceil(firstIndex / expanded.length);
   const places = featureSliceTiles({ type: 'FeatureCollection', features }, firstPlace);
-  return places.flatMap((place, p) => expanded.map((period, k) => tileInPeriod(place, period, firstIndex + p * expanded.length + k)));
+  return places.flatMap((place, p) =>
+    expanded.map((period, k) => tileInPeriod(place, period, firstIndex + p * expanded.length + k)),
+  );
 }

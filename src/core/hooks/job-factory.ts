@@ -173,7 +173,11 @@ export function loadCollectionGraph(tile: Tile, options: LoadCollectionOptions):
     graph[id] = { process_id: step.process_id, arguments: { ...step.arguments, data: { from_node: previous } } };
     previous = id;
   });
-  graph.save1 = { process_id: 'save_result', arguments: { data: { from_node: previous }, format: options.format ?? 'GTiff' }, result: true };
+  graph.save1 = {
+    process_id: 'save_result',
+    arguments: { data: { from_node: previous }, format: options.format ?? 'GTiff' },
+    result: true,
+  };
   return graph;
 }
 
@@ -198,24 +202,38 @@ function optionalString(plan: Record<string, unknown>, key: string): string | un
  * become a one-node graph, so the workflow only ever sees a graph (or a skip).
  */
 export function normalizeJobPlan(answer: unknown, helpers: Pick<JobFactoryHelpers, 'processGraphFor'>): TileJobPlan {
-  if (!isRecord(answer)) throw new InvalidJobPlanError('return a job plan ({ processGraph } or { process, arguments }) or { skip: "<reason>" }');
+  if (!isRecord(answer))
+    throw new InvalidJobPlanError(
+      'return a job plan ({ processGraph } or { process, arguments }) or { skip: "<reason>" }',
+    );
   if ('skip' in answer) {
-    if (typeof answer.skip !== 'string' || answer.skip.trim() === '') throw new InvalidJobPlanError('"skip" must be a non-empty reason');
+    if (typeof answer.skip !== 'string' || answer.skip.trim() === '')
+      throw new InvalidJobPlanError('"skip" must be a non-empty reason');
     return { skip: answer.skip };
   }
   const jobOptions = answer.jobOptions;
-  if (jobOptions !== undefined && !isRecord(jobOptions)) throw new InvalidJobPlanError('"jobOptions" must be an object');
+  if (jobOptions !== undefined && !isRecord(jobOptions))
+    throw new InvalidJobPlanError('"jobOptions" must be an object');
   const args = answer.arguments ?? {};
   if (!isRecord(args)) throw new InvalidJobPlanError('"arguments" must be an object');
   let processGraph: ProcessGraph;
   if (isRecord(answer.processGraph) && Object.keys(answer.processGraph).length > 0) {
     processGraph = answer.processGraph as ProcessGraph;
-  } else if (isRecord(answer.process) && typeof answer.process.processId === 'string' && answer.process.processId !== '') {
+  } else if (
+    isRecord(answer.process) &&
+    typeof answer.process.processId === 'string' &&
+    answer.process.processId !== ''
+  ) {
     processGraph = helpers.processGraphFor(answer.process as unknown as ProcessRef, args);
   } else {
     throw new InvalidJobPlanError('give a non-empty "processGraph", or "process": { processId, namespace? }');
   }
   const title = optionalString(answer, 'title');
   const description = optionalString(answer, 'description');
-  return { processGraph, ...(title ? { title } : {}), ...(description ? { description } : {}), ...(jobOptions ? { jobOptions } : {}) };
+  return {
+    processGraph,
+    ...(title ? { title } : {}),
+    ...(description ? { description } : {}),
+    ...(jobOptions ? { jobOptions } : {}),
+  };
 }

@@ -87,17 +87,29 @@ class OidcLogin implements BackendLogin {
   }
 
   private async resolve(apiUrl: string): Promise<{ source: OidcTokenSource; providerId: string }> {
-    const provider: OidcProvider = pickProvider(await listOidcProviders(apiUrl), this.backendName, this.auth.providerId);
+    const provider: OidcProvider = pickProvider(
+      await listOidcProviders(apiUrl),
+      this.backendName,
+      this.auth.providerId,
+    );
     const { clientSecret } = this.auth;
     const clientId = this.auth.clientId ?? defaultClientFor(provider, 'refresh_token')?.id;
     const prefix = envPrefix(this.backendName);
     if (!clientId) {
-      throw new BackendLoginError(`backend "${this.backendName}": its OIDC provider "${provider.id}" lists no default client for refresh tokens; set ${prefix}OIDC_CLIENT_ID`);
+      throw new BackendLoginError(
+        `backend "${this.backendName}": its OIDC provider "${provider.id}" lists no default client for refresh tokens; set ${prefix}OIDC_CLIENT_ID`,
+      );
     }
     const loginHint = clientSecret
       ? `check the service account's ${prefix}OIDC_CLIENT_ID and ${prefix}OIDC_CLIENT_SECRET`
       : `run \`openeo-temporal login ${this.backendName}\``;
-    const source = this.sources.tokenSource({ issuer: provider.issuer, clientId, clientSecret, scopes: scopesFor(provider, !clientSecret), loginHint });
+    const source = this.sources.tokenSource({
+      issuer: provider.issuer,
+      clientId,
+      clientSecret,
+      scopes: scopesFor(provider, !clientSecret),
+      loginHint,
+    });
     return { source, providerId: provider.id };
   }
 }

@@ -5,7 +5,14 @@
  */
 import { OpenEO, type Connection } from '@openeo/js-client';
 import { createRequire } from 'node:module';
-import { findCredentials, sameOrigin, type BackendAuth, type BackendCredentials, type CredentialStore, envPrefix } from './credentials';
+import {
+  findCredentials,
+  sameOrigin,
+  type BackendAuth,
+  type BackendCredentials,
+  type CredentialStore,
+  envPrefix,
+} from './credentials';
 import { discoverVersionedUrl } from './discovery';
 import { BackendLogins, type BackendLogin } from './backend-login';
 import { installRequestGating, type GateableAxios } from './request-gate';

@@ -99,18 +99,30 @@ function authFromEnv(prefix: string, env: NodeJS.ProcessEnv): BackendAuth {
   const oidc = oidcVariables(prefix, env);
   const method =
     v('AUTH')?.toLowerCase() ??
-    (v('TOKEN') ? 'token' : v('USERNAME') || v('PASSWORD') ? 'basic' : oidc.providerId || oidc.clientId || pythonServiceAccount ? 'oidc' : undefined);
+    (v('TOKEN')
+      ? 'token'
+      : v('USERNAME') || v('PASSWORD')
+        ? 'basic'
+        : oidc.providerId || oidc.clientId || pythonServiceAccount
+          ? 'oidc'
+          : undefined);
   switch (method) {
     case 'token':
-      if (!v('TOKEN')) throw new Error(`${prefix}AUTH is token, but ${prefix}TOKEN is not set: set it to oidc/<provider>/<access token>`);
+      if (!v('TOKEN'))
+        throw new Error(
+          `${prefix}AUTH is token, but ${prefix}TOKEN is not set: set it to oidc/<provider>/<access token>`,
+        );
       return { type: 'bearer', token: v('TOKEN')! };
     case 'basic':
-      if (!v('USERNAME') || !v('PASSWORD')) throw new Error(`${prefix}USERNAME and ${prefix}PASSWORD must both be set for HTTP basic login`);
+      if (!v('USERNAME') || !v('PASSWORD'))
+        throw new Error(`${prefix}USERNAME and ${prefix}PASSWORD must both be set for HTTP basic login`);
       return { type: 'basic', username: v('USERNAME')!, password: v('PASSWORD')! };
     case 'oidc':
       return oidcFromEnv(prefix, env);
     case undefined:
-      throw new Error(`${prefix}URL is set, but not how to log in: set ${prefix}AUTH=oidc (after \`openeo-temporal login\`), or ${prefix}USERNAME and ${prefix}PASSWORD, or ${prefix}TOKEN`);
+      throw new Error(
+        `${prefix}URL is set, but not how to log in: set ${prefix}AUTH=oidc (after \`openeo-temporal login\`), or ${prefix}USERNAME and ${prefix}PASSWORD, or ${prefix}TOKEN`,
+      );
     default:
       throw new Error(`${prefix}AUTH is "${method}": use oidc, basic or token`);
   }
@@ -127,8 +139,16 @@ function oidcFromEnv(prefix: string, env: NodeJS.ProcessEnv): BackendAuth {
   const providerId = own.providerId || (python ? env.OPENEO_AUTH_PROVIDER_ID : undefined) || undefined;
   const clientId = own.clientId || (python ? env.OPENEO_AUTH_CLIENT_ID : undefined) || undefined;
   const clientSecret = own.clientSecret || (python ? env.OPENEO_AUTH_CLIENT_SECRET : undefined) || undefined;
-  if (clientSecret && !clientId) throw new Error(`${prefix}OIDC_CLIENT_SECRET is set without ${prefix}OIDC_CLIENT_ID: set the service account's client id too`);
-  return { type: 'oidc', ...(providerId ? { providerId } : {}), ...(clientId ? { clientId } : {}), ...(clientSecret ? { clientSecret } : {}) };
+  if (clientSecret && !clientId)
+    throw new Error(
+      `${prefix}OIDC_CLIENT_SECRET is set without ${prefix}OIDC_CLIENT_ID: set the service account's client id too`,
+    );
+  return {
+    type: 'oidc',
+    ...(providerId ? { providerId } : {}),
+    ...(clientId ? { clientId } : {}),
+    ...(clientSecret ? { clientSecret } : {}),
+  };
 }
 
 /**

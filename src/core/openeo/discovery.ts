@@ -57,6 +57,7 @@ function newestVersionUrl(wellKnown: string, document: { versions?: WellKnownVer
   const versions = (document.versions ?? [])
     .filter((v) => /^1\./.test(v.api_version) && v.production !== false)
     .sort((a, b) => compareVersions(a.api_version, b.api_version));
-  if (versions.length === 0) throw new DiscoveryError(`${wellKnown} lists no production openEO API 1.x version`, { status: 400, headers: {} });
+  if (versions.length === 0)
+    throw new DiscoveryError(`${wellKnown} lists no production openEO API 1.x version`, { status: 400, headers: {} });
   return versions[0].url;
 }

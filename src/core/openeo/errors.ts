@@ -16,10 +16,30 @@ export interface OpenEOFailure {
 }
 
 /** Codes that mean "the backend is busy or broken right now": retried with backoff. */
-const TRANSIENT_CODES = new Set(['InfrastructureBusy', 'ServiceUnavailable', 'Internal', 'ConcurrentJobLimit', 'TooManyRequests']);
+const TRANSIENT_CODES = new Set([
+  'InfrastructureBusy',
+  'ServiceUnavailable',
+  'Internal',
+  'ConcurrentJobLimit',
+  'TooManyRequests',
+]);
 
 /** Network-level failures: the request may or may not have reached the backend. */
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ERR_NETWORK', 'ERR_BAD_RESPONSE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ERR_NETWORK',
+  'ERR_BAD_RESPONSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 interface ErrorLike {
   message?: unknown;
@@ -48,7 +68,9 @@ export function describeFailure(err: unknown): OpenEOFailure {
     (typeof cause.code === 'string' && cause.code) ||
     (status ? `HTTP${status}` : 'Unknown');
   const message =
-    (typeof body.message === 'string' && body.message) || (typeof e.message === 'string' && e.message) || 'unknown error';
+    (typeof body.message === 'string' && body.message) ||
+    (typeof e.message === 'string' && e.message) ||
+    'unknown error';
   const retryAfterSeconds = parseRetryAfter(e.response?.headers?.['retry-after']);
   return { status, code, message, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
 }
@@ -67,7 +89,8 @@ export function isUnsupported(failure: OpenEOFailure): boolean {
 export function isTransient(failure: OpenEOFailure): boolean {
   if (isUnsupported(failure)) return false;
   if (TRANSIENT_CODES.has(failure.code) || NETWORK_CODES.has(failure.code)) return true;
-  if (failure.status === undefined) return /socket|network|timeout|timed out|aborted|terminated|closed/i.test(failure.message);
+  if (failure.status === undefined)
+    return /socket|network|timeout|timed out|aborted|terminated|closed/i.test(failure.message);
   return failure.status === 429 || failure.status === 408 || failure.status >= 500;
 }
 

@@ -45,7 +45,11 @@ export function requestKind(method: string, url: string): LeaseKind {
 }
 
 /** A lease for a request to `url`, or `undefined` when no gate applies to it here. */
-export async function leaseForRequest(method: string, url: string, options: { transfer?: boolean } = {}): Promise<RequestLease | undefined> {
+export async function leaseForRequest(
+  method: string,
+  url: string,
+  options: { transfer?: boolean } = {},
+): Promise<RequestLease | undefined> {
   const gate = scope.getStore()?.find((g) => sameOrigin(g.url, url))?.gate;
   return gate?.acquire({ kind: requestKind(method, url), transfer: options.transfer });
 }
@@ -59,10 +63,17 @@ interface RequestConfigLike {
 export interface GateableAxios {
   interceptors: {
     request: {
-      use(fn: (config: RequestConfigLike) => Promise<RequestConfigLike>, onRejected: null, options: { runWhen: () => boolean }): number;
+      use(
+        fn: (config: RequestConfigLike) => Promise<RequestConfigLike>,
+        onRejected: null,
+        options: { runWhen: () => boolean },
+      ): number;
     };
     response: {
-      use(onFulfilled: (response: { config?: RequestConfigLike }) => Promise<unknown>, onRejected: (error: { config?: RequestConfigLike }) => Promise<never>): number;
+      use(
+        onFulfilled: (response: { config?: RequestConfigLike }) => Promise<unknown>,
+        onRejected: (error: { config?: RequestConfigLike }) => Promise<never>,
+      ): number;
     };
   };
 }

@@ -29,8 +29,7 @@ export interface LeaseRequest {
 export type QuotaReason = 'concurrentRequests' | 'requestsPerSecond' | 'jobStartsPerMinute';
 
 export type LeaseAnswer =
-  | { granted: true; leaseId: string; expiresAt: number }
-  | { granted: false; retryAfterMs: number; reason: QuotaReason };
+  { granted: true; leaseId: string; expiresAt: number } | { granted: false; retryAfterMs: number; reason: QuotaReason };
 
 export interface HeldLease {
   id: string;
@@ -65,9 +64,12 @@ export const MAX_LEASE_MS = 86_400_000;
 /** Why a lease request is malformed, or `undefined` when it is fine. */
 export function leaseRequestProblem(request: LeaseRequest): string | undefined {
   if (typeof request !== 'object' || request === null) return 'a lease request must be an object';
-  if (typeof request.leaseId !== 'string' || request.leaseId.length === 0 || request.leaseId.length > 200) return 'leaseId must be a non-empty string';
-  if (request.kind !== 'request' && request.kind !== 'start') return `kind must be "request" or "start", got ${String(request.kind)}`;
-  if (!Number.isFinite(request.ttlMs) || request.ttlMs <= 0 || request.ttlMs > MAX_LEASE_MS) return `ttlMs must be between 1 and ${MAX_LEASE_MS}`;
+  if (typeof request.leaseId !== 'string' || request.leaseId.length === 0 || request.leaseId.length > 200)
+    return 'leaseId must be a non-empty string';
+  if (request.kind !== 'request' && request.kind !== 'start')
+    return `kind must be "request" or "start", got ${String(request.kind)}`;
+  if (!Number.isFinite(request.ttlMs) || request.ttlMs <= 0 || request.ttlMs > MAX_LEASE_MS)
+    return `ttlMs must be between 1 and ${MAX_LEASE_MS}`;
   return checkQuotaLimits(request.limits);
 }
 
@@ -85,7 +87,8 @@ export class QuotaLedger {
   private recent: PastRequest[];
 
   constructor(state?: QuotaState) {
-    if (state && state.version !== 1) throw new Error(`quota state version ${String(state.version)} is not known; this worker understands version 1`);
+    if (state && state.version !== 1)
+      throw new Error(`quota state version ${String(state.version)} is not known; this worker understands version 1`);
     this.leases = state ? state.leases.map((l) => ({ ...l })) : [];
     this.recent = state ? state.recent.map((r) => ({ ...r })) : [];
   }
@@ -139,11 +142,16 @@ export class QuotaLedger {
     }
     if (maxRequestsPerSecond !== undefined) {
       const { windowMs, allowed } = rateWindow(maxRequestsPerSecond);
-      if (this.countSince(now - windowMs, () => true) >= allowed) return this.windowRefusal('requestsPerSecond', windowMs, allowed, () => true, now);
+      if (this.countSince(now - windowMs, () => true) >= allowed)
+        return this.windowRefusal('requestsPerSecond', windowMs, allowed, () => true, now);
     }
     const isStart = (kind: LeaseKind) => kind === 'start';
     const startWindowMs = jobStartWindowMs(request.limits);
-    if (request.kind === 'start' && maxJobStartsPerMinute !== undefined && this.countSince(now - startWindowMs, isStart) >= maxJobStartsPerMinute) {
+    if (
+      request.kind === 'start' &&
+      maxJobStartsPerMinute !== undefined &&
+      this.countSince(now - startWindowMs, isStart) >= maxJobStartsPerMinute
+    ) {
       return this.windowRefusal('jobStartsPerMinute', startWindowMs, maxJobStartsPerMinute, isStart, now);
     }
     return undefined;
@@ -154,9 +162,18 @@ export class QuotaLedger {
    * past request that keeps it full leaves it. Requests still out never leave it by waiting,
    * so with only those in the way the answer is the short slot retry.
    */
-  private windowRefusal(reason: QuotaReason, windowMs: number, allowed: number, counts: (kind: LeaseKind) => boolean, now: number): LeaseAnswer {
+  private windowRefusal(
+    reason: QuotaReason,
+    windowMs: number,
+    allowed: number,
+    counts: (kind: LeaseKind) => boolean,
+    now: number,
+  ): LeaseAnswer {
     const pending = this.leases.filter((l) => counts(l.kind)).length;
-    const past = this.recent.filter((r) => counts(r.kind) && r.at > now - windowMs).map((r) => r.at).sort((a, b) => a - b);
+    const past = this.recent
+      .filter((r) => counts(r.kind) && r.at > now - windowMs)
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
     const mustLeave = pending + past.length - allowed + 1;
     if (mustLeave <= 0 || mustLeave > past.length) return { granted: false, reason, retryAfterMs: SLOT_RETRY_MS };
     return { granted: false, reason, retryAfterMs: Math.max(1, past[mustLeave - 1] + windowMs - now + 1) };
@@ -164,7 +181,10 @@ export class QuotaLedger {
 
   /** Leases out (counted as now) plus past requests after `since`. */
   private countSince(since: number, counts: (kind: LeaseKind) => boolean): number {
-    return this.leases.filter((l) => counts(l.kind)).length + this.recent.filter((r) => counts(r.kind) && r.at > since).length;
+    return (
+      this.leases.filter((l) => counts(l.kind)).length +
+      this.recent.filter((r) => counts(r.kind) && r.at > since).length
+    );
   }
 
   /** Expired leases become past requests at their expiry; past requests no window needs are dropped. */

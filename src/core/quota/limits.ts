@@ -55,7 +55,8 @@ export function quotaLimitsOf(backend: object): QuotaLimits | undefined {
     if (typeof source[field] === 'number') limits[field] = source[field];
   }
   // A window is no limit of its own: it only shapes the start limit it belongs to.
-  if (limits.maxJobStartsPerMinute !== undefined && typeof source.jobStartWindowSeconds === 'number') limits.jobStartWindowSeconds = source.jobStartWindowSeconds;
+  if (limits.maxJobStartsPerMinute !== undefined && typeof source.jobStartWindowSeconds === 'number')
+    limits.jobStartWindowSeconds = source.jobStartWindowSeconds;
   return Object.keys(limits).length > 0 ? limits : undefined;
 }
 
@@ -64,12 +65,23 @@ export function checkQuotaLimits(limits: QuotaLimits): string | undefined {
   if (typeof limits !== 'object' || limits === null) return 'limits must be an object';
   const { maxConcurrentRequests, maxRequestsPerSecond, maxJobStartsPerMinute, jobStartWindowSeconds } = limits;
   for (const [name, value] of Object.entries({ maxConcurrentRequests, maxJobStartsPerMinute })) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) return `${name} must be a whole number ≥ 1, got ${String(value)}`;
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1))
+      return `${name} must be a whole number ≥ 1, got ${String(value)}`;
   }
-  if (maxRequestsPerSecond !== undefined && !(Number.isFinite(maxRequestsPerSecond) && maxRequestsPerSecond >= MIN_REQUESTS_PER_SECOND)) {
+  if (
+    maxRequestsPerSecond !== undefined &&
+    !(Number.isFinite(maxRequestsPerSecond) && maxRequestsPerSecond >= MIN_REQUESTS_PER_SECOND)
+  ) {
     return `maxRequestsPerSecond must be a number ≥ ${MIN_REQUESTS_PER_SECOND.toFixed(4)} (one request a minute), got ${String(maxRequestsPerSecond)}`;
   }
-  if (jobStartWindowSeconds !== undefined && !(Number.isFinite(jobStartWindowSeconds) && jobStartWindowSeconds >= 1 && jobStartWindowSeconds <= JOB_START_WINDOW_SECONDS)) {
+  if (
+    jobStartWindowSeconds !== undefined &&
+    !(
+      Number.isFinite(jobStartWindowSeconds) &&
+      jobStartWindowSeconds >= 1 &&
+      jobStartWindowSeconds <= JOB_START_WINDOW_SECONDS
+    )
+  ) {
     return `jobStartWindowSeconds must be a number from 1 to ${JOB_START_WINDOW_SECONDS}, got ${String(jobStartWindowSeconds)}`;
   }
   return undefined;

@@ -89,7 +89,9 @@ async function pickPorts(options: DevServerOptions): Promise<{ port: number; uiP
  * instead of through the task queue. A tile's submit, download and waits start at once (10–90 ms
  * sooner each here), and the server matches fewer tasks. Any cluster can turn it on with the same key.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = { 'system.enableActivityEagerExecution': true };
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, unknown>> = {
+  'system.enableActivityEagerExecution': true,
+};
 
 function startDevArgs(options: DevServerOptions, dbFile: string, namespace: string, port: number, uiPort?: number) {
   const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', HOST, '--port', String(port)];
@@ -133,7 +135,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   // The server writes straight into the log file rather than through pipes, so that a
   // detached server keeps logging after this process is gone.
-  const logOffset = await stat(files.logFile).then((s) => s.size, () => 0);
+  const logOffset = await stat(files.logFile).then(
+    (s) => s.size,
+    () => 0,
+  );
   const logFd = openSync(files.logFile, 'a');
   writeSync(logFd, `\n--- ${new Date().toISOString()} ${cliPath} ${args.join(' ')}\n`);
   let child: ChildProcess;
@@ -144,7 +149,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   if (child.pid === undefined) {
-    throw new Error(`Could not run ${cliPath}: ${(await spawnError).message}. Set TEMPORAL_CLI_PATH to a working binary.`);
+    throw new Error(
+      `Could not run ${cliPath}: ${(await spawnError).message}. Set TEMPORAL_CLI_PATH to a working binary.`,
+    );
   }
   if (options.detached) child.unref();
   else stopWithThisProcess(child);

@@ -13,7 +13,13 @@ export {
   findTemporalCli,
   ensureTemporalCli,
 } from './temporal-cli';
-export { type DevServerOptions, DEV_SERVER_DYNAMIC_CONFIG, startDevServer, findRunningDevServer, startOrReuseDevServer } from './dev-server';
+export {
+  type DevServerOptions,
+  DEV_SERVER_DYNAMIC_CONFIG,
+  startDevServer,
+  findRunningDevServer,
+  startOrReuseDevServer,
+} from './dev-server';
 export { DevServer, type DevServerInfo } from './dev-server-handle';
 export {
   DEFAULT_RETENTION_DAYS,

@@ -105,9 +105,7 @@ export async function ensureNamespaceSetup(connection: Connection, setup: Namesp
   if (missing.length > 0) {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(
-        missing.map(([name, , code]) => [name, code]),
-      ),
+      searchAttributes: Object.fromEntries(missing.map(([name, , code]) => [name, code])),
     });
   }
 }

@@ -166,11 +166,7 @@ async function assertGoAvailable(env: NodeJS.ProcessEnv, log: (line: string) => 
 const GO_TOO_OLD_PATTERN =
   /requires go\s*>=|module requires go|go\.mod requires go|go version .* (?:is )?too old|invalid go version|unknown directive: toolchain|GOTOOLCHAIN/i;
 
-async function buildTemporalCli(
-  binDir: string,
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void,
-): Promise<string> {
+async function buildTemporalCli(binDir: string, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<string> {
   log('building the Temporal CLI from Go modules, this takes a few minutes, once');
   await assertGoAvailable(env, log);
 

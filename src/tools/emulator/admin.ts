@@ -100,7 +100,10 @@ export function createAdmin(core: EmulatorCore): EmulatorAdmin {
 function parseGrant(body: Record<string, unknown>): OidcTokenGrant {
   const { provider, token, user, expiresInMs } = body;
   if (typeof provider !== 'string' || typeof token !== 'string' || typeof user !== 'string') {
-    throw new ApiError('RequestBodyInvalid', 'Expected {"provider", "token", "user"} strings and an optional expiresInMs.');
+    throw new ApiError(
+      'RequestBodyInvalid',
+      'Expected {"provider", "token", "user"} strings and an optional expiresInMs.',
+    );
   }
   if (expiresInMs !== undefined && (typeof expiresInMs !== 'number' || !(expiresInMs >= 0))) {
     throw new ApiError('RequestBodyInvalid', 'expiresInMs must be a non-negative number.');

@@ -49,10 +49,7 @@ export function geoJsonBBox(value: Record<string, unknown>): BBox | null {
   if (typeof type !== 'string') return null;
   if (GEOMETRY_TYPES.has(type)) return coordinatesBBox(value.coordinates);
   if (type === 'GeometryCollection' && Array.isArray(value.geometries)) {
-    return value.geometries.reduce<BBox | null>(
-      (acc, g) => union(acc, isPlainObject(g) ? geoJsonBBox(g) : null),
-      null,
-    );
+    return value.geometries.reduce<BBox | null>((acc, g) => union(acc, isPlainObject(g) ? geoJsonBBox(g) : null), null);
   }
   if (type === 'Feature') return isPlainObject(value.geometry) ? geoJsonBBox(value.geometry) : null;
   if (type === 'FeatureCollection' && Array.isArray(value.features)) {
@@ -97,7 +94,12 @@ function toWgs84(box: BBox, code: number): BBox | null {
     const t = i / samples;
     const x = box.west + (box.east - box.west) * t;
     const y = box.south + (box.north - box.south) * t;
-    for (const [px, py] of [[x, box.south], [x, box.north], [box.west, y], [box.east, y]]) {
+    for (const [px, py] of [
+      [x, box.south],
+      [x, box.north],
+      [box.west, y],
+      [box.east, y],
+    ]) {
       const [lon, lat] = proj4(definition, 'EPSG:4326', [px, py]);
       result = union(result, { west: lon, south: lat, east: lon, north: lat });
     }
@@ -161,7 +163,10 @@ function findProjectedBox(value: unknown): ProjectedExtent | null {
   if ([west, south, east, north].every((v) => typeof v === 'number')) {
     const code = epsgCode(value.crs);
     if (code === null || code === 4326 || projDefinition(code) === null) return null;
-    return { epsg: code, bbox: { west: west as number, south: south as number, east: east as number, north: north as number } };
+    return {
+      epsg: code,
+      bbox: { west: west as number, south: south as number, east: east as number, north: north as number },
+    };
   }
   for (const item of Object.values(value)) {
     const found = findProjectedBox(item);

@@ -84,9 +84,14 @@ export class AuthService {
     if (!this.oidcProviders.some((p) => p.id === grant.provider)) {
       throw new RangeError(`OIDC provider '${grant.provider}' is not configured`);
     }
-    if (!/^\S+$/.test(grant.token) || grant.user === '') throw new RangeError('an OIDC grant needs a token without spaces and a user');
+    if (!/^\S+$/.test(grant.token) || grant.user === '')
+      throw new RangeError('an OIDC grant needs a token without spaces and a user');
     const lifetime = grant.expiresInMs ?? this.tokenLifetimeMs;
-    this.store({ bearer: `oidc/${grant.provider}/${grant.token}`, username: grant.user, expiresAt: this.now() + lifetime });
+    this.store({
+      bearer: `oidc/${grant.provider}/${grant.token}`,
+      username: grant.user,
+      expiresAt: this.now() + lifetime,
+    });
   }
 
   /** Makes every token expire now, so clients must take their refresh path. */
@@ -108,7 +113,10 @@ export class AuthService {
     const bearer = match[1];
     const oidc = /^oidc\/([^/]+)\/./.exec(bearer);
     if (!bearer.startsWith(BASIC_PREFIX) && !oidc) {
-      throw new ApiError('TokenInvalid', "Token must be of the form 'basic//<access_token>' or 'oidc/<provider>/<access_token>'.");
+      throw new ApiError(
+        'TokenInvalid',
+        "Token must be of the form 'basic//<access_token>' or 'oidc/<provider>/<access_token>'.",
+      );
     }
     const issuer = oidc && this.oidcIssuers.find((v) => v.options.id === oidc[1]);
     if (issuer) return issuer.verify(bearer.slice(`oidc/${oidc[1]}/`.length));

@@ -14,13 +14,21 @@ function param(name: string, description: string, schema: unknown, optional = fa
 }
 
 /** A process whose parameters are `[name, schema, optional?]`, described in one line. */
-function process(id: string, summary: string, categories: string[], parameters: Array<[string, unknown, boolean?]>, returns: unknown): Record<string, unknown> {
+function process(
+  id: string,
+  summary: string,
+  categories: string[],
+  parameters: Array<[string, unknown, boolean?]>,
+  returns: unknown,
+): Record<string, unknown> {
   return {
     id,
     summary,
     description: `${summary}.`,
     categories,
-    parameters: parameters.map(([name, schema, optional]) => param(name, `The ${name.replace(/_/g, ' ')}.`, schema, optional)),
+    parameters: parameters.map(([name, schema, optional]) =>
+      param(name, `The ${name.replace(/_/g, ' ')}.`, schema, optional),
+    ),
     returns: { description: 'The result.', schema: returns },
   };
 }
@@ -30,26 +38,126 @@ const CALLBACK = { type: 'object', subtype: 'process-graph' };
 
 /** Processes on data cubes that remote processes such as the BAP composite use. */
 const CUBE_PROCESSES = [
-  process('filter_bands', 'Filter the bands by names', ['cubes', 'filter'], [['data', RASTER_CUBE], ['bands', { type: 'array' }, true], ['wavelengths', { type: 'array' }, true]], RASTER_CUBE),
-  process('filter_spatial', 'Spatial filter using geometries', ['cubes', 'filter'], [['data', RASTER_CUBE], ['geometries', { type: 'object', subtype: 'geojson' }]], RASTER_CUBE),
-  process('mask', 'Apply a raster mask', ['cubes', 'masks'], [['data', RASTER_CUBE], ['mask', RASTER_CUBE], ['replacement', ANY, true]], RASTER_CUBE),
-  process('apply', 'Apply a process to each value', ['cubes'], [['data', RASTER_CUBE], ['process', CALLBACK], ['context', ANY, true]], RASTER_CUBE),
+  process(
+    'filter_bands',
+    'Filter the bands by names',
+    ['cubes', 'filter'],
+    [
+      ['data', RASTER_CUBE],
+      ['bands', { type: 'array' }, true],
+      ['wavelengths', { type: 'array' }, true],
+    ],
+    RASTER_CUBE,
+  ),
+  process(
+    'filter_spatial',
+    'Spatial filter using geometries',
+    ['cubes', 'filter'],
+    [
+      ['data', RASTER_CUBE],
+      ['geometries', { type: 'object', subtype: 'geojson' }],
+    ],
+    RASTER_CUBE,
+  ),
+  process(
+    'mask',
+    'Apply a raster mask',
+    ['cubes', 'masks'],
+    [
+      ['data', RASTER_CUBE],
+      ['mask', RASTER_CUBE],
+      ['replacement', ANY, true],
+    ],
+    RASTER_CUBE,
+  ),
+  process(
+    'apply',
+    'Apply a process to each value',
+    ['cubes'],
+    [
+      ['data', RASTER_CUBE],
+      ['process', CALLBACK],
+      ['context', ANY, true],
+    ],
+    RASTER_CUBE,
+  ),
   // Sentinel-1 GRD to backscatter, as backends with SENTINEL1_GRD offer it.
   process(
     'sar_backscatter',
     'Computes backscatter from SAR input',
     ['cubes', 'sar'],
-    [['data', RASTER_CUBE], ['coefficient', [{ type: 'string', enum: ['beta0', 'sigma0-ellipsoid', 'sigma0-terrain', 'gamma0-ellipsoid', 'gamma0-terrain'] }, { type: 'null' }], true], ['elevation_model', [{ type: 'string', subtype: 'collection-id' }, { type: 'null' }], true], ['mask', { type: 'boolean' }, true], ['contributing_area', { type: 'boolean' }, true], ['local_incidence_angle', { type: 'boolean' }, true], ['ellipsoid_incidence_angle', { type: 'boolean' }, true], ['noise_removal', { type: 'boolean' }, true], ['options', { type: 'object' }, true]],
+    [
+      ['data', RASTER_CUBE],
+      [
+        'coefficient',
+        [
+          {
+            type: 'string',
+            enum: ['beta0', 'sigma0-ellipsoid', 'sigma0-terrain', 'gamma0-ellipsoid', 'gamma0-terrain'],
+          },
+          { type: 'null' },
+        ],
+        true,
+      ],
+      ['elevation_model', [{ type: 'string', subtype: 'collection-id' }, { type: 'null' }], true],
+      ['mask', { type: 'boolean' }, true],
+      ['contributing_area', { type: 'boolean' }, true],
+      ['local_incidence_angle', { type: 'boolean' }, true],
+      ['ellipsoid_incidence_angle', { type: 'boolean' }, true],
+      ['noise_removal', { type: 'boolean' }, true],
+      ['options', { type: 'object' }, true],
+    ],
     RASTER_CUBE,
   ),
-  process('apply_dimension', 'Apply a process to all values along a dimension', ['cubes'], [['data', RASTER_CUBE], ['process', CALLBACK], ['dimension', { type: 'string' }], ['target_dimension', ANY, true], ['context', ANY, true]], RASTER_CUBE),
+  process(
+    'apply_dimension',
+    'Apply a process to all values along a dimension',
+    ['cubes'],
+    [
+      ['data', RASTER_CUBE],
+      ['process', CALLBACK],
+      ['dimension', { type: 'string' }],
+      ['target_dimension', ANY, true],
+      ['context', ANY, true],
+    ],
+    RASTER_CUBE,
+  ),
 ];
 
 /** Processes on values, as used in callbacks. */
 const VALUE_PROCESSES = [
-  process('add', 'Addition of two numbers', ['math'], [['x', ANY], ['y', ANY]], ANY),
-  process('lte', 'Less than or equal to comparison', ['comparison'], [['x', ANY], ['y', ANY]], ANY),
-  process('array_element', 'Get an element from an array', ['arrays'], [['data', { type: 'array' }], ['index', { type: 'integer' }, true], ['label', ANY, true], ['return_nodata', { type: 'boolean' }, true]], ANY),
+  process(
+    'add',
+    'Addition of two numbers',
+    ['math'],
+    [
+      ['x', ANY],
+      ['y', ANY],
+    ],
+    ANY,
+  ),
+  process(
+    'lte',
+    'Less than or equal to comparison',
+    ['comparison'],
+    [
+      ['x', ANY],
+      ['y', ANY],
+    ],
+    ANY,
+  ),
+  process(
+    'array_element',
+    'Get an element from an array',
+    ['arrays'],
+    [
+      ['data', { type: 'array' }],
+      ['index', { type: 'integer' }, true],
+      ['label', ANY, true],
+      ['return_nodata', { type: 'boolean' }, true],
+    ],
+    ANY,
+  ),
 ];
 
 /** Predefined processes (a representative handful). */
@@ -61,9 +169,21 @@ export const PROCESSES: ReadonlyArray<Record<string, unknown>> = [
     categories: ['cubes', 'import'],
     parameters: [
       param('id', 'Identifier of the collection.', { type: 'string', subtype: 'collection-id' }),
-      param('spatial_extent', 'Area to load: a bounding box or GeoJSON.', [{ type: 'object', subtype: 'bounding-box' }, { type: 'object', subtype: 'geojson' }, { type: 'null' }]),
-      param('temporal_extent', 'Half-open time interval to load.', [{ type: 'array', subtype: 'temporal-interval' }, { type: 'null' }]),
-      param('bands', 'Bands to load; all when null.', [{ type: 'array', items: { type: 'string', subtype: 'band-name' } }, { type: 'null' }], true),
+      param('spatial_extent', 'Area to load: a bounding box or GeoJSON.', [
+        { type: 'object', subtype: 'bounding-box' },
+        { type: 'object', subtype: 'geojson' },
+        { type: 'null' },
+      ]),
+      param('temporal_extent', 'Half-open time interval to load.', [
+        { type: 'array', subtype: 'temporal-interval' },
+        { type: 'null' },
+      ]),
+      param(
+        'bands',
+        'Bands to load; all when null.',
+        [{ type: 'array', items: { type: 'string', subtype: 'band-name' } }, { type: 'null' }],
+        true,
+      ),
       param('properties', 'Metadata filters on the source items.', [{ type: 'object' }, { type: 'null' }], true),
     ],
     returns: { description: 'The loaded data cube.', schema: RASTER_CUBE },
@@ -154,7 +274,7 @@ export const FILE_FORMATS: Readonly<Record<string, unknown>> = {
   output: {
     GTiff: {
       title: 'GeoTIFF',
-      description: 'Uncompressed uint16 GeoTIFF, one band per band of the data cube, in the CRS of the job\'s extent.',
+      description: "Uncompressed uint16 GeoTIFF, one band per band of the data cube, in the CRS of the job's extent.",
       gis_data_types: ['raster'],
       parameters: {},
     },

@@ -66,11 +66,16 @@ export interface EmulatorCliFlags {
 }
 
 /** The device-flow and refresh grants, as openEO names them in `default_clients`. */
-const DEVICE_CLIENT_GRANTS = ['urn:ietf:params:oauth:grant-type:device_code+pkce', 'urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'];
+const DEVICE_CLIENT_GRANTS = [
+  'urn:ietf:params:oauth:grant-type:device_code+pkce',
+  'urn:ietf:params:oauth:grant-type:device_code',
+  'refresh_token',
+];
 
 function oidcIssuersFrom(flags: EmulatorCliFlags): EmulatorOptions['oidcIssuers'] {
   if (flags.oidcIssuer === undefined) {
-    if (flags.oidcClientId !== undefined || flags.oidcAudience !== undefined) throw new Error('--oidc-client-id and --oidc-audience need --oidc-issuer (or --oidc-provider local)');
+    if (flags.oidcClientId !== undefined || flags.oidcAudience !== undefined)
+      throw new Error('--oidc-client-id and --oidc-audience need --oidc-issuer (or --oidc-provider local)');
     return undefined;
   }
   return [
@@ -79,7 +84,9 @@ function oidcIssuersFrom(flags: EmulatorCliFlags): EmulatorOptions['oidcIssuers'
       issuer: flags.oidcIssuer.replace(/\/+$/, ''),
       title: 'OpenID provider',
       scopes: flags.oidcScopes?.split(/\s+/).filter(Boolean) ?? ['openid'],
-      ...(flags.oidcClientId ? { default_clients: [{ id: flags.oidcClientId, grant_types: DEVICE_CLIENT_GRANTS }] } : {}),
+      ...(flags.oidcClientId
+        ? { default_clients: [{ id: flags.oidcClientId, grant_types: DEVICE_CLIENT_GRANTS }] }
+        : {}),
       ...(flags.oidcAudience ? { audience: flags.oidcAudience } : {}),
     },
   ];
@@ -94,18 +101,24 @@ function choice<T extends string>(flag: string, value: string | undefined, allow
 }
 
 function probability(flag: string, value: number | undefined): number | undefined {
-  if (value !== undefined && !(value >= 0 && value <= 1)) throw new Error(`--${flag} must be between 0 and 1, got ${value}`);
+  if (value !== undefined && !(value >= 0 && value <= 1))
+    throw new Error(`--${flag} must be between 0 and 1, got ${value}`);
   return value;
 }
 
-async function faultsFrom(flags: EmulatorCliFlags, readText: (path: string) => Promise<string>): Promise<FaultConfig | undefined> {
+async function faultsFrom(
+  flags: EmulatorCliFlags,
+  readText: (path: string) => Promise<string>,
+): Promise<FaultConfig | undefined> {
   let config: FaultConfig | undefined;
   if (flags.faults !== undefined) {
     let raw: unknown;
     try {
       raw = JSON.parse(await readText(flags.faults));
     } catch (error) {
-      throw new Error(`cannot read the fault configuration ${flags.faults}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot read the fault configuration ${flags.faults}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     config = parseFaultConfig(raw);
   }
@@ -115,7 +128,10 @@ async function faultsFrom(flags: EmulatorCliFlags, readText: (path: string) => P
   const merged: FaultConfig = structuredClone(config ?? {});
   if (flags.seed !== undefined) merged.seed = flags.seed;
   if (failRate !== undefined && failRate > 0) {
-    merged.routes = [...(merged.routes ?? []), { route: '*', probability: failRate, fault: { type: 'status', status: 503 } }];
+    merged.routes = [
+      ...(merged.routes ?? []),
+      { route: '*', probability: failRate, fault: { type: 'status', status: 503 } },
+    ];
   }
   if (errorRate !== undefined) merged.jobs = { ...merged.jobs, errorProbability: errorRate };
   return merged;

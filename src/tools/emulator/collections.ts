@@ -87,7 +87,10 @@ function collectionDocument(spec: CollectionSpec): Record<string, unknown> {
   const [west, south, east, north] = spec.bbox;
   return {
     stac_version: STAC_VERSION,
-    stac_extensions: ['https://stac-extensions.github.io/datacube/v2.2.0/schema.json', 'https://stac-extensions.github.io/eo/v1.1.0/schema.json'],
+    stac_extensions: [
+      'https://stac-extensions.github.io/datacube/v2.2.0/schema.json',
+      'https://stac-extensions.github.io/eo/v1.1.0/schema.json',
+    ],
     type: 'Collection',
     id: spec.id,
     title: spec.title,

@@ -72,7 +72,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     if (to && to !== from) stats.recordTransition(to);
     stats.observeConcurrency(job.owner, store.concurrency(job.owner));
   });
-  const faults = new FaultInjector({ clock, stats, startedAt: clock.now() }, settings.faults ?? saved?.faults.config ?? {});
+  const faults = new FaultInjector(
+    { clock, stats, startedAt: clock.now() },
+    settings.faults ?? saved?.faults.config ?? {},
+  );
   const issuers = settings.oidcIssuers.map((options) => new OidcIssuerVerifier(options));
   const auth = new AuthService(settings.users, settings.tokenLifetimeMs, clock.now, settings.oidcProviders, issuers);
   for (const grant of settings.oidcTokens) auth.registerOidcToken(grant);
@@ -80,12 +83,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   // Order: a graph with a problem (graph-checks.ts) fails as on a real back-end, then the fate set at creation,
   // then the option rules, then random fault injection.
   const decideFailure = (job: JobRecord): FailureVerdict | null => {
-    return graphRunFailure({ settings }, job.graph) ?? job.fate.failure ?? failurePolicy.decide(job) ?? faults.runFailure();
+    return (
+      graphRunFailure({ settings }, job.graph) ?? job.fate.failure ?? failurePolicy.decide(job) ?? faults.runFailure()
+    );
   };
   const scheduler = new JobScheduler(settings, {
     store,
     decideFailure,
-    produceResult: (job) => produceResult(job, settings.rasterSize, clock.now(), settings.udpRegistry, settings.resultChecksum),
+    produceResult: (job) =>
+      produceResult(job, settings.rasterSize, clock.now(), settings.udpRegistry, settings.resultChecksum),
     clock,
     log: settings.log,
   });
@@ -109,7 +115,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
   const admin = createAdmin(core);
   const routes: Route[] = [];
-  routes.push(...discoveryRoutes(core, () => routes), ...jobRoutes(core), ...validationRoutes(core), ...resultRoutes(core), ...adminRoutes(admin));
+  routes.push(
+    ...discoveryRoutes(core, () => routes),
+    ...jobRoutes(core),
+    ...validationRoutes(core),
+    ...resultRoutes(core),
+    ...adminRoutes(admin),
+  );
   // Quotas first: a request refused for a quota never reaches the fault injector or a handler.
   const quotas = new QuotaGuard(settings, { auth, stats, now: clock.now });
   const hook = composeHooks([quotas, settings.requestHook, faults]);
@@ -138,8 +150,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   settings.log(`openEO emulator listening on ${rootUrl} (API ${rootUrl}${API_PREFIX})`);
 
   const writer = settings.stateFile
-    ? new StateFileWriter(settings.stateFile, () => snapshotState(core, signingSecret, clock.now()), settings.stateSaveDelayMs, (error) =>
-        settings.log(`could not write the emulator state file: ${error.message}`),
+    ? new StateFileWriter(
+        settings.stateFile,
+        () => snapshotState(core, signingSecret, clock.now()),
+        settings.stateSaveDelayMs,
+        (error) => settings.log(`could not write the emulator state file: ${error.message}`),
       )
     : undefined;
   if (writer) {
@@ -148,7 +163,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await writer.flush();
     } catch (error) {
       await Promise.all([closeServer(server), assetServer?.close()]);
-      throw new Error(`cannot write the emulator state file ${settings.stateFile}: ${(error as Error).message}`, { cause: error });
+      throw new Error(`cannot write the emulator state file ${settings.stateFile}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const save = () => writer.schedule();
     store.onChange(save);

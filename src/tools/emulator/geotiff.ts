@@ -131,7 +131,9 @@ function xmlEscape(text: string): string {
 
 /** The GDAL_METADATA document naming each band (GDAL shows it as the band description). */
 function gdalBandNames(names: readonly string[]): string {
-  const items = names.map((name, i) => `<Item name="DESCRIPTION" sample="${i}" role="description">${xmlEscape(name)}</Item>`);
+  const items = names.map(
+    (name, i) => `<Item name="DESCRIPTION" sample="${i}" role="description">${xmlEscape(name)}</Item>`,
+  );
   return `<GDALMetadata>${items.join('')}</GDALMetadata>`;
 }
 

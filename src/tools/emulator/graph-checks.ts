@@ -16,14 +16,22 @@ import { temporalExtentProblems } from './temporal-extent';
 
 /** A predefined process of the back-end, as opposed to a remote or user-defined one. */
 function isPredefined(node: ProcessNode, processId: string): boolean {
-  return node.process_id === processId && (node.namespace === undefined || node.namespace === null || node.namespace === 'backend');
+  return (
+    node.process_id === processId &&
+    (node.namespace === undefined || node.namespace === null || node.namespace === 'backend')
+  );
 }
 
 function bandMatches(band: CollectionBand, name: unknown): boolean {
   return band.name === name || (band.common_name !== undefined && band.common_name === name);
 }
 
-function unknownBands(collectionId: string, bands: readonly CollectionBand[], requested: unknown[], nodeId: string): GraphProblem[] {
+function unknownBands(
+  collectionId: string,
+  bands: readonly CollectionBand[],
+  requested: unknown[],
+  nodeId: string,
+): GraphProblem[] {
   const missing = requested.filter((name) => !isDeferredValue(name) && !bands.some((band) => bandMatches(band, name)));
   if (missing.length === 0) return [];
   const listed = missing.map((name) => `'${String(name)}'`).join(', ');

@@ -11,7 +11,11 @@ import type { GraphCheckPhase } from './options';
 import type { ProcessGraph } from './process-graph';
 
 /** Answers the first problem of `graph` as an error response when checks happen in `phase`. */
-export function rejectGraphProblems(core: EmulatorCore, graph: ProcessGraph, phase: Exclude<GraphCheckPhase, 'run'>): void {
+export function rejectGraphProblems(
+  core: EmulatorCore,
+  graph: ProcessGraph,
+  phase: Exclude<GraphCheckPhase, 'run'>,
+): void {
   if (core.settings.graphChecks !== phase) return;
   const [first, ...more] = checkProcessGraph(graph, core.settings.udpRegistry);
   if (!first) return;

@@ -74,7 +74,8 @@ export function estimateDocument(core: EmulatorCore, job: JobRecord): Record<str
 function optionalString(body: Record<string, unknown>, name: string): string | null {
   const value = body[name];
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new ApiError('RequestBodyInvalid', `Property '${name}' must be a string or null.`);
+  if (typeof value !== 'string')
+    throw new ApiError('RequestBodyInvalid', `Property '${name}' must be a string or null.`);
   return value;
 }
 

@@ -63,7 +63,12 @@ function listJobs(core: EmulatorCore, context: RouteContext): void {
   const after = context.url.searchParams.get('after');
   if (after !== null && !/^\d+$/.test(after)) throw new ApiError('ParameterInvalid', `Invalid page cursor '${after}'.`);
   // The cursor is the creation number of the last job shown; stable when jobs are added or deleted.
-  const { jobs: page, more } = core.store.page(context.user ?? '', core.settings.listingOrder, after === null ? undefined : Number(after), limit);
+  const { jobs: page, more } = core.store.page(
+    context.user ?? '',
+    core.settings.listingOrder,
+    after === null ? undefined : Number(after),
+    limit,
+  );
   const self = `${context.origin}${context.url.pathname}${context.url.search}`;
   const links: Array<Record<string, string>> = [{ rel: 'self', href: self, type: 'application/json' }];
   if (more && page.length > 0) {
@@ -91,13 +96,17 @@ export function jobRoutes(core: EmulatorCore): Route[] {
   return [
     route('POST', '/jobs', (context) => createJob(core, context)),
     route('GET', '/jobs', (context) => listJobs(core, context)),
-    route('GET', '/jobs/{job_id}', (context) => context.writer.json(200, jobDocument(core, context, ownedJob(core, context)))),
+    route('GET', '/jobs/{job_id}', (context) =>
+      context.writer.json(200, jobDocument(core, context, ownedJob(core, context))),
+    ),
     route('PATCH', '/jobs/{job_id}', (context) => updateJob(core, context, ownedJob(core, context))),
     route('DELETE', '/jobs/{job_id}', (context) => {
       core.scheduler.remove(ownedJob(core, context));
       context.writer.empty(204);
     }),
-    route('GET', '/jobs/{job_id}/estimate', (context) => context.writer.json(200, estimateDocument(core, ownedJob(core, context)))),
+    route('GET', '/jobs/{job_id}/estimate', (context) =>
+      context.writer.json(200, estimateDocument(core, ownedJob(core, context))),
+    ),
     route('POST', '/jobs/{job_id}/results', (context) => {
       const job = ownedJob(core, context);
       rejectGraphProblems(core, job.graph, 'start');

@@ -41,7 +41,8 @@ function tokenInvalid(message: string): ApiError {
 }
 
 export class OidcIssuerVerifier {
-  private discovery: Promise<{ doc: Discovery; jose: JoseModule; jwks?: ReturnType<JoseModule['createRemoteJWKSet']> }> | undefined;
+  private discovery:
+    Promise<{ doc: Discovery; jose: JoseModule; jwks?: ReturnType<JoseModule['createRemoteJWKSet']> }> | undefined;
 
   constructor(readonly options: OidcIssuerOptions) {}
 
@@ -49,15 +50,23 @@ export class OidcIssuerVerifier {
   async verify(accessToken: string): Promise<string> {
     const { doc, jose, jwks } = await this.discover();
     if (accessToken.split('.').length === 3 && jwks) return this.verifyJwt(jose, jwks, accessToken);
-    if (!doc.userinfo_endpoint) throw tokenInvalid('The access token is not a JWT and the provider has no userinfo endpoint.');
+    if (!doc.userinfo_endpoint)
+      throw tokenInvalid('The access token is not a JWT and the provider has no userinfo endpoint.');
     const response = await fetch(doc.userinfo_endpoint, { headers: { Authorization: `Bearer ${accessToken}` } });
-    if (!response.ok) throw tokenInvalid(`The OpenID provider refused the access token (HTTP ${response.status}); please authenticate again.`);
+    if (!response.ok)
+      throw tokenInvalid(
+        `The OpenID provider refused the access token (HTTP ${response.status}); please authenticate again.`,
+      );
     const sub = ((await response.json()) as { sub?: unknown }).sub;
     if (typeof sub !== 'string') throw tokenInvalid('The OpenID provider gave no subject for this token.');
     return sub;
   }
 
-  private async verifyJwt(jose: JoseModule, jwks: ReturnType<JoseModule['createRemoteJWKSet']>, token: string): Promise<string> {
+  private async verifyJwt(
+    jose: JoseModule,
+    jwks: ReturnType<JoseModule['createRemoteJWKSet']>,
+    token: string,
+  ): Promise<string> {
     try {
       const { payload } = await jose.jwtVerify(token, jwks, {
         issuer: this.options.issuer,
@@ -79,7 +88,10 @@ export class OidcIssuerVerifier {
     this.discovery ??= (async () => {
       const jose = await import('jose');
       const response = await fetch(`${this.options.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
-      if (!response.ok) throw new Error(`the OpenID provider ${this.options.issuer} answered HTTP ${response.status} for its configuration`);
+      if (!response.ok)
+        throw new Error(
+          `the OpenID provider ${this.options.issuer} answered HTTP ${response.status} for its configuration`,
+        );
       const doc = (await response.json()) as Discovery;
       return { doc, jose, jwks: doc.jwks_uri ? jose.createRemoteJWKSet(new URL(doc.jwks_uri)) : undefined };
     })().catch((error: unknown) => {

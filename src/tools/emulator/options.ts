@@ -315,4 +315,3 @@ export interface EmulatorOptions {
    */
   log?: (line: string) => void;
 }
-

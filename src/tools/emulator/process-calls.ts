@@ -23,14 +23,28 @@ function isPredefined(node: ProcessNode): boolean {
 function callProblems(nodeId: string, node: ProcessNode): GraphProblem[] {
   const declared = DECLARED.get(node.process_id);
   if (!declared) {
-    return [{ code: 'ProcessUnsupported', nodeId, message: `Process with identifier '${node.process_id}' is not available in namespace 'backend' (node '${nodeId}'); see GET /processes.` }];
+    return [
+      {
+        code: 'ProcessUnsupported',
+        nodeId,
+        message: `Process with identifier '${node.process_id}' is not available in namespace 'backend' (node '${nodeId}'); see GET /processes.`,
+      },
+    ];
   }
   const args = node.arguments ?? {};
   const problems: GraphProblem[] = declared
     .filter((p) => !p.optional && !(p.name in args))
-    .map((p) => ({ code: 'ProcessParameterRequired', nodeId, message: `Process '${node.process_id}' parameter '${p.name}' is required (node '${nodeId}').` }));
+    .map((p) => ({
+      code: 'ProcessParameterRequired',
+      nodeId,
+      message: `Process '${node.process_id}' parameter '${p.name}' is required (node '${nodeId}').`,
+    }));
   for (const name of Object.keys(args).filter((arg) => !declared.some((p) => p.name === arg))) {
-    problems.push({ code: 'ProcessParameterUnsupported', nodeId, message: `Process '${node.process_id}' does not support parameter '${name}' (node '${nodeId}').` });
+    problems.push({
+      code: 'ProcessParameterUnsupported',
+      nodeId,
+      message: `Process '${node.process_id}' does not support parameter '${name}' (node '${nodeId}').`,
+    });
   }
   return problems;
 }

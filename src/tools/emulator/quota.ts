@@ -51,8 +51,13 @@ export class QuotaGuard implements RequestHook {
     const refusal = this.refusal(user, isStart);
     if (refusal) {
       this.deps.stats.recordQuotaRefusal(refusal.quota);
-      const writer = new ResponseWriter(context.res, context.req.method === 'HEAD', (n) => this.deps.stats.recordBytes(n, false));
-      writer.error(new ApiError('TooManyRequests', refusal.message, { 'Retry-After': String(refusal.retryAfterSeconds) }), context.requestId);
+      const writer = new ResponseWriter(context.res, context.req.method === 'HEAD', (n) =>
+        this.deps.stats.recordBytes(n, false),
+      );
+      writer.error(
+        new ApiError('TooManyRequests', refusal.message, { 'Retry-After': String(refusal.retryAfterSeconds) }),
+        context.requestId,
+      );
       return { handled: true };
     }
     this.admit(user, context);
@@ -70,16 +75,27 @@ export class QuotaGuard implements RequestHook {
     }
   }
 
-  private refusal(user: string, isStart: boolean): { quota: 'concurrentRequests' | 'jobStarts'; message: string; retryAfterSeconds: number } | undefined {
+  private refusal(
+    user: string,
+    isStart: boolean,
+  ): { quota: 'concurrentRequests' | 'jobStarts'; message: string; retryAfterSeconds: number } | undefined {
     const { maxConcurrentRequestsPerUser: maxRequests, maxJobStartsPerMinutePerUser: maxStarts } = this.limits;
     if (maxRequests !== undefined && (this.inFlight.get(user) ?? 0) >= maxRequests) {
-      return { quota: 'concurrentRequests', message: `At most ${maxRequests} concurrent requests per user are allowed.`, retryAfterSeconds: 1 };
+      return {
+        quota: 'concurrentRequests',
+        message: `At most ${maxRequests} concurrent requests per user are allowed.`,
+        retryAfterSeconds: 1,
+      };
     }
     if (!isStart || maxStarts === undefined) return undefined;
     const recent = this.recentStarts(user);
     if (recent.length < maxStarts) return undefined;
     const waitMs = recent[recent.length - maxStarts] + this.limits.jobStartWindowMs - this.deps.now();
-    return { quota: 'jobStarts', message: `At most ${maxStarts} job starts per ${this.windowWords()} per user are allowed.`, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    return {
+      quota: 'jobStarts',
+      message: `At most ${maxStarts} job starts per ${this.windowWords()} per user are allowed.`,
+      retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+    };
   }
 
   /** Counts the request in flight until its response is finished or its connection dropped. */

@@ -52,7 +52,10 @@ function resultsHandler(core: EmulatorCore, context: RouteContext): void {
   const partial = ['true', '1', ''].includes(context.url.searchParams.get('partial') ?? 'false');
   // CDSE answers a failed job like an unfinished one; partial results never exist for it.
   if (job.status !== 'finished' && (!partial || job.status === 'error')) {
-    throw new ApiError('JobNotFinished', `Batch job '${job.id}' is '${job.status}'; results exist once it is finished.`);
+    throw new ApiError(
+      'JobNotFinished',
+      `Batch job '${job.id}' is '${job.status}'; results exist once it is finished.`,
+    );
   }
   const selfUrl = `${context.origin}${API_PREFIX}/jobs/${encodeURIComponent(job.id)}/results`;
   const assetOrigin = core.assetOrigin(context.origin);
@@ -76,7 +79,10 @@ async function assetHandler(core: EmulatorCore, context: RouteContext, requireTo
   );
   if (check === 'invalid') throw new ApiError('ResultLinkInvalid', 'The signature of this result link is not valid.');
   if (check === 'expired') {
-    throw new ApiError('ResultLinkExpired', 'This result link has expired; request the job results again for a new one.');
+    throw new ApiError(
+      'ResultLinkExpired',
+      'This result link has expired; request the job results again for a new one.',
+    );
   }
   const job = core.store.find(jobId);
   if (!job) throw jobNotFound(jobId);

@@ -42,7 +42,11 @@ function rasterGrid(job: Pick<JobRecord, 'area' | 'projected' | 'graph'>): { eps
 }
 
 /** The synthetic bands of a job's raster: each band has its own pattern, derived from the job id and its name. */
-function syntheticBands(job: Pick<JobRecord, 'id'>, names: readonly string[] | null, rasterSize: number): Uint16Array[] {
+function syntheticBands(
+  job: Pick<JobRecord, 'id'>,
+  names: readonly string[] | null,
+  rasterSize: number,
+): Uint16Array[] {
   // A single unnamed band keeps the job id as its seed, so single-band results are as before.
   if (names === null) return [syntheticPixels(rasterSize, rasterSize, job.id)];
   return names.map((name) => syntheticPixels(rasterSize, rasterSize, `${job.id}/${name}`));
@@ -53,7 +57,13 @@ function syntheticBands(job: Pick<JobRecord, 'id'>, names: readonly string[] | n
  * its graph, its footprint and the raster size, so a re-run (or a restart
  * from a state file) yields the same file and checksum.
  */
-export function produceResult(job: JobRecord, rasterSize: number, now: number, registry: UdpRegistry, checksum: 'sha2-256' | 'md5' | 'malformed' = 'sha2-256'): JobResult {
+export function produceResult(
+  job: JobRecord,
+  rasterSize: number,
+  now: number,
+  registry: UdpRegistry,
+  checksum: 'sha2-256' | 'md5' | 'malformed' = 'sha2-256',
+): JobResult {
   const grid = rasterGrid(job);
   const bandNames = resultBandNames(job.graph, registry);
   const bytes = encodeGeoTiff({
@@ -80,12 +90,17 @@ export function produceResult(job: JobRecord, rasterSize: number, now: number, r
 }
 
 /** Size in bytes of the file a successful run of `job` will produce (for estimates). */
-export function expectedResultSize(job: Pick<JobRecord, 'area' | 'projected' | 'graph'>, rasterSize: number, registry: UdpRegistry): number {
+export function expectedResultSize(
+  job: Pick<JobRecord, 'area' | 'projected' | 'graph'>,
+  rasterSize: number,
+  registry: UdpRegistry,
+): number {
   // The header does not depend on the raster's dimensions, so a 1×1 file with the same bands measures it.
   const grid = rasterGrid(job);
   const bandNames = resultBandNames(job.graph, registry);
   const bands = bandNames?.length ?? 1;
   const pixels = Array.from({ length: bands }, () => new Uint16Array(1));
-  const header = encodeGeoTiff({ width: 1, height: 1, pixels, ...(bandNames ? { bandNames } : {}), ...grid }).length - 2 * bands;
+  const header =
+    encodeGeoTiff({ width: 1, height: 1, pixels, ...(bandNames ? { bandNames } : {}), ...grid }).length - 2 * bands;
   return header + rasterSize * rasterSize * 2 * bands;
 }

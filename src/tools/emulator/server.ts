@@ -60,7 +60,11 @@ async function handle(deps: PipelineDeps, req: IncomingMessage, res: ServerRespo
   const origin = requestOrigin(req, deps.fallbackOrigin());
   const match = deps.router.match(method, url.pathname);
   const label =
-    match.kind === 'found' ? routeKey(match.route) : match.kind === 'method-not-allowed' ? `${method} ${match.path}` : UNMATCHED;
+    match.kind === 'found'
+      ? routeKey(match.route)
+      : match.kind === 'method-not-allowed'
+        ? `${method} ${match.path}`
+        : UNMATCHED;
   countWhenDone(deps.stats, res, label);
   setCorsHeaders(res);
   if (method === 'OPTIONS' && match.kind === 'method-not-allowed') {

@@ -70,7 +70,9 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 
 function optionalPositiveInteger(name: string, value: number | undefined): number | undefined {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-    throw new RangeError(`Emulator option ${name} must be a whole number of at least 1 (leave it out for no limit), got ${value}`);
+    throw new RangeError(
+      `Emulator option ${name} must be a whole number of at least 1 (leave it out for no limit), got ${value}`,
+    );
   }
   return value;
 }
@@ -96,7 +98,8 @@ function checkOidc(providers: OidcProviderInfo[], tokens: OidcTokenGrant[], issu
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice) throw new RangeError(`Emulator option oidcProviders/oidcIssuers: provider id '${twice}' is used twice`);
   for (const issuer of issuers) {
-    if (!/^https?:\/\//.test(issuer.issuer)) throw new RangeError(`Emulator option oidcIssuers: issuer '${issuer.issuer}' must be an http(s) URL`);
+    if (!/^https?:\/\//.test(issuer.issuer))
+      throw new RangeError(`Emulator option oidcIssuers: issuer '${issuer.issuer}' must be an http(s) URL`);
   }
   for (const provider of [...providers, ...issuers]) {
     if (!/^[\w]{1,20}$/.test(provider.id)) {
@@ -144,8 +147,14 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedEmulatorO
     maxRunningJobsPerUser: maxRunning,
     concurrencyMode: oneOf('concurrencyMode', options.concurrencyMode, ['queue', 'reject'], 'queue'),
     listingOrder: oneOf('listingOrder', options.listingOrder, ['newest-first', 'oldest-first'], 'newest-first'),
-    maxConcurrentRequestsPerUser: optionalPositiveInteger('maxConcurrentRequestsPerUser', options.maxConcurrentRequestsPerUser),
-    maxJobStartsPerMinutePerUser: optionalPositiveInteger('maxJobStartsPerMinutePerUser', options.maxJobStartsPerMinutePerUser),
+    maxConcurrentRequestsPerUser: optionalPositiveInteger(
+      'maxConcurrentRequestsPerUser',
+      options.maxConcurrentRequestsPerUser,
+    ),
+    maxJobStartsPerMinutePerUser: optionalPositiveInteger(
+      'maxJobStartsPerMinutePerUser',
+      options.maxJobStartsPerMinutePerUser,
+    ),
     jobStartWindowMs: optionalPositiveInteger('jobStartWindowMs', options.jobStartWindowMs) ?? 60_000,
     failure: {
       failTitlesContaining: [...(failure.failTitlesContaining ?? [])],

@@ -32,7 +32,10 @@ function bboxArray(box: BBox): number[] {
 }
 
 /** The processed interval when known, else the finish time (as RFC 3339 strings). */
-function timeRange(job: JobRecord, result: JobResult | undefined): { start: string | null; end: string | null; at: string } {
+function timeRange(
+  job: JobRecord,
+  result: JobResult | undefined,
+): { start: string | null; end: string | null; at: string } {
   const fallback = new Date(result?.generatedAt ?? job.updated).toISOString();
   const extent = job.temporalExtent;
   if (!extent) return { start: null, end: null, at: fallback };
@@ -77,7 +80,11 @@ function links(selfUrl: string, type: string): Array<Record<string, string>> {
 }
 
 /** Builds the STAC Item of a job's results; `assetLink` signs one asset's URL. */
-export function resultItem(job: JobRecord, selfUrl: string, assetLink: (assetKey: string) => AssetLink): Record<string, unknown> {
+export function resultItem(
+  job: JobRecord,
+  selfUrl: string,
+  assetLink: (assetKey: string) => AssetLink,
+): Record<string, unknown> {
   const { assets, expires } = assetsOf(job, assetLink, false);
   const time = timeRange(job, job.result);
   const item: Record<string, unknown> = {

@@ -19,7 +19,10 @@ export async function readStateFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`emulator state file ${path} is not valid JSON (${(error as Error).message}); move it away to start afresh`, { cause: error });
+    throw new Error(
+      `emulator state file ${path} is not valid JSON (${(error as Error).message}); move it away to start afresh`,
+      { cause: error },
+    );
   }
 }
 

@@ -149,7 +149,12 @@ function restoreJob(core: EmulatorCore, saved: PersistedJob): JobRecord {
     result: undefined,
   };
   if (job.status === 'finished') {
-    job.result = produceResult(job, core.settings.rasterSize, saved.resultGeneratedAt ?? saved.updated, core.settings.udpRegistry);
+    job.result = produceResult(
+      job,
+      core.settings.rasterSize,
+      saved.resultGeneratedAt ?? saved.updated,
+      core.settings.udpRegistry,
+    );
   }
   return job;
 }

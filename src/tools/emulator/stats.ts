@@ -104,7 +104,11 @@ export class StatsRecorder {
       bytesServed: { total: 0, assets: 0 },
       faults: { total: 0, byType: {}, byRoute: {} },
       assetOrigin: { requests: 0, withAuthorization: 0 },
-      quotas: { concurrentRequestsPerUser: {}, jobStartsPerMinutePerUser: {}, refused: { total: 0, concurrentRequests: 0, jobStarts: 0 } },
+      quotas: {
+        concurrentRequestsPerUser: {},
+        jobStartsPerMinutePerUser: {},
+        refused: { total: 0, concurrentRequests: 0, jobStarts: 0 },
+      },
     };
   }
 
@@ -164,7 +168,10 @@ export class StatsRecorder {
   }
 
   /** Updates a user's concurrency gauges after any job change. */
-  observeConcurrency(user: string, counts: { active: number; queued: number; running: number; runningTotal: number }): void {
+  observeConcurrency(
+    user: string,
+    counts: { active: number; queued: number; running: number; runningTotal: number },
+  ): void {
     const { active, queued, running, runningTotal } = counts;
     update((this.stats.activeJobsPerUser[user] ??= { current: 0, max: 0 }), active);
     update((this.stats.startedJobsPerUser[user] ??= { current: 0, max: 0 }), queued + running);

@@ -31,13 +31,21 @@ function invalid(nodeId: string, value: unknown, why: string): GraphProblem {
 /** The problems of one `temporal_extent` argument (none when it is deferred to run time). */
 export function temporalExtentProblems(nodeId: string, value: unknown): GraphProblem[] {
   if (value === undefined || value === null || isDeferredValue(value)) return [];
-  if (!Array.isArray(value) || value.length !== 2) return [invalid(nodeId, value, 'is not an interval of two instants')];
+  if (!Array.isArray(value) || value.length !== 2)
+    return [invalid(nodeId, value, 'is not an interval of two instants')];
   if (value.some(isDeferredValue)) return [];
   const [start, end] = value.map(instant);
-  if (start === undefined || end === undefined) return [invalid(nodeId, value, 'holds something that is not a date or date-time')];
+  if (start === undefined || end === undefined)
+    return [invalid(nodeId, value, 'holds something that is not a date or date-time')];
   if (start === null && end === null) return [invalid(nodeId, value, 'is open at both ends')];
   if (start !== null && end !== null && end <= start) {
-    return [{ code: 'TemporalExtentEmpty', nodeId, message: `The temporal extent ${JSON.stringify(value)} is empty: its end must be later than its start (load_collection in node '${nodeId}').` }];
+    return [
+      {
+        code: 'TemporalExtentEmpty',
+        nodeId,
+        message: `The temporal extent ${JSON.stringify(value)} is empty: its end must be later than its start (load_collection in node '${nodeId}').`,
+      },
+    ];
   }
   return [];
 }

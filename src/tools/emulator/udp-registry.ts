@@ -45,11 +45,7 @@ const BAP_BANDS = ['B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B11'
 
 /** A start/end date or date-time, or null for an open end (openEO's temporal interval items). */
 const TEMPORAL_INSTANT = {
-  anyOf: [
-    { type: 'string', format: 'date-time' },
-    { type: 'string', format: 'date' },
-    { type: 'null' },
-  ],
+  anyOf: [{ type: 'string', format: 'date-time' }, { type: 'string', format: 'date' }, { type: 'null' }],
 };
 
 /**
@@ -62,7 +58,14 @@ export const BAP_COMPOSITE_UDP: UdpDefinition = {
     { name: 'geometry', schema: { type: 'object', subtype: 'geojson' } },
     {
       name: 'temporal_extent',
-      schema: { type: 'array', subtype: 'temporal-interval', uniqueItems: true, minItems: 2, maxItems: 2, items: TEMPORAL_INSTANT },
+      schema: {
+        type: 'array',
+        subtype: 'temporal-interval',
+        uniqueItems: true,
+        minItems: 2,
+        maxItems: 2,
+        items: TEMPORAL_INSTANT,
+      },
     },
     {
       name: 'bands',

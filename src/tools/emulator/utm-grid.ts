@@ -43,7 +43,8 @@ function boxOutline(box: BBox): number[][] {
 /** Every position of a GeoJSON `coordinates` nesting. */
 function positionsOf(coordinates: unknown, out: number[][]): void {
   if (!Array.isArray(coordinates)) return;
-  if (coordinates.length >= 2 && typeof coordinates[0] === 'number' && typeof coordinates[1] === 'number') out.push(coordinates as number[]);
+  if (coordinates.length >= 2 && typeof coordinates[0] === 'number' && typeof coordinates[1] === 'number')
+    out.push(coordinates as number[]);
   else for (const item of coordinates) positionsOf(item, out);
 }
 
@@ -60,7 +61,8 @@ function collectPositions(value: unknown, out: number[][]): void {
     return;
   }
   const { west, south, east, north, crs } = value;
-  const degrees = crs === undefined || crs === null || crs === 4326 || (typeof crs === 'string' && /(^|:)4326$/.test(crs));
+  const degrees =
+    crs === undefined || crs === null || crs === 4326 || (typeof crs === 'string' && /(^|:)4326$/.test(crs));
   if ([west, south, east, north].every((v) => typeof v === 'number') && degrees) {
     out.push(...boxOutline({ west, south, east, north } as BBox));
     return;
@@ -83,7 +85,12 @@ export function utmGridFor(graph: ProcessGraph, area: BBox): { epsg: number; bbo
     const [x, y] = toUtm.forward([position[0], position[1]]);
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
     bbox = bbox
-      ? { west: Math.min(bbox.west, x), south: Math.min(bbox.south, y), east: Math.max(bbox.east, x), north: Math.max(bbox.north, y) }
+      ? {
+          west: Math.min(bbox.west, x),
+          south: Math.min(bbox.south, y),
+          east: Math.max(bbox.east, x),
+          north: Math.max(bbox.north, y),
+        }
       : { west: x, south: y, east: x, north: y };
   }
   return bbox && bbox.east > bbox.west && bbox.north > bbox.south ? { epsg, bbox } : null;

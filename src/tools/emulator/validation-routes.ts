@@ -38,7 +38,10 @@ function problemsOf(core: EmulatorCore, body: Record<string, unknown>): Validati
 async function validate(core: EmulatorCore, context: RouteContext): Promise<void> {
   const body = await readJsonObject(context.req);
   if (body.process_graph === undefined || body.process_graph === null) {
-    throw new ApiError('ProcessGraphMissing', 'The request body needs a process_graph (a process with its graph, as in POST /jobs under "process").');
+    throw new ApiError(
+      'ProcessGraphMissing',
+      'The request body needs a process_graph (a process with its graph, as in POST /jobs under "process").',
+    );
   }
   context.writer.json(200, { errors: problemsOf(core, body) });
 }

@@ -60,7 +60,10 @@ function firstForm(html: string, pageUrl: string): HtmlForm | undefined {
   if (!form) return undefined;
   const openTag = /<form\b[^>]*>/i.exec(form[0])![0];
   const fields: Record<string, string> = {};
-  for (const input of [...(form[1].match(/<(input|button)\b[^>]*>/gi) ?? []), ...buttonsOf(html, attribute(openTag, 'id'))]) {
+  for (const input of [
+    ...(form[1].match(/<(input|button)\b[^>]*>/gi) ?? []),
+    ...buttonsOf(html, attribute(openTag, 'id')),
+  ]) {
     const name = attribute(input, 'name');
     if (name && !(name in fields)) fields[name] = attribute(input, 'value') ?? '';
   }
@@ -72,7 +75,11 @@ async function navigate(jar: CookieJar, url: string, init: RequestInit = {}): Pr
   let target = url;
   let request = init;
   for (let hops = 0; hops < 20; hops++) {
-    const response = await fetch(target, { ...request, redirect: 'manual', headers: { ...(request.headers as Record<string, string>), cookie: jar.header() } });
+    const response = await fetch(target, {
+      ...request,
+      redirect: 'manual',
+      headers: { ...(request.headers as Record<string, string>), cookie: jar.header() },
+    });
     jar.take(response);
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {

@@ -5,7 +5,14 @@
  *
  * @module openeo-temporal/oidc-provider
  */
-export { startOidcProvider, OIDC_SCOPES, type GrantCounts, type OidcClientConfig, type OidcProviderOptions, type RunningOidcProvider } from './provider';
+export {
+  startOidcProvider,
+  OIDC_SCOPES,
+  type GrantCounts,
+  type OidcClientConfig,
+  type OidcProviderOptions,
+  type RunningOidcProvider,
+} from './provider';
 export { approveDeviceCode, denyDeviceCode, type DeviceApproval } from './browser';
 
 /**
@@ -13,8 +20,15 @@ export { approveDeviceCode, denyDeviceCode, type DeviceApproval } from './browse
  * holds it. The provider revokes the whole grant with it, so every token of that login stops
  * working.
  */
-export async function revokeToken(issuer: string, clientId: string, token: string, tokenTypeHint = 'refresh_token'): Promise<void> {
-  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as { revocation_endpoint?: string };
+export async function revokeToken(
+  issuer: string,
+  clientId: string,
+  token: string,
+  tokenTypeHint = 'refresh_token',
+): Promise<void> {
+  const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+    revocation_endpoint?: string;
+  };
   if (!discovery.revocation_endpoint) throw new Error(`${issuer} has no revocation endpoint`);
   const response = await fetch(discovery.revocation_endpoint, {
     method: 'POST',

@@ -100,7 +100,11 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const log = options.log ?? (() => undefined);
   const accessTokenSeconds = options.accessTokenSeconds ?? 3;
   const publicClientId = options.publicClientId ?? 'openeo-temporal';
-  const serviceAccount = { clientId: 'service-account', clientSecret: randomBytes(18).toString('base64url'), ...options.serviceAccount };
+  const serviceAccount = {
+    clientId: 'service-account',
+    clientSecret: randomBytes(18).toString('base64url'),
+    ...options.serviceAccount,
+  };
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'local-1', use: 'sig', alg: 'RS256' };
 
@@ -142,12 +146,18 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         enabled: true,
         defaultResource: () => audience,
         useGrantedResource: () => true,
-        getResourceServerInfo: () => ({ scope: 'openeo', audience, accessTokenTTL: accessTokenSeconds, accessTokenFormat: 'jwt' }),
+        getResourceServerInfo: () => ({
+          scope: 'openeo',
+          audience,
+          accessTokenTTL: accessTokenSeconds,
+          accessTokenFormat: 'jwt',
+        }),
       },
     },
     // Every refresh hands out a new refresh token and consumes the old one.
     rotateRefreshToken: true,
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     // A device login is approved once, so the consent page is shown once and never again.
     loadExistingGrant: async (ctx) => {
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
@@ -176,7 +186,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   if (devicePollSeconds !== undefined) {
     provider.use(async (ctx, next) => {
       await next();
-      if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200) (ctx.body as { interval?: number }).interval = devicePollSeconds;
+      if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200)
+        (ctx.body as { interval?: number }).interval = devicePollSeconds;
     });
   }
   server.on('request', provider.callback());

@@ -43,7 +43,10 @@
     events.addEventListener('error', () => {
       // The browser reconnects by itself (the server then sends a fresh snapshot), unless the
       // dashboard answered that it stopped.
-      live.textContent = events.readyState === EventSource.CLOSED ? 'the dashboard stopped: reload the page once it runs again' : 'connection lost: reconnecting…';
+      live.textContent =
+        events.readyState === EventSource.CLOSED
+          ? 'the dashboard stopped: reload the page once it runs again'
+          : 'connection lost: reconnecting…';
       live.className = 'live down';
     });
   }
@@ -66,9 +69,20 @@
     section.hidden = false;
     const batches = await (await fetch('api/batches')).json();
     const rows = batches.map((b) =>
-      el('tr', {}, el('td', {}, el('a', { href: `?batch=${encodeURIComponent(b.batchId)}` }, b.batchId)), el('td', {}, b.status), el('td', {}, app.formatTime(b.startTime)), el('td', {}, app.formatTime(b.closeTime))),
+      el(
+        'tr',
+        {},
+        el('td', {}, el('a', { href: `?batch=${encodeURIComponent(b.batchId)}` }, b.batchId)),
+        el('td', {}, b.status),
+        el('td', {}, app.formatTime(b.startTime)),
+        el('td', {}, app.formatTime(b.closeTime)),
+      ),
     );
-    section.querySelector('tbody').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 4 }, 'no batches in this namespace yet'))]));
+    section
+      .querySelector('tbody')
+      .replaceChildren(
+        ...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 4 }, 'no batches in this namespace yet'))]),
+      );
   }
 
   boot().catch((err) => {

@@ -34,7 +34,8 @@
     return {
       /** Keeps the open panel current when its tile changed. */
       refresh(changedIds) {
-        if (selected !== undefined && changedIds.has(selected)) showPanel(panel, tileMap.tiles.get(selected).view, colours, deselect);
+        if (selected !== undefined && changedIds.has(selected))
+          showPanel(panel, tileMap.tiles.get(selected).view, colours, deselect);
       },
     };
   };
@@ -52,7 +53,9 @@
   }
 
   function statusText(view) {
-    return view.backendStatus && view.backendStatus !== view.status ? `${view.status} (backend: ${view.backendStatus})` : view.status;
+    return view.backendStatus && view.backendStatus !== view.status
+      ? `${view.status} (backend: ${view.backendStatus})`
+      : view.status;
   }
 
   function showPanel(panel, view, colours, onClose) {
@@ -61,7 +64,20 @@
       panel.hidden = true;
       onClose();
     });
-    const rows = [
+    const table = el(
+      'table',
+      {},
+      panelRows(view, colours)
+        .filter(([, value]) => value !== undefined && value !== '')
+        .map(([name, value]) => el('tr', {}, el('th', {}, name), el('td', {}, value))),
+    );
+    panel.replaceChildren(close, el('h2', {}, `tile ${view.tileId}`), table);
+    panel.hidden = false;
+  }
+
+  /** The side panel's rows, [name, value]; a row whose value is missing is left out. */
+  function panelRows(view, colours) {
+    return [
       ['status', [app.swatch(colours[view.mapStatus]), view.mapStatus.replace('_', ' ')]],
       ['our status', view.status],
       ['backend status', view.backendStatus],
@@ -71,20 +87,37 @@
       ['created', app.formatTime(view.createdAt)],
       ['running since', app.formatTime(view.runningAt)],
       ['ended', app.formatTime(view.finishedAt)],
-      ['run time', view.runningAt ? app.formatDuration(app.secondsBetween(view.runningAt, view.finishedAt)) : undefined],
+      [
+        'run time',
+        view.runningAt ? app.formatDuration(app.secondsBetween(view.runningAt, view.finishedAt)) : undefined,
+      ],
       ['costs', view.costs !== undefined ? `${app.formatNumber(view.costs)} credits` : undefined],
       ['usage', usageText(view.usage)],
       ['error', view.error && [el('strong', {}, view.error.code), ': ', view.error.message]],
       ['skipped because', view.skipReason],
-      ['post-processing', view.postprocessResult !== undefined ? JSON.stringify(view.postprocessResult).slice(0, 300) : undefined],
+      [
+        'post-processing',
+        view.postprocessResult !== undefined ? JSON.stringify(view.postprocessResult).slice(0, 300) : undefined,
+      ],
       ['folder', view.outputDir],
-      ['files', view.files && view.files.length ? el('ul', {}, view.files.map((f) => el('li', {}, f))) : undefined],
-      ['checksum not checked', view.uncheckedChecksums && view.uncheckedChecksums.length ? el('ul', {}, view.uncheckedChecksums.map((u) => el('li', {}, `${u.file}: ${u.reason}`))) : undefined],
-      ['Temporal UI', view.temporalUrl && el('a', { href: view.temporalUrl, target: '_blank', rel: 'noopener' }, view.workflowId)],
+      ['files', listOf(view.files, (f) => f)],
+      ['checksum not checked', listOf(view.uncheckedChecksums, (u) => `${u.file}: ${u.reason}`)],
+      [
+        'Temporal UI',
+        view.temporalUrl && el('a', { href: view.temporalUrl, target: '_blank', rel: 'noopener' }, view.workflowId),
+      ],
     ];
-    const table = el('table', {}, rows.filter(([, value]) => value !== undefined && value !== '').map(([name, value]) => el('tr', {}, el('th', {}, name), el('td', {}, value))));
-    panel.replaceChildren(close, el('h2', {}, `tile ${view.tileId}`), table);
-    panel.hidden = false;
+  }
+
+  /** A list of `items` as text, or undefined when there are none. */
+  function listOf(items, text) {
+    return items && items.length
+      ? el(
+          'ul',
+          {},
+          items.map((item) => el('li', {}, text(item))),
+        )
+      : undefined;
   }
 
   function usageText(usage) {
@@ -103,7 +136,9 @@
     document.getElementById('title').textContent = summary.title;
     document.title = `${summary.title} — openeo-temporal`;
     if (mode === 'plan') {
-      document.getElementById('figures').replaceChildren(el('span', { id: 'done' }, `${app.formatNumber(summary.tileCount, 0)} tiles planned`));
+      document
+        .getElementById('figures')
+        .replaceChildren(el('span', { id: 'done' }, `${app.formatNumber(summary.tileCount, 0)} tiles planned`));
       return;
     }
     const p = summary.progress;
@@ -112,15 +147,26 @@
     const done = summary.done || 0;
     const share = total > 0 ? done / total : 0;
     const parts = [
-      el('span', { id: 'done' }, el('span', { className: 'bar' }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })), ` ${app.formatNumber(done, 0)} / ${app.formatNumber(total, 0)} tiles done (${(share * 100).toFixed(1)} %)`),
+      el(
+        'span',
+        { id: 'done' },
+        el('span', { className: 'bar' }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })),
+        ` ${app.formatNumber(done, 0)} / ${app.formatNumber(total, 0)} tiles done (${(share * 100).toFixed(1)} %)`,
+      ),
       p && p.closed ? el('span', {}, 'ended') : undefined,
       p && p.paused ? el('span', { className: 'paused' }, 'paused') : undefined,
       summary.eta ? el('span', { id: 'eta' }, `ETA ${summary.eta.text} (${rate(summary.eta)})`) : undefined,
       el('span', { id: 'costs' }, `costs ${app.formatNumber(summary.costs)} credits`),
-      ...Object.entries((p && p.pausedBackends) || {}).map(([backend, reason]) => el('span', { className: 'paused' }, `${backend} paused: ${reason}`)),
+      ...Object.entries((p && p.pausedBackends) || {}).map(([backend, reason]) =>
+        el('span', { className: 'paused' }, `${backend} paused: ${reason}`),
+      ),
     ];
     document.getElementById('figures').replaceChildren(...parts.filter(Boolean));
-    const problems = [summary.problem, p && p.problem && `waiting: ${p.problem}`, p && p.failure && `batch failed: ${p.failure.code}: ${p.failure.message}`].filter(Boolean);
+    const problems = [
+      summary.problem,
+      p && p.problem && `waiting: ${p.problem}`,
+      p && p.failure && `batch failed: ${p.failure.code}: ${p.failure.message}`,
+    ].filter(Boolean);
     const banner = document.getElementById('problem');
     banner.textContent = problems.join(' · ');
     banner.hidden = problems.length === 0;

@@ -58,7 +58,14 @@
     const tiles = new Map();
 
     function style(view) {
-      return { renderer, color: '#ffffff', weight: 0.6, opacity: 0.9, fillColor: config.colours[view.mapStatus], fillOpacity };
+      return {
+        renderer,
+        color: '#ffffff',
+        weight: 0.6,
+        opacity: 0.9,
+        fillColor: config.colours[view.mapStatus],
+        fillOpacity,
+      };
     }
 
     /** Draws a tile, or updates one already drawn (changed rows come without their outline). */
@@ -98,7 +105,8 @@
     let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
     for (const view of views) {
       if (!view.geometry) continue;
-      const rings = view.geometry.type === 'MultiPolygon' ? view.geometry.coordinates.flat() : view.geometry.coordinates;
+      const rings =
+        view.geometry.type === 'MultiPolygon' ? view.geometry.coordinates.flat() : view.geometry.coordinates;
       for (const ring of rings) {
         for (const [lon, lat] of ring) {
           west = Math.min(west, lon);
@@ -109,7 +117,13 @@
       }
     }
     if (west > east) return false;
-    map.fitBounds([[south, west], [north, east]], { padding: [20, 20], animate: false });
+    map.fitBounds(
+      [
+        [south, west],
+        [north, east],
+      ],
+      { padding: [20, 20], animate: false },
+    );
     return true;
   }
 
@@ -126,7 +140,9 @@
     /** Shows the previews of finished tiles in view (none when there are too many to show). */
     function refresh() {
       const inView = map.getBounds();
-      const wanted = previewsOn ? [...tiles.values()].filter((t) => t.view.preview && inView.intersects(boundsOf(t.view.preview))) : [];
+      const wanted = previewsOn
+        ? [...tiles.values()].filter((t) => t.view.preview && inView.intersects(boundsOf(t.view.preview)))
+        : [];
       const shown = wanted.length <= MAX_PREVIEWS ? wanted : [];
       const keep = new Map(shown.map((t) => [t.view.tileId, t.view.preview]));
       for (const [id, overlay] of overlays) {
@@ -136,7 +152,12 @@
       }
       for (const [id, preview] of keep) {
         if (overlays.has(id)) continue;
-        const layer = L.imageOverlay(preview.url, boundsOf(preview), { pane: 'previews', interactive: false, className: 'preview', alt: `quicklook of tile ${id}` });
+        const layer = L.imageOverlay(preview.url, boundsOf(preview), {
+          pane: 'previews',
+          interactive: false,
+          className: 'preview',
+          alt: `quicklook of tile ${id}`,
+        });
         overlays.set(id, { url: preview.url, layer });
         previewLayer.addLayer(layer);
       }
@@ -174,7 +195,9 @@
       const box = app.el('div', { className: 'legend' });
       for (const [status, colour] of Object.entries(colours)) {
         rows[status] = app.el('span', { className: 'count' }, '0');
-        box.append(app.el('div', { 'data-status': status }, app.swatch(colour), status.replace('_', ' '), rows[status]));
+        box.append(
+          app.el('div', { 'data-status': status }, app.swatch(colour), status.replace('_', ' '), rows[status]),
+        );
       }
       box.append(app.el('label', {}, toggle, ' result previews'), note);
       L.DomEvent.disableClickPropagation(box);

@@ -54,7 +54,10 @@ export interface DeviceLoginResult {
 async function whoAmI(apiUrl: string, providerId: string, accessToken: string): Promise<string | undefined> {
   const url = `${apiUrl.replace(/\/+$/, '')}/me`;
   try {
-    const me = await httpJson<{ user_id?: string }>(url, { timeoutMs: 30_000, headers: { Authorization: `Bearer oidc/${providerId}/${accessToken}` } });
+    const me = await httpJson<{ user_id?: string }>(url, {
+      timeoutMs: 30_000,
+      headers: { Authorization: `Bearer oidc/${providerId}/${accessToken}` },
+    });
     return me.user_id;
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
@@ -86,14 +89,21 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
   const clientId = options.clientId ?? defaultClientFor(provider, 'device')?.id;
   // The title says what the provider is (the emulator's stand-in says it is none).
   const named = `provider "${provider.id}"${provider.title ? ` (${provider.title})` : ''}`;
-  if (!clientId) throw new Error(`backend "${options.backendName}": ${named} lists no default client for the device flow; give a client id (--client-id)`);
+  if (!clientId)
+    throw new Error(
+      `backend "${options.backendName}": ${named} lists no default client for the device flow; give a client id (--client-id)`,
+    );
   const config = await discoverProvider(provider.issuer, clientId).catch((err: unknown) => {
     throw new Error(`cannot read the OpenID configuration of ${provider.issuer}: ${oauthReason(err)}`, { cause: err });
   });
   const verifier = client.randomPKCECodeVerifier();
   const challenge = await client.calculatePKCECodeChallenge(verifier);
   const authorization = await inProviderWords(provider.issuer, () =>
-    client.initiateDeviceAuthorization(config, { scope: scopesFor(provider, true).join(' '), code_challenge: challenge, code_challenge_method: 'S256' }),
+    client.initiateDeviceAuthorization(config, {
+      scope: scopesFor(provider, true).join(' '),
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }),
   );
   options.onPrompt({
     verificationUri: authorization.verification_uri,
@@ -101,9 +111,13 @@ export async function deviceLogin(options: DeviceLoginOptions): Promise<DeviceLo
     userCode: authorization.user_code,
     expiresInSeconds: authorization.expires_in,
   });
-  const tokens = await inProviderWords(provider.issuer, () => client.pollDeviceAuthorizationGrant(config, authorization, { code_verifier: verifier }));
+  const tokens = await inProviderWords(provider.issuer, () =>
+    client.pollDeviceAuthorizationGrant(config, authorization, { code_verifier: verifier }),
+  );
   if (!tokens.refresh_token) {
-    throw new Error(`provider "${provider.id}" gave no refresh token (scopes ${scopesFor(provider, true).join(' ')}): the worker could not renew the login`);
+    throw new Error(
+      `provider "${provider.id}" gave no refresh token (scopes ${scopesFor(provider, true).join(' ')}): the worker could not renew the login`,
+    );
   }
   const store = new RefreshTokenStore(options.env);
   await store.save(provider.issuer, clientId, tokens.refresh_token);

@@ -28,7 +28,16 @@ export class OidcProviderUnavailableError extends Error {
  * OAuth error codes that mean "the grant or the client is refused", not "try later";
  * `not_allowed` is Keycloak's for a user or client that may not have offline (refresh) tokens.
  */
-const REFUSALS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client', 'invalid_scope', 'unsupported_grant_type', 'access_denied', 'invalid_request', 'not_allowed']);
+const REFUSALS = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_scope',
+  'unsupported_grant_type',
+  'access_denied',
+  'invalid_request',
+  'not_allowed',
+]);
 
 interface OAuthErrorLike {
   error?: unknown;
@@ -40,7 +49,8 @@ interface OAuthErrorLike {
 /** The provider's own words for a refused request, e.g. `invalid_grant (grant request is invalid)`. */
 export function oauthReason(err: unknown): string {
   const e = (typeof err === 'object' && err !== null ? err : {}) as OAuthErrorLike;
-  if (typeof e.error === 'string') return typeof e.error_description === 'string' ? `${e.error} (${e.error_description})` : e.error;
+  if (typeof e.error === 'string')
+    return typeof e.error_description === 'string' ? `${e.error} (${e.error_description})` : e.error;
   return typeof e.message === 'string' ? e.message : String(err);
 }
 
@@ -59,13 +69,16 @@ const DEVICE_LOGIN_HINTS: Record<string, string> = {
   expired_token: 'the code expired before it was approved: run `openeo-temporal login` again and approve it in time',
   invalid_client: 'the provider does not know the client: give the right one with --client-id',
   unauthorized_client: 'the client may not use the device flow: give another with --client-id',
-  invalid_scope: "the provider refused the scopes the backend lists: check the backend's /credentials/oidc, or ask its administrators",
+  invalid_scope:
+    "the provider refused the scopes the backend lists: check the backend's /credentials/oidc, or ask its administrators",
 };
 
 /** The provider's reason for refusing a device login, and what to do, on two lines. */
 export function deviceLoginRefusal(issuer: string, err: unknown): string {
   const code = (err as OAuthErrorLike).error;
-  const hint = (typeof code === 'string' && DEVICE_LOGIN_HINTS[code]) || 'run `openeo-temporal login` again; if it keeps failing, the provider says why above';
+  const hint =
+    (typeof code === 'string' && DEVICE_LOGIN_HINTS[code]) ||
+    'run `openeo-temporal login` again; if it keeps failing, the provider says why above';
   return `the OpenID provider ${issuer} refused the login: ${oauthReason(err)}\n  hint: ${hint}`;
 }
 

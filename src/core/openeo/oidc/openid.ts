@@ -24,12 +24,22 @@ function isLoopback(url: URL): boolean {
  * The provider's configuration for one client, from its discovery document. A client secret
  * makes it a confidential client (client-credentials grant); without one it is public.
  */
-export async function discoverProvider(issuer: string, clientId: string, clientSecret?: string): Promise<OpenIdConfiguration> {
+export async function discoverProvider(
+  issuer: string,
+  clientId: string,
+  clientSecret?: string,
+): Promise<OpenIdConfiguration> {
   const client = await openid();
   const url = new URL(issuer);
   if (url.protocol !== 'https:' && !isLoopback(url)) {
     throw new Error(`the OpenID provider ${issuer} is not https: only a provider on this machine may use plain http`);
   }
   const auth = clientSecret ? client.ClientSecretPost(clientSecret) : client.None();
-  return client.discovery(url, clientId, undefined, auth, url.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined);
+  return client.discovery(
+    url,
+    clientId,
+    undefined,
+    auth,
+    url.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined,
+  );
 }

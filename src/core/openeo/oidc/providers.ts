@@ -38,7 +38,10 @@ export interface OidcProvider {
 }
 
 /** Grant types (as openEO names them) that the device-code login needs. */
-export const DEVICE_GRANTS = ['urn:ietf:params:oauth:grant-type:device_code+pkce', 'urn:ietf:params:oauth:grant-type:device_code'];
+export const DEVICE_GRANTS = [
+  'urn:ietf:params:oauth:grant-type:device_code+pkce',
+  'urn:ietf:params:oauth:grant-type:device_code',
+];
 
 /** The providers a backend lists; `apiUrl` is its versioned API URL. */
 export async function listOidcProviders(apiUrl: string, timeoutMs = 30_000): Promise<OidcProvider[]> {
@@ -56,17 +59,28 @@ export async function listOidcProviders(apiUrl: string, timeoutMs = 30_000): Pro
 
 /** The provider to use: the one named, else the backend's first (as the Python client does). */
 export function pickProvider(providers: OidcProvider[], backendName: string, wanted?: string): OidcProvider {
-  if (providers.length === 0) throw new Error(`backend "${backendName}" lists no OpenID Connect provider at /credentials/oidc: it does not offer OIDC login`);
+  if (providers.length === 0)
+    throw new Error(
+      `backend "${backendName}" lists no OpenID Connect provider at /credentials/oidc: it does not offer OIDC login`,
+    );
   if (wanted === undefined) return providers[0];
   const provider = providers.find((p) => p.id === wanted);
-  if (!provider) throw new Error(`backend "${backendName}" has no OIDC provider "${wanted}"; it lists ${providers.map((p) => p.id).join(', ')}`);
+  if (!provider)
+    throw new Error(
+      `backend "${backendName}" has no OIDC provider "${wanted}"; it lists ${providers.map((p) => p.id).join(', ')}`,
+    );
   return provider;
 }
 
 /** A default client of the provider that supports all of `grants` (any of the device grants). */
-export function defaultClientFor(provider: OidcProvider, grant: 'device' | 'refresh_token'): OidcDefaultClient | undefined {
+export function defaultClientFor(
+  provider: OidcProvider,
+  grant: 'device' | 'refresh_token',
+): OidcDefaultClient | undefined {
   return (provider.default_clients ?? []).find((c) =>
-    grant === 'device' ? c.grant_types.some((g) => DEVICE_GRANTS.includes(g)) && c.grant_types.includes('refresh_token') : c.grant_types.includes('refresh_token'),
+    grant === 'device'
+      ? c.grant_types.some((g) => DEVICE_GRANTS.includes(g)) && c.grant_types.includes('refresh_token')
+      : c.grant_types.includes('refresh_token'),
   );
 }
 

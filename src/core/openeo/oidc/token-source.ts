@@ -84,7 +84,9 @@ export class OidcTokenSource {
     const { issuer, clientId, clientSecret } = this.settings;
     this.configuration ??= discoverProvider(issuer, clientId, clientSecret).catch((err: unknown) => {
       this.configuration = undefined;
-      throw new OidcProviderUnavailableError(`cannot read the OpenID configuration of ${issuer}: ${oauthReason(err)}`, { cause: err });
+      throw new OidcProviderUnavailableError(`cannot read the OpenID configuration of ${issuer}: ${oauthReason(err)}`, {
+        cause: err,
+      });
     });
     return this.configuration;
   }
@@ -111,7 +113,8 @@ export class OidcTokenSource {
       try {
         const response = await client.refreshTokenGrant(config, refreshToken);
         this.refreshToken = response.refresh_token ?? refreshToken;
-        if (response.refresh_token && response.refresh_token !== refreshToken) await this.store.save(issuer, clientId, response.refresh_token);
+        if (response.refresh_token && response.refresh_token !== refreshToken)
+          await this.store.save(issuer, clientId, response.refresh_token);
         return response;
       } catch (err) {
         if (!isRefusal(err)) throw err;
@@ -120,7 +123,9 @@ export class OidcTokenSource {
         // A login may have stored a new refresh token meanwhile: the loop tries that one.
         const stored = await this.store.read(issuer, clientId);
         if (!stored || stored.refreshToken === refreshToken) {
-          throw new BackendLoginError(`the OpenID provider ${issuer} refused the refresh token: ${oauthReason(err)}; log in again: ${this.settings.loginHint}`);
+          throw new BackendLoginError(
+            `the OpenID provider ${issuer} refused the refresh token: ${oauthReason(err)}; log in again: ${this.settings.loginHint}`,
+          );
         }
       }
     }
@@ -131,9 +136,14 @@ export class OidcTokenSource {
     if (this.refreshToken) return this.refreshToken;
     const { issuer, clientId, loginHint } = this.settings;
     const stored = await this.store.read(issuer, clientId);
-    if (!stored) throw new BackendLoginError(`no refresh token for ${issuer} (client ${clientId}) in ${this.store.path}${this.store.pythonPath ? ` or ${this.store.pythonPath}` : ''}; log in first: ${loginHint}`);
+    if (!stored)
+      throw new BackendLoginError(
+        `no refresh token for ${issuer} (client ${clientId}) in ${this.store.path}${this.store.pythonPath ? ` or ${this.store.pythonPath}` : ''}; log in first: ${loginHint}`,
+      );
     if (stored.refreshToken === this.refused) {
-      throw new BackendLoginError(`the OpenID provider ${issuer} refused the stored refresh token (expired or revoked); log in again: ${loginHint}`);
+      throw new BackendLoginError(
+        `the OpenID provider ${issuer} refused the stored refresh token (expired or revoked); log in again: ${loginHint}`,
+      );
     }
     return stored.refreshToken;
   }
@@ -145,8 +155,14 @@ export class OidcTokenSource {
     } catch (err) {
       if (err instanceof BackendLoginError) throw err;
       const reason = oauthReason(err);
-      if (isRefusal(err)) throw new BackendLoginError(`the OpenID provider ${this.settings.issuer} refused the client ${this.settings.clientId}: ${reason}; ${this.settings.loginHint}`);
-      throw new OidcProviderUnavailableError(`the OpenID provider ${this.settings.issuer} did not answer the token request: ${reason}`, { cause: err });
+      if (isRefusal(err))
+        throw new BackendLoginError(
+          `the OpenID provider ${this.settings.issuer} refused the client ${this.settings.clientId}: ${reason}; ${this.settings.loginHint}`,
+        );
+      throw new OidcProviderUnavailableError(
+        `the OpenID provider ${this.settings.issuer} did not answer the token request: ${reason}`,
+        { cause: err },
+      );
     }
   }
 }

@@ -63,7 +63,8 @@ export function pythonTokenStorePath(env: NodeJS.ProcessEnv = process.env): stri
 function checkPrivate(path: string): void {
   if (process.platform === 'win32') return;
   const mode = statSync(path).mode & 0o777;
-  if (mode & 0o077) throw new BackendLoginError(`${path} could be read by others (mode ${mode.toString(8)}): run chmod 600 ${path}`);
+  if (mode & 0o077)
+    throw new BackendLoginError(`${path} could be read by others (mode ${mode.toString(8)}): run chmod 600 ${path}`);
 }
 
 async function readTokenFile(path: string): Promise<TokenFile> {
@@ -72,7 +73,10 @@ async function readTokenFile(path: string): Promise<TokenFile> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as TokenFile;
   } catch (err) {
-    throw new Error(`cannot read the refresh-token store ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(
+      `cannot read the refresh-token store ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
 }
 

@@ -38,11 +38,20 @@ function statusResponse(action: Extract<FaultAction, { type: 'status' }>, reques
     message: action.message ?? `Injected fault: HTTP ${action.status}.`,
     links: [],
   };
-  return { status: action.status, headers: { ...headers, 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) };
+  return {
+    status: action.status,
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body)),
+  };
 }
 
 /** Writes the headers (with the full length) and a prefix of the body, then ends the connection. */
-function writePartial(res: ServerResponse, response: OutgoingResponse, bytes: number | undefined, reset: boolean): number {
+function writePartial(
+  res: ServerResponse,
+  response: OutgoingResponse,
+  bytes: number | undefined,
+  reset: boolean,
+): number {
   const cut = Math.min(response.body.length, bytes ?? Math.floor(response.body.length / 2));
   res.writeHead(response.status, { ...response.headers, 'Content-Length': response.body.length });
   res.write(response.body.subarray(0, cut), () => {

@@ -151,15 +151,12 @@ const faultActionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('reset-mid-body'), bytes: z.number().int().min(0).optional() }),
 ]);
 
-const routePattern = z
-  .string()
-  .regex(/^(\*|[A-Z*]+ \/\S*)$/, "use '*' or 'METHOD /path', e.g. 'GET /jobs/{job_id}'");
+const routePattern = z.string().regex(/^(\*|[A-Z*]+ \/\S*)$/, "use '*' or 'METHOD /path', e.g. 'GET /jobs/{job_id}'");
 
 const outageSchema = z.union([
-  z.strictObject({ startMs: nonNegative, endMs: nonNegative, fault: faultActionSchema.optional() }).refine(
-    (o) => o.endMs >= o.startMs,
-    'endMs must not be before startMs',
-  ),
+  z
+    .strictObject({ startMs: nonNegative, endMs: nonNegative, fault: faultActionSchema.optional() })
+    .refine((o) => o.endMs >= o.startMs, 'endMs must not be before startMs'),
   z.strictObject({ fromNowMs: nonNegative.optional(), durationMs: nonNegative, fault: faultActionSchema.optional() }),
 ]);
 
