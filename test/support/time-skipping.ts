@@ -37,7 +37,7 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 
 /**
  * The SDK gives the server's JVM a fixed few seconds to open its port, which a loaded machine can
- * miss: a start that failed is tried again (the server it left behind has been killed by then).
+ * miss: a start that failed is tried again on a new port.
  */
 async function withStartAttempts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
