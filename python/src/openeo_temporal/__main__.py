@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 
+from .hooks import running_in_threads
 from .worker import DEFAULT_TASK_QUEUE, load_hooks, run_worker
 
 CLIENT_TASK_QUEUE = "openeo"
@@ -58,6 +59,15 @@ async def serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
     await run_worker(hooks, task_queue=args.task_queue, address=args.address, namespace=args.namespace, stop=stop)
+    if running_in_threads():
+        # Their activities were cancelled, but a thread cannot be stopped; leaving now could cut a write short.
+        print(
+            f"waiting for {running_in_threads()} cancelled sync hook call(s) to return; again to exit at once",
+            file=sys.stderr,
+            flush=True,
+        )
+        while running_in_threads():
+            await asyncio.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,11 +162,36 @@ async def _heartbeating(work: Awaitable[T], beating: _Beating) -> T:
         task.cancel()
 
 
+_threads_lock = threading.Lock()
+_in_threads = 0
+
+
+def running_in_threads() -> int:
+    """Sync hook calls whose thread has not returned yet (a cancelled call's thread runs on until it does)."""
+    return _in_threads
+
+
+def _counted(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The function, counted in running_in_threads() from its start until its thread returns."""
+
+    def run(*args: Any) -> Any:
+        global _in_threads
+        with _threads_lock:
+            _in_threads += 1
+        try:
+            return function(*args)
+        finally:
+            with _threads_lock:
+                _in_threads -= 1
+
+    return run
+
+
 async def _call(function: Callable[..., Any], *args: Any) -> Any:
     """Calls the user's function: a coroutine function on the loop, anything else in a thread."""
     if inspect.iscoroutinefunction(function):
         return await function(*args)
-    result = await asyncio.to_thread(function, *args)
+    result = await asyncio.to_thread(_counted(function), *args)
     return await result if inspect.isawaitable(result) else result
 
 
@@ -175,7 +202,27 @@ def _message(err: BaseException) -> str:
 
 
 def _failure(kind: HookKind, name: str, tile_id: str, what: str, *, non_retryable: bool) -> ApplicationError:
-    return ApplicationError(f"{name} for tile {tile_id} {what}", type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
+    err = ApplicationError(f"{name} for tile {tile_id} {what}", type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
+    setattr(err, _LOGGED, True)
+    return err
+
+
+_LOGGED: Final = "_openeo_temporal_logged"
+
+
+class _LoggedOnce(logging.Filter):
+    """Drops the SDK's own "Completing activity as failed" traceback for failures this module logged already.
+
+    The hook's traceback is logged once, where it happened; the SDK would log it again, wrapped.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        message = record.msg if isinstance(record.msg, str) else ""
+        return not (message.startswith("Completing activity as failed") and getattr(err, _LOGGED, False))
+
+
+logging.getLogger(activity.logger.logger.name).addFilter(_LoggedOnce())
 
 
 async def _run_hook(kind: HookKind, name: str, function: Callable[..., Any], tile: Tile, ctx: object) -> Any:
