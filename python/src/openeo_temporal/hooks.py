@@ -99,7 +99,11 @@ class JobContext:
 
 @dataclass
 class PostprocessContext:
-    """What a post-processor is given besides the tile: its record, its files, and a way to add files."""
+    """What a post-processor is given besides the tile: its record, its files, and a way to add files.
+
+    Reading and writing files blocks: an async hook that moves large files to or from object storage
+    should call these methods through ``asyncio.to_thread`` so its heartbeats keep going.
+    """
 
     batch_id: str
     record: JSONObject
@@ -201,13 +205,14 @@ def _message(err: BaseException) -> str:
     return text if text and type(err) in (Exception, RuntimeError, ValueError) else f"{type(err).__name__}: {text}"
 
 
+# Marks the failures whose traceback this module logged itself.
+_LOGGED: Final = "_openeo_temporal_logged"
+
+
 def _failure(kind: HookKind, name: str, tile_id: str, what: str, *, non_retryable: bool) -> ApplicationError:
     err = ApplicationError(f"{name} for tile {tile_id} {what}", type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
     setattr(err, _LOGGED, True)
     return err
-
-
-_LOGGED: Final = "_openeo_temporal_logged"
 
 
 class _LoggedOnce(logging.Filter):
@@ -270,9 +275,6 @@ class HookActivity(Protocol):
     __openeo_temporal_hook__: HookInfo
 
     def __call__(self, request: JSONObject) -> Coroutine[Any, Any, JSONObject]: ...
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _activity(kind: HookKind, name: str, function: Callable[..., Any]) -> HookActivity:
@@ -376,7 +378,9 @@ class Hooks:
         known = self._hooks.get(info.name)
         if known is hook:
             return
-        if known is not None or info.name == DESCRIBE_HOOKS:
+        if info.name == DESCRIBE_HOOKS:
+            raise ValueError(f"{DESCRIBE_HOOKS!r} is the probe's name: give the hook another one")
+        if known is not None:
             # Activity names are one namespace per worker, whatever the hook's kind.
             raise ValueError(f"two hooks are named {info.name!r}: give one another name (@job_factory('...'))")
         self._hooks[info.name] = hook
