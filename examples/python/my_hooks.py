@@ -91,10 +91,12 @@ class Accumulator:
             self.sum += float(values.sum(dtype="float64"))  # float32 sums lose precision on large tiles
             self.count += int(values.size)
 
-    def result(self, band: int) -> dict[str, Any]:
+    def result(self, band: int, name: str | None) -> dict[str, Any]:
         some = self.count > 0
         return {
             "band": band,
+            # The band's name, where the backend wrote one (GDAL's band description), e.g. "VV".
+            "name": name,
             "min": self.min if some else None,
             "max": self.max if some else None,
             "mean": self.sum / self.count if some else None,
@@ -105,12 +107,13 @@ class Accumulator:
 def band_statistics(path: Path, heartbeat: Callable[[], None]) -> list[dict[str, Any]]:
     """Per-band statistics of a raster, nodata and NaN left out; read a block at a time, not whole."""
     with rasterio.open(path) as raster:
+        names = raster.descriptions
         totals = [Accumulator() for _ in raster.indexes]
         for _, window in raster.block_windows(1):
             for total, band in zip(totals, raster.read(window=window, masked=True)):
                 total.add(band.compressed())  # compressed(): the pixels that are not nodata
             heartbeat()
-    return [total.result(i + 1) for i, total in enumerate(totals)]
+    return [total.result(i + 1, names[i]) for i, total in enumerate(totals)]
 
 
 @postprocessor("stats")

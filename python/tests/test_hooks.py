@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
 import asyncio
 import json
 import threading
@@ -170,13 +173,13 @@ def test_an_exception_fails_the_tile_and_may_be_retried(caplog: pytest.LogCaptur
 
     err = failure(broken, factory_request())
     assert (err.message, err.type, err.non_retryable) == (
-        "s1s2 for tile t1 failed: no scene list for t1",
+        "no scene list for t1",
         "JobFactoryFailed",
         False,
     )
     assert isinstance(err.__cause__, RuntimeError)
     assert "Traceback" in caplog.text and "no scene list for t1" in caplog.text, "the traceback is logged"
-    assert failure(lookup, factory_request()).message == "lookup for tile t1 failed: KeyError: 'sensor'"
+    assert failure(lookup, factory_request()).message == "KeyError: 'sensor'"
 
 
 def test_the_hooks_own_application_error_passes_unchanged() -> None:
@@ -191,10 +194,10 @@ def test_the_hooks_own_application_error_passes_unchanged() -> None:
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        (None, "answered wrongly: returned nothing"),
-        (42, "answered wrongly: returned a int"),
-        ({"foo": 1}, "answered wrongly: a dict with keys ['foo'] is neither a process graph"),
-        ({"skip": ""}, "answered wrongly: Skip: the reason must be a non-empty string"),
+        (None, "unusable answer: returned nothing"),
+        (42, "unusable answer: returned a int"),
+        ({"foo": 1}, "unusable answer: a dict with keys ['foo'] is neither a process graph"),
+        ({"skip": ""}, "unusable answer: Skip: the reason must be a non-empty string"),
         ({"a": {"process_id": "x"}, "b": {"process_id": "y"}}, 'exactly one node with "result": true, has 0'),
     ],
 )
@@ -205,7 +208,7 @@ def test_an_answer_outside_the_contract_is_not_retried(answer: Any, message: str
 
     err = failure(wrong, factory_request())
     assert err.type == "JobFactoryFailed" and err.non_retryable
-    assert err.message.startswith("wrong for tile t1 ") and message in err.message
+    assert err.message.startswith("unusable answer: ") and message in err.message
 
 
 def test_a_plan_the_hook_builds_wrongly_is_not_retried() -> None:
@@ -214,7 +217,7 @@ def test_a_plan_the_hook_builds_wrongly_is_not_retried() -> None:
         return JobPlan(process_graph={})
 
     err = failure(wrong, factory_request())
-    assert err.non_retryable and err.message == "wrong for tile t1 failed: JobPlan.processGraph is empty"
+    assert err.non_retryable and err.message == "JobPlan.processGraph is empty"
 
 
 def test_a_request_it_cannot_read_is_not_retried() -> None:
@@ -228,7 +231,23 @@ def test_a_request_it_cannot_read_is_not_retried() -> None:
     del request["tile"]["geometry"]
     err = failure(f, request)
     assert err.non_retryable and not called
-    assert err.message == "f for tile t1 got a request it cannot read: JobFactoryRequest.tile.geometry is missing"
+    assert err.message == "f got a request for tile t1 it cannot read: JobFactoryRequest.tile.geometry is missing"
+
+
+def test_heartbeats_often_enough_for_a_short_heartbeat_timeout() -> None:
+    # HEARTBEAT_SECONDS (10 s) stays as it is: the activity's own timeout sets the pace.
+    beats: list[tuple[Any, ...]] = []
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, heartbeat_timeout=timedelta(seconds=0.06))
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    @postprocessor()
+    def slow(tile: Tile, ctx: PostprocessContext) -> Any:
+        time.sleep(0.3)
+        return None
+
+    assert run_activity(slow, postprocess_request("/nowhere", ()), env) == {"written": []}
+    assert len(beats) >= 5, f"a beat every 0.02 s over 0.3 s, got {len(beats)}"
 
 
 def test_heartbeats_while_a_slow_sync_hook_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,7 +316,7 @@ def test_a_bad_file_name_stops_the_tile_at_once(tile_dir: Path) -> None:
 
     err = failure(escape, postprocess_request(tile_dir))
     assert (err.type, err.non_retryable) == ("PostprocessFailed", True)
-    assert err.message.startswith("escape for tile t1 failed: file name '../elsewhere.json': use a plain name")
+    assert err.message.startswith("file name '../elsewhere.json': use a plain name")
     assert not (tile_dir.parent / "elsewhere.json").exists()
 
 
@@ -308,7 +327,7 @@ def test_a_result_too_large_is_not_retried_and_says_what_to_do(tile_dir: Path) -
 
     err = failure(big, postprocess_request(tile_dir))
     assert (err.type, err.non_retryable) == ("PostprocessFailed", True)
-    assert "big for tile t1 answered wrongly: the result is 2" in err.message
+    assert err.message.startswith("unusable answer: the result is 2")
     assert "at most 16384: write larger outputs as files (ctx.write_file)" in err.message
 
 
@@ -320,7 +339,7 @@ def test_a_postprocessor_exception_is_retryable(tile_dir: Path) -> None:
 
     err = failure(flaky, postprocess_request(tile_dir))
     assert (err.message, err.type, err.non_retryable) == (
-        "flaky for tile t1 failed: OSError: disk full",
+        "OSError: disk full",
         "PostprocessFailed",
         False,
     )
@@ -368,7 +387,7 @@ def test_the_sdk_does_not_log_a_hook_failure_a_second_time() -> None:
     import logging
 
     logger = logging.getLogger("temporalio.activity")
-    ours = hooks_module._failure("job_factory", "f", "t1", "failed: x", non_retryable=False)
+    ours = hooks_module._failure("job_factory", "x", non_retryable=False)
     theirs = ApplicationError("user's own")
     records = []
     for err in (ours, theirs):

@@ -144,16 +144,16 @@ describe('hooks on a Python worker', () => {
     const key = (location: string) => location.slice(outputDir.length + 1);
     const stats = JSON.parse(await text((await bucket.get(key(`${coast.outputDir}/stats.json`)))!.body)) as Record<
       string,
-      { band: string; valid: number; mean: number }[]
+      { name: string; validPixels: number; mean: number }[]
     >;
     const [tif, bands] = Object.entries(stats)[0];
     assert.match(tif, /\.tif$/);
     assert.deepEqual(
-      bands.map((b) => b.band),
+      bands.map((b) => b.name),
       ['VV', 'VH'],
       'one entry per band, named as the result names them',
     );
-    assert.ok(bands.every((b) => b.valid > 0 && Number.isFinite(b.mean)), JSON.stringify(bands));
+    assert.ok(bands.every((b) => b.validPixels > 0 && Number.isFinite(b.mean)), JSON.stringify(bands));
     const item = JSON.parse(await text((await bucket.get('py-s1s2/items/coast.json'))!.body)) as {
       assets: Record<string, { href: string }>;
     };

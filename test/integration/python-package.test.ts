@@ -199,7 +199,7 @@ describe('the Python hook worker', () => {
     assert.deepEqual(skipped, { skip: 'tile t1 has sensor "none": nothing to extract' });
     assert.deepEqual(failed, {
       error: {
-        message: `s1s2 for tile t1 failed: tile property "sensor" is 'S9': use "S1", "S2" or "none"`,
+        message: `tile property "sensor" is 'S9': use "S1", "S2" or "none"`,
         type: 'JobFactoryFailed',
         nonRetryable: false,
       },

@@ -6,7 +6,8 @@ wrapper decodes the request, heartbeats while the function runs, checks the answ
 failures into the errors the batch workflow expects:
 
 * an exception in the function: a retryable ``ApplicationError`` of type ``JobFactoryFailed`` /
-  ``PostprocessFailed``, "<hook> for tile <id> failed: <message>" (the traceback goes to the log);
+  ``PostprocessFailed`` with the message alone (the batch names the hook and the tile around it;
+  the traceback goes to the log);
 * a request or an answer that breaks the contract, or a bad file name: the same, non-retryable,
   since running it again cannot help;
 * an ``ApplicationError`` the function raises itself passes unchanged (make it non-retryable to
@@ -47,8 +48,8 @@ from .jobs import to_job_answer
 from .version import WORKER_NAME
 
 DESCRIBE_HOOKS: Final = "openeo_temporal.describe_hooks"
-# Well inside the shortest heartbeat timeout the workflow gives (2 x heartbeatSeconds, at least 60 s);
-# Temporal throttles what it actually sends.
+# The longest pause between heartbeats; shorter when the activity's heartbeat timeout is short
+# (see _beat_every). Temporal throttles what it actually sends.
 HEARTBEAT_SECONDS: Final = 10.0
 
 HookKind = Literal["job_factory", "postprocessor"]
@@ -151,12 +152,21 @@ class PostprocessContext:
 # ---- running a hook -------------------------------------------------------------------------
 
 
+def _beat_every() -> float:
+    """Seconds between heartbeats: HEARTBEAT_SECONDS, or a third of a shorter heartbeat timeout."""
+    timeout = activity.info().heartbeat_timeout
+    if timeout is None or timeout.total_seconds() <= 0:
+        return HEARTBEAT_SECONDS
+    return min(HEARTBEAT_SECONDS, timeout.total_seconds() / 3)
+
+
 async def _heartbeating(work: Awaitable[T], beating: _Beating) -> T:
-    """Awaits ``work``, heartbeating every HEARTBEAT_SECONDS meanwhile."""
+    """Awaits ``work``, heartbeating meanwhile, often enough for the activity's heartbeat timeout."""
+    every = _beat_every()
     task = asyncio.ensure_future(work)
     try:
         while True:
-            done, _ = await asyncio.wait({task}, timeout=HEARTBEAT_SECONDS)
+            done, _ = await asyncio.wait({task}, timeout=every)
             if done:
                 return task.result()
             beating.send()
@@ -209,8 +219,9 @@ def _message(err: BaseException) -> str:
 _LOGGED: Final = "_openeo_temporal_logged"
 
 
-def _failure(kind: HookKind, name: str, tile_id: str, what: str, *, non_retryable: bool) -> ApplicationError:
-    err = ApplicationError(f"{name} for tile {tile_id} {what}", type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
+def _failure(kind: HookKind, what: str, *, non_retryable: bool) -> ApplicationError:
+    # The message is the cause alone: the batch names the hook, its task queue and the tile around it.
+    err = ApplicationError(what, type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
     setattr(err, _LOGGED, True)
     return err
 
@@ -241,10 +252,10 @@ async def _run_hook(kind: HookKind, name: str, function: Callable[..., Any], til
         raise
     except ContractError as err:
         activity.logger.warning("%s for tile %s broke the hook contract: %s", name, tile.id, err)
-        raise _failure(kind, name, tile.id, f"failed: {err}", non_retryable=True) from err
+        raise _failure(kind, str(err), non_retryable=True) from err
     except Exception as err:
         activity.logger.exception("%s for tile %s failed", name, tile.id)
-        raise _failure(kind, name, tile.id, f"failed: {_message(err)}", non_retryable=False) from err
+        raise _failure(kind, _message(err), non_retryable=False) from err
 
 
 def _decode(kind: HookKind, name: str, decode: Callable[[object], T], request: object) -> T:
@@ -254,7 +265,7 @@ def _decode(kind: HookKind, name: str, decode: Callable[[object], T], request: o
         # The workflow sent something this package does not understand: retrying sends it again.
         tile = request.get("tile") if isinstance(request, dict) else None
         tile_id = tile.get("id") if isinstance(tile, dict) else "?"
-        raise _failure(kind, name, str(tile_id), f"got a request it cannot read: {err}", non_retryable=True) from err
+        raise _failure(kind, f"{name} got a request for tile {tile_id} it cannot read: {err}", non_retryable=True) from err
 
 
 # ---- the decorators -------------------------------------------------------------------------
@@ -293,7 +304,7 @@ def _activity(kind: HookKind, name: str, function: Callable[..., Any]) -> HookAc
             try:
                 return to_job_answer(answer).to_json()
             except ContractError as err:
-                raise _failure(kind, name, decoded.tile.id, f"answered wrongly: {err}", non_retryable=True) from err
+                raise _failure(kind, f"unusable answer: {err}", non_retryable=True) from err
 
     else:
 
@@ -304,7 +315,7 @@ def _activity(kind: HookKind, name: str, function: Callable[..., Any]) -> HookAc
             try:
                 return PostprocessAnswer(written=ctx.written, result=result).to_json()
             except ContractError as err:
-                raise _failure(kind, name, decoded.tile.id, f"answered wrongly: {err}", non_retryable=True) from err
+                raise _failure(kind, f"unusable answer: {err}", non_retryable=True) from err
 
     # Not functools.wraps: Temporal reads the activity's parameter types, and __wrapped__ would
     # point it at the user's (tile, ctx) instead of the request dict.

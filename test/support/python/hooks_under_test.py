@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -19,10 +20,12 @@ _EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "python" / "my_hoo
 _spec = importlib.util.spec_from_file_location("my_hooks", _EXAMPLE)
 assert _spec is not None and _spec.loader is not None
 _example = importlib.util.module_from_spec(_spec)
+# Its dataclasses look their module up by name while they are defined.
+sys.modules[_spec.name] = _example
 _spec.loader.exec_module(_example)
 
 s1s2 = _example.s1s2
-stats = _example.stats
+stats = _example.tile_statistics
 
 
 @postprocessor("picky")
