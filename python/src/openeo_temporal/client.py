@@ -1,19 +1,17 @@
-"""Drive an openeo-temporal batch from Python, with Temporal's official Python SDK.
+"""Drive openeo-temporal batches from Python: start one, follow it, read its tiles as a GeoDataFrame.
 
 A batch is the Temporal workflow ``batchWorkflow``: its input is the batch spec (JSON, see
 ``schema/batch-spec.schema.json``), its id is the batch id, and it answers the query
 ``batchProgress``. Each tile is a ``tileWorkflow`` whose result is the tile's record, found by the
-search attribute ``OpenEOBatchId``. No openeo-temporal code is needed on this side: a worker
-(``openeo-temporal worker``) runs the batch; this script only talks to Temporal.
+search attribute ``OpenEOBatchId``. Only Temporal is talked to: a worker (``openeo-temporal worker``)
+runs the batch.
 
-    pip install -r requirements.txt
-    python batch.py run ../antwerp-bap.json --save tiles.geojson   # start, follow, tiles as a GeoDataFrame
-    python batch.py tiles antwerp-bap                                # the tiles of a batch that ran
-    python batch.py read-export antwerp-bap.parquet                  # an `openeo-temporal export` file
+    python -m openeo_temporal run examples/antwerp-bap.json --save tiles.geojson
+    python -m openeo_temporal tiles antwerp-bap
+    python -m openeo_temporal read-export antwerp-bap.parquet
 
-Temporal settings come from the same variables as the ``temporal`` CLI and openeo-temporal:
-TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, ... In a notebook, call the
-functions directly: ``gdf = await batch_tiles(await connect(), "antwerp-bap")``.
+In a notebook: ``gdf = await batch_tiles(await connect(), "antwerp-bap")``. Needs the ``client``
+extra (geopandas, pandas, pyarrow).
 """
 
 from __future__ import annotations
@@ -31,9 +29,29 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-from temporalio.envconfig import ClientConfig
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
 from temporalio.exceptions import ApplicationError, FailureError
+
+from .connection import connect
+
+__all__ = [
+    "batch_progress",
+    "batch_tiles",
+    "connect",
+    "failure_reason",
+    "follow",
+    "progress_line",
+    "read_export",
+    "start_batch",
+    "tile_record",
+    "tiles_frame",
+]
 
 BATCH_WORKFLOW = "batchWorkflow"
 DEFAULT_TASK_QUEUE = "openeo"
@@ -42,17 +60,16 @@ STATUSES = ("finished", "error", "canceled", "skipped", "running", "not_started"
 PARALLEL_READS = 16
 
 
-async def connect() -> Client:
-    """A Temporal client with the environment's (or the config file's) settings."""
-    return await Client.connect(**ClientConfig.load_client_connect_config())
-
-
-async def start_batch(client: Client, spec: dict[str, Any], batch_id: str | None = None, task_queue: str = DEFAULT_TASK_QUEUE) -> WorkflowHandle:
+async def start_batch(
+    client: Client, spec: dict[str, Any], batch_id: str | None = None, task_queue: str = DEFAULT_TASK_QUEUE
+) -> WorkflowHandle[Any, Any]:
     """Starts ``batchWorkflow`` with the spec as its input; the workflow id is the batch id."""
     batch_id = spec.get("batchId") or batch_id
     if not batch_id:
         raise ValueError('batchId: give the spec a "batchId" or pass --batch-id')
-    return await client.start_workflow(BATCH_WORKFLOW, {**spec, "batchId": batch_id}, id=batch_id, task_queue=task_queue)
+    return await client.start_workflow(
+        BATCH_WORKFLOW, {**spec, "batchId": batch_id}, id=batch_id, task_queue=task_queue
+    )
 
 
 def with_partition(batch: dict[str, Any], partition: dict[str, Any]) -> dict[str, Any]:
@@ -64,9 +81,9 @@ def with_partition(batch: dict[str, Any], partition: dict[str, Any]) -> dict[str
     return {**batch, "counts": counts, "costs": round(batch["costs"] + partition["costs"], 6)}
 
 
-async def batch_progress(client: Client, handle: WorkflowHandle) -> dict[str, Any]:
+async def batch_progress(client: Client, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     """The ``batchProgress`` query: counts per status, total tiles, costs, paused backends, ..."""
-    progress = await handle.query("batchProgress")
+    progress: dict[str, Any] = await handle.query("batchProgress")
     current = (progress.get("partitions") or {}).get("current")
     if current:
         progress = with_partition(progress, await client.get_workflow_handle(current).query("batchProgress"))
@@ -86,7 +103,7 @@ def progress_line(progress: dict[str, Any]) -> str:
     return f"{done}/{progress['totalTiles']} done · {by_status} · costs {progress['costs']:.2f}{waiting}"
 
 
-async def follow(client: Client, handle: WorkflowHandle, every_seconds: float = 2.0) -> dict[str, Any]:
+async def follow(client: Client, handle: WorkflowHandle[Any, Any], every_seconds: float = 2.0) -> dict[str, Any]:
     """Prints the batch's progress until it ends; returns its summary (the workflow's result)."""
     result = asyncio.ensure_future(handle.result())
     while not result.done():
@@ -97,7 +114,8 @@ async def follow(client: Client, handle: WorkflowHandle, every_seconds: float = 
                 break
             print(f"progress: not yet ({err})", flush=True)
         await asyncio.wait([result], timeout=every_seconds)
-    return result.result()
+    summary: dict[str, Any] = result.result()
+    return summary
 
 
 def failure_reason(err: WorkflowFailureError) -> str:
@@ -111,7 +129,10 @@ def failure_reason(err: WorkflowFailureError) -> str:
 
 
 async def latest_tile_executions(client: Client, batch_id: str) -> list[WorkflowExecution]:
-    """Every tile workflow of the batch, by search attribute; a tile run again by retry-failed counts once, its latest run."""
+    """Every tile workflow of the batch, by search attribute.
+
+    A tile run again by retry-failed counts once, with its latest run.
+    """
     escaped = batch_id.replace("'", "\\'")
     latest: dict[str, WorkflowExecution] = {}
     async for wf in client.list_workflows(f"OpenEOBatchId = '{escaped}' AND WorkflowType = 'tileWorkflow'"):
@@ -130,7 +151,8 @@ async def tile_record(client: Client, wf: WorkflowExecution) -> dict[str, Any]:
     handle = client.get_workflow_handle(wf.id, run_id=wf.run_id)
     history = await handle.fetch_history()
     convert = client.data_converter.payload_converter
-    tile = convert.from_payloads(history.events[0].workflow_execution_started_event_attributes.input.payloads)[0]["tile"]
+    started = history.events[0].workflow_execution_started_event_attributes
+    tile = convert.from_payloads(started.input.payloads)[0]["tile"]
     last = history.events[-1]
     if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         record = convert.from_payloads(last.workflow_execution_completed_event_attributes.result.payloads)[0]
@@ -138,7 +160,8 @@ async def tile_record(client: Client, wf: WorkflowExecution) -> dict[str, Any]:
         record = await handle.query("tileProgress")
     else:
         # Cancelled or terminated before it could return its record.
-        record = {"tileId": tile["id"], "status": "canceled" if wf.status == WorkflowExecutionStatus.CANCELED else "error"}
+        status = "canceled" if wf.status == WorkflowExecutionStatus.CANCELED else "error"
+        record = {"tileId": tile["id"], "status": status}
     # Records may carry their geometry one day; until then it is the tile's, as the batch handed it over.
     return {**record, "geometry": record.get("geometry") or tile["geometry"]}
 
@@ -219,7 +242,8 @@ def save(frame: gpd.GeoDataFrame, path: str) -> None:
     print(f"saved {len(frame)} tiles to {path}")
 
 
-async def run(args: argparse.Namespace) -> int:
+async def run_command(args: argparse.Namespace) -> int:
+    """``run``: starts the batch, follows it, lists (and saves) its tiles; 1 when the batch failed."""
     client = await connect()
     spec = json.loads(Path(args.spec).read_text())
     handle = await start_batch(client, spec, args.batch_id, args.task_queue)
@@ -237,7 +261,8 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def tiles(args: argparse.Namespace) -> int:
+async def tiles_command(args: argparse.Namespace) -> int:
+    """``tiles``: the tiles of a batch that ran (or runs)."""
     frame = await batch_tiles(await connect(), args.batch_id)
     print_tiles(frame)
     if args.save:
@@ -245,30 +270,6 @@ async def tiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    start = commands.add_parser("run", help="start a batch from a spec, follow it, and list its tiles")
-    start.add_argument("spec", help="batch spec (JSON)")
-    start.add_argument("--batch-id", help="batch id, when the spec has none")
-    start.add_argument("--task-queue", default=DEFAULT_TASK_QUEUE, help="task queue of the workers")
-    start.add_argument("--every", type=float, default=2.0, help="seconds between progress lines")
-    start.add_argument("--save", help="write the tiles to this file (.geojson, .gpkg, .parquet)")
-    listing = commands.add_parser("tiles", help="the tiles of a batch, with their records, as a GeoDataFrame")
-    listing.add_argument("batch_id")
-    listing.add_argument("--save", help="write the tiles to this file (.geojson, .gpkg, .parquet)")
-    export = commands.add_parser("read-export", help="read an `openeo-temporal export` file (GeoJSON, Parquet, CSV)")
-    export.add_argument("path")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str]) -> int:
-    args = parse_args(argv)
-    if args.command == "read-export":
-        print_tiles(read_export(args.path))
-        return 0
-    return asyncio.run(run(args) if args.command == "run" else tiles(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+def read_export_command(args: argparse.Namespace) -> int:
+    print_tiles(read_export(args.path))
+    return 0
