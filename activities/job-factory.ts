@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import {
   InvalidJobPlanError,
+  JOB_FACTORY_FAILED,
   loadCollectionGraph,
   normalizeJobPlan,
   type JobFactory,
@@ -27,9 +28,6 @@ export interface PlanTileJobInput {
   parameterDefaults: BatchSpec['parameterDefaults'];
   parameterMapping: BatchSpec['parameterMapping'];
 }
-
-/** The failure type of a factory that threw, or answered something that is not a plan. */
-export const JOB_FACTORY_FAILED = 'JobFactoryFailed';
 
 /** The names a spec may use, for messages. */
 export function registeredNames(registry: Record<string, unknown>): string {

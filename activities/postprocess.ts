@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   MAX_POSTPROCESS_RESULT_BYTES,
+  POSTPROCESS_FAILED,
   type PostprocessOutcome,
   type Postprocessor,
 } from '../src/core/hooks/postprocess';
@@ -22,9 +23,6 @@ export interface PostprocessTileInput {
   tile: Tile;
   record: TileRecord;
 }
-
-/** The failure type of a post-processor that threw, or returned too much. */
-export const POSTPROCESS_FAILED = 'PostprocessFailed';
 
 /** The result as JSON, or a failure when it is not JSON or too large for a record. */
 function checkedResult(result: unknown, where: string): unknown {

@@ -18,6 +18,7 @@ import { checkBackendLogin } from './backend-checks';
 import { preflightBatchJob, tilesOfSource } from './backend-preflight';
 import { checkRemoteProcess, processPartOf } from './process-checks';
 import { registeredNames } from './job-factory';
+import type { HookName } from '../src/core/hooks/remote';
 import { checkStacApi } from './stac/preflight';
 import { resultStore } from './store';
 
@@ -79,16 +80,19 @@ export interface HookNames {
   postprocessors: Record<string, unknown>;
 }
 
-/** A spec naming a hook no worker registered, found before any openEO job. */
-function unknownHooks(spec: { jobFactory?: string; postprocess?: string }, hooks: HookNames): SpecErrorDetails[] {
+/**
+ * A spec naming a TypeScript hook this worker did not register, found before any openEO job.
+ * Hooks on another task queue are asked for by the batch itself (workflows/remote-hooks.ts).
+ */
+function unknownHooks(spec: { jobFactory?: HookName; postprocess?: HookName }, hooks: HookNames): SpecErrorDetails[] {
   const problems: SpecErrorDetails[] = [];
   const check = (
     field: 'jobFactory' | 'postprocess',
-    name: string | undefined,
+    name: HookName | undefined,
     registry: Record<string, unknown>,
     option: string,
   ) => {
-    if (name === undefined || Object.hasOwn(registry, name)) return;
+    if (typeof name !== 'string' || Object.hasOwn(registry, name)) return;
     problems.push({
       field,
       code: 'unknown_hook',

@@ -4,7 +4,8 @@
  * same on a worker's disk and in object storage.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { isPlainFileName } from '../src/core/hooks/remote';
 import { buffer } from 'node:stream/consumers';
 import type { TileFile } from '../src/core/hooks/postprocess';
 import { resultStore } from './store';
@@ -26,13 +27,7 @@ export function tileFiles(tileDir: string, names: readonly string[]): TileFile[]
 
 /** A plain file name: no folders, nothing hidden, nothing that climbs out of the tile's folder. */
 export function checkTileFileName(name: string): void {
-  if (
-    name !== basename(name) ||
-    name.includes('\\') ||
-    name.startsWith('.') ||
-    name === '' ||
-    /[^A-Za-z0-9._-]/.test(name)
-  ) {
+  if (!isPlainFileName(name)) {
     throw ApplicationFailure.nonRetryable(
       `cannot write "${name}" into the tile's folder: use a plain file name of letters, digits, ".", "_" or "-" (no folders, not starting with ".")`,
       'UnsafePath',

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { OpenEOActivities } from '../activities';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
+import type { RemoteHook } from '../src/core/hooks/remote';
 import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
 import { BATCH_CALL_ROUNDS, roundPauseMs } from '../src/core/batch-call-rounds';
 
@@ -75,8 +76,11 @@ export type TileActivities = ReturnType<typeof tileActivities>;
  */
 export const HOOK_ATTEMPTS = 3;
 
-/** The users' hooks, with the batch's timeouts: a few attempts each (see {@link HOOK_ATTEMPTS}). */
-export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
+/**
+ * How the users' hooks are called, with the batch's timeouts: a few attempts each (see
+ * {@link HOOK_ATTEMPTS}). The same for a hook in this worker and one on another task queue.
+ */
+export function hookActivityOptions(timeouts: BatchSpec['timeouts'] | undefined) {
   const seconds = timeoutsOrDefaults(timeouts);
   const retry = {
     initialInterval: 2000,
@@ -86,14 +90,35 @@ export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
   };
   return {
     /** A job factory answers like an openEO call would. */
-    planning: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
+    planning: { startToCloseTimeout: seconds.activitySeconds * 1000, retry } satisfies ActivityOptions,
     /** A post-processor may read large files: it heartbeats, as downloads do. */
-    postprocessing: proxyActivities<OpenEOActivities>({
+    postprocessing: {
       startToCloseTimeout: '6h',
       heartbeatTimeout: 2 * seconds.heartbeatSeconds * 1000,
       retry,
-    }),
+    } satisfies ActivityOptions,
   };
+}
+
+/** The users' hooks registered in this worker, with the batch's timeouts. */
+export function hookActivities(timeouts: BatchSpec['timeouts'] | undefined) {
+  const options = hookActivityOptions(timeouts);
+  return {
+    planning: proxyActivities<OpenEOActivities>(options.planning),
+    postprocessing: proxyActivities<OpenEOActivities>(options.postprocessing),
+  };
+}
+
+/**
+ * A hook that is an activity on another task queue, called by its name with one JSON argument
+ * (the contract of src/core/hooks/contract.ts); its answer is checked by the caller.
+ */
+export function remoteHookActivity(hook: RemoteHook, options: ActivityOptions): (request: unknown) => Promise<unknown> {
+  const activities = proxyActivities<Record<string, (request: unknown) => Promise<unknown>>>({
+    ...options,
+    taskQueue: hook.taskQueue,
+  });
+  return activities[hook.activity];
 }
 
 /**

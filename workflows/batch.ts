@@ -19,6 +19,7 @@ import type { PreparedBatch } from '../src/core/batch-spec/prepare';
 import type { BatchSpec, BatchSpecInput } from '../src/core/batch-spec/schema';
 import { durably, specActivities, sweepActivities } from './activity-options';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
+import { checkRemoteHooks } from './remote-hooks';
 import { runPartitions } from './partition-runner';
 import type { PartitionsState } from './partitions-state';
 import { runWindow } from './window';
@@ -46,18 +47,21 @@ export function preparedFrom(spec: BatchSpecInput, carried: BatchCarryOver): Pre
 }
 
 /**
- * Validates the spec in the worker; a spec problem fails the batch with the problem itself
- * (`prepareBatch` gives up early on a backend that is not there or refuses the login, see
- * activities/spec-checks.ts). A busy backend or tile source is waited for, with the reason shown.
+ * Validates the spec in the worker, and asks other task queues for the hooks it names there; a
+ * spec problem fails the batch with the problem itself (`prepareBatch` gives up early on a
+ * backend that is not there or refuses the login, see activities/spec-checks.ts). A busy backend
+ * or tile source is waited for, with the reason shown.
  */
 async function prepare(spec: BatchSpecInput, handlers: BatchHandlers): Promise<PreparedBatch> {
-  return durably(
+  const prepared = await durably(
     () => specActivities.prepareBatch(spec),
     (problem) => {
       handlers.noteProblem(problem);
       setCurrentDetails(problem ? `**Waiting to start**: ${problem}` : '**Starting**');
     },
   );
+  await checkRemoteHooks(prepared.spec);
+  return prepared;
 }
 
 /** A spec's batchId must be the workflow id: both name the batch's output folder and tiles. */

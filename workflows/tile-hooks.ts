@@ -5,10 +5,12 @@
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
 import type { TileJobPlan } from '../src/core/hooks/job-factory';
+import { isRemoteHook, type HookName } from '../src/core/hooks/remote';
 import type { TileRecord } from '../src/core/records';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import { hookActivities, tileActivities } from './activity-options';
 import type { JobDefinition } from './tile-attempt';
+import { planJobRemotely, postprocessRemotely } from './remote-hooks';
 import type { TileWorkflowInput } from './tile-input';
 
 /** The factory's plan as a job definition: its job options over the batch's. */
@@ -27,13 +29,15 @@ export function definitionFrom(
 
 /** Asks the spec's job factory for this attempt's job (or a skip). Its failure fails the tile. */
 export async function planJob(
-  input: TileWorkflowInput & { jobFactory: string },
+  input: TileWorkflowInput & { jobFactory: HookName },
   attempt: number,
 ): Promise<TileJobPlan> {
+  const { jobFactory } = input;
+  if (isRemoteHook(jobFactory)) return planJobRemotely({ ...input, jobFactory }, attempt);
   const { planning } = hookActivities(input.timeouts);
   return planning.planTileJob({
     batchId: input.batchId,
-    jobFactory: input.jobFactory,
+    jobFactory,
     tile: input.tile,
     backend: { name: input.backend.name, url: input.backend.url },
     attempt,
@@ -58,18 +62,12 @@ function postprocessError(err: unknown): TileRecord['error'] {
  * `postprocessed` with the result, or `error` (`PostprocessFailed`) with its files kept.
  */
 export async function postprocessTile(
-  input: TileWorkflowInput & { postprocess: string },
+  input: TileWorkflowInput & { postprocess: HookName },
   record: TileRecord,
 ): Promise<void> {
-  const { postprocessing } = hookActivities(input.timeouts);
   let written: string[];
   try {
-    const outcome = await postprocessing.postprocessTile({
-      batchId: input.batchId,
-      postprocess: input.postprocess,
-      tile: input.tile,
-      record: { ...record },
-    });
+    const outcome = await runPostprocessor(input, record);
     ({ written } = outcome);
     record.files = [...(record.files ?? []).filter((f) => !written.includes(f)), ...written];
     if (outcome.result !== undefined) record.postprocessResult = outcome.result;
@@ -83,6 +81,18 @@ export async function postprocessTile(
     return;
   }
   if (written.length > 0 && patched(STAC_EXTRAS_PATCH)) await addToStacItem(input, record, written);
+}
+
+/** The spec's post-processor, in this worker or on another task queue. */
+function runPostprocessor(input: TileWorkflowInput & { postprocess: HookName }, record: TileRecord) {
+  const { postprocess } = input;
+  if (isRemoteHook(postprocess)) return postprocessRemotely({ ...input, postprocess }, record);
+  return hookActivities(input.timeouts).postprocessing.postprocessTile({
+    batchId: input.batchId,
+    postprocess,
+    tile: input.tile,
+    record: { ...record },
+  });
 }
 
 /**

@@ -7,6 +7,7 @@ import type { QuotaLimits } from '../src/core/quota/limits';
 import type { TileRecord } from '../src/core/records';
 import type { Tile } from '../src/core/batch-spec/arguments';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
+import type { HookName } from '../src/core/hooks/remote';
 import type { StacSettings } from '../src/core/batch-spec/stac-settings';
 
 /** Everything a tile needs, as the batch hands it over. */
@@ -34,10 +35,10 @@ export interface TileWorkflowInput {
   /** A job of this tile that finished but whose results were not downloaded: download them, create no job. */
   finishedJobId?: string;
   timeouts?: BatchSpec['timeouts'];
-  /** The spec's create-job hook: asked for each job of this tile. */
-  jobFactory?: string;
+  /** The spec's create-job hook: asked for each job of this tile (a name, or an activity on another queue). */
+  jobFactory?: HookName;
   /** The spec's post-processing hook: run after the download. */
-  postprocess?: string;
+  postprocess?: HookName;
   /** `postprocess` re-run: the tile's record with its downloaded files; only the post-processing runs again. */
   postprocessOnly?: TileRecord;
   /** The batch's STAC settings; absent in tiles started before STAC items were written. */

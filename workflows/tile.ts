@@ -4,6 +4,7 @@
  * "job database" that Temporal history has become.
  */
 import { isCancellation } from '@temporalio/workflow';
+import type { HookName } from '../src/core/hooks/remote';
 import type { TileRecord } from '../src/core/records';
 import { tileJobEnded } from './messages';
 import { errorOf } from './tile-errors';
@@ -53,7 +54,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
  * is not touched (its slot is given back at once), and only the post-processing runs.
  */
 async function postprocessAgain(
-  input: TileWorkflowInput & { postprocess: string },
+  input: TileWorkflowInput & { postprocess: HookName },
   journal: TileJournal,
   earlier: TileRecord,
 ): Promise<void> {

@@ -4,6 +4,7 @@
  * Made from the spec alone, so the client can give them when it starts the batch.
  */
 import type { BatchSpecInput } from './batch-spec/schema';
+import { hookLabel } from './hooks/remote';
 
 /** A batch's static summary and details (markdown). */
 export interface BatchHeadline {
@@ -13,7 +14,7 @@ export interface BatchHeadline {
 
 /** What runs on every tile: the process's id, a graph, or the job factory that builds each job. */
 function processLine(spec: BatchSpecInput): string {
-  if (spec.jobFactory !== undefined) return `jobs built by the job factory \`${spec.jobFactory}\``;
+  if (spec.jobFactory !== undefined) return `jobs built by the job factory \`${hookLabel(spec.jobFactory)}\``;
   const process = spec.process;
   if (process === undefined) return 'no process';
   if ('processId' in process) return `\`${process.processId}\`${process.namespace ? ` from ${process.namespace}` : ''}`;

@@ -38,3 +38,19 @@ export class SpecError extends Error {
     this.code = details.code;
   }
 }
+
+/** A spec with one or more problems; `issues` lists each with its field and fix. */
+export class InvalidSpecError extends Error {
+  /** The failure's code, as a batch that fails on its spec reports it. */
+  readonly code = 'InvalidBatchSpec';
+  /** @param issues - every problem of the spec, each with its field, what is wrong and how to fix it. */
+  constructor(readonly issues: SpecErrorDetails[]) {
+    super(`the batch spec is invalid:\n${issues.map((i) => `  - ${i.field}: ${i.problem}: ${i.fix}`).join('\n')}`);
+    this.name = 'InvalidSpecError';
+  }
+
+  /** The invalid-spec error of one spec problem. */
+  static from(err: SpecError): InvalidSpecError {
+    return new InvalidSpecError([{ field: err.field, problem: err.problem, fix: err.fix, code: err.code }]);
+  }
+}

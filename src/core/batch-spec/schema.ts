@@ -9,6 +9,7 @@ import { DEFAULT_MAX_TILES, MAX_TILES } from './limits';
 import { stacSchema } from './stac';
 import { checkOutputPath, DEFAULT_OUTPUT_PATH, outputDirSchema } from './output-schema';
 import { TIMEOUT_DEFAULTS } from './timeout-defaults';
+import { remoteHookSchema } from '../hooks/contract';
 
 /** Names end up in workflow ids and folder names, so keep them to a safe alphabet. */
 const safeName = z
@@ -16,6 +17,9 @@ const safeName = z
   .min(1)
   .max(100)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" or "-" (no spaces or slashes)');
+
+/** A hook: a TypeScript function registered on the workers by name, or an activity on another task queue. */
+const hookSchema = z.union([safeName, remoteHookSchema]);
 
 const httpUrl = z
   .string()
@@ -377,12 +381,17 @@ export const batchSpecSchema = z
     /** Extra openEO job options (e.g. executor memory), sent with every job. */
     jobOptions: z.record(z.string(), z.unknown()).optional(),
     /**
-     * A create-job hook registered on the workers (`createOpenEOPlugin({ jobFactories })`): it
-     * builds each tile's job (or skips the tile) instead of `process` alone.
+     * A create-job hook that builds each tile's job (or skips the tile) instead of `process`
+     * alone: the name of a TypeScript hook registered on the workers (`createOpenEOPlugin({
+     * jobFactories })`), or `{ activity, taskQueue }`, an activity of a worker in any language
+     * on its own task queue (docs/hooks.md).
      */
-    jobFactory: safeName.optional(),
-    /** A post-processing hook registered on the workers (`createOpenEOPlugin({ postprocessors })`), run after each tile's download. */
-    postprocess: safeName.optional(),
+    jobFactory: hookSchema.optional(),
+    /**
+     * A post-processing hook run after each tile's download: a TypeScript hook's name
+     * (`createOpenEOPlugin({ postprocessors })`), or `{ activity, taskQueue }` on another task queue.
+     */
+    postprocess: hookSchema.optional(),
     /** A tile property holding an object of job options for that tile, merged over `jobOptions` (the tile's win). */
     jobOptionsProperty: z.string().min(1).optional(),
     /**

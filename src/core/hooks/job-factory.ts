@@ -181,6 +181,9 @@ export function loadCollectionGraph(tile: Tile, options: LoadCollectionOptions):
   return graph;
 }
 
+/** The failure type of a factory that threw, or answered something that is not a plan. */
+export const JOB_FACTORY_FAILED = 'JobFactoryFailed';
+
 /** Thrown for an answer that is neither a plan nor a skip; the message says what is wrong. */
 export class InvalidJobPlanError extends Error {
   override name = 'InvalidJobPlanError';
@@ -195,6 +198,15 @@ function optionalString(plan: Record<string, unknown>, key: string): string | un
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new InvalidJobPlanError(`"${key}" must be a string`);
   return value;
+}
+
+/** A graph whose every node names its process and has its arguments, as openEO requires. */
+function checkedGraph(graph: Record<string, unknown>): ProcessGraph {
+  for (const [id, node] of Object.entries(graph)) {
+    if (!isRecord(node) || typeof node.process_id !== 'string' || !isRecord(node.arguments))
+      throw new InvalidJobPlanError(`node "${id}" of "processGraph" needs a "process_id" and an "arguments" object`);
+  }
+  return graph as ProcessGraph;
 }
 
 /**
@@ -218,7 +230,7 @@ export function normalizeJobPlan(answer: unknown, helpers: Pick<JobFactoryHelper
   if (!isRecord(args)) throw new InvalidJobPlanError('"arguments" must be an object');
   let processGraph: ProcessGraph;
   if (isRecord(answer.processGraph) && Object.keys(answer.processGraph).length > 0) {
-    processGraph = answer.processGraph as ProcessGraph;
+    processGraph = checkedGraph(answer.processGraph);
   } else if (
     isRecord(answer.process) &&
     typeof answer.process.processId === 'string' &&

@@ -49,6 +49,9 @@ export interface PostprocessInput {
  */
 export type Postprocessor = (input: PostprocessInput) => Promise<unknown> | unknown;
 
+/** The failure type of a post-processor that threw, or answered something a record cannot keep. */
+export const POSTPROCESS_FAILED = 'PostprocessFailed';
+
 /** The largest post-processing result kept in a record (it travels in history and memos). */
 export const MAX_POSTPROCESS_RESULT_BYTES = 16 * 1024;
 
