@@ -334,3 +334,47 @@ def test_a_missing_file_is_a_clear_error(tile_dir: Path) -> None:
     assert "the tile has no file 'result.nc'; it has ['openEO.tif', 'job.json']" in failure(
         needs, postprocess_request(tile_dir)
     ).message
+
+
+def test_a_cancelled_sync_hook_is_counted_until_its_thread_returns() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    @job_factory()
+    def stuck(tile: Tile, ctx: JobContext) -> Any:
+        started.set()
+        release.wait(5)
+        return ctx.skip("late")
+
+    async def scenario() -> None:
+        env = ActivityEnvironment()
+        running = asyncio.ensure_future(env.run(stuck, factory_request()))
+        await asyncio.to_thread(started.wait, 5)
+        env.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        # The activity is over; its thread is not, and a stopping worker waits for it.
+        assert hooks_module.running_in_threads() == 1
+        release.set()
+        for _ in range(100):
+            if hooks_module.running_in_threads() == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert hooks_module.running_in_threads() == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_sdk_does_not_log_a_hook_failure_a_second_time() -> None:
+    import logging
+
+    logger = logging.getLogger("temporalio.activity")
+    ours = hooks_module._failure("job_factory", "f", "t1", "failed: x", non_retryable=False)
+    theirs = ApplicationError("user's own")
+    records = []
+    for err in (ours, theirs):
+        record = logger.makeRecord(
+            logger.name, logging.WARNING, __file__, 1, "Completing activity as failed ({'attempt': 1})", (),
+            (type(err), err, None),
+        )
+        records.append(bool(logger.filter(record)))
+    assert records == [False, True]

@@ -59,7 +59,7 @@ def test_two_hooks_with_one_name_are_refused() -> None:
     def impostor(tile: Tile, ctx: JobContext) -> None:
         return None
 
-    with pytest.raises(ValueError, match="two hooks are named"):
+    with pytest.raises(ValueError, match="'openeo_temporal.describe_hooks' is the probe's name"):
         Hooks([impostor])
 
 

@@ -1,5 +1,5 @@
 /**
- * Python venvs for the tests that need Python (the Python example, the STAC API server and
+ * Python venvs for the tests that need Python (the Python package, the STAC API server and
  * validator): one per requirements file, kept in the cache folder next to the Temporal CLI and
  * reused while the requirements and the Python version stay the same.
  */
@@ -12,11 +12,11 @@ import { temporalCacheDir } from '../../src/tools/devserver';
 import { withFileLock } from '../../src/tools/devserver/file-lock';
 
 const run = promisify(execFile);
-/** The pinned packages of every venv (pandas 3, stac-fastapi-pgstac) need Python 3.11 or later. */
+/** Every venv's packages (the Python package, stac-fastapi-pgstac) need Python 3.11 or later. */
 const MIN_VERSION = [3, 11];
 
 export interface VenvSpec {
-  /** Names the venv's folder and the error messages: `stac`, `example`. */
+  /** Names the venv's folder and the error messages: `stac`, `python`. */
   name: string;
   requirementsFile: string;
 }

@@ -1,7 +1,8 @@
 /**
- * The Python example (`examples/python/batch.py`) as a real Python process, with Temporal's
- * Python SDK from PyPI, against the dev server, the emulator and a worker: it starts a batch,
- * follows its progress, and reads the tile records into a GeoDataFrame that matches the batch.
+ * The Python package's batch client (`python -m openeo_temporal run|tiles|read-export`, from
+ * `python/src`) as a real Python process, with Temporal's Python SDK from PyPI, against the dev
+ * server, the emulator and a worker: it starts a batch, follows its progress, and reads the tile
+ * records into a GeoDataFrame that matches the batch.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,33 +12,29 @@ import { after, before, describe, it } from 'node:test';
 import type { TileRecord } from '../../src/core/records';
 import type { TileWorkflowInput } from '../../workflows/tile';
 import { startHarness, type Harness } from '../support/harness';
-import { examplePython, PYTHON_EXAMPLE } from '../support/python';
+import { packageEnv, packagePython } from '../support/python';
 
 interface SavedTile {
   properties: { tileId: string; status: string; openeoJobId: string | null; attempts: number };
   geometry: { type: string; coordinates: number[][][] };
 }
 
-describe('the Python example', () => {
+describe('the Python batch client', () => {
   let h: Harness;
   let python: string;
 
-  /** Runs `python batch.py <args>` against the harness; resolves with its exit code and output. */
-  const example = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  /** Runs `python -m openeo_temporal <args>` against the harness; resolves with its exit code and output. */
+  const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve) => {
-      const env = {
-        ...process.env,
-        TEMPORAL_ADDRESS: h.server.address,
-        TEMPORAL_NAMESPACE: h.server.namespace,
-        PYTHONDONTWRITEBYTECODE: '1',
-      };
-      execFile(python, [PYTHON_EXAMPLE, ...args], { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const env = packageEnv({ TEMPORAL_ADDRESS: h.server.address, TEMPORAL_NAMESPACE: h.server.namespace });
+      const command = ['-m', 'openeo_temporal', ...args];
+      execFile(python, command, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
       });
     });
 
   before(async () => {
-    python = await examplePython((line) => console.log(line));
+    python = await packagePython((line) => console.log(line));
     h = await startHarness({ maxRunningJobsPerUser: 10 });
     await h.startWorker();
   });
@@ -47,7 +44,7 @@ describe('the Python example', () => {
     const specFile = join(h.workDir, 'py-batch.json');
     await writeFile(specFile, JSON.stringify(h.spec({ batchId: 'py-batch', cols: 3, rows: 2 })));
     const saved = join(h.workDir, 'py-tiles.geojson');
-    const run = await example(['run', specFile, '--task-queue', h.taskQueue, '--every', '0.5', '--save', saved]);
+    const run = await cli(['run', specFile, '--task-queue', h.taskQueue, '--every', '0.5', '--save', saved]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^started batch py-batch on task queue /m);
     assert.match(run.stdout, /^progress: \d+\/6 done · finished \d+/m, 'it printed the batchProgress query');
@@ -94,7 +91,7 @@ describe('the Python example', () => {
     }
 
     // The same, read back as an export file would be, with geopandas.
-    const reread = await example(['read-export', saved]);
+    const reread = await cli(['read-export', saved]);
     assert.equal(reread.code, 0, reread.stderr);
     assert.match(reread.stdout, /^tile records: 6$/m);
   });
@@ -105,7 +102,7 @@ describe('the Python example', () => {
       specFile,
       JSON.stringify(h.spec({ batchId: 'py-refused', tiles: { file: join(h.workDir, 'missing.geojson') } })),
     );
-    const run = await example(['run', specFile, '--task-queue', h.taskQueue]);
+    const run = await cli(['run', specFile, '--task-queue', h.taskQueue]);
     assert.equal(run.code, 1, run.stdout);
     assert.match(
       run.stderr,

@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 
+from .hooks import Hooks, running_in_threads
 from .worker import DEFAULT_TASK_QUEUE, load_hooks, run_worker
 
 CLIENT_TASK_QUEUE = "openeo"
@@ -42,9 +43,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, hooks: Hooks) -> None:
     """The worker until SIGINT or SIGTERM; a second signal exits at once."""
-    hooks = load_hooks(args.hooks)
     stop = asyncio.Event()
 
     def on_signal(signum: int) -> None:
@@ -58,6 +58,15 @@ async def serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
     await run_worker(hooks, task_queue=args.task_queue, address=args.address, namespace=args.namespace, stop=stop)
+    if running_in_threads():
+        # Their activities were cancelled, but a thread cannot be stopped; leaving now could cut a write short.
+        print(
+            f"waiting for {running_in_threads()} cancelled sync hook call(s) to return; again to exit at once",
+            file=sys.stderr,
+            flush=True,
+        )
+        while running_in_threads():
+            await asyncio.sleep(0.2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "worker":
         # Hook failures are logged with their traceback (activity.logger); show them.
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        asyncio.run(serve(args))
+        try:
+            hooks = load_hooks(args.hooks)
+        except (FileNotFoundError, ValueError) as err:
+            # No file, or no hooks in it: the message says all (an error inside the module keeps its traceback).
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        asyncio.run(serve(args, hooks))
         return 0
     # The client needs geopandas (the `client` extra): imported only for its commands.
     from . import client
@@ -75,5 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     return asyncio.run(client.run_command(args) if args.command == "run" else client.tiles_command(args))
 
 
+def run() -> None:
+    """The command line's entry: ``main``, then an exit that skips the interpreter's teardown.
+
+    Temporal's Rust core keeps threads that can call into Python while a short-lived process
+    finalizes, which aborts it ("PyGILState_Release: thread state ... must be current") and turns a
+    finished command's exit code into 134. Everything is done by now; only the output is flushed.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +99,11 @@ class JobContext:
 
 @dataclass
 class PostprocessContext:
-    """What a post-processor is given besides the tile: its record, its files, and a way to add files."""
+    """What a post-processor is given besides the tile: its record, its files, and a way to add files.
+
+    Reading and writing files blocks: an async hook that moves large files to or from object storage
+    should call these methods through ``asyncio.to_thread`` so its heartbeats keep going.
+    """
 
     batch_id: str
     record: JSONObject
@@ -160,11 +166,36 @@ async def _heartbeating(work: Awaitable[T], beating: _Beating) -> T:
         task.cancel()
 
 
+_threads_lock = threading.Lock()
+_in_threads = 0
+
+
+def running_in_threads() -> int:
+    """Sync hook calls whose thread has not returned yet (a cancelled call's thread runs on until it does)."""
+    return _in_threads
+
+
+def _counted(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The function, counted in running_in_threads() from its start until its thread returns."""
+
+    def run(*args: Any) -> Any:
+        global _in_threads
+        with _threads_lock:
+            _in_threads += 1
+        try:
+            return function(*args)
+        finally:
+            with _threads_lock:
+                _in_threads -= 1
+
+    return run
+
+
 async def _call(function: Callable[..., Any], *args: Any) -> Any:
     """Calls the user's function: a coroutine function on the loop, anything else in a thread."""
     if inspect.iscoroutinefunction(function):
         return await function(*args)
-    result = await asyncio.to_thread(function, *args)
+    result = await asyncio.to_thread(_counted(function), *args)
     return await result if inspect.isawaitable(result) else result
 
 
@@ -174,8 +205,29 @@ def _message(err: BaseException) -> str:
     return text if text and type(err) in (Exception, RuntimeError, ValueError) else f"{type(err).__name__}: {text}"
 
 
+# Marks the failures whose traceback this module logged itself.
+_LOGGED: Final = "_openeo_temporal_logged"
+
+
 def _failure(kind: HookKind, name: str, tile_id: str, what: str, *, non_retryable: bool) -> ApplicationError:
-    return ApplicationError(f"{name} for tile {tile_id} {what}", type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
+    err = ApplicationError(f"{name} for tile {tile_id} {what}", type=_FAILURE_TYPE[kind], non_retryable=non_retryable)
+    setattr(err, _LOGGED, True)
+    return err
+
+
+class _LoggedOnce(logging.Filter):
+    """Drops the SDK's own "Completing activity as failed" traceback for failures this module logged already.
+
+    The hook's traceback is logged once, where it happened; the SDK would log it again, wrapped.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        message = record.msg if isinstance(record.msg, str) else ""
+        return not (message.startswith("Completing activity as failed") and getattr(err, _LOGGED, False))
+
+
+logging.getLogger(activity.logger.logger.name).addFilter(_LoggedOnce())
 
 
 async def _run_hook(kind: HookKind, name: str, function: Callable[..., Any], tile: Tile, ctx: object) -> Any:
@@ -223,9 +275,6 @@ class HookActivity(Protocol):
     __openeo_temporal_hook__: HookInfo
 
     def __call__(self, request: JSONObject) -> Coroutine[Any, Any, JSONObject]: ...
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _activity(kind: HookKind, name: str, function: Callable[..., Any]) -> HookActivity:
@@ -329,7 +378,9 @@ class Hooks:
         known = self._hooks.get(info.name)
         if known is hook:
             return
-        if known is not None or info.name == DESCRIBE_HOOKS:
+        if info.name == DESCRIBE_HOOKS:
+            raise ValueError(f"{DESCRIBE_HOOKS!r} is the probe's name: give the hook another one")
+        if known is not None:
             # Activity names are one namespace per worker, whatever the hook's kind.
             raise ValueError(f"two hooks are named {info.name!r}: give one another name (@job_factory('...'))")
         self._hooks[info.name] = hook
