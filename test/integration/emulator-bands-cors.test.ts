@@ -134,6 +134,37 @@ describe('emulator results: one GeoTIFF band per band of the result', () => {
     assert.deepEqual((await bandsOfFile(filtered.bytes)).names, ['B08', 'B04']);
   });
 
+  it('keeps the bands through a temporal median: a two-band composite with its band names', async () => {
+    const median = {
+      process_graph: {
+        m: { process_id: 'median', arguments: { data: { from_parameter: 'data' } }, result: true },
+      },
+    };
+    const { asset, bytes, estimate } = await run(
+      saved(
+        {
+          load: {
+            process_id: 'load_collection',
+            arguments: {
+              id: 'SENTINEL2_L2A',
+              spatial_extent: GEOMETRY,
+              temporal_extent: ['2024-06-01', '2024-07-01'],
+              bands: ['B04', 'B08'],
+            },
+          },
+          composite: {
+            process_id: 'reduce_dimension',
+            arguments: { data: { from_node: 'load' }, dimension: 't', reducer: median },
+          },
+        },
+        'composite',
+      ),
+    );
+    assertFileMatchesAsset(asset, bytes, estimate);
+    assert.deepEqual(asset['eo:bands'], [{ name: 'B04' }, { name: 'B08' }]);
+    assert.deepEqual((await bandsOfFile(bytes)).names, ['B04', 'B08']);
+  });
+
   it('keeps single-band processes single-band: a reduced band dimension has one unnamed band', async () => {
     const reducer = {
       process_graph: {

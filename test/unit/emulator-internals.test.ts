@@ -1,7 +1,8 @@
 /**
  * Unit tests of the emulator's building blocks that are awkward to reach
  * through HTTP alone: area extraction, graph validation, UDP resolution,
- * range parsing, log levels, routing, the PRNG and the GeoTIFF encoder.
+ * range parsing, log levels, routing, the PRNG, the GeoTIFF encoder and
+ * the bands of a result.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,6 +18,7 @@ import { JobLog } from '../../src/tools/emulator/logs';
 import { resolveRemoteProcesses, validateProcess, type ProcessGraph } from '../../src/tools/emulator/process-graph';
 import { composeHooks, type RequestHookContext } from '../../src/tools/emulator/hooks';
 import { SeededRandom } from '../../src/tools/emulator/random';
+import { resultBandNames } from '../../src/tools/emulator/result-bands';
 import { parseRange } from '../../src/tools/emulator/result-routes';
 import { Router, type Route } from '../../src/tools/emulator/router';
 import { BAP_COMPOSITE_NAMESPACE, DEFAULT_UDP_REGISTRY } from '../../src/tools/emulator/udp-registry';
@@ -484,5 +486,38 @@ describe('emulator internals: clock, random streams, hooks, projected rasters', 
     assert.equal(image.getGeoKeys()?.ProjectedCSTypeGeoKey, 32631);
     assert.deepEqual(image.getBoundingBox(), [500000, 5600000, 500020, 5600020]);
     assert.deepEqual(image.getResolution(), [10, -10, 0]);
+  });
+});
+
+describe('emulator internals: the bands of a result', () => {
+  /** load_collection of B04 and B08, reduced over `dimension` with a median, as the openEO Python client writes it. */
+  const reducedOver = (dimension: string) =>
+    graph({
+      load: {
+        process_id: 'load_collection',
+        arguments: { id: 'SENTINEL2_L2A', spatial_extent: null, temporal_extent: null, bands: ['B04', 'B08'] },
+      },
+      reduce: {
+        process_id: 'reduce_dimension',
+        arguments: {
+          data: { from_node: 'load' },
+          dimension,
+          reducer: {
+            process_graph: {
+              m: { process_id: 'median', arguments: { data: { from_parameter: 'data' } }, result: true },
+            },
+          },
+        },
+      },
+      save: { process_id: 'save_result', arguments: { data: { from_node: 'reduce' }, format: 'GTiff' }, result: true },
+    });
+
+  it('keeps every band through a reduction over time, as a temporal composite does on a real backend', () => {
+    assert.deepEqual(resultBandNames(reducedOver('t'), DEFAULT_UDP_REGISTRY), ['B04', 'B08']);
+  });
+
+  it('has one unnamed band after a reduction over the bands, or over a dimension it does not know', () => {
+    assert.equal(resultBandNames(reducedOver('bands'), DEFAULT_UDP_REGISTRY), null);
+    assert.equal(resultBandNames(reducedOver('x'), DEFAULT_UDP_REGISTRY), null);
   });
 });

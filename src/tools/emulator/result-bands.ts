@@ -3,8 +3,9 @@
  * data flows into `save_result`: a remote process that declares its result
  * bands (the BAP composite: its `bands` argument), `load_collection` (its
  * `bands`, or every band of the collection), `filter_bands`, and processes
- * that pass their `data` through. Anything else (a reduced band dimension,
- * an unknown process) gives a single unnamed band.
+ * that pass their `data` through, a reduction over time among them (a
+ * temporal median keeps every band, as on a real backend). Anything else (a
+ * reduced band dimension, an unknown process) gives a single unnamed band.
  */
 import { COLLECTION_BANDS } from './collections';
 import { isPlainObject } from './http-util';
@@ -14,6 +15,14 @@ import type { UdpRegistry } from './udp-registry';
 
 /** Processes whose result has no band dimension any more, or a computed one. */
 const BAND_COLLAPSING = new Set(['reduce_dimension', 'ndvi', 'aggregate_spatial']);
+/** The temporal dimension's name in every collection's `cube:dimensions` (collections.ts). */
+const TEMPORAL_DIMENSION = 't';
+
+/** Whether the node leaves the bands of its `data` as they were (a reduction over time does). */
+function keepsBands(node: ProcessNode): boolean {
+  if (node.process_id === 'reduce_dimension') return node.arguments?.dimension === TEMPORAL_DIMENSION;
+  return !BAND_COLLAPSING.has(node.process_id);
+}
 
 function stringList(value: unknown): string[] | null {
   return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string') ? value : null;
@@ -46,7 +55,7 @@ function bandsOf(graph: ProcessGraph, nodeId: string, registry: UdpRegistry, see
   if (isUrlNamespace(node.namespace)) return remoteProcessBands(node, registry);
   if (node.process_id === 'load_collection') return loadCollectionBands(args);
   if (node.process_id === 'filter_bands') return stringList(args.bands);
-  if (BAND_COLLAPSING.has(node.process_id)) return null;
+  if (!keepsBands(node)) return null;
   const upstream = upstreamNode(args);
   return upstream === null ? null : bandsOf(graph, upstream, registry, seen);
 }
