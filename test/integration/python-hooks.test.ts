@@ -100,65 +100,72 @@ describe('hooks on a Python worker', () => {
     await s3?.stop();
   });
 
-  it('builds, skips and fails tiles with a Python job factory, and writes statistics into S3', {
-    skip: s3Unavailable(),
-  }, async () => {
-    const outputDir = `s3://${s3!.bucket}/python`;
-    const features = [
-      feature('coast', 0, { sensor: 'S1' }),
-      feature('fields', 1, { sensor: 'S2' }),
-      feature('sea', 2, { sensor: 'none' }),
-      feature('moon', 3, { sensor: 'S3' }),
-    ];
-    const { handle } = await h.client.start(
-      spec('py-s1s2', features, {
-        process: undefined,
-        jobFactory: onQueue('s1s2'),
-        postprocess: onQueue('stats'),
-        outputDir,
-      }),
-    );
-    const summary = await handle.result();
-    assert.deepEqual([summary.counts.postprocessed, summary.counts.skipped, summary.counts.error], [2, 1, 1]);
-    assert.deepEqual(
-      jobsOf('py-s1s2')
-        .map((j) => j.title)
-        .sort(),
-      ['S1 backscatter coast — py-s1s2/coast attempt 1', 'S2 extraction fields — py-s1s2/fields attempt 1'],
-    );
-    const s1 = jobsOf('py-s1s2').find((j) => j.title?.startsWith('S1'))!;
-    assert.equal(s1.options['executor-memory'], '4g', "the Python factory's job options reach the job");
+  it(
+    'builds, skips and fails tiles with a Python job factory, and writes statistics into S3',
+    {
+      skip: s3Unavailable(),
+    },
+    async () => {
+      const outputDir = `s3://${s3!.bucket}/python`;
+      const features = [
+        feature('coast', 0, { sensor: 'S1' }),
+        feature('fields', 1, { sensor: 'S2' }),
+        feature('sea', 2, { sensor: 'none' }),
+        feature('moon', 3, { sensor: 'S3' }),
+      ];
+      const { handle } = await h.client.start(
+        spec('py-s1s2', features, {
+          process: undefined,
+          jobFactory: onQueue('s1s2'),
+          postprocess: onQueue('stats'),
+          outputDir,
+        }),
+      );
+      const summary = await handle.result();
+      assert.deepEqual([summary.counts.postprocessed, summary.counts.skipped, summary.counts.error], [2, 1, 1]);
+      assert.deepEqual(
+        jobsOf('py-s1s2')
+          .map((j) => j.title)
+          .sort(),
+        ['S1 backscatter coast — py-s1s2/coast attempt 1', 'S2 extraction fields — py-s1s2/fields attempt 1'],
+      );
+      const s1 = jobsOf('py-s1s2').find((j) => j.title?.startsWith('S1'))!;
+      assert.equal(s1.options['executor-memory'], '4g', "the Python factory's job options reach the job");
 
-    const sea = await tileRecord('py-s1s2', 'sea');
-    assert.deepEqual([sea.status, sea.skipReason], ['skipped', 'tile sea has sensor "none": nothing to extract']);
-    const moon = await tileRecord('py-s1s2', 'moon');
-    assert.equal(moon.error?.code, 'JobFactoryFailed');
-    assert.match(moon.error?.message ?? '', /tile property "sensor" is 'S3': use "S1", "S2" or "none"/);
+      const sea = await tileRecord('py-s1s2', 'sea');
+      assert.deepEqual([sea.status, sea.skipReason], ['skipped', 'tile sea has sensor "none": nothing to extract']);
+      const moon = await tileRecord('py-s1s2', 'moon');
+      assert.equal(moon.error?.code, 'JobFactoryFailed');
+      assert.match(moon.error?.message ?? '', /tile property "sensor" is 'S3': use "S1", "S2" or "none"/);
 
-    // stats.json is an object beside the results, in the record, and an asset of the item.
-    const coast = await tileRecord('py-s1s2', 'coast');
-    assert.equal(coast.status, 'postprocessed');
-    assert.ok(coast.files?.includes('stats.json'), String(coast.files));
-    assert.ok(coast.outputDir?.startsWith(`${outputDir}/`), coast.outputDir);
-    const bucket = resultStore(outputDir);
-    const key = (location: string) => location.slice(outputDir.length + 1);
-    const stats = JSON.parse(await text((await bucket.get(key(`${coast.outputDir}/stats.json`)))!.body)) as Record<
-      string,
-      { name: string; validPixels: number; mean: number }[]
-    >;
-    const [tif, bands] = Object.entries(stats)[0];
-    assert.match(tif, /\.tif$/);
-    assert.deepEqual(
-      bands.map((b) => b.name),
-      ['VV', 'VH'],
-      'one entry per band, named as the result names them',
-    );
-    assert.ok(bands.every((b) => b.validPixels > 0 && Number.isFinite(b.mean)), JSON.stringify(bands));
-    const item = JSON.parse(await text((await bucket.get('py-s1s2/items/coast.json'))!.body)) as {
-      assets: Record<string, { href: string }>;
-    };
-    assert.equal(item.assets['stats.json']?.href, `${coast.outputDir}/stats.json`);
-  });
+      // stats.json is an object beside the results, in the record, and an asset of the item.
+      const coast = await tileRecord('py-s1s2', 'coast');
+      assert.equal(coast.status, 'postprocessed');
+      assert.ok(coast.files?.includes('stats.json'), String(coast.files));
+      assert.ok(coast.outputDir?.startsWith(`${outputDir}/`), coast.outputDir);
+      const bucket = resultStore(outputDir);
+      const key = (location: string) => location.slice(outputDir.length + 1);
+      const stats = JSON.parse(await text((await bucket.get(key(`${coast.outputDir}/stats.json`)))!.body)) as Record<
+        string,
+        { name: string; validPixels: number; mean: number }[]
+      >;
+      const [tif, bands] = Object.entries(stats)[0];
+      assert.match(tif, /\.tif$/);
+      assert.deepEqual(
+        bands.map((b) => b.name),
+        ['VV', 'VH'],
+        'one entry per band, named as the result names them',
+      );
+      assert.ok(
+        bands.every((b) => b.validPixels > 0 && Number.isFinite(b.mean)),
+        JSON.stringify(bands),
+      );
+      const item = JSON.parse(await text((await bucket.get('py-s1s2/items/coast.json'))!.body)) as {
+        assets: Record<string, { href: string }>;
+      };
+      assert.equal(item.assets['stats.json']?.href, `${coast.outputDir}/stats.json`);
+    },
+  );
 
   it('keeps the files when a Python post-processor raises, and runs it again alone, heartbeating', async () => {
     await writeFile(flagFile, 'fail');
@@ -187,7 +194,9 @@ describe('hooks on a Python worker', () => {
 
   it('refuses a spec naming a hook the Python worker does not run, before any job', async () => {
     const before = h.emulator.admin.jobs().length;
-    const { handle } = await h.client.start(spec('py-unknown', [feature('a', 0, {})], { postprocess: onQueue('stat') }));
+    const { handle } = await h.client.start(
+      spec('py-unknown', [feature('a', 0, {})], { postprocess: onQueue('stat') }),
+    );
     await assert.rejects(handle.result(), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
       assert.match(

@@ -183,6 +183,9 @@ def tiles_frame(records: list[dict[str, Any]]) -> gpd.GeoDataFrame:
             "finishedAt": r.get("finishedAt"),
             "errorCode": error.get("code"),
             "errorMessage": error.get("message"),
+            "skipReason": r.get("skipReason"),
+            # A post-processor's small result, as JSON text: one column whatever its shape.
+            "postprocessResult": json.dumps(r["postprocessResult"]) if "postprocessResult" in r else None,
             "outputDir": r.get("outputDir"),
             "files": ";".join(r.get("files") or []),
             "geometry": shape(r["geometry"]),
