@@ -5,8 +5,9 @@
  * whose job a factory built and whose files a post-processor wrote, a batch with periods
  * that took added places, and tiles lined up behind others (one handed its slot, one given it by
  * its window's word after the job ahead failed, one moved to a free slot from behind a stuck job),
- * a tile whose job was deleted on the backend while it waited in the queue, and a batch held back
- * by its budget until the budget was raised.
+ * a tile whose job was deleted on the backend while it waited in the queue, a batch held back
+ * by its budget until the budget was raised, and a batch (and its tile) whose job factory and
+ * post-processor are activities on another task queue.
  *
  *     npm run record-histories            # writes test/fixtures/histories/<release>/*.json
  *
@@ -16,7 +17,7 @@
 import './quiet-logs';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,9 +26,12 @@ import { createOpenEOWorker } from '../../src/app/worker';
 import { tileWorkflowId } from '../../src/core/ids';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes';
 import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
+import type { Tile } from '../../src/core/batch-spec/tile-types';
+import { loadCollectionGraph } from '../../src/core/hooks/job-factory';
 import { startDevServer } from '../../src/tools/devserver';
 import { BAP_COMPOSITE_NAMESPACE, startEmulator, type RunningEmulator } from '../../src/tools/emulator';
 import { writeHistory } from './history-files';
+import { startRemoteHookWorker } from './remote-hook-worker';
 
 const USER = { username: 'recorder', password: 'recorder-password' };
 const TASK_QUEUE = 'record-histories';
@@ -76,6 +80,49 @@ async function recordPeriodsWithAddedPlaces(client: OpenEOBatchClient, spec: Bat
   ]);
   await client.resume(String(spec.batchId));
   await handle.result();
+}
+
+/**
+ * A batch whose hooks live on another task queue, served by a worker that knows only the hook
+ * contract (as a Python one would): the batch asks that queue for them, the tile calls both.
+ */
+async function recordRemoteHooks(
+  client: OpenEOBatchClient,
+  spec: BatchSpecInput,
+  temporal: { address: string; namespace: string },
+): Promise<void> {
+  const taskQueue = 'record-remote-hooks';
+  const hooks = await startRemoteHookWorker({
+    ...temporal,
+    taskQueue,
+    jobFactories: {
+      june_remote: async (request) => ({
+        processGraph: loadCollectionGraph(request.tile as Tile, {
+          collection: 'SENTINEL2_L2A',
+          bands: ['B04'],
+          temporalExtent: ['2024-06-01', '2024-07-01'],
+        }),
+        title: 'June',
+      }),
+    },
+    postprocessors: {
+      count_remote: async (request) => {
+        const files = request.files as { name: string }[];
+        await writeFile(join(request.tileDir as string, 'count.json'), JSON.stringify({ files: files.length }));
+        return { written: ['count.json'], result: { files: files.length } };
+      },
+    },
+  });
+  try {
+    const remote = {
+      jobFactory: { activity: 'june_remote', taskQueue },
+      postprocess: { activity: 'count_remote', taskQueue },
+    };
+    await (await client.start({ ...spec, ...remote })).handle.result();
+  } finally {
+    hooks.worker.shutdown();
+    await hooks.running;
+  }
 }
 
 export async function recordHistories(outDir: string, log: (line: string) => void = console.log): Promise<string[]> {
@@ -181,6 +228,13 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
       const hooked = gridSpec(emulator, output, 1, 1, { batchId: 'hooked', jobFactory: 'june', postprocess: 'count' });
       await (await client.start(hooked)).handle.result();
       await save('tile-with-hooks', (await client.tiles('hooked'))[0].workflowId);
+
+      await recordRemoteHooks(client, gridSpec(emulator, output, 1, 1, { batchId: 'remote-hooked' }), {
+        address: server.address,
+        namespace: server.namespace,
+      });
+      await save('batch-with-remote-hooks', 'remote-hooked');
+      await save('tile-with-remote-hooks', (await client.tiles('remote-hooked'))[0].workflowId);
 
       await recordPeriodsWithAddedPlaces(
         client,
