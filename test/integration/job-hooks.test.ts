@@ -17,29 +17,8 @@ import { s1s2 } from '../../examples/hooks/s1s2-factory';
 import { tileStatistics, type BandStatistics } from '../../examples/hooks/tile-statistics';
 import { api, login } from '../support/emulator-api';
 import { eventually } from '../support/eventually';
+import { squareTile as feature } from '../support/features';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
-
-/** A square tile near Antwerp, `i` tiles east of the first, with its properties. */
-function feature(id: string, i: number, properties: Record<string, unknown>) {
-  const [w, s] = [4.3 + i * 0.05, 51.2];
-  return {
-    type: 'Feature' as const,
-    id,
-    properties,
-    geometry: {
-      type: 'Polygon',
-      coordinates: [
-        [
-          [w, s],
-          [w + 0.05, s],
-          [w + 0.05, s + 0.05],
-          [w, s + 0.05],
-          [w, s],
-        ],
-      ],
-    },
-  };
-}
 
 /** Throws for the tile whose property `broken` is set; an S2 job otherwise. */
 const flaky: JobFactory = (tile, { helpers }) => {

@@ -20,6 +20,7 @@ import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import type { TileRecord } from '../../src/core/records';
 import { terminate } from '../harness/child-process';
 import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
+import { squareTile as feature } from '../support/features';
 import { startHarness, type Harness } from '../support/harness';
 import { packageEnv, packagePython } from '../support/python';
 
@@ -27,19 +28,6 @@ const ROOT = join(__dirname, '..', '..', '..');
 const HOOKS = join(ROOT, 'test', 'support', 'python', 'hooks_under_test.py');
 const QUEUE = 'python-hooks-test';
 const onQueue = (activity: string) => ({ activity, taskQueue: QUEUE });
-
-/** A square tile near Antwerp, `i` tiles east of the first, with its properties. */
-function feature(id: string, i: number, properties: Record<string, unknown>) {
-  const [w, s] = [4.3 + i * 0.05, 51.2];
-  const ring = [
-    [w, s],
-    [w + 0.05, s],
-    [w + 0.05, s + 0.05],
-    [w, s + 0.05],
-    [w, s],
-  ];
-  return { type: 'Feature' as const, id, properties, geometry: { type: 'Polygon', coordinates: [ring] } };
-}
 
 /** Starts the Python hook worker; resolves once it says it polls, rejects if it exits first. */
 async function startPythonWorker(python: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {

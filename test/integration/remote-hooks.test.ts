@@ -17,22 +17,10 @@ import { loadCollectionGraph } from '../../src/core/hooks/job-factory';
 import type { Tile } from '../../src/core/batch-spec/tile-types';
 import type { TileRecord } from '../../src/core/records';
 import { startRemoteHookWorker } from '../harness/remote-hook-worker';
+import { squareTile as feature } from '../support/features';
 import { startHarness, type Harness } from '../support/harness';
 
 const HOOK_QUEUE = 'remote-hooks-test';
-
-/** A square tile near Antwerp, `i` tiles east of the first. */
-function feature(id: string, i: number, properties: Record<string, unknown>) {
-  const [w, s] = [4.3 + i * 0.05, 51.2];
-  const ring = [
-    [w, s],
-    [w + 0.05, s],
-    [w + 0.05, s + 0.05],
-    [w, s + 0.05],
-    [w, s],
-  ];
-  return { type: 'Feature' as const, id, properties, geometry: { type: 'Polygon', coordinates: [ring] } };
-}
 
 describe('hooks on another task queue', () => {
   let h: Harness;
