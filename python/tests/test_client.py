@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ SQUARE = {"type": "Polygon", "coordinates": [[[4.3, 51.2], [4.35, 51.2], [4.35, 
 
 
 def test_records_become_rows_with_skip_reasons_and_postprocessing_results() -> None:
-    records = [
+    records: list[dict[str, Any]] = [
         {"tileId": "b", "status": "skipped", "skipReason": "all water", "geometry": SQUARE},
         {
             "tileId": "a",

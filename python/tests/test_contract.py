@@ -20,7 +20,8 @@ from openeo_temporal import (
     Skip,
     Tile,
 )
-from openeo_temporal.contract import MAX_RESULT_BYTES, check_file_name, job_factory_answer_from_json
+from openeo_temporal.contract import MAX_RESULT_BYTES, job_factory_answer_from_json
+from openeo_temporal.file_names import check_file_name
 
 DECODERS: dict[str, Any] = {
     "JobFactoryRequest": JobFactoryRequest.from_json,

@@ -16,9 +16,7 @@ from .contract import (
     CONTRACT_VERSION,
     MAX_RESULT_BYTES,
     Backend,
-    ContractError,
     DescribeHooksAnswer,
-    InvalidFileName,
     JobFactoryAnswer,
     JobFactoryRequest,
     JobPlan,
@@ -30,6 +28,7 @@ from .contract import (
     Tile,
     TileFile,
 )
+from .errors import ContractError, InvalidFileName
 from .hooks import DESCRIBE_HOOKS, Hooks, JobContext, PostprocessContext, job_factory, postprocessor
 from .jobs import job, load_collection, process_graph
 from .version import __version__

@@ -9,7 +9,6 @@ so a newer workflow can add fields without breaking older hooks; a missing or mi
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,33 +16,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+from . import storage
+from .errors import ContractError, InvalidFileName
+from .file_names import check_file_name
+
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 CONTRACT_VERSION: Final = 1
 # A post-processor's result travels in workflow history and the tile's record: it must stay small.
 MAX_RESULT_BYTES: Final = 16 * 1024
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 JSONObject = dict[str, Any]
 T = TypeVar("T")
-
-
-class ContractError(ValueError):
-    """A message that does not follow the hook contract; the text names the field at fault."""
-
-
-class InvalidFileName(ContractError):
-    """A name that is not a plain file name of the tile's folder."""
-
-
-def check_file_name(name: str) -> str:
-    """The name itself when it is a plain file name (``[A-Za-z0-9._-]+``, not hidden), else InvalidFileName."""
-    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name.startswith("."):
-        raise InvalidFileName(
-            f"file name {name!r}: use a plain name of letters, digits, '.', '_' and '-', not starting with '.'"
-        )
-    return name
 
 
 # ---- reading fields -------------------------------------------------------------------------
@@ -226,8 +211,6 @@ class TileFile:
 
     def read_bytes(self) -> bytes:
         """The whole file (from object storage when the results are there)."""
-        from . import storage
-
         return storage.read_bytes(self.location)
 
     @contextmanager
@@ -237,8 +220,6 @@ class TileFile:
         A file in object storage is downloaded into a temporary folder, kept under its own name
         (so its extension still tells its format), and removed when the ``with`` block ends.
         """
-        from . import storage
-
         with storage.local_copy(self.name, self.location) as path:
             yield path
 

@@ -33,7 +33,6 @@ from temporalio.exceptions import ApplicationError
 from . import storage
 from .contract import (
     Backend,
-    ContractError,
     DescribeHooksAnswer,
     JobFactoryRequest,
     JSONObject,
@@ -42,8 +41,9 @@ from .contract import (
     Skip,
     Tile,
     TileFile,
-    check_file_name,
 )
+from .errors import ContractError
+from .file_names import check_file_name
 from .jobs import to_job_answer
 from .version import WORKER_NAME
 

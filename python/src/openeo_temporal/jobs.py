@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .contract import (
-    ContractError,
     JobFactoryAnswer,
     JobPlan,
     JSONObject,
@@ -22,6 +21,7 @@ from .contract import (
     check_process_graph,
     job_factory_answer_from_json,
 )
+from .errors import ContractError
 
 if TYPE_CHECKING:
     from openeo.rest.datacube import DataCube

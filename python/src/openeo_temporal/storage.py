@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from .contract import check_file_name
+from .file_names import check_file_name
 
 S3_SCHEME = "s3://"
 
