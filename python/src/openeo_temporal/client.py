@@ -46,6 +46,7 @@ __all__ = [
     "connect",
     "failure_reason",
     "follow",
+    "latest_tile_executions",
     "progress_line",
     "read_export",
     "start_batch",
