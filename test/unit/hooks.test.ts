@@ -332,6 +332,22 @@ describe('hooks in specs and on the command line', () => {
     );
   });
 
+  it('takes a hook on another task queue as {activity, taskQueue}, and refuses a half-named one', () => {
+    const base = {
+      backends: [{ name: 'e', url: 'http://e.test' }],
+      tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+    };
+    const remote = { activity: 's1s2', taskQueue: 'openeo-python' };
+    const spec = parseBatchSpec({ ...base, jobFactory: remote, postprocess: { ...remote, activity: 'stats' } });
+    assert.deepEqual([spec.jobFactory, spec.process], [remote, undefined], 'a remote factory builds every job');
+    for (const [hook, field] of [
+      [{ activity: 's1s2' }, /jobFactory/],
+      [{ activity: 's1s2', taskQueue: 'open eo' }, /jobFactory/],
+      [{ ...remote, queue: 'x' }, /jobFactory/],
+    ] as const)
+      assert.throws(() => parseBatchSpec({ ...base, jobFactory: hook }), field, JSON.stringify(hook));
+  });
+
   it('needs a process only when no job factory builds the jobs, and says so naming the field', () => {
     const base = {
       backends: [{ name: 'e', url: 'http://e.test' }],
@@ -386,6 +402,21 @@ describe('planning a batch with hooks', () => {
       plan.unchecked.some((line) => line.startsWith('postprocess: "stats" runs on the worker')),
       plan.unchecked.join('\n'),
     );
+  });
+
+  it('names the task queue of hooks that live on another one', async () => {
+    const plan = await planBatch(
+      {
+        backends: [{ name: 'e', url: 'http://e.test' }],
+        tiles: { aoi: { west: 0, south: 0, east: 1, north: 1 }, tileSize: 1 },
+        jobFactory: { activity: 's1s2', taskQueue: 'openeo-python' },
+        postprocess: { activity: 'stats', taskQueue: 'openeo-python' },
+      },
+      { offline: true },
+    );
+    const notes = plan.unchecked.join('\n');
+    assert.match(notes, /^jobFactory: "s1s2" builds each tile's job on the workers of task queue openeo-python/m);
+    assert.match(notes, /^postprocess: "stats" runs on the workers of task queue openeo-python/m);
   });
 
   it('plans a batch whose only process is its job factory', async () => {

@@ -20,7 +20,7 @@ import type { BatchSpec, BatchSpecInput, TileFileSpec } from '../../core/batch-s
 import { periodsOrProblem } from '../../core/batch-spec/periods';
 import type { TileFeatureCollection, TilePlan, TileSource } from '../../core/batch-spec/tile-types';
 import { InvalidSpecError } from '../../core/batch-spec/validate';
-import { hookLabel, isRemoteHook, type HookName } from '../../core/hooks/remote';
+import { isRemoteHook, type HookName } from '../../core/hooks/remote';
 import { checkBackends, type BackendChecks } from './backends';
 import { noTilePinned, placeBatch, type Placement } from './placement';
 import { plannedTiles, tilesAreaKm2, type PlannedTiles } from './tiles';
@@ -124,6 +124,11 @@ export interface BatchPlan {
   unchecked: string[];
   /** The tiles in EPSG:4326, `properties.backend` where they would go; absent above `maxTiles`. */
   tiles?: PlannedTiles;
+}
+
+/** A hook's own name: a TypeScript hook's, or the activity's. */
+function hookName(hook: HookName): string {
+  return isRemoteHook(hook) ? hook.activity : hook;
 }
 
 /** Where a hook runs, for the plan's notes. */
@@ -257,12 +262,12 @@ export async function planBatch(input: BatchSpecInput | unknown, options: PlanOp
       ? "the checks above are of the spec's own process"
       : 'the spec has no process of its own, so no collection or format was checked';
     unchecked.push(
-      `jobFactory: "${hookLabel(spec.jobFactory)}" builds each tile's job on ${hookHome(spec.jobFactory)}; ${checked}, and the batch checks the hook is there before any job`,
+      `jobFactory: "${hookName(spec.jobFactory)}" builds each tile's job on ${hookHome(spec.jobFactory)}; ${checked}, and the batch checks the hook is there before any job`,
     );
   }
   if (spec?.postprocess)
     unchecked.push(
-      `postprocess: "${hookLabel(spec.postprocess)}" runs on ${hookHome(spec.postprocess)}, and the batch checks it is there before any job`,
+      `postprocess: "${hookName(spec.postprocess)}" runs on ${hookHome(spec.postprocess)}, and the batch checks it is there before any job`,
     );
   const carryTiles = options.includeTiles !== false && tiles !== undefined && tiles.count <= maxTiles;
   return {
