@@ -27,6 +27,7 @@ import {
   type RemoteHook,
 } from '../src/core/hooks/remote';
 import type { TileRecord } from '../src/core/records';
+import { timeoutsOrDefaults } from '../src/core/batch-spec/timeout-defaults';
 import { hookActivityOptions, remoteHookActivity } from './activity-options';
 import type { TileWorkflowInput } from './tile-input';
 
@@ -36,12 +37,6 @@ import type { TileWorkflowInput } from './tile-input';
  * without the question.
  */
 export const REMOTE_HOOKS_PATCH = 'hooks-on-other-task-queues';
-
-/**
- * How long the batch waits for a worker of a hook's queue to take the question. No answer in
- * this time means no worker polls the queue, and the batch is refused before any job.
- */
-export const HOOK_WORKER_WAIT_MS = 60_000;
 
 type HookField = 'jobFactory' | 'postprocess';
 
@@ -53,21 +48,24 @@ function remoteHooksOf(spec: Pick<BatchSpec, HookField>): { field: HookField; ho
   });
 }
 
-/** One queue's workers, asked which hooks they registered; undefined when none answers in time. */
-async function describeHooks(taskQueue: string): Promise<DescribeHooksAnswer | string> {
+/**
+ * One queue's workers, asked which hooks they registered; the reason when none answers within
+ * `waitSeconds` (then no worker polls the queue, and the batch is refused before any job).
+ */
+async function describeHooks(taskQueue: string, waitSeconds: number): Promise<DescribeHooksAnswer | string> {
   const describe = remoteHookActivity(
     { activity: DESCRIBE_HOOKS_ACTIVITY, taskQueue },
-    { scheduleToStartTimeout: HOOK_WORKER_WAIT_MS, startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } },
+    { scheduleToStartTimeout: waitSeconds * 1000, startToCloseTimeout: '10s', retry: { maximumAttempts: 2 } },
   );
   try {
     return (await describe({ contractVersion: HOOK_CONTRACT_VERSION })) as DescribeHooksAnswer;
   } catch (err) {
     if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-    return err.cause?.message ?? err.message;
+    return `no worker of task queue "${taskQueue}" answered within ${waitSeconds} s (${err.cause?.message ?? err.message})`;
   }
 }
 
-/** What is wrong with one hook, given its queue's answer; undefined when its worker has it. */
+/** What is wrong with one hook, given its queue's answer (or silence); undefined when its worker has it. */
 function hookProblem(
   field: HookField,
   hook: RemoteHook,
@@ -78,7 +76,7 @@ function hookProblem(
     return {
       field,
       code: 'hook_worker_missing',
-      problem: `no worker of task queue "${hook.taskQueue}" answered within ${HOOK_WORKER_WAIT_MS / 1000} s (${answer})`,
+      problem: answer,
       fix: `start one that registers the ${kind} "${hook.activity}", e.g. \`python -m openeo_temporal worker --hooks my_hooks.py --task-queue ${hook.taskQueue}\`, then start the batch again`,
     };
   }
@@ -97,12 +95,16 @@ function hookProblem(
  * Refuses a batch, before any job, whose spec names a hook on a task queue that no worker polls
  * or whose workers lack it. Only a first run asks: a continued batch was asked when it began.
  */
-export async function checkRemoteHooks(spec: Pick<BatchSpec, HookField>): Promise<void> {
+export async function checkRemoteHooks(spec: Pick<BatchSpec, HookField | 'timeouts'>): Promise<void> {
   const wanted = remoteHooksOf(spec);
   if (wanted.length === 0 || !patched(REMOTE_HOOKS_PATCH)) return;
   const answers = new Map<string, DescribeHooksAnswer | string>();
   for (const { hook } of wanted)
-    if (!answers.has(hook.taskQueue)) answers.set(hook.taskQueue, await describeHooks(hook.taskQueue));
+    if (!answers.has(hook.taskQueue))
+      answers.set(
+        hook.taskQueue,
+        await describeHooks(hook.taskQueue, timeoutsOrDefaults(spec.timeouts).hookWorkerSeconds),
+      );
   const problems = wanted.flatMap(({ field, hook }) => hookProblem(field, hook, answers.get(hook.taskQueue)!) ?? []);
   if (problems.length === 0) return;
   const err = new InvalidSpecError(problems);

@@ -71,7 +71,10 @@ describe('hooks on another task queue', () => {
       },
     });
     unpolled = h.client.start(
-      spec('no-hook-worker', [feature('a', 0, {})], { postprocess: { activity: 'stats', taskQueue: 'nobody-polls' } }),
+      spec('no-hook-worker', [feature('a', 0, {})], {
+        postprocess: { activity: 'stats', taskQueue: 'nobody-polls' },
+        timeouts: { heartbeatSeconds: 60, activitySeconds: 120, retryMaxIntervalSeconds: 120, hookWorkerSeconds: 10 },
+      }),
     );
     // Its test reads the outcome; until then a failed start is not an unhandled rejection.
     unpolled.catch(() => undefined);
@@ -167,15 +170,15 @@ describe('hooks on another task queue', () => {
     assert.ok((await tileRecord('remote-picky', 'p1')).files?.includes('summary.json'));
   });
 
-  it('refuses a spec naming a task queue no worker polls, within a minute and before any job', async () => {
-    // Started with the harness: its minute of waiting for a worker overlaps the tests above.
+  it('refuses a spec naming a task queue no worker polls, after hookWorkerSeconds and before any job', async () => {
+    // Started with the harness: its wait for a worker overlaps the tests above.
     await assert.rejects(
       unpolled.then(({ handle }) => handle.result()),
       (err: unknown) => {
         assert.ok(err instanceof WorkflowFailedError);
         assert.match(
           String(err.cause?.message),
-          /postprocess: no worker of task queue "nobody-polls" answered within 60 s/,
+          /postprocess: no worker of task queue "nobody-polls" answered within 10 s/,
         );
         assert.match(
           String(err.cause?.message),

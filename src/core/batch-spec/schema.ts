@@ -286,6 +286,13 @@ const timeoutsSchema = z.strictObject({
    * @default 120
    */
   retryMaxIntervalSeconds: secondsSchema.default(TIMEOUT_DEFAULTS.retryMaxIntervalSeconds),
+  /**
+   * A spec naming a hook on another task queue: how long the batch waits, before any job, for a
+   * worker of that queue to say which hooks it has. No answer refuses the batch. Its default
+   * (60) is the workflow's, not filled in here, so specs without it read as before.
+   * @default 60
+   */
+  hookWorkerSeconds: secondsSchema.optional(),
 });
 
 /** How the batch keeps every workflow run small; the defaults suit batches of any size. */
@@ -442,7 +449,11 @@ export const batchSpecSchema = z
      */
     retryOnOtherBackend: z.boolean().default(false),
     /** Limits per job phase and per activity; a job past one is cancelled on the backend, then retried or failed. */
-    timeouts: timeoutsSchema.default({ ...TIMEOUT_DEFAULTS }),
+    timeouts: timeoutsSchema.default({
+      heartbeatSeconds: TIMEOUT_DEFAULTS.heartbeatSeconds,
+      activitySeconds: TIMEOUT_DEFAULTS.activitySeconds,
+      retryMaxIntervalSeconds: TIMEOUT_DEFAULTS.retryMaxIntervalSeconds,
+    }),
     /**
      * Set by `retry-failed`: this run re-runs tiles that failed in an earlier run of the batch.
      * Their tile workflows may run again under the same ids; job attempts continue the count.

@@ -10,6 +10,8 @@ export const TIMEOUT_DEFAULTS = {
   activitySeconds: 120,
   /** The longest pause between two retries of a failing call. */
   retryMaxIntervalSeconds: 120,
+  /** How long a batch waits at its start for a worker of a hook's task queue to answer. */
+  hookWorkerSeconds: 60,
 } as const;
 
 export type BatchTimeouts = { [K in keyof typeof TIMEOUT_DEFAULTS]: number };
@@ -20,5 +22,6 @@ export function timeoutsOrDefaults(timeouts: Partial<BatchTimeouts> | undefined)
     heartbeatSeconds: timeouts?.heartbeatSeconds ?? TIMEOUT_DEFAULTS.heartbeatSeconds,
     activitySeconds: timeouts?.activitySeconds ?? TIMEOUT_DEFAULTS.activitySeconds,
     retryMaxIntervalSeconds: timeouts?.retryMaxIntervalSeconds ?? TIMEOUT_DEFAULTS.retryMaxIntervalSeconds,
+    hookWorkerSeconds: timeouts?.hookWorkerSeconds ?? TIMEOUT_DEFAULTS.hookWorkerSeconds,
   };
 }
