@@ -16,11 +16,9 @@ import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { resultStore } from '../../activities/store';
-import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
-import type { TileRecord } from '../../src/core/records';
 import { terminate } from '../harness/child-process';
 import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
-import { squareTile as feature } from '../support/features';
+import { featureBatches, squareTile as feature } from '../support/features';
 import { startHarness, type Harness } from '../support/harness';
 import { packageEnv, packagePython } from '../support/python';
 
@@ -53,14 +51,7 @@ describe('hooks on a Python worker', () => {
   let s3: S3Server | undefined;
   let worker: ChildProcess | undefined;
   let flagFile: string;
-  const tileRecord = (batchId: string, tileId: string): Promise<TileRecord> =>
-    h.temporal.workflow.getHandle(`${batchId}/tile-${tileId}`).result();
-  const jobsOf = (batchId: string) => h.emulator.admin.jobs().filter((j) => j.title?.includes(`${batchId}/`));
-  const spec = (batchId: string, features: ReturnType<typeof feature>[], extra: Partial<BatchSpecInput>) => ({
-    ...h.spec({ batchId }),
-    tiles: { type: 'FeatureCollection' as const, features },
-    ...extra,
-  });
+  const { tileRecord, jobsOf, spec } = featureBatches(() => h);
 
   before(async () => {
     const python = await packagePython((line) => console.log(line));

@@ -12,12 +12,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import { loadCollectionGraph } from '../../src/core/hooks/job-factory';
 import type { Tile } from '../../src/core/batch-spec/tile-types';
-import type { TileRecord } from '../../src/core/records';
 import { startRemoteHookWorker } from '../harness/remote-hook-worker';
-import { squareTile as feature } from '../support/features';
+import { featureBatches, squareTile as feature } from '../support/features';
 import { startHarness, type Harness } from '../support/harness';
 
 const HOOK_QUEUE = 'remote-hooks-test';
@@ -29,14 +27,7 @@ describe('hooks on another task queue', () => {
   /** A batch whose post-processor's task queue no worker polls. */
   let unpolled: ReturnType<Harness['client']['start']>;
   const calls: Record<string, unknown>[] = [];
-  const tileRecord = (batchId: string, tileId: string): Promise<TileRecord> =>
-    h.temporal.workflow.getHandle(`${batchId}/tile-${tileId}`).result();
-  const jobsOf = (batchId: string) => h.emulator.admin.jobs().filter((j) => j.title?.includes(`${batchId}/`));
-  const spec = (batchId: string, features: ReturnType<typeof feature>[], extra: Partial<BatchSpecInput>) => ({
-    ...h.spec({ batchId }),
-    tiles: { type: 'FeatureCollection' as const, features },
-    ...extra,
-  });
+  const { tileRecord, jobsOf, spec } = featureBatches(() => h);
 
   before(async () => {
     h = await startHarness({ maxRunningJobsPerUser: 20 });
