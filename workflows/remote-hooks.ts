@@ -4,7 +4,13 @@
  * post-processor there with the contract's one JSON argument, checking what comes back (the
  * other side may be any language). See src/core/hooks/contract.ts and docs/hooks.md.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import { tileArguments, tileProcessGraph } from '../src/core/batch-spec/arguments';
 import { InvalidSpecError, type SpecErrorDetails } from '../src/core/batch-spec/errors';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
@@ -111,9 +117,20 @@ export async function checkRemoteHooks(spec: Pick<BatchSpec, HookField | 'timeou
   throw ApplicationFailure.nonRetryable(err.message, err.code, { issues: err.issues });
 }
 
-/** An activity's failure as one line, for a tile's error. */
-function failureMessage(err: ActivityFailure): string {
-  return err.cause?.message ?? err.message;
+/** Calls a hook on its queue; its failure (after its attempts) as the tile's error of `failureType`. */
+async function callHook(
+  hook: RemoteHook,
+  options: ActivityOptions,
+  request: unknown,
+  where: string,
+  failureType: string,
+): Promise<unknown> {
+  try {
+    return await remoteHookActivity(hook, options)(request);
+  } catch (err) {
+    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    throw ApplicationFailure.nonRetryable(`${where} failed: ${err.cause?.message ?? err.message}`, failureType);
+  }
 }
 
 /** Asks a job factory on another task queue for this attempt's job, and checks the answer. */
@@ -139,13 +156,7 @@ export async function planJobRemotely(
         }
       : {}),
   };
-  let answer: unknown;
-  try {
-    answer = await remoteHookActivity(hook, hookActivityOptions(input.timeouts).planning)(request);
-  } catch (err) {
-    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-    throw ApplicationFailure.nonRetryable(`${where} failed: ${failureMessage(err)}`, JOB_FACTORY_FAILED);
-  }
+  const answer = await callHook(hook, hookActivityOptions(input.timeouts).planning, request, where, JOB_FACTORY_FAILED);
   try {
     return normalizeJobPlan(answer, { processGraphFor: tileProcessGraph });
   } catch (err) {
@@ -171,13 +182,8 @@ export async function postprocessRemotely(
     tileDir,
     files: (record.files ?? []).map((name) => ({ name, location: tileFileLocation(tileDir, name) })),
   };
-  let answer: unknown;
-  try {
-    answer = await remoteHookActivity(hook, hookActivityOptions(input.timeouts).postprocessing)(request);
-  } catch (err) {
-    if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-    throw ApplicationFailure.nonRetryable(`${where} failed: ${failureMessage(err)}`, POSTPROCESS_FAILED);
-  }
+  const options = hookActivityOptions(input.timeouts).postprocessing;
+  const answer = await callHook(hook, options, request, where, POSTPROCESS_FAILED);
   try {
     return checkPostprocessAnswer(answer);
   } catch (err) {
