@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { OpenEOBatchClient } from '../../src/app/client';
-import { EXPORT_FORMATS, type ExportFormat } from '../../src/app/export';
+import { EXPORT_FORMATS, type ExportFormat } from '../../src/core/job-database';
 import { MB, type Report } from '../report';
 import { gridSpec } from '../specs';
 import type { BenchWorld } from '../world';

@@ -13,11 +13,10 @@ export {
   jobDatabaseRows,
   jobManagerStatus,
   type ExportFormat,
-  type ExportOptions,
   type JobDatabaseRow,
   type JobManagerStatus,
-  type TileExport,
-} from './export';
+} from '../core/job-database';
+export type { ExportOptions, TileExport } from './export';
 export { createOpenEOPlugin, WORKFLOWS_PATH, type OpenEOPluginOptions } from './plugin';
 export { createOpenEOWorker, type OpenEOWorkerOptions } from './worker';
 export { createActivities, type ActivityDependencies } from '../../activities';

@@ -5,7 +5,7 @@
  * run of the batch, and the tiles' new records (memo, search attributes) replace the old ones.
  */
 import type { Client } from '@temporalio/client';
-import { latestTileExecutions, startInput } from './batch-lookup';
+import { latestTileExecutions, startInput } from '../../activities/records/lookup';
 import { MAX_RERUN_TILES } from './rerun';
 import type { TileRecord } from '../core/records';
 import type { BatchSpec } from '../core/batch-spec/schema';

@@ -4,7 +4,7 @@
  * attempt counts, so new jobs continue the numbering and nothing is created twice.
  */
 import type { Client } from '@temporalio/client';
-import { latestTileExecutions, startInput } from './batch-lookup';
+import { latestTileExecutions, startInput } from '../../activities/records/lookup';
 import type { TileRecord } from '../core/records';
 import { TILE_STATUS } from '../core/search-attributes';
 import type { BatchSpec } from '../core/batch-spec/schema';

@@ -2,6 +2,8 @@
  * The records users see everywhere (CLI table, export, Temporal UI): one per tile, one summary
  * per batch. Pure types and pure functions only: workflows import this module.
  */
+import type { BatchSpec } from './batch-spec/schema';
+import type { Tile } from './batch-spec/tile-types';
 
 /**
  * Our view of a tile. It is never the backend's status: that one is kept apart in
@@ -176,4 +178,35 @@ export interface BatchSummary {
    * only after its retry had made the job again (see activities/duplicate-jobs.ts). Absent when none.
    */
   duplicateJobsDeleted?: number;
+}
+
+/**
+ * One tile of a batch: its record (as the tile workflow keeps it) and where it is.
+ *
+ * @inline
+ */
+export interface TileRow extends TileRecord {
+  /** Tile outline in EPSG:4326; null when its source cannot be read from here. */
+  geometry: Tile['geometry'] | null;
+  /** The tile workflow, once the tile started. */
+  workflowId?: string;
+  /** The run of that workflow the record comes from. */
+  runId?: string;
+}
+
+/**
+ * A batch's tiles as the client reads them back from Temporal: every tile's record and outline,
+ * in the spec's order, then the tiles added while the batch ran.
+ *
+ * @inline
+ */
+export interface BatchRecords {
+  /** The batch's id (its workflow id). */
+  batchId: string;
+  /** The spec as the batch runs it (defaults filled in). */
+  spec: BatchSpec;
+  /** Every tile, started or not. */
+  tiles: TileRow[];
+  /** Why some outlines are missing (e.g. the tile file is not readable on this machine). */
+  problem?: string;
 }

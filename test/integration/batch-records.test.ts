@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readChangedTiles, readEndedTiles } from '../../src/app/batch-records';
+import { readChangedTiles, readEndedTiles } from '../../activities/records/read';
 import { isEnded } from '../../src/core/records';
 import { TILE_RECORD_MEMO } from '../../src/core/search-attributes';
 import type { TileFeature } from '../../src/core/batch-spec/tile-types';

@@ -11,7 +11,7 @@ import { contentSecurityPolicy } from '../../src/app/dashboard/assets';
 import { outlinesForMap } from '../../src/app/dashboard/outline';
 import { quicklookBounds } from '../../src/app/dashboard/previews';
 import { mapStatus, outlineBounds, temporalWorkflowUrl, tileView } from '../../src/app/dashboard/tile-view';
-import type { TileRow } from '../../src/app/batch-records';
+import type { TileRow } from '../../src/core/records';
 
 test("running tiles are coloured by the backend's job status, failed starts apart from failed jobs", () => {
   assert.equal(mapStatus({ status: 'not_started' }), 'not_started');

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { estimateEta, formatEta, type EtaBatch } from '../../src/app/eta';
 import { barPayload } from '../../src/app/cli/progress';
 import { batchSummary, progressView } from '../../src/app/dashboard/batch-feed';
-import type { TileRow } from '../../src/app/batch-records';
+import type { TileRow } from '../../src/core/records';
 import { emptyCounts, type TileStatus } from '../../src/core/records';
 import type { BatchProgress } from '../../src/core/progress';
 

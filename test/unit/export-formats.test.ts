@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Geometry } from 'wkx';
-import { jobDatabaseCsv } from '../../src/app/export/csv';
-import { jobDatabaseGeoJson } from '../../src/app/export/geojson';
-import { flatOutline, outlineWkb, outlineWkt } from '../../src/app/export/geometry';
-import { geoMetadata, jobDatabaseGeoParquet } from '../../src/app/export/geoparquet';
-import { encodeJobDatabase, formatOfPath, parseExportFormat } from '../../src/app/export';
-import { JOB_DATABASE_COLUMNS, jobDatabaseRow, type JobDatabaseRow } from '../../src/app/export/job-database';
+import { jobDatabaseCsv } from '../../src/core/job-database/csv';
+import { jobDatabaseGeoJson } from '../../src/core/job-database/geojson';
+import { flatOutline, outlineWkb, outlineWkt } from '../../src/core/job-database/geometry';
+import { geoMetadata, jobDatabaseGeoParquet } from '../../src/core/job-database/geoparquet';
+import { encodeJobDatabase, formatOfPath, parseExportFormat } from '../../src/core/job-database';
+import { JOB_DATABASE_COLUMNS, jobDatabaseRow, type JobDatabaseRow } from '../../src/core/job-database/job-database';
 import { arrowRow, parseCsv, readGeoParquetObjects, readParquetTable } from '../support/read-exports';
 
 const SQUARE = {

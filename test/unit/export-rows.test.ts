@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TileRow } from '../../src/app/batch-records';
+import type { TileRow } from '../../src/core/records';
 import {
   JOB_DATABASE_COLUMNS,
   jobDatabaseRow,
@@ -13,7 +13,7 @@ import {
   rfc3339Seconds,
   tidyNumber,
   usageText,
-} from '../../src/app/export/job-database';
+} from '../../src/core/job-database/job-database';
 import type { OpenEOJobStatus, TileStatus } from '../../src/core/records';
 
 const OUTLINE = {

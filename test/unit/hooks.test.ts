@@ -16,7 +16,7 @@ import { createJobFactoryActivities, type PlanTileJobInput } from '../../activit
 import { createPostprocessActivities } from '../../activities/postprocess';
 import { loadHooksModule } from '../../src/app/cli/hooks-module';
 import { hasQuicklook, mapStatus, STATUS_COLOURS } from '../../src/app/dashboard/tile-view';
-import { jobDatabaseRow, jobManagerStatus } from '../../src/app/export/job-database';
+import { jobDatabaseRow, jobManagerStatus } from '../../src/core/job-database/job-database';
 import {
   loadCollectionGraph,
   normalizeJobPlan,

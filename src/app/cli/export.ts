@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { connectClient } from './cli-errors';
-import { EXPORT_FORMATS, formatOfPath, parseExportFormat, type ExportFormat } from '../export';
+import { EXPORT_FORMATS, formatOfPath, parseExportFormat, type ExportFormat } from '../../core/job-database';
 
 interface ExportFlags {
   format?: string;

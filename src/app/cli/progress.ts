@@ -6,7 +6,7 @@ import type { OpenEOBatchClient, TileListing } from '../client';
 import type { BatchSummary, StatusCounts, TileError } from '../../core/records';
 import { doneCount, idleProgress, type BatchProgress } from '../../core/progress';
 import { estimateEta, etaBatch, formatEta, RATE_WINDOW_MS, type EtaTile } from '../eta';
-import { readEndedTiles } from '../batch-records';
+import { readEndedTiles } from '../../../activities/records/read';
 import { formatCosts } from '../../core/costs';
 import type { BatchCancelledError } from '../batch-failure';
 

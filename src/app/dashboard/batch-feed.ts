@@ -4,7 +4,8 @@
  * since (`readChangedTiles`) and the progress. One reading per interval serves every page, and
  * none happens while no page is open.
  */
-import { readChangedTiles, type TileRow } from '../batch-records';
+import { readChangedTiles } from '../../../activities/records/read';
+import type { TileRow } from '../../core/records';
 import type { OpenEOBatchClient } from '../client';
 import { estimateEta, etaBatch, type EtaBatch } from '../eta';
 import { isEnded } from '../../core/records';

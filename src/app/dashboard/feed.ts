@@ -3,7 +3,7 @@
  * however many pages watch (`BatchFeed`), or a fixed set of planned tiles (`StaticFeed`). A page
  * gets a snapshot when it connects, then only what changed.
  */
-import type { TileRow } from '../batch-records';
+import type { TileRow } from '../../core/records';
 import type { TileView } from './tile-view';
 import type { Eta } from '../eta';
 import { outlinesForMap } from './outline';

@@ -4,7 +4,7 @@
  * within a fraction of a pixel. Dropping those points makes the page's first event and the
  * drawing of 10,000 tiles several times lighter.
  */
-import type { TileRow } from '../batch-records';
+import type { TileRow } from '../../core/records';
 import { outlineBounds } from './tile-view';
 
 /** Points closer than this share of the tile's size to the simplified outline are left out. */

@@ -2,7 +2,7 @@
  * A map of planned tiles, before any batch exists (`openeo-temporal plan` opens it): the same
  * page, every tile not started, nothing live.
  */
-import type { TileRow } from '../batch-records';
+import type { TileRow } from '../../core/records';
 import type { TileFeature } from '../../core/batch-spec/tile-types';
 import { StaticFeed } from './feed';
 import { handler, type DashboardHandler } from './server';

@@ -7,7 +7,7 @@
  * snapshot, then changes); `/api/batches/<id>/tiles/<tileId>/quicklook.png`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TileRow } from '../batch-records';
+import type { TileRow } from '../../core/records';
 import type { OpenEOBatchClient } from '../client';
 import { contentSecurityPolicy, loadAssets, sendAsset, type Assets } from './assets';
 import { BatchFeed } from './batch-feed';

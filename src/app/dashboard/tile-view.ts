@@ -2,7 +2,7 @@
  * What the map page gets for one tile: its record, the colour it is drawn in, its link in the
  * Temporal UI and, for a finished tile with a quicklook, where the preview image is. Pure.
  */
-import type { TileRow } from '../batch-records';
+import type { TileRow } from '../../core/records';
 import type { TileRecord } from '../../core/records';
 
 /**

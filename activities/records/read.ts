@@ -13,47 +13,20 @@
  *   without one, what visibility knows).
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { createTilePageActivities } from '../../activities/tile-pages';
-import { tileIdOf } from '../core/ids';
-import type { TileRecord, TileStatus } from '../core/records';
-import { BACKEND, OPENEO_JOB_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../core/search-attributes';
-import type { BatchSpec, BatchSpecInput } from '../core/batch-spec/schema';
-import type { Tile } from '../core/batch-spec/tile-types';
-import { parseBatchSpec } from '../core/batch-spec/validate';
-import { tileProgress } from '../../workflows/messages';
-import type { TileWorkflowInput } from '../../workflows/tile';
-import { latestTileExecutions, startInput } from './batch-lookup';
-
-/**
- * One tile of a batch: its record (as the tile workflow keeps it) and where it is.
- *
- * @inline
- */
-export interface TileRow extends TileRecord {
-  /** Tile outline in EPSG:4326; null when its source cannot be read from here. */
-  geometry: Tile['geometry'] | null;
-  /** The tile workflow, once the tile started. */
-  workflowId?: string;
-  /** The run of that workflow the record comes from. */
-  runId?: string;
-}
-
-/**
- * A batch's tiles as the client reads them back from Temporal: every tile's record and outline,
- * in the spec's order, then the tiles added while the batch ran.
- *
- * @inline
- */
-export interface BatchRecords {
-  /** The batch's id (its workflow id). */
-  batchId: string;
-  /** The spec as the batch runs it (defaults filled in). */
-  spec: BatchSpec;
-  /** Every tile, started or not. */
-  tiles: TileRow[];
-  /** Why some outlines are missing (e.g. the tile file is not readable on this machine). */
-  problem?: string;
-}
+import { createTilePageActivities } from '../tile-pages';
+import { tileIdOf } from '../../src/core/ids';
+import {
+  TILE_PROGRESS_QUERY,
+  type BatchRecords,
+  type TileRecord,
+  type TileRow,
+  type TileStatus,
+} from '../../src/core/records';
+import { BACKEND, OPENEO_JOB_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../../src/core/search-attributes';
+import type { BatchSpec, BatchSpecInput } from '../../src/core/batch-spec/schema';
+import type { Tile } from '../../src/core/batch-spec/tile-types';
+import { parseBatchSpec } from '../../src/core/batch-spec/validate';
+import { latestTileExecutions, startInput } from './lookup';
 
 /** How many workflows are asked at once for a query or a result. */
 const CONCURRENCY = 16;
@@ -161,7 +134,8 @@ async function fillRecords(client: Client, rows: TileRow[]): Promise<void> {
   await inBatches(partial, async (row) => {
     const handle = client.workflow.getHandle(row.workflowId!, row.runId);
     try {
-      const record: TileRecord = row.status === 'running' ? await handle.query(tileProgress) : await handle.result();
+      const record: TileRecord =
+        row.status === 'running' ? await handle.query<TileRecord>(TILE_PROGRESS_QUERY) : await handle.result();
       Object.assign(row, record);
     } catch {
       // No worker to answer, or a tile terminated without a result: visibility's view stands.
@@ -173,7 +147,7 @@ async function fillRecords(client: Client, rows: TileRow[]): Promise<void> {
 async function fillAddedOutlines(client: Client, rows: TileRow[]): Promise<void> {
   await inBatches(rows, async (row) => {
     try {
-      row.geometry = (await startInput<TileWorkflowInput>(client, row.workflowId!, row.runId)).tile.geometry;
+      row.geometry = (await startInput<{ tile: Tile }>(client, row.workflowId!, row.runId)).tile.geometry;
     } catch {
       // Its history is gone (retention): the row stays without an outline.
     }

@@ -8,9 +8,9 @@
  * and `duration` are text such as "225 cpu-seconds"; times are RFC 3339 UTC to the second);
  * ours follow.
  */
-import type { OpenEOJobStatus, TileRecord, UsageMetric } from '../../core/records';
-import type { MultiPolygonGeometry, PolygonGeometry } from '../../core/batch-spec/tile-types';
-import type { TileRow } from '../batch-records';
+import type { OpenEOJobStatus, TileRecord, UsageMetric } from '../records';
+import type { MultiPolygonGeometry, PolygonGeometry } from '../batch-spec/tile-types';
+import type { TileRow } from '../records';
 
 /**
  * The job manager's status vocabulary (its `status` column). `queued_for_start` is left out:
