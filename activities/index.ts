@@ -27,6 +27,7 @@ import type { Postprocessor } from '../src/core/hooks/postprocess';
 import { createJobFactoryActivities } from './job-factory';
 import { createPostprocessActivities } from './postprocess';
 import { createTileExtrasActivities } from './stac/tile-extras';
+import { createRecordsActivities } from './records/save';
 
 export type { PreparedBatch } from './spec-checks';
 
@@ -110,6 +111,7 @@ export function createWorkerActivities(deps: ActivityDependencies) {
     ...createJobFactoryActivities(deps.jobFactories ?? {}),
     ...createPostprocessActivities(deps.postprocessors ?? {}),
     ...createTileExtrasActivities(),
+    ...createRecordsActivities(),
   };
   return {
     activities: withBackendQuotas(activities, quotaGateOptions(deps)),

@@ -33,6 +33,9 @@ export const specActivities = proxyActivities<OpenEOActivities>({ startToCloseTi
 /** The batch's end: one pass over each backend's job list (see activities/duplicate-jobs.ts). */
 export const sweepActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30m', retry: BATCH_RETRY });
 
+/** The batch's records saved beside its results: one read of every tile, then two files written. */
+export const recordsActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30m', retry: BATCH_RETRY });
+
 /** Pages of tiles and tiles added while the batch runs. */
 export const tilePageActivities = proxyActivities<OpenEOActivities>({ startToCloseTimeout: '2m', retry: BATCH_RETRY });
 

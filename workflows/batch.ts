@@ -20,6 +20,7 @@ import type { BatchSpec, BatchSpecInput } from '../src/core/batch-spec/schema';
 import { durably, specActivities, sweepActivities } from './activity-options';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
 import { checkRemoteHooks } from './remote-hooks';
+import { saveRecordsAtEnd } from './records-keeper';
 import { runPartitions } from './partition-runner';
 import type { PartitionsState } from './partitions-state';
 import { runWindow } from './window';
@@ -113,9 +114,14 @@ async function sweepDuplicateJobs(batchId: string, batch: BatchSpec): Promise<nu
   return deleted;
 }
 
-/** The batch's summary, with the duplicates its end deleted. */
+/** The batch's summary, with the duplicates its end deleted; its records saved beside its results. */
 async function finish(batchId: string, batch: BatchSpec, summary: BatchSummary): Promise<BatchSummary> {
   const duplicateJobsDeleted = await sweepDuplicateJobs(batchId, batch);
+  const final = getCurrentDetails();
+  await saveRecordsAtEnd(batchId, (problem) =>
+    setCurrentDetails(problem ? `**Finishing**: saving the batch's records: ${problem}` : final),
+  );
+  setCurrentDetails(final);
   return duplicateJobsDeleted > 0 ? { ...summary, duplicateJobsDeleted } : summary;
 }
 

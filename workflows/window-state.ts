@@ -9,6 +9,7 @@ import type { BackendSpec, BudgetSpec } from '../src/core/batch-spec/schema';
 import type { Spend } from './budget';
 import type { Tile } from '../src/core/batch-spec/tile-types';
 import type { BatchSettings } from './controls';
+import type { RecordsCheckpoint } from './records-keeper';
 
 export interface InFlightTile {
   backend: string;
@@ -77,6 +78,8 @@ export interface WindowState extends BatchTally, BatchSettings {
    * starts with what the partitions before it spent. Absent in state carried by older code.
    */
   spend?: Spend;
+  /** When the window last saved the batch's records, and how many tiles ended since. Absent in state carried by older code. */
+  records?: RecordsCheckpoint;
 }
 
 export function initialWindowState(

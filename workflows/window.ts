@@ -38,6 +38,7 @@ import { SlotWords, WORDS_AGAIN_PATCH, tilesOwedWord } from './slot-words';
 import { cancelTilesInFlight, startTileWorkflow } from './tile-starts';
 import { MAX_DEFERRED, TILE_PAGE_SIZE, WindowBook } from './window-book';
 import type { WindowState } from './window-state';
+import { initialCheckpoint, RecordsKeeper } from './records-keeper';
 
 /**
  * Patch id of 0.6.0's lined-up tiles: while a backend's slots are all taken, the window starts
@@ -74,10 +75,14 @@ class SlidingWindow {
   private readonly additions: AddedTiles;
   /** Words to lined-up tiles: all sent before the run ends or continues as new. */
   private readonly words: SlotWords;
+  /** Checkpoints of the batch's records: a save under way ends before the run does. */
+  readonly records: RecordsKeeper;
 
   constructor(private readonly input: WindowInput) {
     this.book = new WindowBook(input.state, input.spec.scheduling.pauseBackendAfterErrors);
     this.words = new SlotWords(input.batchId);
+    input.state.records ??= initialCheckpoint();
+    this.records = new RecordsKeeper(input.batchId, input.spec.scheduling.saveRecordsEveryMinutes, input.state.records);
     this.additions = new AddedTiles(input.batchId, input.spec.periods, {
       pendingTiles: () => this.book.pendingTiles(this.input.spec.periods),
       nextAddedIndex: () => input.sourceTiles + this.state.addedCount,
@@ -113,6 +118,7 @@ class SlidingWindow {
         ? this.book.takeForRetryElsewhere(record, previous + spec.maxAttempts)
         : undefined;
       if (again) this.state.deferred.unshift(again);
+      else this.records.tileEnded();
       if (again || this.book.recordEnd(record)) this.touch();
       this.sendWords();
     });
@@ -321,6 +327,7 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
   try {
     for (;;) {
       await window.fill();
+      window.records.saveIfDue();
       if (window.done()) {
         // Changes accepted as the last tiles ended are applied first: tiles added now still run.
         await condition(allHandlersFinished);
@@ -331,6 +338,7 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
       if (historyIsLong(input.spec.scheduling.maxEventsPerRun)) {
         await condition(allHandlersFinished);
         await window.wordsSent();
+        await window.records.settled();
         return await input.continueAsNew(window.carryOver());
       }
       await window.nextChange();
@@ -340,6 +348,7 @@ export async function runWindow(input: WindowInput): Promise<WindowResult> {
       await CancellationScope.nonCancellable(() => cancelTilesInFlight(input.batchId, window.book));
     throw err;
   }
+  await window.records.settled();
   window.show();
   return { state: input.state, totalTiles: window.total() };
 }

@@ -10,7 +10,9 @@
  * - tiles that ended: their record in the tile workflow's memo, from one visibility listing
  *   (tiles that ended before that memo existed: their workflow result);
  * - tiles that run: the `tileProgress` query, for the backend's live status (needs a worker;
- *   without one, what visibility knows).
+ *   without one, what visibility knows);
+ * - tiles whose workflows retention deleted: the records the batch saved beside its results
+ *   (`saved.ts`).
  */
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { createTilePageActivities } from '../tile-pages';
@@ -27,6 +29,7 @@ import type { BatchSpec, BatchSpecInput } from '../../src/core/batch-spec/schema
 import type { Tile } from '../../src/core/batch-spec/tile-types';
 import { parseBatchSpec } from '../../src/core/batch-spec/validate';
 import { latestTileExecutions, startInput } from './lookup';
+import { readSavedRecords, savedRecordsLocation, withSavedRows } from './saved';
 
 /** How many workflows are asked at once for a query or a result. */
 const CONCURRENCY = 16;
@@ -47,9 +50,31 @@ export async function readBatchRecords(client: Client, batchId: string): Promise
   // Tiles that are not in the spec's source: added while the batch ran (or a source that moved).
   const added = [...started.values()].map((wf) => ({ ...visibleRecord(batchId, wf), geometry: null }));
   await fillAddedOutlines(client, added);
-  const all = [...rows, ...added];
-  await fillRecords(client, all);
-  return { batchId, spec, tiles: all, ...(problem ? { problem } : {}) };
+  const live = [...rows, ...added];
+  await fillRecords(client, live);
+  const { tiles, problem: savedProblem } = await withSavedRecords(spec, batchId, live);
+  const problems = [problem, savedProblem].filter(Boolean).join('; ');
+  return { batchId, spec, tiles, ...(problems ? { problem: problems } : {}) };
+}
+
+/**
+ * Tiles Temporal no longer holds (their workflows closed before the namespace's retention) come
+ * from the records the batch saved beside its results. Read only when some tile has no workflow.
+ */
+async function withSavedRecords(
+  spec: BatchSpec,
+  batchId: string,
+  live: TileRow[],
+): Promise<{ tiles: TileRow[]; problem?: string }> {
+  if (live.every((row) => row.workflowId !== undefined)) return { tiles: live };
+  try {
+    const saved = await readSavedRecords(spec.outputDir, batchId);
+    return { tiles: saved ? withSavedRows(live, saved.tiles) : live };
+  } catch (err) {
+    const where = savedRecordsLocation(spec.outputDir, batchId);
+    const why = err instanceof Error ? err.message : String(err);
+    return { tiles: live, problem: `the batch's saved records (${where}) cannot be read here: ${why}` };
+  }
 }
 
 /**

@@ -326,6 +326,14 @@ const schedulingSchema = z.strictObject({
    * @default true
    */
   lineUpJobs: z.boolean().default(true),
+  /**
+   * While tiles end, the batch saves its records beside its results (`<outputDir>/<batchId>/
+   * job-database.json.gz` and `.parquet`) at most this often, and once more when it ends, so they
+   * outlive the namespace's retention. Keep it well below the retention. Its default (60) is the
+   * workflow's, not filled in here, so specs without it read as before.
+   * @default 60
+   */
+  saveRecordsEveryMinutes: z.number().min(0.05).max(1440).optional(),
 });
 
 const pollingSchema = z.strictObject({
