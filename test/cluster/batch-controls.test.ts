@@ -80,7 +80,9 @@ describe('a batch steered end to end on a Temporal Service', () => {
       // Jobs of a minute: the cancelled batch's jobs are surely running when it is cancelled.
       { slow: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 200, runningMs: 60_000 } } },
     );
-    h.emulator.admin.setFaults({ jobs: { rules: [{ titleContains: `${BATCH}/${FLAKY} `, failFirst: 1, code: 'Flaky' }] } });
+    h.emulator.admin.setFaults({
+      jobs: { rules: [{ titleContains: `${BATCH}/${FLAKY} `, failFirst: 1, code: 'Flaky' }] },
+    });
     await h.startWorker();
     outDir = await mkdtemp(join(tmpdir(), 'cluster-exports-'));
   });
@@ -134,7 +136,8 @@ describe('a batch steered end to end on a Temporal Service', () => {
     const failedId = (await h.client.tiles(BATCH)).find((tile) => tile.tileId === FLAKY)?.workflowId;
     assert.ok(failedId);
     await eventually(
-      async () => JSON.stringify(await listed(h, `${byBatch} AND OpenEOTileStatus = 'error'`)) === JSON.stringify([failedId]),
+      async () =>
+        JSON.stringify(await listed(h, `${byBatch} AND OpenEOTileStatus = 'error'`)) === JSON.stringify([failedId]),
       'the status filter finds the failed tile alone',
       120_000,
     );
@@ -146,7 +149,11 @@ describe('a batch steered end to end on a Temporal Service', () => {
     );
     const job = (await h.client.tiles(BATCH)).find((tile) => tile.status === 'finished')!;
     assert.ok(job.openeoJobId);
-    assert.deepEqual(await listed(h, `OpenEOJobId = '${job.openeoJobId}'`), [job.workflowId], 'a tile found by its job');
+    assert.deepEqual(
+      await listed(h, `OpenEOJobId = '${job.openeoJobId}'`),
+      [job.workflowId],
+      'a tile found by its job',
+    );
 
     const status = await runCli(h, ['status', BATCH, '--json']);
     assert.equal(status.code, 0, status.stderr);
@@ -184,10 +191,7 @@ describe('a batch steered end to end on a Temporal Service', () => {
     assert.equal(exported.code, 0, exported.stderr);
     const table = readParquetTable(await readFile(parquet));
     assert.equal(table.numRows, TOTAL);
-    assert.deepEqual(
-      new Set(table.getChild('status')?.toArray() as string[]),
-      new Set(['finished']),
-    );
+    assert.deepEqual(new Set(table.getChild('status')?.toArray() as string[]), new Set(['finished']));
   });
 
   it('serves the dashboard its batch list and the batch’s snapshot', async () => {
@@ -216,11 +220,7 @@ describe('a batch steered end to end on a Temporal Service', () => {
     spec.backends = [{ name: 'slow', url: h.backends.slow!.url, parallelJobs: 2 }];
     await h.client.start(spec);
     const ofBatch = () => h.backends.slow!.admin.jobs();
-    await eventually(
-      async () => ofBatch().some((job) => job.status === 'running'),
-      'a job of the batch runs',
-      180_000,
-    );
+    await eventually(async () => ofBatch().some((job) => job.status === 'running'), 'a job of the batch runs', 180_000);
     await h.client.cancel(CANCELLED);
     await assert.rejects(h.client.wait(CANCELLED), BatchCancelledError);
     await eventually(

@@ -79,14 +79,18 @@ export async function ensureTemporalServer(
   const dir = temporalServerDir(env);
   await mkdir(dirname(dir), { recursive: true });
   // The lock sits beside the version's folder, which the build replaces whole.
-  return withFileLock(
-    `${dir}.build.lock`,
-    async () => findTemporalServer(env) ?? buildTemporalServer(dir, env, log),
-    { onWait: () => log('another process is building the Temporal server; waiting for it') },
-  );
+  return withFileLock(`${dir}.build.lock`, async () => findTemporalServer(env) ?? buildTemporalServer(dir, env, log), {
+    onWait: () => log('another process is building the Temporal server; waiting for it'),
+  });
 }
 
-async function mustSucceed(what: string, command: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void) {
+async function mustSucceed(
+  what: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+) {
   log(`$ ${command} ${args.join(' ')}`);
   const { exitCode, tail } = await runStreaming(command, args, env, log);
   if (exitCode !== 0) throw new Error(`${what} failed (exit ${exitCode}):\n${tail.join('\n')}`);
@@ -122,10 +126,16 @@ async function buildTemporalServer(
     const packages = ['cmd/server', 'cmd/tools/sql'].map(
       (p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`,
     );
-    await mustSucceed('go install of the Temporal server', 'go', ['install', ...packages], {
-      ...env,
-      GOBIN: join(staging, 'bin'),
-    }, log);
+    await mustSucceed(
+      'go install of the Temporal server',
+      'go',
+      ['install', ...packages],
+      {
+        ...env,
+        GOBIN: join(staging, 'bin'),
+      },
+      log,
+    );
     await rename(join(staging, 'bin', 'server'), join(staging, 'bin', 'temporal-server'));
     await rename(join(staging, 'bin', 'sql'), join(staging, 'bin', 'temporal-sql-tool'));
     // The cache may sit on another file system than the scratch folder: copy beside it, then swap in.

@@ -351,17 +351,24 @@ export async function startTemporalService(options: TemporalServiceOptions = {})
     const start = async () => {
       const fd = openSync(logFile, 'a');
       try {
-        server = spawn(build.server, ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'], {
-          stdio: ['ignore', fd, fd],
-        });
+        server = spawn(
+          build.server,
+          ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start'],
+          {
+            stdio: ['ignore', fd, fd],
+          },
+        );
       } finally {
         closeSync(fd);
       }
       const deadline = Date.now() + startTimeoutMs;
       while (!(await isServerHealthy(address, 1_000))) {
         if (server.exitCode !== null || server.signalCode !== null)
-          throw new Error(`temporal-server exited (${server.exitCode ?? server.signalCode}):\n${await logTail(logFile)}`);
-        if (Date.now() > deadline) throw new Error(`temporal-server not healthy at ${address}:\n${await logTail(logFile)}`);
+          throw new Error(
+            `temporal-server exited (${server.exitCode ?? server.signalCode}):\n${await logTail(logFile)}`,
+          );
+        if (Date.now() > deadline)
+          throw new Error(`temporal-server not healthy at ${address}:\n${await logTail(logFile)}`);
         await sleep(250);
       }
       return deadline;
