@@ -81,7 +81,10 @@ export async function startPostgres(options: { postgis?: boolean; name?: string 
     await giveToPostgres(dir);
     await asPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
     // Durability off: a test's database never outlives the test, and fsyncs are slow on a busy disk.
-    const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+    const settings = [
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      '-c fsync=off -c synchronous_commit=off -c full_page_writes=off',
+    ].join(' ');
     const log = join(dir, 'postgres.log');
     await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '120', '-o', settings, 'start']);
   } catch (err) {

@@ -229,7 +229,8 @@ export function dynamicConfigFile(settings: readonly DynamicConfigSetting[] = CL
     const comment = wrap(why, 96).map((line) => `# ${line}`);
     return [...comment, `${key}:`, `  - value: ${JSON.stringify(value)}`].join('\n');
   });
-  return `# Dynamic config of the cluster tier's Temporal server (test/harness/temporal-service.ts).\n\n${entries.join('\n\n')}\n`;
+  const heading = "# Dynamic config of the cluster tier's Temporal server (test/harness/temporal-service.ts).";
+  return `${heading}\n\n${entries.join('\n\n')}\n`;
 }
 
 /** Words of `text` in lines of at most `width` characters. */
