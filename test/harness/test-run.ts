@@ -11,8 +11,8 @@
  * (default 2: the tests mostly wait on servers and clocks, so two share a 2-core machine well).
  * The integration and soak tiers share one dev server, a namespace per test harness (see
  * test/harness/shared-temporal.ts); before the cluster tier the Temporal server is built when
- * missing (test/harness/temporal-server-build.ts), so no test's time goes to the build. After each tier, the slowest files and the tier's wall time are
- * printed; a failing tier stops the run with a non-zero exit code. `--only` keeps the files whose
+ * missing (test/harness/temporal-server-build.ts), so no test's time goes to the build. After each
+ * tier, the slowest files and the tier's wall time are printed; a failing tier stops the run with a non-zero exit code. `--only` keeps the files whose
  * names contain one of the given words (e.g. `--only batch,cli`), for a quick loop on a few files.
  */
 import { spawn } from 'node:child_process';
