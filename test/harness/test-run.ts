@@ -1,15 +1,18 @@
 /**
  * Runs test tiers, the folders of test/: `unit` (no server), `integration` (dev server, emulator
- * and the real counterparts) and `soak` (the long scenarios at full length). `npm test` runs
- * unit and integration, `npm run test:soak` the soak tier.
+ * and the real counterparts), `soak` (the long scenarios at full length) and `cluster` (a
+ * self-hosted Temporal Service on PostgreSQL per test file, see test/harness/temporal-service.ts).
+ * `npm test` runs unit and integration, `npm run test:soak` the soak tier, `npm run test:cluster`
+ * the cluster tier.
  *
  *   node dist/test/harness/test-run.js <tier>… [--concurrency N] [--only name,…]
  *
  * Each tier is one `node --test` run over every `*.test.js` of its folder, N files at a time
  * (default 2: the tests mostly wait on servers and clocks, so two share a 2-core machine well).
- * Tiers that need Temporal share one dev server, a namespace per test harness (see
- * test/harness/shared-temporal.ts). After each tier, the slowest files and the tier's wall time are
- * printed; a failing tier stops the run with a non-zero exit code. `--only` keeps the files whose
+ * The integration and soak tiers share one dev server, a namespace per test harness (see
+ * test/harness/shared-temporal.ts); before the cluster tier the Temporal server is built when
+ * missing (test/harness/temporal-server-build.ts), so no test's time goes to the build. After each
+ * tier, the slowest files and the tier's wall time are printed; a failing tier stops the run with a non-zero exit code. `--only` keeps the files whose
  * names contain one of the given words (e.g. `--only batch,cli`), for a quick loop on a few files.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +22,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/core/search-attributes';
 import { startDevServer, temporalCacheDir, type DevServer } from '../../src/tools/devserver';
 import { SHARED_TEMPORAL_ENV, namespacePool } from './shared-temporal';
+import { ensureTemporalServer } from './temporal-server-build';
 import { TEST_TIMES_ENV, type TestTime } from './test-times-line';
 
 /** One test file's figures: its top-level tests' time (hooks included), tests passed and failed. */
@@ -29,11 +33,19 @@ interface FileTime {
   failed: number;
 }
 
-const TIERS = ['unit', 'integration', 'soak'] as const;
+const TIERS = ['unit', 'integration', 'soak', 'cluster'] as const;
 type Tier = (typeof TIERS)[number];
 
 /** How long one test may take before node:test calls it failed. */
-const TEST_TIMEOUT_MS: Record<Tier, number> = { unit: 120_000, integration: 1_800_000, soak: 3_600_000 };
+const TEST_TIMEOUT_MS: Record<Tier, number> = {
+  unit: 120_000,
+  integration: 1_800_000,
+  soak: 3_600_000,
+  cluster: 900_000,
+};
+
+/** Tiers whose tests run on the run's shared dev server. */
+const DEV_SERVER_TIERS: readonly Tier[] = ['integration', 'soak'];
 
 const TEST_ROOT = join(__dirname, '..');
 
@@ -160,6 +172,14 @@ async function runTier(
   return { code, report: summary(tier, times, (Date.now() - startedAt) / 1000) };
 }
 
+/** The environment of a tier's tests: only the dev server's tiers are told of the shared server. */
+function tierEnv(tier: Tier, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (DEV_SERVER_TIERS.includes(tier)) return env;
+  const own = { ...env };
+  for (const name of Object.values(SHARED_TEMPORAL_ENV)) delete own[name];
+  return own;
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const { tiers } = options;
@@ -169,7 +189,7 @@ async function main(): Promise<void> {
   const reports: string[] = [];
   try {
     const env: NodeJS.ProcessEnv = { ...process.env };
-    if (tiers.some((tier) => tier !== 'unit')) {
+    if (tiers.some((tier) => DEV_SERVER_TIERS.includes(tier))) {
       server = await startSharedTemporal(workDir);
       env[SHARED_TEMPORAL_ENV.address] = server.address;
       env[SHARED_TEMPORAL_ENV.namespaces] = namespacePool().join(',');
@@ -177,7 +197,8 @@ async function main(): Promise<void> {
       await mkdir(env[SHARED_TEMPORAL_ENV.claims]!);
     }
     for (const tier of tiers) {
-      const { code, report } = await runTier(tier, options, workDir, env);
+      if (tier === 'cluster') await ensureTemporalServer({ log: (line) => console.log(line) });
+      const { code, report } = await runTier(tier, options, workDir, tierEnv(tier, env));
       reports.push(report);
       console.log(`\n${report}\n`);
       if (code !== 0) {
