@@ -14,7 +14,7 @@
  * - tiles whose workflows retention deleted: the records the batch saved beside its results
  *   (`saved.ts`).
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { createTilePageActivities } from '../tile-pages';
 import { tileIdOf } from '../../src/core/ids';
 import {
@@ -34,9 +34,28 @@ import { readSavedRecords, savedRecordsLocation, withSavedRows } from './saved';
 /** How many workflows are asked at once for a query or a result. */
 const CONCURRENCY = 16;
 
+/** Options of {@link readBatchRecords}. */
+export interface ReadRecordsOptions {
+  /**
+   * The batch's `outputDir`, where it saved its records: read from there when Temporal no longer
+   * holds the batch itself (retention deleted its workflow too).
+   */
+  savedIn?: string;
+}
+
 /** Every tile of the batch, in the spec's order, then tiles added while it ran. */
-export async function readBatchRecords(client: Client, batchId: string): Promise<BatchRecords> {
-  const spec = await batchSpec(client, batchId);
+export async function readBatchRecords(
+  client: Client,
+  batchId: string,
+  options: ReadRecordsOptions = {},
+): Promise<BatchRecords> {
+  let spec: BatchSpec;
+  try {
+    spec = await batchSpec(client, batchId);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    return savedBatch(batchId, options.savedIn);
+  }
   const [{ tiles: sourceTiles, problem }, executions] = await Promise.all([
     specTiles(spec),
     latestTileExecutions(client, batchId),
@@ -55,6 +74,24 @@ export async function readBatchRecords(client: Client, batchId: string): Promise
   const { tiles, problem: savedProblem } = await withSavedRecords(spec, batchId, live);
   const problems = [problem, savedProblem].filter(Boolean).join('; ');
   return { batchId, spec, tiles, ...(problems ? { problem: problems } : {}) };
+}
+
+/** A batch Temporal no longer holds, from the records it saved in `outputDir`. */
+async function savedBatch(batchId: string, outputDir: string | undefined): Promise<BatchRecords> {
+  if (outputDir === undefined)
+    throw new WorkflowNotFoundError(
+      `batch "${batchId}" is not in Temporal (retention deletes a closed batch): give the batch's outputDir (--output-dir) to read the records it saved there`,
+      batchId,
+      undefined,
+    );
+  const saved = await readSavedRecords(outputDir, batchId);
+  if (!saved)
+    throw new WorkflowNotFoundError(
+      `batch "${batchId}" is not in Temporal, and ${savedRecordsLocation(outputDir, batchId)} holds no records of it: check --output-dir`,
+      batchId,
+      undefined,
+    );
+  return { batchId, spec: saved.spec, tiles: saved.tiles };
 }
 
 /**

@@ -10,7 +10,7 @@ import { batchHeadline } from '../core/batch-headline';
 import { specForFailedTiles } from './rerun';
 import { specForPostprocess, type PostprocessRerunOptions } from './postprocess-rerun';
 import { latestTileExecutions } from '../../activities/records/lookup';
-import { readBatchRecords } from '../../activities/records/read';
+import { readBatchRecords, type ReadRecordsOptions } from '../../activities/records/read';
 import type { BatchRecords } from '../core/records';
 import { exportBatch, type ExportOptions, type TileExport } from './export';
 import { MAX_TILES } from '../core/batch-spec/limits';
@@ -219,10 +219,12 @@ export class OpenEOBatchClient {
 
   /**
    * Every tile of the batch with its whole record and outline (EPSG:4326), not-started tiles
-   * included: the batch's job database, for maps and exports.
+   * included: the batch's job database, for maps and exports. Tiles whose workflows retention
+   * deleted come from the records the batch saved beside its results; a batch whose own
+   * workflow is gone too is read from there when `options.savedIn` names its `outputDir`.
    */
-  async records(batchId: string): Promise<BatchRecords> {
-    return readBatchRecords(this.client, batchId);
+  async records(batchId: string, options: ReadRecordsOptions = {}): Promise<BatchRecords> {
+    return readBatchRecords(this.client, batchId, options);
   }
 
   /**

@@ -14,6 +14,8 @@ export interface ExportOptions {
   format: ExportFormat;
   /** Write the export to this file (replaced whole, never left half-written). */
   out?: string;
+  /** The batch's `outputDir`, read when Temporal no longer holds the batch (see `OpenEOBatchClient.records`). */
+  savedIn?: string;
 }
 
 /** A batch's tiles, exported: the encoded bytes and what went into them. */
@@ -33,7 +35,7 @@ export interface TileExport {
 /** Reads every tile of the batch and encodes it; writes the file when `options.out` is given. */
 export async function exportBatch(client: Client, batchId: string, options: ExportOptions): Promise<TileExport> {
   const format = parseExportFormat(options.format);
-  const records = await readBatchRecords(client, batchId);
+  const records = await readBatchRecords(client, batchId, options.savedIn ? { savedIn: options.savedIn } : {});
   const bytes = await encodeJobDatabase(jobDatabaseRows(records.tiles), format);
   const result: TileExport = {
     format,

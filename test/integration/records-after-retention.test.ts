@@ -22,6 +22,7 @@ import { parseCsv, readGeoParquetObjects } from '../support/read-exports';
 
 const run = promisify(execFile);
 const BATCH = 'kept';
+const MAIN = join(__dirname, '..', '..', 'src', 'app', 'cli', 'main.js');
 
 /** What a view shows of a tile: enough to see that nothing of its record was lost. */
 const essentials = (row: TileRow) => ({
@@ -101,22 +102,9 @@ describe('records that outlive retention', () => {
     assert.equal(before.length, 4);
     assert.ok(before.every((t) => t.status === 'finished' && t.openeoJobId && t.files && t.files.length > 0));
 
-    const cli = findTemporalCli();
-    assert.ok(cli, 'the Temporal CLI is built');
     const tiles = await latestTileExecutions(h.temporal, BATCH);
     assert.equal(tiles.length, 4);
-    for (const tile of tiles) {
-      await run(cli, [
-        'workflow',
-        'delete',
-        '--workflow-id',
-        tile.workflowId,
-        '--address',
-        h.server.address,
-        '--namespace',
-        h.server.namespace,
-      ]);
-    }
+    for (const tile of tiles) await deleteWorkflow(h, tile.workflowId);
     await eventually(
       async () => (await latestTileExecutions(h.temporal, BATCH)).length === 0,
       'the tile workflows are gone',
@@ -167,4 +155,54 @@ describe('records that outlive retention', () => {
     }
     assert.ok((await h.client.records(BATCH)).tiles.every((t) => t.status === 'finished'));
   });
+
+  it('exports a batch whose own workflow is gone too, from its outputDir', async () => {
+    const expected = (await h.client.records(BATCH)).tiles.map(essentials);
+    await deleteWorkflow(h, BATCH);
+    await eventually(
+      async () =>
+        h.temporal.workflow
+          .getHandle(BATCH)
+          .describe()
+          .then(
+            () => false,
+            () => true,
+          ),
+      'the batch workflow is gone',
+    );
+    const env = { ...process.env, TEMPORAL_ADDRESS: h.server.address, TEMPORAL_NAMESPACE: h.server.namespace };
+    const cli = (args: string[]) =>
+      run(process.execPath, [MAIN, 'export', BATCH, '--format', 'csv', ...args], { env }).then(
+        ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
+        (err: { code: number; stdout: string; stderr: string }) => err,
+      );
+    const without = await cli([]);
+    assert.notEqual(without.code, 0);
+    assert.match(without.stderr, /not in Temporal .*--output-dir/, 'the error says what to give');
+    const exported = await cli(['--output-dir', outputDir]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual(
+      parseCsv(exported.stdout).map((row) => [row.tile_id, row.status, row.id]),
+      expected.map((t) => [t.tileId, 'finished', t.openeoJobId]),
+    );
+    const records = await h.client.records(BATCH, { savedIn: outputDir });
+    assert.deepEqual(records.tiles.map(essentials), expected);
+    assert.equal(records.spec.outputDir, outputDir, 'the spec comes with the records');
+  });
 });
+
+/** Deletes a workflow as retention would, with the Temporal CLI. */
+async function deleteWorkflow(h: Harness, workflowId: string): Promise<void> {
+  const cli = findTemporalCli();
+  assert.ok(cli, 'the Temporal CLI is built');
+  await run(cli, [
+    'workflow',
+    'delete',
+    '--workflow-id',
+    workflowId,
+    '--address',
+    h.server.address,
+    '--namespace',
+    h.server.namespace,
+  ]);
+}

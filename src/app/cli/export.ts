@@ -10,6 +10,7 @@ import { EXPORT_FORMATS, formatOfPath, parseExportFormat, type ExportFormat } fr
 interface ExportFlags {
   format?: string;
   out?: string;
+  outputDir?: string;
 }
 
 /** The format asked for, else the one `--out`'s extension names; a clear error otherwise. */
@@ -39,11 +40,19 @@ export function registerExportCommand(program: Command): void {
     .argument('<batchId>')
     .option('--format <format>', `${EXPORT_FORMATS.join(', ')} (default: from --out's extension)`)
     .option('--out <file>', 'write to this file (CSV and GeoJSON go to standard output without it; Parquet needs it)')
+    .option(
+      '--output-dir <dir>',
+      "the batch's outputDir: read the records it saved there once Temporal no longer holds it",
+    )
     .action(async (batchId: string, flags: ExportFlags) => {
       const format = exportFormatOf(flags);
       checkExportTarget(format, flags.out);
       const client = await connectClient();
-      const result = await client.exportTiles(batchId, { format, ...(flags.out ? { out: flags.out } : {}) });
+      const result = await client.exportTiles(batchId, {
+        format,
+        ...(flags.out ? { out: flags.out } : {}),
+        ...(flags.outputDir ? { savedIn: flags.outputDir } : {}),
+      });
       if (result.problem) console.error(`warning: ${result.problem}`);
       if (result.path) console.error(`exported ${result.rows} tiles of batch ${batchId} to ${result.path} (${format})`);
       else await writeStdout(result.bytes);
