@@ -18,6 +18,7 @@ import type { TileRecord } from '../../src/core/records';
 import { serveDashboard } from '../harness/dashboard-page';
 import { s3Unavailable, startS3Server, type S3Server } from '../harness/s3-server';
 import { tilePage, type TileSource } from '../../src/core/batch-spec/tiling';
+import { readSavedRecords } from '../../activities/records/saved';
 import { downloadsWaitingOn } from '../support/downloads-waiting';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
@@ -33,6 +34,14 @@ async function assertStacInBucket(outputDir: string, records: TileRecord[]): Pro
   const bucket = resultStore(outputDir);
   const read = async (key: string) => JSON.parse(await text((await bucket.get(key))!.body)) as StacDocument;
   const collection = await read('s3run/collection.json');
+  // The batch's records are kept beside the catalogue, so they outlive Temporal's retention.
+  const saved = await readSavedRecords(outputDir, 's3run');
+  assert.deepEqual(
+    saved?.tiles.map((t) => [t.tileId, t.status, t.openeoJobId]),
+    records.map((r) => [r.tileId, r.status, r.openeoJobId]),
+    "the batch's saved records are in the bucket",
+  );
+  assert.ok((await bucket.head('s3run/job-database.parquet'))?.size, 'and its GeoParquet');
   assert.equal(collection.links.filter((link) => link.rel === 'item').length, records.length, 'one item link per tile');
   for (const record of records) {
     const item = await read(`s3run/items/${record.tileId}.json`);
