@@ -2,15 +2,21 @@
  * The self-hosted Temporal Service SIGKILLed in the middle of a batch, with openEO jobs running,
  * and started again on the same PostgreSQL: the worker and the client find it again, every tile
  * finishes, and the backend saw exactly one openEO job per tile attempt (the server's state,
- * not luck, carried the batch over the crash).
+ * not luck, carried the batch over the crash). Then its tile workflows are deleted, as the
+ * namespace's retention would: the records the batch saved stand in for them.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { latestTileExecutions } from '../../activities/records/lookup';
+import { findTemporalCli } from '../../src/tools/devserver/temporal-cli';
 import type { TemporalService } from '../harness/temporal-service';
 import { useTemporalService } from '../support/cluster';
 import { eventually } from '../support/eventually';
 import { startHarness, type Harness } from '../support/harness';
 
+const run = promisify(execFile);
 const BATCH = 'server-killed';
 const TILES = { cols: 4, rows: 3 };
 
@@ -65,5 +71,24 @@ describe('a Temporal Service killed in the middle of a batch', () => {
     assert.equal(tilesWithJobs.size, total, 'every tile had its job');
     const active = h.emulator.admin.jobs().filter((job) => job.status === 'queued' || job.status === 'running');
     assert.deepEqual(active, [], 'no job left running');
+  });
+
+  it('keeps every record once the tile workflows are deleted, as retention would', async () => {
+    const before = (await h.client.records(BATCH)).tiles.map((t) => [t.tileId, t.status, t.openeoJobId]);
+    const cli = findTemporalCli();
+    assert.ok(cli, 'the Temporal CLI is built');
+    const target = ['--address', h.server.address, '--namespace', h.server.namespace];
+    for (const tile of await latestTileExecutions(h.temporal, BATCH))
+      await run(cli, ['workflow', 'delete', '--workflow-id', tile.workflowId, ...target]);
+    // The service deletes in the background; SQL visibility forgets the tiles soon after.
+    await eventually(
+      async () => (await latestTileExecutions(h.temporal, BATCH)).length === 0,
+      'the tile workflows are gone from visibility',
+      120_000,
+    );
+    const after = (await h.client.records(BATCH)).tiles.map((t) => [t.tileId, t.status, t.openeoJobId]);
+    assert.equal(after.length, TILES.cols * TILES.rows);
+    assert.ok(after.every(([, status]) => status === 'finished'));
+    assert.deepEqual(after, before, 'the saved records stand in for the deleted workflows');
   });
 });
