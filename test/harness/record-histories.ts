@@ -200,6 +200,8 @@ export async function recordHistories(outDir: string, log: (line: string) => voi
           partitionAboveTiles: 20_000,
           tilesPerPartition: 5_000,
           pauseBackendAfterErrors: 10,
+          // Checkpoints of its records every 3 s: some are under way when a run continues as new.
+          saveRecordsEveryMinutes: 0.05,
         },
       });
       continued.backends[0].parallelJobs = 4;
