@@ -13,6 +13,7 @@ import { fromArrayBuffer } from 'geotiff';
 import type { EmulatorStats } from '../../src/tools/emulator/stats';
 import { WORKFLOWS_PATH } from '../../src/app/plugin';
 import { InvalidSpecError } from '../../src/core/batch-spec/validate';
+import { BATCH_FILES, tileFoldersIn } from '../support/batch-folder';
 import { startHarness, type Harness } from '../support/harness';
 
 async function emulatorStats(h: Harness): Promise<EmulatorStats> {
@@ -39,10 +40,11 @@ describe('a tiled batch on a real dev server and the emulator', () => {
 
     assert.equal(summary.totalTiles, 4);
     assert.equal(summary.counts.finished, 4);
-    // Beside the tile folders: the batch's STAC collection and its items, one per tile.
+    // Beside the tile folders: the batch's STAC collection and its items, one per tile, and its saved records.
     const entries = await readdir(join(h.workDir, 'output', 'four-tiles'));
-    const tileDirs = entries.filter((name) => name !== 'collection.json' && name !== 'items').sort();
+    const tileDirs = tileFoldersIn(entries);
     assert.equal(tileDirs.length, 4);
+    assert.deepEqual(entries.filter((name) => !tileDirs.includes(name)).sort(), [...BATCH_FILES].sort());
     assert.deepEqual(
       (await readdir(join(h.workDir, 'output', 'four-tiles', 'items'))).sort(),
       tileDirs.map((id) => `${id}.json`),

@@ -13,6 +13,7 @@ import { fromArrayBuffer } from 'geotiff';
 
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/tools/emulator';
 import type { CredentialStore } from '../../src/core/openeo/credentials';
+import { tileFoldersIn } from '../support/batch-folder';
 import { EMULATOR_USER, startHarness, type Harness } from '../support/harness';
 
 /** The modes besides the harness's own emulator (which runs with collection results). */
@@ -71,7 +72,7 @@ describe('the worker against every emulator mode', () => {
     assert.deepEqual(summary.counts.finished, 2, JSON.stringify(summary));
 
     const root = join(h.workDir, 'output', batchId);
-    const tiles = (await readdir(root)).filter((name) => name !== 'collection.json' && name !== 'items').sort();
+    const tiles = tileFoldersIn(await readdir(root));
     assert.deepEqual(tiles, ['E590000-N5660000', 'E595000-N5660000']);
     assert.deepEqual(
       (await readdir(join(root, 'items'))).sort(),
