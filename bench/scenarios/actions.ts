@@ -53,7 +53,7 @@ function perTile(counts: ActionCounts, finished: number): ActionCounts {
 function disagreements(history: ActionCounts, server: ActionCounts): string[] {
   const out: string[] = [];
   for (const kind of ACTION_KINDS) {
-    if (kind === 'heartbeat' || kind === 'query') continue;
+    if (kind === 'heartbeat' || kind === 'query' || kind === CHANGE_VERSION_UPSERT) continue;
     // The server counts versioning's own upserts too; the Cloud does not bill them.
     const exempt = kind === 'search attribute upsert' ? (history[CHANGE_VERSION_UPSERT] ?? 0) : 0;
     const [h, s] = [(history[kind] ?? 0) + exempt, server[kind] ?? 0];

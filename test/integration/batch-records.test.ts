@@ -70,7 +70,7 @@ describe("a batch's records", () => {
       `a running tile with a job says what the backend says: ${JSON.stringify(running)}`,
     );
     // The Temporal UI's status filter shows a running tile as running.
-    const runningQuery = `${BATCH_ID} = 'records' AND ${TILE_STATUS} = 'running' AND ExecutionStatus = 'Running'`;
+    const runningQuery = `${BATCH_ID.name} = 'records' AND ${TILE_STATUS.name} = 'running' AND ExecutionStatus = 'Running'`;
     assert.ok((await h.temporal.workflow.count(runningQuery)).count >= 1, 'a running tile is searchable as running');
     await h.client.resume('records');
     await eventually(
