@@ -36,6 +36,13 @@ const SYSTEM_CLOCK: TrackerClock = {
   },
 };
 
+/**
+ * Longest pause between two heartbeats of a wait, whatever its timeout: the heartbeat timeout
+ * (see `heartbeatInterval`) decides below it. It was 20 s before 0.11.0, which made a 10-minute
+ * job's wait send 30 heartbeats, each a billed Action on Temporal Cloud.
+ */
+export const MAX_HEARTBEAT_INTERVAL_MS = 5 * 60_000;
+
 export class JobTracker {
   private readonly backends = new Map<string, BackendJobs>();
   private completions: WaitCompletions | undefined;
@@ -48,7 +55,7 @@ export class JobTracker {
   ) {
     this.options = {
       listFrom: options.listFrom ?? 2,
-      maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? 20_000,
+      maxHeartbeatIntervalMs: options.maxHeartbeatIntervalMs ?? MAX_HEARTBEAT_INTERVAL_MS,
       log: options.log,
       clock: options.clock ?? SYSTEM_CLOCK,
     };

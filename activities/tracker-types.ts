@@ -70,7 +70,7 @@ export interface TrackerClock {
 export interface TrackerOptions {
   /** Followed jobs of one backend from which a look is one listing rather than `GET /jobs/{id}` per due job. @default 2 */
   listFrom?: number;
-  /** Longest pause between two heartbeats of a followed activity. @default 20 s */
+  /** Longest pause between two heartbeats of a followed activity. @default 5 minutes */
   maxHeartbeatIntervalMs?: number;
   log?: (message: string) => void;
   /** @default the system clock */

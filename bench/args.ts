@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'chaos',
   'export',
   'dashboard',
+  'actions',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -25,6 +26,8 @@ export interface BenchOptions {
   pollingJobSeconds: number;
   /** Keep the dev server's SQLite durability (fsync on every commit) instead of `synchronous=OFF`. */
   durableSqlite: boolean;
+  /** How long the actions scenario's jobs run; its target is defined for 600 s. */
+  actionsJobSeconds: number;
   /** Tiles in the chaos run (the test suite runs 50). */
   chaosTiles: number;
   /** Tiles of the batch the export scenario pauses and exports. */
@@ -49,10 +52,11 @@ export interface BenchOptions {
 export const USAGE = `usage: node dist/bench/run.js [options]
   --tiles N[,N…]          throughput batch sizes (default 1000,10000)
   --quick                 the short version: --tiles 1000 --skip-long
-  --skip-long             skip the 10-minute polling scenario
+  --skip-long             skip the 10-minute scenarios (polling, actions)
   --only S[,S…]           run only these scenarios: ${SCENARIOS.join(', ')}
   --serial                run the polling scenario after the others, not alongside them
   --polling-job-seconds N how long the polling scenario's job runs (default 600; targets assume 600)
+  --actions-job-seconds N how long the actions scenario's 8 jobs run (default 600; the target assumes 600)
   --durable-sqlite        keep the dev server's SQLite fsync on every commit (about 3× slower here)
   --chaos-tiles N         tiles in the chaos run: faults, worker kills, a server restart (default 200)
   --export-tiles N        tiles of the batch the export scenario runs a tenth of, pauses and exports
@@ -83,6 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       only: { type: 'string' },
       serial: { type: 'boolean', default: false },
       'polling-job-seconds': { type: 'string' },
+      'actions-job-seconds': { type: 'string' },
       'durable-sqlite': { type: 'boolean', default: false },
       'chaos-tiles': { type: 'string' },
       'export-tiles': { type: 'string' },
@@ -111,9 +116,14 @@ export function parseOptions(argv: string[]): BenchOptions {
       throw new Error(`--only: unknown scenario "${s}"\n${USAGE}`);
     scenarios.add(s.trim() as Scenario);
   }
-  if (values.quick || values['skip-long']) scenarios.delete('polling');
+  if (values.quick || values['skip-long']) {
+    scenarios.delete('polling');
+    scenarios.delete('actions');
+  }
   const pollingJobSeconds = Number(values['polling-job-seconds'] ?? 600);
   if (!(pollingJobSeconds > 0 && pollingJobSeconds <= 3600)) throw new Error(`--polling-job-seconds: 1–3600\n${USAGE}`);
+  const actionsJobSeconds = Number(values['actions-job-seconds'] ?? 600);
+  if (!(actionsJobSeconds > 0 && actionsJobSeconds <= 3600)) throw new Error(`--actions-job-seconds: 1–3600\n${USAGE}`);
   const chaosTiles = Number(values['chaos-tiles'] ?? (values.quick ? 50 : 200));
   if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0)
     throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
@@ -148,6 +158,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scenarios,
     serial: values.serial ?? false,
     pollingJobSeconds,
+    actionsJobSeconds,
     durableSqlite: values['durable-sqlite'] ?? false,
     chaosTiles,
     exportTiles,

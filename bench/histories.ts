@@ -41,7 +41,7 @@ export type StepTiming = { perTile: number; queueMs: number; runMs: number };
 /** Sums of one step's waits and work over the sampled histories. */
 type StepSums = Map<string, { n: number; queue: number; run: number }>;
 
-type HistoryEvent = proto.api.history.v1.IHistoryEvent;
+export type HistoryEvent = proto.api.history.v1.IHistoryEvent;
 
 const millis = (event: HistoryEvent | undefined) => {
   const t = event?.eventTime;
@@ -102,6 +102,11 @@ async function eventsOf(
   return history.events?.length ?? 0;
 }
 
+/** The events of one workflow run. */
+export async function historyOf(temporal: Client, workflowId: string, runId?: string): Promise<HistoryEvent[]> {
+  return (await temporal.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [];
+}
+
 /** Every run matching `query`, oldest first, with its history length fetched (not from visibility). */
 async function runsOf(
   temporal: Client,
@@ -139,6 +144,43 @@ async function partitionRuns(
   }
 }
 
+type BatchRun = { workflowId: string; runId: string; events: number };
+
+/** Every run of the batch workflow and of its partitions, oldest first, with its history length. */
+export async function batchRunsOf(
+  temporal: Client,
+  batchId: string,
+): Promise<{ batch: BatchRun[]; partitions: BatchRun[] }> {
+  return {
+    batch: await runsOf(temporal, `WorkflowId = ${quote(batchId)}`),
+    partitions: await partitionRuns(temporal, batchId),
+  };
+}
+
+/** The batch's tile workflows that have closed, by id, once visibility lists `expectedTiles` of them. */
+export async function closedTilesOf(
+  temporal: Client,
+  batchId: string,
+  expectedTiles: number,
+): Promise<{ workflowId: string; runId: string; events: number }[]> {
+  const tileQuery = `OpenEOBatchId = ${quote(batchId)} AND ExecutionStatus != 'Running'`;
+  for (let i = 0; i < 60; i++) {
+    if ((await temporal.workflow.count(tileQuery)).count >= expectedTiles) break;
+    await sleep(1000);
+  }
+  const tiles: { workflowId: string; runId: string; events: number }[] = [];
+  for await (const wf of temporal.workflow.list({ query: tileQuery })) {
+    tiles.push({ workflowId: wf.workflowId, runId: wf.runId, events: wf.historyLength });
+  }
+  return tiles.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+}
+
+/** An even spread of at most `size` of `items` over the whole list (a grid's rows, not its first one). */
+export function spreadSample<T>(items: T[], size: number): T[] {
+  const step = Math.max(1, Math.floor(items.length / size));
+  return items.filter((_, i) => i % step === 0).slice(0, size);
+}
+
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 /**
@@ -151,24 +193,11 @@ export async function measureHistories(
   expectedTiles: number,
   sampleSize = 50,
 ): Promise<HistoryFigures> {
-  const tileQuery = `OpenEOBatchId = ${quote(batchId)} AND ExecutionStatus != 'Running'`;
-  for (let i = 0; i < 60; i++) {
-    if ((await temporal.workflow.count(tileQuery)).count >= expectedTiles) break;
-    await sleep(1000);
-  }
-
-  const batch = await runsOf(temporal, `WorkflowId = ${quote(batchId)}`);
-  const partitions = await partitionRuns(temporal, batchId);
+  const tiles = await closedTilesOf(temporal, batchId, expectedTiles);
+  const { batch, partitions } = await batchRunsOf(temporal, batchId);
   const batchEventsPerRun = batch.map((r) => r.events);
-
-  const tiles: { workflowId: string; runId: string; events: number }[] = [];
-  for await (const wf of temporal.workflow.list({ query: tileQuery })) {
-    tiles.push({ workflowId: wf.workflowId, runId: wf.runId, events: wf.historyLength });
-  }
-  tiles.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
   // An even spread over the grid, not just its first row.
-  const step = Math.max(1, Math.floor(tiles.length / sampleSize));
-  const sample = tiles.filter((_, i) => i % step === 0).slice(0, sampleSize);
+  const sample = spreadSample(tiles, sampleSize);
   const sampled: number[] = [];
   const types = new Map<string, number>();
   const steps: StepSums = new Map();

@@ -4,11 +4,13 @@
  *
  * The worker runs in a child process (one per scenario), so its RSS is the worker's alone. The
  * 10-minute polling scenario runs alongside the others unless `--serial`: it is one idle tile
- * most of the time, and running it in parallel keeps the whole benchmark within ~20 minutes.
+ * most of the time, and running it in parallel keeps the whole benchmark within ~20 minutes. The
+ * 11-minute actions scenario runs last, alone, since it reads the server's own counters.
  */
 import { parseOptions } from './args';
 import { chaosFigures, runChaos } from '../test/harness/chaos-run';
 import { Report } from './report';
+import { actionsScenario } from './scenarios/actions';
 import { exportScenario } from './scenarios/export';
 import { dashboardScenario } from './scenarios/dashboard';
 import { makespan, type MakespanSettings } from './scenarios/makespan';
@@ -155,6 +157,14 @@ async function main(): Promise<void> {
     }
     if (polling) await polling;
     else if (options.scenarios.has('polling')) await runPolling();
+    // Last and alone: it reads the server's own action counter, which every scenario adds to.
+    if (options.scenarios.has('actions')) {
+      results.actions = await scenario(
+        `actions: Temporal Cloud Actions per tile, 8 jobs of ${options.actionsJobSeconds} s at once`,
+        report,
+        () => actionsScenario(w, report, options.actionsJobSeconds * 1000),
+      );
+    }
   } finally {
     await world?.close().catch((err: unknown) => console.error(`cleanup failed: ${String(err)}`));
   }

@@ -1,6 +1,7 @@
 /** The issue's targets, judged from the scenarios' figures. */
 import type { ChaosResult } from '../test/harness/chaos-run';
 import type { Report } from './report';
+import { ACTIONS_JOB_MS, type ActionsFigures } from './scenarios/actions';
 import type { ExportedBatch } from './scenarios/export';
 import type { DashboardFigures } from './scenarios/dashboard';
 import type { MakespanFigures } from './scenarios/makespan';
@@ -19,6 +20,7 @@ export interface Results {
   workers?: WorkersFigures;
   exports?: ExportedBatch[];
   dashboard?: DashboardFigures;
+  actions?: ActionsFigures;
 }
 
 const HISTORY_LIMIT = 10_240;
@@ -46,6 +48,7 @@ export function judge(results: Results, report: Report): void {
   judgeExports(results.exports, report);
   judgeDashboard(results.dashboard, report);
   judgeChaos(results.chaos, report);
+  judgeActions(results, report);
 }
 
 function judgeScale(results: Results, report: Report): void {
@@ -253,5 +256,44 @@ function judgeDashboard(d: DashboardFigures | undefined, report: Report): void {
       keepsUp,
     `${d.tilesDrawn} tiles painted ${(d.firstPaintMs / 1000).toFixed(1)} s after navigation (snapshot received at ${(d.snapshotMs / 1000).toFixed(1)} s); ` +
       `JS heap ${d.jsHeapMb.toFixed(1)} MiB; live: ${d.liveUpdates} updates, ${d.finishedOnPage} finished on the page vs ${d.finishedInBatch} in the batch`,
+  );
+}
+
+const MAX_ACTIONS_PER_TILE = 10;
+/** Temporal Cloud's default Actions per second per namespace (docs.temporal.io/cloud/limits). */
+export const CLOUD_DEFAULT_APS = 500;
+/**
+ * Tiles per second of the 100,000-tile batch when no throughput run of it is in this bench: its
+ * best measured legs (0.8.x, 5.8 tiles/s; docs/performance.md), instant jobs on 2 cores.
+ */
+export const PACE_100K_TILES_PER_S = 5.8;
+
+/** Tiles per second at the 100,000-tile pace, and where that figure comes from. */
+function pace100k(results: Results): { tilesPerSecond: number; source: string } {
+  const huge = results.throughput.find((t) => t.tiles === 100_000 && t.finished > 0);
+  if (huge) return { tilesPerSecond: huge.finished / huge.wallSeconds, source: "this bench's 100,000-tile batch" };
+  return { tilesPerSecond: PACE_100K_TILES_PER_S, source: 'the 100,000-tile legs of docs/performance.md' };
+}
+
+function judgeActions(results: Results, report: Report): void {
+  const a = results.actions;
+  const target = `≤ ${MAX_ACTIONS_PER_TILE} billable Actions per finished tile (10-minute jobs, default settings)`;
+  if (!a) return report.target(target, undefined, 'not run (npm run bench -- --only actions)');
+  const kinds = Object.entries(a.perTile)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  const pace = pace100k(results);
+  const aps = pace.tilesPerSecond * a.perTileTotal;
+  report.figure('actions.apsAt100kPace', 'actions: Actions/s at the 100,000-tile pace', Math.round(aps * 10) / 10);
+  report.target(
+    target,
+    a.runningMs === ACTIONS_JOB_MS ? a.perTileTotal <= MAX_ACTIONS_PER_TILE : undefined,
+    `${a.perTileTotal} per tile (${kinds}); server's count ${a.serverPerTileTotal}` +
+      (a.runningMs === ACTIONS_JOB_MS ? '' : `; jobs ran ${a.runningMs / 1000} s, not 600 s`),
+  );
+  report.target(
+    `Actions/s at the 100,000-tile pace within Temporal Cloud's default ${CLOUD_DEFAULT_APS} APS per namespace`,
+    aps <= CLOUD_DEFAULT_APS,
+    `${aps.toFixed(1)} Actions/s = ${pace.tilesPerSecond.toFixed(1)} tiles/s (${pace.source}) × ${a.perTileTotal} Actions per tile`,
   );
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OpenEOBatchClient } from '../src/app/client';
 import { startDevServer, type DevServer } from '../src/tools/devserver';
+import { findFreePorts } from '../src/tools/devserver/free-port';
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/tools/emulator';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../src/core/search-attributes';
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerChildConfig } from './protocol';
@@ -67,6 +68,8 @@ export interface BenchWorld {
   readonly server: DevServer;
   readonly temporal: Client;
   readonly workDir: string;
+  /** The dev server's Prometheus page (`start-dev --metrics-port`): its `action` counter is the Cloud's Actions. */
+  readonly metricsUrl: string;
   /** Whether the work directory is kept for a later bench to carry on (`--state-dir`). */
   readonly kept: boolean;
   startBackend(name: string, options: EmulatorOptions, opts?: BackendOptions): Promise<BenchBackend>;
@@ -221,11 +224,16 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
   const pragmas = options.sqlitePragmas ?? [];
   const workerLaunch = options.workerLaunch ?? {};
   log(`starting a Temporal dev server (data in ${workDir}${pragmas.length ? `, SQLite ${pragmas.join(' ')}` : ''})`);
+  const [metricsPort] = await findFreePorts(1);
   const server = await startDevServer({
     dataDir: join(workDir, 'temporal'),
     ui: false,
     searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
-    extraArgs: pragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    extraArgs: [
+      ...pragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+      '--metrics-port',
+      String(metricsPort),
+    ],
   });
   const connection = await Connection.connect({ address: server.address });
   const temporal = new Client({ connection, namespace: server.namespace });
@@ -235,6 +243,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
     server,
     temporal,
     workDir,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     kept,
     async startBackend(name, options, opts = {}) {
       const requests: LoggedRequest[] = [];

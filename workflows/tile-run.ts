@@ -17,7 +17,7 @@ import { cancelNotTaken, cancelTook, timeoutError } from './tile-errors';
 import { definitionFrom, planJob, postprocessTile } from './tile-hooks';
 import type { TileWorkflowInput } from './tile-input';
 import { TileJournal } from './tile-journal';
-import { finish, lineUpBehind, tellParent } from './tile-window';
+import { finish, lineUpBehind, patchesUpFront, tellParent } from './tile-window';
 import { jobVanished, vanishedNote, VANISHED_JOB_PATCH } from './vanished-job';
 
 /** After one job of the tile: `ended` when the tile is done with jobs, `again` when it makes another. */
@@ -39,6 +39,8 @@ export class TileRun {
   private jobEndTold = false;
 
   constructor(private readonly input: TileWorkflowInput) {
+    // First, in the tile's first workflow task: every patch marker in one billed Action.
+    patchesUpFront();
     const { batchId, tile, backend } = input;
     const firstAttempt = input.firstAttempt ?? 1;
     this.journal = new TileJournal(

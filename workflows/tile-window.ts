@@ -47,6 +47,24 @@ export function lineUpBehind(
  */
 export const RECORD_MEMO_PATCH = 'tile-record-memo';
 
+/**
+ * Patch id (0.11.0): a tile records the markers of the patches every tile of this release takes
+ * ({@link LEAN_TILE_PATCH}, {@link RECORD_MEMO_PATCH}) in its first workflow task. Temporal Cloud
+ * bills the markers of one workflow task as one Action: before, the memo's marker came with the
+ * tile's last task, a second Action per tile.
+ */
+export const MARKERS_UP_FRONT_PATCH = 'tile-markers-up-front';
+
+/**
+ * Takes this release's patches at the tile's start (see {@link MARKERS_UP_FRONT_PATCH}). A tile
+ * that began before it replays its first task without them and records them where it always did.
+ */
+export function patchesUpFront(): void {
+  if (!patched(MARKERS_UP_FRONT_PATCH)) return;
+  patched(LEAN_TILE_PATCH);
+  patched(RECORD_MEMO_PATCH);
+}
+
 /** Stamps the end, makes it searchable, and tells the batch (which may have ended already). */
 export async function finish(journal: TileJournal): Promise<void> {
   const details = journal.finish();

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readChangedTiles, readEndedTiles } from '../../activities/records/read';
 import { isEnded } from '../../src/core/records';
-import { TILE_RECORD_MEMO } from '../../src/core/search-attributes';
+import { BATCH_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../../src/core/search-attributes';
+import { actionsInHistory } from '../harness/cloud-actions';
 import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 import { batchProgress } from '../../workflows/messages';
 import { eventually } from '../support/eventually';
@@ -68,6 +69,9 @@ describe("a batch's records", () => {
       running?.openeoJobId === undefined || running.backendStatus !== undefined,
       `a running tile with a job says what the backend says: ${JSON.stringify(running)}`,
     );
+    // The Temporal UI's status filter shows a running tile as running.
+    const runningQuery = `${BATCH_ID.name} = 'records' AND ${TILE_STATUS.name} = 'running' AND ExecutionStatus = 'Running'`;
+    assert.ok((await h.temporal.workflow.count(runningQuery)).count >= 1, 'a running tile is searchable as running');
     await h.client.resume('records');
     await eventually(
       async () =>
@@ -106,8 +110,18 @@ describe("a batch's records", () => {
 
     // Ended tiles come from visibility: the record is in the tile workflow's memo.
     const listed = h.temporal.workflow.list({ query: `WorkflowId = '${finished.workflowId}'` });
-    for await (const wf of listed)
+    for await (const wf of listed) {
       assert.equal((wf.memo?.[TILE_RECORD_MEMO] as { status?: string } | undefined)?.status, 'finished');
+      // The status filter ends at the tile's final status.
+      assert.equal(wf.typedSearchAttributes.get(TILE_STATUS), 'finished');
+    }
+    const failedListed = h.temporal.workflow.list({ query: `WorkflowId = '${failed.workflowId}'` });
+    for await (const wf of failedListed) assert.equal(wf.typedSearchAttributes.get(TILE_STATUS), 'error');
+    // Its patches' markers are all in its first workflow task: one billed Action, not one per task.
+    const events = (await h.temporal.workflow.getHandle(finished.workflowId!).fetchHistory()).events ?? [];
+    const markers = events.filter((e) => e.markerRecordedEventAttributes);
+    assert.ok(markers.length >= 3, `the tile's patches are marked: ${markers.length}`);
+    assert.equal(actionsInHistory(events).markers, 1, 'one workflow task records every marker');
 
     const changed = await readChangedTiles(h.temporal, 'records', since);
     const closedSince = (await h.client.tiles('records')).filter((t) => t.closeTime && t.closeTime >= since);
