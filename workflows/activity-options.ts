@@ -50,8 +50,15 @@ export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
   return {
     /** Single openEO calls: create, start, cancel, logs. */
     quick: proxyActivities<OpenEOActivities>({ startToCloseTimeout: seconds.activitySeconds * 1000, retry }),
-    /** A job may queue and run for days; the heartbeat notices a lost worker. */
-    waiting: proxyActivities<OpenEOActivities>({ startToCloseTimeout: '30d', heartbeatTimeout, retry }),
+    /**
+     * A job may queue and run for days; the heartbeat notices a lost worker, later than for
+     * other activities: the waits last as long as the jobs, and each heartbeat is billed.
+     */
+    waiting: proxyActivities<OpenEOActivities>({
+      startToCloseTimeout: '30d',
+      heartbeatTimeout: seconds.waitHeartbeatSeconds * 1000,
+      retry,
+    }),
     /**
      * A lined-up tile's hand-over (`startJobAfter`). Calling it off waits until the activity has
      * ended, so whatever job it made is known before the tile goes on.

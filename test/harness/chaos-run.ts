@@ -219,7 +219,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       polling: { initialIntervalSeconds: 0.2, maxIntervalSeconds: 1 },
       maxAttempts: options.maxAttempts,
       // Retries wait at most 5 s: the faults are dense, and a test should not wait minutes for luck.
-      timeouts: { heartbeatSeconds: 3, activitySeconds: 10, retryMaxIntervalSeconds: 5 },
+      // Waits of a killed worker move on within seconds too: the chaos is in the kills, not in the wait.
+      timeouts: { heartbeatSeconds: 3, waitHeartbeatSeconds: 3, activitySeconds: 10, retryMaxIntervalSeconds: 5 },
     });
 
     if (options.killsOnceTilesRun)

@@ -156,6 +156,7 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
       scheduling: { lineUpJobs: false },
     };
     let jobs = 0;
+    const saves: boolean[] = [];
     await withWorker(
       {
         prepareBatch: async (input: unknown) => {
@@ -174,6 +175,10 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
         waitForJobStatusChange: async () => ({ status: 'finished' }),
         downloadResults: downloaded,
         sweepDuplicateJobs: async () => ({ listed: jobs, deleted: [] }),
+        saveBatchRecords: async (input: { complete: boolean }) => {
+          saves.push(input.complete);
+          return { location: '/nonexistent/output/outage/job-database.json.gz', tiles: 2 };
+        },
       },
       async (taskQueue) => {
         const handle = await env.client.workflow.start('batchWorkflow', {
@@ -202,6 +207,8 @@ describe('time that can be skipped is skipped (time-skipping test server, stubbe
         assert.equal(ended.problem, undefined, 'the problem is gone once the calls work again');
         assert.equal(summary.counts.finished, 2);
         assert.equal(jobs, 2);
+        // Its window started 2 hours before its first tile ended: past the hour between checkpoints.
+        assert.deepEqual(saves, [false, true], 'a checkpoint of its records as a tile ended, then the last save');
       },
     );
 

@@ -277,6 +277,13 @@ const timeoutsSchema = z.strictObject({
    */
   heartbeatSeconds: secondsSchema.default(TIMEOUT_DEFAULTS.heartbeatSeconds),
   /**
+   * The same for a job's wait (queued, running): how soon a crashed worker's waits move on. Its
+   * default, five times `heartbeatSeconds`, is the workflow's, not filled in here, so specs
+   * without it read as before.
+   * @default 300
+   */
+  waitHeartbeatSeconds: secondsSchema.optional(),
+  /**
    * Longest a single openEO call activity (create, start, cancel, logs) may take before it is retried.
    * @default 120
    */

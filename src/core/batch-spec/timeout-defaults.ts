@@ -14,12 +14,23 @@ export const TIMEOUT_DEFAULTS = {
   hookWorkerSeconds: 60,
 } as const;
 
-export type BatchTimeouts = { [K in keyof typeof TIMEOUT_DEFAULTS]: number };
+/**
+ * A job's wait is told from a lost worker after this many times `heartbeatSeconds` without a
+ * heartbeat (`waitHeartbeatSeconds` when the spec leaves it out). Waits are the activities that
+ * last as long as the jobs, and every heartbeat is a billed Temporal Cloud Action: at 60 s a
+ * 10-minute job sent 17 of them, at 300 s it sends 4. A worker that shuts down hands its waits
+ * back at once; only a crashed one's wait for longer.
+ */
+export const WAIT_HEARTBEAT_FACTOR = 5;
+
+export type BatchTimeouts = { [K in keyof typeof TIMEOUT_DEFAULTS]: number } & { waitHeartbeatSeconds: number };
 
 /** The timeouts a workflow uses: the spec's, each one it lacks from {@link TIMEOUT_DEFAULTS}. */
 export function timeoutsOrDefaults(timeouts: Partial<BatchTimeouts> | undefined): BatchTimeouts {
+  const heartbeatSeconds = timeouts?.heartbeatSeconds ?? TIMEOUT_DEFAULTS.heartbeatSeconds;
   return {
-    heartbeatSeconds: timeouts?.heartbeatSeconds ?? TIMEOUT_DEFAULTS.heartbeatSeconds,
+    heartbeatSeconds,
+    waitHeartbeatSeconds: timeouts?.waitHeartbeatSeconds ?? WAIT_HEARTBEAT_FACTOR * heartbeatSeconds,
     activitySeconds: timeouts?.activitySeconds ?? TIMEOUT_DEFAULTS.activitySeconds,
     retryMaxIntervalSeconds: timeouts?.retryMaxIntervalSeconds ?? TIMEOUT_DEFAULTS.retryMaxIntervalSeconds,
     hookWorkerSeconds: timeouts?.hookWorkerSeconds ?? TIMEOUT_DEFAULTS.hookWorkerSeconds,
