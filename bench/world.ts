@@ -229,11 +229,7 @@ export async function startWorld(log: (line: string) => void, options: WorldOpti
     dataDir: join(workDir, 'temporal'),
     ui: false,
     searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
-    extraArgs: [
-      ...pragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
-      '--metrics-port',
-      String(metricsPort),
-    ],
+    extraArgs: [...pragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]), '--metrics-port', String(metricsPort)],
   });
   const connection = await Connection.connect({ address: server.address });
   const temporal = new Client({ connection, namespace: server.namespace });

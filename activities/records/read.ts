@@ -34,7 +34,7 @@ import { readSavedRecords, savedRecordsLocation, withSavedRows } from './saved';
 /** How many workflows are asked at once for a query or a result. */
 const CONCURRENCY = 16;
 
-/** Options of {@link readBatchRecords}. */
+/** Options of `OpenEOBatchClient.records` (and of `readBatchRecords`). */
 export interface ReadRecordsOptions {
   /**
    * The batch's `outputDir`, where it saved its records: read from there when Temporal no longer

@@ -118,13 +118,34 @@ export async function actionsScenario(
 }
 
 function reportActions(report: Report, f: ActionsFigures, differ: string[]): void {
-  report.figure('actions.wallSeconds', `actions: batch of ${f.finished}/${f.tiles} finished tiles took`, f.wallSeconds, 's');
-  report.figure('actions.perTile', 'actions: billable Actions per finished tile by kind (histories + server heartbeats)', f.perTile);
+  report.figure(
+    'actions.wallSeconds',
+    `actions: batch of ${f.finished}/${f.tiles} finished tiles took`,
+    f.wallSeconds,
+    's',
+  );
+  report.figure(
+    'actions.perTile',
+    'actions: billable Actions per finished tile by kind (histories + server heartbeats)',
+    f.perTile,
+  );
   report.figure('actions.perTileTotal', 'actions: billable Actions per finished tile', f.perTileTotal);
   report.figure('actions.batchSharePerTile', "actions: of which the batch's own runs, per tile", f.batchSharePerTile);
-  report.figure('actions.serverPerTile', "actions: the server's action counter per finished tile by kind", f.serverPerTile);
-  report.figure('actions.serverPerTileTotal', "actions: the server's count per finished tile (queries left out)", f.serverPerTileTotal);
-  report.figure('actions.serverRaw', "actions: the server's action counter over the batch, by action_type", f.serverRaw);
+  report.figure(
+    'actions.serverPerTile',
+    "actions: the server's action counter per finished tile by kind",
+    f.serverPerTile,
+  );
+  report.figure(
+    'actions.serverPerTileTotal',
+    "actions: the server's count per finished tile (queries left out)",
+    f.serverPerTileTotal,
+  );
+  report.figure(
+    'actions.serverRaw',
+    "actions: the server's action counter over the batch, by action_type",
+    f.serverRaw,
+  );
   report.figure(
     'actions.serverCpuSecondsPerTile',
     'actions: dev server CPU per finished tile',

@@ -17,6 +17,7 @@ export {
   type JobManagerStatus,
 } from '../core/job-database';
 export type { ExportOptions, TileExport } from './export';
+export type { ReadRecordsOptions } from '../../activities/records/read';
 export { createOpenEOPlugin, WORKFLOWS_PATH, type OpenEOPluginOptions } from './plugin';
 export { createOpenEOWorker, type OpenEOWorkerOptions } from './worker';
 export { createActivities, type ActivityDependencies } from '../../activities';

@@ -193,7 +193,10 @@ export function serverKinds(server: ServerActions): ActionCounts {
 
 function kindOfServerType(type: string): ActionKind | undefined {
   // The command's enum name, as the server prints it (`ScheduleActivityTask` or `COMMAND_TYPE_…`).
-  const plain = type.replace(/COMMAND_TYPE_/g, '').replace(/_/g, '').toLowerCase();
+  const plain = type
+    .replace(/COMMAND_TYPE_/g, '')
+    .replace(/_/g, '')
+    .toLowerCase();
   if (plain.startsWith('commandrecordmarker')) return undefined;
   const kinds: [RegExp, ActionKind][] = [
     [/^grpcstartworkflowexecution$/, 'workflow start'],
@@ -203,7 +206,10 @@ function kindOfServerType(type: string): ActionKind | undefined {
     [/^activityretry$/, 'activity retry'],
     [/^grpcrecordactivitytaskheartbeat(byid)?$/, 'heartbeat'],
     [/^commandstarttimer$/, 'timer'],
-    [/^(commandsignalexternalworkflowexecution|grpcsignalworkflowexecution|grpcsignalwithstartworkflowexecution)$/, 'signal'],
+    [
+      /^(commandsignalexternalworkflowexecution|grpcsignalworkflowexecution|grpcsignalwithstartworkflowexecution)$/,
+      'signal',
+    ],
     [/^commandupsertworkflowsearchattributes$/, 'search attribute upsert'],
     [/^commandmodifyworkflowproperties$/, 'memo update'],
     [/^commandbatchmarkers$/, 'markers'],

@@ -65,7 +65,9 @@ describe('Actions in a history', () => {
       event(T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, { workflowExecutionStartedEventAttributes: child }),
       event(T.EVENT_TYPE_MARKER_RECORDED, { markerRecordedEventAttributes: { workflowTaskCompletedEventId: 4 } }),
       event(T.EVENT_TYPE_MARKER_RECORDED, { markerRecordedEventAttributes: { workflowTaskCompletedEventId: 4 } }),
-      event(T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, { upsertWorkflowSearchAttributesEventAttributes: changeVersion }),
+      event(T.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, {
+        upsertWorkflowSearchAttributesEventAttributes: changeVersion,
+      }),
       event(T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
       event(T.EVENT_TYPE_ACTIVITY_TASK_STARTED, { activityTaskStartedEventAttributes: { attempt: 3 } }),
       event(T.EVENT_TYPE_TIMER_STARTED),
