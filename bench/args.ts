@@ -28,6 +28,7 @@ export interface BenchOptions {
   durableSqlite: boolean;
   /** How long the actions scenario's jobs run; its target is defined for 600 s. */
   actionsJobSeconds: number;
+  actionsParallel: number;
   /** Tiles in the chaos run (the test suite runs 50). */
   chaosTiles: number;
   /** Tiles of the batch the export scenario pauses and exports. */
@@ -57,6 +58,7 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --serial                run the polling scenario after the others, not alongside them
   --polling-job-seconds N how long the polling scenario's job runs (default 600; targets assume 600)
   --actions-job-seconds N how long the actions scenario's 8 jobs run (default 600; the target assumes 600)
+  --actions-parallel N    the actions scenario's parallelJobs (default 8, all at once; below 8 tiles line up)
   --durable-sqlite        keep the dev server's SQLite fsync on every commit (about 3× slower here)
   --chaos-tiles N         tiles in the chaos run: faults, worker kills, a server restart (default 200)
   --export-tiles N        tiles of the batch the export scenario runs a tenth of, pauses and exports
@@ -88,6 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       serial: { type: 'boolean', default: false },
       'polling-job-seconds': { type: 'string' },
       'actions-job-seconds': { type: 'string' },
+      'actions-parallel': { type: 'string' },
       'durable-sqlite': { type: 'boolean', default: false },
       'chaos-tiles': { type: 'string' },
       'export-tiles': { type: 'string' },
@@ -124,6 +127,9 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (!(pollingJobSeconds > 0 && pollingJobSeconds <= 3600)) throw new Error(`--polling-job-seconds: 1–3600\n${USAGE}`);
   const actionsJobSeconds = Number(values['actions-job-seconds'] ?? 600);
   if (!(actionsJobSeconds > 0 && actionsJobSeconds <= 3600)) throw new Error(`--actions-job-seconds: 1–3600\n${USAGE}`);
+  const actionsParallel = Number(values['actions-parallel'] ?? 8);
+  if (!Number.isInteger(actionsParallel) || actionsParallel < 1 || actionsParallel > 8)
+    throw new Error(`--actions-parallel: 1–8\n${USAGE}`);
   const chaosTiles = Number(values['chaos-tiles'] ?? (values.quick ? 50 : 200));
   if (!Number.isInteger(chaosTiles) || chaosTiles < 5 || chaosTiles % 5 !== 0)
     throw new Error(`--chaos-tiles: a multiple of 5 (the chaos grid has 5 rows)\n${USAGE}`);
@@ -159,6 +165,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     serial: values.serial ?? false,
     pollingJobSeconds,
     actionsJobSeconds,
+    actionsParallel,
     durableSqlite: values['durable-sqlite'] ?? false,
     chaosTiles,
     exportTiles,

@@ -160,9 +160,9 @@ async function main(): Promise<void> {
     // Last and alone: it reads the server's own action counter, which every scenario adds to.
     if (options.scenarios.has('actions')) {
       results.actions = await scenario(
-        `actions: Temporal Cloud Actions per tile, 8 jobs of ${options.actionsJobSeconds} s at once`,
+        `actions: Temporal Cloud Actions per tile, 8 jobs of ${options.actionsJobSeconds} s, ${options.actionsParallel} at once`,
         report,
-        () => actionsScenario(w, report, options.actionsJobSeconds * 1000),
+        () => actionsScenario(w, report, options.actionsJobSeconds * 1000, options.actionsParallel),
       );
     }
   } finally {

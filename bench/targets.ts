@@ -288,7 +288,7 @@ function judgeActions(results: Results, report: Report): void {
   report.target(
     target,
     a.runningMs === ACTIONS_JOB_MS ? a.perTileTotal <= MAX_ACTIONS_PER_TILE : undefined,
-    `${a.perTileTotal} per tile (${kinds}); server's count ${a.serverPerTileTotal}` +
+    `${a.perTileTotal} per tile (${kinds}); server's count ${a.serverPerTileTotal}; parallelJobs ${a.parallelJobs}` +
       (a.runningMs === ACTIONS_JOB_MS ? '' : `; jobs ran ${a.runningMs / 1000} s, not 600 s`),
   );
   report.target(
