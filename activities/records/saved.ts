@@ -34,15 +34,22 @@ export interface SavedRecords {
   tiles: TileRow[];
 }
 
+/** The keys of a batch's two files in its result store. */
+const keysOf = (batchId: string) => ({
+  records: `${batchId}/${SAVED_RECORDS_FILE}`,
+  parquet: `${batchId}/${SAVED_RECORDS_PARQUET}`,
+});
+
 /** Where a batch's saved records are, for people and messages: a path or an `s3://` URL. */
 export function savedRecordsLocation(outputDir: string, batchId: string): string {
-  return resultStore(outputDir).location(`${batchId}/${SAVED_RECORDS_FILE}`);
+  return resultStore(outputDir).location(keysOf(batchId).records);
 }
 
 /** Writes both files, each replaced whole; answers where the records went. */
 export async function saveRecords(records: BatchRecords, complete: boolean, savedAt: Date): Promise<string> {
   const { batchId, spec } = records;
   const store = resultStore(spec.outputDir);
+  const keys = keysOf(batchId);
   const saved: SavedRecords = {
     version: SAVED_RECORDS_VERSION,
     batchId,
@@ -53,13 +60,13 @@ export async function saveRecords(records: BatchRecords, complete: boolean, save
   };
   // The GeoParquet first: the JSON is what readers trust, so it is written last.
   const parquet = await encodeJobDatabase(jobDatabaseRows(records.tiles), 'parquet');
-  await store.put(`${batchId}/${SAVED_RECORDS_PARQUET}`, Buffer.from(parquet), {
+  await store.put(keys.parquet, Buffer.from(parquet), {
     contentType: 'application/vnd.apache.parquet',
   });
-  await store.put(`${batchId}/${SAVED_RECORDS_FILE}`, gzipSync(JSON.stringify(saved)), {
+  await store.put(keys.records, gzipSync(JSON.stringify(saved)), {
     contentType: 'application/gzip',
   });
-  return store.location(`${batchId}/${SAVED_RECORDS_FILE}`);
+  return store.location(keys.records);
 }
 
 /**
@@ -67,7 +74,7 @@ export async function saveRecords(records: BatchRecords, complete: boolean, save
  * cannot be read (the message says where), so a view can say why tiles are missing.
  */
 export async function readSavedRecords(outputDir: string, batchId: string): Promise<SavedRecords | undefined> {
-  const stored = await resultStore(outputDir).get(`${batchId}/${SAVED_RECORDS_FILE}`);
+  const stored = await resultStore(outputDir).get(keysOf(batchId).records);
   if (!stored) return undefined;
   return decodeSavedRecords(gunzipSync(await buffer(stored.body)).toString('utf8'), batchId);
 }
