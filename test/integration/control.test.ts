@@ -20,10 +20,6 @@ async function stats(emulator: RunningEmulator): Promise<EmulatorStats> {
   return (await (await fetch(`${emulator.url}/_emulator/stats`)).json()) as EmulatorStats;
 }
 
-async function resetStats(emulator: RunningEmulator): Promise<void> {
-  await fetch(`${emulator.url}/_emulator/reset-stats`, { method: 'POST' });
-}
-
 /** The largest number of one user's jobs that were created, queued or running at once. */
 /** The most jobs queued or running at once (what `parallelJobs` limits; lined-up jobs are only created). */
 async function maxStarted(emulator: RunningEmulator): Promise<number> {
@@ -61,6 +57,8 @@ describe('steering a running batch', () => {
       {
         second: { maxRunningJobsPerUser: 20, jobDurations, failure: { failTitlesContaining: ['flaky-backend/'] } },
         single: { maxRunningJobsPerUser: 1, jobDurations },
+        // Jobs long enough that four started together overlap however loaded the machine.
+        steady: { maxRunningJobsPerUser: 20, jobDurations: { queuedMs: 50, runningMs: 1_500 } },
       },
     );
     second = h.backends.second;
@@ -69,13 +67,14 @@ describe('steering a running batch', () => {
   after(async () => h?.teardown());
 
   it('keeps parallelJobs exact, also after it is raised while the batch runs', async () => {
-    await resetStats(h.emulator);
+    const steady = h.backends.steady;
     const spec = h.spec({ batchId: 'resize', cols: 4, rows: 6 });
+    spec.backends = [{ name: 'steady', url: steady.url, parallelJobs: 2 }];
     const { handle } = await h.client.start(spec);
     await eventually(async () => (await h.client.progress('resize')).counts.finished >= 2, 'two tiles finished');
     // Paused while the resize lands, so tiles are left to use the raised limit however loaded the machine.
     await handle.executeUpdate(pauseBatch);
-    assert.ok((await maxStarted(h.emulator)) <= 2, 'at most 2 jobs before the resize');
+    assert.ok((await maxStarted(steady)) <= 2, 'at most 2 jobs before the resize');
     // A duplicate report of a tile that already ended must not count twice.
     const finished = (await h.client.tiles('resize')).find((t) => t.status === 'finished');
     assert.ok(finished);
@@ -92,7 +91,7 @@ describe('steering a running batch', () => {
         return true;
       },
     );
-    const backends = await handle.executeUpdate(setParallelJobs, { args: [{ backend: 'emulator', parallelJobs: 4 }] });
+    const backends = await handle.executeUpdate(setParallelJobs, { args: [{ backend: 'steady', parallelJobs: 4 }] });
     assert.equal(backends[0].parallelJobs, 4);
     const waiting = (await h.client.progress('resize')).counts.not_started;
     assert.ok(waiting >= 4, `tiles wait for the raised limit: ${waiting}`);
@@ -108,7 +107,7 @@ describe('steering a running batch', () => {
       skipped: 0,
       postprocessed: 0,
     });
-    const max = await maxStarted(h.emulator);
+    const max = await maxStarted(steady);
     assert.ok(max <= 4, `never more than 4 jobs at once, saw ${max}`);
     assert.ok(max >= 3, `the raised limit is used, saw at most ${max}`);
   });
