@@ -8,9 +8,17 @@ import { ActivityCancelledError, ActivityCompletionError, ActivityNotFoundError 
 import { ApplicationFailure } from '@temporalio/common';
 import type { BackendRef } from '../src/core/openeo/connections';
 import { TERMINAL_JOB_STATUSES } from '../src/core/records';
-import { heartbeatInterval, isAnswer, isRefusal, keyOf, planNextLook, type Followed } from './followed-wait';
+import {
+  heartbeatInterval,
+  isAnswer,
+  isRefusal,
+  keyOf,
+  planNextLook,
+  type BackendKnowledge,
+  type Followed,
+} from './followed-wait';
 import type { JobLookups, JobStatusReading, TrackerOptions, WaitCompletions } from './tracker-types';
-import { trimHistory, type PollObservation } from './polling';
+import { phaseStart, trimHistory, type PollObservation } from './polling';
 
 /**
  * Calls to the Temporal server (completions, heartbeats) in flight at once: a listing that shows
@@ -30,6 +38,9 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/** Finished jobs whose running times say what to expect of the next (see `Siblings`). */
+const REMEMBERED_RUNS = 20;
 
 /** Jobs per backend whose observations outlive their wait (see `BackendJobs.seen`). */
 const REMEMBERED_JOBS = 10_000;
@@ -68,6 +79,10 @@ export class BackendJobs {
    * rate it needs is not measured from scratch. Oldest first; bounded.
    */
   private readonly seen = new Map<string, PollObservation[]>();
+  /** Running times of the jobs seen to finish lately, newest last: what `Siblings` are made of. */
+  private readonly runs: number[] = [];
+  /** Whether a reading showed progress in fractions of a percent (see `PollSettings.fractionalProgress`). */
+  private fractionalProgress = false;
   private timer: { cancel(): void } | undefined;
   private busy = false;
   private listingPausedUntil = 0;
@@ -88,7 +103,7 @@ export class BackendJobs {
 
   add(job: Followed<unknown>): void {
     if (job.history.length === 0) job.history = this.historyOf(job.jobId, job.key !== undefined);
-    planNextLook(job);
+    planNextLook(job, this.knowledge());
     // A retried wait of the same job replaces the attempt it retries.
     this.jobs.set(keyOf(job), job);
     this.schedule();
@@ -122,10 +137,26 @@ export class BackendJobs {
     this.timer = undefined;
     if (this.busy || this.released || this.jobs.size === 0) return;
     const { clock, maxHeartbeatIntervalMs: max } = this.options;
-    let next = Infinity;
-    for (const job of this.jobs.values())
-      next = Math.min(next, job.due, job.lastHeartbeat + heartbeatInterval(job, max));
+    let next = this.nextLookAt(clock.now());
+    for (const job of this.jobs.values()) next = Math.min(next, job.lastHeartbeat + heartbeatInterval(job, max));
     this.timer = clock.after(Math.max(0, next - clock.now()), () => void this.tick());
+  }
+
+  /**
+   * When to look next: when the first look is due, or, when the look is a listing, as late as
+   * every due look allows (its `latest`), so that looks due shortly after it share the listing.
+   */
+  private nextLookAt(now: number): number {
+    let first = Infinity;
+    let latest = Infinity;
+    for (const job of this.jobs.values()) {
+      first = Math.min(first, job.due);
+      latest = Math.min(latest, job.latest);
+    }
+    if (!this.lists(Math.max(now, first))) return first;
+    let at = first;
+    for (const job of this.jobs.values()) if (job.due <= latest) at = Math.max(at, job.due);
+    return at;
   }
 
   private async tick(): Promise<void> {
@@ -194,6 +225,26 @@ export class BackendJobs {
     });
   }
 
+  /** Keeps how long a job ran, once a look sees it finished after it was seen running. */
+  private noteRun(history: readonly PollObservation[]): void {
+    const [before, last] = history.slice(-2);
+    if (last?.status !== 'finished' || before?.status !== 'running') return;
+    const started = phaseStart(history.slice(0, -1));
+    const ended = Math.min(last.at, Math.max(before.at, last.since ?? last.at));
+    const ran = started === undefined ? NaN : ended - started;
+    if (!(ran > 0)) return;
+    this.runs.push(ran);
+    if (this.runs.length > REMEMBERED_RUNS) this.runs.shift();
+  }
+
+  /** What the backend's jobs taught the tracker: how long they ran lately, how finely progress is told. */
+  private knowledge(): BackendKnowledge {
+    const known: BackendKnowledge = { fractionalProgress: this.fractionalProgress };
+    if (this.runs.length > 0)
+      known.siblings = { shortestMs: Math.min(...this.runs), longestMs: Math.max(...this.runs) };
+    return known;
+  }
+
   /**
    * Stops the loop and hands every followed wait back to Temporal: a last heartbeat with its
    * observations, then a retryable failure, so the wait's next attempt starts on another worker
@@ -222,12 +273,22 @@ export class BackendJobs {
   /** Records what a look saw; completes the wait when the status changed. */
   private async observe(job: Followed<unknown>, reading: JobStatusReading, at: number): Promise<void> {
     const observation: PollObservation = { at, status: reading.status };
-    if (typeof reading.progress === 'number') observation.progress = reading.progress;
-    job.history = trimHistory([...job.history, observation]);
+    if (typeof reading.progress === 'number') {
+      observation.progress = reading.progress;
+      if (!Number.isInteger(reading.progress)) this.fractionalProgress = true;
+    }
+    // When the job entered a status this look sees first: its age there (see `phaseStart`).
+    const since = reading.updated === undefined ? NaN : Date.parse(reading.updated);
+    if (Number.isFinite(since) && job.history[job.history.length - 1]?.status !== reading.status)
+      observation.since = since;
+    const history = [...job.history, observation];
+    // A hand-over waiting beside the tile's own wait sees the same end: counted once.
+    if (job.key === undefined) this.noteRun(history);
+    job.history = trimHistory(history);
     job.failures = 0;
     job.notBefore = 0;
     if (!isAnswer(job, reading.status)) {
-      planNextLook(job);
+      planNextLook(job, this.knowledge());
       return;
     }
     this.drop(job);
@@ -304,7 +365,7 @@ export class BackendJobs {
       Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1),
     );
     job.notBefore = this.options.clock.now() + pause;
-    planNextLook(job);
+    planNextLook(job, this.knowledge());
     return pause;
   }
 

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { TERMINAL_JOB_STATUSES, type OpenEOJobStatus } from '../src/core/records';
 import type { FollowRequest } from './tracker-types';
-import { nextLook } from './polling';
+import { nextLook, type PollSettings } from './polling';
 
 /** A wait the tracker follows, with its schedule. */
 export interface Followed<Result> extends FollowRequest<Result> {
@@ -21,6 +21,11 @@ export interface Followed<Result> extends FollowRequest<Result> {
   notBefore: number;
   /** When it is due for its next look: worked out when its observations change, not per look. */
   due: number;
+  /**
+   * How late that look may come so that one listing serves it with another job's (see
+   * `BackendJobs.schedule`): later than `due` only for a look not aimed at the job's end.
+   */
+  latest: number;
   /** Whether that look is aimed just past the job's estimated end. */
   aimedAtEnd: boolean;
 }
@@ -46,20 +51,35 @@ export function isRefusal(err: unknown): boolean {
   );
 }
 
-/** Works out when the job is due for its next look (0: at once), from its observations. */
-export function planNextLook(job: Followed<unknown>): void {
+/** What the tracker learnt of a backend from all the jobs it followed there. */
+export type BackendKnowledge = Pick<PollSettings, 'siblings' | 'fractionalProgress'>;
+
+/**
+ * Works out when the job is due for its next look (0: at once), from its observations and what
+ * its backend's other jobs taught the tracker.
+ */
+export function planNextLook(job: Followed<unknown>, known: BackendKnowledge = {}): void {
   const last = job.history[job.history.length - 1];
   // An earlier attempt that saw the change but died before completing: answer at once.
   if (last && isAnswer(job, last.status)) {
-    job.due = Math.max(0, job.notBefore);
+    job.due = job.latest = Math.max(0, job.notBefore);
     job.aimedAtEnd = false;
     return;
   }
   const from = last ? last.at : job.since;
-  const next = nextLook(job.history, job.polling);
+  const next = nextLook(job.history, { ...job.polling, ...known });
   job.due = Math.max(from + next.delayMs, job.notBefore);
   job.aimedAtEnd = next.aimedAtEnd;
+  job.latest = next.aimedAtEnd || job.notBefore > 0 ? job.due : job.due + SHARED_LOOK_DELAY * next.delayMs;
 }
+
+/**
+ * How much later than planned, as a share of its wait, a look that is not aimed at the job's end
+ * may come to share a listing with another job's look: such a look only tells how far the job
+ * got, so a second later costs nothing, and two jobs started a moment apart (a hand-over each)
+ * then cost one listing per round instead of two.
+ */
+export const SHARED_LOOK_DELAY = 1;
 
 /**
  * Share of its heartbeat timeout a followed wait waits between heartbeats. Each heartbeat that

@@ -95,6 +95,7 @@ export class JobTracker {
       failures: 0,
       notBefore: 0,
       due: 0,
+      latest: 0,
       aimedAtEnd: false,
     } as Followed<unknown>);
   }

@@ -12,6 +12,8 @@ export interface JobStatusReading {
   id: string;
   status: OpenEOJobStatus;
   progress?: number;
+  /** The job's last status change (RFC 3339), as the openEO API defines `updated`. */
+  updated?: string;
 }
 
 /** How the tracker asks a backend; failures come as classified ApplicationFailures (see `callOpenEO`). */

@@ -10,6 +10,7 @@ import {
   MAX_KEPT_OBSERVATIONS,
   nextPollDelay,
   observationsFrom,
+  phaseStart,
   trimHistory,
   type PollObservation,
   type PollSettings,
@@ -19,17 +20,35 @@ import type { OpenEOJobStatus } from '../../src/core/records';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 /** The spec's defaults: what users get. */
-const DEFAULTS: PollSettings = { initialIntervalMs: 5 * SECOND, maxIntervalMs: 60 * SECOND };
+const DEFAULTS: PollSettings = { initialIntervalMs: 1 * SECOND, maxIntervalMs: 60 * SECOND };
 
-/** What the backend says at a time (ms since the job started running). */
-type Job = (t: number) => { status: OpenEOJobStatus; progress?: number };
+/**
+ * What the backend says at a time (ms on the poller's clock): the status, its progress, and when
+ * the job entered that status (`updated`, as the openEO API defines it), if the backend says.
+ */
+type Job = (t: number) => { status: OpenEOJobStatus; progress?: number; since?: number };
 
-/** A job that runs `durationMs` with linear progress, reported like the emulator does it. */
-function linearJob(durationMs: number): Job {
+/**
+ * A job that runs `durationMs` from `startedAt` with linear progress, reported like the emulator
+ * does it: tenths of a percent, and the time of each status change.
+ */
+function linearJob(durationMs: number, startedAt = 0): Job {
   return (t) =>
-    t >= durationMs
-      ? { status: 'finished', progress: 100 }
-      : { status: 'running', progress: Math.min(99, Math.round((t / durationMs) * 1000) / 10) };
+    t >= startedAt + durationMs
+      ? { status: 'finished', progress: 100, since: startedAt + durationMs }
+      : {
+          status: 'running',
+          progress: Math.min(99, Math.round(((t - startedAt) / durationMs) * 1000) / 10),
+          since: startedAt,
+        };
+}
+
+/** The same job from a backend that does not say when its status changed. */
+function withoutSince(job: Job): Job {
+  return (t) => {
+    const { since: _since, ...said } = job(t);
+    return said;
+  };
 }
 
 interface Played {
@@ -48,7 +67,10 @@ function play(job: Job, settings: PollSettings, from: OpenEOJobStatus = 'running
     const delay = nextPollDelay(trimHistory(history), settings);
     delays.push(delay);
     t += delay;
-    history.push({ at: t, ...job(t) });
+    const { since, ...said } = job(t);
+    const changed = history[history.length - 1]?.status !== said.status;
+    // As the tracker keeps it: the time of a status change on the first look that sees it.
+    history.push({ at: t, ...said, ...(changed && since !== undefined ? { since } : {}) });
     if (history[history.length - 1].status !== from) return { history, delays, seenAt: t };
   }
   throw new Error(`no status change within ${maxPolls} polls`);
@@ -57,7 +79,8 @@ function play(job: Job, settings: PollSettings, from: OpenEOJobStatus = 'running
 /**
  * The bounds every schedule keeps: no wait under 100 ms; a wait under the initial interval only
  * right after one that was not (an aim at a near end, never two in a row); a wait over the
- * maximum only as a leap to an agreed end, at most ten times as long as the job was seen running.
+ * maximum only as a leap to an agreed end, at most ten times as long as the job has run (since it
+ * started, when the backend says, else since it was first seen running).
  */
 function assertWithinBounds(played: Pick<Played, 'history' | 'delays'>, settings: PollSettings): void {
   const { history, delays } = played;
@@ -71,8 +94,8 @@ function assertWithinBounds(played: Pick<Played, 'history' | 'delays'>, settings
     if (d > settings.maxIntervalMs) {
       let first = i - 1;
       while (first > 0 && history[first - 1].status === history[i - 1].status) first -= 1;
-      const seen = history[i - 1].at - history[first].at;
-      assert.ok(d <= 10 * seen, `wait ${i}: ${d} ms, a leap over ten times the ${seen} ms the job was seen running`);
+      const ran = history[i - 1].at - (phaseStart(history.slice(0, i)) ?? history[first].at);
+      assert.ok(d <= 10 * ran, `wait ${i}: ${d} ms, a leap over ten times the ${ran} ms the job ran`);
     }
   });
 }
@@ -98,7 +121,9 @@ describe('nextPollDelay', () => {
     for (const duration of [20 * SECOND, 2 * MINUTE, 10 * MINUTE, 60 * MINUTE, 6 * 60 * MINUTE]) {
       const played = play(linearJob(duration), DEFAULTS);
       const late = played.seenAt - duration;
-      assert.ok(late <= 15 * SECOND, `${duration} ms job seen ${late} ms late`);
+      // The look lands past the end by what the rounding of progress leaves open, plus 0.5 % of
+      // the time left: on a 6-hour job, about 3 minutes.
+      assert.ok(late <= Math.max(15 * SECOND, duration / 100), `${duration} ms job seen ${late} ms late`);
       // Never more than one poll per maximum interval, plus a handful to find the end.
       assert.ok(
         played.history.length <= duration / DEFAULTS.maxIntervalMs + 12,
@@ -110,27 +135,43 @@ describe('nextPollDelay', () => {
 
   it('leaps to the end once successive estimates agree, past the maximum interval', () => {
     const played = play(linearJob(10 * MINUTE), DEFAULTS);
-    // Two to learn the rate, one to confirm it, one just after the end.
-    assert.deepEqual(
-      played.delays.slice(0, 3),
-      [5000, 5000, 60_000],
-      'the rate, then its confirmation a maximum interval later',
-    );
-    assert.ok(played.delays[3] > 8 * MINUTE, `then one leap (${played.delays[3]} ms)`);
-    assert.ok(
-      played.seenAt - 10 * MINUTE <= 2 * DEFAULTS.initialIntervalMs,
-      `seen ${played.seenAt - 10 * MINUTE} ms late`,
-    );
-    // Whenever the job started before the first look.
+    // A first look soon after the start (0.2 %: an end good to a quarter), one a maximum interval
+    // later that falls within it, one just after the end.
+    assert.deepEqual(played.delays.slice(0, 2), [1000, 60_000], 'a first look, then the rate a maximum interval later');
+    assert.ok(played.delays[2] > 8 * MINUTE, `then one leap (${played.delays[2]} ms)`);
+    assert.equal(played.history.length, 3);
+    assert.ok(played.seenAt - 10 * MINUTE <= 5 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    // Whenever the job started before the first look (on a backend known to report tenths).
     for (let before = 0; before < 60 * SECOND; before += 7 * SECOND) {
-      const job = linearJob(10 * MINUTE);
-      const late = play((t) => job(t + before), DEFAULTS);
+      const late = play(linearJob(10 * MINUTE, -before), { ...DEFAULTS, fractionalProgress: true });
       assert.ok(late.history.length <= 4, `started ${before} ms before the first look: ${late.history.length} polls`);
       assert.ok(
         late.seenAt + before - 10 * MINUTE <= 15 * SECOND,
         `started ${before} ms before: seen ${late.seenAt + before - 10 * MINUTE} ms late`,
       );
     }
+  });
+
+  it('needs at most two looks more when the backend does not say when the job started', () => {
+    const told = play(linearJob(10 * MINUTE), DEFAULTS);
+    const untold = play(withoutSince(linearJob(10 * MINUTE)), DEFAULTS);
+    assert.ok(untold.history.length <= told.history.length + 2, `${untold.history.length} polls`);
+    assert.ok(untold.seenAt - 10 * MINUTE <= 15 * SECOND, `seen ${untold.seenAt - 10 * MINUTE} ms late`);
+    assertWithinBounds(untold, DEFAULTS);
+  });
+
+  it('takes one estimate as enough when the job would run as long as its siblings did', () => {
+    const siblings = { shortestMs: 10 * MINUTE - 3 * SECOND, longestMs: 10 * MINUTE + 2 * SECOND };
+    const played = play(linearJob(10 * MINUTE), { ...DEFAULTS, siblings, fractionalProgress: true });
+    // First look a tenth of the shortest sibling after the start, then one just after the end.
+    assert.equal(played.delays[0], Math.round(siblings.shortestMs / 10));
+    assert.equal(played.history.length, 2, `${played.history.length} polls`);
+    assert.ok(played.seenAt - 10 * MINUTE <= 5 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    // A job that runs twice as long as its siblings proves its estimate like any other.
+    const longer = play(linearJob(20 * MINUTE), { ...DEFAULTS, siblings, fractionalProgress: true });
+    assert.ok(longer.history.length >= 3, `${longer.history.length} polls`);
+    assert.ok(longer.seenAt - 20 * MINUTE <= 10 * SECOND, `seen ${longer.seenAt - 20 * MINUTE} ms late`);
+    assertWithinBounds(longer, DEFAULTS);
   });
 
   it('does not leap while the estimates disagree or progress stalls', () => {
@@ -145,7 +186,7 @@ describe('nextPollDelay', () => {
       played.delays.slice(0, 4).every((d) => d <= DEFAULTS.maxIntervalMs),
       `no leap before the estimates agree: ${played.delays.slice(0, 4).join(', ')}`,
     );
-    assert.ok(played.history.length <= 8, `${played.history.length} polls`);
+    assert.ok(played.history.length <= 9, `${played.history.length} polls`);
     assert.ok(played.seenAt - end <= 15 * SECOND, `seen ${played.seenAt - end} ms late`);
     // Progress that stops: no leap from the look that saw it stop.
     const stalls: Job = (t) =>
@@ -159,18 +200,24 @@ describe('nextPollDelay', () => {
   });
 
   it('looks once just after a near end, sooner than the initial interval', () => {
-    // An 8 s job first seen 1 s into its run: 2 readings 5 s apart give the rate, the end is 2 s away.
-    const job = linearJob(8 * SECOND);
-    const played = play((t) => job(t - 4 * SECOND), DEFAULTS);
+    // A 10 s job that started 8.5 s before the first look: it is at 95 %, half a second from its end.
+    const played = play(linearJob(10 * SECOND, -8.5 * SECOND), DEFAULTS);
     assert.deepEqual(
       played.history.map((o) => o.status),
-      ['running', 'running', 'finished'],
+      ['running', 'finished'],
     );
     assert.ok(
-      played.delays[2] < DEFAULTS.initialIntervalMs,
-      `the last wait (${played.delays[2]} ms) is shorter than the initial interval`,
+      played.delays[1] < DEFAULTS.initialIntervalMs,
+      `the last wait (${played.delays[1]} ms) is shorter than the initial interval`,
     );
-    assert.ok(played.seenAt - 12 * SECOND <= 500, `seen ${played.seenAt - 12 * SECOND} ms late`);
+    assert.ok(played.seenAt - 1.5 * SECOND <= 200, `seen ${played.seenAt - 1.5 * SECOND} ms late`);
+    assertWithinBounds(played, DEFAULTS);
+  });
+
+  it('sees a 5 s job end within 0.2 s at the default settings, in three looks', () => {
+    const played = play(linearJob(5 * SECOND), DEFAULTS);
+    assert.ok(played.seenAt - 5 * SECOND <= 200, `seen ${played.seenAt - 5 * SECOND} ms late`);
+    assert.ok(played.history.length <= 3, `${played.history.length} polls`);
     assertWithinBounds(played, DEFAULTS);
   });
 
@@ -179,6 +226,8 @@ describe('nextPollDelay', () => {
       t >= 10 * MINUTE ? { status: 'finished' } : { status: 'running', progress: Math.floor(t / MINUTE) * 10 };
     const played = play(job, DEFAULTS);
     assert.ok(played.seenAt - 10 * MINUTE <= 25 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    // Steps of 10 leave each estimate open by minutes: no leap, a look a maximum interval apart.
+    assert.ok(played.history.filter((o) => (o.progress ?? 0) > 0).length <= 11, `${played.history.length} polls`);
     assertWithinBounds(played, DEFAULTS);
   });
 
@@ -189,22 +238,34 @@ describe('nextPollDelay', () => {
     assert.ok(played.history.length <= 10, `${played.history.length} polls`);
   });
 
-  it('backs off ×1.5 from the initial to the maximum interval when there is no progress', () => {
+  it('waits half the time the job has been queued, from the initial to the maximum interval', () => {
     for (const progress of [undefined, 0]) {
       const played = play(
-        (t) => (t < 30 * MINUTE ? { status: 'queued', progress } : { status: 'running' }),
+        (t) => (t < 30 * MINUTE ? { status: 'queued', progress, since: 0 } : { status: 'running' }),
         DEFAULTS,
         'queued',
       );
-      const [first, second, third] = played.delays;
-      assert.deepEqual([first, second, third], [5000, 5000, 7500]);
+      assert.deepEqual(played.delays.slice(0, 6), [1000, 1000, 1000, 1500, 2250, 3375]);
       for (let i = 1; i < played.delays.length; i++)
         assert.ok(played.delays[i] >= played.delays[i - 1], 'never shrinks');
       assert.equal(played.delays[played.delays.length - 1], DEFAULTS.maxIntervalMs);
       assertWithinBounds(played, DEFAULTS);
       // 30 minutes at one poll a minute, plus the ramp up.
-      assert.ok(played.history.length <= 30 + 10, `${played.history.length} polls`);
+      assert.ok(played.history.length <= 30 + 12, `${played.history.length} polls`);
     }
+  });
+
+  it('looks at a queued job no sooner than a tenth of its siblings ran', () => {
+    const siblings = { shortestMs: 10 * MINUTE, longestMs: 12 * MINUTE };
+    const played = play(
+      (t) => (t < 5 * MINUTE ? { status: 'queued', since: 0 } : { status: 'running' }),
+      { ...DEFAULTS, siblings },
+      'queued',
+    );
+    assert.ok(
+      played.delays.every((d) => d === MINUTE),
+      `a minute apart: ${played.delays.join(', ')}`,
+    );
   });
 
   it('treats a running job without progress like one without information', () => {
@@ -259,13 +320,14 @@ describe('nextPollDelay', () => {
       t >= 30 * MINUTE ? { status: 'finished' } : { status: 'running', progress: Math.min(99, Math.round(t / 6000)) };
     const played = play(job, DEFAULTS);
     const overdue = played.history.filter((o) => o.at > 10 * MINUTE);
-    // At one poll a minute that is 20; the ramp-up after the missed estimate costs a few more.
-    assert.ok(overdue.length <= 20 + 10, `${overdue.length} polls while overdue`);
+    // At one poll a minute that is 20; the ramp-up from the initial interval after the missed
+    // estimate costs about a dozen more.
+    assert.ok(overdue.length <= 20 + 15, `${overdue.length} polls while overdue`);
     assert.ok(played.seenAt - 30 * MINUTE <= DEFAULTS.maxIntervalMs);
     assertWithinBounds(played, DEFAULTS);
   });
 
-  it('catches a job that speeds up after a slow start within ten times the time it was seen before', () => {
+  it('catches a job that speeds up after a slow start within ten times the time it had run before', () => {
     // 10 % in the first 9 minutes, the remaining 90 % in one more minute.
     const job: Job = (t) =>
       t >= 10 * MINUTE
@@ -275,9 +337,11 @@ describe('nextPollDelay', () => {
             progress: t < 9 * MINUTE ? (t / (9 * MINUTE)) * 10 : 10 + ((t - 9 * MINUTE) / MINUTE) * 90,
           };
     const played = play(job, DEFAULTS);
-    // The slow start agrees with itself, so it is leapt over: the leap from the look at 70 s is
-    // at most ten times the 65 s the job was seen running by then.
-    assert.ok(played.seenAt <= 70 * SECOND + 10 * 65 * SECOND, `seen at ${played.seenAt} ms`);
+    // The slow start agrees with itself, so it is leapt over: the leap is at most ten times as long
+    // as the job had run by the look it leaps from.
+    const leap = played.delays.indexOf(Math.max(...played.delays));
+    const from = played.history[leap - 1].at;
+    assert.ok(played.seenAt <= from + 10 * from, `seen at ${played.seenAt} ms, leapt from ${from} ms`);
     assertWithinBounds(played, DEFAULTS);
   });
 
@@ -290,14 +354,20 @@ describe('nextPollDelay', () => {
     assert.equal(estimateRemainingMs(stalled), undefined, 'no rate without progress');
   });
 
-  it('only uses observations of the current status', () => {
+  it('takes the last look at another status as the earliest start, and no progress from it', () => {
     const history: PollObservation[] = [
-      { at: 0, status: 'queued', progress: 0 },
-      { at: 1000, status: 'queued', progress: 0 },
+      { at: 0, status: 'queued', progress: 5 },
+      { at: 1000, status: 'queued', progress: 5 },
       { at: 2000, status: 'running', progress: 10 },
     ];
-    assert.equal(estimateRemainingMs(history), undefined);
-    assert.equal(nextPollDelay(history, DEFAULTS), DEFAULTS.initialIntervalMs);
+    assert.equal(phaseStart(history), 1000);
+    // 10 points in at most a second: 9 seconds to go at the latest.
+    assert.equal(estimateRemainingMs(history), 9000);
+    // The backend's own time wins, held between the two looks.
+    assert.equal(phaseStart([history[1], { ...history[2], since: 1500 }]), 1500);
+    assert.equal(phaseStart([history[1], { ...history[2], since: 500 }]), 1000);
+    assert.equal(phaseStart([history[1], { ...history[2], since: 2500 }]), 2000);
+    assert.equal(phaseStart([history[2]]), undefined);
   });
 });
 
@@ -313,9 +383,23 @@ describe('observation history for heartbeats', () => {
     assert.equal(nextPollDelay(trimmed, DEFAULTS), nextPollDelay(running, DEFAULTS));
   });
 
+  it('keeps the last look at the status before, the earliest the current one can have begun', () => {
+    const history: PollObservation[] = [
+      { at: 0, status: 'queued' },
+      { at: 1000, status: 'queued' },
+      ...Array.from({ length: 60 }, (_, i): PollObservation => ({ at: 2000 + i, status: 'running', progress: i })),
+    ];
+    const trimmed = trimHistory(history);
+    assert.deepEqual(trimmed[0], history[1]);
+    assert.deepEqual(trimmed[1], history[2], "the current status's first look");
+    assert.equal(trimmed.length, MAX_KEPT_OBSERVATIONS + 1);
+    assert.equal(phaseStart(trimmed), 1000);
+    assert.equal(estimateRemainingMs(trimmed), estimateRemainingMs(history));
+  });
+
   it('reads back what it wrote, and nothing it did not', () => {
     const observations: PollObservation[] = [
-      { at: 1, status: 'running', progress: 3 },
+      { at: 1, status: 'running', progress: 3, since: 0 },
       { at: 2, status: 'running' },
     ];
     assert.deepEqual(observationsFrom(JSON.parse(JSON.stringify({ status: 'running', observations }))), observations);
