@@ -20,8 +20,10 @@ export interface BenchOptions {
   /** Batch sizes of the throughput scenario. */
   tiles: number[];
   scenarios: Set<Scenario>;
-  /** Run the 10-minute polling scenario after the others instead of alongside them. */
+  /** Run the 10-minute polling scenario and the long makespan run after the others instead of alongside them. */
   serial: boolean;
+  /** Skip the scenarios of 10-minute jobs (polling, actions, the long makespan run). */
+  skipLong: boolean;
   /** How long the polling scenario's job runs; the target is defined for 600 s. */
   pollingJobSeconds: number;
   /** Keep the dev server's SQLite durability (fsync on every commit) instead of `synchronous=OFF`. */
@@ -53,9 +55,9 @@ export interface BenchOptions {
 export const USAGE = `usage: node dist/bench/run.js [options]
   --tiles N[,N…]          throughput batch sizes (default 1000,10000)
   --quick                 the short version: --tiles 1000 --skip-long
-  --skip-long             skip the 10-minute scenarios (polling, actions)
+  --skip-long             skip the scenarios of 10-minute jobs (polling, actions, makespan 8 × 2 × 600 s)
   --only S[,S…]           run only these scenarios: ${SCENARIOS.join(', ')}
-  --serial                run the polling scenario after the others, not alongside them
+  --serial                run the polling scenario and the long makespan run after the others, not alongside them
   --polling-job-seconds N how long the polling scenario's job runs (default 600; targets assume 600)
   --actions-job-seconds N how long the actions scenario's 8 jobs run (default 600; the target assumes 600)
   --actions-parallel N    the actions scenario's parallelJobs (default 8, all at once; below 8 tiles line up)
@@ -163,6 +165,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     tiles,
     scenarios,
     serial: values.serial ?? false,
+    skipLong: (values.quick ?? false) || (values['skip-long'] ?? false),
     pollingJobSeconds,
     actionsJobSeconds,
     actionsParallel,

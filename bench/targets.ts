@@ -5,6 +5,7 @@ import { ACTIONS_JOB_MS, type ActionsFigures } from './scenarios/actions';
 import type { ExportedBatch } from './scenarios/export';
 import type { DashboardFigures } from './scenarios/dashboard';
 import type { MakespanFigures } from './scenarios/makespan';
+import { MAKESPANS } from './makespans';
 import { LONG_RUNNING_MS, type PollingCostFigures } from './scenarios/polling-cost';
 import { availableParallelism } from 'node:os';
 import type { ThroughputFigures } from './scenarios/throughput';
@@ -24,7 +25,8 @@ export interface Results {
 }
 
 const HISTORY_LIMIT = 10_240;
-const MAX_MAKESPAN_RATIO = 1.03;
+const MAX_MAKESPAN_RATIO = 1.05;
+const MAX_MAKESPAN_RATIO_LONG = 1.03;
 const MAX_REQUESTS_PER_TILE = 6;
 const MAX_REQUESTS_LONG_JOB = 8;
 const MAX_RESULTS_LAG_P95_S = 3;
@@ -110,31 +112,33 @@ function judgeHistoryGrowth(results: Results, report: Report): void {
   report.target(target, pass, `${poll.runningMs / 1000} s job: ${poll.tileEvents} events; ${compared.join('; ')}`);
 }
 
+/** The makespan ratio a run may reach: jobs of a minute or more leave less excuse for idle slots. */
+function maxRatioFor(m: Pick<MakespanFigures, 'runningSeconds'>): number {
+  return m.runningSeconds >= 60 ? MAX_MAKESPAN_RATIO_LONG : MAX_MAKESPAN_RATIO;
+}
+
 function judgeMakespans(runs: MakespanFigures[], report: Report): void {
-  for (const key of ['makespan16', 'makespan64']) {
-    const m = runs.find((r) => r.key === key);
-    const shape =
-      key === 'makespan16'
-        ? '16 tiles, parallelJobs 2, 10 s jobs, default settings'
-        : '64 tiles, parallelJobs 4, 5 s jobs';
+  for (const settings of MAKESPANS) {
+    const m = runs.find((r) => r.key === settings.key);
+    const shape = `${settings.tiles} tiles × ${settings.runningMs / 1000} s jobs, parallelJobs ${settings.parallelJobs}, default settings, fresh worker`;
+    const max = maxRatioFor({ runningSeconds: settings.runningMs / 1000 });
     report.target(
-      `makespan / ideal ≤ ${MAX_MAKESPAN_RATIO}, ${shape}`,
-      m ? m.ratio <= MAX_MAKESPAN_RATIO : undefined,
+      `makespan / ideal ≤ ${max}, ${shape}`,
+      m ? m.ratio <= max : undefined,
       m
         ? `${m.makespanSeconds.toFixed(1)} s / ${m.idealSeconds} s = ${m.ratio.toFixed(3)} (idle slot time per tile ${m.slotIdlePerTileSeconds.toFixed(2)} s)`
         : 'not run',
     );
+    report.target(
+      `openEO requests per tile ≤ ${MAX_REQUESTS_PER_TILE}, ${shape} (create, start, status, results, assets)`,
+      m ? m.requestsPerTile <= MAX_REQUESTS_PER_TILE : undefined,
+      m ? `${m.requestsPerTile.toFixed(2)} per tile` : 'not run',
+    );
   }
-  const m64 = runs.find((r) => r.key === 'makespan64');
-  report.target(
-    `openEO requests per tile ≤ ${MAX_REQUESTS_PER_TILE} (64-tile makespan run: create, start, status, results, assets)`,
-    m64 ? m64.requestsPerTile <= MAX_REQUESTS_PER_TILE : undefined,
-    m64 ? `${m64.requestsPerTile.toFixed(2)} per tile` : 'not run',
-  );
   const lags = runs.filter((r) => r.resultsLagP95Seconds !== undefined);
   const worst = lags.length ? Math.max(...lags.map((r) => r.resultsLagP95Seconds!)) : undefined;
   report.target(
-    `job finished → results on disk, p95 ≤ ${MAX_RESULTS_LAG_P95_S} s (makespan runs)`,
+    `job finished → results on disk, p95 ≤ ${MAX_RESULTS_LAG_P95_S} s, each makespan run`,
     worst === undefined ? undefined : worst <= MAX_RESULTS_LAG_P95_S,
     lags.length ? lags.map((r) => `${r.key} ${r.resultsLagP95Seconds!.toFixed(2)} s`).join('; ') : 'not run',
   );

@@ -5,18 +5,16 @@
  * creating and starting the next job. The same run counts the openEO requests per tile and how
  * soon after each job finished its results were on disk.
  *
- * A deployed worker runs for days, so a batch meets it warm; the bench starts a worker per
- * scenario. A one-tile batch runs up to its job's start first and is then cancelled: that first
- * start (the worker's first workflow tasks, its first login to the backend) is a figure of its own.
+ * Each run is the first batch of the scenario's fresh worker, at the spec's default settings, as
+ * a user starting a worker and a batch would see it: the worker's first workflow tasks and its
+ * first login to the backend count.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TileRecord } from '../../src/core/records';
-import type { BatchSpecInput } from '../../src/core/batch-spec/schema';
 import { runBatch } from '../batches';
 import { measureHistories } from '../histories';
 import type { Report } from '../report';
 import { gridSpec } from '../specs';
-import type { BenchBackend, BenchWorld } from '../world';
+import type { BenchWorld } from '../world';
 
 export interface MakespanSettings {
   /** Figure keys start with this, e.g. `makespan64`. */
@@ -24,15 +22,6 @@ export interface MakespanSettings {
   tiles: number;
   parallelJobs: number;
   runningMs: number;
-  /** Seconds; omitted means the spec's defaults (what users get). */
-  polling?: { initialIntervalSeconds: number; maxIntervalSeconds: number };
-  /**
-   * Tiles the spec lets start beyond the backend's limit of `parallelJobs` running jobs (its
-   * `parallelJobs` is the sum): their jobs wait queued on the backend, which starts each the
-   * moment a running one ends, so the hand-over happens on the backend. Only for backends that
-   * queue such jobs; CDSE refuses them.
-   */
-  startAhead?: number;
 }
 
 export interface MakespanFigures {
@@ -40,16 +29,13 @@ export interface MakespanFigures {
   tiles: number;
   parallelJobs: number;
   runningSeconds: number;
-  defaultPolling: boolean;
   makespanSeconds: number;
   idealSeconds: number;
   ratio: number;
   finished: number;
   slotIdlePerTileSeconds: number;
-  /** Batch start request → the first job running; the last job finished → the batch's result. */
+  /** Batch start request → the first job running (on a fresh worker); the last job finished → the batch's result. */
   startupSeconds: number;
-  /** The same start-up on the scenario's fresh worker: the warm-up batch's. */
-  coldStartupSeconds: number;
   tailSeconds: number;
   /** Idle slot time per tile between the first job's start and the last job's end: the hand-over. */
   handoverPerTileSeconds: number;
@@ -86,30 +72,19 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
     const grid = {
       batchId: `bench-${s.key}`,
       backend: { name: backend.name, url: backend.emulator.url },
-      parallelJobs: s.parallelJobs + (s.startAhead ?? 0),
+      parallelJobs: s.parallelJobs,
       tiles: s.tiles,
       tileSize: 5000,
       outputDir: backend.outputDir,
-      ...(s.polling ? { polling: s.polling } : {}),
     };
     const spec = gridSpec(grid);
-    const polling = s.polling
-      ? `polling initial ${s.polling.initialIntervalSeconds} s, max ${s.polling.maxIntervalSeconds} s`
-      : 'default settings';
-    const ahead = s.startAhead
-      ? `, ${s.startAhead} more started ahead (spec parallelJobs ${s.parallelJobs + s.startAhead}, queued on the emulator)`
-      : '';
     report.note(
-      `${s.key}: ${s.tiles} tiles, parallelJobs ${s.parallelJobs}${ahead}, jobs run ${s.runningMs / 1000} s (queued 0 s, emulator limit ${s.parallelJobs} running), ${polling}`,
-    );
-    const coldStartupSeconds = await warmUp(
-      backend,
-      gridSpec({ ...grid, batchId: `${grid.batchId}-warm-up`, tiles: 1 }),
+      `${s.key}: ${s.tiles} tiles, parallelJobs ${s.parallelJobs}, jobs run ${s.runningMs / 1000} s (queued 0 s, emulator limit ${s.parallelJobs} running), default settings, the scenario's fresh worker`,
     );
     backend.emulator.admin.resetStats();
-    const run = await runBatch(backend, spec, 15 * 60_000);
     const runningSeconds = s.runningMs / 1000;
     const idealSeconds = Math.ceil(s.tiles / s.parallelJobs) * runningSeconds;
+    const run = await runBatch(backend, spec, (2 * idealSeconds + 600) * 1000);
     const makespanSeconds = run.wallMs / 1000;
     const slotIdle = (s.parallelJobs * makespanSeconds) / s.tiles - runningSeconds;
     const byRoute = jobRequests(backend.emulator.admin.stats().requests.byRoute);
@@ -138,11 +113,10 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
       slotIdle,
       's',
     );
-    report.figure(k('startupSeconds'), `${label}: start request → first job running`, phases.startupSeconds, 's');
     report.figure(
-      k('coldStartupSeconds'),
-      `${label}: the same on the scenario's fresh worker (a one-tile warm-up batch, cancelled once its job ran)`,
-      coldStartupSeconds,
+      k('startupSeconds'),
+      `${label}: start request → first job running (the worker's first batch)`,
+      phases.startupSeconds,
       's',
     );
     report.figure(k('tailSeconds'), `${label}: last job finished → batch result`, phases.tailSeconds, 's');
@@ -189,14 +163,12 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
       tiles: s.tiles,
       parallelJobs: s.parallelJobs,
       runningSeconds,
-      defaultPolling: s.polling === undefined,
       makespanSeconds,
       idealSeconds,
       ratio: makespanSeconds / idealSeconds,
       finished: run.summary.counts.finished,
       slotIdlePerTileSeconds: slotIdle,
       ...phases,
-      coldStartupSeconds,
       requestsPerTile: requests / s.tiles,
       resultsLagP95Seconds: p95,
       tileEventsMax: histories.sampleEventsMax,
@@ -204,27 +176,6 @@ export async function makespan(world: BenchWorld, report: Report, s: MakespanSet
   } finally {
     await backend.close();
   }
-}
-
-/**
- * Runs `spec` (one tile) until its job runs on the backend, then cancels it: the worker has run
- * every kind of workflow task and activity once, and logged in. Returns the seconds from the start
- * request to the job running.
- */
-async function warmUp(backend: BenchBackend, spec: BatchSpecInput): Promise<number> {
-  const startedAt = Date.now();
-  const { handle } = await backend.client.start(spec);
-  const isRunning = () =>
-    backend.emulator.admin.jobs().some((j) => j.title?.startsWith(`${spec.batchId}/`) && j.status === 'running');
-  while (!isRunning()) {
-    if (Date.now() - startedAt > 120_000)
-      throw new Error(`the warm-up batch ${spec.batchId} started no job within 2 minutes`);
-    await sleep(10);
-  }
-  const seconds = (Date.now() - startedAt) / 1000;
-  await backend.client.cancel(spec.batchId!);
-  await handle.result().catch(() => undefined);
-  return seconds;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Scenario 3: what one long job costs in requests. One tile whose job runs 10 minutes on the
- * emulator, with the spec's default polling (initial 5 s, max 60 s: what users get). Counts
+ * emulator, with the spec's default polling (initial 1 s, max 60 s: what users get). Counts
  * every openEO request of the batch and how soon after the job ended its results were fetched.
  */
 import { stat } from 'node:fs/promises';
@@ -47,7 +47,7 @@ export async function pollingCost(
       outputDir: backend.outputDir,
     });
     report.note(
-      `polling: 1 tile, job runs ${runningMs / 1000} s (queued 0 s), the spec's default polling (initial 5 s, max 60 s)`,
+      `polling: 1 tile, job runs ${runningMs / 1000} s (queued 0 s), the spec's default polling (initial 1 s, max 60 s)`,
     );
     backend.emulator.admin.resetStats();
     backend.requests.length = 0;
