@@ -103,7 +103,7 @@ export class BackendJobs {
 
   add(job: Followed<unknown>): void {
     if (job.history.length === 0) job.history = this.historyOf(job.jobId, job.key !== undefined);
-    planNextLook(job, this.knowledge());
+    planNextLook(job, this.knowledge(job));
     // A retried wait of the same job replaces the attempt it retries.
     this.jobs.set(keyOf(job), job);
     this.schedule();
@@ -237,9 +237,14 @@ export class BackendJobs {
     if (this.runs.length > REMEMBERED_RUNS) this.runs.shift();
   }
 
-  /** What the backend's jobs taught the tracker: how long they ran lately, how finely progress is told. */
-  private knowledge(): BackendKnowledge {
-    const known: BackendKnowledge = { fractionalProgress: this.fractionalProgress };
+  /**
+   * What the backend's jobs taught the tracker (how long they ran lately, how finely progress is
+   * told), and whether a lined-up job waits for `job`'s slot.
+   */
+  private knowledge(job: Followed<unknown>): BackendKnowledge {
+    const slotAwaited =
+      job.untilEnd === true || [...this.jobs.values()].some((other) => other.untilEnd && other.jobId === job.jobId);
+    const known: BackendKnowledge = { fractionalProgress: this.fractionalProgress, slotAwaited };
     if (this.runs.length > 0)
       known.siblings = { shortestMs: Math.min(...this.runs), longestMs: Math.max(...this.runs) };
     return known;
@@ -288,7 +293,7 @@ export class BackendJobs {
     job.failures = 0;
     job.notBefore = 0;
     if (!isAnswer(job, reading.status)) {
-      planNextLook(job, this.knowledge());
+      planNextLook(job, this.knowledge(job));
       return;
     }
     this.drop(job);
@@ -365,7 +370,7 @@ export class BackendJobs {
       Math.max(1_000, job.polling.initialIntervalMs) * 2 ** (job.failures - 1),
     );
     job.notBefore = this.options.clock.now() + pause;
-    planNextLook(job, this.knowledge());
+    planNextLook(job, this.knowledge(job));
     return pause;
   }
 

@@ -51,8 +51,8 @@ export function isRefusal(err: unknown): boolean {
   );
 }
 
-/** What the tracker learnt of a backend from all the jobs it followed there. */
-export type BackendKnowledge = Pick<PollSettings, 'siblings' | 'fractionalProgress'>;
+/** What the tracker learnt of a backend from all the jobs it followed there, and of who waits on a job. */
+export type BackendKnowledge = Pick<PollSettings, 'siblings' | 'fractionalProgress' | 'slotAwaited'>;
 
 /**
  * Works out when the job is due for its next look (0: at once), from its observations and what

@@ -61,6 +61,11 @@ export interface PollSettings {
    * tenths): then a reading of 10 means 10.0, not anything from 9.5 to 10.5.
    */
   fractionalProgress?: boolean;
+  /**
+   * Whether another job waits to start when this one ends (a tile lined up behind it): then an
+   * end left open by seconds is worth a look more to see it at once.
+   */
+  slotAwaited?: boolean;
 }
 
 /**
@@ -101,7 +106,7 @@ const MIN_WAIT_MS = 100;
 const STABLE_ESTIMATES = 2;
 /** How precise (relative to the time left) an estimate must be to leap to its end, at least the initial interval. */
 const AGREEMENT = 0.1;
-/** How rough (relative to the time left) the estimate before it may be and still confirm it. */
+/** How rough (relative to the time it had left) the estimate before it may be and still confirm it. */
 const ROUGH_AGREEMENT = 0.3;
 /** An aim past the maximum interval waits at most this many times as long as the job was seen running. */
 const LEAP = 10;
@@ -260,12 +265,13 @@ function overdueMs(history: readonly PollObservation[], s: Resolved): number {
  * minute later falls within shows the job kept its pace.
  */
 function estimatesAgree(history: readonly PollObservation[], s: Resolved, siblings?: Siblings): boolean {
-  const ends: { at: number; uncertainty: number }[] = [];
+  const ends: { at: number; uncertainty: number; left: number }[] = [];
   for (let n = history.length; n > 0 && ends.length < STABLE_ESTIMATES; n--) {
     if (history[n - 1].status !== 'running') break;
     const estimate = estimateEnd(history.slice(0, n), s.fractional);
     if (estimate === undefined) break;
-    ends.push({ at: history[n - 1].at + estimate.remaining, uncertainty: estimate.uncertainty });
+    const { remaining, uncertainty } = estimate;
+    ends.push({ at: history[n - 1].at + remaining, uncertainty, left: remaining });
   }
   const [latest, earlier] = ends;
   if (latest === undefined) return false;
@@ -273,9 +279,10 @@ function estimatesAgree(history: readonly PollObservation[], s: Resolved, siblin
   const tolerance = Math.max(s.initial, AGREEMENT * left);
   if (latest.uncertainty > tolerance) return false;
   if (agreesWithSiblings(history, latest.at, tolerance, siblings)) return true;
-  // An earlier estimate, however rough (but not wider than 30 % of the time left), that the latest
-  // falls within: the job kept the pace it had then.
-  if (earlier === undefined || earlier.uncertainty > ROUGH_AGREEMENT * left || !progressMoved(history)) return false;
+  // An earlier estimate, however rough (but not wider than 30 % of the time it had left), that the
+  // latest falls within: the job kept the pace it had then.
+  if (earlier === undefined || earlier.uncertainty > ROUGH_AGREEMENT * earlier.left || !progressMoved(history))
+    return false;
   return Math.abs(latest.at - earlier.at) <= tolerance + latest.uncertainty + earlier.uncertainty;
 }
 
@@ -341,21 +348,57 @@ export function nextLook(history: readonly PollObservation[], settings: PollSett
     const age = last.at - (phaseStart(history) ?? phase[0].at);
     return guess(Math.max(backoff(age), last.status === 'running' ? 0 : notBefore));
   }
-  const { remaining, uncertainty } = estimate;
+  const { remaining } = estimate;
   // A job that outlives its estimate (it slowed down, or its progress stopped) gets backoff.
   const overdue = overdueMs(history, s);
-  const margin =
-    uncertainty +
-    Math.max(AIM_MARGIN_MIN_MS, Math.min(AIM_MARGIN_SHARE * remaining, s.initial * AIM_MARGIN_MAX_INTERVALS));
-  const aimed = remaining + margin;
+  const window = endWindow(history, estimate, settings.siblings);
+  // Siblings' running times are measured, not extrapolated: no allowance for uneven progress there.
+  const slack = window.fromSiblings
+    ? AIM_MARGIN_MIN_MS
+    : Math.max(AIM_MARGIN_MIN_MS, Math.min(AIM_MARGIN_SHARE * remaining, s.initial * AIM_MARGIN_MAX_INTERVALS));
+  const aimed = window.latest + slack;
   if (overdue > 0) return guess(Math.max(aimed, backoff(overdue)));
+  // Another job waits for this one's slot, and the end is open by more than the initial interval:
+  // one look just before the earliest end reads progress near 100 %, which pins the end down.
+  const aim =
+    settings.slotAwaited && window.latest - window.earliest > s.initial && window.earliest - slack > MIN_WAIT_MS
+      ? window.earliest - slack
+      : aimed;
   // The end is near: one look just after it, however soon that is.
-  if (remaining * s.safety < s.initial) return atEnd(Math.min(s.max, Math.max(MIN_WAIT_MS, aimed)));
+  if (remaining * s.safety < s.initial) return atEnd(Math.min(s.max, Math.max(MIN_WAIT_MS, aim)));
   // The estimates agree: one look just after the end, however far that is (within reason).
   if (estimatesAgree(history, s, settings.siblings))
-    return atEnd(Math.max(s.initial, Math.min(aimed, Math.max(s.max, LEAP * phaseSpan(history)))));
+    return atEnd(Math.max(s.initial, Math.min(aim, Math.max(s.max, LEAP * phaseSpan(history)))));
   // Otherwise close in on it.
   return guess(remaining * s.safety);
+}
+
+/** When the job ends at the earliest and the latest, in ms from the last observation. */
+interface EndWindow {
+  earliest: number;
+  latest: number;
+  /** Narrowed by the running times of the job's siblings. */
+  fromSiblings: boolean;
+}
+
+/**
+ * The end as the estimate leaves it open, narrowed to the running times of the job's siblings
+ * where the two overlap: a batch of 10-minute jobs whose progress gives each end to within 3 s
+ * (tenths of a percent read after a minute) ended within a few milliseconds of each other.
+ */
+function endWindow(history: readonly PollObservation[], estimate: EndEstimate, siblings?: Siblings): EndWindow {
+  const own = {
+    earliest: estimate.remaining - estimate.uncertainty,
+    latest: estimate.remaining + estimate.uncertainty,
+    fromSiblings: false,
+  };
+  // Only a start the backend gave is exact enough to measure against them.
+  const start = currentPhase(history)[0].since === undefined ? undefined : phaseStart(history);
+  if (siblings === undefined || start === undefined) return own;
+  const now = history[history.length - 1].at;
+  const earliest = Math.max(own.earliest, start + siblings.shortestMs - now);
+  const latest = Math.min(own.latest, start + siblings.longestMs - now);
+  return earliest <= latest ? { earliest, latest, fromSiblings: true } : own;
 }
 
 /**

@@ -163,10 +163,11 @@ describe('nextPollDelay', () => {
   it('takes one estimate as enough when the job would run as long as its siblings did', () => {
     const siblings = { shortestMs: 10 * MINUTE - 3 * SECOND, longestMs: 10 * MINUTE + 2 * SECOND };
     const played = play(linearJob(10 * MINUTE), { ...DEFAULTS, siblings, fractionalProgress: true });
-    // First look a tenth of the shortest sibling after the start, then one just after the end.
+    // First look a tenth of the shortest sibling after the start, then one just after the end,
+    // which the siblings' running times pin down closer than the job's progress could.
     assert.equal(played.delays[0], Math.round(siblings.shortestMs / 10));
     assert.equal(played.history.length, 2, `${played.history.length} polls`);
-    assert.ok(played.seenAt - 10 * MINUTE <= 5 * SECOND, `seen ${played.seenAt - 10 * MINUTE} ms late`);
+    assert.ok(played.seenAt - 10 * MINUTE <= 500, `seen ${played.seenAt - 10 * MINUTE} ms late`);
     // A job that runs twice as long as its siblings proves its estimate like any other.
     const longer = play(linearJob(20 * MINUTE), { ...DEFAULTS, siblings, fractionalProgress: true });
     assert.ok(longer.history.length >= 3, `${longer.history.length} polls`);
@@ -197,6 +198,26 @@ describe('nextPollDelay', () => {
         assert.ok(stalled.delays[i + 1] <= DEFAULTS.maxIntervalMs, `a leap after poll ${i}, which saw no progress`);
     });
     assertWithinBounds(played, DEFAULTS);
+  });
+
+  it('looks once more, just before the end, when a lined-up job waits for the slot and the end is open by seconds', () => {
+    const settings = { ...DEFAULTS, fractionalProgress: true };
+    const alone = play(linearJob(10 * MINUTE), settings);
+    const awaited = play(linearJob(10 * MINUTE), { ...settings, slotAwaited: true });
+    assert.equal(alone.history.length, 3);
+    assert.equal(awaited.history.length, 4);
+    const [beforeEnd] = awaited.history.slice(-2);
+    assert.equal(beforeEnd.status, 'running');
+    assert.ok((beforeEnd.progress ?? 0) >= 98, `the look before the end saw ${beforeEnd.progress} %`);
+    // Tenths of a percent read after a minute leave a 10-minute job's end open by ±3 s.
+    assert.ok(alone.seenAt - 10 * MINUTE <= 6 * SECOND, `alone: seen ${alone.seenAt - 10 * MINUTE} ms late`);
+    assert.ok(awaited.seenAt - 10 * MINUTE <= 500, `awaited: seen ${awaited.seenAt - 10 * MINUTE} ms late`);
+    assertWithinBounds(awaited, settings);
+    // A short job's end is pinned down without it.
+    assert.equal(
+      play(linearJob(10 * SECOND), { ...settings, slotAwaited: true }).history.length,
+      play(linearJob(10 * SECOND), settings).history.length,
+    );
   });
 
   it('looks once just after a near end, sooner than the initial interval', () => {

@@ -15,14 +15,16 @@ const DEFAULT_POLLING = { initialIntervalMs: 1_000, maxIntervalMs: 60_000 };
 /**
  * The bench's makespan runs at the default settings, lined up as batches line tiles up by default.
  * A tile costs 4 requests besides the tracker's (create, start, results, one asset): at most 2
- * per job here keeps it within the bench's 6 per tile. How late an end may be seen grows with
- * the job: what the rounding of its progress leaves open.
+ * per job here keeps it within the bench's 6 per tile. Every end is seen within a few tenths of
+ * a second: a job with a lined-up job behind it is looked at once more just before its end when
+ * the rounding of its progress leaves the end open by seconds, and its siblings' running times
+ * pin the end down for the jobs after the first.
  */
 const RUNS: { name: string; run: Run; maxNoticeMs: number }[] = [
-  { name: '16 jobs of 10 s, 2 at a time', run: shape(16, 2, 10_000), maxNoticeMs: 250 },
+  { name: '16 jobs of 10 s, 2 at a time', run: shape(16, 2, 10_000), maxNoticeMs: 200 },
   { name: '64 jobs of 5 s, 4 at a time', run: shape(64, 4, 5_000), maxNoticeMs: 150 },
-  { name: '16 jobs of 60 s, 4 at a time', run: shape(16, 4, 60_000), maxNoticeMs: 700 },
-  { name: '8 jobs of 10 minutes, 2 at a time', run: shape(8, 2, 600_000), maxNoticeMs: 6_000 },
+  { name: '16 jobs of 60 s, 4 at a time', run: shape(16, 4, 60_000), maxNoticeMs: 300 },
+  { name: '8 jobs of 10 minutes, 2 at a time', run: shape(8, 2, 600_000), maxNoticeMs: 500 },
 ];
 const MAX_REQUESTS_PER_JOB = 2;
 const MAX_RATIO = 1.03;
@@ -59,11 +61,11 @@ describe('the job tracker shares listings between the jobs it follows', () => {
     });
   }
 
-  it('needs at most two looks more per job on a backend that does not say when a job started', async () => {
+  it('costs at most a few looks more per job on a backend that does not say when a job started', async () => {
     for (const { run } of RUNS) {
       const told = await simulate(run);
       const untold = await simulate({ ...run, withoutUpdated: true });
-      assert.ok(untold.requestsPerJob <= told.requestsPerJob + 2, `${untold.requestsPerJob} requests per job`);
+      assert.ok(untold.requestsPerJob <= told.requestsPerJob + 2.5, `${untold.requestsPerJob} requests per job`);
       assert.ok(ratio(run, untold.makespanMs) <= MAX_RATIO, `makespan ${untold.makespanMs} ms`);
     }
   });
