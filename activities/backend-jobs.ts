@@ -27,8 +27,12 @@ import { phaseStart, trimHistory, type PollObservation } from './polling';
 const SETTLING_AT_ONCE = 32;
 /** `GET /jobs/{id}` in flight at once for jobs read alone (the backend's quota gate still applies). */
 const READING_AT_ONCE = 4;
-/** Due looks, each aimed at its job's end, that are read job by job rather than by a listing. */
-const ENDS_READ_ALONE = 1;
+/**
+ * Due looks, each aimed at its job's end, that are read job by job rather than by a listing: a
+ * finished job seen in a listing costs its download a description, so up to a few such looks
+ * cost no more alone (it was one before 0.12.0: two jobs ending together cost three requests).
+ */
+const ENDS_READ_ALONE = READING_AT_ONCE;
 
 /** Runs `work` for every item, at most `limit` at a time. */
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -63,6 +63,8 @@ export interface Run {
    * starts the next job the moment it sees that job finished (`startJobAfter`).
    */
   lineUp?: boolean;
+  /** How far apart the batch starts its first jobs. @default 100 */
+  startedApartMs?: number;
   /** A backend whose descriptions lack `updated` (the time of the last status change). */
   withoutUpdated?: boolean;
   /** Told of every request, to see where they go. */
@@ -191,7 +193,7 @@ export async function simulate(run: Run): Promise<Figures> {
   };
 
   // The batch starts its first tiles one after the other.
-  for (let slot = 0; slot < run.slots; slot++) clock.after(slot * 100, startNext);
+  for (let slot = 0; slot < run.slots; slot++) clock.after(slot * (run.startedApartMs ?? 100), startNext);
   const ideal = Math.ceil(run.tiles / run.slots) * run.runningMs;
   await clock.run(() => ended === run.tiles, 3 * ideal);
   assert.equal(ended, run.tiles, 'every job was seen to end');

@@ -70,6 +70,13 @@ describe('the job tracker shares listings between the jobs it follows', () => {
     }
   });
 
+  it('reads jobs that end together one by one, so their downloads need no description of their own', async () => {
+    const together = await simulate({ ...shape(2, 2, 10_000), lineUp: false, startedApartMs: 0 });
+    // Two listings for both jobs' looks, then each end read alone: 4 requests for 2 jobs, where one
+    // listing for both ends and a description for each download cost 5.
+    assert.ok(together.requestsPerJob <= 2, `${together.requestsPerJob} requests per job`);
+  });
+
   it('spends a look per job less once it has seen jobs of the backend from start to end', async () => {
     // One wave of 4 jobs teaches it nothing; the waves after it start from what the first ones took.
     const run = RUNS[2].run;
