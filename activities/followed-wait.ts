@@ -79,7 +79,7 @@ export function planNextLook(job: Followed<unknown>, known: BackendKnowledge = {
  * got, so a second later costs nothing, and two jobs started a moment apart (a hand-over each)
  * then cost one listing per round instead of two.
  */
-export const SHARED_LOOK_DELAY = 1;
+const SHARED_LOOK_DELAY = 1;
 
 /**
  * Share of its heartbeat timeout a followed wait waits between heartbeats. Each heartbeat that

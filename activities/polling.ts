@@ -102,13 +102,13 @@ const AIM_MARGIN_MIN_MS = 75;
 const AIM_MARGIN_MAX_INTERVALS = 2;
 /** The shortest wait there is: an aim at an end estimated this close is not worth a sooner look. */
 const MIN_WAIT_MS = 100;
-/** Consecutive estimates that must agree before the end is aimed at from afar. */
+/** Estimates compared before the end is aimed at from afar: the latest and the one before it. */
 const STABLE_ESTIMATES = 2;
 /** How precise (relative to the time left) an estimate must be to leap to its end, at least the initial interval. */
 const AGREEMENT = 0.1;
 /** How rough (relative to the time it had left) the estimate before it may be and still confirm it. */
 const ROUGH_AGREEMENT = 0.3;
-/** An aim past the maximum interval waits at most this many times as long as the job was seen running. */
+/** An aim past the maximum interval waits at most this many times as long as the job has run. */
 const LEAP = 10;
 
 interface Resolved {
@@ -144,6 +144,14 @@ function currentPhase(history: readonly PollObservation[]): readonly PollObserva
   return history.slice(start);
 }
 
+/** The last look that saw the job in another status than its current one, if any is kept. */
+function lookBefore(
+  history: readonly PollObservation[],
+  phase: readonly PollObservation[],
+): PollObservation | undefined {
+  return history.length > phase.length ? history[history.length - phase.length - 1] : undefined;
+}
+
 /**
  * When the job entered its current status, as well as the looks tell: the backend's own time
  * (`since`) held between the last look that saw another status and the first that saw this
@@ -154,7 +162,7 @@ export function phaseStart(history: readonly PollObservation[]): number | undefi
   if (history.length === 0) return undefined;
   const phase = currentPhase(history);
   const first = phase[0];
-  const before = history.length > phase.length ? history[history.length - phase.length - 1] : undefined;
+  const before = lookBefore(history, phase);
   if (first.since !== undefined && Number.isFinite(first.since))
     return Math.min(first.at, Math.max(before?.at ?? -Infinity, first.since));
   return before?.at;
@@ -188,8 +196,9 @@ function roundingOf(samples: readonly { p: number }[], fractional = false): numb
  * The job's end from the progress we saw while it ran: the average rate since it started running
  * (0 % then, when {@link phaseStart} knows when that was; else since we first saw it running), or
  * the rate over the last few samples when that is faster by more than the rounding of progress
- * explains, so a job that speeds up after a slow start is not overslept. The end is extrapolated from when the job first showed its current
- * progress, so coarse progress (or a backend that holds 99 % until done) still converges.
+ * explains, so a job that speeds up after a slow start is not overslept. The end is extrapolated
+ * from when the job first showed its current progress, so coarse progress (or a backend that
+ * holds 99 % until done) still converges.
  * Undefined when the job is not running or its progress gives no rate we can trust.
  */
 function estimateEnd(history: readonly PollObservation[], fractional = false): EndEstimate | undefined {
@@ -275,8 +284,7 @@ function estimatesAgree(history: readonly PollObservation[], s: Resolved, siblin
   }
   const [latest, earlier] = ends;
   if (latest === undefined) return false;
-  const left = latest.at - history[history.length - 1].at;
-  const tolerance = Math.max(s.initial, AGREEMENT * left);
+  const tolerance = Math.max(s.initial, AGREEMENT * latest.left);
   if (latest.uncertainty > tolerance) return false;
   if (agreesWithSiblings(history, latest.at, tolerance, siblings)) return true;
   // An earlier estimate, however rough (but not wider than 30 % of the time it had left), that the
@@ -409,9 +417,10 @@ function endWindow(history: readonly PollObservation[], estimate: EndEstimate, s
 export function trimHistory(history: readonly PollObservation[], keep = MAX_KEPT_OBSERVATIONS): PollObservation[] {
   if (history.length === 0) return [];
   const phase = currentPhase(history);
-  const before = history.length > phase.length ? [history[history.length - phase.length - 1]] : [];
-  if (phase.length <= keep) return [...before, ...phase];
-  return [...before, phase[0], ...phase.slice(phase.length - (keep - 1))];
+  const before = lookBefore(history, phase);
+  const kept = before ? [before] : [];
+  if (phase.length <= keep) return [...kept, ...phase];
+  return [...kept, phase[0], ...phase.slice(phase.length - (keep - 1))];
 }
 
 const STATUSES: ReadonlySet<string> = new Set<OpenEOJobStatus>([

@@ -67,8 +67,6 @@ export interface Run {
   startedApartMs?: number;
   /** A backend whose descriptions lack `updated` (the time of the last status change). */
   withoutUpdated?: boolean;
-  /** Told of every request, to see where they go. */
-  trace?: (line: string) => void;
 }
 
 /** The simulated clock's time as a backend writes it (the simulation starts at the epoch). */
@@ -104,14 +102,12 @@ export async function simulate(run: Run): Promise<Figures> {
   const lookups: JobLookups = {
     one: async (_backend, id) => {
       requests += 1;
-      run.trace?.(`${clock.now()} one ${id}`);
       const job = reading(id);
       if (job.status === 'finished') endReadAlone.add(id);
       return job;
     },
     list: async () => {
       requests += 1;
-      run.trace?.(`${clock.now()} list ${[...jobs.keys()].join(',')}`);
       return new Map([...jobs.keys()].map((id) => [id, reading(id)]));
     },
   };

@@ -77,6 +77,13 @@ describe('the job tracker shares listings between the jobs it follows', () => {
     assert.ok(together.requestsPerJob <= 2, `${together.requestsPerJob} requests per job`);
   });
 
+  it('gathers the looks of jobs started a moment apart into one listing', async () => {
+    // Two 10-minute jobs at a time, started 0.7 s apart: their first looks (1 s after each start)
+    // are one listing, not two; looking at each on its own schedule cost 2.5 requests per job.
+    const apart = await simulate({ ...shape(4, 2, 600_000), startedApartMs: 700 });
+    assert.ok(apart.requestsPerJob <= 2.25, `${apart.requestsPerJob} requests per job`);
+  });
+
   it('spends a look per job less once it has seen jobs of the backend from start to end', async () => {
     // One wave of 4 jobs teaches it nothing; the waves after it start from what the first ones took.
     const run = RUNS[2].run;

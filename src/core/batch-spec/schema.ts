@@ -353,7 +353,8 @@ const pollingSchema = z.strictObject({
   initialIntervalSeconds: secondsSchema.default(1),
   /**
    * Longest wait between two status checks while the job's end is not known; once its progress
-   * has predicted the same end twice, the one check aimed just after that end may come later.
+   * has proven an end (two estimates that agree, or one that agrees with how long the backend's
+   * other jobs ran), the one check aimed just after that end may come later.
    * @default 60
    */
   maxIntervalSeconds: secondsSchema.default(60),
