@@ -82,20 +82,29 @@ export function planNextLook(job: Followed<unknown>, known: BackendKnowledge = {
 const SHARED_LOOK_DELAY = 1;
 
 /**
- * Share of its heartbeat timeout a followed wait waits between heartbeats. Each heartbeat that
- * reaches the server is a billed Action on Temporal Cloud, and a 10-minute job's wait sent one
- * every 20 s (a third of the default 60 s timeout, 30 per job); 0.6 sends 16, and a heartbeat may
- * still come 24 s late (a slow look holds the tracker's loop) before the timeout moves the wait.
+ * Share of its heartbeat timeout a followed wait waits between heartbeats, at least. Each
+ * heartbeat that reaches the server is a billed Action on Temporal Cloud, and a 10-minute job's
+ * wait sent one every 20 s (a third of the 60 s timeout of 0.10.0, 30 per job).
  */
 export const HEARTBEAT_SHARE = 0.6;
 
 /**
- * How often a followed wait heartbeats: a share of its timeout, within bounds. A hand-over too:
- * it heartbeated every 2 s, so that one called off (its lined-up tile moved to a free slot) learnt
- * it at once, but that was 300 billed Actions per 10-minute job ahead, for every lined-up tile.
- * A moved tile now waits for the next heartbeat or the end of the job ahead, whichever comes
- * first; the hand-over still asks the server whether it is wanted before it starts a job.
+ * How late a heartbeat may come before its timeout, at most: a slow look may hold the tracker's
+ * loop, and a request to the server may be slow, but not for minutes. A wait with a long timeout
+ * (15 minutes by default, `timeouts.waitHeartbeatSeconds`) heartbeats this long before it runs
+ * out, so a job that ends within it sends none.
+ */
+export const HEARTBEAT_SLACK_MS = 150_000;
+
+/**
+ * How often a followed wait heartbeats: the later of a share of its timeout and the slack before
+ * it, within bounds. A hand-over too: it heartbeated every 2 s, so that one called off (its
+ * lined-up tile moved to a free slot) learnt it at once, but that was 300 billed Actions per
+ * 10-minute job ahead, for every lined-up tile. A moved tile now waits for the next heartbeat or
+ * the end of the job ahead, whichever comes first; the hand-over still asks the server whether it
+ * is wanted before it starts a job.
  */
 export function heartbeatInterval(job: Followed<unknown>, max: number): number {
-  return Math.max(1_000, Math.min(max, (job.heartbeatTimeoutMs ?? max / HEARTBEAT_SHARE) * HEARTBEAT_SHARE));
+  const timeout = job.heartbeatTimeoutMs ?? max / HEARTBEAT_SHARE;
+  return Math.max(1_000, Math.min(max, Math.max(timeout * HEARTBEAT_SHARE, timeout - HEARTBEAT_SLACK_MS)));
 }

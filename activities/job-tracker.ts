@@ -39,9 +39,10 @@ const SYSTEM_CLOCK: TrackerClock = {
 /**
  * Longest pause between two heartbeats of a wait, whatever its timeout: the heartbeat timeout
  * (see `heartbeatInterval`) decides below it. It was 20 s before 0.11.0, which made a 10-minute
- * job's wait send 30 heartbeats, each a billed Action on Temporal Cloud.
+ * job's wait send 30 heartbeats, each a billed Action on Temporal Cloud, and 5 minutes in 0.11.0
+ * and 0.12.0.
  */
-export const MAX_HEARTBEAT_INTERVAL_MS = 5 * 60_000;
+export const MAX_HEARTBEAT_INTERVAL_MS = 30 * 60_000;
 
 export class JobTracker {
   private readonly backends = new Map<string, BackendJobs>();

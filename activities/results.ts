@@ -3,7 +3,7 @@
  * plus the job metadata, into the tile's folder of the result store (`<outputDir>/` + the spec's
  * `outputPath`, by default `<outputDir>/<batchId>/<tileId>/`; `outputDir` may be `s3://…`).
  */
-import { Context, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 
 import type { OpenEOConnections } from '../src/core/openeo/connections';
@@ -11,6 +11,7 @@ import type { EndedJobDescriptions } from './ended-jobs';
 import type { TileError, UncheckedChecksum } from '../src/core/records';
 import { sameOrigin } from '../src/core/openeo/credentials';
 import type { AssetFetchContext } from './asset-downloads';
+import { transferHeartbeat } from './transfer-heartbeats';
 import { readJobLogs, type JobLogs } from './error-logs';
 import { callOpenEO } from './failures';
 import { makeQuicklook, quicklookSource, QUICKLOOK_IMAGE, QUICKLOOK_INFO, type DownloadedAsset } from './quicklook';
@@ -215,7 +216,7 @@ async function bringHome(
   await stageFromStore(tile, quicklookSource(assets));
   const quicklook = await makeQuicklook(localFolder(tile), assets, {
     target: tile,
-    onRows: (rows) => Context.current().heartbeat({ quicklook: rows }),
+    onRows: (rows) => transferHeartbeat({ quicklook: rows }),
   });
   if (quicklook.status === 'failed')
     log.warn(`tile ${input.tileId} of batch ${input.batchId} has no quicklook`, { reason: quicklook.reason });
@@ -267,7 +268,7 @@ export function createResultActivities(
       );
       return fresh.assets?.[key]?.href;
     },
-    onProgress: (asset, bytes) => Context.current().heartbeat({ asset, bytes }),
+    onProgress: (asset, bytes) => transferHeartbeat({ asset, bytes }),
   });
 
   return {

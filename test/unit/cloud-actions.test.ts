@@ -15,6 +15,8 @@ import {
   serverKinds,
 } from '../harness/cloud-actions';
 import { heartbeatInterval, type Followed } from '../../activities/followed-wait';
+import { inQuietStart } from '../../activities/transfer-heartbeats';
+import { timeoutsOrDefaults } from '../../src/core/batch-spec/timeout-defaults';
 import { MAX_HEARTBEAT_INTERVAL_MS } from '../../activities/job-tracker';
 import { readHistory } from '../harness/history-files';
 
@@ -122,15 +124,30 @@ describe("the tracker's heartbeats", () => {
   const wait = (heartbeatTimeoutMs: number, untilEnd = false) =>
     ({ heartbeatTimeoutMs, untilEnd }) as Followed<unknown>;
 
-  it('come at 0.6 of the heartbeat timeout: 16 for a 10-minute job at the default 60 s', () => {
-    const interval = heartbeatInterval(wait(60_000), MAX_HEARTBEAT_INTERVAL_MS);
-    assert.equal(interval, 36_000);
-    assert.equal(Math.floor(600_000 / interval), 16);
+  it('come 2.5 minutes before a long timeout: none for a 10-minute job at the default 15 minutes', () => {
+    const interval = heartbeatInterval(wait(900_000), MAX_HEARTBEAT_INTERVAL_MS);
+    assert.equal(interval, 750_000);
+    assert.equal(Math.floor(600_000 / interval), 0);
+    assert.equal(heartbeatInterval(wait(300_000), MAX_HEARTBEAT_INTERVAL_MS), 180_000, 'at 0.6 of 5 minutes');
   });
 
-  it('stay within the bounds: a hand-over heartbeats at the same pace, a tracker told less waits less', () => {
+  it('come at 0.6 of a short timeout: a hand-over at the default 60 s every 36 s', () => {
     assert.equal(heartbeatInterval(wait(60_000, true), MAX_HEARTBEAT_INTERVAL_MS), 36_000);
-    assert.equal(heartbeatInterval(wait(60_000), 1_000), 1_000);
+    assert.equal(heartbeatInterval(wait(60_000), 1_000), 1_000, 'a tracker told less waits less');
     assert.equal(heartbeatInterval(wait(1_000), MAX_HEARTBEAT_INTERVAL_MS), 1_000);
+  });
+
+  it('the default wait timeout is 15 minutes', () => {
+    assert.equal(timeoutsOrDefaults(undefined).waitHeartbeatSeconds, 900);
+    assert.equal(timeoutsOrDefaults({ heartbeatSeconds: 4 }).waitHeartbeatSeconds, 60);
+  });
+});
+
+describe("a transfer's heartbeats", () => {
+  it('start after a quarter of the heartbeat timeout: a download of seconds sends none', () => {
+    assert.equal(inQuietStart(5_000, 120_000), true);
+    assert.equal(inQuietStart(29_999, 120_000), true);
+    assert.equal(inQuietStart(30_000, 120_000), false);
+    assert.equal(inQuietStart(0, undefined), false, 'an activity without a heartbeat timeout heartbeats as it likes');
   });
 });

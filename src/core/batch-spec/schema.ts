@@ -277,10 +277,11 @@ const timeoutsSchema = z.strictObject({
    */
   heartbeatSeconds: secondsSchema.default(TIMEOUT_DEFAULTS.heartbeatSeconds),
   /**
-   * The same for a job's wait (queued, running): how soon a crashed worker's waits move on. Its
-   * default, five times `heartbeatSeconds`, is the workflow's, not filled in here, so specs
-   * without it read as before.
-   * @default 300
+   * The same for a job's wait (queued, running): how soon a crashed worker's waits move on. A
+   * wait heartbeats 2.5 minutes before this runs out, and each heartbeat is a billed Temporal
+   * Cloud Action. Its default, 15 times `heartbeatSeconds`, is the workflow's, not filled in
+   * here, so specs without it read as before.
+   * @default 900
    */
   waitHeartbeatSeconds: secondsSchema.optional(),
   /**

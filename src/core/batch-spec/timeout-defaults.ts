@@ -16,12 +16,13 @@ export const TIMEOUT_DEFAULTS = {
 
 /**
  * A job's wait is told from a lost worker after this many times `heartbeatSeconds` without a
- * heartbeat (`waitHeartbeatSeconds` when the spec leaves it out). Waits are the activities that
- * last as long as the jobs, and every heartbeat is a billed Temporal Cloud Action: at 60 s a
- * 10-minute job sent 17 of them, at 300 s it sends 4. A worker that shuts down hands its waits
- * back at once; only a crashed one's wait for longer.
+ * heartbeat (`waitHeartbeatSeconds` when the spec leaves it out: 15 minutes). Waits are the
+ * activities that last as long as the jobs, and every heartbeat is a billed Temporal Cloud
+ * Action: at 60 s a 10-minute job sent 17 of them, at 300 s (0.11.0) 3, at 900 s none (a wait
+ * heartbeats 2.5 minutes before its timeout). A worker that shuts down hands its waits back at
+ * once; only a crashed one's wait for longer, while their jobs run on.
  */
-export const WAIT_HEARTBEAT_FACTOR = 5;
+export const WAIT_HEARTBEAT_FACTOR = 15;
 
 export type BatchTimeouts = { [K in keyof typeof TIMEOUT_DEFAULTS]: number } & { waitHeartbeatSeconds: number };
 
