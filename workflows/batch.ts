@@ -18,12 +18,14 @@ import type { BatchSummary } from '../src/core/records';
 import type { PreparedBatch } from '../src/core/batch-spec/prepare';
 import type { BatchSpec, BatchSpecInput } from '../src/core/batch-spec/schema';
 import { durably, specActivities, sweepActivities } from './activity-options';
+import { BUDGET_PATCH } from './budget';
 import { registerBatchHandlers, type BatchHandlers } from './handlers';
-import { checkRemoteHooks } from './remote-hooks';
-import { saveRecordsAtEnd } from './records-keeper';
-import { runPartitions } from './partition-runner';
+import { checkRemoteHooks, REMOTE_HOOKS_PATCH } from './remote-hooks';
+import { SAVE_RECORDS_PATCH, saveRecordsAtEnd } from './records-keeper';
+import { COUNTED_CONTROLS_PATCH, OWN_SETTINGS_PATCH, runPartitions } from './partition-runner';
 import type { PartitionsState } from './partitions-state';
-import { runWindow } from './window';
+import { WORDS_AGAIN_PATCH } from './slot-words';
+import { LINE_UP_PATCH, runWindow } from './window';
 import { decodeWindowState, initialWindowState, type WindowState } from './window-state';
 
 /**
@@ -126,10 +128,40 @@ async function finish(batchId: string, batch: BatchSpec, summary: BatchSummary):
 }
 
 /**
+ * Patch id (0.13.0): a batch's run records the markers of every patch it may take in its first
+ * workflow task. Temporal Cloud bills the markers of one workflow task as one Action; a batch
+ * recorded its line-up's at its first tiles, its sweep's and its records' at its end: three.
+ */
+export const BATCH_MARKERS_UP_FRONT_PATCH = 'batch-markers-up-front';
+
+/** The patches of earlier releases a run of the batch may take, in the order they came. */
+const BATCH_PATCHES = [
+  OWN_SETTINGS_PATCH,
+  LINE_UP_PATCH,
+  COUNTED_CONTROLS_PATCH,
+  DUPLICATE_SWEEP_PATCH,
+  BUDGET_PATCH,
+  WORDS_AGAIN_PATCH,
+  REMOTE_HOOKS_PATCH,
+  SAVE_RECORDS_PATCH,
+];
+
+/**
+ * Takes every patch up front (see {@link BATCH_MARKERS_UP_FRONT_PATCH}). A run that began before
+ * it replays its first task without them and records each where it always did. Each patch only
+ * says the run has this release's code; when it takes effect is still up to its own condition.
+ */
+function patchesUpFront(): void {
+  if (!patched(BATCH_MARKERS_UP_FRONT_PATCH)) return;
+  for (const id of BATCH_PATCHES) patched(id);
+}
+
+/**
  * Runs every tile of the spec and returns the counts per status. A failed tile never fails the
  * batch; an invalid spec fails it at once, before any openEO job exists.
  */
 export async function batchWorkflow(spec: BatchSpecInput, carried?: BatchCarryOver): Promise<BatchSummary> {
+  patchesUpFront();
   const batchId = workflowInfo().workflowId;
   if (!carried) checkBatchId(spec, batchId);
   const handlers = registerBatchHandlers(batchId);
