@@ -10,7 +10,7 @@
  * resubmit its job in the same slot, so the lined-up tile waits for its window's word instead.
  * Create and hand-over are one activity, so lining up costs a tile no more history than a submit.
  */
-import { Context } from '@temporalio/activity';
+import { Context, type Info } from '@temporalio/activity';
 import { CompleteAsyncError } from '@temporalio/common';
 import type { BackendRef, OpenEOConnections } from '../src/core/openeo/connections';
 import { TERMINAL_JOB_STATUSES, TILE_PROGRESS_QUERY, type OpenEOJobStatus, type TileRecord } from '../src/core/records';
@@ -23,6 +23,11 @@ import { observationsFrom, trimHistory } from './polling';
 export interface StartAfterInput extends CreateJobInput {
   /** The workflow of the tile ahead, whose slot this job takes over. */
   aheadWorkflowId: string;
+  /**
+   * The lined-up job, when the tile created it itself (tiles of version 1 on): the hand-over
+   * only starts it. Absent: the hand-over creates it first (a retry finds it by its title).
+   */
+  jobId?: string;
   initialIntervalMs: number;
   maxIntervalMs: number;
 }
@@ -65,6 +70,24 @@ async function jobAhead(workflowId: string): Promise<JobAhead> {
 
 export function createHandOverActivities(connections: OpenEOConnections, tracker: JobTracker) {
   /**
+   * The lined-up job: the tile's own, or created here (a retry finds the one an earlier try
+   * made by its title). With a status when it may have been started already: a retry of a
+   * hand-over whose answer was lost.
+   */
+  async function lineUpJob(input: StartAfterInput, info: Info): Promise<{ id: string; status?: OpenEOJobStatus }> {
+    const { jobId } = input;
+    if (jobId === undefined)
+      return callOpenEO(connections, input.backend, 'create the job', (connection) =>
+        createOrRecover(connection, input, earlierTryOf(info)),
+      );
+    if (info.attempt === 1) return { id: jobId };
+    return callOpenEO(connections, input.backend, 'look at the lined-up job', async (connection) => ({
+      id: jobId,
+      status: snapshot(await describe(connection, jobId)).status,
+    }));
+  }
+
+  /**
    * Starts the lined-up job if the job ahead finished. A retried hand-over first checks that its
    * job was not started by the attempt before (whose answer was lost): starting an ended job
    * would run it again. A start that fails is no failure of the hand-over: the tile starts the
@@ -105,9 +128,7 @@ export function createHandOverActivities(connections: OpenEOConnections, tracker
     async startJobAfter(input: StartAfterInput): Promise<HandOver> {
       const ctx = Context.current();
       const retried = ctx.info.attempt > 1;
-      const created = await callOpenEO(connections, input.backend, 'create the job', (connection) =>
-        createOrRecover(connection, input, earlierTryOf(ctx.info)),
-      );
+      const created = await lineUpJob(input, ctx.info);
       const mine = { backend: input.backend, jobId: created.id };
       // An earlier attempt started it already: its answer was lost.
       if (created.status !== undefined && created.status !== 'created')

@@ -69,6 +69,18 @@ export function tileActivities(timeouts: BatchSpec['timeouts'] | undefined) {
       retry,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     }),
+    /**
+     * The hand-over of a tile of version 1 on, which created its job itself first: it heartbeats
+     * as rarely as a wait (each heartbeat is billed), so calling it off does not wait for it to
+     * end. There is nothing to wait for: the tile knows its job, and starting it twice is harmless
+     * (the openEO API ignores a start of a queued or running job).
+     */
+    followingHandOvers: proxyActivities<OpenEOActivities>({
+      startToCloseTimeout: '30d',
+      heartbeatTimeout: seconds.waitHeartbeatSeconds * 1000,
+      retry,
+      cancellationType: ActivityCancellationType.TRY_CANCEL,
+    }),
     /** Result downloads. */
     transfers: proxyActivities<OpenEOActivities>({
       startToCloseTimeout: '6h',

@@ -9,7 +9,6 @@ import {
   CancelledFailure,
   condition,
   isCancellation,
-  patched,
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -24,6 +23,7 @@ import { tileJobTitle } from '../src/core/job-title';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import type { TileActivities } from './activity-options';
 import type { TileJournal } from './tile-journal';
+import { tileIsAtLeast, tileTakes, type TileVersioned } from './tile-version';
 
 /**
  * How one attempt's job ended: its last snapshot, or a phase that ran past its limit, with the
@@ -43,6 +43,8 @@ export interface JobDefinition {
 }
 
 export interface AttemptContext {
+  /** The tile's version, which decides how it records its jobs (see tile-version.ts). */
+  tile: TileVersioned;
   batchId: string;
   backend: BackendRef;
   polling: BatchSpec['polling'];
@@ -94,10 +96,13 @@ function phaseTimeLeft(ctx: AttemptContext, phase: 'queue' | 'run', createdAt: n
  */
 export const LEAN_TILE_PATCH = 'lean-tile';
 
-/** Notes a job the tile made: in its record and as a search attribute. */
-function jobMade(journal: TileJournal, jobId: string): void {
-  journal.jobCreated(jobId);
-  upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: jobId }]);
+/**
+ * Notes a job the tile made: in its record, and (tiles before version 1) as a search attribute at
+ * once; later tiles make it searchable with their final status (see `finish`).
+ */
+function jobMade(ctx: Pick<AttemptContext, 'journal' | 'tile'>, jobId: string): void {
+  ctx.journal.jobCreated(jobId);
+  if (!tileIsAtLeast(ctx.tile, 1)) upsertSearchAttributes([{ key: OPENEO_JOB_ID, value: jobId }]);
 }
 
 /** The id of the job a failed `submitJob` made, from the failure's details. */
@@ -109,31 +114,24 @@ function jobIdOfFailure(err: unknown): string | undefined {
 }
 
 /** Creates and starts the job in one activity. */
-async function submit(
-  quick: TileActivities['quick'],
-  create: CreateJobInput,
-  journal: TileJournal,
-): Promise<SubmittedJob> {
+async function submit(ctx: AttemptContext, create: CreateJobInput): Promise<SubmittedJob> {
   try {
-    const submitted = await quick.submitJob(create);
-    jobMade(journal, submitted.jobId);
+    const submitted = await ctx.activities.quick.submitJob(create);
+    jobMade(ctx, submitted.jobId);
     return submitted;
   } catch (err) {
     // The job was made but its start refused for good: the record still names it.
     const jobId = jobIdOfFailure(err);
-    if (jobId !== undefined) jobMade(journal, jobId);
+    if (jobId !== undefined) jobMade(ctx, jobId);
     throw err;
   }
 }
 
 /** Creates, then starts the job: two activities, as tiles did before {@link LEAN_TILE_PATCH}. */
-async function createThenStart(
-  quick: TileActivities['quick'],
-  create: CreateJobInput,
-  journal: TileJournal,
-): Promise<SubmittedJob> {
+async function createThenStart(ctx: AttemptContext, create: CreateJobInput): Promise<SubmittedJob> {
+  const { quick } = ctx.activities;
   const jobId = await quick.createJob(create);
-  jobMade(journal, jobId);
+  jobMade(ctx, jobId);
   return { jobId, job: await quick.startJob({ backend: create.backend, jobId }) };
 }
 
@@ -155,14 +153,55 @@ async function lineUp(
   if (handOver === 'moved') {
     // The hand-over ended before it started the job: the job it made (if any) is found by its title.
     const submitted = await quick.submitJob({ ...create, mayExist: true, linedUpAt });
-    jobMade(ctx.journal, submitted.jobId);
+    jobMade(ctx, submitted.jobId);
     return submitted;
   }
   const { jobId } = handOver;
-  jobMade(ctx.journal, jobId);
+  jobMade(ctx, jobId);
   if (handOver.started) return { jobId, job: handOver.job };
   await ctx.lineUp.awaitSlot();
   return { jobId, job: await quick.startJob({ backend: create.backend, jobId, onlyIfCreated: true }) };
+}
+
+/**
+ * A lined-up tile's job, for tiles of version 1 on: the tile creates it, so its record names it
+ * while it waits, and its hand-over starts it the moment the job ahead finishes. A tile moved to
+ * a free slot, or told the slot is its own after the job ahead ended otherwise, starts the job
+ * itself; it does not wait for a called-off hand-over to end, since its job is known and a start
+ * the hand-over made meanwhile is ignored by the backend. A tile cancelled meanwhile withdraws
+ * its job as any tile does (`endCancelled`).
+ */
+async function lineUpOwnJob(
+  ctx: AttemptContext & { lineUp: NonNullable<AttemptContext['lineUp']> },
+  create: CreateJobInput,
+): Promise<SubmittedJob> {
+  const { quick, followingHandOvers } = ctx.activities;
+  const jobId = await quick.createJob(create);
+  jobMade(ctx, jobId);
+  const startHere = async () => ({
+    jobId,
+    job: await quick.startJob({ backend: create.backend, jobId, onlyIfCreated: true }),
+  });
+  const handOverScope = new CancellationScope();
+  const handingOver = handOverScope.run(() =>
+    followingHandOvers.startJobAfter({
+      ...create,
+      jobId,
+      aheadWorkflowId: ctx.lineUp.aheadWorkflowId,
+      initialIntervalMs: ctx.polling.initialIntervalSeconds * 1000,
+      maxIntervalMs: ctx.polling.maxIntervalSeconds * 1000,
+    }),
+  );
+  const first = await Promise.race([handingOver, condition(ctx.lineUp.slotIsOurs)]);
+  if (first === undefined) {
+    // Moved to a free slot: the hand-over is called off and not waited for.
+    handOverScope.cancel();
+    handingOver.catch(() => undefined);
+    return startHere();
+  }
+  if (first.started) return { jobId, job: first.job };
+  await ctx.lineUp.awaitSlot();
+  return startHere();
 }
 
 /**
@@ -219,10 +258,12 @@ export async function runAttempt(ctx: AttemptContext, job: JobDefinition): Promi
     ...(job.description ? { description: job.description } : {}),
   };
   const { jobId, job: submitted } = ctx.lineUp
-    ? await lineUp({ ...ctx, lineUp: ctx.lineUp }, create)
-    : patched(LEAN_TILE_PATCH)
-      ? await submit(quick, create, journal)
-      : await createThenStart(quick, create, journal);
+    ? tileIsAtLeast(ctx.tile, 1)
+      ? await lineUpOwnJob({ ...ctx, lineUp: ctx.lineUp }, create)
+      : await lineUp({ ...ctx, lineUp: ctx.lineUp }, create)
+    : tileTakes(ctx.tile, 'lean-tile')
+      ? await submit(ctx, create)
+      : await createThenStart(ctx, create);
   const createdAt = Date.now();
   let snapshot = submitted;
   ctx.observe(snapshot);

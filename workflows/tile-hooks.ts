@@ -3,7 +3,7 @@
  * (after the download). Only tiles whose spec names a hook take these paths, so histories of
  * batches without hooks are unchanged.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, log, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, log } from '@temporalio/workflow';
 import type { TileJobPlan } from '../src/core/hooks/job-factory';
 import { isRemoteHook, type HookName } from '../src/core/hooks/remote';
 import type { TileRecord } from '../src/core/records';
@@ -12,6 +12,7 @@ import { hookActivities, tileActivities } from './activity-options';
 import type { JobDefinition } from './tile-attempt';
 import { planJobRemotely, postprocessRemotely } from './remote-hooks';
 import type { TileWorkflowInput } from './tile-input';
+import { tileTakes } from './tile-version';
 
 /** The factory's plan as a job definition: its job options over the batch's. */
 export function definitionFrom(
@@ -80,7 +81,7 @@ export async function postprocessTile(
     record.error = postprocessError(err);
     return;
   }
-  if (written.length > 0 && patched(STAC_EXTRAS_PATCH)) await addToStacItem(input, record, written);
+  if (written.length > 0 && tileTakes(input, 'stac-postprocess-assets')) await addToStacItem(input, record, written);
 }
 
 /** The spec's post-processor, in this worker or on another task queue. */

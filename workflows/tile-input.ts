@@ -9,9 +9,10 @@ import type { Tile } from '../src/core/batch-spec/arguments';
 import type { BatchSpec } from '../src/core/batch-spec/schema';
 import type { HookName } from '../src/core/hooks/remote';
 import type { StacSettings } from '../src/core/batch-spec/stac-settings';
+import type { TileVersioned } from './tile-version';
 
-/** Everything a tile needs, as the batch hands it over. */
-export interface TileWorkflowInput {
+/** Everything a tile needs, as the batch hands it over (`tileVersion`: see tile-version.ts). */
+export interface TileWorkflowInput extends TileVersioned {
   batchId: string;
   tile: Tile;
   backend: BackendRef & QuotaLimits;
@@ -48,4 +49,10 @@ export interface TileWorkflowInput {
    * moment the job ahead finishes, taking over its slot. Absent in tiles that start at once.
    */
   behind?: { tileId: string };
+  /**
+   * Tell the window when a finished job's results start downloading, so its slot is free
+   * meanwhile (tiles of version 1 on). Asked for when nothing else hands the slot on at the
+   * job's end: without lined-up tiles, or when a post-processor follows the download.
+   */
+  jobEndWanted?: boolean;
 }

@@ -4,7 +4,7 @@
  * story with them; each step issues its commands in the order the tile always did, so histories
  * of earlier releases replay.
  */
-import { CancellationScope, patched, setCurrentDetails, setHandler } from '@temporalio/workflow';
+import { CancellationScope, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { JobSnapshot } from '../activities/openeo-jobs';
 import type { DownloadedResults } from '../activities/results';
 import type { TileRecord } from '../src/core/records';
@@ -18,7 +18,8 @@ import { definitionFrom, planJob, postprocessTile } from './tile-hooks';
 import type { TileWorkflowInput } from './tile-input';
 import { TileJournal } from './tile-journal';
 import { finish, lineUpBehind, patchesUpFront, tellParent } from './tile-window';
-import { jobVanished, vanishedNote, VANISHED_JOB_PATCH } from './vanished-job';
+import { tileIsAtLeast, tileTakes } from './tile-version';
+import { jobVanished, vanishedNote } from './vanished-job';
 
 /** After one job of the tile: `ended` when the tile is done with jobs, `again` when it makes another. */
 type JobEnd = 'ended' | 'again';
@@ -39,8 +40,9 @@ export class TileRun {
   private jobEndTold = false;
 
   constructor(private readonly input: TileWorkflowInput) {
-    // First, in the tile's first workflow task: every patch marker in one billed Action.
-    patchesUpFront();
+    // First, in the tile's first workflow task: every patch marker in one billed Action (none
+    // for a tile whose input has a version).
+    patchesUpFront(input);
     const { batchId, tile, backend } = input;
     const firstAttempt = input.firstAttempt ?? 1;
     this.journal = new TileJournal(
@@ -55,8 +57,9 @@ export class TileRun {
     setHandler(tileProgress, () => this.record);
     const observe = (job: JobSnapshot) => this.observe(job);
     const { polling, timeouts } = input;
-    this.attempt = { batchId, backend, polling, timeouts, activities: this.activities, journal: this.journal, observe };
-    if (input.behind) this.attempt.lineUp = lineUpBehind(batchId, tile.id, input.behind.tileId);
+    const { activities, journal } = this;
+    this.attempt = { tile: input, batchId, backend, polling, timeouts, activities, journal, observe };
+    if (input.behind) this.attempt.lineUp = lineUpBehind(input, batchId, tile.id, input.behind.tileId);
     this.place = { outputDir: input.outputDir, outputPath: input.outputPath, period: tilePeriodId(tile.properties) };
   }
 
@@ -69,7 +72,7 @@ export class TileRun {
   observe(job: JobSnapshot): void {
     const { tile } = this.input;
     if (this.journal.observe(job) && this.input.reportRunning)
-      void tellParent((parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
+      void tellParent(this.input, (parent) => parent.signal(tileJobRunning, { tileId: tile.id }));
     this.show();
   }
 
@@ -86,12 +89,19 @@ export class TileRun {
     };
   }
 
-  /** Tells the batch the attempt's job ended: its slot is free. */
-  private async tellJobEnded(jobStatus: 'finished' | 'canceled' | 'error'): Promise<void> {
-    const { record } = this;
+  /**
+   * Tells the batch the attempt's job ended: its slot is free. `workAhead`: the tile still has
+   * results to download or post-process. A tile of version 1 on says so only then, and only when
+   * its window asked (`jobEndWanted`): otherwise the tile's end, which follows at once or after a
+   * download while a lined-up tile takes the slot, is what frees it, and a signal (a billed
+   * Action) is saved.
+   */
+  private async tellJobEnded(jobStatus: 'finished' | 'canceled' | 'error', workAhead = false): Promise<void> {
+    const { record, input } = this;
+    if (tileIsAtLeast(input, 1) && !(workAhead && input.jobEndWanted === true)) return;
     this.jobEndTold = true;
     // The costs so far count against the batch's budget from the moment the job ends.
-    await tellParent((parent) =>
+    await tellParent(input, (parent) =>
       parent.signal(tileJobEnded, {
         tileId: this.input.tile.id,
         jobStatus,
@@ -117,7 +127,7 @@ export class TileRun {
 
   /** The job finished: its slot is free, and its results are downloaded and verified. */
   private async downloadFinished(): Promise<void> {
-    await this.tellJobEnded('finished');
+    await this.tellJobEnded('finished', true);
     // The tile and STAC settings ride along as data, for the item the activity writes.
     await this.keepResults(
       await this.activities.transfers.downloadResults({
@@ -210,7 +220,7 @@ export class TileRun {
   }
 
   /**
-   * The backend no longer knows the attempt's job (see {@link VANISHED_JOB_PATCH}): the tile
+   * The backend no longer knows the attempt's job (see `VANISHED_JOB_PATCH` in vanished-job.ts): the tile
    * finishes from the results an earlier download left complete, or makes a new job while it
    * has attempts left. A job that vanished after it finished has given its slot back; the new
    * job then runs beside the batch's `parallelJobs` (a backend's own limit still holds it back).
@@ -220,7 +230,7 @@ export class TileRun {
     const backend = this.input.backend.name;
     this.attempt.lineUp = undefined;
     const jobId = record.openeoJobId;
-    if (!jobVanished(err) || jobId === undefined || !patched(VANISHED_JOB_PATCH)) throw err;
+    if (!jobVanished(err) || jobId === undefined || !tileTakes(this.input, 'vanished-job-retried')) throw err;
     const leftBehind = await this.activities.transfers.resultsLeftBehind({
       ...this.output(),
       tile: this.input.tile,
@@ -228,7 +238,7 @@ export class TileRun {
     });
     if (leftBehind) {
       journal.note(vanishedNote(jobId, backend, 'finished from its files'));
-      if (!this.jobEndTold) await this.tellJobEnded('finished');
+      if (!this.jobEndTold) await this.tellJobEnded('finished', this.input.postprocess !== undefined);
       await this.keepResults(leftBehind);
       return 'ended';
     }
@@ -264,7 +274,7 @@ export class TileRun {
             message: `job ${record.openeoJobId}: ${cancelNotTaken(cancelled)}`,
           };
       }
-      await finish(this.journal);
+      await finish(this.journal, this.input);
     });
   }
 }

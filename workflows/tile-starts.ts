@@ -16,6 +16,7 @@ import type { TileStart } from './placement';
 import { tileWorkflow, type TileWorkflowInput } from './tile';
 import type { WindowBook } from './window-book';
 import type { WindowState } from './window-state';
+import { TILE_VERSION } from './tile-version';
 
 /** A moved tile waits this long for its previous workflow to close, between tries, and tries this often. */
 const RESTART_WAIT = '1 second';
@@ -60,6 +61,10 @@ export function tileInput(
     // Data only (no new command): the tile's download activity writes and pushes its STAC item.
     stac: stacSettings(batchId, spec.stac),
     ...(behind !== undefined ? { behind: { tileId: behind } } : {}),
+    // Data only: the tile's history holds its version, which decides its branches (tile-version.ts).
+    tileVersion: TILE_VERSION,
+    // A lined-up tile takes the slot the moment the job ahead ends; a post-processor may be long.
+    jobEndWanted: spec.scheduling.lineUpJobs !== true || spec.postprocess !== undefined,
   };
 }
 

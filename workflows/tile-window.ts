@@ -13,16 +13,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { tileWorkflowId } from '../src/core/ids';
-import { TILE_RECORD_MEMO, TILE_STATUS } from '../src/core/search-attributes';
+import { OPENEO_JOB_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../src/core/search-attributes';
 import { slotGiven, tileCompleted, tileNeedsWord } from './messages';
 import { LEAN_TILE_PATCH, type AttemptContext } from './tile-attempt';
 import type { TileJournal } from './tile-journal';
+import { tileIsAtLeast, tileTakes, type TileVersioned } from './tile-version';
 
 /**
  * How a lined-up tile waits for its slot when its job was not started for it: it asks its window,
  * which answers once the tile ahead gave the slot up (at once if it has).
  */
 export function lineUpBehind(
+  tile: TileVersioned,
   batchId: string,
   tileId: string,
   aheadTileId: string,
@@ -35,7 +37,7 @@ export function lineUpBehind(
     aheadWorkflowId: tileWorkflowId(batchId, aheadTileId),
     slotIsOurs: () => slotIsOurs,
     awaitSlot: async () => {
-      await tellParent((parent) => parent.signal(tileNeedsWord, { tileId }));
+      await tellParent(tile, (parent) => parent.signal(tileNeedsWord, { tileId }));
       await condition(() => slotIsOurs);
     },
   };
@@ -56,22 +58,29 @@ export const RECORD_MEMO_PATCH = 'tile-record-memo';
 export const MARKERS_UP_FRONT_PATCH = 'tile-markers-up-front';
 
 /**
- * Takes this release's patches at the tile's start (see {@link MARKERS_UP_FRONT_PATCH}). A tile
- * that began before it replays its first task without them and records them where it always did.
+ * Takes 0.11.0's patches at the tile's start (see {@link MARKERS_UP_FRONT_PATCH}). A tile that
+ * began before it replays its first task without them and records them where it always did; a
+ * tile with a version (see tile-version.ts) records none.
  */
-export function patchesUpFront(): void {
-  if (!patched(MARKERS_UP_FRONT_PATCH)) return;
+export function patchesUpFront(tile: TileVersioned): void {
+  if (tileIsAtLeast(tile, 1) || !patched(MARKERS_UP_FRONT_PATCH)) return;
   patched(LEAN_TILE_PATCH);
   patched(RECORD_MEMO_PATCH);
 }
 
-/** Stamps the end, makes it searchable, and tells the batch (which may have ended already). */
-export async function finish(journal: TileJournal): Promise<void> {
+/**
+ * Stamps the end, makes it searchable, and tells the batch (which may have ended already). From
+ * version 1 the job's id is made searchable here too, with the status: one upsert, one billed
+ * Action, instead of one more per job.
+ */
+export async function finish(journal: TileJournal, tile: TileVersioned): Promise<void> {
   const details = journal.finish();
-  upsertSearchAttributes([{ key: TILE_STATUS, value: journal.record.status }]);
-  if (patched(RECORD_MEMO_PATCH)) upsertMemo({ [TILE_RECORD_MEMO]: journal.record });
+  const { status, openeoJobId } = journal.record;
+  const jobId = tileIsAtLeast(tile, 1) && openeoJobId !== undefined ? [{ key: OPENEO_JOB_ID, value: openeoJobId }] : [];
+  upsertSearchAttributes([{ key: TILE_STATUS, value: status }, ...jobId]);
+  if (tileTakes(tile, 'tile-record-memo')) upsertMemo({ [TILE_RECORD_MEMO]: journal.record });
   setCurrentDetails(details);
-  await tellParent((parent) => parent.signal(tileCompleted, journal.record), true);
+  await tellParent(tile, (parent) => parent.signal(tileCompleted, journal.record), true);
 }
 
 /**
@@ -82,6 +91,7 @@ export async function finish(journal: TileJournal): Promise<void> {
  * closed by the time it would be delivered.
  */
 export async function tellParent(
+  tile: TileVersioned,
   send: (parent: ReturnType<typeof getExternalWorkflowHandle>) => Promise<void>,
   last = false,
 ): Promise<void> {
@@ -90,5 +100,5 @@ export async function tellParent(
   const sent = send(getExternalWorkflowHandle(parent.workflowId)).catch(() => {
     // The batch ended or was terminated: the record stays in this workflow's result.
   });
-  if (last || !patched(LEAN_TILE_PATCH)) await sent;
+  if (last || !tileTakes(tile, 'lean-tile')) await sent;
 }

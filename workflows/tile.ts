@@ -28,12 +28,12 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     run.show();
     if (input.finishedJobId !== undefined) {
       await run.downloadFinishedJob(input.finishedJobId);
-      await finish(journal);
+      await finish(journal, input);
       return record;
     }
     if (input.postprocessOnly !== undefined && input.postprocess !== undefined) {
       await postprocessAgain({ ...input, postprocess: input.postprocess }, journal, input.postprocessOnly);
-      await finish(journal);
+      await finish(journal, input);
       return record;
     }
     await run.runJobs();
@@ -45,7 +45,7 @@ export async function tileWorkflow(input: TileWorkflowInput): Promise<TileRecord
     record.status = 'error';
     record.error = errorOf(err);
   }
-  await finish(journal);
+  await finish(journal, input);
   return record;
 }
 
@@ -66,6 +66,6 @@ async function postprocessAgain(
     postprocessResult: undefined,
     finishedAt: undefined,
   });
-  await tellParent((parent) => parent.signal(tileJobEnded, { tileId: record.tileId, jobStatus: 'finished' }));
+  await tellParent(input, (parent) => parent.signal(tileJobEnded, { tileId: record.tileId, jobStatus: 'finished' }));
   await postprocessTile(input, record);
 }

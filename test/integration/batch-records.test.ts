@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readChangedTiles, readEndedTiles } from '../../activities/records/read';
 import { isEnded } from '../../src/core/records';
-import { BATCH_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../../src/core/search-attributes';
+import { BATCH_ID, OPENEO_JOB_ID, TILE_RECORD_MEMO, TILE_STATUS } from '../../src/core/search-attributes';
 import { actionsInHistory } from '../harness/cloud-actions';
 import type { TileFeature } from '../../src/core/batch-spec/tile-types';
 import { batchProgress } from '../../workflows/messages';
@@ -117,11 +117,21 @@ describe("a batch's records", () => {
     }
     const failedListed = h.temporal.workflow.list({ query: `WorkflowId = '${failed.workflowId}'` });
     for await (const wf of failedListed) assert.equal(wf.typedSearchAttributes.get(TILE_STATUS), 'error');
-    // Its patches' markers are all in its first workflow task: one billed Action, not one per task.
+    // A tile of this release is versioned by its input: no patch markers. Its job's id is made
+    // searchable with its final status, in one upsert; it tells its window only that it ended
+    // (a lined-up tile takes the slot when the job ends).
     const events = (await h.temporal.workflow.getHandle(finished.workflowId!).fetchHistory()).events ?? [];
-    const markers = events.filter((e) => e.markerRecordedEventAttributes);
-    assert.ok(markers.length >= 3, `the tile's patches are marked: ${markers.length}`);
-    assert.equal(actionsInHistory(events).markers, 1, 'one workflow task records every marker');
+    const costs = actionsInHistory(events);
+    assert.equal(costs.markers, undefined, 'no patch markers');
+    assert.equal(costs['search attribute upsert'], 1, 'one upsert');
+    assert.equal(costs.signal, 1, 'one signal, the tile ended');
+    const upsert = events.find((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+    assert.deepEqual(
+      Object.keys(upsert?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort(),
+      [OPENEO_JOB_ID.name, TILE_STATUS.name].sort(),
+    );
+    const byJob = await h.temporal.workflow.count(`${OPENEO_JOB_ID.name} = '${finished.openeoJobId}'`);
+    assert.equal(byJob.count, 1, 'the tile is found by its job');
 
     const changed = await readChangedTiles(h.temporal, 'records', since);
     const closedSince = (await h.client.tiles('records')).filter((t) => t.closeTime && t.closeTime >= since);
@@ -142,5 +152,21 @@ describe("a batch's records", () => {
       endedSince.every((t) => isEnded(t.status) && t.finishedAt !== undefined),
       'with when they ended',
     );
+  });
+
+  it('tells the window a job ended before its download only when the window asked (no lined-up tiles)', async () => {
+    h.emulator.admin.setFaults({});
+    const spec = h.spec({ batchId: 'records-no-line-up', cols: 2, rows: 1 });
+    spec.backends = [{ name: 'emulator', url: h.emulator.url, parallelJobs: 1 }];
+    spec.scheduling = { ...spec.scheduling, lineUpJobs: false };
+    const { handle } = await h.client.start(spec);
+    const summary = await handle.result();
+    assert.equal(summary.counts.finished, 2);
+    const tile = (await h.client.tiles('records-no-line-up')).find((t) => t.status === 'finished')!;
+    const events = (await h.temporal.workflow.getHandle(tile.workflowId).fetchHistory()).events ?? [];
+    const signals = events
+      .map((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName)
+      .filter((name) => name !== undefined);
+    assert.deepEqual(signals, ['tileJobEnded', 'tileCompleted'], 'the slot is free while results download');
   });
 });
