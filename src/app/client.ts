@@ -3,7 +3,7 @@
  * embed openeo-temporal, and used by the project's own CLI.
  */
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import type { BatchSummary, TileStatus } from '../core/records';
+import { TILE_PROGRESS_QUERY, type BatchSummary, type TileRecord, type TileStatus } from '../core/records';
 import { BACKEND, OPENEO_JOB_ID, TILE_STATUS } from '../core/search-attributes';
 import type { BatchSpecInput } from '../core/batch-spec/schema';
 import { batchHeadline } from '../core/batch-headline';
@@ -53,13 +53,19 @@ export interface TileListing {
   status: TileStatus;
   /** The backend the tile runs or ran on, once it has one. */
   backend?: string;
-  /** The id of the tile's current (or last) openEO job. */
+  /**
+   * The id of the tile's current (or last) openEO job: its search attribute, set when the tile
+   * ends (since 0.13.0); a running tile's is read from the tile with `{ liveJobIds: true }`.
+   */
   openeoJobId?: string;
   /** When the tile workflow started. */
   startTime: Date;
   /** When the tile workflow closed; absent while it runs. */
   closeTime?: Date;
 }
+
+/** Running tiles asked for their job's id at once (`tiles(…, { liveJobIds })`). */
+const LIVE_QUERIES_AT_ONCE = 10;
 
 /** A batch that was just started: its id and its workflow's handle. */
 export interface StartedBatch {
@@ -192,8 +198,12 @@ export class OpenEOBatchClient {
     return result;
   }
 
-  /** Every tile workflow of the batch, from Temporal's visibility store (no worker needed). */
-  async tiles(batchId: string): Promise<TileListing[]> {
+  /**
+   * Every tile workflow of the batch, from Temporal's visibility store (no worker needed).
+   * `liveJobIds` asks each running tile for its job's id (a query each, which a worker answers
+   * and Temporal Cloud bills as an Action); a tile that cannot answer is listed without it.
+   */
+  async tiles(batchId: string, options: { liveJobIds?: boolean } = {}): Promise<TileListing[]> {
     const tiles: TileListing[] = [];
     // A tile retried by retry-failed has several executions; the latest one is the tile's state.
     for (const wf of await latestTileExecutions(this.client, batchId)) {
@@ -214,7 +224,25 @@ export class OpenEOBatchClient {
         closeTime: wf.closeTime,
       });
     }
+    if (options.liveJobIds) await this.fillLiveJobIds(tiles);
     return tiles.sort((a, b) => a.tileId.localeCompare(b.tileId));
+  }
+
+  /** Running tiles' job ids, from the tiles themselves (their search attribute comes at their end). */
+  private async fillLiveJobIds(tiles: TileListing[]): Promise<void> {
+    const running = tiles.filter((t) => t.status === 'running' && t.openeoJobId === undefined);
+    for (let i = 0; i < running.length; i += LIVE_QUERIES_AT_ONCE) {
+      await Promise.all(
+        running.slice(i, i + LIVE_QUERIES_AT_ONCE).map(async (tile) => {
+          try {
+            const record = await this.client.workflow.getHandle(tile.workflowId).query<TileRecord>(TILE_PROGRESS_QUERY);
+            tile.openeoJobId = record.openeoJobId;
+          } catch {
+            // No worker answers, or the tile just ended: listed without it.
+          }
+        }),
+      );
+    }
   }
 
   /**

@@ -73,6 +73,14 @@ describe("a batch's records", () => {
     const runningQuery = `${BATCH_ID.name} = 'records' AND ${TILE_STATUS.name} = 'running' AND ExecutionStatus = 'Running'`;
     assert.ok((await h.temporal.workflow.count(runningQuery)).count >= 1, 'a running tile is searchable as running');
     await h.client.resume('records');
+    // A running tile's job id is searchable only once it ends; the tile itself answers it meanwhile.
+    await eventually(async () => {
+      const asked = await h.client.tiles('records', { liveJobIds: true });
+      const tile = asked.find((t) => t.status === 'running' && t.openeoJobId !== undefined);
+      if (!tile) return false;
+      const plain = (await h.client.tiles('records')).find((t) => t.tileId === tile.tileId);
+      return plain?.status === 'running' && plain.openeoJobId === undefined;
+    }, "a running tile's job id, from the tile");
     await eventually(
       async () =>
         (await h.client.records('records')).tiles.some((t) => t.status === 'running' && t.backendStatus !== undefined),

@@ -214,7 +214,10 @@ program
   .option('--json', 'print JSON instead of a table')
   .action(async (batchId: string, opts: { json?: boolean }) => {
     const client = await connectClient();
-    const [progress, tiles] = await Promise.all([client.progress(batchId), client.tiles(batchId)]);
+    const [progress, tiles] = await Promise.all([
+      client.progress(batchId),
+      client.tiles(batchId, { liveJobIds: true }),
+    ]);
     if (opts.json) {
       console.log(JSON.stringify({ progress, tiles }, null, 2));
     } else {
