@@ -41,7 +41,7 @@ def test_the_probe_answers_the_registered_names() -> None:
         "contractVersion": 1,
         "jobFactories": ["s1s2"],
         "postprocessors": ["stats"],
-        "worker": "openeo-temporal-python 0.12.0",
+        "worker": "openeo-temporal-python 0.13.0",
     }
 
 

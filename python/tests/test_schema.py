@@ -71,7 +71,7 @@ def test_what_the_dataclasses_write_follows_the_schema() -> None:
             PostprocessAnswer(["stats.json"], {"a": [1, 2]}).to_json(),
             PostprocessAnswer().to_json(),
         ],
-        "DescribeHooksAnswer": [DescribeHooksAnswer(["s1s2"], ["stats"], "openeo-temporal-python 0.12.0").to_json()],
+        "DescribeHooksAnswer": [DescribeHooksAnswer(["s1s2"], ["stats"], "openeo-temporal-python 0.13.0").to_json()],
     }
     for name, messages in written.items():
         for message in messages:
