@@ -131,10 +131,15 @@ export function addCounts(a: ActionCounts, b: ActionCounts, factor = 1): ActionC
   return sum;
 }
 
-/** The sum of the kinds that are the batch's own billed cost (watching and exempt kinds left out). */
-export function billableTotal(counts: ActionCounts): number {
+/**
+ * The sum of the kinds that are the batch's own billed cost: exempt kinds left out, and queries
+ * too unless `unwatched` says nobody watched the batch (then every query was the batch's own: a
+ * lined-up tile's hand-over asks the tile ahead for its job).
+ */
+export function billableTotal(counts: ActionCounts, options: { unwatched?: boolean } = {}): number {
+  const left = options.unwatched ? [CHANGE_VERSION_UPSERT] : NOT_IN_TOTAL;
   return (Object.entries(counts) as [ActionKind, number][])
-    .filter(([kind]) => !NOT_IN_TOTAL.includes(kind))
+    .filter(([kind]) => !left.includes(kind))
     .reduce((sum, [, n]) => sum + n, 0);
 }
 

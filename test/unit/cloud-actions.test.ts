@@ -53,6 +53,20 @@ describe('Actions in a history', () => {
     assert.equal(billableTotal(counts), 11);
   });
 
+  it("counts a 0.13.0 tile's Actions: no markers, one upsert, one signal", async () => {
+    const { history } = await readHistory(join(FIXTURES, '0.13.0', 'tile-finished.json'));
+    const counts = actionsInHistory(history.events ?? []);
+    assert.deepEqual(counts, { activity: 4, 'search attribute upsert': 1, signal: 1, 'memo update': 1 });
+    // With the child start its batch pays for it (2): 9, against 0.10.0's 11 + 2.
+    assert.equal(billableTotal(counts), 7);
+  });
+
+  it("leaves queries out of the total, unless nobody watched (then they are the batch's own)", () => {
+    const counts = { activity: 4, query: 1, 'change-version upsert': 3 };
+    assert.equal(billableTotal(counts), 4);
+    assert.equal(billableTotal(counts, { unwatched: true }), 5);
+  });
+
   it("counts a batch's children twice each, and its tiles' signals not again", async () => {
     const { history } = await readHistory(join(FIXTURES, '0.10.0', 'batch-finished.json'));
     const counts = actionsInHistory(history.events ?? []);
