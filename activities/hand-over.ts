@@ -8,7 +8,9 @@
  * workflows' way (tile ahead → its window → the next tile's first task → its submit) costs about
  * a third of a second. Any other end (`error`, `canceled`) starts nothing: the tile ahead may
  * resubmit its job in the same slot, so the lined-up tile waits for its window's word instead.
- * Create and hand-over are one activity, so lining up costs a tile no more history than a submit.
+ * A tile of version 1 (0.13.0) creates its job itself first, so its record names the job while
+ * it waits and a tile moved to a free slot can start it without waiting for this activity; for
+ * older tiles, create and hand-over are one activity.
  */
 import { Context, type Info } from '@temporalio/activity';
 import { CompleteAsyncError } from '@temporalio/common';
