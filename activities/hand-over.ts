@@ -1,9 +1,8 @@
 /**
  * The hand-over of a slot from one tile's job to the next, off the workflows' path.
  *
- * A tile lined up behind a running one has its job created ahead, by `startJobAfter`, which then
- * finds the job ahead (by asking the tile ahead for its record) and hands it to the worker's job
- * tracker. The tracker waits for that job's end beside the tile's own wait, sharing its looks.
+ * A tile lined up behind a running one has its job created ahead. `startJobAfter` then finds the
+ * job ahead (by asking the tile ahead for its record) and hands it to the worker's job tracker. The tracker waits for that job's end beside the tile's own wait, sharing its looks.
  * The moment the job ahead is seen `finished`, it starts the lined-up job: one request, where the
  * workflows' way (tile ahead → its window → the next tile's first task → its submit) costs about
  * a third of a second. Any other end (`error`, `canceled`) starts nothing: the tile ahead may
