@@ -216,6 +216,7 @@ async function fillAddedOutlines(client: Client, rows: TileRow[]): Promise<void>
   });
 }
 
-async function inBatches<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+/** Does `work` on every item, at most {@link CONCURRENCY} at once (calls to the Temporal server). */
+export async function inBatches<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += CONCURRENCY) await Promise.all(items.slice(i, i + CONCURRENCY).map(work));
 }

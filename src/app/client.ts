@@ -10,7 +10,7 @@ import { batchHeadline } from '../core/batch-headline';
 import { specForFailedTiles } from './rerun';
 import { specForPostprocess, type PostprocessRerunOptions } from './postprocess-rerun';
 import { latestTileExecutions } from '../../activities/records/lookup';
-import { readBatchRecords, type ReadRecordsOptions } from '../../activities/records/read';
+import { inBatches, readBatchRecords, type ReadRecordsOptions } from '../../activities/records/read';
 import type { BatchRecords } from '../core/records';
 import { exportBatch, type ExportOptions, type TileExport } from './export';
 import { MAX_TILES } from '../core/batch-spec/limits';
@@ -63,9 +63,6 @@ export interface TileListing {
   /** When the tile workflow closed; absent while it runs. */
   closeTime?: Date;
 }
-
-/** Running tiles asked for their job's id at once (`tiles(…, { liveJobIds })`). */
-const LIVE_QUERIES_AT_ONCE = 10;
 
 /** A batch that was just started: its id and its workflow's handle. */
 export interface StartedBatch {
@@ -231,18 +228,14 @@ export class OpenEOBatchClient {
   /** Running tiles' job ids, from the tiles themselves (their search attribute comes at their end). */
   private async fillLiveJobIds(tiles: TileListing[]): Promise<void> {
     const running = tiles.filter((t) => t.status === 'running' && t.openeoJobId === undefined);
-    for (let i = 0; i < running.length; i += LIVE_QUERIES_AT_ONCE) {
-      await Promise.all(
-        running.slice(i, i + LIVE_QUERIES_AT_ONCE).map(async (tile) => {
-          try {
-            const record = await this.client.workflow.getHandle(tile.workflowId).query<TileRecord>(TILE_PROGRESS_QUERY);
-            tile.openeoJobId = record.openeoJobId;
-          } catch {
-            // No worker answers, or the tile just ended: listed without it.
-          }
-        }),
-      );
-    }
+    await inBatches(running, async (tile) => {
+      try {
+        const record = await this.client.workflow.getHandle(tile.workflowId).query<TileRecord>(TILE_PROGRESS_QUERY);
+        tile.openeoJobId = record.openeoJobId;
+      } catch {
+        // No worker answers, or the tile just ended: listed without it.
+      }
+    });
   }
 
   /**
