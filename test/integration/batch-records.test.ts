@@ -138,6 +138,9 @@ describe("a batch's records", () => {
       Object.keys(upsert?.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}).sort(),
       [OPENEO_JOB_ID.name, TILE_STATUS.name].sort(),
     );
+    // The batch records all its patch markers in its first workflow task: one billed Action.
+    const batchEvents = (await handle.fetchHistory()).events ?? [];
+    assert.equal(actionsInHistory(batchEvents).markers, 1, "the batch's markers in one workflow task");
     const byJob = await h.temporal.workflow.count(`${OPENEO_JOB_ID.name} = '${finished.openeoJobId}'`);
     assert.equal(byJob.count, 1, 'the tile is found by its job');
 
